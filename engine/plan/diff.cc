@@ -1,0 +1,55 @@
+#include "engine/plan/diff.h"
+
+#include <algorithm>
+
+namespace reconcile {
+
+bool SameValue(const AttrSchema* attr, const Value& a, const Value& b) {
+  if (attr && attr->unordered) {
+    const auto* la = std::get_if<StringList>(&a);
+    const auto* lb = std::get_if<StringList>(&b);
+    if (la && lb) {
+      StringList x = *la, y = *lb;
+      std::sort(x.begin(), x.end());
+      std::sort(y.begin(), y.end());
+      return x == y;
+    }
+  }
+  return a == b;
+}
+
+Diff Compare(const TypeSchema& schema, const State& prior, const State& desired) {
+  Diff d;
+  if (!desired.exists) {
+    if (!prior.exists) return d;
+    d.action = Action::kDelete;
+    if (schema.delete_irreversible) {
+      d.irreversible = true;
+      d.irreversible_reason = "deleting a " + schema.name + " loses what cannot be put back";
+    }
+    return d;
+  }
+  if (!prior.exists) {
+    d.action = Action::kCreate;
+    for (const auto& [name, v] : desired.attrs)
+      if (!IsNull(v)) d.changes.push_back({name, std::monostate{}, v});
+    return d;
+  }
+  for (const auto& [name, v] : desired.attrs) {
+    if (IsNull(v)) continue;
+    auto it = prior.attrs.find(name);
+    Value old = it == prior.attrs.end() ? Value{} : it->second;
+    const AttrSchema* a = schema.Find(name);
+    // Identity attributes are how the resource was found; they cannot differ.
+    if ((a && a->identity) || SameValue(a, old, v)) continue;
+    d.changes.push_back({name, old, v});
+    if (a && a->irreversible && !d.irreversible) {
+      d.irreversible = true;
+      d.irreversible_reason = "changing '" + name + "' of a " + schema.name + " cannot be undone";
+    }
+  }
+  if (!d.changes.empty()) d.action = Action::kUpdate;
+  return d;
+}
+
+}  // namespace reconcile

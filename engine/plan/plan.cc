@@ -1,0 +1,206 @@
+#include "engine/plan/plan.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+namespace reconcile {
+
+namespace {
+
+std::string Names(const std::vector<AttrChange>& changes) {
+  std::string out;
+  for (const AttrChange& c : changes) out += (out.empty() ? "" : ", ") + c.name;
+  return out;
+}
+
+// Reads the world for every resource the plan touches, one Probe call per provider.
+Result<std::vector<State>> ProbeAll(const Spec& spec, const std::vector<std::optional<State>>& first_desired) {
+  std::map<std::string, ProviderConfig> configs;
+  std::map<Provider*, std::vector<std::size_t>> by_provider;
+  std::vector<Target> targets(spec.resources.size());
+  std::string errors;
+  for (std::size_t i = 0; i < spec.resources.size(); ++i) {
+    const Resource& r = spec.resources[i];
+    if (!first_desired[i]) continue;
+    Target& t = targets[i];
+    t.address = r.address;
+    t.type = r.schema;
+    t.desired = first_desired[i]->attrs;
+    t.host = HostFor(spec, r);
+    if (!r.provider_instance.empty()) {
+      auto it = configs.find(r.provider_instance);
+      if (it == configs.end()) {
+        auto c = ResolveProvider(spec, spec.providers.at(r.provider_instance));
+        if (!c) {
+          errors += "\n  " + r.address + ": " + c.error().message;
+          continue;
+        }
+        it = configs.emplace(r.provider_instance, std::move(*c)).first;
+      }
+      t.provider = &it->second;
+    }
+    by_provider[r.provider].push_back(i);
+  }
+  std::vector<State> states(spec.resources.size());
+  for (auto& [provider, indices] : by_provider) {
+    std::vector<const Target*> batch;
+    batch.reserve(indices.size());
+    for (std::size_t i : indices) batch.push_back(&targets[i]);
+    std::vector<Result<State>> out;
+    provider->Probe(batch, &out);
+    for (std::size_t k = 0; k < indices.size(); ++k) {
+      if (k >= out.size()) {
+        errors += "\n  " + spec.resources[indices[k]].address + ": the " + provider->name() +
+                  " provider returned no state";
+      } else if (!out[k]) {
+        errors += "\n  " + spec.resources[indices[k]].address + ": " + out[k].error().message;
+      } else {
+        states[indices[k]] = std::move(out[k].value());
+      }
+    }
+  }
+  if (!errors.empty()) return Error{"cannot read the current state of:" + errors};
+  return states;
+}
+
+}  // namespace
+
+const char* ActionName(Action a) {
+  switch (a) {
+    case Action::kNone: return "none";
+    case Action::kCreate: return "create";
+    case Action::kUpdate: return "update";
+    case Action::kDelete: return "delete";
+    case Action::kCheck: return "check";
+  }
+  return "none";
+}
+
+PlanCounts Plan::Counts() const {
+  PlanCounts c;
+  for (const StagePlan& s : stages) {
+    for (const Step& step : s.steps) {
+      switch (step.action) {
+        case Action::kCreate: ++c.create; break;
+        case Action::kUpdate: ++c.update; break;
+        case Action::kDelete: ++c.remove; break;
+        case Action::kCheck: ++c.check; break;
+        case Action::kNone: break;
+      }
+      if (step.irreversible) ++c.irreversible;
+    }
+  }
+  return c;
+}
+
+Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const PlanOptions& options) {
+  Plan plan;
+  plan.spec_sha256 = spec.sha256;
+  const std::size_t n = spec.resources.size();
+
+  // What each resource should be at the first stage it is planned in.
+  std::vector<std::optional<State>> current(n);
+  std::vector<std::size_t> first_stage(n, 0);
+  std::string errors;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Resource& r = spec.resources[i];
+    if (r.is_check()) continue;
+    first_stage[i] = std::max(r.stage, options.first_stage);
+    if (first_stage[i] >= spec.stages.size()) continue;
+    auto d = Desired(spec, r, first_stage[i], true);
+    if (!d) errors += "\n  " + d.error().message;
+    else current[i] = std::move(*d);
+  }
+  if (!errors.empty()) return Error{"cannot work out what the spec wants:" + errors};
+  auto probed = ProbeAll(spec, current);
+  if (!probed) return probed.error();
+
+  for (std::size_t s = options.first_stage; s < spec.stages.size(); ++s) {
+    StagePlan stage_plan;
+    stage_plan.stage = s;
+    std::vector<bool> in_stage(n, false);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Resource& r = spec.resources[i];
+      if (r.is_check()) {
+        if (r.stage != s) continue;
+        Step step;
+        step.resource = i;
+        step.stage = s;
+        step.action = Action::kCheck;
+        step.reason = "a check of kind '" + std::get<std::string>(r.attrs.at("kind").value) +
+                      "' gates stage '" + spec.stages[s].name + "' (" + r.loc.ToString() + ")";
+        auto d = Desired(spec, r, s, false);
+        if (d) step.desired = std::move(*d);
+        stage_plan.steps.push_back(std::move(step));
+        in_stage[i] = true;
+        continue;
+      }
+      if (s < first_stage[i] || !current[i]) continue;
+      State prior;
+      State desired;
+      std::string reason;
+      const Overlay* overlay = nullptr;
+      if (s == first_stage[i]) {
+        prior = (*probed)[i];
+        desired = *current[i];
+      } else {
+        overlay = r.OverlayAt(s);
+        if (!overlay && !r.has_references) continue;
+        auto d = Desired(spec, r, s, true);
+        if (!d) return Error{d.error().message};
+        prior = std::move(*current[i]);
+        desired = std::move(*d);
+        current[i] = desired;
+      }
+      Diff diff = Compare(*r.schema, prior, desired);
+      if (diff.action == Action::kNone) continue;
+      Step step;
+      step.resource = i;
+      step.stage = s;
+      step.action = diff.action;
+      step.changes = std::move(diff.changes);
+      step.irreversible = diff.irreversible;
+      step.irreversible_reason = std::move(diff.irreversible_reason);
+      for (AttrChange& c : step.changes) c.sensitive = IsSensitive(spec, r, c.name);
+      if (s == first_stage[i]) {
+        switch (step.action) {
+          case Action::kCreate:
+            step.reason = r.address + " does not exist; the spec wants it from stage '" +
+                          spec.stages[s].name + "' (" + r.loc.ToString() + ")";
+            break;
+          case Action::kDelete:
+            step.reason = r.address + " exists; the spec wants it absent at stage '" + spec.stages[s].name + "'";
+            break;
+          default:
+            step.reason = "the world differs from the spec (" + r.loc.ToString() + ") in " + Names(step.changes);
+        }
+      } else if (overlay) {
+        step.reason = "[" + r.address + ".at." + spec.stages[s].name + "] (" + overlay->loc.ToString() +
+                      ") changes " + (step.changes.empty() ? std::string("ensure") : Names(step.changes));
+      } else {
+        step.reason = "a value " + r.address + " refers to changes at stage '" + spec.stages[s].name +
+                      "': " + Names(step.changes);
+      }
+      step.prior = std::move(prior);
+      step.desired = std::move(desired);
+      stage_plan.steps.push_back(std::move(step));
+      in_stage[i] = true;
+    }
+    // Checks last (they gate the stage's completion), the rest in dependency order.
+    std::sort(stage_plan.steps.begin(), stage_plan.steps.end(), [&](const Step& a, const Step& b) {
+      bool ca = a.action == Action::kCheck, cb = b.action == Action::kCheck;
+      if (ca != cb) return cb;
+      return graph.rank()[a.resource] < graph.rank()[b.resource];
+    });
+    for (Step& step : stage_plan.steps) {
+      for (const Dependency& d : spec.resources[step.resource].deps)
+        if (in_stage[d.on] && std::find(step.after.begin(), step.after.end(), d.on) == step.after.end())
+          step.after.push_back(d.on);
+    }
+    plan.stages.push_back(std::move(stage_plan));
+  }
+  return plan;
+}
+
+}  // namespace reconcile

@@ -1,0 +1,67 @@
+// The plan: for each stage in order, the steps that take the world from what it is (or what
+// the previous stage left it as) to what the spec wants, ordered by the dependency graph.
+// MakePlan probes every resource once, through its provider, in one batch per provider.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/graph/graph.h"
+#include "engine/plan/diff.h"
+#include "engine/spec/spec.h"
+
+namespace reconcile {
+
+struct Step {
+  std::size_t resource = 0;  // index into Spec::resources
+  std::size_t stage = 0;
+  Action action = Action::kNone;
+  std::vector<AttrChange> changes;
+  bool irreversible = false;
+  std::string irreversible_reason;
+  std::string reason;              // why this step exists, for --explain
+  std::vector<std::size_t> after;  // resources whose steps in this stage must finish first
+  State prior;                     // probed, or the previous stage's desired state
+  State desired;                   // secrets resolved: never rendered
+};
+
+struct StagePlan {
+  std::size_t stage = 0;
+  std::vector<Step> steps;
+};
+
+struct PlanCounts {
+  std::size_t create = 0, update = 0, remove = 0, check = 0, irreversible = 0;
+  std::size_t changes() const { return create + update + remove; }
+};
+
+struct Plan {
+  std::vector<StagePlan> stages;  // every stage from the first one planned, empty ones too
+  std::string spec_sha256;
+  std::uint64_t journal_seq = 0;  // the journal's last record when planned; 0 = no journal
+
+  PlanCounts Counts() const;
+  bool HasChanges() const { return Counts().changes() > 0; }
+};
+
+struct PlanOptions {
+  std::size_t first_stage = 0;  // stages before it are complete (from the journal)
+};
+
+Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const PlanOptions& options);
+
+// Text for people: one line per step with its symbol, updates as old → new per attribute.
+// `only_stage` limits the output to one stage; `explain` adds why each step exists.
+struct RenderOptions {
+  std::optional<std::size_t> only_stage;
+  bool explain = false;
+};
+std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& options);
+
+// The --json document; docs/plan-json.md is its schema. Secrets never appear in it.
+std::string RenderJson(const Spec& spec, const Plan& plan, const RenderOptions& options);
+
+const char* ActionName(Action a);
+
+}  // namespace reconcile

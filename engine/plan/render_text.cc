@@ -1,0 +1,91 @@
+// The plan as an operator reviews it: a diff per stage, one line per step.
+#include <algorithm>
+
+#include "engine/plan/plan.h"
+
+namespace reconcile {
+
+namespace {
+
+const char* Symbol(Action a) {
+  switch (a) {
+    case Action::kCreate: return "+";
+    case Action::kUpdate: return "~";
+    case Action::kDelete: return "-";
+    case Action::kCheck: return "?";
+    case Action::kNone: return " ";
+  }
+  return " ";
+}
+
+std::string Shown(const AttrChange& c, const Value& v) {
+  if (IsNull(v)) return "(none)";
+  return c.sensitive ? "(sensitive)" : FormatValue(v);
+}
+
+std::string Plural(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+}  // namespace
+
+std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& options) {
+  std::string out = "Plan for " + spec.name + " (" + spec.path + ")\n";
+  for (const StagePlan& sp : plan.stages) {
+    if (options.only_stage && *options.only_stage != sp.stage) continue;
+    const StageSpec& stage = spec.stages[sp.stage];
+    out += "\nstage " + stage.name;
+    if (!stage.confirm.empty()) out += "  (asks before it starts: " + stage.confirm + ")";
+    if (sp.steps.empty()) {
+      out += ": no changes\n";
+      continue;
+    }
+    out += "\n";
+    for (const Step& step : sp.steps) {
+      const Resource& r = spec.resources[step.resource];
+      out += std::string("  ") + (step.irreversible ? "!" : " ") + Symbol(step.action) + " " + r.address;
+      if (step.action == Action::kCheck) {
+        const auto& attrs = step.desired.attrs;
+        for (const char* key : {"url", "address", "name"}) {
+          auto it = attrs.find(key);
+          if (it != attrs.end() && !IsSensitive(spec, r, key)) {
+            out += "  " + FormatValue(it->second);
+            break;
+          }
+        }
+      }
+      if (step.irreversible) out += "  (irreversible: " + step.irreversible_reason + ")";
+      out += "\n";
+      std::size_t width = 0;
+      for (const AttrChange& c : step.changes) width = std::max(width, c.name.size());
+      for (const AttrChange& c : step.changes) {
+        out += "        " + c.name + ":" + std::string(width - c.name.size() + 1, ' ');
+        if (step.action == Action::kCreate) out += Shown(c, c.new_value);
+        else out += Shown(c, c.old_value) + " → " + Shown(c, c.new_value);
+        out += "\n";
+      }
+      if (options.explain) {
+        out += "        why: " + step.reason + "\n";
+        if (!step.after.empty()) {
+          std::string after;
+          for (std::size_t d : step.after) after += (after.empty() ? "" : ", ") + spec.resources[d].address;
+          out += "        after: " + after + "\n";
+        }
+      }
+    }
+  }
+  PlanCounts c = plan.Counts();
+  out += "\n";
+  if (c.changes() == 0) {
+    out += "No changes: the world matches the spec";
+    if (c.check) out += "; " + Plural(c.check, "check", "checks") + " would run";
+    out += ".\n";
+    return out;
+  }
+  out += "Plan: " + std::to_string(c.create) + " to create, " + std::to_string(c.update) + " to update, " +
+         std::to_string(c.remove) + " to delete, " + Plural(c.check, "check", "checks") + ", " +
+         std::to_string(c.irreversible) + " irreversible.\n";
+  return out;
+}
+
+}  // namespace reconcile

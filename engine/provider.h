@@ -1,0 +1,74 @@
+// The one seam between the engine and the world. A Provider serves one or more resource
+// types: it declares their schemas, reads the real state of many resources at once (so a
+// provider can batch by host, zone or bucket), and applies one change. Everything else —
+// diff, ordering, journaling, rollback, output — is the engine's.
+//
+// Errors come back as values (Result/Status); providers never throw across this seam.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/result.h"
+#include "engine/schema.h"
+#include "engine/value.h"
+
+namespace reconcile {
+
+// A [host.NAME] table, or the local machine.
+struct HostConfig {
+  std::string name;  // "local" for this machine
+  bool local = false;
+  std::string address;
+  int port = 22;
+  std::string user;
+  std::string identity;
+  std::string known_hosts;
+  bool sudo = false;
+  bool trust_on_first_use = false;
+};
+
+// A [provider.KIND.NAME] table with its values resolved (secrets included).
+struct ProviderConfig {
+  std::string kind;
+  std::string name;
+  AttrMap attrs;
+};
+
+// One resource as a provider sees it: its desired attributes at the stage being planned,
+// with references and secrets resolved.
+struct Target {
+  std::string address;  // "file.motd"
+  const TypeSchema* type = nullptr;
+  AttrMap desired;
+  const HostConfig* host = nullptr;
+  const ProviderConfig* provider = nullptr;
+};
+
+enum class Action { kNone, kCreate, kUpdate, kDelete, kCheck };
+
+struct Change {
+  Action action = Action::kNone;
+  Target target;
+  State prior;                       // as probed
+  std::vector<std::string> changed;  // attributes that differ, for kUpdate
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+
+  virtual std::string name() const = 0;  // the family: "file", "dns", "s3"
+  virtual std::vector<TypeSchema> Types() const = 0;
+  virtual std::vector<ProviderKindSchema> Kinds() const { return {}; }
+
+  // Reads the world for every target; (*out)[i] answers targets[i]. A failure to read one
+  // resource is that resource's error, not the batch's.
+  virtual void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) = 0;
+
+  // Makes the world match change.target.desired (or removes it); returns the new state.
+  virtual Result<State> Apply(const Change& change) = 0;
+};
+
+}  // namespace reconcile

@@ -1,0 +1,62 @@
+// What a provider declares about each resource type it serves: the attributes a spec may
+// set, their types, which are required, secret, identifying, or cannot be undone once
+// changed. The spec loader validates against these; plans and docs are rendered from them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace reconcile {
+
+enum class AttrType {
+  kBool,
+  kInt,
+  kString,
+  kStringList,
+  kArgv,      // a list of arguments, or one string when the resource sets shell = true
+  kDuration,  // "90s", "10m", "1h"; kept as written, parsed by whoever waits
+};
+
+const char* AttrTypeName(AttrType t);  // as an operator reads it: "a string", "a list of strings"
+
+struct AttrSchema {
+  std::string name;
+  AttrType type = AttrType::kString;
+  std::string doc;
+  bool required = false;
+  bool sensitive = false;  // always shown as (sensitive); never journaled in clear
+  bool secret_ok = false;  // may be written as env:NAME or file:PATH, resolved only when needed
+  bool identity = false;   // names the thing in the world; cannot change between stages
+  bool irreversible = false;        // a change to it cannot be undone
+  bool unordered = false;           // a list compared as a set (DNS values, sources)
+  std::vector<std::string> one_of;  // allowed values of a string, when it is an enumeration
+  std::vector<std::string> kinds;   // for types with a `kind`: the kinds it belongs to
+  std::string pattern;              // a regular expression a string must match, and
+  std::string pattern_hint;         //   what to tell the operator when it does not
+  std::string file_for;             // a local path whose file's text stands for this attribute
+};
+
+struct TypeSchema {
+  std::string name;  // "file", "dns_record"
+  std::string doc;
+  std::vector<AttrSchema> attrs;
+  std::string provider_kind;         // "s3" → resources name a [provider.s3.X]; "" = none
+  bool uses_host = false;            // resources take host = "local" or a [host.NAME]
+  bool is_check = false;             // a probe with no action: planned as `?`
+  bool delete_irreversible = false;  // deleting loses what cannot be put back
+
+  const AttrSchema* Find(const std::string& attr) const {
+    for (const AttrSchema& a : attrs)
+      if (a.name == attr) return &a;
+    return nullptr;
+  }
+};
+
+// The keys of a [provider.KIND.NAME] table.
+struct ProviderKindSchema {
+  std::string kind;
+  std::string doc;
+  std::vector<AttrSchema> attrs;
+};
+
+}  // namespace reconcile

@@ -1,0 +1,227 @@
+// desired(resource, stage): the base attributes with every overlay up to the stage applied,
+// references substituted, secrets read when asked. Also secret and sensitivity rules.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/spec/interpolate.h"
+#include "engine/spec/spec.h"
+
+namespace reconcile {
+
+namespace {
+
+// The attributes in force at `stage`: base, then overlays in stage order.
+std::map<std::string, const SpecValue*> Merged(const Resource& r, std::size_t stage) {
+  std::map<std::string, const SpecValue*> out;
+  for (const auto& [k, v] : r.attrs) out[k] = &v;
+  for (const Overlay& o : r.overlays) {
+    if (o.stage > stage) break;
+    for (const auto& [k, v] : o.attrs) {
+      out[k] = &v;
+      // `source` and `content` stand for one thing: the later one written wins.
+      for (const AttrSchema& a : r.schema->attrs) {
+        if (a.name == k && !a.file_for.empty()) out.erase(a.file_for);
+        if (a.file_for == k) out.erase(a.name);
+      }
+    }
+  }
+  return out;
+}
+
+std::string ToText(const Value& v) {
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+  if (auto* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
+  if (auto* l = std::get_if<StringList>(&v)) {
+    std::string out;
+    for (const std::string& e : *l) out += (out.empty() ? "" : ",") + e;
+    return out;
+  }
+  return "";
+}
+
+Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& path,
+                     std::size_t stage, bool resolve_secrets) {
+  std::size_t dot = path.rfind('.');
+  const Resource* target = spec.Find(path.substr(0, dot));
+  std::string attr = path.substr(dot + 1);
+  if (!target) return Error{from.address + " refers to '" + path + "', which does not exist"};
+  if (target->stage > stage)
+    return Error{from.address + " refers to " + target->address + ", which enters only at stage '" +
+                 spec.stages[target->stage].name + "'"};
+  auto desired = Desired(spec, *target, stage, resolve_secrets);
+  if (!desired) return desired.error();
+  auto it = desired->attrs.find(attr);
+  if (it == desired->attrs.end() || IsNull(it->second))
+    return Error{from.address + " refers to " + path + ", which has no value at stage '" +
+                 spec.stages[stage].name + "'"};
+  return it->second;
+}
+
+// Substitutes references in one written string. A string that is exactly one reference
+// takes the referenced value as it is (a list stays a list).
+Result<Value> Substitute(const Spec& spec, const Resource& r, const std::string& s, std::size_t stage,
+                         bool resolve_secrets) {
+  if (!MayInterpolate(s)) return Value(s);
+  auto pieces = SplitRefs(s);
+  if (!pieces) return pieces.error();
+  if (pieces->size() == 1 && (*pieces)[0].is_ref) {
+    return Lookup(spec, r, (*pieces)[0].text, stage, resolve_secrets);
+  }
+  std::string out;
+  for (const Piece& p : *pieces) {
+    if (!p.is_ref) {
+      out += p.text;
+      continue;
+    }
+    auto v = Lookup(spec, r, p.text, stage, resolve_secrets);
+    if (!v) return v.error();
+    out += ToText(*v);
+  }
+  return Value(out);
+}
+
+}  // namespace
+
+bool IsSecretRef(const std::string& s) { return s.rfind("env:", 0) == 0 || s.rfind("file:", 0) == 0; }
+
+Result<std::string> ResolveSecret(const std::string& ref, const std::string& dir) {
+  if (ref.rfind("env:", 0) == 0) {
+    std::string name = ref.substr(4);
+    const char* v = std::getenv(name.c_str());
+    if (!v) return Error{"the environment variable " + name + " is not set (export it, or use file:PATH)"};
+    return std::string(v);
+  }
+  std::filesystem::path p(ref.substr(5));
+  if (p.is_relative()) p = std::filesystem::path(dir) / p;
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return Error{"the secret file " + p.string() + " cannot be read"};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  // Secret files usually end with a newline that is not part of the secret.
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  return text;
+}
+
+Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bool resolve_secrets) {
+  State state;
+  state.exists = true;
+  for (const auto& [name, sv] : Merged(r, stage)) {
+    if (name == "ensure") {
+      state.exists = std::get<std::string>(sv->value) != "absent";
+      continue;
+    }
+    const AttrSchema* schema_attr = r.schema->Find(name);
+    if (schema_attr && !schema_attr->file_for.empty() && resolve_secrets) {
+      std::filesystem::path p(std::get<std::string>(sv->value));
+      if (p.is_relative()) p = std::filesystem::path(spec.dir) / p;
+      std::ifstream in(p, std::ios::binary);
+      if (!in)
+        return Error{sv->loc.ToString() + ": '" + name + "' of " + r.address + ": cannot read " + p.string()};
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      state.attrs[schema_attr->file_for] = ss.str();
+      continue;
+    }
+    if (sv->secret) {
+      if (!resolve_secrets) {
+        state.attrs[name] = sv->value;
+        continue;
+      }
+      auto secret = ResolveSecret(std::get<std::string>(sv->value), spec.dir);
+      if (!secret)
+        return Error{sv->loc.ToString() + ": attribute '" + name + "' of " + r.address + ": " +
+                     secret.error().message};
+      state.attrs[name] = std::move(*secret);
+      continue;
+    }
+    if (!r.has_references) {
+      state.attrs[name] = sv->value;
+      continue;
+    }
+    if (const auto* s = std::get_if<std::string>(&sv->value)) {
+      auto v = Substitute(spec, r, *s, stage, resolve_secrets);
+      if (!v) return Error{sv->loc.ToString() + ": " + v.error().message};
+      const AttrSchema* a = r.schema->Find(name);
+      if (a && a->type == AttrType::kString && !std::holds_alternative<std::string>(*v))
+        *v = ToText(*v);
+      state.attrs[name] = std::move(*v);
+    } else if (const auto* l = std::get_if<StringList>(&sv->value)) {
+      StringList out;
+      for (const std::string& e : *l) {
+        auto v = Substitute(spec, r, e, stage, resolve_secrets);
+        if (!v) return Error{sv->loc.ToString() + ": " + v.error().message};
+        if (auto* list = std::get_if<StringList>(&*v)) out.insert(out.end(), list->begin(), list->end());
+        else out.push_back(ToText(*v));
+      }
+      state.attrs[name] = std::move(out);
+    } else {
+      state.attrs[name] = sv->value;
+    }
+  }
+  return state;
+}
+
+bool IsSensitive(const Spec& spec, const Resource& r, const std::string& attr) {
+  const AttrSchema* a = r.schema->Find(attr);
+  if (a && a->sensitive) return true;
+  auto check = [&](const SpecValue& v) {
+    if (v.secret) return true;
+    auto visit = [&](const std::string& s) {
+      if (!MayInterpolate(s)) return false;
+      auto pieces = SplitRefs(s);
+      if (!pieces) return false;
+      for (const Piece& p : *pieces) {
+        if (!p.is_ref) continue;
+        std::size_t dot = p.text.rfind('.');
+        const Resource* t = spec.Find(p.text.substr(0, dot));
+        if (t && t != &r && IsSensitive(spec, *t, p.text.substr(dot + 1))) return true;
+      }
+      return false;
+    };
+    if (const auto* s = std::get_if<std::string>(&v.value)) return visit(*s);
+    if (const auto* l = std::get_if<StringList>(&v.value))
+      for (const std::string& e : *l)
+        if (visit(e)) return true;
+    return false;
+  };
+  if (auto it = r.attrs.find(attr); it != r.attrs.end() && check(it->second)) return true;
+  for (const Overlay& o : r.overlays)
+    if (auto it = o.attrs.find(attr); it != o.attrs.end() && check(it->second)) return true;
+  return false;
+}
+
+const HostConfig* HostFor(const Spec& spec, const Resource& r) {
+  static const HostConfig kLocal = [] {
+    HostConfig h;
+    h.name = "local";
+    h.local = true;
+    return h;
+  }();
+  if (r.host.empty()) return nullptr;
+  if (r.host == "local") return &kLocal;
+  auto it = spec.hosts.find(r.host);
+  return it == spec.hosts.end() ? nullptr : &it->second;
+}
+
+Result<ProviderConfig> ResolveProvider(const Spec& spec, const ProviderInstance& p) {
+  ProviderConfig c;
+  c.kind = p.kind;
+  c.name = p.name;
+  for (const auto& [name, sv] : p.attrs) {
+    if (!sv.secret) {
+      c.attrs[name] = sv.value;
+      continue;
+    }
+    auto secret = ResolveSecret(std::get<std::string>(sv.value), spec.dir);
+    if (!secret)
+      return Error{sv.loc.ToString() + ": '" + name + "' of [provider." + p.name + "]: " + secret.error().message};
+    c.attrs[name] = std::move(*secret);
+  }
+  return c;
+}
+
+}  // namespace reconcile

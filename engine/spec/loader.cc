@@ -1,0 +1,504 @@
+// Spec loading, top level: reads the TOML (plus the --env overlay), then the header,
+// stages, variables, hosts and provider instances; resources are loader_resources.cc's.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "engine/hash.h"
+#include "engine/spec/interpolate.h"
+#include "engine/spec/loader_internal.h"
+
+namespace reconcile {
+
+namespace {
+
+const std::vector<std::string> kTopLevelKeys = {"version", "name",     "stages", "state",
+                                                "vars",    "stage",    "provider", "host"};
+
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+// Merges `over` into `base`: tables merge key by key, anything else replaces. Nodes are moved,
+// so each keeps the file and line it was written at.
+void Merge(toml::table& base, toml::table& over) {
+  for (auto& [key, value] : over) {
+    toml::node* existing = base.get(key);
+    if (existing && existing->is_table() && value.is_table()) {
+      Merge(*existing->as_table(), *value.as_table());
+    } else {
+      base.insert_or_assign(key, std::move(value));
+    }
+  }
+}
+
+bool ValidName(const std::string& s) {
+  if (s.empty()) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+}
+
+const AttrSchema kStringAttr{"", AttrType::kString};
+
+}  // namespace
+
+const char* TomlTypeName(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    default: return "a date or time";
+  }
+}
+
+SourceLoc Loader::Loc(const toml::source_region& region) {
+  SourceLoc loc;
+  if (region.path) {
+    if (region.path.get() != last_path_key_) {
+      last_path_key_ = region.path.get();
+      last_path_value_ = sources_->Find(*region.path);
+    }
+    loc.file = last_path_value_;
+  }
+  loc.line = region.begin.line;
+  loc.column = region.begin.column;
+  return loc;
+}
+
+void Loader::UnknownKey(const toml::key& key, const std::string& where,
+                        const std::vector<std::string>& candidates) {
+  Err(Loc(key), "unknown key '" + std::string(key.str()) + "' in " + where +
+                    DidYouMean(key.str(), candidates));
+}
+
+bool Loader::ReadString(const toml::node& node, const std::string& what, std::string* out) {
+  SpecValue v;
+  AttrSchema a = kStringAttr;
+  if (!ReadValue(node, a, what, "", &v)) return false;
+  *out = std::get<std::string>(v.value);
+  return true;
+}
+
+bool Loader::Interpolate(const std::string& s, SourceLoc loc, const std::string& what,
+                         const std::string& owner, std::string* out) {
+  if (!MayInterpolate(s)) {
+    *out = s;
+    return true;
+  }
+  auto pieces = SplitRefs(s);
+  if (!pieces) {
+    Err(loc, what + ": " + pieces.error().message);
+    return false;
+  }
+  bool ok = true;
+  out->clear();
+  for (const Piece& p : *pieces) {
+    SourceLoc at = loc;
+    at.column += static_cast<std::uint32_t>(p.offset) + 1;  // +1 for the opening quote
+    if (!p.is_ref) {
+      *out += EscapeLiteral(p.text);
+      continue;
+    }
+    if (p.text.rfind("vars.", 0) == 0) {
+      std::string var = p.text.substr(5);
+      auto it = spec_->vars.find(var);
+      if (it == spec_->vars.end()) {
+        std::vector<std::string> names;
+        for (const auto& [n, _] : spec_->vars) names.push_back(n);
+        Err(at, "unknown variable '" + var + "' in " + what + DidYouMean(var, names),
+            names.empty() ? "declare it under [vars] or pass --var " + var + "=VALUE" : "");
+        ok = false;
+        continue;
+      }
+      const Value& v = it->second.value;
+      std::string text;
+      if (auto* str = std::get_if<std::string>(&v)) text = *str;
+      else if (auto* i = std::get_if<std::int64_t>(&v)) text = std::to_string(*i);
+      else if (auto* b = std::get_if<bool>(&v)) text = *b ? "true" : "false";
+      *out += EscapeLiteral(text);
+      continue;
+    }
+    if (std::count(p.text.begin(), p.text.end(), '.') == 2 && !owner.empty()) {
+      pending_refs_.push_back({owner, p.text, at});
+      *out += "${" + p.text + "}";
+      continue;
+    }
+    Err(at, "'${" + p.text + "}' in " + what + " is not a reference this can resolve",
+        owner.empty() ? "write ${vars.NAME}; resource references are allowed in resources only"
+                      : "write ${vars.NAME} or ${TYPE.NAME.attribute}");
+    ok = false;
+  }
+  return ok;
+}
+
+void Loader::Load(toml::table& root) {
+  ReadHeader(root);
+  // Variables, hosts and providers before resources, which refer to them.
+  if (auto* vars = root.get("vars")) {
+    if (auto* t = vars->as_table()) ReadVars(*t);
+    else Err(Loc(*vars), "[vars] must be a table of name = value");
+  }
+  for (const auto& [name, value] : options_.vars) {
+    spec_->vars[name] = SpecValue{value, SourceLoc{}, false};
+  }
+  if (auto* hosts = root.get("host")) {
+    if (auto* t = hosts->as_table()) ReadHosts(*t);
+    else Err(Loc(*hosts), "'host' must be tables [host.NAME]");
+  }
+  if (auto* providers = root.get("provider")) {
+    if (auto* t = providers->as_table()) ReadProviders(*t);
+    else Err(Loc(*providers), "'provider' must be tables [provider.KIND.NAME]");
+  }
+  if (auto* stage = root.get("stage")) {
+    if (auto* t = stage->as_table()) ReadStageOptions(*t);
+    else Err(Loc(*stage), "'stage' must be tables [stage.NAME] (the list of stages is 'stages')");
+  }
+  if (auto* state = root.get("state")) {
+    if (auto* t = state->as_table()) ReadState(*t);
+    else Err(Loc(*state), "'state' must be a table [state] with path = \"...\"");
+  }
+  if (spec_->state_path.empty() && !spec_->name.empty()) {
+    spec_->state_path = ".reconcile/" + spec_->name + ".journal";
+  }
+  if (!spec_->state_path.empty() && std::filesystem::path(spec_->state_path).is_relative()) {
+    spec_->state_path = (std::filesystem::path(spec_->dir) / spec_->state_path).lexically_normal();
+  }
+
+  std::vector<std::string> candidates = kTopLevelKeys;
+  for (const std::string& t : registry_.TypeNames()) candidates.push_back(t);
+  for (auto& [key, node] : root) {
+    if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), key.str()) != kTopLevelKeys.end())
+      continue;
+    const TypeSchema* schema = registry_.FindType(std::string(key.str()));
+    if (!schema) {
+      Err(Loc(key), "unknown resource type '" + std::string(key.str()) + "'" +
+                        DidYouMean(key.str(), candidates));
+      continue;
+    }
+    ReadResources(*schema, key, node);
+  }
+  // Resources in the order the spec writes them, whatever order TOML tables come back in.
+  std::stable_sort(spec_->resources.begin(), spec_->resources.end(),
+                   [](const Resource& a, const Resource& b) {
+                     if (a.loc.file != b.loc.file) return a.loc.file < b.loc.file;
+                     if (a.loc.line != b.loc.line) return a.loc.line < b.loc.line;
+                     return a.loc.column < b.loc.column;
+                   });
+  for (std::size_t i = 0; i < spec_->resources.size(); ++i) {
+    spec_->by_address.emplace(spec_->resources[i].address, i);
+  }
+  ResolveDependencies();
+}
+
+void Loader::ReadHeader(toml::table& root) {
+  SourceLoc top{sources_->Find(spec_->path), 1, 1};
+  if (auto* v = root.get("version")) {
+    if (!v->is_integer()) {
+      Err(Loc(*v), "'version' must be an integer, not " + std::string(TomlTypeName(*v)));
+    } else {
+      spec_->version = v->as_integer()->get();
+      if (spec_->version != 1)
+        Err(Loc(*v), "unsupported spec version " + std::to_string(spec_->version) +
+                         "; this reconcile reads version = 1");
+    }
+  } else {
+    Err(top, "the spec has no 'version'; add version = 1 at the top");
+  }
+  if (auto* v = root.get("name")) {
+    if (ReadString(*v, "'name'", &spec_->name) && !ValidName(spec_->name))
+      Err(Loc(*v), "'name' may hold letters, digits, '-' and '_' only (it names the journal)");
+  } else {
+    Err(top, "the spec has no 'name'; add name = \"my-cutover\" (it names the journal)");
+  }
+  if (auto* v = root.get("stages")) {
+    ReadStages(*v);
+  } else {
+    spec_->stages.push_back({"main", "", top});
+  }
+}
+
+void Loader::ReadStages(const toml::node& node) {
+  const toml::array* arr = node.as_array();
+  if (!arr || arr->empty()) {
+    Err(Loc(node), "'stages' must be a non-empty list of stage names, e.g. [\"prepare\", \"switch\"]");
+    return;
+  }
+  for (const toml::node& e : *arr) {
+    std::string name;
+    if (!e.is_string()) {
+      Err(Loc(e), "a stage name must be a string, not " + std::string(TomlTypeName(e)));
+      continue;
+    }
+    name = e.as_string()->get();
+    if (!ValidName(name)) {
+      Err(Loc(e), "stage name '" + name + "' may hold letters, digits, '-' and '_' only");
+    } else if (spec_->FindStage(name)) {
+      Err(Loc(e), "stage '" + name + "' is listed twice");
+    } else {
+      spec_->stages.push_back({name, "", Loc(e)});
+    }
+  }
+}
+
+void Loader::ReadStageOptions(const toml::table& table) {
+  for (auto& [key, node] : table) {
+    std::string name(key.str());
+    auto index = spec_->FindStage(name);
+    if (!index) {
+      Err(Loc(key), "[stage." + name + "] names no stage in 'stages'" +
+                        DidYouMean(name, spec_->StageNames()));
+      continue;
+    }
+    const toml::table* t = node.as_table();
+    if (!t) {
+      Err(Loc(node), "[stage." + name + "] must be a table");
+      continue;
+    }
+    for (auto& [k, v] : *t) {
+      if (k.str() == "confirm") {
+        ReadString(v, "'confirm' of stage " + name, &spec_->stages[*index].confirm);
+      } else {
+        UnknownKey(k, "[stage." + name + "]", {"confirm"});
+      }
+    }
+  }
+}
+
+void Loader::ReadState(const toml::table& table) {
+  for (auto& [k, v] : table) {
+    if (k.str() == "path") {
+      ReadString(v, "'path' of [state]", &spec_->state_path);
+    } else {
+      UnknownKey(k, "[state]", {"path"});
+    }
+  }
+}
+
+void Loader::ReadVars(const toml::table& table) {
+  for (auto& [k, v] : table) {
+    SpecValue sv;
+    sv.loc = Loc(v);
+    if (v.is_string()) sv.value = v.as_string()->get();
+    else if (v.is_integer()) sv.value = v.as_integer()->get();
+    else if (v.is_boolean()) sv.value = v.as_boolean()->get();
+    else {
+      Err(Loc(v), "variable '" + std::string(k.str()) + "' must be a string, integer or boolean, not " +
+                      TomlTypeName(v));
+      continue;
+    }
+    if (auto* s = std::get_if<std::string>(&sv.value); s && MayInterpolate(*s)) {
+      Err(Loc(v), "variable '" + std::string(k.str()) + "' refers to something; variables hold plain values");
+      continue;
+    }
+    spec_->vars.emplace(std::string(k.str()), std::move(sv));
+  }
+}
+
+void Loader::ReadHosts(const toml::table& table) {
+  static const std::vector<std::string> kKeys = {"address", "port", "user", "identity",
+                                                 "known_hosts", "sudo", "trust_on_first_use"};
+  for (auto& [key, node] : table) {
+    std::string name(key.str());
+    std::string where = "[host." + name + "]";
+    if (name == "local") {
+      Err(Loc(key), "'local' is this machine and needs no [host.local] table; pick another name");
+      continue;
+    }
+    const toml::table* t = node.as_table();
+    if (!t) {
+      Err(Loc(node), where + " must be a table");
+      continue;
+    }
+    HostConfig h;
+    h.name = name;
+    for (auto& [k, v] : *t) {
+      std::string attr(k.str());
+      std::string what = "'" + attr + "' of " + where;
+      if (attr == "port") {
+        if (v.is_integer() && v.as_integer()->get() > 0 && v.as_integer()->get() < 65536)
+          h.port = static_cast<int>(v.as_integer()->get());
+        else
+          Err(Loc(v), what + " must be a port number from 1 to 65535");
+      } else if (attr == "sudo" || attr == "trust_on_first_use") {
+        if (!v.is_boolean()) {
+          Err(Loc(v), what + " must be true or false, not " + TomlTypeName(v));
+          continue;
+        }
+        (attr == "sudo" ? h.sudo : h.trust_on_first_use) = v.as_boolean()->get();
+      } else if (attr == "address") {
+        ReadString(v, what, &h.address);
+      } else if (attr == "user") {
+        ReadString(v, what, &h.user);
+      } else if (attr == "identity") {
+        ReadString(v, what, &h.identity);
+      } else if (attr == "known_hosts") {
+        ReadString(v, what, &h.known_hosts);
+      } else {
+        UnknownKey(k, where, kKeys);
+      }
+    }
+    if (h.address.empty()) Err(Loc(key), where + " has no 'address'; add address = \"HOST_OR_IP\"");
+    spec_->hosts.emplace(name, std::move(h));
+  }
+}
+
+void Loader::ReadProviders(const toml::table& table) {
+  for (auto& [kind_key, kind_node] : table) {
+    std::string kind(kind_key.str());
+    const ProviderKindSchema* schema = registry_.FindKind(kind);
+    if (!schema) {
+      Err(Loc(kind_key), "unknown provider kind '" + kind + "'" +
+                             DidYouMean(kind, registry_.KindNames()));
+      continue;
+    }
+    const toml::table* instances = kind_node.as_table();
+    if (!instances) {
+      Err(Loc(kind_node), "'provider." + kind + "' must be tables [provider." + kind + ".NAME]");
+      continue;
+    }
+    for (auto& [name_key, node] : *instances) {
+      std::string name = kind + "." + std::string(name_key.str());
+      std::string where = "[provider." + name + "]";
+      const toml::table* t = node.as_table();
+      if (!t) {
+        Err(Loc(node), where + " must be a table");
+        continue;
+      }
+      ProviderInstance p;
+      p.kind = kind;
+      p.name = name;
+      p.loc = Loc(name_key);
+      std::vector<std::string> names;
+      for (const AttrSchema& a : schema->attrs) names.push_back(a.name);
+      for (auto& [k, v] : *t) {
+        std::string attr(k.str());
+        auto it = std::find_if(schema->attrs.begin(), schema->attrs.end(),
+                               [&](const AttrSchema& a) { return a.name == attr; });
+        if (it == schema->attrs.end()) {
+          UnknownKey(k, where, names);
+          continue;
+        }
+        SpecValue sv;
+        if (ReadValue(v, *it, "'" + attr + "' of " + where, "", &sv)) p.attrs[attr] = std::move(sv);
+      }
+      for (const AttrSchema& a : schema->attrs) {
+        if (a.required && !p.attrs.count(a.name))
+          Err(p.loc, where + " is missing '" + a.name + "' (" + AttrTypeName(a.type) +
+                         (a.doc.empty() ? "" : ": " + a.doc) + ")");
+      }
+      spec_->providers.emplace(name, std::move(p));
+    }
+  }
+}
+
+namespace {
+
+LoadResult LoadTexts(const std::string& path, std::string text, const LoadOptions& options,
+                     const Registry& registry) {
+  LoadResult result;
+  auto spec = std::make_unique<Spec>();
+  spec->path = path;
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  spec->dir = dir.empty() ? "." : dir.string();
+
+  Sha256 hash;
+  hash.Update(text);
+  const std::string* file = result.sources->Add(path, text);
+  toml::table root;
+  // toml++ reports syntax errors by exception; they stop here, at the edge.
+  try {
+    root = toml::parse(result.sources->Text(file), path);
+  } catch (const toml::parse_error& e) {
+    result.diags.Error(SourceLoc{file, e.source().begin.line, e.source().begin.column},
+                       "TOML syntax: " + std::string(e.description()));
+    return result;
+  }
+
+  if (!options.env.empty()) {
+    std::filesystem::path p(path);
+    std::string overlay = (p.parent_path() / (p.stem().string() + "." + options.env + ".toml")).string();
+    std::string overlay_text;
+    if (!ReadFile(overlay, &overlay_text)) {
+      result.diags.Error(SourceLoc{}, "--env " + options.env + " needs the overlay file '" + overlay +
+                                          "', which cannot be read: " + std::strerror(errno));
+      return result;
+    }
+    hash.Update(std::string_view("\0overlay\0", 9));
+    hash.Update(overlay_text);
+    const std::string* ofile = result.sources->Add(overlay, overlay_text);
+    toml::table over_table;
+    try {
+      over_table = toml::parse(result.sources->Text(ofile), overlay);
+    } catch (const toml::parse_error& e) {
+      result.diags.Error(SourceLoc{ofile, e.source().begin.line, e.source().begin.column},
+                         "TOML syntax: " + std::string(e.description()));
+      return result;
+    }
+    Merge(root, over_table);
+  }
+  for (const auto& [k, v] : options.vars) {
+    hash.Update(std::string_view("\0var\0", 5));
+    hash.Update(k + "=" + v);
+  }
+  spec->sha256 = hash.HexDigest();
+
+  Loader loader(registry, result.sources.get(), &result.diags, spec.get(), options);
+  loader.Load(root);
+  if (result.diags.empty()) result.spec = std::move(spec);
+  result.diags.SortByLocation();
+  return result;
+}
+
+}  // namespace
+
+LoadResult LoadSpec(const std::string& path, const LoadOptions& options, const Registry& registry) {
+  std::string text;
+  if (!ReadFile(path, &text)) {
+    LoadResult result;
+    result.diags.Error(SourceLoc{}, "cannot read spec '" + path + "': " + std::strerror(errno));
+    return result;
+  }
+  return LoadTexts(path, std::move(text), options, registry);
+}
+
+LoadResult LoadSpecText(const std::string& path, std::string text, const LoadOptions& options,
+                        const Registry& registry) {
+  return LoadTexts(path, std::move(text), options, registry);
+}
+
+std::optional<std::size_t> Spec::FindStage(const std::string& name) const {
+  for (std::size_t i = 0; i < stages.size(); ++i)
+    if (stages[i].name == name) return i;
+  return std::nullopt;
+}
+
+const Resource* Spec::Find(const std::string& address) const {
+  auto it = by_address.find(address);
+  return it == by_address.end() ? nullptr : &resources[it->second];
+}
+
+std::vector<std::string> Spec::StageNames() const {
+  std::vector<std::string> out;
+  for (const StageSpec& s : stages) out.push_back(s.name);
+  return out;
+}
+
+const Overlay* Resource::OverlayAt(std::size_t s) const {
+  for (const Overlay& o : overlays)
+    if (o.stage == s) return &o;
+  return nullptr;
+}
+
+}  // namespace reconcile

@@ -1,0 +1,81 @@
+// The spec loader's working state, shared by loader.cc (the top-level tables) and
+// loader_resources.cc (resources and their overlays). Not part of the engine's interface.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "engine/registry.h"
+#include "engine/spec/spec.h"
+
+namespace reconcile {
+
+class Loader {
+ public:
+  Loader(const Registry& registry, SourceSet* sources, Diagnostics* diags, Spec* spec,
+         const LoadOptions& options)
+      : registry_(registry), sources_(sources), diags_(diags), spec_(spec), options_(options) {}
+
+  void Load(toml::table& root);
+
+ private:
+  friend struct ResourceReader;
+
+  // loader.cc
+  void ReadHeader(toml::table& root);
+  void ReadStages(const toml::node& node);
+  void ReadStageOptions(const toml::table& table);
+  void ReadState(const toml::table& table);
+  void ReadVars(const toml::table& table);
+  void ReadHosts(const toml::table& table);
+  void ReadProviders(const toml::table& table);
+
+  // loader_resources.cc
+  void ReadResources(const TypeSchema& schema, const toml::key& type_key, const toml::node& node);
+  void ReadResource(const TypeSchema& schema, const toml::key& name_key, const toml::table& table);
+  void ReadOverlays(Resource* r, const toml::table& at);
+  void CheckKinds(Resource* r);
+  void ResolveDependencies();
+  void ResolveReference(Resource* r, const std::string& path, SourceLoc loc);
+
+  // Value reading, shared.
+  SourceLoc Loc(const toml::source_region& region);
+  SourceLoc Loc(const toml::node& n) { return Loc(n.source()); }
+  SourceLoc Loc(const toml::key& k) { return Loc(k.source()); }
+  void Err(SourceLoc loc, std::string message, std::string note = {}) {
+    diags_->Error(loc, std::move(message), std::move(note));
+  }
+  // Reads one value of type `type`; `what` names it in errors ("attribute 'ttl' of x").
+  // `owner` is the resource address when ${TYPE.NAME.attr} references are allowed, else "".
+  bool ReadValue(const toml::node& node, const AttrSchema& attr, const std::string& what,
+                 const std::string& owner, SpecValue* out);
+  // Substitutes ${vars.x}; keeps resource references (recorded against `owner`) escaped.
+  bool Interpolate(const std::string& s, SourceLoc loc, const std::string& what,
+                   const std::string& owner, std::string* out);
+  bool ReadString(const toml::node& node, const std::string& what, std::string* out);
+  void UnknownKey(const toml::key& key, const std::string& where,
+                  const std::vector<std::string>& candidates);
+  std::vector<std::string> AddressNames() const;
+
+  const Registry& registry_;
+  SourceSet* sources_;
+  Diagnostics* diags_;
+  Spec* spec_;
+  const LoadOptions& options_;
+
+  struct Pending {
+    std::string from;  // resource address
+    std::string path;  // "file.a" for after, "file.a.content" for a reference
+    SourceLoc loc;
+  };
+  std::vector<Pending> pending_after_;
+  std::vector<Pending> pending_refs_;
+  const std::string* last_path_key_ = nullptr;
+  const std::string* last_path_value_ = nullptr;
+};
+
+const char* TomlTypeName(const toml::node& n);
+
+}  // namespace reconcile

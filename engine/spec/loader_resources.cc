@@ -1,0 +1,398 @@
+// Spec loading, resources: [TYPE.NAME] tables checked against their provider's schema,
+// [TYPE.NAME.at.STAGE] overlays, `after` lists and ${TYPE.NAME.attr} references.
+#include <algorithm>
+#include <regex>
+
+#include "engine/spec/interpolate.h"
+#include "engine/spec/loader_internal.h"
+
+namespace reconcile {
+
+namespace {
+
+// Keys every resource takes besides its type's attributes.
+const std::vector<std::string> kEngineKeys = {"stage", "after", "ensure", "at"};
+
+bool ValidDuration(const std::string& s) {
+  static const std::regex kDuration(R"(^(\d+(ms|s|m|h))+$)");
+  return std::regex_match(s, kDuration);
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+}  // namespace
+
+bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const std::string& what,
+                       const std::string& owner, SpecValue* out) {
+  out->loc = Loc(node);
+  auto mismatch = [&](const char* expected) {
+    Err(Loc(node), what + " must be " + expected + ", not " + TomlTypeName(node));
+    return false;
+  };
+  // An integer or boolean may come from a variable: ttl = "${vars.ttl}".
+  if ((attr.type == AttrType::kInt || attr.type == AttrType::kBool) && node.is_string()) {
+    std::string s;
+    if (!Interpolate(node.as_string()->get(), out->loc, what, "", &s)) return false;
+    if (attr.type == AttrType::kBool && (s == "true" || s == "false")) {
+      out->value = s == "true";
+      return true;
+    }
+    if (attr.type == AttrType::kInt && !s.empty() &&
+        std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+      out->value = static_cast<std::int64_t>(std::stoll(s));
+      return true;
+    }
+    return mismatch(AttrTypeName(attr.type));
+  }
+  switch (attr.type) {
+    case AttrType::kBool:
+      if (!node.is_boolean()) return mismatch("true or false");
+      out->value = node.as_boolean()->get();
+      return true;
+    case AttrType::kInt:
+      if (!node.is_integer()) return mismatch("an integer");
+      out->value = node.as_integer()->get();
+      return true;
+    case AttrType::kString:
+    case AttrType::kDuration:
+    case AttrType::kArgv:
+      if (node.is_string()) {
+        const std::string& raw = node.as_string()->get();
+        if (attr.secret_ok && IsSecretRef(raw)) {
+          out->value = raw;
+          out->secret = true;
+          return true;
+        }
+        std::string s;
+        if (!Interpolate(raw, out->loc, what, owner, &s)) return false;
+        if (attr.type == AttrType::kDuration && !MayInterpolate(s) && !ValidDuration(s)) {
+          Err(out->loc, what + " must be a duration such as \"30s\", \"10m\" or \"1h30m\", not \"" + s + "\"");
+          return false;
+        }
+        if (!attr.pattern.empty() && !MayInterpolate(s) && !std::regex_match(s, std::regex(attr.pattern))) {
+          Err(out->loc, what + " must be " + attr.pattern_hint + ", not \"" + s + "\"");
+          return false;
+        }
+        if (!attr.one_of.empty() &&
+            std::find(attr.one_of.begin(), attr.one_of.end(), s) == attr.one_of.end()) {
+          Err(out->loc, what + " must be one of " + Join(attr.one_of) + ", not \"" + s + "\"" +
+                            DidYouMean(s, attr.one_of));
+          return false;
+        }
+        out->value = std::move(s);
+        return true;
+      }
+      if (attr.type != AttrType::kArgv) return mismatch(AttrTypeName(attr.type));
+      [[fallthrough]];
+    case AttrType::kStringList: {
+      const toml::array* arr = node.as_array();
+      if (!arr) return mismatch(AttrTypeName(attr.type));
+      StringList list;
+      bool ok = true;
+      for (const toml::node& e : *arr) {
+        if (!e.is_string()) {
+          Err(Loc(e), "each item of " + what + " must be a string, not " + TomlTypeName(e));
+          ok = false;
+          continue;
+        }
+        std::string s;
+        if (!Interpolate(e.as_string()->get(), Loc(e), what, owner, &s)) {
+          ok = false;
+          continue;
+        }
+        list.push_back(std::move(s));
+      }
+      out->value = std::move(list);
+      return ok;
+    }
+  }
+  return false;
+}
+
+void Loader::ReadResources(const TypeSchema& schema, const toml::key& type_key, const toml::node& node) {
+  const toml::table* table = node.as_table();
+  if (!table) {
+    Err(Loc(node), "'" + schema.name + "' must be tables [" + schema.name + ".NAME]");
+    return;
+  }
+  for (auto& [name_key, value] : *table) {
+    const toml::table* t = value.as_table();
+    if (!t) {
+      Err(Loc(value), "'" + schema.name + "." + std::string(name_key.str()) + "' must be a table [" +
+                          schema.name + "." + std::string(name_key.str()) + "]");
+      continue;
+    }
+    ReadResource(schema, name_key, *t);
+  }
+  (void)type_key;
+}
+
+void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, const toml::table& table) {
+  Resource r;
+  r.type = schema.name;
+  r.name = std::string(name_key.str());
+  r.address = r.type + "." + r.name;
+  r.schema = registry_.FindType(schema.name);
+  r.provider = registry_.ProviderFor(schema.name);
+  r.loc = Loc(name_key);
+  r.stage_loc = r.loc;
+  std::vector<std::string> names = kEngineKeys;
+  if (schema.uses_host) names.push_back("host");
+  if (!schema.provider_kind.empty()) names.push_back("provider");
+  for (const AttrSchema& a : schema.attrs) names.push_back(a.name);
+
+  const toml::table* at = nullptr;
+  for (auto& [k, v] : table) {
+    std::string key(k.str());
+    std::string what = "'" + key + "' of " + r.address;
+    if (key == "stage") {
+      std::string stage;
+      if (!ReadString(v, what, &stage)) continue;
+      auto index = spec_->FindStage(stage);
+      if (!index) {
+        Err(Loc(v), "unknown stage '" + stage + "' for " + r.address + DidYouMean(stage, spec_->StageNames()),
+            "the stages are: " + Join(spec_->StageNames()));
+        continue;
+      }
+      r.stage = *index;
+      r.stage_loc = Loc(v);
+    } else if (key == "after") {
+      const toml::array* arr = v.as_array();
+      if (!arr) {
+        Err(Loc(v), what + " must be a list of addresses such as [\"s3_bucket.media\"]");
+        continue;
+      }
+      for (const toml::node& e : *arr) {
+        if (!e.is_string()) {
+          Err(Loc(e), "each item of " + what + " must be an address string, not " + TomlTypeName(e));
+          continue;
+        }
+        pending_after_.push_back({r.address, e.as_string()->get(), Loc(e)});
+      }
+    } else if (key == "ensure") {
+      SpecValue sv;
+      AttrSchema ensure{"ensure", AttrType::kString};
+      ensure.one_of = {"present", "absent"};
+      if (ReadValue(v, ensure, what, "", &sv)) r.attrs["ensure"] = std::move(sv);
+    } else if (key == "at") {
+      at = v.as_table();
+      if (!at) Err(Loc(v), what + " must be tables [" + r.address + ".at.STAGE]");
+    } else if (key == "host" && schema.uses_host) {
+      if (!ReadString(v, what, &r.host)) continue;
+      if (r.host != "local" && !spec_->hosts.count(r.host)) {
+        std::vector<std::string> hosts = {"local"};
+        for (const auto& [n, _] : spec_->hosts) hosts.push_back(n);
+        Err(Loc(v), "unknown host '" + r.host + "' for " + r.address + DidYouMean(r.host, hosts),
+            "declare it as [host." + r.host + "], or use host = \"local\" for this machine");
+      }
+    } else if (key == "provider" && !schema.provider_kind.empty()) {
+      if (!ReadString(v, what, &r.provider_instance)) continue;
+      auto it = spec_->providers.find(r.provider_instance);
+      if (it == spec_->providers.end() || it->second.kind != schema.provider_kind) {
+        std::vector<std::string> same;
+        for (const auto& [n, p] : spec_->providers)
+          if (p.kind == schema.provider_kind) same.push_back(n);
+        Err(Loc(v), "unknown provider '" + r.provider_instance + "' for " + r.address +
+                        DidYouMean(r.provider_instance, same),
+            "a " + schema.name + " needs a [provider." + schema.provider_kind + ".NAME] table");
+      }
+    } else if (const AttrSchema* a = schema.Find(key)) {
+      SpecValue sv;
+      if (ReadValue(v, *a, "attribute '" + key + "' of " + r.address, r.address, &sv)) {
+        r.attrs[key] = std::move(sv);
+      }
+    } else {
+      Err(Loc(k), "unknown attribute '" + key + "' in " + r.address + DidYouMean(key, names));
+    }
+  }
+
+  if (schema.uses_host && r.host.empty()) {
+    std::string hosts;
+    for (const auto& [n, _] : spec_->hosts) hosts += ", \"" + n + "\"";
+    Err(r.loc, r.address + " has no 'host'; add host = \"local\"" + hosts);
+  }
+  if (!schema.provider_kind.empty() && r.provider_instance.empty()) {
+    std::vector<std::string> same;
+    for (const auto& [n, p] : spec_->providers)
+      if (p.kind == schema.provider_kind) same.push_back(n);
+    if (same.size() == 1) {
+      r.provider_instance = same[0];
+    } else if (same.empty()) {
+      Err(r.loc, r.address + " needs a provider, and the spec declares no [provider." +
+                     schema.provider_kind + ".NAME]");
+    } else {
+      Err(r.loc, r.address + " has no 'provider' and the spec declares several: " + Join(same),
+          "add provider = \"" + same[0] + "\" (or another of them)");
+    }
+  }
+  for (const AttrSchema& a : schema.attrs) {
+    if (!a.file_for.empty() && r.attrs.count(a.name) && r.attrs.count(a.file_for))
+      Err(r.attrs[a.name].loc, r.address + " sets both '" + a.name + "' and '" + a.file_for +
+                                   "'; keep one (" + a.name + " is a file whose text becomes " + a.file_for + ")");
+  }
+  if (at) ReadOverlays(&r, *at);
+  CheckKinds(&r);
+  for (const AttrSchema& a : schema.attrs) {
+    if (a.required && a.kinds.empty() && !r.attrs.count(a.name)) {
+      Err(r.loc, r.address + " is missing required attribute '" + a.name + "' (" +
+                     AttrTypeName(a.type) + (a.doc.empty() ? "" : ": " + a.doc) + ")");
+    }
+  }
+  for (const auto& [name, v] : r.attrs) {
+    if (const auto* s = std::get_if<std::string>(&v.value); s && MayInterpolate(*s)) r.has_references = true;
+    if (const auto* l = std::get_if<StringList>(&v.value))
+      for (const std::string& e : *l) r.has_references |= MayInterpolate(e);
+  }
+  for (const Overlay& o : r.overlays) {
+    for (const auto& [name, v] : o.attrs) {
+      if (const auto* s = std::get_if<std::string>(&v.value); s && MayInterpolate(*s)) r.has_references = true;
+      if (const auto* l = std::get_if<StringList>(&v.value))
+        for (const std::string& e : *l) r.has_references |= MayInterpolate(e);
+    }
+  }
+  spec_->resources.push_back(std::move(r));
+}
+
+void Loader::ReadOverlays(Resource* r, const toml::table& at) {
+  for (auto& [stage_key, node] : at) {
+    std::string stage(stage_key.str());
+    auto index = spec_->FindStage(stage);
+    if (!index) {
+      Err(Loc(stage_key), "[" + r->address + ".at." + stage + "] names no stage" +
+                              DidYouMean(stage, spec_->StageNames()),
+          "the stages are: " + Join(spec_->StageNames()));
+      continue;
+    }
+    if (*index < r->stage) {
+      Err(Loc(stage_key), "[" + r->address + ".at." + stage + "] comes before " + r->address +
+                              " enters at stage '" + spec_->stages[r->stage].name + "'",
+          "an overlay changes a resource from a later stage on; move `stage` earlier or drop the overlay");
+      continue;
+    }
+    const toml::table* t = node.as_table();
+    if (!t) {
+      Err(Loc(node), "[" + r->address + ".at." + stage + "] must be a table of attributes");
+      continue;
+    }
+    Overlay o;
+    o.stage = *index;
+    o.loc = Loc(stage_key);
+    std::vector<std::string> names = {"ensure"};
+    for (const AttrSchema& a : r->schema->attrs)
+      if (!a.identity) names.push_back(a.name);
+    for (auto& [k, v] : *t) {
+      std::string key(k.str());
+      std::string what = "attribute '" + key + "' of " + r->address + " at stage " + stage;
+      if (key == "stage" || key == "after" || key == "host" || key == "provider" || key == "at") {
+        Err(Loc(k), "'" + key + "' cannot change in a later stage; set it on [" + r->address + "] itself");
+        continue;
+      }
+      AttrSchema ensure{"ensure", AttrType::kString};
+      ensure.one_of = {"present", "absent"};
+      const AttrSchema* a = key == "ensure" ? &ensure : r->schema->Find(key);
+      if (!a) {
+        Err(Loc(k), "unknown attribute '" + key + "' in [" + r->address + ".at." + stage + "]" +
+                        DidYouMean(key, names));
+        continue;
+      }
+      if (a->identity) {
+        Err(Loc(k), "'" + key + "' identifies " + r->address + " and cannot change between stages",
+            "declare a second resource for the new one and retire the old with ensure = \"absent\"");
+        continue;
+      }
+      SpecValue sv;
+      if (ReadValue(v, *a, what, r->address, &sv)) o.attrs[key] = std::move(sv);
+    }
+    r->overlays.push_back(std::move(o));
+  }
+  std::sort(r->overlays.begin(), r->overlays.end(),
+            [](const Overlay& a, const Overlay& b) { return a.stage < b.stage; });
+}
+
+// Types with a `kind` attribute (checks) allow some attributes for some kinds only.
+void Loader::CheckKinds(Resource* r) {
+  const AttrSchema* kind_attr = r->schema->Find("kind");
+  if (!kind_attr) return;
+  auto it = r->attrs.find("kind");
+  if (it == r->attrs.end()) {
+    Err(r->loc, r->address + " has no 'kind'; add kind = one of " + Join(kind_attr->one_of));
+    return;
+  }
+  const std::string& kind = std::get<std::string>(it->second.value);
+  auto applies = [&](const AttrSchema& a) {
+    return a.kinds.empty() || std::find(a.kinds.begin(), a.kinds.end(), kind) != a.kinds.end();
+  };
+  auto check_attrs = [&](const SpecAttrs& attrs) {
+    for (const auto& [name, v] : attrs) {
+      const AttrSchema* a = r->schema->Find(name);
+      if (a && !applies(*a))
+        Err(v.loc, "'" + name + "' does not apply to a " + r->type + " of kind '" + kind + "'",
+            "it is for kind " + Join(a->kinds));
+    }
+  };
+  check_attrs(r->attrs);
+  for (const Overlay& o : r->overlays) check_attrs(o.attrs);
+  for (const AttrSchema& a : r->schema->attrs) {
+    if (a.required && !a.kinds.empty() && applies(a) && !r->attrs.count(a.name))
+      Err(r->loc, r->address + " (kind '" + kind + "') is missing required attribute '" + a.name +
+                      "' (" + AttrTypeName(a.type) + (a.doc.empty() ? "" : ": " + a.doc) + ")");
+  }
+}
+
+std::vector<std::string> Loader::AddressNames() const {
+  std::vector<std::string> out;
+  out.reserve(spec_->resources.size());
+  for (const Resource& r : spec_->resources) out.push_back(r.address);
+  return out;
+}
+
+void Loader::ResolveDependencies() {
+  for (const Pending& p : pending_after_) {
+    Resource& from = spec_->resources[spec_->by_address.at(p.from)];
+    auto it = spec_->by_address.find(p.path);
+    if (it == spec_->by_address.end()) {
+      Err(p.loc, "'after' of " + p.from + " names '" + p.path + "', which the spec does not declare" +
+                     DidYouMean(p.path, AddressNames()));
+      continue;
+    }
+    if (it->second == spec_->by_address.at(p.from)) {
+      Err(p.loc, p.from + " cannot come after itself");
+      continue;
+    }
+    from.deps.push_back({it->second, Dependency::Kind::kAfter, p.loc});
+  }
+  for (const Pending& p : pending_refs_) {
+    ResolveReference(&spec_->resources[spec_->by_address.at(p.from)], p.path, p.loc);
+  }
+}
+
+void Loader::ResolveReference(Resource* r, const std::string& path, SourceLoc loc) {
+  std::size_t dot = path.rfind('.');
+  std::string address = path.substr(0, dot);
+  std::string attr = path.substr(dot + 1);
+  auto it = spec_->by_address.find(address);
+  if (it == spec_->by_address.end()) {
+    Err(loc, "'${" + path + "}' in " + r->address + " refers to '" + address +
+                 "', which the spec does not declare" + DidYouMean(address, AddressNames()));
+    return;
+  }
+  const Resource& target = spec_->resources[it->second];
+  if (!target.schema->Find(attr)) {
+    std::vector<std::string> names;
+    for (const AttrSchema& a : target.schema->attrs) names.push_back(a.name);
+    Err(loc, "'${" + path + "}': " + target.type + " has no attribute '" + attr + "'" +
+                 DidYouMean(attr, names));
+    return;
+  }
+  if (&target == r) {
+    Err(loc, "'${" + path + "}': " + r->address + " cannot refer to itself");
+    return;
+  }
+  r->deps.push_back({it->second, Dependency::Kind::kReference, loc});
+}
+
+}  // namespace reconcile

@@ -1,0 +1,134 @@
+// The validated model of a cutover spec: stages, variables, hosts, provider instances and
+// resources, each value with the place in the TOML it came from. Built by LoadSpec (loader.cc);
+// what a resource should be at a given stage is Desired() (desired.cc).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/diagnostics.h"
+#include "engine/provider.h"
+#include "engine/value.h"
+
+namespace reconcile {
+
+class Registry;
+
+// A value as written: strings may still hold ${TYPE.NAME.attr} references (variables are
+// already substituted), and a secret holds its env:/file: reference, not its content.
+struct SpecValue {
+  Value value;
+  SourceLoc loc;
+  bool secret = false;
+};
+using SpecAttrs = std::map<std::string, SpecValue>;
+
+// [TYPE.NAME.at.STAGE]: attributes that change from that stage on.
+struct Overlay {
+  std::size_t stage = 0;
+  SourceLoc loc;
+  SpecAttrs attrs;
+};
+
+struct Dependency {
+  enum class Kind { kAfter, kReference };
+  std::size_t on = 0;  // index into Spec::resources
+  Kind kind = Kind::kAfter;
+  SourceLoc loc;
+};
+
+struct Resource {
+  std::string type;
+  std::string name;
+  std::string address;  // "TYPE.NAME"
+  const TypeSchema* schema = nullptr;
+  Provider* provider = nullptr;
+  std::size_t stage = 0;  // where it enters
+  SourceLoc loc;          // its [TYPE.NAME] header
+  SourceLoc stage_loc;    // its `stage = ...`, or the header when defaulted
+  SpecAttrs attrs;        // base attributes, `ensure` included when written
+  std::vector<Overlay> overlays;  // in stage order
+  std::vector<Dependency> deps;
+  std::string host;      // "local", a [host.NAME], or "" when the type takes none
+  std::string provider_instance;  // "s3.main", or ""
+  bool has_references = false;
+
+  bool is_check() const { return schema->is_check; }
+  const Overlay* OverlayAt(std::size_t stage) const;
+};
+
+struct StageSpec {
+  std::string name;
+  std::string confirm;  // apply pauses before this stage unless --yes
+  SourceLoc loc;
+};
+
+struct ProviderInstance {
+  std::string kind;
+  std::string name;  // as resources name it: "s3.main"
+  SourceLoc loc;
+  SpecAttrs attrs;
+};
+
+struct Spec {
+  std::string path;  // the spec file as given
+  std::string dir;   // its folder: relative paths in the spec are relative to it
+  std::int64_t version = 0;
+  std::string name;
+  std::vector<StageSpec> stages;
+  std::string state_path;  // the journal, resolved against dir
+  std::map<std::string, SpecValue> vars;
+  std::map<std::string, HostConfig> hosts;
+  std::map<std::string, ProviderInstance> providers;
+  std::vector<Resource> resources;  // in the order the spec writes them
+  std::unordered_map<std::string, std::size_t> by_address;
+  std::string sha256;  // spec, overlay and --var values together: a saved plan's staleness key
+
+  std::optional<std::size_t> FindStage(const std::string& name) const;
+  const Resource* Find(const std::string& address) const;
+  std::vector<std::string> StageNames() const;
+};
+
+struct LoadOptions {
+  std::string env;                          // --env NAME: merge SPEC.NAME.toml over the spec
+  std::map<std::string, std::string> vars;  // --var k=v
+};
+
+struct LoadResult {
+  std::unique_ptr<Spec> spec;  // null when there were errors
+  std::shared_ptr<SourceSet> sources = std::make_shared<SourceSet>();
+  Diagnostics diags;
+};
+
+LoadResult LoadSpec(const std::string& path, const LoadOptions& options, const Registry& registry);
+
+// For tests and generated specs: the text stands for a file called `path`.
+LoadResult LoadSpecText(const std::string& path, std::string text, const LoadOptions& options,
+                        const Registry& registry);
+
+// What `r` should be at `stage` (which must be at or after r.stage): base attributes with
+// every overlay up to `stage` applied, ${TYPE.NAME.attr} references substituted and, when
+// `resolve_secrets`, env:/file: secrets read. `exists` follows `ensure`.
+Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bool resolve_secrets);
+
+// Whether an attribute of `r` must never be shown: declared sensitive, written as a secret
+// at any stage, or built from a reference to such an attribute.
+bool IsSensitive(const Spec& spec, const Resource& r, const std::string& attr);
+
+// Reads an env:NAME or file:PATH secret; `dir` resolves a relative PATH.
+Result<std::string> ResolveSecret(const std::string& ref, const std::string& dir);
+
+// Whether a string is written as a secret reference.
+bool IsSecretRef(const std::string& s);
+
+// The host a resource acts on: the local machine, a [host.NAME], or null for none.
+const HostConfig* HostFor(const Spec& spec, const Resource& r);
+
+// A provider instance with its secrets read, ready to hand to a provider.
+Result<ProviderConfig> ResolveProvider(const Spec& spec, const ProviderInstance& p);
+
+}  // namespace reconcile

@@ -1,0 +1,38 @@
+// An attribute value as the spec, the providers and the journal all see it: nothing,
+// a bool, an integer, a string, or a list of strings. Small on purpose: every provider
+// speaks it, and every one of these has one obvious JSON and one obvious TOML form.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace reconcile {
+
+using StringList = std::vector<std::string>;
+using Value = std::variant<std::monostate, bool, std::int64_t, std::string, StringList>;
+using AttrMap = std::map<std::string, Value>;
+
+inline bool IsNull(const Value& v) { return v.index() == 0; }
+inline const std::string* AsString(const Value& v) { return std::get_if<std::string>(&v); }
+
+// How a value reads in a plan: strings quoted, lists bracketed, long or multi-line strings
+// shortened to their size and hash so a plan stays one screen per step.
+std::string FormatValue(const Value& v);
+
+nlohmann::json ToJson(const Value& v);
+Value FromJson(const nlohmann::json& j);
+nlohmann::json ToJson(const AttrMap& attrs);
+AttrMap AttrMapFromJson(const nlohmann::json& j);
+
+// What the world holds for one resource: whether it exists, and its attributes.
+struct State {
+  bool exists = false;
+  AttrMap attrs;
+};
+
+}  // namespace reconcile

@@ -1,0 +1,53 @@
+#include "providers/check/check_provider.h"
+
+namespace reconcile {
+
+std::vector<TypeSchema> CheckProvider::Types() const {
+  TypeSchema t;
+  t.name = "check";
+  t.doc = "A condition that must hold before a stage is complete; polled until true or timed out.";
+  t.is_check = true;
+  auto attr = [](std::string name, AttrType type, std::string doc, std::vector<std::string> kinds,
+                 bool required = false) {
+    AttrSchema a{std::move(name), type, std::move(doc)};
+    a.kinds = std::move(kinds);
+    a.required = required;
+    return a;
+  };
+  AttrSchema kind{"kind", AttrType::kString, "what is checked"};
+  kind.required = true;
+  kind.one_of = {"http", "tcp", "dns", "tls", "s3_manifest", "command"};
+  AttrSchema expect = attr("expect", AttrType::kString, "whether the port must be open or closed", {"tcp"});
+  expect.one_of = {"open", "closed"};
+  AttrSchema values = attr("values", AttrType::kStringList, "the values every answer must hold", {"dns"}, true);
+  values.unordered = true;
+  t.attrs = {
+      kind,
+      attr("url", AttrType::kString, "the URL requested", {"http"}, true),
+      attr("expect_status", AttrType::kInt, "the HTTP status expected (default 200)", {"http"}),
+      attr("body_contains", AttrType::kString, "text the response body must contain", {"http"}),
+      attr("address", AttrType::kString, "host name or IP address connected to", {"tcp", "tls"}, true),
+      attr("port", AttrType::kInt, "TCP port", {"tcp", "tls"}, true),
+      expect,
+      attr("name", AttrType::kString, "the DNS name asked for (tls: the name the certificate must cover)",
+           {"dns", "tls"}),
+      attr("type", AttrType::kString, "the record type asked for (default A)", {"dns"}),
+      values,
+      attr("min_days_valid", AttrType::kInt, "days the certificate must stay valid (default 30)", {"tls"}),
+      attr("bucket", AttrType::kString, "the bucket whose keys are checked", {"s3_manifest"}, true),
+      attr("keys", AttrType::kStringList, "keys that must exist", {"s3_manifest"}, true),
+      attr("command", AttrType::kArgv, "command whose exit status 0 means the check holds", {"command"}, true),
+      attr("timeout", AttrType::kDuration, "how long to keep trying (default 5m)", {}),
+      attr("interval", AttrType::kDuration, "time between tries (default 5s)", {}),
+  };
+  return {t};
+}
+
+void CheckProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
+  // Checks have no state to read; the planner never asks. Answer plainly if it ever does.
+  out->assign(targets.size(), Error{"checks have no state to probe"});
+}
+
+Result<State> CheckProvider::Apply(const Change&) { return Error{"checks are run, not applied"}; }
+
+}  // namespace reconcile

@@ -1,0 +1,167 @@
+#include "providers/file/local_files.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+namespace reconcile::file {
+
+namespace {
+
+std::string Errno(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+std::string ModeString(mode_t m) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(m & 07777));
+  return buf;
+}
+
+Status WriteAll(int fd, const std::string& data, const std::string& path) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error{Errno("cannot write", path)};
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Result<uid_t> LookupUser(const std::string& name) {
+  if (const passwd* pw = ::getpwnam(name.c_str())) return pw->pw_uid;
+  return Error{"no user '" + name + "' on this machine"};
+}
+
+Result<gid_t> LookupGroup(const std::string& name) {
+  if (const group* gr = ::getgrnam(name.c_str())) return gr->gr_gid;
+  return Error{"no group '" + name + "' on this machine"};
+}
+
+Status ApplyOwnership(int fd, const std::string& path, const FileWrite& w) {
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+  if (w.owner) {
+    auto u = LookupUser(*w.owner);
+    if (!u) return u.error();
+    uid = *u;
+  }
+  if (w.group) {
+    auto g = LookupGroup(*w.group);
+    if (!g) return g.error();
+    gid = *g;
+  }
+  if ((w.owner || w.group) && ::fchown(fd, uid, gid) != 0) return Error{Errno("cannot chown", path)};
+  return Status::Ok();
+}
+
+Status SyncDir(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Error{Errno("cannot open folder", dir)};
+  ::fsync(fd);
+  ::close(fd);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<FileInfo> ReadLocalFile(const std::string& path) {
+  FileInfo info;
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return info;
+    return Error{Errno("cannot stat", path)};
+  }
+  if (!S_ISREG(st.st_mode)) return Error{path + " exists and is not a regular file; reconcile will not replace it"};
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error{Errno("cannot read", path)};
+  info.content.resize(static_cast<std::size_t>(st.st_size));
+  std::size_t done = 0;
+  while (done < info.content.size()) {
+    ssize_t n = ::read(fd, info.content.data() + done, info.content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  info.content.resize(done);
+  info.exists = true;
+  info.mode = ModeString(st.st_mode);
+  if (const passwd* pw = ::getpwuid(st.st_uid)) info.owner = pw->pw_name;
+  else info.owner = std::to_string(st.st_uid);
+  if (const group* gr = ::getgrgid(st.st_gid)) info.group = gr->gr_name;
+  else info.group = std::to_string(st.st_gid);
+  return info;
+}
+
+Status WriteLocalFile(const std::string& path, const FileWrite& w) {
+  struct stat st;
+  bool exists = ::lstat(path.c_str(), &st) == 0;
+  if (exists && !S_ISREG(st.st_mode)) return Error{path + " exists and is not a regular file; reconcile will not replace it"};
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (!dir.empty() && !std::filesystem::is_directory(dir))
+    return Error{"the folder " + dir + " does not exist; create it first (or add a resource that does)"};
+
+  mode_t mode = exists ? (st.st_mode & 07777) : 0644;
+  if (w.mode) mode = static_cast<mode_t>(std::stoul(*w.mode, nullptr, 8));
+
+  if (exists && !w.content) {
+    // Only metadata changes: no rewrite, so the content is never at risk.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Error{Errno("cannot open", path)};
+    Status s = ApplyOwnership(fd, path, w);
+    if (s && ::fchmod(fd, mode) != 0) s = Error{Errno("cannot chmod", path)};
+    ::close(fd);
+    return s;
+  }
+
+  std::string tmp = (dir.empty() ? std::string(".") : dir) + "/." +
+                    std::filesystem::path(path).filename().string() + ".reconcile-" + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Error{Errno("cannot create", tmp)};
+  std::string content = w.content ? *w.content : std::string();
+  if (!w.content && exists) {
+    auto current = ReadLocalFile(path);
+    if (!current) {
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return current.error();
+    }
+    content = current->content;
+  }
+  FileWrite ownership = w;
+  if (exists) {
+    // A rewritten file keeps its owner unless the spec names another.
+    if (!ownership.owner) if (const passwd* pw = ::getpwuid(st.st_uid)) ownership.owner = pw->pw_name;
+    if (!ownership.group) if (const group* gr = ::getgrgid(st.st_gid)) ownership.group = gr->gr_name;
+  }
+  Status s = WriteAll(fd, content, tmp);
+  if (s) s = ApplyOwnership(fd, tmp, ownership);
+  if (s && ::fchmod(fd, mode) != 0) s = Error{Errno("cannot chmod", tmp)};
+  if (s && ::fsync(fd) != 0) s = Error{Errno("cannot fsync", tmp)};
+  ::close(fd);
+  if (s && ::rename(tmp.c_str(), path.c_str()) != 0) s = Error{Errno("cannot rename into", path)};
+  if (!s) {
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  return SyncDir(path);
+}
+
+Status RemoveLocalFile(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Error{Errno("cannot remove", path)};
+  return SyncDir(path);
+}
+
+}  // namespace reconcile::file

@@ -1,0 +1,74 @@
+#include "tests/support/memory_provider.h"
+
+namespace reconcile {
+
+std::vector<TypeSchema> MemoryProvider::Types() const {
+  AttrSchema key{"key", AttrType::kString, "identifies the item"};
+  key.required = true;
+  key.identity = true;
+  AttrSchema tags{"tags", AttrType::kStringList, "labels, compared as a set"};
+  tags.unordered = true;
+  AttrSchema secret{"secret", AttrType::kString, "a credential"};
+  secret.sensitive = true;
+  secret.secret_ok = true;
+  AttrSchema locked{"locked", AttrType::kBool, "once set, cannot be unset"};
+  locked.irreversible = true;
+  AttrSchema color{"color", AttrType::kString, "an enumeration"};
+  color.one_of = {"red", "green", "blue"};
+  std::vector<AttrSchema> attrs = {key,
+                                   {"value", AttrType::kString, "free text"},
+                                   {"size", AttrType::kInt, "a number"},
+                                   {"enabled", AttrType::kBool, "a flag"},
+                                   tags,
+                                   secret,
+                                   locked,
+                                   color,
+                                   {"wait", AttrType::kDuration, "a duration"}};
+  TypeSchema item{"mem_item", "An item in memory.", attrs};
+  TypeSchema remote{"mem_remote", "An item behind a provider instance.", attrs};
+  remote.provider_kind = "mem";
+  TypeSchema vault{"mem_vault", "An item whose deletion loses data.", attrs};
+  vault.delete_irreversible = true;
+  return {item, remote, vault};
+}
+
+std::vector<ProviderKindSchema> MemoryProvider::Kinds() const {
+  AttrSchema region{"region", AttrType::kString, "where the items live"};
+  region.required = true;
+  AttrSchema token{"token", AttrType::kString, "credential"};
+  token.secret_ok = true;
+  token.sensitive = true;
+  return {{"mem", "An in-memory store.", {region, token}}};
+}
+
+void MemoryProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
+  calls.push_back("probe " + std::to_string(targets.size()));
+  out->clear();
+  for (const Target* t : targets) {
+    const std::string& key = std::get<std::string>(t->desired.at("key"));
+    if (unreadable.count(key)) {
+      out->push_back(Error{"item '" + key + "' cannot be read"});
+      continue;
+    }
+    auto it = world.find(key);
+    out->push_back(it == world.end() ? State{} : it->second);
+  }
+}
+
+Result<State> MemoryProvider::Apply(const Change& change) {
+  const std::string& key = std::get<std::string>(change.target.desired.at("key"));
+  calls.push_back(std::string(change.action == Action::kDelete   ? "delete "
+                              : change.action == Action::kCreate ? "create "
+                                                                 : "update ") +
+                  change.target.address);
+  if (change.action == Action::kDelete) {
+    world.erase(key);
+    return State{};
+  }
+  State& s = world[key];
+  s.exists = true;
+  for (const auto& [k, v] : change.target.desired) s.attrs[k] = v;
+  return s;
+}
+
+}  // namespace reconcile
