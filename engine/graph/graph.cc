@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <tuple>
 
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/depth_first_search.hpp>
@@ -91,10 +92,18 @@ bool DependencyGraph::Build(const Spec& spec, Diagnostics* diags) {
     for (std::size_t at = edges_[*back].from; at != head; at = edges_[discovered_by[at]].from)
       cycle.push_back(discovered_by[at]);
     std::reverse(cycle.begin(), cycle.end());
-    // Start the story at a resource the operator wrote a dependency for, when there is one.
-    auto first = std::find_if(cycle.begin(), cycle.end(), [&](std::size_t id) {
+    // Start the story at the first dependency the operator wrote (by place in the spec), so
+    // the same spec always gets the same report.
+    auto written = [&](std::size_t id) {
       return edges_[id].kind == EdgeKind::kAfter || edges_[id].kind == EdgeKind::kReference;
-    });
+    };
+    auto place = [&](std::size_t id) {
+      const SourceLoc& l = edges_[id].loc;
+      return std::make_tuple(l.file ? *l.file : std::string(), l.line, l.column);
+    };
+    auto first = cycle.end();
+    for (auto it = cycle.begin(); it != cycle.end(); ++it)
+      if (written(*it) && (first == cycle.end() || place(*it) < place(*first))) first = it;
     if (first != cycle.end()) std::rotate(cycle.begin(), first, cycle.end());
     std::string path = NodeName(spec, edges_[cycle.front()].from);
     std::string note;

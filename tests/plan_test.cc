@@ -1,0 +1,259 @@
+// Plans against the in-memory world: what is probed, what is diffed, and how it reads.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+#include "tests/support/test_world.h"
+
+using namespace reconcile;
+
+namespace {
+
+struct Planned {
+  LoadResult load;
+  DependencyGraph graph;
+  Result<Plan> plan = Error{"not planned"};
+};
+
+Planned PlanOf(TestWorld& w, const std::string& text, PlanOptions options = {}) {
+  Planned p;
+  p.load = w.Load(text);
+  REQUIRE_MESSAGE(p.load.spec, TestWorld::Errors(p.load));
+  REQUIRE(p.graph.Build(*p.load.spec, &p.load.diags));
+  p.plan = MakePlan(*p.load.spec, p.graph, options);
+  return p;
+}
+
+State Item(AttrMap attrs) { return State{true, std::move(attrs)}; }
+
+const char* kCutover = R"(version = 1
+name = "cut"
+stages = ["prepare", "switch", "cleanup"]
+
+[stage.switch]
+confirm = "traffic moves"
+
+[mem_item.ttl]
+key = "ttl"
+size = 60
+value = "old-target"
+[mem_item.ttl.at.switch]
+value = "new-target"
+[mem_item.ttl.at.cleanup]
+size = 3600
+
+[mem_item.creds]
+key = "creds"
+secret = "env:RECONCILE_TEST_SECRET"
+
+[mem_item.pointer]
+stage = "switch"
+key = "pointer"
+value = "to ${mem_item.ttl.value}"
+
+[mem_vault.old]
+key = "old"
+[mem_vault.old.at.cleanup]
+ensure = "absent"
+
+[check.site]
+stage = "switch"
+kind = "http"
+url = "http://127.0.0.1:1/health"
+)";
+
+}  // namespace
+
+TEST_CASE("a multi-stage plan reads like a reviewed diff") {
+  TestWorld w;
+  setenv("RECONCILE_TEST_SECRET", "hunter2", 1);
+  w.mem->world["ttl"] = Item({{"key", "ttl"}, {"size", std::int64_t{3600}}, {"value", "old-target"}});
+  w.mem->world["old"] = Item({{"key", "old"}});
+  Planned p = PlanOf(w, kCutover);
+  REQUIRE_MESSAGE(p.plan, p.plan.error().message);
+  CHECK(RenderText(*p.load.spec, *p.plan, {}) ==
+        "Plan for cut (spec.toml)\n"
+        "\n"
+        "stage prepare\n"
+        "   ~ mem_item.ttl\n"
+        "        size: 3600 → 60\n"
+        "   + mem_item.creds\n"
+        "        key:    \"creds\"\n"
+        "        secret: (sensitive)\n"
+        "\n"
+        "stage switch  (asks before it starts: traffic moves)\n"
+        "   ~ mem_item.ttl\n"
+        "        value: \"old-target\" → \"new-target\"\n"
+        "   + mem_item.pointer\n"
+        "        key:   \"pointer\"\n"
+        "        value: \"to new-target\"\n"
+        "   ? check.site  \"http://127.0.0.1:1/health\"\n"
+        "\n"
+        "stage cleanup\n"
+        "   ~ mem_item.ttl\n"
+        "        size: 60 → 3600\n"
+        "  !- mem_vault.old  (irreversible: deleting a mem_vault loses what cannot be put back)\n"
+        "\n"
+        "Plan: 2 to create, 3 to update, 1 to delete, 1 check, 1 irreversible.\n");
+  // One probe call for the whole batch, and nothing applied.
+  CHECK(w.mem->calls == std::vector<std::string>{"probe 4"});
+  // The secret was read to compare it, and is kept for apply, but never rendered.
+  CHECK(RenderText(*p.load.spec, *p.plan, {}).find("hunter2") == std::string::npos);
+  CHECK(RenderJson(*p.load.spec, *p.plan, {}).find("hunter2") == std::string::npos);
+}
+
+TEST_CASE("--explain says why each step exists and what it waits for") {
+  TestWorld w;
+  setenv("RECONCILE_TEST_SECRET", "hunter2", 1);
+  Planned p = PlanOf(w, kCutover);
+  REQUIRE(p.plan);
+  RenderOptions options;
+  options.explain = true;
+  options.only_stage = 1;
+  CHECK(RenderText(*p.load.spec, *p.plan, options) ==
+        "Plan for cut (spec.toml)\n"
+        "\n"
+        "stage switch  (asks before it starts: traffic moves)\n"
+        "   ~ mem_item.ttl\n"
+        "        value: \"old-target\" → \"new-target\"\n"
+        "        why: [mem_item.ttl.at.switch] (spec.toml:12:18) changes value\n"
+        "   + mem_item.pointer\n"
+        "        key:   \"pointer\"\n"
+        "        value: \"to new-target\"\n"
+        "        why: mem_item.pointer does not exist; the spec wants it from stage 'switch' (spec.toml:21:11)\n"
+        "        after: mem_item.ttl\n"
+        "   ? check.site  \"http://127.0.0.1:1/health\"\n"
+        "        why: a check of kind 'http' gates stage 'switch' (spec.toml:31:8)\n"
+        "\n"
+        "Plan: 4 to create, 2 to update, 1 to delete, 1 check, 1 irreversible.\n");
+}
+
+TEST_CASE("a converged spec plans to nothing") {
+  TestWorld w;
+  w.mem->world["a"] = Item({{"key", "a"}, {"value", "x"}, {"tags", StringList{"b", "a"}}, {"extra", "unmanaged"}});
+  Planned p = PlanOf(w, std::string(kHeader) + R"(
+[mem_item.a]
+key = "a"
+value = "x"
+tags = ["a", "b"]
+)");
+  REQUIRE(p.plan);
+  CHECK_FALSE(p.plan->HasChanges());
+  CHECK(RenderText(*p.load.spec, *p.plan, {}) ==
+        "Plan for t (spec.toml)\n\nstage one: no changes\n\nstage two: no changes\n\nstage three: no changes\n"
+        "\nNo changes: the world matches the spec.\n");
+}
+
+TEST_CASE("applying every step through the provider converges: the next plan is empty") {
+  TestWorld w;
+  w.mem->world["b"] = Item({{"key", "b"}, {"value", "stale"}});
+  w.mem->world["gone"] = Item({{"key", "gone"}});
+  std::string spec = std::string(kHeader) + R"(
+[mem_item.a]
+key = "a"
+size = 3
+[mem_item.b]
+key = "b"
+value = "fresh"
+[mem_item.gone]
+key = "gone"
+ensure = "absent"
+)";
+  Planned p = PlanOf(w, spec);
+  REQUIRE(p.plan);
+  CHECK(p.plan->Counts().create == 1);
+  CHECK(p.plan->Counts().update == 1);
+  CHECK(p.plan->Counts().remove == 1);
+  for (const StagePlan& sp : p.plan->stages) {
+    for (const Step& step : sp.steps) {
+      const Resource& r = p.load.spec->resources[step.resource];
+      Change c{step.action, Target{r.address, r.schema, step.desired.attrs}, step.prior, {}};
+      REQUIRE(r.provider->Apply(c));
+    }
+  }
+  Planned again = PlanOf(w, spec);
+  REQUIRE(again.plan);
+  CHECK_FALSE(again.plan->HasChanges());
+}
+
+TEST_CASE("an irreversible attribute change is marked, and only changed attributes are listed") {
+  TestWorld w;
+  w.mem->world["a"] = Item({{"key", "a"}, {"locked", false}, {"value", "same"}});
+  Planned p = PlanOf(w, std::string(kHeader) + R"(
+[mem_item.a]
+key = "a"
+value = "same"
+locked = true
+)");
+  REQUIRE(p.plan);
+  const Step& step = p.plan->stages[0].steps.at(0);
+  CHECK(step.action == Action::kUpdate);
+  CHECK(step.irreversible);
+  REQUIRE(step.changes.size() == 1);
+  CHECK(step.changes[0].name == "locked");
+  CHECK(p.plan->Counts().irreversible == 1);
+}
+
+TEST_CASE("a resource that cannot be read fails the plan, naming it") {
+  TestWorld w;
+  w.mem->unreadable.insert("b");
+  Planned p = PlanOf(w, std::string(kHeader) + R"(
+[mem_item.a]
+key = "a"
+[mem_item.b]
+key = "b"
+)");
+  REQUIRE_FALSE(p.plan);
+  CHECK(p.plan.error().message == "cannot read the current state of:\n  mem_item.b: item 'b' cannot be read");
+}
+
+TEST_CASE("a missing secret fails the plan before anything is probed") {
+  TestWorld w;
+  unsetenv("RECONCILE_TEST_MISSING");
+  Planned p = PlanOf(w, std::string(kHeader) + R"(
+[mem_item.a]
+key = "a"
+secret = "env:RECONCILE_TEST_MISSING"
+)");
+  REQUIRE_FALSE(p.plan);
+  CHECK(p.plan.error().message ==
+        "cannot work out what the spec wants:\n  spec.toml:7:10: attribute 'secret' of mem_item.a: the environment "
+        "variable RECONCILE_TEST_MISSING is not set (export it, or use file:PATH)");
+  CHECK(w.mem->calls.empty());
+}
+
+TEST_CASE("planning from a later stage starts from the world, not from earlier stages") {
+  TestWorld w;
+  w.mem->world["ttl"] = Item({{"key", "ttl"}, {"size", std::int64_t{60}}, {"value", "new-target"}});
+  Planned p = PlanOf(w, std::string(kHeader) + R"(
+[mem_item.ttl]
+key = "ttl"
+size = 60
+value = "old-target"
+[mem_item.ttl.at.two]
+value = "new-target"
+[mem_item.ttl.at.three]
+size = 3600
+)",
+                     PlanOptions{1});
+  REQUIRE(p.plan);
+  REQUIRE(p.plan->stages.size() == 2);
+  CHECK(p.plan->stages[0].steps.empty());  // stage two: already true in the world
+  REQUIRE(p.plan->stages[1].steps.size() == 1);
+  CHECK(p.plan->stages[1].steps[0].changes[0].name == "size");
+}
+
+TEST_CASE("a provider instance's secret is resolved for the probe, and a missing one is named") {
+  TestWorld w;
+  unsetenv("RECONCILE_TEST_TOKEN");
+  Planned p = PlanOf(w, std::string(kHeader) + R"(
+[provider.mem.main]
+region = "eu"
+token = "env:RECONCILE_TEST_TOKEN"
+[mem_remote.a]
+key = "a"
+)");
+  REQUIRE_FALSE(p.plan);
+  CHECK(p.plan.error().message.find("mem_remote.a: spec.toml:7:9: 'token' of [provider.mem.main]: the environment "
+                                    "variable RECONCILE_TEST_TOKEN is not set") != std::string::npos);
+}
