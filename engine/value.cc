@@ -12,7 +12,10 @@ namespace {
 constexpr std::size_t kMaxInlineString = 72;
 
 std::string Quote(const std::string& s) {
-  if (s.size() > kMaxInlineString || s.find('\n') != std::string::npos) {
+  // One line with its trailing newline still reads fine inline ("...\n").
+  std::size_t newline = s.find('\n');
+  bool one_line = newline == std::string::npos || newline == s.size() - 1;
+  if (s.size() > kMaxInlineString || !one_line) {
     return "<" + std::to_string(s.size()) + " bytes, sha256 " + Sha256Hex(s).substr(0, 12) + ">";
   }
   return nlohmann::json(s).dump();

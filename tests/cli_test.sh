@@ -1,2 +1,133 @@
 #!/usr/bin/env bash
-exit 0
+# The reconcile binary as an operator runs it: exit codes, where output goes, saved plans,
+# error rendering, and that no secret reaches stdout, stderr or a plan file.
+# Usage: cli_test.sh PATH_TO_RECONCILE SOURCE_DIR
+set -u
+bin=$1
+src=$2
+work=$(mktemp -d /tmp/reconcile-cli-test-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+expect_rc() { # expect_rc WANT GOT WHAT
+  if [ "$1" = "$2" ]; then ok; else bad "$3: exit $2, wanted $1"; fi
+}
+expect_in() { # expect_in FILE TEXT WHAT
+  if grep -qF -- "$2" "$1"; then ok; else bad "$3: '$2' not in $1:"; sed 's/^/    /' "$1"; fi
+}
+expect_not_in() {
+  if grep -qF -- "$2" "$1"; then bad "$3: '$2' found in $1"; else ok; fi
+}
+
+example=$src/examples/local-files.toml
+root=$work/root
+mkdir -p "$root"
+
+# validate: spec only
+"$bin" validate "$example" >"$work/out" 2>"$work/err"
+expect_rc 0 $? "validate example"
+expect_in "$work/out" "local-files.toml: valid: 3 stages, 3 resources, 1 checks" "validate summary"
+
+# plan with changes: 0 plainly, 2 with --detailed-exitcode; the plan on stdout, progress on stderr
+"$bin" plan "$example" --var root="$root" >"$work/out" 2>"$work/err"
+expect_rc 0 $? "plan"
+expect_in "$work/out" "   + file.maintenance" "plan shows a create"
+expect_in "$work/out" "Plan: 3 to create, 1 to update, 2 to delete, 1 check, 0 irreversible." "plan summary"
+expect_not_in "$work/out" "probing" "progress stays off stdout"
+expect_in "$work/err" "probing" "progress on stderr"
+"$bin" plan "$example" --var root="$root" --detailed-exitcode >/dev/null 2>&1
+expect_rc 2 $? "detailed exit code with changes"
+[ -z "$(ls -A "$root")" ] && ok || bad "plan must not change the world"
+
+# --json and --out: the same document; --out writes it whole
+"$bin" plan "$example" --var root="$root" --json --out "$work/plan.json" >"$work/out" 2>"$work/err"
+expect_rc 0 $? "plan --json --out"
+expect_in "$work/out" '"format_version": 1' "json on stdout"
+expect_in "$work/plan.json" '"sha256": "' "saved plan carries the spec hash"
+expect_in "$work/err" "plan saved to $work/plan.json" "saved plan is announced"
+cmp -s "$work/out" "$work/plan.json" && ok || bad "--out and --json should be the same document"
+
+# --stage and --explain
+"$bin" plan "$example" --var root="$root" --stage cleanup --explain >"$work/out" 2>/dev/null
+expect_in "$work/out" "why: [file.maintenance.at.cleanup]" "explain says why"
+expect_not_in "$work/out" "stage prepare" "--stage shows one stage"
+"$bin" plan "$example" --stage clenaup >/dev/null 2>"$work/err"
+expect_rc 1 $? "unknown --stage"
+expect_in "$work/err" "reconcile: error: no stage 'clenaup' in $example, did you mean 'cleanup'?" "stage suggestion"
+
+# graph
+"$bin" graph "$example" >"$work/out" 2>/dev/null
+expect_rc 0 $? "graph"
+expect_in "$work/out" '"file.maintenance" -> "file.upstream";' "graph edge"
+
+# a converged spec: 0 even with --detailed-exitcode
+cat >"$work/converged.toml" <<SPEC
+version = 1
+name = "converged"
+[file.a]
+host = "local"
+path = "$work/a.txt"
+content = "same\n"
+SPEC
+printf 'same\n' >"$work/a.txt"
+"$bin" plan "$work/converged.toml" --detailed-exitcode >"$work/out" 2>/dev/null
+expect_rc 0 $? "converged spec"
+expect_in "$work/out" "No changes: the world matches the spec." "converged message"
+
+# secrets: never printed, never saved
+cat >"$work/secret.toml" <<SPEC
+version = 1
+name = "secret"
+[file.token]
+host = "local"
+path = "$work/token"
+content = "env:RECONCILE_CLI_SECRET"
+SPEC
+printf 'old-token-value\n' >"$work/token"
+RECONCILE_CLI_SECRET=new-token-value "$bin" plan "$work/secret.toml" --json --out "$work/secret-plan.json" \
+  >"$work/out" 2>"$work/err"
+expect_rc 0 $? "plan with a secret"
+RECONCILE_CLI_SECRET=new-token-value "$bin" plan "$work/secret.toml" >>"$work/out" 2>>"$work/err"
+for f in "$work/out" "$work/err" "$work/secret-plan.json"; do
+  expect_not_in "$f" "new-token-value" "secret value"
+  expect_not_in "$f" "old-token-value" "prior secret value"
+done
+expect_in "$work/out" "(sensitive) → (sensitive)" "secret shown as sensitive"
+"$bin" plan "$work/secret.toml" >/dev/null 2>"$work/err"
+expect_rc 1 $? "missing secret"
+expect_in "$work/err" "the environment variable RECONCILE_CLI_SECRET is not set" "missing secret named"
+
+# a broken spec: every error with file:line:col, the line and a caret; exit 1; nothing probed
+cat >"$work/broken.toml" <<'SPEC'
+version = 1
+name = "broken"
+stages = ["prepare", "switch"]
+[file.a]
+host = "local"
+path = "/tmp/x"
+serer_names = ["x"]
+[file.b]
+stage = "swtich"
+host = "local"
+path = "/tmp/y"
+SPEC
+"$bin" plan "$work/broken.toml" >"$work/out" 2>"$work/err"
+expect_rc 1 $? "broken spec"
+expect_in "$work/err" "$work/broken.toml:7:1: error: unknown attribute 'serer_names' in file.a" "first error"
+expect_in "$work/err" "$work/broken.toml:9:9: error: unknown stage 'swtich' for file.b, did you mean 'switch'?" "second error"
+expect_in "$work/err" " 9 | stage = \"swtich\"" "source line shown"
+expect_in "$work/err" "reconcile: 2 errors in the spec; nothing was probed or changed." "error count"
+[ ! -s "$work/out" ] && ok || bad "nothing on stdout for a broken spec"
+
+"$bin" plan "$work/missing.toml" >/dev/null 2>"$work/err"
+expect_rc 1 $? "missing spec"
+expect_in "$work/err" "cannot read spec '$work/missing.toml': No such file or directory" "missing spec named"
+"$bin" plan "$example" --var novalue >/dev/null 2>"$work/err"
+expect_rc 1 $? "bad --var"
+expect_in "$work/err" "--var takes NAME=VALUE, got 'novalue'" "bad --var named"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -87,7 +87,7 @@ TEST_CASE("a multi-stage plan reads like a reviewed diff") {
         "   + mem_item.pointer\n"
         "        key:   \"pointer\"\n"
         "        value: \"to new-target\"\n"
-        "   ? check.site  \"http://127.0.0.1:1/health\"\n"
+        "   ? check.site  http http://127.0.0.1:1/health\n"
         "\n"
         "stage cleanup\n"
         "   ~ mem_item.ttl\n"
@@ -122,10 +122,10 @@ TEST_CASE("--explain says why each step exists and what it waits for") {
         "        value: \"to new-target\"\n"
         "        why: mem_item.pointer does not exist; the spec wants it from stage 'switch' (spec.toml:21:11)\n"
         "        after: mem_item.ttl\n"
-        "   ? check.site  \"http://127.0.0.1:1/health\"\n"
+        "   ? check.site  http http://127.0.0.1:1/health\n"
         "        why: a check of kind 'http' gates stage 'switch' (spec.toml:31:8)\n"
         "\n"
-        "Plan: 4 to create, 2 to update, 1 to delete, 1 check, 1 irreversible.\n");
+        "Plan: 1 to create, 1 to update, 0 to delete, 1 check, 0 irreversible.\n");
 }
 
 TEST_CASE("a converged spec plans to nothing") {

@@ -176,8 +176,10 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
             step.reason = "the world differs from the spec (" + r.loc.ToString() + ") in " + Names(step.changes);
         }
       } else if (overlay) {
-        step.reason = "[" + r.address + ".at." + spec.stages[s].name + "] (" + overlay->loc.ToString() +
-                      ") changes " + (step.changes.empty() ? std::string("ensure") : Names(step.changes));
+        std::string what = step.action == Action::kDelete   ? std::string("retires it (ensure = \"absent\")")
+                           : step.action == Action::kCreate ? std::string("brings it back (ensure = \"present\")")
+                                                            : "changes " + Names(step.changes);
+        step.reason = "[" + r.address + ".at." + spec.stages[s].name + "] (" + overlay->loc.ToString() + ") " + what;
       } else {
         step.reason = "a value " + r.address + " refers to changes at stage '" + spec.stages[s].name +
                       "': " + Names(step.changes);

@@ -52,7 +52,8 @@ struct PlanOptions {
 Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const PlanOptions& options);
 
 // Text for people: one line per step with its symbol, updates as old → new per attribute.
-// `only_stage` limits the output to one stage; `explain` adds why each step exists.
+// `only_stage` limits the output (and its summary line) to one stage; `explain` adds why
+// each step exists.
 struct RenderOptions {
   std::optional<std::size_t> only_stage;
   bool explain = false;

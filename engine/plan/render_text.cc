@@ -23,6 +23,25 @@ std::string Shown(const AttrChange& c, const Value& v) {
   return c.sensitive ? "(sensitive)" : FormatValue(v);
 }
 
+// One phrase saying what a check looks at, e.g. `tcp 127.0.0.1:5432 closed`.
+std::string CheckSummary(const Spec& spec, const Resource& r, const AttrMap& attrs) {
+  auto get = [&](const char* key) -> std::string {
+    auto it = attrs.find(key);
+    if (it == attrs.end() || IsSensitive(spec, r, key)) return "";
+    if (const auto* s = AsString(it->second)) return *s;
+    return FormatValue(it->second);
+  };
+  std::string kind = get("kind");
+  std::string what;
+  if (kind == "http") what = get("url");
+  else if (kind == "tcp" || kind == "tls") what = get("address") + ":" + get("port");
+  else if (kind == "dns") what = get("name");
+  else if (kind == "s3_manifest") what = get("bucket");
+  else if (kind == "command") what = get("command");
+  std::string expect = kind == "tcp" ? get("expect") : "";
+  return kind + " " + what + (expect.empty() ? "" : " " + expect);
+}
+
 std::string Plural(std::size_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
@@ -44,16 +63,7 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
     for (const Step& step : sp.steps) {
       const Resource& r = spec.resources[step.resource];
       out += std::string("  ") + (step.irreversible ? "!" : " ") + Symbol(step.action) + " " + r.address;
-      if (step.action == Action::kCheck) {
-        const auto& attrs = step.desired.attrs;
-        for (const char* key : {"url", "address", "name"}) {
-          auto it = attrs.find(key);
-          if (it != attrs.end() && !IsSensitive(spec, r, key)) {
-            out += "  " + FormatValue(it->second);
-            break;
-          }
-        }
-      }
+      if (step.action == Action::kCheck) out += "  " + CheckSummary(spec, r, step.desired.attrs);
       if (step.irreversible) out += "  (irreversible: " + step.irreversible_reason + ")";
       out += "\n";
       std::size_t width = 0;
@@ -74,7 +84,11 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
       }
     }
   }
-  PlanCounts c = plan.Counts();
+  // The summary counts what was shown: the whole plan, or the one stage asked for.
+  Plan shown;
+  for (const StagePlan& sp : plan.stages)
+    if (!options.only_stage || *options.only_stage == sp.stage) shown.stages.push_back(sp);
+  PlanCounts c = shown.Counts();
   out += "\n";
   if (c.changes() == 0) {
     out += "No changes: the world matches the spec";

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs every Debian package reconcile needs to build and test. Quick when they are all
+# there already; otherwise `apt-get update` first, as on a fresh machine. Needs root.
+set -euo pipefail
+packages=(
+  g++ cmake make pkg-config
+  libboost-graph-dev libtomlplusplus-dev libssh2-1-dev libcurl4-openssl-dev libssl-dev
+  libspdlog-dev doctest-dev nlohmann-json3-dev libcli11-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "reconcile: these packages are missing: ${missing[*]}" >&2
+  echo "reconcile: run this script as root (or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
