@@ -55,6 +55,12 @@ struct Change {
   std::vector<std::string> changed;  // attributes that differ, for kUpdate
 };
 
+// One evaluation of a check: whether its condition holds now, and what was seen.
+struct CheckResult {
+  bool holds = false;
+  std::string detail;  // "HTTP 503 from https://…", "port 5432 refused" — shown while polling
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -69,6 +75,12 @@ class Provider {
 
   // Makes the world match change.target.desired (or removes it); returns the new state.
   virtual Result<State> Apply(const Change& change) = 0;
+
+  // For check types: evaluates the condition once (the engine polls). An Error means the
+  // check could not be evaluated at all (bad URL), not that it does not hold.
+  virtual Result<CheckResult> Check(const Target& target) {
+    return Error{target.address + ": the " + name() + " provider has no checks"};
+  }
 };
 
 }  // namespace reconcile

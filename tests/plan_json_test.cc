@@ -60,8 +60,11 @@ expect = "closed"
   CHECK(a["address"] == "mem_item.a");
   CHECK(a["type"] == "mem_item");
   CHECK(a["action"] == "update");
-  CHECK(a["irreversible"] == false);
-  CHECK_FALSE(a.contains("irreversible_reason"));
+  // The old secret is overwritten and, with no journal key, not kept: this cannot be undone.
+  CHECK(a["irreversible"] == true);
+  CHECK(a["irreversible_reason"] ==
+        "the current 'secret' is sensitive and would not be kept; add key = \"env:NAME\" under [state] to seal it "
+        "in the journal");
   CHECK(a["after"] == json::array());
   REQUIRE(a["changes"].size() == 2);
   CHECK(a["changes"][0] == json{{"attribute", "secret"}, {"old", nullptr}, {"new", nullptr}, {"sensitive", true}});
@@ -82,7 +85,14 @@ expect = "closed"
   CHECK(three["steps"][0]["changes"] == json::array());
 
   CHECK(doc["summary"] == json{{"create", 1}, {"update", 1}, {"delete", 1}, {"check", 1},
-                               {"irreversible", 0}, {"changes", 3}});
+                               {"irreversible", 1}, {"changes", 3}});
+
+  // With a journal key the old secret is sealed and kept, so the same step can be undone.
+  PlanOptions keeping;
+  keeping.keeps_secrets = true;
+  auto sealed = MakePlan(*load.spec, graph, keeping);
+  REQUIRE(sealed);
+  CHECK(sealed->Counts().irreversible == 0);
 
   // --stage limits the stages listed, not the summary of the whole plan.
   RenderOptions only;

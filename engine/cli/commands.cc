@@ -9,43 +9,12 @@
 
 #include "engine/graph/graph.h"
 #include "engine/plan/plan.h"
+#include "engine/cli/session.h"
 #include "engine/spec/spec.h"
 
 namespace reconcile {
 
 namespace {
-
-void Fail(const std::string& message) { std::cerr << "reconcile: error: " << message << "\n"; }
-
-// The spec, loaded and checked with its graph; null after printing every error.
-struct Loaded {
-  LoadResult load;
-  DependencyGraph graph;
-};
-
-std::unique_ptr<Loaded> Load(const Registry& registry, const CommonOptions& common) {
-  auto loaded = std::make_unique<Loaded>();
-  LoadOptions options;
-  options.env = common.env;
-  for (const std::string& kv : common.vars) {
-    std::size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      Fail("--var takes NAME=VALUE, got '" + kv + "'");
-      return nullptr;
-    }
-    options.vars[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  loaded->load = LoadSpec(common.spec, options, registry);
-  if (loaded->load.spec) loaded->graph.Build(*loaded->load.spec, &loaded->load.diags);
-  if (!loaded->load.diags.empty()) {
-    std::cerr << loaded->load.diags.Render(*loaded->load.sources);
-    std::size_t n = loaded->load.diags.size();
-    std::cerr << "reconcile: " << n << (n == 1 ? " error" : " errors")
-              << " in the spec; nothing was probed or changed.\n";
-    return nullptr;
-  }
-  return loaded;
-}
 
 bool FindStage(const Spec& spec, const std::string& name, std::optional<std::size_t>* out) {
   if (name.empty()) return true;
@@ -80,10 +49,20 @@ bool WriteAtomically(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+PlanOptions PlanOptionsFor(const Session& session) {
+  PlanOptions o;
+  // Completed stages are not planned again; once all are, the last one is re-checked so
+  // drift still shows and a converged world plans to nothing.
+  std::size_t next = session.history.NextStage(session.StageNames());
+  o.first_stage = std::min(next, session.spec().stages.size() - 1);
+  o.keeps_secrets = session.sealer.keeps_secrets();
+  return o;
+}
+
 int RunValidate(const Registry& registry, const CommonOptions& common) {
-  auto loaded = Load(registry, common);
-  if (!loaded) return 1;
-  const Spec& spec = *loaded->load.spec;
+  auto session = OpenSession(registry, common, false);
+  if (!session) return 1;
+  const Spec& spec = session->spec();
   std::size_t checks = 0;
   for (const Resource& r : spec.resources) checks += r.is_check();
   std::cout << spec.path << ": valid: " << spec.stages.size() << " stages, "
@@ -92,19 +71,21 @@ int RunValidate(const Registry& registry, const CommonOptions& common) {
 }
 
 int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCommandOptions& options) {
-  auto loaded = Load(registry, common);
-  if (!loaded) return 1;
-  const Spec& spec = *loaded->load.spec;
+  auto session = OpenSession(registry, common, true);
+  if (!session) return 1;
+  const Spec& spec = session->spec();
   RenderOptions render;
   render.explain = options.explain;
   if (!FindStage(spec, options.stage, &render.only_stage)) return 1;
 
+  PlanOptions plan_options = PlanOptionsFor(*session);
   std::cerr << "reconcile: probing " << spec.resources.size() << " resources of " << spec.name << "\n";
-  auto plan = MakePlan(spec, loaded->graph, PlanOptions{});
+  auto plan = MakePlan(spec, session->graph, plan_options);
   if (!plan) {
     Fail(plan.error().message);
     return 1;
   }
+  plan->journal_seq = session->history.last_seq;
   if (!options.out.empty()) {
     if (!WriteAtomically(options.out, RenderJson(spec, *plan, RenderOptions{}))) return 1;
     std::cerr << "reconcile: plan saved to " << options.out << "\n";
@@ -114,11 +95,11 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
 }
 
 int RunGraph(const Registry& registry, const CommonOptions& common, const std::string& stage) {
-  auto loaded = Load(registry, common);
-  if (!loaded) return 1;
+  auto session = OpenSession(registry, common, false);
+  if (!session) return 1;
   std::optional<std::size_t> only;
-  if (!FindStage(*loaded->load.spec, stage, &only)) return 1;
-  std::cout << ToDot(*loaded->load.spec, only);
+  if (!FindStage(session->spec(), stage, &only)) return 1;
+  std::cout << ToDot(session->spec(), only);
   return 0;
 }
 

@@ -24,6 +24,31 @@ struct PlanCommandOptions {
   bool detailed_exitcode = false;
 };
 
+struct ApplyCommandOptions {
+  std::string through;
+  bool yes = false;
+  bool allow_irreversible = false;
+  std::size_t parallelism = 8;
+  std::string lock_timeout = "0s";
+};
+
+struct RollbackCommandOptions {
+  std::string to;
+  bool dry_run = false;
+  bool yes = false;
+  bool force = false;
+  bool allow_irreversible = false;
+  std::size_t parallelism = 8;
+  std::string lock_timeout = "0s";
+};
+
+// `spec_or_plan` may name a plan saved with `plan --out`: then exactly that plan is applied,
+// or refused as stale.
+int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandOptions& options);
+int RunRollback(const Registry& registry, const CommonOptions& common, const RollbackCommandOptions& options);
+int RunStatus(const Registry& registry, const CommonOptions& common);
+int RunForceUnlock(const Registry& registry, const CommonOptions& common, const std::string& id);
+
 int RunValidate(const Registry& registry, const CommonOptions& common);
 int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCommandOptions& options);
 int RunGraph(const Registry& registry, const CommonOptions& common, const std::string& stage);

@@ -41,6 +41,36 @@ int main(int argc, char** argv) {
   add_common(graph);
   graph->add_option("--stage", graph_stage, "only the resources that act in this stage");
 
+  ApplyCommandOptions apply_options;
+  CLI::App* apply = app.add_subcommand("apply", "apply the plan stage by stage, journaled, gated by checks");
+  apply->add_option("spec", common.spec, "the cutover spec (TOML), or a plan saved with plan --out")->required();
+  apply->add_option("--env", common.env, "merge SPEC.ENV.toml over the spec (e.g. --env lab)");
+  apply->add_option("--var", common.vars, "set a variable: --var name=value (repeatable)");
+  apply->add_option("--through", apply_options.through, "stop after this stage");
+  apply->add_flag("--yes", apply_options.yes, "do not ask before stages that ask for confirmation");
+  apply->add_flag("--allow-irreversible", apply_options.allow_irreversible, "apply steps that cannot be undone");
+  apply->add_option("--parallelism", apply_options.parallelism, "steps run at once (default 8)");
+  apply->add_option("--lock-timeout", apply_options.lock_timeout, "wait this long for the journal's lock (e.g. 5m)");
+
+  RollbackCommandOptions rollback_options;
+  CLI::App* rollback = app.add_subcommand("rollback", "put everything back as it was after a stage");
+  add_common(rollback);
+  rollback->add_option("--to", rollback_options.to, "the stage to go back to the end of")->required();
+  rollback->add_flag("--dry-run", rollback_options.dry_run, "only show the rollback plan");
+  rollback->add_flag("--yes", rollback_options.yes, "do not ask for confirmation");
+  rollback->add_flag("--force", rollback_options.force, "roll back resources someone else changed since");
+  rollback->add_flag("--allow-irreversible", rollback_options.allow_irreversible, "run steps that cannot be undone");
+  rollback->add_option("--parallelism", rollback_options.parallelism, "steps run at once (default 8)");
+  rollback->add_option("--lock-timeout", rollback_options.lock_timeout, "wait this long for the journal's lock");
+
+  CLI::App* status = app.add_subcommand("status", "what the journal says: stages done, failures, the lock");
+  add_common(status);
+
+  std::string unlock_id;
+  CLI::App* unlock = app.add_subcommand("force-unlock", "release a lock whose holder is gone");
+  add_common(unlock);
+  unlock->add_option("id", unlock_id, "the lock id that status or the refusal showed")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -49,5 +79,9 @@ int main(int argc, char** argv) {
   if (*validate) return RunValidate(registry, common);
   if (*plan) return RunPlan(registry, common, plan_options);
   if (*graph) return RunGraph(registry, common, graph_stage);
+  if (*apply) return RunApply(registry, common, apply_options);
+  if (*rollback) return RunRollback(registry, common, rollback_options);
+  if (*status) return RunStatus(registry, common);
+  if (*unlock) return RunForceUnlock(registry, common, unlock_id);
   return 1;
 }

@@ -14,8 +14,25 @@ std::string Names(const std::vector<AttrChange>& changes) {
   return out;
 }
 
-// Reads the world for every resource the plan touches, one Probe call per provider.
-Result<std::vector<State>> ProbeAll(const Spec& spec, const std::vector<std::optional<State>>& first_desired) {
+// Without a journal key, a sensitive value that a step overwrites or deletes is not kept,
+// so that step cannot be undone.
+void MarkLostSecrets(const Spec& spec, const Resource& r, const State& prior, Step* step) {
+  if (step->action != Action::kUpdate && step->action != Action::kDelete) return;
+  for (const auto& [name, v] : prior.attrs) {
+    if (IsNull(v) || !IsSensitive(spec, r, name)) continue;
+    bool lost = step->action == Action::kDelete ||
+                std::any_of(step->changes.begin(), step->changes.end(), [&](const AttrChange& c) { return c.name == name; });
+    if (!lost) continue;
+    step->irreversible = true;
+    step->irreversible_reason = "the current '" + name + "' is sensitive and would not be kept; add key = \"env:NAME\" "
+                                "under [state] to seal it in the journal";
+    return;
+  }
+}
+
+}  // namespace
+
+Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<std::optional<State>>& first_desired) {
   std::map<std::string, ProviderConfig> configs;
   std::map<Provider*, std::vector<std::size_t>> by_provider;
   std::vector<Target> targets(spec.resources.size());
@@ -64,8 +81,6 @@ Result<std::vector<State>> ProbeAll(const Spec& spec, const std::vector<std::opt
   return states;
 }
 
-}  // namespace
-
 const char* ActionName(Action a) {
   switch (a) {
     case Action::kNone: return "none";
@@ -113,7 +128,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
     else current[i] = std::move(*d);
   }
   if (!errors.empty()) return Error{"cannot work out what the spec wants:" + errors};
-  auto probed = ProbeAll(spec, current);
+  auto probed = ProbeResources(spec, current);
   if (!probed) return probed.error();
 
   for (std::size_t s = options.first_stage; s < spec.stages.size(); ++s) {
@@ -163,6 +178,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       step.irreversible = diff.irreversible;
       step.irreversible_reason = std::move(diff.irreversible_reason);
       for (AttrChange& c : step.changes) c.sensitive = IsSensitive(spec, r, c.name);
+      if (!options.keeps_secrets && !step.irreversible) MarkLostSecrets(spec, r, prior, &step);
       if (s == first_stage[i]) {
         switch (step.action) {
           case Action::kCreate:

@@ -47,9 +47,14 @@ struct Plan {
 
 struct PlanOptions {
   std::size_t first_stage = 0;  // stages before it are complete (from the journal)
+  bool keeps_secrets = false;   // the journal has a key to seal sensitive prior values
 };
 
 Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const PlanOptions& options);
+
+// Reads the world for every resource i with want[i] set (want[i] holds what it should be, so
+// the provider knows what to look for), one Probe call per provider.
+Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<std::optional<State>>& want);
 
 // Text for people: one line per step with its symbol, updates as old → new per attribute.
 // `only_stage` limits the output (and its summary line) to one stage; `explain` adds why
@@ -57,6 +62,8 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
 struct RenderOptions {
   std::optional<std::size_t> only_stage;
   bool explain = false;
+  std::string title;      // first line; default "Plan for NAME (PATH)"
+  bool rollback = false;  // stages read "back to the end of stage S"
 };
 std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& options);
 

@@ -1,5 +1,7 @@
 // The plan as JSON (docs/plan-json.md). Also the saved plan file: it carries the spec's hash
 // and the journal's sequence number so a stale plan is refused.
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include "engine/plan/plan.h"
@@ -10,7 +12,12 @@ std::string RenderJson(const Spec& spec, const Plan& plan, const RenderOptions& 
   using nlohmann::json;
   json doc;
   doc["format_version"] = 1;
-  doc["spec"] = {{"name", spec.name}, {"path", spec.path}, {"sha256", plan.spec_sha256}};
+  doc["spec"] = {{"name", spec.name},
+                 {"path", spec.path},
+                 {"file", std::filesystem::absolute(spec.path).lexically_normal().string()},
+                 {"env", spec.options.env},
+                 {"vars", spec.options.vars},
+                 {"sha256", plan.spec_sha256}};
   doc["journal_seq"] = plan.journal_seq;
   json stages = json::array();
   for (const StagePlan& sp : plan.stages) {

@@ -49,12 +49,12 @@ std::string Plural(std::size_t n, const char* one, const char* many) {
 }  // namespace
 
 std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& options) {
-  std::string out = "Plan for " + spec.name + " (" + spec.path + ")\n";
+  std::string out = options.title.empty() ? "Plan for " + spec.name + " (" + spec.path + ")\n" : options.title + "\n";
   for (const StagePlan& sp : plan.stages) {
     if (options.only_stage && *options.only_stage != sp.stage) continue;
     const StageSpec& stage = spec.stages[sp.stage];
-    out += "\nstage " + stage.name;
-    if (!stage.confirm.empty()) out += "  (asks before it starts: " + stage.confirm + ")";
+    out += (options.rollback ? "\nback to the end of stage " : "\nstage ") + stage.name;
+    if (!stage.confirm.empty() && !options.rollback) out += "  (asks before it starts: " + stage.confirm + ")";
     if (sp.steps.empty()) {
       out += ": no changes\n";
       continue;

@@ -280,8 +280,18 @@ void Loader::ReadState(const toml::table& table) {
   for (auto& [k, v] : table) {
     if (k.str() == "path") {
       ReadString(v, "'path' of [state]", &spec_->state_path);
+    } else if (k.str() == "key") {
+      AttrSchema key{"key", AttrType::kString};
+      key.secret_ok = true;
+      SpecValue sv;
+      if (!ReadValue(v, key, "'key' of [state]", "", &sv)) continue;
+      if (!sv.secret) {
+        Err(sv.loc, "'key' of [state] must be a secret reference, env:NAME or file:PATH, never the key itself");
+        continue;
+      }
+      spec_->state_key = std::move(sv);
     } else {
-      UnknownKey(k, "[state]", {"path"});
+      UnknownKey(k, "[state]", {"path", "key"});
     }
   }
 }
@@ -409,6 +419,7 @@ LoadResult LoadTexts(const std::string& path, std::string text, const LoadOption
                      const Registry& registry) {
   LoadResult result;
   auto spec = std::make_unique<Spec>();
+  spec->options = options;
   spec->path = path;
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   spec->dir = dir.empty() ? "." : dir.string();

@@ -74,13 +74,20 @@ struct ProviderInstance {
   SpecAttrs attrs;
 };
 
+struct LoadOptions {
+  std::string env;                          // --env NAME: merge SPEC.NAME.toml over the spec
+  std::map<std::string, std::string> vars;  // --var k=v
+};
+
 struct Spec {
+  LoadOptions options;  // how it was loaded, so a saved plan can load it the same way
   std::string path;  // the spec file as given
   std::string dir;   // its folder: relative paths in the spec are relative to it
   std::int64_t version = 0;
   std::string name;
   std::vector<StageSpec> stages;
   std::string state_path;  // the journal, resolved against dir
+  std::optional<SpecValue> state_key;  // env:/file: key that seals sensitive values in the journal
   std::map<std::string, SpecValue> vars;
   std::map<std::string, HostConfig> hosts;
   std::map<std::string, ProviderInstance> providers;
@@ -91,11 +98,6 @@ struct Spec {
   std::optional<std::size_t> FindStage(const std::string& name) const;
   const Resource* Find(const std::string& address) const;
   std::vector<std::string> StageNames() const;
-};
-
-struct LoadOptions {
-  std::string env;                          // --env NAME: merge SPEC.NAME.toml over the spec
-  std::map<std::string, std::string> vars;  // --var k=v
 };
 
 struct LoadResult {

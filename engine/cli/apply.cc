@@ -1,0 +1,207 @@
+// `reconcile apply`: stage by stage from the first stage the journal has not completed,
+// each stage's steps journaled and run in parallel within limits, then its checks, then a
+// checkpoint. After a crash or a failure the same command re-probes and continues.
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "engine/cli/session.h"
+#include "engine/duration.h"
+#include "engine/exec/executor.h"
+
+namespace reconcile {
+
+namespace {
+
+// A saved plan names its spec, overlay and variables; load exactly that.
+bool ReadSavedPlan(const std::string& path, nlohmann::json* doc, CommonOptions* common) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *doc = nlohmann::json::parse(ss.str(), nullptr, false);
+  if (doc->is_discarded() || !doc->is_object() || !doc->contains("format_version") || !doc->contains("spec")) {
+    Fail(path + " looks like a saved plan but is not one reconcile can read");
+    return false;
+  }
+  const nlohmann::json& spec = (*doc)["spec"];
+  common->spec = spec.value("file", "");
+  common->env = spec.value("env", "");
+  common->vars.clear();
+  for (auto& [k, v] : spec.value("vars", nlohmann::json::object()).items()) common->vars.push_back(k + "=" + v.get<std::string>());
+  return true;
+}
+
+bool LooksLikePlan(const std::string& path) {
+  std::ifstream in(path);
+  char c = 0;
+  while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {
+  }
+  return c == '{';
+}
+
+std::string IrreversibleList(const Spec& spec, const Plan& plan) {
+  std::string out;
+  for (const StagePlan& sp : plan.stages)
+    for (const Step& s : sp.steps)
+      if (s.irreversible)
+        out += "\n  " + spec.stages[sp.stage].name + ": " + spec.resources[s.resource].address + " (" +
+               s.irreversible_reason + ")";
+  return out;
+}
+
+}  // namespace
+
+int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandOptions& options) {
+  nlohmann::json saved;
+  std::string plan_file;
+  if (LooksLikePlan(common.spec)) {
+    plan_file = common.spec;
+    if (!ReadSavedPlan(plan_file, &saved, &common)) return 1;
+  }
+  auto session = OpenSession(registry, common, true);
+  if (!session) return 1;
+  const Spec& spec = session->spec();
+  auto timeout = ParseDuration(options.lock_timeout);
+  if (!timeout) {
+    Fail("--lock-timeout takes a duration such as 30s or 10m, not '" + options.lock_timeout + "'");
+    return 1;
+  }
+  std::size_t through = spec.stages.size() - 1;
+  if (!options.through.empty()) {
+    auto s = spec.FindStage(options.through);
+    if (!s) {
+      Fail("no stage '" + options.through + "' in " + spec.path + DidYouMean(options.through, spec.StageNames()));
+      return 1;
+    }
+    through = *s;
+  }
+
+  if (Status s = session->journal->Lock(LockInfo::Mine("apply"), *timeout); !s) {
+    Fail(s.message());
+    return 1;
+  }
+  if (!RefreshHistory(session.get())) return 1;
+  const History& history = session->history;
+  for (const PendingStep& p : history.pending)
+    std::cerr << "reconcile: " << p.address << " (" << p.op << " " << p.action << ", stage " << p.stage
+              << ", started " << p.at << ") never finished; re-probing it before anything else\n";
+
+  std::size_t next = history.NextStage(session->StageNames());
+  bool all_complete = next == spec.stages.size();
+  if (!all_complete && through < next) {
+    std::cout << "Nothing to do: stage '" << spec.stages[through].name << "' is already complete.\n";
+    return 0;
+  }
+  PlanOptions plan_options = PlanOptionsFor(*session);
+  auto plan = MakePlan(spec, session->graph, plan_options);
+  if (!plan) {
+    Fail(plan.error().message);
+    return 1;
+  }
+  plan->journal_seq = history.last_seq;
+  plan->stages.erase(std::remove_if(plan->stages.begin(), plan->stages.end(),
+                                    [&](const StagePlan& sp) { return sp.stage > through; }),
+                     plan->stages.end());
+
+  if (!plan_file.empty()) {
+    const nlohmann::json& was = saved["spec"];
+    if (was.value("sha256", "") != spec.sha256) {
+      Fail("the plan " + plan_file + " is stale: the spec (or its overlay or variables) changed since it was saved; "
+           "run reconcile plan --out again");
+      return 1;
+    }
+    if (saved.value("journal_seq", std::uint64_t{0}) != history.last_seq) {
+      Fail("the plan " + plan_file + " is stale: the journal moved since it was saved (record " +
+           std::to_string(saved.value("journal_seq", std::uint64_t{0})) + " then, " + std::to_string(history.last_seq) +
+           " now); run reconcile plan --out again");
+      return 1;
+    }
+    nlohmann::json now = nlohmann::json::parse(RenderJson(spec, *plan, {}));
+    nlohmann::json then = saved["stages"];
+    then.erase(std::remove_if(then.begin(), then.end(),
+                              [&](const nlohmann::json& st) {
+                                auto s = spec.FindStage(st.value("name", ""));
+                                return s && *s > through;
+                              }),
+               then.end());
+    if (now["stages"] != then) {
+      Fail("the plan " + plan_file + " is stale: the world changed since it was saved, so the steps would differ; "
+           "run reconcile plan --out again and review it");
+      return 1;
+    }
+  }
+
+  if (all_complete && !plan->HasChanges()) {
+    std::cout << "Nothing to do: all " << spec.stages.size()
+              << " stages are complete and the world matches the spec.\n";
+    return 0;
+  }
+  std::cout << RenderText(spec, *plan, {});
+  if (plan->Counts().irreversible > 0 && !options.allow_irreversible) {
+    Fail("the plan has steps that cannot be undone:" + IrreversibleList(spec, *plan) +
+         "\n  nothing was changed; review them and pass --allow-irreversible to apply anyway");
+    return 1;
+  }
+
+  InstallInterruptHandler();
+  StderrProgress progress;
+  Executor executor(ExecContext{spec, *session->journal, session->sealer, progress, "apply", options.parallelism, 4});
+  JournalRecord begin{0, "", "begin",
+                      {{"op", "apply"},
+                       {"spec_sha256", spec.sha256},
+                       {"through", spec.stages[through].name},
+                       {"holder", LockInfo::Mine("apply").user}}};
+  if (Status s = session->journal->Append(&begin); !s) {
+    Fail(s.message());
+    return 1;
+  }
+  auto finish = [&](const std::string& result) {
+    JournalRecord end{0, "", "end", {{"op", "apply"}, {"result", result}}};
+    if (Status s = session->journal->Append(&end); !s) Fail(s.message());
+  };
+
+  for (const StagePlan& sp : plan->stages) {
+    const StageSpec& stage = spec.stages[sp.stage];
+    if (!stage.confirm.empty() && !options.yes) {
+      if (!Confirm("Stage '" + stage.name + "': " + stage.confirm + ". Start it?")) {
+        Fail("stage '" + stage.name + "' asks for confirmation (" + stage.confirm + ")" +
+             (::isatty(0) ? "; not confirmed" : "; there is no terminal to ask on, so pass --yes") +
+             ". Stages before it are complete; apply again to continue.");
+        finish("stopped");
+        return 1;
+      }
+    }
+    std::vector<Step> changes, checks;
+    for (const Step& s : sp.steps) (s.action == Action::kCheck ? checks : changes).push_back(s);
+    progress.StageStarted(stage.name, sp.steps.size());
+    auto results = executor.RunSteps(changes, stage.name);
+    std::string failures;
+    for (std::size_t i = 0; i < results.size(); ++i)
+      if (!results[i].ok) failures += "\n  " + spec.resources[changes[i].resource].address + ": " + results[i].error;
+    if (!failures.empty()) {
+      bool interrupted = g_interrupts.load() > 0;
+      finish(interrupted ? "interrupted" : "failed");
+      Fail("stage '" + stage.name + "' " + (interrupted ? "was interrupted" : "failed") + ":" + failures +
+           "\n  the journal has what was done; fix the cause and run apply again to continue, or roll back with "
+           "reconcile rollback --to STAGE");
+      return interrupted ? 130 : 1;
+    }
+    if (Status s = executor.RunChecks(checks); !s) {
+      finish(g_interrupts.load() > 0 ? "interrupted" : "failed");
+      Fail("stage '" + stage.name + "' is not complete: " + s.message() +
+           "\n  its changes are applied; apply again to re-check, or roll back with reconcile rollback --to STAGE");
+      return g_interrupts.load() > 0 ? 130 : 1;
+    }
+    JournalRecord done{0, "", "stage_complete", {{"stage", stage.name}}};
+    if (Status s = session->journal->Append(&done); !s) {
+      Fail(s.message());
+      return 1;
+    }
+    progress.Note("stage " + stage.name + " complete");
+  }
+  finish("ok");
+  std::cout << "Apply complete through stage '" << spec.stages[through].name << "'.\n";
+  return 0;
+}
+
+}  // namespace reconcile

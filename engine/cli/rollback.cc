@@ -1,0 +1,218 @@
+// `reconcile rollback --to S`: every resource reconcile changed after stage S goes back to
+// what the spec wants at S — or, if it did not exist in the spec by then, to what it was
+// before reconcile first touched it. A plan like any other: re-probed (someone else's change
+// since stops it, unless --force), shown, confirmed, journaled, dependents undone first.
+#include <iostream>
+
+#include "engine/cli/session.h"
+#include "engine/duration.h"
+#include "engine/exec/executor.h"
+#include "engine/plan/diff.h"
+
+namespace reconcile {
+
+namespace {
+
+std::string Shown(const Spec& spec, const Resource& r, const std::string& attr, const Value& v) {
+  if (IsNull(v)) return "(none)";
+  return IsSensitive(spec, r, attr) ? "(sensitive)" : FormatValue(v);
+}
+
+}  // namespace
+
+int RunRollback(const Registry& registry, const CommonOptions& common, const RollbackCommandOptions& options) {
+  auto session = OpenSession(registry, common, true);
+  if (!session) return 1;
+  const Spec& spec = session->spec();
+  auto to = spec.FindStage(options.to);
+  if (!to) {
+    Fail("no stage '" + options.to + "' in " + spec.path + DidYouMean(options.to, spec.StageNames()));
+    return 1;
+  }
+  auto timeout = ParseDuration(options.lock_timeout);
+  if (!timeout) {
+    Fail("--lock-timeout takes a duration such as 30s or 10m, not '" + options.lock_timeout + "'");
+    return 1;
+  }
+  if (Status s = session->journal->Lock(LockInfo::Mine("rollback"), *timeout); !s) {
+    Fail(s.message());
+    return 1;
+  }
+  if (!RefreshHistory(session.get())) return 1;
+  const History& history = session->history;
+
+  // What changed after S, and what each should go back to.
+  const std::size_t n = spec.resources.size();
+  std::vector<std::optional<State>> target(n);
+  std::vector<std::set<std::string>> unknown(n);
+  for (const auto& [address, h] : history.resources) {
+    const Resource* r = spec.Find(address);
+    bool after_s = h.rolled_back;
+    for (const std::string& stage : h.applied_stages) {
+      auto index = spec.FindStage(stage);
+      if (!index || *index > *to) after_s = true;
+    }
+    if (!after_s) continue;
+    if (!r) {
+      std::cerr << "reconcile: " << address << " was changed after stage '" << options.to
+                << "' but is no longer in the spec; it is left as it is\n";
+      continue;
+    }
+    std::size_t i = spec.by_address.at(address);
+    Result<State> want = State{};
+    if (r->stage <= *to) {
+      want = Desired(spec, *r, *to, true);
+    } else {
+      want = session->sealer.Open(h.first_prior, &unknown[i]);
+      // Identity attributes name the thing to look at or remove, whatever it was before.
+      auto identity = Desired(spec, *r, r->stage, false);
+      if (want && identity)
+        for (const AttrSchema& a : r->schema->attrs)
+          if (a.identity && identity->attrs.count(a.name)) want->attrs[a.name] = identity->attrs.at(a.name);
+    }
+    if (!want) {
+      Fail(address + ": " + want.error().message);
+      return 1;
+    }
+    target[i] = std::move(*want);
+  }
+  auto probed = ProbeResources(spec, target);
+  if (!probed) {
+    Fail(probed.error().message);
+    return 1;
+  }
+
+  // Someone else's change since reconcile wrote a resource stops the rollback (unless --force).
+  std::string drift;
+  Plan plan;
+  plan.spec_sha256 = spec.sha256;
+  StagePlan sp;
+  sp.stage = *to;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!target[i]) continue;
+    const Resource& r = spec.resources[i];
+    const ResourceHistory& h = history.resources.at(r.address);
+    std::set<std::string> unsealed;
+    auto wrote = session->sealer.Open(h.last_state, &unsealed);
+    if (wrote && !h.last_state.is_null()) {
+      const State& now = (*probed)[i];
+      if (wrote->exists != now.exists) {
+        drift += "\n  " + r.address + (now.exists ? " exists again" : " no longer exists") + " (reconcile left it " +
+                 (wrote->exists ? "present" : "absent") + ")";
+      } else if (now.exists) {
+        for (const auto& [attr, v] : wrote->attrs) {
+          auto it = now.attrs.find(attr);
+          Value current = it == now.attrs.end() ? Value{} : it->second;
+          if (!SameValue(r.schema->Find(attr), v, current))
+            drift += "\n  " + r.address + " " + attr + ": reconcile wrote " + Shown(spec, r, attr, v) + ", now " +
+                     Shown(spec, r, attr, current);
+        }
+      }
+    }
+    Diff d = Compare(*r.schema, (*probed)[i], *target[i]);
+    if (d.action == Action::kNone) continue;
+    Step step;
+    step.resource = i;
+    step.stage = *to;
+    step.action = d.action;
+    step.changes = std::move(d.changes);
+    step.irreversible = d.irreversible;
+    step.irreversible_reason = d.irreversible_reason;
+    for (AttrChange& c : step.changes) c.sensitive = IsSensitive(spec, r, c.name);
+    if (!unknown[i].empty() && step.action != Action::kDelete) {
+      step.irreversible = true;
+      step.irreversible_reason = "its earlier '" + *unknown[i].begin() +
+                                 "' was sensitive and not kept (no [state] key then), so it cannot be restored";
+    }
+    step.reason = r.stage <= *to ? "back to what the spec wants at stage '" + options.to + "'"
+                                 : "back to what it was before reconcile first changed it";
+    step.prior = (*probed)[i];
+    step.desired = *target[i];
+    sp.steps.push_back(std::move(step));
+  }
+  if (!drift.empty() && !options.force) {
+    Fail("these changed since reconcile last wrote them:" + drift +
+         "\n  nothing was rolled back; check who changed them, then roll back with --force to overwrite, "
+         "or leave them");
+    return 1;
+  }
+  // Removals go first and dependents before what they depend on; then re-creations and
+  // updates, dependencies before dependents — the order apply would have used.
+  const auto& rank = session->graph.rank();
+  auto removal = [](const Step& s) { return s.action == Action::kDelete; };
+  std::sort(sp.steps.begin(), sp.steps.end(), [&](const Step& a, const Step& b) {
+    if (removal(a) != removal(b)) return removal(a);
+    return removal(a) ? rank[a.resource] > rank[b.resource] : rank[a.resource] < rank[b.resource];
+  });
+  std::vector<const Step*> step_for(n, nullptr);
+  for (const Step& s : sp.steps) step_for[s.resource] = &s;
+  for (Step& s : sp.steps) {
+    for (std::size_t j = 0; j < n; ++j) {
+      if (!step_for[j] || j == s.resource) continue;
+      const auto& deps = spec.resources[j].deps;
+      bool j_depends_on_s = std::any_of(deps.begin(), deps.end(), [&](const Dependency& d) { return d.on == s.resource; });
+      const auto& mine = spec.resources[s.resource].deps;
+      bool s_depends_on_j = std::any_of(mine.begin(), mine.end(), [&](const Dependency& d) { return d.on == j; });
+      bool wait = removal(s) ? j_depends_on_s && removal(*step_for[j]) : s_depends_on_j && !removal(*step_for[j]);
+      if (wait) s.after.push_back(j);
+    }
+  }
+  plan.stages.push_back(sp);
+
+  std::vector<std::string> undone;
+  for (std::size_t s = *to + 1; s < spec.stages.size(); ++s)
+    if (history.complete.count(spec.stages[s].name)) undone.push_back(spec.stages[s].name);
+  if (sp.steps.empty() && undone.empty()) {
+    std::cout << "Nothing to roll back: nothing was applied after stage '" << options.to << "'.\n";
+    return 0;
+  }
+  RenderOptions render;
+  render.title = "Rollback of " + spec.name + " to the end of stage '" + options.to + "'";
+  render.rollback = true;
+  std::cout << RenderText(spec, plan, render);
+  if (options.dry_run) return 0;
+  if (plan.Counts().irreversible > 0 && !options.allow_irreversible) {
+    Fail("the rollback has steps that cannot be undone; nothing was changed. Review them and pass "
+         "--allow-irreversible to roll back anyway");
+    return 1;
+  }
+  if (!options.yes && !Confirm("Roll " + spec.name + " back to the end of stage '" + options.to + "'?")) {
+    Fail(std::string("rollback not confirmed") +
+         (::isatty(0) ? "" : " (there is no terminal to ask on: pass --yes after reviewing the plan above)") +
+         "; nothing was changed");
+    return 1;
+  }
+
+  InstallInterruptHandler();
+  StderrProgress progress;
+  Executor executor(ExecContext{spec, *session->journal, session->sealer, progress, "rollback", options.parallelism, 4});
+  JournalRecord begin{0, "", "begin",
+                      {{"op", "rollback"}, {"spec_sha256", spec.sha256}, {"to", options.to},
+                       {"holder", LockInfo::Mine("rollback").user}}};
+  if (Status s = session->journal->Append(&begin); !s) {
+    Fail(s.message());
+    return 1;
+  }
+  progress.StageStarted("rollback to " + options.to, sp.steps.size());
+  auto results = executor.RunSteps(sp.steps, options.to);
+  std::string failures;
+  for (std::size_t i = 0; i < results.size(); ++i)
+    if (!results[i].ok) failures += "\n  " + spec.resources[sp.steps[i].resource].address + ": " + results[i].error;
+  bool interrupted = g_interrupts.load() > 0;
+  if (!failures.empty()) {
+    JournalRecord end{0, "", "end", {{"op", "rollback"}, {"result", interrupted ? "interrupted" : "failed"}}};
+    (void)session->journal->Append(&end);
+    Fail("the rollback did not finish:" + failures + "\n  run the same rollback again to continue");
+    return interrupted ? 130 : 1;
+  }
+  JournalRecord complete{0, "", "rollback_complete", {{"to", options.to}, {"undone", undone}}};
+  JournalRecord end{0, "", "end", {{"op", "rollback"}, {"result", "ok"}}};
+  if (Status s = session->journal->Append(&complete); !s || !(s = session->journal->Append(&end))) {
+    Fail(s.message());
+    return 1;
+  }
+  std::cout << "Rolled back to the end of stage '" << options.to << "'.\n";
+  return 0;
+}
+
+}  // namespace reconcile

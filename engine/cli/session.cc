@@ -1,0 +1,64 @@
+#include "engine/cli/session.h"
+
+#include <unistd.h>
+
+#include <iostream>
+
+namespace reconcile {
+
+void Fail(const std::string& message) { std::cerr << "reconcile: error: " << message << "\n"; }
+
+bool Confirm(const std::string& question) {
+  if (!::isatty(STDIN_FILENO)) return false;
+  std::cerr << question << " [y/N] " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptions& common, bool with_journal) {
+  auto session = std::make_unique<Session>();
+  LoadOptions options;
+  options.env = common.env;
+  for (const std::string& kv : common.vars) {
+    std::size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      Fail("--var takes NAME=VALUE, got '" + kv + "'");
+      return nullptr;
+    }
+    options.vars[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  session->load = LoadSpec(common.spec, options, registry);
+  if (session->load.spec) session->graph.Build(*session->load.spec, &session->load.diags);
+  if (!session->load.diags.empty()) {
+    std::cerr << session->load.diags.Render(*session->load.sources);
+    std::size_t n = session->load.diags.size();
+    std::cerr << "reconcile: " << n << (n == 1 ? " error" : " errors") << " in the spec; nothing was probed or changed.\n";
+    return nullptr;
+  }
+  if (!with_journal) return session;
+  const Spec& spec = session->spec();
+  if (spec.state_key) {
+    auto key = ResolveSecret(std::get<std::string>(spec.state_key->value), spec.dir);
+    if (!key) {
+      Fail(spec.state_key->loc.ToString() + ": 'key' of [state]: " + key.error().message);
+      return nullptr;
+    }
+    session->sealer = Sealer(*key);
+  }
+  session->journal = OpenFileJournal(spec.state_path);
+  if (!RefreshHistory(session.get())) return nullptr;
+  return session;
+}
+
+bool RefreshHistory(Session* session) {
+  auto records = session->journal->Read();
+  if (!records) {
+    Fail(records.error().message);
+    return false;
+  }
+  session->history = Summarize(*records);
+  return true;
+}
+
+}  // namespace reconcile

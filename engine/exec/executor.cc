@@ -1,0 +1,210 @@
+#include "engine/exec/executor.h"
+
+#include <csignal>
+#include <condition_variable>
+#include <thread>
+#include <unistd.h>
+
+#include "engine/duration.h"
+
+namespace reconcile {
+
+std::atomic<int> g_interrupts{0};
+
+namespace {
+
+void OnInterrupt(int) {
+  if (g_interrupts.fetch_add(1) >= 1) {
+    // Second Ctrl-C: every journal record already written is whole; leave now.
+    static const char kMsg[] = "\nreconcile: interrupted again; exiting now (the journal is intact)\n";
+    (void)!::write(2, kMsg, sizeof kMsg - 1);
+    ::_exit(130);
+  }
+  static const char kMsg[] =
+      "\nreconcile: interrupted; finishing the steps in flight and recording them (Ctrl-C again to exit now)\n";
+  (void)!::write(2, kMsg, sizeof kMsg - 1);
+}
+
+}  // namespace
+
+void InstallInterruptHandler() {
+  struct sigaction sa {};
+  sa.sa_handler = OnInterrupt;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::string Executor::InstanceKey(const Resource& r) const {
+  return r.provider->name() + ":" + (r.provider_instance.empty() ? r.host : r.provider_instance);
+}
+
+Result<Target> Executor::TargetFor(const Step& step) {
+  const Resource& r = ctx_.spec.resources[step.resource];
+  Target t{r.address, r.schema, step.desired.attrs, HostFor(ctx_.spec, r), nullptr};
+  if (!r.provider_instance.empty()) {
+    std::lock_guard<std::mutex> g(configs_mu_);
+    auto it = configs_.find(r.provider_instance);
+    if (it == configs_.end()) {
+      auto c = ResolveProvider(ctx_.spec, ctx_.spec.providers.at(r.provider_instance));
+      if (!c) return c.error();
+      it = configs_.emplace(r.provider_instance, std::move(*c)).first;
+    }
+    t.provider = &it->second;
+  }
+  return t;
+}
+
+StepResult Executor::RunOne(const Step& step, const std::string& stage) {
+  const Resource& r = ctx_.spec.resources[step.resource];
+  auto sensitive = [&](const std::string& attr) { return IsSensitive(ctx_.spec, r, attr); };
+  auto target = TargetFor(step);
+  if (!target) return {false, false, target.error().message};
+
+  JournalRecord intent{0, "", "intent",
+                       {{"op", ctx_.op},
+                        {"stage", stage},
+                        {"address", r.address},
+                        {"type", r.type},
+                        {"action", ActionName(step.action)},
+                        {"prior", ctx_.sealer.Seal(step.prior, sensitive)},
+                        {"desired", ctx_.sealer.Seal(step.desired, sensitive)}}};
+  // Nothing runs that the journal has not durably announced.
+  if (Status s = ctx_.journal.Append(&intent); !s) return {false, false, s.message()};
+
+  auto start = std::chrono::steady_clock::now();
+  ctx_.progress.StepStarted(r.address, step.action);
+  Change change{step.action, std::move(*target), step.prior, {}};
+  for (const AttrChange& c : step.changes) change.changed.push_back(c.name);
+  Result<State> after = r.provider->Apply(change);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+
+  JournalRecord outcome;
+  if (after) {
+    outcome = {0, "", "done",
+               {{"op", ctx_.op}, {"stage", stage}, {"address", r.address}, {"state", ctx_.sealer.Seal(*after, sensitive)}}};
+  } else {
+    outcome = {0, "", "failed",
+               {{"op", ctx_.op}, {"stage", stage}, {"address", r.address}, {"error", after.error().message}}};
+  }
+  Status journaled = ctx_.journal.Append(&outcome);
+  ctx_.progress.StepFinished(r.address, step.action, after ? std::string() : after.error().message, took);
+  if (!after) return {true, false, after.error().message};
+  if (!journaled) return {true, false, "applied, but the journal could not record it: " + journaled.message()};
+  return {true, true, ""};
+}
+
+std::vector<StepResult> Executor::RunSteps(const std::vector<Step>& steps, const std::string& stage) {
+  std::vector<StepResult> results(steps.size());
+  std::map<std::size_t, std::size_t> step_of;  // resource → index in steps
+  for (std::size_t i = 0; i < steps.size(); ++i)
+    if (steps[i].action != Action::kCheck) step_of[steps[i].resource] = i;
+
+  enum class St { kWaiting, kRunning, kDone };
+  std::vector<St> state(steps.size(), St::kWaiting);
+  std::size_t remaining = step_of.size();
+  std::size_t running = 0;
+  std::map<std::string, std::size_t> per_instance;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::thread> threads;
+
+  std::unique_lock<std::mutex> lock(mu);
+  while (remaining > 0) {
+    bool progressed = false;
+    for (auto& [resource, i] : step_of) {
+      if (state[i] != St::kWaiting) continue;
+      const Step& step = steps[i];
+      // Blocked by a dependency that failed or did not run: this one does not run either.
+      bool ready = true;
+      std::string blocked_by;
+      for (std::size_t dep : step.after) {
+        auto it = step_of.find(dep);
+        if (it == step_of.end()) continue;
+        if (state[it->second] != St::kDone) ready = false;
+        else if (!results[it->second].ok) blocked_by = ctx_.spec.resources[dep].address;
+      }
+      if (!blocked_by.empty()) {
+        results[i] = {false, false, "not run: it depends on " + blocked_by + ", which did not succeed"};
+        state[i] = St::kDone;
+        --remaining;
+        progressed = true;
+        continue;
+      }
+      if (g_interrupts.load() > 0) {
+        results[i] = {false, false, "not run: interrupted"};
+        state[i] = St::kDone;
+        --remaining;
+        progressed = true;
+        continue;
+      }
+      const Resource& r = ctx_.spec.resources[resource];
+      std::string key = InstanceKey(r);
+      if (!ready || running >= ctx_.parallelism || per_instance[key] >= ctx_.per_instance) continue;
+      state[i] = St::kRunning;
+      ++running;
+      ++per_instance[key];
+      threads.emplace_back([&, i, key] {
+        StepResult res = RunOne(steps[i], stage);
+        std::lock_guard<std::mutex> g(mu);
+        results[i] = std::move(res);
+        state[i] = St::kDone;
+        --running;
+        --remaining;
+        --per_instance[key];
+        cv.notify_all();
+      });
+      progressed = true;
+    }
+    if (remaining == 0) break;
+    if (!progressed) cv.wait(lock);
+  }
+  lock.unlock();
+  for (std::thread& t : threads) t.join();
+  return results;
+}
+
+Status Executor::RunChecks(const std::vector<Step>& steps) {
+  for (const Step& step : steps) {
+    if (step.action != Action::kCheck) continue;
+    const Resource& r = ctx_.spec.resources[step.resource];
+    auto target = TargetFor(step);
+    if (!target) return Error{r.address + ": " + target.error().message};
+    auto text = [&](const char* key, const char* fallback) {
+      auto it = step.desired.attrs.find(key);
+      const std::string* s = it == step.desired.attrs.end() ? nullptr : AsString(it->second);
+      return s ? *s : std::string(fallback);
+    };
+    auto timeout = ParseDuration(text("timeout", "5m")).value_or(std::chrono::minutes(5));
+    auto interval = ParseDuration(text("interval", "5s")).value_or(std::chrono::seconds(5));
+    auto start = std::chrono::steady_clock::now();
+    ctx_.progress.StepStarted(r.address, Action::kCheck);
+    while (true) {
+      auto result = r.provider->Check(*target);
+      auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+      if (!result) {
+        ctx_.progress.StepFinished(r.address, Action::kCheck, result.error().message, waited);
+        return Error{r.address + ": " + result.error().message};
+      }
+      if (result->holds) {
+        ctx_.progress.StepFinished(r.address, Action::kCheck, "", waited);
+        break;
+      }
+      if (waited >= timeout) {
+        std::string why = "did not hold within " + FormatDuration(timeout) + ": " + result->detail;
+        ctx_.progress.StepFinished(r.address, Action::kCheck, why, waited);
+        return Error{r.address + " " + why};
+      }
+      ctx_.progress.CheckWaiting(r.address, result->detail, waited, timeout);
+      // Sleep in small slices so Ctrl-C is answered promptly.
+      auto until = std::chrono::steady_clock::now() + std::min(interval, timeout - waited);
+      while (std::chrono::steady_clock::now() < until) {
+        if (g_interrupts.load() > 0) return Error{r.address + ": interrupted while waiting"};
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace reconcile

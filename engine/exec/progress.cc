@@ -1,0 +1,60 @@
+#include "engine/exec/progress.h"
+
+#include <iostream>
+
+#include "engine/duration.h"
+
+namespace reconcile {
+
+namespace {
+
+const char* Verb(Action a) {
+  switch (a) {
+    case Action::kCreate: return "+";
+    case Action::kUpdate: return "~";
+    case Action::kDelete: return "-";
+    case Action::kCheck: return "?";
+    case Action::kNone: return " ";
+  }
+  return " ";
+}
+
+}  // namespace
+
+void StderrProgress::StageStarted(const std::string& stage, std::size_t steps) {
+  std::lock_guard<std::mutex> g(mu_);
+  total_ = steps;
+  done_ = 0;
+  std::cerr << "reconcile: stage " << stage << ": " << steps << (steps == 1 ? " step" : " steps") << "\n";
+}
+
+void StderrProgress::StepStarted(const std::string& address, Action action) {
+  std::lock_guard<std::mutex> g(mu_);
+  std::cerr << "[" << done_ << "/" << total_ << "] " << Verb(action) << " " << address << " ...\n";
+}
+
+void StderrProgress::StepFinished(const std::string& address, Action action, const std::string& error,
+                                  std::chrono::milliseconds took) {
+  std::lock_guard<std::mutex> g(mu_);
+  ++done_;
+  std::cerr << "[" << done_ << "/" << total_ << "] " << Verb(action) << " " << address
+            << (error.empty() ? " done" : " FAILED: " + error) << " (" << FormatDuration(took) << ")\n";
+}
+
+void StderrProgress::CheckWaiting(const std::string& address, const std::string& detail,
+                                  std::chrono::milliseconds waited, std::chrono::milliseconds timeout) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto now = std::chrono::steady_clock::now();
+  // A line per try would flood a long wait: one every 10 s, and the first one.
+  if (waited.count() > 0 && now - last_heartbeat_ < std::chrono::seconds(10)) return;
+  last_heartbeat_ = now;
+  std::cerr << "reconcile: waiting for " << address << ": " << detail << " (" << FormatDuration(waited) << " of "
+            << FormatDuration(timeout) << ")\n";
+}
+
+void StderrProgress::Note(const std::string& line) {
+  std::lock_guard<std::mutex> g(mu_);
+  std::cerr << "reconcile: " << line << "\n";
+}
+
+}  // namespace reconcile

@@ -1,0 +1,258 @@
+// The default journal backend: a local file under .reconcile/ and a lock file beside it.
+// The lock is an flock(2) on the lock file — released by the kernel when its holder dies, so
+// a SIGKILLed apply never leaves a stale lock — plus the holder's details written inside.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "engine/hash.h"
+#include "engine/journal/journal.h"
+
+namespace reconcile {
+
+namespace {
+
+constexpr const char* kHeader = "{\"reconcile_journal\":1}";
+
+std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+Status FsyncDir(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Error{Errno("cannot open " + dir)};
+  ::fsync(fd);
+  ::close(fd);
+  return Status::Ok();
+}
+
+Status WriteAll(int fd, const std::string& s) {
+  std::size_t done = 0;
+  while (done < s.size()) {
+    ssize_t n = ::write(fd, s.data() + done, s.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error{Errno("cannot write the journal")};
+    done += static_cast<std::size_t>(n);
+  }
+  return Status::Ok();
+}
+
+class FileJournal : public Journal {
+ public:
+  explicit FileJournal(std::string path) : path_(std::move(path)), lock_path_(path_ + ".lock") {}
+  ~FileJournal() override {
+    if (fd_ >= 0) ::close(fd_);
+    Unlock();
+  }
+
+  std::string Describe() const override { return path_; }
+
+  Status Lock(const LockInfo& me, std::chrono::milliseconds timeout) override {
+    if (Status s = MakeDir(); !s) return s;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      int fd = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) return Error{Errno("cannot open the lock file " + lock_path_)};
+      if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        // The file may have been force-unlocked (removed) between open and flock.
+        struct stat a, b;
+        if (::fstat(fd, &a) == 0 && ::stat(lock_path_.c_str(), &b) == 0 && a.st_ino == b.st_ino) {
+          std::string text = me.ToJson().dump() + "\n";
+          if (::ftruncate(fd, 0) != 0 || !WriteAll(fd, text) || ::fsync(fd) != 0) {
+            ::close(fd);
+            return Error{Errno("cannot write the lock file " + lock_path_)};
+          }
+          lock_fd_ = fd;
+          return Status::Ok();
+        }
+        ::close(fd);
+        continue;
+      }
+      ::close(fd);
+      if (std::chrono::steady_clock::now() >= deadline) {
+        auto holder = Holder();
+        std::string who = holder.ok() && *holder ? (*holder)->Describe() : std::string("another run");
+        std::string id = holder.ok() && *holder ? (*holder)->id : std::string("ID");
+        return Error{"the journal " + path_ + " is locked by " + who +
+                     ".\n  Wait for it to finish (or pass --lock-timeout 10m to wait here). If that run is gone "
+                     "and its lock remains, release it with: reconcile force-unlock SPEC " + id};
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  void Unlock() override {
+    if (lock_fd_ < 0) return;
+    // Empty the holder first: a reader that sees the file but no holder knows it is free.
+    if (::ftruncate(lock_fd_, 0) == 0) ::fsync(lock_fd_);
+    ::flock(lock_fd_, LOCK_UN);
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+  }
+
+  Result<std::optional<LockInfo>> Holder() override {
+    int fd = ::open(lock_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::optional<LockInfo>();
+    bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
+    if (!held) ::flock(fd, LOCK_UN);
+    ::close(fd);
+    if (!held && lock_fd_ < 0) return std::optional<LockInfo>();
+    std::ifstream in(lock_path_);
+    std::string line;
+    std::getline(in, line);
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+      LockInfo unknown;
+      unknown.user = "an unknown holder";
+      return std::optional<LockInfo>(unknown);
+    }
+    return std::optional<LockInfo>(LockInfo::FromJson(j));
+  }
+
+  Status ForceUnlock(const std::string& id) override {
+    auto holder = Holder();
+    if (!holder) return Error{holder.error().message};
+    std::ifstream in(lock_path_);
+    std::string line;
+    std::getline(in, line);
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    std::string current = j.is_object() ? j.value("id", "") : "";
+    if (current.empty() && !*holder) return Error{"the journal " + path_ + " is not locked"};
+    if (current != id)
+      return Error{"the lock on " + path_ + " has id " + (current.empty() ? "(unknown)" : current) + ", not " + id +
+                   "; nothing was changed"};
+    if (::unlink(lock_path_.c_str()) != 0) return Error{Errno("cannot remove " + lock_path_)};
+    return Status::Ok();
+  }
+
+  Result<std::vector<JournalRecord>> Read() override {
+    std::lock_guard<std::mutex> guard(mu_);
+    return ReadLocked();
+  }
+
+  Status Append(JournalRecord* r) override {
+    std::lock_guard<std::mutex> guard(mu_);
+    if (fd_ < 0) {
+      if (Status s = OpenForAppend(); !s) return s;
+    }
+    r->seq = ++last_seq_;
+    r->at = NowUtc();
+    nlohmann::json line = {{"seq", r->seq}, {"at", r->at}, {"kind", r->kind}, {"data", r->data}};
+    line["sum"] = RecordChecksum(*r);
+    // One write per record: a crash leaves at most one torn last line, which Read drops.
+    if (Status s = WriteAll(fd_, line.dump() + "\n"); !s) return s;
+    if (::fdatasync(fd_) != 0) return Error{Errno("cannot sync the journal " + path_)};
+    return Status::Ok();
+  }
+
+ private:
+  Status MakeDir() {
+    std::error_code ec;
+    std::string dir = std::filesystem::path(path_).parent_path().string();
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    if (ec) return Error{"cannot create the journal folder " + dir + ": " + ec.message()};
+    return Status::Ok();
+  }
+
+  Result<std::vector<JournalRecord>> ReadLocked() {
+    std::vector<JournalRecord> out;
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) {
+      if (errno == ENOENT) return out;
+      return Error{Errno("cannot read the journal " + path_)};
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    if (text.empty()) return out;
+    std::size_t pos = 0, line_no = 0;
+    std::uint64_t seq = 0;
+    while (pos < text.size()) {
+      std::size_t nl = text.find('\n', pos);
+      bool last = nl == std::string::npos || nl + 1 == text.size();
+      bool torn = nl == std::string::npos;
+      std::string line = text.substr(pos, torn ? std::string::npos : nl - pos);
+      pos = torn ? text.size() : nl + 1;
+      ++line_no;
+      auto damaged = [&](const std::string& why) -> Error {
+        return Error{"the journal " + path_ + " is damaged at line " + std::to_string(line_no) + ": " + why +
+                     ". reconcile will not guess at what happened; inspect the file (one JSON record a line), "
+                     "or move it aside to start a new journal (rollback of past stages is then lost)"};
+      };
+      if (line_no == 1) {
+        if (line != kHeader) {
+          if (torn) return out;  // a crash while writing the header: nothing was recorded yet
+          return damaged("the first line is not the journal header " + std::string(kHeader));
+        }
+        continue;
+      }
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      bool valid = !j.is_discarded() && j.is_object() && j.contains("seq") && j["seq"].is_number_unsigned() &&
+                   j.contains("kind") && j.contains("data") && j.contains("sum");
+      JournalRecord r;
+      if (valid) {
+        r.seq = j["seq"].get<std::uint64_t>();
+        r.at = j.value("at", "");
+        r.kind = j["kind"].get<std::string>();
+        r.data = j["data"];
+        valid = j["sum"] == RecordChecksum(r);
+      }
+      if (!valid) {
+        if (last && torn) break;  // torn by a crash mid-write
+        return damaged(j.is_discarded() ? "not a JSON record" : "its checksum does not match its content");
+      }
+      if (r.seq != seq + 1)
+        return damaged("sequence number " + std::to_string(r.seq) + " follows " + std::to_string(seq));
+      seq = r.seq;
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  Status OpenForAppend() {
+    if (Status s = MakeDir(); !s) return s;
+    auto records = ReadLocked();
+    if (!records) return Error{records.error().message};
+    last_seq_ = records->empty() ? 0 : records->back().seq;
+    bool fresh = !std::filesystem::exists(path_);
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) return Error{Errno("cannot open the journal " + path_)};
+    // Cut a torn last line so the next record starts on a line of its own.
+    off_t size = ::lseek(fd_, 0, SEEK_END);
+    std::string text(static_cast<std::size_t>(size), '\0');
+    if (size > 0 && ::pread(fd_, text.data(), text.size(), 0) != size) return Error{Errno("cannot read " + path_)};
+    std::size_t keep = text.rfind('\n');
+    keep = keep == std::string::npos ? 0 : keep + 1;
+    if (keep != text.size()) {
+      if (::ftruncate(fd_, static_cast<off_t>(keep)) != 0) return Error{Errno("cannot repair " + path_)};
+    }
+    ::lseek(fd_, 0, SEEK_END);
+    if (keep == 0) {
+      if (Status s = WriteAll(fd_, std::string(kHeader) + "\n"); !s) return s;
+      if (::fsync(fd_) != 0) return Error{Errno("cannot sync " + path_)};
+    }
+    if (fresh) return FsyncDir(path_);
+    return Status::Ok();
+  }
+
+  std::string path_;
+  std::string lock_path_;
+  int fd_ = -1;
+  int lock_fd_ = -1;
+  std::uint64_t last_seq_ = 0;
+  std::mutex mu_;
+};
+
+}  // namespace
+
+std::unique_ptr<Journal> OpenFileJournal(const std::string& path) { return std::make_unique<FileJournal>(path); }
+
+}  // namespace reconcile

@@ -1,0 +1,53 @@
+#include "engine/journal/history.h"
+
+#include <algorithm>
+
+namespace reconcile {
+
+std::size_t History::NextStage(const std::vector<std::string>& stages) const {
+  for (std::size_t i = 0; i < stages.size(); ++i)
+    if (!complete.count(stages[i])) return i;
+  return stages.size();
+}
+
+History Summarize(const std::vector<JournalRecord>& records) {
+  History h;
+  std::map<std::string, PendingStep> open;  // address → intent without an outcome
+  for (const JournalRecord& r : records) {
+    h.last_seq = r.seq;
+    const nlohmann::json& d = r.data;
+    if (r.kind == "begin") {
+      h.last_begin = r;
+      // Steps left open by an earlier run stay pending until re-probed by this one.
+    } else if (r.kind == "intent") {
+      std::string address = d.value("address", "");
+      ResourceHistory& res = h.resources[address];
+      res.type = d.value("type", "");
+      if (res.first_prior.is_null()) res.first_prior = d.value("prior", nlohmann::json());
+      open[address] = PendingStep{r.seq, d.value("op", ""), d.value("stage", ""), address, d.value("action", ""), r.at};
+    } else if (r.kind == "done") {
+      std::string address = d.value("address", "");
+      ResourceHistory& res = h.resources[address];
+      res.last_state = d.value("state", nlohmann::json());
+      if (d.value("op", "") == "rollback") res.rolled_back = true;
+      else res.applied_stages.insert(d.value("stage", ""));
+      open.erase(address);
+    } else if (r.kind == "failed") {
+      open.erase(d.value("address", ""));
+      h.last_failure = r;
+    } else if (r.kind == "stage_complete") {
+      h.complete.insert(d.value("stage", ""));
+    } else if (r.kind == "rollback_complete") {
+      // The record lists the stages it undid, so the journal reads right even if the
+      // spec's stage list changes later.
+      for (const std::string& s : d.value("undone", std::vector<std::string>())) h.complete.erase(s);
+    } else if (r.kind == "end" && d.value("result", "") == "ok") {
+      h.last_failure.reset();
+    }
+  }
+  for (auto& [address, p] : open) h.pending.push_back(p);
+  std::sort(h.pending.begin(), h.pending.end(), [](const PendingStep& a, const PendingStep& b) { return a.seq < b.seq; });
+  return h;
+}
+
+}  // namespace reconcile

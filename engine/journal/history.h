@@ -1,0 +1,43 @@
+// What the journal's records add up to: which stages are complete, what each resource was
+// before reconcile first changed it and what reconcile last wrote, which steps were started
+// and never finished, and the last failure. Apply, rollback, plan and status all read this.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/journal/journal.h"
+
+namespace reconcile {
+
+struct ResourceHistory {
+  std::string type;
+  nlohmann::json first_prior;  // sealed state before reconcile first changed it
+  nlohmann::json last_state;   // sealed state reconcile last wrote
+  std::set<std::string> applied_stages;  // stages in which an apply changed it
+  bool rolled_back = false;              // a rollback has changed it since
+};
+
+struct PendingStep {
+  std::uint64_t seq = 0;
+  std::string op, stage, address, action, at;
+};
+
+struct History {
+  std::set<std::string> complete;  // stage names whose checkpoint stands
+  std::map<std::string, ResourceHistory> resources;
+  std::vector<PendingStep> pending;  // intents with no done/failed after them
+  std::optional<JournalRecord> last_failure;
+  std::optional<JournalRecord> last_begin;
+  std::uint64_t last_seq = 0;
+
+  // The first stage of `stages` whose checkpoint is missing, or stages.size() when all are.
+  std::size_t NextStage(const std::vector<std::string>& stages) const;
+};
+
+History Summarize(const std::vector<JournalRecord>& records);
+
+}  // namespace reconcile

@@ -1,0 +1,78 @@
+// The journal: an append-only log of everything apply and rollback did, one JSON record a
+// line, each with a sequence number and a checksum, made durable (fsync) before the step it
+// announces runs. It is what makes rollback and resume possible, so it is never guessed at:
+// a torn last line (a crash mid-write) is dropped; any other damage is an error naming it.
+//
+// Records (`kind`, then `data`):
+//   begin            {op: "apply"|"rollback", spec_sha256, to?, holder}
+//   intent           {op, stage, address, type, action, prior, desired}   before a step runs
+//   done             {op, stage, address, state}                           after it succeeded
+//   failed           {op, stage, address, error}
+//   stage_complete   {stage}                                              checks passed
+//   rollback_complete{to, undone}                                         stages after `to` undone
+//   end              {op, result: "ok"|"failed"|"interrupted"}
+// States are {exists, attrs}; sensitive attributes are sealed (journal key) or left out.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/result.h"
+
+namespace reconcile {
+
+struct JournalRecord {
+  std::uint64_t seq = 0;
+  std::string at;  // UTC, ISO 8601
+  std::string kind;
+  nlohmann::json data;
+};
+
+// Who holds the journal's lock, as the second operator is told.
+struct LockInfo {
+  std::string id;
+  std::string user;  // user@host
+  long pid = 0;
+  std::string operation;
+  std::string since;
+
+  std::string Describe() const;
+  nlohmann::json ToJson() const;
+  static LockInfo FromJson(const nlohmann::json& j);
+  static LockInfo Mine(const std::string& operation);
+};
+
+// One backend interface, so the local file can be joined by a shared (PostgreSQL) one.
+class Journal {
+ public:
+  virtual ~Journal() = default;
+  virtual std::string Describe() const = 0;  // path or URL, for messages
+
+  // Takes the lock for a whole apply or rollback, waiting up to `timeout`; refuses with the
+  // holder's details when someone else has it.
+  virtual Status Lock(const LockInfo& me, std::chrono::milliseconds timeout) = 0;
+  virtual void Unlock() = 0;
+  virtual Result<std::optional<LockInfo>> Holder() = 0;
+  // Removes a lock left by a run that can no longer release it; `id` must match.
+  virtual Status ForceUnlock(const std::string& id) = 0;
+
+  // Every record, in order. A torn last line is dropped; other damage is an Error.
+  virtual Result<std::vector<JournalRecord>> Read() = 0;
+  // Appends (assigning seq and time) and returns once the record is durable.
+  virtual Status Append(JournalRecord* record) = 0;
+};
+
+std::unique_ptr<Journal> OpenFileJournal(const std::string& path);
+
+// The checksum a record line carries: over seq, at, kind and data.
+std::string RecordChecksum(const JournalRecord& r);
+
+std::string NowUtc();
+
+}  // namespace reconcile
