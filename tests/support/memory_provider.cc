@@ -1,5 +1,7 @@
 #include "tests/support/memory_provider.h"
 
+#include <thread>
+
 namespace reconcile {
 
 std::vector<TypeSchema> MemoryProvider::Types() const {
@@ -56,11 +58,19 @@ void MemoryProvider::Probe(std::span<const Target* const> targets, std::vector<R
 }
 
 Result<State> MemoryProvider::Apply(const Change& change) {
+  int now = ++in_flight_;
+  int seen = max_in_flight.load();
+  while (now > seen && !max_in_flight.compare_exchange_weak(seen, now)) {
+  }
+  if (apply_delay.count() > 0) std::this_thread::sleep_for(apply_delay);
+  --in_flight_;
+  std::lock_guard<std::mutex> g(mu_);
   const std::string& key = std::get<std::string>(change.target.desired.at("key"));
   calls.push_back(std::string(change.action == Action::kDelete   ? "delete "
                               : change.action == Action::kCreate ? "create "
                                                                  : "update ") +
                   change.target.address);
+  if (failing.count(key)) return Error{"item '" + key + "' refused the change"};
   if (change.action == Action::kDelete) {
     world.erase(key);
     return State{};

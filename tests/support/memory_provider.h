@@ -6,7 +6,10 @@
 // both identified by `key`; `mem_vault` cannot be deleted without loss.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,6 +29,13 @@ class MemoryProvider : public Provider {
   std::map<std::string, State> world;    // by `key`
   std::vector<std::string> calls;        // "probe 3", "create mem_item.a", ...
   std::set<std::string> unreadable;      // keys whose probe fails
+  std::set<std::string> failing;         // keys whose apply fails
+  std::chrono::milliseconds apply_delay{0};
+  std::atomic<int> max_in_flight{0};     // most applies seen running at once
+
+ private:
+  std::mutex mu_;  // the executor applies from several threads
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace reconcile

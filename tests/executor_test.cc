@@ -1,0 +1,129 @@
+// The executor against the in-memory world and a real journal file: dependents of a failed
+// step do not run, independent ones do, limits hold, and every step is journaled around it.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "engine/exec/executor.h"
+#include "tests/support/test_world.h"
+
+using namespace reconcile;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Recorder : Progress {
+  std::vector<std::string> lines;
+  std::mutex mu;
+  void StageStarted(const std::string&, std::size_t) override {}
+  void StepStarted(const std::string&, Action) override {}
+  void StepFinished(const std::string& a, Action, const std::string& e, std::chrono::milliseconds) override {
+    std::lock_guard<std::mutex> g(mu);
+    lines.push_back(a + (e.empty() ? " ok" : " failed"));
+  }
+  void CheckWaiting(const std::string& a, const std::string& d, std::chrono::milliseconds,
+                    std::chrono::milliseconds) override {
+    std::lock_guard<std::mutex> g(mu);
+    lines.push_back(a + " waiting: " + d);
+  }
+  void Note(const std::string&) override {}
+};
+
+struct Fixture {
+  fs::path dir;
+  TestWorld w;
+  LoadResult load;
+  DependencyGraph graph;
+  std::unique_ptr<Journal> journal;
+  Sealer sealer;
+  Recorder progress;
+
+  explicit Fixture(const std::string& spec) {
+    char tmpl[] = "/tmp/reconcile-exec-test-XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    load = w.Load(spec);
+    REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
+    REQUIRE(graph.Build(*load.spec, &load.diags));
+    journal = OpenFileJournal((dir / "j").string());
+  }
+  ~Fixture() { fs::remove_all(dir); }
+
+  Plan MakeIt() {
+    auto plan = MakePlan(*load.spec, graph, {});
+    REQUIRE(plan);
+    return *plan;
+  }
+};
+
+const std::string kChain = std::string(kHeader) + R"(
+[mem_item.base]
+key = "base"
+[mem_item.middle]
+key = "middle"
+after = ["mem_item.base"]
+[mem_item.top]
+key = "top"
+value = "${mem_item.middle.key}"
+[mem_item.alone]
+key = "alone"
+)";
+
+}  // namespace
+
+TEST_CASE("a failed step stops what depends on it; independent steps still run") {
+  Fixture f(kChain);
+  f.w.mem->failing.insert("middle");
+  Plan plan = f.MakeIt();
+  Executor ex(ExecContext{*f.load.spec, *f.journal, f.sealer, f.progress, "apply", 4, 4});
+  const auto& steps = plan.stages[0].steps;
+  auto results = ex.RunSteps(steps, "one");
+  std::map<std::string, StepResult> by;
+  for (std::size_t i = 0; i < steps.size(); ++i) by[f.load.spec->resources[steps[i].resource].address] = results[i];
+  CHECK(by["mem_item.base"].ok);
+  CHECK(by["mem_item.alone"].ok);
+  CHECK_FALSE(by["mem_item.middle"].ok);
+  CHECK(by["mem_item.middle"].error == "item 'middle' refused the change");
+  CHECK_FALSE(by["mem_item.top"].ran);
+  CHECK(by["mem_item.top"].error == "not run: it depends on mem_item.middle, which did not succeed");
+  CHECK_FALSE(f.w.mem->world.count("top"));
+
+  // Each step that ran is an intent followed by its outcome, in the journal, on disk.
+  auto records = f.journal->Read();
+  REQUIRE(records);
+  std::map<std::string, std::vector<std::string>> per;
+  for (const JournalRecord& r : *records) per[r.data.value("address", "")].push_back(r.kind);
+  CHECK(per["mem_item.base"] == std::vector<std::string>{"intent", "done"});
+  CHECK(per["mem_item.middle"] == std::vector<std::string>{"intent", "failed"});
+  CHECK_FALSE(per.count("mem_item.top"));
+}
+
+TEST_CASE("steps run in parallel up to the limit, and dependencies still go first") {
+  std::string spec = kHeader;
+  for (int i = 0; i < 12; ++i) spec += "[mem_item.i" + std::to_string(i) + "]\nkey = \"i" + std::to_string(i) + "\"\n";
+  spec += "[mem_item.last]\nkey = \"last\"\nafter = [\"mem_item.i0\", \"mem_item.i11\"]\n";
+  Fixture f(spec);
+  f.w.mem->apply_delay = std::chrono::milliseconds(30);
+  Plan plan = f.MakeIt();
+  Executor ex(ExecContext{*f.load.spec, *f.journal, f.sealer, f.progress, "apply", 3, 8});
+  auto start = std::chrono::steady_clock::now();
+  auto results = ex.RunSteps(plan.stages[0].steps, "one");
+  auto took = std::chrono::steady_clock::now() - start;
+  for (const StepResult& r : results) CHECK(r.ok);
+  CHECK(f.w.mem->max_in_flight.load() == 3);
+  CHECK(took < std::chrono::milliseconds(13 * 30));  // faster than one at a time
+  CHECK(f.w.mem->calls.back() == "create mem_item.last");
+}
+
+TEST_CASE("the per-instance limit holds even when the overall limit is higher") {
+  std::string spec = kHeader;
+  for (int i = 0; i < 6; ++i) spec += "[mem_item.i" + std::to_string(i) + "]\nkey = \"i" + std::to_string(i) + "\"\n";
+  Fixture f(spec);
+  f.w.mem->apply_delay = std::chrono::milliseconds(20);
+  Plan plan = f.MakeIt();
+  Executor ex(ExecContext{*f.load.spec, *f.journal, f.sealer, f.progress, "apply", 8, 2});
+  auto results = ex.RunSteps(plan.stages[0].steps, "one");
+  for (const StepResult& r : results) CHECK(r.ok);
+  CHECK(f.w.mem->max_in_flight.load() == 2);
+}

@@ -1,0 +1,264 @@
+// The file journal against a real file: records, torn lines, damage, the lock (across real
+// processes), sealing of sensitive values, and what a journal adds up to.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "engine/journal/history.h"
+#include "engine/journal/journal.h"
+#include "engine/journal/seal.h"
+
+using namespace reconcile;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/reconcile-journal-test-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void Put(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary | std::ios::trunc) << text; }
+
+JournalRecord Rec(const std::string& kind, nlohmann::json data) { return JournalRecord{0, "", kind, std::move(data)}; }
+
+}  // namespace
+
+TEST_CASE("records come back in order with sequence numbers, and survive reopening") {
+  TempDir dir;
+  std::string path = (dir.path / "sub" / "j.journal").string();
+  {
+    auto j = OpenFileJournal(path);
+    auto empty = j->Read();
+    REQUIRE(empty);
+    CHECK(empty->empty());
+    for (int i = 0; i < 3; ++i) {
+      JournalRecord r = Rec("intent", {{"i", i}});
+      REQUIRE(j->Append(&r));
+      CHECK(r.seq == static_cast<std::uint64_t>(i + 1));
+    }
+  }
+  auto j = OpenFileJournal(path);
+  JournalRecord r = Rec("done", {{"i", 3}});
+  REQUIRE(j->Append(&r));
+  CHECK(r.seq == 4);
+  auto all = j->Read();
+  REQUIRE(all);
+  REQUIRE(all->size() == 4);
+  CHECK((*all)[3].kind == "done");
+  CHECK((*all)[2].data["i"] == 2);
+  std::string text = Slurp(path);
+  CHECK(text.rfind("{\"reconcile_journal\":1}\n", 0) == 0);
+}
+
+TEST_CASE("a torn last line is dropped, and the next record starts on a line of its own") {
+  TempDir dir;
+  std::string path = (dir.path / "j").string();
+  {
+    auto j = OpenFileJournal(path);
+    JournalRecord a = Rec("intent", {{"address", "file.a"}});
+    JournalRecord b = Rec("done", {{"address", "file.a"}});
+    REQUIRE(j->Append(&a));
+    REQUIRE(j->Append(&b));
+  }
+  std::string text = Slurp(path);
+  // Cut the last record in half, as a crash mid-write would.
+  Put(path, text.substr(0, text.size() - 20));
+  auto j = OpenFileJournal(path);
+  auto read = j->Read();
+  REQUIRE(read);
+  CHECK(read->size() == 1);
+  JournalRecord c = Rec("failed", {{"address", "file.a"}});
+  REQUIRE(j->Append(&c));
+  CHECK(c.seq == 2);
+  auto again = OpenFileJournal(path)->Read();
+  REQUIRE(again);
+  REQUIRE(again->size() == 2);
+  CHECK((*again)[1].kind == "failed");
+}
+
+TEST_CASE("damage anywhere else is an error that names the line, never a guess") {
+  TempDir dir;
+  std::string path = (dir.path / "j").string();
+  {
+    auto j = OpenFileJournal(path);
+    for (int i = 0; i < 3; ++i) {
+      JournalRecord r = Rec("intent", {{"i", i}});
+      REQUIRE(j->Append(&r));
+    }
+  }
+  std::string good = Slurp(path);
+
+  SUBCASE("a changed value breaks the checksum") {
+    std::string bad = good;
+    bad.replace(bad.find("\"i\":1"), 5, "\"i\":7");
+    Put(path, bad);
+    auto r = OpenFileJournal(path)->Read();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("is damaged at line 3: its checksum does not match its content") != std::string::npos);
+    CHECK(r.error().message.find("reconcile will not guess") != std::string::npos);
+  }
+  SUBCASE("a line that is not JSON") {
+    std::string bad = good;
+    std::size_t second = bad.find('\n', bad.find('\n') + 1);
+    bad.insert(second + 1, "garbage\n");
+    Put(path, bad);
+    auto r = OpenFileJournal(path)->Read();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("is damaged at line 3: not a JSON record") != std::string::npos);
+  }
+  SUBCASE("a missing record shows as a gap in the sequence") {
+    std::size_t first = good.find('\n');
+    std::size_t second = good.find('\n', first + 1);
+    Put(path, good.substr(0, first + 1) + good.substr(second + 1));
+    auto r = OpenFileJournal(path)->Read();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("is damaged at line 2: sequence number 2 follows 0") != std::string::npos);
+  }
+  SUBCASE("a file that is not a journal") {
+    Put(path, "hello\nworld\n");
+    auto r = OpenFileJournal(path)->Read();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("is damaged at line 1: the first line is not the journal header") !=
+          std::string::npos);
+  }
+  SUBCASE("appending to a damaged journal is refused too") {
+    std::string bad = good;
+    bad.replace(bad.find("\"i\":0"), 5, "\"i\":9");
+    Put(path, bad);
+    auto j = OpenFileJournal(path);
+    JournalRecord r = Rec("done", {});
+    CHECK_FALSE(j->Append(&r));
+    CHECK(Slurp(path) == bad);
+  }
+}
+
+TEST_CASE("the lock refuses a second holder with the first one's details, and force-unlock needs its id") {
+  TempDir dir;
+  std::string path = (dir.path / "j").string();
+  auto first = OpenFileJournal(path);
+  LockInfo me = LockInfo::Mine("apply");
+  REQUIRE(first->Lock(me, 0ms));
+
+  auto second = OpenFileJournal(path);
+  auto start = std::chrono::steady_clock::now();
+  Status refused = second->Lock(LockInfo::Mine("rollback"), 300ms);
+  CHECK(std::chrono::steady_clock::now() - start >= 300ms);  // it waited as long as asked
+  REQUIRE_FALSE(refused);
+  CHECK(refused.message().find("is locked by " + me.user + " (pid " + std::to_string(me.pid) + ", apply, since ") !=
+        std::string::npos);
+  CHECK(refused.message().find("reconcile force-unlock SPEC " + me.id) != std::string::npos);
+  auto holder = second->Holder();
+  REQUIRE(holder);
+  REQUIRE(*holder);
+  CHECK((*holder)->id == me.id);
+
+  CHECK_FALSE(second->ForceUnlock("not-the-id"));
+  first->Unlock();
+  auto free_now = second->Holder();
+  REQUIRE(free_now);
+  CHECK_FALSE(*free_now);
+  REQUIRE(second->Lock(LockInfo::Mine("rollback"), 0ms));
+}
+
+TEST_CASE("a lock held by a process that is SIGKILLed is released by the kernel") {
+  TempDir dir;
+  std::string path = (dir.path / "j").string();
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    auto j = OpenFileJournal(path);
+    bool ok = static_cast<bool>(j->Lock(LockInfo::Mine("apply"), 0ms));
+    char c = ok ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char c = 0;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  REQUIRE(c == 'y');
+  auto j = OpenFileJournal(path);
+  Status refused = j->Lock(LockInfo::Mine("apply"), 0ms);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.message().find("(pid " + std::to_string(child) + ", apply") != std::string::npos);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  CHECK(j->Lock(LockInfo::Mine("apply"), 2s));
+  ::close(ready[0]);
+  ::close(ready[1]);
+}
+
+TEST_CASE("sensitive values are sealed with the key, left out without one") {
+  State s{true, {{"path", "/etc/app.env"}, {"content", "PASSWORD=hunter2\n"}}};
+  auto sensitive = [](const std::string& a) { return a == "content"; };
+
+  Sealer keyed(std::string("operator key"));
+  nlohmann::json sealed = keyed.Seal(s, sensitive);
+  CHECK(sealed.dump().find("hunter2") == std::string::npos);
+  CHECK(sealed["attrs"]["path"] == "/etc/app.env");
+  CHECK(sealed["attrs"]["content"].contains("$sealed"));
+  std::set<std::string> unknown;
+  auto opened = keyed.Open(sealed, &unknown);
+  REQUIRE(opened);
+  CHECK(opened->attrs.at("content") == Value("PASSWORD=hunter2\n"));
+  CHECK(unknown.empty());
+
+  Sealer other(std::string("another key"));
+  auto wrong = other.Open(sealed, &unknown);
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().message.find("does not open with this key") != std::string::npos);
+
+  Sealer none;
+  nlohmann::json redacted = none.Seal(s, sensitive);
+  CHECK(redacted.dump().find("hunter2") == std::string::npos);
+  auto partial = none.Open(redacted, &unknown);
+  REQUIRE(partial);
+  CHECK_FALSE(partial->attrs.count("content"));
+  CHECK(unknown == std::set<std::string>{"content"});
+}
+
+TEST_CASE("history: completed stages, stages a rollback undid, steps never finished, first priors") {
+  std::vector<JournalRecord> records = {
+      {1, "t", "begin", {{"op", "apply"}}},
+      {2, "t", "intent", {{"op", "apply"}, {"stage", "one"}, {"address", "file.a"}, {"type", "file"},
+                          {"action", "create"}, {"prior", {{"exists", false}}}}},
+      {3, "t", "done", {{"op", "apply"}, {"stage", "one"}, {"address", "file.a"}, {"state", {{"exists", true}}}}},
+      {4, "t", "stage_complete", {{"stage", "one"}}},
+      {5, "t", "intent", {{"op", "apply"}, {"stage", "two"}, {"address", "file.a"}, {"type", "file"},
+                          {"action", "update"}, {"prior", {{"exists", true}}}}},
+      {6, "t", "done", {{"op", "apply"}, {"stage", "two"}, {"address", "file.a"}, {"state", {{"exists", true}}}}},
+      {7, "t", "stage_complete", {{"stage", "two"}}},
+      {8, "t", "rollback_complete", {{"to", "one"}, {"undone", {"two"}}}},
+      {9, "t", "intent", {{"op", "apply"}, {"stage", "two"}, {"address", "file.b"}, {"type", "file"},
+                          {"action", "create"}, {"prior", {{"exists", false}}}}},
+  };
+  History h = Summarize(records);
+  CHECK(h.complete == std::set<std::string>{"one"});
+  CHECK(h.NextStage({"one", "two", "three"}) == 1);
+  REQUIRE(h.pending.size() == 1);
+  CHECK(h.pending[0].address == "file.b");
+  CHECK(h.resources.at("file.a").first_prior["exists"] == false);  // the first prior, not the latest
+  CHECK(h.resources.at("file.a").applied_stages == std::set<std::string>{"one", "two"});
+  CHECK(h.last_seq == 9);
+}
