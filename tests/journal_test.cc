@@ -238,7 +238,7 @@ TEST_CASE("sensitive values are sealed with the key, left out without one") {
   CHECK(unknown == std::set<std::string>{"content"});
 }
 
-TEST_CASE("history: completed stages, stages a rollback undid, steps never finished, first priors") {
+TEST_CASE("history: completed stages, stages a rollback undid, steps never finished, each change's prior") {
   std::vector<JournalRecord> records = {
       {1, "t", "begin", {{"op", "apply"}}},
       {2, "t", "intent", {{"op", "apply"}, {"stage", "one"}, {"address", "file.a"}, {"type", "file"},
@@ -258,7 +258,9 @@ TEST_CASE("history: completed stages, stages a rollback undid, steps never finis
   CHECK(h.NextStage({"one", "two", "three"}) == 1);
   REQUIRE(h.pending.size() == 1);
   CHECK(h.pending[0].address == "file.b");
-  CHECK(h.resources.at("file.a").first_prior["exists"] == false);  // the first prior, not the latest
+  REQUIRE(h.resources.at("file.a").steps.size() == 2);
+  CHECK(h.resources.at("file.a").steps[0].prior["exists"] == false);
+  CHECK(h.resources.at("file.a").steps[1].stage == "two");
   CHECK(h.resources.at("file.a").applied_stages == std::set<std::string>{"one", "two"});
   CHECK(h.last_seq == 9);
 }

@@ -49,6 +49,27 @@ std::string IrreversibleList(const Spec& spec, const Plan& plan) {
   return out;
 }
 
+// Just before a stage runs, each step's resource is read again: the journal records the
+// state really observed, and a step whose end is already true (a resumed run) is dropped.
+Status Reprobe(const Spec& spec, std::vector<Step>* steps) {
+  std::vector<std::optional<State>> want(spec.resources.size());
+  for (const Step& s : *steps) want[s.resource] = s.desired;
+  auto probed = ProbeResources(spec, want);
+  if (!probed) return Error{probed.error().message};
+  std::vector<Step> kept;
+  for (Step& s : *steps) {
+    const Resource& r = spec.resources[s.resource];
+    s.prior = (*probed)[s.resource];
+    Diff d = Compare(*r.schema, s.prior, s.desired);
+    if (d.action == Action::kNone) continue;
+    s.action = d.action;
+    s.changes = std::move(d.changes);
+    kept.push_back(std::move(s));
+  }
+  *steps = std::move(kept);
+  return Status::Ok();
+}
+
 }  // namespace
 
 int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandOptions& options) {
@@ -173,6 +194,11 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     }
     std::vector<Step> changes, checks;
     for (const Step& s : sp.steps) (s.action == Action::kCheck ? checks : changes).push_back(s);
+    if (Status s = Reprobe(spec, &changes); !s) {
+      finish("failed");
+      Fail("stage '" + stage.name + "': " + s.message());
+      return 1;
+    }
     progress.StageStarted(stage.name, sp.steps.size());
     auto results = executor.RunSteps(changes, stage.name);
     std::string failures;

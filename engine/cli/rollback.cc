@@ -18,6 +18,27 @@ std::string Shown(const Spec& spec, const Resource& r, const std::string& attr, 
   return IsSensitive(spec, r, attr) ? "(sensitive)" : FormatValue(v);
 }
 
+// How `now` differs from what reconcile last wrote (`wrote`, sealed); "" when it does not.
+std::string Drift(const Spec& spec, const Resource& r, const Sealer& sealer, const nlohmann::json& wrote_json,
+                  const State& now) {
+  if (wrote_json.is_null()) return "";
+  auto wrote = sealer.Open(wrote_json, nullptr);
+  if (!wrote) return "\n  " + r.address + ": " + wrote.error().message;
+  if (wrote->exists != now.exists)
+    return "\n  " + r.address + (now.exists ? " exists again" : " no longer exists") + " (reconcile left it " +
+           (wrote->exists ? "present" : "absent") + ")";
+  std::string out;
+  if (!now.exists) return out;
+  for (const auto& [attr, v] : wrote->attrs) {
+    auto it = now.attrs.find(attr);
+    Value current = it == now.attrs.end() ? Value{} : it->second;
+    if (!SameValue(r.schema->Find(attr), v, current))
+      out += "\n  " + r.address + " " + attr + ": reconcile wrote " + Shown(spec, r, attr, v) + ", now " +
+             Shown(spec, r, attr, current);
+  }
+  return out;
+}
+
 }  // namespace
 
 int RunRollback(const Registry& registry, const CommonOptions& common, const RollbackCommandOptions& options) {
@@ -59,17 +80,38 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
       continue;
     }
     std::size_t i = spec.by_address.at(address);
-    Result<State> want = State{};
-    if (r->stage <= *to) {
-      want = Desired(spec, *r, *to, true);
-    } else {
-      want = session->sealer.Open(h.first_prior, &unknown[i]);
-      // Identity attributes name the thing to look at or remove, whatever it was before.
-      auto identity = Desired(spec, *r, r->stage, false);
-      if (want && identity)
-        for (const AttrSchema& a : r->schema->attrs)
-          if (a.identity && identity->attrs.count(a.name)) want->attrs[a.name] = identity->attrs.at(a.name);
+    // The world as it was at the end of S: the prior of the latest change that crossed from
+    // S (or earlier, or a rollback) into a later stage. Where the spec says what S wants,
+    // that wins; the rest (attributes only later stages set) come back as they were.
+    const StepHistory* crossing = nullptr;
+    bool at_or_before_s = true;
+    for (const StepHistory& st : h.steps) {
+      auto index = spec.FindStage(st.stage);
+      // A rollback step's stage is where it went back to: it ends a crossing only if that
+      // is S or earlier.
+      bool later = !index || *index > *to;
+      if (later && at_or_before_s && st.op == "apply") crossing = &st;
+      at_or_before_s = !later;
     }
+    if (!crossing && r->stage > *to) continue;  // only rollbacks touched it: already back
+    Result<State> want = crossing ? session->sealer.Open(crossing->prior, &unknown[i]) : Result<State>(State{});
+    if (want && r->stage <= *to) {
+      auto desired = Desired(spec, *r, *to, true);
+      if (!desired) {
+        want = desired.error();
+      } else {
+        want->exists = desired->exists;
+        for (auto& [attr, v] : desired->attrs) {
+          want->attrs[attr] = v;
+          unknown[i].erase(attr);
+        }
+      }
+    }
+    // Identity attributes name the thing to look at or remove, whatever it was before.
+    auto identity = Desired(spec, *r, r->stage, false);
+    if (want && identity)
+      for (const AttrSchema& a : r->schema->attrs)
+        if (a.identity && identity->attrs.count(a.name)) want->attrs[a.name] = identity->attrs.at(a.name);
     if (!want) {
       Fail(address + ": " + want.error().message);
       return 1;
@@ -92,22 +134,14 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     if (!target[i]) continue;
     const Resource& r = spec.resources[i];
     const ResourceHistory& h = history.resources.at(r.address);
-    std::set<std::string> unsealed;
-    auto wrote = session->sealer.Open(h.last_state, &unsealed);
-    if (wrote && !h.last_state.is_null()) {
-      const State& now = (*probed)[i];
-      if (wrote->exists != now.exists) {
-        drift += "\n  " + r.address + (now.exists ? " exists again" : " no longer exists") + " (reconcile left it " +
-                 (wrote->exists ? "present" : "absent") + ")";
-      } else if (now.exists) {
-        for (const auto& [attr, v] : wrote->attrs) {
-          auto it = now.attrs.find(attr);
-          Value current = it == now.attrs.end() ? Value{} : it->second;
-          if (!SameValue(r.schema->Find(attr), v, current))
-            drift += "\n  " + r.address + " " + attr + ": reconcile wrote " + Shown(spec, r, attr, v) + ", now " +
-                     Shown(spec, r, attr, current);
-        }
-      }
+    std::string differs = Drift(spec, r, session->sealer, h.last_state, (*probed)[i]);
+    if (!differs.empty()) {
+      // A step that was cut off (a crash) may or may not have written: either is no drift.
+      auto pending = std::find_if(history.pending.begin(), history.pending.end(),
+                                  [&](const PendingStep& p) { return p.address == r.address; });
+      if (pending == history.pending.end() ||
+          !Drift(spec, r, session->sealer, pending->desired, (*probed)[i]).empty())
+        drift += differs;
     }
     Diff d = Compare(*r.schema, (*probed)[i], *target[i]);
     if (d.action == Action::kNone) continue;

@@ -23,8 +23,9 @@ History Summarize(const std::vector<JournalRecord>& records) {
       std::string address = d.value("address", "");
       ResourceHistory& res = h.resources[address];
       res.type = d.value("type", "");
-      if (res.first_prior.is_null()) res.first_prior = d.value("prior", nlohmann::json());
-      open[address] = PendingStep{r.seq, d.value("op", ""), d.value("stage", ""), address, d.value("action", ""), r.at};
+      res.steps.push_back({r.seq, d.value("op", ""), d.value("stage", ""), d.value("prior", nlohmann::json())});
+      open[address] = PendingStep{r.seq,    d.value("op", ""), d.value("stage", ""), address, d.value("action", ""),
+                                  r.at,     d.value("desired", nlohmann::json())};
     } else if (r.kind == "done") {
       std::string address = d.value("address", "");
       ResourceHistory& res = h.resources[address];

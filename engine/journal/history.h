@@ -13,9 +13,17 @@
 
 namespace reconcile {
 
+// One change reconcile began on a resource, as its intent record has it.
+struct StepHistory {
+  std::uint64_t seq = 0;
+  std::string op;     // apply | rollback
+  std::string stage;  // for a rollback: the stage it went back to
+  nlohmann::json prior;  // sealed: the state observed just before the change
+};
+
 struct ResourceHistory {
   std::string type;
-  nlohmann::json first_prior;  // sealed state before reconcile first changed it
+  std::vector<StepHistory> steps;  // in journal order
   nlohmann::json last_state;   // sealed state reconcile last wrote
   std::set<std::string> applied_stages;  // stages in which an apply changed it
   bool rolled_back = false;              // a rollback has changed it since
@@ -24,6 +32,7 @@ struct ResourceHistory {
 struct PendingStep {
   std::uint64_t seq = 0;
   std::string op, stage, address, action, at;
+  nlohmann::json desired;  // sealed: what the step was about to write
 };
 
 struct History {

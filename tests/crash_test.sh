@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Crash safety, with real kills: apply and rollback of the four-stage spec are SIGKILLed
+# right after every journal record (every step boundary: before a step, after it, after each
+# stage checkpoint) and at random moments; each time the next run must converge to the right
+# files, and the journal must stay readable.
+# Usage: crash_test.sh PATH_TO_RECONCILE SOURCE_DIR
+set -u
+bin=$1
+src=$2
+work=$(mktemp -d /tmp/reconcile-crash-test-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+trials=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+spec=$work/four.toml
+cp "$src/tests/testdata/four-stages.toml" "$spec"
+root=$work/root
+journal=$work/.reconcile/four.journal
+run() { "$bin" "$@" --var root="$root" --yes >"$work/out" 2>"$work/err"; }
+
+fresh() {
+  rm -rf "$root" "$work/.reconcile"
+  mkdir -p "$root"
+  printf 'pre-existing\n' >"$root/pre"
+  printf 'gone-original\n' >"$root/gone"
+}
+records() { [ -f "$journal" ] && echo $(($(wc -l <"$journal") - 1)) || echo 0; }
+# The files after all four stages, and after rolling back to stage one.
+snapshot() { (cd "$root" && for f in $(ls | sort); do printf '%s %s %s\n' "$f" "$(stat -c %a "$f")" "$(sha256sum <"$f" | cut -c1-16)"; done); }
+
+fresh
+run apply "$spec" || bad "reference apply: $(cat "$work/err")"
+want_four=$(snapshot)
+apply_records=$(records)
+run rollback "$spec" --to one || bad "reference rollback: $(cat "$work/err")"
+want_one=$(snapshot)
+rollback_records=$(($(records) - apply_records))
+[ "$apply_records" -gt 20 ] && ok || bad "expected a few dozen records, got $apply_records"
+
+converged() { # converged WHAT WANT
+  if [ "$(snapshot)" = "$2" ]; then ok; else bad "$1: files differ"; diff <(echo "$2") <(snapshot) | sed 's/^/    /'; fi
+  "$bin" status "$spec" --var root="$root" >"$work/status" 2>&1 && ok || bad "$1: journal unreadable: $(cat "$work/status")"
+}
+
+# Apply killed after each record k, then applied again.
+for k in $(seq 1 "$apply_records"); do
+  trials=$((trials + 1))
+  fresh
+  # In the background and waited for, so the shell does not print "Killed" for each trial.
+  RECONCILE_CRASH_AFTER_RECORD=$k "$bin" apply "$spec" --var root="$root" --yes >/dev/null 2>&1 &
+  wait $!
+  code=$?
+  [ $code -eq 137 ] && ok || bad "apply with a crash after record $k exited $code, not 137 (SIGKILL)"
+  [ "$(records)" -eq "$k" ] && ok || bad "after a crash at record $k the journal has $(records) records"
+  run apply "$spec" || bad "apply after a crash at record $k: $(cat "$work/err")"
+  converged "apply killed after record $k" "$want_four"
+  grep -c "complete  " "$work/status" | grep -q '^4$' && ok || bad "after crash $k: not all stages complete"
+done
+
+# Rollback killed after each of its records, then run again.
+for i in $(seq 1 "$rollback_records"); do
+  trials=$((trials + 1))
+  fresh
+  run apply "$spec" || bad "apply before rollback crash $i"
+  k=$(($(records) + i))
+  RECONCILE_CRASH_AFTER_RECORD=$k "$bin" rollback "$spec" --to one --var root="$root" --yes >/dev/null 2>&1 &
+  wait $!
+  code=$?
+  [ $code -eq 137 ] && ok || bad "rollback with a crash after record $k exited $code"
+  run rollback "$spec" --to one || bad "rollback after a crash at record $k: $(cat "$work/err")"
+  converged "rollback killed after its record $i" "$want_one"
+  run apply "$spec" || bad "apply forward after rollback crash $i: $(cat "$work/err")"
+  converged "apply forward after rollback crash $i" "$want_four"
+done
+
+# Killed from outside at random moments, mid-write included.
+for t in $(seq 1 15); do
+  trials=$((trials + 1))
+  fresh
+  "$bin" apply "$spec" --var root="$root" --yes >/dev/null 2>&1 &
+  pid=$!
+  sleep "0.00$((RANDOM % 10))$((RANDOM % 10))"
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  run apply "$spec" || bad "apply after a random kill ($t): $(cat "$work/err")"
+  converged "random kill $t" "$want_four"
+done
+
+echo "crash trials: $trials"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
