@@ -98,6 +98,100 @@ rc apply "$spec" --yes
 grep -q "is damaged at line 3" "$work/err" && ok || bad "damage named: $(cat "$work/err")"
 cp "$work/journal.bak" "$journal"
 
+# Secrets: with a journal key the old value is sealed and restored by rollback; without one
+# the change is irreversible and refused unless allowed. Neither value is ever in the journal.
+rm -rf "$work/.reconcile"
+printf 'OLD_TOKEN=first-secret\n' >"$root/token"
+cat >"$work/secret.toml" <<SPEC
+version = 1
+name = "secret"
+stages = ["rotate", "after"]
+[state]
+key = "env:RECONCILE_TEST_JOURNAL_KEY"
+[file.token]
+stage = "rotate"
+host = "local"
+path = "$root/token"
+content = "env:RECONCILE_TEST_TOKEN"
+[file.marker]
+stage = "after"
+host = "local"
+path = "$root/marker"
+content = "x"
+SPEC
+export RECONCILE_TEST_JOURNAL_KEY=journal-key-1 RECONCILE_TEST_TOKEN=second-secret
+"$bin" apply "$work/secret.toml" --yes >"$work/out" 2>"$work/err" && ok || bad "apply with a sealed secret: $(cat "$work/err")"
+[ "$(cat "$root/token")" = "second-secret" ] && ok || bad "the new secret was written"
+grep -q "first-secret\|second-secret" "$work/.reconcile/secret.journal" "$work/out" "$work/err" && bad "a secret reached the journal or the output" || ok
+grep -q '"\$sealed"' "$work/.reconcile/secret.journal" && ok || bad "the journal holds sealed values"
+"$bin" rollback "$work/secret.toml" --to rotate --yes >"$work/out" 2>"$work/err" && ok || bad "rollback --to rotate"
+"$bin" apply "$work/secret.toml" --yes >/dev/null 2>&1
+# Back before the rotation: only possible because the old secret was sealed in the journal.
+cat >"$work/secret-back.toml" <<SPEC
+version = 1
+name = "secret"
+stages = ["before", "rotate", "after"]
+[state]
+key = "env:RECONCILE_TEST_JOURNAL_KEY"
+SPEC
+sed -n '/^\[file.token\]/,$p' "$work/secret.toml" >>"$work/secret-back.toml"
+"$bin" rollback "$work/secret-back.toml" --to before --yes >"$work/out" 2>"$work/err" && ok || bad "rollback --to before: $(cat "$work/err")"
+[ "$(cat "$root/token")" = "OLD_TOKEN=first-secret" ] && ok || bad "rollback restored the sealed old secret: $(cat "$root/token")"
+grep -q "first-secret\|second-secret" "$work/out" "$work/err" && bad "a secret reached the rollback output" || ok
+RECONCILE_TEST_JOURNAL_KEY=wrong-key "$bin" rollback "$work/secret-back.toml" --to before --yes >"$work/out" 2>"$work/err"
+[ $? -eq 1 ] && ok || bad "a wrong journal key must not open sealed values"
+grep -q "does not open with this key" "$work/err" && ok || bad "wrong key named: $(cat "$work/err")"
+# Without a key: the overwrite of a secret is irreversible, refused unless allowed.
+rm -rf "$work/.reconcile"
+printf 'OLD\n' >"$root/token"
+sed -i '/^\[state\]/,/^key/d' "$work/secret.toml"
+"$bin" apply "$work/secret.toml" --yes >"$work/out" 2>"$work/err"
+[ $? -eq 1 ] && ok || bad "overwriting a secret with no key to keep it must be refused"
+grep -q "!~ file.token  (irreversible: the current 'content' is sensitive and would not be kept" "$work/out" && ok || bad "plan marks it: $(cat "$work/out")"
+grep -q "pass --allow-irreversible" "$work/err" && ok || bad "refusal says what to do: $(cat "$work/err")"
+[ "$(cat "$root/token")" = "OLD" ] && ok || bad "nothing was changed"
+"$bin" apply "$work/secret.toml" --yes --allow-irreversible >/dev/null 2>&1 && ok || bad "--allow-irreversible applies"
+grep -q '"\$redacted"' "$work/.reconcile/secret.journal" && ok || bad "without a key the value is left out"
+unset RECONCILE_TEST_JOURNAL_KEY RECONCILE_TEST_TOKEN
+
+# A saved plan is applied exactly, or refused as stale.
+rm -rf "$work/.reconcile" "$root"/*
+printf 'pre-existing\n' >"$root/pre"; printf 'gone-original\n' >"$root/gone"
+"$bin" plan "$spec" --var root="$root" --out "$work/plan.json" >/dev/null 2>&1
+printf 'someone else\n' >"$root/a"
+"$bin" apply "$work/plan.json" --yes >"$work/out" 2>"$work/err"
+[ $? -eq 1 ] && ok || bad "a plan the world moved away from must be refused"
+grep -q "is stale: the world changed since it was saved" "$work/err" && ok || bad "stale (world): $(cat "$work/err")"
+rm "$root/a"
+"$bin" apply "$work/plan.json" --yes --through one >"$work/out" 2>"$work/err" && ok || bad "apply of a saved plan: $(cat "$work/err")"
+STATE=saved; expect a 'a1' 644
+"$bin" apply "$work/plan.json" --yes >"$work/out" 2>"$work/err"
+[ $? -eq 1 ] && ok || bad "a plan saved before the journal moved must be refused"
+grep -q "is stale: the journal moved since it was saved" "$work/err" && ok || bad "stale (journal): $(cat "$work/err")"
+"$bin" plan "$spec" --var root="$root" --out "$work/plan.json" >/dev/null 2>&1
+echo "# edited" >>"$spec"
+"$bin" apply "$work/plan.json" --yes >"$work/out" 2>"$work/err"
+[ $? -eq 1 ] && ok || bad "a plan saved before the spec changed must be refused"
+grep -q "is stale: the spec (or its overlay or variables) changed" "$work/err" && ok || bad "stale (spec): $(cat "$work/err")"
+
+# A stage that asks for confirmation is refused without a terminal and without --yes.
+cat >"$work/confirm.toml" <<SPEC
+version = 1
+name = "confirm"
+stages = ["a", "b"]
+[stage.b]
+confirm = "traffic moves"
+[file.x]
+stage = "b"
+host = "local"
+path = "$root/x"
+content = "x"
+SPEC
+"$bin" apply "$work/confirm.toml" </dev/null >"$work/out" 2>"$work/err"
+[ $? -eq 1 ] && ok || bad "confirm without --yes and no terminal"
+grep -q "stage 'b' asks for confirmation (traffic moves); there is no terminal to ask on, so pass --yes" "$work/err" && ok || bad "confirm message: $(cat "$work/err")"
+[ ! -e "$root/x" ] && ok || bad "nothing of stage b ran"
+
 # Two operators at once: the first holds the lock while it plans (it reads a source file
 # that is a FIFO, so it waits there until this test writes to it); the second is refused
 # with the holder's details, or waits for it with --lock-timeout.

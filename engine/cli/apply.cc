@@ -27,7 +27,10 @@ bool ReadSavedPlan(const std::string& path, nlohmann::json* doc, CommonOptions* 
   common->spec = spec.value("file", "");
   common->env = spec.value("env", "");
   common->vars.clear();
-  for (auto& [k, v] : spec.value("vars", nlohmann::json::object()).items()) common->vars.push_back(k + "=" + v.get<std::string>());
+  nlohmann::json vars = spec.value("vars", nlohmann::json::object());
+  for (auto& [k, v] : vars.items()) {
+    if (v.is_string()) common->vars.push_back(k + "=" + v.get<std::string>());
+  }
   return true;
 }
 
