@@ -1,25 +1,32 @@
 #!/usr/bin/env bash
-# The demo: a small staged cutover of this machine's files (examples/local-files.toml),
-# shown the way an operator sees it: validate, the dependency graph, the plan, and the
-# plan again once the world already holds what the first stage wants.
+# The demo: a small staged cutover of this machine's files (examples/local-files.toml), run
+# the way an operator runs one: validate, plan, apply stage by stage, status, roll back to a
+# stage, and apply forward again. Everything happens in a temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tests/install-deps.sh
-cmake -S . -B build -DRECONCILE_TESTS=ON >/dev/null
+cmake -S . -B build >/dev/null
 cmake --build build -j2 --target reconcile >/dev/null
-root=$(mktemp -d /tmp/reconcile-demo-XXXXXX)
-trap 'rm -rf "$root"' EXIT
-spec=examples/local-files.toml
-run() { echo; echo "\$ reconcile $*"; build/reconcile "$@"; }
+bin=$PWD/build/reconcile
+work=$(mktemp -d /tmp/reconcile-demo-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cp -r examples/local-files.toml examples/files "$work/"
+cd "$work"
+spec=local-files.toml
+run() { echo; echo "\$ reconcile $*"; "$bin" "$@" --var root="$work/site"; }
+mkdir -p site
 
 run validate "$spec"
-run graph "$spec" --stage prepare
-run plan "$spec" --var root="$root" --explain
+run plan "$spec"
+run apply "$spec" --through prepare
+run status "$spec"
 echo
-echo "# Someone already put the maintenance page up by hand, with the wrong mode:"
-cp examples/files/maintenance.html "$root/maintenance.html"
-chmod 0600 "$root/maintenance.html"
-run plan "$spec" --var root="$root" --stage prepare
-set +e
-run plan "$spec" --var root="$root" --detailed-exitcode >/dev/null
-echo "exit code $? (2: the plan has changes)"
+echo "# The switch stage asks for confirmation; --yes gives it (no terminal here)."
+run apply "$spec" --yes
+run plan "$spec" --detailed-exitcode
+echo "# Something went wrong after the switch: put everything back as it was after prepare."
+run rollback "$spec" --to prepare --dry-run
+run rollback "$spec" --to prepare --yes
+echo
+echo "site/upstream.conf now: $(cat site/upstream.conf)"
+run status "$spec"
