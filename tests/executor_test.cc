@@ -2,11 +2,15 @@
 // step do not run, independent ones do, limits hold, and every step is journaled around it.
 #include <doctest/doctest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "engine/exec/executor.h"
+#include "engine/journal/history.h"
 #include "tests/support/test_world.h"
 
 using namespace reconcile;
@@ -126,4 +130,64 @@ TEST_CASE("the per-instance limit holds even when the overall limit is higher") 
   auto results = ex.RunSteps(plan.stages[0].steps, "one");
   for (const StepResult& r : results) CHECK(r.ok);
   CHECK(f.w.mem->max_in_flight.load() == 2);
+}
+
+TEST_CASE("Ctrl-C: the steps in flight finish and are journaled, the rest do not start") {
+  std::string spec = kHeader;
+  for (int i = 0; i < 6; ++i) spec += "[mem_item.i" + std::to_string(i) + "]\nkey = \"i" + std::to_string(i) + "\"\n";
+  Fixture f(spec);
+  f.w.mem->apply_delay = std::chrono::milliseconds(300);
+  Plan plan = f.MakeIt();
+  InstallInterruptHandler();
+  g_interrupts = 0;
+  Executor ex(ExecContext{*f.load.spec, *f.journal, f.sealer, f.progress, "apply", 2, 2});
+  std::thread interrupter([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ::kill(::getpid(), SIGINT);  // a real signal, through the real handler
+  });
+  auto results = ex.RunSteps(plan.stages[0].steps, "one");
+  interrupter.join();
+  int done = 0, not_run = 0;
+  for (const StepResult& r : results) {
+    if (r.ok) ++done;
+    else if (r.error == "not run: interrupted") ++not_run;
+  }
+  CHECK(done == 2);  // the two in flight
+  CHECK(not_run == 4);
+  auto records = f.journal->Read();
+  REQUIRE(records);
+  CHECK(records->size() == 4);  // two intents, two done
+  g_interrupts = 0;
+  ::signal(SIGINT, SIG_DFL);
+}
+
+TEST_CASE("a second Ctrl-C exits at once with 130, and the journal stays readable") {
+  std::string spec = kHeader;
+  for (int i = 0; i < 4; ++i) spec += "[mem_item.i" + std::to_string(i) + "]\nkey = \"i" + std::to_string(i) + "\"\n";
+  Fixture f(spec);
+  f.w.mem->apply_delay = std::chrono::milliseconds(2000);
+  Plan plan = f.MakeIt();
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    InstallInterruptHandler();
+    Executor ex(ExecContext{*f.load.spec, *f.journal, f.sealer, f.progress, "apply", 4, 4});
+    ex.RunSteps(plan.stages[0].steps, "one");
+    ::_exit(0);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(child, SIGINT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto start = std::chrono::steady_clock::now();
+  ::kill(child, SIGINT);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1500));  // did not wait for the steps
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 130);
+  auto records = OpenFileJournal((f.dir / "j").string())->Read();
+  REQUIRE(records);
+  CHECK(records->size() == 4);  // four intents, no outcome: pending for the next run
+  History h = Summarize(*records);
+  CHECK(h.pending.size() == 4);
 }
