@@ -6,12 +6,7 @@
 set -u
 bin=$1
 src=$2
-work=$(mktemp -d /tmp/reconcile-apply-test-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "$src/tests/lib.sh" apply
 
 spec=$work/four.toml
 cp "$src/tests/testdata/four-stages.toml" "$spec"
@@ -226,5 +221,4 @@ wait $second && ok || bad "second apply waited for the lock and ran: $(cat "$wor
 "$bin" status "$work/lock.toml" >"$work/out" 2>&1
 grep -q "lock: free" "$work/out" && ok || bad "lock is free after both: $(cat "$work/out")"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

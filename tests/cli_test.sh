@@ -5,13 +5,8 @@
 set -u
 bin=$1
 src=$2
-work=$(mktemp -d /tmp/reconcile-cli-test-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
+. "$src/tests/lib.sh" cli
 
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 expect_rc() { # expect_rc WANT GOT WHAT
   if [ "$1" = "$2" ]; then ok; else bad "$3: exit $2, wanted $1"; fi
 }
@@ -129,5 +124,4 @@ expect_in "$work/err" "cannot read spec '$work/missing.toml': No such file or di
 expect_rc 1 $? "bad --var"
 expect_in "$work/err" "--var takes NAME=VALUE, got 'novalue'" "bad --var named"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

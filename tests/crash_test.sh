@@ -7,13 +7,8 @@
 set -u
 bin=$1
 src=$2
-work=$(mktemp -d /tmp/reconcile-crash-test-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
+. "$src/tests/lib.sh" crash
 trials=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
 spec=$work/four.toml
 cp "$src/tests/testdata/four-stages.toml" "$spec"
@@ -90,5 +85,4 @@ for t in $(seq 1 15); do
 done
 
 echo "crash trials: $trials"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -11,6 +11,7 @@
 
 #include "engine/exec/executor.h"
 #include "engine/journal/history.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_world.h"
 
 using namespace reconcile;
@@ -36,7 +37,8 @@ struct Recorder : Progress {
 };
 
 struct Fixture {
-  fs::path dir;
+  TempDir tmp;
+  fs::path dir = tmp.path;
   TestWorld w;
   LoadResult load;
   DependencyGraph graph;
@@ -45,14 +47,11 @@ struct Fixture {
   Recorder progress;
 
   explicit Fixture(const std::string& spec) {
-    char tmpl[] = "/tmp/reconcile-exec-test-XXXXXX";
-    dir = ::mkdtemp(tmpl);
     load = w.Load(spec);
     REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
     REQUIRE(graph.Build(*load.spec, &load.diags));
     journal = OpenFileJournal((dir / "j").string());
   }
-  ~Fixture() { fs::remove_all(dir); }
 
   Plan MakeIt() {
     auto plan = MakePlan(*load.spec, graph, {});

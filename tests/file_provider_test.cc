@@ -11,19 +11,13 @@
 #include "providers/file/file_provider.h"
 #include "tests/support/test_world.h"
 
+#include "tests/support/temp_dir.h"
+
 using namespace reconcile;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/reconcile-file-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 std::string Read(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -15,20 +15,14 @@
 #include "engine/journal/journal.h"
 #include "engine/journal/seal.h"
 
+#include "tests/support/temp_dir.h"
+
 using namespace reconcile;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/reconcile-journal-test-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 std::string Slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

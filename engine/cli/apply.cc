@@ -42,16 +42,6 @@ bool LooksLikePlan(const std::string& path) {
   return c == '{';
 }
 
-std::string IrreversibleList(const Spec& spec, const Plan& plan) {
-  std::string out;
-  for (const StagePlan& sp : plan.stages)
-    for (const Step& s : sp.steps)
-      if (s.irreversible)
-        out += "\n  " + spec.stages[sp.stage].name + ": " + spec.resources[s.resource].address + " (" +
-               s.irreversible_reason + ")";
-  return out;
-}
-
 // Just before a stage runs, each step's resource is read again: the journal records the
 // state really observed, and a step whose end is already true (a resumed run) is dropped.
 Status Reprobe(const Spec& spec, std::vector<Step>* steps) {
@@ -162,7 +152,7 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
   }
   std::cout << RenderText(spec, *plan, {});
   if (plan->Counts().irreversible > 0 && !options.allow_irreversible) {
-    Fail("the plan has steps that cannot be undone:" + IrreversibleList(spec, *plan) +
+    Fail("the plan has steps that cannot be undone:" + IrreversibleSteps(spec, *plan) +
          "\n  nothing was changed; review them and pass --allow-irreversible to apply anyway");
     return 1;
   }
@@ -203,10 +193,7 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
       return 1;
     }
     progress.StageStarted(stage.name, sp.steps.size());
-    auto results = executor.RunSteps(changes, stage.name);
-    std::string failures;
-    for (std::size_t i = 0; i < results.size(); ++i)
-      if (!results[i].ok) failures += "\n  " + spec.resources[changes[i].resource].address + ": " + results[i].error;
+    std::string failures = Failures(spec, changes, executor.RunSteps(changes, stage.name));
     if (!failures.empty()) {
       bool interrupted = g_interrupts.load() > 0;
       finish(interrupted ? "interrupted" : "failed");

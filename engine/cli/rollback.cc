@@ -206,8 +206,8 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
   std::cout << RenderText(spec, plan, render);
   if (options.dry_run) return 0;
   if (plan.Counts().irreversible > 0 && !options.allow_irreversible) {
-    Fail("the rollback has steps that cannot be undone; nothing was changed. Review them and pass "
-         "--allow-irreversible to roll back anyway");
+    Fail("the rollback has steps that cannot be undone:" + IrreversibleSteps(spec, plan) +
+         "\n  nothing was changed; review them and pass --allow-irreversible to roll back anyway");
     return 1;
   }
   if (!options.yes && !Confirm("Roll " + spec.name + " back to the end of stage '" + options.to + "'?")) {
@@ -228,10 +228,7 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     return 1;
   }
   progress.StageStarted("rollback to " + options.to, sp.steps.size());
-  auto results = executor.RunSteps(sp.steps, options.to);
-  std::string failures;
-  for (std::size_t i = 0; i < results.size(); ++i)
-    if (!results[i].ok) failures += "\n  " + spec.resources[sp.steps[i].resource].address + ": " + results[i].error;
+  std::string failures = Failures(spec, sp.steps, executor.RunSteps(sp.steps, options.to));
   bool interrupted = g_interrupts.load() > 0;
   if (!failures.empty()) {
     JournalRecord end{0, "", "end", {{"op", "rollback"}, {"result", interrupted ? "interrupted" : "failed"}}};

@@ -164,6 +164,13 @@ std::vector<StepResult> Executor::RunSteps(const std::vector<Step>& steps, const
   return results;
 }
 
+std::string Failures(const Spec& spec, const std::vector<Step>& steps, const std::vector<StepResult>& results) {
+  std::string out;
+  for (std::size_t i = 0; i < results.size(); ++i)
+    if (!results[i].ok) out += "\n  " + spec.resources[steps[i].resource].address + ": " + results[i].error;
+  return out;
+}
+
 Status Executor::RunChecks(const std::vector<Step>& steps) {
   for (const Step& step : steps) {
     if (step.action != Action::kCheck) continue;

@@ -59,4 +59,7 @@ class Executor {
   std::map<std::string, ProviderConfig> configs_;
 };
 
+// "\n  address: why" for each step that did not succeed; "" when all did.
+std::string Failures(const Spec& spec, const std::vector<Step>& steps, const std::vector<StepResult>& results);
+
 }  // namespace reconcile

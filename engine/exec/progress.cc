@@ -3,23 +3,9 @@
 #include <iostream>
 
 #include "engine/duration.h"
+#include "engine/plan/plan.h"
 
 namespace reconcile {
-
-namespace {
-
-const char* Verb(Action a) {
-  switch (a) {
-    case Action::kCreate: return "+";
-    case Action::kUpdate: return "~";
-    case Action::kDelete: return "-";
-    case Action::kCheck: return "?";
-    case Action::kNone: return " ";
-  }
-  return " ";
-}
-
-}  // namespace
 
 void StderrProgress::StageStarted(const std::string& stage, std::size_t steps) {
   std::lock_guard<std::mutex> g(mu_);
@@ -30,14 +16,14 @@ void StderrProgress::StageStarted(const std::string& stage, std::size_t steps) {
 
 void StderrProgress::StepStarted(const std::string& address, Action action) {
   std::lock_guard<std::mutex> g(mu_);
-  std::cerr << "[" << done_ << "/" << total_ << "] " << Verb(action) << " " << address << " ...\n";
+  std::cerr << "[" << done_ << "/" << total_ << "] " << ActionSymbol(action) << " " << address << " ...\n";
 }
 
 void StderrProgress::StepFinished(const std::string& address, Action action, const std::string& error,
                                   std::chrono::milliseconds took) {
   std::lock_guard<std::mutex> g(mu_);
   ++done_;
-  std::cerr << "[" << done_ << "/" << total_ << "] " << Verb(action) << " " << address
+  std::cerr << "[" << done_ << "/" << total_ << "] " << ActionSymbol(action) << " " << address
             << (error.empty() ? " done" : " FAILED: " + error) << " (" << FormatDuration(took) << ")\n";
 }
 

@@ -70,6 +70,10 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
 // The --json document; docs/plan-json.md is its schema. Secrets never appear in it.
 std::string RenderJson(const Spec& spec, const Plan& plan, const RenderOptions& options);
 
-const char* ActionName(Action a);
+const char* ActionName(Action a);    // "create", for JSON and the journal
+const char* ActionSymbol(Action a);  // "+", for people
+
+// The irreversible steps of a plan, one per line ("\n  stage: address (why)"), for refusals.
+std::string IrreversibleSteps(const Spec& spec, const Plan& plan);
 
 }  // namespace reconcile

@@ -7,17 +7,6 @@ namespace reconcile {
 
 namespace {
 
-const char* Symbol(Action a) {
-  switch (a) {
-    case Action::kCreate: return "+";
-    case Action::kUpdate: return "~";
-    case Action::kDelete: return "-";
-    case Action::kCheck: return "?";
-    case Action::kNone: return " ";
-  }
-  return " ";
-}
-
 std::string Shown(const AttrChange& c, const Value& v) {
   if (IsNull(v)) return "(none)";
   return c.sensitive ? "(sensitive)" : FormatValue(v);
@@ -48,6 +37,27 @@ std::string Plural(std::size_t n, const char* one, const char* many) {
 
 }  // namespace
 
+const char* ActionSymbol(Action a) {
+  switch (a) {
+    case Action::kCreate: return "+";
+    case Action::kUpdate: return "~";
+    case Action::kDelete: return "-";
+    case Action::kCheck: return "?";
+    case Action::kNone: return " ";
+  }
+  return " ";
+}
+
+std::string IrreversibleSteps(const Spec& spec, const Plan& plan) {
+  std::string out;
+  for (const StagePlan& sp : plan.stages)
+    for (const Step& s : sp.steps)
+      if (s.irreversible)
+        out += "\n  " + spec.stages[sp.stage].name + ": " + spec.resources[s.resource].address + " (" +
+               s.irreversible_reason + ")";
+  return out;
+}
+
 std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& options) {
   std::string out = options.title.empty() ? "Plan for " + spec.name + " (" + spec.path + ")\n" : options.title + "\n";
   for (const StagePlan& sp : plan.stages) {
@@ -62,7 +72,7 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
     out += "\n";
     for (const Step& step : sp.steps) {
       const Resource& r = spec.resources[step.resource];
-      out += std::string("  ") + (step.irreversible ? "!" : " ") + Symbol(step.action) + " " + r.address;
+      out += std::string("  ") + (step.irreversible ? "!" : " ") + ActionSymbol(step.action) + " " + r.address;
       if (step.action == Action::kCheck) out += "  " + CheckSummary(spec, r, step.desired.attrs);
       if (step.irreversible) out += "  (irreversible: " + step.irreversible_reason + ")";
       out += "\n";

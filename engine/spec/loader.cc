@@ -426,16 +426,20 @@ LoadResult LoadTexts(const std::string& path, std::string text, const LoadOption
 
   Sha256 hash;
   hash.Update(text);
-  const std::string* file = result.sources->Add(path, text);
-  toml::table root;
   // toml++ reports syntax errors by exception; they stop here, at the edge.
-  try {
-    root = toml::parse(result.sources->Text(file), path);
-  } catch (const toml::parse_error& e) {
-    result.diags.Error(SourceLoc{file, e.source().begin.line, e.source().begin.column},
-                       "TOML syntax: " + std::string(e.description()));
-    return result;
-  }
+  auto parse = [&](const std::string& name, const std::string& body, toml::table* out) {
+    const std::string* file = result.sources->Add(name, body);
+    try {
+      *out = toml::parse(result.sources->Text(file), name);
+      return true;
+    } catch (const toml::parse_error& e) {
+      result.diags.Error(SourceLoc{file, e.source().begin.line, e.source().begin.column},
+                         "TOML syntax: " + std::string(e.description()));
+      return false;
+    }
+  };
+  toml::table root;
+  if (!parse(path, text, &root)) return result;
 
   if (!options.env.empty()) {
     std::filesystem::path p(path);
@@ -448,15 +452,8 @@ LoadResult LoadTexts(const std::string& path, std::string text, const LoadOption
     }
     hash.Update(std::string_view("\0overlay\0", 9));
     hash.Update(overlay_text);
-    const std::string* ofile = result.sources->Add(overlay, overlay_text);
     toml::table over_table;
-    try {
-      over_table = toml::parse(result.sources->Text(ofile), overlay);
-    } catch (const toml::parse_error& e) {
-      result.diags.Error(SourceLoc{ofile, e.source().begin.line, e.source().begin.column},
-                         "TOML syntax: " + std::string(e.description()));
-      return result;
-    }
+    if (!parse(overlay, overlay_text, &over_table)) return result;
     Merge(root, over_table);
   }
   for (const auto& [k, v] : options.vars) {
