@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# The lab: real servers on loopback high ports, all state in one folder, each stopped by its
+# own PID. Integration tests and the demo use it; ../shared/LAB.md has how each was made to run.
+#
+#   tests/lab/lab.sh up DIR [sshd[:N]] [nginx] [supervisor]   start (default: sshd nginx supervisor)
+#   tests/lab/lab.sh down DIR                                 stop everything started in DIR
+#
+# `up` waits until each server answers, writes DIR/lab.env (ports, keys, paths) for tests to
+# source, and fails loudly with the server's log if one does not start. Adding a server is a
+# start_NAME function and a line in the case below.
+set -euo pipefail
+
+cmd=${1:?usage: lab.sh up|down DIR [components]}
+dir=${2:?usage: lab.sh up|down DIR [components]}
+shift 2
+mkdir -p "$dir/pids"
+dir=$(cd "$dir" && pwd)
+env_file=$dir/lab.env
+
+wait_tcp() { # wait_tcp PORT NAME LOG
+  for _ in $(seq 1 250); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+    sleep 0.02
+  done
+  echo "lab: $2 did not start listening on 127.0.0.1:$1 within 5 s; its log:" >&2
+  sed 's/^/    /' "$3" >&2 || true
+  return 1
+}
+
+record() { echo "$1=$2" >>"$env_file"; }
+
+# sshd: N instances on ports 12222.. (one per "host"), key auth only, an ed25519 client key
+# (libssh2 1.10 cannot sign with RSA SHA-2), a known_hosts naming each [127.0.0.1]:PORT.
+start_sshd() {
+  local n=${1:-1} d=$dir/sshd
+  mkdir -p "$d"
+  install -d -m 0755 /run/sshd
+  [ -f "$d/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$d/host_ed25519"
+  [ -f "$d/client_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$d/client_ed25519"
+  cp "$d/client_ed25519.pub" "$d/authorized_keys"
+  : >"$d/known_hosts"
+  local ports=""
+  for i in $(seq 0 $((n - 1))); do
+    local port=$((12222 + i))
+    cat >"$d/sshd_$port.conf" <<CONF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $d/host_ed25519
+PidFile $d/sshd_$port.pid
+AuthorizedKeysFile $d/authorized_keys
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+StrictModes no
+MaxSessions 64
+MaxStartups 64:30:128
+Subsystem sftp internal-sftp
+CONF
+    /usr/sbin/sshd -t -f "$d/sshd_$port.conf"
+    /usr/sbin/sshd -D -e -f "$d/sshd_$port.conf" >"$d/sshd_$port.log" 2>&1 &
+    echo $! >"$dir/pids/sshd_$port.pid"
+    echo "[127.0.0.1]:$port $(cut -d' ' -f1,2 "$d/host_ed25519.pub")" >>"$d/known_hosts"
+    ports="$ports $port"
+  done
+  for port in $ports; do wait_tcp "$port" "sshd" "$d/sshd_$port.log"; done
+  record SSH_PORTS "\"${ports# }\""
+  record SSH_PORT "$(echo $ports | cut -d' ' -f1)"
+  record SSH_USER "$(id -un)"
+  record SSH_IDENTITY "$d/client_ed25519"
+  record SSH_KNOWN_HOSTS "$d/known_hosts"
+  record SSH_HOST_FINGERPRINT "\"$(ssh-keygen -l -E sha256 -f "$d/host_ed25519.pub" | cut -d' ' -f2)\""
+}
+
+# nginx: one master on 18080 serving $dir/nginx/conf.d/*.conf; reconcile's sites go there.
+start_nginx() {
+  local d=$dir/nginx
+  mkdir -p "$d"/{conf,conf.d,logs,tmp,html}
+  cat >"$d/conf/nginx.conf" <<CONF
+worker_processes 1;
+pid $d/logs/nginx.pid;
+error_log $d/logs/error.log;
+events { worker_connections 64; }
+http {
+  access_log $d/logs/access.log;
+  client_body_temp_path $d/tmp/body;
+  proxy_temp_path $d/tmp/proxy;
+  fastcgi_temp_path $d/tmp/fastcgi;
+  uwsgi_temp_path $d/tmp/uwsgi;
+  scgi_temp_path $d/tmp/scgi;
+  server { listen 127.0.0.1:18080 default_server; location / { return 404; } }
+  include $d/conf.d/*.conf;
+}
+CONF
+  nginx -t -q -p "$d" -e stderr -c "$d/conf/nginx.conf"
+  nginx -p "$d" -e stderr -c "$d/conf/nginx.conf" -g 'daemon off;' >"$d/logs/stderr.log" 2>&1 &
+  echo $! >"$dir/pids/nginx.pid"
+  wait_tcp 18080 nginx "$d/logs/stderr.log"
+  record NGINX_PORT 18080
+  record NGINX_PREFIX "$d"
+  record NGINX_CONF "$d/conf/nginx.conf"
+  record NGINX_SITES "$d/conf.d"
+}
+
+# supervisord: RPC on 19001, programs from $dir/supervisor/conf.d; one program `web` to start
+# and stop (a Python HTTP server on 18090).
+start_supervisor() {
+  local d=$dir/supervisor
+  mkdir -p "$d"/{logs,conf.d}
+  cat >"$d/conf.d/web.conf" <<CONF
+[program:web]
+command=python3 -m http.server 18090 --bind 127.0.0.1
+autostart=true
+autorestart=true
+startsecs=1
+stopwaitsecs=5
+CONF
+  cat >"$d/supervisord.conf" <<CONF
+[unix_http_server]
+file=$d/supervisor.sock
+[inet_http_server]
+port=127.0.0.1:19001
+username=admin
+password=lab-secret
+[supervisord]
+logfile=$d/logs/supervisord.log
+pidfile=$d/supervisord.pid
+childlogdir=$d/logs
+nodaemon=true
+user=root
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[supervisorctl]
+serverurl=unix://$d/supervisor.sock
+[include]
+files = $d/conf.d/*.conf
+CONF
+  supervisord -c "$d/supervisord.conf" >"$d/logs/stderr.log" 2>&1 &
+  echo $! >"$dir/pids/supervisord.pid"
+  wait_tcp 19001 supervisord "$d/logs/stderr.log"
+  record SUPERVISOR_CONF "$d/supervisord.conf"
+  record SUPERVISOR_PORT 19001
+}
+
+stop_all() {
+  shopt -s nullglob
+  local pids=()
+  for f in "$dir"/pids/*.pid; do
+    local pid
+    pid=$(cat "$f")
+    kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+    rm -f "$f"
+  done
+  # PID 1 here reaps slowly: wait for the processes to leave the table or become zombies.
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 150); do
+      [ -e "/proc/$pid" ] || break
+      grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && break
+      sleep 0.02
+    done
+  done
+}
+
+case $cmd in
+  up)
+    stop_all
+    : >"$env_file"
+    record LAB_DIR "$dir"
+    [ $# -gt 0 ] || set -- sshd nginx supervisor
+    for c in "$@"; do
+      case $c in
+        sshd) start_sshd 1 ;;
+        sshd:*) start_sshd "${c#sshd:}" ;;
+        nginx) start_nginx ;;
+        supervisor) start_supervisor ;;
+        *) echo "lab: unknown component '$c' (sshd[:N], nginx, supervisor)" >&2; stop_all; exit 1 ;;
+      esac
+    done
+    ;;
+  down) stop_all ;;
+  *) echo "usage: lab.sh up|down DIR [components]" >&2; exit 1 ;;
+esac
