@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs every Debian package reconcile needs to build and test. Quick when they are all
+# Installs every Debian package reconcile needs to build and test (the lab's servers too). Quick when they are all
 # there already; otherwise `apt-get update` first, as on a fresh machine. Needs root.
 set -euo pipefail
 packages=(
   g++ cmake make pkg-config
   libboost-graph-dev libtomlplusplus-dev libssh2-1-dev libcurl4-openssl-dev libssl-dev
   libspdlog-dev doctest-dev nlohmann-json3-dev libcli11-dev
+  openssh-server openssh-client nginx supervisor procps python3
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,43 @@
+// The seam between providers and the machines they act on: run a command (argv, never a
+// shell line unless the caller builds one on purpose), read and write files. The real one
+// speaks SSH (ssh_session.h); providers receive it through their constructor.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/result.h"
+
+namespace reconcile {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+struct FileWriteRequest {
+  std::string path;
+  std::string content;
+  std::string mode = "0644";  // four octal digits
+  std::optional<std::string> owner;
+  std::optional<std::string> group;
+};
+
+class RemoteShell {
+ public:
+  virtual ~RemoteShell() = default;
+  virtual std::string Describe() const = 0;  // "web (deploy@198.51.100.20:22)"
+  // Runs argv (quoted for the remote shell, with sudo when the host says so); `input` is
+  // written to its standard input.
+  virtual Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string& input = {}) = 0;
+  // Writes a file atomically: a temporary file in the same folder, then a rename.
+  virtual Status WriteFile(const FileWriteRequest& request) = 0;
+};
+
+// 'it''s' quoting for POSIX sh: every argument stays one word, nothing is expanded.
+std::string ShellQuote(const std::string& arg);
+std::string ShellCommand(const std::vector<std::string>& argv);
+
+}  // namespace reconcile

@@ -1,0 +1,144 @@
+// The SSH transport against the lab's real sshd: commands as argv, atomic SFTP writes, host
+// keys checked (unknown and changed keys refused with the fingerprint), and a connection
+// that drops is re-opened once.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "providers/ssh/ssh_session.h"
+#include "tests/support/lab_env.h"
+#include "tests/support/temp_dir.h"
+
+using namespace reconcile;
+namespace fs = std::filesystem;
+
+namespace {
+
+HostConfig LabHost(const std::map<std::string, std::string>& env) {
+  HostConfig h;
+  h.name = "lab";
+  h.address = "127.0.0.1";
+  h.port = std::stoi(env.at("SSH_PORT"));
+  h.user = env.at("SSH_USER");
+  h.identity = env.at("SSH_IDENTITY");
+  h.known_hosts = env.at("SSH_KNOWN_HOSTS");
+  return h;
+}
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("commands run as argv: spaces, quotes and semicolons stay inside their argument") {
+  auto env = LabEnv();
+  SshSession ssh(LabHost(env));
+  REQUIRE(ssh.Connect());
+  auto r = ssh.Run({"printf", "%s|", "a b", "it's", "x; rm -rf /tmp/nothing", "$HOME"});
+  REQUIRE(r);
+  CHECK(r->exit_code == 0);
+  CHECK(r->out == "a b|it's|x; rm -rf /tmp/nothing|$HOME|");
+  auto fails = ssh.Run({"sh", "-c", "echo oops >&2; exit 3"});
+  REQUIRE(fails);
+  CHECK(fails->exit_code == 3);
+  CHECK(fails->err == "oops\n");
+  auto in = ssh.Run({"cat"}, "from stdin\n");
+  REQUIRE(in);
+  CHECK(in->out == "from stdin\n");
+}
+
+TEST_CASE("SFTP writes are atomic, with mode, and leave no temporary file") {
+  auto env = LabEnv();
+  TempDir dir;
+  SshSession ssh(LabHost(env));
+  fs::path target = dir.path / "site.conf";
+  REQUIRE(ssh.WriteFile({target.string(), "server { }\n", "0640", std::nullopt, std::nullopt}));
+  CHECK(Slurp(target) == "server { }\n");
+  CHECK((fs::status(target).permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+  Status second = ssh.WriteFile({target.string(), "server { listen 80; }\n", "0644", std::string("root"), std::nullopt});
+  REQUIRE_MESSAGE(second, second.message());
+  CHECK(Slurp(target) == "server { listen 80; }\n");
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
+  auto missing = ssh.WriteFile({(dir.path / "no" / "such" / "f").string(), "x", "0644", std::nullopt, std::nullopt});
+  REQUIRE_FALSE(missing);
+  CHECK(missing.message().find("cannot create") != std::string::npos);
+}
+
+TEST_CASE("an unknown host key is refused with its fingerprint and how to trust it") {
+  auto env = LabEnv();
+  TempDir dir;
+  HostConfig h = LabHost(env);
+  h.known_hosts = (dir.path / "known_hosts").string();
+  std::ofstream(h.known_hosts) << "";
+  SshSession ssh(h);
+  Status s = ssh.Connect();
+  REQUIRE_FALSE(s);
+  CHECK(s.message().find("its host key is not in " + h.known_hosts + " (fingerprint " +
+                         env.at("SSH_HOST_FINGERPRINT") + ")") != std::string::npos);
+  CHECK(s.message().find("ssh-keyscan -p " + env.at("SSH_PORT") + " 127.0.0.1 >> " + h.known_hosts) !=
+        std::string::npos);
+
+  // Asked for, trust on first use records the key; the next connection matches it.
+  h.trust_on_first_use = true;
+  SshSession first(h);
+  REQUIRE(first.Connect());
+  CHECK(Slurp(h.known_hosts).find("[127.0.0.1]:" + env.at("SSH_PORT") + " ssh-ed25519 ") == 0);
+  h.trust_on_first_use = false;
+  SshSession again(h);
+  CHECK(again.Connect());
+}
+
+TEST_CASE("a changed host key is refused") {
+  auto env = LabEnv();
+  TempDir dir;
+  HostConfig h = LabHost(env);
+  std::string other = (dir.path / "other").string();
+  REQUIRE(std::system(("ssh-keygen -q -t ed25519 -N '' -f " + other).c_str()) == 0);
+  h.known_hosts = (dir.path / "known_hosts").string();
+  std::string pub = Slurp(other + ".pub");
+  std::ofstream(h.known_hosts) << "[127.0.0.1]:" << env.at("SSH_PORT") << " " << pub.substr(0, pub.rfind(' ')) << "\n";
+  SshSession ssh(h);
+  Status s = ssh.Connect();
+  REQUIRE_FALSE(s);
+  CHECK(s.message().find("the host key CHANGED") != std::string::npos);
+  CHECK(s.message().find(env.at("SSH_HOST_FINGERPRINT")) != std::string::npos);
+}
+
+TEST_CASE("a wrong key is refused, saying which key and what to check") {
+  auto env = LabEnv();
+  TempDir dir;
+  std::string other = (dir.path / "stranger").string();
+  REQUIRE(std::system(("ssh-keygen -q -t ed25519 -N '' -f " + other).c_str()) == 0);
+  HostConfig h = LabHost(env);
+  h.identity = other;
+  SshSession ssh(h);
+  Status s = ssh.Connect();
+  REQUIRE_FALSE(s);
+  CHECK(s.message().find("public key authentication as " + h.user + " with " + other + " failed") !=
+        std::string::npos);
+}
+
+TEST_CASE("a connection that drops is re-opened once") {
+  auto env = LabEnv();
+  SshSession ssh(LabHost(env));
+  auto before = ssh.Run({"sh", "-c", "echo $PPID"});
+  REQUIRE(before);
+  // The sshd process serving this connection is the parent of the login shell's parent:
+  // kill it, as a network drop or a restarted server would.
+  auto server = ssh.Run({"sh", "-c", "ps -o ppid= -p $PPID"});
+  REQUIRE(server);
+  ::kill(std::stoi(server->out), SIGKILL);
+  auto after = ssh.Run({"echo", "still here"});
+  REQUIRE_MESSAGE(after, (after ? std::string() : after.error().message));
+  CHECK(after->out == "still here\n");
+}
