@@ -21,8 +21,7 @@ Result<std::vector<Piece>> SplitRefs(const std::string& s) {
     if (s.compare(i, 2, "${") == 0) {
       std::size_t close = s.find('}', i + 2);
       if (close == std::string::npos)
-        return Error{"unterminated '${' at offset " + std::to_string(i) +
-                     " (close it with '}', or write '$${' for a literal '${')"};
+        return Error{"unterminated '${' (close it with '}', or write '$${' for a literal '${')"};
       flush(i);
       std::string path = s.substr(i + 2, close - i - 2);
       out.push_back({true, path, i});

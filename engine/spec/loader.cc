@@ -49,6 +49,23 @@ bool ValidName(const std::string& s) {
 
 const AttrSchema kStringAttr{"", AttrType::kString};
 
+// Where SplitRefs stops in a string written at `loc`: the first `${` that no `}` closes.
+SourceLoc UnclosedRefLoc(const std::string& s, SourceLoc loc) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s.compare(i, 3, "$${") == 0) {
+      i += 2;
+    } else if (s.compare(i, 2, "${") == 0) {
+      std::size_t close = s.find('}', i + 2);
+      if (close == std::string::npos) {
+        loc.column += static_cast<std::uint32_t>(i) + 1;  // +1 for the opening quote
+        break;
+      }
+      i = close;
+    }
+  }
+  return loc;
+}
+
 }  // namespace
 
 const char* TomlTypeName(const toml::node& n) {
@@ -99,7 +116,7 @@ bool Loader::Interpolate(const std::string& s, SourceLoc loc, const std::string&
   }
   auto pieces = SplitRefs(s);
   if (!pieces) {
-    Err(loc, what + ": " + pieces.error().message);
+    Err(UnclosedRefLoc(s, loc), what + ": " + pieces.error().message);
     return false;
   }
   bool ok = true;
@@ -144,8 +161,8 @@ bool Loader::Interpolate(const std::string& s, SourceLoc loc, const std::string&
 }
 
 void Loader::Load(toml::table& root) {
-  ReadHeader(root);
-  // Variables, hosts and providers before resources, which refer to them.
+  // Variables first: every string may use them, the spec's name included. Then hosts and
+  // providers before resources, which refer to them.
   if (auto* vars = root.get("vars")) {
     if (auto* t = vars->as_table()) ReadVars(*t);
     else Err(Loc(*vars), "[vars] must be a table of name = value");
@@ -153,6 +170,7 @@ void Loader::Load(toml::table& root) {
   for (const auto& [name, value] : options_.vars) {
     spec_->vars[name] = SpecValue{value, SourceLoc{}, false};
   }
+  ReadHeader(root);
   if (auto* hosts = root.get("host")) {
     if (auto* t = hosts->as_table()) ReadHosts(*t);
     else Err(Loc(*hosts), "'host' must be tables [host.NAME]");
@@ -404,7 +422,7 @@ void Loader::ReadProviders(const toml::table& table) {
         if (ReadValue(v, *it, "'" + attr + "' of " + where, "", &sv)) p.attrs[attr] = std::move(sv);
       }
       for (const AttrSchema& a : schema->attrs) {
-        if (a.required && !p.attrs.count(a.name))
+        if (a.required && !t->contains(a.name))  // one written wrong was reported already
           Err(p.loc, where + " is missing '" + a.name + "' (" + AttrTypeName(a.type) +
                          (a.doc.empty() ? "" : ": " + a.doc) + ")");
       }
@@ -419,6 +437,7 @@ LoadResult LoadTexts(const std::string& path, std::string text, const LoadOption
                      const Registry& registry) {
   LoadResult result;
   auto spec = std::make_unique<Spec>();
+  spec->sources = result.sources;
   spec->options = options;
   spec->path = path;
   std::filesystem::path dir = std::filesystem::path(path).parent_path();

@@ -1,6 +1,7 @@
 // Spec loading, resources: [TYPE.NAME] tables checked against their provider's schema,
 // [TYPE.NAME.at.STAGE] overlays, `after` lists and ${TYPE.NAME.attr} references.
 #include <algorithm>
+#include <charconv>
 #include <regex>
 
 #include "engine/spec/interpolate.h"
@@ -35,18 +36,32 @@ bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const std
   };
   // An integer or boolean may come from a variable: ttl = "${vars.ttl}".
   if ((attr.type == AttrType::kInt || attr.type == AttrType::kBool) && node.is_string()) {
+    const std::string& raw = node.as_string()->get();
     std::string s;
-    if (!Interpolate(node.as_string()->get(), out->loc, what, "", &s)) return false;
+    std::size_t refs = pending_refs_.size();
+    if (!Interpolate(raw, out->loc, what, owner, &s)) return false;
+    if (pending_refs_.size() > refs) {  // Desired() substitutes references in strings and lists only
+      pending_refs_.resize(refs);
+      Err(out->loc, what + " must be " + AttrTypeName(attr.type) + ", not a reference to another resource",
+          "write the value, or take it from a variable: ${vars.NAME}");
+      return false;
+    }
     if (attr.type == AttrType::kBool && (s == "true" || s == "false")) {
       out->value = s == "true";
       return true;
     }
-    if (attr.type == AttrType::kInt && !s.empty() &&
-        std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-      out->value = static_cast<std::int64_t>(std::stoll(s));
-      return true;
+    std::int64_t n = 0;
+    if (attr.type == AttrType::kInt && !s.empty() && std::isdigit(static_cast<unsigned char>(s[0]))) {
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+      if (ec == std::errc() && end == s.data() + s.size()) {
+        out->value = n;
+        return true;
+      }
     }
-    return mismatch(AttrTypeName(attr.type));
+    // Written as a string: say so. Substituted from a variable: show what it became.
+    if (!MayInterpolate(raw)) return mismatch(AttrTypeName(attr.type));
+    Err(out->loc, what + " must be " + AttrTypeName(attr.type) + ", not \"" + s + "\"");
+    return false;
   }
   switch (attr.type) {
     case AttrType::kBool:
@@ -235,11 +250,19 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
                                    "'; keep one (" + a.name + " is a file whose text becomes " + a.file_for + ")");
   }
   if (at) ReadOverlays(&r, *at);
-  CheckKinds(&r);
+  // A kind written with a wrong value was reported already; without it, kinds cannot be checked.
+  const std::string* kind = nullptr;
+  if (auto it = r.attrs.find("kind"); it != r.attrs.end()) kind = std::get_if<std::string>(&it->second.value);
+  if (kind || !table.contains("kind")) CheckKinds(&r);
+  // Required means written: one written with a wrong value was reported, and is not missing too.
   for (const AttrSchema& a : schema.attrs) {
-    if (a.required && a.kinds.empty() && !r.attrs.count(a.name)) {
+    if (!a.required || table.contains(a.name)) continue;
+    if (a.kinds.empty() && a.name != "kind") {  // a missing kind is CheckKinds' to report
       Err(r.loc, r.address + " is missing required attribute '" + a.name + "' (" +
                      AttrTypeName(a.type) + (a.doc.empty() ? "" : ": " + a.doc) + ")");
+    } else if (kind && std::find(a.kinds.begin(), a.kinds.end(), *kind) != a.kinds.end()) {
+      Err(r.loc, r.address + " (kind '" + *kind + "') is missing required attribute '" + a.name +
+                     "' (" + AttrTypeName(a.type) + (a.doc.empty() ? "" : ": " + a.doc) + ")");
     }
   }
   for (const auto& [name, v] : r.attrs) {
@@ -336,11 +359,6 @@ void Loader::CheckKinds(Resource* r) {
   };
   check_attrs(r->attrs);
   for (const Overlay& o : r->overlays) check_attrs(o.attrs);
-  for (const AttrSchema& a : r->schema->attrs) {
-    if (a.required && !a.kinds.empty() && applies(a) && !r->attrs.count(a.name))
-      Err(r->loc, r->address + " (kind '" + kind + "') is missing required attribute '" + a.name +
-                      "' (" + AttrTypeName(a.type) + (a.doc.empty() ? "" : ": " + a.doc) + ")");
-  }
 }
 
 std::vector<std::string> Loader::AddressNames() const {

@@ -80,6 +80,7 @@ struct LoadOptions {
 };
 
 struct Spec {
+  std::shared_ptr<SourceSet> sources;  // the texts every SourceLoc in the model points into
   LoadOptions options;  // how it was loaded, so a saved plan can load it the same way
   std::string path;  // the spec file as given
   std::string dir;   // its folder: relative paths in the spec are relative to it
