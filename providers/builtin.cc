@@ -6,7 +6,9 @@
 namespace reconcile {
 
 Status RegisterBuiltinProviders(Registry* registry) {
-  if (Status s = registry->Add(std::make_unique<FileProvider>()); !s) return s;
+  // One SSH connection per host for the whole run, shared by every provider that uses hosts.
+  auto hosts = std::make_shared<HostConnections>();
+  if (Status s = registry->Add(std::make_unique<FileProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<CheckProvider>()); !s) return s;
   return Status::Ok();
 }

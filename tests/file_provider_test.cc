@@ -47,7 +47,7 @@ Result<State> ProbeOne(FileProvider& p, const Target& t) {
 
 TEST_CASE("probe, create, change mode only, rewrite, delete: the real file follows") {
   TempDir dir;
-  FileProvider provider;
+  FileProvider provider{std::make_shared<HostConnections>()};
   HostConfig local = Local();
   TypeSchema schema = provider.Types()[0];
   std::string path = (dir.path / "motd").string();
@@ -96,7 +96,7 @@ TEST_CASE("probe, create, change mode only, rewrite, delete: the real file follo
 
 TEST_CASE("the file provider refuses what it must not touch, saying why") {
   TempDir dir;
-  FileProvider provider;
+  FileProvider provider{std::make_shared<HostConnections>()};
   HostConfig local = Local();
   TypeSchema schema = provider.Types()[0];
 
@@ -115,10 +115,12 @@ TEST_CASE("the file provider refuses what it must not touch, saying why") {
 
   HostConfig remote;
   remote.name = "web";
+  remote.address = "127.0.0.1";
+  remote.port = 1;  // nothing listens there
   Target far{"file.far", &schema, {{"path", "/etc/motd"}}, &remote};
   auto f = ProbeOne(provider, far);
   REQUIRE_FALSE(f);
-  CHECK(f.error().message.find("file.far is on host 'web', reached over SSH") == 0);
+  CHECK(f.error().message == "host web: cannot connect to 127.0.0.1:1: Connection refused");
 }
 
 TEST_CASE("plan against real files: source files, modes, and a converged spec") {

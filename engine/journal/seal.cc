@@ -1,5 +1,7 @@
 #include "engine/journal/seal.h"
 
+#include "engine/hash.h"
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -12,26 +14,6 @@ namespace {
 
 constexpr int kNonce = 12;
 constexpr int kTag = 16;
-
-std::string Base64(const std::string& in) {
-  std::string out(4 * ((in.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-Result<std::string> Unbase64(const std::string& in) {
-  std::string out(3 * in.size() / 4 + 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return Error{"a sealed value in the journal is not valid base64"};
-  std::size_t pad = 0;
-  if (!in.empty() && in.back() == '=') ++pad;
-  if (in.size() > 1 && in[in.size() - 2] == '=') ++pad;
-  out.resize(static_cast<std::size_t>(n) - pad);
-  return out;
-}
 
 using Ctx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
@@ -59,13 +41,14 @@ Result<std::string> Sealer::SealText(const std::string& plain) const {
       EVP_EncryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(ct.data()) + len, &fin) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTag, tag) != 1)
     return Error{"cannot seal a value for the journal"};
-  return Base64(std::string(reinterpret_cast<char*>(nonce), kNonce) + ct + std::string(reinterpret_cast<char*>(tag), kTag));
+  return Base64Encode(std::string(reinterpret_cast<char*>(nonce), kNonce) + ct + std::string(reinterpret_cast<char*>(tag), kTag));
 }
 
 Result<std::string> Sealer::OpenText(const std::string& sealed) const {
   if (!key_) return Error{"the journal holds sealed values; set [state] key to the key they were sealed with"};
-  auto raw = Unbase64(sealed);
-  if (!raw) return raw.error();
+  std::string decoded;
+  if (!Base64Decode(sealed, &decoded)) return Error{"a sealed value in the journal is not valid base64"};
+  auto raw = &decoded;
   if (raw->size() < kNonce + kTag) return Error{"a sealed value in the journal is too short"};
   std::string nonce = raw->substr(0, kNonce);
   std::string tag = raw->substr(raw->size() - kTag);

@@ -1,17 +1,13 @@
 #include "providers/file/file_provider.h"
 
+#include <map>
+
 #include "providers/file/local_files.h"
+#include "providers/file/remote_files.h"
 
 namespace reconcile {
 
 namespace {
-
-Status NeedLocal(const Target& t) {
-  if (t.host && t.host->local) return Status::Ok();
-  return Error{t.address + " is on host '" + (t.host ? t.host->name : std::string("?")) +
-               "', reached over SSH, which this build of the file provider cannot do yet; "
-               "use host = \"local\""};
-}
 
 State ToState(const std::string& path, const file::FileInfo& info) {
   State s;
@@ -58,33 +54,57 @@ std::vector<TypeSchema> FileProvider::Types() const {
 }
 
 void FileProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
-  out->clear();
-  out->reserve(targets.size());
-  for (const Target* t : targets) {
-    if (Status s = NeedLocal(*t); !s) {
-      out->push_back(Error{s.message()});
+  out->assign(targets.size(), Error{"not probed"});
+  // Local files one by one; remote ones in one round trip per host.
+  std::map<const HostConfig*, std::vector<std::size_t>> remote;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const Target* t = targets[i];
+    const std::string& path = std::get<std::string>(t->desired.at("path"));
+    if (!t->host || !t->host->local) {
+      remote[t->host].push_back(i);
       continue;
     }
-    const std::string& path = std::get<std::string>(t->desired.at("path"));
     auto info = file::ReadLocalFile(path);
-    if (!info) out->push_back(info.error());
-    else out->push_back(ToState(path, *info));
+    (*out)[i] = info ? Result<State>(ToState(path, *info)) : Result<State>(info.error());
+  }
+  for (auto& [host, indices] : remote) {
+    std::vector<std::string> paths;
+    for (std::size_t i : indices) paths.push_back(std::get<std::string>(targets[i]->desired.at("path")));
+    auto shell = hosts_->For(*host);
+    auto infos = shell ? file::ReadRemoteFiles(**shell, paths)
+                       : Result<std::vector<Result<file::FileInfo>>>(shell.error());
+    for (std::size_t k = 0; k < indices.size(); ++k) {
+      if (!infos) (*out)[indices[k]] = infos.error();
+      else if (!(*infos)[k]) (*out)[indices[k]] = (*infos)[k].error();
+      else (*out)[indices[k]] = ToState(paths[k], *(*infos)[k]);
+    }
   }
 }
 
 Result<State> FileProvider::Apply(const Change& change) {
   const Target& t = change.target;
-  if (Status s = NeedLocal(t); !s) return Error{s.message()};
   const std::string& path = std::get<std::string>(t.desired.at("path"));
-  if (change.action == Action::kDelete) {
-    if (Status s = file::RemoveLocalFile(path); !s) return Error{s.message()};
-    return State{};
-  }
   file::FileWrite w;
   w.content = Get(t.desired, "content");
   w.mode = Get(t.desired, "mode");
   w.owner = Get(t.desired, "owner");
   w.group = Get(t.desired, "group");
+  if (t.host && !t.host->local) {
+    auto shell = hosts_->For(*t.host);
+    if (!shell) return shell.error();
+    Status s = change.action == Action::kDelete ? file::RemoveRemoteFile(**shell, path)
+                                                : file::WriteRemoteFile(**shell, path, w, change.prior.exists);
+    if (!s) return Error{s.message()};
+    if (change.action == Action::kDelete) return State{};
+    auto infos = file::ReadRemoteFiles(**shell, {path});
+    if (!infos) return infos.error();
+    if (!(*infos)[0]) return (*infos)[0].error();
+    return ToState(path, *(*infos)[0]);
+  }
+  if (change.action == Action::kDelete) {
+    if (Status s = file::RemoveLocalFile(path); !s) return Error{s.message()};
+    return State{};
+  }
   if (Status s = file::WriteLocalFile(path, w); !s) return Error{s.message()};
   auto info = file::ReadLocalFile(path);
   if (!info) return info.error();

@@ -1,0 +1,114 @@
+// The `file` type on an SSH host (the lab's sshd): the probe of a whole batch is one round
+// trip, content survives any bytes, and a plan against the host converges after apply.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "providers/file/remote_files.h"
+#include "providers/ssh/ssh_session.h"
+#include "tests/support/lab_env.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_world.h"
+
+using namespace reconcile;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A real SSH session that counts its round trips.
+struct CountingShell : RemoteShell {
+  RemoteShell& real;
+  int runs = 0;
+  explicit CountingShell(RemoteShell& r) : real(r) {}
+  std::string Describe() const override { return real.Describe(); }
+  Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string& input) override {
+    ++runs;
+    return real.Run(argv, input);
+  }
+  Status WriteFile(const FileWriteRequest& r) override { return real.WriteFile(r); }
+};
+
+HostConfig LabHost(const std::map<std::string, std::string>& env) {
+  HostConfig h;
+  h.name = "lab";
+  h.address = "127.0.0.1";
+  h.port = std::stoi(env.at("SSH_PORT"));
+  h.user = env.at("SSH_USER");
+  h.identity = env.at("SSH_IDENTITY");
+  h.known_hosts = env.at("SSH_KNOWN_HOSTS");
+  return h;
+}
+
+}  // namespace
+
+TEST_CASE("the probe script's output parses, and damage is an error") {
+  auto r = file::ParseProbeOutput("A\nF 640 root adm aGk=\nE\nU\nF 600 a b \n", {"/a", "/b", "/c", "/d", "/e"});
+  REQUIRE(r);
+  CHECK_FALSE((*r)[0]->exists);
+  CHECK((*r)[1]->content == "hi");
+  CHECK((*r)[1]->mode == "0640");
+  CHECK((*r)[1]->group == "adm");
+  CHECK((*r)[2].error().message == "/c exists and is not a regular file; reconcile will not replace it");
+  CHECK((*r)[3].error().message == "/d cannot be read by the SSH user; set sudo = true on the host");
+  CHECK((*r)[4]->content.empty());
+  CHECK_FALSE(file::ParseProbeOutput("A\n", {"/a", "/b"}));
+  CHECK_FALSE(file::ParseProbeOutput("F 644 r r !!!!\n", {"/a"}));
+}
+
+TEST_CASE("one round trip reads every file of a batch on a host, whatever bytes they hold") {
+  auto env = LabEnv();
+  TempDir dir;
+  std::string binary("\x00\xff\n\r\x01 end", 8);
+  std::ofstream(dir.path / "bin", std::ios::binary) << binary;
+  std::ofstream(dir.path / "text") << "hello\n";
+  fs::create_directory(dir.path / "folder");
+  SshSession ssh(LabHost(env));
+  CountingShell counting(ssh);
+  std::vector<std::string> paths;
+  for (const char* name : {"bin", "text", "missing", "folder"}) paths.push_back((dir.path / name).string());
+  auto infos = file::ReadRemoteFiles(counting, paths);
+  REQUIRE(infos);
+  CHECK(counting.runs == 1);
+  CHECK((*infos)[0]->content == binary);
+  CHECK((*infos)[1]->content == "hello\n");
+  CHECK_FALSE((*infos)[2]->exists);
+  CHECK_FALSE((*infos)[3]);
+}
+
+TEST_CASE("plan, apply and plan again against files on an SSH host") {
+  auto env = LabEnv();
+  TempDir dir;
+  std::ofstream(dir.path / "keep") << "old\n";
+  std::string spec = std::string(kHeader) + "[host.lab]\naddress = \"127.0.0.1\"\nport = " + env.at("SSH_PORT") +
+                     "\nuser = \"" + env.at("SSH_USER") + "\"\nidentity = \"" + env.at("SSH_IDENTITY") +
+                     "\"\nknown_hosts = \"" + env.at("SSH_KNOWN_HOSTS") + "\"\n";
+  for (const char* name : {"a", "b", "keep"})
+    spec += std::string("[file.") + name + "]\nhost = \"lab\"\npath = \"" + (dir.path / name).string() +
+            "\"\ncontent = \"" + name + " over ssh\\n\"\nmode = \"0640\"\n";
+  TestWorld w;
+  LoadResult load = w.Load(spec);
+  REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
+  DependencyGraph graph;
+  REQUIRE(graph.Build(*load.spec, &load.diags));
+  auto plan = MakePlan(*load.spec, graph, {});
+  REQUIRE_MESSAGE(plan, (plan ? std::string() : plan.error().message));
+  REQUIRE(plan->stages[0].steps.size() == 3);
+  CHECK(plan->stages[0].steps[2].action == Action::kUpdate);
+  for (const Step& step : plan->stages[0].steps) {
+    const Resource& r = load.spec->resources[step.resource];
+    auto done = r.provider->Apply(Change{step.action, Target{r.address, r.schema, step.desired.attrs,
+                                                              HostFor(*load.spec, r)},
+                                         step.prior, {}});
+    REQUIRE_MESSAGE(done, (done ? std::string() : done.error().message));
+    CHECK(done->attrs.at("mode") == Value("0640"));
+  }
+  std::ifstream in(dir.path / "keep");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  CHECK(ss.str() == "keep over ssh\n");
+  auto again = MakePlan(*load.spec, graph, {});
+  REQUIRE(again);
+  CHECK_FALSE(again->HasChanges());
+}
