@@ -1,5 +1,7 @@
 #include "providers/ssh/ssh_session.h"
 
+#include "providers/ssh/local_shell.h"
+
 #include <fcntl.h>
 #include <libssh2.h>
 #include <libssh2_sftp.h>
@@ -324,9 +326,14 @@ Status SshSession::WriteFile(const FileWriteRequest& req) {
 
 Result<RemoteShell*> HostConnections::For(const HostConfig& host) {
   std::lock_guard<std::mutex> g(mu_);
-  auto it = sessions_.find(host.name);
-  if (it == sessions_.end()) it = sessions_.emplace(host.name, std::make_unique<SshSession>(host)).first;
-  return static_cast<RemoteShell*>(it->second.get());
+  auto it = shells_.find(host.name);
+  if (it == shells_.end()) {
+    std::unique_ptr<RemoteShell> shell;
+    if (host.local) shell = std::make_unique<LocalShell>();
+    else shell = std::make_unique<SshSession>(host);
+    it = shells_.emplace(host.name, std::move(shell)).first;
+  }
+  return it->second.get();
 }
 
 }  // namespace reconcile
