@@ -2,6 +2,7 @@
 
 #include "providers/check/check_provider.h"
 #include "providers/file/file_provider.h"
+#include "providers/nginx/nginx_site_provider.h"
 
 namespace reconcile {
 
@@ -9,6 +10,7 @@ Status RegisterBuiltinProviders(Registry* registry) {
   // One SSH connection per host for the whole run, shared by every provider that uses hosts.
   auto hosts = std::make_shared<HostConnections>();
   if (Status s = registry->Add(std::make_unique<FileProvider>(hosts)); !s) return s;
+  if (Status s = registry->Add(std::make_unique<NginxSiteProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<CheckProvider>()); !s) return s;
   return Status::Ok();
 }

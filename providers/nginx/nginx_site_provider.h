@@ -1,0 +1,26 @@
+// The `nginx_site` type: one server block per site, in a file reconcile owns
+// (CONFIG_DIR/reconcile-NAME.conf). Every change is checked with `nginx -t` before a reload;
+// if nginx refuses it, the previous file is put back, nothing is reloaded, and the step
+// fails with nginx's own message — the old site keeps serving.
+#pragma once
+
+#include <memory>
+
+#include "engine/provider.h"
+#include "providers/ssh/ssh_session.h"
+
+namespace reconcile {
+
+class NginxSiteProvider : public Provider {
+ public:
+  explicit NginxSiteProvider(std::shared_ptr<HostConnections> hosts) : hosts_(std::move(hosts)) {}
+  std::string name() const override { return "nginx"; }
+  std::vector<TypeSchema> Types() const override;
+  void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
+  Result<State> Apply(const Change& change) override;
+
+ private:
+  std::shared_ptr<HostConnections> hosts_;
+};
+
+}  // namespace reconcile
