@@ -3,6 +3,7 @@
 #include "providers/check/check_provider.h"
 #include "providers/file/file_provider.h"
 #include "providers/nginx/nginx_site_provider.h"
+#include "providers/service/service_provider.h"
 
 namespace reconcile {
 
@@ -11,6 +12,7 @@ Status RegisterBuiltinProviders(Registry* registry) {
   auto hosts = std::make_shared<HostConnections>();
   if (Status s = registry->Add(std::make_unique<FileProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<NginxSiteProvider>(hosts)); !s) return s;
+  if (Status s = registry->Add(std::make_unique<ServiceProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<CheckProvider>()); !s) return s;
   return Status::Ok();
 }

@@ -1,0 +1,34 @@
+// The `service` type: a program running or stopped (and, with systemd, enabled or not), on
+// a host, under supervisor or systemd. Every service a batch names on a host is read in one
+// round trip; stopping waits until the processes are really gone (commcare-cloud's
+// `downtime start`), with a timeout.
+#pragma once
+
+#include <memory>
+
+#include "engine/provider.h"
+#include "providers/ssh/ssh_session.h"
+
+namespace reconcile {
+
+class ServiceProvider : public Provider {
+ public:
+  explicit ServiceProvider(std::shared_ptr<HostConnections> hosts) : hosts_(std::move(hosts)) {}
+  std::string name() const override { return "service"; }
+  std::vector<TypeSchema> Types() const override;
+  void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
+  Result<State> Apply(const Change& change) override;
+
+ private:
+  std::shared_ptr<HostConnections> hosts_;
+};
+
+// `supervisorctl status` lines → program name → (state word, pid or 0). Pure, for tests.
+struct ProgramStatus {
+  std::string state;  // RUNNING, STOPPED, EXITED, FATAL, STARTING, BACKOFF, …
+  long pid = 0;
+  std::string error;  // "no such process"
+};
+std::map<std::string, ProgramStatus> ParseSupervisorStatus(const std::string& out);
+
+}  // namespace reconcile
