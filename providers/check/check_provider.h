@@ -13,6 +13,7 @@ class CheckProvider : public Provider {
   std::vector<TypeSchema> Types() const override;
   void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
   Result<State> Apply(const Change& change) override;
+  Result<CheckResult> Check(const Target& target) override;
 };
 
 }  // namespace reconcile

@@ -139,6 +139,7 @@ CONF
   supervisord -c "$d/supervisord.conf" >"$d/logs/stderr.log" 2>&1 &
   echo $! >"$dir/pids/supervisord.pid"
   wait_tcp 19001 supervisord "$d/logs/stderr.log"
+  wait_tcp 18090 "supervisor's program web" "$d/logs/supervisord.log"
   record SUPERVISOR_CONF "$d/supervisord.conf"
   record SUPERVISOR_PORT 19001
 }
