@@ -1,6 +1,7 @@
 #include "providers/builtin.h"
 
 #include "providers/check/check_provider.h"
+#include "providers/command/command_provider.h"
 #include "providers/file/file_provider.h"
 #include "providers/nginx/nginx_site_provider.h"
 #include "providers/service/service_provider.h"
@@ -13,6 +14,7 @@ Status RegisterBuiltinProviders(Registry* registry) {
   if (Status s = registry->Add(std::make_unique<FileProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<NginxSiteProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<ServiceProvider>(hosts)); !s) return s;
+  if (Status s = registry->Add(std::make_unique<CommandProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<CheckProvider>()); !s) return s;
   return Status::Ok();
 }

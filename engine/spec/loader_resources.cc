@@ -249,6 +249,16 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
       Err(r.attrs[a.name].loc, r.address + " sets both '" + a.name + "' and '" + a.file_for +
                                    "'; keep one (" + a.name + " is a file whose text becomes " + a.file_for + ")");
   }
+  // Arguments are never given to a shell unless the spec says so.
+  auto shell = r.attrs.find("shell");
+  bool shell_on = shell != r.attrs.end() && std::holds_alternative<bool>(shell->second.value) &&
+                  std::get<bool>(shell->second.value);
+  for (const auto& [name, v] : r.attrs) {
+    const AttrSchema* a = schema.Find(name);
+    if (a && a->type == AttrType::kArgv && std::holds_alternative<std::string>(v.value) && !shell_on)
+      Err(v.loc, "'" + name + "' of " + r.address + " is one string, which would need a shell",
+          "write it as a list of arguments, e.g. [\"systemctl\", \"reload\", \"nginx\"], or set shell = true");
+  }
   if (at) ReadOverlays(&r, *at);
   // A kind written with a wrong value was reported already; without it, kinds cannot be checked.
   const std::string* kind = nullptr;

@@ -1,0 +1,88 @@
+#include "providers/command/command_provider.h"
+
+namespace reconcile {
+
+namespace {
+
+const char* kCommandAttrs[] = {"check", "apply", "revert", "shell"};
+
+// argv as written, or `sh -c LINE` when the spec wrote a line (only allowed with shell = true).
+std::optional<std::vector<std::string>> Argv(const AttrMap& a, const char* key) {
+  auto it = a.find(key);
+  if (it == a.end()) return std::nullopt;
+  if (const auto* l = std::get_if<StringList>(&it->second)) return *l;
+  if (const auto* s = std::get_if<std::string>(&it->second)) return std::vector<std::string>{"sh", "-c", *s};
+  return std::nullopt;
+}
+
+std::string Tail(const CommandResult& r) {
+  std::string t = r.err.empty() ? r.out : r.err;
+  if (t.size() > 2000) t = "…" + t.substr(t.size() - 2000);
+  return t;
+}
+
+State InState(const AttrMap& desired) {
+  State s{true, {}};
+  for (const char* key : kCommandAttrs)
+    if (auto it = desired.find(key); it != desired.end()) s.attrs[key] = it->second;
+  return s;
+}
+
+}  // namespace
+
+std::vector<TypeSchema> CommandProvider::Types() const {
+  TypeSchema t;
+  t.name = "command";
+  t.doc = "An escape hatch: commands that check, make and undo a state, on a host.";
+  t.uses_host = true;
+  t.attrs = {{"check", AttrType::kArgv, "exit status 0 means already in state"},
+             {"apply", AttrType::kArgv, "makes it so", true},
+             {"revert", AttrType::kArgv, "undoes apply (without it, the step cannot be undone)"},
+             {"shell", AttrType::kBool, "the commands are shell lines (strings), not argv lists"}};
+  return {t};
+}
+
+void CommandProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
+  out->clear();
+  for (const Target* t : targets) {
+    auto check = Argv(t->desired, "check");
+    if (!check) {
+      out->push_back(State{});  // no way to know: apply every time
+      continue;
+    }
+    auto shell = hosts_->For(*t->host);
+    if (!shell) {
+      out->push_back(shell.error());
+      continue;
+    }
+    auto r = (*shell)->Run(*check);
+    if (!r) out->push_back(r.error());
+    else out->push_back(r->exit_code == 0 ? InState(t->desired) : State{});
+  }
+}
+
+Result<State> CommandProvider::Apply(const Change& change) {
+  const Target& t = change.target;
+  bool undo = change.action == Action::kDelete;
+  auto argv = Argv(t.desired, undo ? "revert" : "apply");
+  if (!argv)
+    return Error{t.address + " has no `revert`, so it cannot be undone; add one, or leave it as it is"};
+  auto shell = hosts_->For(*t.host);
+  if (!shell) return shell.error();
+  auto r = (*shell)->Run(*argv);
+  if (!r) return r.error();
+  if (r->exit_code != 0)
+    return Error{t.address + ": `" + (undo ? "revert" : "apply") + "` exited " + std::to_string(r->exit_code) +
+                 " on " + (*shell)->Describe() + (Tail(*r).empty() ? "" : ":\n" + Tail(*r))};
+  auto check = Argv(t.desired, "check");
+  if (!check) return undo ? State{} : InState(t.desired);
+  auto again = (*shell)->Run(*check);
+  if (!again) return again.error();
+  bool in_state = again->exit_code == 0;
+  if (in_state == undo)
+    return Error{t.address + ": `" + (undo ? "revert" : "apply") + "` succeeded but `check` " +
+                 (undo ? "still passes" : "still fails (exit " + std::to_string(again->exit_code) + ")")};
+  return undo ? State{} : InState(t.desired);
+}
+
+}  // namespace reconcile

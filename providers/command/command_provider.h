@@ -1,0 +1,30 @@
+// The `command` type, the escape hatch: `check` (exit 0 = already in state), `apply` (make it
+// so) and `revert` (undo it), each an argv list — run without a shell — or, with shell = true,
+// one shell line. On host = "local" or any SSH host.
+//
+// How it diffs: a passing check reads back the spec's own attributes, so a command whose
+// check passes plans to nothing; a failing (or absent) check reads as absent, so apply runs.
+// ensure = "absent" with a passing check runs `revert`; rollback of an applied command does
+// the same. A command without `revert` cannot be undone, and says so.
+#pragma once
+
+#include <memory>
+
+#include "engine/provider.h"
+#include "providers/ssh/ssh_session.h"
+
+namespace reconcile {
+
+class CommandProvider : public Provider {
+ public:
+  explicit CommandProvider(std::shared_ptr<HostConnections> hosts) : hosts_(std::move(hosts)) {}
+  std::string name() const override { return "command"; }
+  std::vector<TypeSchema> Types() const override;
+  void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
+  Result<State> Apply(const Change& change) override;
+
+ private:
+  std::shared_ptr<HostConnections> hosts_;
+};
+
+}  // namespace reconcile
