@@ -118,12 +118,16 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
   std::vector<std::optional<State>> current(n);
   std::vector<std::size_t> first_stage(n, 0);
   std::string errors;
-  for (std::size_t i = 0; i < n; ++i) {
+  // Dependencies first, so each reference is found in the cache rather than recomputed.
+  DesiredCache cache(spec, true);
+  std::vector<std::size_t> by_rank(n);
+  for (std::size_t i = 0; i < n; ++i) by_rank[graph.rank()[i]] = i;
+  for (std::size_t i : by_rank) {
     const Resource& r = spec.resources[i];
     if (r.is_check()) continue;
     first_stage[i] = std::max(r.stage, options.first_stage);
     if (first_stage[i] >= spec.stages.size()) continue;
-    auto d = Desired(spec, r, first_stage[i], true);
+    auto d = cache.At(i, first_stage[i]);
     if (!d) errors += "\n  " + d.error().message;
     else current[i] = std::move(*d);
   }
@@ -162,7 +166,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       } else {
         overlay = r.OverlayAt(s);
         if (!overlay && !r.has_references) continue;
-        auto d = Desired(spec, r, s, true);
+        auto d = cache.At(i, s);
         if (!d) return Error{d.error().message};
         prior = std::move(*current[i]);
         desired = std::move(*d);

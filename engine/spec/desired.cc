@@ -43,7 +43,7 @@ std::string ToText(const Value& v) {
 }
 
 Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& path,
-                     std::size_t stage, bool resolve_secrets) {
+                     std::size_t stage, bool resolve_secrets, DesiredCache* cache) {
   std::size_t dot = path.rfind('.');
   const Resource* target = spec.Find(path.substr(0, dot));
   std::string attr = path.substr(dot + 1);
@@ -51,7 +51,8 @@ Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& 
   if (target->stage > stage)
     return Error{from.address + " refers to " + target->address + ", which enters only at stage '" +
                  spec.stages[target->stage].name + "'"};
-  auto desired = Desired(spec, *target, stage, resolve_secrets);
+  auto desired = cache ? cache->At(static_cast<std::size_t>(target - spec.resources.data()), stage)
+                       : Desired(spec, *target, stage, resolve_secrets);
   if (!desired) return desired.error();
   auto it = desired->attrs.find(attr);
   if (it == desired->attrs.end() || IsNull(it->second))
@@ -63,12 +64,12 @@ Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& 
 // Substitutes references in one written string. A string that is exactly one reference
 // takes the referenced value as it is (a list stays a list).
 Result<Value> Substitute(const Spec& spec, const Resource& r, const std::string& s, std::size_t stage,
-                         bool resolve_secrets) {
+                         bool resolve_secrets, DesiredCache* cache) {
   if (!MayInterpolate(s)) return Value(s);
   auto pieces = SplitRefs(s);
   if (!pieces) return pieces.error();
   if (pieces->size() == 1 && (*pieces)[0].is_ref) {
-    return Lookup(spec, r, (*pieces)[0].text, stage, resolve_secrets);
+    return Lookup(spec, r, (*pieces)[0].text, stage, resolve_secrets, cache);
   }
   std::string out;
   for (const Piece& p : *pieces) {
@@ -76,7 +77,7 @@ Result<Value> Substitute(const Spec& spec, const Resource& r, const std::string&
       out += p.text;
       continue;
     }
-    auto v = Lookup(spec, r, p.text, stage, resolve_secrets);
+    auto v = Lookup(spec, r, p.text, stage, resolve_secrets, cache);
     if (!v) return v.error();
     out += ToText(*v);
   }
@@ -106,7 +107,25 @@ Result<std::string> ResolveSecret(const std::string& ref, const std::string& dir
   return text;
 }
 
-Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bool resolve_secrets) {
+DesiredCache::DesiredCache(const Spec& spec, bool resolve_secrets)
+    : spec_(spec), resolve_secrets_(resolve_secrets), referenced_(spec.resources.size(), false) {
+  for (const Resource& r : spec.resources)
+    for (const Dependency& d : r.deps)
+      if (d.kind == Dependency::Kind::kReference) referenced_[d.on] = true;
+}
+
+Result<State> DesiredCache::At(std::size_t resource, std::size_t stage) {
+  if (!referenced_[resource]) return Desired(spec_, spec_.resources[resource], stage, resolve_secrets_, this);
+  std::uint64_t key = (static_cast<std::uint64_t>(resource) << 16) | stage;
+  auto it = states_.find(key);
+  if (it != states_.end()) return it->second;
+  auto d = Desired(spec_, spec_.resources[resource], stage, resolve_secrets_, this);
+  if (d) states_.emplace(key, *d);
+  return d;
+}
+
+Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bool resolve_secrets,
+                      DesiredCache* cache) {
   State state;
   state.exists = true;
   for (const auto& [name, sv] : Merged(r, stage)) {
@@ -143,7 +162,7 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
       continue;
     }
     if (const auto* s = std::get_if<std::string>(&sv->value)) {
-      auto v = Substitute(spec, r, *s, stage, resolve_secrets);
+      auto v = Substitute(spec, r, *s, stage, resolve_secrets, cache);
       if (!v) return Error{sv->loc.ToString() + ": " + v.error().message};
       const AttrSchema* a = r.schema->Find(name);
       if (a && a->type == AttrType::kString && !std::holds_alternative<std::string>(*v))
@@ -152,7 +171,7 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
     } else if (const auto* l = std::get_if<StringList>(&sv->value)) {
       StringList out;
       for (const std::string& e : *l) {
-        auto v = Substitute(spec, r, e, stage, resolve_secrets);
+        auto v = Substitute(spec, r, e, stage, resolve_secrets, cache);
         if (!v) return Error{sv->loc.ToString() + ": " + v.error().message};
         if (auto* list = std::get_if<StringList>(&*v)) out.insert(out.end(), list->begin(), list->end());
         else out.push_back(ToText(*v));

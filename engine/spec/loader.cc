@@ -100,7 +100,7 @@ void Loader::UnknownKey(const toml::key& key, const std::string& where,
                     DidYouMean(key.str(), candidates));
 }
 
-bool Loader::ReadString(const toml::node& node, const std::string& what, std::string* out) {
+bool Loader::ReadString(const toml::node& node, const What& what, std::string* out) {
   SpecValue v;
   AttrSchema a = kStringAttr;
   if (!ReadValue(node, a, what, "", &v)) return false;
@@ -108,7 +108,7 @@ bool Loader::ReadString(const toml::node& node, const std::string& what, std::st
   return true;
 }
 
-bool Loader::Interpolate(const std::string& s, SourceLoc loc, const std::string& what,
+bool Loader::Interpolate(const std::string& s, SourceLoc loc, const What& what,
                          const std::string& owner, std::string* out) {
   if (!MayInterpolate(s)) {
     *out = s;
@@ -207,13 +207,21 @@ void Loader::Load(toml::table& root) {
     }
     ReadResources(*schema, key, node);
   }
-  // Resources in the order the spec writes them, whatever order TOML tables come back in.
-  std::stable_sort(spec_->resources.begin(), spec_->resources.end(),
-                   [](const Resource& a, const Resource& b) {
-                     if (a.loc.file != b.loc.file) return a.loc.file < b.loc.file;
-                     if (a.loc.line != b.loc.line) return a.loc.line < b.loc.line;
-                     return a.loc.column < b.loc.column;
-                   });
+  // Resources in the order the spec writes them, whatever order TOML tables come back in:
+  // sort indices, then move each (large) resource once.
+  std::vector<std::size_t> order(spec_->resources.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  const auto& all = spec_->resources;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    const SourceLoc &a = all[x].loc, &b = all[y].loc;
+    if (a.file != b.file) return a.file < b.file;
+    if (a.line != b.line) return a.line < b.line;
+    return a.column < b.column;
+  });
+  std::vector<Resource> sorted;
+  sorted.reserve(order.size());
+  for (std::size_t i : order) sorted.push_back(std::move(spec_->resources[i]));
+  spec_->resources = std::move(sorted);
   for (std::size_t i = 0; i < spec_->resources.size(); ++i) {
     spec_->by_address.emplace(spec_->resources[i].address, i);
   }

@@ -12,6 +12,29 @@
 
 namespace reconcile {
 
+// What a value is, for error messages: "attribute 'ttl' of dns_record.www". Built only when
+// an error needs it — a large spec has hundreds of thousands of values and few errors.
+class What {
+ public:
+  What(std::string text) : text_(std::move(text)) {}
+  What(const char* text) : text_(text) {}
+  static What Attribute(std::string_view key, std::string_view owner) { return What("attribute '", key, owner); }
+  static What Key(std::string_view key, std::string_view owner) { return What("'", key, owner); }
+  std::string str() const {
+    return prefix_ ? prefix_ + std::string(key_) + "' of " + std::string(owner_) : text_;
+  }
+
+ private:
+  What(const char* prefix, std::string_view key, std::string_view owner) : prefix_(prefix), key_(key), owner_(owner) {}
+  std::string text_;
+  const char* prefix_ = nullptr;
+  std::string_view key_, owner_;
+};
+inline std::string operator+(const What& w, const std::string& s) { return w.str() + s; }
+inline std::string operator+(const What& w, const char* s) { return w.str() + s; }
+inline std::string operator+(const std::string& s, const What& w) { return s + w.str(); }
+inline std::string operator+(const char* s, const What& w) { return s + w.str(); }
+
 class Loader {
  public:
   Loader(const Registry& registry, SourceSet* sources, Diagnostics* diags, Spec* spec,
@@ -49,12 +72,12 @@ class Loader {
   }
   // Reads one value of type `type`; `what` names it in errors ("attribute 'ttl' of x").
   // `owner` is the resource address when ${TYPE.NAME.attr} references are allowed, else "".
-  bool ReadValue(const toml::node& node, const AttrSchema& attr, const std::string& what,
+  bool ReadValue(const toml::node& node, const AttrSchema& attr, const What& what,
                  const std::string& owner, SpecValue* out);
   // Substitutes ${vars.x}; keeps resource references (recorded against `owner`) escaped.
-  bool Interpolate(const std::string& s, SourceLoc loc, const std::string& what,
+  bool Interpolate(const std::string& s, SourceLoc loc, const What& what,
                    const std::string& owner, std::string* out);
-  bool ReadString(const toml::node& node, const std::string& what, std::string* out);
+  bool ReadString(const toml::node& node, const What& what, std::string* out);
   void UnknownKey(const toml::key& key, const std::string& where,
                   const std::vector<std::string>& candidates);
   std::vector<std::string> AddressNames() const;

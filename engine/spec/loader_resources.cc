@@ -27,7 +27,7 @@ std::string Join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const std::string& what,
+bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const What& what,
                        const std::string& owner, SpecValue* out) {
   out->loc = Loc(node);
   auto mismatch = [&](const char* expected) {
@@ -155,15 +155,18 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
   r.provider = registry_.ProviderFor(schema.name);
   r.loc = Loc(name_key);
   r.stage_loc = r.loc;
-  std::vector<std::string> names = kEngineKeys;
-  if (schema.uses_host) names.push_back("host");
-  if (!schema.provider_kind.empty()) names.push_back("provider");
-  for (const AttrSchema& a : schema.attrs) names.push_back(a.name);
+  auto names = [&] {
+    std::vector<std::string> out = kEngineKeys;
+    if (schema.uses_host) out.push_back("host");
+    if (!schema.provider_kind.empty()) out.push_back("provider");
+    for (const AttrSchema& a : schema.attrs) out.push_back(a.name);
+    return out;
+  };
 
   const toml::table* at = nullptr;
   for (auto& [k, v] : table) {
     std::string key(k.str());
-    std::string what = "'" + key + "' of " + r.address;
+    What what = What::Key(key, r.address);
     if (key == "stage") {
       std::string stage;
       if (!ReadString(v, what, &stage)) continue;
@@ -217,11 +220,11 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
       }
     } else if (const AttrSchema* a = schema.Find(key)) {
       SpecValue sv;
-      if (ReadValue(v, *a, "attribute '" + key + "' of " + r.address, r.address, &sv)) {
+      if (ReadValue(v, *a, What::Attribute(key, r.address), r.address, &sv)) {
         r.attrs[key] = std::move(sv);
       }
     } else {
-      Err(Loc(k), "unknown attribute '" + key + "' in " + r.address + DidYouMean(key, names));
+      Err(Loc(k), "unknown attribute '" + key + "' in " + r.address + DidYouMean(key, names()));
     }
   }
 

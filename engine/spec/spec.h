@@ -116,7 +116,24 @@ LoadResult LoadSpecText(const std::string& path, std::string text, const LoadOpt
 // What `r` should be at `stage` (which must be at or after r.stage): base attributes with
 // every overlay up to `stage` applied, ${TYPE.NAME.attr} references substituted and, when
 // `resolve_secrets`, env:/file: secrets read. `exists` follows `ensure`.
-Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bool resolve_secrets);
+class DesiredCache;
+Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bool resolve_secrets,
+                      DesiredCache* cache = nullptr);
+
+// Desired() of many resources, each (resource, stage) worked out once: references to other
+// resources are looked up here instead of recomputed, so long chains of references stay
+// linear (and shallow) when asked for in dependency order.
+class DesiredCache {
+ public:
+  DesiredCache(const Spec& spec, bool resolve_secrets);
+  Result<State> At(std::size_t resource, std::size_t stage);
+
+ private:
+  const Spec& spec_;
+  bool resolve_secrets_;
+  std::vector<bool> referenced_;  // only what others refer to is worth keeping
+  std::unordered_map<std::uint64_t, State> states_;
+};
 
 // Whether an attribute of `r` must never be shown: declared sensitive, written as a secret
 // at any stage, or built from a reference to such an attribute.
