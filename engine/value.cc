@@ -18,7 +18,26 @@ std::string Quote(const std::string& s) {
   if (s.size() > kMaxInlineString || !one_line) {
     return "<" + std::to_string(s.size()) + " bytes, sha256 " + Sha256Hex(s).substr(0, 12) + ">";
   }
-  return nlohmann::json(s).dump();
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// JSON strings are UTF-8; file contents need not be. Such strings travel as base64 so the
+// journal keeps every byte (rollback restores them exactly).
+bool ValidUtf8(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    std::size_t extra = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : 9;
+    if (extra == 9 || i + extra >= s.size() + (extra == 0)) return false;
+    for (std::size_t k = 1; k <= extra; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+nlohmann::json StringJson(const std::string& s) {
+  if (ValidUtf8(s)) return s;
+  return {{"$base64", Base64Encode(s)}};
 }
 
 }  // namespace
@@ -46,8 +65,12 @@ nlohmann::json ToJson(const Value& v) {
     nlohmann::json operator()(std::monostate) const { return nullptr; }
     nlohmann::json operator()(bool b) const { return b; }
     nlohmann::json operator()(std::int64_t i) const { return i; }
-    nlohmann::json operator()(const std::string& s) const { return s; }
-    nlohmann::json operator()(const StringList& l) const { return l; }
+    nlohmann::json operator()(const std::string& s) const { return StringJson(s); }
+    nlohmann::json operator()(const StringList& l) const {
+      nlohmann::json out = nlohmann::json::array();
+      for (const std::string& e : l) out.push_back(StringJson(e));
+      return out;
+    }
   };
   return std::visit(Visitor{}, v);
 }
@@ -56,9 +79,16 @@ Value FromJson(const nlohmann::json& j) {
   if (j.is_boolean()) return j.get<bool>();
   if (j.is_number_integer()) return j.get<std::int64_t>();
   if (j.is_string()) return j.get<std::string>();
+  if (j.is_object() && j.contains("$base64") && j["$base64"].is_string()) {
+    std::string bytes;
+    if (Base64Decode(j["$base64"].get<std::string>(), &bytes)) return bytes;
+  }
   if (j.is_array()) {
     StringList l;
-    for (const auto& e : j) l.push_back(e.is_string() ? e.get<std::string>() : e.dump());
+    for (const auto& e : j) {
+      Value v = FromJson(e);
+      l.push_back(std::holds_alternative<std::string>(v) ? std::get<std::string>(v) : e.dump());
+    }
     return l;
   }
   return std::monostate{};

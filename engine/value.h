@@ -20,6 +20,13 @@ using AttrMap = std::map<std::string, Value>;
 inline bool IsNull(const Value& v) { return v.index() == 0; }
 inline const std::string* AsString(const Value& v) { return std::get_if<std::string>(&v); }
 
+// attrs[key] as a string, or `fallback` when it is not set (or not a string).
+inline std::string StringAttr(const AttrMap& attrs, const std::string& key, const std::string& fallback = "") {
+  auto it = attrs.find(key);
+  const std::string* s = it == attrs.end() ? nullptr : AsString(it->second);
+  return s ? *s : fallback;
+}
+
 // How a value reads in a plan: strings quoted, lists bracketed, long or multi-line strings
 // shortened to their size and hash so a plan stays one screen per step.
 std::string FormatValue(const Value& v);

@@ -258,3 +258,20 @@ TEST_CASE("history: completed stages, stages a rollback undid, steps never finis
   CHECK(h.resources.at("file.a").applied_stages == std::set<std::string>{"one", "two"});
   CHECK(h.last_seq == 9);
 }
+
+TEST_CASE("any bytes survive the journal: content that is not UTF-8 travels as base64") {
+  TempDir dir;
+  std::string bytes("old\0bytes\r\n\xff\xfe", 13);
+  State s{true, {{"content", bytes}, {"tags", StringList{"ok", std::string("\xc3\x28", 2)}}}};
+  Sealer none;
+  JournalRecord r{0, "", "intent", {{"prior", none.Seal(s, [](const std::string&) { return false; })}}};
+  auto j = OpenFileJournal((dir.path / "j").string());
+  REQUIRE(j->Append(&r));
+  auto back = j->Read();
+  REQUIRE(back);
+  auto opened = none.Open((*back)[0].data["prior"], nullptr);
+  REQUIRE(opened);
+  CHECK(opened->attrs.at("content") == Value(bytes));
+  CHECK(opened->attrs.at("tags") == Value(StringList{"ok", std::string("\xc3\x28", 2)}));
+  CHECK(FormatValue(Value(std::string("\xff", 1))) == "\"\xEF\xBF\xBD\"");  // shown, never a crash
+}
