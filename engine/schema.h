@@ -27,6 +27,9 @@ struct AttrSchema {
   bool sensitive = false;  // always shown as (sensitive); never journaled in clear
   bool secret_ok = false;  // may be written as env:NAME or file:PATH, resolved only when needed
   bool identity = false;   // names the thing in the world; cannot change between stages
+  bool setting = false;    // how to reach or handle it, not its state (the nginx command, a
+                           // supervisor config): never diffed, carried into every target,
+                           // rollback's included; cannot change between stages
   bool irreversible = false;        // a change to it cannot be undone
   bool unordered = false;           // a list compared as a set (DNS values, sources)
   std::vector<std::string> one_of;  // allowed values of a string, when it is an enumeration

@@ -30,6 +30,8 @@ std::string Drift(const Spec& spec, const Resource& r, const Sealer& sealer, con
   std::string out;
   if (!now.exists) return out;
   for (const auto& [attr, v] : wrote->attrs) {
+    const AttrSchema* a = r.schema->Find(attr);
+    if (a && (a->identity || a->setting)) continue;
     auto it = now.attrs.find(attr);
     Value current = it == now.attrs.end() ? Value{} : it->second;
     if (!SameValue(r.schema->Find(attr), v, current))
@@ -107,11 +109,11 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
         }
       }
     }
-    // Identity attributes name the thing to look at or remove, whatever it was before.
+    // Identity and settings name the thing and say how to handle it, whatever it was before.
     auto identity = Desired(spec, *r, r->stage, false);
     if (want && identity)
       for (const AttrSchema& a : r->schema->attrs)
-        if (a.identity && identity->attrs.count(a.name)) want->attrs[a.name] = identity->attrs.at(a.name);
+        if ((a.identity || a.setting) && identity->attrs.count(a.name)) want->attrs[a.name] = identity->attrs.at(a.name);
     if (!want) {
       Fail(address + ": " + want.error().message);
       return 1;

@@ -40,8 +40,9 @@ Diff Compare(const TypeSchema& schema, const State& prior, const State& desired)
     auto it = prior.attrs.find(name);
     Value old = it == prior.attrs.end() ? Value{} : it->second;
     const AttrSchema* a = schema.Find(name);
-    // Identity attributes are how the resource was found; they cannot differ.
-    if ((a && a->identity) || SameValue(a, old, v)) continue;
+    // Identity attributes are how the resource was found and settings how it is handled;
+    // neither is state that can differ.
+    if ((a && (a->identity || a->setting)) || SameValue(a, old, v)) continue;
     d.changes.push_back({name, old, v});
     if (a && a->irreversible && !d.irreversible) {
       d.irreversible = true;

@@ -319,7 +319,7 @@ void Loader::ReadOverlays(Resource* r, const toml::table& at) {
     o.loc = Loc(stage_key);
     std::vector<std::string> names = {"ensure"};
     for (const AttrSchema& a : r->schema->attrs)
-      if (!a.identity) names.push_back(a.name);
+      if (!a.identity && !a.setting) names.push_back(a.name);
     for (auto& [k, v] : *t) {
       std::string key(k.str());
       std::string what = "attribute '" + key + "' of " + r->address + " at stage " + stage;
@@ -338,6 +338,11 @@ void Loader::ReadOverlays(Resource* r, const toml::table& at) {
       if (a->identity) {
         Err(Loc(k), "'" + key + "' identifies " + r->address + " and cannot change between stages",
             "declare a second resource for the new one and retire the old with ensure = \"absent\"");
+        continue;
+      }
+      if (a->setting) {
+        Err(Loc(k), "'" + key + "' says how " + r->address + " is handled and cannot change between stages",
+            "set it on [" + r->address + "] itself");
         continue;
       }
       SpecValue sv;

@@ -39,6 +39,8 @@ std::vector<TypeSchema> CommandProvider::Types() const {
              {"apply", AttrType::kArgv, "makes it so", true},
              {"revert", AttrType::kArgv, "undoes apply (without it, the step cannot be undone)"},
              {"shell", AttrType::kBool, "the commands are shell lines (strings), not argv lists"}};
+  // The commands say how to reach the state, not what it is: a passing check is enough.
+  for (AttrSchema& a : t.attrs) a.setting = true;
   return {t};
 }
 

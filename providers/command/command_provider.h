@@ -8,23 +8,19 @@
 // the same. A command without `revert` cannot be undone, and says so.
 #pragma once
 
-#include <memory>
-
 #include "engine/provider.h"
-#include "providers/ssh/ssh_session.h"
+#include "providers/ssh/host_provider.h"
 
 namespace reconcile {
 
-class CommandProvider : public Provider {
+class CommandProvider : public HostProvider {
  public:
-  explicit CommandProvider(std::shared_ptr<HostConnections> hosts) : hosts_(std::move(hosts)) {}
+  using HostProvider::HostProvider;
   std::string name() const override { return "command"; }
   std::vector<TypeSchema> Types() const override;
   void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
   Result<State> Apply(const Change& change) override;
 
- private:
-  std::shared_ptr<HostConnections> hosts_;
 };
 
 }  // namespace reconcile

@@ -1,6 +1,7 @@
 #include "providers/file/file_provider.h"
 
 #include <map>
+#include <thread>
 
 #include "providers/file/local_files.h"
 #include "providers/file/remote_files.h"
@@ -67,18 +68,23 @@ void FileProvider::Probe(std::span<const Target* const> targets, std::vector<Res
     auto info = file::ReadLocalFile(path);
     (*out)[i] = info ? Result<State>(ToState(path, *info)) : Result<State>(info.error());
   }
+  // Hosts are read at the same time: each its own connection, one round trip each.
+  std::vector<std::thread> readers;
   for (auto& [host, indices] : remote) {
-    std::vector<std::string> paths;
-    for (std::size_t i : indices) paths.push_back(std::get<std::string>(targets[i]->desired.at("path")));
-    auto shell = hosts_->For(*host);
-    auto infos = shell ? file::ReadRemoteFiles(**shell, paths)
-                       : Result<std::vector<Result<file::FileInfo>>>(shell.error());
-    for (std::size_t k = 0; k < indices.size(); ++k) {
-      if (!infos) (*out)[indices[k]] = infos.error();
-      else if (!(*infos)[k]) (*out)[indices[k]] = (*infos)[k].error();
-      else (*out)[indices[k]] = ToState(paths[k], *(*infos)[k]);
-    }
+    readers.emplace_back([&, host = host, &indices = indices] {
+      std::vector<std::string> paths;
+      for (std::size_t i : indices) paths.push_back(std::get<std::string>(targets[i]->desired.at("path")));
+      auto shell = hosts_->For(*host);
+      auto infos = shell ? file::ReadRemoteFiles(**shell, paths)
+                         : Result<std::vector<Result<file::FileInfo>>>(shell.error());
+      for (std::size_t k = 0; k < indices.size(); ++k) {
+        if (!infos) (*out)[indices[k]] = infos.error();
+        else if (!(*infos)[k]) (*out)[indices[k]] = (*infos)[k].error();
+        else (*out)[indices[k]] = ToState(paths[k], *(*infos)[k]);
+      }
+    });
   }
+  for (std::thread& t : readers) t.join();
 }
 
 Result<State> FileProvider::Apply(const Change& change) {

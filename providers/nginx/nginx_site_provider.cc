@@ -9,15 +9,9 @@ namespace reconcile {
 
 namespace {
 
-std::string Str(const AttrMap& a, const char* key, const std::string& fallback) {
-  auto it = a.find(key);
-  const std::string* s = it == a.end() ? nullptr : AsString(it->second);
-  return s ? *s : fallback;
-}
-
 std::string SitePath(const Target& t) {
   std::string name = t.address.substr(t.address.find('.') + 1);
-  return Str(t.desired, "config_dir", "/etc/nginx/conf.d") + "/reconcile-" + name + ".conf";
+  return StringAttr(t.desired, "config_dir", "/etc/nginx/conf.d") + "/reconcile-" + name + ".conf";
 }
 
 std::vector<std::string> NginxCommand(const Target& t, std::initializer_list<const char*> extra) {
@@ -57,6 +51,8 @@ std::vector<TypeSchema> NginxSiteProvider::Types() const {
   names.unordered = true;
   AttrSchema config_dir{"config_dir", AttrType::kString, "folder nginx includes site files from (default /etc/nginx/conf.d)"};
   config_dir.identity = true;
+  AttrSchema nginx{"nginx", AttrType::kArgv, "the nginx command on the host (default [\"nginx\"])"};
+  nginx.setting = true;
   t.attrs = {names,
              {"listen", AttrType::kString, "address and port to listen on (default 80, or 443 with TLS)"},
              {"proxy_pass", AttrType::kString, "upstream URL requests are passed to"},
@@ -67,7 +63,7 @@ std::vector<TypeSchema> NginxSiteProvider::Types() const {
              {"tls_certificate_key", AttrType::kString, "private key file on the host"},
              {"client_max_body_size", AttrType::kString, "largest request body, e.g. \"50m\""},
              config_dir,
-             {"nginx", AttrType::kArgv, "the nginx command on the host (default [\"nginx\"])"}};
+             nginx};
   return {t};
 }
 

@@ -4,23 +4,19 @@
 // fails with nginx's own message — the old site keeps serving.
 #pragma once
 
-#include <memory>
-
 #include "engine/provider.h"
-#include "providers/ssh/ssh_session.h"
+#include "providers/ssh/host_provider.h"
 
 namespace reconcile {
 
-class NginxSiteProvider : public Provider {
+class NginxSiteProvider : public HostProvider {
  public:
-  explicit NginxSiteProvider(std::shared_ptr<HostConnections> hosts) : hosts_(std::move(hosts)) {}
+  using HostProvider::HostProvider;
   std::string name() const override { return "nginx"; }
   std::vector<TypeSchema> Types() const override;
   void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
   Result<State> Apply(const Change& change) override;
 
- private:
-  std::shared_ptr<HostConnections> hosts_;
 };
 
 }  // namespace reconcile

@@ -13,12 +13,6 @@ const char* kDefaultPage =
 const char* kFileAttrs[] = {"server_names", "listen", "proxy_pass", "maintenance", "maintenance_page",
                             "redirect_https", "tls_certificate", "tls_certificate_key", "client_max_body_size"};
 
-std::string Str(const AttrMap& a, const char* key, const std::string& fallback = "") {
-  auto it = a.find(key);
-  const std::string* s = it == a.end() ? nullptr : AsString(it->second);
-  return s ? *s : fallback;
-}
-
 bool Flag(const AttrMap& a, const char* key) {
   auto it = a.find(key);
   return it != a.end() && std::holds_alternative<bool>(it->second) && std::get<bool>(it->second);
@@ -47,28 +41,28 @@ std::string RenderSite(const std::string& address, const AttrMap& all) {
   AttrMap a = SiteAttrs(all);
   std::string out = "# Managed by reconcile (" + address + "); changes made here will be overwritten.\n";
   out += "# reconcile: " + ToJson(a).dump() + "\n";
-  bool tls = !Str(a, "tls_certificate").empty();
+  bool tls = !StringAttr(a, "tls_certificate").empty();
   out += "server {\n";
-  out += "    listen " + Str(a, "listen", tls ? "443" : "80") + (tls ? " ssl" : "") + ";\n";
+  out += "    listen " + StringAttr(a, "listen", tls ? "443" : "80") + (tls ? " ssl" : "") + ";\n";
   std::string names;
   if (auto it = a.find("server_names"); it != a.end())
     if (const auto* l = std::get_if<StringList>(&it->second))
       for (const std::string& n : *l) names += " " + n;
   out += "    server_name" + names + ";\n";
   if (tls) {
-    out += "    ssl_certificate " + Str(a, "tls_certificate") + ";\n";
-    out += "    ssl_certificate_key " + Str(a, "tls_certificate_key") + ";\n";
+    out += "    ssl_certificate " + StringAttr(a, "tls_certificate") + ";\n";
+    out += "    ssl_certificate_key " + StringAttr(a, "tls_certificate_key") + ";\n";
   }
-  if (!Str(a, "client_max_body_size").empty()) out += "    client_max_body_size " + Str(a, "client_max_body_size") + ";\n";
+  if (!StringAttr(a, "client_max_body_size").empty()) out += "    client_max_body_size " + StringAttr(a, "client_max_body_size") + ";\n";
   out += "    location / {\n";
   if (Flag(a, "redirect_https")) {
     out += "        return 301 https://$host$request_uri;\n";
   } else if (Flag(a, "maintenance")) {
     out += "        default_type text/html;\n";
     out += "        add_header Retry-After 600 always;\n";
-    out += "        return 503 " + NginxQuote(Str(a, "maintenance_page", kDefaultPage)) + ";\n";
-  } else if (!Str(a, "proxy_pass").empty()) {
-    out += "        proxy_pass " + Str(a, "proxy_pass") + ";\n";
+    out += "        return 503 " + NginxQuote(StringAttr(a, "maintenance_page", kDefaultPage)) + ";\n";
+  } else if (!StringAttr(a, "proxy_pass").empty()) {
+    out += "        proxy_pass " + StringAttr(a, "proxy_pass") + ";\n";
     out += "        proxy_set_header Host $host;\n";
     out += "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n";
     out += "        proxy_set_header X-Forwarded-Proto $scheme;\n";

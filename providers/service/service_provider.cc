@@ -11,15 +11,9 @@ namespace reconcile {
 
 namespace {
 
-std::string Str(const AttrMap& a, const char* key, const std::string& fallback = "") {
-  auto it = a.find(key);
-  const std::string* s = it == a.end() ? nullptr : AsString(it->second);
-  return s ? *s : fallback;
-}
-
 std::vector<std::string> Supervisorctl(const Target& t, std::vector<std::string> args) {
   std::vector<std::string> argv = {"supervisorctl"};
-  std::string conf = Str(t.desired, "supervisor_config");
+  std::string conf = StringAttr(t.desired, "supervisor_config");
   if (!conf.empty()) argv.insert(argv.end(), {"-c", conf});
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
@@ -30,7 +24,7 @@ bool Running(const std::string& state) { return state == "RUNNING" || state == "
 State FromSupervisor(const Target& t, const ProgramStatus& st) {
   State s;
   s.exists = true;
-  s.attrs["name"] = Str(t.desired, "name");
+  s.attrs["name"] = StringAttr(t.desired, "name");
   s.attrs["state"] = std::string(Running(st.state) ? "running" : "stopped");
   for (const char* key : {"manager", "supervisor_config", "stop_timeout"})
     if (auto it = t.desired.find(key); it != t.desired.end()) s.attrs[key] = it->second;
@@ -38,7 +32,7 @@ State FromSupervisor(const Target& t, const ProgramStatus& st) {
 }
 
 Result<State> ProbeSystemd(RemoteShell& shell, const Target& t) {
-  std::string name = Str(t.desired, "name");
+  std::string name = StringAttr(t.desired, "name");
   auto active = shell.Run({"systemctl", "is-active", name});
   auto enabled = shell.Run({"systemctl", "is-enabled", name});
   if (!active) return active.error();
@@ -93,9 +87,13 @@ std::vector<TypeSchema> ServiceProvider::Types() const {
   state.one_of = {"running", "stopped"};
   AttrSchema manager{"manager", AttrType::kString, "what runs it (default systemd)"};
   manager.one_of = {"systemd", "supervisor"};
-  t.attrs = {name, state, {"enabled", AttrType::kBool, "started at boot (systemd only)"}, manager,
-             {"supervisor_config", AttrType::kString, "supervisord.conf for supervisorctl -c (supervisor only)"},
-             {"stop_timeout", AttrType::kDuration, "how long stopping may take until its processes are gone (default 30s)"}};
+  manager.setting = true;
+  AttrSchema config{"supervisor_config", AttrType::kString, "supervisord.conf for supervisorctl -c (supervisor only)"};
+  config.setting = true;
+  AttrSchema stop_timeout{"stop_timeout", AttrType::kDuration,
+                          "how long stopping may take until its processes are gone (default 30s)"};
+  stop_timeout.setting = true;
+  t.attrs = {name, state, {"enabled", AttrType::kBool, "started at boot (systemd only)"}, manager, config, stop_timeout};
   return {t};
 }
 
@@ -108,16 +106,16 @@ void ServiceProvider::Probe(std::span<const Target* const> targets, std::vector<
     auto shell = hosts_->For(*t.host);
     if (!shell) {
       (*out)[i] = shell.error();
-    } else if (Str(t.desired, "manager", "systemd") == "systemd") {
+    } else if (StringAttr(t.desired, "manager", "systemd") == "systemd") {
       (*out)[i] = ProbeSystemd(**shell, t);
     } else {
-      batches[{t.host, Str(t.desired, "supervisor_config")}].push_back(i);
+      batches[{t.host, StringAttr(t.desired, "supervisor_config")}].push_back(i);
     }
   }
   for (auto& [key, indices] : batches) {
     const Target& first = *targets[indices[0]];
     std::vector<std::string> names = {"status"};
-    for (std::size_t i : indices) names.push_back(Str(targets[i]->desired, "name"));
+    for (std::size_t i : indices) names.push_back(StringAttr(targets[i]->desired, "name"));
     auto shell = hosts_->For(*key.first);
     auto r = (*shell)->Run(Supervisorctl(first, names));
     if (!r || (r->out.empty() && r->exit_code != 0)) {
@@ -127,7 +125,7 @@ void ServiceProvider::Probe(std::span<const Target* const> targets, std::vector<
     }
     auto statuses = ParseSupervisorStatus(r->out);
     for (std::size_t i : indices) {
-      std::string name = Str(targets[i]->desired, "name");
+      std::string name = StringAttr(targets[i]->desired, "name");
       auto it = statuses.find(name);
       if (it == statuses.end() || !it->second.error.empty())
         (*out)[i] = Error{"supervisor on " + (*shell)->Describe() + " has no program '" + name + "'" +
@@ -145,9 +143,9 @@ Result<State> ServiceProvider::Apply(const Change& change) {
   auto shell_or = hosts_->For(*t.host);
   if (!shell_or) return shell_or.error();
   RemoteShell& shell = **shell_or;
-  std::string name = Str(t.desired, "name");
-  std::string want = Str(t.desired, "state");
-  auto timeout = ParseDuration(Str(t.desired, "stop_timeout", "30s")).value_or(std::chrono::seconds(30));
+  std::string name = StringAttr(t.desired, "name");
+  std::string want = StringAttr(t.desired, "state");
+  auto timeout = ParseDuration(StringAttr(t.desired, "stop_timeout", "30s")).value_or(std::chrono::seconds(30));
   auto run = [&](std::vector<std::string> argv) -> Status {
     auto r = shell.Run(argv);
     if (!r) return Error{r.error().message};
@@ -157,7 +155,7 @@ Result<State> ServiceProvider::Apply(const Change& change) {
     return Status::Ok();
   };
 
-  if (Str(t.desired, "manager", "systemd") == "systemd") {
+  if (StringAttr(t.desired, "manager", "systemd") == "systemd") {
     if (auto it = t.desired.find("enabled"); it != t.desired.end() && std::holds_alternative<bool>(it->second)) {
       if (Status s = run({"systemctl", std::get<bool>(it->second) ? "enable" : "disable", name}); !s) return Error{s.message()};
     }

@@ -4,23 +4,19 @@
 // `downtime start`), with a timeout.
 #pragma once
 
-#include <memory>
-
 #include "engine/provider.h"
-#include "providers/ssh/ssh_session.h"
+#include "providers/ssh/host_provider.h"
 
 namespace reconcile {
 
-class ServiceProvider : public Provider {
+class ServiceProvider : public HostProvider {
  public:
-  explicit ServiceProvider(std::shared_ptr<HostConnections> hosts) : hosts_(std::move(hosts)) {}
+  using HostProvider::HostProvider;
   std::string name() const override { return "service"; }
   std::vector<TypeSchema> Types() const override;
   void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
   Result<State> Apply(const Change& change) override;
 
- private:
-  std::shared_ptr<HostConnections> hosts_;
 };
 
 // `supervisorctl status` lines → program name → (state word, pid or 0). Pure, for tests.
