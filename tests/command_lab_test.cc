@@ -17,22 +17,8 @@ struct World {
   TestWorld w;
   std::string host_block;
 
-  // Plans and applies; "" or the first error.
   std::string Apply(const std::string& body, Plan* planned = nullptr) {
-    LoadResult load = w.Load("version = 1\nname = \"cmd\"\n" + host_block + body);
-    REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
-    DependencyGraph graph;
-    REQUIRE(graph.Build(*load.spec, &load.diags));
-    auto plan = MakePlan(*load.spec, graph, {});
-    if (!plan) return plan.error().message;
-    if (planned) *planned = *plan;
-    for (const Step& step : plan->stages[0].steps) {
-      const Resource& r = load.spec->resources[step.resource];
-      auto done = r.provider->Apply(
-          Change{step.action, Target{r.address, r.schema, step.desired.attrs, HostFor(*load.spec, r)}, step.prior, {}});
-      if (!done) return done.error().message;
-    }
-    return "";
+    return w.PlanAndApply("version = 1\nname = \"cmd\"\n" + host_block + body, planned);
   }
 };
 
@@ -77,9 +63,7 @@ TEST_CASE("command on an SSH host") {
   auto env = LabEnv();
   TempDir dir;
   World world;
-  world.host_block = "[host.lab]\naddress = \"127.0.0.1\"\nport = " + env.at("SSH_PORT") + "\nuser = \"" +
-                     env.at("SSH_USER") + "\"\nidentity = \"" + env.at("SSH_IDENTITY") + "\"\nknown_hosts = \"" +
-                     env.at("SSH_KNOWN_HOSTS") + "\"\n";
+  world.host_block = LabHostToml(env);
   Story(world, "lab", dir.path);
 }
 

@@ -30,17 +30,6 @@ struct CountingShell : RemoteShell {
   Status WriteFile(const FileWriteRequest& r) override { return real.WriteFile(r); }
 };
 
-HostConfig LabHost(const std::map<std::string, std::string>& env) {
-  HostConfig h;
-  h.name = "lab";
-  h.address = "127.0.0.1";
-  h.port = std::stoi(env.at("SSH_PORT"));
-  h.user = env.at("SSH_USER");
-  h.identity = env.at("SSH_IDENTITY");
-  h.known_hosts = env.at("SSH_KNOWN_HOSTS");
-  return h;
-}
-
 }  // namespace
 
 TEST_CASE("the probe script's output parses, and damage is an error") {
@@ -81,9 +70,7 @@ TEST_CASE("plan, apply and plan again against files on an SSH host") {
   auto env = LabEnv();
   TempDir dir;
   std::ofstream(dir.path / "keep") << "old\n";
-  std::string spec = std::string(kHeader) + "[host.lab]\naddress = \"127.0.0.1\"\nport = " + env.at("SSH_PORT") +
-                     "\nuser = \"" + env.at("SSH_USER") + "\"\nidentity = \"" + env.at("SSH_IDENTITY") +
-                     "\"\nknown_hosts = \"" + env.at("SSH_KNOWN_HOSTS") + "\"\n";
+  std::string spec = std::string(kHeader) + LabHostToml(env);
   for (const char* name : {"a", "b", "keep"})
     spec += std::string("[file.") + name + "]\nhost = \"lab\"\npath = \"" + (dir.path / name).string() +
             "\"\ncontent = \"" + name + " over ssh\\n\"\nmode = \"0640\"\n";

@@ -6,7 +6,7 @@ packages=(
   g++ cmake make pkg-config
   libboost-graph-dev libtomlplusplus-dev libssh2-1-dev libcurl4-openssl-dev libssl-dev
   libspdlog-dev doctest-dev nlohmann-json3-dev libcli11-dev
-  openssh-server openssh-client nginx supervisor procps python3
+  openssh-server openssh-client nginx supervisor procps python3 curl
 )
 missing=()
 for p in "${packages[@]}"; do

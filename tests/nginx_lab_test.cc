@@ -27,24 +27,7 @@ struct Site {
            env.at("NGINX_PREFIX") + "\", \"-e\", \"stderr\", \"-c\", \"" + env.at("NGINX_CONF") + "\"]\n" + extra;
   }
 
-  // Plans the spec and applies every step; returns the first error, or "".
-  std::string Apply(const std::string& extra, Plan* planned = nullptr) {
-    LoadResult load = w.Load(Spec(extra));
-    REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
-    DependencyGraph graph;
-    REQUIRE(graph.Build(*load.spec, &load.diags));
-    auto plan = MakePlan(*load.spec, graph, {});
-    REQUIRE_MESSAGE(plan, (plan ? std::string() : plan.error().message));
-    if (planned) *planned = *plan;
-    for (const StagePlan& sp : plan->stages)
-      for (const Step& step : sp.steps) {
-        const Resource& r = load.spec->resources[step.resource];
-        auto done = r.provider->Apply(
-            Change{step.action, Target{r.address, r.schema, step.desired.attrs, HostFor(*load.spec, r)}, step.prior, {}});
-        if (!done) return done.error().message;
-      }
-    return "";
-  }
+  std::string Apply(const std::string& extra, Plan* planned = nullptr) { return w.PlanAndApply(Spec(extra), planned); }
 
   std::string File() {
     std::ifstream in(env.at("NGINX_SITES") + "/reconcile-shop.conf");

@@ -27,21 +27,7 @@ struct Lab {
   TestWorld w;
 
   std::string Apply(const std::string& body, Plan* planned = nullptr) {
-    std::string spec = "version = 1\nname = \"svc\"\n" + body;
-    LoadResult load = w.Load(spec);
-    REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
-    DependencyGraph graph;
-    REQUIRE(graph.Build(*load.spec, &load.diags));
-    auto plan = MakePlan(*load.spec, graph, {});
-    if (!plan) return plan.error().message;
-    if (planned) *planned = *plan;
-    for (const Step& step : plan->stages[0].steps) {
-      const Resource& r = load.spec->resources[step.resource];
-      auto done = r.provider->Apply(
-          Change{step.action, Target{r.address, r.schema, step.desired.attrs, HostFor(*load.spec, r)}, step.prior, {}});
-      if (!done) return done.error().message;
-    }
-    return "";
+    return w.PlanAndApply("version = 1\nname = \"svc\"\n" + body, planned);
   }
 
   std::string Web(const std::string& state) {

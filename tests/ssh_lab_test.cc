@@ -19,17 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-HostConfig LabHost(const std::map<std::string, std::string>& env) {
-  HostConfig h;
-  h.name = "lab";
-  h.address = "127.0.0.1";
-  h.port = std::stoi(env.at("SSH_PORT"));
-  h.user = env.at("SSH_USER");
-  h.identity = env.at("SSH_IDENTITY");
-  h.known_hosts = env.at("SSH_KNOWN_HOSTS");
-  return h;
-}
-
 std::string Slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
@@ -131,12 +120,16 @@ TEST_CASE("a wrong key is refused, saying which key and what to check") {
 TEST_CASE("a connection that drops is re-opened once") {
   auto env = LabEnv();
   SshSession ssh(LabHost(env));
-  auto before = ssh.Run({"sh", "-c", "echo $PPID"});
-  REQUIRE(before);
-  // The sshd process serving this connection is the parent of the login shell's parent:
-  // kill it, as a network drop or a restarted server would.
-  auto server = ssh.Run({"sh", "-c", "ps -o ppid= -p $PPID"});
+  // The sshd process serving this session is the shell's parent: kill it, as a network drop
+  // or a restarted server would (the listener stays, so a reconnect can succeed).
+  auto server = ssh.Run({"sh", "-c", "echo $PPID"});
   REQUIRE(server);
+  int listener = 0;
+  {
+    std::ifstream pid_file(env.at("LAB_DIR") + "/pids/sshd_" + env.at("SSH_PORT") + ".pid");
+    pid_file >> listener;
+  }
+  REQUIRE(std::stoi(server->out) != listener);
   ::kill(std::stoi(server->out), SIGKILL);
   auto after = ssh.Run({"echo", "still here"});
   REQUIRE_MESSAGE(after, (after ? std::string() : after.error().message));

@@ -166,6 +166,8 @@ stop_all() {
 case $cmd in
   up)
     stop_all
+    # Every run starts from nothing: no site, program or key left by an earlier one.
+    rm -rf "$dir/sshd" "$dir/nginx" "$dir/supervisor"
     : >"$env_file"
     record LAB_DIR "$dir"
     [ $# -gt 0 ] || set -- sshd nginx supervisor

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "engine/provider.h"
+
 namespace reconcile {
 
 inline std::map<std::string, std::string> LabEnv() {
@@ -25,6 +27,24 @@ inline std::map<std::string, std::string> LabEnv() {
     env[line.substr(0, eq)] = v;
   }
   return env;
+}
+
+// The lab's first sshd as a [host.lab], for transport tests.
+inline HostConfig LabHost(const std::map<std::string, std::string>& env) {
+  HostConfig h;
+  h.name = "lab";
+  h.address = "127.0.0.1";
+  h.port = std::stoi(env.at("SSH_PORT"));
+  h.user = env.at("SSH_USER");
+  h.identity = env.at("SSH_IDENTITY");
+  h.known_hosts = env.at("SSH_KNOWN_HOSTS");
+  return h;
+}
+
+// The same host as spec text.
+inline std::string LabHostToml(const std::map<std::string, std::string>& env) {
+  return "[host.lab]\naddress = \"127.0.0.1\"\nport = " + env.at("SSH_PORT") + "\nuser = \"" + env.at("SSH_USER") +
+         "\"\nidentity = \"" + env.at("SSH_IDENTITY") + "\"\nknown_hosts = \"" + env.at("SSH_KNOWN_HOSTS") + "\"\n";
 }
 
 }  // namespace reconcile

@@ -31,6 +31,27 @@ struct TestWorld {
 
   // Every error of a load, rendered as the CLI prints it ("" when it loaded).
   static std::string Errors(const LoadResult& r) { return r.diags.Render(*r.sources); }
+
+  // Loads `text`, plans it, and applies every step of every stage through the providers, as
+  // apply would without the journal. Returns the first error ("" when all went through).
+  std::string PlanAndApply(const std::string& text, Plan* planned = nullptr) {
+    LoadResult load = Load(text);
+    if (!load.spec) return Errors(load);
+    DependencyGraph graph;
+    if (!graph.Build(*load.spec, &load.diags)) return Errors(load);
+    auto plan = MakePlan(*load.spec, graph, {});
+    if (!plan) return plan.error().message;
+    if (planned) *planned = *plan;
+    for (const StagePlan& sp : plan->stages)
+      for (const Step& step : sp.steps) {
+        if (step.action == Action::kCheck) continue;
+        const Resource& r = load.spec->resources[step.resource];
+        Target t{r.address, r.schema, step.desired.attrs, HostFor(*load.spec, r)};
+        auto done = r.provider->Apply(Change{step.action, t, step.prior, {}});
+        if (!done) return done.error().message;
+      }
+    return "";
+  }
 };
 
 // The header every test spec starts with.
