@@ -34,8 +34,6 @@ State ToState(const Target& t, const file::FileInfo& info, std::string* error) {
   }
   // A hand-edited body shows as every attribute differing, so apply rewrites the file.
   if (!parsed->hand_edited) s.attrs = parsed->attrs;
-  for (const char* key : {"config_dir", "nginx"})
-    if (auto it = t.desired.find(key); it != t.desired.end()) s.attrs[key] = it->second;
   return s;
 }
 

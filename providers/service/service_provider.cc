@@ -26,8 +26,6 @@ State FromSupervisor(const Target& t, const ProgramStatus& st) {
   s.exists = true;
   s.attrs["name"] = StringAttr(t.desired, "name");
   s.attrs["state"] = std::string(Running(st.state) ? "running" : "stopped");
-  for (const char* key : {"manager", "supervisor_config", "stop_timeout"})
-    if (auto it = t.desired.find(key); it != t.desired.end()) s.attrs[key] = it->second;
   return s;
 }
 
@@ -46,8 +44,6 @@ Result<State> ProbeSystemd(RemoteShell& shell, const Target& t) {
   s.attrs["name"] = name;
   s.attrs["state"] = std::string(a == "active" || a == "activating" ? "running" : "stopped");
   s.attrs["enabled"] = e == "enabled";
-  s.attrs["manager"] = std::string("systemd");
-  if (auto it = t.desired.find("stop_timeout"); it != t.desired.end()) s.attrs["stop_timeout"] = it->second;
   return s;
 }
 
