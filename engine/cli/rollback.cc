@@ -234,7 +234,7 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
   bool interrupted = g_interrupts.load() > 0;
   if (!failures.empty()) {
     JournalRecord end{0, "", "end", {{"op", "rollback"}, {"result", interrupted ? "interrupted" : "failed"}}};
-    (void)session->journal->Append(&end);
+    if (Status s = session->journal->Append(&end); !s) Fail(s.message());
     Fail("the rollback did not finish:" + failures + "\n  run the same rollback again to continue");
     return interrupted ? 130 : 1;
   }

@@ -205,7 +205,7 @@ void Loader::Load(toml::table& root) {
                         DidYouMean(key.str(), candidates));
       continue;
     }
-    ReadResources(*schema, key, node);
+    ReadResources(*schema, node);
   }
   // Resources in the order the spec writes them, whatever order TOML tables come back in:
   // sort indices, then move each (large) resource once.

@@ -56,7 +56,7 @@ class Loader {
   void ReadProviders(const toml::table& table);
 
   // loader_resources.cc
-  void ReadResources(const TypeSchema& schema, const toml::key& type_key, const toml::node& node);
+  void ReadResources(const TypeSchema& schema, const toml::node& node);
   void ReadResource(const TypeSchema& schema, const toml::key& name_key, const toml::table& table);
   void ReadOverlays(Resource* r, const toml::table& at);
   void CheckKinds(Resource* r);

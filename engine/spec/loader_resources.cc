@@ -128,7 +128,7 @@ bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const Wha
   return false;
 }
 
-void Loader::ReadResources(const TypeSchema& schema, const toml::key& type_key, const toml::node& node) {
+void Loader::ReadResources(const TypeSchema& schema, const toml::node& node) {
   const toml::table* table = node.as_table();
   if (!table) {
     Err(Loc(node), "'" + schema.name + "' must be tables [" + schema.name + ".NAME]");
@@ -143,7 +143,6 @@ void Loader::ReadResources(const TypeSchema& schema, const toml::key& type_key, 
     }
     ReadResource(schema, name_key, *t);
   }
-  (void)type_key;
 }
 
 void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, const toml::table& table) {
