@@ -61,6 +61,23 @@ struct CheckResult {
   std::string detail;  // "HTTP 503 from https://…", "port 5432 refused" — shown while polling
 };
 
+class Provider;
+
+// One provider's share of a joint probe.
+struct ProbeBatch {
+  Provider* provider = nullptr;
+  std::vector<const Target*> targets;
+  std::vector<Result<State>> out;  // filled by the group, out[i] answering targets[i]
+};
+
+// Providers that reach the world through the same channel (the hosts' shells) can be probed
+// together, so a host is asked once for everything a plan names on it, not once per type.
+class ProbeGroup {
+ public:
+  virtual ~ProbeGroup() = default;
+  virtual void Probe(std::vector<ProbeBatch>* batches) = 0;
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -72,6 +89,9 @@ class Provider {
   // Reads the world for every target; (*out)[i] answers targets[i]. A failure to read one
   // resource is that resource's error, not the batch's.
   virtual void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) = 0;
+
+  // Non-null when this provider's probes may be joined with others' of the same group.
+  virtual ProbeGroup* probe_group() { return nullptr; }
 
   // Makes the world match change.target.desired (or removes it); returns the new state.
   virtual Result<State> Apply(const Change& change) = 0;

@@ -5,12 +5,13 @@
 #include "providers/file/file_provider.h"
 #include "providers/nginx/nginx_site_provider.h"
 #include "providers/service/service_provider.h"
+#include "providers/ssh/host_connections.h"
 
 namespace reconcile {
 
-Status RegisterBuiltinProviders(Registry* registry) {
+Status RegisterBuiltinProviders(Registry* registry, std::shared_ptr<HostConnections> hosts) {
   // One SSH connection per host for the whole run, shared by every provider that uses hosts.
-  auto hosts = std::make_shared<HostConnections>();
+  if (!hosts) hosts = std::make_shared<HostConnections>();
   if (Status s = registry->Add(std::make_unique<FileProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<NginxSiteProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<ServiceProvider>(hosts)); !s) return s;

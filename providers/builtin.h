@@ -2,10 +2,15 @@
 // (and from tests that want the real catalogue).
 #pragma once
 
+#include <memory>
+
 #include "engine/registry.h"
 
 namespace reconcile {
 
-Status RegisterBuiltinProviders(Registry* registry);
+class HostConnections;
+
+// `hosts`: the run's connections (made here when null); tests pass their own.
+Status RegisterBuiltinProviders(Registry* registry, std::shared_ptr<HostConnections> hosts = nullptr);
 
 }  // namespace reconcile

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "providers/command/command_provider.h"
+#include "providers/ssh/host_connections.h"
 #include "tests/support/temp_dir.h"
 
 using namespace reconcile;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "providers/file/file_provider.h"
+#include "providers/ssh/host_connections.h"
 #include "tests/support/test_world.h"
 
 #include "tests/support/temp_dir.h"

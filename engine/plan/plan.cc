@@ -59,21 +59,32 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<st
     }
     by_provider[r.provider].push_back(i);
   }
-  std::vector<State> states(spec.resources.size());
+  // Providers of one probe group are asked together; the rest one by one.
+  std::map<ProbeGroup*, std::vector<ProbeBatch>> groups;
   for (auto& [provider, indices] : by_provider) {
-    std::vector<const Target*> batch;
-    batch.reserve(indices.size());
-    for (std::size_t i : indices) batch.push_back(&targets[i]);
-    std::vector<Result<State>> out;
-    provider->Probe(batch, &out);
-    for (std::size_t k = 0; k < indices.size(); ++k) {
-      if (k >= out.size()) {
-        errors += "\n  " + spec.resources[indices[k]].address + ": the " + provider->name() +
-                  " provider returned no state";
-      } else if (!out[k]) {
-        errors += "\n  " + spec.resources[indices[k]].address + ": " + out[k].error().message;
-      } else {
-        states[indices[k]] = std::move(out[k].value());
+    ProbeBatch batch{provider, {}, {}};
+    batch.targets.reserve(indices.size());
+    for (std::size_t i : indices) batch.targets.push_back(&targets[i]);
+    groups[provider->probe_group()].push_back(std::move(batch));
+  }
+  std::vector<State> states(spec.resources.size());
+  for (auto& [group, batches] : groups) {
+    if (group) {
+      group->Probe(&batches);
+    } else {
+      for (ProbeBatch& b : batches) b.provider->Probe(b.targets, &b.out);
+    }
+    for (ProbeBatch& b : batches) {
+      const std::vector<std::size_t>& indices = by_provider[b.provider];
+      for (std::size_t k = 0; k < indices.size(); ++k) {
+        if (k >= b.out.size()) {
+          errors += "\n  " + spec.resources[indices[k]].address + ": the " + b.provider->name() +
+                    " provider returned no state";
+        } else if (!b.out[k]) {
+          errors += "\n  " + spec.resources[indices[k]].address + ": " + b.out[k].error().message;
+        } else {
+          states[indices[k]] = std::move(b.out[k].value());
+        }
       }
     }
   }

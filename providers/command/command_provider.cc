@@ -1,4 +1,5 @@
 #include "providers/command/command_provider.h"
+#include "providers/ssh/host_connections.h"
 
 namespace reconcile {
 
@@ -44,23 +45,21 @@ std::vector<TypeSchema> CommandProvider::Types() const {
   return {t};
 }
 
-void CommandProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
-  out->clear();
-  for (const Target* t : targets) {
-    auto check = Argv(t->desired, "check");
+std::vector<ProbePart> CommandProvider::ProbeOn(RemoteShell&, const HostConfig&, std::vector<const Target*> targets,
+                                                std::vector<Result<State>*> out) {
+  std::vector<ProbePart> parts;
+  for (std::size_t k = 0; k < targets.size(); ++k) {
+    auto check = Argv(targets[k]->desired, "check");
     if (!check) {
-      out->push_back(State{});  // no way to know: apply every time
+      *out[k] = State{};  // no way to know: apply every time
       continue;
     }
-    auto shell = hosts_->For(*t->host);
-    if (!shell) {
-      out->push_back(shell.error());
-      continue;
-    }
-    auto r = (*shell)->Run(*check);
-    if (!r) out->push_back(r.error());
-    else out->push_back(r->exit_code == 0 ? InState(t->desired) : State{});
+    parts.push_back({ShellCommand(*check), [desired = targets[k]->desired, slot = out[k]](const Result<CommandResult>& r) {
+                       if (!r) *slot = r.error();
+                       else *slot = r->exit_code == 0 ? InState(desired) : State{};
+                     }});
   }
+  return parts;
 }
 
 Result<State> CommandProvider::Apply(const Change& change) {

@@ -1,7 +1,7 @@
 #include "providers/file/file_provider.h"
+#include "providers/ssh/host_connections.h"
 
 #include <map>
-#include <thread>
 
 #include "providers/file/local_files.h"
 #include "providers/file/remote_files.h"
@@ -54,37 +54,26 @@ std::vector<TypeSchema> FileProvider::Types() const {
   return {t};
 }
 
-void FileProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
-  out->assign(targets.size(), Error{"not probed"});
-  // Local files one by one; remote ones in one round trip per host.
-  std::map<const HostConfig*, std::vector<std::size_t>> remote;
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    const Target* t = targets[i];
-    const std::string& path = std::get<std::string>(t->desired.at("path"));
-    if (!t->host || !t->host->local) {
-      remote[t->host].push_back(i);
-      continue;
+std::vector<ProbePart> FileProvider::ProbeOn(RemoteShell& shell, const HostConfig& host,
+                                             std::vector<const Target*> targets, std::vector<Result<State>*> out) {
+  std::vector<std::string> paths;
+  for (const Target* t : targets) paths.push_back(std::get<std::string>(t->desired.at("path")));
+  if (host.local) {
+    for (std::size_t k = 0; k < paths.size(); ++k) {
+      auto info = file::ReadLocalFile(paths[k]);
+      *out[k] = info ? Result<State>(ToState(paths[k], *info)) : Result<State>(info.error());
     }
-    auto info = file::ReadLocalFile(path);
-    (*out)[i] = info ? Result<State>(ToState(path, *info)) : Result<State>(info.error());
+    return {};
   }
-  // Hosts are read at the same time: each its own connection, one round trip each.
-  std::vector<std::thread> readers;
-  for (auto& [host, indices] : remote) {
-    readers.emplace_back([&, host = host, &indices = indices] {
-      std::vector<std::string> paths;
-      for (std::size_t i : indices) paths.push_back(std::get<std::string>(targets[i]->desired.at("path")));
-      auto shell = hosts_->For(*host);
-      auto infos = shell ? file::ReadRemoteFiles(**shell, paths)
-                         : Result<std::vector<Result<file::FileInfo>>>(shell.error());
-      for (std::size_t k = 0; k < indices.size(); ++k) {
-        if (!infos) (*out)[indices[k]] = infos.error();
-        else if (!(*infos)[k]) (*out)[indices[k]] = (*infos)[k].error();
-        else (*out)[indices[k]] = ToState(paths[k], *(*infos)[k]);
-      }
-    });
-  }
-  for (std::thread& t : readers) t.join();
+  ProbePart part{file::ProbeFilesScript(paths), [paths, out, where = shell.Describe()](const Result<CommandResult>& r) {
+                   auto infos = file::ParseProbeResult(r, paths, where);
+                   for (std::size_t k = 0; k < paths.size(); ++k) {
+                     if (!infos) *out[k] = infos.error();
+                     else if (!(*infos)[k]) *out[k] = (*infos)[k].error();
+                     else *out[k] = ToState(paths[k], *(*infos)[k]);
+                   }
+                 }};
+  return {std::move(part)};
 }
 
 Result<State> FileProvider::Apply(const Change& change) {

@@ -12,7 +12,8 @@ class FileProvider : public HostProvider {
   using HostProvider::HostProvider;
   std::string name() const override { return "file"; }
   std::vector<TypeSchema> Types() const override;
-  void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
+  std::vector<ProbePart> ProbeOn(RemoteShell& shell, const HostConfig& host, std::vector<const Target*> targets,
+                                 std::vector<Result<State>*> out) override;
   Result<State> Apply(const Change& change) override;
 
 };

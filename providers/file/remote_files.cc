@@ -56,12 +56,20 @@ Result<std::vector<Result<FileInfo>>> ParseProbeOutput(const std::string& out, c
   return infos;
 }
 
-Result<std::vector<Result<FileInfo>>> ReadRemoteFiles(RemoteShell& shell, const std::vector<std::string>& paths) {
-  std::vector<std::string> argv = {"sh", "-c", kProbeScript, "reconcile-probe"};
-  argv.insert(argv.end(), paths.begin(), paths.end());
-  auto r = shell.Run(argv);
-  if (Status s = Check(r, "reading files on " + shell.Describe()); !s) return Error{s.message()};
+std::string ProbeFilesScript(const std::vector<std::string>& paths) {
+  std::vector<std::string> set = {"set", "--"};
+  set.insert(set.end(), paths.begin(), paths.end());
+  return ShellCommand(set) + "; " + kProbeScript;
+}
+
+Result<std::vector<Result<FileInfo>>> ParseProbeResult(const Result<CommandResult>& r, const std::vector<std::string>& paths,
+                                                       const std::string& where) {
+  if (Status s = Check(r, "reading files on " + where); !s) return Error{s.message()};
   return ParseProbeOutput(r->out, paths);
+}
+
+Result<std::vector<Result<FileInfo>>> ReadRemoteFiles(RemoteShell& shell, const std::vector<std::string>& paths) {
+  return ParseProbeResult(shell.Run({"sh", "-c", ProbeFilesScript(paths)}), paths, shell.Describe());
 }
 
 Status WriteRemoteFile(RemoteShell& shell, const std::string& path, const FileWrite& w, bool exists) {

@@ -1,4 +1,5 @@
 #include "providers/nginx/nginx_site_provider.h"
+#include "providers/ssh/host_connections.h"
 
 #include <map>
 
@@ -65,32 +66,25 @@ std::vector<TypeSchema> NginxSiteProvider::Types() const {
   return {t};
 }
 
-void NginxSiteProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
-  out->assign(targets.size(), Error{"not probed"});
-  std::map<const HostConfig*, std::vector<std::size_t>> by_host;
-  for (std::size_t i = 0; i < targets.size(); ++i) by_host[targets[i]->host].push_back(i);
-  for (auto& [host, indices] : by_host) {
-    auto shell = hosts_->For(*host);
-    if (!shell) {
-      for (std::size_t i : indices) (*out)[i] = shell.error();
-      continue;
-    }
-    std::vector<std::string> paths;
-    for (std::size_t i : indices) paths.push_back(SitePath(*targets[i]));
-    auto infos = file::ReadRemoteFiles(**shell, paths);
-    for (std::size_t k = 0; k < indices.size(); ++k) {
-      const Target& t = *targets[indices[k]];
-      if (!infos) {
-        (*out)[indices[k]] = infos.error();
-      } else if (!(*infos)[k]) {
-        (*out)[indices[k]] = (*infos)[k].error();
-      } else {
-        std::string error;
-        State s = ToState(t, *(*infos)[k], &error);
-        (*out)[indices[k]] = error.empty() ? Result<State>(s) : Result<State>(Error{error});
-      }
-    }
-  }
+std::vector<ProbePart> NginxSiteProvider::ProbeOn(RemoteShell& shell, const HostConfig&,
+                                                  std::vector<const Target*> targets, std::vector<Result<State>*> out) {
+  std::vector<std::string> paths;
+  for (const Target* t : targets) paths.push_back(SitePath(*t));
+  ProbePart part{file::ProbeFilesScript(paths), [paths, targets, out, where = shell.Describe()](const Result<CommandResult>& r) {
+                   auto infos = file::ParseProbeResult(r, paths, where);
+                   for (std::size_t k = 0; k < paths.size(); ++k) {
+                     if (!infos) {
+                       *out[k] = infos.error();
+                     } else if (!(*infos)[k]) {
+                       *out[k] = (*infos)[k].error();
+                     } else {
+                       std::string error;
+                       State s = ToState(*targets[k], *(*infos)[k], &error);
+                       *out[k] = error.empty() ? Result<State>(s) : Result<State>(Error{error});
+                     }
+                   }
+                 }};
+  return {std::move(part)};
 }
 
 Result<State> NginxSiteProvider::Apply(const Change& change) {

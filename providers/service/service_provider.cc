@@ -1,4 +1,5 @@
 #include "providers/service/service_provider.h"
+#include "providers/ssh/host_connections.h"
 
 #include <chrono>
 #include <map>
@@ -29,22 +30,40 @@ State FromSupervisor(const Target& t, const ProgramStatus& st) {
   return s;
 }
 
-Result<State> ProbeSystemd(RemoteShell& shell, const Target& t) {
+// is-active, is-enabled and is-enabled's exit code, a line each; is-enabled's complaint about
+// a missing unit comes back on standard error.
+ProbePart SystemdPart(const Target& t, Result<State>* slot) {
   std::string name = StringAttr(t.desired, "name");
-  auto active = shell.Run({"systemctl", "is-active", name});
-  auto enabled = shell.Run({"systemctl", "is-enabled", name});
-  if (!active) return active.error();
-  if (!enabled) return enabled.error();
-  std::string a = active->out.substr(0, active->out.find('\n'));
-  std::string e = enabled->out.substr(0, enabled->out.find('\n'));
-  if (e.empty() && a == "inactive" && enabled->exit_code != 0)
-    return Error{"systemd on " + shell.Describe() + " has no unit '" + name + "': " + enabled->err};
-  State s;
-  s.exists = true;
-  s.attrs["name"] = name;
-  s.attrs["state"] = std::string(a == "active" || a == "activating" ? "running" : "stopped");
-  s.attrs["enabled"] = e == "enabled";
-  return s;
+  std::string q = ShellQuote(name);
+  std::string script = "a=$(systemctl is-active " + q + "); e=$(systemctl is-enabled " + q +
+                       "); r=$?; printf '%s\\n%s\\n%s\\n' \"$a\" \"$e\" \"$r\"";
+  return {script, [name, slot](const Result<CommandResult>& r) {
+            if (!r) {
+              *slot = r.error();
+              return;
+            }
+            std::istringstream in(r->out);
+            std::string a, e, code;
+            std::getline(in, a);
+            std::getline(in, e);
+            std::getline(in, code);
+            if (e.empty() && a == "inactive" && code != "0") {
+              *slot = Error{"systemd has no unit '" + name + "': " + r->err};
+              return;
+            }
+            State s;
+            s.exists = true;
+            s.attrs["name"] = name;
+            s.attrs["state"] = std::string(a == "active" || a == "activating" ? "running" : "stopped");
+            s.attrs["enabled"] = e == "enabled";
+            *slot = s;
+          }};
+}
+
+Result<State> ProbeSystemd(RemoteShell& shell, const Target& t) {
+  Result<State> state = Error{"not probed"};
+  RunProbePart(shell, SystemdPart(t, &state));
+  return state;
 }
 
 }  // namespace
@@ -93,43 +112,46 @@ std::vector<TypeSchema> ServiceProvider::Types() const {
   return {t};
 }
 
-void ServiceProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
-  out->assign(targets.size(), Error{"not probed"});
-  // supervisor programs: one `supervisorctl status a b c` per host and config.
-  std::map<std::pair<const HostConfig*, std::string>, std::vector<std::size_t>> batches;
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    const Target& t = *targets[i];
-    auto shell = hosts_->For(*t.host);
-    if (!shell) {
-      (*out)[i] = shell.error();
-    } else if (StringAttr(t.desired, "manager", "systemd") == "systemd") {
-      (*out)[i] = ProbeSystemd(**shell, t);
-    } else {
-      batches[{t.host, StringAttr(t.desired, "supervisor_config")}].push_back(i);
-    }
+std::vector<ProbePart> ServiceProvider::ProbeOn(RemoteShell& shell, const HostConfig&,
+                                                std::vector<const Target*> targets, std::vector<Result<State>*> out) {
+  std::vector<ProbePart> parts;
+  // supervisor programs: one `supervisorctl status a b c` per config.
+  std::map<std::string, std::vector<std::size_t>> batches;
+  for (std::size_t k = 0; k < targets.size(); ++k) {
+    if (StringAttr(targets[k]->desired, "manager", "systemd") == "systemd")
+      parts.push_back(SystemdPart(*targets[k], out[k]));
+    else
+      batches[StringAttr(targets[k]->desired, "supervisor_config")].push_back(k);
   }
-  for (auto& [key, indices] : batches) {
-    const Target& first = *targets[indices[0]];
-    std::vector<std::string> names = {"status"};
-    for (std::size_t i : indices) names.push_back(StringAttr(targets[i]->desired, "name"));
-    auto shell = hosts_->For(*key.first);
-    auto r = (*shell)->Run(Supervisorctl(first, names));
-    if (!r || (r->out.empty() && r->exit_code != 0)) {
-      std::string why = r ? r->err : r.error().message;
-      for (std::size_t i : indices) (*out)[i] = Error{"supervisorctl status on " + (*shell)->Describe() + ": " + why};
-      continue;
+  for (auto& [config, ks] : batches) {
+    std::vector<std::string> args = {"status"};
+    std::vector<const Target*> mine;
+    std::vector<Result<State>*> slots;
+    for (std::size_t k : ks) {
+      args.push_back(StringAttr(targets[k]->desired, "name"));
+      mine.push_back(targets[k]);
+      slots.push_back(out[k]);
     }
-    auto statuses = ParseSupervisorStatus(r->out);
-    for (std::size_t i : indices) {
-      std::string name = StringAttr(targets[i]->desired, "name");
-      auto it = statuses.find(name);
-      if (it == statuses.end() || !it->second.error.empty())
-        (*out)[i] = Error{"supervisor on " + (*shell)->Describe() + " has no program '" + name + "'" +
-                          (it == statuses.end() ? "" : " (" + it->second.error + ")")};
-      else
-        (*out)[i] = FromSupervisor(*targets[i], it->second);
-    }
+    auto read = [mine, slots, where = shell.Describe()](const Result<CommandResult>& r) {
+      if (!r || (r->out.empty() && r->exit_code != 0)) {
+        std::string why = r ? r->err : r.error().message;
+        for (Result<State>* slot : slots) *slot = Error{"supervisorctl status on " + where + ": " + why};
+        return;
+      }
+      auto statuses = ParseSupervisorStatus(r->out);
+      for (std::size_t k = 0; k < mine.size(); ++k) {
+        std::string name = StringAttr(mine[k]->desired, "name");
+        auto it = statuses.find(name);
+        if (it == statuses.end() || !it->second.error.empty())
+          *slots[k] = Error{"supervisor on " + where + " has no program '" + name + "'" +
+                            (it == statuses.end() ? "" : " (" + it->second.error + ")")};
+        else
+          *slots[k] = FromSupervisor(*mine[k], it->second);
+      }
+    };
+    parts.push_back({ShellCommand(Supervisorctl(*mine[0], args)), read});
   }
+  return parts;
 }
 
 Result<State> ServiceProvider::Apply(const Change& change) {

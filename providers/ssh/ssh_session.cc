@@ -1,7 +1,5 @@
 #include "providers/ssh/ssh_session.h"
 
-#include "providers/ssh/local_shell.h"
-
 #include <fcntl.h>
 #include <libssh2.h>
 #include <libssh2_sftp.h>
@@ -322,18 +320,6 @@ Status SshSession::WriteFile(const FileWriteRequest& req) {
     return Error{"host " + Describe() + ": cannot write " + req.path + ": " + r->err};
   }
   return Status::Ok();
-}
-
-Result<RemoteShell*> HostConnections::For(const HostConfig& host) {
-  std::lock_guard<std::mutex> g(mu_);
-  auto it = shells_.find(host.name);
-  if (it == shells_.end()) {
-    std::unique_ptr<RemoteShell> shell;
-    if (host.local) shell = std::make_unique<LocalShell>();
-    else shell = std::make_unique<SshSession>(host);
-    it = shells_.emplace(host.name, std::move(shell)).first;
-  }
-  return it->second.get();
 }
 
 }  // namespace reconcile

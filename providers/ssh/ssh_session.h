@@ -37,15 +37,4 @@ class SshSession : public RemoteShell {
   std::unique_ptr<Impl> impl_;
 };
 
-// One RemoteShell per host, created on first use and kept for the run (the local machine
-// included); shared by every provider that acts on hosts.
-class HostConnections {
- public:
-  Result<RemoteShell*> For(const HostConfig& host);
-
- private:
-  std::mutex mu_;
-  std::map<std::string, std::unique_ptr<RemoteShell>> shells_;
-};
-
 }  // namespace reconcile

@@ -17,11 +17,11 @@ struct TestWorld {
   Registry registry;
   MemoryProvider* mem = nullptr;
 
-  TestWorld() {
+  explicit TestWorld(std::shared_ptr<HostConnections> hosts = nullptr) {
     auto p = std::make_unique<MemoryProvider>();
     mem = p.get();
     (void)registry.Add(std::move(p));
-    (void)RegisterBuiltinProviders(&registry);
+    (void)RegisterBuiltinProviders(&registry, std::move(hosts));
   }
 
   LoadResult Load(const std::string& text, const LoadOptions& options = {},
