@@ -8,7 +8,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "providers/ssh/ssh_session.h"
 #include "tests/support/lab_env.h"
@@ -134,4 +136,44 @@ TEST_CASE("a connection that drops is re-opened once") {
   auto after = ssh.Run({"echo", "still here"});
   REQUIRE_MESSAGE(after, (after ? std::string() : after.error().message));
   CHECK(after->out == "still here\n");
+}
+
+TEST_CASE("commands on one host run side by side, on channels of one connection") {
+  auto env = LabEnv();
+  TempDir dir;
+  SshSession ssh(LabHost(env));
+  REQUIRE(ssh.Connect());
+  // Each command marks itself present, then waits for all the others: run one after another,
+  // the first would give up after 20 s and say so.
+  constexpr int kCommands = 6;
+  std::string script =
+      "touch \"$1/$2\"; i=0; while [ $(ls \"$1\" | wc -l) -lt " + std::to_string(kCommands) +
+      " ]; do i=$((i+1)); [ $i -gt 400 ] && { echo alone; exit 1; }; sleep 0.05; done; echo \"$SSH_CONNECTION\"";
+  std::vector<Result<CommandResult>> results(kCommands, Error{"not run"});
+  std::vector<std::thread> threads;
+  for (int k = 0; k < kCommands; ++k)
+    threads.emplace_back([&, k] { results[k] = ssh.Run({"sh", "-c", script, "wait", dir.path.string(), std::to_string(k)}); });
+  for (std::thread& t : threads) t.join();
+  std::set<std::string> connections;
+  for (auto& r : results) {
+    REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
+    CHECK(r->exit_code == 0);
+    connections.insert(r->out);
+  }
+  CHECK(connections.size() == 1);  // the client's address and port: one TCP connection
+}
+
+TEST_CASE("large input, output and error streams pass at once without stalling") {
+  auto env = LabEnv();
+  SshSession ssh(LabHost(env));
+  std::string input;
+  for (int i = 0; i < 100000; ++i) input += "line " + std::to_string(i) + "\n";
+  // tee copies its input to stdout and (through the redirection) to stderr as it reads: a
+  // client that read stdout to the end before stderr would leave both sides waiting.
+  auto r = ssh.Run({"sh", "-c", "tee /dev/stderr"}, input);
+  REQUIRE_MESSAGE(r, (r ? "" : r.error().message));
+  CHECK(r->exit_code == 0);
+  CHECK(r->out.size() == input.size());
+  CHECK(r->err == input);
+  CHECK(r->out == input);
 }

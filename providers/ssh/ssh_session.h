@@ -1,7 +1,8 @@
 // An SSH connection to one [host.NAME] through libssh2: host key checked against
 // known_hosts (unknown or changed keys refused, with the fingerprint and how to trust it),
 // public key authentication (ed25519/ECDSA; libssh2 1.10 cannot sign RSA with SHA-2), one
-// connection per host for the whole run, reconnected once if it drops.
+// connection per host for the whole run (commands side by side on its channels),
+// reconnected once if it drops.
 #pragma once
 
 #include <map>
@@ -12,6 +13,8 @@
 #include "providers/ssh/remote_shell.h"
 
 namespace reconcile {
+
+class SshConnection;
 
 class SshSession : public RemoteShell {
  public:
@@ -26,15 +29,13 @@ class SshSession : public RemoteShell {
   Status Connect();
 
  private:
-  struct Impl;
-  Status ConnectLocked();
-  void DisconnectLocked();
-  Result<CommandResult> RunLocked(const std::string& command, const std::string& input);
-  Status SftpWriteLocked(const std::string& tmp, const FileWriteRequest& request);
+  Result<std::shared_ptr<SshConnection>> Connection();
+  void Dropped(const std::shared_ptr<SshConnection>& conn);
+  template <class T, class Op> Result<T> WithReconnect(Op op);
 
   HostConfig host_;
-  std::mutex mu_;  // a libssh2 session is used by one thread at a time
-  std::unique_ptr<Impl> impl_;
+  std::mutex mu_;  // guards conn_ only: commands run side by side on its channels
+  std::shared_ptr<SshConnection> conn_;
 };
 
 }  // namespace reconcile

@@ -1,0 +1,332 @@
+#include "providers/ssh/ssh_connection.h"
+
+#include <fcntl.h>
+#include <libssh2.h>
+#include <libssh2_sftp.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <type_traits>
+
+#include <openssl/evp.h>
+
+namespace reconcile {
+
+namespace {
+
+// Handshake and authentication block; after that, a protocol step (open, exec, close) may
+// wait this long, and a command may stay silent for kCommandSilenceMs.
+constexpr long kBlockingTimeoutMs = 60000;
+constexpr long kStepTimeoutMs = 60000;
+constexpr long kCommandSilenceMs = 10 * 60 * 1000;
+
+long long NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr int kConnectTimeoutMs = 10000;
+
+std::string Expand(const std::string& path) {
+  if (path.rfind("~/", 0) == 0) {
+    const char* home = std::getenv("HOME");
+    return std::string(home ? home : "") + path.substr(1);
+  }
+  return path;
+}
+
+std::string LastError(LIBSSH2_SESSION* s) {
+  char* msg = nullptr;
+  libssh2_session_last_error(s, &msg, nullptr, 0);
+  return msg ? msg : "unknown libssh2 error";
+}
+
+std::string Fingerprint(LIBSSH2_SESSION* s) {
+  const char* hash = libssh2_hostkey_hash(s, LIBSSH2_HOSTKEY_HASH_SHA256);
+  if (!hash) return "(unknown)";
+  unsigned char b64[64];
+  int n = EVP_EncodeBlock(b64, reinterpret_cast<const unsigned char*>(hash), 32);
+  std::string out(reinterpret_cast<char*>(b64), static_cast<std::size_t>(n));
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  return "SHA256:" + out;
+}
+
+int KnownHostKeyType(int hostkey_type) {
+  switch (hostkey_type) {
+    case LIBSSH2_HOSTKEY_TYPE_RSA: return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
+    case LIBSSH2_HOSTKEY_TYPE_DSS: return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
+    case LIBSSH2_HOSTKEY_TYPE_ED25519: return LIBSSH2_KNOWNHOST_KEY_ED25519;
+    default: return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
+  }
+}
+
+Result<int> ConnectTcp(const std::string& address, int port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  int rc = ::getaddrinfo(address.c_str(), std::to_string(port).c_str(), &hints, &res);
+  if (rc != 0) return Error{"cannot resolve " + address + ": " + gai_strerror(rc)};
+  std::string last = "no address";
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+    if (fd < 0) continue;
+    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
+      last = std::strerror(errno);
+      ::close(fd);
+      continue;
+    }
+    pollfd p{fd, POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::poll(&p, 1, kConnectTimeoutMs) != 1) {
+      last = "timed out after " + std::to_string(kConnectTimeoutMs / 1000) + " s";
+      ::close(fd);
+      continue;
+    }
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) {
+      last = std::strerror(err);
+      ::close(fd);
+      continue;
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    ::freeaddrinfo(res);
+    return fd;
+  }
+  ::freeaddrinfo(res);
+  return Error{"cannot connect to " + address + ":" + std::to_string(port) + ": " + last};
+}
+
+
+}  // namespace
+
+Result<std::unique_ptr<SshConnection>> SshConnection::Open(const HostConfig& host, const std::string& describe) {
+  static std::once_flag once;
+  std::call_once(once, [] { libssh2_init(0); });
+  auto fd = ConnectTcp(host.address, host.port);
+  if (!fd) return Error{"host " + host.name + ": " + fd.error().message};
+  std::unique_ptr<SshConnection> c(new SshConnection);
+  c->fd_ = *fd;
+  c->wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  c->session_ = libssh2_session_init();
+  LIBSSH2_SESSION* s = c->session_;
+  libssh2_session_set_blocking(s, 1);
+  libssh2_session_set_timeout(s, kBlockingTimeoutMs);
+  auto fail = [&](const std::string& why) -> Error { return Error{"host " + describe + ": " + why}; };
+  if (libssh2_session_handshake(s, *fd) != 0) return fail("SSH handshake failed: " + LastError(s));
+
+  // The host key, against known_hosts: no trust on first use unless the spec asks.
+  std::size_t key_len = 0;
+  int key_type = 0;
+  const char* key = libssh2_session_hostkey(s, &key_len, &key_type);
+  std::string known = Expand(host.known_hosts.empty() ? "~/.ssh/known_hosts" : host.known_hosts);
+  std::string fingerprint = Fingerprint(s);
+  std::string where = host.port == 22 ? host.address : "[" + host.address + "]:" + std::to_string(host.port);
+  LIBSSH2_KNOWNHOSTS* hosts = libssh2_knownhost_init(s);
+  libssh2_knownhost_readfile(hosts, known.c_str(), LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+  libssh2_knownhost* match = nullptr;
+  int check = libssh2_knownhost_checkp(hosts, host.address.c_str(), host.port, key, key_len,
+                                       LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW, &match);
+  if (check == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) {
+    libssh2_knownhost_free(hosts);
+    return fail("the host key CHANGED: " + known + " holds another key for " + where + "; the server now shows " +
+                fingerprint + ". This is what an impostor looks like, or a reinstalled server: refusing. If you "
+                "know why it changed, remove the old entry (ssh-keygen -R '" + where + "' -f " + known +
+                ") and trust the new one after checking its fingerprint");
+  }
+  if (check != LIBSSH2_KNOWNHOST_CHECK_MATCH) {
+    if (!host.trust_on_first_use) {
+      libssh2_knownhost_free(hosts);
+      return fail("its host key is not in " + known + " (fingerprint " + fingerprint + "). Check the fingerprint "
+                  "with the server's owner, then add it: ssh-keyscan -p " + std::to_string(host.port) + " " +
+                  host.address + " >> " + known + " — or set trust_on_first_use = true on [host." + host.name +
+                  "] to accept it this once");
+    }
+    libssh2_knownhost_addc(hosts, where.c_str(), nullptr, key, key_len, nullptr, 0,
+                           LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | KnownHostKeyType(key_type),
+                           nullptr);
+    libssh2_knownhost_writefile(hosts, known.c_str(), LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+  }
+  libssh2_knownhost_free(hosts);
+
+  std::string identity = Expand(host.identity.empty() ? "~/.ssh/id_ed25519" : host.identity);
+  std::string pub = identity + ".pub";
+  std::string user = host.user.empty() ? (std::getenv("USER") ? std::getenv("USER") : "root") : host.user;
+  if (libssh2_userauth_publickey_fromfile(s, user.c_str(), std::filesystem::exists(pub) ? pub.c_str() : nullptr,
+                                          identity.c_str(), nullptr) != 0) {
+    return fail("public key authentication as " + user + " with " + identity + " failed: " + LastError(s) +
+                ". Check that the key is in the server's authorized_keys; an RSA key will not do with this "
+                "libssh2 against OpenSSH 8.8 or later (it signs with SHA-1): use an ed25519 or ECDSA key");
+  }
+  libssh2_session_set_blocking(s, 0);
+  return c;
+}
+
+SshConnection::~SshConnection() {
+  if (session_) {
+    // Best effort and brief: the connection may be the one that dropped.
+    libssh2_session_set_blocking(session_, 1);
+    libssh2_session_set_timeout(session_, 2000);
+    if (sftp_) libssh2_sftp_shutdown(sftp_);
+    libssh2_session_disconnect(session_, "reconcile done");
+    libssh2_session_free(session_);
+  }
+  if (fd_ >= 0) ::close(fd_);
+  if (wake_ >= 0) ::close(wake_);
+}
+
+void SshConnection::Moved() {
+  ++generation_;
+  if (polling_) {
+    std::uint64_t one = 1;
+    (void)!::write(wake_, &one, sizeof one);
+  }
+  cv_.notify_all();
+}
+
+bool SshConnection::Wait(Lock& lk, long long deadline_ms) {
+  long long left = deadline_ms - NowMs();
+  if (left <= 0) return false;
+  if (polling_) {
+    unsigned long long seen = generation_;
+    cv_.wait_for(lk, std::chrono::milliseconds(left), [&] { return generation_ != seen || !polling_; });
+    return true;
+  }
+  polling_ = true;
+  int dirs = libssh2_session_block_directions(session_);
+  short events = POLLIN;
+  if (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND) events |= POLLOUT;
+  lk.unlock();
+  pollfd fds[2] = {{fd_, events, 0}, {wake_, POLLIN, 0}};
+  ::poll(fds, 2, static_cast<int>(std::min<long long>(left, 1000)));
+  if (fds[1].revents & POLLIN) {
+    std::uint64_t n;
+    (void)!::read(wake_, &n, sizeof n);
+  }
+  lk.lock();
+  polling_ = false;
+  ++generation_;
+  cv_.notify_all();
+  return true;
+}
+
+// Calls `op` until it stops saying EAGAIN (for pointer results: null with EAGAIN as the
+// session's last error) or the deadline passes; then returns what it last returned.
+template <class Op>
+auto SshConnection::Retry(Lock& lk, long long deadline_ms, Op op) -> decltype(op()) {
+  while (true) {
+    auto rc = op();
+    Moved();
+    bool again;
+    if constexpr (std::is_pointer_v<decltype(rc)>)
+      again = !rc && libssh2_session_last_errno(session_) == LIBSSH2_ERROR_EAGAIN;
+    else
+      again = rc == LIBSSH2_ERROR_EAGAIN;
+    if (!again || !Wait(lk, deadline_ms)) return rc;
+  }
+}
+
+Result<CommandResult> SshConnection::Exec(const std::string& command, const std::string& input) {
+  Lock lk(mu_);
+  cv_.wait(lk, [&] { return channels_ < kMaxChannels; });
+  ++channels_;
+  struct Release {
+    SshConnection* c;
+    ~Release() {
+      --c->channels_;
+      c->cv_.notify_all();
+    }
+  } release{this};
+
+  LIBSSH2_CHANNEL* ch = Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_open_session(session_); });
+  if (!ch) return Error{"cannot open a channel: " + LastError(session_)};
+  auto fail = [&](const std::string& why) -> Error {
+    std::string msg = why + ": " + LastError(session_);
+    libssh2_channel_free(ch);
+    return Error{msg};
+  };
+  if (Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_exec(ch, command.c_str()); }) != 0)
+    return fail("cannot run a command");
+
+  // Input, output and error side by side, so neither side can stall the other on a full window.
+  CommandResult r;
+  std::size_t sent = 0;
+  bool eof_sent = false;
+  long long deadline = NowMs() + kCommandSilenceMs;
+  char buf[32768];
+  while (true) {
+    bool moved = false;
+    if (sent < input.size()) {
+      ssize_t w = libssh2_channel_write(ch, input.data() + sent, input.size() - sent);
+      if (w > 0) sent += static_cast<std::size_t>(w), moved = true;
+      else if (w != LIBSSH2_ERROR_EAGAIN && w != 0) return fail("cannot send input");
+    } else if (!eof_sent) {
+      int e = libssh2_channel_send_eof(ch);
+      if (e == 0) eof_sent = moved = true;
+      else if (e != LIBSSH2_ERROR_EAGAIN) return fail("cannot close the command's input");
+    }
+    ssize_t out = libssh2_channel_read(ch, buf, sizeof buf);
+    if (out > 0) r.out.append(buf, static_cast<std::size_t>(out)), moved = true;
+    ssize_t err = libssh2_channel_read_stderr(ch, buf, sizeof buf);
+    if (err > 0) r.err.append(buf, static_cast<std::size_t>(err)), moved = true;
+    Moved();
+    if ((out < 0 && out != LIBSSH2_ERROR_EAGAIN) || (err < 0 && err != LIBSSH2_ERROR_EAGAIN))
+      return fail("the connection dropped while reading");
+    if (out == 0 && err == 0 && libssh2_channel_eof(ch)) break;
+    if (moved) {
+      deadline = NowMs() + kCommandSilenceMs;
+      continue;
+    }
+    if (!Wait(lk, deadline))
+      return fail("the command said nothing for " + std::to_string(kCommandSilenceMs / 60000) + " minutes");
+  }
+  Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_close(ch); });
+  Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_wait_closed(ch); });
+  r.exit_code = libssh2_channel_get_exit_status(ch);
+  Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_free(ch); });
+  return r;
+}
+
+Status SshConnection::SftpWrite(const std::string& path, const std::string& content, long mode) {
+  std::lock_guard<std::mutex> one_at_a_time(sftp_mu_);
+  Lock lk(mu_);
+  auto step = [] { return NowMs() + kStepTimeoutMs; };
+  if (!sftp_) sftp_ = Retry(lk, step(), [&] { return libssh2_sftp_init(session_); });
+  if (!sftp_) return Error{"cannot start SFTP: " + LastError(session_)};
+  LIBSSH2_SFTP_HANDLE* h = Retry(lk, step(), [&] {
+    return libssh2_sftp_open(sftp_, path.c_str(), LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, mode);
+  });
+  if (!h) return Error{"cannot create " + path + " over SFTP: " + LastError(session_)};
+  std::size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = Retry(lk, step(), [&] { return libssh2_sftp_write(h, content.data() + done, content.size() - done); });
+    if (n < 0) {
+      std::string why = LastError(session_);
+      Retry(lk, step(), [&] { return libssh2_sftp_close(h); });
+      return Error{"cannot write " + path + " over SFTP: " + why};
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  LIBSSH2_SFTP_ATTRIBUTES attrs{};
+  attrs.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS;
+  attrs.permissions = static_cast<unsigned long>(mode);
+  // The umask may have narrowed the mode given to open.
+  Retry(lk, step(), [&] { return libssh2_sftp_fsetstat(h, &attrs); });
+  Retry(lk, step(), [&] { return libssh2_sftp_fsync(h); });
+  if (Retry(lk, step(), [&] { return libssh2_sftp_close(h); }) != 0)
+    return Error{"cannot finish writing " + path + " over SFTP: " + LastError(session_)};
+  return Status::Ok();
+}
+
+}  // namespace reconcile

@@ -1,0 +1,54 @@
+// One SSH connection (libssh2 session over one TCP socket) shared by many threads: each
+// command gets its own channel, and channels make progress side by side. libssh2 lets one
+// thread at a time into a session, so every call is made under a lock in non-blocking mode;
+// a call that would block releases the lock and waits for the socket — one thread polls it,
+// the others wait to be told that something moved.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "engine/provider.h"
+#include "providers/ssh/remote_shell.h"
+
+typedef struct _LIBSSH2_SESSION LIBSSH2_SESSION;
+typedef struct _LIBSSH2_SFTP LIBSSH2_SFTP;
+
+namespace reconcile {
+
+class SshConnection {
+ public:
+  // Connects, checks the host key against known_hosts and authenticates; errors say what to do.
+  static Result<std::unique_ptr<SshConnection>> Open(const HostConfig& host, const std::string& describe);
+  ~SshConnection();
+
+  Result<CommandResult> Exec(const std::string& command, const std::string& input);
+  // Writes `content` to `path` over SFTP with `mode`, synced; one SFTP write at a time.
+  Status SftpWrite(const std::string& path, const std::string& content, long mode);
+
+  static constexpr int kMaxChannels = 8;  // sshd's MaxSessions is 10 by default
+
+ private:
+  SshConnection() = default;
+  using Lock = std::unique_lock<std::mutex>;
+  // Waits (without the lock) until the socket or another thread may have moved things on;
+  // false once `deadline_ms` of silence is over.
+  bool Wait(Lock& lk, long long deadline_ms);
+  void Moved();  // after any call that may have read packets meant for other channels
+  template <class Op> auto Retry(Lock& lk, long long deadline_ms, Op op) -> decltype(op());
+
+  int fd_ = -1;
+  int wake_ = -1;  // eventfd: wakes the thread polling the socket
+  LIBSSH2_SESSION* session_ = nullptr;
+  LIBSSH2_SFTP* sftp_ = nullptr;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool polling_ = false;
+  unsigned long long generation_ = 0;
+  int channels_ = 0;
+  std::mutex sftp_mu_;
+};
+
+}  // namespace reconcile
