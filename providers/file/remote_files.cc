@@ -13,7 +13,10 @@ namespace {
 constexpr const char* kProbeScript =
     "for p; do "
     "if [ -L \"$p\" ] || { [ -e \"$p\" ] && [ ! -f \"$p\" ]; }; then echo E; "
-    "elif [ ! -e \"$p\" ]; then echo A; "
+    // Absent, unless a folder on the way is closed to the SSH user: then nobody can tell.
+    "elif [ ! -e \"$p\" ]; then d=$(dirname -- \"$p\"); "
+    "while [ ! -e \"$d\" ] && [ \"$d\" != / ]; do d=$(dirname -- \"$d\"); done; "
+    "if [ -x \"$d\" ]; then echo A; else echo U; fi; "
     "elif [ ! -r \"$p\" ]; then echo U; "
     "else printf 'F %s ' \"$(stat -c '%a %U %G' -- \"$p\")\"; base64 -w0 -- \"$p\"; echo; fi; "
     "done";

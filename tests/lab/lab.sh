@@ -47,7 +47,9 @@ Port $port
 ListenAddress 127.0.0.1
 HostKey $d/host_ed25519
 PidFile $d/sshd_$port.pid
-AuthorizedKeysFile $d/authorized_keys
+AuthorizedKeysFile none
+AuthorizedKeysCommand /bin/cat $d/authorized_keys
+AuthorizedKeysCommandUser root
 PubkeyAuthentication yes
 PasswordAuthentication no
 KbdInteractiveAuthentication no
@@ -68,6 +70,8 @@ CONF
   record SSH_PORTS "\"${ports# }\""
   record SSH_PORT "$(echo $ports | cut -d' ' -f1)"
   record SSH_USER "$(id -un)"
+  # tests/install-deps.sh makes it; tests of sudo = true log in as it.
+  id reconcile-deploy >/dev/null 2>&1 && record SSH_SUDO_USER reconcile-deploy
   record SSH_IDENTITY "$d/client_ed25519"
   record SSH_KNOWN_HOSTS "$d/known_hosts"
   record SSH_HOST_FINGERPRINT "\"$(ssh-keygen -l -E sha256 -f "$d/host_ed25519.pub" | cut -d' ' -f2)\""
