@@ -2,6 +2,7 @@
 
 #include "providers/check/check_provider.h"
 #include "providers/command/command_provider.h"
+#include "providers/dns/dns_record_provider.h"
 #include "providers/file/file_provider.h"
 #include "providers/nginx/nginx_site_provider.h"
 #include "providers/service/service_provider.h"
@@ -17,6 +18,7 @@ Status RegisterBuiltinProviders(Registry* registry, std::shared_ptr<HostConnecti
   if (Status s = registry->Add(std::make_unique<ServiceProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<CommandProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<CheckProvider>()); !s) return s;
+  if (Status s = registry->Add(std::make_unique<DnsRecordProvider>()); !s) return s;
   return Status::Ok();
 }
 

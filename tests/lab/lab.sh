@@ -2,7 +2,8 @@
 # The lab: real servers on loopback high ports, all state in one folder, each stopped by its
 # own PID. Integration tests and the demo use it; ../shared/LAB.md has how each was made to run.
 #
-#   tests/lab/lab.sh up DIR [sshd[:N]] [nginx] [supervisor]   start (default: sshd nginx supervisor)
+#   tests/lab/lab.sh up DIR [sshd[:N]] [nginx] [supervisor] [bind] [powerdns]
+#                                     start (default: all of them, one sshd)
 #   tests/lab/lab.sh down DIR                                 stop everything started in DIR
 #
 # `up` waits until each server answers, writes DIR/lab.env (ports, keys, paths) for tests to
@@ -148,6 +149,95 @@ CONF
   record SUPERVISOR_PORT 19001
 }
 
+# A zone file with the lab's base records: SOA, NS (ns1, in-zone glue) and a few names.
+write_zone() { # write_zone ZONE FILE
+  cat >"$2" <<ZONE
+\$TTL 300
+$1. 300 IN SOA ns1.$1. hostmaster.$1. 1 3600 600 86400 60
+$1. 300 IN NS ns1.$1.
+ns1.$1. 300 IN A 127.0.0.1
+base.$1. 300 IN A 192.0.2.1
+ZONE
+}
+
+# A TSIG secret: 32 random bytes, base64.
+tsig_secret() { head -c 32 /dev/urandom | base64; }
+
+# BIND 9 on 15354: zones example.test and bulk.test, updates and transfers only with the
+# lab's TSIG key (hmac-sha256).
+start_bind() {
+  local d=$dir/bind secret
+  mkdir -p "$d"
+  secret=$(tsig_secret)
+  printf 'key "lab-key" {\n  algorithm hmac-sha256;\n  secret "%s";\n};\n' "$secret" >"$d/lab-key.conf"
+  {
+    printf 'options { directory "%s"; listen-on port 15354 { 127.0.0.1; }; listen-on-v6 { none; };\n' "$d"
+    printf '  pid-file "%s/named.pid"; session-keyfile "%s/session.key"; managed-keys-directory "%s";\n' "$d" "$d" "$d"
+    printf '  recursion no; dnssec-validation no; allow-query { 127.0.0.1; }; notify no; };\n'
+    printf 'controls { };\ninclude "%s/lab-key.conf";\n' "$d"
+    for z in example.test bulk.test; do
+      write_zone "$z" "$d/$z.db"
+      printf 'zone "%s" { type primary; file "%s/%s.db"; allow-update { key "lab-key"; }; allow-transfer { key "lab-key"; }; };\n' \
+        "$z" "$d" "$z"
+    done
+  } >"$d/named.conf"
+  named-checkconf "$d/named.conf"
+  named -g -c "$d/named.conf" >"$d/named.log" 2>&1 &
+  echo $! >"$dir/pids/named.pid"
+  wait_tcp 15354 named "$d/named.log"
+  record BIND_SERVER "127.0.0.1:15354"
+  record BIND_TSIG_NAME lab-key
+  record BIND_TSIG_SECRET "$secret"
+  record BIND_TSIG_FILE "$d/lab-key.conf"
+}
+
+# PowerDNS Authoritative (gsqlite3) with DNS on 15353 and the HTTP API on 18081: zone
+# example.test, created through the API; RFC 2136 updates allowed with the lab's TSIG key.
+start_powerdns() {
+  local d=$dir/powerdns secret api=http://127.0.0.1:18081/api/v1/servers/localhost key=lab-api-key
+  mkdir -p "$d"
+  sqlite3 "$d/pdns.sqlite3" </usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql
+  cat >"$d/pdns.conf" <<CONF
+launch=gsqlite3
+gsqlite3-database=$d/pdns.sqlite3
+local-address=127.0.0.1
+local-port=15353
+socket-dir=$d
+daemon=no
+guardian=no
+disable-syslog=yes
+security-poll-suffix=
+api=yes
+api-key=$key
+webserver=yes
+webserver-address=127.0.0.1
+webserver-port=18081
+webserver-allow-from=127.0.0.0/8
+dnsupdate=yes
+allow-dnsupdate-from=127.0.0.0/8
+allow-axfr-ips=127.0.0.0/8
+CONF
+  pdns_server --config-dir="$d" >"$d/pdns.log" 2>&1 &
+  echo $! >"$dir/pids/pdns.pid"
+  wait_tcp 18081 "PowerDNS API" "$d/pdns.log"
+  wait_tcp 15353 "PowerDNS" "$d/pdns.log"
+  secret=$(tsig_secret)
+  local call="curl -sS -f -o /dev/null -H X-API-Key:$key -H Content-Type:application/json"
+  $call -X POST "$api/zones" -d '{"name":"example.test.","kind":"Native","soa_edit_api":"DEFAULT","rrsets":[
+    {"name":"example.test.","type":"SOA","ttl":300,"records":[{"content":"ns1.example.test. hostmaster.example.test. 1 3600 600 86400 60","disabled":false}]},
+    {"name":"example.test.","type":"NS","ttl":300,"records":[{"content":"ns1.example.test.","disabled":false}]},
+    {"name":"ns1.example.test.","type":"A","ttl":300,"records":[{"content":"127.0.0.1","disabled":false}]},
+    {"name":"base.example.test.","type":"A","ttl":300,"records":[{"content":"192.0.2.1","disabled":false}]}]}'
+  $call -X POST "$api/tsigkeys" -d '{"name":"lab-key","algorithm":"hmac-sha256","key":"'"$secret"'"}'
+  $call -X PUT "$api/zones/example.test./metadata/TSIG-ALLOW-DNSUPDATE" -d '{"metadata":["lab-key"]}'
+  pdnsutil --config-dir="$d" set-meta example.test TSIG-ALLOW-AXFR lab-key >/dev/null
+  record POWERDNS_SERVER "127.0.0.1:15353"
+  record POWERDNS_API_URL "http://127.0.0.1:18081"
+  record POWERDNS_API_KEY "$key"
+  record POWERDNS_TSIG_NAME lab-key
+  record POWERDNS_TSIG_SECRET "$secret"
+}
+
 stop_all() {
   shopt -s nullglob
   local pids=()
@@ -171,17 +261,19 @@ case $cmd in
   up)
     stop_all
     # Every run starts from nothing: no site, program or key left by an earlier one.
-    rm -rf "$dir/sshd" "$dir/nginx" "$dir/supervisor"
+    rm -rf "$dir/sshd" "$dir/nginx" "$dir/supervisor" "$dir/bind" "$dir/powerdns"
     : >"$env_file"
     record LAB_DIR "$dir"
-    [ $# -gt 0 ] || set -- sshd nginx supervisor
+    [ $# -gt 0 ] || set -- sshd nginx supervisor bind powerdns
     for c in "$@"; do
       case $c in
         sshd) start_sshd 1 ;;
         sshd:*) start_sshd "${c#sshd:}" ;;
         nginx) start_nginx ;;
         supervisor) start_supervisor ;;
-        *) echo "lab: unknown component '$c' (sshd[:N], nginx, supervisor)" >&2; stop_all; exit 1 ;;
+        bind) start_bind ;;
+        powerdns) start_powerdns ;;
+        *) echo "lab: unknown component '$c' (sshd[:N], nginx, supervisor, bind, powerdns)" >&2; stop_all; exit 1 ;;
       esac
     done
     ;;

@@ -46,7 +46,13 @@ struct TestWorld {
       for (const Step& step : sp.steps) {
         if (step.action == Action::kCheck) continue;
         const Resource& r = load.spec->resources[step.resource];
-        Target t{r.address, r.schema, step.desired.attrs, HostFor(*load.spec, r)};
+        std::optional<ProviderConfig> config;
+        if (!r.provider_instance.empty()) {
+          auto c = ResolveProvider(*load.spec, load.spec->providers.at(r.provider_instance));
+          if (!c) return c.error().message;
+          config = std::move(*c);
+        }
+        Target t{r.address, r.schema, step.desired.attrs, HostFor(*load.spec, r), config ? &*config : nullptr};
         auto done = r.provider->Apply(Change{step.action, t, step.prior, {}});
         if (!done) return done.error().message;
       }

@@ -1,0 +1,171 @@
+#include "providers/dns/dns_record_provider.h"
+
+#include <algorithm>
+
+#include "providers/dns/dns_wire.h"
+
+namespace reconcile {
+
+namespace {
+
+const std::vector<std::string> kTypes = {"A", "AAAA", "CNAME", "TXT", "MX", "SRV", "NS", "PTR", "CAA"};
+
+struct Where {
+  dns::Server server;
+  dns::Tsig tsig;
+};
+
+Result<Where> WhereFor(const Target& t) {
+  if (!t.provider) return Error{t.address + " names no [provider.dns.NAME]"};
+  const AttrMap& a = t.provider->attrs;
+  auto server = dns::ParseServer(StringAttr(a, "server"));
+  if (!server) return Error{"provider." + t.provider->name + ": server " + server.error().message};
+  Where w{*server, {}};
+  w.tsig.name = StringAttr(a, "tsig_name");
+  w.tsig.algorithm = StringAttr(a, "tsig_algorithm", "hmac-sha256");
+  w.tsig.secret = StringAttr(a, "tsig_secret");
+  return w;
+}
+
+std::string Zone(const Target& t) { return dns::AbsoluteZone(StringAttr(t.desired, "zone")); }
+std::string Owner(const Target& t) { return dns::OwnerName(StringAttr(t.desired, "name"), StringAttr(t.desired, "zone")); }
+std::string Type(const Target& t) { return StringAttr(t.desired, "type"); }
+
+StringList Values(const AttrMap& attrs) {
+  auto it = attrs.find("values");
+  if (it == attrs.end()) return {};
+  if (const auto* l = std::get_if<StringList>(&it->second)) return *l;
+  return {};
+}
+
+// The probed RRset in the spec's words: zone, name and type as written, and each value as
+// the spec spells it when the server means the same ("mail" = "mail.example.test.").
+State ToState(const Target& t, const std::optional<dns::RRset>& set) {
+  State s;
+  if (!set) return s;
+  s.exists = true;
+  s.attrs["zone"] = t.desired.at("zone");
+  s.attrs["name"] = t.desired.at("name");
+  s.attrs["type"] = t.desired.at("type");
+  s.attrs["ttl"] = static_cast<std::int64_t>(set->ttl);
+  StringList values;
+  StringList wanted = Values(t.desired);
+  for (const std::string& v : set->values) {
+    std::string spelled = v;
+    for (const std::string& w : wanted) {
+      auto c = dns::CanonicalValue(set->type, w, Zone(t));
+      if (c && *c == v) spelled = w;
+    }
+    values.push_back(spelled);
+  }
+  s.attrs["values"] = values;
+  return s;
+}
+
+Result<std::optional<dns::RRset>> Desired(const Target& t) {
+  if (t.desired.count("values") == 0) return std::optional<dns::RRset>();
+  dns::RRset set{Owner(t), Type(t), 3600, {}};
+  if (auto it = t.desired.find("ttl"); it != t.desired.end() && std::holds_alternative<std::int64_t>(it->second))
+    set.ttl = std::get<std::int64_t>(it->second);
+  for (const std::string& v : Values(t.desired)) {
+    auto c = dns::CanonicalValue(set.type, v, Zone(t));
+    if (!c) return Error{t.address + ": " + c.error().message};
+    set.values.push_back(v);
+  }
+  return std::optional<dns::RRset>(set);
+}
+
+std::optional<dns::RRset> Prior(const Target& t, const State& prior) {
+  if (!prior.exists) return std::nullopt;
+  dns::RRset set{Owner(t), Type(t), 0, Values(prior.attrs)};
+  if (auto it = prior.attrs.find("ttl"); it != prior.attrs.end() && std::holds_alternative<std::int64_t>(it->second))
+    set.ttl = std::get<std::int64_t>(it->second);
+  return set;
+}
+
+}  // namespace
+
+std::vector<TypeSchema> DnsRecordProvider::Types() const {
+  TypeSchema t;
+  t.name = "dns_record";
+  t.doc = "One DNS RRset: a name's records of one type in a zone, with their TTL.";
+  t.provider_kind = "dns";
+  AttrSchema zone{"zone", AttrType::kString, "the zone, e.g. \"example.edu.\""};
+  zone.required = zone.identity = true;
+  AttrSchema name{"name", AttrType::kString, "the name within the zone (\"www\"; \"@\" for the apex) or absolute"};
+  name.required = name.identity = true;
+  AttrSchema type{"type", AttrType::kString, "the record type"};
+  type.required = type.identity = true;
+  type.one_of = kTypes;
+  AttrSchema values{"values", AttrType::kStringList, "the records' data in zone-file form (\"192.0.2.1\", \"10 mx.example.edu.\")"};
+  values.unordered = true;
+  t.attrs = {zone, name, type, values, {"ttl", AttrType::kInt, "time to live in seconds (default 3600)"}};
+  return {t};
+}
+
+std::vector<ProviderKindSchema> DnsRecordProvider::Kinds() const {
+  AttrSchema kind{"kind", AttrType::kString, "how the zone is changed"};
+  kind.required = true;
+  kind.one_of = {"rfc2136"};
+  AttrSchema server{"server", AttrType::kString, "the zone's primary, \"host:port\" (port 53 by default)"};
+  server.required = true;
+  AttrSchema algorithm{"tsig_algorithm", AttrType::kString, "TSIG algorithm (default hmac-sha256)"};
+  algorithm.one_of = {"hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1", "hmac-md5"};
+  AttrSchema secret{"tsig_secret", AttrType::kString, "the TSIG key's secret, base64"};
+  secret.secret_ok = secret.sensitive = true;
+  return {{"dns", "A DNS server whose zones reconcile changes.",
+           {kind, server, {"tsig_name", AttrType::kString, "the TSIG key's name"}, algorithm, secret}}};
+}
+
+void DnsRecordProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
+  out->assign(targets.size(), Error{"not probed"});
+  // One transfer per provider instance and zone.
+  std::map<std::pair<std::string, std::string>, std::vector<std::size_t>> zones;
+  for (std::size_t i = 0; i < targets.size(); ++i)
+    zones[{targets[i]->provider ? targets[i]->provider->name : "", Zone(*targets[i])}].push_back(i);
+  for (auto& [key, indices] : zones) {
+    auto where = WhereFor(*targets[indices[0]]);
+    if (!where) {
+      for (std::size_t i : indices) (*out)[i] = where.error();
+      continue;
+    }
+    auto zone = dns::Transfer(where->server, key.second, where->tsig);
+    for (std::size_t i : indices) {
+      const Target& t = *targets[i];
+      if (!zone) {
+        (*out)[i] = zone.error();
+      } else if (*zone) {
+        auto it = (*zone)->find({Owner(t), Type(t)});
+        (*out)[i] = ToState(t, it == (*zone)->end() ? std::nullopt : std::optional<dns::RRset>(it->second));
+      } else {
+        auto set = dns::Query(where->server, Owner(t), Type(t), where->tsig);
+        if (set) (*out)[i] = ToState(t, *set);
+        else (*out)[i] = set.error();
+      }
+    }
+  }
+}
+
+Result<State> DnsRecordProvider::Apply(const Change& change) {
+  const Target& t = change.target;
+  auto where = WhereFor(t);
+  if (!where) return where.error();
+  dns::RRsetChange c;
+  c.before = Prior(t, change.prior);
+  if (change.action != Action::kDelete) {
+    auto after = Desired(t);
+    if (!after) return after.error();
+    if (!*after) return Error{t.address + " has no values: give values = [...], or ensure = \"absent\" to remove it"};
+    c.after = *after;
+  }
+  auto outcome = dns::Update(where->server, Zone(t), where->tsig, {c});
+  if (!outcome) return Error{t.address + ": " + outcome.error().message};
+  if (*outcome == dns::UpdateOutcome::kChangedSincePlan)
+    return Error{t.address + ": " + Owner(t) + " " + Type(t) + " changed since the plan (someone else updated it), "
+                 "so nothing was changed. Plan again to see what it holds now"};
+  auto now = dns::Query(where->server, Owner(t), Type(t), where->tsig);
+  if (!now) return Error{t.address + ": updated, but reading it back failed: " + now.error().message};
+  return ToState(t, *now);
+}
+
+}  // namespace reconcile

@@ -1,0 +1,26 @@
+// The `dns_record` type: one RRset (zone, name, type) with its values and TTL, on a
+// [provider.dns.NAME] of kind "rfc2136" (BIND, Knot, PowerDNS: AXFR and UPDATE, with TSIG).
+//
+// Probing reads each zone whole by AXFR from its primary (falling back to one question per
+// record when transfers are refused), never through a caching resolver. Every update carries
+// RFC 2136 prerequisites equal to what was probed, so a record someone else changed since
+// the plan makes the update fail — nothing is overwritten.
+#pragma once
+
+#include <map>
+#include <mutex>
+
+#include "engine/provider.h"
+
+namespace reconcile {
+
+class DnsRecordProvider : public Provider {
+ public:
+  std::string name() const override { return "dns"; }
+  std::vector<TypeSchema> Types() const override;
+  std::vector<ProviderKindSchema> Kinds() const override;
+  void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
+  Result<State> Apply(const Change& change) override;
+};
+
+}  // namespace reconcile

@@ -1,0 +1,71 @@
+// DNS on the wire through ldns: questions straight to a zone's primary (never a caching
+// resolver), a whole zone by AXFR, and RFC 2136 UPDATE messages with prerequisites, all
+// signed with TSIG when a key is given. Values travel in presentation format ("192.0.2.1",
+// "10 mail.example.test.", TXT as its text).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/result.h"
+
+namespace reconcile::dns {
+
+struct Server {
+  std::string host = "127.0.0.1";
+  int port = 53;
+  std::string Describe() const { return host + ":" + std::to_string(port); }
+};
+
+// "ns1.example.edu:53", "127.0.0.1:15354", "[::1]:53", "ns1" (port 53).
+Result<Server> ParseServer(const std::string& text);
+
+struct Tsig {
+  std::string name;                    // "coralnet"
+  std::string algorithm = "hmac-sha256";
+  std::string secret;                  // base64
+  bool empty() const { return name.empty(); }
+};
+
+// One name's records of one type.
+struct RRset {
+  std::string owner;  // absolute, lower case, with the final dot
+  std::string type;   // "A"
+  long ttl = 0;
+  std::vector<std::string> values;  // presentation format, sorted
+};
+using RRsetKey = std::pair<std::string, std::string>;  // owner, type
+using Zone = std::map<RRsetKey, RRset>;
+
+// The owner of `name` in `zone`: "@" is the apex, "www" is www.ZONE., "x.example." stays.
+std::string OwnerName(const std::string& name, const std::string& zone);
+std::string AbsoluteZone(const std::string& zone);
+
+// The value as the server will print it back (names made absolute against the zone), so
+// "mail" and "mail.example.test." compare equal. An Error when ldns cannot parse it.
+Result<std::string> CanonicalValue(const std::string& type, const std::string& value, const std::string& zone);
+
+// Every record of the zone (SOA and NS included) by AXFR; nullopt when the server refuses
+// transfers (ask for each record instead).
+Result<std::optional<Zone>> Transfer(const Server& server, const std::string& zone, const Tsig& tsig);
+
+// One RRset, asked of the server without recursion.
+Result<std::optional<RRset>> Query(const Server& server, const std::string& owner, const std::string& type,
+                                   const Tsig& tsig);
+
+// One change within an UPDATE: what was probed (the prerequisite) and what should be.
+struct RRsetChange {
+  std::optional<RRset> before;  // nullopt: must not exist
+  std::optional<RRset> after;   // nullopt: delete
+};
+
+enum class UpdateOutcome { kDone, kChangedSincePlan };
+
+// Sends the changes as one UPDATE message (over TCP). Prerequisites make it all-or-nothing:
+// if any RRset is not as probed, nothing changes and kChangedSincePlan comes back.
+Result<UpdateOutcome> Update(const Server& server, const std::string& zone, const Tsig& tsig,
+                             const std::vector<RRsetChange>& changes);
+
+}  // namespace reconcile::dns
