@@ -96,6 +96,16 @@ class Provider {
   // Makes the world match change.target.desired (or removes it); returns the new state.
   virtual Result<State> Apply(const Change& change) = 0;
 
+  // Changes with the same non-empty key may be applied together (one DNS UPDATE per zone):
+  // the executor hands every ready step of a key to ApplyBatch at once.
+  virtual std::string BatchKey(const Target&) const { return ""; }
+  // out[i] answers changes[i]; by default one Apply after another.
+  virtual std::vector<Result<State>> ApplyBatch(const std::vector<Change>& changes) {
+    std::vector<Result<State>> out;
+    for (const Change& c : changes) out.push_back(Apply(c));
+    return out;
+  }
+
   // For check types: evaluates the condition once (the engine polls). An Error means the
   // check could not be evaluated at all (bad URL), not that it does not hold.
   virtual Result<CheckResult> Check(const Target& target) {

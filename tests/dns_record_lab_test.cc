@@ -120,3 +120,57 @@ TEST_CASE("a record changed since the plan makes the update fail, and stays as t
                                 "updated it), so nothing was changed. Plan again to see what it holds now");
   CHECK(d.Ask("raced") == std::vector<std::string>{"198.51.100.9"});
 }
+
+namespace {
+
+long Serial(const Dns& d) {
+  auto soa = dns::Query(*dns::ParseServer(d.server), "example.test.", "SOA", {});
+  REQUIRE(soa);
+  REQUIRE(*soa);
+  std::string v = (**soa).values.at(0);  // "mname rname SERIAL refresh …"
+  std::size_t a = v.find(' '), b = v.find(' ', a + 1);
+  return std::stol(v.substr(b + 1));
+}
+
+}  // namespace
+
+TEST_CASE("changes to one zone go in one UPDATE; a record changed meanwhile fails alone") {
+  Dns d("BIND");
+  TestWorld w;
+  std::string spec = "version = 1\nname = \"dns\"\n[provider.dns.lab]\nkind = \"rfc2136\"\nserver = \"" + d.server +
+                     "\"\ntsig_name = \"" + d.tsig_name + "\"\ntsig_secret = \"" + d.secret + "\"\n";
+  for (int i = 0; i < 40; ++i)
+    spec += "[dns_record.b" + std::to_string(i) + "]\nprovider = \"dns.lab\"\nzone = \"example.test\"\nname = \"batch-" +
+            std::to_string(i) + "\"\ntype = \"A\"\nttl = 60\nvalues = [\"192.0.2." + std::to_string(i + 1) + "\"]\n";
+  LoadResult load = w.Load(spec);
+  REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
+  DependencyGraph graph;
+  REQUIRE(graph.Build(*load.spec, &load.diags));
+  auto plan = MakePlan(*load.spec, graph, {});
+  REQUIRE(plan);
+  REQUIRE(plan->stages.at(0).steps.size() == 40);
+  auto config = ResolveProvider(*load.spec, load.spec->providers.at("dns.lab"));
+  REQUIRE(config);
+  std::vector<Change> changes;
+  for (const Step& s : plan->stages[0].steps) {
+    const Resource& r = load.spec->resources[s.resource];
+    changes.push_back({s.action, Target{r.address, r.schema, s.desired.attrs, nullptr, &*config}, s.prior, {}});
+  }
+  // Someone creates batch-7 between the plan and the update.
+  d.Nsupdate("update add batch-7.example.test. 60 A 198.51.100.7\n");
+  long before = Serial(d);
+  auto results = load.spec->resources[0].provider->ApplyBatch(changes);
+  REQUIRE(results.size() == 40);
+  for (std::size_t i = 0; i < 40; ++i) {
+    if (i == 7) {
+      REQUIRE_FALSE(results[i]);
+      CHECK(results[i].error().message.find("changed since the plan") != std::string::npos);
+    } else {
+      CHECK_MESSAGE(results[i], (results[i] ? "" : results[i].error().message));
+    }
+  }
+  // The refused message changed nothing; the one sent again carried the other 39.
+  CHECK(Serial(d) == before + 1);
+  CHECK(d.Ask("batch-7") == std::vector<std::string>{"198.51.100.7"});
+  CHECK(d.Ask("batch-39") == std::vector<std::string>{"192.0.2.40"});
+}

@@ -55,43 +55,66 @@ Result<Target> Executor::TargetFor(const Step& step) {
   return t;
 }
 
-StepResult Executor::RunOne(const Step& step, const std::string& stage) {
-  const Resource& r = ctx_.spec.resources[step.resource];
-  auto sensitive = [&](const std::string& attr) { return IsSensitive(ctx_.spec, r, attr); };
-  auto target = TargetFor(step);
-  if (!target) return {false, false, target.error().message};
-
-  JournalRecord intent{0, "", "intent",
-                       {{"op", ctx_.op},
-                        {"stage", stage},
-                        {"address", r.address},
-                        {"type", r.type},
-                        {"action", ActionName(step.action)},
-                        {"prior", ctx_.sealer.Seal(step.prior, sensitive)},
-                        {"desired", ctx_.sealer.Seal(step.desired, sensitive)}}};
-  // Nothing runs that the journal has not durably announced.
-  if (Status s = ctx_.journal.Append(&intent); !s) return {false, false, s.message()};
+std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps, const std::string& stage) {
+  std::vector<StepResult> results(steps.size());
+  std::vector<Change> changes;
+  std::vector<std::size_t> which;  // changes[k] is steps[which[k]]
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const Step& step = *steps[i];
+    const Resource& r = ctx_.spec.resources[step.resource];
+    auto sensitive = [&](const std::string& attr) { return IsSensitive(ctx_.spec, r, attr); };
+    auto target = TargetFor(step);
+    if (!target) {
+      results[i] = {false, false, target.error().message};
+      continue;
+    }
+    JournalRecord intent{0, "", "intent",
+                         {{"op", ctx_.op},
+                          {"stage", stage},
+                          {"address", r.address},
+                          {"type", r.type},
+                          {"action", ActionName(step.action)},
+                          {"prior", ctx_.sealer.Seal(step.prior, sensitive)},
+                          {"desired", ctx_.sealer.Seal(step.desired, sensitive)}}};
+    // Nothing runs that the journal has not durably announced.
+    if (Status s = ctx_.journal.Append(&intent); !s) {
+      results[i] = {false, false, s.message()};
+      continue;
+    }
+    ctx_.progress.StepStarted(r.address, step.action);
+    Change change{step.action, std::move(*target), step.prior, {}};
+    for (const AttrChange& c : step.changes) change.changed.push_back(c.name);
+    changes.push_back(std::move(change));
+    which.push_back(i);
+  }
+  if (changes.empty()) return results;
 
   auto start = std::chrono::steady_clock::now();
-  ctx_.progress.StepStarted(r.address, step.action);
-  Change change{step.action, std::move(*target), step.prior, {}};
-  for (const AttrChange& c : step.changes) change.changed.push_back(c.name);
-  Result<State> after = r.provider->Apply(change);
+  const Resource& first = ctx_.spec.resources[steps[which[0]]->resource];
+  std::vector<Result<State>> after =
+      changes.size() == 1 ? std::vector<Result<State>>{first.provider->Apply(changes[0])} : first.provider->ApplyBatch(changes);
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
 
-  JournalRecord outcome;
-  if (after) {
-    outcome = {0, "", "done",
-               {{"op", ctx_.op}, {"stage", stage}, {"address", r.address}, {"state", ctx_.sealer.Seal(*after, sensitive)}}};
-  } else {
-    outcome = {0, "", "failed",
-               {{"op", ctx_.op}, {"stage", stage}, {"address", r.address}, {"error", after.error().message}}};
+  for (std::size_t k = 0; k < which.size(); ++k) {
+    const Step& step = *steps[which[k]];
+    const Resource& r = ctx_.spec.resources[step.resource];
+    auto sensitive = [&](const std::string& attr) { return IsSensitive(ctx_.spec, r, attr); };
+    Result<State> done = k < after.size() ? std::move(after[k]) : Result<State>(Error{"the provider returned no state"});
+    JournalRecord outcome;
+    if (done) {
+      outcome = {0, "", "done",
+                 {{"op", ctx_.op}, {"stage", stage}, {"address", r.address}, {"state", ctx_.sealer.Seal(*done, sensitive)}}};
+    } else {
+      outcome = {0, "", "failed",
+                 {{"op", ctx_.op}, {"stage", stage}, {"address", r.address}, {"error", done.error().message}}};
+    }
+    Status journaled = ctx_.journal.Append(&outcome);
+    ctx_.progress.StepFinished(r.address, step.action, done ? std::string() : done.error().message, took);
+    if (!done) results[which[k]] = {true, false, done.error().message};
+    else if (!journaled) results[which[k]] = {true, false, "applied, but the journal could not record it: " + journaled.message()};
+    else results[which[k]] = {true, true, ""};
   }
-  Status journaled = ctx_.journal.Append(&outcome);
-  ctx_.progress.StepFinished(r.address, step.action, after ? std::string() : after.error().message, took);
-  if (!after) return {true, false, after.error().message};
-  if (!journaled) return {true, false, "applied, but the journal could not record it: " + journaled.message()};
-  return {true, true, ""};
+  return results;
 }
 
 std::vector<StepResult> Executor::RunSteps(const std::vector<Step>& steps, const std::string& stage) {
@@ -108,6 +131,16 @@ std::vector<StepResult> Executor::RunSteps(const std::vector<Step>& steps, const
   std::mutex mu;
   std::condition_variable cv;
   std::vector<std::thread> threads;
+
+  // Batch keys come from the providers, once per step.
+  std::map<const Step*, std::string> batch_keys;
+  auto BatchKeyOf = [&](const Step& step) -> const std::string& {
+    auto it = batch_keys.find(&step);
+    if (it != batch_keys.end()) return it->second;
+    const Resource& r = ctx_.spec.resources[step.resource];
+    auto target = TargetFor(step);
+    return batch_keys[&step] = target ? r.provider->BatchKey(*target) : std::string();
+  };
 
   std::unique_lock<std::mutex> lock(mu);
   while (remaining > 0) {
@@ -141,16 +174,34 @@ std::vector<StepResult> Executor::RunSteps(const std::vector<Step>& steps, const
       const Resource& r = ctx_.spec.resources[resource];
       std::string key = InstanceKey(r);
       if (!ready || running >= ctx_.parallelism || per_instance[key] >= ctx_.per_instance) continue;
-      state[i] = St::kRunning;
+      // Every other ready step of the same batch goes with this one.
+      std::vector<std::size_t> batch = {i};
+      std::string batch_key = BatchKeyOf(steps[i]);
+      if (!batch_key.empty()) {
+        for (auto& [other_resource, j] : step_of) {
+          if (j == i || state[j] != St::kWaiting || BatchKeyOf(steps[j]) != batch_key) continue;
+          bool other_ready = true;
+          for (std::size_t dep : steps[j].after) {
+            auto it = step_of.find(dep);
+            if (it != step_of.end() && (state[it->second] != St::kDone || !results[it->second].ok)) other_ready = false;
+          }
+          if (other_ready) batch.push_back(j);
+        }
+      }
+      for (std::size_t j : batch) state[j] = St::kRunning;
       ++running;
       ++per_instance[key];
-      threads.emplace_back([&, i, key] {
-        StepResult res = RunOne(steps[i], stage);
+      threads.emplace_back([&, batch, key] {
+        std::vector<const Step*> mine;
+        for (std::size_t j : batch) mine.push_back(&steps[j]);
+        std::vector<StepResult> res = RunBatch(mine, stage);
         std::lock_guard<std::mutex> g(mu);
-        results[i] = std::move(res);
-        state[i] = St::kDone;
+        for (std::size_t k = 0; k < batch.size(); ++k) {
+          results[batch[k]] = std::move(res[k]);
+          state[batch[k]] = St::kDone;
+          --remaining;
+        }
         --running;
-        --remaining;
         --per_instance[key];
         cv.notify_all();
       });

@@ -51,7 +51,8 @@ class Executor {
   Result<Target> TargetFor(const Step& step);
 
  private:
-  StepResult RunOne(const Step& step, const std::string& stage);
+  // Steps whose provider applies them together: journaled one by one, applied in one call.
+  std::vector<StepResult> RunBatch(const std::vector<const Step*>& steps, const std::string& stage);
   std::string InstanceKey(const Resource& r) const;
 
   ExecContext ctx_;

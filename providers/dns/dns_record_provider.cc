@@ -75,6 +75,17 @@ Result<std::optional<dns::RRset>> Desired(const Target& t) {
   return std::optional<dns::RRset>(set);
 }
 
+// Values as the server prints them, sorted: what a probe of the same RRset returns.
+std::vector<std::string> Sorted(const std::vector<std::string>& values, const Target& t) {
+  std::vector<std::string> out;
+  for (const std::string& v : values) {
+    auto c = dns::CanonicalValue(Type(t), v, Zone(t));
+    out.push_back(c ? *c : v);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::optional<dns::RRset> Prior(const Target& t, const State& prior) {
   if (!prior.exists) return std::nullopt;
   dns::RRset set{Owner(t), Type(t), 0, Values(prior.attrs)};
@@ -83,7 +94,96 @@ std::optional<dns::RRset> Prior(const Target& t, const State& prior) {
   return set;
 }
 
+Result<dns::RRsetChange> ChangeFor(const Change& change) {
+  const Target& t = change.target;
+  dns::RRsetChange c;
+  c.before = Prior(t, change.prior);
+  if (change.action != Action::kDelete) {
+    auto after = Desired(t);
+    if (!after) return after.error();
+    if (!*after) return Error{t.address + " has no values: give values = [...], or ensure = \"absent\" to remove it"};
+    c.after = *after;
+  }
+  return c;
+}
+
+Error ChangedSincePlan(const Target& t) {
+  return Error{t.address + ": " + Owner(t) + " " + Type(t) + " changed since the plan (someone else updated it), "
+               "so nothing was changed. Plan again to see what it holds now"};
+}
+
+// A rough wire size, to keep each UPDATE well inside a TCP DNS message (64 KiB).
+std::size_t WireEstimate(const dns::RRsetChange& c) {
+  const dns::RRset& any = c.before ? *c.before : *c.after;
+  std::size_t rrs = 1 + (c.before ? c.before->values.size() : 0) + (c.after ? c.after->values.size() : 0);
+  std::size_t data = 0;
+  for (const auto* set : {&c.before, &c.after})
+    if (*set)
+      for (const std::string& v : (*set)->values) data += v.size() + 2;
+  return rrs * (any.owner.size() + 12) + data;
+}
+
+constexpr std::size_t kMessageBudget = 48 * 1024;
+
 }  // namespace
+
+std::string DnsRecordProvider::BatchKey(const Target& t) const {
+  return (t.provider ? t.provider->name : "") + " " + Zone(t);
+}
+
+std::vector<Result<State>> DnsRecordProvider::ApplyBatch(const std::vector<Change>& changes) {
+  std::vector<Result<State>> out(changes.size(), Error{"not applied"});
+  auto where = WhereFor(changes[0].target);
+  if (!where) return std::vector<Result<State>>(changes.size(), where.error());
+  std::string zone = Zone(changes[0].target);
+  std::vector<std::optional<dns::RRsetChange>> rr(changes.size());
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    auto c = ChangeFor(changes[i]);
+    if (c) rr[i] = *c;
+    else out[i] = c.error();
+  }
+  // Messages filled up to the budget; a message refused for a changed record is sent again
+  // without the records that changed, which fail alone.
+  std::size_t i = 0;
+  while (i < changes.size()) {
+    std::vector<std::size_t> message;
+    std::size_t size = 0;
+    for (; i < changes.size() && (message.empty() || size + (rr[i] ? WireEstimate(*rr[i]) : 0) <= kMessageBudget); ++i) {
+      if (!rr[i]) continue;
+      size += WireEstimate(*rr[i]);
+      message.push_back(i);
+    }
+    for (int attempt = 0; attempt < 2 && !message.empty(); ++attempt) {
+      std::vector<dns::RRsetChange> body;
+      for (std::size_t k : message) body.push_back(*rr[k]);
+      auto outcome = dns::Update(where->server, zone, where->tsig, body);
+      if (!outcome) {
+        for (std::size_t k : message) out[k] = Error{changes[k].target.address + ": " + outcome.error().message};
+        break;
+      }
+      if (*outcome == dns::UpdateOutcome::kDone) {
+        for (std::size_t k : message) out[k] = ToState(changes[k].target, rr[k]->after);
+        break;
+      }
+      // Which records moved? Ask for each; those still as planned go again.
+      std::vector<std::size_t> still;
+      for (std::size_t k : message) {
+        const Target& t = changes[k].target;
+        auto now = dns::Query(where->server, Owner(t), Type(t), where->tsig);
+        bool same = now && now->has_value() == rr[k]->before.has_value() &&
+                    (!rr[k]->before || (**now).values == Sorted(rr[k]->before->values, t));
+        if (same) still.push_back(k);
+        else out[k] = ChangedSincePlan(t);
+      }
+      if (still.size() == message.size()) {
+        for (std::size_t k : message) out[k] = ChangedSincePlan(changes[k].target);
+        break;
+      }
+      message = std::move(still);
+    }
+  }
+  return out;
+}
 
 std::vector<TypeSchema> DnsRecordProvider::Types() const {
   TypeSchema t;
@@ -150,19 +250,11 @@ Result<State> DnsRecordProvider::Apply(const Change& change) {
   const Target& t = change.target;
   auto where = WhereFor(t);
   if (!where) return where.error();
-  dns::RRsetChange c;
-  c.before = Prior(t, change.prior);
-  if (change.action != Action::kDelete) {
-    auto after = Desired(t);
-    if (!after) return after.error();
-    if (!*after) return Error{t.address + " has no values: give values = [...], or ensure = \"absent\" to remove it"};
-    c.after = *after;
-  }
-  auto outcome = dns::Update(where->server, Zone(t), where->tsig, {c});
+  auto c = ChangeFor(change);
+  if (!c) return c.error();
+  auto outcome = dns::Update(where->server, Zone(t), where->tsig, {*c});
   if (!outcome) return Error{t.address + ": " + outcome.error().message};
-  if (*outcome == dns::UpdateOutcome::kChangedSincePlan)
-    return Error{t.address + ": " + Owner(t) + " " + Type(t) + " changed since the plan (someone else updated it), "
-                 "so nothing was changed. Plan again to see what it holds now"};
+  if (*outcome == dns::UpdateOutcome::kChangedSincePlan) return ChangedSincePlan(t);
   auto now = dns::Query(where->server, Owner(t), Type(t), where->tsig);
   if (!now) return Error{t.address + ": updated, but reading it back failed: " + now.error().message};
   return ToState(t, *now);

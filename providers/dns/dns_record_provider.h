@@ -21,6 +21,10 @@ class DnsRecordProvider : public Provider {
   std::vector<ProviderKindSchema> Kinds() const override;
   void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
   Result<State> Apply(const Change& change) override;
+  // All changes to one zone of one server that are ready together go in as few UPDATE
+  // messages as fit.
+  std::string BatchKey(const Target& target) const override;
+  std::vector<Result<State>> ApplyBatch(const std::vector<Change>& changes) override;
 };
 
 }  // namespace reconcile
