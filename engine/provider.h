@@ -106,6 +106,10 @@ class Provider {
     return out;
   }
 
+  // Why these changes (all of one stage) need --force: a provider's safety limit, such as
+  // changing too much of a DNS zone at once. Empty when they are within the limits.
+  virtual std::vector<std::string> Guard(const std::vector<Change>&) { return {}; }
+
   // For check types: evaluates the condition once (the engine polls). An Error means the
   // check could not be evaluated at all (bad URL), not that it does not hold.
   virtual Result<CheckResult> Check(const Target& target) {

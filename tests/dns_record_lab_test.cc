@@ -174,3 +174,35 @@ TEST_CASE("changes to one zone go in one UPDATE; a record changed meanwhile fail
   CHECK(d.Ask("batch-7") == std::vector<std::string>{"198.51.100.7"});
   CHECK(d.Ask("batch-39") == std::vector<std::string>{"192.0.2.40"});
 }
+
+TEST_CASE("changing more than 30% of a zone of 10+ record sets needs --force; the limit is configurable") {
+  Dns d("BIND");
+  auto spec = [&](const std::string& value, int changed, const std::string& extra) {
+    std::string s = "version = 1\nname = \"dns\"\n[provider.dns.lab]\nkind = \"rfc2136\"\nserver = \"" + d.server +
+                    "\"\ntsig_name = \"" + d.tsig_name + "\"\ntsig_secret = \"" + d.secret + "\"\n" + extra;
+    for (int i = 0; i < 12; ++i)
+      s += "[dns_record.t" + std::to_string(i) + "]\nprovider = \"dns.lab\"\nzone = \"bulk.test.\"\nname = \"t" +
+           std::to_string(i) + "\"\ntype = \"A\"\nttl = 60\nvalues = [\"" + (i < changed ? value : "192.0.2.1") + "\"]\n";
+    return s;
+  };
+  auto guards = [&](const std::string& text) {
+    TestWorld w;
+    LoadResult load = w.Load(text);
+    REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
+    DependencyGraph graph;
+    REQUIRE(graph.Build(*load.spec, &load.diags));
+    auto plan = MakePlan(*load.spec, graph, {});
+    REQUIRE_MESSAGE(plan, (plan ? "" : plan.error().message));
+    return plan->stages.at(0).guards;
+  };
+  // Creating 12 (the zone had 4 record sets) is not a change to what exists.
+  CHECK(guards(spec("192.0.2.1", 0, "")).empty());
+  CHECK(TestWorld().PlanAndApply(spec("192.0.2.1", 0, "")) == "");
+  // Now 16 record sets: 4 changed is 25%, 5 is 31%.
+  CHECK(guards(spec("192.0.2.99", 4, "")).empty());
+  auto refused = guards(spec("192.0.2.99", 5, ""));
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0] == "zone bulk.test. (provider.dns.lab): 5 of its 16 record sets would change or go (31%), more "
+                      "than 30% at once; max_change_percent on the provider sets the limit");
+  CHECK(guards(spec("192.0.2.99", 5, "max_change_percent = 50\n")).empty());
+}

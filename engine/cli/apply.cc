@@ -157,6 +157,14 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     return 1;
   }
 
+  std::string guards;
+  for (const StagePlan& sp : plan->stages)
+    for (const std::string& g : sp.guards) guards += "\n  stage " + spec.stages[sp.stage].name + ": " + g;
+  if (!guards.empty() && !options.force) {
+    Fail("the plan goes past a safety limit:" + guards + "\n  nothing was changed; review it and pass --force to apply anyway");
+    return 1;
+  }
+
   InstallInterruptHandler();
   StderrProgress progress;
   Executor executor(ExecContext{spec, *session->journal, session->sealer, progress, "apply", options.parallelism, 4});
@@ -190,6 +198,15 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     if (Status s = Reprobe(spec, &changes); !s) {
       finish("failed");
       Fail("stage '" + stage.name + "': " + s.message());
+      return 1;
+    }
+    // The world may have moved since the plan: the limits are asked again of what will run.
+    if (std::vector<std::string> now = Guards(spec, changes); !now.empty() && !options.force) {
+      std::string why;
+      for (const std::string& g : now) why += "\n  " + g;
+      finish("stopped");
+      Fail("stage '" + stage.name + "' goes past a safety limit:" + why +
+           "\n  stages before it are complete; pass --force to apply anyway");
       return 1;
     }
     progress.StageStarted(stage.name, sp.steps.size());

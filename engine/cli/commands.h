@@ -28,6 +28,7 @@ struct ApplyCommandOptions {
   std::string through;
   bool yes = false;
   bool allow_irreversible = false;
+  bool force = false;  // past the providers' safety limits
   std::size_t parallelism = 8;
   std::string lock_timeout = "0s";
 };

@@ -120,6 +120,30 @@ PlanCounts Plan::Counts() const {
   return c;
 }
 
+std::vector<std::string> Guards(const Spec& spec, const std::vector<Step>& steps) {
+  std::map<std::string, ProviderConfig> configs;
+  std::map<Provider*, std::vector<Change>> by_provider;
+  std::vector<std::string> out;
+  for (const Step& s : steps) {
+    if (s.action == Action::kCheck) continue;
+    const Resource& r = spec.resources[s.resource];
+    Target t{r.address, r.schema, s.desired.attrs, HostFor(spec, r), nullptr};
+    if (!r.provider_instance.empty()) {
+      auto it = configs.find(r.provider_instance);
+      if (it == configs.end()) {
+        auto c = ResolveProvider(spec, spec.providers.at(r.provider_instance));
+        if (!c) continue;  // the steps themselves will say so
+        it = configs.emplace(r.provider_instance, std::move(*c)).first;
+      }
+      t.provider = &it->second;
+    }
+    by_provider[r.provider].push_back(Change{s.action, std::move(t), s.prior, {}});
+  }
+  for (auto& [provider, changes] : by_provider)
+    for (std::string& g : provider->Guard(changes)) out.push_back(std::move(g));
+  return out;
+}
+
 Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const PlanOptions& options) {
   Plan plan;
   plan.spec_sha256 = spec.sha256;
@@ -231,6 +255,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
         if (in_stage[d.on] && std::find(step.after.begin(), step.after.end(), d.on) == step.after.end())
           step.after.push_back(d.on);
     }
+    stage_plan.guards = Guards(spec, stage_plan.steps);
     plan.stages.push_back(std::move(stage_plan));
   }
   return plan;

@@ -29,6 +29,7 @@ struct Step {
 struct StagePlan {
   std::size_t stage = 0;
   std::vector<Step> steps;
+  std::vector<std::string> guards;  // providers' safety limits the steps cross (need --force)
 };
 
 struct PlanCounts {
@@ -54,6 +55,9 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
 
 // Reads the world for every resource i with want[i] set (want[i] holds what it should be, so
 // the provider knows what to look for), one Probe call per provider.
+// What the providers' safety limits say of these steps (one stage's); empty when within them.
+std::vector<std::string> Guards(const Spec& spec, const std::vector<Step>& steps);
+
 Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<std::optional<State>>& want);
 
 // Text for people: one line per step with its symbol, updates as old → new per attribute.

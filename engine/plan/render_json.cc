@@ -46,6 +46,7 @@ std::string RenderJson(const Spec& spec, const Plan& plan, const RenderOptions& 
       j["changes"] = std::move(changes);
       js["steps"].push_back(std::move(j));
     }
+    js["guards"] = sp.guards;
     stages.push_back(std::move(js));
   }
   doc["stages"] = std::move(stages);

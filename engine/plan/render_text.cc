@@ -93,6 +93,7 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
         }
       }
     }
+    for (const std::string& g : sp.guards) out += "  ! needs --force: " + g + "\n";
   }
   // The summary counts what was shown: the whole plan, or the one stage asked for.
   Plan shown;

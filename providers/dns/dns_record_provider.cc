@@ -185,6 +185,37 @@ std::vector<Result<State>> DnsRecordProvider::ApplyBatch(const std::vector<Chang
   return out;
 }
 
+std::vector<std::string> DnsRecordProvider::Guard(const std::vector<Change>& changes) {
+  std::map<std::string, std::pair<std::size_t, const Target*>> touched;  // batch key → existing RRsets changed
+  for (const Change& c : changes) {
+    auto& [count, target] = touched[BatchKey(c.target)];
+    target = &c.target;
+    if (c.prior.exists && (c.action == Action::kUpdate || c.action == Action::kDelete)) ++count;
+  }
+  std::vector<std::string> out;
+  for (auto& [key, entry] : touched) {
+    auto [count, t] = entry;
+    std::size_t size;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      auto it = zone_sizes_.find(key);
+      if (it == zone_sizes_.end()) continue;  // not transferred: its size is unknown
+      size = it->second;
+    }
+    std::int64_t limit = 30;
+    if (t->provider)
+      if (auto it = t->provider->attrs.find("max_change_percent");
+          it != t->provider->attrs.end() && std::holds_alternative<std::int64_t>(it->second))
+        limit = std::get<std::int64_t>(it->second);
+    if (size < 10 || static_cast<std::int64_t>(count * 100) <= limit * static_cast<std::int64_t>(size)) continue;
+    out.push_back("zone " + Zone(*t) + " (provider." + (t->provider ? t->provider->name : std::string("?")) + "): " +
+                  std::to_string(count) + " of its " + std::to_string(size) + " record sets would change or go (" +
+                  std::to_string(count * 100 / size) + "%), more than " + std::to_string(limit) +
+                  "% at once; max_change_percent on the provider sets the limit");
+  }
+  return out;
+}
+
 std::vector<TypeSchema> DnsRecordProvider::Types() const {
   TypeSchema t;
   t.name = "dns_record";
@@ -213,8 +244,10 @@ std::vector<ProviderKindSchema> DnsRecordProvider::Kinds() const {
   algorithm.one_of = {"hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1", "hmac-md5"};
   AttrSchema secret{"tsig_secret", AttrType::kString, "the TSIG key's secret, base64"};
   secret.secret_ok = secret.sensitive = true;
+  AttrSchema limit{"max_change_percent", AttrType::kInt,
+                   "most of a zone (of 10+ record sets) one stage may update or delete without --force (default 30)"};
   return {{"dns", "A DNS server whose zones reconcile changes.",
-           {kind, server, {"tsig_name", AttrType::kString, "the TSIG key's name"}, algorithm, secret}}};
+           {kind, server, {"tsig_name", AttrType::kString, "the TSIG key's name"}, algorithm, secret, limit}}};
 }
 
 void DnsRecordProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
@@ -230,6 +263,10 @@ void DnsRecordProvider::Probe(std::span<const Target* const> targets, std::vecto
       continue;
     }
     auto zone = dns::Transfer(where->server, key.second, where->tsig);
+    if (zone && *zone) {
+      std::lock_guard<std::mutex> g(mu_);
+      zone_sizes_[BatchKey(*targets[indices[0]])] = (*zone)->size();
+    }
     for (std::size_t i : indices) {
       const Target& t = *targets[i];
       if (!zone) {
