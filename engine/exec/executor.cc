@@ -59,35 +59,38 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
   std::vector<StepResult> results(steps.size());
   std::vector<Change> changes;
   std::vector<std::size_t> which;  // changes[k] is steps[which[k]]
+  std::vector<JournalRecord> intents;
+  auto sealer_for = [this](const Resource& r) {
+    return [this, res = &r](const std::string& attr) { return IsSensitive(ctx_.spec, *res, attr); };
+  };
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const Step& step = *steps[i];
     const Resource& r = ctx_.spec.resources[step.resource];
-    auto sensitive = [&](const std::string& attr) { return IsSensitive(ctx_.spec, r, attr); };
     auto target = TargetFor(step);
     if (!target) {
       results[i] = {false, false, target.error().message};
       continue;
     }
-    JournalRecord intent{0, "", "intent",
-                         {{"op", ctx_.op},
-                          {"stage", stage},
-                          {"address", r.address},
-                          {"type", r.type},
-                          {"action", ActionName(step.action)},
-                          {"prior", ctx_.sealer.Seal(step.prior, sensitive)},
-                          {"desired", ctx_.sealer.Seal(step.desired, sensitive)}}};
-    // Nothing runs that the journal has not durably announced.
-    if (Status s = ctx_.journal.Append(&intent); !s) {
-      results[i] = {false, false, s.message()};
-      continue;
-    }
-    ctx_.progress.StepStarted(r.address, step.action);
+    intents.push_back({0, "", "intent",
+                       {{"op", ctx_.op},
+                        {"stage", stage},
+                        {"address", r.address},
+                        {"type", r.type},
+                        {"action", ActionName(step.action)},
+                        {"prior", ctx_.sealer.Seal(step.prior, sealer_for(r))},
+                        {"desired", ctx_.sealer.Seal(step.desired, sealer_for(r))}}});
     Change change{step.action, std::move(*target), step.prior, {}};
     for (const AttrChange& c : step.changes) change.changed.push_back(c.name);
     changes.push_back(std::move(change));
     which.push_back(i);
   }
   if (changes.empty()) return results;
+  // Nothing runs that the journal has not durably announced.
+  if (Status s = ctx_.journal.AppendAll(&intents); !s) {
+    for (std::size_t i : which) results[i] = {false, false, s.message()};
+    return results;
+  }
+  for (std::size_t i : which) ctx_.progress.StepStarted(ctx_.spec.resources[steps[i]->resource].address, steps[i]->action);
 
   auto start = std::chrono::steady_clock::now();
   const Resource& first = ctx_.spec.resources[steps[which[0]]->resource];
@@ -95,22 +98,25 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
       changes.size() == 1 ? std::vector<Result<State>>{first.provider->Apply(changes[0])} : first.provider->ApplyBatch(changes);
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
 
+  std::vector<JournalRecord> outcomes;
   for (std::size_t k = 0; k < which.size(); ++k) {
     const Step& step = *steps[which[k]];
     const Resource& r = ctx_.spec.resources[step.resource];
-    auto sensitive = [&](const std::string& attr) { return IsSensitive(ctx_.spec, r, attr); };
-    Result<State> done = k < after.size() ? std::move(after[k]) : Result<State>(Error{"the provider returned no state"});
-    JournalRecord outcome;
-    if (done) {
-      outcome = {0, "", "done",
-                 {{"op", ctx_.op}, {"stage", stage}, {"address", r.address}, {"state", ctx_.sealer.Seal(*done, sensitive)}}};
-    } else {
-      outcome = {0, "", "failed",
-                 {{"op", ctx_.op}, {"stage", stage}, {"address", r.address}, {"error", done.error().message}}};
-    }
-    Status journaled = ctx_.journal.Append(&outcome);
-    ctx_.progress.StepFinished(r.address, step.action, done ? std::string() : done.error().message, took);
-    if (!done) results[which[k]] = {true, false, done.error().message};
+    if (k >= after.size()) after.push_back(Error{"the provider returned no state"});
+    if (after[k])
+      outcomes.push_back({0, "", "done",
+                          {{"op", ctx_.op}, {"stage", stage}, {"address", r.address},
+                           {"state", ctx_.sealer.Seal(*after[k], sealer_for(r))}}});
+    else
+      outcomes.push_back({0, "", "failed",
+                          {{"op", ctx_.op}, {"stage", stage}, {"address", r.address}, {"error", after[k].error().message}}});
+  }
+  Status journaled = ctx_.journal.AppendAll(&outcomes);
+  for (std::size_t k = 0; k < which.size(); ++k) {
+    const Step& step = *steps[which[k]];
+    const Resource& r = ctx_.spec.resources[step.resource];
+    ctx_.progress.StepFinished(r.address, step.action, after[k] ? std::string() : after[k].error().message, took);
+    if (!after[k]) results[which[k]] = {true, false, after[k].error().message};
     else if (!journaled) results[which[k]] = {true, false, "applied, but the journal could not record it: " + journaled.message()};
     else results[which[k]] = {true, true, ""};
   }

@@ -144,23 +144,47 @@ class FileJournal : public Journal {
     return ReadLocked();
   }
 
-  Status Append(JournalRecord* r) override {
+  Status Append(JournalRecord* r) override { return AppendSpan(r, 1); }
+  Status AppendAll(std::vector<JournalRecord>* records) override { return AppendSpan(records->data(), records->size()); }
+
+ private:
+  Status AppendSpan(JournalRecord* records, std::size_t n) {
+    if (n == 0) return Status::Ok();
     std::lock_guard<std::mutex> guard(mu_);
     if (fd_ < 0) {
       if (Status s = OpenForAppend(); !s) return s;
     }
-    r->seq = ++last_seq_;
-    r->at = NowUtc();
-    nlohmann::json line = {{"seq", r->seq}, {"at", r->at}, {"kind", r->kind}, {"data", r->data}};
-    line["sum"] = RecordChecksum(*r);
-    // One write per record: a crash leaves at most one torn last line, which Read drops.
-    if (Status s = WriteAll(fd_, line.dump() + "\n"); !s) return s;
-    if (::fdatasync(fd_) != 0) return Error{Errno("cannot sync the journal " + path_)};
-    if (crash_after_ == r->seq) ::raise(SIGKILL);
+    std::string text;
+    std::uint64_t first = last_seq_ + 1;
+    for (std::size_t i = 0; i < n; ++i) {
+      JournalRecord* r = &records[i];
+      r->seq = ++last_seq_;
+      r->at = NowUtc();
+      nlohmann::json line = {{"seq", r->seq}, {"at", r->at}, {"kind", r->kind}, {"data", r->data}};
+      line["sum"] = RecordChecksum(*r);
+      text += line.dump() + "\n";
+    }
+    // One sequential write: a crash leaves whole lines and at most one torn last line, which
+    // Read drops.
+    off_t before = ::lseek(fd_, 0, SEEK_CUR);
+    if (Status s = WriteAll(fd_, text); !s) {
+      cache_.reset();
+      return s;
+    }
+    if (::fdatasync(fd_) != 0) {
+      cache_.reset();
+      return Error{Errno("cannot sync the journal " + path_)};
+    }
+    if (cache_ && before == cache_size_) {
+      cache_->insert(cache_->end(), records, records + n);
+      cache_size_ += static_cast<off_t>(text.size());
+    } else {
+      cache_.reset();
+    }
+    if (crash_after_ >= first && crash_after_ <= last_seq_) ::raise(SIGKILL);
     return Status::Ok();
   }
 
- private:
   Status MakeDir() {
     std::error_code ec;
     std::string dir = std::filesystem::path(path_).parent_path().string();
@@ -169,7 +193,18 @@ class FileJournal : public Journal {
     return Status::Ok();
   }
 
+  // A run reads the journal several times (session, history, append) and only this process
+  // appends while it holds the lock: records already checked are kept while the file's size
+  // says nothing else was written.
   Result<std::vector<JournalRecord>> ReadLocked() {
+    struct stat st {};
+    if (cache_ && ::stat(path_.c_str(), &st) == 0 && st.st_size == cache_size_) return *cache_;
+    auto records = ParseLocked();
+    return records;
+  }
+
+  Result<std::vector<JournalRecord>> ParseLocked() {
+    cache_.reset();
     std::vector<JournalRecord> out;
     std::ifstream in(path_, std::ios::binary);
     if (!in) {
@@ -221,6 +256,10 @@ class FileJournal : public Journal {
       seq = r.seq;
       out.push_back(std::move(r));
     }
+    if (text.back() == '\n') {
+      cache_ = out;
+      cache_size_ = static_cast<off_t>(text.size());
+    }
     return out;
   }
 
@@ -255,6 +294,8 @@ class FileJournal : public Journal {
   int fd_ = -1;
   int lock_fd_ = -1;
   std::uint64_t last_seq_ = 0;
+  std::optional<std::vector<JournalRecord>> cache_;
+  off_t cache_size_ = -1;
   std::uint64_t crash_after_ = 0;
   std::mutex mu_;
 };

@@ -66,6 +66,12 @@ class Journal {
   virtual Result<std::vector<JournalRecord>> Read() = 0;
   // Appends (assigning seq and time) and returns once the record is durable.
   virtual Status Append(JournalRecord* record) = 0;
+  // Appends several, durable together (one sync for a batch of steps).
+  virtual Status AppendAll(std::vector<JournalRecord>* records) {
+    for (JournalRecord& r : *records)
+      if (Status s = Append(&r); !s) return s;
+    return Status::Ok();
+  }
 };
 
 std::unique_ptr<Journal> OpenFileJournal(const std::string& path);
