@@ -47,6 +47,8 @@ struct TypeSchema {
   bool uses_host = false;            // resources take host = "local" or a [host.NAME]
   bool is_check = false;             // a probe with no action: planned as `?`
   bool delete_irreversible = false;  // deleting loses what cannot be put back
+  std::string cached_ttl_attr;       // "ttl": others may cache the old state this many seconds
+                                     // after a change; later stages wait it out (ttl_wait.h)
 
   const AttrSchema* Find(const std::string& attr) const {
     for (const AttrSchema& a : attrs)

@@ -8,6 +8,7 @@
 #include "engine/cli/session.h"
 #include "engine/duration.h"
 #include "engine/exec/executor.h"
+#include "engine/exec/ttl_wait.h"
 
 namespace reconcile {
 
@@ -191,6 +192,14 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
              ". Stages before it are complete; apply again to continue.");
         finish("stopped");
         return 1;
+      }
+    }
+    if (auto records = session->journal->Read(); records) {
+      auto waits = PendingTtlWaits(spec, *records, sp.stage, std::chrono::system_clock::now());
+      if (Status s = WaitOutTtls(waits, stage.name, progress); !s) {
+        finish("interrupted");
+        Fail("stage '" + stage.name + "' did not start: " + s.message() + "; apply again to continue");
+        return 130;
       }
     }
     std::vector<Step> changes, checks;

@@ -230,7 +230,11 @@ std::vector<TypeSchema> DnsRecordProvider::Types() const {
   type.one_of = kTypes;
   AttrSchema values{"values", AttrType::kStringList, "the records' data in zone-file form (\"192.0.2.1\", \"10 mx.example.edu.\")"};
   values.unordered = true;
-  t.attrs = {zone, name, type, values, {"ttl", AttrType::kInt, "time to live in seconds (default 3600)"}};
+  AttrSchema wait{"wait_old_ttl", AttrType::kBool,
+                  "after a change, later stages wait until the old TTL has passed (default true)"};
+  wait.setting = true;
+  t.attrs = {zone, name, type, values, {"ttl", AttrType::kInt, "time to live in seconds (default 3600)"}, wait};
+  t.cached_ttl_attr = "ttl";
   return {t};
 }
 

@@ -1,0 +1,86 @@
+#include "engine/exec/ttl_wait.h"
+
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <thread>
+
+#include "engine/duration.h"
+#include "engine/exec/executor.h"
+
+namespace reconcile {
+
+namespace {
+
+std::optional<std::chrono::system_clock::time_point> ParseUtc(const std::string& at) {
+  std::tm tm{};
+  if (!strptime(at.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+bool WaitsOut(const Resource& r) {
+  auto it = r.attrs.find("wait_old_ttl");
+  return it == r.attrs.end() || !std::holds_alternative<bool>(it->second.value) || std::get<bool>(it->second.value);
+}
+
+}  // namespace
+
+std::vector<TtlWait> PendingTtlWaits(const Spec& spec, const std::vector<JournalRecord>& records, std::size_t stage,
+                                     std::chrono::system_clock::time_point now) {
+  std::map<std::string, const JournalRecord*> intents;  // address → its latest intent
+  std::map<std::string, TtlWait> latest;                // address → its latest change's wait
+  for (const JournalRecord& rec : records) {
+    if (!rec.data.is_object() || !rec.data.contains("address")) continue;
+    std::string address = rec.data["address"].get<std::string>();
+    if (rec.kind == "intent") {
+      intents[address] = &rec;
+      continue;
+    }
+    if (rec.kind != "done" || rec.data.value("op", "") != "apply") continue;
+    auto it = intents.find(address);
+    const Resource* r = spec.Find(address);
+    if (it == intents.end() || !r || r->schema->cached_ttl_attr.empty() || !WaitsOut(*r)) continue;
+    const nlohmann::json& intent = it->second->data;
+    std::string action = intent.value("action", "");
+    auto stage_index = spec.FindStage(rec.data.value("stage", ""));
+    if ((action != "update" && action != "delete") || !stage_index || *stage_index >= stage) continue;
+    const nlohmann::json& prior = intent["prior"];
+    if (!prior.is_object() || !prior.value("exists", false)) continue;
+    const nlohmann::json& attrs = prior.contains("attrs") ? prior["attrs"] : prior;
+    auto ttl = attrs.find(r->schema->cached_ttl_attr);
+    auto done_at = ParseUtc(rec.at);
+    if (ttl == attrs.end() || !ttl->is_number_integer() || !done_at) continue;
+    latest[address] = {address, rec.data.value("stage", ""), ttl->get<std::int64_t>(),
+                       // The journal keeps whole seconds, rounded down: one more is never too early.
+                       *done_at + std::chrono::seconds(ttl->get<std::int64_t>() + 1)};
+  }
+  std::vector<TtlWait> out;
+  for (auto& [address, w] : latest)
+    if (w.until > now) out.push_back(w);
+  std::sort(out.begin(), out.end(), [](const TtlWait& a, const TtlWait& b) { return a.until > b.until; });
+  return out;
+}
+
+Status WaitOutTtls(const std::vector<TtlWait>& waits, const std::string& stage, Progress& progress) {
+  if (waits.empty()) return Status::Ok();
+  const TtlWait& last = waits.front();
+  auto left = [&] {
+    return std::chrono::duration_cast<std::chrono::seconds>(last.until - std::chrono::system_clock::now());
+  };
+  progress.Note("stage " + stage + " waits " + FormatDuration(left()) + ": " + last.address + " changed in stage " +
+                last.stage + " and resolvers may cache its old answer for its old TTL (" + std::to_string(last.ttl) +
+                "s)" + (waits.size() > 1 ? ", and " + std::to_string(waits.size() - 1) + " more" : "") +
+                "; set wait_old_ttl = false on it not to wait");
+  auto next_note = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (left().count() > 0) {
+    if (g_interrupts.load() > 0) return Error{"interrupted while waiting out " + last.address + "'s old TTL"};
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (std::chrono::steady_clock::now() >= next_note && left().count() > 0) {
+      progress.Note("stage " + stage + ": " + FormatDuration(left()) + " left of " + last.address + "'s old TTL");
+      next_note += std::chrono::seconds(10);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace reconcile
