@@ -17,14 +17,20 @@ struct Dns {
   std::map<std::string, std::string> env = LabEnv();
   std::string server, tsig_name, secret;
 
-  explicit Dns(const std::string& which)
-      : server(env.at(which + "_SERVER")), tsig_name(env.at(which + "_TSIG_NAME")), secret(env.at(which + "_TSIG_SECRET")) {}
+  bool api = false;  // PowerDNS through its HTTP API rather than RFC 2136
+
+  explicit Dns(const std::string& which, bool through_api = false)
+      : server(env.at(which + "_SERVER")), tsig_name(env.at(which + "_TSIG_NAME")), secret(env.at(which + "_TSIG_SECRET")),
+        api(through_api) {}
 
   std::string Spec(const std::string& name, const std::string& body, const std::string& key = "") const {
-    return "version = 1\nname = \"dns\"\n[provider.dns.lab]\nkind = \"rfc2136\"\nserver = \"" + server +
-           "\"\ntsig_name = \"" + tsig_name + "\"\ntsig_secret = \"" + (key.empty() ? secret : key) +
-           "\"\n[dns_record." + name + "]\nprovider = \"dns.lab\"\nzone = \"example.test.\"\nname = \"" + name +
-           "\"\n" + body;
+    std::string provider =
+        api ? "kind = \"powerdns\"\napi_url = \"" + env.at("POWERDNS_API_URL") + "\"\napi_key = \"" +
+                  (key.empty() ? env.at("POWERDNS_API_KEY") : key) + "\"\n"
+            : "kind = \"rfc2136\"\nserver = \"" + server + "\"\ntsig_name = \"" + tsig_name + "\"\ntsig_secret = \"" +
+                  (key.empty() ? secret : key) + "\"\n";
+    return "version = 1\nname = \"dns\"\n[provider.dns.lab]\n" + provider + "[dns_record." + name +
+           "]\nprovider = \"dns.lab\"\nzone = \"example.test.\"\nname = \"" + name + "\"\n" + body;
   }
 
   std::vector<std::string> Ask(const std::string& name, const std::string& type = "A") const {
@@ -74,6 +80,36 @@ TEST_CASE("BIND: create, lower the TTL, switch, converge, remove") { Lifecycle(D
 
 TEST_CASE("PowerDNS over RFC 2136: create, lower the TTL, switch, converge, remove") {
   Lifecycle(Dns("POWERDNS"), "life-pdns");
+}
+
+TEST_CASE("PowerDNS through its HTTP API: create, lower the TTL, switch, converge, remove") {
+  Lifecycle(Dns("POWERDNS", true), "life-api");
+}
+
+TEST_CASE("PowerDNS API: a wrong key is refused saying so; a record changed since the plan is left alone") {
+  Dns d("POWERDNS", true);
+  std::string error = TestWorld().PlanAndApply(d.Spec("apikey", "type = \"A\"\nvalues = [\"192.0.2.1\"]\n", "not-the-key"));
+  CHECK(error.find("answered HTTP 401") != std::string::npos);
+  CHECK(error.find("check api_key") != std::string::npos);
+
+  TestWorld w;
+  CHECK(w.PlanAndApply(d.Spec("apirace", "type = \"TXT\"\nvalues = [\"one\"]\n")) == "");
+  LoadResult load = w.Load(d.Spec("apirace", "type = \"TXT\"\nvalues = [\"two\"]\n"));
+  REQUIRE(load.spec);
+  DependencyGraph graph;
+  REQUIRE(graph.Build(*load.spec, &load.diags));
+  auto plan = MakePlan(*load.spec, graph, {});
+  REQUIRE(plan);
+  d.Nsupdate("update delete apirace.example.test. TXT\nupdate add apirace.example.test. 60 TXT \"theirs\"\n");
+  const Step& step = plan->stages.at(0).steps.at(0);
+  const Resource& r = load.spec->resources[step.resource];
+  auto config = ResolveProvider(*load.spec, load.spec->providers.at(r.provider_instance));
+  REQUIRE(config);
+  auto done = r.provider->Apply(Change{step.action, Target{r.address, r.schema, step.desired.attrs, nullptr, &*config},
+                                       step.prior, {}});
+  REQUIRE_FALSE(done);
+  CHECK(done.error().message.find("changed since the plan") != std::string::npos);
+  CHECK(d.Ask("apirace", "TXT") == std::vector<std::string>{"\"theirs\""});
 }
 
 TEST_CASE("values are compared as the server means them: a relative name, a TXT text") {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "providers/dns/dns_wire.h"
+#include "providers/dns/zone_backend.h"
 
 namespace reconcile {
 
@@ -10,21 +11,9 @@ namespace {
 
 const std::vector<std::string> kTypes = {"A", "AAAA", "CNAME", "TXT", "MX", "SRV", "NS", "PTR", "CAA"};
 
-struct Where {
-  dns::Server server;
-  dns::Tsig tsig;
-};
-
-Result<Where> WhereFor(const Target& t) {
+Result<std::unique_ptr<dns::ZoneBackend>> BackendOf(const Target& t) {
   if (!t.provider) return Error{t.address + " names no [provider.dns.NAME]"};
-  const AttrMap& a = t.provider->attrs;
-  auto server = dns::ParseServer(StringAttr(a, "server"));
-  if (!server) return Error{"provider." + t.provider->name + ": server " + server.error().message};
-  Where w{*server, {}};
-  w.tsig.name = StringAttr(a, "tsig_name");
-  w.tsig.algorithm = StringAttr(a, "tsig_algorithm", "hmac-sha256");
-  w.tsig.secret = StringAttr(a, "tsig_secret");
-  return w;
+  return dns::BackendFor(*t.provider);
 }
 
 std::string Zone(const Target& t) { return dns::AbsoluteZone(StringAttr(t.desired, "zone")); }
@@ -133,8 +122,8 @@ std::string DnsRecordProvider::BatchKey(const Target& t) const {
 
 std::vector<Result<State>> DnsRecordProvider::ApplyBatch(const std::vector<Change>& changes) {
   std::vector<Result<State>> out(changes.size(), Error{"not applied"});
-  auto where = WhereFor(changes[0].target);
-  if (!where) return std::vector<Result<State>>(changes.size(), where.error());
+  auto backend = BackendOf(changes[0].target);
+  if (!backend) return std::vector<Result<State>>(changes.size(), backend.error());
   std::string zone = Zone(changes[0].target);
   std::vector<std::optional<dns::RRsetChange>> rr(changes.size());
   for (std::size_t i = 0; i < changes.size(); ++i) {
@@ -156,7 +145,7 @@ std::vector<Result<State>> DnsRecordProvider::ApplyBatch(const std::vector<Chang
     for (int attempt = 0; attempt < 2 && !message.empty(); ++attempt) {
       std::vector<dns::RRsetChange> body;
       for (std::size_t k : message) body.push_back(*rr[k]);
-      auto outcome = dns::Update(where->server, zone, where->tsig, body);
+      auto outcome = (*backend)->Update(zone, body);
       if (!outcome) {
         for (std::size_t k : message) out[k] = Error{changes[k].target.address + ": " + outcome.error().message};
         break;
@@ -169,7 +158,7 @@ std::vector<Result<State>> DnsRecordProvider::ApplyBatch(const std::vector<Chang
       std::vector<std::size_t> still;
       for (std::size_t k : message) {
         const Target& t = changes[k].target;
-        auto now = dns::Query(where->server, Owner(t), Type(t), where->tsig);
+        auto now = (*backend)->ReadOne(zone, Owner(t), Type(t));
         bool same = now && now->has_value() == rr[k]->before.has_value() &&
                     (!rr[k]->before || (**now).values == Sorted(rr[k]->before->values, t));
         if (same) still.push_back(k);
@@ -241,9 +230,10 @@ std::vector<TypeSchema> DnsRecordProvider::Types() const {
 std::vector<ProviderKindSchema> DnsRecordProvider::Kinds() const {
   AttrSchema kind{"kind", AttrType::kString, "how the zone is changed"};
   kind.required = true;
-  kind.one_of = {"rfc2136"};
-  AttrSchema server{"server", AttrType::kString, "the zone's primary, \"host:port\" (port 53 by default)"};
-  server.required = true;
+  kind.one_of = {"rfc2136", "powerdns"};
+  AttrSchema server{"server", AttrType::kString, "rfc2136: the zone's primary, \"host:port\" (port 53 by default)"};
+  AttrSchema api_key{"api_key", AttrType::kString, "powerdns: the API key"};
+  api_key.secret_ok = api_key.sensitive = true;
   AttrSchema algorithm{"tsig_algorithm", AttrType::kString, "TSIG algorithm (default hmac-sha256)"};
   algorithm.one_of = {"hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1", "hmac-md5"};
   AttrSchema secret{"tsig_secret", AttrType::kString, "the TSIG key's secret, base64"};
@@ -251,7 +241,9 @@ std::vector<ProviderKindSchema> DnsRecordProvider::Kinds() const {
   AttrSchema limit{"max_change_percent", AttrType::kInt,
                    "most of a zone (of 10+ record sets) one stage may update or delete without --force (default 30)"};
   return {{"dns", "A DNS server whose zones reconcile changes.",
-           {kind, server, {"tsig_name", AttrType::kString, "the TSIG key's name"}, algorithm, secret, limit}}};
+           {kind, server, {"tsig_name", AttrType::kString, "rfc2136: the TSIG key's name"}, algorithm, secret,
+            {"api_url", AttrType::kString, "powerdns: the API's base URL, e.g. \"http://127.0.0.1:8081\""}, api_key,
+            {"server_id", AttrType::kString, "powerdns: the server in the API (default \"localhost\")"}, limit}}};
 }
 
 void DnsRecordProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
@@ -261,12 +253,12 @@ void DnsRecordProvider::Probe(std::span<const Target* const> targets, std::vecto
   for (std::size_t i = 0; i < targets.size(); ++i)
     zones[{targets[i]->provider ? targets[i]->provider->name : "", Zone(*targets[i])}].push_back(i);
   for (auto& [key, indices] : zones) {
-    auto where = WhereFor(*targets[indices[0]]);
-    if (!where) {
-      for (std::size_t i : indices) (*out)[i] = where.error();
+    auto backend = BackendOf(*targets[indices[0]]);
+    if (!backend) {
+      for (std::size_t i : indices) (*out)[i] = backend.error();
       continue;
     }
-    auto zone = dns::Transfer(where->server, key.second, where->tsig);
+    auto zone = (*backend)->ReadZone(key.second);
     if (zone && *zone) {
       std::lock_guard<std::mutex> g(mu_);
       zone_sizes_[BatchKey(*targets[indices[0]])] = (*zone)->size();
@@ -279,7 +271,7 @@ void DnsRecordProvider::Probe(std::span<const Target* const> targets, std::vecto
         auto it = (*zone)->find({Owner(t), Type(t)});
         (*out)[i] = ToState(t, it == (*zone)->end() ? std::nullopt : std::optional<dns::RRset>(it->second));
       } else {
-        auto set = dns::Query(where->server, Owner(t), Type(t), where->tsig);
+        auto set = (*backend)->ReadOne(key.second, Owner(t), Type(t));
         if (set) (*out)[i] = ToState(t, *set);
         else (*out)[i] = set.error();
       }
@@ -289,14 +281,14 @@ void DnsRecordProvider::Probe(std::span<const Target* const> targets, std::vecto
 
 Result<State> DnsRecordProvider::Apply(const Change& change) {
   const Target& t = change.target;
-  auto where = WhereFor(t);
-  if (!where) return where.error();
+  auto backend = BackendOf(t);
+  if (!backend) return backend.error();
   auto c = ChangeFor(change);
   if (!c) return c.error();
-  auto outcome = dns::Update(where->server, Zone(t), where->tsig, {*c});
+  auto outcome = (*backend)->Update(Zone(t), {*c});
   if (!outcome) return Error{t.address + ": " + outcome.error().message};
   if (*outcome == dns::UpdateOutcome::kChangedSincePlan) return ChangedSincePlan(t);
-  auto now = dns::Query(where->server, Owner(t), Type(t), where->tsig);
+  auto now = (*backend)->ReadOne(Zone(t), Owner(t), Type(t));
   if (!now) return Error{t.address + ": updated, but reading it back failed: " + now.error().message};
   return ToState(t, *now);
 }

@@ -1,0 +1,193 @@
+#include "providers/dns/zone_backend.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace reconcile::dns {
+
+namespace {
+
+class Rfc2136 : public ZoneBackend {
+ public:
+  Rfc2136(Server server, Tsig tsig) : server_(std::move(server)), tsig_(std::move(tsig)) {}
+  Result<std::optional<Zone>> ReadZone(const std::string& zone) override { return Transfer(server_, zone, tsig_); }
+  Result<std::optional<RRset>> ReadOne(const std::string&, const std::string& owner, const std::string& type) override {
+    return Query(server_, owner, type, tsig_);
+  }
+  Result<UpdateOutcome> Update(const std::string& zone, const std::vector<RRsetChange>& changes) override {
+    return dns::Update(server_, zone, tsig_, changes);
+  }
+
+ private:
+  Server server_;
+  Tsig tsig_;
+};
+
+struct HttpReply {
+  long status = 0;
+  std::string body;
+};
+
+std::size_t Collect(char* data, std::size_t size, std::size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+// The PowerDNS HTTP API has no prerequisites: the zone is read again just before the
+// PATCH and each RRset compared with what was probed (one PATCH is applied atomically).
+class PowerDns : public ZoneBackend {
+ public:
+  PowerDns(std::string url, std::string key, std::string server_id)
+      : url_(std::move(url)), key_(std::move(key)), server_id_(std::move(server_id)) {
+    while (!url_.empty() && url_.back() == '/') url_.pop_back();
+  }
+
+  Result<std::optional<Zone>> ReadZone(const std::string& zone) override {
+    auto reply = Call("GET", ZoneUrl(zone), "");
+    if (!reply) return reply.error();
+    if (Status s = Check(*reply, "read zone " + zone); !s) return Error{s.message()};
+    auto parsed = ParsePowerDnsZone(reply->body);
+    if (!parsed) return Error{"the PowerDNS API at " + url_ + ": " + parsed.error().message};
+    return std::optional<Zone>(std::move(*parsed));
+  }
+
+  Result<std::optional<RRset>> ReadOne(const std::string& zone, const std::string& owner,
+                                       const std::string& type) override {
+    auto z = ReadZone(zone);
+    if (!z) return z.error();
+    auto it = (*z)->find({owner, type});
+    return it == (*z)->end() ? std::optional<RRset>() : std::optional<RRset>(it->second);
+  }
+
+  Result<UpdateOutcome> Update(const std::string& zone, const std::vector<RRsetChange>& changes) override {
+    auto now = ReadZone(zone);
+    if (!now) return now.error();
+    nlohmann::json rrsets = nlohmann::json::array();
+    for (const RRsetChange& c : changes) {
+      const RRset& any = c.before ? *c.before : *c.after;
+      auto it = (*now)->find({any.owner, any.type});
+      bool exists = it != (*now)->end();
+      if (exists != c.before.has_value()) return UpdateOutcome::kChangedSincePlan;
+      if (exists) {
+        auto before = Canonical(*c.before, zone);
+        if (!before) return before.error();
+        if (*before != it->second.values) return UpdateOutcome::kChangedSincePlan;
+      }
+      nlohmann::json set = {{"name", any.owner}, {"type", any.type}};
+      if (c.after) {
+        auto values = Canonical(*c.after, zone);
+        if (!values) return values.error();
+        set["changetype"] = "REPLACE";
+        set["ttl"] = c.after->ttl;
+        set["records"] = nlohmann::json::array();
+        for (const std::string& v : *values) set["records"].push_back({{"content", v}, {"disabled", false}});
+      } else {
+        set["changetype"] = "DELETE";
+      }
+      rrsets.push_back(std::move(set));
+    }
+    auto reply = Call("PATCH", ZoneUrl(zone), nlohmann::json{{"rrsets", rrsets}}.dump());
+    if (!reply) return reply.error();
+    if (Status s = Check(*reply, "update zone " + zone); !s) return Error{s.message()};
+    return UpdateOutcome::kDone;
+  }
+
+ private:
+  std::string ZoneUrl(const std::string& zone) const {
+    return url_ + "/api/v1/servers/" + server_id_ + "/zones/" + AbsoluteZone(zone);
+  }
+
+  static Result<std::vector<std::string>> Canonical(const RRset& set, const std::string& zone) {
+    std::vector<std::string> out;
+    for (const std::string& v : set.values) {
+      auto c = CanonicalValue(set.type, v, zone);
+      if (!c) return c.error();
+      out.push_back(*c);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  Status Check(const HttpReply& r, const std::string& what) const {
+    if (r.status >= 200 && r.status < 300) return Status::Ok();
+    std::string why;
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (j.is_object() && j.contains("error") && j["error"].is_string()) why = j["error"].get<std::string>();
+    else why = r.body.substr(0, 300);
+    std::string hint;
+    if (r.status == 401) hint = "; the API refused the key: check api_key against the server's api-key";
+    else if (r.status == 404) hint = "; is the zone (or server_id) on this server?";
+    return Error{"the PowerDNS API at " + url_ + " answered HTTP " + std::to_string(r.status) + " to " + what +
+                 (why.empty() ? "" : ": " + why) + hint};
+  }
+
+  Result<HttpReply> Call(const std::string& method, const std::string& url, const std::string& body) const {
+    CURL* c = curl_easy_init();
+    if (!c) return Error{"cannot start libcurl"};
+    HttpReply reply;
+    curl_slist* headers = curl_slist_append(nullptr, ("X-API-Key: " + key_).c_str());
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    if (!body.empty()) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply.body);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    CURLcode rc = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK)
+      return Error{"cannot reach the PowerDNS API at " + url_ + ": " + curl_easy_strerror(rc)};
+    return reply;
+  }
+
+  std::string url_, key_, server_id_;
+};
+
+}  // namespace
+
+Result<Zone> ParsePowerDnsZone(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object() || !j.contains("rrsets") || !j["rrsets"].is_array()) return Error{"the zone's JSON has no rrsets"};
+  Zone zone;
+  for (const auto& set : j["rrsets"]) {
+    RRset rr;
+    rr.owner = set.value("name", "");
+    std::transform(rr.owner.begin(), rr.owner.end(), rr.owner.begin(), [](unsigned char c) { return std::tolower(c); });
+    rr.type = set.value("type", "");
+    rr.ttl = set.value("ttl", 0L);
+    if (set.contains("records") && set["records"].is_array())
+      for (const auto& r : set["records"])
+        if (!r.value("disabled", false)) rr.values.push_back(r.value("content", ""));
+    if (rr.values.empty()) continue;
+    std::sort(rr.values.begin(), rr.values.end());
+    zone[{rr.owner, rr.type}] = std::move(rr);
+  }
+  return zone;
+}
+
+Result<std::unique_ptr<ZoneBackend>> BackendFor(const ProviderConfig& config) {
+  const AttrMap& a = config.attrs;
+  std::string kind = StringAttr(a, "kind");
+  std::string where = "provider." + config.name;
+  if (kind == "powerdns") {
+    std::string url = StringAttr(a, "api_url"), key = StringAttr(a, "api_key");
+    if (url.empty() || key.empty()) return Error{where + ": kind = \"powerdns\" needs api_url and api_key"};
+    return std::unique_ptr<ZoneBackend>(new PowerDns(url, key, StringAttr(a, "server_id", "localhost")));
+  }
+  auto server = ParseServer(StringAttr(a, "server"));
+  if (!server) return Error{where + ": kind = \"rfc2136\" needs server = \"host:port\" (" + server.error().message + ")"};
+  Tsig tsig;
+  tsig.name = StringAttr(a, "tsig_name");
+  tsig.algorithm = StringAttr(a, "tsig_algorithm", "hmac-sha256");
+  tsig.secret = StringAttr(a, "tsig_secret");
+  if (!tsig.name.empty() && tsig.secret.empty()) return Error{where + ": tsig_name is set but tsig_secret is not"};
+  return std::unique_ptr<ZoneBackend>(new Rfc2136(*server, tsig));
+}
+
+}  // namespace reconcile::dns
