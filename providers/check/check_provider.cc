@@ -1,5 +1,6 @@
 #include "providers/check/check_provider.h"
 
+#include "providers/check/dns_check.h"
 #include "providers/check/http_check.h"
 #include "providers/check/tcp_check.h"
 #include "providers/ssh/local_shell.h"
@@ -37,6 +38,10 @@ std::vector<TypeSchema> CheckProvider::Types() const {
            {"dns", "tls"}),
       attr("type", AttrType::kString, "the record type asked for (default A)", {"dns"}),
       values,
+      attr("servers", AttrType::kStringList, "the servers that must all answer, \"host:port\"", {"dns"}),
+      attr("zone", AttrType::kString, "the zone: names relative to it; with server, its NS set is asked", {"dns"}),
+      attr("server", AttrType::kString, "the zone's primary, asked for the NS set when servers is not given", {"dns"}),
+      attr("ns_port", AttrType::kInt, "the port the NS set's servers answer on (default 53)", {"dns"}),
       attr("min_days_valid", AttrType::kInt, "days the certificate must stay valid (default 30)", {"tls"}),
       attr("bucket", AttrType::kString, "the bucket whose keys are checked", {"s3_manifest"}, true),
       attr("keys", AttrType::kStringList, "keys that must exist", {"s3_manifest"}, true),
@@ -63,6 +68,7 @@ Result<CheckResult> CheckProvider::Check(const Target& target) {
   const std::string& kind = std::get<std::string>(attrs.at("kind"));
   if (kind == "http") return CheckHttp(attrs);
   if (kind == "tcp") return CheckTcp(attrs);
+  if (kind == "dns") return CheckDns(attrs);
   if (kind == "command") {
     // Run here, as argv (a string is a shell line only because the spec wrote one).
     const Value& cmd = attrs.at("command");
@@ -76,8 +82,8 @@ Result<CheckResult> CheckProvider::Check(const Target& target) {
     if (tail.size() > 200) tail = "…" + tail.substr(tail.size() - 200);
     return CheckResult{r->exit_code == 0, "exit " + std::to_string(r->exit_code) + (tail.empty() ? "" : ": " + tail)};
   }
-  return Error{target.address + ": checks of kind '" + kind + "' are not available in this build yet (http, tcp "
-               "and command are)"};
+  return Error{target.address + ": checks of kind '" + kind + "' are not available in this build yet (http, tcp, "
+               "dns and command are)"};
 }
 
 }  // namespace reconcile

@@ -1,0 +1,116 @@
+#include "providers/check/dns_check.h"
+
+#include <netdb.h>
+
+#include <algorithm>
+
+#include "providers/dns/dns_wire.h"
+
+namespace reconcile {
+
+namespace {
+
+StringList List(const AttrMap& attrs, const char* key) {
+  auto it = attrs.find(key);
+  if (it == attrs.end()) return {};
+  if (const auto* l = std::get_if<StringList>(&it->second)) return *l;
+  return {};
+}
+
+std::string Join(const std::vector<std::string>& values) {
+  std::string out;
+  for (const std::string& v : values) out += (out.empty() ? "" : ", ") + v;
+  return out.empty() ? "nothing" : out;
+}
+
+// The zone's name servers, from its primary: NS names, then their addresses (in-zone glue
+// from the same server first, this machine's resolver otherwise).
+Result<std::vector<dns::Server>> NameServers(const std::string& zone, const dns::Server& primary, int port) {
+  auto ns = dns::Query(primary, dns::AbsoluteZone(zone), "NS", {});
+  if (!ns) return Error{"cannot read the NS set of " + zone + ": " + ns.error().message};
+  if (!*ns) return Error{primary.Describe() + " has no NS records for " + zone};
+  std::vector<dns::Server> out;
+  for (const std::string& name : (**ns).values) {
+    std::vector<std::string> addresses;
+    for (const char* type : {"A", "AAAA"}) {
+      auto a = dns::Query(primary, name, type, {});
+      if (a && *a) addresses.insert(addresses.end(), (**a).values.begin(), (**a).values.end());
+    }
+    if (addresses.empty()) {
+      addrinfo hints{};
+      hints.ai_socktype = SOCK_DGRAM;
+      addrinfo* res = nullptr;
+      if (::getaddrinfo(name.c_str(), nullptr, &hints, &res) == 0) {
+        char ip[NI_MAXHOST];
+        if (::getnameinfo(res->ai_addr, res->ai_addrlen, ip, sizeof ip, nullptr, 0, NI_NUMERICHOST) == 0)
+          addresses.push_back(ip);
+        ::freeaddrinfo(res);
+      }
+    }
+    if (addresses.empty()) return Error{"the name server " + name + " of " + zone + " has no address"};
+    for (const std::string& a : addresses) out.push_back({a, port});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<CheckResult> CheckDns(const AttrMap& attrs) {
+  std::string zone = StringAttr(attrs, "zone");
+  std::string type = StringAttr(attrs, "type", "A");
+  std::string name = StringAttr(attrs, "name");
+  if (name.empty()) return Error{"a dns check needs name = \"www.example.edu.\" (or relative to zone)"};
+  std::string owner = zone.empty() ? dns::AbsoluteZone(name) : dns::OwnerName(name, zone);
+
+  std::vector<dns::Server> servers;
+  for (const std::string& s : List(attrs, "servers")) {
+    auto parsed = dns::ParseServer(s);
+    if (!parsed) return Error{"servers: " + parsed.error().message};
+    servers.push_back(*parsed);
+  }
+  if (servers.empty()) {
+    std::string primary = StringAttr(attrs, "server");
+    if (zone.empty() || primary.empty())
+      return Error{"a dns check needs servers = [\"host:port\", …], or zone and server (the zone's primary, whose NS "
+                   "set names the servers to ask)"};
+    auto p = dns::ParseServer(primary);
+    if (!p) return Error{"server: " + p.error().message};
+    int port = 53;
+    if (auto it = attrs.find("ns_port"); it != attrs.end() && std::holds_alternative<std::int64_t>(it->second))
+      port = static_cast<int>(std::get<std::int64_t>(it->second));
+    auto found = NameServers(zone, *p, port);
+    if (!found) return CheckResult{false, found.error().message};  // may come right: keep polling
+    servers = *found;
+  }
+
+  std::vector<std::string> want;
+  for (const std::string& v : List(attrs, "values")) {
+    auto c = dns::CanonicalValue(type, v, zone.empty() ? owner : zone);
+    if (!c) return Error{"values: " + c.error().message};
+    want.push_back(*c);
+  }
+  std::sort(want.begin(), want.end());
+
+  std::string disagree;
+  std::size_t agree = 0;
+  for (const dns::Server& s : servers) {
+    auto got = dns::Query(s, owner, type, {});
+    if (!got) {
+      disagree += (disagree.empty() ? "" : "; ") + got.error().message;
+      continue;
+    }
+    std::vector<std::string> values = *got ? (**got).values : std::vector<std::string>{};
+    if (values == want) {
+      ++agree;
+      continue;
+    }
+    disagree += (disagree.empty() ? "" : "; ") + s.Describe() + " answers " + Join(values) + " (want " + Join(want) + ")";
+  }
+  std::string total = std::to_string(servers.size());
+  if (disagree.empty())
+    return CheckResult{true, (servers.size() == 1 ? std::string("its one server answers ") : "all " + total + " servers answer ") +
+                                 owner + " " + type + " " + Join(want)};
+  return CheckResult{false, disagree + "; " + std::to_string(agree) + " of " + total + " servers agree"};
+}
+
+}  // namespace reconcile
