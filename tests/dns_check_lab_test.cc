@@ -33,8 +33,8 @@ AttrMap Both(const std::map<std::string, std::string>& env, const std::string& n
 
 TEST_CASE("dns: holds only when every server answers the expected values, naming the one behind") {
   auto env = LabEnv();
-  Nsupdate(env, "BIND", "update add checked.example.test. 60 A 192.0.2.20\n");
-  Nsupdate(env, "POWERDNS", "update add checked.example.test. 60 A 192.0.2.10\n");
+  Nsupdate(env, "BIND", "update delete checked.example.test. A\nupdate add checked.example.test. 60 A 192.0.2.20\n");
+  Nsupdate(env, "POWERDNS", "update delete checked.example.test. A\nupdate add checked.example.test. 60 A 192.0.2.10\n");
   auto r = CheckDns(Both(env, "checked", {"192.0.2.20"}));
   REQUIRE(r);
   CHECK_FALSE(r->holds);
