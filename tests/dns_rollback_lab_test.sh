@@ -36,6 +36,15 @@ ttl = 1
 [dns_record.shop.at.switch]
 values = ["198.51.100.20"]
 
+[check.seen]
+stage = "switch"
+kind = "dns"
+name = "shop-$name.example.test."
+values = ["198.51.100.20"]
+servers = ["$server"]
+timeout = "20s"
+interval = "200ms"
+
 [file.marker]
 stage = "after"
 host = "local"
@@ -53,6 +62,7 @@ SPEC
     bad "$name: the wait before switch is shown: $(cat "$dir/err")"
   grep -q "stage after waits .*dns_record.shop changed in stage switch .*old TTL (1s)" "$dir/err" && ok ||
     bad "$name: the wait before after is shown: $(cat "$dir/err")"
+  grep -q "check.seen" "$dir/err" && ok || bad "$name: the dns check ran: $(cat "$dir/err")"
   [ "$took" -ge 3 ] && ok || bad "$name: the old TTLs were waited out (took ${took}s)"
   "$bin" plan "$dir/cut.toml" --detailed-exitcode >"$dir/out" 2>&1 && ok || bad "$name: plan after apply is empty: $(cat "$dir/out")"
 
