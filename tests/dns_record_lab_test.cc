@@ -126,6 +126,25 @@ TEST_CASE("values are compared as the server means them: a relative name, a TXT 
   CHECK_FALSE(again.HasChanges());
 }
 
+TEST_CASE("MX and SRV records, and a key signed with hmac-sha512") {
+  // BIND refuses in-zone MX and SRV targets that have no address record, so these point at base and ns1.
+  Dns d("BIND");
+  d.tsig_name = d.env.at("BIND_TSIG512_NAME");
+  d.secret = d.env.at("BIND_TSIG512_SECRET");
+  std::string mx = d.Spec("mail", "type = \"MX\"\nvalues = [\"10 base\", \"20 ns1.example.test.\"]\n");
+  mx.replace(mx.find("tsig_secret"), 0, "tsig_algorithm = \"hmac-sha512\"\n");
+  CHECK(TestWorld().PlanAndApply(mx) == "");
+  CHECK(d.Ask("mail", "MX") == std::vector<std::string>{"10 base.example.test.", "20 ns1.example.test."});
+  Plan again;
+  CHECK(TestWorld().PlanAndApply(mx, &again) == "");
+  CHECK_FALSE(again.HasChanges());
+  std::string srv = d.Spec("_sip._tcp", "type = \"SRV\"\nvalues = [\"0 5 5060 base.example.test.\"]\n");
+  srv.replace(srv.find("tsig_secret"), 0, "tsig_algorithm = \"hmac-sha512\"\n");
+  srv.replace(srv.find("[dns_record._sip._tcp]"), 22, "[dns_record.sip]");
+  CHECK(TestWorld().PlanAndApply(srv) == "");
+  CHECK(d.Ask("_sip._tcp", "SRV") == std::vector<std::string>{"0 5 5060 base.example.test."});
+}
+
 TEST_CASE("a wrong TSIG secret is refused, naming the key and what to check") {
   Dns d("BIND");
   std::string error = TestWorld().PlanAndApply(

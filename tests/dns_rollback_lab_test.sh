@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Through the reconcile binary, against the lab's BIND (RFC 2136) and PowerDNS (HTTP API): the DNS switch of a cutover — create,
+# Through the reconcile binary, against the lab's BIND (RFC 2136) and PowerDNS (RFC 2136, HTTP API): the DNS switch of a cutover — create,
 # lower the TTL, switch the address — with the later stages waiting out the old TTLs (shown,
 # not silent), then a rollback that puts the address and the TTL back.
 # Usage: dns_rollback_lab_test.sh PATH_TO_RECONCILE SOURCE_DIR   (RECONCILE_LAB_ENV set)
@@ -79,6 +79,10 @@ SPEC
 LAB_SECRET=$BIND_TSIG_SECRET scenario bind "$BIND_SERVER" "kind = \"rfc2136\"
 server = \"$BIND_SERVER\"
 tsig_name = \"$BIND_TSIG_NAME\"
+tsig_secret = \"env:LAB_SECRET\"" "refused the TSIG key 'lab-key'"
+LAB_SECRET=$POWERDNS_TSIG_SECRET scenario pdns-2136 "$POWERDNS_SERVER" "kind = \"rfc2136\"
+server = \"$POWERDNS_SERVER\"
+tsig_name = \"$POWERDNS_TSIG_NAME\"
 tsig_secret = \"env:LAB_SECRET\"" "refused the TSIG key 'lab-key'"
 LAB_SECRET=$POWERDNS_API_KEY scenario pdns-api "$POWERDNS_SERVER" "kind = \"powerdns\"
 api_url = \"$POWERDNS_API_URL\"

@@ -154,7 +154,9 @@ Error RcodeFailure(const Server& server, const Tsig& tsig, ldns_pkt_rcode rc, co
                           "authoritative for the zone";
   else if (rc == LDNS_RCODE_REFUSED)
     msg += tsig.empty() ? ": it allows this only with a TSIG key; set tsig_name and tsig_secret"
-                        : ": check that the key '" + tsig.name + "' may do this on the zone (allow-update, allow-transfer)";
+                        : ": either the key '" + tsig.name + "' may not do this on the zone (allow-update, "
+                          "allow-transfer), or the server's own checks turned the records down (BIND refuses an "
+                          "in-zone MX or SRV target that has no address record); its log says which";
   return Error{msg};
 }
 

@@ -166,10 +166,12 @@ tsig_secret() { head -c 32 /dev/urandom | base64; }
 # BIND 9 on 15354: zones example.test and bulk.test, updates and transfers only with the
 # lab's TSIG key (hmac-sha256).
 start_bind() {
-  local d=$dir/bind secret
+  local d=$dir/bind secret secret512
   mkdir -p "$d"
   secret=$(tsig_secret)
+  secret512=$(head -c 64 /dev/urandom | base64 -w0)
   printf 'key "lab-key" {\n  algorithm hmac-sha256;\n  secret "%s";\n};\n' "$secret" >"$d/lab-key.conf"
+  printf 'key "lab-key-512" {\n  algorithm hmac-sha512;\n  secret "%s";\n};\n' "$secret512" >>"$d/lab-key.conf"
   {
     printf 'options { directory "%s"; listen-on port 15354 { 127.0.0.1; }; listen-on-v6 { none; };\n' "$d"
     printf '  pid-file "%s/named.pid"; session-keyfile "%s/session.key"; managed-keys-directory "%s";\n' "$d" "$d" "$d"
@@ -177,7 +179,7 @@ start_bind() {
     printf 'controls { };\ninclude "%s/lab-key.conf";\n' "$d"
     for z in example.test bulk.test; do
       write_zone "$z" "$d/$z.db"
-      printf 'zone "%s" { type primary; file "%s/%s.db"; allow-update { key "lab-key"; }; allow-transfer { key "lab-key"; }; };\n' \
+      printf 'zone "%s" { type primary; file "%s/%s.db"; allow-update { key "lab-key"; key "lab-key-512"; }; allow-transfer { key "lab-key"; key "lab-key-512"; }; };\n' \
         "$z" "$d" "$z"
     done
   } >"$d/named.conf"
@@ -189,6 +191,8 @@ start_bind() {
   record BIND_TSIG_NAME lab-key
   record BIND_TSIG_SECRET "$secret"
   record BIND_TSIG_FILE "$d/lab-key.conf"
+  record BIND_TSIG512_NAME lab-key-512
+  record BIND_TSIG512_SECRET "$secret512"
 }
 
 # PowerDNS Authoritative (gsqlite3) with DNS on 15353 and the HTTP API on 18081: zone
