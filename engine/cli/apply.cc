@@ -1,6 +1,7 @@
 // `reconcile apply`: stage by stage from the first stage the journal has not completed,
 // each stage's steps journaled and run in parallel within limits, then its checks, then a
 // checkpoint. After a crash or a failure the same command re-probes and continues.
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -113,6 +114,7 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     Fail(plan.error().message);
     return 1;
   }
+  auto planned_at = std::chrono::steady_clock::now();
   plan->journal_seq = history.last_seq;
   plan->stages.erase(std::remove_if(plan->stages.begin(), plan->stages.end(),
                                     [&](const StagePlan& sp) { return sp.stage > through; }),
@@ -204,7 +206,10 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     }
     std::vector<Step> changes, checks;
     for (const Step& s : sp.steps) (s.action == Action::kCheck ? checks : changes).push_back(s);
-    if (Status s = Reprobe(spec, &changes); !s) {
+    // The plan's own probe is seconds old for the first stage, unless a prompt or a TTL wait
+    // held it: read the world again only when it may have moved.
+    bool fresh = &sp == &plan->stages.front() && std::chrono::steady_clock::now() - planned_at < std::chrono::seconds(2);
+    if (Status s = fresh ? Status::Ok() : Reprobe(spec, &changes); !s) {
       finish("failed");
       Fail("stage '" + stage.name + "': " + s.message());
       return 1;

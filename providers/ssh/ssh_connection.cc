@@ -209,7 +209,9 @@ bool SshConnection::Wait(Lock& lk, long long deadline_ms) {
   if (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND) events |= POLLOUT;
   lk.unlock();
   pollfd fds[2] = {{fd_, events, 0}, {wake_, POLLIN, 0}};
-  ::poll(fds, 2, static_cast<int>(std::min<long long>(left, 1000)));
+  // Short rounds: a call that said EAGAIN wakes nobody (waiters waking each other would spin),
+  // yet it may have read packets meant for a waiter; the next round picks those up.
+  ::poll(fds, 2, static_cast<int>(std::min<long long>(left, 50)));
   if (fds[1].revents & POLLIN) {
     std::uint64_t n;
     (void)!::read(wake_, &n, sizeof n);
@@ -227,12 +229,12 @@ template <class Op>
 auto SshConnection::Retry(Lock& lk, long long deadline_ms, Op op) -> decltype(op()) {
   while (true) {
     auto rc = op();
-    Moved();
     bool again;
     if constexpr (std::is_pointer_v<decltype(rc)>)
       again = !rc && libssh2_session_last_errno(session_) == LIBSSH2_ERROR_EAGAIN;
     else
       again = rc == LIBSSH2_ERROR_EAGAIN;
+    if (!again) Moved();
     if (!again || !Wait(lk, deadline_ms)) return rc;
   }
 }
@@ -280,7 +282,7 @@ Result<CommandResult> SshConnection::Exec(const std::string& command, const std:
     if (out > 0) r.out.append(buf, static_cast<std::size_t>(out)), moved = true;
     ssize_t err = libssh2_channel_read_stderr(ch, buf, sizeof buf);
     if (err > 0) r.err.append(buf, static_cast<std::size_t>(err)), moved = true;
-    Moved();
+    if (moved) Moved();
     if ((out < 0 && out != LIBSSH2_ERROR_EAGAIN) || (err < 0 && err != LIBSSH2_ERROR_EAGAIN))
       return fail("the connection dropped while reading");
     if (out == 0 && err == 0 && libssh2_channel_eof(ch)) break;

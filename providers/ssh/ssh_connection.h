@@ -36,7 +36,7 @@ class SshConnection {
   // Waits (without the lock) until the socket or another thread may have moved things on;
   // false once `deadline_ms` of silence is over.
   bool Wait(Lock& lk, long long deadline_ms);
-  void Moved();  // after any call that may have read packets meant for other channels
+  void Moved();  // after a call that made progress: others may find their data queued
   template <class Op> auto Retry(Lock& lk, long long deadline_ms, Op op) -> decltype(op());
 
   int fd_ = -1;
