@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <memory>
+#include <optional>
 
 #include "providers/dns/dns_wire.h"
 #include "tests/support/lab_env.h"
@@ -54,6 +56,35 @@ struct Dns {
   }
 };
 
+// A spec planned but not applied: its first stage as the changes its provider would get, so a
+// test can change the world between the plan and the update.
+struct Planned {
+  LoadResult load;
+  std::optional<ProviderConfig> config;
+  std::vector<Change> changes;
+  Provider* provider = nullptr;
+};
+
+std::unique_ptr<Planned> PlanOnly(TestWorld& w, const std::string& spec) {
+  auto p = std::make_unique<Planned>();
+  p->load = w.Load(spec);
+  REQUIRE_MESSAGE(p->load.spec, TestWorld::Errors(p->load));
+  const Spec& loaded = *p->load.spec;
+  DependencyGraph graph;
+  REQUIRE(graph.Build(loaded, &p->load.diags));
+  auto plan = MakePlan(loaded, graph, {});
+  REQUIRE_MESSAGE(plan, (plan ? "" : plan.error().message));
+  auto config = ResolveProvider(loaded, loaded.providers.at("dns.lab"));
+  REQUIRE(config);
+  p->config = std::move(*config);
+  for (const Step& s : plan->stages.at(0).steps) {
+    const Resource& r = loaded.resources[s.resource];
+    p->provider = r.provider;
+    p->changes.push_back({s.action, Target{r.address, r.schema, s.desired.attrs, nullptr, &*p->config}, s.prior, {}});
+  }
+  return p;
+}
+
 void Lifecycle(const Dns& d, const std::string& name) {
   TestWorld w;
   CHECK(w.PlanAndApply(d.Spec(name, "type = \"A\"\nttl = 300\nvalues = [\"192.0.2.10\"]\n")) == "");
@@ -94,19 +125,9 @@ TEST_CASE("PowerDNS API: a wrong key is refused saying so; a record changed sinc
 
   TestWorld w;
   CHECK(w.PlanAndApply(d.Spec("apirace", "type = \"TXT\"\nvalues = [\"one\"]\n")) == "");
-  LoadResult load = w.Load(d.Spec("apirace", "type = \"TXT\"\nvalues = [\"two\"]\n"));
-  REQUIRE(load.spec);
-  DependencyGraph graph;
-  REQUIRE(graph.Build(*load.spec, &load.diags));
-  auto plan = MakePlan(*load.spec, graph, {});
-  REQUIRE(plan);
+  auto planned = PlanOnly(w, d.Spec("apirace", "type = \"TXT\"\nvalues = [\"two\"]\n"));
   d.Nsupdate("update delete apirace.example.test. TXT\nupdate add apirace.example.test. 60 TXT \"theirs\"\n");
-  const Step& step = plan->stages.at(0).steps.at(0);
-  const Resource& r = load.spec->resources[step.resource];
-  auto config = ResolveProvider(*load.spec, load.spec->providers.at(r.provider_instance));
-  REQUIRE(config);
-  auto done = r.provider->Apply(Change{step.action, Target{r.address, r.schema, step.desired.attrs, nullptr, &*config},
-                                       step.prior, {}});
+  auto done = planned->provider->Apply(planned->changes.at(0));
   REQUIRE_FALSE(done);
   CHECK(done.error().message.find("changed since the plan") != std::string::npos);
   CHECK(d.Ask("apirace", "TXT") == std::vector<std::string>{"\"theirs\""});
@@ -157,19 +178,9 @@ TEST_CASE("a record changed since the plan makes the update fail, and stays as t
   Dns d("BIND");
   TestWorld w;
   CHECK(w.PlanAndApply(d.Spec("raced", "type = \"A\"\nttl = 60\nvalues = [\"192.0.2.10\"]\n")) == "");
-  LoadResult load = w.Load(d.Spec("raced", "type = \"A\"\nttl = 60\nvalues = [\"192.0.2.20\"]\n"));
-  REQUIRE(load.spec);
-  DependencyGraph graph;
-  REQUIRE(graph.Build(*load.spec, &load.diags));
-  auto plan = MakePlan(*load.spec, graph, {});
-  REQUIRE(plan);
+  auto planned = PlanOnly(w, d.Spec("raced", "type = \"A\"\nttl = 60\nvalues = [\"192.0.2.20\"]\n"));
   d.Nsupdate("update delete raced.example.test. A\nupdate add raced.example.test. 60 A 198.51.100.9\n");
-  const Step& step = plan->stages.at(0).steps.at(0);
-  const Resource& r = load.spec->resources[step.resource];
-  auto config = ResolveProvider(*load.spec, load.spec->providers.at(r.provider_instance));
-  REQUIRE(config);
-  Target t{r.address, r.schema, step.desired.attrs, nullptr, &*config};
-  auto done = r.provider->Apply(Change{step.action, t, step.prior, {}});
+  auto done = planned->provider->Apply(planned->changes.at(0));
   REQUIRE_FALSE(done);
   CHECK(done.error().message == "dns_record.raced: raced.example.test. A changed since the plan (someone else "
                                 "updated it), so nothing was changed. Plan again to see what it holds now");
@@ -197,24 +208,12 @@ TEST_CASE("changes to one zone go in one UPDATE; a record changed meanwhile fail
   for (int i = 0; i < 40; ++i)
     spec += "[dns_record.b" + std::to_string(i) + "]\nprovider = \"dns.lab\"\nzone = \"example.test\"\nname = \"batch-" +
             std::to_string(i) + "\"\ntype = \"A\"\nttl = 60\nvalues = [\"192.0.2." + std::to_string(i + 1) + "\"]\n";
-  LoadResult load = w.Load(spec);
-  REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
-  DependencyGraph graph;
-  REQUIRE(graph.Build(*load.spec, &load.diags));
-  auto plan = MakePlan(*load.spec, graph, {});
-  REQUIRE(plan);
-  REQUIRE(plan->stages.at(0).steps.size() == 40);
-  auto config = ResolveProvider(*load.spec, load.spec->providers.at("dns.lab"));
-  REQUIRE(config);
-  std::vector<Change> changes;
-  for (const Step& s : plan->stages[0].steps) {
-    const Resource& r = load.spec->resources[s.resource];
-    changes.push_back({s.action, Target{r.address, r.schema, s.desired.attrs, nullptr, &*config}, s.prior, {}});
-  }
+  auto planned = PlanOnly(w, spec);
+  REQUIRE(planned->changes.size() == 40);
   // Someone creates batch-7 between the plan and the update.
   d.Nsupdate("update add batch-7.example.test. 60 A 198.51.100.7\n");
   long before = Serial(d);
-  auto results = load.spec->resources[0].provider->ApplyBatch(changes);
+  auto results = planned->provider->ApplyBatch(planned->changes);
   REQUIRE(results.size() == 40);
   for (std::size_t i = 0; i < 40; ++i) {
     if (i == 7) {
