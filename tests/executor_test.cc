@@ -110,12 +110,9 @@ TEST_CASE("steps run in parallel up to the limit, and dependencies still go firs
   f.w.mem->apply_delay = std::chrono::milliseconds(30);
   Plan plan = f.MakeIt();
   Executor ex(ExecContext{*f.load.spec, *f.journal, f.sealer, f.progress, "apply", 3, 8});
-  auto start = std::chrono::steady_clock::now();
   auto results = ex.RunSteps(plan.stages[0].steps, "one");
-  auto took = std::chrono::steady_clock::now() - start;
   for (const StepResult& r : results) CHECK(r.ok);
-  CHECK(f.w.mem->max_in_flight.load() == 3);
-  CHECK(took < std::chrono::milliseconds(13 * 30));  // faster than one at a time
+  CHECK(f.w.mem->max_in_flight.load() == 3);  // side by side, never more than the limit
   CHECK(f.w.mem->calls.back() == "create mem_item.last");
 }
 
@@ -140,8 +137,9 @@ TEST_CASE("Ctrl-C: the steps in flight finish and are journaled, the rest do not
   InstallInterruptHandler();
   g_interrupts = 0;
   Executor ex(ExecContext{*f.load.spec, *f.journal, f.sealer, f.progress, "apply", 2, 2});
-  std::thread interrupter([] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::thread interrupter([&] {
+    // Once two steps are in flight (however loaded the machine), not after a guessed delay.
+    while (f.w.mem->max_in_flight.load() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     ::kill(::getpid(), SIGINT);  // a real signal, through the real handler
   });
   auto results = ex.RunSteps(plan.stages[0].steps, "one");
@@ -174,7 +172,14 @@ TEST_CASE("a second Ctrl-C exits at once with 130, and the journal stays readabl
     ex.RunSteps(plan.stages[0].steps, "one");
     ::_exit(0);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // The first Ctrl-C once all four steps are journaled and running (the handler is in place
+  // by then), not after a guessed delay.
+  auto journal = OpenFileJournal((f.dir / "j").string());
+  for (int i = 0; i < 1000; ++i) {
+    auto seen = journal->Read();
+    if (seen && seen->size() >= 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   ::kill(child, SIGINT);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   auto start = std::chrono::steady_clock::now();

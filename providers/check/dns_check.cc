@@ -48,7 +48,12 @@ Result<std::vector<dns::Server>> NameServers(const std::string& zone, const dns:
       }
     }
     if (addresses.empty()) return Error{"the name server " + name + " of " + zone + " has no address"};
-    for (const std::string& a : addresses) out.push_back({a, port});
+    for (const std::string& a : addresses) {
+      // Two NS names on one address are one server: counted twice, "2 of 2 agree" would lie.
+      dns::Server s{a, port};
+      bool seen = std::any_of(out.begin(), out.end(), [&](const dns::Server& o) { return o.Describe() == s.Describe(); });
+      if (!seen) out.push_back(s);
+    }
   }
   return out;
 }
@@ -89,7 +94,9 @@ Result<CheckResult> CheckDns(const AttrMap& attrs) {
     if (!c) return Error{"values: " + c.error().message};
     want.push_back(*c);
   }
+  // A set: the server keeps one of each value, so "a", "a" written twice must still match.
   std::sort(want.begin(), want.end());
+  want.erase(std::unique(want.begin(), want.end()), want.end());
 
   std::string disagree;
   std::size_t agree = 0;
