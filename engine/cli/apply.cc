@@ -215,7 +215,9 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
       return 1;
     }
     // The world may have moved since the plan: the limits are asked again of what will run.
-    if (std::vector<std::string> now = Guards(spec, changes); !now.empty() && !options.force) {
+    // (For a fresh first stage the plan's guards above already spoke.)
+    if (std::vector<std::string> now = fresh ? std::vector<std::string>{} : Guards(spec, changes);
+        !now.empty() && !options.force) {
       std::string why;
       for (const std::string& g : now) why += "\n  " + g;
       finish("stopped");

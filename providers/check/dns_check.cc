@@ -88,15 +88,9 @@ Result<CheckResult> CheckDns(const AttrMap& attrs) {
     servers = *found;
   }
 
-  std::vector<std::string> want;
-  for (const std::string& v : List(attrs, "values")) {
-    auto c = dns::CanonicalValue(type, v, zone.empty() ? owner : zone);
-    if (!c) return Error{"values: " + c.error().message};
-    want.push_back(*c);
-  }
-  // A set: the server keeps one of each value, so "a", "a" written twice must still match.
-  std::sort(want.begin(), want.end());
-  want.erase(std::unique(want.begin(), want.end()), want.end());
+  auto wanted = dns::CanonicalSet(type, List(attrs, "values"), zone.empty() ? owner : zone);
+  if (!wanted) return Error{"values: " + wanted.error().message};
+  const std::vector<std::string>& want = *wanted;
 
   std::string disagree;
   std::size_t agree = 0;

@@ -64,17 +64,6 @@ Result<std::optional<dns::RRset>> Desired(const Target& t) {
   return std::optional<dns::RRset>(set);
 }
 
-// Values as the server prints them, sorted: what a probe of the same RRset returns.
-std::vector<std::string> Sorted(const std::vector<std::string>& values, const Target& t) {
-  std::vector<std::string> out;
-  for (const std::string& v : values) {
-    auto c = dns::CanonicalValue(Type(t), v, Zone(t));
-    out.push_back(c ? *c : v);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 std::optional<dns::RRset> Prior(const Target& t, const State& prior) {
   if (!prior.exists) return std::nullopt;
   dns::RRset set{Owner(t), Type(t), 0, Values(prior.attrs)};
@@ -159,8 +148,10 @@ std::vector<Result<State>> DnsRecordProvider::ApplyBatch(const std::vector<Chang
       for (std::size_t k : message) {
         const Target& t = changes[k].target;
         auto now = (*backend)->ReadOne(zone, Owner(t), Type(t));
-        bool same = now && now->has_value() == rr[k]->before.has_value() &&
-                    (!rr[k]->before || (**now).values == Sorted(rr[k]->before->values, t));
+        auto planned = rr[k]->before ? dns::CanonicalSet(Type(t), rr[k]->before->values, Zone(t))
+                                     : Result<std::vector<std::string>>(std::vector<std::string>{});
+        bool same = now && planned && now->has_value() == rr[k]->before.has_value() &&
+                    (!rr[k]->before || (**now).values == *planned);
         if (same) still.push_back(k);
         else out[k] = ChangedSincePlan(t);
       }

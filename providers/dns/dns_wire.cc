@@ -214,6 +214,19 @@ Result<std::string> CanonicalValue(const std::string& type, const std::string& v
   return text;
 }
 
+Result<std::vector<std::string>> CanonicalSet(const std::string& type, const std::vector<std::string>& values,
+                                              const std::string& zone) {
+  std::vector<std::string> out;
+  for (const std::string& v : values) {
+    auto c = CanonicalValue(type, v, zone);
+    if (!c) return c.error();
+    out.push_back(*c);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 Result<std::optional<Zone>> Transfer(const Server& server, const std::string& zone, const Tsig& tsig) {
   auto r = MakeResolver(server, tsig, true);
   if (!r) return r.error();

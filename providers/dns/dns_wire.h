@@ -47,6 +47,10 @@ std::string AbsoluteZone(const std::string& zone);
 // "mail" and "mail.example.test." compare equal. An Error when ldns cannot parse it.
 Result<std::string> CanonicalValue(const std::string& type, const std::string& value, const std::string& zone);
 
+// Values as the server holds them: canonical, sorted, each once (an RRset is a set).
+Result<std::vector<std::string>> CanonicalSet(const std::string& type, const std::vector<std::string>& values,
+                                              const std::string& zone);
+
 // Every record of the zone (SOA and NS included) by AXFR; nullopt when the server refuses
 // transfers (ask for each record instead).
 Result<std::optional<Zone>> Transfer(const Server& server, const std::string& zone, const Tsig& tsig);

@@ -71,13 +71,13 @@ class PowerDns : public ZoneBackend {
       bool exists = it != (*now)->end();
       if (exists != c.before.has_value()) return UpdateOutcome::kChangedSincePlan;
       if (exists) {
-        auto before = Canonical(*c.before, zone);
+        auto before = CanonicalSet(c.before->type, c.before->values, zone);
         if (!before) return before.error();
         if (*before != it->second.values) return UpdateOutcome::kChangedSincePlan;
       }
       nlohmann::json set = {{"name", any.owner}, {"type", any.type}};
       if (c.after) {
-        auto values = Canonical(*c.after, zone);
+        auto values = CanonicalSet(c.after->type, c.after->values, zone);
         if (!values) return values.error();
         set["changetype"] = "REPLACE";
         set["ttl"] = c.after->ttl;
@@ -97,17 +97,6 @@ class PowerDns : public ZoneBackend {
  private:
   std::string ZoneUrl(const std::string& zone) const {
     return url_ + "/api/v1/servers/" + server_id_ + "/zones/" + AbsoluteZone(zone);
-  }
-
-  static Result<std::vector<std::string>> Canonical(const RRset& set, const std::string& zone) {
-    std::vector<std::string> out;
-    for (const std::string& v : set.values) {
-      auto c = CanonicalValue(set.type, v, zone);
-      if (!c) return c.error();
-      out.push_back(*c);
-    }
-    std::sort(out.begin(), out.end());
-    return out;
   }
 
   Status Check(const HttpReply& r, const std::string& what) const {
