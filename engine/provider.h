@@ -6,6 +6,7 @@
 // Errors come back as values (Result/Status); providers never throw across this seam.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -53,7 +54,12 @@ struct Change {
   Target target;
   State prior;                       // as probed
   std::vector<std::string> changed;  // attributes that differ, for kUpdate
+  // For a long step (a sync): a progress line for the operator. Safe to call from any
+  // thread; may be empty.
+  std::function<void(const std::string&)> report;
 };
+
+struct Diff;
 
 // One evaluation of a check: whether its condition holds now, and what was seen.
 struct CheckResult {
@@ -109,6 +115,11 @@ class Provider {
   // Why these changes (all of one stage) need --force: a provider's safety limit, such as
   // changing too much of a DNS zone at once. Empty when they are within the limits.
   virtual std::vector<std::string> Guard(const std::vector<Change>&) { return {}; }
+
+  // For types whose state is more than attribute values (a sync's objects): refines the
+  // engine's attribute-by-attribute comparison — the action, the lines shown, whether it can
+  // be undone. Must not touch the world; called for plans and rollbacks alike.
+  virtual void Review(const TypeSchema&, const State& /*prior*/, const State& /*desired*/, Diff*) {}
 
   // For check types: evaluates the condition once (the engine polls). An Error means the
   // check could not be evaluated at all (bad URL), not that it does not hold.

@@ -47,6 +47,8 @@ struct TypeSchema {
   bool uses_host = false;            // resources take host = "local" or a [host.NAME]
   bool is_check = false;             // a probe with no action: planned as `?`
   bool delete_irreversible = false;  // deleting loses what cannot be put back
+  bool probe_when_run = false;        // its state follows others' (a sync's source): when a step
+                                     // it depends on ran in the same stage, it is probed again
   std::string cached_ttl_attr;       // "ttl": others may cache the old state this many seconds
                                      // after a change; later stages wait it out (ttl_wait.h)
 

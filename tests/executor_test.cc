@@ -195,3 +195,53 @@ TEST_CASE("a second Ctrl-C exits at once with 130, and the journal stays readabl
   History h = Summarize(*records);
   CHECK(h.pending.size() == 4);
 }
+
+namespace {
+
+const std::string kMirror = std::string(kHeader) + R"(
+[mem_item.src]
+key = "src"
+value = "v1"
+size = 1
+[mem_item.src.at.two]
+value = "v2"
+[mem_item.src.at.three]
+size = 2
+
+[mem_mirror.copy]
+key = "copy"
+from = "src"
+after = ["mem_item.src"]
+)";
+
+State Item(AttrMap attrs) { return State{true, std::move(attrs)}; }
+
+}  // namespace
+
+TEST_CASE("a follower is read again after what it depends on ran, and journals what it really changed") {
+  Fixture f(kMirror);
+  f.w.mem->world["src"] = Item({{"key", "src"}, {"value", "v1"}, {"size", std::int64_t{1}}});
+  f.w.mem->world["copy"] = Item({{"key", "copy"}, {"from", "src"}, {"value", "v1"}});
+  Plan plan = f.MakeIt();
+  Executor ex(ExecContext{*f.load.spec, *f.journal, f.sealer, f.progress, "apply", 4, 4});
+  auto results = ex.RunSteps(plan.stages[1].steps, "two");
+  for (const StepResult& r : results) CHECK_MESSAGE(r.ok, r.error);
+  CHECK(std::get<std::string>(f.w.mem->world["copy"].attrs["value"]) == "v2");
+  // The prior it journaled is the one read just before it ran (behind by "v2"), not the plan's.
+  auto records = f.journal->Read();
+  REQUIRE(records);
+  bool seen = false;
+  for (const JournalRecord& r : *records)
+    if (r.kind == "intent" && r.data.value("address", "") == "mem_mirror.copy") {
+      seen = true;
+      CHECK(r.data.dump().find("\"behind\":\"v2\"") != std::string::npos);
+    }
+  CHECK(seen);
+
+  // Stage three changes the source but not what the copy follows: read again, nothing to do.
+  f.w.mem->calls.clear();
+  results = ex.RunSteps(plan.stages[2].steps, "three");
+  for (const StepResult& r : results) CHECK_MESSAGE(r.ok, r.error);
+  CHECK(std::find(f.w.mem->calls.begin(), f.w.mem->calls.end(), "update mem_mirror.copy") == f.w.mem->calls.end());
+  CHECK(std::find(f.w.mem->calls.begin(), f.w.mem->calls.end(), "update mem_item.src") != f.w.mem->calls.end());
+}

@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/support/test_world.h"
 
 using namespace reconcile;
@@ -256,4 +258,59 @@ key = "a"
   REQUIRE_FALSE(p.plan);
   CHECK(p.plan.error().message.find("mem_remote.a: spec.toml:7:9: 'token' of [provider.mem.main]: the environment "
                                     "variable RECONCILE_TEST_TOKEN is not set") != std::string::npos);
+}
+
+namespace {
+
+const std::string kMirror = std::string(kHeader) + R"(
+[mem_item.src]
+key = "src"
+value = "v1"
+[mem_item.src.at.two]
+value = "v2"
+
+[mem_mirror.copy]
+key = "copy"
+from = "src"
+after = ["mem_item.src"]
+)";
+
+}  // namespace
+
+TEST_CASE("the provider's Review decides a step the attributes alone would not, with details for --explain") {
+  TestWorld w;
+  w.mem->world["src"] = Item({{"key", "src"}, {"value", "v1"}});
+  w.mem->world["copy"] = Item({{"key", "copy"}, {"from", "src"}, {"value", "stale"}});
+  Planned p = PlanOf(w, kMirror);
+  REQUIRE_MESSAGE(p.plan, p.plan.error().message);
+  std::string text = RenderText(*p.load.spec, *p.plan, {});
+  CHECK(text.find("stage one\n   ~ mem_mirror.copy\n        copy: 1 value to copy\n") != std::string::npos);
+  CHECK(text.find("          v1\n") == std::string::npos);
+  RenderOptions explain;
+  explain.explain = true;
+  CHECK(RenderText(*p.load.spec, *p.plan, explain).find("        copy: 1 value to copy\n          v1\n") !=
+        std::string::npos);
+  auto json = nlohmann::json::parse(RenderJson(*p.load.spec, *p.plan, {}));
+  const auto& change = json["stages"][0]["steps"][0]["changes"][0];
+  CHECK(change["summary"] == "1 value to copy");
+  CHECK(change["details"] == nlohmann::json::array({"v1"}));
+}
+
+TEST_CASE("a resource whose state follows another's is planned again in each stage that changes it") {
+  TestWorld w;
+  w.mem->world["src"] = Item({{"key", "src"}, {"value", "v1"}});
+  w.mem->world["copy"] = Item({{"key", "copy"}, {"from", "src"}, {"value", "v1"}});
+  Planned p = PlanOf(w, kMirror);
+  REQUIRE_MESSAGE(p.plan, p.plan.error().message);
+  REQUIRE(p.plan->stages.size() == 3);
+  CHECK(p.plan->stages[0].steps.empty());  // in step: nothing to copy, nothing changes it
+  const auto& two = p.plan->stages[1].steps;
+  REQUIRE(two.size() == 2);
+  CHECK(p.load.spec->resources[two[0].resource].address == "mem_item.src");
+  CHECK(p.load.spec->resources[two[1].resource].address == "mem_mirror.copy");
+  CHECK(two[1].action == Action::kUpdate);
+  CHECK(RenderText(*p.load.spec, *p.plan, {}).find(
+            "   ~ mem_mirror.copy\n        follows: mem_item.src: what changes is read when it has run\n") !=
+        std::string::npos);
+  CHECK(p.plan->stages[2].steps.empty());  // nothing it depends on changes there
 }

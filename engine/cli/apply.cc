@@ -55,10 +55,14 @@ Status Reprobe(const Spec& spec, std::vector<Step>* steps) {
   for (Step& s : *steps) {
     const Resource& r = spec.resources[s.resource];
     s.prior = (*probed)[s.resource];
-    Diff d = Compare(*r.schema, s.prior, s.desired);
+    Diff d = CompareResource(r, s.prior, s.desired);
     if (d.action == Action::kNone) continue;
     s.action = d.action;
     s.changes = std::move(d.changes);
+    if (d.irreversible && !s.irreversible) {
+      s.irreversible = true;
+      s.irreversible_reason = std::move(d.irreversible_reason);
+    }
     kept.push_back(std::move(s));
   }
   *steps = std::move(kept);

@@ -145,7 +145,7 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
           !Drift(spec, r, session->sealer, pending->desired, (*probed)[i]).empty())
         drift += differs;
     }
-    Diff d = Compare(*r.schema, (*probed)[i], *target[i]);
+    Diff d = CompareResource(r, (*probed)[i], *target[i]);
     if (d.action == Action::kNone) continue;
     Step step;
     step.resource = i;

@@ -63,8 +63,46 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
   auto sealer_for = [this](const Resource& r) {
     return [this, res = &r](const std::string& attr) { return IsSensitive(ctx_.spec, *res, attr); };
   };
+  // A step whose state its dependencies' steps in this stage can change (a sync whose source
+  // bucket was just filled) is read again now, so what it journals as prior is what it changes.
+  std::vector<Step> fresh;
+  fresh.reserve(steps.size());
+  std::vector<bool> settled(steps.size(), false);
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const Step& step = *steps[i];
+    const Resource& r = ctx_.spec.resources[step.resource];
+    if (step.after.empty() || !r.schema->probe_when_run || step.action == Action::kCheck) continue;
+    std::vector<std::optional<State>> want(ctx_.spec.resources.size());
+    want[step.resource] = step.desired;
+    auto probed = ProbeResources(ctx_.spec, want);
+    if (!probed) {
+      results[i] = {false, false, probed.error().message};
+      settled[i] = true;
+      continue;
+    }
+    Diff d = CompareResource(r, (*probed)[step.resource], step.desired);
+    if (d.action == Action::kNone) {
+      ctx_.progress.StepStarted(r.address, step.action);
+      ctx_.progress.StepFinished(r.address, step.action, "", std::chrono::milliseconds(0));
+      results[i] = {true, true, ""};
+      settled[i] = true;
+      continue;
+    }
+    Step again = step;
+    again.prior = std::move((*probed)[step.resource]);
+    again.action = d.action;
+    again.changes = std::move(d.changes);
+    fresh.push_back(std::move(again));
+  }
+  std::size_t next_fresh = 0;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (settled[i]) continue;
+    const Step& step = [&]() -> const Step& {
+      const Step& s = *steps[i];
+      const Resource& res = ctx_.spec.resources[s.resource];
+      if (s.after.empty() || !res.schema->probe_when_run || s.action == Action::kCheck) return s;
+      return fresh[next_fresh++];
+    }();
     const Resource& r = ctx_.spec.resources[step.resource];
     auto target = TargetFor(step);
     if (!target) {
@@ -79,7 +117,8 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
                         {"action", ActionName(step.action)},
                         {"prior", ctx_.sealer.Seal(step.prior, sealer_for(r))},
                         {"desired", ctx_.sealer.Seal(step.desired, sealer_for(r))}}});
-    Change change{step.action, std::move(*target), step.prior, {}};
+    Change change{step.action, std::move(*target), step.prior, {}, {}};
+    change.report = [this, address = r.address](const std::string& line) { ctx_.progress.Note(address + ": " + line); };
     for (const AttrChange& c : step.changes) change.changed.push_back(c.name);
     changes.push_back(std::move(change));
     which.push_back(i);

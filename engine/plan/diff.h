@@ -14,6 +14,8 @@ struct AttrChange {
   Value old_value;
   Value new_value;
   bool sensitive = false;
+  std::string summary;               // when set, shown instead of old → new ("12 objects, 48 KiB")
+  std::vector<std::string> details;  // what the summary counts, shown with --explain (the keys)
 };
 
 struct Diff {

@@ -6,6 +6,12 @@
 
 namespace reconcile {
 
+Diff CompareResource(const Resource& r, const State& prior, const State& desired) {
+  Diff d = Compare(*r.schema, prior, desired);
+  if (r.provider) r.provider->Review(*r.schema, prior, desired, &d);
+  return d;
+}
+
 namespace {
 
 std::string Names(const std::vector<AttrChange>& changes) {
@@ -207,7 +213,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
         desired = std::move(*d);
         current[i] = desired;
       }
-      Diff diff = Compare(*r.schema, prior, desired);
+      Diff diff = CompareResource(r, prior, desired);
       if (diff.action == Action::kNone) continue;
       Step step;
       step.resource = i;
@@ -241,6 +247,29 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       }
       step.prior = std::move(prior);
       step.desired = std::move(desired);
+      stage_plan.steps.push_back(std::move(step));
+      in_stage[i] = true;
+    }
+    // A resource whose state follows another's (a sync from a bucket another step fills)
+    // runs whenever one it depends on changes in this stage: what it will do is known only
+    // then, and the executor probes it again just before.
+    for (std::size_t i : by_rank) {
+      const Resource& r = spec.resources[i];
+      if (!r.schema->probe_when_run || in_stage[i] || !current[i] || s < first_stage[i]) continue;
+      auto dep = std::find_if(r.deps.begin(), r.deps.end(), [&](const Dependency& d) { return in_stage[d.on]; });
+      if (dep == r.deps.end()) continue;
+      Step step;
+      step.resource = i;
+      step.stage = s;
+      step.action = Action::kUpdate;
+      AttrChange c;
+      c.name = "follows";
+      c.summary = spec.resources[dep->on].address + ": what changes is read when it has run";
+      step.changes.push_back(std::move(c));
+      step.reason = r.address + " depends on " + spec.resources[dep->on].address +
+                    ", which changes in this stage; it is read again just before it runs";
+      step.prior = s == first_stage[i] ? (*probed)[i] : *current[i];
+      step.desired = *current[i];
       stage_plan.steps.push_back(std::move(step));
       in_stage[i] = true;
     }

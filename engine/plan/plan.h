@@ -51,6 +51,10 @@ struct PlanOptions {
   bool keeps_secrets = false;   // the journal has a key to seal sensitive prior values
 };
 
+// Compare (diff.h), then the resource's provider's Review: what every plan, re-probe and
+// rollback uses to decide a step.
+Diff CompareResource(const Resource& r, const State& prior, const State& desired);
+
 Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const PlanOptions& options);
 
 // Reads the world for every resource i with want[i] set (want[i] holds what it should be, so

@@ -80,9 +80,12 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
       for (const AttrChange& c : step.changes) width = std::max(width, c.name.size());
       for (const AttrChange& c : step.changes) {
         out += "        " + c.name + ":" + std::string(width - c.name.size() + 1, ' ');
-        if (step.action == Action::kCreate) out += Shown(c, c.new_value);
+        if (!c.summary.empty()) out += c.summary;
+        else if (step.action == Action::kCreate) out += Shown(c, c.new_value);
         else out += Shown(c, c.old_value) + " → " + Shown(c, c.new_value);
         out += "\n";
+        if (options.explain)
+          for (const std::string& d : c.details) out += "          " + d + "\n";
       }
       if (options.explain) {
         out += "        why: " + step.reason + "\n";

@@ -2,7 +2,20 @@
 
 #include <thread>
 
+#include "engine/plan/diff.h"
+
 namespace reconcile {
+
+namespace {
+
+std::string ValueOf(const std::map<std::string, State>& world, const std::string& key) {
+  auto it = world.find(key);
+  if (it == world.end()) return "";
+  auto v = it->second.attrs.find("value");
+  return v == it->second.attrs.end() ? "" : std::get<std::string>(v->second);
+}
+
+}  // namespace
 
 std::vector<TypeSchema> MemoryProvider::Types() const {
   AttrSchema key{"key", AttrType::kString, "identifies the item"};
@@ -31,7 +44,11 @@ std::vector<TypeSchema> MemoryProvider::Types() const {
   remote.provider_kind = "mem";
   TypeSchema vault{"mem_vault", "An item whose deletion loses data.", attrs};
   vault.delete_irreversible = true;
-  return {item, remote, vault};
+  AttrSchema from{"from", AttrType::kString, "the item whose value it copies"};
+  from.required = true;
+  TypeSchema mirror{"mem_mirror", "A copy of another item's value.", {key, from}};
+  mirror.probe_when_run = true;
+  return {item, remote, vault, mirror};
 }
 
 std::vector<ProviderKindSchema> MemoryProvider::Kinds() const {
@@ -53,7 +70,13 @@ void MemoryProvider::Probe(std::span<const Target* const> targets, std::vector<R
       continue;
     }
     auto it = world.find(key);
-    out->push_back(it == world.end() ? State{} : it->second);
+    State s = it == world.end() ? State{} : it->second;
+    if (t->type->name == "mem_mirror" && s.exists) {
+      // What the copy lacks, read as the sync reads its two sides: not an attribute of the spec.
+      std::string want = ValueOf(world, std::get<std::string>(t->desired.at("from")));
+      if (ValueOf(world, key) != want) s.attrs["behind"] = want;
+    }
+    out->push_back(std::move(s));
   }
 }
 
@@ -78,7 +101,23 @@ Result<State> MemoryProvider::Apply(const Change& change) {
   State& s = world[key];
   s.exists = true;
   for (const auto& [k, v] : change.target.desired) s.attrs[k] = v;
+  if (change.target.type->name == "mem_mirror") {
+    s.attrs["value"] = ValueOf(world, std::get<std::string>(change.target.desired.at("from")));
+    s.attrs.erase("behind");
+  }
   return s;
+}
+
+void MemoryProvider::Review(const TypeSchema& type, const State& prior, const State& desired, Diff* diff) {
+  if (type.name != "mem_mirror" || !prior.exists || !desired.exists) return;
+  auto behind = prior.attrs.find("behind");
+  if (behind == prior.attrs.end()) return;
+  diff->action = Action::kUpdate;
+  AttrChange c;
+  c.name = "copy";
+  c.summary = "1 value to copy";
+  c.details = {std::get<std::string>(behind->second)};
+  diff->changes.push_back(std::move(c));
 }
 
 }  // namespace reconcile

@@ -3,7 +3,9 @@
 // engine makes is recorded so tests can assert the exact sequence.
 //
 // Types: `mem_item` (no provider instance) and `mem_remote` (needs a [provider.mem.NAME]),
-// both identified by `key`; `mem_vault` cannot be deleted without loss.
+// both identified by `key`; `mem_vault` cannot be deleted without loss; `mem_mirror` copies
+// the `value` of the item named by `from` (a sync in miniature: its state follows another's,
+// and the provider's Review decides what is shown).
 #pragma once
 
 #include <atomic>
@@ -25,6 +27,7 @@ class MemoryProvider : public Provider {
   std::vector<ProviderKindSchema> Kinds() const override;
   void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
   Result<State> Apply(const Change& change) override;
+  void Review(const TypeSchema& type, const State& prior, const State& desired, Diff* diff) override;
 
   std::map<std::string, State> world;    // by `key`
   std::vector<std::string> calls;        // "probe 3", "create mem_item.a", ...
