@@ -9,6 +9,7 @@ packages=(
   libldns-dev
   openssh-server openssh-client nginx supervisor procps python3 curl sudo
   bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3
+  libpugixml-dev rclone awscli
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -36,4 +37,15 @@ if ! id "$lab_user" >/dev/null 2>&1 || [ ! -f /etc/sudoers.d/reconcile-lab ]; th
   usermod -p '*' "$lab_user"
   echo "$lab_user ALL=(root) NOPASSWD: ALL" >/etc/sudoers.d/reconcile-lab
   chmod 0440 /etc/sudoers.d/reconcile-lab
+fi
+
+# The lab's S3 server comes from npm (LAB.md 1a'): @20minutes/s3rver 4.0.4 needs node >= 20,
+# which this machine kind has; Debian's nodejs is older.
+s3_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/lab/s3" && pwd)
+if [ ! -d "$s3_dir/node_modules/@20minutes/s3rver" ]; then
+  if ! command -v npm >/dev/null; then
+    echo "reconcile: the lab's S3 server needs node >= 20 and npm; install them, then run this again" >&2
+    exit 1
+  fi
+  (cd "$s3_dir" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi

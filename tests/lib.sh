@@ -2,7 +2,7 @@
 # closing line ctest and CI read ("N passed, N failed").
 # Usage: . tests/lib.sh NAME   (after bin=… and src=… are set)
 work=$(mktemp -d "/tmp/reconcile-$1-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); }

@@ -2,7 +2,7 @@
 # The lab: real servers on loopback high ports, all state in one folder, each stopped by its
 # own PID. Integration tests and the demo use it; ../shared/LAB.md has how each was made to run.
 #
-#   tests/lab/lab.sh up DIR [sshd[:N]] [nginx] [supervisor] [bind] [powerdns]
+#   tests/lab/lab.sh up DIR [sshd[:N]] [nginx] [supervisor] [bind] [powerdns] [s3]
 #                                     start (default: all of them, one sshd)
 #   tests/lab/lab.sh down DIR                                 stop everything started in DIR
 #
@@ -242,6 +242,26 @@ CONF
   record POWERDNS_TSIG_SECRET "$secret"
 }
 
+# S3: @20minutes/s3rver 4.0.4 (npm, installed by tests/install-deps.sh into tests/lab/s3) on
+# 14569, the one S3 server here that verifies SigV4. It needs the legacy OpenSSL provider for
+# its continuation tokens (LAB.md 1a'), and implements no versioning, encryption or policy.
+start_s3() {
+  local d=$dir/s3 src
+  src=$(cd "$(dirname "${BASH_SOURCE[0]}")/s3" && pwd)
+  if [ ! -d "$src/node_modules/@20minutes/s3rver" ]; then
+    echo "lab: s3rver is not installed in $src; run tests/install-deps.sh" >&2
+    return 1
+  fi
+  mkdir -p "$d/data"
+  NODE_OPTIONS=--openssl-legacy-provider node "$src/start.js" "$d/data" 14569 >"$d/s3rver.log" 2>&1 &
+  echo $! >"$dir/pids/s3rver.pid"
+  wait_tcp 14569 "s3rver" "$d/s3rver.log"
+  record S3_ENDPOINT "http://127.0.0.1:14569"
+  record S3_REGION us-east-1
+  record S3_ACCESS_KEY S3RVER
+  record S3_SECRET_KEY S3RVER
+}
+
 stop_all() {
   shopt -s nullglob
   local pids=()
@@ -265,10 +285,10 @@ case $cmd in
   up)
     stop_all
     # Every run starts from nothing: no site, program or key left by an earlier one.
-    rm -rf "$dir/sshd" "$dir/nginx" "$dir/supervisor" "$dir/bind" "$dir/powerdns"
+    rm -rf "$dir/sshd" "$dir/nginx" "$dir/supervisor" "$dir/bind" "$dir/powerdns" "$dir/s3"
     : >"$env_file"
     record LAB_DIR "$dir"
-    [ $# -gt 0 ] || set -- sshd nginx supervisor bind powerdns
+    [ $# -gt 0 ] || set -- sshd nginx supervisor bind powerdns s3
     for c in "$@"; do
       case $c in
         sshd) start_sshd 1 ;;
@@ -277,7 +297,8 @@ case $cmd in
         supervisor) start_supervisor ;;
         bind) start_bind ;;
         powerdns) start_powerdns ;;
-        *) echo "lab: unknown component '$c' (sshd[:N], nginx, supervisor, bind, powerdns)" >&2; stop_all; exit 1 ;;
+        s3) start_s3 ;;
+        *) echo "lab: unknown component '$c' (sshd[:N], nginx, supervisor, bind, powerdns, s3)" >&2; stop_all; exit 1 ;;
       esac
     done
     ;;
