@@ -1,0 +1,108 @@
+#include "providers/s3/s3_provider.h"
+
+#include <thread>
+
+#include "providers/s3/bucket.h"
+#include "providers/s3/sync.h"
+
+namespace reconcile {
+
+namespace s3 {
+
+Result<Endpoint> EndpointFor(const Target& target) {
+  if (!target.provider) return Error{target.address + ": no [provider.s3.NAME] for it"};
+  const AttrMap& a = target.provider->attrs;
+  const std::string where = "provider." + target.provider->name;
+  Endpoint ep;
+  ep.url = StringAttr(a, "endpoint");
+  while (!ep.url.empty() && ep.url.back() == '/') ep.url.pop_back();
+  if (ep.url.rfind("http://", 0) != 0 && ep.url.rfind("https://", 0) != 0)
+    return Error{where + ": endpoint must be an http:// or https:// URL, such as \"https://s3.us-west-2.amazonaws.com\""};
+  ep.region = StringAttr(a, "region", "us-east-1");
+  ep.access_key = StringAttr(a, "access_key");
+  ep.secret_key = StringAttr(a, "secret_key");
+  if (ep.access_key.empty() || ep.secret_key.empty())
+    return Error{where + ": access_key and secret_key are needed (write them as env:NAME or file:PATH)"};
+  std::string host = ep.url.substr(ep.url.find("://") + 3);
+  host = host.substr(0, host.find_first_of(":/"));
+  bool aws = host.size() > 14 && host.compare(host.size() - 14, 14, ".amazonaws.com") == 0;
+  ep.path_style = StringAttr(a, "addressing", aws ? "virtual" : "path") == "path";
+  ep.ca_file = StringAttr(a, "ca_file");
+  return ep;
+}
+
+int TransfersFor(const Target& target) {
+  if (!target.provider) return 16;
+  auto it = target.provider->attrs.find("transfers");
+  if (it == target.provider->attrs.end()) return 16;
+  const auto* n = std::get_if<std::int64_t>(&it->second);
+  return n && *n > 0 ? static_cast<int>(std::min<std::int64_t>(*n, 256)) : 16;
+}
+
+}  // namespace s3
+
+std::vector<TypeSchema> S3Provider::Types() const { return {s3::BucketType(), s3::SyncType()}; }
+
+std::vector<ProviderKindSchema> S3Provider::Kinds() const {
+  AttrSchema endpoint{"endpoint", AttrType::kString, "the S3 endpoint URL, e.g. \"https://s3.us-west-2.amazonaws.com\""};
+  endpoint.required = true;
+  AttrSchema access{"access_key", AttrType::kString, "the access key id (env:NAME or file:PATH)"};
+  access.secret_ok = access.sensitive = true;
+  AttrSchema secret{"secret_key", AttrType::kString, "the secret access key (env:NAME or file:PATH)"};
+  secret.secret_ok = secret.sensitive = true;
+  AttrSchema addressing{"addressing", AttrType::kString,
+                        "\"virtual\" (bucket.host, the default for amazonaws.com) or \"path\" (host/bucket, the "
+                        "default elsewhere)"};
+  addressing.one_of = {"path", "virtual"};
+  return {{"s3", "An S3-compatible endpoint; requests are SigV4-signed, TLS is always verified.",
+           {endpoint,
+            {"region", AttrType::kString, "the signing region (default \"us-east-1\")"},
+            access,
+            secret,
+            addressing,
+            {"ca_file", AttrType::kString, "a CA bundle to verify the endpoint's certificate with"},
+            {"transfers", AttrType::kInt, "requests in flight at once (default 16)"},
+            {"part_size_mib", AttrType::kInt, "part size of multipart copies and uploads (default 8)"},
+            {"multipart_threshold_mib", AttrType::kInt, "objects this large or larger go in parts (default 16)"}}}};
+}
+
+void S3Provider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
+  out->assign(targets.size(), Error{"not probed"});
+  // Each resource is read on its own connections, all at once: syncs are listings that wait
+  // on the network, not on this machine.
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    threads.emplace_back([&, i] {
+      const Target& t = *targets[i];
+      if (t.type->name == "s3_sync") {
+        (*out)[i] = s3::ProbeSync(t);
+        return;
+      }
+      auto ep = s3::EndpointFor(t);
+      if (!ep) {
+        (*out)[i] = ep.error();
+        return;
+      }
+      s3::Client client(*ep);
+      auto s = s3::ProbeBucket(client, t);
+      (*out)[i] = std::move(s);
+    });
+  }
+  for (std::thread& th : threads) th.join();
+}
+
+Result<State> S3Provider::Apply(const Change& change) {
+  const Target& t = change.target;
+  if (t.type->name == "s3_sync") return s3::ApplySync(change);
+  auto ep = s3::EndpointFor(t);
+  if (!ep) return ep.error();
+  s3::Client client(*ep);
+  return s3::ApplyBucket(client, change);
+}
+
+void S3Provider::Review(const TypeSchema& type, const State& prior, const State& desired, Diff* diff) {
+  if (type.name == "s3_sync") s3::ReviewSync(prior, desired, diff);
+  else s3::ReviewBucket(prior, desired, diff);
+}
+
+}  // namespace reconcile

@@ -1,0 +1,27 @@
+// The S3 family: `s3_bucket` (the bucket and its settings) and `s3_sync` (a target prefix
+// holding what a bucket prefix or a local directory holds), on a [provider.s3.NAME]
+// endpoint. Requests are signed by libcurl's SigV4 (s3_client.h).
+#pragma once
+
+#include "engine/provider.h"
+#include "providers/s3/s3_client.h"
+
+namespace reconcile {
+
+class S3Provider : public Provider {
+ public:
+  std::string name() const override { return "s3"; }
+  std::vector<TypeSchema> Types() const override;
+  std::vector<ProviderKindSchema> Kinds() const override;
+  void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
+  Result<State> Apply(const Change& change) override;
+  void Review(const TypeSchema& type, const State& prior, const State& desired, Diff* diff) override;
+};
+
+namespace s3 {
+// The endpoint a target's [provider.s3.NAME] names, secrets resolved.
+Result<Endpoint> EndpointFor(const Target& target);
+int TransfersFor(const Target& target);  // requests in flight at once (default 16)
+}  // namespace s3
+
+}  // namespace reconcile
