@@ -10,6 +10,7 @@ packages=(
   openssh-server openssh-client nginx supervisor procps python3 curl sudo
   bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3
   libpugixml-dev rclone awscli
+  libpq-dev postgresql postgresql-client
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -2,7 +2,7 @@
 # The lab: real servers on loopback high ports, all state in one folder, each stopped by its
 # own PID. Integration tests and the demo use it; ../shared/LAB.md has how each was made to run.
 #
-#   tests/lab/lab.sh up DIR [sshd[:N]] [nginx] [supervisor] [bind] [powerdns] [s3]
+#   tests/lab/lab.sh up DIR [sshd[:N]] [nginx] [supervisor] [bind] [powerdns] [s3] [postgres]
 #                                     start (default: all of them, one sshd)
 #   tests/lab/lab.sh down DIR                                 stop everything started in DIR
 #
@@ -262,6 +262,40 @@ start_s3() {
   record S3_SECRET_KEY S3RVER
 }
 
+# PostgreSQL 15 on 15432 (LAB.md 7): initdb as the postgres user (it refuses root), SCRAM for
+# TCP, trust on its own socket folder; a random superuser password for each lab.
+start_postgres() {
+  local d=$dir/postgres bin=/usr/lib/postgresql/15/bin pw
+  if [ ! -x "$bin/initdb" ]; then
+    echo "lab: PostgreSQL 15 is not installed ($bin/initdb); run tests/install-deps.sh" >&2
+    return 1
+  fi
+  install -d -o postgres -g postgres -m 0700 "$d"
+  pw=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+  echo "$pw" >"$d/pw"
+  chown postgres "$d/pw"
+  if ! su postgres -s /bin/sh -c "$bin/initdb -D '$d/data' -U postgres -A scram-sha-256 --auth-local=trust \
+      --pwfile='$d/pw' -E UTF8 --locale=C.UTF-8" >"$d/initdb.log" 2>&1; then
+    echo "lab: initdb failed; its log:" >&2
+    sed 's/^/    /' "$d/initdb.log" >&2
+    return 1
+  fi
+  rm -f "$d/pw"
+  if ! su postgres -s /bin/sh -c "$bin/pg_ctl -D '$d/data' -l '$d/server.log' -w -t 10 \
+      -o '-p 15432 -c listen_addresses=127.0.0.1 -c unix_socket_directories=$d' start" >/dev/null 2>&1; then
+    echo "lab: PostgreSQL did not start; its log:" >&2
+    sed 's/^/    /' "$d/server.log" >&2
+    return 1
+  fi
+  head -1 "$d/data/postmaster.pid" >"$dir/pids/postgres.pid"
+  wait_tcp 15432 "PostgreSQL" "$d/server.log"
+  record PG_HOST 127.0.0.1
+  record PG_PORT 15432
+  record PG_USER postgres
+  record PG_PASSWORD "$pw"
+  record PG_BIN "$bin"
+}
+
 stop_all() {
   shopt -s nullglob
   local pids=()
@@ -285,10 +319,10 @@ case $cmd in
   up)
     stop_all
     # Every run starts from nothing: no site, program or key left by an earlier one.
-    rm -rf "$dir/sshd" "$dir/nginx" "$dir/supervisor" "$dir/bind" "$dir/powerdns" "$dir/s3"
+    rm -rf "$dir/sshd" "$dir/nginx" "$dir/supervisor" "$dir/bind" "$dir/powerdns" "$dir/s3" "$dir/postgres"
     : >"$env_file"
     record LAB_DIR "$dir"
-    [ $# -gt 0 ] || set -- sshd nginx supervisor bind powerdns s3
+    [ $# -gt 0 ] || set -- sshd nginx supervisor bind powerdns s3 postgres
     for c in "$@"; do
       case $c in
         sshd) start_sshd 1 ;;
@@ -298,7 +332,8 @@ case $cmd in
         bind) start_bind ;;
         powerdns) start_powerdns ;;
         s3) start_s3 ;;
-        *) echo "lab: unknown component '$c' (sshd[:N], nginx, supervisor, bind, powerdns, s3)" >&2; stop_all; exit 1 ;;
+        postgres) start_postgres ;;
+        *) echo "lab: unknown component '$c' (sshd[:N], nginx, supervisor, bind, powerdns, s3, postgres)" >&2; stop_all; exit 1 ;;
       esac
     done
     ;;
