@@ -5,6 +5,7 @@
 #include "providers/dns/dns_record_provider.h"
 #include "providers/file/file_provider.h"
 #include "providers/nginx/nginx_site_provider.h"
+#include "providers/postgres/postgres_provider.h"
 #include "providers/s3/s3_provider.h"
 #include "providers/service/service_provider.h"
 #include "providers/ssh/host_connections.h"
@@ -21,6 +22,7 @@ Status RegisterBuiltinProviders(Registry* registry, std::shared_ptr<HostConnecti
   if (Status s = registry->Add(std::make_unique<CheckProvider>()); !s) return s;
   if (Status s = registry->Add(std::make_unique<DnsRecordProvider>()); !s) return s;
   if (Status s = registry->Add(std::make_unique<S3Provider>()); !s) return s;
+  if (Status s = registry->Add(std::make_unique<PostgresProvider>()); !s) return s;
   return Status::Ok();
 }
 

@@ -1,0 +1,63 @@
+#include "providers/postgres/postgres_provider.h"
+
+#include <map>
+
+#include "providers/postgres/databases.h"
+#include "providers/postgres/roles.h"
+
+namespace reconcile {
+
+std::vector<TypeSchema> PostgresProvider::Types() const { return {pg::RoleType(), pg::DatabaseType()}; }
+
+std::vector<ProviderKindSchema> PostgresProvider::Kinds() const {
+  AttrSchema host{"host", AttrType::kString, "the server's address (default \"127.0.0.1\")"};
+  AttrSchema password{"password", AttrType::kString, "the password of `user` (env:NAME or file:PATH)"};
+  password.secret_ok = password.sensitive = true;
+  AttrSchema sslmode{"sslmode", AttrType::kString,
+                     "libpq's sslmode (default \"prefer\"; \"verify-full\" checks the server's certificate and name)"};
+  sslmode.one_of = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"};
+  return {{"postgres", "A PostgreSQL server, reached with libpq; a superuser (or a role with CREATEROLE and "
+                       "CREATEDB) to manage roles and databases, a superuser to roll passwords back.",
+           {host,
+            {"port", AttrType::kInt, "the server's port (default 5432)"},
+            {"user", AttrType::kString, "the role reconcile connects as (default \"postgres\")"},
+            password,
+            {"database", AttrType::kString, "the database it connects to (default \"postgres\")"},
+            sslmode}}};
+}
+
+void PostgresProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
+  out->assign(targets.size(), Error{"not probed"});
+  // One session per server, opened when its first resource is read.
+  std::map<std::string, Result<std::unique_ptr<pg::Session>>> sessions;
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const Target& t = *targets[i];
+    auto settings = pg::SettingsFor(t);
+    if (!settings) {
+      (*out)[i] = settings.error();
+      continue;
+    }
+    auto it = sessions.find(settings->where);
+    if (it == sessions.end()) it = sessions.emplace(settings->where, pg::Session::Open(*settings)).first;
+    if (!it->second) {
+      (*out)[i] = it->second.error();
+      continue;
+    }
+    pg::Session& db = **it->second;
+    (*out)[i] = t.type->name == "postgres_role" ? pg::ProbeRole(db, t) : pg::ProbeDatabase(db, t);
+  }
+}
+
+Result<State> PostgresProvider::Apply(const Change& change) {
+  auto settings = pg::SettingsFor(change.target);
+  if (!settings) return settings.error();
+  auto db = pg::Session::Open(*settings);
+  if (!db) return db.error();
+  return change.target.type->name == "postgres_role" ? pg::ApplyRole(**db, change) : pg::ApplyDatabase(**db, change);
+}
+
+void PostgresProvider::Review(const TypeSchema& type, const State& prior, const State& desired, Diff* diff) {
+  if (type.name == "postgres_role") pg::ReviewRole(prior, desired, diff);
+}
+
+}  // namespace reconcile

@@ -1,0 +1,20 @@
+// The PostgreSQL family: `postgres_role` and `postgres_database` on a
+// [provider.postgres.NAME] server, through libpq (pg_session.h). One connection per server
+// for a whole probe or step.
+#pragma once
+
+#include "engine/provider.h"
+
+namespace reconcile {
+
+class PostgresProvider : public Provider {
+ public:
+  std::string name() const override { return "postgres"; }
+  std::vector<TypeSchema> Types() const override;
+  std::vector<ProviderKindSchema> Kinds() const override;
+  void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
+  Result<State> Apply(const Change& change) override;
+  void Review(const TypeSchema& type, const State& prior, const State& desired, Diff* diff) override;
+};
+
+}  // namespace reconcile
