@@ -45,6 +45,7 @@ struct TypeSchema {
   std::vector<AttrSchema> attrs;
   std::string provider_kind;         // "s3" → resources name a [provider.s3.X]; "" = none
   bool uses_host = false;            // resources take host = "local" or a [host.NAME]
+  bool host_optional = false;        //   and may leave it out (checks: then from here)
   bool is_check = false;             // a probe with no action: planned as `?`
   bool delete_irreversible = false;  // deleting loses what cannot be put back
   bool probe_when_run = false;        // its state follows others' (a sync's source): when a step

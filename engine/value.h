@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -25,6 +26,18 @@ inline std::string StringAttr(const AttrMap& attrs, const std::string& key, cons
   auto it = attrs.find(key);
   const std::string* s = it == attrs.end() ? nullptr : AsString(it->second);
   return s ? *s : fallback;
+}
+
+// attrs[key] as an integer or a bool, or none when it is not set (or not of that type).
+inline std::optional<std::int64_t> IntAttr(const AttrMap& attrs, const std::string& key) {
+  auto it = attrs.find(key);
+  const std::int64_t* n = it == attrs.end() ? nullptr : std::get_if<std::int64_t>(&it->second);
+  return n ? std::optional<std::int64_t>(*n) : std::nullopt;
+}
+inline std::optional<bool> BoolAttr(const AttrMap& attrs, const std::string& key) {
+  auto it = attrs.find(key);
+  const bool* b = it == attrs.end() ? nullptr : std::get_if<bool>(&it->second);
+  return b ? std::optional<bool>(*b) : std::nullopt;
 }
 
 // How a value reads in a plan: strings quoted, lists bracketed, long or multi-line strings

@@ -4,6 +4,7 @@
 #include "providers/command/command_provider.h"
 #include "providers/dns/dns_record_provider.h"
 #include "providers/file/file_provider.h"
+#include "providers/firewall/firewall_provider.h"
 #include "providers/nginx/nginx_site_provider.h"
 #include "providers/postgres/postgres_provider.h"
 #include "providers/s3/s3_provider.h"
@@ -19,7 +20,8 @@ Status RegisterBuiltinProviders(Registry* registry, std::shared_ptr<HostConnecti
   if (Status s = registry->Add(std::make_unique<NginxSiteProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<ServiceProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<CommandProvider>(hosts)); !s) return s;
-  if (Status s = registry->Add(std::make_unique<CheckProvider>()); !s) return s;
+  if (Status s = registry->Add(std::make_unique<FirewallProvider>(hosts)); !s) return s;
+  if (Status s = registry->Add(std::make_unique<CheckProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<DnsRecordProvider>()); !s) return s;
   if (Status s = registry->Add(std::make_unique<S3Provider>()); !s) return s;
   if (Status s = registry->Add(std::make_unique<PostgresProvider>()); !s) return s;

@@ -119,6 +119,11 @@ bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const Wha
           ok = false;
           continue;
         }
+        if (!attr.pattern.empty() && !MayInterpolate(s) && !std::regex_match(s, std::regex(attr.pattern))) {
+          Err(Loc(e), "each item of " + what + " must be " + attr.pattern_hint + ", not \"" + s + "\"");
+          ok = false;
+          continue;
+        }
         list.push_back(std::move(s));
       }
       out->value = std::move(list);
@@ -227,7 +232,7 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
     }
   }
 
-  if (schema.uses_host && r.host.empty()) {
+  if (schema.uses_host && !schema.host_optional && r.host.empty()) {
     std::string hosts;
     for (const auto& [n, _] : spec_->hosts) hosts += ", \"" + n + "\"";
     Err(r.loc, r.address + " has no 'host'; add host = \"local\"" + hosts);

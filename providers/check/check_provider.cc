@@ -3,15 +3,20 @@
 #include "providers/check/dns_check.h"
 #include "providers/check/http_check.h"
 #include "providers/check/tcp_check.h"
+#include "providers/ssh/host_connections.h"
 #include "providers/ssh/local_shell.h"
 
 namespace reconcile {
+
+CheckProvider::CheckProvider(std::shared_ptr<HostConnections> hosts)
+    : hosts_(hosts ? std::move(hosts) : std::make_shared<HostConnections>()) {}
 
 std::vector<TypeSchema> CheckProvider::Types() const {
   TypeSchema t;
   t.name = "check";
   t.doc = "A condition that must hold before a stage is complete; polled until true or timed out.";
   t.is_check = true;
+  t.uses_host = t.host_optional = true;  // tcp and command checks may run from a host
   auto attr = [](std::string name, AttrType type, std::string doc, std::vector<std::string> kinds,
                  bool required = false) {
     AttrSchema a{std::move(name), type, std::move(doc)};
@@ -66,17 +71,27 @@ namespace reconcile {
 Result<CheckResult> CheckProvider::Check(const Target& target) {
   const auto& attrs = target.desired;
   const std::string& kind = std::get<std::string>(attrs.at("kind"));
+  const bool remote = target.host && !target.host->local;
+  if (remote && kind != "tcp" && kind != "command")
+    return Error{target.address + ": only tcp and command checks run from a host; leave out host for a " + kind +
+                 " check"};
+  RemoteShell* shell = nullptr;
+  LocalShell local;
+  if (remote) {
+    auto s = hosts_->For(*target.host);
+    if (!s) return s.error();
+    shell = *s;
+  }
   if (kind == "http") return CheckHttp(attrs);
-  if (kind == "tcp") return CheckTcp(attrs);
+  if (kind == "tcp") return remote ? CheckTcpFrom(*shell, attrs) : CheckTcp(attrs);
   if (kind == "dns") return CheckDns(attrs);
   if (kind == "command") {
-    // Run here, as argv (a string is a shell line only because the spec wrote one).
+    // As argv (a string is a shell line only because the spec wrote one).
     const Value& cmd = attrs.at("command");
     std::vector<std::string> argv = std::holds_alternative<StringList>(cmd)
                                         ? std::get<StringList>(cmd)
                                         : std::vector<std::string>{"sh", "-c", std::get<std::string>(cmd)};
-    LocalShell local;
-    auto r = local.Run(argv);
+    auto r = (shell ? shell : static_cast<RemoteShell*>(&local))->Run(argv);
     if (!r) return r.error();
     std::string tail = r->err.empty() ? r->out : r->err;
     if (tail.size() > 200) tail = "…" + tail.substr(tail.size() - 200);

@@ -3,17 +3,26 @@
 // shows them as `?` steps.
 #pragma once
 
+#include <memory>
+
 #include "engine/provider.h"
 
 namespace reconcile {
 
+class HostConnections;
+
 class CheckProvider : public Provider {
  public:
+  // `hosts`: the run's shared connections; none = its own (tests that run checks from here).
+  explicit CheckProvider(std::shared_ptr<HostConnections> hosts = nullptr);
   std::string name() const override { return "check"; }
   std::vector<TypeSchema> Types() const override;
   void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
   Result<State> Apply(const Change& change) override;
   Result<CheckResult> Check(const Target& target) override;
+
+ private:
+  std::shared_ptr<HostConnections> hosts_;  // for checks run from a host
 };
 
 }  // namespace reconcile

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "providers/ssh/remote_shell.h"
+
 namespace reconcile {
 
 namespace {
@@ -51,14 +53,31 @@ Result<bool> Connects(const std::string& address, int port, std::string* why) {
 Result<CheckResult> CheckTcp(const AttrMap& attrs) {
   const std::string& address = std::get<std::string>(attrs.at("address"));
   int port = static_cast<int>(std::get<std::int64_t>(attrs.at("port")));
-  std::string expect = "open";
-  if (auto it = attrs.find("expect"); it != attrs.end()) expect = std::get<std::string>(it->second);
+  std::string expect = StringAttr(attrs, "expect", "open");
   std::string where = address + ":" + std::to_string(port);
   std::string why;
   auto open = Connects(address, port, &why);
   if (!open) return open.error();
   std::string seen = *open ? where + " accepts connections" : where + " does not: " + why;
   return CheckResult{*open == (expect == "open"), seen};
+}
+
+Result<CheckResult> CheckTcpFrom(RemoteShell& shell, const AttrMap& attrs) {
+  const std::string& address = std::get<std::string>(attrs.at("address"));
+  const std::string port = std::to_string(std::get<std::int64_t>(attrs.at("port")));
+  std::string expect = StringAttr(attrs, "expect", "open");
+  std::string where = address + ":" + port + " from " + shell.Describe();
+  const std::string seconds = std::to_string(kTryMs / 1000);
+  auto r = shell.Run({"timeout", seconds, "bash", "-c", "exec 3<>\"/dev/tcp/$0/$1\"", address, port});
+  if (!r) return r.error();
+  if (r->exit_code == 127 || r->exit_code == 126)
+    return Error{"a tcp check from " + shell.Describe() + " needs bash and timeout there: " + r->err};
+  bool open = r->exit_code == 0;
+  std::string why = r->exit_code == 124 ? "no answer within " + seconds + " s" : r->err;
+  if (auto colon = why.rfind(": "); r->exit_code != 124 && colon != std::string::npos) why = why.substr(colon + 2);
+  while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
+  std::string seen = open ? where + " accepts connections" : where + " does not: " + why;
+  return CheckResult{open == (expect == "open"), seen};
 }
 
 }  // namespace reconcile

@@ -1,4 +1,4 @@
-// check kind "tcp": whether a port accepts connections from here. "closed" holds when the
+// check kind "tcp": whether a port accepts connections from here, or from a host. "closed" holds when the
 // connection is refused or gets no answer within the try's 3 s (a firewall that drops).
 #pragma once
 
@@ -7,5 +7,9 @@
 namespace reconcile {
 
 Result<CheckResult> CheckTcp(const AttrMap& attrs);
+
+// The same, from a host: its bash opens the connection (bash and coreutils' timeout needed there).
+class RemoteShell;
+Result<CheckResult> CheckTcpFrom(RemoteShell& shell, const AttrMap& attrs);
 
 }  // namespace reconcile

@@ -8,16 +8,6 @@ namespace {
 
 constexpr const char* kUnreadable = "password_unreadable";
 
-const std::int64_t* IntAttr(const AttrMap& a, const std::string& key) {
-  auto it = a.find(key);
-  return it == a.end() ? nullptr : std::get_if<std::int64_t>(&it->second);
-}
-
-const bool* BoolAttr(const AttrMap& a, const std::string& key) {
-  auto it = a.find(key);
-  return it == a.end() ? nullptr : std::get_if<bool>(&it->second);
-}
-
 }  // namespace
 
 TypeSchema RoleType() {

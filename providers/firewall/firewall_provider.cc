@@ -1,0 +1,158 @@
+#include "providers/firewall/firewall_provider.h"
+
+#include <algorithm>
+
+#include "engine/plan/diff.h"
+#include "providers/firewall/nft_table.h"
+#include "providers/ssh/host_connections.h"
+
+namespace reconcile {
+
+namespace {
+
+// nft lives in /usr/sbin, which a login that is not root may not have on its PATH.
+constexpr const char* kPath = "PATH=\"$PATH:/usr/sbin:/sbin\"";
+
+std::string Protocol(const AttrMap& attrs) { return StringAttr(attrs, "protocol", "tcp"); }
+long Port(const AttrMap& attrs) { return static_cast<long>(IntAttr(attrs, "port").value_or(0)); }
+
+// What nft's failure means for the operator.
+std::string NftTrouble(const CommandResult& r, const std::string& where) {
+  const std::string& err = r.err.empty() ? r.out : r.err;
+  if (r.exit_code == 127 || err.find("not found") != std::string::npos)
+    return "nft is not installed on " + where + " (Debian: apt-get install nftables)";
+  if (err.find("Operation not permitted") != std::string::npos)
+    return "nft on " + where + " needs root: set sudo = true on the host";
+  return "nft on " + where + ": " + err;
+}
+
+bool NoTable(const CommandResult& r) {
+  return r.exit_code != 0 && r.err.find("No such file or directory") != std::string::npos;
+}
+
+State StateFor(const Target& t, const nft::Table& table) {
+  State s;
+  s.attrs["port"] = static_cast<std::int64_t>(Port(t.desired));
+  s.attrs["protocol"] = Protocol(t.desired);
+  auto it = table.ports.find(nft::PortKey(Protocol(t.desired), Port(t.desired)));
+  if (it == table.ports.end()) return s;
+  s.exists = true;
+  // Without the input chain's dispatch rule the port's chain decides nothing: it is open.
+  nft::PortState ps = table.dispatching ? nft::StateOf(it->second) : nft::PortState{};
+  s.attrs["state"] = ps.state;
+  s.attrs["sources"] = StringList(ps.sources);
+  return s;
+}
+
+ProbePart TablePart(std::vector<const Target*> targets, std::vector<Result<State>*> slots, std::string where) {
+  return {std::string(kPath) + " nft -j list table " + nft::kTable,
+          [targets, slots, where](const Result<CommandResult>& r) {
+            Result<nft::Table> table = nft::Table{};
+            if (!r) table = r.error();
+            else if (r->exit_code == 0) table = nft::ParseTable(r->out);
+            else if (!NoTable(*r)) table = Error{NftTrouble(*r, where)};
+            for (std::size_t k = 0; k < targets.size(); ++k) {
+              if (table) *slots[k] = StateFor(*targets[k], *table);
+              else *slots[k] = table.error();
+            }
+          }};
+}
+
+Result<std::vector<std::string>> Normalized(const AttrMap& attrs) {
+  std::vector<std::string> out;
+  auto it = attrs.find("sources");
+  if (it == attrs.end() || !std::holds_alternative<StringList>(it->second)) return out;
+  for (const std::string& s : std::get<StringList>(it->second)) {
+    auto n = nft::NormalizeSource(s);
+    if (!n) return n.error();
+    out.push_back(*n);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace
+
+std::vector<TypeSchema> FirewallProvider::Types() const {
+  TypeSchema t;
+  t.name = "firewall_port";
+  t.doc = "A port on a host open or closed, to everyone or to listed sources, in the nftables table reconcile "
+          "owns there (inet reconcile). Other tables are never touched; an accept here cannot open what another "
+          "table drops.";
+  t.uses_host = true;
+  AttrSchema port{"port", AttrType::kInt, "the port"};
+  port.required = port.identity = true;
+  AttrSchema protocol{"protocol", AttrType::kString, "tcp or udp (default tcp)"};
+  protocol.one_of = {"tcp", "udp"};
+  protocol.identity = true;
+  AttrSchema state{"state", AttrType::kString,
+                   "open: only `sources` may connect (everyone when none are given); closed: `sources` are refused "
+                   "(everyone when none are given)"};
+  state.one_of = {"open", "closed"};
+  state.required = true;
+  AttrSchema sources{"sources", AttrType::kStringList, "IPv4/IPv6 addresses or networks (10.0.0.0/8)"};
+  sources.unordered = true;
+  sources.pattern = "[0-9A-Fa-f:.]+(/[0-9]{1,3})?";
+  sources.pattern_hint = "an IPv4 or IPv6 address or network such as 192.0.2.10 or 10.0.0.0/8";
+  t.attrs = {port, protocol, state, sources};
+  return {t};
+}
+
+std::vector<ProbePart> FirewallProvider::ProbeOn(RemoteShell& shell, const HostConfig&,
+                                                 std::vector<const Target*> targets, std::vector<Result<State>*> out) {
+  return {TablePart(std::move(targets), std::move(out), shell.Describe())};
+}
+
+void FirewallProvider::Review(const TypeSchema&, const State& prior, const State& desired, Diff* diff) {
+  // "192.0.2.1/32" is what nft lists as "192.0.2.1": the same source.
+  auto it = std::find_if(diff->changes.begin(), diff->changes.end(), [](const AttrChange& c) { return c.name == "sources"; });
+  if (it == diff->changes.end() || diff->action != Action::kUpdate) return;
+  auto want = Normalized(desired.attrs);
+  auto have = Normalized(prior.attrs);
+  if (want && have && *want == *have) {
+    diff->changes.erase(it);
+    if (diff->changes.empty()) diff->action = Action::kNone;
+  }
+}
+
+std::mutex& FirewallProvider::HostLock(const std::string& host) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return host_locks_[host];
+}
+
+Result<State> FirewallProvider::Apply(const Change& change) {
+  const Target& t = change.target;
+  auto shell_or = hosts_->For(*t.host);
+  if (!shell_or) return shell_or.error();
+  RemoteShell& shell = **shell_or;
+  const std::string protocol = Protocol(t.desired);
+  const long port = Port(t.desired);
+  std::lock_guard<std::mutex> lock(HostLock(t.host->name));
+
+  auto nft = [&](const std::string& script) -> Status {
+    auto r = shell.Run({"sh", "-c", std::string(kPath) + " exec nft -f /dev/stdin"}, script);
+    if (!r) return Error{r.error().message};
+    if (r->exit_code != 0)
+      return Error{NftTrouble(*r, shell.Describe()) + " (nft -f is all or nothing: the table is as it was)"};
+    return Status::Ok();
+  };
+  if (change.action == Action::kDelete) {
+    if (Status s = nft(nft::RemovePortScript(protocol, port)); !s) return Error{s.message()};
+    // The last port gone, the table goes too: a host reconcile has let go of holds nothing of it.
+    auto listed = shell.Run({"sh", "-c", std::string(kPath) + " exec nft -j list table " + nft::kTable});
+    if (listed && listed->exit_code == 0)
+      if (auto table = nft::ParseTable(listed->out); table && table->ports.empty())
+        if (Status s = nft("delete table " + std::string(nft::kTable) + "\n"); !s) return Error{s.message()};
+  } else {
+    auto sources = Normalized(t.desired);
+    if (!sources) return Error{t.address + ": sources: " + sources.error().message};
+    nft::PortState want{StringAttr(t.desired, "state", "open"), *sources};
+    if (Status s = nft(nft::SetPortScript(protocol, port, want)); !s) return Error{s.message()};
+  }
+  Result<State> after = Error{"not read back"};
+  RunProbePart(shell, TablePart({&t}, {&after}, shell.Describe()));
+  return after;
+}
+
+}  // namespace reconcile

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# firewall_port against real nftables, inside two network namespaces this test makes: a
+# client (192.0.2.1, where reconcile runs) and a database server (192.0.2.2, reached over
+# SSH with sudo, listening on 5432 and 6432). A port closed is refused from the client; one
+# open only to the client is refused from the server itself (a tcp check run from that host
+# says so: from the client it would be open); a rollback reopens both and takes reconcile's table away; a table of someone
+# else's is the same at the end as at the start.
+# Usage: firewall_lab_test.sh PATH_TO_RECONCILE SOURCE_DIR   (RECONCILE_LAB_ENV set; root)
+set -u
+bin=$1
+src=$2
+. "$src/tests/lib.sh" firewall
+. "${RECONCILE_LAB_ENV:?run through ctest, which starts the lab}"
+
+client=rc-fw-c-$$ server=rc-fw-s-$$
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  ip netns del "$client" 2>/dev/null
+  ip netns del "$server" 2>/dev/null
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+in_client() { ip netns exec "$client" "$@"; }
+in_server() { ip netns exec "$server" "$@"; }
+# reaches NS ADDRESS PORT: 0 when a TCP connection opens; why not in $work/why.
+reaches() { ip netns exec "$1" timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$2" "$3" 2>"$work/why"; }
+
+set -e
+ip netns add "$client"
+ip netns add "$server"
+ip link add "fwc$$" type veth peer name "fws$$"
+ip link set "fwc$$" netns "$client"
+ip link set "fws$$" netns "$server"
+ip -n "$client" addr add 192.0.2.1/24 dev "fwc$$"
+ip -n "$server" addr add 192.0.2.2/24 dev "fws$$"
+for ns in "$client" "$server"; do ip -n "$ns" link set lo up; done
+ip -n "$client" link set "fwc$$" up
+ip -n "$server" link set "fws$$" up
+set +e
+
+# The server: sshd with the lab's keys, two listeners, and a table that is not reconcile's.
+cat >"$work/sshd.conf" <<CONF
+Port 2222
+ListenAddress 192.0.2.2
+HostKey $LAB_DIR/sshd/host_ed25519
+PidFile $work/sshd.pid
+AuthorizedKeysFile none
+AuthorizedKeysCommand /bin/cat $LAB_DIR/sshd/authorized_keys
+AuthorizedKeysCommandUser root
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+CONF
+in_server /usr/sbin/sshd -D -e -f "$work/sshd.conf" >"$work/sshd.log" 2>&1 &
+pids+=($!)
+echo "[192.0.2.2]:2222 $(cut -d' ' -f1,2 "$LAB_DIR/sshd/host_ed25519.pub")" >"$work/known_hosts"
+for port in 5432 6432; do
+  in_server python3 -m http.server "$port" --bind 192.0.2.2 >/dev/null 2>&1 &
+  pids+=($!)
+done
+in_server nft -f - <<'NFT'
+table inet theirs {
+  chain input {
+    type filter hook input priority 10; policy accept;
+    tcp dport 9999 counter drop comment "not reconcile's"
+  }
+}
+NFT
+theirs_before=$(in_server nft list table inet theirs)
+for _ in $(seq 50); do
+  reaches "$client" 192.0.2.2 5432 && reaches "$client" 192.0.2.2 6432 && reaches "$client" 192.0.2.2 2222 && break
+  sleep 0.1
+done
+reaches "$client" 192.0.2.2 5432 && ok || bad "the server listens before the test: $(cat "$work/why"; cat "$work/sshd.log")"
+
+spec() {  # spec SUDO → db.toml
+  cat >"$work/db.toml" <<SPEC
+version = 1
+name = "fw"
+stages = ["before", "close"]
+
+[host.db]
+address = "192.0.2.2"
+port = 2222
+user = "$SSH_SUDO_USER"
+identity = "$SSH_IDENTITY"
+known_hosts = "$work/known_hosts"
+sudo = $1
+
+[check.pg_reachable]
+stage = "before"
+kind = "tcp"
+address = "192.0.2.2"
+port = 5432
+
+[firewall_port.pg]
+stage = "close"
+host = "db"
+port = 5432
+state = "closed"
+
+[firewall_port.admin]
+stage = "close"
+host = "db"
+port = 6432
+state = "open"
+sources = ["192.0.2.1/32"]
+
+[check.pg_closed]
+stage = "close"
+after = ["firewall_port.pg"]
+kind = "tcp"
+address = "192.0.2.2"
+port = 5432
+expect = "closed"
+timeout = "10s"
+
+[check.admin_from_db]
+stage = "close"
+after = ["firewall_port.admin"]
+host = "db"
+kind = "tcp"
+address = "192.0.2.2"
+port = 6432
+expect = "closed"
+timeout = "10s"
+SPEC
+}
+cd "$work" || exit 1
+spec true
+
+in_client "$bin" plan db.toml >out 2>err && ok || bad "plan: $(cat err)"
+grep -q "+ firewall_port.pg" out && grep -q "+ firewall_port.admin" out && ok || bad "plan opens and closes: $(cat out)"
+
+in_client "$bin" apply db.toml --yes >out 2>err && ok || bad "apply: $(cat err)"
+reaches "$client" 192.0.2.2 5432 && bad "5432 still reachable after closing it" || ok
+grep -q "refused" "$work/why" && ok || bad "5432 is refused, not left hanging: $(cat "$work/why")"
+reaches "$client" 192.0.2.2 6432 && ok || bad "6432 is open to the client: $(cat "$work/why")"
+reaches "$server" 192.0.2.2 6432 && bad "6432 is open to the server itself" || ok
+[ "$(in_server nft list table inet theirs)" = "$theirs_before" ] && ok || bad "their table changed after apply"
+in_client "$bin" plan db.toml >out 2>err && ok || bad "plan after apply: $(cat err)"
+grep -q "firewall_port" out && bad "plan not empty after apply: $(cat out)" || ok
+
+# A rule added by hand to reconcile's table: the probe stops and says how to remove it.
+in_server nft add rule inet reconcile tcp_5432 ip saddr 192.0.2.9 counter accept
+in_client "$bin" plan db.toml >out 2>err && bad "a foreign rule in reconcile's chain was ignored" || ok
+grep -q "did not write" err && grep -q "nft delete rule inet reconcile tcp_5432 handle" err && ok ||
+  bad "the foreign rule is named: $(cat err)"
+handle=$(in_server nft -a list chain inet reconcile tcp_5432 | sed -n 's/.*192.0.2.9.*handle \([0-9]*\).*/\1/p')
+in_server nft delete rule inet reconcile tcp_5432 handle "$handle"
+
+# A changed port (open to all) comes back to closed on apply; the rules of others stay.
+in_server nft flush chain inet reconcile tcp_5432
+in_client "$bin" plan db.toml >out 2>err && ok || bad "plan after a hand change: $(cat err)"
+grep -q 'state: "open" → "closed"' out && ok || bad "the hand change shows as drift: $(cat out)"
+in_client "$bin" apply db.toml --yes >out 2>err && ok || bad "apply again: $(cat err)"
+reaches "$client" 192.0.2.2 5432 && bad "5432 reachable after the second apply" || ok
+
+in_client "$bin" rollback db.toml --to before --yes >out 2>err && ok || bad "rollback: $(cat err)"
+reaches "$client" 192.0.2.2 5432 && ok || bad "5432 reopened by the rollback: $(cat "$work/why")"
+reaches "$server" 192.0.2.2 6432 && ok || bad "6432 open to all again: $(cat "$work/why")"
+in_server nft list table inet reconcile >/dev/null 2>&1 && bad "reconcile's table is still there" || ok
+[ "$(in_server nft list table inet theirs)" = "$theirs_before" ] && ok || bad "their table changed after rollback"
+
+# Without sudo, nft is refused, and the error says what to do.
+spec false
+in_client "$bin" plan db.toml >out 2>err && bad "nft without root was accepted" || ok
+grep -q "set sudo = true" err && ok || bad "says to set sudo: $(cat err)"
+
+# A network with host bits set: refused before nft is run, with the network meant.
+spec true
+sed -i 's|"192.0.2.1/32"|"192.0.2.1/24"|' db.toml
+in_client "$bin" apply db.toml --yes >out 2>err && bad "192.0.2.1/24 was accepted" || ok
+grep -q "did you mean 192.0.2.0/24" err && ok || bad "names the network: $(cat err)"
+# Not an address at all: a spec error at its line and column.
+sed -i 's|"192.0.2.1/24"|"db.internal"|' db.toml
+in_client "$bin" plan db.toml >out 2>err && bad "a name as a source was accepted" || ok
+grep -q "db.toml:[0-9]*:[0-9]*: .*IPv4 or IPv6 address or network" err && ok || bad "spec error with position: $(cat err)"
+
+finish
