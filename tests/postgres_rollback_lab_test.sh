@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Through the reconcile binary, against the lab's PostgreSQL: a role and a database created,
-# CONNECT revoked from PUBLIC, the password rotated; then rollbacks that give the old password
+# a snapshot taken (journaled, restored into another database), CONNECT revoked from PUBLIC,
+# the password rotated; then rollbacks that give the old password
 # back (it works again, the new one no longer does) and reopen the database. Every result is
 # read with psql, logging in as the roles themselves. No password or verifier in the journal.
 # Usage: postgres_rollback_lab_test.sh PATH_TO_RECONCILE SOURCE_DIR   (RECONCILE_LAB_ENV set)
@@ -19,7 +20,7 @@ connects() {
   PGPASSWORD=$3 "$PG_BIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U "$2" -d "$1" -tAc "select current_user" \
     >"$work/psql" 2>&1
 }
-super() { PGPASSWORD=$PG_PASSWORD "$PG_BIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -tAc "$1" 2>&1; }
+super() { PGPASSWORD=$PG_PASSWORD "$PG_BIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d "${2:-postgres}" -tAc "$1" 2>&1; }
 
 cat >"$work/db.toml" <<SPEC
 version = 1
@@ -58,6 +59,12 @@ encoding = "UTF8"
 public_connect = true
 [postgres_database.app.at.freeze]
 public_connect = false
+
+[postgres_snapshot.app]
+stage = "freeze"
+host = "local"
+database = "\${postgres_database.app.name}"
+path = "$work/appdb.dump"
 SPEC
 cd "$work" || exit 1
 
@@ -77,7 +84,18 @@ connects "$appdb" "$other" "$OTHER_PW" && ok || bad "another role may connect wh
 super "select rolpassword from pg_authid where rolname = '$app'" | grep -q '^SCRAM-SHA-256\$' && ok ||
   bad "stored as SCRAM: $(super "select rolpassword from pg_authid where rolname = '$app'")"
 
+super "create table orders (id int primary key, note text); insert into orders select g, 'n' || g from generate_series(1, 250) g" "$appdb" >/dev/null
+
 "$bin" apply db.toml --yes >out 2>err && ok || bad "apply: $(cat err)"
+# The snapshot: written, private, journaled with its size and checksum, and restorable.
+[ "$(stat -c %a "$work/appdb.dump" 2>&1)" = 600 ] && ok || bad "snapshot written, mode 600: $(ls -l "$work")"
+sum=$(sha256sum <"$work/appdb.dump" | cut -d' ' -f1)
+grep -q "\"sha256\":\"$sum\"" .reconcile/*.journal && grep -q "\"size\":$(stat -c %s "$work/appdb.dump")" .reconcile/*.journal &&
+  ok || bad "size and checksum journaled"
+super "create database restored_$run" >/dev/null
+PGPASSWORD=$PG_PASSWORD "$PG_BIN/pg_restore" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d "restored_$run" \
+  "$work/appdb.dump" >"$work/restore" 2>&1 && ok || bad "pg_restore: $(cat "$work/restore")"
+[ "$(super "select count(*) from orders" "restored_$run")" = 250 ] && ok || bad "the snapshot holds the 250 rows"
 connects "$appdb" "$other" "$OTHER_PW" && bad "another role still connects after the revoke" || ok
 grep -q "CONNECT privilege" "$work/psql" && ok || bad "refused for want of CONNECT: $(cat "$work/psql")"
 connects "$appdb" "$app" "$APP_PW_OLD" && bad "the old password still works after the rotation" || ok
@@ -98,6 +116,7 @@ connects "$appdb" "$app" "$APP_PW_NEW" && bad "the new password still works afte
 connects "$appdb" "$other" "$OTHER_PW" && bad "the database reopened too early" || ok
 "$bin" rollback db.toml --to prepare --yes >out 2>err && ok || bad "rollback to prepare: $(cat err)"
 connects "$appdb" "$other" "$OTHER_PW" && ok || bad "another role connects again: $(cat "$work/psql")"
+[ -s "$work/appdb.dump" ] && ok || bad "a rollback leaves the snapshot"
 
 # Without a journal key the old password could not be kept: the rotation is irreversible.
 sed -i '/^\[state\]/,/^key = /d' db.toml
@@ -110,6 +129,27 @@ super "create role mgr_$run login createrole password 'mgr-$run'" >/dev/null
 sed -e "s/^user = .*/user = \"mgr_$run\"/" -e 's/^password = "env:LAB_PG_PASSWORD"/password = "env:MGR_PW"/' db.toml >mgr.toml
 MGR_PW="mgr-$run" "$bin" plan mgr.toml --explain >out 2>err && ok || bad "plan as a non-superuser: $(cat err)"
 grep -q "cannot be read (pg_authid needs a superuser)" out && ok || bad "unreadable verifier is irreversible: $(cat out)"
+
+# A snapshot pg_dump cannot take: the step fails with pg_dump's words and leaves no file.
+cat >snap.toml <<SPEC
+version = 1
+name = "snap"
+stages = ["freeze"]
+[provider.postgres.lab]
+host = "$PG_HOST"
+port = $PG_PORT
+user = "$PG_USER"
+password = "env:LAB_PG_PASSWORD"
+[postgres_snapshot.missing]
+stage = "freeze"
+host = "local"
+database = "nope_$run"
+path = "$work/nope.dump"
+SPEC
+"$bin" apply snap.toml --yes >out 2>err && bad "a dump of a missing database succeeded" || ok
+grep -q "database \"nope_$run\" does not exist" err && ok || bad "pg_dump's error shown: $(cat err)"
+ls "$work"/nope.dump* >/dev/null 2>&1 && bad "a failed dump left a file" || ok
+grep -qF "$PG_PASSWORD" err out && bad "the password in the output" || ok
 
 # A wrong server password: refused, with the server's words, before anything is done.
 LAB_PG_PASSWORD="bad-$run-pw" "$bin" plan db.toml >out 2>err && bad "a wrong password was accepted" || ok

@@ -4,10 +4,12 @@
 
 #include "providers/postgres/databases.h"
 #include "providers/postgres/roles.h"
+#include "providers/postgres/snapshot.h"
+#include "providers/ssh/host_connections.h"
 
 namespace reconcile {
 
-std::vector<TypeSchema> PostgresProvider::Types() const { return {pg::RoleType(), pg::DatabaseType()}; }
+std::vector<TypeSchema> PostgresProvider::Types() const { return {pg::RoleType(), pg::DatabaseType(), pg::SnapshotType()}; }
 
 std::vector<ProviderKindSchema> PostgresProvider::Kinds() const {
   AttrSchema host{"host", AttrType::kString, "the server's address (default \"127.0.0.1\")"};
@@ -32,6 +34,11 @@ void PostgresProvider::Probe(std::span<const Target* const> targets, std::vector
   std::map<std::string, Result<std::unique_ptr<pg::Session>>> sessions;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const Target& t = *targets[i];
+    if (t.type->name == "postgres_snapshot") {  // a file on a host: no session needed
+      auto shell = hosts_->For(*t.host);
+      (*out)[i] = shell ? pg::ProbeSnapshot(**shell, t) : Result<State>(shell.error());
+      continue;
+    }
     auto settings = pg::SettingsFor(t);
     if (!settings) {
       (*out)[i] = settings.error();
@@ -51,6 +58,12 @@ void PostgresProvider::Probe(std::span<const Target* const> targets, std::vector
 Result<State> PostgresProvider::Apply(const Change& change) {
   auto settings = pg::SettingsFor(change.target);
   if (!settings) return settings.error();
+  if (change.target.type->name == "postgres_snapshot") {
+    if (change.action != Action::kCreate) return change.prior;  // taken once, never removed
+    auto shell = hosts_->For(*change.target.host);
+    if (!shell) return shell.error();
+    return pg::TakeSnapshot(**shell, *settings, change.target);
+  }
   auto db = pg::Session::Open(*settings);
   if (!db) return db.error();
   return change.target.type->name == "postgres_role" ? pg::ApplyRole(**db, change) : pg::ApplyDatabase(**db, change);
@@ -58,6 +71,7 @@ Result<State> PostgresProvider::Apply(const Change& change) {
 
 void PostgresProvider::Review(const TypeSchema& type, const State& prior, const State& desired, Diff* diff) {
   if (type.name == "postgres_role") pg::ReviewRole(prior, desired, diff);
+  if (type.name == "postgres_snapshot") pg::ReviewSnapshot(diff);
 }
 
 }  // namespace reconcile

@@ -1,0 +1,73 @@
+#include "providers/postgres/snapshot.h"
+
+#include <sstream>
+
+namespace reconcile::pg {
+
+TypeSchema SnapshotType() {
+  TypeSchema t;
+  t.name = "postgres_snapshot";
+  t.doc = "pg_dump of a database to a file on a host (custom format, for pg_restore), taken once; its size and "
+          "SHA-256 are journaled. Never deleted by reconcile.";
+  t.provider_kind = "postgres";
+  t.uses_host = true;
+  AttrSchema database{"database", AttrType::kString, "the database dumped"};
+  database.required = true;
+  AttrSchema path{"path", AttrType::kString, "the file written on the host (its folder must exist)"};
+  path.required = path.identity = true;
+  t.attrs = {database, path};
+  return t;
+}
+
+Result<State> ProbeSnapshot(RemoteShell& shell, const Target& t) {
+  const std::string path = StringAttr(t.desired, "path");
+  auto r = shell.Run({"sh", "-c",
+                      "if [ -e \"$1\" ]; then stat -c %s \"$1\" && sha256sum < \"$1\"; else echo absent; fi",
+                      "snapshot", path});
+  if (!r) return r.error();
+  if (r->exit_code != 0) return Error{"cannot read " + path + " on " + shell.Describe() + ": " + r->err};
+  State s;
+  s.attrs["path"] = path;
+  if (r->out.rfind("absent", 0) == 0) return s;
+  std::istringstream in(r->out);
+  std::int64_t size = -1;
+  std::string sha256;
+  in >> size >> sha256;
+  if (size < 0 || sha256.size() != 64) return Error{"cannot read " + path + " on " + shell.Describe() + ": " + r->out};
+  s.exists = true;
+  s.attrs["size"] = size;
+  s.attrs["sha256"] = sha256;
+  return s;
+}
+
+Result<State> TakeSnapshot(RemoteShell& shell, const Settings& server, const Target& t) {
+  const std::string path = StringAttr(t.desired, "path");
+  const std::string database = StringAttr(t.desired, "database");
+  // The password goes in on standard input, never on a command line another user could see;
+  // the dump is written beside its name and renamed, so a file under the name is complete.
+  const std::string script =
+      "IFS= read -r PGPASSWORD; export PGPASSWORD; umask 077; "
+      "pg_dump --format=custom --no-password -h \"$1\" -p \"$2\" -U \"$3\" -d \"$4\" -f \"$5.partial\" && "
+      "mv \"$5.partial\" \"$5\" || { s=$?; rm -f \"$5.partial\"; exit $s; }";
+  auto r = shell.Run({"sh", "-c", script, "snapshot", server.host, std::to_string(server.port), server.user, database,
+                      path},
+                     server.password + "\n");
+  if (!r) return r.error();
+  if (r->exit_code == 127)
+    return Error{"pg_dump is not installed on " + shell.Describe() + " (Debian: apt-get install postgresql-client)"};
+  if (r->exit_code != 0)
+    return Error{"pg_dump of " + database + " to " + path + " on " + shell.Describe() + " failed: " + r->err};
+  return ProbeSnapshot(shell, t);
+}
+
+void ReviewSnapshot(Diff* diff) {
+  // Taken once: a file under the name is the snapshot, whatever the spec says now (a new
+  // snapshot takes a new path). A rollback past it keeps the file: it is what the operator
+  // restores from.
+  if (diff->action == Action::kDelete || diff->action == Action::kUpdate) {
+    diff->action = Action::kNone;
+    diff->changes.clear();
+  }
+}
+
+}  // namespace reconcile::pg
