@@ -46,8 +46,8 @@ std::string_view SourceSet::Line(const std::string* file, std::uint32_t line) co
   return l;
 }
 
-void Diagnostics::Error(SourceLoc loc, std::string message, std::string note) {
-  items_.push_back({loc, std::move(message), std::move(note)});
+void Diagnostics::Error(SourceLoc loc, std::string message, std::string note, bool show_line) {
+  items_.push_back({loc, std::move(message), std::move(note), show_line});
 }
 
 void Diagnostics::SortByLocation() {
@@ -65,7 +65,7 @@ std::string Diagnostics::Render(const SourceSet& sources) const {
     std::string where = d.loc.ToString();
     out += where.empty() ? "error: " : where + ": error: ";
     out += d.message + "\n";
-    if (d.loc.known()) {
+    if (d.loc.known() && d.show_line) {
       std::string_view line = sources.Line(d.loc.file, d.loc.line);
       if (!line.empty()) {
         std::string num = std::to_string(d.loc.line);

@@ -44,11 +44,12 @@ struct Diagnostic {
   SourceLoc loc;
   std::string message;
   std::string note;  // shown after the caret line, e.g. the other end of a cycle
+  bool show_line = true;  // false when the line holds a secret: the position alone is shown
 };
 
 class Diagnostics {
  public:
-  void Error(SourceLoc loc, std::string message, std::string note = {});
+  void Error(SourceLoc loc, std::string message, std::string note = {}, bool show_line = true);
   bool empty() const { return items_.empty(); }
   std::size_t size() const { return items_.size(); }
   const std::vector<Diagnostic>& items() const { return items_; }

@@ -3,6 +3,7 @@
 # right after every journal record (every step boundary: before a step, after it, after each
 # stage checkpoint) and at random moments; each time the next run must converge to the right
 # files, and the journal must stay readable.
+# With CRASH_JOURNAL=postgres (and the lab running) the journal is the shared PostgreSQL one.
 # Usage: crash_test.sh PATH_TO_RECONCILE SOURCE_DIR
 set -u
 bin=$1
@@ -16,13 +17,28 @@ root=$work/root
 journal=$work/.reconcile/four.journal
 run() { "$bin" "$@" --var root="$root" --yes >"$work/out" 2>"$work/err"; }
 
+if [ "${CRASH_JOURNAL:-file}" = postgres ]; then
+  . "${RECONCILE_LAB_ENV:?the postgres journal needs the lab}"
+  name="four-crash-$$"
+  sed -i "s/^name = \"four\"/name = \"$name\"/" "$spec"
+  printf '\n[state]\nurl = "postgres://%s@%s:%s/postgres"\npassword = "env:CRASH_PG_PASSWORD"\n' \
+    "$PG_USER" "$PG_HOST" "$PG_PORT" >>"$spec"
+  export CRASH_PG_PASSWORD=$PG_PASSWORD
+  sql() { PGPASSWORD=$PG_PASSWORD "$PG_BIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc "$1"; }
+  records() { sql "select count(*) from reconcile_journal where journal = '$name'" 2>/dev/null || echo 0; }
+  forget() { sql "delete from reconcile_journal where journal = '$name'" >/dev/null 2>&1; }
+else
+  records() { [ -f "$journal" ] && echo $(($(wc -l <"$journal") - 1)) || echo 0; }
+  forget() { :; }
+fi
+
 fresh() {
   rm -rf "$root" "$work/.reconcile"
+  forget
   mkdir -p "$root"
   printf 'pre-existing\n' >"$root/pre"
   printf 'gone-original\n' >"$root/gone"
 }
-records() { [ -f "$journal" ] && echo $(($(wc -l <"$journal") - 1)) || echo 0; }
 # The files after all four stages, and after rolling back to stage one.
 snapshot() { (cd "$root" && for f in $(ls | sort); do printf '%s %s %s\n' "$f" "$(stat -c %a "$f")" "$(sha256sum <"$f" | cut -c1-16)"; done); }
 
@@ -84,5 +100,5 @@ for t in $(seq 1 15); do
   converged "random kill $t" "$want_four"
 done
 
-echo "crash trials: $trials"
+echo "crash trials: $trials (${CRASH_JOURNAL:-file} journal)"
 finish

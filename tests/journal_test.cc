@@ -1,5 +1,5 @@
-// The file journal against a real file: records, torn lines, damage, the lock (across real
-// processes), sealing of sensitive values, and what a journal adds up to.
+// The file journal against a real file: the backend contract (journal_contract.h), torn
+// lines, damage, the lock file, sealing of sensitive values, and what a journal adds up to.
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -15,6 +15,7 @@
 #include "engine/journal/journal.h"
 #include "engine/journal/seal.h"
 
+#include "tests/support/journal_contract.h"
 #include "tests/support/temp_dir.h"
 
 using namespace reconcile;
@@ -40,28 +41,14 @@ JournalRecord Rec(const std::string& kind, nlohmann::json data) { return Journal
 TEST_CASE("records come back in order with sequence numbers, and survive reopening") {
   TempDir dir;
   std::string path = (dir.path / "sub" / "j.journal").string();
-  {
-    auto j = OpenFileJournal(path);
-    auto empty = j->Read();
-    REQUIRE(empty);
-    CHECK(empty->empty());
-    for (int i = 0; i < 3; ++i) {
-      JournalRecord r = Rec("intent", {{"i", i}});
-      REQUIRE(j->Append(&r));
-      CHECK(r.seq == static_cast<std::uint64_t>(i + 1));
-    }
-  }
-  auto j = OpenFileJournal(path);
-  JournalRecord r = Rec("done", {{"i", 3}});
-  REQUIRE(j->Append(&r));
-  CHECK(r.seq == 4);
-  auto all = j->Read();
-  REQUIRE(all);
-  REQUIRE(all->size() == 4);
-  CHECK((*all)[3].kind == "done");
-  CHECK((*all)[2].data["i"] == 2);
-  std::string text = Slurp(path);
-  CHECK(text.rfind("{\"reconcile_journal\":1}\n", 0) == 0);
+  contract::RecordsInOrderAndReopen([&] { return OpenFileJournal(path); });
+  CHECK(Slurp(path).rfind("{\"reconcile_journal\":1}\n", 0) == 0);
+}
+
+TEST_CASE("a journal moves into an empty one as it is, once") {
+  TempDir dir;
+  contract::ImportIntoEmptyOnly([&] { return OpenFileJournal((dir.path / "from").string()); },
+                                [&] { return OpenFileJournal((dir.path / "to").string()); });
 }
 
 TEST_CASE("a torn last line is dropped, and the next record starts on a line of its own") {
@@ -149,58 +136,13 @@ TEST_CASE("damage anywhere else is an error that names the line, never a guess")
 TEST_CASE("the lock refuses a second holder with the first one's details, and force-unlock needs its id") {
   TempDir dir;
   std::string path = (dir.path / "j").string();
-  auto first = OpenFileJournal(path);
-  LockInfo me = LockInfo::Mine("apply");
-  REQUIRE(first->Lock(me, 0ms));
-
-  auto second = OpenFileJournal(path);
-  auto start = std::chrono::steady_clock::now();
-  Status refused = second->Lock(LockInfo::Mine("rollback"), 300ms);
-  CHECK(std::chrono::steady_clock::now() - start >= 300ms);  // it waited as long as asked
-  REQUIRE_FALSE(refused);
-  CHECK(refused.message().find("is locked by " + me.user + " (pid " + std::to_string(me.pid) + ", apply, since ") !=
-        std::string::npos);
-  CHECK(refused.message().find("reconcile force-unlock SPEC " + me.id) != std::string::npos);
-  auto holder = second->Holder();
-  REQUIRE(holder);
-  REQUIRE(*holder);
-  CHECK((*holder)->id == me.id);
-
-  CHECK_FALSE(second->ForceUnlock("not-the-id"));
-  first->Unlock();
-  auto free_now = second->Holder();
-  REQUIRE(free_now);
-  CHECK_FALSE(*free_now);
-  REQUIRE(second->Lock(LockInfo::Mine("rollback"), 0ms));
+  contract::LockRefusesSecondHolder([&] { return OpenFileJournal(path); });
 }
 
 TEST_CASE("a lock held by a process that is SIGKILLed is released by the kernel") {
   TempDir dir;
   std::string path = (dir.path / "j").string();
-  int ready[2];
-  REQUIRE(::pipe(ready) == 0);
-  pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    auto j = OpenFileJournal(path);
-    bool ok = static_cast<bool>(j->Lock(LockInfo::Mine("apply"), 0ms));
-    char c = ok ? 'y' : 'n';
-    (void)!::write(ready[1], &c, 1);
-    ::pause();
-    ::_exit(0);
-  }
-  char c = 0;
-  REQUIRE(::read(ready[0], &c, 1) == 1);
-  REQUIRE(c == 'y');
-  auto j = OpenFileJournal(path);
-  Status refused = j->Lock(LockInfo::Mine("apply"), 0ms);
-  REQUIRE_FALSE(refused);
-  CHECK(refused.message().find("(pid " + std::to_string(child) + ", apply") != std::string::npos);
-  ::kill(child, SIGKILL);
-  ::waitpid(child, nullptr, 0);
-  CHECK(j->Lock(LockInfo::Mine("apply"), 2s));
-  ::close(ready[0]);
-  ::close(ready[1]);
+  contract::KilledHolderReleasesLock([&] { return OpenFileJournal(path); });
 }
 
 TEST_CASE("sensitive values are sealed with the key, left out without one") {

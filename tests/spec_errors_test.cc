@@ -537,10 +537,24 @@ TEST_CASE("[state]") {
     CHECK(Errors(WithHeader("[state]\npaht = \"j\"\n")) ==
           At(5, 1, "unknown key 'paht' in [state], did you mean 'path'?", "paht = \"j\""));
   }
-  SUBCASE("a key written in clear") {
+  SUBCASE("a key written in clear: its place is shown, never its line") {
     CHECK(Errors(WithHeader("[state]\nkey = \"hunter2\"\n")) ==
-          At(5, 7, "'key' of [state] must be a secret reference, env:NAME or file:PATH, never the key itself",
-             "key = \"hunter2\""));
+          "spec.toml:5:7: error: 'key' of [state] must be a secret reference, env:NAME or file:PATH, never the "
+          "secret itself\n");
+  }
+  SUBCASE("a password in the journal's url, likewise") {
+    CHECK(Errors(WithHeader("[state]\nurl = \"postgres://u:hunter2@db/x\"\n")) ==
+          "spec.toml:5:7: error: 'url' of [state] holds a password, which would be shown and kept in the spec\n"
+          "  write the password as password = \"env:NAME\" under [state], or the whole URL as url = \"env:NAME\"\n");
+  }
+  SUBCASE("a journal in two places") {
+    std::string out = Errors(WithHeader("[state]\npath = \"j\"\nurl = \"postgres://u@db/x\"\n"));
+    CHECK(out.find("spec.toml:5:8: error: [state] has both 'path' and 'url'; a journal lives in one place") !=
+          std::string::npos);
+  }
+  SUBCASE("a url that is not PostgreSQL's") {
+    std::string out = Errors(WithHeader("[state]\nurl = \"mysql://u@db/x\"\n"));
+    CHECK(out.find("'url' of [state] must be a postgres:// URL, not \"mysql://u@db/x\"") != std::string::npos);
   }
 }
 

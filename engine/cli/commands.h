@@ -49,6 +49,9 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
 int RunRollback(const Registry& registry, const CommonOptions& common, const RollbackCommandOptions& options);
 int RunStatus(const Registry& registry, const CommonOptions& common);
 int RunForceUnlock(const Registry& registry, const CommonOptions& common, const std::string& id);
+// Copies every record of a file journal into the spec's [state] url, checked, then renames
+// the file so no later run can take its stale history for the truth.
+int RunMigrateJournal(const Registry& registry, const CommonOptions& common, const std::string& from);
 
 int RunValidate(const Registry& registry, const CommonOptions& common);
 int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCommandOptions& options);

@@ -73,6 +73,11 @@ int main(int argc, char** argv) {
   add_common(unlock);
   unlock->add_option("id", unlock_id, "the lock id that status or the refusal showed")->required();
 
+  std::string migrate_from;
+  CLI::App* migrate = app.add_subcommand("migrate-journal", "move the file journal into the spec's [state] url");
+  add_common(migrate);
+  migrate->add_option("--from", migrate_from, "the file journal (default: .reconcile/NAME.journal beside the spec)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -85,5 +90,6 @@ int main(int argc, char** argv) {
   if (*rollback) return RunRollback(registry, common, rollback_options);
   if (*status) return RunStatus(registry, common);
   if (*unlock) return RunForceUnlock(registry, common, unlock_id);
+  if (*migrate) return RunMigrateJournal(registry, common, migrate_from);
   return 1;
 }

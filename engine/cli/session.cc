@@ -46,7 +46,26 @@ std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptio
     }
     session->sealer = Sealer(*key);
   }
-  session->journal = OpenFileJournal(spec.state_path);
+  if (spec.state_url) {
+    auto url = spec.state_url->secret ? ResolveSecret(std::get<std::string>(spec.state_url->value), spec.dir)
+                                      : Result<std::string>(std::get<std::string>(spec.state_url->value));
+    if (!url) {
+      Fail(spec.state_url->loc.ToString() + ": 'url' of [state]: " + url.error().message);
+      return nullptr;
+    }
+    std::string password;
+    if (spec.state_password) {
+      auto pw = ResolveSecret(std::get<std::string>(spec.state_password->value), spec.dir);
+      if (!pw) {
+        Fail(spec.state_password->loc.ToString() + ": 'password' of [state]: " + pw.error().message);
+        return nullptr;
+      }
+      password = *pw;
+    }
+    session->journal = OpenPgJournal(*url, password, spec.name);
+  } else {
+    session->journal = OpenFileJournal(spec.state_path);
+  }
   if (!RefreshHistory(session.get())) return nullptr;
   return session;
 }

@@ -144,6 +144,27 @@ class FileJournal : public Journal {
     return ReadLocked();
   }
 
+  Status Import(const std::vector<JournalRecord>& records) override {
+    std::lock_guard<std::mutex> guard(mu_);
+    if (fd_ < 0) {
+      if (Status s = OpenForAppend(); !s) return s;
+    }
+    if (last_seq_ != 0)
+      return Error{"the journal " + path_ + " already holds " + std::to_string(last_seq_) +
+                   " records; nothing was copied (a journal is moved into an empty one)"};
+    std::string text;
+    for (const JournalRecord& r : records) {
+      nlohmann::json line = {{"seq", r.seq}, {"at", r.at}, {"kind", r.kind}, {"data", r.data}};
+      line["sum"] = RecordChecksum(r);
+      text += line.dump() + "\n";
+    }
+    if (Status s = WriteAll(fd_, text); !s) return s;
+    if (::fdatasync(fd_) != 0) return Error{Errno("cannot sync the journal " + path_)};
+    cache_.reset();
+    last_seq_ = records.empty() ? 0 : records.back().seq;
+    return Status::Ok();
+  }
+
   Status Append(JournalRecord* r) override { return AppendSpan(r, 1); }
   Status AppendAll(std::vector<JournalRecord>* records) override { return AppendSpan(records->data(), records->size()); }
 

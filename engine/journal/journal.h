@@ -72,9 +72,17 @@ class Journal {
       if (Status s = Append(&r); !s) return s;
     return Status::Ok();
   }
+  // Takes another journal's records as they are (seq, time, checksum), all or none, into
+  // an empty journal: moving a journal between backends. Refused when this one has records.
+  virtual Status Import(const std::vector<JournalRecord>& records) = 0;
 };
 
 std::unique_ptr<Journal> OpenFileJournal(const std::string& path);
+// `url`: a libpq connection URI or string; `password` (may be empty) is passed apart from it
+// so it never appears where the URL is shown; `name` tells this journal's rows from others'.
+std::unique_ptr<Journal> OpenPgJournal(const std::string& url, const std::string& password, const std::string& name);
+// The URL with any password taken out, for messages.
+std::string RedactUrl(const std::string& url);
 
 // The checksum a record line carries: over seq, at, kind and data.
 std::string RecordChecksum(const JournalRecord& r);

@@ -9,6 +9,7 @@
 
 #include "engine/hash.h"
 #include "engine/spec/interpolate.h"
+#include "engine/journal/journal.h"
 #include "engine/spec/loader_internal.h"
 
 namespace reconcile {
@@ -303,21 +304,41 @@ void Loader::ReadStageOptions(const toml::table& table) {
 }
 
 void Loader::ReadState(const toml::table& table) {
+  auto secret = [&](const toml::node& v, const std::string& what, bool must_be_secret) -> std::optional<SpecValue> {
+    AttrSchema a{what, AttrType::kString};
+    a.secret_ok = true;
+    SpecValue sv;
+    if (!ReadValue(v, a, what, "", &sv)) return std::nullopt;
+    if (must_be_secret && !sv.secret) {
+      ErrHidingLine(sv.loc, what + " must be a secret reference, env:NAME or file:PATH, never the secret itself");
+      return std::nullopt;
+    }
+    return sv;
+  };
   for (auto& [k, v] : table) {
     if (k.str() == "path") {
       ReadString(v, "'path' of [state]", &spec_->state_path);
+      if (table.contains("url"))
+        Err(Loc(v), "[state] has both 'path' and 'url'; a journal lives in one place",
+            "keep url for the shared PostgreSQL journal, or path for a file");
     } else if (k.str() == "key") {
-      AttrSchema key{"key", AttrType::kString};
-      key.secret_ok = true;
-      SpecValue sv;
-      if (!ReadValue(v, key, "'key' of [state]", "", &sv)) continue;
-      if (!sv.secret) {
-        Err(sv.loc, "'key' of [state] must be a secret reference, env:NAME or file:PATH, never the key itself");
-        continue;
+      spec_->state_key = secret(v, "'key' of [state]", true);
+    } else if (k.str() == "url") {
+      spec_->state_url = secret(v, "'url' of [state]", false);
+      if (!spec_->state_url || spec_->state_url->secret) continue;
+      const std::string& url = std::get<std::string>(spec_->state_url->value);
+      if (url.rfind("postgres://", 0) != 0 && url.rfind("postgresql://", 0) != 0) {
+        Err(spec_->state_url->loc, "'url' of [state] must be a postgres:// URL, not \"" + url + "\"");
+        spec_->state_url.reset();
+      } else if (RedactUrl(url) != url) {
+        ErrHidingLine(spec_->state_url->loc, "'url' of [state] holds a password, which would be shown and kept in the spec",
+            "write the password as password = \"env:NAME\" under [state], or the whole URL as url = \"env:NAME\"");
+        spec_->state_url.reset();
       }
-      spec_->state_key = std::move(sv);
+    } else if (k.str() == "password") {
+      spec_->state_password = secret(v, "'password' of [state]", true);
     } else {
-      UnknownKey(k, "[state]", {"path", "key"});
+      UnknownKey(k, "[state]", {"path", "key", "url", "password"});
     }
   }
 }

@@ -70,6 +70,10 @@ class Loader {
   void Err(SourceLoc loc, std::string message, std::string note = {}) {
     diags_->Error(loc, std::move(message), std::move(note));
   }
+  // For a line that holds a secret: its position, never its text.
+  void ErrHidingLine(SourceLoc loc, std::string message, std::string note = {}) {
+    diags_->Error(loc, std::move(message), std::move(note), false);
+  }
   // Reads one value of type `type`; `what` names it in errors ("attribute 'ttl' of x").
   // `owner` is the resource address when ${TYPE.NAME.attr} references are allowed, else "".
   bool ReadValue(const toml::node& node, const AttrSchema& attr, const What& what,

@@ -89,6 +89,8 @@ struct Spec {
   std::vector<StageSpec> stages;
   std::string state_path;  // the journal, resolved against dir
   std::optional<SpecValue> state_key;  // env:/file: key that seals sensitive values in the journal
+  std::optional<SpecValue> state_url;       // a shared PostgreSQL journal instead of the file
+  std::optional<SpecValue> state_password;  //   and its password, env:/file: only
   std::map<std::string, SpecValue> vars;
   std::map<std::string, HostConfig> hosts;
   std::map<std::string, ProviderInstance> providers;

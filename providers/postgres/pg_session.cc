@@ -42,6 +42,8 @@ Result<std::unique_ptr<Session>> Session::Open(const Settings& settings) {
     PQfinish(conn);
     return Error{settings.where + ": cannot connect: " + why};
   }
+  // NOTICEs would go to stderr in the middle of the progress lines; the results say enough.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<Session>(new Session(conn, settings));
 }
 
