@@ -7,7 +7,7 @@ packages=(
   libboost-graph-dev libtomlplusplus-dev libssh2-1-dev libcurl4-openssl-dev libssl-dev
   libspdlog-dev doctest-dev nlohmann-json3-dev libcli11-dev
   libldns-dev
-  openssh-server openssh-client nginx supervisor procps python3 curl sudo
+  openssh-server openssh-client nginx supervisor procps python3 curl openssl sudo
   bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3
   libpugixml-dev rclone awscli
   libpq-dev postgresql postgresql-client

@@ -3,6 +3,7 @@
 #include "providers/check/dns_check.h"
 #include "providers/check/http_check.h"
 #include "providers/check/tcp_check.h"
+#include "providers/check/tls_check.h"
 #include "providers/ssh/host_connections.h"
 #include "providers/ssh/local_shell.h"
 
@@ -48,6 +49,7 @@ std::vector<TypeSchema> CheckProvider::Types() const {
       attr("server", AttrType::kString, "the zone's primary, asked for the NS set when servers is not given", {"dns"}),
       attr("ns_port", AttrType::kInt, "the port the NS set's servers answer on (default 53)", {"dns"}),
       attr("min_days_valid", AttrType::kInt, "days the certificate must stay valid (default 30)", {"tls"}),
+      attr("ca_file", AttrType::kString, "PEM file of CA certificates trusted besides the system's", {"tls"}),
       attr("bucket", AttrType::kString, "the bucket whose keys are checked", {"s3_manifest"}, true),
       attr("keys", AttrType::kStringList, "keys that must exist", {"s3_manifest"}, true),
       attr("command", AttrType::kArgv, "command whose exit status 0 means the check holds", {"command"}, true),
@@ -85,6 +87,7 @@ Result<CheckResult> CheckProvider::Check(const Target& target) {
   if (kind == "http") return CheckHttp(attrs);
   if (kind == "tcp") return remote ? CheckTcpFrom(*shell, attrs) : CheckTcp(attrs);
   if (kind == "dns") return CheckDns(attrs);
+  if (kind == "tls") return CheckTls(attrs);
   if (kind == "command") {
     // As argv (a string is a shell line only because the spec wrote one).
     const Value& cmd = attrs.at("command");
@@ -98,7 +101,7 @@ Result<CheckResult> CheckProvider::Check(const Target& target) {
     return CheckResult{r->exit_code == 0, "exit " + std::to_string(r->exit_code) + (tail.empty() ? "" : ": " + tail)};
   }
   return Error{target.address + ": checks of kind '" + kind + "' are not available in this build yet (http, tcp, "
-               "dns and command are)"};
+               "dns, tls and command are)"};
 }
 
 }  // namespace reconcile
