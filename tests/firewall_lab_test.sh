@@ -3,8 +3,8 @@
 # client (192.0.2.1, where reconcile runs) and a database server (192.0.2.2, reached over
 # SSH with sudo, listening on 5432 and 6432). A port closed is refused from the client; one
 # open only to the client is refused from the server itself (a tcp check run from that host
-# says so: from the client it would be open); a rollback reopens both and takes reconcile's table away; a table of someone
-# else's is the same at the end as at the start.
+# says so: from the client it would be open); a rollback reopens both and takes reconcile's
+# table away; a table of someone else's is the same at the end as at the start.
 # Usage: firewall_lab_test.sh PATH_TO_RECONCILE SOURCE_DIR   (RECONCILE_LAB_ENV set; root)
 set -u
 bin=$1
@@ -12,54 +12,9 @@ src=$2
 . "$src/tests/lib.sh" firewall
 . "${RECONCILE_LAB_ENV:?run through ctest, which starts the lab}"
 
-client=rc-fw-c-$$ server=rc-fw-s-$$
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  ip netns del "$client" 2>/dev/null
-  ip netns del "$server" 2>/dev/null
-  [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-in_client() { ip netns exec "$client" "$@"; }
-in_server() { ip netns exec "$server" "$@"; }
-# reaches NS ADDRESS PORT: 0 when a TCP connection opens; why not in $work/why.
-reaches() { ip netns exec "$1" timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$2" "$3" 2>"$work/why"; }
-
-set -e
-ip netns add "$client"
-ip netns add "$server"
-ip link add "fwc$$" type veth peer name "fws$$"
-ip link set "fwc$$" netns "$client"
-ip link set "fws$$" netns "$server"
-ip -n "$client" addr add 192.0.2.1/24 dev "fwc$$"
-ip -n "$server" addr add 192.0.2.2/24 dev "fws$$"
-for ns in "$client" "$server"; do ip -n "$ns" link set lo up; done
-ip -n "$client" link set "fwc$$" up
-ip -n "$server" link set "fws$$" up
-set +e
-
-# The server: sshd with the lab's keys, two listeners, and a table that is not reconcile's.
-cat >"$work/sshd.conf" <<CONF
-Port 2222
-ListenAddress 192.0.2.2
-HostKey $LAB_DIR/sshd/host_ed25519
-PidFile $work/sshd.pid
-AuthorizedKeysFile none
-AuthorizedKeysCommand /bin/cat $LAB_DIR/sshd/authorized_keys
-AuthorizedKeysCommandUser root
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-CONF
-in_server /usr/sbin/sshd -D -e -f "$work/sshd.conf" >"$work/sshd.log" 2>&1 &
-pids+=($!)
-echo "[192.0.2.2]:2222 $(cut -d' ' -f1,2 "$LAB_DIR/sshd/host_ed25519.pub")" >"$work/known_hosts"
-for port in 5432 6432; do
-  in_server python3 -m http.server "$port" --bind 192.0.2.2 >/dev/null 2>&1 &
-  pids+=($!)
-done
+. "$src/tests/netns.sh" fw
+netns_up
+for port in 5432 6432; do server_bg python3 -m http.server "$port" --bind 192.0.2.2 >/dev/null 2>&1; done
 in_server nft -f - <<'NFT'
 table inet theirs {
   chain input {
@@ -69,11 +24,8 @@ table inet theirs {
 }
 NFT
 theirs_before=$(in_server nft list table inet theirs)
-for _ in $(seq 50); do
-  reaches "$client" 192.0.2.2 5432 && reaches "$client" 192.0.2.2 6432 && reaches "$client" 192.0.2.2 2222 && break
-  sleep 0.1
-done
-reaches "$client" 192.0.2.2 5432 && ok || bad "the server listens before the test: $(cat "$work/why"; cat "$work/sshd.log")"
+wait_reaches "$client" 192.0.2.2 2222 sshd && wait_reaches "$client" 192.0.2.2 5432 "a listener" &&
+  wait_reaches "$client" 192.0.2.2 6432 "a listener" && ok
 
 spec() {  # spec SUDO → db.toml
   cat >"$work/db.toml" <<SPEC

@@ -9,6 +9,7 @@ TypeSchema DatabaseType() {
   t.name = "postgres_database";
   t.doc = "A PostgreSQL database: that it exists, its owner and encoding, and whether PUBLIC may connect.";
   t.provider_kind = "postgres";
+  t.uses_host = t.host_optional = true;  // host = NAME: the server is reached through that host's SSH
   t.delete_irreversible = true;  // dropping it loses its data
   AttrSchema name{"name", AttrType::kString, "the database's name"};
   name.required = name.identity = true;

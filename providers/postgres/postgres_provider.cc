@@ -6,8 +6,44 @@
 #include "providers/postgres/roles.h"
 #include "providers/postgres/snapshot.h"
 #include "providers/ssh/host_connections.h"
+#include "providers/ssh/tunnel.h"
 
 namespace reconcile {
+
+namespace {
+
+// A session, and the tunnel it goes through when the resource names an SSH host.
+struct Connected {
+  std::shared_ptr<Tunnel> tunnel;  // declared first: outlives the session using it
+  std::unique_ptr<pg::Session> session;
+};
+
+}  // namespace
+
+// With `host = NAME` the provider's host and port are as that host sees them: libpq reaches
+// them through a local port tunnelled over the run's SSH connection to it.
+static Result<Connected> Connect(HostConnections& hosts, const Target& t) {
+  auto settings = pg::SettingsFor(t);
+  if (!settings) return settings.error();
+  Connected c;
+  if (t.host && !t.host->local) {
+    auto shell = hosts.For(*t.host);
+    if (!shell) return shell.error();
+    auto tunnel = (*shell)->OpenTunnel(settings->host, settings->port);
+    if (!tunnel) return Error{settings->where + ": cannot tunnel through " + t.host->name + ": " + tunnel.error().message};
+    c.tunnel = *tunnel;
+    settings->where.insert(settings->where.size() - 1, " through " + t.host->name);
+    settings->host = "127.0.0.1";
+    settings->port = c.tunnel->local_port();
+  }
+  auto session = pg::Session::Open(*settings);
+  if (!session) {
+    std::string why = c.tunnel ? c.tunnel->last_error() : "";
+    return Error{session.error().message + (why.empty() ? "" : " (" + why + ")")};
+  }
+  c.session = std::move(*session);
+  return c;
+}
 
 std::vector<TypeSchema> PostgresProvider::Types() const { return {pg::RoleType(), pg::DatabaseType(), pg::SnapshotType()}; }
 
@@ -30,8 +66,8 @@ std::vector<ProviderKindSchema> PostgresProvider::Kinds() const {
 
 void PostgresProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
   out->assign(targets.size(), Error{"not probed"});
-  // One session per server, opened when its first resource is read.
-  std::map<std::string, Result<std::unique_ptr<pg::Session>>> sessions;
+  // One session per server (and way to it), opened when its first resource is read.
+  std::map<std::string, Result<Connected>> sessions;
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const Target& t = *targets[i];
     if (t.type->name == "postgres_snapshot") {  // a file on a host: no session needed
@@ -44,29 +80,31 @@ void PostgresProvider::Probe(std::span<const Target* const> targets, std::vector
       (*out)[i] = settings.error();
       continue;
     }
-    auto it = sessions.find(settings->where);
-    if (it == sessions.end()) it = sessions.emplace(settings->where, pg::Session::Open(*settings)).first;
+    std::string key = settings->where + (t.host && !t.host->local ? " through " + t.host->name : "");
+    auto it = sessions.find(key);
+    if (it == sessions.end()) it = sessions.emplace(key, Connect(*hosts_, t)).first;
     if (!it->second) {
       (*out)[i] = it->second.error();
       continue;
     }
-    pg::Session& db = **it->second;
+    pg::Session& db = *it->second->session;
     (*out)[i] = t.type->name == "postgres_role" ? pg::ProbeRole(db, t) : pg::ProbeDatabase(db, t);
   }
 }
 
 Result<State> PostgresProvider::Apply(const Change& change) {
-  auto settings = pg::SettingsFor(change.target);
-  if (!settings) return settings.error();
   if (change.target.type->name == "postgres_snapshot") {
+    auto settings = pg::SettingsFor(change.target);
+    if (!settings) return settings.error();
     if (change.action != Action::kCreate) return change.prior;  // taken once, never removed
     auto shell = hosts_->For(*change.target.host);
     if (!shell) return shell.error();
     return pg::TakeSnapshot(**shell, *settings, change.target);
   }
-  auto db = pg::Session::Open(*settings);
-  if (!db) return db.error();
-  return change.target.type->name == "postgres_role" ? pg::ApplyRole(**db, change) : pg::ApplyDatabase(**db, change);
+  auto c = Connect(*hosts_, change.target);
+  if (!c) return c.error();
+  pg::Session& db = *c->session;
+  return change.target.type->name == "postgres_role" ? pg::ApplyRole(db, change) : pg::ApplyDatabase(db, change);
 }
 
 void PostgresProvider::Review(const TypeSchema& type, const State& prior, const State& desired, Diff* diff) {

@@ -15,6 +15,7 @@ TypeSchema RoleType() {
   t.name = "postgres_role";
   t.doc = "A PostgreSQL role: that it exists, whether it may log in, its connection limit and its password.";
   t.provider_kind = "postgres";
+  t.uses_host = t.host_optional = true;  // host = NAME: the server is reached through that host's SSH
   AttrSchema name{"name", AttrType::kString, "the role's name"};
   name.required = name.identity = true;
   AttrSchema password{"password", AttrType::kString,

@@ -3,6 +3,7 @@
 // speaks SSH (ssh_session.h); providers receive it through their constructor.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +11,8 @@
 #include "engine/result.h"
 
 namespace reconcile {
+
+class Tunnel;
 
 struct CommandResult {
   int exit_code = -1;
@@ -34,6 +37,12 @@ class RemoteShell {
   virtual Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string& input = {}) = 0;
   // Writes a file atomically: a temporary file in the same folder, then a rename.
   virtual Status WriteFile(const FileWriteRequest& request) = 0;
+  // A local port leading to host:port as this machine sees it (tunnel.h); only SSH hosts
+  // have one — the local machine reaches such ports directly.
+  virtual Result<std::shared_ptr<Tunnel>> OpenTunnel(const std::string& host, int port) {
+    (void)host, (void)port;
+    return Error{Describe() + " is this machine: connect directly, no tunnel is needed"};
+  }
 };
 
 // 'it''s' quoting for POSIX sh: every argument stays one word, nothing is expanded.

@@ -195,11 +195,19 @@ void SshConnection::Moved() {
   cv_.notify_all();
 }
 
-bool SshConnection::Wait(Lock& lk, long long deadline_ms) {
+bool SshConnection::Wait(Lock& lk, long long deadline_ms, int also, short also_events) {
   long long left = deadline_ms - NowMs();
   if (left <= 0) return false;
   if (polling_) {
     unsigned long long seen = generation_;
+    if (also >= 0) {
+      // Another thread polls the SSH socket; watch our own socket in short rounds between.
+      lk.unlock();
+      pollfd fd{also, also_events, 0};
+      ::poll(&fd, 1, static_cast<int>(std::min<long long>(left, 10)));
+      lk.lock();
+      return true;
+    }
     cv_.wait_for(lk, std::chrono::milliseconds(left), [&] { return generation_ != seen || !polling_; });
     return true;
   }
@@ -208,10 +216,10 @@ bool SshConnection::Wait(Lock& lk, long long deadline_ms) {
   short events = POLLIN;
   if (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND) events |= POLLOUT;
   lk.unlock();
-  pollfd fds[2] = {{fd_, events, 0}, {wake_, POLLIN, 0}};
+  pollfd fds[3] = {{fd_, events, 0}, {wake_, POLLIN, 0}, {also, also_events, 0}};
   // Short rounds: a call that said EAGAIN wakes nobody (waiters waking each other would spin),
   // yet it may have read packets meant for a waiter; the next round picks those up.
-  ::poll(fds, 2, static_cast<int>(std::min<long long>(left, 50)));
+  ::poll(fds, also >= 0 ? 3 : 2, static_cast<int>(std::min<long long>(left, 50)));
   if (fds[1].revents & POLLIN) {
     std::uint64_t n;
     (void)!::read(wake_, &n, sizeof n);
@@ -298,6 +306,75 @@ Result<CommandResult> SshConnection::Exec(const std::string& command, const std:
   r.exit_code = libssh2_channel_get_exit_status(ch);
   Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_free(ch); });
   return r;
+}
+
+Status SshConnection::Forward(int local, const std::string& host, int port, const std::atomic<bool>& stop) {
+  ::fcntl(local, F_SETFL, ::fcntl(local, F_GETFL) | O_NONBLOCK);
+  Lock lk(mu_);
+  cv_.wait(lk, [&] { return channels_ < kMaxChannels; });
+  ++channels_;
+  struct Release {
+    SshConnection* c;
+    ~Release() {
+      --c->channels_;
+      c->cv_.notify_all();
+    }
+  } release{this};
+  LIBSSH2_CHANNEL* ch = Retry(lk, NowMs() + kStepTimeoutMs, [&] {
+    return libssh2_channel_direct_tcpip_ex(session_, host.c_str(), port, "127.0.0.1", 0);
+  });
+  if (!ch) return Error{"the SSH server would not connect on to " + host + ":" + std::to_string(port) + ": " +
+                        LastError(session_)};
+  std::string to_remote, to_local;
+  bool local_eof = false, eof_sent = false;
+  std::string failure;
+  long long deadline = NowMs() + kCommandSilenceMs;
+  char buf[32768];
+  while (!stop) {
+    bool moved = false;
+    if (to_remote.empty() && !local_eof) {
+      ssize_t n = ::recv(local, buf, sizeof buf, 0);
+      if (n > 0) to_remote.assign(buf, static_cast<std::size_t>(n)), moved = true;
+      else if (n == 0 || (errno != EAGAIN && errno != EINTR)) local_eof = moved = true;
+    }
+    if (!to_remote.empty()) {
+      ssize_t w = libssh2_channel_write(ch, to_remote.data(), to_remote.size());
+      if (w > 0) to_remote.erase(0, static_cast<std::size_t>(w)), moved = true;
+      else if (w != LIBSSH2_ERROR_EAGAIN && w != 0) {
+        failure = "cannot send through the tunnel: " + LastError(session_);
+        break;
+      }
+    } else if (local_eof && !eof_sent) {
+      int e = libssh2_channel_send_eof(ch);
+      if (e == 0) eof_sent = moved = true;
+      else if (e != LIBSSH2_ERROR_EAGAIN) break;
+    }
+    if (to_local.size() < sizeof buf) {
+      ssize_t r = libssh2_channel_read(ch, buf, sizeof buf);
+      if (r > 0) to_local.append(buf, static_cast<std::size_t>(r)), moved = true;
+      else if (r < 0 && r != LIBSSH2_ERROR_EAGAIN) {
+        failure = "the tunnel dropped: " + LastError(session_);
+        break;
+      }
+    }
+    if (!to_local.empty()) {
+      ssize_t n = ::send(local, to_local.data(), to_local.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) to_local.erase(0, static_cast<std::size_t>(n)), moved = true;
+      else if (n < 0 && errno != EAGAIN && errno != EINTR) break;  // the local side went away
+    }
+    if (to_local.empty() && libssh2_channel_eof(ch)) break;
+    if (moved) {
+      Moved();
+      deadline = NowMs() + kCommandSilenceMs;
+      continue;
+    }
+    short events = static_cast<short>((local_eof || !to_remote.empty() ? 0 : POLLIN) | (to_local.empty() ? 0 : POLLOUT));
+    if (!Wait(lk, deadline, events ? local : -1, events)) break;  // silent for the whole span: let it go
+  }
+  Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_close(ch); });
+  Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_free(ch); });
+  if (!failure.empty()) return Error{failure};
+  return Status::Ok();
 }
 
 Status SshConnection::SftpWrite(const std::string& path, const std::string& content, long mode) {

@@ -5,6 +5,7 @@
 // the others wait to be told that something moved.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -25,6 +26,10 @@ class SshConnection {
   ~SshConnection();
 
   Result<CommandResult> Exec(const std::string& command, const std::string& input);
+  // Carries bytes between `local` (a connected socket, made non-blocking here) and
+  // host:port as the SSH server sees it, over a direct-tcpip channel, until either side
+  // closes or `stop` is set. `local` stays the caller's to close.
+  Status Forward(int local, const std::string& host, int port, const std::atomic<bool>& stop);
   // Writes `content` to `path` over SFTP with `mode`, synced; one SFTP write at a time.
   Status SftpWrite(const std::string& path, const std::string& content, long mode);
 
@@ -35,7 +40,8 @@ class SshConnection {
   using Lock = std::unique_lock<std::mutex>;
   // Waits (without the lock) until the socket or another thread may have moved things on;
   // false once `deadline_ms` of silence is over.
-  bool Wait(Lock& lk, long long deadline_ms);
+  // `also` (>= 0): a local socket whose readiness (`also_events`) ends the wait too.
+  bool Wait(Lock& lk, long long deadline_ms, int also = -1, short also_events = 0);
   void Moved();  // after a call that made progress: others may find their data queued
   template <class Op> auto Retry(Lock& lk, long long deadline_ms, Op op) -> decltype(op());
 

@@ -1,4 +1,5 @@
 #include "providers/ssh/ssh_session.h"
+#include "providers/ssh/tunnel.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -101,6 +102,12 @@ Status SshSession::WriteFile(const FileWriteRequest& req) {
     return Error{"host " + Describe() + ": cannot write " + req.path + ": " + r->err};
   }
   return Status::Ok();
+}
+
+Result<std::shared_ptr<Tunnel>> SshSession::OpenTunnel(const std::string& host, int port) {
+  auto conn = Connection();
+  if (!conn) return conn.error();
+  return Tunnel::Open(*conn, host, port);
 }
 
 }  // namespace reconcile

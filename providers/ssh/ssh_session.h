@@ -24,6 +24,7 @@ class SshSession : public RemoteShell {
   std::string Describe() const override;
   Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string& input = {}) override;
   Status WriteFile(const FileWriteRequest& request) override;
+  Result<std::shared_ptr<Tunnel>> OpenTunnel(const std::string& host, int port) override;
 
   // Connects now (otherwise the first call does); refusals come back from here.
   Status Connect();

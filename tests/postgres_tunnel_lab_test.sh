@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# PostgreSQL reached through an SSH tunnel of the host transport: a server that listens only
+# on 127.0.0.1 inside a network namespace of its own (192.0.2.2, with an sshd), managed by
+# reconcile running in another namespace (192.0.2.1) that cannot reach it directly. A role
+# and a database are made, a snapshot is taken on that host, the password is rotated and
+# rolled back — all through the one SSH connection.
+# Usage: postgres_tunnel_lab_test.sh PATH_TO_RECONCILE SOURCE_DIR   (RECONCILE_LAB_ENV set; root)
+set -u
+bin=$1
+src=$2
+. "$src/tests/lib.sh" pg-tunnel
+. "${RECONCILE_LAB_ENV:?run through ctest, which starts the lab}"
+. "$src/tests/netns.sh" pgt
+netns_up
+
+# The server's PostgreSQL, as the postgres user, on 127.0.0.1:5432 of its namespace only.
+chmod 0755 "$work"
+pg=$work/pg
+install -d -o postgres -g postgres -m 0700 "$pg"
+export SUPER_PW="super-$RANDOM-$$" APP_OLD="old-$RANDOM" APP_NEW="new-$RANDOM"
+echo "$SUPER_PW" >"$pg/pw" && chown postgres "$pg/pw"
+su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$pg/data' -U postgres -A scram-sha-256 --pwfile='$pg/pw' -E UTF8 \
+  --locale=C.UTF-8" >"$work/initdb.log" 2>&1 || bad "initdb: $(cat "$work/initdb.log")"
+in_server su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$pg/data' -l '$pg/server.log' -w -t 10 \
+  -o '-p 5432 -c listen_addresses=127.0.0.1 -c unix_socket_directories=$pg' start" >/dev/null 2>&1 ||
+  bad "PostgreSQL did not start in the server namespace: $(cat "$pg/server.log")"
+netns_pids+=("$(head -1 "$pg/data/postmaster.pid")")
+wait_reaches "$client" 192.0.2.2 2222 sshd || { finish; exit; }
+# psql inside the server namespace, as a role with a password.
+as() { PGPASSWORD=$2 in_server "$PG_BIN/psql" -h 127.0.0.1 -p 5432 -U "$1" -d postgres -tAc "${3:-select 1}" 2>&1; }
+
+cat >"$work/db.toml" <<SPEC
+version = 1
+name = "tunnel"
+stages = ["prepare", "rotate"]
+
+[state]
+key = "env:SUPER_PW"
+
+[host.db]
+address = "192.0.2.2"
+port = 2222
+user = "$SSH_USER"
+identity = "$SSH_IDENTITY"
+known_hosts = "$work/known_hosts"
+
+[provider.postgres.db]
+host = "127.0.0.1"
+port = 5432
+password = "env:SUPER_PW"
+
+[postgres_role.app]
+stage = "prepare"
+host = "db"
+name = "app"
+login = true
+password = "env:APP_OLD"
+[postgres_role.app.at.rotate]
+password = "env:APP_NEW"
+
+[postgres_database.app]
+stage = "prepare"
+host = "db"
+name = "appdb"
+owner = "\${postgres_role.app.name}"
+
+[postgres_snapshot.before_rotate]
+stage = "rotate"
+host = "db"
+database = "appdb"
+path = "$pg/appdb.dump"
+SPEC
+cd "$work" || exit 1
+
+reaches "$client" 192.0.2.2 5432 && bad "the database is reachable without the tunnel; the test proves nothing" || ok
+in_client "$bin" apply db.toml --yes >out 2>err && ok || bad "apply through the tunnel: $(cat err)"
+[ "$(as app "$APP_NEW")" = 1 ] && ok || bad "app logs in with the rotated password: $(as app "$APP_NEW")"
+[ "$(as postgres "$SUPER_PW" "select pg_get_userbyid(datdba) from pg_database where datname = 'appdb'")" = app ] &&
+  ok || bad "appdb owned by app"
+[ -s "$pg/appdb.dump" ] && ok || bad "the snapshot was written on the server"
+in_client "$bin" plan db.toml >out 2>err && ok || bad "plan: $(cat err)"
+grep -q "postgres_" out && bad "plan not empty after apply: $(cat out)" || ok
+in_client "$bin" rollback db.toml --to prepare --yes >out 2>err && ok || bad "rollback through the tunnel: $(cat err)"
+[ "$(as app "$APP_OLD")" = 1 ] && ok || bad "the old password works again: $(as app "$APP_OLD")"
+
+# Without the host, the same address is this machine's, where nothing listens.
+sed -e '/^\[postgres_snapshot/,$d' -e '/^host = "db"/d' db.toml >direct.toml
+in_client "$bin" plan direct.toml >out 2>err && bad "reached the database without the tunnel" || ok
+grep -q "cannot connect" err && ok || bad "says it cannot connect: $(cat err)"
+# A port nothing listens on at the far end: the tunnel says why.
+sed 's/^port = 5432/port = 5999/' db.toml >wrong.toml
+in_client "$bin" plan wrong.toml >out 2>err && bad "a dead port through the tunnel was accepted" || ok
+grep -q "through db" err && grep -q "would not connect on to 127.0.0.1:5999" err && ok ||
+  bad "names the tunnel and the far port: $(cat err)"
+grep -qF "$SUPER_PW" out err && bad "the superuser password in the output" || ok
+
+in_server su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$pg/data' -m fast -w stop" >/dev/null 2>&1
+finish
