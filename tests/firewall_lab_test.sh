@@ -14,7 +14,7 @@ src=$2
 
 . "$src/tests/netns.sh" fw
 netns_up
-for port in 5432 6432; do server_bg python3 -m http.server "$port" --bind 192.0.2.2 >/dev/null 2>&1; done
+for port in 5432 6432 9999; do server_bg python3 -m http.server "$port" --bind 192.0.2.2 >/dev/null 2>&1; done
 in_server nft -f - <<'NFT'
 table inet theirs {
   chain input {
@@ -23,9 +23,12 @@ table inet theirs {
   }
 }
 NFT
-theirs_before=$(in_server nft list table inet theirs)
+# Their rules as written (the counter counts what the checks send it).
+theirs() { in_server nft list table inet theirs | sed 's/counter packets [0-9]* bytes [0-9]*/counter/'; }
+theirs_before=$(theirs)
 wait_reaches "$client" 192.0.2.2 2222 sshd && wait_reaches "$client" 192.0.2.2 5432 "a listener" &&
   wait_reaches "$client" 192.0.2.2 6432 "a listener" && ok
+in_server ss -ltn | grep -q "192.0.2.2:9999" && ok || bad "a listener on 9999 behind their drop rule"
 
 spec() {  # spec SUDO → db.toml
   cat >"$work/db.toml" <<SPEC
@@ -69,6 +72,16 @@ port = 5432
 expect = "closed"
 timeout = "10s"
 
+# Their table drops 9999 (no answer, not a refusal): closed too, as seen from the host.
+[check.dropped_from_db]
+stage = "before"
+host = "db"
+kind = "tcp"
+address = "192.0.2.2"
+port = 9999
+expect = "closed"
+timeout = "10s"
+
 [check.admin_from_db]
 stage = "close"
 after = ["firewall_port.admin"]
@@ -91,7 +104,9 @@ reaches "$client" 192.0.2.2 5432 && bad "5432 still reachable after closing it" 
 grep -q "refused" "$work/why" && ok || bad "5432 is refused, not left hanging: $(cat "$work/why")"
 reaches "$client" 192.0.2.2 6432 && ok || bad "6432 is open to the client: $(cat "$work/why")"
 reaches "$server" 192.0.2.2 6432 && bad "6432 is open to the server itself" || ok
-[ "$(in_server nft list table inet theirs)" = "$theirs_before" ] && ok || bad "their table changed after apply"
+[ "$(theirs)" = "$theirs_before" ] && ok || bad "their table changed after apply"
+in_server nft list table inet theirs | grep -q "counter packets [1-9]" && ok ||
+  bad "the check from db was dropped by their rule: $(in_server nft list table inet theirs)"
 in_client "$bin" plan db.toml >out 2>err && ok || bad "plan after apply: $(cat err)"
 grep -q "firewall_port" out && bad "plan not empty after apply: $(cat out)" || ok
 
@@ -114,7 +129,7 @@ in_client "$bin" rollback db.toml --to before --yes >out 2>err && ok || bad "rol
 reaches "$client" 192.0.2.2 5432 && ok || bad "5432 reopened by the rollback: $(cat "$work/why")"
 reaches "$server" 192.0.2.2 6432 && ok || bad "6432 open to all again: $(cat "$work/why")"
 in_server nft list table inet reconcile >/dev/null 2>&1 && bad "reconcile's table is still there" || ok
-[ "$(in_server nft list table inet theirs)" = "$theirs_before" ] && ok || bad "their table changed after rollback"
+[ "$(theirs)" = "$theirs_before" ] && ok || bad "their table changed after rollback"
 
 # Without sudo, nft is refused, and the error says what to do.
 spec false
