@@ -1,15 +1,27 @@
 // The S3 client against the lab's real server, which verifies SigV4: keys that need
-// encoding are signed right, listings page past 1,000 keys in key order, and a wrong
-// secret or a missing bucket reads as what it is.
+// encoding are signed right, listings page past 1,000 keys in key order, a wrong secret or a
+// missing bucket reads as what it is, and a server that answers 503 (nginx rate-limiting in
+// front of it) is retried.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <memory>
 
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "providers/s3/s3_api.h"
 #include "tests/support/lab_env.h"
+#include "tests/support/temp_dir.h"
 
 using namespace reconcile;
 using namespace reconcile::s3;
@@ -134,4 +146,103 @@ TEST_CASE("an endpoint that does not answer is retried, then named with the trie
   CHECK_FALSE(r.transport_error.empty());
   CHECK(r.attempts == 2);
   CHECK(Failed("reading s3://any/thing", r).find("after 2 tries") != std::string::npos);
+}
+
+namespace {
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// nginx in front of the lab's S3 server, answering 503 to all but one request a second:
+// what a real endpoint does with SlowDown. Stopped by its PID.
+struct ThrottlingProxy {
+  TempDir dir;
+  pid_t pid = -1;
+  int port = FreePort();
+  ThrottlingProxy(const std::string& upstream) {
+    for (const char* d : {"logs", "tmp"}) std::filesystem::create_directories(dir.path / d);
+    std::string p = dir.path.string();
+    std::ofstream(dir.path / "nginx.conf") << "worker_processes 1;\npid " << p << "/logs/nginx.pid;\n"
+        << "error_log " << p << "/logs/error.log;\nevents { worker_connections 64; }\nhttp {\n"
+        << "  access_log " << p << "/logs/access.log;\n  client_body_temp_path " << p << "/tmp/body;\n"
+        << "  proxy_temp_path " << p << "/tmp/proxy;\n  fastcgi_temp_path " << p << "/tmp/fastcgi;\n"
+        << "  uwsgi_temp_path " << p << "/tmp/uwsgi;\n  scgi_temp_path " << p << "/tmp/scgi;\n"
+        << "  limit_req_zone $binary_remote_addr zone=s3:1m rate=1r/s;\n"
+        << "  server {\n    listen 127.0.0.1:" << port << ";\n    client_max_body_size 0;\n"
+        << "    location / {\n      limit_req zone=s3 nodelay;\n      limit_req_status 503;\n"
+        << "      proxy_set_header Host $http_host;\n      proxy_pass " << upstream << ";\n    }\n  }\n}\n";
+    pid = ::fork();
+    if (pid == 0) {
+      ::execlp("nginx", "nginx", "-p", p.c_str(), "-e", (p + "/logs/stderr.log").c_str(), "-c",
+               (p + "/nginx.conf").c_str(), "-g", "daemon off;", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 100; ++i) {
+      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(static_cast<uint16_t>(port));
+      bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+      ::close(fd);
+      if (up) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL("nginx did not start in front of the S3 server: " << Slurp("logs/stderr.log") << Slurp("logs/error.log"));
+  }
+  ~ThrottlingProxy() {
+    if (pid > 0) {
+      ::kill(pid, SIGTERM);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+  std::string Slurp(const std::string& name) const {
+    std::ifstream in(dir.path / name);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("503 from the server (SlowDown) is retried with backoff until it goes through") {
+  Endpoint direct = LabEndpoint();
+  ThrottlingProxy proxy(direct.url);
+  Endpoint e = direct;
+  e.url = "http://127.0.0.1:" + std::to_string(proxy.port);
+  // Backoff waits 100 ms, 200, 400 … each ±50%: five of them always outlast the 1 s window
+  // (the default of five tries may not, when the jitter runs low).
+  e.max_attempts = 8;
+  Client c(e);
+  const std::string b = Bucket("client-throttled");
+  REQUIRE(c.Do(Put(b, "", "")).ok());
+  int retried = 0;
+  for (int i = 0; i < 4; ++i) {  // back to back: all but the first in each second meet a 503
+    Response r = c.Do(Put(b, "k" + std::to_string(i), "v" + std::to_string(i)));
+    REQUIRE_MESSAGE(r.ok(), r.Describe());
+    if (r.attempts > 1) ++retried;
+  }
+  CHECK(retried >= 2);
+  CHECK(proxy.Slurp("logs/access.log").find("\" 503 ") != std::string::npos);
+  Client check(direct);
+  CHECK(check.Do(Get(b, "k3")).body == "v3");
+
+  // Past its tries, the refusal is named with the status and the tries it took.
+  e.max_attempts = 1;
+  Client impatient(e);
+  Response first = impatient.Do(Put(b, "x", "1"));
+  Response second = impatient.Do(Put(b, "y", "2"));
+  Response& refused = first.ok() ? second : first;
+  CHECK(refused.status == 503);
+  CHECK(Failed("writing s3://" + b + "/y", refused).find("503") != std::string::npos);
 }
