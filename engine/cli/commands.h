@@ -54,6 +54,9 @@ int RunForceUnlock(const Registry& registry, const CommonOptions& common, const 
 int RunMigrateJournal(const Registry& registry, const CommonOptions& common, const std::string& from);
 
 int RunValidate(const Registry& registry, const CommonOptions& common);
+// The reference of every type, attribute and provider setting (docs/spec.md), or the type names.
+std::string SchemaMarkdown(const Registry& registry);
+int RunSchema(const Registry& registry, bool markdown);
 int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCommandOptions& options);
 int RunGraph(const Registry& registry, const CommonOptions& common, const std::string& stage);
 

@@ -73,6 +73,10 @@ int main(int argc, char** argv) {
   add_common(unlock);
   unlock->add_option("id", unlock_id, "the lock id that status or the refusal showed")->required();
 
+  bool schema_markdown = false;
+  CLI::App* schema = app.add_subcommand("schema", "the resource types this build knows; --markdown: the reference");
+  schema->add_flag("--markdown", schema_markdown, "every type, attribute and provider setting, as docs/spec.md");
+
   std::string migrate_from;
   CLI::App* migrate = app.add_subcommand("migrate-journal", "move the file journal into the spec's [state] url");
   add_common(migrate);
@@ -91,5 +95,6 @@ int main(int argc, char** argv) {
   if (*status) return RunStatus(registry, common);
   if (*unlock) return RunForceUnlock(registry, common, unlock_id);
   if (*migrate) return RunMigrateJournal(registry, common, migrate_from);
+  if (*schema) return RunSchema(registry, schema_markdown);
   return 1;
 }
