@@ -394,14 +394,15 @@ void Loader::ReadHosts(const toml::table& table) {
           continue;
         }
         (attr == "sudo" ? h.sudo : h.trust_on_first_use) = v.as_boolean()->get();
-      } else if (attr == "address") {
-        ReadString(v, what, &h.address);
-      } else if (attr == "user") {
-        ReadString(v, what, &h.user);
-      } else if (attr == "identity") {
-        ReadString(v, what, &h.identity);
-      } else if (attr == "known_hosts") {
-        ReadString(v, what, &h.known_hosts);
+      } else if (attr == "address" || attr == "user" || attr == "identity" || attr == "known_hosts") {
+        // ${vars.x} too, so a lab overlay can point a host at paths given with --var.
+        std::string raw;
+        if (!ReadString(v, what, &raw)) continue;
+        std::string& field = attr == "address" ? h.address
+                             : attr == "user"  ? h.user
+                             : attr == "identity" ? h.identity
+                                                  : h.known_hosts;
+        Interpolate(raw, Loc(v), what, "", &field);
       } else {
         UnknownKey(k, where, kKeys);
       }

@@ -270,6 +270,7 @@ start_postgres() {
     echo "lab: PostgreSQL 15 is not installed ($bin/initdb); run tests/install-deps.sh" >&2
     return 1
   fi
+  chmod a+x "$dir"  # the postgres user must reach its folder (mktemp -d makes 0700 ones)
   install -d -o postgres -g postgres -m 0700 "$d"
   pw=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
   echo "$pw" >"$d/pw"
