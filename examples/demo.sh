@@ -21,11 +21,7 @@ tests/lab/lab.sh up "$lab" sshd nginx supervisor bind s3 postgres >/dev/null
 set -a
 . "$lab/lab.env"
 set +a
-# What an operator keeps in a password manager, here made up for the rehearsal.
-export DNS_TSIG_SECRET=$BIND_TSIG_SECRET AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY
-export PG_ADMIN_PASSWORD=$PG_PASSWORD APP_DB_PASSWORD="old-$RANDOM$RANDOM" APP_DB_PASSWORD_NEW="new-$RANDOM$RANDOM"
-export RECONCILE_JOURNAL_KEY="demo-$RANDOM$RANDOM$RANDOM"
-mkdir -p "$lab/backups"
+. examples/lab-secrets.sh
 cp -r examples/site-move.toml examples/site-move.lab.toml examples/files "$work/"
 cd "$work"
 spec=site-move.toml

@@ -17,9 +17,11 @@
 #include <thread>
 
 #include "providers/check/check_provider.h"
+#include "tests/support/local_server.h"
 #include "tests/support/temp_dir.h"
 
 using namespace reconcile;
+using namespace reconcile::testing;
 namespace fs = std::filesystem;
 
 namespace {
@@ -51,80 +53,6 @@ struct Listener {
     fd = -1;
   }
 };
-
-// A high port nothing listens on (the kernel's pick, given back at once).
-int FreePort() { return Listener().port; }
-
-bool Accepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-std::string Read(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A server run as a child process with its output in `log`, stopped by its PID. The
-// constructor returns once `port` accepts, and fails loudly with the log if that takes 5 s.
-struct Server {
-  pid_t pid = -1;
-  Server(const std::vector<std::string>& argv, int port, const fs::path& log) {
-    pid = ::fork();
-    if (pid < 0) throw std::runtime_error("cannot fork to start " + argv[0]);
-    if (pid == 0) {
-      FILE* out = std::fopen(log.c_str(), "w");
-      if (out) ::dup2(::fileno(out), 1), ::dup2(::fileno(out), 2);
-      std::vector<char*> args;
-      for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      ::execvp(args[0], args.data());
-      ::_exit(127);
-    }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!Accepts(port)) {
-      int status = 0;
-      bool exited = ::waitpid(pid, &status, WNOHANG) == pid;
-      if (exited || std::chrono::steady_clock::now() > deadline) {
-        if (!exited) Stop();
-        pid = -1;
-        throw std::runtime_error(argv[0] + " did not start listening on 127.0.0.1:" + std::to_string(port) +
-                                 " within 5 s; its output:\n" + Read(log));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  ~Server() { Stop(); }
-  void Stop() {
-    if (pid <= 0) return;
-    ::kill(pid, SIGTERM);
-    ::waitpid(pid, nullptr, 0);
-    pid = -1;
-  }
-};
-
-// Runs argv to completion; true when it exits 0.
-bool RunToEnd(const std::vector<std::string>& argv) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
 
 }  // namespace
 
@@ -186,7 +114,7 @@ TEST_CASE("http: a certificate nobody vouches for does not hold (TLS is verified
   std::string key = (dir.path / "key.pem").string(), cert = (dir.path / "cert.pem").string();
   REQUIRE(RunToEnd({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                     "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
-                    "subjectAltName=IP:127.0.0.1"}));
+                    "subjectAltName=IP:127.0.0.1"}, dir.path / "openssl.log") == 0);
   int port = FreePort();
   Server server({"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-cert", cert, "-key", key,
                  "-www", "-quiet"},

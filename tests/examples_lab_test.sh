@@ -10,10 +10,7 @@ src=$2
 set -a
 . "${RECONCILE_LAB_ENV:?run through ctest, which starts the lab}"
 set +a
-export DNS_TSIG_SECRET=$BIND_TSIG_SECRET AWS_ACCESS_KEY_ID=$S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET_KEY
-export PG_ADMIN_PASSWORD=$PG_PASSWORD APP_DB_PASSWORD="old-$$" APP_DB_PASSWORD_NEW="new-$$"
-export RECONCILE_JOURNAL_KEY="examples-$$"
-mkdir -p "$LAB_DIR/backups"
+. "$src/examples/lab-secrets.sh"
 cp -r "$src/examples/site-move.toml" "$src/examples/site-move.lab.toml" "$src/examples/files" "$work/"
 cd "$work" || exit 1
 run() { "$bin" "$@" --env lab --var lab="$LAB_DIR" --var user="$SSH_USER" >out 2>err; }

@@ -21,10 +21,12 @@
 
 #include "providers/s3/s3_api.h"
 #include "tests/support/lab_env.h"
+#include "tests/support/local_server.h"
 #include "tests/support/temp_dir.h"
 
 using namespace reconcile;
 using namespace reconcile::s3;
+using namespace reconcile::testing;
 
 namespace {
 
@@ -150,25 +152,13 @@ TEST_CASE("an endpoint that does not answer is retried, then named with the trie
 
 namespace {
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // nginx in front of the lab's S3 server, answering 503 to all but one request a second:
 // what a real endpoint does with SlowDown. Stopped by its PID.
 struct ThrottlingProxy {
   TempDir dir;
-  pid_t pid = -1;
   int port = FreePort();
-  ThrottlingProxy(const std::string& upstream) {
+  std::unique_ptr<Server> nginx;
+  explicit ThrottlingProxy(const std::string& upstream) {
     for (const char* d : {"logs", "tmp"}) std::filesystem::create_directories(dir.path / d);
     std::string p = dir.path.string();
     std::ofstream(dir.path / "nginx.conf") << "worker_processes 1;\npid " << p << "/logs/nginx.pid;\n"
@@ -180,37 +170,12 @@ struct ThrottlingProxy {
         << "  server {\n    listen 127.0.0.1:" << port << ";\n    client_max_body_size 0;\n"
         << "    location / {\n      limit_req zone=s3 nodelay;\n      limit_req_status 503;\n"
         << "      proxy_set_header Host $http_host;\n      proxy_pass " << upstream << ";\n    }\n  }\n}\n";
-    pid = ::fork();
-    if (pid == 0) {
-      ::execlp("nginx", "nginx", "-p", p.c_str(), "-e", (p + "/logs/stderr.log").c_str(), "-c",
-               (p + "/nginx.conf").c_str(), "-g", "daemon off;", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    for (int i = 0; i < 100; ++i) {
-      int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      a.sin_port = htons(static_cast<uint16_t>(port));
-      bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-      ::close(fd);
-      if (up) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL("nginx did not start in front of the S3 server: " << Slurp("logs/stderr.log") << Slurp("logs/error.log"));
+    nginx = std::make_unique<Server>(
+        std::vector<std::string>{"nginx", "-p", p, "-e", p + "/logs/stderr.log", "-c", p + "/nginx.conf", "-g",
+                                 "daemon off;"},
+        port, dir.path / "logs" / "out.log");
   }
-  ~ThrottlingProxy() {
-    if (pid > 0) {
-      ::kill(pid, SIGTERM);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-  std::string Slurp(const std::string& name) const {
-    std::ifstream in(dir.path / name);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
+  std::string Slurp(const std::string& name) const { return ReadText(dir.path / name); }
 };
 
 }  // namespace

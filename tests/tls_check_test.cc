@@ -21,9 +21,11 @@
 #include <thread>
 
 #include "providers/check/check_provider.h"
+#include "tests/support/local_server.h"
 #include "tests/support/temp_dir.h"
 
 using namespace reconcile;
+using namespace reconcile::testing;
 namespace fs = std::filesystem;
 
 namespace {
@@ -34,99 +36,27 @@ Result<CheckResult> Run(AttrMap attrs, const HostConfig* host = nullptr) {
   return p.Check(Target{"check.t", &schema, std::move(attrs), host, nullptr});
 }
 
-// A high port nothing listens on: the kernel's pick, given back at once.
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("cannot bind a port on 127.0.0.1");
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool Accepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
-std::string Read(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-pid_t Spawn(const std::vector<std::string>& argv, const fs::path& log) {
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("cannot fork to run " + argv[0]);
-  if (pid == 0) {
-    FILE* out = std::fopen(log.c_str(), "w");
-    if (out) ::dup2(::fileno(out), 1), ::dup2(::fileno(out), 2);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
-    ::_exit(127);
-  }
-  return pid;
-}
-
 // Runs an openssl command to completion; a failure throws with its output, so the test fails loudly.
 void OpenSsl(std::vector<std::string> args, const fs::path& dir) {
   args.insert(args.begin(), "openssl");
   fs::path log = dir / "openssl.log";
-  int status = 0;
-  ::waitpid(Spawn(args, log), &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  if (RunToEnd(args, log) != 0) {
     std::string line;
     for (const std::string& a : args) line += a + " ";
-    throw std::runtime_error("failed: " + line + "\n" + Read(log));
+    throw std::runtime_error("failed: " + line + "\n" + ReadText(log));
   }
 }
 
 // `openssl s_server` serving one certificate, stopped by its PID. The constructor returns once
 // the port accepts, and throws with the server's output if that takes 5 s.
 struct TlsServer {
-  pid_t pid = -1;
   int port = FreePort();
-  TlsServer(const fs::path& cert, const fs::path& key, const fs::path& dir) {
-    fs::path log = dir / ("s_server-" + std::to_string(port) + ".log");
-    pid = Spawn({"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-cert", cert.string(),
-                 "-key", key.string(), "-www", "-quiet"},
-                log);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!Accepts(port)) {
-      int status = 0;
-      bool exited = ::waitpid(pid, &status, WNOHANG) == pid;
-      if (exited || std::chrono::steady_clock::now() > deadline) {
-        if (exited) pid = -1;
-        Stop();
-        throw std::runtime_error("openssl s_server did not listen on 127.0.0.1:" + std::to_string(port) +
-                                 " within 5 s; its output:\n" + Read(log));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  ~TlsServer() { Stop(); }
-  TlsServer(const TlsServer&) = delete;
-  TlsServer& operator=(const TlsServer&) = delete;
-  void Stop() {
-    if (pid <= 0) return;
-    ::kill(pid, SIGTERM);
-    ::waitpid(pid, nullptr, 0);
-    pid = -1;
-  }
+  Server server;
+  TlsServer(const fs::path& cert, const fs::path& key, const fs::path& dir)
+      : server({"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-cert", cert.string(), "-key",
+                key.string(), "-www", "-quiet"},
+               port, dir / ("s_server-" + std::to_string(port) + ".log")) {}
+  void Stop() { server.Stop(); }
 };
 
 // The certificates, made once per test case in its own temp dir.
@@ -265,19 +195,9 @@ TEST_CASE("tls: nothing listening does not hold; a ca_file that cannot be read i
 TEST_CASE("tls: a port that does not speak TLS does not hold, with the handshake's reason") {
   TempDir dir;
   int port = FreePort();
-  pid_t pid = Spawn({"python3", "-m", "http.server", std::to_string(port), "--bind", "127.0.0.1", "--directory",
-                     dir.path.string()},
-                    dir.path / "http.log");
-  struct Reap {
-    pid_t pid;
-    ~Reap() { ::kill(pid, SIGTERM), ::waitpid(pid, nullptr, 0); }
-  } reap{pid};
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!Accepts(port)) {
-    if (std::chrono::steady_clock::now() > deadline)
-      FAIL("python3 http.server did not listen within 5 s: " << Read(dir.path / "http.log"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  Server http({"python3", "-m", "http.server", std::to_string(port), "--bind", "127.0.0.1", "--directory",
+               dir.path.string()},
+              port, dir.path / "http.log");
   auto r = Run(Tls(port, "good.test", ""));
   REQUIRE(r);
   INFO(r->detail);

@@ -247,17 +247,20 @@ auto SshConnection::Retry(Lock& lk, long long deadline_ms, Op op) -> decltype(op
   }
 }
 
+SshConnection::ChannelSlot::ChannelSlot(SshConnection* c, Lock& lk) : c_(c) {
+  c_->cv_.wait(lk, [&] { return c_->channels_ < kMaxChannels; });
+  ++c_->channels_;
+}
+
+// Runs under the connection's lock, like the constructor.
+SshConnection::ChannelSlot::~ChannelSlot() {
+  --c_->channels_;
+  c_->cv_.notify_all();
+}
+
 Result<CommandResult> SshConnection::Exec(const std::string& command, const std::string& input) {
   Lock lk(mu_);
-  cv_.wait(lk, [&] { return channels_ < kMaxChannels; });
-  ++channels_;
-  struct Release {
-    SshConnection* c;
-    ~Release() {
-      --c->channels_;
-      c->cv_.notify_all();
-    }
-  } release{this};
+  ChannelSlot slot(this, lk);
 
   LIBSSH2_CHANNEL* ch = Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_open_session(session_); });
   if (!ch) return Error{"cannot open a channel: " + LastError(session_)};
@@ -311,15 +314,7 @@ Result<CommandResult> SshConnection::Exec(const std::string& command, const std:
 Status SshConnection::Forward(int local, const std::string& host, int port, const std::atomic<bool>& stop) {
   ::fcntl(local, F_SETFL, ::fcntl(local, F_GETFL) | O_NONBLOCK);
   Lock lk(mu_);
-  cv_.wait(lk, [&] { return channels_ < kMaxChannels; });
-  ++channels_;
-  struct Release {
-    SshConnection* c;
-    ~Release() {
-      --c->channels_;
-      c->cv_.notify_all();
-    }
-  } release{this};
+  ChannelSlot slot(this, lk);
   LIBSSH2_CHANNEL* ch = Retry(lk, NowMs() + kStepTimeoutMs, [&] {
     return libssh2_channel_direct_tcpip_ex(session_, host.c_str(), port, "127.0.0.1", 0);
   });

@@ -44,6 +44,17 @@ class SshConnection {
   bool Wait(Lock& lk, long long deadline_ms, int also = -1, short also_events = 0);
   void Moved();  // after a call that made progress: others may find their data queued
   template <class Op> auto Retry(Lock& lk, long long deadline_ms, Op op) -> decltype(op());
+  // One of the kMaxChannels channels, waited for and held while it lives (under the lock).
+  class ChannelSlot {
+   public:
+    ChannelSlot(SshConnection* c, Lock& lk);
+    ~ChannelSlot();
+    ChannelSlot(const ChannelSlot&) = delete;
+    ChannelSlot& operator=(const ChannelSlot&) = delete;
+
+   private:
+    SshConnection* c_;
+  };
 
   int fd_ = -1;
   int wake_ = -1;  // eventfd: wakes the thread polling the socket
