@@ -42,4 +42,6 @@ run rollback site-move.toml --to prepare --yes && ok || bad "rollback to prepare
 run apply site-move.toml --yes && ok || bad "apply again: $(cat err)"
 [ "$(dns)" = 192.0.2.20 ] && [ "$(site)" = 200 ] && ok || bad "forward again: $(dns) $(site)"
 empty_plan "after applying again"
+# Leave the shared lab's nginx and app as the other tests expect them.
+run rollback site-move.toml --to prepare --yes && ok || bad "rollback to prepare at the end: $(cat err)"
 finish
