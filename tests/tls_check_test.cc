@@ -154,7 +154,7 @@ TEST_CASE("tls: chain, name and days of real openssl s_servers") {
     auto r30 = Run(thirty);
     REQUIRE(r30);
     CHECK_FALSE(r30->holds);
-    CHECK(r30->detail == r->detail);
+    CHECK(Has(r30->detail, ", needs 30"));  // the day count may tick over between the two
     AttrMap one = Tls(soon.port, "soon.test", ca);
     one["min_days_valid"] = std::int64_t{1};
     auto r1 = Run(one);
