@@ -124,4 +124,18 @@ expect_in "$work/err" "cannot read spec '$work/missing.toml': No such file or di
 expect_rc 1 $? "bad --var"
 expect_in "$work/err" "--var takes NAME=VALUE, got 'novalue'" "bad --var named"
 
+# Reports for a change request: Markdown and a standalone HTML page with the graph drawn by
+# Graphviz (tests/install-deps.sh installs it).
+"$bin" plan "$example" --var root="$root" --format markdown >"$work/out" 2>"$work/err"
+expect_rc 0 $? "plan --format markdown"
+expect_in "$work/out" "## Stage switch" "markdown stage heading"
+expect_in "$work/out" "](data:image/svg+xml;base64," "markdown graph image"
+"$bin" plan "$example" --var root="$root" --format html >"$work/out" 2>"$work/err"
+expect_rc 0 $? "plan --format html"
+expect_in "$work/out" "<h2>Stage prepare</h2>" "html stage heading"
+expect_in "$work/out" "<svg" "html graph inline"
+"$bin" plan "$example" --var root="$root" --format pdf >/dev/null 2>"$work/err"
+expect_rc 1 $? "an unknown format"
+expect_in "$work/err" "pdf" "the unknown format named"
+
 finish

@@ -11,7 +11,7 @@ packages=(
   bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3
   libpugixml-dev rclone awscli
   libpq-dev postgresql postgresql-client
-  nftables iproute2 coreutils bash
+  nftables iproute2 coreutils bash graphviz
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -70,6 +70,33 @@ int RunValidate(const Registry& registry, const CommonOptions& common) {
   return 0;
 }
 
+namespace {
+
+// The dependency graph drawn by Graphviz, for reports; "" (and a word on stderr) without it.
+std::string GraphSvg(const Spec& spec) {
+  char path[] = "/tmp/reconcile-graph-XXXXXX";
+  int fd = ::mkstemp(path);
+  if (fd < 0) return "";
+  std::string dot = ToDot(spec, std::nullopt);
+  bool written = ::write(fd, dot.data(), dot.size()) == static_cast<ssize_t>(dot.size());
+  ::close(fd);
+  std::string svg;
+  if (written) {
+    std::string command = std::string("dot -Tsvg ") + path + " 2>/dev/null";
+    if (FILE* p = ::popen(command.c_str(), "r")) {
+      char buf[8192];
+      std::size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) svg.append(buf, n);
+      if (::pclose(p) != 0) svg.clear();
+    }
+  }
+  ::unlink(path);
+  if (svg.empty()) std::cerr << "reconcile: Graphviz (dot) is not installed, so the report has no graph\n";
+  return svg;
+}
+
+}  // namespace
+
 int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCommandOptions& options) {
   auto session = OpenSession(registry, common, true);
   if (!session) return 1;
@@ -90,7 +117,11 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
     if (!WriteAtomically(options.out, RenderJson(spec, *plan, RenderOptions{}))) return 1;
     std::cerr << "reconcile: plan saved to " << options.out << "\n";
   }
-  std::cout << (options.json ? RenderJson(spec, *plan, render) : RenderText(spec, *plan, render));
+  const std::string format = options.json ? "json" : options.format;
+  if (format == "json") std::cout << RenderJson(spec, *plan, render);
+  else if (format == "markdown") std::cout << RenderMarkdown(spec, *plan, render, GraphSvg(spec));
+  else if (format == "html") std::cout << RenderHtml(spec, *plan, render, GraphSvg(spec));
+  else std::cout << RenderText(spec, *plan, render);
   return options.detailed_exitcode && plan->HasChanges() ? 2 : 0;
 }
 

@@ -20,6 +20,7 @@ struct PlanCommandOptions {
   std::string stage;
   std::string out;
   bool json = false;
+  std::string format = "text";  // text, json, markdown, html
   bool explain = false;
   bool detailed_exitcode = false;
 };

@@ -31,7 +31,11 @@ int main(int argc, char** argv) {
   add_common(plan);
   plan->add_option("--stage", plan_options.stage, "show only this stage");
   plan->add_option("--out", plan_options.out, "save the plan (JSON, with the spec's hash) to FILE");
-  plan->add_flag("--json", plan_options.json, "print the plan as JSON (docs/plan-json.md)");
+  plan->add_flag("--json", plan_options.json, "print the plan as JSON (docs/plan-json.md); --format json");
+  plan->add_option("--format", plan_options.format,
+                   "text, json, markdown or html (a report for a change request, with the graph where Graphviz "
+                   "is installed)")
+      ->check(CLI::IsMember({"text", "json", "markdown", "html"}));
   plan->add_flag("--explain", plan_options.explain, "say why each step exists");
   plan->add_flag("--detailed-exitcode", plan_options.detailed_exitcode,
                  "exit 2 when the plan has changes, 0 when it has none, 1 on error");

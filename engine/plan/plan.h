@@ -78,6 +78,17 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
 // The --json document; docs/plan-json.md is its schema. Secrets never appear in it.
 std::string RenderJson(const Spec& spec, const Plan& plan, const RenderOptions& options);
 
+// A change report for a change request or a review: --format markdown, or html (standalone,
+// with the dependency graph inlined as SVG when `graph_svg` is given). Secrets never appear.
+std::string RenderMarkdown(const Spec& spec, const Plan& plan, const RenderOptions& options,
+                           const std::string& graph_svg);
+std::string RenderHtml(const Spec& spec, const Plan& plan, const RenderOptions& options, const std::string& graph_svg);
+
+// One phrase saying what a check looks at, e.g. `tcp 127.0.0.1:5432 closed`.
+std::string CheckSummary(const Spec& spec, const Resource& r, const AttrMap& attrs);
+// What a step does to one attribute, as people read it: `old → new`, the new value, or a summary.
+std::string ChangeText(const Step& step, const AttrChange& c);
+
 const char* ActionName(Action a);    // "create", for JSON and the journal
 const char* ActionSymbol(Action a);  // "+", for people
 

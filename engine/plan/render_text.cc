@@ -12,7 +12,12 @@ std::string Shown(const AttrChange& c, const Value& v) {
   return c.sensitive ? "(sensitive)" : FormatValue(v);
 }
 
-// One phrase saying what a check looks at, e.g. `tcp 127.0.0.1:5432 closed`.
+std::string Plural(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+}  // namespace
+
 std::string CheckSummary(const Spec& spec, const Resource& r, const AttrMap& attrs) {
   auto get = [&](const char* key) -> std::string {
     auto it = attrs.find(key);
@@ -31,11 +36,11 @@ std::string CheckSummary(const Spec& spec, const Resource& r, const AttrMap& att
   return kind + " " + what + (expect.empty() ? "" : " " + expect);
 }
 
-std::string Plural(std::size_t n, const char* one, const char* many) {
-  return std::to_string(n) + " " + (n == 1 ? one : many);
+std::string ChangeText(const Step& step, const AttrChange& c) {
+  if (!c.summary.empty()) return c.summary;
+  if (step.action == Action::kCreate) return Shown(c, c.new_value);
+  return Shown(c, c.old_value) + " → " + Shown(c, c.new_value);
 }
-
-}  // namespace
 
 const char* ActionSymbol(Action a) {
   switch (a) {
@@ -80,10 +85,7 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
       for (const AttrChange& c : step.changes) width = std::max(width, c.name.size());
       for (const AttrChange& c : step.changes) {
         out += "        " + c.name + ":" + std::string(width - c.name.size() + 1, ' ');
-        if (!c.summary.empty()) out += c.summary;
-        else if (step.action == Action::kCreate) out += Shown(c, c.new_value);
-        else out += Shown(c, c.old_value) + " → " + Shown(c, c.new_value);
-        out += "\n";
+        out += ChangeText(step, c) + "\n";
         if (options.explain)
           for (const std::string& d : c.details) out += "          " + d + "\n";
       }
