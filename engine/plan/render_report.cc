@@ -6,6 +6,7 @@
 
 #include "engine/hash.h"
 #include "engine/journal/journal.h"
+#include "engine/markup.h"
 #include "engine/plan/plan.h"
 
 namespace reconcile {
@@ -75,32 +76,22 @@ Report Build(const Spec& spec, const Plan& plan, const RenderOptions& options) {
 
 // Markdown text: no pipes to break a table, no line breaks, no tags a renderer would take
 // for HTML.
-std::string Md(std::string s) {
-  std::string out;
-  for (char ch : s) {
-    if (ch == '|') out += "\\|";
-    else if (ch == '\n') out += ' ';
-    else if (ch == '<') out += "&lt;";
-    else if (ch == '>') out += "&gt;";
-    else if (ch == '&') out += "&amp;";
-    else out += ch;
-  }
-  return out;
-}
-
-std::string Html(const std::string& s) {
+std::string Md(const std::string& s) {
   std::string out;
   for (char ch : s) {
     switch (ch) {
-      case '&': out += "&amp;"; break;
+      case '|': out += "\\|"; break;
+      case '\n': out += ' '; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
+      case '&': out += "&amp;"; break;
       default: out += ch;
     }
   }
   return out;
 }
+
+std::string Html(const std::string& s) { return XmlEscape(s); }
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "providers/s3/sync.h"
 
+#include "engine/markup.h"
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -108,21 +110,6 @@ std::string ContentType(const std::string& key) {
   for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   auto it = types.find(ext);
   return it == types.end() ? "application/octet-stream" : it->second;
-}
-
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += ch;
-    }
-  }
-  return out;
 }
 
 std::string CopySource(const std::string& bucket, const std::string& key, const std::string& version = "") {
