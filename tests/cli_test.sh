@@ -124,6 +124,29 @@ expect_in "$work/err" "cannot read spec '$work/missing.toml': No such file or di
 expect_rc 1 $? "bad --var"
 expect_in "$work/err" "--var takes NAME=VALUE, got 'novalue'" "bad --var named"
 
+# The checks alone, asked once: what each sees, exit 0 only when all hold.
+"$bin" check "$example" --var root="$root" >"$work/out" 2>"$work/err"
+expect_rc 0 $? "check"
+expect_in "$work/out" "✓ check.upstream_port_closed (switch): 127.0.0.1:1 does not: Connection refused" "check line"
+expect_in "$work/out" "1 of 1 checks hold." "check count"
+"$bin" check "$example" --var root="$root" --stage prepare >"$work/out" 2>"$work/err"
+expect_rc 0 $? "check --stage with none"
+expect_in "$work/out" "No checks in stage prepare." "no checks in a stage"
+cat >"$work/open.toml" <<'SPEC'
+version = 1
+name = "open"
+stages = ["one"]
+[check.db]
+stage = "one"
+kind = "tcp"
+address = "127.0.0.1"
+port = 1
+SPEC
+"$bin" check "$work/open.toml" >"$work/out" 2>"$work/err"
+expect_rc 1 $? "a check that does not hold"
+expect_in "$work/out" "✗ check.db (one): 127.0.0.1:1 does not: Connection refused" "the failing check"
+expect_in "$work/out" "0 of 1 checks hold." "failing count"
+
 # Reports for a change request: Markdown and a standalone HTML page with the graph drawn by
 # Graphviz (tests/install-deps.sh installs it).
 "$bin" plan "$example" --var root="$root" --format markdown >"$work/out" 2>"$work/err"

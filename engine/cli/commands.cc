@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 
 #include "engine/graph/graph.h"
 #include "engine/plan/plan.h"
@@ -132,6 +133,53 @@ int RunGraph(const Registry& registry, const CommonOptions& common, const std::s
   if (!FindStage(session->spec(), stage, &only)) return 1;
   std::cout << ToDot(session->spec(), only);
   return 0;
+}
+
+// `reconcile check SPEC [--stage S]`: each check (of stage S, or all) asked once, now, with what
+// it saw; nothing is changed and no lock is taken. Exit 0 when all hold.
+int RunCheck(const Registry& registry, const CommonOptions& common, const std::string& stage_name) {
+  auto session = OpenSession(registry, common, false);
+  if (!session) return 1;
+  const Spec& spec = session->spec();
+  std::optional<std::size_t> only;
+  if (!FindStage(spec, stage_name, &only)) return 1;
+  std::map<std::string, ProviderConfig> configs;
+  std::size_t held = 0, asked = 0;
+  for (const Resource& r : spec.resources) {
+    if (!r.is_check() || (only && r.stage != *only)) continue;
+    ++asked;
+    auto desired = Desired(spec, r, r.stage, true);
+    Result<CheckResult> result = Error{"not run"};
+    if (!desired) {
+      result = desired.error();
+    } else {
+      Target t{r.address, r.schema, desired->attrs, HostFor(spec, r), nullptr};
+      if (!r.provider_instance.empty()) {
+        auto it = configs.find(r.provider_instance);
+        if (it == configs.end()) {
+          auto c = ResolveProvider(spec, spec.providers.at(r.provider_instance));
+          if (c) it = configs.emplace(r.provider_instance, std::move(*c)).first;
+          else result = c.error();
+        }
+        if (it != configs.end()) t.provider = &it->second;
+      }
+      if (r.provider_instance.empty() || t.provider) result = r.provider->Check(t);
+    }
+    const std::string stage = spec.stages[r.stage].name;
+    if (!result) {
+      std::cout << "  ✗ " << r.address << " (" << stage << "): cannot run: " << result.error().message << "\n";
+    } else {
+      held += result->holds;
+      std::cout << "  " << (result->holds ? "✓ " : "✗ ") << r.address << " (" << stage << "): " << result->detail
+                << "\n";
+    }
+  }
+  if (asked == 0) {
+    std::cout << "No checks" << (only ? " in stage " + stage_name : std::string()) << ".\n";
+    return 0;
+  }
+  std::cout << held << " of " << asked << " checks hold.\n";
+  return held == asked ? 0 : 1;
 }
 
 }  // namespace reconcile

@@ -60,5 +60,6 @@ std::string SchemaMarkdown(const Registry& registry);
 int RunSchema(const Registry& registry, bool markdown);
 int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCommandOptions& options);
 int RunGraph(const Registry& registry, const CommonOptions& common, const std::string& stage);
+int RunCheck(const Registry& registry, const CommonOptions& common, const std::string& stage);
 
 }  // namespace reconcile

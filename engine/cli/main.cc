@@ -46,6 +46,11 @@ int main(int argc, char** argv) {
   graph->add_option("--stage", graph_stage, "only the resources that act in this stage");
 
   ApplyCommandOptions apply_options;
+  std::string check_stage;
+  CLI::App* check = app.add_subcommand("check", "run the checks once, now, and say what each sees; changes nothing");
+  add_common(check);
+  check->add_option("--stage", check_stage, "only the checks of this stage");
+
   CLI::App* apply = app.add_subcommand("apply", "apply the plan stage by stage, journaled, gated by checks");
   apply->add_option("spec", common.spec, "the cutover spec (TOML), or a plan saved with plan --out")->required();
   apply->add_option("--env", common.env, "merge SPEC.ENV.toml over the spec (e.g. --env lab)");
@@ -94,6 +99,7 @@ int main(int argc, char** argv) {
   if (*validate) return RunValidate(registry, common);
   if (*plan) return RunPlan(registry, common, plan_options);
   if (*graph) return RunGraph(registry, common, graph_stage);
+  if (*check) return RunCheck(registry, common, check_stage);
   if (*apply) return RunApply(registry, common, apply_options);
   if (*rollback) return RunRollback(registry, common, rollback_options);
   if (*status) return RunStatus(registry, common);
