@@ -11,14 +11,14 @@ set -a
 . "${RECONCILE_LAB_ENV:?run through ctest, which starts the lab}"
 set +a
 . "$src/examples/lab-secrets.sh"
-cp -r "$src/examples/site-move.toml" "$src/examples/site-move.lab.toml" "$src/examples/files" "$work/"
+cp -r "$src"/examples/*.toml "$src/examples/files" "$work/"
 cd "$work" || exit 1
 run() { "$bin" "$@" --env lab --var lab="$LAB_DIR" --var user="$SSH_USER" >out 2>err; }
 dns() { dig @127.0.0.1 -p 15354 +short shop.example.test A; }
 site() { curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18087/; }
 db_login() { PGPASSWORD=$1 "$PG_BIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U shop_app -d shop -tAc 'select 1' 2>&1; }
-empty_plan() {
-  run plan site-move.toml --detailed-exitcode && ok || bad "$1: plan not empty: $(cat out err)"
+empty_plan() {  # empty_plan WHEN [SPEC]
+  run plan "${2:-site-move.toml}" --detailed-exitcode && ok || bad "$1: plan not empty: $(cat out err)"
 }
 
 run validate site-move.toml && ok || bad "validate: $(cat err)"
@@ -42,6 +42,22 @@ run rollback site-move.toml --to prepare --yes && ok || bad "rollback to prepare
 run apply site-move.toml --yes && ok || bad "apply again: $(cat err)"
 [ "$(dns)" = 192.0.2.20 ] && [ "$(site)" = 200 ] && ok || bad "forward again: $(dns) $(site)"
 empty_plan "after applying again"
+# The one-idea examples: each valid as written (for production), and on the lab: applied, an
+# empty plan, rolled back to its first stage, applied again.
+for spec in ttl-lowering maintenance-page bucket-sync check-gate; do
+  "$bin" validate "$spec.toml" >out 2>err && ok || bad "$spec: validate as written: $(cat err)"
+  run apply "$spec.toml" --yes && ok || bad "$spec: apply on the lab: $(cat err)"
+  empty_plan "$spec after apply" "$spec.toml"
+  first=$(sed -n 's/^stages = \["\([a-z]*\)".*/\1/p' "$spec.toml")
+  run rollback "$spec.toml" --to "$first" --yes && ok || bad "$spec: rollback to $first: $(cat err)"
+  run apply "$spec.toml" --yes && ok || bad "$spec: apply again: $(cat err)"
+  empty_plan "$spec after applying again" "$spec.toml"
+done
+[ "$(dig @127.0.0.1 -p 15354 +noall +answer app.example.test A | awk '{print $2, $5}')" = "2 198.51.100.20" ] && ok ||
+  bad "ttl-lowering: the record switched with its lowered TTL"
+[ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18088/)" = 200 ] && ok || bad "maintenance-page: back up"
+grep -q "server 127.0.0.1:443" "$LAB_DIR/upstream.conf" && ok || bad "check-gate: the switch wrote its file"
+
 # Leave the shared lab's nginx and app as the other tests expect them.
 run rollback site-move.toml --to prepare --yes && ok || bad "rollback to prepare at the end: $(cat err)"
 finish
