@@ -258,11 +258,24 @@ SshConnection::ChannelSlot::~ChannelSlot() {
   c_->cv_.notify_all();
 }
 
+// libssh2 keeps the state of a channel being opened in the session, not the channel: a second
+// open begun while one waits for the server would carry on the first one's (and might hand a
+// tunnel's channel to a command). One open at a time, then.
+template <class Op>
+LIBSSH2_CHANNEL* SshConnection::OpenChannel(Lock& lk, Op open) {
+  cv_.wait(lk, [&] { return !opening_; });
+  opening_ = true;
+  LIBSSH2_CHANNEL* ch = Retry(lk, NowMs() + kStepTimeoutMs, open);
+  opening_ = false;
+  cv_.notify_all();
+  return ch;
+}
+
 Result<CommandResult> SshConnection::Exec(const std::string& command, const std::string& input) {
   Lock lk(mu_);
   ChannelSlot slot(this, lk);
 
-  LIBSSH2_CHANNEL* ch = Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_open_session(session_); });
+  LIBSSH2_CHANNEL* ch = OpenChannel(lk, [&] { return libssh2_channel_open_session(session_); });
   if (!ch) return Error{"cannot open a channel: " + LastError(session_)};
   auto fail = [&](const std::string& why) -> Error {
     std::string msg = why + ": " + LastError(session_);
@@ -315,7 +328,7 @@ Status SshConnection::Forward(int local, const std::string& host, int port, cons
   ::fcntl(local, F_SETFL, ::fcntl(local, F_GETFL) | O_NONBLOCK);
   Lock lk(mu_);
   ChannelSlot slot(this, lk);
-  LIBSSH2_CHANNEL* ch = Retry(lk, NowMs() + kStepTimeoutMs, [&] {
+  LIBSSH2_CHANNEL* ch = OpenChannel(lk, [&] {
     return libssh2_channel_direct_tcpip_ex(session_, host.c_str(), port, "127.0.0.1", 0);
   });
   if (!ch) return Error{"the SSH server would not connect on to " + host + ":" + std::to_string(port) + ": " +

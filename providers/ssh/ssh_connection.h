@@ -16,6 +16,7 @@
 
 typedef struct _LIBSSH2_SESSION LIBSSH2_SESSION;
 typedef struct _LIBSSH2_SFTP LIBSSH2_SFTP;
+typedef struct _LIBSSH2_CHANNEL LIBSSH2_CHANNEL;
 
 namespace reconcile {
 
@@ -44,6 +45,7 @@ class SshConnection {
   bool Wait(Lock& lk, long long deadline_ms, int also = -1, short also_events = 0);
   void Moved();  // after a call that made progress: others may find their data queued
   template <class Op> auto Retry(Lock& lk, long long deadline_ms, Op op) -> decltype(op());
+  template <class Op> LIBSSH2_CHANNEL* OpenChannel(Lock& lk, Op open);
   // One of the kMaxChannels channels, waited for and held while it lives (under the lock).
   class ChannelSlot {
    public:
@@ -65,6 +67,7 @@ class SshConnection {
   bool polling_ = false;
   unsigned long long generation_ = 0;
   int channels_ = 0;
+  bool opening_ = false;  // a channel open is under way (OpenChannel)
   std::mutex sftp_mu_;
 };
 
