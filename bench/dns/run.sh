@@ -8,20 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-1000}
-tests/install-deps.sh
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DRECONCILE_TESTS=OFF -DRECONCILE_BENCH=ON >/dev/null
-cmake --build build-bench -j2 --target reconcile >/dev/null
-bin=$PWD/build-bench/reconcile
-work=$(mktemp -d /tmp/reconcile-dns-bench-XXXXXX)
-if [ -n "${LAB_ENV:-}" ]; then
-  trap 'rm -rf "$work"' EXIT
-else
-  lab=$PWD/build-bench/lab-dns
-  trap 'tests/lab/lab.sh down "$lab"; rm -rf "$work"' EXIT
-  tests/lab/lab.sh up "$lab" bind
-  LAB_ENV=$lab/lab.env
-fi
-. "$LAB_ENV"
+. bench/lib.sh dns bind
 host=${BIND_SERVER%:*} port=${BIND_SERVER#*:}
 
 spec() { # spec FIRST_OCTET → the zone's n records all pointing at 10.FIRST.x.y

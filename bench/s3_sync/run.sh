@@ -9,20 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-2000}
-tests/install-deps.sh
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DRECONCILE_TESTS=OFF -DRECONCILE_BENCH=ON >/dev/null
-cmake --build build-bench -j2 --target reconcile >/dev/null
-bin=$PWD/build-bench/reconcile
-work=$(mktemp -d /tmp/reconcile-s3-bench-XXXXXX)
-if [ -n "${LAB_ENV:-}" ]; then
-  trap 'rm -rf "$work"' EXIT
-else
-  lab=$PWD/build-bench/lab-s3
-  trap 'tests/lab/lab.sh down "$lab"; rm -rf "$work"' EXIT
-  tests/lab/lab.sh up "$lab" s3
-  LAB_ENV=$lab/lab.env
-fi
-. "$LAB_ENV"
+. bench/lib.sh s3 s3
 export BENCH_S3_KEY=$S3_ACCESS_KEY BENCH_S3_SECRET=$S3_SECRET_KEY
 aws() {
   env -u AWS_CA_BUNDLE AWS_ACCESS_KEY_ID="$S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$S3_SECRET_KEY" \

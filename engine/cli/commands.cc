@@ -149,22 +149,8 @@ int RunCheck(const Registry& registry, const CommonOptions& common, const std::s
     if (!r.is_check() || (only && r.stage != *only)) continue;
     ++asked;
     auto desired = Desired(spec, r, r.stage, true);
-    Result<CheckResult> result = Error{"not run"};
-    if (!desired) {
-      result = desired.error();
-    } else {
-      Target t{r.address, r.schema, desired->attrs, HostFor(spec, r), nullptr};
-      if (!r.provider_instance.empty()) {
-        auto it = configs.find(r.provider_instance);
-        if (it == configs.end()) {
-          auto c = ResolveProvider(spec, spec.providers.at(r.provider_instance));
-          if (c) it = configs.emplace(r.provider_instance, std::move(*c)).first;
-          else result = c.error();
-        }
-        if (it != configs.end()) t.provider = &it->second;
-      }
-      if (r.provider_instance.empty() || t.provider) result = r.provider->Check(t);
-    }
+    auto target = desired ? TargetFor(spec, r, desired->attrs, &configs) : Result<Target>(desired.error());
+    Result<CheckResult> result = target ? r.provider->Check(*target) : Result<CheckResult>(target.error());
     const std::string stage = spec.stages[r.stage].name;
     if (!result) {
       std::cout << "  ✗ " << r.address << " (" << stage << "): cannot run: " << result.error().message << "\n";

@@ -40,19 +40,8 @@ std::string Executor::InstanceKey(const Resource& r) const {
 }
 
 Result<Target> Executor::TargetFor(const Step& step) {
-  const Resource& r = ctx_.spec.resources[step.resource];
-  Target t{r.address, r.schema, step.desired.attrs, HostFor(ctx_.spec, r), nullptr};
-  if (!r.provider_instance.empty()) {
-    std::lock_guard<std::mutex> g(configs_mu_);
-    auto it = configs_.find(r.provider_instance);
-    if (it == configs_.end()) {
-      auto c = ResolveProvider(ctx_.spec, ctx_.spec.providers.at(r.provider_instance));
-      if (!c) return c.error();
-      it = configs_.emplace(r.provider_instance, std::move(*c)).first;
-    }
-    t.provider = &it->second;
-  }
-  return t;
+  std::lock_guard<std::mutex> g(configs_mu_);
+  return reconcile::TargetFor(ctx_.spec, ctx_.spec.resources[step.resource], step.desired.attrs, &configs_);
 }
 
 std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps, const std::string& stage) {

@@ -53,4 +53,16 @@ Diff Compare(const TypeSchema& schema, const State& prior, const State& desired)
   return d;
 }
 
+const AttrChange* Diff::Update(const std::string& attr) const {
+  if (action != Action::kUpdate) return nullptr;
+  for (const AttrChange& c : changes)
+    if (c.name == attr) return &c;
+  return nullptr;
+}
+
+void Diff::Drop(const std::string& attr) {
+  std::erase_if(changes, [&](const AttrChange& c) { return c.name == attr; });
+  if (action == Action::kUpdate && changes.empty()) action = Action::kNone;
+}
+
 }  // namespace reconcile

@@ -23,6 +23,12 @@ struct Diff {
   std::vector<AttrChange> changes;  // for a create: every attribute set; for an update: what differs
   bool irreversible = false;
   std::string irreversible_reason;
+
+  // The change to `attr` in an update, or nullptr: what a provider's Review looks at.
+  const AttrChange* Update(const std::string& attr) const;
+  // Takes the change to `attr` out (the provider finds both values the same thing); an update
+  // left with nothing to change is no step at all.
+  void Drop(const std::string& attr);
 };
 
 Diff Compare(const TypeSchema& schema, const State& prior, const State& desired);

@@ -46,23 +46,12 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<st
   for (std::size_t i = 0; i < spec.resources.size(); ++i) {
     const Resource& r = spec.resources[i];
     if (!first_desired[i]) continue;
-    Target& t = targets[i];
-    t.address = r.address;
-    t.type = r.schema;
-    t.desired = first_desired[i]->attrs;
-    t.host = HostFor(spec, r);
-    if (!r.provider_instance.empty()) {
-      auto it = configs.find(r.provider_instance);
-      if (it == configs.end()) {
-        auto c = ResolveProvider(spec, spec.providers.at(r.provider_instance));
-        if (!c) {
-          errors += "\n  " + r.address + ": " + c.error().message;
-          continue;
-        }
-        it = configs.emplace(r.provider_instance, std::move(*c)).first;
-      }
-      t.provider = &it->second;
+    auto t = TargetFor(spec, r, first_desired[i]->attrs, &configs);
+    if (!t) {
+      errors += "\n  " + r.address + ": " + t.error().message;
+      continue;
     }
+    targets[i] = std::move(*t);
     by_provider[r.provider].push_back(i);
   }
   // Providers of one probe group are asked together; the rest one by one.
@@ -133,17 +122,9 @@ std::vector<std::string> Guards(const Spec& spec, const std::vector<Step>& steps
   for (const Step& s : steps) {
     if (s.action == Action::kCheck) continue;
     const Resource& r = spec.resources[s.resource];
-    Target t{r.address, r.schema, s.desired.attrs, HostFor(spec, r), nullptr};
-    if (!r.provider_instance.empty()) {
-      auto it = configs.find(r.provider_instance);
-      if (it == configs.end()) {
-        auto c = ResolveProvider(spec, spec.providers.at(r.provider_instance));
-        if (!c) continue;  // the steps themselves will say so
-        it = configs.emplace(r.provider_instance, std::move(*c)).first;
-      }
-      t.provider = &it->second;
-    }
-    by_provider[r.provider].push_back(Change{s.action, std::move(t), s.prior, {}});
+    auto t = TargetFor(spec, r, s.desired.attrs, &configs);
+    if (!t) continue;  // the steps themselves will say so
+    by_provider[r.provider].push_back(Change{s.action, std::move(*t), s.prior, {}});
   }
   for (auto& [provider, changes] : by_provider)
     for (std::string& g : provider->Guard(changes)) out.push_back(std::move(g));

@@ -243,4 +243,18 @@ Result<ProviderConfig> ResolveProvider(const Spec& spec, const ProviderInstance&
   return c;
 }
 
+Result<Target> TargetFor(const Spec& spec, const Resource& r, AttrMap desired,
+                         std::map<std::string, ProviderConfig>* configs) {
+  Target t{r.address, r.schema, std::move(desired), HostFor(spec, r), nullptr};
+  if (r.provider_instance.empty()) return t;
+  auto it = configs->find(r.provider_instance);
+  if (it == configs->end()) {
+    auto c = ResolveProvider(spec, spec.providers.at(r.provider_instance));
+    if (!c) return c.error();
+    it = configs->emplace(r.provider_instance, std::move(*c)).first;
+  }
+  t.provider = &it->second;
+  return t;
+}
+
 }  // namespace reconcile

@@ -153,4 +153,9 @@ const HostConfig* HostFor(const Spec& spec, const Resource& r);
 // A provider instance with its secrets read, ready to hand to a provider.
 Result<ProviderConfig> ResolveProvider(const Spec& spec, const ProviderInstance& p);
 
+// The target a provider is handed for `r` with `desired` attributes: its host, and its
+// provider instance resolved once per `configs` (which must outlive the target).
+Result<Target> TargetFor(const Spec& spec, const Resource& r, AttrMap desired,
+                         std::map<std::string, ProviderConfig>* configs);
+
 }  // namespace reconcile

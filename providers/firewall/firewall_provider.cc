@@ -106,14 +106,10 @@ std::vector<ProbePart> FirewallProvider::ProbeOn(RemoteShell& shell, const HostC
 
 void FirewallProvider::Review(const TypeSchema&, const State& prior, const State& desired, Diff* diff) {
   // "192.0.2.1/32" is what nft lists as "192.0.2.1": the same source.
-  auto it = std::find_if(diff->changes.begin(), diff->changes.end(), [](const AttrChange& c) { return c.name == "sources"; });
-  if (it == diff->changes.end() || diff->action != Action::kUpdate) return;
+  if (!diff->Update("sources")) return;
   auto want = Normalized(desired.attrs);
   auto have = Normalized(prior.attrs);
-  if (want && have && *want == *have) {
-    diff->changes.erase(it);
-    if (diff->changes.empty()) diff->action = Action::kNone;
-  }
+  if (want && have && *want == *have) diff->Drop("sources");
 }
 
 std::mutex& FirewallProvider::HostLock(const std::string& host) {

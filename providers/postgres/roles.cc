@@ -88,14 +88,11 @@ Result<State> ApplyRole(Session& db, const Change& change) {
 }
 
 void ReviewRole(const State& prior, const State& desired, Diff* diff) {
-  auto it = std::find_if(diff->changes.begin(), diff->changes.end(), [](const AttrChange& c) { return c.name == "password"; });
-  if (it == diff->changes.end() || diff->action != Action::kUpdate) return;
-  if (auto stored = prior.attrs.find("password"); stored != prior.attrs.end()) {
-    const std::string role = StringAttr(desired.attrs, "name");
-    if (PasswordMatches(StringAttr(prior.attrs, "password"), StringAttr(desired.attrs, "password"), role)) {
-      diff->changes.erase(it);
-      if (diff->changes.empty()) diff->action = Action::kNone;
-    }
+  if (!diff->Update("password")) return;
+  if (prior.attrs.count("password")) {
+    if (PasswordMatches(StringAttr(prior.attrs, "password"), StringAttr(desired.attrs, "password"),
+                        StringAttr(desired.attrs, "name")))
+      diff->Drop("password");
     return;
   }
   if (prior.attrs.count(kUnreadable) && !diff->irreversible) {

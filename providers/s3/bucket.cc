@@ -195,19 +195,12 @@ Result<State> ApplyBucket(Client& client, const Change& change) {
 }
 
 void ReviewBucket(const State& prior, const State& desired, Diff* diff) {
-  auto& changes = diff->changes;
-  for (auto it = changes.begin(); it != changes.end();) {
-    if (it->name == "policy" && diff->action == Action::kUpdate) {
-      const std::string* a = AsString(it->old_value);
-      const std::string* b = AsString(it->new_value);
-      if (a && b && !IsUnsupported(it->old_value) && NormalizedPolicy(*a) == NormalizedPolicy(*b)) {
-        it = changes.erase(it);
-        continue;
-      }
-    }
-    ++it;
-  }
-  if (diff->action == Action::kUpdate && changes.empty()) diff->action = Action::kNone;
+  // Policies are compared as JSON, not as text.
+  const AttrChange* policy = diff->Update("policy");
+  if (!policy) return;
+  const std::string* a = AsString(policy->old_value);
+  const std::string* b = AsString(policy->new_value);
+  if (a && b && !IsUnsupported(policy->old_value) && NormalizedPolicy(*a) == NormalizedPolicy(*b)) diff->Drop("policy");
   (void)prior;
   (void)desired;
 }

@@ -1,0 +1,18 @@
+# Shared by the benchmark scripts: a Release build of reconcile in build-bench/, a work folder,
+# and the lab — the one LAB_ENV names, or one of its own started with COMPONENT and stopped at
+# exit. Sets bin, work and LAB_ENV, and sources the lab's env.
+# Usage: . bench/lib.sh NAME COMPONENT   (from the source root)
+tests/install-deps.sh
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DRECONCILE_TESTS=OFF -DRECONCILE_BENCH=ON >/dev/null
+cmake --build build-bench -j2 --target reconcile >/dev/null
+bin=$PWD/build-bench/reconcile
+work=$(mktemp -d "/tmp/reconcile-$1-bench-XXXXXX")
+if [ -n "${LAB_ENV:-}" ]; then
+  trap 'rm -rf "$work"' EXIT
+else
+  bench_lab=$PWD/build-bench/lab-$1
+  trap 'tests/lab/lab.sh down "$bench_lab"; rm -rf "$work"' EXIT
+  tests/lab/lab.sh up "$bench_lab" "$2"
+  LAB_ENV=$bench_lab/lab.env
+fi
+. "$LAB_ENV"
