@@ -28,6 +28,9 @@ struct HostConfig {
   std::string known_hosts;
   bool sudo = false;
   bool trust_on_first_use = false;
+  // What runs this host's services, unless a service's own `manager`/`supervisor_config` says.
+  std::string service_manager;  // "" = systemd
+  std::string supervisor_config;
 };
 
 // A [provider.KIND.NAME] table with its values resolved (secrets included).

@@ -11,7 +11,8 @@ packages=(
   bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3
   libpugixml-dev rclone awscli
   libpq-dev postgresql postgresql-client
-  nftables iproute2 coreutils bash graphviz
+  nftables iproute2 coreutils util-linux bash graphviz
+  systemd  # booted as PID 1 of a test host of its own (tests/systemd_host.sh), never of this machine
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -431,6 +431,11 @@ TEST_CASE("hosts") {
     CHECK(Errors(WithHeader("[host.web]\naddress = \"10.0.0.1\"\nsudo = \"yes\"\n")) ==
           At(6, 8, "'sudo' of [host.web] must be true or false, not a string", "sudo = \"yes\""));
   }
+  SUBCASE("a service manager reconcile does not drive") {
+    CHECK(Errors(WithHeader("[host.web]\naddress = \"10.0.0.1\"\nservice_manager = \"runit\"\n")) ==
+          At(6, 19, "'service_manager' of [host.web] must be \"systemd\" or \"supervisor\", not \"runit\"",
+             "service_manager = \"runit\""));
+  }
   SUBCASE("a misspelt key") {
     CHECK(
         Errors(WithHeader("[host.web]\naddress = \"10.0.0.1\"\nidentiy = \"~/.ssh/id\"\n")) ==

@@ -26,6 +26,8 @@ port = $SSH_PORT
 user = "$SSH_USER"
 identity = "$SSH_IDENTITY"
 known_hosts = "$SSH_KNOWN_HOSTS"
+service_manager = "supervisor"
+supervisor_config = "$SUPERVISOR_CONF"
 
 [file.env]
 stage = "freeze"
@@ -50,8 +52,6 @@ proxy_pass = "http://127.0.0.1:18090"
 stage = "freeze"
 host = "lab"
 name = "web"
-manager = "supervisor"
-supervisor_config = "$SUPERVISOR_CONF"
 state = "stopped"
 [service.web.at.switch]
 state = "running"

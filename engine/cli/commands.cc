@@ -123,7 +123,7 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
   else if (format == "markdown") std::cout << RenderMarkdown(spec, *plan, render, GraphSvg(spec));
   else if (format == "html") std::cout << RenderHtml(spec, *plan, render, GraphSvg(spec));
   else std::cout << RenderText(spec, *plan, render);
-  return options.detailed_exitcode && plan->HasChanges() ? 2 : 0;
+  return options.detailed_exitcode && plan->HasChanges(render.only_stage) ? 2 : 0;
 }
 
 int RunGraph(const Registry& registry, const CommonOptions& common, const std::string& stage) {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "engine/cli/commands.h"
+#include "engine/spec/spec.h"
 
 namespace reconcile {
 
@@ -88,7 +89,10 @@ std::string SchemaMarkdown(const Registry& registry) {
     Attrs(out, t.attrs);
     out << "\n";
   }
-  out << "## Provider kinds\n\n";
+  out << "## `[host.NAME]`\n\nA machine reached over SSH, named by resources' `host`; `\"local\"` is this "
+         "machine and needs no table. The host key is always verified.\n\n";
+  Attrs(out, HostKeys());
+  out << "\n## Provider kinds\n\n";
   for (const std::string& kind : registry.KindNames()) {
     const ProviderKindSchema& k = *registry.FindKind(kind);
     out << "### `[provider." << k.kind << ".NAME]`\n\n" << k.doc << "\n\n";

@@ -98,9 +98,10 @@ const char* ActionName(Action a) {
   return "none";
 }
 
-PlanCounts Plan::Counts() const {
+PlanCounts Plan::Counts(std::optional<std::size_t> only_stage) const {
   PlanCounts c;
   for (const StagePlan& s : stages) {
+    if (only_stage && *only_stage != s.stage) continue;
     for (const Step& step : s.steps) {
       switch (step.action) {
         case Action::kCreate: ++c.create; break;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,8 +43,11 @@ struct Plan {
   std::string spec_sha256;
   std::uint64_t journal_seq = 0;  // the journal's last record when planned; 0 = no journal
 
-  PlanCounts Counts() const;
-  bool HasChanges() const { return Counts().changes() > 0; }
+  // Counted over every stage, or over one (what `plan --stage` shows and its exit code tells).
+  PlanCounts Counts(std::optional<std::size_t> only_stage = std::nullopt) const;
+  bool HasChanges(std::optional<std::size_t> only_stage = std::nullopt) const {
+    return Counts(only_stage).changes() > 0;
+  }
 };
 
 struct PlanOptions {

@@ -52,7 +52,7 @@ std::string RenderJson(const Spec& spec, const Plan& plan, const RenderOptions& 
     stages.push_back(std::move(js));
   }
   doc["stages"] = std::move(stages);
-  PlanCounts c = plan.Counts();
+  PlanCounts c = plan.Counts(options.only_stage);
   doc["summary"] = {{"create", c.create}, {"update", c.update},   {"delete", c.remove},
                     {"check", c.check},   {"irreversible", c.irreversible}, {"changes", c.changes()}};
   return doc.dump(2) + "\n";

@@ -44,10 +44,8 @@ std::string Counts(const PlanCounts& c) {
 Report Build(const Spec& spec, const Plan& plan, const RenderOptions& options) {
   Report r;
   r.title = options.title.empty() ? "Plan for " + spec.name : options.title;
-  Plan shown;
   for (const StagePlan& sp : plan.stages) {
     if (options.only_stage && *options.only_stage != sp.stage) continue;
-    shown.stages.push_back(sp);
     const StageSpec& stage = spec.stages[sp.stage];
     Section s;
     s.title = (options.rollback ? "Back to the end of stage " : "Stage ") + stage.name;
@@ -69,7 +67,7 @@ Report Build(const Spec& spec, const Plan& plan, const RenderOptions& options) {
     }
     r.stages.push_back(std::move(s));
   }
-  PlanCounts c = shown.Counts();
+  PlanCounts c = plan.Counts(options.only_stage);
   r.summary = c.changes() == 0 ? "No changes: the world matches the spec." : Counts(c) + ".";
   return r;
 }

@@ -101,10 +101,7 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
     for (const std::string& g : sp.guards) out += "  ! needs --force: " + g + "\n";
   }
   // The summary counts what was shown: the whole plan, or the one stage asked for.
-  Plan shown;
-  for (const StagePlan& sp : plan.stages)
-    if (!options.only_stage || *options.only_stage == sp.stage) shown.stages.push_back(sp);
-  PlanCounts c = shown.Counts();
+  PlanCounts c = plan.Counts(options.only_stage);
   out += "\n";
   if (c.changes() == 0) {
     out += "No changes: the world matches the spec";

@@ -363,9 +363,34 @@ void Loader::ReadVars(const toml::table& table) {
   }
 }
 
+const std::vector<AttrSchema>& HostKeys() {
+  static const std::vector<AttrSchema> keys = [] {
+    AttrSchema address{"address", AttrType::kString, "host name or IP address reached over SSH"};
+    address.required = true;
+    AttrSchema port{"port", AttrType::kInt, "SSH port (default 22)"};
+    AttrSchema manager{"service_manager", AttrType::kString,
+                       "what runs this host's services, unless a service's `manager` says (default systemd)"};
+    manager.one_of = {"systemd", "supervisor"};
+    return std::vector<AttrSchema>{
+        address,
+        port,
+        {"user", AttrType::kString, "who logs in (default: $USER)"},
+        {"identity", AttrType::kString, "private key, ed25519 or ECDSA (default ~/.ssh/id_ed25519)"},
+        {"known_hosts", AttrType::kString,
+         "the file the host key is checked against (default ~/.ssh/known_hosts); unknown or changed = refused"},
+        {"sudo", AttrType::kBool, "run commands and writes through `sudo -n`"},
+        {"trust_on_first_use", AttrType::kBool, "accept and record a host key not yet known (a changed one is still refused)"},
+        manager,
+        {"supervisor_config", AttrType::kString,
+         "supervisord.conf for this host's supervisor services, unless a service gives its own"},
+    };
+  }();
+  return keys;
+}
+
 void Loader::ReadHosts(const toml::table& table) {
-  static const std::vector<std::string> kKeys = {"address", "port", "user", "identity",
-                                                 "known_hosts", "sudo", "trust_on_first_use"};
+  std::vector<std::string> names;
+  for (const AttrSchema& a : HostKeys()) names.push_back(a.name);
   for (auto& [key, node] : table) {
     std::string name(key.str());
     std::string where = "[host." + name + "]";
@@ -394,17 +419,23 @@ void Loader::ReadHosts(const toml::table& table) {
           continue;
         }
         (attr == "sudo" ? h.sudo : h.trust_on_first_use) = v.as_boolean()->get();
-      } else if (attr == "address" || attr == "user" || attr == "identity" || attr == "known_hosts") {
+      } else if (attr == "service_manager") {
+        if (!ReadString(v, what, &h.service_manager)) continue;
+        if (h.service_manager != "systemd" && h.service_manager != "supervisor")
+          Err(Loc(v), what + " must be \"systemd\" or \"supervisor\", not \"" + h.service_manager + "\"");
+      } else if (attr == "address" || attr == "user" || attr == "identity" || attr == "known_hosts" ||
+                 attr == "supervisor_config") {
         // ${vars.x} too, so a lab overlay can point a host at paths given with --var.
         std::string raw;
         if (!ReadString(v, what, &raw)) continue;
-        std::string& field = attr == "address" ? h.address
-                             : attr == "user"  ? h.user
-                             : attr == "identity" ? h.identity
-                                                  : h.known_hosts;
+        std::string& field = attr == "address"       ? h.address
+                             : attr == "user"        ? h.user
+                             : attr == "identity"    ? h.identity
+                             : attr == "known_hosts" ? h.known_hosts
+                                                     : h.supervisor_config;
         Interpolate(raw, Loc(v), what, "", &field);
       } else {
-        UnknownKey(k, where, kKeys);
+        UnknownKey(k, where, names);
       }
     }
     if (h.address.empty()) Err(Loc(key), where + " has no 'address'; add address = \"HOST_OR_IP\"");

@@ -111,6 +111,9 @@ struct LoadResult {
 
 LoadResult LoadSpec(const std::string& path, const LoadOptions& options, const Registry& registry);
 
+// The keys of a [host.NAME] table: what the loader accepts and docs/spec.md lists.
+const std::vector<AttrSchema>& HostKeys();
+
 // For tests and generated specs: the text stands for a file called `path`.
 LoadResult LoadSpecText(const std::string& path, std::string text, const LoadOptions& options,
                         const Registry& registry);

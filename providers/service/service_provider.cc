@@ -2,6 +2,7 @@
 #include "providers/ssh/host_connections.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -12,9 +13,19 @@ namespace reconcile {
 
 namespace {
 
+// The service's own word, else its host's (service_manager, supervisor_config), else systemd.
+bool UnderSystemd(const Target& t) {
+  std::string host_says = t.host ? t.host->service_manager : "";
+  return StringAttr(t.desired, "manager", host_says.empty() ? "systemd" : host_says) == "systemd";
+}
+
+std::string SupervisorConfig(const Target& t) {
+  return StringAttr(t.desired, "supervisor_config", t.host ? t.host->supervisor_config : "");
+}
+
 std::vector<std::string> Supervisorctl(const Target& t, std::vector<std::string> args) {
   std::vector<std::string> argv = {"supervisorctl"};
-  std::string conf = StringAttr(t.desired, "supervisor_config");
+  std::string conf = SupervisorConfig(t);
   if (!conf.empty()) argv.insert(argv.end(), {"-c", conf});
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
@@ -66,6 +77,41 @@ Result<State> ProbeSystemd(RemoteShell& shell, const Target& t) {
   return state;
 }
 
+// `systemctl stop` would wait for systemd's own TimeoutStopSec (90 s by default), not ours:
+// ask without blocking, then watch until the unit is down and its main process is gone —
+// the downtime that follows must not start while the old program still holds its port.
+Status StopSystemdUnit(RemoteShell& shell, const std::string& name, std::chrono::milliseconds timeout) {
+  std::string q = ShellQuote(name);
+  auto pid_or = shell.Run({"systemctl", "show", "--property=MainPID", "--value", name});
+  if (!pid_or) return Error{pid_or.error().message};
+  long pid = std::atol(pid_or->out.c_str());
+  auto stop = shell.Run({"systemctl", "stop", "--no-block", name});
+  if (!stop) return Error{stop.error().message};
+  if (stop->exit_code != 0)
+    return Error{"systemctl stop " + name + " on " + shell.Describe() + " failed: " + stop->out + stop->err};
+  std::string watch = "systemctl is-active " + q + "; " +
+                      (pid > 0 ? "kill -0 " + std::to_string(pid) + " 2>/dev/null && echo alive || echo gone"
+                               : std::string("echo gone"));
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string last;
+  while (true) {
+    auto r = shell.Run({"sh", "-c", watch});
+    if (!r) return Error{r.error().message};
+    std::istringstream in(r->out);
+    std::string active, process;
+    std::getline(in, active);
+    std::getline(in, process);
+    if ((active == "inactive" || active == "failed") && process == "gone") return Status::Ok();
+    last = active;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return Error{name + " on " + shell.Describe() + " was told to stop but is still " + last +
+                   (process == "alive" ? ", its process " + std::to_string(pid) + " still there," : "") +
+                   " after " + FormatDuration(timeout) + "; see `systemctl status " + name +
+                   "` there, or give it longer with stop_timeout"};
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 }  // namespace
 
 std::map<std::string, ProgramStatus> ParseSupervisorStatus(const std::string& out) {
@@ -100,10 +146,10 @@ std::vector<TypeSchema> ServiceProvider::Types() const {
   name.identity = true;
   AttrSchema state{"state", AttrType::kString, "whether it runs"};
   state.one_of = {"running", "stopped"};
-  AttrSchema manager{"manager", AttrType::kString, "what runs it (default systemd)"};
+  AttrSchema manager{"manager", AttrType::kString, "what runs it (default: its host's service_manager, else systemd)"};
   manager.one_of = {"systemd", "supervisor"};
   manager.setting = true;
-  AttrSchema config{"supervisor_config", AttrType::kString, "supervisord.conf for supervisorctl -c (supervisor only)"};
+  AttrSchema config{"supervisor_config", AttrType::kString, "supervisord.conf for supervisorctl -c (supervisor only; default: its host's)"};
   config.setting = true;
   AttrSchema stop_timeout{"stop_timeout", AttrType::kDuration,
                           "how long stopping may take until its processes are gone (default 30s)"};
@@ -118,10 +164,10 @@ std::vector<ProbePart> ServiceProvider::ProbeOn(RemoteShell& shell, const HostCo
   // supervisor programs: one `supervisorctl status a b c` per config.
   std::map<std::string, std::vector<std::size_t>> batches;
   for (std::size_t k = 0; k < targets.size(); ++k) {
-    if (StringAttr(targets[k]->desired, "manager", "systemd") == "systemd")
+    if (UnderSystemd(*targets[k]))
       parts.push_back(SystemdPart(*targets[k], out[k]));
     else
-      batches[StringAttr(targets[k]->desired, "supervisor_config")].push_back(k);
+      batches[SupervisorConfig(*targets[k])].push_back(k);
   }
   for (auto& [config, ks] : batches) {
     std::vector<std::string> args = {"status"};
@@ -173,12 +219,14 @@ Result<State> ServiceProvider::Apply(const Change& change) {
     return Status::Ok();
   };
 
-  if (StringAttr(t.desired, "manager", "systemd") == "systemd") {
+  if (UnderSystemd(t)) {
     if (auto it = t.desired.find("enabled"); it != t.desired.end() && std::holds_alternative<bool>(it->second)) {
       if (Status s = run({"systemctl", std::get<bool>(it->second) ? "enable" : "disable", name}); !s) return Error{s.message()};
     }
-    if (!want.empty()) {
-      if (Status s = run({"systemctl", want == "running" ? "start" : "stop", name}); !s) return Error{s.message()};
+    if (want == "running") {
+      if (Status s = run({"systemctl", "start", name}); !s) return Error{s.message()};
+    } else if (want == "stopped") {
+      if (Status s = StopSystemdUnit(shell, name, timeout); !s) return Error{s.message()};
     }
     return ProbeSystemd(shell, t);
   }
