@@ -1,4 +1,4 @@
-// Checks of kind tls against real `openssl s_server`s this test starts on loopback, with
+// Checks of kind tls (and http over TLS) against real `openssl s_server`s this test starts on loopback, with
 // certificates it makes itself with the openssl CLI: a private CA, a leaf it signed for
 // good.test, one it signed that expires in 2 days, and one self-signed. No lab needed; when
 // openssl cannot run, the test fails (it is never skipped).
@@ -169,6 +169,19 @@ TEST_CASE("tls: chain, name and days of real openssl s_servers") {
     CHECK_FALSE(r->holds);
     CHECK(Has(r->detail, "chain not verified: self-signed certificate (issuer CN=good.test)"));
     CHECK_FALSE(Has(r->detail, "does not cover"));
+  }
+  {  // kind http over TLS: the private CA trusted only through ca_file (s_server -www answers 200)
+    AttrMap http{{"kind", std::string("http")}, {"url", "https://" + at_good + "/"}};
+    auto without = Run(http);
+    REQUIRE(without);
+    INFO(without->detail);
+    CHECK_FALSE(without->holds);
+    CHECK(Has(without->detail, "certificate"));
+    http["ca_file"] = ca;
+    auto with = Run(http);
+    REQUIRE(with);
+    INFO(with->detail);
+    CHECK(with->holds);
   }
   {  // a server that went away does not hold yet; it is not an error
     int port = good.port;

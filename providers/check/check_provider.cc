@@ -49,7 +49,7 @@ std::vector<TypeSchema> CheckProvider::Types() const {
       attr("server", AttrType::kString, "the zone's primary, asked for the NS set when servers is not given", {"dns"}),
       attr("ns_port", AttrType::kInt, "the port the NS set's servers answer on (default 53)", {"dns"}),
       attr("min_days_valid", AttrType::kInt, "days the certificate must stay valid (default 30)", {"tls"}),
-      attr("ca_file", AttrType::kString, "PEM file of CA certificates trusted besides the system's", {"tls"}),
+      attr("ca_file", AttrType::kString, "PEM file of CA certificates trusted besides the system's", {"tls", "http"}),
       attr("bucket", AttrType::kString, "the bucket whose keys are checked", {"s3_manifest"}, true),
       attr("keys", AttrType::kStringList, "keys that must exist", {"s3_manifest"}, true),
       attr("command", AttrType::kArgv, "command whose exit status 0 means the check holds", {"command"}, true),

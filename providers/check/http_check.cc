@@ -47,6 +47,12 @@ Result<CheckResult> CheckHttp(const AttrMap& attrs) {
   curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYHOST, 2L);
+  // A CA of the team's own (a staging or internal CA) trusted besides the system's: curl reads
+  // CAINFO and the system's CAPATH both.
+  if (const Value* v = get("ca_file")) {
+    curl_easy_setopt(curl.get(), CURLOPT_CAINFO, std::get<std::string>(*v).c_str());
+    curl_easy_setopt(curl.get(), CURLOPT_CAPATH, "/etc/ssl/certs");
+  }
   curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, 10000L);
   curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
