@@ -325,9 +325,19 @@ TEST_CASE("variables: unknown names are suggested, and ${ must be closed") {
              "literal '${')",
              "value = \"x-${vars.k\""));
   }
-  SUBCASE("a variable that refers to something") {
-    CHECK(Errors(WithHeader("[vars]\na = \"${vars.b}\"\nb = \"x\"\n")) ==
-          At(5, 5, "variable 'a' refers to something; variables hold plain values", "a = \"${vars.b}\""));
+  SUBCASE("a variable that refers to a resource") {
+    CHECK(Errors(WithHeader("[vars]\na = \"x-${mem_item.b.key}\"\n")) ==
+          At(5, 8, "'${mem_item.b.key}' in variable 'a': a variable may refer to variables only", "a = \"x-${mem_item.b.key}\"",
+             "write ${vars.NAME}, or the value itself"));
+  }
+  SUBCASE("variables that refer to each other") {
+    CHECK(Errors(WithHeader("[vars]\na = \"${vars.b}/x\"\nb = \"${vars.a}/y\"\n")) ==
+          At(6, 6, "variable 'b' refers to 'a', which refers back to 'b'", "b = \"${vars.a}/y\"",
+             "give one of them a plain value"));
+  }
+  SUBCASE("a variable that refers to an unknown one") {
+    CHECK(Errors(WithHeader("[vars]\nroot = \"/srv\"\ndir = \"${vars.rot}/x\"\n")) ==
+          At(6, 8, "unknown variable 'rot' in variable 'dir', did you mean 'root'?", "dir = \"${vars.rot}/x\""));
   }
   SUBCASE("a variable that is a list") {
     CHECK(Errors(WithHeader("[vars]\nips = [\"a\"]\n")) ==

@@ -138,6 +138,29 @@ wait = "${vars.n}s"
   CHECK(s.attrs.at("value") == Str("198.51.100.20:60"));
 }
 
+TEST_CASE("variables built from variables, whatever their order; an override (--var) carries through") {
+  TestWorld w;
+  std::string text = std::string(kHeader) + R"([vars]
+dump = "${vars.dir}/${vars.domain}.zip"
+dir = "${vars.root}/transfer"
+root = "/home/cchq"
+domain = "demo"
+literal = "$${vars.root}"
+[mem_item.a]
+key = "a"
+value = "${vars.dump}"
+tags = ["${vars.literal}"]
+)";
+  auto spec = MustLoad(w, text);
+  CHECK(spec->resources.at(0).attrs.at("value").value == Str("/home/cchq/transfer/demo.zip"));
+  CHECK(DesiredAt(*spec, "mem_item.a", "one").attrs.at("tags") == List({"${vars.root}"}));  // $${ stays literal
+  LoadOptions options;
+  options.vars["root"] = std::string("/tmp/lab");
+  auto lab = LoadSpecText("/tmp/spec.toml", text, options, w.registry);
+  REQUIRE(lab.spec);
+  CHECK(lab.spec->resources.at(0).attrs.at("value").value == Str("/tmp/lab/transfer/demo.zip"));
+}
+
 TEST_CASE("a variable in the spec's name, [host] and [provider] tables") {
   TestWorld w;
   auto spec = MustLoad(w, R"(version = 1

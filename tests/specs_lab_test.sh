@@ -11,17 +11,38 @@ set -a
 . "${RECONCILE_LAB_ENV:?run through ctest, which starts the lab}"
 set +a
 . "$src/examples/lab-secrets.sh"
+. "$src/tests/systemd_host.sh" new-server
+. "$src/tests/specs_world.sh"
+trap 'world_remove; sd_cleanup' EXIT
+chmod o+x "$work"  # the new server's nginx workers (nobody) read below it
 mkdir -p "$LAB_DIR/www"
 cp "$src"/specs/*.toml "$work/"
 cd "$work" || exit 1
-run() { "$bin" "$@" --env lab --var lab="$LAB_DIR" --var user="$SSH_USER" >out 2>err; }
+world_up || { finish; exit 1; }
+run() { "$bin" "$@" --env lab --var lab="$LAB_DIR" --var user="$SSH_USER" --var host_dir="$host_dir" >out 2>err; }
 app() { curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18090/; }
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+# soon CODE URL: the URL answers CODE within 5 s (an nginx reload's old worker may answer once more).
+soon() { for _ in $(seq 50); do [ "$(code "$2")" = "$1" ] && return 0; sleep 0.1; done; return 1; }
+count() { psql_lab -d "$1" -At -c "$2"; }
 
+# SPECS="a.toml b.toml" runs only those (for working on one).
 for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
+  [ -z "${SPECS:-}" ] || [[ " $SPECS " == *" $(basename "$file") "* ]] || continue
   spec=$(basename "$file")
   "$bin" validate "$spec" >out 2>err && ok || bad "$spec: validate as written: $(cat err)"
   run plan "$spec" && ok || bad "$spec: plan on the lab: $(cat err)"
   run apply "$spec" --yes && ok || bad "$spec: apply on the lab: $(cat err)"
+  case "$spec" in
+    commcare-project-transfer.toml)
+      [ "$(count cchq_new "SELECT count(*) FROM forms WHERE domain = 'demo-project'")" = 150 ] && ok ||
+        bad "transfer: 150 forms in the new environment"
+      [ "$(count cchq_new "SELECT count(*) FROM forms WHERE domain <> 'demo-project'")" = 0 ] && ok ||
+        bad "transfer: no other project's forms"
+      [ -e "$host_dir/old-env/frozen_domains/demo-project" ] && ok || bad "transfer: the project stays frozen on the old side"
+      soon 000 http://127.0.0.1:18096/ && ok || bad "transfer: the alias left the old proxy"
+      [ "$(code http://127.0.0.1:18097/a/demo-project/phone/heartbeat/)" = 200 ] && ok || bad "transfer: phones sync to the new" ;;
+  esac
   run plan "$spec" --detailed-exitcode && ok || bad "$spec: plan after apply: $(cat out err)"
   stages=$(sed -n 's/^stages = \[\(.*\)\]/\1/p' "$spec" | tr -d '",' )
   for stage in $(echo "$stages" | tr ' ' '\n' | tac | tail -n +2); do
@@ -33,6 +54,21 @@ for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
       commcare-deploy.toml:downtime)
         grep -q 2026-11-09_1100 "$LAB_DIR/www/current_release" && ok || bad "downtime: the old release is back"
         grep -q 'RELEASE = "2026-11-09_1100"' "$LAB_DIR/www/localsettings.py" && ok || bad "downtime: old settings" ;;
+      commcare-project-transfer.toml:switch)
+        soon 503 http://127.0.0.1:18096/ && ok || bad "transfer/switch: the alias is back on the old proxy, still held" ;;
+      commcare-project-transfer.toml:transfer)
+        soon 000 http://127.0.0.1:18097/ && ok || bad "transfer/transfer: the new proxy no longer answers"
+        [ "$(app)" = 000 ] && ok || bad "transfer/transfer: the old workers are stopped again: $(app)"
+        [ "$(count cchq_new "SELECT count(*) FROM forms WHERE domain = 'demo-project'")" = 150 ] && ok ||
+          bad "transfer/transfer: the loaded forms stay" ;;
+      commcare-project-transfer.toml:block)
+        [ "$(count cchq_new "SELECT count(*) FROM forms")" = 0 ] && ok || bad "transfer/block: the load undone"
+        [ ! -e "$host_dir/transfer/demo-project.dump-counts" ] && ok || bad "transfer/block: the dump removed"
+        soon 503 http://127.0.0.1:18096/ && ok || bad "transfer/block: phones still held off" ;;
+      commcare-project-transfer.toml:alias)
+        [ ! -e "$host_dir/old-env/frozen_domains/demo-project" ] && ok || bad "transfer/alias: the project unfrozen"
+        [ "$(app)" = 200 ] && ok || bad "transfer/alias: the old workers run: $(app)"
+        soon 200 http://127.0.0.1:18096/ && ok || bad "transfer/alias: the alias serves: $(code http://127.0.0.1:18096/)" ;;
     esac
   done
   run apply "$spec" --yes && ok || bad "$spec: apply again: $(cat err)"

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <sstream>
 
 #include "engine/hash.h"
@@ -171,6 +173,7 @@ void Loader::Load(toml::table& root) {
   for (const auto& [name, value] : options_.vars) {
     spec_->vars[name] = SpecValue{value, SourceLoc{}, false};
   }
+  ResolveVars();
   ReadHeader(root);
   if (auto* hosts = root.get("host")) {
     if (auto* t = hosts->as_table()) ReadHosts(*t);
@@ -355,12 +358,63 @@ void Loader::ReadVars(const toml::table& table) {
                       TomlTypeName(v));
       continue;
     }
-    if (auto* s = std::get_if<std::string>(&sv.value); s && MayInterpolate(*s)) {
-      Err(Loc(v), "variable '" + std::string(k.str()) + "' refers to something; variables hold plain values");
-      continue;
-    }
     spec_->vars.emplace(std::string(k.str()), std::move(sv));
   }
+}
+
+// Variables may be built from variables (transfer_dir = "${vars.root}/transfer"), so an
+// overlay or a --var changes one and the rest follow. Each ends as plain text, worked out
+// once, in whatever order they refer to each other; a cycle is an error at the variable.
+void Loader::ResolveVars() {
+  std::map<std::string, int> state;  // 1 = being worked out, 2 = done
+  std::function<bool(const std::string&)> resolve = [&](const std::string& name) -> bool {
+    SpecValue& sv = spec_->vars.at(name);
+    auto* text = std::get_if<std::string>(&sv.value);
+    if (state[name] == 2 || !text || !MayInterpolate(*text)) return state[name] = 2, true;
+    if (state[name] == 1) return false;
+    state[name] = 1;
+    std::string what = "variable '" + name + "'";
+    auto pieces = SplitRefs(*text);
+    if (!pieces) {
+      Err(UnclosedRefLoc(*text, sv.loc), what + ": " + pieces.error().message);
+      return state[name] = 2, true;
+    }
+    std::string out;
+    for (const Piece& piece : *pieces) {
+      SourceLoc at = sv.loc;
+      at.column += static_cast<std::uint32_t>(piece.offset) + 1;
+      if (!piece.is_ref) {
+        out += piece.text;
+        continue;
+      }
+      std::string var = piece.text.rfind("vars.", 0) == 0 ? piece.text.substr(5) : "";
+      auto it = spec_->vars.find(var);
+      if (var.empty() || it == spec_->vars.end()) {
+        std::vector<std::string> names;
+        for (const auto& [n, _] : spec_->vars) names.push_back(n);
+        Err(at, var.empty() ? "'${" + piece.text + "}' in " + what + ": a variable may refer to variables only"
+                            : "unknown variable '" + var + "' in " + what + DidYouMean(var, names),
+            var.empty() ? "write ${vars.NAME}, or the value itself" : "");
+        continue;
+      }
+      if (!resolve(var)) {
+        Err(at, what + " refers to '" + var + "', which refers back to '" + name + "'",
+            "give one of them a plain value");
+        state[name] = 2;
+        return true;
+      }
+      const Value& v = it->second.value;
+      if (auto* str = std::get_if<std::string>(&v)) out += *str;
+      else if (auto* i = std::get_if<std::int64_t>(&v)) out += std::to_string(*i);
+      else if (auto* b = std::get_if<bool>(&v)) out += *b ? "true" : "false";
+    }
+    sv.value = out;
+    state[name] = 2;
+    return true;
+  };
+  std::vector<std::string> names;
+  for (const auto& [n, _] : spec_->vars) names.push_back(n);
+  for (const std::string& n : names) resolve(n);
 }
 
 const std::vector<AttrSchema>& HostKeys() {

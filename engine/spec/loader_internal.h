@@ -52,6 +52,7 @@ class Loader {
   void ReadStageOptions(const toml::table& table);
   void ReadState(const toml::table& table);
   void ReadVars(const toml::table& table);
+  void ResolveVars();
   void ReadHosts(const toml::table& table);
   void ReadProviders(const toml::table& table);
 

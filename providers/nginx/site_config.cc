@@ -85,6 +85,9 @@ Result<ParsedSite> ParseSite(const std::string& address, const std::string& text
   ParsedSite site;
   site.attrs = AttrMapFromJson(j);
   site.hand_edited = RenderSite(address, site.attrs) != text;
+  // The file is all reconcile's: a switch it does not set is off. Said so, a rollback to a
+  // stage before `maintenance = true` sees that it must turn the page off again.
+  for (const char* flag : {"maintenance", "redirect_https"}) site.attrs.emplace(flag, false);
   return site;
 }
 

@@ -394,7 +394,17 @@ Status SshConnection::SftpWrite(const std::string& path, const std::string& cont
   LIBSSH2_SFTP_HANDLE* h = Retry(lk, step(), [&] {
     return libssh2_sftp_open(sftp_, path.c_str(), LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, mode);
   });
-  if (!h) return Error{"cannot create " + path + " over SFTP: " + LastError(session_)};
+  if (!h) {
+    // The usual two causes, said so the operator knows what to do; the rest as libssh2 puts it.
+    unsigned long code = libssh2_sftp_last_error(sftp_);
+    std::string folder = path.substr(0, path.rfind('/') + 1);
+    if (code == LIBSSH2_FX_NO_SUCH_FILE || code == LIBSSH2_FX_NO_SUCH_PATH)
+      return Error{"cannot write in " + folder + " over SFTP: the folder does not exist there; create it first "
+                   "(a file resource writes files, not folders)"};
+    if (code == LIBSSH2_FX_PERMISSION_DENIED)
+      return Error{"cannot write in " + folder + " over SFTP: permission denied to this user"};
+    return Error{"cannot create " + path + " over SFTP: " + LastError(session_)};
+  }
   std::size_t done = 0;
   while (done < content.size()) {
     ssize_t n = Retry(lk, step(), [&] { return libssh2_sftp_write(h, content.data() + done, content.size() - done); });

@@ -1,0 +1,125 @@
+# The world the specs in specs/ find on the lab before they run, and its removal afterwards:
+# what production has already when an operator starts a cutover (an old database with data,
+# an old bucket with objects, an app answering), plus the one piece the lab does not have, a
+# server of their own whose firewall and systemd they may change (tests/systemd_host.sh).
+#   198.51.100.2  "the new server": systemd as PID 1, its own nginx (nginx-host.service, sites
+#                 in $host_dir/nginx/conf.d), the app it runs (coralnet.service on
+#                 127.0.0.1:8000), a stand-in listener on :5432 for a database port, and a
+#                 clock process (clock.service) standing for a platform's scheduled tasks
+#   198.51.100.1:18095  "the app servers" the proxies pass to (this side of the veth)
+#   PostgreSQL    cchq_old / cchq_new (a project's forms and cases, and empty tables),
+#                 commcarehq (a go-live's data), coralnet_old (the database to be moved)
+#   S3            cmr-heroku-media and coralnet-serve-1, the buckets media comes from
+#   $host_dir/tls a CA and a certificate for the sites' names and 127.0.0.1, 198.51.100.2
+# Usage: . tests/specs_world.sh   (after tests/lib.sh, the lab's env and tests/systemd_host.sh)
+host_dir=$work/host
+world_pids=()
+psql_lab() { psql -X -q -v ON_ERROR_STOP=1 -h "$LAB_DIR/postgres" -p "$PG_PORT" -U postgres "$@"; }
+s3_put() {  # s3_put BUCKET[/KEY] [FILE]: a PUT signed by curl's own SigV4, as the provider's
+  local sha
+  sha=$(sha256sum "${2:-/dev/null}" | cut -d' ' -f1)
+  curl -sf --aws-sigv4 "aws:amz:$S3_REGION:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" \
+    -H "x-amz-content-sha256: $sha" -X PUT --data-binary "@${2:-/dev/null}" "$S3_ENDPOINT/$1" >/dev/null
+}
+world_names="cchq_old cchq_new commcarehq coralnet_old coralnet cmr"
+world_buckets="cmr-heroku-media cmr-media coralnet-serve-1 coralnet-production coralnet-staging"
+
+world_remove() {
+  for p in "${world_pids[@]}"; do kill "$p" 2>/dev/null; done
+  for db in $world_names; do psql_lab -c "DROP DATABASE IF EXISTS $db" 2>/dev/null; done
+  for role in coralnet cmr_app cchq; do psql_lab -c "DROP ROLE IF EXISTS $role" 2>/dev/null; done
+  for b in $world_buckets; do rm -rf "${LAB_DIR:?}/s3/data/$b"; done
+  # The sites and records the specs leave applied on the shared lab's nginx and BIND.
+  rm -f "$NGINX_SITES"/reconcile-*.conf
+  nginx -p "$NGINX_PREFIX" -e stderr -c "$NGINX_CONF" -s reload 2>/dev/null
+  nsupdate -y "hmac-sha256:$BIND_TSIG_NAME:$BIND_TSIG_SECRET" <<NSU 2>/dev/null
+server 127.0.0.1 15354
+zone example.test.
+update delete demo-mobile.example.test.
+update delete hq.example.test.
+update delete clearmyrecord.example.test.
+update delete coralnet.example.test.
+update delete staging.coralnet.example.test.
+send
+NSU
+}
+
+world_up() {
+  world_remove  # what an earlier run may have left
+  mkdir -p "$host_dir"/{nginx/conf,nginx/conf.d,nginx/logs,nginx/tmp,coralnet/health,tls,old-env/frozen_domains} "$work/app"
+  # The app servers: every path the specs' checks ask for.
+  for p in health admin/login a/demo-project/phone/heartbeat; do
+    mkdir -p "$work/app/$p"
+    echo "ok: $p" >"$work/app/$p/index.html"
+  done
+  echo "success" >"$work/app/serverup.txt"
+  echo "coralnet ok" >"$host_dir/coralnet/health/index.html"
+  python3 -m http.server 18095 --bind 198.51.100.1 --directory "$work/app" >/dev/null 2>&1 &
+  world_pids+=($!)
+
+  local tls=$host_dir/tls
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$tls/ca.key" \
+    -out "$tls/ca.pem" -days 30 -subj "/CN=Lab CA" -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$tls/site.key" \
+      -out "$tls/site.csr" -subj "/CN=lab sites" 2>/dev/null &&
+    printf 'subjectAltName=DNS:hq.example.test,DNS:coralnet.example.test,IP:127.0.0.1,IP:198.51.100.2\n' >"$tls/ext" &&
+    openssl x509 -req -in "$tls/site.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+      -out "$tls/site.pem" -days 90 -extfile "$tls/ext" 2>/dev/null || { bad "the lab's certificates"; return 1; }
+
+  cat >"$host_dir/nginx/conf/nginx.conf" <<CONF
+worker_processes 1;
+pid $host_dir/nginx/logs/nginx.pid;
+error_log $host_dir/nginx/logs/error.log;
+events { worker_connections 64; }
+http {
+  access_log $host_dir/nginx/logs/access.log;
+  client_body_temp_path $host_dir/nginx/tmp/body;
+  proxy_temp_path $host_dir/nginx/tmp/proxy;
+  fastcgi_temp_path $host_dir/nginx/tmp/fastcgi;
+  uwsgi_temp_path $host_dir/nginx/tmp/uwsgi;
+  scgi_temp_path $host_dir/nginx/tmp/scgi;
+  server { listen 127.0.0.1:8080 default_server; location / { return 404; } }
+  include $host_dir/nginx/conf.d/*.conf;
+}
+CONF
+  local unit
+  for unit in "nginx-host:/usr/sbin/nginx -p $host_dir/nginx -e stderr -c $host_dir/nginx/conf/nginx.conf -g 'daemon off;'" \
+    "coralnet:/usr/bin/python3 -m http.server 8000 --bind 127.0.0.1 --directory $host_dir/coralnet" \
+    "db-port:/usr/bin/python3 -m http.server 5432 --bind 198.51.100.2" \
+    "clock:/bin/bash -c 'while :; do sleep 1; done' clearmyrecord-clock"; do
+    cat >"$sd_units/${unit%%:*}.service" <<UNIT
+[Unit]
+DefaultDependencies=no
+[Service]
+ExecStart=${unit#*:}
+[Install]
+WantedBy=multi-user.target
+UNIT
+  done
+  sd_up || return 1
+  in_sd systemctl start nginx-host db-port clock || { bad "the new server's units"; return 1; }
+
+  psql_lab -c "CREATE DATABASE cchq_old" -c "CREATE DATABASE cchq_new" -c "CREATE DATABASE commcarehq" \
+    -c "CREATE DATABASE coralnet_old" || { bad "the lab's databases"; return 1; }
+  local db
+  for db in cchq_old cchq_new commcarehq; do
+    psql_lab -d "$db" -c "CREATE TABLE forms (domain text, id serial, xml text)" \
+      -c "CREATE TABLE cases (domain text, id serial, name text)" || return 1
+  done
+  psql_lab -d cchq_old -c "INSERT INTO forms (domain, xml) SELECT 'demo-project', 'form ' || g FROM generate_series(1, 150) g" \
+    -c "INSERT INTO forms (domain, xml) SELECT 'other-project', 'form ' || g FROM generate_series(1, 30) g" \
+    -c "INSERT INTO cases (domain, name) SELECT 'demo-project', 'case ' || g FROM generate_series(1, 40) g" || return 1
+  psql_lab -d commcarehq -c "INSERT INTO forms (domain, xml) SELECT 'go-live', 'form ' || g FROM generate_series(1, 150) g" || return 1
+  psql_lab -d coralnet_old -c "CREATE TABLE images (id serial, name text)" \
+    -c "INSERT INTO images (name) SELECT 'image ' || g FROM generate_series(1, 120) g" || return 1
+
+  local b k
+  for b in cmr-heroku-media coralnet-serve-1; do
+    s3_put "$b" || { bad "the old bucket $b"; return 1; }
+    for k in a/1.jpg a/2.jpg b/3.png; do
+      echo "$b $k" >"$work/obj"
+      s3_put "$b/$k" "$work/obj" || { bad "an object in $b"; return 1; }
+    done
+  done
+}
