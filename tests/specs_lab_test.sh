@@ -11,6 +11,7 @@ set -a
 . "${RECONCILE_LAB_ENV:?run through ctest, which starts the lab}"
 set +a
 . "$src/examples/lab-secrets.sh"
+export PDNS_API_KEY=$POWERDNS_API_KEY CMR_DB_PASSWORD_NEW="day2-$RANDOM$RANDOM"
 . "$src/tests/systemd_host.sh" new-server
 . "$src/tests/specs_world.sh"
 trap 'world_remove; sd_cleanup' EXIT
@@ -25,6 +26,10 @@ code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 # soon CODE URL: the URL answers CODE within 5 s (an nginx reload's old worker may answer once more).
 soon() { for _ in $(seq 50); do [ "$(code "$2")" = "$1" ] && return 0; sleep 0.1; done; return 1; }
 count() { psql_lab -d "$1" -At -c "$2"; }
+cname() { dig +short @127.0.0.1 -p 15353 cmr-www.example.test CNAME; }
+reaches() { timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null; }
+# cmr_login PASSWORD: cmr_app gets in over TCP with it.
+cmr_login() { PGPASSWORD=$1 psql -X -h 127.0.0.1 -p "$PG_PORT" -U cmr_app -d cmr -Atc "SELECT 1" >/dev/null 2>&1; }
 
 # SPECS="a.toml b.toml" runs only those (for working on one).
 for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
@@ -34,6 +39,13 @@ for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
   run plan "$spec" && ok || bad "$spec: plan on the lab: $(cat err)"
   run apply "$spec" --yes && ok || bad "$spec: apply on the lab: $(cat err)"
   case "$spec" in
+    clearmyrecord-launch.toml)
+      [ "$(cname)" = d1x7ab3example.cloudfront.net. ] && ok || bad "cmr: www on Lambda: $(cname)"
+      [ "$(in_sd systemctl is-active clock)" = inactive ] && ok || bad "cmr: the clock stopped"
+      ! reaches 198.51.100.2 5432 && ok || bad "cmr: the database port closed"
+      in_sd ss -ltn | grep -q '198.51.100.2:5432 ' && ok || bad "cmr: the port closed by the firewall, its listener still there"
+      cmr_login "$CMR_DB_PASSWORD_NEW" && ! cmr_login launch-old && ok || bad "cmr: the password changed"
+      [ "$(ls "$LAB_DIR/s3/data/cmr-media" 2>/dev/null | wc -l)" -ge 2 ] && ok || bad "cmr: media synced" ;;
     commcare-project-transfer.toml)
       [ "$(count cchq_new "SELECT count(*) FROM forms WHERE domain = 'demo-project'")" = 150 ] && ok ||
         bad "transfer: 150 forms in the new environment"
@@ -54,6 +66,17 @@ for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
       commcare-deploy.toml:downtime)
         grep -q 2026-11-09_1100 "$LAB_DIR/www/current_release" && ok || bad "downtime: the old release is back"
         grep -q 'RELEASE = "2026-11-09_1100"' "$LAB_DIR/www/localsettings.py" && ok || bad "downtime: old settings" ;;
+      clearmyrecord-launch.toml:switch)
+        reaches 198.51.100.2 5432 && ok || bad "cmr/switch: the database port open again"
+        cmr_login launch-old && ok || bad "cmr/switch: the old password works again"
+        ! cmr_login "$CMR_DB_PASSWORD_NEW" && ok || bad "cmr/switch: the new one does not" ;;
+      clearmyrecord-launch.toml:cutover)
+        [ "$(cname)" = cmr-prod.herokudns.com. ] && ok || bad "cmr/cutover: www back on Heroku: $(cname)" ;;
+      clearmyrecord-launch.toml:media)
+        [ "$(in_sd systemctl is-active clock)" = active ] && ok || bad "cmr/media: the clock runs again"
+        [ -s "$host_dir/backups/cmr-before-launch.dump" ] && ok || bad "cmr/media: the snapshot is kept" ;;
+      clearmyrecord-launch.toml:ttl)
+        [ ! -e "$LAB_DIR/s3/data/cmr-media" ] && ok || bad "cmr/ttl: the media bucket gone" ;;
       commcare-project-transfer.toml:switch)
         soon 503 http://127.0.0.1:18096/ && ok || bad "transfer/switch: the alias is back on the old proxy, still held" ;;
       commcare-project-transfer.toml:transfer)

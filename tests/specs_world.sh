@@ -8,7 +8,9 @@
 #                 clock process (clock.service) standing for a platform's scheduled tasks
 #   198.51.100.1:18095  "the app servers" the proxies pass to (this side of the veth)
 #   PostgreSQL    cchq_old / cchq_new (a project's forms and cases, and empty tables),
-#                 commcarehq (a go-live's data), coralnet_old (the database to be moved)
+#                 commcarehq (a go-live's data), coralnet_old (the database to be moved),
+#                 cmr (owned by cmr_app, password launch-old)
+#   PowerDNS      cmr-www.example.test. CNAME cmr-prod.herokudns.com. (TTL 4)
 #   S3            cmr-heroku-media and coralnet-serve-1, the buckets media comes from
 #   $host_dir/tls a CA and a certificate for the sites' names and 127.0.0.1, 198.51.100.2
 # Usage: . tests/specs_world.sh   (after tests/lib.sh, the lab's env and tests/systemd_host.sh)
@@ -24,12 +26,18 @@ s3_put() {  # s3_put BUCKET[/KEY] [FILE]: a PUT signed by curl's own SigV4, as t
 world_names="cchq_old cchq_new commcarehq coralnet_old coralnet cmr"
 world_buckets="cmr-heroku-media cmr-media coralnet-serve-1 coralnet-production coralnet-staging"
 
+pdns_www() {  # pdns_www CHANGETYPE [FIELDS]
+  curl -sf -X PATCH -H "X-API-Key: $POWERDNS_API_KEY" "$POWERDNS_API_URL/api/v1/servers/localhost/zones/example.test." \
+    -d '{"rrsets":[{"name":"cmr-www.example.test.","type":"CNAME","changetype":"'"$1"'"'"${2:+,$2}"'}]}' >/dev/null
+}
+
 world_remove() {
   for p in "${world_pids[@]}"; do kill "$p" 2>/dev/null; done
   for db in $world_names; do psql_lab -c "DROP DATABASE IF EXISTS $db" 2>/dev/null; done
   for role in coralnet cmr_app cchq; do psql_lab -c "DROP ROLE IF EXISTS $role" 2>/dev/null; done
   for b in $world_buckets; do rm -rf "${LAB_DIR:?}/s3/data/$b"; done
   # The sites and records the specs leave applied on the shared lab's nginx and BIND.
+  pdns_www DELETE 2>/dev/null
   rm -f "$NGINX_SITES"/reconcile-*.conf
   nginx -p "$NGINX_PREFIX" -e stderr -c "$NGINX_CONF" -s reload 2>/dev/null
   nsupdate -y "hmac-sha256:$BIND_TSIG_NAME:$BIND_TSIG_SECRET" <<NSU 2>/dev/null
@@ -46,7 +54,7 @@ NSU
 
 world_up() {
   world_remove  # what an earlier run may have left
-  mkdir -p "$host_dir"/{nginx/conf,nginx/conf.d,nginx/logs,nginx/tmp,coralnet/health,tls,old-env/frozen_domains} "$work/app"
+  mkdir -p "$host_dir"/{nginx/conf,nginx/conf.d,nginx/logs,nginx/tmp,coralnet/health,tls,old-env/frozen_domains,backups} "$work/app"
   # The app servers: every path the specs' checks ask for.
   for p in health admin/login a/demo-project/phone/heartbeat; do
     mkdir -p "$work/app/$p"
@@ -111,6 +119,14 @@ UNIT
     -c "INSERT INTO forms (domain, xml) SELECT 'other-project', 'form ' || g FROM generate_series(1, 30) g" \
     -c "INSERT INTO cases (domain, name) SELECT 'demo-project', 'case ' || g FROM generate_series(1, 40) g" || return 1
   psql_lab -d commcarehq -c "INSERT INTO forms (domain, xml) SELECT 'go-live', 'form ' || g FROM generate_series(1, 150) g" || return 1
+  psql_lab -c "CREATE ROLE cmr_app LOGIN PASSWORD 'launch-old'" -c "CREATE DATABASE cmr OWNER cmr_app" || return 1
+  psql_lab -d cmr -c "CREATE TABLE expungements (id serial, county text)" \
+    -c "INSERT INTO expungements (county) SELECT 'county ' || g FROM generate_series(1, 75) g" || return 1
+  # ClearMyRecord's www, as Heroku has it before the launch (PowerDNS, through its API).
+  pdns_www REPLACE '"ttl":4,"records":[{"content":"cmr-prod.herokudns.com.","disabled":false}]' || {
+    bad "the www record on PowerDNS"
+    return 1
+  }
   psql_lab -d coralnet_old -c "CREATE TABLE images (id serial, name text)" \
     -c "INSERT INTO images (name) SELECT 'image ' || g FROM generate_series(1, 120) g" || return 1
 

@@ -62,7 +62,8 @@ TEST_CASE("SFTP writes are atomic, with mode, and leave no temporary file") {
   CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
   auto missing = ssh.WriteFile({(dir.path / "no" / "such" / "f").string(), "x", "0644", std::nullopt, std::nullopt});
   REQUIRE_FALSE(missing);
-  CHECK(missing.message().find("cannot create") != std::string::npos);
+  CHECK(missing.message().find("cannot write in " + (dir.path / "no" / "such").string() +
+                               "/ over SFTP: the folder does not exist there; create it first") != std::string::npos);
 }
 
 TEST_CASE("an unknown host key is refused with its fingerprint and how to trust it") {

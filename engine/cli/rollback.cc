@@ -29,14 +29,15 @@ std::string Drift(const Spec& spec, const Resource& r, const Sealer& sealer, con
            (wrote->exists ? "present" : "absent") + ")";
   std::string out;
   if (!now.exists) return out;
-  for (const auto& [attr, v] : wrote->attrs) {
-    const AttrSchema* a = r.schema->Find(attr);
+  // The same comparison a plan makes, the provider's Review included: what a provider holds
+  // to be the same (a password and its verifier, a policy's JSON, a setting "off" and a server
+  // without it) is no drift either.
+  Diff d = CompareResource(r, now, *wrote);
+  for (const AttrChange& c : d.changes) {
+    const AttrSchema* a = r.schema->Find(c.name);
     if (a && (a->identity || a->setting)) continue;
-    auto it = now.attrs.find(attr);
-    Value current = it == now.attrs.end() ? Value{} : it->second;
-    if (!SameValue(r.schema->Find(attr), v, current))
-      out += "\n  " + r.address + " " + attr + ": reconcile wrote " + Shown(spec, r, attr, v) + ", now " +
-             Shown(spec, r, attr, current);
+    out += "\n  " + r.address + " " + c.name + ": reconcile wrote " + Shown(spec, r, c.name, c.new_value) + ", now " +
+           Shown(spec, r, c.name, c.old_value);
   }
   return out;
 }
@@ -120,7 +121,19 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     }
     target[i] = std::move(*want);
   }
-  auto probed = ProbeResources(spec, target);
+  // Probed for what reconcile last wrote as well as for the target, so the drift check below
+  // sees those attributes even where the target drops them (a bucket going away still has its
+  // settings read; providers read only what they are asked for).
+  std::vector<std::optional<State>> probe_for = target;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!probe_for[i]) continue;
+    const nlohmann::json& wrote_json = history.resources.at(spec.resources[i].address).last_state;
+    if (wrote_json.is_null()) continue;
+    auto wrote = session->sealer.Open(wrote_json, nullptr);
+    if (!wrote) continue;  // Drift says why
+    for (auto& [attr, v] : wrote->attrs) probe_for[i]->attrs.emplace(attr, v);
+  }
+  auto probed = ProbeResources(spec, probe_for);
   if (!probed) {
     Fail(probed.error().message);
     return 1;
@@ -173,7 +186,8 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     return 1;
   }
   // Removals go first and dependents before what they depend on; then re-creations and
-  // updates, dependencies before dependents — the order apply would have used.
+  // updates, dependencies before dependents — the order apply would have used. A removal
+  // also waits for its dependents' updates.
   const auto& rank = session->graph.rank();
   auto removal = [](const Step& s) { return s.action == Action::kDelete; };
   std::sort(sp.steps.begin(), sp.steps.end(), [&](const Step& a, const Step& b) {
@@ -189,7 +203,9 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
       bool j_depends_on_s = std::any_of(deps.begin(), deps.end(), [&](const Dependency& d) { return d.on == s.resource; });
       const auto& mine = spec.resources[s.resource].deps;
       bool s_depends_on_j = std::any_of(mine.begin(), mine.end(), [&](const Dependency& d) { return d.on == j; });
-      bool wait = removal(s) ? j_depends_on_s && removal(*step_for[j]) : s_depends_on_j && !removal(*step_for[j]);
+      // A removal waits for every dependent's step, whatever it is: undoing a sync into a
+      // bucket needs the bucket until its copies are gone.
+      bool wait = removal(s) ? j_depends_on_s : s_depends_on_j && !removal(*step_for[j]);
       if (wait) s.after.push_back(j);
     }
   }

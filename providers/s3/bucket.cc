@@ -185,7 +185,9 @@ Result<State> ApplyBucket(Client& client, const Change& change) {
     if (change.action == Action::kUpdate &&
         std::find(change.changed.begin(), change.changed.end(), setting.attr) == change.changed.end())
       continue;
-    if (change.action == Action::kCreate && it->second == Value{false}) continue;  // a new bucket has none
+    // A new bucket has none of these switched on, and needs no request to say "off".
+    if (change.action == Action::kCreate && (it->second == Value{false} || it->second == Value{std::string("none")}))
+      continue;
     if (Status s = WriteSetting(client, bucket, setting, it->second); !s)
       return Error{s.message() + (change.action == Action::kCreate ? " (the bucket itself was created)" : "")};
   }
@@ -195,6 +197,12 @@ Result<State> ApplyBucket(Client& client, const Change& change) {
 }
 
 void ReviewBucket(const State& prior, const State& desired, Diff* diff) {
+  // A server that does not implement a setting has it off: asking for off is no change.
+  for (const char* attr : {"encryption", "versioning", "public_access_block"}) {
+    const AttrChange* c = diff->Update(attr);
+    if (c && IsUnsupported(c->old_value) && (c->new_value == Value{false} || c->new_value == Value{std::string("none")}))
+      diff->Drop(attr);
+  }
   // Policies are compared as JSON, not as text.
   const AttrChange* policy = diff->Update("policy");
   if (!policy) return;
