@@ -22,7 +22,7 @@ cd "$work" || exit 1
 world_up || { finish; exit 1; }
 run() { "$bin" "$@" --env lab --var lab="$LAB_DIR" --var user="$SSH_USER" --var host_dir="$host_dir" >out 2>err; }
 app() { curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18090/; }
-code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+code() { curl -s --cacert "$host_dir/tls/ca.pem" -o /dev/null -w '%{http_code}' "$@"; }
 # soon CODE URL: the URL answers CODE within 5 s (an nginx reload's old worker may answer once more).
 soon() { for _ in $(seq 50); do [ "$(code "$2")" = "$1" ] && return 0; sleep 0.1; done; return 1; }
 count() { psql_lab -d "$1" -At -c "$2"; }
@@ -39,6 +39,10 @@ for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
   run plan "$spec" && ok || bad "$spec: plan on the lab: $(cat err)"
   run apply "$spec" --yes && ok || bad "$spec: apply on the lab: $(cat err)"
   case "$spec" in
+    commcare-go-live.toml)
+      soon 200 https://127.0.0.1:18443/a/demo-project/phone/heartbeat/ && ok || bad "go-live: phones sync over HTTPS"
+      [ "$(code http://127.0.0.1:18098/x)" = 301 ] && ok || bad "go-live: HTTP redirects"
+      [ -s "$host_dir/backups/go-live-check.dump" ] && ok || bad "go-live: the backup taken" ;;
     clearmyrecord-launch.toml)
       [ "$(cname)" = d1x7ab3example.cloudfront.net. ] && ok || bad "cmr: www on Lambda: $(cname)"
       [ "$(in_sd systemctl is-active clock)" = inactive ] && ok || bad "cmr: the clock stopped"
@@ -66,6 +70,15 @@ for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
       commcare-deploy.toml:downtime)
         grep -q 2026-11-09_1100 "$LAB_DIR/www/current_release" && ok || bad "downtime: the old release is back"
         grep -q 'RELEASE = "2026-11-09_1100"' "$LAB_DIR/www/localsettings.py" && ok || bad "downtime: old settings" ;;
+      commcare-go-live.toml:migrate)
+        soon 503 https://127.0.0.1:18443/ && ok || bad "go-live/migrate: the site is closed again" ;;
+      commcare-go-live.toml:certificate)
+        [ -s "$host_dir/backups/go-live-check.dump" ] && ok || bad "go-live/certificate: a rollback keeps the backup"
+        [ "$(count postgres "SELECT count(*) FROM pg_database WHERE datname = 'restore_check'")" = 0 ] && ok ||
+          bad "go-live: the backup-restore check left no scratch database" ;;
+      commcare-go-live.toml:dns)
+        soon 000 https://127.0.0.1:18443/ && ok || bad "go-live/dns: the HTTPS site is gone"
+        soon 000 http://127.0.0.1:18098/ && ok || bad "go-live/dns: the HTTP site is gone" ;;
       clearmyrecord-launch.toml:switch)
         reaches 198.51.100.2 5432 && ok || bad "cmr/switch: the database port open again"
         cmr_login launch-old && ok || bad "cmr/switch: the old password works again"
