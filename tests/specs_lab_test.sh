@@ -11,7 +11,7 @@ set -a
 . "${RECONCILE_LAB_ENV:?run through ctest, which starts the lab}"
 set +a
 . "$src/examples/lab-secrets.sh"
-export PDNS_API_KEY=$POWERDNS_API_KEY CMR_DB_PASSWORD_NEW="day2-$RANDOM$RANDOM"
+export PDNS_API_KEY=$POWERDNS_API_KEY CMR_DB_PASSWORD_NEW="day2-$RANDOM$RANDOM" CORALNET_DB_PASSWORD="beta-$RANDOM$RANDOM"
 . "$src/tests/systemd_host.sh" new-server
 . "$src/tests/specs_world.sh"
 trap 'world_remove; sd_cleanup' EXIT
@@ -39,6 +39,14 @@ for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
   run plan "$spec" && ok || bad "$spec: plan on the lab: $(cat err)"
   run apply "$spec" --yes && ok || bad "$spec: apply on the lab: $(cat err)"
   case "$spec" in
+    coralnet-beta.toml)
+      soon 200 https://198.51.100.2/health/ && ok || bad "coralnet: the new site over HTTPS"
+      [ "$(code http://198.51.100.2:8080/health/)" = 200 ] && ok || bad "coralnet: staging proxies to the old server"
+      [ "$(dig +short @127.0.0.1 -p 15354 coralnet.example.test A)" = 198.51.100.2 ] && ok || bad "coralnet: DNS switched"
+      [ "$(count coralnet "SELECT count(*) FROM images")" = 120 ] && ok || bad "coralnet: the database moved"
+      [ "$(in_sd systemctl is-enabled coralnet)" = enabled ] && ok || bad "coralnet: the app enabled"
+      in_sd bash -c 'exec 3<>/dev/tcp/198.51.100.2/443' 2>/dev/null && ok || bad "coralnet: 443 open to everyone"
+      [ "$(ls "$LAB_DIR/s3/data/coralnet-staging" 2>/dev/null | wc -l)" -ge 2 ] && ok || bad "coralnet: staging bucket filled" ;;
     commcare-go-live.toml)
       soon 200 https://127.0.0.1:18443/a/demo-project/phone/heartbeat/ && ok || bad "go-live: phones sync over HTTPS"
       [ "$(code http://127.0.0.1:18098/x)" = 301 ] && ok || bad "go-live: HTTP redirects"
@@ -70,6 +78,16 @@ for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
       commcare-deploy.toml:downtime)
         grep -q 2026-11-09_1100 "$LAB_DIR/www/current_release" && ok || bad "downtime: the old release is back"
         grep -q 'RELEASE = "2026-11-09_1100"' "$LAB_DIR/www/localsettings.py" && ok || bad "downtime: old settings" ;;
+      coralnet-beta.toml:switch)
+        ! in_sd bash -c 'exec 3<>/dev/tcp/198.51.100.2/443' 2>/dev/null && ok || bad "coralnet/switch: 443 for developers only again"
+        reaches 198.51.100.2 443 && ok || bad "coralnet/switch: developers still get in" ;;
+      coralnet-beta.toml:migrate)
+        [ "$(dig +short @127.0.0.1 -p 15354 coralnet.example.test A)" = 192.0.2.10 ] && ok || bad "coralnet/migrate: DNS on the old server"
+        soon 503 http://127.0.0.1:18099/ && ok || bad "coralnet/migrate: the old site still in maintenance" ;;
+      coralnet-beta.toml:freeze)
+        [ "$(count coralnet "SELECT to_regclass('public.images') IS NULL")" = t ] && ok || bad "coralnet/freeze: the moved tables gone" ;;
+      coralnet-beta.toml:prepare)
+        soon 200 http://127.0.0.1:18099/health/ && ok || bad "coralnet/prepare: the old site serves again" ;;
       commcare-go-live.toml:migrate)
         soon 503 https://127.0.0.1:18443/ && ok || bad "go-live/migrate: the site is closed again" ;;
       commcare-go-live.toml:certificate)

@@ -11,6 +11,7 @@
 #                 commcarehq (a go-live's data), coralnet_old (the database to be moved),
 #                 cmr (owned by cmr_app, password launch-old)
 #   PowerDNS      cmr-www.example.test. CNAME cmr-prod.herokudns.com. (TTL 4)
+#   lab nginx     CoralNet's old site on 18099, hand-written: 503 while $host_dir/old-maintenance.on is there
 #   S3            cmr-heroku-media and coralnet-serve-1, the buckets media comes from
 #   $host_dir/tls a CA and a certificate for the sites' names and 127.0.0.1, 198.51.100.2
 # Usage: . tests/specs_world.sh   (after tests/lib.sh, the lab's env and tests/systemd_host.sh)
@@ -38,7 +39,7 @@ world_remove() {
   for b in $world_buckets; do rm -rf "${LAB_DIR:?}/s3/data/$b"; done
   # The sites and records the specs leave applied on the shared lab's nginx and BIND.
   pdns_www DELETE 2>/dev/null
-  rm -f "$NGINX_SITES"/reconcile-*.conf
+  rm -f "$NGINX_SITES"/reconcile-*.conf "$NGINX_SITES/coralnet-old.conf"
   nginx -p "$NGINX_PREFIX" -e stderr -c "$NGINX_CONF" -s reload 2>/dev/null
   nsupdate -y "hmac-sha256:$BIND_TSIG_NAME:$BIND_TSIG_SECRET" <<NSU 2>/dev/null
 server 127.0.0.1 15354
@@ -129,6 +130,18 @@ UNIT
   }
   psql_lab -d coralnet_old -c "CREATE TABLE images (id serial, name text)" \
     -c "INSERT INTO images (name) SELECT 'image ' || g FROM generate_series(1, 120) g" || return 1
+
+  # CoralNet's old site, written by hand as it is on the old server: a 503 while the flag is there.
+  cat >"$NGINX_SITES/coralnet-old.conf" <<CONF
+server {
+  listen 127.0.0.1:18099;
+  location / {
+    if (-f $host_dir/old-maintenance.on) { return 503; }
+    proxy_pass http://198.51.100.1:18095;
+  }
+}
+CONF
+  nginx -p "$NGINX_PREFIX" -e stderr -c "$NGINX_CONF" -s reload || { bad "the old CoralNet site"; return 1; }
 
   local b k
   for b in cmr-heroku-media coralnet-serve-1; do
