@@ -11,9 +11,21 @@ set -a
 . "${RECONCILE_LAB_ENV:?run through ctest, which starts the lab}"
 set +a
 . "$src/examples/lab-secrets.sh"
+# port-closing's database server: a host of its own, with a listener on 5432.
+. "$src/tests/systemd_host.sh" db
+cat >"$sd_units/db-port.service" <<UNIT
+[Unit]
+DefaultDependencies=no
+[Service]
+ExecStart=/usr/bin/python3 -m http.server 5432 --bind 198.51.100.2
+UNIT
+sd_up && in_sd systemctl start db-port || { bad "port-closing's database server"; finish; exit 1; }
 cp -r "$src"/examples/*.toml "$src/examples/files" "$work/"
 cd "$work" || exit 1
-run() { "$bin" "$@" --env lab --var lab="$LAB_DIR" --var user="$SSH_USER" >out 2>err; }
+run() {
+  "$bin" "$@" --env lab --var lab="$LAB_DIR" --var user="$SSH_USER" --var host_known_hosts="$work/sd-known_hosts" >out 2>err
+}
+reaches() { timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null; }
 dns() { dig @127.0.0.1 -p 15354 +short shop.example.test A; }
 site() { curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18087/; }
 db_login() { PGPASSWORD=$1 "$PG_BIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U shop_app -d shop -tAc 'select 1' 2>&1; }
@@ -44,12 +56,14 @@ run apply site-move.toml --yes && ok || bad "apply again: $(cat err)"
 empty_plan "after applying again"
 # The one-idea examples: each valid as written (for production), and on the lab: applied, an
 # empty plan, rolled back to its first stage, applied again.
-for spec in ttl-lowering maintenance-page bucket-sync check-gate; do
+for spec in ttl-lowering maintenance-page bucket-sync check-gate port-closing; do
   "$bin" validate "$spec.toml" >out 2>err && ok || bad "$spec: validate as written: $(cat err)"
   run apply "$spec.toml" --yes && ok || bad "$spec: apply on the lab: $(cat err)"
   empty_plan "$spec after apply" "$spec.toml"
   first=$(sed -n 's/^stages = \["\([a-z]*\)".*/\1/p' "$spec.toml")
+  [ "$spec" != port-closing ] || { ! reaches 198.51.100.2 5432 && ok || bad "port-closing: 5432 closed"; }
   run rollback "$spec.toml" --to "$first" --yes && ok || bad "$spec: rollback to $first: $(cat err)"
+  [ "$spec" != port-closing ] || { reaches 198.51.100.2 5432 && ok || bad "port-closing: 5432 open again"; }
   run apply "$spec.toml" --yes && ok || bad "$spec: apply again: $(cat err)"
   empty_plan "$spec after applying again" "$spec.toml"
 done
