@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The demo: a site moved to a new server (examples/site-move.toml), rehearsed on the lab the way
-# an operator runs it. The lab (sshd, nginx, supervisor, BIND, an S3 server, PostgreSQL) starts on
-# loopback in a temporary folder and is stopped at the end; reconcile validates, plans, applies
-# stage by stage (DNS TTL lowered and waited out, media bucket synced, maintenance page, app
-# stopped, database snapshot, DNS switched, checks, password rotated), shows status, and rolls
-# back twice. Needs root (the lab runs PostgreSQL as its own user).
+# The demo: the ClearMyRecord launch (specs/clearmyrecord-launch.toml), Heroku to Lambda,
+# rehearsed on the lab the way an operator runs it. The lab (sshd, nginx, PowerDNS, an S3
+# server, PostgreSQL) starts on loopback in a temporary folder, with what the launch finds
+# there (tests/specs_world.sh: Heroku's media bucket, the database, the www record, the app,
+# and a database server of its own with systemd and a firewall, in its own namespaces).
+# reconcile validates, plans and applies stage by stage — TTL to 60 s (2 s on the lab), the
+# media bucket and two syncs, a snapshot, scheduled tasks off, the DNS switch behind smoke
+# tests, day 2's password change and closed port — shows status, then runs the runbook's two
+# rollbacks, and everything is stopped at the end. Needs root (namespaces, PostgreSQL's user).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
@@ -13,45 +16,61 @@ cmake -S . -B build >/dev/null
 cmake --build build -j2 --target reconcile >/dev/null
 bin=$src/build/reconcile
 lab=$(mktemp -d /tmp/reconcile-demo-lab-XXXXXX)
-work=$(mktemp -d /tmp/reconcile-demo-XXXXXX)
-trap '"$src/tests/lab/lab.sh" down "$lab" >/dev/null 2>&1; rm -rf "$work" "$lab"' EXIT
 
-echo "# Starting the lab in $lab (sshd, nginx, supervisor, BIND, S3, PostgreSQL on loopback)"
-tests/lab/lab.sh up "$lab" sshd nginx supervisor bind s3 postgres >/dev/null
+echo "# Starting the lab in $lab (sshd, nginx, BIND, PowerDNS, S3, PostgreSQL on loopback)"
+tests/lab/lab.sh up "$lab" sshd nginx bind powerdns s3 postgres >/dev/null
 set -a
 . "$lab/lab.env"
 set +a
+set +eu  # the shared test helpers count failures themselves
+. tests/lib.sh demo
+. tests/systemd_host.sh db
+. tests/specs_world.sh
+trap 'world_remove; sd_cleanup; "$src/tests/lab/lab.sh" down "$lab" >/dev/null 2>&1; rm -rf "$lab"' EXIT
+echo "# ... and what the launch finds there: Heroku's bucket and DNS record, the database, the"
+echo "#     app on Lambda, and the database server (198.51.100.2, its own systemd and firewall)"
+world_up || { echo "demo: the lab's world did not come up" >&2; exit 1; }
+set -e
 . examples/lab-secrets.sh
-cp -r examples/site-move.toml examples/site-move.lab.toml examples/files "$work/"
+export PDNS_API_KEY=$POWERDNS_API_KEY CMR_DB_PASSWORD_NEW="day2-$RANDOM$RANDOM"
+cp specs/clearmyrecord-launch.toml specs/clearmyrecord-launch.lab.toml "$work/"
 cd "$work"
-spec=site-move.toml
+spec=clearmyrecord-launch.toml
 run() {
   echo
   echo "\$ reconcile $* --env lab"
-  "$bin" "$@" --env lab --var lab="$lab" --var user="$SSH_USER"
+  "$bin" "$@" --env lab --var lab="$lab" --var user="$SSH_USER" --var host_dir="$host_dir"
 }
-ask_dns() { dig @127.0.0.1 -p 15354 +noall +answer shop.example.test A | awk '{print "shop.example.test", $2 "s", $5}'; }
-site() { curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18087/; }
+www() { dig @127.0.0.1 -p 15353 +noall +answer cmr-www.example.test CNAME | awk '{print "www", $2 "s", $5}'; }
+port() { timeout 3 bash -c 'exec 3<>/dev/tcp/198.51.100.2/5432' 2>/dev/null && echo open || echo closed; }
+login() {
+  PGPASSWORD=$1 psql -X -h 127.0.0.1 -p "$PG_PORT" -U cmr_app -d cmr -Atc 'SELECT 1' >/dev/null 2>&1 && echo yes || echo no
+}
 
 run validate "$spec"
 run plan "$spec"
-run apply "$spec" --through freeze
+run apply "$spec" --through cutover
 echo
-echo "# DNS: $(ask_dns); the site answers $(site) (maintenance)"
+echo "# DNS: $(www); media: $(ls "$LAB_DIR/s3/data/cmr-media" | tr '\n' ' ')"
+echo "# the clock process: $(in_sd systemctl is-active clock); snapshot: $(ls "$host_dir/backups")"
 run status "$spec"
 echo
 echo "# The switch stage asks for confirmation; --yes gives it (no terminal here)."
 run apply "$spec" --yes
 echo
-echo "# DNS: $(ask_dns); the site answers $(site); snapshot: $(ls "$lab/backups")"
+echo "# DNS: $(www); the database port: $(port); the new password works: $(login "$CMR_DB_PASSWORD_NEW")"
 run plan "$spec" --detailed-exitcode
 echo
-echo "# Day 2 went wrong: put everything back as it was after the switch, then after freeze."
+echo "# Post-Day-2 rollback (Lambda cannot reach the database): the old password and the port back."
 run rollback "$spec" --to switch --yes
-run rollback "$spec" --to freeze --dry-run
-run rollback "$spec" --to freeze --yes
 echo
-echo "# DNS: $(ask_dns); the site answers $(site) (maintenance again); the snapshot is kept: $(ls "$lab/backups")"
+echo "# the database port: $(port); the old password works again: $(login launch-old)"
+echo
+echo "# DNS rollback (the launch fails its smoke tests): www back on Heroku."
+run rollback "$spec" --to cutover --dry-run
+run rollback "$spec" --to cutover --yes
+echo
+echo "# DNS: $(www); the snapshot is kept: $(ls "$host_dir/backups")"
 run status "$spec"
 echo
-echo "# Stopping the lab."
+echo "# Stopping the lab and the database server."

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The lab cutover of examples/ (the README's demo) run the way issue #9 asks of every real
+# examples/site-move.toml (a shop moved to a new server), run the way issue #9 asks of every real
 # spec: plan, apply through every stage, the plan is then empty, roll back to each earlier
 # stage (the world checked where it shows), and apply forward again to an empty plan.
 # Usage: examples_lab_test.sh PATH_TO_RECONCILE SOURCE_DIR   (RECONCILE_LAB_ENV set; root)

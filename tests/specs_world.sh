@@ -141,7 +141,8 @@ server {
   }
 }
 CONF
-  nginx -p "$NGINX_PREFIX" -e stderr -c "$NGINX_CONF" -s reload || { bad "the old CoralNet site"; return 1; }
+  local said
+  said=$(nginx -p "$NGINX_PREFIX" -e stderr -c "$NGINX_CONF" -s reload 2>&1) || { bad "the old CoralNet site: $said"; return 1; }
 
   local b k
   for b in cmr-heroku-media coralnet-serve-1; do

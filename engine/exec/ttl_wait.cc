@@ -65,7 +65,8 @@ Status WaitOutTtls(const std::vector<TtlWait>& waits, const std::string& stage, 
   if (waits.empty()) return Status::Ok();
   const TtlWait& last = waits.front();
   auto left = [&] {
-    return std::chrono::duration_cast<std::chrono::seconds>(last.until - std::chrono::system_clock::now());
+    // Milliseconds, so a wait under a second is announced as what it is, not as "0ms".
+    return std::chrono::duration_cast<std::chrono::milliseconds>(last.until - std::chrono::system_clock::now());
   };
   progress.Note("stage " + stage + " waits " + FormatDuration(left()) + ": " + last.address + " changed in stage " +
                 last.stage + " and resolvers may cache its old answer for its old TTL (" + std::to_string(last.ttl) +
