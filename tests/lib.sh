@@ -11,3 +11,25 @@ finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
 }
+
+# test_sshd_conf FILE ADDRESS PORT: an sshd config for a test host of the test's own (in a
+# namespace), logging in with the lab's keys; echoes the known_hosts line for it.
+test_sshd_conf() {
+  cat >"$1" <<CONF
+Port $3
+ListenAddress $2
+HostKey $LAB_DIR/sshd/host_ed25519
+PidFile none
+AuthorizedKeysFile none
+AuthorizedKeysCommand /bin/cat $LAB_DIR/sshd/authorized_keys
+AuthorizedKeysCommandUser root
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+Subsystem sftp internal-sftp
+CONF
+  local name=$2
+  [ "$3" = 22 ] || name="[$2]:$3"
+  echo "$name $(cut -d' ' -f1,2 "$LAB_DIR/sshd/host_ed25519.pub")"
+}

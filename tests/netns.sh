@@ -36,21 +36,8 @@ netns_up() {
   ip -n "$client" link set "c$$" up
   ip -n "$server" link set "s$$" up
   set +e
-  cat >"$work/sshd.conf" <<CONF
-Port 2222
-ListenAddress 192.0.2.2
-HostKey $LAB_DIR/sshd/host_ed25519
-PidFile $work/sshd.pid
-AuthorizedKeysFile none
-AuthorizedKeysCommand /bin/cat $LAB_DIR/sshd/authorized_keys
-AuthorizedKeysCommandUser root
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-CONF
+  test_sshd_conf "$work/sshd.conf" 192.0.2.2 2222 >"$work/known_hosts"
   server_bg /usr/sbin/sshd -D -e -f "$work/sshd.conf" 2>"$work/sshd.log"
-  echo "[192.0.2.2]:2222 $(cut -d' ' -f1,2 "$LAB_DIR/sshd/host_ed25519.pub")" >"$work/known_hosts"
 }
 
 # wait_reaches NS ADDRESS PORT WHAT: up to 5 s for a listener; fails the test loudly otherwise.

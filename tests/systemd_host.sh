@@ -44,20 +44,7 @@ DefaultDependencies=no
 [Service]
 ExecStart=/usr/sbin/sshd -D -e -f $work/sd-sshd.conf
 UNIT
-  cat >"$work/sd-sshd.conf" <<CONF
-Port 22
-ListenAddress 198.51.100.2
-HostKey $LAB_DIR/sshd/host_ed25519
-AuthorizedKeysFile none
-AuthorizedKeysCommand /bin/cat $LAB_DIR/sshd/authorized_keys
-AuthorizedKeysCommandUser root
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-Subsystem sftp internal-sftp
-CONF
-  echo "198.51.100.2 $(cut -d' ' -f1,2 "$LAB_DIR/sshd/host_ed25519.pub")" >"$work/sd-known_hosts"
+  test_sshd_conf "$work/sd-sshd.conf" 198.51.100.2 22 >"$work/sd-known_hosts"
   # Inside the new namespaces: cgroupfs mounted afresh shows only this host's own subtree,
   # as a container's does, so its systemd makes its slices there and nowhere else.
   cat >"$work/sd-boot.sh" <<BOOT
