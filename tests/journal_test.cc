@@ -201,6 +201,29 @@ TEST_CASE("history: completed stages, stages a rollback undid, steps never finis
   CHECK(h.last_seq == 9);
 }
 
+TEST_CASE("history: a rollback's begin un-completes the stages it undoes before its first step") {
+  std::vector<JournalRecord> records = {
+      {1, "t", "stage_complete", {{"stage", "one"}}},
+      {2, "t", "stage_complete", {{"stage", "two"}}},
+      {3, "t", "stage_complete", {{"stage", "three"}}},
+      {4, "t", "begin", {{"op", "rollback"}, {"to", "one"}, {"undo", {"two", "three"}}}},
+      {5, "t", "intent", {{"op", "rollback"}, {"stage", "one"}, {"address", "file.a"}, {"type", "file"},
+                          {"action", "delete"}, {"prior", {{"exists", true}}}, {"desired", {{"exists", false}}}}},
+      {6, "t", "done", {{"op", "rollback"}, {"stage", "one"}, {"address", "file.a"}, {"state", {{"exists", false}}}}},
+      // cut off here: no rollback_complete
+  };
+  History h = Summarize(records);
+  CHECK(h.complete == std::set<std::string>{"one"});
+  CHECK(h.NextStage({"one", "two", "three"}) == 1);
+  const ResourceHistory& a = h.resources.at("file.a");
+  CHECK(a.rolled_back);
+  CHECK(a.last_op == "rollback");
+  CHECK(a.last_desired == nlohmann::json{{"exists", false}});
+  // An apply's begin lists nothing to undo.
+  records.push_back({7, "t", "begin", {{"op", "apply"}, {"undo", {"one"}}}});
+  CHECK(Summarize(records).complete == std::set<std::string>{"one"});
+}
+
 TEST_CASE("any bytes survive the journal: content that is not UTF-8 travels as base64") {
   TempDir dir;
   std::string bytes("old\0bytes\r\n\xff\xfe", 13);

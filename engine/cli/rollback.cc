@@ -42,6 +42,13 @@ std::string Drift(const Spec& spec, const Resource& r, const Sealer& sealer, con
   return out;
 }
 
+// Whether a journaled (sealed) state is `state`.
+bool SameState(const Sealer& sealer, const nlohmann::json& sealed, const State& state) {
+  if (sealed.is_null()) return false;
+  auto opened = sealer.Open(sealed, nullptr);
+  return opened && opened->exists == state.exists && opened->attrs == state.attrs;
+}
+
 }  // namespace
 
 int RunRollback(const Registry& registry, const CommonOptions& common, const RollbackCommandOptions& options) {
@@ -63,6 +70,7 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     return 1;
   }
   if (!RefreshHistory(session.get())) return 1;
+  if (!options.dry_run && !CloseFinishedSteps(session.get())) return 1;
   const History& history = session->history;
 
   // What changed after S, and what each should go back to.
@@ -99,11 +107,19 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     if (!crossing && r->stage > *to) continue;  // only rollbacks touched it: already back
     Result<State> want = crossing ? session->sealer.Open(crossing->prior, &unknown[i]) : Result<State>(State{});
     if (want && r->stage <= *to) {
+      // Never older than what the spec wants at S: of the prior, only attributes the spec
+      // could have set and leaves unsaid at S come back. What a probe reports beyond the
+      // schema (a sync's "objects missing") described the world before S's work and would
+      // undo it.
       auto desired = Desired(spec, *r, *to, true);
       if (!desired) {
         want = desired.error();
       } else {
         want->exists = desired->exists;
+        for (auto it = want->attrs.begin(); it != want->attrs.end();)
+          it = r->schema->Find(it->first) ? std::next(it) : want->attrs.erase(it);
+        for (auto it = unknown[i].begin(); it != unknown[i].end();)
+          it = r->schema->Find(*it) ? std::next(it) : unknown[i].erase(it);
         for (auto& [attr, v] : desired->attrs) {
           want->attrs[attr] = v;
           unknown[i].erase(attr);
@@ -160,6 +176,9 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     }
     Diff d = CompareResource(r, (*probed)[i], *target[i]);
     if (d.action == Action::kNone) continue;
+    // A rollback already took it to this very target and nobody touched it since: what still
+    // "differs" is what cannot come back (objects with no earlier version), said the first time.
+    if (differs.empty() && h.last_op == "rollback" && SameState(session->sealer, h.last_desired, *target[i])) continue;
     Step step;
     step.resource = i;
     step.stage = *to;
@@ -215,7 +234,8 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
   for (std::size_t s = *to + 1; s < spec.stages.size(); ++s)
     if (history.complete.count(spec.stages[s].name)) undone.push_back(spec.stages[s].name);
   if (sp.steps.empty() && undone.empty()) {
-    std::cout << "Nothing to roll back: nothing was applied after stage '" << options.to << "'.\n";
+    std::cout << "Nothing to roll back: the world is as it was after stage '" << options.to
+              << "' for everything reconcile changed since.\n";
     return 0;
   }
   RenderOptions render;
@@ -238,8 +258,11 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
   InstallInterruptHandler();
   StderrProgress progress;
   Executor executor(ExecContext{spec, *session->journal, session->sealer, progress, "rollback", options.parallelism, 4});
+  // The stages it undoes are un-completed before its first step (`undo`): cut off halfway,
+  // the journal must not call them complete while their work is partly gone, or the next
+  // apply would journal their redone steps under a later stage.
   JournalRecord begin{0, "", "begin",
-                      {{"op", "rollback"}, {"spec_sha256", spec.sha256}, {"to", options.to},
+                      {{"op", "rollback"}, {"spec_sha256", spec.sha256}, {"to", options.to}, {"undo", undone},
                        {"holder", LockInfo::Mine("rollback").user}}};
   if (Status s = session->journal->Append(&begin); !s) {
     Fail(s.message());

@@ -18,6 +18,10 @@ History Summarize(const std::vector<JournalRecord>& records) {
     const nlohmann::json& d = r.data;
     if (r.kind == "begin") {
       h.last_begin = r;
+      // A rollback un-completes the stages it undoes before its first step, so a rollback cut
+      // off halfway never leaves a stage counted complete whose work is partly gone.
+      if (d.value("op", "") == "rollback")
+        for (const std::string& s : d.value("undo", std::vector<std::string>())) h.complete.erase(s);
       // Steps left open by an earlier run stay pending until re-probed by this one.
     } else if (r.kind == "intent") {
       std::string address = d.value("address", "");
@@ -30,7 +34,10 @@ History Summarize(const std::vector<JournalRecord>& records) {
       std::string address = d.value("address", "");
       ResourceHistory& res = h.resources[address];
       res.last_state = d.value("state", nlohmann::json());
-      if (d.value("op", "") == "rollback") res.rolled_back = true;
+      res.last_op = d.value("op", "");
+      auto intent = open.find(address);
+      res.last_desired = intent != open.end() ? intent->second.desired : nlohmann::json();
+      if (res.last_op == "rollback") res.rolled_back = true;
       else res.applied_stages.insert(d.value("stage", ""));
       open.erase(address);
     } else if (r.kind == "failed") {

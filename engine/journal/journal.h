@@ -4,7 +4,8 @@
 // a torn last line (a crash mid-write) is dropped; any other damage is an error naming it.
 //
 // Records (`kind`, then `data`):
-//   begin            {op: "apply"|"rollback", spec_sha256, to?, holder}
+//   begin            {op: "apply"|"rollback", spec_sha256, to?, undo?, holder}
+//                    a rollback's `undo` lists the stages it un-completes, before its first step
 //   intent           {op, stage, address, type, action, prior, desired}   before a step runs
 //   done             {op, stage, address, state}                           after it succeeded
 //   failed           {op, stage, address, error}

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 #include <optional>
 #include <thread>
 
@@ -406,7 +407,19 @@ Result<State> RollBack(Client& client, const Config& c, const Change& change) {
   if (!failed.lines.empty())
     return Error{Objects(failed.lines.size()) + " could not be rolled back:" + failed.Text() +
                  "\n  roll back again to retry them"};
-  return Settled(change.target);
+  // What the world now is, in the terms a later probe is compared with: the undo itself, less
+  // the objects that cannot come back (they stay as the sync left them). Journaled as "settled"
+  // instead, a repeated or resumed rollback would read its own work as someone else's change.
+  State undone{true, change.target.desired};
+  std::set<std::string> lost;
+  for (const Entry& e : u.lost) lost.insert(e.key);
+  for (const char* list : {"differing", "extra"}) {
+    std::vector<Entry> kept;
+    for (Entry& e : Entries(undone.attrs, list))
+      if (!lost.count(e.key)) kept.push_back(std::move(e));
+    if (undone.attrs.count(list)) undone.attrs[list] = Encoded(kept);
+  }
+  return undone;
 }
 
 }  // namespace
