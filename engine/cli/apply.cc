@@ -100,7 +100,7 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     Fail(s.message());
     return 1;
   }
-  if (!RefreshHistory(session.get())) return 1;
+  if (!RefreshHistory(session.get()) || !CloseFinishedSteps(session.get())) return 1;
   const History& history = session->history;
   for (const PendingStep& p : history.pending)
     std::cerr << "reconcile: " << p.address << " (" << p.op << " " << p.action << ", stage " << p.stage

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
+#include <set>
 
 namespace reconcile {
 
@@ -78,6 +80,43 @@ bool RefreshHistory(Session* session) {
   }
   session->history = Summarize(*records);
   return true;
+}
+
+bool CloseFinishedSteps(Session* session) {
+  const Spec& spec = session->spec();
+  std::vector<std::optional<State>> want(spec.resources.size());
+  std::vector<const PendingStep*> pending_of(spec.resources.size(), nullptr);
+  for (const PendingStep& p : session->history.pending) {
+    const Resource* r = spec.Find(p.address);
+    if (!r || r->schema->is_check) continue;
+    std::set<std::string> unknown;
+    auto desired = session->sealer.Open(p.desired, &unknown);
+    if (!desired || !unknown.empty()) continue;  // a secret that was not kept: cannot tell
+    std::size_t i = spec.by_address.at(p.address);
+    want[i] = std::move(*desired);
+    pending_of[i] = &p;
+  }
+  if (std::none_of(pending_of.begin(), pending_of.end(), [](const PendingStep* p) { return p != nullptr; }))
+    return true;
+  // A probe that fails here is not this step's business: the run's own plan says why.
+  auto probed = ProbeResources(spec, want);
+  if (!probed) return true;
+  std::vector<JournalRecord> closed;
+  for (std::size_t i = 0; i < spec.resources.size(); ++i) {
+    const PendingStep* p = pending_of[i];
+    if (!p || CompareResource(spec.resources[i], (*probed)[i], *want[i]).action != Action::kNone) continue;
+    closed.push_back({0, "", "done",
+                      {{"op", p->op}, {"stage", p->stage}, {"address", p->address}, {"state", p->desired},
+                       {"closes", p->seq}}});
+    std::cerr << "reconcile: " << p->address << " (" << p->op << " " << p->action << ", stage " << p->stage
+              << ") was cut off at " << p->at << " but the world shows it done; recorded as done\n";
+  }
+  if (closed.empty()) return true;
+  if (Status s = session->journal->AppendAll(&closed); !s) {
+    Fail(s.message());
+    return false;
+  }
+  return RefreshHistory(session);
 }
 
 }  // namespace reconcile

@@ -32,6 +32,11 @@ std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptio
 // Re-reads the journal into session->history (after taking the lock).
 bool RefreshHistory(Session* session);
 
+// Steps a killed run began (an intent with no outcome) that the world shows finished are
+// journaled as done, so status stops calling them unfinished and rollback reads them as the
+// work they were. The rest stay pending for the run's own plan. False after printing why.
+bool CloseFinishedSteps(Session* session);
+
 // Where plan and apply start: after the journal's completed stages (the last stage when all
 // are complete), and whether sensitive prior values can be kept.
 PlanOptions PlanOptionsFor(const Session& session);
