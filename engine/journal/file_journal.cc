@@ -64,6 +64,7 @@ class FileJournal : public Journal {
   Status Lock(const LockInfo& me, std::chrono::milliseconds timeout) override {
     if (Status s = MakeDir(); !s) return s;
     auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool tried_again = false;
     while (true) {
       // 0600: the holder's details name a user, host and pid, nobody else's business.
       int fd = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -90,7 +91,12 @@ class FileJournal : public Journal {
         // An flock is only ever held by a live process (the kernel drops it with its
         // holder), so the one who has it is running: the refusal says wait, never force.
         auto holder = Holder();
-        if (holder.ok() && !*holder) continue;  // released just now
+        // Released just now (or, in PostgreSQL, taken and not yet named): one more try.
+        if (holder.ok() && !*holder && !tried_again) {
+          tried_again = true;
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          continue;
+        }
         return Error{LockRefusal(path_, holder.ok() ? *holder : std::optional<LockInfo>())};
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -39,13 +39,19 @@ class PgJournal : public Journal {
     std::lock_guard<std::mutex> guard(mu_);
     if (Status s = Connect(); !s) return s;
     auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool tried_again = false;
     while (true) {
       auto got = Query("SELECT pg_try_advisory_lock(" + LockKey() + ")", {name_});
       if (!got) return Error{got.error().message};
       if ((*got)[0][0] == "t") break;
       if (std::chrono::steady_clock::now() >= deadline) {
         auto holder = HolderLocked();
-        if (holder.ok() && !*holder) continue;  // released just now
+        // Released just now (or, in PostgreSQL, taken and not yet named): one more try.
+        if (holder.ok() && !*holder && !tried_again) {
+          tried_again = true;
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          continue;
+        }
         std::optional<LockInfo> who = holder.ok() ? *holder : std::optional<LockInfo>();
         std::string note;
         if (!who || !who->OnThisHost())
