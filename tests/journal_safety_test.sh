@@ -82,6 +82,8 @@ id=$(lock_id lock.toml)
 kill -KILL -- "-$killed"
 wait $killed 2>/dev/null
 "$bin" force-unlock lock.toml "$id" >out 2>err && ok || bad "force-unlock of a holder that ended: $(cat err)"
+"$bin" status lock.toml >out 2>&1
+grep -q "lock: free" out && ok || bad "free once its holder was killed: $(cat out)"
 touch waited
 "$bin" apply lock.toml --yes >out 2>err && ok || bad "apply after the holder was killed: $(cat err)"
 

@@ -129,8 +129,22 @@ class FileJournal : public Journal {
                    ", which is still running (the kernel releases its lock the moment it ends); nothing was "
                    "changed.\n  Wait for it to finish, or stop that process. Taking the lock from a live run "
                    "lets two runs write the journal at once; if that is really meant, pass --force"};
+    if (held) {
+      // Removed from under its live holder: the next run makes a new lock file, and a run
+      // that opened the old one sees it is gone once it has the flock.
+      if (::unlink(lock_path_.c_str()) != 0 && errno != ENOENT) return Error{Errno("cannot remove " + lock_path_)};
+      return Status::Ok();
+    }
     // Not held: its holder ended and the kernel already let go; the file only still names it.
-    if (::unlink(lock_path_.c_str()) != 0 && errno != ENOENT) return Error{Errno("cannot remove " + lock_path_)};
+    // Cleared under the flock, never removed, so a run taking the lock meanwhile keeps it.
+    int fd = ::open(lock_path_.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? Status::Ok() : Status(Error{Errno("cannot open " + lock_path_)});
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return Error{"the lock on " + path_ + " was just taken by another run; nothing was changed"};
+    }
+    if (::ftruncate(fd, 0) == 0) ::fsync(fd);
+    ::close(fd);
     return Status::Ok();
   }
 
