@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <libpq-fe.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -64,6 +65,10 @@ TEST_CASE("the lock refuses a second holder with the first one's details, and fo
   contract::LockRefusesSecondHolder(Pg(Fresh()));
 }
 
+TEST_CASE("force-unlock takes a live holder's lock only when told to") {
+  contract::ForceUnlockFromLiveHolderWhenTold(Pg(Fresh()));
+}
+
 TEST_CASE("a lock held by a process that is SIGKILLed is released by the server") {
   contract::KilledHolderReleasesLock(Pg(Fresh()));
 }
@@ -116,14 +121,57 @@ TEST_CASE("a session ended under a locked run stops it, and says the lock went t
   CHECK(Pg(name)()->Lock(LockInfo::Mine("apply"), 2s));
 }
 
-TEST_CASE("force-unlock ends a holder that is still connected but will not finish") {
+TEST_CASE("force-unlock leaves a holder whose run is alive, and ends its session only when told to") {
   std::string name = Fresh();
   auto stuck = Pg(name)();
   LockInfo holder = LockInfo::Mine("apply");
   REQUIRE(stuck->Lock(holder, 0ms));
   auto other = Pg(name)();
-  REQUIRE(other->ForceUnlock(holder.id));
+  Status refused = other->ForceUnlock(holder.id, false);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.message().find("is still connected: that run is alive; nothing was changed") != std::string::npos);
+  CHECK_FALSE(other->Lock(LockInfo::Mine("apply"), 0ms));
+  JournalRecord r = contract::Rec("intent", {});
+  CHECK(stuck->Append(&r));  // its session was left alone
+  REQUIRE(other->ForceUnlock(holder.id, true));
   CHECK(other->Lock(LockInfo::Mine("apply"), 2s));
+}
+
+TEST_CASE("a lock whose run ended on this machine but whose session lingers: named gone, and force-unlock takes it") {
+  std::string name = Fresh();
+  // A run on this machine that is gone (its pid reaped) while its session stays open, as when
+  // a process dies and something it spawned keeps the connection.
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);
+  LockInfo dead = LockInfo::Mine("apply");
+  dead.pid = child;
+  Lab lab = PgLab();
+  const char* keys[] = {"dbname", "password", nullptr};
+  const char* values[] = {lab.url.c_str(), lab.password.c_str(), nullptr};
+  PGconn* lingering = PQconnectdbParams(keys, values, 1);
+  REQUIRE(PQstatus(lingering) == CONNECTION_OK);
+  Pg(name)()->Read();  // the tables
+  std::string key = "hashtextextended('reconcile journal ' || '" + name + "', 0)";
+  std::string sql = "SELECT pg_advisory_lock(" + key + "); INSERT INTO reconcile_lock (journal, holder, backend_pid) "
+                    "VALUES ('" + name + "', '" + dead.ToJson().dump() + "', pg_backend_pid())";
+  PGresult* res = PQexec(lingering, sql.c_str());
+  REQUIRE(PQresultStatus(res) == PGRES_COMMAND_OK);
+  PQclear(res);
+
+  auto other = Pg(name)();
+  auto holder = other->Holder();
+  REQUIRE(holder);
+  REQUIRE(*holder);
+  CHECK((*holder)->gone);
+  Status refused = other->Lock(LockInfo::Mine("apply"), 0ms);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.message().find("which has ended on this machine, but its lock remains") != std::string::npos);
+  CHECK(refused.message().find("reconcile force-unlock SPEC " + dead.id) != std::string::npos);
+  REQUIRE(other->ForceUnlock(dead.id, false));
+  CHECK(other->Lock(LockInfo::Mine("apply"), 2s));
+  PQfinish(lingering);
 }
 
 TEST_CASE("an unreachable server is an error that names it, without a password") {

@@ -2,7 +2,9 @@
 // lines, damage, the lock file, sealing of sensitive values, and what a journal adds up to.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "engine/hash.h"
 #include "engine/journal/history.h"
 #include "engine/journal/journal.h"
 #include "engine/journal/seal.h"
@@ -139,6 +142,40 @@ TEST_CASE("the lock refuses a second holder with the first one's details, and fo
   contract::LockRefusesSecondHolder([&] { return OpenFileJournal(path); });
 }
 
+TEST_CASE("force-unlock takes a live holder's lock only when told to") {
+  TempDir dir;
+  std::string path = (dir.path / "j").string();
+  contract::ForceUnlockFromLiveHolderWhenTold([&] { return OpenFileJournal(path); });
+}
+
+TEST_CASE("a lock file of the wrong shape names an unknown holder instead of crashing") {
+  TempDir dir;
+  std::string path = (dir.path / "j").string();
+  for (const char* text : {R"({"pid":"12"})", R"({"id":5,"user":[],"pid":1e99,"since":{}})", R"([1,2])", "\"x\"",
+                           R"({"pid":-4,"id":"abc"})"}) {
+    CAPTURE(text);
+    Put(path + ".lock", std::string(text) + "\n");
+    int fd = ::open((path + ".lock").c_str(), O_RDONLY);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX) == 0);  // held, as a live holder would
+    auto j = OpenFileJournal(path);
+    auto holder = j->Holder();
+    REQUIRE(holder);
+    REQUIRE(*holder);
+    CHECK((*holder)->Describe().find("(pid ") != std::string::npos);
+    Status refused = j->Lock(LockInfo::Mine("apply"), 0ms);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.message().find("is locked by ") != std::string::npos);
+    CHECK_FALSE(j->ForceUnlock("abc", false));
+    ::close(fd);
+  }
+  LockInfo odd = LockInfo::FromJson(nlohmann::json::parse(R"({"pid":"12","user":"u@h","id":7})"));
+  CHECK(odd.pid == 0);
+  CHECK(odd.user == "u@h");
+  CHECK(odd.id.empty());
+  CHECK(odd.Describe() == "u@h (pid ?, ?, since ?, lock id ?)");
+}
+
 TEST_CASE("a lock held by a process that is SIGKILLed is released by the kernel") {
   TempDir dir;
   std::string path = (dir.path / "j").string();
@@ -172,6 +209,65 @@ TEST_CASE("sensitive values are sealed with the key, left out without one") {
   REQUIRE(partial);
   CHECK_FALSE(partial->attrs.count("content"));
   CHECK(unknown == std::set<std::string>{"content"});
+}
+
+TEST_CASE("the journal key is drawn with scrypt and a salt named in each value; values sealed before still open") {
+  Sealer keyed(std::string("operator key"));
+  auto sealed = keyed.SealText("\"PASSWORD=hunter2\\n\"");
+  REQUIRE(sealed);
+  CHECK(sealed->rfind("scrypt:15:8:1:", 0) == 0);
+  auto opened = keyed.OpenText(*sealed);
+  REQUIRE(opened);
+  CHECK(*opened == "\"PASSWORD=hunter2\\n\"");
+  // Another run with the same key opens it (deriving again from the salt in the value).
+  auto again = Sealer(std::string("operator key")).OpenText(*sealed);
+  REQUIRE(again);
+  CHECK(*again == *opened);
+  CHECK_FALSE(Sealer(std::string("another key")).OpenText(*sealed));
+
+  // The salt and the cost are part of the key: changed, the value no longer opens; and the
+  // key is not SHA-256 of the operator's key (the old scheme) any more.
+  std::size_t last = sealed->rfind(':');
+  std::string payload = sealed->substr(last + 1);
+  CHECK_FALSE(keyed.OpenText(payload));
+  std::string other_salt = "scrypt:15:8:1:" + Base64Encode("0123456789abcdef") + ":" + payload;
+  CHECK_FALSE(keyed.OpenText(other_salt));
+  std::string cheaper = "scrypt:14" + sealed->substr(std::string("scrypt:15").size());
+  CHECK_FALSE(keyed.OpenText(cheaper));
+  // A journal cannot make a reader spend unbounded memory or time.
+  auto huge = keyed.OpenText("scrypt:40:8:1:" + Base64Encode("0123456789abcdef") + ":" + payload);
+  REQUIRE_FALSE(huge);
+  CHECK(huge.error().message.find("malformed") != std::string::npos);
+
+  // One salt for a run's values, a fresh one for another run's, the journal's once adopted.
+  auto second = keyed.SealText("1");
+  REQUIRE(second);
+  CHECK(second->substr(0, last) == sealed->substr(0, last));
+  Sealer later(std::string("operator key"));
+  auto fresh = later.SealText("1");
+  REQUIRE(fresh);
+  CHECK(fresh->substr(0, last) != sealed->substr(0, last));
+  Sealer adopting(std::string("operator key"));
+  nlohmann::json record = {{"prior", {{"attrs", {{"content", {{"$sealed", *sealed}}}}}}}};
+  auto salt = Sealer::SaltIn(record);
+  REQUIRE(salt);
+  adopting.AdoptSalt(*salt);
+  auto same = adopting.SealText("1");
+  REQUIRE(same);
+  CHECK(same->substr(0, last) == sealed->substr(0, last));
+
+  // Sealed by an earlier version: AES-256-GCM under SHA-256 of the key, plain base64.
+  const std::string old = "dOrmcOndVZqZEu/OIrmC/JRdizqQUC7OkPnyz39Nsbihp6/Lh5vb+moSWLmun0ei";
+  auto old_opened = keyed.OpenText(old);
+  REQUIRE(old_opened);
+  CHECK(*old_opened == "\"PASSWORD=hunter2\\n\"");
+  auto state = keyed.Open({{"exists", true}, {"attrs", {{"content", {{"$sealed", old}}}}}}, nullptr);
+  REQUIRE(state);
+  CHECK(state->attrs.at("content") == Value("PASSWORD=hunter2\n"));
+  auto refused = Sealer(std::string("another key")).OpenText(old);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message.find("does not open with this key") != std::string::npos);
+  CHECK_FALSE(Sealer::SaltIn({{"$sealed", old}}));
 }
 
 TEST_CASE("history: completed stages, stages a rollback undid, steps never finished, each change's prior") {

@@ -65,6 +65,16 @@ done
 unshare --uts sh -c "hostname operator-b; exec \"$bin\" apply cut.toml --yes" >b.out 2>b.err &&
   bad "B applied while A held the lock" || ok
 grep -q "is locked by $(id -un)@operator-a (pid $a, apply" b.err && ok || bad "B is told A has it: $(cat b.err)"
+grep -q "force-unlock" b.err && bad "B is told to force-unlock a live holder: $(cat b.err)" || ok
+grep -q "the server ends its session, and the lock with it, within about two minutes" b.err && ok ||
+  bad "B is told what happens if A's machine is gone: $(cat b.err)"
+# B may not take A's lock while A's session is connected, not even knowing its id.
+lock_id=$(sql "select holder::json->>'id' from reconcile_lock where journal = '$name'")
+unshare --uts sh -c "hostname operator-b; exec \"$bin\" force-unlock cut.toml $lock_id" >b.out 2>b.err &&
+  bad "B force-unlocked A's live lock" || ok
+grep -q "is held by $(id -un)@operator-a (pid $a, apply.*is still connected: that run is alive as far as this machine can tell; nothing was changed" b.err &&
+  ok || bad "force-unlock refused, naming A: $(cat b.err)"
+[ "$(sql "select count(*) from reconcile_lock where journal = '$name'")" = 1 ] && ok || bad "A's lock row is still there"
 wait $a && ok || bad "A's apply: $(cat a.err)"
 "$bin" status cut.toml >out 2>&1
 grep -q "lock: free" out && ok || bad "the lock is free after A: $(cat out)"

@@ -1,8 +1,12 @@
 #include "engine/cli/commands.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -28,17 +32,28 @@ bool FindStage(const Spec& spec, const std::string& name, std::optional<std::siz
 }
 
 // Written beside its final name and renamed, so a reader never sees half a plan.
+// 0600: a saved plan holds the world's current values (hosts, paths, what files hold).
 bool WriteAtomically(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      Fail("cannot write " + tmp);
-      std::remove(tmp.c_str());
-      return false;
-    }
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    Fail("cannot write " + tmp + ": " + std::strerror(errno));
+    return false;
+  }
+  ::fchmod(fd, 0600);  // a leftover temporary file of the same name keeps its mode otherwise
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  int err = done == text.size() ? 0 : errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (done != text.size() || err != 0) {
+    Fail("cannot write " + tmp + ": " + std::strerror(err ? err : EIO));
+    std::remove(tmp.c_str());
+    return false;
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     Fail("cannot write " + path);

@@ -49,7 +49,9 @@ struct RollbackCommandOptions {
 int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandOptions& options);
 int RunRollback(const Registry& registry, const CommonOptions& common, const RollbackCommandOptions& options);
 int RunStatus(const Registry& registry, const CommonOptions& common);
-int RunForceUnlock(const Registry& registry, const CommonOptions& common, const std::string& id);
+// Refuses a holder that is still running unless `force`, and then only once confirmed on a
+// terminal, or with `yes`.
+int RunForceUnlock(const Registry& registry, const CommonOptions& common, const std::string& id, bool force, bool yes);
 // Copies every record of a file journal into the spec's [state] url, checked, then renames
 // the file so no later run can take its stale history for the truth.
 int RunMigrateJournal(const Registry& registry, const CommonOptions& common, const std::string& from);

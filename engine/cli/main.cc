@@ -78,9 +78,13 @@ int main(int argc, char** argv) {
   add_common(status);
 
   std::string unlock_id;
+  bool unlock_force = false, unlock_yes = false;
   CLI::App* unlock = app.add_subcommand("force-unlock", "release a lock whose holder is gone");
   add_common(unlock);
   unlock->add_option("id", unlock_id, "the lock id that status or the refusal showed")->required();
+  unlock->add_flag("--force", unlock_force,
+                   "take the lock even from a holder that is still running, after a prompt naming it");
+  unlock->add_flag("--yes", unlock_yes, "with --force: do not ask");
 
   bool schema_markdown = false;
   CLI::App* schema = app.add_subcommand("schema", "the resource types this build knows; --markdown: the reference");
@@ -103,7 +107,7 @@ int main(int argc, char** argv) {
   if (*apply) return RunApply(registry, common, apply_options);
   if (*rollback) return RunRollback(registry, common, rollback_options);
   if (*status) return RunStatus(registry, common);
-  if (*unlock) return RunForceUnlock(registry, common, unlock_id);
+  if (*unlock) return RunForceUnlock(registry, common, unlock_id, unlock_force, unlock_yes);
   if (*migrate) return RunMigrateJournal(registry, common, migrate_from);
   if (*schema) return RunSchema(registry, schema_markdown);
   return 1;

@@ -79,6 +79,13 @@ bool RefreshHistory(Session* session) {
     return false;
   }
   session->history = Summarize(*records);
+  // One salt a journal: the key is derived once a run, not once for each run it reads back.
+  if (session->sealer.keeps_secrets())
+    for (auto r = records->rbegin(); r != records->rend(); ++r)
+      if (auto salt = Sealer::SaltIn(r->data)) {
+        session->sealer.AdoptSalt(*salt);
+        break;
+      }
   return true;
 }
 

@@ -1,5 +1,7 @@
 // `reconcile status` and `reconcile force-unlock`: what the journal says, and the way out of
 // a lock whose holder is gone.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "engine/cli/session.h"
@@ -17,7 +19,13 @@ int RunStatus(const Registry& registry, const CommonOptions& common) {
     Fail(holder.error().message);
     return 1;
   }
-  std::cout << "lock: " << (*holder ? "held by " + (*holder)->Describe() : std::string("free")) << "\n\nstages:\n";
+  std::string lock = "free";
+  if (*holder) {
+    lock = "held by " + (*holder)->Describe();
+    if ((*holder)->gone)
+      lock += "; that run has ended on this machine but its lock remains: reconcile force-unlock SPEC " + (*holder)->id;
+  }
+  std::cout << "lock: " << lock << "\n\nstages:\n";
   for (const StageSpec& s : spec.stages)
     std::cout << "  " << (h.complete.count(s.name) ? "complete  " : "pending   ") << s.name << "\n";
   if (!h.pending.empty()) {
@@ -38,14 +46,35 @@ int RunStatus(const Registry& registry, const CommonOptions& common) {
   return 0;
 }
 
-int RunForceUnlock(const Registry& registry, const CommonOptions& common, const std::string& id) {
+int RunForceUnlock(const Registry& registry, const CommonOptions& common, const std::string& id, bool force, bool yes) {
   auto session = OpenSession(registry, common, true);
   if (!session) return 1;
-  if (Status s = session->journal->ForceUnlock(id); !s) {
+  Journal& journal = *session->journal;
+  Status s = journal.ForceUnlock(id, false);
+  if (!s && force) {
+    // Refused because its holder still runs: with --force, taken only once the operator has
+    // seen whom they take it from, and said so.
+    auto holder = journal.Holder();
+    if (holder.ok() && *holder && (*holder)->id == id) {
+      std::string what = "the lock " + id + " on " + journal.Describe() + " is held by " + (*holder)->Describe() +
+                         ", which is still running. Taking it lets another run start while that one still writes "
+                         "the journal and changes the world; the step it is running may finish unrecorded and run "
+                         "again.";
+      if (yes) {
+        std::cerr << "reconcile: warning: " << what << " Taking it (--yes).\n";
+      } else if (!Confirm(what + "\nTake the lock from it?")) {
+        Fail(what + (::isatty(0) ? " Not confirmed; nothing was changed."
+                                 : " There is no terminal to ask on; nothing was changed (pass --yes as well to take it)."));
+        return 1;
+      }
+      s = journal.ForceUnlock(id, true);
+    }
+  }
+  if (!s) {
     Fail(s.message());
     return 1;
   }
-  std::cout << "Released the lock " << id << " on " << session->journal->Describe() << ".\n";
+  std::cout << "Released the lock " << id << " on " << journal.Describe() << ".\n";
   return 0;
 }
 

@@ -64,13 +64,17 @@ class FileJournal : public Journal {
   Status Lock(const LockInfo& me, std::chrono::milliseconds timeout) override {
     if (Status s = MakeDir(); !s) return s;
     auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool tried_again = false;
     while (true) {
-      int fd = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      // 0600: the holder's details name a user, host and pid, nobody else's business.
+      int fd = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
       if (fd < 0) return Error{Errno("cannot open the lock file " + lock_path_)};
       if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
         // The file may have been force-unlocked (removed) between open and flock.
         struct stat a, b;
         if (::fstat(fd, &a) == 0 && ::stat(lock_path_.c_str(), &b) == 0 && a.st_ino == b.st_ino) {
+          // A lock file left by an older version, readable by all: tightened when taken.
+          if ((a.st_mode & 0077) != 0 && a.st_uid == ::geteuid()) ::fchmod(fd, 0600);
           std::string text = me.ToJson().dump() + "\n";
           if (::ftruncate(fd, 0) != 0 || !WriteAll(fd, text) || ::fsync(fd) != 0) {
             ::close(fd);
@@ -84,12 +88,16 @@ class FileJournal : public Journal {
       }
       ::close(fd);
       if (std::chrono::steady_clock::now() >= deadline) {
+        // An flock is only ever held by a live process (the kernel drops it with its
+        // holder), so the one who has it is running: the refusal says wait, never force.
         auto holder = Holder();
-        std::string who = holder.ok() && *holder ? (*holder)->Describe() : std::string("another run");
-        std::string id = holder.ok() && *holder ? (*holder)->id : std::string("ID");
-        return Error{"the journal " + path_ + " is locked by " + who +
-                     ".\n  Wait for it to finish (or pass --lock-timeout 10m to wait here). If that run is gone "
-                     "and its lock remains, release it with: reconcile force-unlock SPEC " + id};
+        // Released just now (or, in PostgreSQL, taken and not yet named): one more try.
+        if (holder.ok() && !*holder && !tried_again) {
+          tried_again = true;
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          continue;
+        }
+        return Error{LockRefusal(path_, holder.ok() ? *holder : std::optional<LockInfo>())};
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -105,37 +113,38 @@ class FileJournal : public Journal {
   }
 
   Result<std::optional<LockInfo>> Holder() override {
-    int fd = ::open(lock_path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::optional<LockInfo>();
-    bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
-    if (!held) ::flock(fd, LOCK_UN);
-    ::close(fd);
-    if (!held && lock_fd_ < 0) return std::optional<LockInfo>();
-    std::ifstream in(lock_path_);
-    std::string line;
-    std::getline(in, line);
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      LockInfo unknown;
-      unknown.user = "an unknown holder";
-      return std::optional<LockInfo>(unknown);
-    }
-    return std::optional<LockInfo>(LockInfo::FromJson(j));
+    if (!HeldByAnyone()) return std::optional<LockInfo>();
+    return std::optional<LockInfo>(WrittenHolder());
   }
 
-  Status ForceUnlock(const std::string& id) override {
-    auto holder = Holder();
-    if (!holder) return Error{holder.error().message};
-    std::ifstream in(lock_path_);
-    std::string line;
-    std::getline(in, line);
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    std::string current = j.is_object() ? j.value("id", "") : "";
-    if (current.empty() && !*holder) return Error{"the journal " + path_ + " is not locked"};
-    if (current != id)
-      return Error{"the lock on " + path_ + " has id " + (current.empty() ? "(unknown)" : current) + ", not " + id +
-                   "; nothing was changed"};
-    if (::unlink(lock_path_.c_str()) != 0) return Error{Errno("cannot remove " + lock_path_)};
+  Status ForceUnlock(const std::string& id, bool from_live_holder) override {
+    bool held = HeldByAnyone();
+    LockInfo written = WrittenHolder();
+    if (!held && written.id.empty()) return Error{"the journal " + path_ + " is not locked"};
+    if (written.id != id)
+      return Error{"the lock on " + path_ + " has id " + (written.id.empty() ? "(unknown)" : written.id) + ", not " +
+                   id + "; nothing was changed"};
+    if (held && !from_live_holder)
+      return Error{"the lock on " + path_ + " is held by " + written.Describe() +
+                   ", which is still running (the kernel releases its lock the moment it ends); nothing was "
+                   "changed.\n  Wait for it to finish, or stop that process. Taking the lock from a live run "
+                   "lets two runs write the journal at once; if that is really meant, pass --force"};
+    if (held) {
+      // Removed from under its live holder: the next run makes a new lock file, and a run
+      // that opened the old one sees it is gone once it has the flock.
+      if (::unlink(lock_path_.c_str()) != 0 && errno != ENOENT) return Error{Errno("cannot remove " + lock_path_)};
+      return Status::Ok();
+    }
+    // Not held: its holder ended and the kernel already let go; the file only still names it.
+    // Cleared under the flock, never removed, so a run taking the lock meanwhile keeps it.
+    int fd = ::open(lock_path_.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? Status::Ok() : Status(Error{Errno("cannot open " + lock_path_)});
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return Error{"the lock on " + path_ + " was just taken by another run; nothing was changed"};
+    }
+    if (::ftruncate(fd, 0) == 0) ::fsync(fd);
+    ::close(fd);
     return Status::Ok();
   }
 
@@ -158,8 +167,10 @@ class FileJournal : public Journal {
       line["sum"] = RecordChecksum(r);
       text += line.dump() + "\n";
     }
-    if (Status s = WriteAll(fd_, text); !s) return s;
-    if (::fdatasync(fd_) != 0) return Error{Errno("cannot sync the journal " + path_)};
+    off_t before = ::lseek(fd_, 0, SEEK_CUR);
+    Status wrote = WriteAll(fd_, text);
+    if (wrote && ::fdatasync(fd_) != 0) wrote = Error{Errno("cannot sync the journal " + path_)};
+    if (!wrote) return TakeBack(before, wrote);
     cache_.reset();
     last_seq_ = records.empty() ? 0 : records.back().seq;
     return Status::Ok();
@@ -186,15 +197,14 @@ class FileJournal : public Journal {
       text += line.dump() + "\n";
     }
     // One sequential write: a crash leaves whole lines and at most one torn last line, which
-    // Read drops.
+    // Read drops. A write that fails (a full disk) is taken back whole, so the next record
+    // never lands on a fragment and its number follows the last one written.
     off_t before = ::lseek(fd_, 0, SEEK_CUR);
-    if (Status s = WriteAll(fd_, text); !s) {
-      cache_.reset();
-      return s;
-    }
-    if (::fdatasync(fd_) != 0) {
-      cache_.reset();
-      return Error{Errno("cannot sync the journal " + path_)};
+    Status wrote = WriteAll(fd_, text);
+    if (wrote && ::fdatasync(fd_) != 0) wrote = Error{Errno("cannot sync the journal " + path_)};
+    if (!wrote) {
+      last_seq_ = first - 1;
+      return TakeBack(before, wrote);
     }
     if (cache_ && before == cache_size_) {
       cache_->insert(cache_->end(), records, records + n);
@@ -204,6 +214,38 @@ class FileJournal : public Journal {
     }
     if (crash_after_ >= first && crash_after_ <= last_seq_) ::raise(SIGKILL);
     return Status::Ok();
+  }
+
+  // Cuts the file back to `size` after a write that failed part way, and returns `why`. When
+  // even that fails the file is closed: the next append reopens it and cuts the torn tail
+  // then, from what is on disk.
+  Status TakeBack(off_t size, const Status& why) {
+    cache_.reset();
+    if (size < 0 || ::ftruncate(fd_, size) != 0 || ::lseek(fd_, size, SEEK_SET) != size) {
+      ::close(fd_);
+      fd_ = -1;
+    } else {
+      ::fdatasync(fd_);
+    }
+    return why;
+  }
+
+  // Whether some process (this one included) holds the flock on the lock file now.
+  bool HeldByAnyone() {
+    if (lock_fd_ >= 0) return true;
+    int fd = ::open(lock_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
+    ::close(fd);  // drops our shared lock, if we got it
+    return held;
+  }
+
+  // The holder's details as written in the lock file; an unreadable file gives an unknown holder.
+  LockInfo WrittenHolder() {
+    std::ifstream in(lock_path_);
+    std::string line;
+    std::getline(in, line);
+    return LockInfo::FromJson(nlohmann::json::parse(line, nullptr, false));
   }
 
   Status MakeDir() {
@@ -303,8 +345,14 @@ class FileJournal : public Journal {
     }
     ::lseek(fd_, 0, SEEK_END);
     if (keep == 0) {
-      if (Status s = WriteAll(fd_, std::string(kHeader) + "\n"); !s) return s;
-      if (::fsync(fd_) != 0) return Error{Errno("cannot sync " + path_)};
+      Status wrote = WriteAll(fd_, std::string(kHeader) + "\n");
+      if (wrote && ::fsync(fd_) != 0) wrote = Error{Errno("cannot sync " + path_)};
+      if (!wrote) {
+        TakeBack(0, wrote);
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+        return wrote;
+      }
     }
     if (fresh) return FsyncDir(path_);
     return Status::Ok();

@@ -42,11 +42,18 @@ struct LockInfo {
   long pid = 0;
   std::string operation;
   std::string since;
+  // The run is known to have ended (it ran on this machine and its pid is gone) while its
+  // lock remains: only then is a second operator told to force-unlock.
+  bool gone = false;
 
   std::string Describe() const;
   nlohmann::json ToJson() const;
+  // Fields of the wrong type (a hand-edited or damaged lock) are left empty, never thrown.
   static LockInfo FromJson(const nlohmann::json& j);
   static LockInfo Mine(const std::string& operation);
+  bool OnThisHost() const;  // the host in `user` is this machine's name
+  // Ran on this machine and no process has its pid any more.
+  bool EndedHere() const;
 };
 
 // One backend interface, so the local file can be joined by a shared (PostgreSQL) one.
@@ -60,8 +67,11 @@ class Journal {
   virtual Status Lock(const LockInfo& me, std::chrono::milliseconds timeout) = 0;
   virtual void Unlock() = 0;
   virtual Result<std::optional<LockInfo>> Holder() = 0;
-  // Removes a lock left by a run that can no longer release it; `id` must match.
-  virtual Status ForceUnlock(const std::string& id) = 0;
+  // Removes a lock left by a run that can no longer release it; `id` must match. A holder
+  // still alive (its flock, its database session with its process) is refused unless
+  // `from_live_holder`, which the CLI passes only after the operator confirmed it by name:
+  // taking a live run's lock lets two runs write at once, or cuts one off mid-step.
+  virtual Status ForceUnlock(const std::string& id, bool from_live_holder) = 0;
 
   // Every record, in order. A torn last line is dropped; other damage is an Error.
   virtual Result<std::vector<JournalRecord>> Read() = 0;
@@ -84,6 +94,12 @@ std::unique_ptr<Journal> OpenFileJournal(const std::string& path);
 std::unique_ptr<Journal> OpenPgJournal(const std::string& url, const std::string& password, const std::string& name);
 // The URL with any password taken out, for messages.
 std::string RedactUrl(const std::string& url);
+
+// What a second operator is told when `holder` has the lock of `journal`: who it is, and to
+// wait for a live one (`remote_note` adds what happens when its machine is gone); only a
+// holder known to be gone comes with the way to force-unlock it.
+std::string LockRefusal(const std::string& journal, const std::optional<LockInfo>& holder,
+                        const std::string& remote_note = "");
 
 // The checksum a record line carries: over seq, at, kind and data.
 std::string RecordChecksum(const JournalRecord& r);

@@ -39,17 +39,25 @@ class PgJournal : public Journal {
     std::lock_guard<std::mutex> guard(mu_);
     if (Status s = Connect(); !s) return s;
     auto deadline = std::chrono::steady_clock::now() + timeout;
+    bool tried_again = false;
     while (true) {
       auto got = Query("SELECT pg_try_advisory_lock(" + LockKey() + ")", {name_});
       if (!got) return Error{got.error().message};
       if ((*got)[0][0] == "t") break;
       if (std::chrono::steady_clock::now() >= deadline) {
         auto holder = HolderLocked();
-        std::string who = holder.ok() && *holder ? (*holder)->Describe() : std::string("another run");
-        std::string id = holder.ok() && *holder ? (*holder)->id : std::string("ID");
-        return Error{"the journal " + Describe() + " is locked by " + who +
-                     ".\n  Wait for it to finish (or pass --lock-timeout 10m to wait here). If that run is gone "
-                     "and its lock remains, release it with: reconcile force-unlock SPEC " + id};
+        // Released just now (or, in PostgreSQL, taken and not yet named): one more try.
+        if (holder.ok() && !*holder && !tried_again) {
+          tried_again = true;
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          continue;
+        }
+        std::optional<LockInfo> who = holder.ok() ? *holder : std::optional<LockInfo>();
+        std::string note;
+        if (!who || !who->OnThisHost())
+          note = "\n  If that run's machine is gone, the server ends its session, and the lock with it, within "
+                 "about two minutes.";
+        return Error{LockRefusal(Describe(), who, note)};
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
@@ -78,23 +86,37 @@ class PgJournal : public Journal {
     return HolderLocked();
   }
 
-  Status ForceUnlock(const std::string& id) override {
+  Status ForceUnlock(const std::string& id, bool from_live_holder) override {
     std::lock_guard<std::mutex> guard(mu_);
     if (Status s = Connect(); !s) return s;
-    auto rows = Query("SELECT holder, backend_pid FROM reconcile_lock WHERE journal = $1", {name_});
+    auto rows = Query("SELECT holder, backend_pid, EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND "
+                      "l.pid = r.backend_pid AND l.granted) FROM reconcile_lock r WHERE journal = $1",
+                      {name_});
     if (!rows) return Error{rows.error().message};
     if (rows->empty()) return Error{"the journal " + Describe() + " is not locked"};
-    auto j = nlohmann::json::parse((*rows)[0][0], nullptr, false);
-    std::string current = j.is_object() ? j.value("id", "") : "";
-    if (current != id)
-      return Error{"the lock on " + Describe() + " has id " + (current.empty() ? "(unknown)" : current) + ", not " +
-                   id + "; nothing was changed"};
-    // A holder whose session still lives keeps the advisory lock until its session ends.
-    auto ended = Query("SELECT pg_terminate_backend($1::int) FROM pg_locks l WHERE l.locktype = 'advisory' AND "
-                       "l.pid = $1::int AND l.granted AND l.pid <> pg_backend_pid()",
-                       {(*rows)[0][1]});
+    const std::string& text = (*rows)[0][0];
+    LockInfo holder = LockInfo::FromJson(nlohmann::json::parse(text, nullptr, false));
+    if (holder.id != id)
+      return Error{"the lock on " + Describe() + " has id " + (holder.id.empty() ? "(unknown)" : holder.id) +
+                   ", not " + id + "; nothing was changed"};
+    bool session = (*rows)[0][2] == "t";
+    // Its session still holds the lock: the run is alive unless it ran here and its pid is gone.
+    // Ending a live run's session does not stop the step it is running: that step finishes,
+    // unrecorded, and the next apply runs it again.
+    if (session && !holder.EndedHere() && !from_live_holder)
+      return Error{"the lock on " + Describe() + " is held by " + holder.Describe() +
+                   ", whose session (database pid " + (*rows)[0][1] + ") is still connected: that run is alive" +
+                   (holder.OnThisHost() ? "" : " as far as this machine can tell") +
+                   "; nothing was changed.\n  Wait for it to finish, or stop it where it runs. Ending its session "
+                   "does not stop the step it is running, which then finishes unrecorded and runs again; if that "
+                   "is really meant, pass --force"};
+    // Only the session still named in the row is ended, and the row only while it names it.
+    auto ended = Query("SELECT pg_terminate_backend(r.backend_pid) FROM reconcile_lock r JOIN pg_locks l ON "
+                       "l.pid = r.backend_pid AND l.locktype = 'advisory' AND l.granted WHERE r.journal = $1 AND "
+                       "r.holder = $2 AND r.backend_pid <> pg_backend_pid()",
+                       {name_, text});
     if (!ended) return Error{"cannot end the session that holds the lock on " + Describe() + ": " + ended.error().message};
-    auto gone = Query("DELETE FROM reconcile_lock WHERE journal = $1", {name_});
+    auto gone = Query("DELETE FROM reconcile_lock WHERE journal = $1 AND holder = $2", {name_, text});
     if (!gone) return Error{gone.error().message};
     return Status::Ok();
   }
@@ -180,6 +202,11 @@ class PgJournal : public Journal {
       conn_ = nullptr;
       return Error{"cannot set up the journal tables in " + Describe() + ": " + why};
     }
+    // A holder whose machine vanishes leaves its session (and the lock) open until the server
+    // notices: asked to probe the connection, it does within about two minutes, instead of
+    // the system's two hours, and no one has to force-unlock a run that is gone.
+    PQclear(PQexec(conn_, "SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10; "
+                          "SET tcp_keepalives_count = 6"));
     return Status::Ok();
   }
 
@@ -215,12 +242,9 @@ class PgJournal : public Journal {
     if (!rows) return rows.error();
     if (rows->empty()) return std::optional<LockInfo>();
     auto j = nlohmann::json::parse((*rows)[0][0], nullptr, false);
-    if (!j.is_object()) {
-      LockInfo unknown;
-      unknown.user = "an unknown holder";
-      return std::optional<LockInfo>(unknown);
-    }
-    return std::optional<LockInfo>(LockInfo::FromJson(j));
+    LockInfo holder = LockInfo::FromJson(j);
+    holder.gone = holder.EndedHere();
+    return std::optional<LockInfo>(holder);
   }
 
   Status AppendSpan(JournalRecord* records, std::size_t n) {

@@ -1,7 +1,9 @@
 // Record checksums and lock holder details, shared by every journal backend.
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <ctime>
 #include <random>
 
@@ -25,7 +27,9 @@ std::string NowUtc() {
 }
 
 std::string LockInfo::Describe() const {
-  return user + " (pid " + std::to_string(pid) + ", " + operation + ", since " + since + ", lock id " + id + ")";
+  return (user.empty() ? std::string("an unknown holder") : user) + " (pid " +
+         (pid > 0 ? std::to_string(pid) : std::string("?")) + ", " + (operation.empty() ? "?" : operation) +
+         ", since " + (since.empty() ? "?" : since) + ", lock id " + (id.empty() ? "?" : id) + ")";
 }
 
 nlohmann::json LockInfo::ToJson() const {
@@ -34,12 +38,42 @@ nlohmann::json LockInfo::ToJson() const {
 
 LockInfo LockInfo::FromJson(const nlohmann::json& j) {
   LockInfo l;
-  l.id = j.value("id", "");
-  l.user = j.value("user", "");
-  l.pid = j.value("pid", 0L);
-  l.operation = j.value("operation", "");
-  l.since = j.value("since", "");
+  if (!j.is_object()) return l;
+  auto text = [&](const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  l.id = text("id");
+  l.user = text("user");
+  l.operation = text("operation");
+  l.since = text("since");
+  if (auto it = j.find("pid"); it != j.end() && it->is_number_integer() && it->get<long long>() > 0 &&
+                               it->get<long long>() <= 0x7fffffff)
+    l.pid = static_cast<long>(it->get<long long>());
   return l;
+}
+
+bool LockInfo::OnThisHost() const {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  std::size_t at = user.rfind('@');
+  return at != std::string::npos && user.substr(at + 1) == host;
+}
+
+bool LockInfo::EndedHere() const {
+  if (!OnThisHost() || pid <= 0) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+std::string LockRefusal(const std::string& journal, const std::optional<LockInfo>& holder,
+                        const std::string& remote_note) {
+  std::string who = holder ? holder->Describe() : std::string("another run");
+  if (holder && holder->gone)
+    return "the journal " + journal + " is locked by " + who +
+           ", which has ended on this machine, but its lock remains.\n  Release it with: reconcile force-unlock SPEC " +
+           holder->id;
+  return "the journal " + journal + " is locked by " + who +
+         ", which is still running.\n  Wait for it to finish, or pass --lock-timeout 10m to wait here." + remote_note;
 }
 
 LockInfo LockInfo::Mine(const std::string& operation) {

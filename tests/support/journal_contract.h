@@ -62,13 +62,28 @@ inline void LockRefusesSecondHolder(const Opener& open) {
   REQUIRE_FALSE(refused);
   CHECK(refused.message().find("is locked by " + me.user + " (pid " + std::to_string(me.pid) + ", apply, since ") !=
         std::string::npos);
-  CHECK(refused.message().find("reconcile force-unlock SPEC " + me.id) != std::string::npos);
+  // The holder runs: the second operator is told to wait, never to take its lock.
+  CHECK(refused.message().find(", which is still running.") != std::string::npos);
+  CHECK(refused.message().find("--lock-timeout") != std::string::npos);
+  CHECK(refused.message().find("force-unlock") == std::string::npos);
   auto holder = second->Holder();
   REQUIRE(holder);
   REQUIRE(*holder);
   CHECK((*holder)->id == me.id);
+  CHECK_FALSE((*holder)->gone);
 
-  CHECK_FALSE(second->ForceUnlock("not-the-id"));
+  CHECK_FALSE(second->ForceUnlock("not-the-id", false));
+  // Not from a live holder, not without being told to.
+  Status live = second->ForceUnlock(me.id, false);
+  REQUIRE_FALSE(live);
+  CHECK(live.message().find("is held by " + me.user) != std::string::npos);
+  CHECK(live.message().find("nothing was changed") != std::string::npos);
+  CHECK(live.message().find("pass --force") != std::string::npos);
+  auto still = second->Holder();
+  REQUIRE(still);
+  REQUIRE(*still);
+  CHECK((*still)->id == me.id);
+  CHECK_FALSE(second->Lock(LockInfo::Mine("rollback"), 0ms));
   first->Unlock();
   auto free_now = second->Holder();
   REQUIRE(free_now);
@@ -101,6 +116,16 @@ inline void KilledHolderReleasesLock(const Opener& open) {
   CHECK(j->Lock(LockInfo::Mine("apply"), 5s));
   ::close(ready[0]);
   ::close(ready[1]);
+}
+
+// A live holder's lock taken when the operator insisted: another run may take it at once.
+inline void ForceUnlockFromLiveHolderWhenTold(const Opener& open) {
+  auto first = open();
+  LockInfo me = LockInfo::Mine("apply");
+  REQUIRE(first->Lock(me, 0ms));
+  auto second = open();
+  REQUIRE(second->ForceUnlock(me.id, true));
+  CHECK(second->Lock(LockInfo::Mine("apply"), 2s));
 }
 
 // `from` holds records; they move into the empty `to` as they are, once.
