@@ -1,11 +1,11 @@
 // Record checksums and lock holder details, shared by every journal backend.
-#include <pwd.h>
 #include <unistd.h>
 
 #include <ctime>
 #include <random>
 
 #include "engine/hash.h"
+#include "engine/os_calls.h"
 #include "engine/journal/journal.h"
 
 namespace reconcile {
@@ -44,10 +44,9 @@ LockInfo LockInfo::FromJson(const nlohmann::json& j) {
 
 LockInfo LockInfo::Mine(const std::string& operation) {
   LockInfo l;
-  const passwd* pw = ::getpwuid(::getuid());
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
-  l.user = std::string(pw ? pw->pw_name : "?") + "@" + host;
+  l.user = UserName(::getuid()).value_or("?") + "@" + host;
   l.pid = static_cast<long>(::getpid());
   l.operation = operation;
   l.since = NowUtc();
