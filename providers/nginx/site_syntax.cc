@@ -89,7 +89,7 @@ bool ListenAddress(const std::string& a) {
   std::size_t end = 0;
   if (Ipv6Host(a, &end)) return end == a.size() || (a[end] == ':' && Port(a.substr(end + 1)));
   std::size_t colon = a.rfind(':');
-  if (colon == std::string::npos) return Port(a) || HostName(a);
+  if (colon == std::string::npos) return Digits(a) ? Port(a) : HostName(a);
   std::string host = a.substr(0, colon);
   return (host == "*" || HostName(host)) && Port(a.substr(colon + 1));
 }
