@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/value.h"
+
 namespace reconcile {
 
 enum class AttrType {
@@ -37,6 +39,12 @@ struct AttrSchema {
   std::string pattern;              // a regular expression a string must match, and
   std::string pattern_hint;         //   what to tell the operator when it does not
   std::string file_for;             // a local path whose file's text stands for this attribute
+  // For a value written into another program's language (an nginx directive, a zone-file
+  // record): "" when a string (each item of a list) can be written there as it is, else what
+  // is wrong with it and what is allowed. `resource` holds the resource's values at that
+  // stage (a record's type, say). The loader runs it on the value as written, and again on
+  // what references become; the provider refuses it too, before it writes.
+  std::string (*check)(const std::string& value, const AttrMap& resource) = nullptr;
 };
 
 struct TypeSchema {

@@ -18,6 +18,7 @@
 
 #include "engine/hash.h"
 #include "engine/journal/journal.h"
+#include "engine/os_calls.h"
 
 namespace reconcile {
 
@@ -25,7 +26,7 @@ namespace {
 
 constexpr const char* kHeader = "{\"reconcile_journal\":1}";
 
-std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string Errno(const std::string& what) { return what + ": " + ErrnoText(errno); }
 
 Status FsyncDir(const std::string& path) {
   std::string dir = std::filesystem::path(path).parent_path().string();

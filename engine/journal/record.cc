@@ -1,5 +1,4 @@
 // Record checksums and lock holder details, shared by every journal backend.
-#include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,6 +7,7 @@
 #include <random>
 
 #include "engine/hash.h"
+#include "engine/os_calls.h"
 #include "engine/journal/journal.h"
 
 namespace reconcile {
@@ -78,10 +78,9 @@ std::string LockRefusal(const std::string& journal, const std::optional<LockInfo
 
 LockInfo LockInfo::Mine(const std::string& operation) {
   LockInfo l;
-  const passwd* pw = ::getpwuid(::getuid());
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
-  l.user = std::string(pw ? pw->pw_name : "?") + "@" + host;
+  l.user = UserName(::getuid()).value_or("?") + "@" + host;
   l.pid = static_cast<long>(::getpid());
   l.operation = operation;
   l.since = NowUtc();

@@ -1,5 +1,6 @@
 // desired(resource, stage): the base attributes with every overlay up to the stage applied,
 // references substituted, secrets read when asked. Also secret and sensitivity rules.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -124,10 +125,33 @@ Result<State> DesiredCache::At(std::size_t resource, std::size_t stage) {
   return d;
 }
 
+namespace {
+
+// A value that held references, checked once they are substituted (the loader checked the
+// rest): `written` is what the spec says, `value` what it became.
+Status CheckSubstituted(const Resource& r, const std::string& name, const SpecValue& sv, const Value& value,
+                        const AttrMap& resource) {
+  const AttrSchema* a = r.schema->Find(name);
+  if (!a || !a->check || sv.secret) return Status::Ok();
+  std::vector<std::string> texts;
+  if (const auto* s = std::get_if<std::string>(&value)) texts.push_back(*s);
+  if (const auto* l = std::get_if<StringList>(&value)) texts = *l;
+  for (const std::string& t : texts)
+    if (std::string why = a->check(t, resource); !why.empty())
+      return Error{sv.loc.ToString() + ": attribute '" + name + "' of " + r.address +
+                   ", once its references are substituted: " + why};
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bool resolve_secrets,
                       DesiredCache* cache) {
   State state;
   state.exists = true;
+  AttrMap written;  // what checks see of the other attributes
+  if (r.has_references)
+    for (const auto& [name, sv] : Merged(r, stage)) written[name] = sv->value;
   for (const auto& [name, sv] : Merged(r, stage)) {
     if (name == "ensure") {
       state.exists = std::get<std::string>(sv->value) != "absent";
@@ -167,6 +191,8 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
       const AttrSchema* a = r.schema->Find(name);
       if (a && a->type == AttrType::kString && !std::holds_alternative<std::string>(*v))
         *v = ToText(*v);
+      if (MayInterpolate(*s))
+        if (Status bad = CheckSubstituted(r, name, *sv, *v, written); !bad) return Error{bad.message()};
       state.attrs[name] = std::move(*v);
     } else if (const auto* l = std::get_if<StringList>(&sv->value)) {
       StringList out;
@@ -176,6 +202,8 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
         if (auto* list = std::get_if<StringList>(&*v)) out.insert(out.end(), list->begin(), list->end());
         else out.push_back(ToText(*v));
       }
+      if (std::any_of(l->begin(), l->end(), [](const std::string& e) { return MayInterpolate(e); }))
+        if (Status bad = CheckSubstituted(r, name, *sv, out, written); !bad) return Error{bad.message()};
       state.attrs[name] = std::move(out);
     } else {
       state.attrs[name] = sv->value;

@@ -13,6 +13,7 @@
 #include "engine/spec/interpolate.h"
 #include "engine/journal/journal.h"
 #include "engine/spec/loader_internal.h"
+#include "engine/os_calls.h"
 
 namespace reconcile {
 
@@ -581,7 +582,7 @@ LoadResult LoadTexts(const std::string& path, std::string text, const LoadOption
     std::string overlay_text;
     if (!ReadFile(overlay, &overlay_text)) {
       result.diags.Error(SourceLoc{}, "--env " + options.env + " needs the overlay file '" + overlay +
-                                          "', which cannot be read: " + std::strerror(errno));
+                                          "', which cannot be read: " + ErrnoText(errno));
       return result;
     }
     hash.Update(std::string_view("\0overlay\0", 9));
@@ -609,7 +610,7 @@ LoadResult LoadSpec(const std::string& path, const LoadOptions& options, const R
   std::string text;
   if (!ReadFile(path, &text)) {
     LoadResult result;
-    result.diags.Error(SourceLoc{}, "cannot read spec '" + path + "': " + std::strerror(errno));
+    result.diags.Error(SourceLoc{}, "cannot read spec '" + path + "': " + ErrnoText(errno));
     return result;
   }
   return LoadTexts(path, std::move(text), options, registry);

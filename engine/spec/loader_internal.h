@@ -61,6 +61,7 @@ class Loader {
   void ReadResource(const TypeSchema& schema, const toml::key& name_key, const toml::table& table);
   void ReadOverlays(Resource* r, const toml::table& at);
   void CheckKinds(Resource* r);
+  void CheckValues(const Resource& r);
   void ResolveDependencies();
   void ResolveReference(Resource* r, const std::string& path, SourceLoc loc);
 

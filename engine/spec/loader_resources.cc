@@ -125,6 +125,7 @@ bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const Wha
           continue;
         }
         list.push_back(std::move(s));
+        out->item_locs.push_back(Loc(e));
       }
       out->value = std::move(list);
       return ok;
@@ -159,6 +160,13 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
   r.provider = registry_.ProviderFor(schema.name);
   r.loc = Loc(name_key);
   r.stage_loc = r.loc;
+  // The name becomes file names (an nginx site's reconcile-NAME.conf) and lines in files
+  // other programs read: a quoted TOML key could otherwise hold "../" or a line break.
+  if (r.name.empty() || r.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+                            std::string::npos) {
+    Err(r.loc, "the name of a [" + schema.name + ".NAME] may hold letters, digits, '-' and '_' only");
+    return;
+  }
   auto names = [&] {
     std::vector<std::string> out = kEngineKeys;
     if (schema.uses_host) out.push_back("host");
@@ -282,6 +290,7 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
                      "' (" + AttrTypeName(a.type) + (a.doc.empty() ? "" : ": " + a.doc) + ")");
     }
   }
+  CheckValues(r);
   for (const auto& [name, v] : r.attrs) {
     if (const auto* s = std::get_if<std::string>(&v.value); s && MayInterpolate(*s)) r.has_references = true;
     if (const auto* l = std::get_if<StringList>(&v.value))
@@ -295,6 +304,33 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
     }
   }
   spec_->resources.push_back(std::move(r));
+}
+
+// Values written into another program's language, checked against it once the whole
+// resource is read: a check may depend on another attribute (a DNS value on the record's
+// type). A value that still holds references is checked by Desired() once they are known.
+void Loader::CheckValues(const Resource& r) {
+  auto run = [&](const SpecAttrs& attrs, const AttrMap& resource, const std::string& where) {
+    for (const auto& [name, sv] : attrs) {
+      const AttrSchema* a = r.schema->Find(name);
+      if (!a || !a->check || sv.secret) continue;
+      auto check = [&](const std::string& s, const SourceLoc& loc) {
+        if (MayInterpolate(s)) return;
+        if (std::string why = a->check(s, resource); !why.empty())
+          Err(loc, "attribute '" + name + "' of " + r.address + where + ": " + why);
+      };
+      if (const auto* s = std::get_if<std::string>(&sv.value)) check(*s, sv.loc);
+      if (const auto* l = std::get_if<StringList>(&sv.value))
+        for (std::size_t i = 0; i < l->size(); ++i) check((*l)[i], i < sv.item_locs.size() ? sv.item_locs[i] : sv.loc);
+    }
+  };
+  AttrMap resource;
+  for (const auto& [name, sv] : r.attrs) resource[name] = sv.value;
+  run(r.attrs, resource, "");
+  for (const Overlay& o : r.overlays) {
+    for (const auto& [name, sv] : o.attrs) resource[name] = sv.value;
+    run(o.attrs, resource, " at stage " + spec_->stages[o.stage].name);
+  }
 }
 
 void Loader::ReadOverlays(Resource* r, const toml::table& at) {

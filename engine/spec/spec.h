@@ -24,6 +24,7 @@ struct SpecValue {
   Value value;
   SourceLoc loc;
   bool secret = false;
+  std::vector<SourceLoc> item_locs;  // a list's items, where each was written
 };
 using SpecAttrs = std::map<std::string, SpecValue>;
 

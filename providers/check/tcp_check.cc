@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "providers/ssh/remote_shell.h"
+#include "engine/os_calls.h"
 
 namespace reconcile {
 
@@ -37,10 +38,10 @@ Result<bool> Connects(const std::string& address, int port, std::string* why) {
       if (::poll(&p, 1, kTryMs) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
         open = true;
       } else {
-        *why = err ? std::strerror(err) : "no answer within " + std::to_string(kTryMs / 1000) + " s";
+        *why = err ? ErrnoText(err) : "no answer within " + std::to_string(kTryMs / 1000) + " s";
       }
     } else {
-      *why = std::strerror(errno);
+      *why = ErrnoText(errno);
     }
     ::close(fd);
   }

@@ -19,6 +19,8 @@
 #include <memory>
 #include <vector>
 
+#include "engine/os_calls.h"
+
 namespace reconcile {
 
 namespace {
@@ -74,7 +76,7 @@ std::string OpensslError() {
     last = e;
     if (!sys && ERR_SYSTEM_ERROR(e)) sys = e;
   }
-  if (sys) return std::strerror(ERR_GET_REASON(sys));
+  if (sys) return ErrnoText(ERR_GET_REASON(sys));
   if (last == 0) return "unknown error";
   if (const char* reason = ERR_reason_error_string(last)) return reason;
   char buf[256];
@@ -107,9 +109,9 @@ Result<int> Connect(const std::string& address, int port, std::string* why) {
       if (::poll(&p, 1, kTryMs) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
         connected = fd;
       else
-        *why = err ? std::strerror(err) : "no answer within " + std::to_string(kTryMs / 1000) + " s";
+        *why = err ? ErrnoText(err) : "no answer within " + std::to_string(kTryMs / 1000) + " s";
     } else {
-      *why = std::strerror(errno);
+      *why = ErrnoText(errno);
     }
     if (connected != fd) ::close(fd);
   }
@@ -129,14 +131,14 @@ std::string Handshake(SSL* ssl, int fd) {
     short events = err == SSL_ERROR_WANT_READ ? POLLIN : err == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
     if (events == 0) {
       if (err == SSL_ERROR_SSL) return OpensslError();
-      if (err == SSL_ERROR_SYSCALL && errno != 0) return std::strerror(errno);
+      if (err == SSL_ERROR_SYSCALL && errno != 0) return ErrnoText(errno);
       return "the server closed the connection";
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     pollfd p{fd, events, 0};
     int n = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
     if (n == 0) return "no handshake within " + std::to_string(kTryMs / 1000) + " s";
-    if (n < 0 && errno != EINTR) return std::strerror(errno);
+    if (n < 0 && errno != EINTR) return ErrnoText(errno);
   }
 }
 

@@ -39,7 +39,11 @@ std::vector<TypeSchema> CommandProvider::Types() const {
   t.attrs = {{"check", AttrType::kArgv, "exit status 0 means already in state"},
              {"apply", AttrType::kArgv, "makes it so", true},
              {"revert", AttrType::kArgv, "undoes apply (without it, the step cannot be undone)"},
-             {"shell", AttrType::kBool, "the commands are shell lines (strings), not argv lists"}};
+             {"shell", AttrType::kBool,
+              "the commands are shell lines (strings) run by `sh -c`, not argv lists. A `${vars.NAME}` or "
+              "`${TYPE.NAME.attr}` in a line is pasted in unquoted, so the shell reads its `;`, `$( )`, quotes and "
+              "spaces: `--var dir='x; rm -rf /'` would run `rm`. Pass values from --var or other resources only in "
+              "argv lists (shell = false), where each item is one argument"}};
   // The commands say how to reach the state, not what it is: a passing check is enough.
   for (AttrSchema& a : t.attrs) a.setting = true;
   return {t};

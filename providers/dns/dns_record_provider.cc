@@ -205,11 +205,16 @@ std::vector<TypeSchema> DnsRecordProvider::Types() const {
   zone.required = zone.identity = true;
   AttrSchema name{"name", AttrType::kString, "the name within the zone (\"www\"; \"@\" for the apex) or absolute"};
   name.required = name.identity = true;
+  zone.check = [](const std::string& v, const AttrMap&) { return dns::NameProblem(v); };
+  name.check = zone.check;
   AttrSchema type{"type", AttrType::kString, "the record type"};
   type.required = type.identity = true;
   type.one_of = kTypes;
-  AttrSchema values{"values", AttrType::kStringList, "the records' data in zone-file form (\"192.0.2.1\", \"10 mx.example.edu.\")"};
+  AttrSchema values{"values", AttrType::kStringList,
+                    "the records' data in zone-file form (\"192.0.2.1\", \"10 mx.example.edu.\"); no comments (`;`), "
+                    "parentheses or control characters outside quotes; a TXT value not starting with a quote is its text"};
   values.unordered = true;
+  values.check = [](const std::string& v, const AttrMap& r) { return dns::ValueProblem(StringAttr(r, "type"), v); };
   AttrSchema wait{"wait_old_ttl", AttrType::kBool,
                   "after a change, later stages wait until the old TTL has passed (default true)"};
   wait.setting = true;

@@ -172,6 +172,42 @@ void Add(Zone* zone, const ldns_rr* rr) {
 
 }  // namespace
 
+std::string ValueProblem(const std::string& type, const std::string& value) {
+  for (char ch : value) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f)
+      return "holds a control character (a line break or a tab), which ends a zone-file record or field; "
+             "separate fields with spaces, and write other bytes inside quotes as \\DDD";
+  }
+  if (type == "TXT" && (value.empty() || value.front() != '"')) return "";
+  bool quoted = false;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    char c = value[i];
+    if (c == '\\') {
+      if (++i == value.size()) return "ends with a lone backslash, which escapes nothing";
+    } else if (c == '"') {
+      quoted = !quoted;
+    } else if (!quoted && c == ';') {
+      return "holds ';' outside quotes, where a zone-file comment starts: everything after it would be "
+             "dropped; remove it (a comment belongs in the spec: # …), or quote or escape it (\\;) if it is data";
+    } else if (!quoted && (c == '(' || c == ')')) {
+      return "holds a parenthesis outside quotes, which groups lines in a zone file; write the record on one "
+             "line, and quote or escape (\\( \\)) a parenthesis that is data";
+    }
+  }
+  if (quoted) return "opens a quote it never closes";
+  return "";
+}
+
+std::string NameProblem(const std::string& name) {
+  for (char ch : name) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7f || c == ';' || c == '(' || c == ')' || c == '"')
+      return "is not one domain name: it holds a space, control character, ';', parenthesis or quote";
+  }
+  return "";
+}
+
 Result<Server> ParseServer(const std::string& text) {
   Server s;
   std::string host = text;

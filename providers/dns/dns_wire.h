@@ -43,6 +43,15 @@ using Zone = std::map<RRsetKey, RRset>;
 std::string OwnerName(const std::string& name, const std::string& zone);
 std::string AbsoluteZone(const std::string& zone);
 
+// What ldns would read differently from what the spec says, or "" when nothing: a ';'
+// outside quotes starts a zone-file comment (so "10 mail.example. ; x" lost its tail),
+// parentheses group lines, control characters end the record or the field. A TXT value
+// that does not start with a quote is quoted whole by reconcile, so anything but control
+// characters is its text.
+std::string ValueProblem(const std::string& type, const std::string& value);
+// The same for a zone or owner name: one word of a zone file.
+std::string NameProblem(const std::string& name);
+
 // The value as the server will print it back (names made absolute against the zone), so
 // "mail" and "mail.example.test." compare equal. An Error when ldns cannot parse it.
 Result<std::string> CanonicalValue(const std::string& type, const std::string& value, const std::string& zone);

@@ -1,8 +1,6 @@
 #include "providers/file/local_files.h"
 
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,12 +9,14 @@
 #include <cstring>
 #include <filesystem>
 
+#include "engine/os_calls.h"
+
 namespace reconcile::file {
 
 namespace {
 
 std::string Errno(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
+  return what + " " + path + ": " + ErrnoText(errno);
 }
 
 std::string ModeString(mode_t m) {
@@ -39,12 +39,12 @@ Status WriteAll(int fd, const std::string& data, const std::string& path) {
 }
 
 Result<uid_t> LookupUser(const std::string& name) {
-  if (const passwd* pw = ::getpwnam(name.c_str())) return pw->pw_uid;
+  if (auto uid = UserId(name)) return *uid;
   return Error{"no user '" + name + "' on this machine"};
 }
 
 Result<gid_t> LookupGroup(const std::string& name) {
-  if (const group* gr = ::getgrnam(name.c_str())) return gr->gr_gid;
+  if (auto gid = GroupId(name)) return *gid;
   return Error{"no group '" + name + "' on this machine"};
 }
 
@@ -98,10 +98,8 @@ Result<FileInfo> ReadLocalFile(const std::string& path) {
   info.content.resize(done);
   info.exists = true;
   info.mode = ModeString(st.st_mode);
-  if (const passwd* pw = ::getpwuid(st.st_uid)) info.owner = pw->pw_name;
-  else info.owner = std::to_string(st.st_uid);
-  if (const group* gr = ::getgrgid(st.st_gid)) info.group = gr->gr_name;
-  else info.group = std::to_string(st.st_gid);
+  info.owner = UserName(st.st_uid).value_or(std::to_string(st.st_uid));
+  info.group = GroupName(st.st_gid).value_or(std::to_string(st.st_gid));
   return info;
 }
 
@@ -143,8 +141,8 @@ Status WriteLocalFile(const std::string& path, const FileWrite& w) {
   FileWrite ownership = w;
   if (exists) {
     // A rewritten file keeps its owner unless the spec names another.
-    if (!ownership.owner) if (const passwd* pw = ::getpwuid(st.st_uid)) ownership.owner = pw->pw_name;
-    if (!ownership.group) if (const group* gr = ::getgrgid(st.st_gid)) ownership.group = gr->gr_name;
+    if (!ownership.owner) ownership.owner = UserName(st.st_uid);
+    if (!ownership.group) ownership.group = GroupName(st.st_gid);
   }
   Status s = WriteAll(fd, content, tmp);
   if (s) s = ApplyOwnership(fd, tmp, ownership);

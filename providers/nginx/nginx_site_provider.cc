@@ -5,6 +5,7 @@
 
 #include "providers/file/remote_files.h"
 #include "providers/nginx/site_config.h"
+#include "providers/nginx/site_syntax.h"
 
 namespace reconcile {
 
@@ -45,22 +46,45 @@ std::vector<TypeSchema> NginxSiteProvider::Types() const {
   t.name = "nginx_site";
   t.doc = "A site served by nginx: names, listen address, upstream, maintenance page, HTTPS redirect, TLS.";
   t.uses_host = true;
-  AttrSchema names{"server_names", AttrType::kStringList, "host names the site answers to (alternate hosts too)"};
+  // Values are pasted into nginx directives: each is checked against nginx's syntax
+  // (site_syntax.h), so none can end a directive or open a block of its own.
+  AttrSchema names{"server_names", AttrType::kStringList,
+                   "host names the site answers to (alternate hosts too): \"www.example.com\", \"*.example.com\", "
+                   "\".example.com\", \"www.example.*\" or \"_\"; no regular expressions"};
   names.required = true;
   names.unordered = true;
-  AttrSchema config_dir{"config_dir", AttrType::kString, "folder nginx includes site files from (default /etc/nginx/conf.d)"};
+  names.check = nginx::CheckServerName;
+  AttrSchema config_dir{"config_dir", AttrType::kString,
+                        "folder nginx includes site files from (default /etc/nginx/conf.d); an absolute path"};
   config_dir.identity = true;
+  config_dir.check = nginx::CheckPath;
   AttrSchema nginx{"nginx", AttrType::kArgv, "the nginx command on the host (default [\"nginx\"])"};
   nginx.setting = true;
+  AttrSchema listen{"listen", AttrType::kString,
+                    "port or address:port to listen on (default 80, or 443 with TLS): \"8080\", \"127.0.0.1:80\", "
+                    "\"[::]:443\", then flags such as \"default_server\", \"http2\", \"reuseport\", \"ipv6only=on\""};
+  listen.check = nginx::CheckListen;
+  AttrSchema proxy_pass{"proxy_pass", AttrType::kString,
+                        "upstream URL requests are passed to: http:// or https://, a host, an optional :port and /path"};
+  proxy_pass.check = nginx::CheckProxyPass;
+  AttrSchema page{"maintenance_page", AttrType::kString,
+                  "HTML of the maintenance page (a plain default otherwise); no '$' (write &#36;)"};
+  page.check = nginx::CheckPage;
+  AttrSchema cert{"tls_certificate", AttrType::kString, "certificate file on the host (turns on TLS); an absolute path"};
+  cert.check = nginx::CheckPath;
+  AttrSchema key{"tls_certificate_key", AttrType::kString, "private key file on the host; an absolute path"};
+  key.check = nginx::CheckPath;
+  AttrSchema body{"client_max_body_size", AttrType::kString, "largest request body: \"50m\", \"1g\", \"512k\""};
+  body.check = nginx::CheckSize;
   t.attrs = {names,
-             {"listen", AttrType::kString, "address and port to listen on (default 80, or 443 with TLS)"},
-             {"proxy_pass", AttrType::kString, "upstream URL requests are passed to"},
+             listen,
+             proxy_pass,
              {"maintenance", AttrType::kBool, "answer every request with 503 and the maintenance page"},
-             {"maintenance_page", AttrType::kString, "HTML of the maintenance page (a plain default otherwise)"},
+             page,
              {"redirect_https", AttrType::kBool, "answer every request with a redirect to https://"},
-             {"tls_certificate", AttrType::kString, "certificate file on the host (turns on TLS)"},
-             {"tls_certificate_key", AttrType::kString, "private key file on the host"},
-             {"client_max_body_size", AttrType::kString, "largest request body, e.g. \"50m\""},
+             cert,
+             key,
+             body,
              config_dir,
              nginx};
   return {t};
@@ -89,6 +113,10 @@ std::vector<ProbePart> NginxSiteProvider::ProbeOn(RemoteShell& shell, const Host
 
 Result<State> NginxSiteProvider::Apply(const Change& change) {
   const Target& t = change.target;
+  // Refused here too, before the file is written: the loader is not the only way in (a plan
+  // saved by an older reconcile).
+  if (change.action != Action::kDelete)
+    if (Status s = nginx::CheckSite(t.address, t.desired); !s) return Error{s.message()};
   auto shell_or = hosts_->For(*t.host);
   if (!shell_or) return shell_or.error();
   RemoteShell& shell = **shell_or;

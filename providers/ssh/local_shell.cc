@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "providers/file/local_files.h"
+#include "engine/os_calls.h"
 
 namespace reconcile {
 
@@ -17,19 +18,19 @@ Result<CommandResult> LocalShell::Run(const std::vector<std::string>& argv, cons
   if (argv.empty()) return Error{"no command to run"};
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
-    return Error{std::string("cannot create pipes: ") + std::strerror(errno)};
+    return Error{std::string("cannot create pipes: ") + ErrnoText(errno)};
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = ::fork();
-  if (pid < 0) return Error{std::string("cannot fork: ") + std::strerror(errno)};
+  if (pid < 0) return Error{std::string("cannot fork: ") + ErrnoText(errno)};
   if (pid == 0) {
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
     ::signal(SIGPIPE, SIG_DFL);
     ::execvp(args[0], args.data());
-    std::string msg = "cannot run " + argv[0] + ": " + std::strerror(errno) + "\n";
+    std::string msg = "cannot run " + argv[0] + ": " + ErrnoText(errno) + "\n";
     (void)!::write(2, msg.data(), msg.size());
     ::_exit(127);
   }

@@ -18,6 +18,8 @@
 
 #include <openssl/evp.h>
 
+#include "engine/os_calls.h"
+
 namespace reconcile {
 
 namespace {
@@ -82,7 +84,7 @@ Result<int> ConnectTcp(const std::string& address, int port) {
     int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
     if (fd < 0) continue;
     if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-      last = std::strerror(errno);
+      last = ErrnoText(errno);
       ::close(fd);
       continue;
     }
@@ -96,7 +98,7 @@ Result<int> ConnectTcp(const std::string& address, int port) {
     }
     ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0) {
-      last = std::strerror(err);
+      last = ErrnoText(err);
       ::close(fd);
       continue;
     }

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "providers/ssh/ssh_connection.h"
+#include "engine/os_calls.h"
 
 namespace reconcile {
 
@@ -19,7 +20,7 @@ Result<std::shared_ptr<Tunnel>> Tunnel::Open(std::shared_ptr<SshConnection> conn
   t->host_ = std::move(host);
   t->port_ = port;
   t->listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (t->listen_fd_ < 0) return Error{std::string("cannot open a local socket for the tunnel: ") + std::strerror(errno)};
+  if (t->listen_fd_ < 0) return Error{std::string("cannot open a local socket for the tunnel: ") + ErrnoText(errno)};
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -27,7 +28,7 @@ Result<std::shared_ptr<Tunnel>> Tunnel::Open(std::shared_ptr<SshConnection> conn
   socklen_t len = sizeof addr;
   if (::bind(t->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(t->listen_fd_, 8) != 0 ||
       ::getsockname(t->listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-    return Error{std::string("cannot listen on 127.0.0.1 for the tunnel: ") + std::strerror(errno)};
+    return Error{std::string("cannot listen on 127.0.0.1 for the tunnel: ") + ErrnoText(errno)};
   t->local_port_ = ntohs(addr.sin_port);
   t->acceptor_ = std::thread([raw = t.get()] { raw->Accept(); });
   return t;

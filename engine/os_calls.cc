@@ -1,0 +1,79 @@
+#include "engine/os_calls.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace reconcile {
+
+namespace {
+
+// Calls lookup(entry, buf, size, &found) with a buffer that grows while it is too small
+// (ERANGE): a group with many members needs more than sysconf's suggestion.
+template <typename Entry, typename Lookup>
+std::optional<Entry> Find(int size_hint, Lookup lookup, std::vector<char>* buf) {
+  long hint = ::sysconf(size_hint);
+  buf->resize(hint > 0 ? static_cast<std::size_t>(hint) : 1024);
+  Entry entry;
+  while (true) {
+    Entry* found = nullptr;
+    int rc = lookup(&entry, buf->data(), buf->size(), &found);
+    if (rc == 0) {
+      if (!found) return std::nullopt;
+      return entry;
+    }
+    if (rc == EINTR) continue;
+    if (rc != ERANGE || buf->size() >= (std::size_t{1} << 24)) return std::nullopt;
+    buf->resize(buf->size() * 2);
+  }
+}
+
+}  // namespace
+
+std::string ErrnoText(int err) {
+  char buf[256];
+  // The GNU strerror_r returns the message, in buf or in a static table.
+  return ::strerror_r(err, buf, sizeof buf);
+}
+
+std::optional<uid_t> UserId(const std::string& name) {
+  std::vector<char> buf;
+  auto pw = Find<passwd>(_SC_GETPW_R_SIZE_MAX, [&](passwd* e, char* b, std::size_t n, passwd** out) {
+    return ::getpwnam_r(name.c_str(), e, b, n, out);
+  }, &buf);
+  if (!pw) return std::nullopt;
+  return pw->pw_uid;
+}
+
+std::optional<gid_t> GroupId(const std::string& name) {
+  std::vector<char> buf;
+  auto gr = Find<group>(_SC_GETGR_R_SIZE_MAX, [&](group* e, char* b, std::size_t n, group** out) {
+    return ::getgrnam_r(name.c_str(), e, b, n, out);
+  }, &buf);
+  if (!gr) return std::nullopt;
+  return gr->gr_gid;
+}
+
+std::optional<std::string> UserName(uid_t uid) {
+  std::vector<char> buf;
+  auto pw = Find<passwd>(_SC_GETPW_R_SIZE_MAX, [&](passwd* e, char* b, std::size_t n, passwd** out) {
+    return ::getpwuid_r(uid, e, b, n, out);
+  }, &buf);
+  if (!pw) return std::nullopt;
+  return std::string(pw->pw_name);
+}
+
+std::optional<std::string> GroupName(gid_t gid) {
+  std::vector<char> buf;
+  auto gr = Find<group>(_SC_GETGR_R_SIZE_MAX, [&](group* e, char* b, std::size_t n, group** out) {
+    return ::getgrgid_r(gid, e, b, n, out);
+  }, &buf);
+  if (!gr) return std::nullopt;
+  return std::string(gr->gr_name);
+}
+
+}  // namespace reconcile

@@ -1,0 +1,22 @@
+// Reentrant forms of the libc lookups reconcile makes from parallel steps. getpwnam,
+// getpwuid, getgrnam, getgrgid and strerror hand back storage that the next call — from any
+// thread — overwrites: one of ~32 parallel file steps once read another step's half-parsed
+// passwd line as a user name.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+namespace reconcile {
+
+std::string ErrnoText(int err);  // strerror, thread-safe
+
+// nullopt when the name or id is unknown here, or the lookup itself failed.
+std::optional<uid_t> UserId(const std::string& name);
+std::optional<gid_t> GroupId(const std::string& name);
+std::optional<std::string> UserName(uid_t uid);
+std::optional<std::string> GroupName(gid_t gid);
+
+}  // namespace reconcile
