@@ -110,6 +110,40 @@ TEST_CASE("each state is one script: the frame, the port's chain rewritten, the 
   std::string open_all = nft::SetPortScript("tcp", 80, {"open", {}});
   CHECK(open_all.find("add rule inet reconcile tcp_80") == std::string::npos);
 
-  CHECK(nft::RemovePortScript("tcp", 5432) ==
+}
+
+// As nft 1.0.6 lists the table an older reconcile left when killed between its two runs of
+// a removal: the frame, no port.
+const char* kLeftover = R"({"nftables": [
+ {"metainfo": {"version": "1.0.6", "json_schema_version": 1}},
+ {"table": {"family": "inet", "name": "reconcile", "handle": 7}},
+ {"chain": {"family": "inet", "table": "reconcile", "name": "input", "handle": 1, "type": "filter",
+  "hook": "input", "prio": 0, "policy": "accept"}},
+ {"map": {"family": "inet", "name": "ports", "table": "reconcile", "type": ["inet_proto", "inet_service"],
+  "handle": 2, "map": "verdict"}},
+ {"rule": {"family": "inet", "table": "reconcile", "chain": "input", "handle": 3, "expr": [{"vmap": {"key":
+  {"concat": [{"meta": {"key": "l4proto"}}, {"payload": {"protocol": "th", "field": "dport"}}]}, "data": "@ports"}}]}}
+]})";
+
+TEST_CASE("a removal is one script: the port, or the whole table with its last port") {
+  auto two = nft::ParseTable(kListing);
+  REQUIRE(two);
+  CHECK_FALSE(two->Leftover());
+  CHECK(nft::RemovePortScript(*two, "tcp", 5432) ==
         "delete element inet reconcile ports { tcp . 5432 }\ndelete chain inet reconcile tcp_5432\n");
+  CHECK(nft::RemovePortScript(*two, "tcp", 80) == "");
+
+  nft::Table one = *two;
+  one.ports.erase("udp/53");
+  CHECK(nft::RemovePortScript(one, "tcp", 5432) == "delete table inet reconcile\n");
+
+  CHECK(nft::RemovePortScript(nft::Table{}, "tcp", 5432) == "");
+}
+
+TEST_CASE("a table left with no port is seen, and removed by the next removal of any port") {
+  auto left = nft::ParseTable(kLeftover);
+  REQUIRE(left);
+  CHECK(left->exists);
+  CHECK(left->Leftover());
+  CHECK(nft::RemovePortScript(*left, "tcp", 5432) == "delete table inet reconcile\n");
 }

@@ -1,6 +1,6 @@
 // The SSH transport against the lab's real sshd: commands as argv, atomic SFTP writes, host
 // keys checked (unknown and changed keys refused with the fingerprint), and a connection
-// that drops is re-opened once.
+// that drops is re-opened once — a command cut off by it run again only if it only reads.
 #include <doctest/doctest.h>
 
 #include <signal.h>
@@ -137,6 +137,30 @@ TEST_CASE("a connection that drops is re-opened once") {
   auto after = ssh.Run({"echo", "still here"});
   REQUIRE_MESSAGE(after, (after ? std::string() : after.error().message));
   CHECK(after->out == "still here\n");
+}
+
+TEST_CASE("a command cut off by a drop is not run again, it may have run; a read is run again") {
+  auto env = LabEnv();
+  TempDir dir;
+  SshSession ssh(LabHost(env));
+  REQUIRE(ssh.Connect());
+  // The command counts itself, then kills the sshd process serving it (its parent): the
+  // connection drops while its output is being read, after it did its work.
+  const std::string count = (dir.path / "count").string();
+  auto cut = ssh.Run({"sh", "-c", "echo ran >>\"$0\"; kill -9 $PPID; sleep 1", count});
+  REQUIRE_FALSE(cut);
+  CHECK_MESSAGE(cut.error().message.find("it may have run") != std::string::npos, cut.error().message);
+  CHECK(Slurp(count) == "ran\n");
+  auto next = ssh.Run({"echo", "reconnected"});
+  REQUIRE_MESSAGE(next, (next ? std::string() : next.error().message));
+  CHECK(next->out == "reconnected\n");
+
+  // A probe cut off the same way is only a read: it runs again on a new connection.
+  const std::string reads = (dir.path / "reads").string();
+  auto read = ssh.Read({"sh", "-c", "echo read >>\"$0\"; [ $(wc -l <\"$0\") -ge 2 ] || kill -9 $PPID; echo done", reads});
+  REQUIRE_MESSAGE(read, (read ? std::string() : read.error().message));
+  CHECK(read->out == "done\n");
+  CHECK(Slurp(reads) == "read\nread\n");
 }
 
 TEST_CASE("commands on one host run side by side, on channels of one connection") {

@@ -4,8 +4,13 @@
 # tmpfs, so what it enables or writes there stays in it; an sshd that its systemd runs, on
 # port 22 with the lab's keys. Stopped by killing its PID 1 (the kernel ends every process
 # of the namespace with it); its namespace, veth and cgroups are removed on exit.
-# Units it is to know are written to $sd_units before sd_up; give them DefaultDependencies=no
-# (the default pulls in sysinit.target, which is this machine's boot, not a test's).
+# Units it is to know are written to $sd_units before sd_up; give them DefaultDependencies=no.
+# Its systemd shares this machine's files, so what would act on them is kept from it: /tmp and
+# /var/tmp are tmpfs of its own ($work, under /tmp, bound in again); sysinit.target (whose
+# `systemd-tmpfiles --remove --boot` once emptied this machine's /tmp), every unit this machine
+# has (its nginx, PostgreSQL, journald, tmpfiles…) and every generator (Debian's postgresql one
+# makes units by itself) are masked. A unit with default dependencies then fails to start,
+# naming sysinit.target, instead of booting this machine a second time.
 # Usage: . tests/systemd_host.sh NAME   (after tests/lib.sh and the lab's env; root)
 sd_name=$1
 sd_ns=rc-sd-$1-$$
@@ -60,9 +65,31 @@ else
   mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
 fi
 mount -t tmpfs -o mode=755 tmpfs /run
-mkdir -p /run/sshd
+mkdir -p /run/sshd /run/reconcile-work
+# A /tmp of its own, with the test's folder (sshd's config, the units, what the test gives
+# the host) at the same path in it.
+mount --bind "$work" /run/reconcile-work
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mkdir -p "$work"
+mount --move /run/reconcile-work "$work"
+rmdir /run/reconcile-work
+mount -t tmpfs -o mode=1777 tmpfs /var/tmp
 mount -t tmpfs -o mode=755 tmpfs /etc/systemd/system
 cp "$sd_units"/* /etc/systemd/system/
+# Masks: a link to /dev/null in a directory read before the unit's own (a test's unit of the
+# same name, copied above, wins).
+for u in sysinit.target /lib/systemd/system/* /usr/local/lib/systemd/system/*; do
+  u=\${u##*/}
+  case \$u in *.slice | *.scope | *.wants | *.requires | *.d) continue ;; esac
+  if [ ! -e "/etc/systemd/system/\$u" ] && [ ! -L "/etc/systemd/system/\$u" ]; then
+    ln -s /dev/null "/etc/systemd/system/\$u"
+  fi
+done
+# Generators are masked the same way, in the first directory systemd looks in for them.
+mkdir -p /run/systemd/system-generators
+for g in /lib/systemd/system-generators/* /usr/local/lib/systemd/system-generators/* /etc/systemd/system-generators/*; do
+  if [ -e "\$g" ]; then ln -sf /dev/null "/run/systemd/system-generators/\${g##*/}"; fi
+done
 exec /lib/systemd/systemd --system --unit=reconcile-host.target --log-target=console
 BOOT
   chmod +x "$work/sd-boot.sh"

@@ -5,7 +5,8 @@
 # seconds waited out until the process is gone from the process table; rollbacks to each
 # earlier stage (running and enabled again, then stopped and disabled as found); a unit that
 # ignores SIGTERM fails the step after stop_timeout, naming its process; a unit that does not
-# exist is named in the plan's error.
+# exist is named in the plan's error. First: the host is kept from this machine's /tmp and units
+# (a unit with default dependencies is refused, this machine's /tmp keeps its files).
 # Usage: systemd_lab_test.sh PATH_TO_RECONCILE SOURCE_DIR   (RECONCILE_LAB_ENV set; root)
 set -u
 bin=$1
@@ -31,7 +32,39 @@ DefaultDependencies=no
 ExecStart=/bin/bash -c 'trap "" TERM; while :; do sleep 0.1; done' reconcile-stubborn-$$
 TimeoutStopSec=60
 UNIT
+# A unit with default dependencies: they pull in sysinit.target, whose tmpfiles would empty /tmp.
+cat >"$sd_units/defaults.service" <<UNIT
+[Service]
+Type=oneshot
+ExecStart=/bin/true
+UNIT
 sd_up || { finish; exit 1; }
+
+# The host's /tmp and /var/tmp are its own; what this machine keeps there is left alone.
+marker=$(mktemp /tmp/reconcile-systemd-marker-XXXXXX)
+var_marker=$(mktemp /var/tmp/reconcile-systemd-marker-XXXXXX)
+in_sd touch "/tmp/reconcile-on-host-$$" "/var/tmp/reconcile-on-host-$$"
+isolated=yes
+for d in /tmp /var/tmp; do
+  [ ! -e "$d/reconcile-on-host-$$" ] && ok || { bad "the host's $d is this machine's"; isolated=; }
+  rm -f "$d/reconcile-on-host-$$"
+done
+in_sd test ! -e "$marker" && ok || { bad "the host sees this machine's /tmp"; isolated=; }
+in_sd test -f "$work/sd-sshd.conf" && ok || bad "the test's folder is in the host's /tmp"
+# Only then is it safe to ask the host's systemd for sysinit.target.
+if [ -n "$isolated" ]; then
+  in_sd systemctl start defaults.service >"$work/out" 2>&1 && bad "a unit with default dependencies started" ||
+    { grep -q "sysinit.target is masked" "$work/out" && ok || bad "the refusal names sysinit.target: $(cat "$work/out")"; }
+  for u in sysinit.target systemd-tmpfiles-setup.service systemd-journald.service nginx.service postgresql@.service; do
+    in_sd systemctl start "${u/@/@15-main}" >"$work/out" 2>&1 && bad "$u started on the host" ||
+      { grep -q "masked" "$work/out" && ok || bad "$u is masked on the host: $(cat "$work/out")"; }
+  done
+  [ "$(in_sd systemctl is-active sysinit.target)" = inactive ] && ok || bad "sysinit.target inactive on the host"
+  [ -z "$(in_sd find /run/systemd/generator /run/systemd/generator.early /run/systemd/generator.late -mindepth 1 2>/dev/null)" ] &&
+    ok || bad "generators ran on the host: $(in_sd find /run/systemd/generator* -mindepth 1 2>&1 | head -5)"
+fi
+[ -f "$marker" ] && [ -f "$var_marker" ] && ok || bad "this machine's /tmp and /var/tmp were emptied"
+rm -f "$marker" "$var_marker"
 
 worker_pid() { pgrep -f "reconcile-worker-$$" | head -1; }
 is_enabled() { in_sd systemctl is-enabled worker.service 2>/dev/null; }

@@ -94,7 +94,7 @@ Result<CheckResult> CheckProvider::Check(const Target& target) {
     std::vector<std::string> argv = std::holds_alternative<StringList>(cmd)
                                         ? std::get<StringList>(cmd)
                                         : std::vector<std::string>{"sh", "-c", std::get<std::string>(cmd)};
-    auto r = (shell ? shell : static_cast<RemoteShell*>(&local))->Run(argv);
+    auto r = (shell ? shell : static_cast<RemoteShell*>(&local))->Read(argv);
     if (!r) return r.error();
     std::string tail = r->err.empty() ? r->out : r->err;
     if (tail.size() > 200) tail = "…" + tail.substr(tail.size() - 200);

@@ -69,7 +69,7 @@ Result<CheckResult> CheckTcpFrom(RemoteShell& shell, const AttrMap& attrs) {
   std::string expect = StringAttr(attrs, "expect", "open");
   std::string where = address + ":" + port + " from " + shell.Describe();
   const std::string seconds = std::to_string(kTryMs / 1000);
-  auto r = shell.Run({"timeout", seconds, "bash", "-c", "exec 3<>\"/dev/tcp/$0/$1\"", address, port});
+  auto r = shell.Read({"timeout", seconds, "bash", "-c", "exec 3<>\"/dev/tcp/$0/$1\"", address, port});
   if (!r) return r.error();
   if (r->exit_code == 127 || r->exit_code == 126)
     return Error{"a tcp check from " + shell.Describe() + " needs bash and timeout there: " + r->err};

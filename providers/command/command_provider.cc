@@ -81,7 +81,7 @@ Result<State> CommandProvider::Apply(const Change& change) {
                  " on " + (*shell)->Describe() + (Tail(*r).empty() ? "" : ":\n" + Tail(*r))};
   auto check = Argv(t.desired, "check");
   if (!check) return undo ? State{} : InState(t.desired);
-  auto again = (*shell)->Run(*check);
+  auto again = (*shell)->Read(*check);
   if (!again) return again.error();
   bool in_state = again->exit_code == 0;
   if (in_state == undo)

@@ -72,7 +72,7 @@ Result<std::vector<Result<FileInfo>>> ParseProbeResult(const Result<CommandResul
 }
 
 Result<std::vector<Result<FileInfo>>> ReadRemoteFiles(RemoteShell& shell, const std::vector<std::string>& paths) {
-  return ParseProbeResult(shell.Run({"sh", "-c", ProbeFilesScript(paths)}), paths, shell.Describe());
+  return ParseProbeResult(shell.Read({"sh", "-c", ProbeFilesScript(paths)}), paths, shell.Describe());
 }
 
 Status WriteRemoteFile(RemoteShell& shell, const std::string& path, const FileWrite& w, bool exists) {
@@ -80,7 +80,7 @@ Status WriteRemoteFile(RemoteShell& shell, const std::string& path, const FileWr
     FileWriteRequest req{path, w.content.value_or(""), w.mode.value_or("0644"), w.owner, w.group};
     if (exists && !w.mode) {
       // A rewrite keeps the mode the file had unless the spec names one.
-      auto r = shell.Run({"stat", "-c", "%a", "--", path});
+      auto r = shell.Read({"stat", "-c", "%a", "--", path});
       if (Status s = Check(r, "stat " + path); !s) return s;
       req.mode = Mode4(r->out.substr(0, r->out.find('\n')));
     }

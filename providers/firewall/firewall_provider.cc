@@ -30,12 +30,19 @@ bool NoTable(const CommandResult& r) {
   return r.exit_code != 0 && r.err.find("No such file or directory") != std::string::npos;
 }
 
+// Set on a port's probed state when the port is not there but reconcile's table is, empty
+// (nft::Table::Leftover): a port the spec wants gone then still has that table to remove.
+constexpr const char* kLeftoverTable = "leftover_table";
+
 State StateFor(const Target& t, const nft::Table& table) {
   State s;
   s.attrs["port"] = static_cast<std::int64_t>(Port(t.desired));
   s.attrs["protocol"] = Protocol(t.desired);
   auto it = table.ports.find(nft::PortKey(Protocol(t.desired), Port(t.desired)));
-  if (it == table.ports.end()) return s;
+  if (it == table.ports.end()) {
+    if (table.Leftover()) s.attrs[kLeftoverTable] = true;
+    return s;
+  }
   s.exists = true;
   // Without the input chain's dispatch rule the port's chain decides nothing: it is open.
   nft::PortState ps = table.dispatching ? nft::StateOf(it->second) : nft::PortState{};
@@ -105,6 +112,14 @@ std::vector<ProbePart> FirewallProvider::ProbeOn(RemoteShell& shell, const HostC
 }
 
 void FirewallProvider::Review(const TypeSchema&, const State& prior, const State& desired, Diff* diff) {
+  // A port already gone, wanted gone, in a table left empty: its removal is not finished.
+  if (!prior.exists && !desired.exists && BoolAttr(prior.attrs, kLeftoverTable).value_or(false)) {
+    diff->action = Action::kDelete;
+    AttrChange table{"table", std::string(nft::kTable), std::monostate{}};
+    table.summary = std::string(nft::kTable) + " is there with no port in it (a removal cut off): removed";
+    diff->changes.push_back(std::move(table));
+    return;
+  }
   // "192.0.2.1/32" is what nft lists as "192.0.2.1": the same source.
   if (!diff->Update("sources")) return;
   auto want = Normalized(desired.attrs);
@@ -134,12 +149,18 @@ Result<State> FirewallProvider::Apply(const Change& change) {
     return Status::Ok();
   };
   if (change.action == Action::kDelete) {
-    if (Status s = nft(nft::RemovePortScript(protocol, port)); !s) return Error{s.message()};
-    // The last port gone, the table goes too: a host reconcile has let go of holds nothing of it.
-    auto listed = shell.Run({"sh", "-c", std::string(kPath) + " exec nft -j list table " + nft::kTable});
-    if (listed && listed->exit_code == 0)
-      if (auto table = nft::ParseTable(listed->out); table && table->ports.empty())
-        if (Status s = nft("delete table " + std::string(nft::kTable) + "\n"); !s) return Error{s.message()};
+    // Read under the host's lock, then one script: the port, or the table with its last port.
+    Result<nft::Table> table = Error{"not read"};
+    RunProbePart(shell, {std::string(kPath) + " nft -j list table " + nft::kTable,
+                         [&](const Result<CommandResult>& r) {
+                           if (!r) table = r.error();
+                           else if (r->exit_code == 0) table = nft::ParseTable(r->out);
+                           else if (NoTable(*r)) table = nft::Table{};
+                           else table = Error{NftTrouble(*r, shell.Describe())};
+                         }});
+    if (!table) return Error{t.address + ": " + table.error().message};
+    if (std::string script = nft::RemovePortScript(*table, protocol, port); !script.empty())
+      if (Status s = nft(script); !s) return Error{s.message()};
   } else {
     auto sources = Normalized(t.desired);
     if (!sources) return Error{t.address + ": sources: " + sources.error().message};

@@ -211,10 +211,15 @@ std::string SetPortScript(const std::string& protocol, long port, const PortStat
   return s;
 }
 
-std::string RemovePortScript(const std::string& protocol, long port) {
-  const std::string table = kTable;
-  return "delete element " + table + " ports { " + protocol + " . " + std::to_string(port) + " }\n" +
-         "delete chain " + table + " " + ChainName(protocol, port) + "\n";
+std::string RemovePortScript(const Table& table, const std::string& protocol, long port) {
+  const std::string name = kTable;
+  const std::string key = PortKey(protocol, port);
+  if (!table.exists) return "";
+  // The last port goes with the table: a host reconcile has let go of holds nothing of it.
+  if (table.ports.empty() || (table.ports.size() == 1 && table.ports.count(key))) return "delete table " + name + "\n";
+  if (!table.ports.count(key)) return "";
+  return "delete element " + name + " ports { " + protocol + " . " + std::to_string(port) + " }\n" +
+         "delete chain " + name + " " + ChainName(protocol, port) + "\n";
 }
 
 }  // namespace reconcile::nft

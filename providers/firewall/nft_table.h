@@ -29,6 +29,10 @@ struct Table {
   bool exists = false;
   bool dispatching = false;                 // the input chain's vmap rule is there
   std::map<std::string, PortRules> ports;   // "tcp/5432" → its chain, for ports in the map
+
+  // There with no port in its map: it decides nothing, yet its input hook stays. What an
+  // older reconcile left when killed between the two `nft` runs of a removal.
+  bool Leftover() const { return exists && ports.empty(); }
 };
 
 // "tcp" + 5432 → "tcp_5432" (the chain), "tcp/5432" (the key above).
@@ -55,7 +59,9 @@ PortState StateOf(const PortRules& rules);
 // One atomic `nft -f` script: the table's frame made sure of, then the port's chain
 // rewritten and entered in the map. Sources must be normalised.
 std::string SetPortScript(const std::string& protocol, long port, const PortState& want);
-// Takes the port out of the map and drops its chain (the port is then reconcile's no more).
-std::string RemovePortScript(const std::string& protocol, long port);
+// One atomic `nft -f` script that takes the port out of `table` (as listed just before):
+// its map entry and chain, or the whole table when no other port is left in it, so no kill
+// can leave an empty table behind. "" when neither the port nor a leftover table is there.
+std::string RemovePortScript(const Table& table, const std::string& protocol, long port);
 
 }  // namespace reconcile::nft

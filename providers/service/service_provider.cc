@@ -82,7 +82,7 @@ Result<State> ProbeSystemd(RemoteShell& shell, const Target& t) {
 // the downtime that follows must not start while the old program still holds its port.
 Status StopSystemdUnit(RemoteShell& shell, const std::string& name, std::chrono::milliseconds timeout) {
   std::string q = ShellQuote(name);
-  auto pid_or = shell.Run({"systemctl", "show", "--property=MainPID", "--value", name});
+  auto pid_or = shell.Read({"systemctl", "show", "--property=MainPID", "--value", name});
   if (!pid_or) return Error{pid_or.error().message};
   long pid = std::atol(pid_or->out.c_str());
   auto stop = shell.Run({"systemctl", "stop", "--no-block", name});
@@ -95,7 +95,7 @@ Status StopSystemdUnit(RemoteShell& shell, const std::string& name, std::chrono:
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string last;
   while (true) {
-    auto r = shell.Run({"sh", "-c", watch});
+    auto r = shell.Read({"sh", "-c", watch});
     if (!r) return Error{r.error().message};
     std::istringstream in(r->out);
     std::string active, process;
@@ -232,7 +232,7 @@ Result<State> ServiceProvider::Apply(const Change& change) {
   }
 
   // supervisor: note the pid first, so a stop can wait until that process is really gone.
-  auto before = shell.Run(Supervisorctl(t, {"status", name}));
+  auto before = shell.Read(Supervisorctl(t, {"status", name}));
   if (!before) return before.error();
   ProgramStatus st = ParseSupervisorStatus(before->out)[name];
   if (want == "stopped") {
@@ -240,7 +240,7 @@ Result<State> ServiceProvider::Apply(const Change& change) {
     if (st.pid > 0) {
       auto deadline = std::chrono::steady_clock::now() + timeout;
       while (true) {
-        auto alive = shell.Run({"kill", "-0", std::to_string(st.pid)});
+        auto alive = shell.Read({"kill", "-0", std::to_string(st.pid)});
         if (!alive) return alive.error();
         if (alive->exit_code != 0) break;
         if (std::chrono::steady_clock::now() >= deadline)
@@ -252,7 +252,7 @@ Result<State> ServiceProvider::Apply(const Change& change) {
   } else if (want == "running") {
     if (Status s = run(Supervisorctl(t, {"start", name})); !s) return Error{s.message()};
   }
-  auto after = shell.Run(Supervisorctl(t, {"status", name}));
+  auto after = shell.Read(Supervisorctl(t, {"status", name}));
   if (!after) return after.error();
   return FromSupervisor(t, ParseSupervisorStatus(after->out)[name]);
 }

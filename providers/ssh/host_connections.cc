@@ -57,7 +57,7 @@ void ProbeHost(HostConnections& hosts, HostJob& job, std::vector<ProbeBatch>& ba
   }
   if (parts.empty()) return;
   std::string marker = RandomMarker();
-  auto r = (*shell)->Run({"sh", "-c", JointScript(parts, marker)});
+  auto r = (*shell)->Read({"sh", "-c", JointScript(parts, marker)});
   if (r && r->exit_code != 0 && r->out.empty())
     r = Error{"the probe script failed on " + (*shell)->Describe() + " (exit " + std::to_string(r->exit_code) + "): " + r->err};
   Result<std::vector<CommandResult>> split = Error{"not run"};
@@ -100,7 +100,7 @@ Result<std::vector<CommandResult>> SplitProbeOutput(const std::string& out, cons
 }
 
 void RunProbePart(RemoteShell& shell, const ProbePart& part) {
-  part.read(shell.Run({"sh", "-c", part.script}));
+  part.read(shell.Read({"sh", "-c", part.script}));
 }
 
 std::unique_ptr<RemoteShell> HostConnections::Connect(const HostConfig& host) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +15,55 @@
 
 namespace reconcile {
 
+namespace {
+
+// The forked child of Run: leads a process group of its own, in which the command runs, and
+// kills that whole group when reconcile dies (even by SIGKILL, through PR_SET_PDEATHSIG), so
+// a command cut off with its reconcile is gone, children and all, before a re-run starts it
+// again. Otherwise it waits for the command and exits as it did. Only async-signal-safe
+// calls: reconcile has other threads.
+[[noreturn]] void GuardThenExec(pid_t reconcile, char* const* args, const std::string& cannot_run) {
+  ::setpgid(0, 0);
+  sigset_t watched, before;
+  sigemptyset(&watched);
+  sigaddset(&watched, SIGCHLD);
+  sigaddset(&watched, SIGTERM);
+  ::sigprocmask(SIG_BLOCK, &watched, &before);
+  // Sent when the thread that forked us ends, which Run outlives only by ending the process.
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (::getppid() != reconcile) ::_exit(137);  // it died before the line above: run nothing
+  pid_t command = ::fork();
+  if (command == 0) {
+    ::sigprocmask(SIG_SETMASK, &before, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
+    ::execvp(args[0], args);
+    const char* why = std::strerror(errno);
+    (void)!::write(2, cannot_run.data(), cannot_run.size());
+    (void)!::write(2, why, std::strlen(why));
+    (void)!::write(2, "\n", 1);
+    ::_exit(127);
+  }
+  // The command alone holds the pipes now: reconcile reads to their end, not to ours.
+  ::close(0);
+  ::close(1);
+  ::close(2);
+  if (command < 0) ::_exit(127);
+  for (;;) {
+    int sig = 0;
+    if (::sigwait(&watched, &sig) != 0) continue;
+    if (sig == SIGTERM) {
+      ::kill(0, SIGKILL);  // the group: the command, what it started, and this guard
+      ::_exit(137);
+    }
+    int status = 0;
+    pid_t done = ::waitpid(command, &status, WNOHANG);
+    if (done == command)
+      ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  }
+}
+
+}  // namespace
+
 Result<CommandResult> LocalShell::Run(const std::vector<std::string>& argv, const std::string& input) {
   if (argv.empty()) return Error{"no command to run"};
   int in[2], out[2], err[2];
@@ -22,17 +72,16 @@ Result<CommandResult> LocalShell::Run(const std::vector<std::string>& argv, cons
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  const std::string cannot_run = "cannot run " + argv[0] + ": ";
+  const pid_t reconcile = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return Error{std::string("cannot fork: ") + ErrnoText(errno)};
   if (pid == 0) {
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
-    ::signal(SIGPIPE, SIG_DFL);
-    ::execvp(args[0], args.data());
-    std::string msg = "cannot run " + argv[0] + ": " + ErrnoText(errno) + "\n";
-    (void)!::write(2, msg.data(), msg.size());
-    ::_exit(127);
+    ::close_range(3, ~0U, 0);  // other threads' pipes: their commands must see EOF without us
+    GuardThenExec(reconcile, args.data(), cannot_run);
   }
   ::close(in[0]);
   ::close(out[1]);

@@ -34,7 +34,12 @@ class RemoteShell {
   virtual std::string Describe() const = 0;  // "web (deploy@198.51.100.20:22)"
   // Runs argv (quoted for the remote shell, with sudo when the host says so); `input` is
   // written to its standard input.
+  // A command that was cut off once it may have started (a connection dropped mid-way) is not
+  // run again: the error says it may have run, so the caller probes before anything is redone.
   virtual Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string& input = {}) = 0;
+  // Run for a command that only reads (a probe, a check): safe to run twice, so one cut off
+  // is run again on a new connection.
+  virtual Result<CommandResult> Read(const std::vector<std::string>& argv) { return Run(argv); }
   // Writes a file atomically: a temporary file in the same folder, then a rename.
   virtual Status WriteFile(const FileWriteRequest& request) = 0;
   // A local port leading to host:port as this machine sees it (tunnel.h); only SSH hosts

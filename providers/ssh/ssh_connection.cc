@@ -273,7 +273,7 @@ LIBSSH2_CHANNEL* SshConnection::OpenChannel(Lock& lk, Op open) {
   return ch;
 }
 
-Result<CommandResult> SshConnection::Exec(const std::string& command, const std::string& input) {
+Result<CommandResult> SshConnection::Exec(const std::string& command, const std::string& input, bool* started) {
   Lock lk(mu_);
   ChannelSlot slot(this, lk);
 
@@ -284,6 +284,7 @@ Result<CommandResult> SshConnection::Exec(const std::string& command, const std:
     libssh2_channel_free(ch);
     return Error{msg};
   };
+  *started = true;
   if (Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_exec(ch, command.c_str()); }) != 0)
     return fail("cannot run a command");
 

@@ -26,7 +26,8 @@ class SshConnection {
   static Result<std::unique_ptr<SshConnection>> Open(const HostConfig& host, const std::string& describe);
   ~SshConnection();
 
-  Result<CommandResult> Exec(const std::string& command, const std::string& input);
+  // `*started` is set once the command is sent: from then on it may run even if this fails.
+  Result<CommandResult> Exec(const std::string& command, const std::string& input, bool* started);
   // Carries bytes between `local` (a connected socket, made non-blocking here) and
   // host:port as the SSH server sees it, over a direct-tcpip channel, until either side
   // closes or `stop` is set. `local` stays the caller's to close.

@@ -53,7 +53,7 @@ Status SshSession::Connect() {
 }
 
 template <class T, class Op>
-Result<T> SshSession::WithReconnect(Op op) {
+Result<T> SshSession::WithReconnect(Op op, const bool* no_retry) {
   // One reconnect: a connection that dropped is re-opened once, then reported.
   for (int attempt = 0;; ++attempt) {
     auto conn = Connection();
@@ -61,15 +61,31 @@ Result<T> SshSession::WithReconnect(Op op) {
     Result<T> r = op(**conn);
     if (r) return r;
     Dropped(*conn);
+    if (no_retry && *no_retry) return r.error();
     if (attempt == 1) return Error{"host " + Describe() + ": " + r.error().message + " (after one reconnect)"};
   }
 }
 
 Result<CommandResult> SshSession::Run(const std::vector<std::string>& argv, const std::string& input) {
+  return Exec(argv, input, false);
+}
+
+Result<CommandResult> SshSession::Read(const std::vector<std::string>& argv) { return Exec(argv, {}, true); }
+
+Result<CommandResult> SshSession::Exec(const std::vector<std::string>& argv, const std::string& input, bool rerun) {
   std::vector<std::string> full = argv;
   if (host_.sudo) full.insert(full.begin(), {"sudo", "-n", "--"});
   std::string command = ShellCommand(full);
-  return WithReconnect<CommandResult>([&](SshConnection& c) { return c.Exec(command, input); });
+  // Once the server may have started it, a command that changes things is not run a second
+  // time: what it did is unknown, and doing it twice can be wrong. A new run probes first.
+  bool started = false;
+  auto r = WithReconnect<CommandResult>([&](SshConnection& c) { return c.Exec(command, input, &started); },
+                                        rerun ? nullptr : &started);
+  if (!r && started && !rerun)
+    return Error{"host " + Describe() + ": the connection failed while a command ran (" + r.error().message +
+                 "); it may have run, in part or in full, so it was not run again; run reconcile again, which " +
+                 "probes what is done before it does anything"};
+  return r;
 }
 
 Status SshSession::WriteFile(const FileWriteRequest& req) {

@@ -2,7 +2,8 @@
 // known_hosts (unknown or changed keys refused, with the fingerprint and how to trust it),
 // public key authentication (ed25519/ECDSA; libssh2 1.10 cannot sign RSA with SHA-2), one
 // connection per host for the whole run (commands side by side on its channels),
-// reconnected once if it drops.
+// reconnected once if it drops — and a command cut off by the drop is run again only when it
+// never reached the server or only reads.
 #pragma once
 
 #include <map>
@@ -23,6 +24,7 @@ class SshSession : public RemoteShell {
 
   std::string Describe() const override;
   Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string& input = {}) override;
+  Result<CommandResult> Read(const std::vector<std::string>& argv) override;
   Status WriteFile(const FileWriteRequest& request) override;
   Result<std::shared_ptr<Tunnel>> OpenTunnel(const std::string& host, int port) override;
 
@@ -32,7 +34,10 @@ class SshSession : public RemoteShell {
  private:
   Result<std::shared_ptr<SshConnection>> Connection();
   void Dropped(const std::shared_ptr<SshConnection>& conn);
-  template <class T, class Op> Result<T> WithReconnect(Op op);
+  // Re-opens a dropped connection and calls `op` again once — not when `*no_retry` is set by then.
+  template <class T, class Op> Result<T> WithReconnect(Op op, const bool* no_retry = nullptr);
+  // `rerun`: the command only reads, so one cut off after it started may run again.
+  Result<CommandResult> Exec(const std::vector<std::string>& argv, const std::string& input, bool rerun);
 
   HostConfig host_;
   std::mutex mu_;  // guards conn_ only: commands run side by side on its channels
