@@ -56,6 +56,8 @@ struct TypeSchema {
   bool host_optional = false;        //   and may leave it out (checks: then from here)
   bool is_check = false;             // a probe with no action: planned as `?`
   bool delete_irreversible = false;  // deleting loses what cannot be put back
+  bool one_shot = false;              // an event, not a state (a command, a snapshot): runs once,
+                                     // in its stage; a `run` attribute of "converge" opts out
   bool probe_when_run = false;        // its state follows others' (a sync's source): when a step
                                      // it depends on ran in the same stage, it is probed again
   std::string cached_ttl_attr;       // "ttl": others may cache the old state this many seconds

@@ -48,9 +48,9 @@ const char* ActionSymbol(Action a) {
     case Action::kUpdate: return "~";
     case Action::kDelete: return "-";
     case Action::kCheck: return "?";
-    case Action::kNone: return " ";
+    case Action::kNone: return "=";
   }
-  return " ";
+  return "=";
 }
 
 std::string IrreversibleSteps(const Spec& spec, const Plan& plan) {
@@ -79,6 +79,7 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
       const Resource& r = spec.resources[step.resource];
       out += std::string("  ") + (step.irreversible ? "!" : " ") + ActionSymbol(step.action) + " " + r.address;
       if (step.action == Action::kCheck) out += "  " + CheckSummary(spec, r, step.desired.attrs);
+      if (step.action == Action::kNone) out += "  " + step.reason;  // shown, not run: a step that stays
       if (step.irreversible) out += "  (irreversible: " + step.irreversible_reason + ")";
       out += "\n";
       std::size_t width = 0;

@@ -638,6 +638,13 @@ std::vector<std::string> Spec::StageNames() const {
   return out;
 }
 
+bool Resource::IsOnce() const {
+  if (!schema->one_shot) return false;
+  auto it = attrs.find("run");
+  const std::string* run = it == attrs.end() ? nullptr : AsString(it->second.value);
+  return !run || *run != "converge";
+}
+
 const Overlay* Resource::OverlayAt(std::size_t s) const {
   for (const Overlay& o : overlays)
     if (o.stage == s) return &o;

@@ -59,6 +59,9 @@ struct Resource {
   bool has_references = false;
 
   bool is_check() const { return schema->is_check; }
+  // An event, not a state (schema one_shot, and not run = "converge"): it runs once, in
+  // its stage, and a rollback past that stage reverts it.
+  bool IsOnce() const;
   const Overlay* OverlayAt(std::size_t stage) const;
 };
 

@@ -5,7 +5,7 @@ namespace reconcile {
 
 namespace {
 
-const char* kCommandAttrs[] = {"check", "apply", "revert", "shell"};
+const char* kCommandAttrs[] = {"check", "apply", "revert", "shell", "run", "revert_check"};
 
 // argv as written, or `sh -c LINE` when the spec wrote a line (only allowed with shell = true).
 std::optional<std::vector<std::string>> Argv(const AttrMap& a, const char* key) {
@@ -43,9 +43,21 @@ std::vector<TypeSchema> CommandProvider::Types() const {
               "the commands are shell lines (strings) run by `sh -c`, not argv lists. A `${vars.NAME}` or "
               "`${TYPE.NAME.attr}` in a line is pasted in unquoted, so the shell reads its `;`, `$( )`, quotes and "
               "spaces: `--var dir='x; rm -rf /'` would run `rm`. Pass values from --var or other resources only in "
-              "argv lists (shell = false), where each item is one argument"}};
+              "argv lists (shell = false), where each item is one argument"},
+             {"run", AttrType::kString,
+              "`once` (the default): an event of its stage, run there once (its `check`, if any, asked just "
+              "before), never re-checked or re-run by later stages; a rollback past its stage runs `revert`, "
+              "and without one it stays as it is. `converge`: a state that `check` tells, made true by `apply` "
+              "in any stage where it is not"},
+             {"revert_check", AttrType::kBool,
+              "false: a `check` that still passes after `revert` is reported, not a failure (the command "
+              "undoes an event, not a state)"}};
+  t.attrs[4].one_of = {"once", "converge"};
   // The commands say how to reach the state, not what it is: a passing check is enough.
   for (AttrSchema& a : t.attrs) a.setting = true;
+  t.one_shot = true;
+  // Its check is asked after what it is `after` has run in the stage, not when the stage begins.
+  t.probe_when_run = true;
   return {t};
 }
 
@@ -84,6 +96,10 @@ Result<State> CommandProvider::Apply(const Change& change) {
   auto again = (*shell)->Read(*check);
   if (!again) return again.error();
   bool in_state = again->exit_code == 0;
+  if (undo && in_state && t.desired.count("revert_check") && t.desired.at("revert_check") == Value{false}) {
+    if (change.report) change.report("`revert` ran; `check` still passes (revert_check = false: reported, not a failure)");
+    return State{};
+  }
   if (in_state == undo)
     return Error{t.address + ": `" + (undo ? "revert" : "apply") + "` succeeded but `check` " +
                  (undo ? "still passes" : "still fails (exit " + std::to_string(again->exit_code) + ")")};
