@@ -218,8 +218,11 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
         std::vector<std::string> same;
         for (const auto& [n, p] : spec_->providers)
           if (p.kind == schema.provider_kind) same.push_back(n);
+        // Instances are named KIND.NAME; a bare NAME of the right kind is the likely meaning.
+        std::string full = schema.provider_kind + "." + r.provider_instance;
+        bool bare = std::find(same.begin(), same.end(), full) != same.end();
         Err(Loc(v), "unknown provider '" + r.provider_instance + "' for " + r.address +
-                        DidYouMean(r.provider_instance, same),
+                        (bare ? ", did you mean '" + full + "'?" : DidYouMean(r.provider_instance, same)),
             "a " + schema.name + " needs a [provider." + schema.provider_kind + ".NAME] table");
       }
     } else if (const AttrSchema* a = schema.Find(key)) {
