@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/result.h"
+#include "engine/shell_words.h"  // ShellQuote, ShellCommand: how argv reaches a remote shell
 
 namespace reconcile {
 
@@ -44,9 +45,5 @@ class RemoteShell {
     return Error{Describe() + " is this machine: connect directly, no tunnel is needed"};
   }
 };
-
-// 'it''s' quoting for POSIX sh: every argument stays one word, nothing is expanded.
-std::string ShellQuote(const std::string& arg);
-std::string ShellCommand(const std::vector<std::string>& argv);
 
 }  // namespace reconcile
