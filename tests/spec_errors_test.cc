@@ -442,9 +442,9 @@ TEST_CASE("hosts") {
           At(6, 8, "'sudo' of [host.web] must be true or false, not a string", "sudo = \"yes\""));
   }
   SUBCASE("a service manager reconcile does not drive") {
-    CHECK(Errors(WithHeader("[host.web]\naddress = \"10.0.0.1\"\nservice_manager = \"runit\"\n")) ==
-          At(6, 19, "'service_manager' of [host.web] must be \"systemd\" or \"supervisor\", not \"runit\"",
-             "service_manager = \"runit\""));
+    CHECK(Errors(WithHeader("[host.web]\naddress = \"10.0.0.1\"\nservice_manager = \"s6\"\n")) ==
+          At(6, 19, "'service_manager' of [host.web] must be \"systemd\", \"supervisor\" or \"runit\", not \"s6\"",
+             "service_manager = \"s6\""));
   }
   SUBCASE("a misspelt key") {
     CHECK(
