@@ -100,6 +100,9 @@ std::string RenderHtml(const Spec& spec, const Plan& plan, const RenderOptions& 
 std::string CheckSummary(const Spec& spec, const Resource& r, const AttrMap& attrs);
 // What a step does to one attribute, as people read it: `old → new`, the new value, or a summary.
 std::string ChangeText(const Step& step, const AttrChange& c);
+// The same, knowing the attribute's type from the spec: a command as the sh line it runs
+// (scripts folded onto several lines), a table's secret entries hidden one by one.
+std::string ChangeText(const Spec& spec, const Step& step, const AttrChange& c);
 
 const char* ActionName(Action a);    // "create", for JSON and the journal
 const char* ActionSymbol(Action a);  // "+", for people

@@ -16,6 +16,52 @@ std::optional<std::vector<std::string>> Argv(const AttrMap& a, const char* key) 
   return std::nullopt;
 }
 
+// The commands' environment: env's NAME=value entries, then PATH from `path`.
+StringList Environment(const AttrMap& a) {
+  StringList env;
+  if (auto it = a.find("env"); it != a.end())
+    if (const auto* l = std::get_if<StringList>(&it->second)) env = *l;
+  if (std::string path = StringAttr(a, "path"); !path.empty()) env.push_back("PATH=" + path);
+  return env;
+}
+
+// Sets the environment, then runs its arguments. The values come on standard input, not in
+// the command line: a host's every user sees command lines in `ps`, and with sudo the
+// variables must be set after sudo has reset the environment (and PATH after secure_path).
+// A line per variable: its name, a space, the value with every byte but [A-Za-z0-9_./,:@%+=-]
+// as \0ooo, which printf %b reads back — so values may hold newlines, quotes and spaces.
+constexpr char kEnvWrapper[] =
+    "while IFS=' ' read -r n v; do v=$(printf '%bx' \"$v\"); export \"$n=${v%x}\"; done; exec \"$@\"";
+
+std::string EnvInput(const StringList& env) {
+  static const std::string kPlain = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./,:@%+=-";
+  std::string out;
+  for (const std::string& e : env) {
+    std::size_t eq = e.find('=');
+    out += e.substr(0, eq) + " ";
+    for (char c : e.substr(eq + 1)) {
+      if (kPlain.find(c) != std::string::npos) {
+        out += c;
+        continue;
+      }
+      unsigned char b = static_cast<unsigned char>(c);
+      out += "\\0" + std::string{char('0' + (b >> 6)), char('0' + ((b >> 3) & 7)), char('0' + (b & 7))};
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+// Runs argv on the host, in the command's environment when it has one.
+// `reads`: the command only reads (a check), so one cut off by a dropped connection may run again.
+Result<CommandResult> RunWithEnv(RemoteShell& shell, const std::vector<std::string>& argv, const StringList& env,
+                                 bool reads = false) {
+  if (env.empty()) return reads ? shell.Read(argv) : shell.Run(argv);
+  std::vector<std::string> wrapped = {"sh", "-c", kEnvWrapper, "reconcile-env"};
+  wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+  return reads ? shell.Read(wrapped, EnvInput(env)) : shell.Run(wrapped, EnvInput(env));
+}
+
 std::string Tail(const CommandResult& r) {
   std::string t = r.err.empty() ? r.out : r.err;
   if (t.size() > 2000) t = "…" + t.substr(t.size() - 2000);
@@ -51,8 +97,16 @@ std::vector<TypeSchema> CommandProvider::Types() const {
               "in any stage where it is not"},
              {"revert_check", AttrType::kBool,
               "false: a `check` that still passes after `revert` is reported, not a failure (the command "
-              "undoes an event, not a state)"}};
+              "undoes an event, not a state)"},
+             {"path", AttrType::kString,
+              "PATH of the commands, e.g. \"/usr/local/bin:/usr/bin:/bin\" where sudo's secure_path lacks a tool"}};
   t.attrs[4].one_of = {"once", "converge"};
+  AttrSchema env{"env", AttrType::kStringMap,
+                 "environment of the commands, { NAME = \"value\" }; a value may be \"env:NAME\" or \"file:PATH\", "
+                 "then shown as (sensitive) and never journaled in clear. Passed on the commands' standard "
+                 "input, so no value shows in `ps`; set after sudo"};
+  env.secret_ok = true;
+  t.attrs.insert(t.attrs.end() - 1, env);
   // The commands say how to reach the state, not what it is: a passing check is enough.
   for (AttrSchema& a : t.attrs) a.setting = true;
   t.one_shot = true;
@@ -61,13 +115,21 @@ std::vector<TypeSchema> CommandProvider::Types() const {
   return {t};
 }
 
-std::vector<ProbePart> CommandProvider::ProbeOn(RemoteShell&, const HostConfig&, std::vector<const Target*> targets,
+std::vector<ProbePart> CommandProvider::ProbeOn(RemoteShell& shell, const HostConfig&, std::vector<const Target*> targets,
                                                 std::vector<Result<State>*> out) {
   std::vector<ProbePart> parts;
   for (std::size_t k = 0; k < targets.size(); ++k) {
     auto check = Argv(targets[k]->desired, "check");
     if (!check) {
       *out[k] = State{};  // no way to know: apply every time
+      continue;
+    }
+    // The joint probe script is one command line and has no standard input to spare: a check
+    // with an environment runs on its own.
+    if (StringList env = Environment(targets[k]->desired); !env.empty()) {
+      auto r = RunWithEnv(shell, *check, env, true);
+      if (!r) *out[k] = r.error();
+      else *out[k] = r->exit_code == 0 ? InState(targets[k]->desired) : State{};
       continue;
     }
     parts.push_back({ShellCommand(*check), [desired = targets[k]->desired, slot = out[k]](const Result<CommandResult>& r) {
@@ -86,14 +148,15 @@ Result<State> CommandProvider::Apply(const Change& change) {
     return Error{t.address + " has no `revert`, so it cannot be undone; add one, or leave it as it is"};
   auto shell = hosts_->For(*t.host);
   if (!shell) return shell.error();
-  auto r = (*shell)->Run(*argv);
+  StringList env = Environment(t.desired);
+  auto r = RunWithEnv(**shell, *argv, env);
   if (!r) return r.error();
   if (r->exit_code != 0)
     return Error{t.address + ": `" + (undo ? "revert" : "apply") + "` exited " + std::to_string(r->exit_code) +
                  " on " + (*shell)->Describe() + (Tail(*r).empty() ? "" : ":\n" + Tail(*r))};
   auto check = Argv(t.desired, "check");
   if (!check) return undo ? State{} : InState(t.desired);
-  auto again = (*shell)->Read(*check);
+  auto again = RunWithEnv(**shell, *check, env, true);
   if (!again) return again.error();
   bool in_state = again->exit_code == 0;
   if (undo && in_state && t.desired.count("revert_check") && t.desired.at("revert_check") == Value{false}) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/result.h"
+#include "engine/shell_words.h"  // ShellQuote, ShellCommand: how argv reaches a remote shell
 
 namespace reconcile {
 
@@ -39,7 +40,9 @@ class RemoteShell {
   virtual Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string& input = {}) = 0;
   // Run for a command that only reads (a probe, a check): safe to run twice, so one cut off
   // is run again on a new connection.
-  virtual Result<CommandResult> Read(const std::vector<std::string>& argv) { return Run(argv); }
+  virtual Result<CommandResult> Read(const std::vector<std::string>& argv, const std::string& input = {}) {
+    return Run(argv, input);
+  }
   // Writes a file atomically: a temporary file in the same folder, then a rename.
   virtual Status WriteFile(const FileWriteRequest& request) = 0;
   // A local port leading to host:port as this machine sees it (tunnel.h); only SSH hosts
@@ -49,9 +52,5 @@ class RemoteShell {
     return Error{Describe() + " is this machine: connect directly, no tunnel is needed"};
   }
 };
-
-// 'it''s' quoting for POSIX sh: every argument stays one word, nothing is expanded.
-std::string ShellQuote(const std::string& arg);
-std::string ShellCommand(const std::vector<std::string>& argv);
 
 }  // namespace reconcile
