@@ -184,8 +184,10 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     Diff d = CompareResource(r, (*probed)[i], *target[i]);
     if (d.action == Action::kNone) continue;
     // A rollback already took it to this very target and nobody touched it since: what still
-    // "differs" is what cannot come back (objects with no earlier version), said the first time.
-    if (differs.empty() && h.last_op == "rollback" && SameState(session->sealer, h.last_desired, *target[i])) continue;
+    // differs and cannot be undone (objects with no earlier version) was said the first time.
+    if (d.irreversible && differs.empty() && h.last_op == "rollback" &&
+        SameState(session->sealer, h.last_desired, *target[i]))
+      continue;
     Step step = StepFrom(spec, i, *to, std::move(d), (*probed)[i], *target[i]);
     if (!unknown[i].empty() && step.action != Action::kDelete) {
       step.irreversible = true;

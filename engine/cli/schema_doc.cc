@@ -62,6 +62,56 @@ void Attrs(std::ostream& out, const std::vector<AttrSchema>& attrs) {
 
 }  // namespace
 
+// How apply walks a spec, which no schema says: steps that happen once, planning as a stage
+// begins, edges.
+const char* kHowStagesRun = R"(## How stages run
+
+**Each stage is planned as it begins.** `plan` shows every stage, predicting each from the one
+before; `apply` plans each stage again from the world as that stage begins (so it sees what
+earlier stages did, such as a command that removed a file this stage declares), says on stderr
+what differs from the plan you reviewed, and holds the new steps to the same rules: an
+irreversible one needs `--allow-irreversible`, a safety limit `--force`, and an apply of a saved
+plan (`plan --out`) stops at a stage that now has a step the saved plan did not.
+
+**Every edge holds.** A step runs after everything it is `after`, checks included (a resource
+after a check starts once the check holds); a stage's checks wait for its changes. A `command`'s
+`check` (like a sync's listing) is asked just before it runs, after what it follows.
+
+**Steps that happen once.** Much of a runbook is an event, not a state: stop the workers, dump,
+copy, restore, flip a flag. A `command` is such a step unless it says `run = "converge"`: it runs
+once, in its stage (its `check`, if it has one, asked first: passing, it is skipped), is journaled
+as done, and later stages neither re-check nor re-run it, so a plan after apply is empty. A
+rollback past its stage runs its `revert`; one without a `revert` is shown up front as staying
+(`= command.NAME  stays: …`) and the rollback goes on. Applying that stage again runs it again.
+A one-shot step cut off mid-run that has no `check` is not run again blindly: apply stops and
+asks for `--rerun ADDRESS` once you have found out it did not happen.
+
+```toml
+stages = ["freeze", "migrate", "switch"]
+
+[command.stop_workers]            # an event of "freeze": once
+stage = "freeze"
+host = "app"
+apply = ["systemctl", "stop", "celery"]
+revert = ["systemctl", "start", "celery"]
+
+[command.rebuild_index]           # no revert: a rollback leaves it as it is, and says so
+stage = "migrate"
+host = "app"
+after = ["command.stop_workers"]
+apply = ["manage.py", "rebuild_index", "--noinput"]
+
+[command.vhost_enabled]           # a state its check tells: made true in any stage where it is not
+stage = "switch"
+host = "web"
+run = "converge"
+check = ["test", "-L", "/etc/nginx/sites-enabled/shop"]
+apply = ["ln", "-s", "/etc/nginx/sites-available/shop", "/etc/nginx/sites-enabled/shop"]
+revert = ["rm", "/etc/nginx/sites-enabled/shop"]
+```
+
+)";
+
 std::string SchemaMarkdown(const Registry& registry) {
   std::ostringstream out;
   out << "# Resource types and provider settings\n\n"
@@ -79,7 +129,8 @@ std::string SchemaMarkdown(const Registry& registry) {
          "environment) or `\"file:PATH\"` (relative to the spec): read only when needed, never shown, "
          "journaled only sealed. A `file:` secret loses one trailing newline (`\\n` or `\\r\\n`: password "
          "and key files end with one), except where it keeps every byte (a file's `content`, like "
-         "`source`). In a table of strings (a command's `env`) each value may be a secret of its own.\n\n";
+         "`source`). In a table of strings (a command's `env`) each value may be a secret of its own.\n\n"
+      << kHowStagesRun;
   for (const std::string& name : registry.TypeNames()) {
     const TypeSchema& t = *registry.FindType(name);
     out << "## `" << t.name << "`\n\n" << t.doc << "\n\n";
