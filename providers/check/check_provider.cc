@@ -40,11 +40,23 @@ std::vector<TypeSchema> CheckProvider::Types() const {
   timeout.default_from = WaitTimeout;
   AttrSchema interval = attr("interval", AttrType::kDuration, "time between tries (default 5s; for a wait, 1s)", {});
   interval.default_from = WaitInterval;
+  AttrSchema resolve = attr("resolve", AttrType::kString,
+                            "\"NAME:PORT:ADDRESS\": the url's host and port reached at ADDRESS, with its name "
+                            "(curl's --resolve), so a new server is checked before DNS moves",
+                            {"http"});
+  resolve.check = CheckResolve;
+  AttrSchema headers = attr("headers", AttrType::kStringList,
+                            "request headers, \"Name: value\"; a value env:NAME is read from the environment "
+                            "when the check runs, never shown",
+                            {"http"});
+  headers.check = CheckHeader;
   t.attrs = {
       kind,
       attr("url", AttrType::kString, "the URL requested", {"http"}, true),
       attr("expect_status", AttrType::kInt, "the HTTP status expected (default 200)", {"http"}),
       attr("body_contains", AttrType::kString, "text the response body must contain", {"http"}),
+      resolve,
+      headers,
       attr("address", AttrType::kString, "host name or IP address connected to", {"tcp", "tls"}, true),
       attr("port", AttrType::kInt, "TCP port", {"tcp", "tls"}, true),
       expect,
