@@ -31,7 +31,7 @@ std::string Shown(char c) {
 
 // A user or group name goes to chown as "OWNER:GROUP": a ':' in either would move the split,
 // and a leading '-' (`--reference=/etc/shadow`) would be read as an option. POSIX's portable
-// names (letters, digits, '.', '_', '-'; not first '-') or a numeric id.
+// names (letters, digits, '.', '_', '-'; not first '-'), digits alone included.
 std::string CheckAccountName(const std::string& name, const AttrMap&) {
   if (name.empty()) return "is empty; leave it out to keep the file's current one";
   if (name[0] == '-') return "starts with '-', which chown would read as an option, not a name";
@@ -42,8 +42,7 @@ std::string CheckAccountName(const std::string& name, const AttrMap&) {
       return std::string(c == ':' ? "holds ':', which chown reads as the split between owner and group; set "
                                     "owner and group apart"
                                   : "holds " + Shown(c)) +
-             "; a user or group is a POSIX portable name (letters, digits, '.', '_', '-'; not first '-') or a "
-             "numeric id";
+             "; a user or group is a POSIX portable name (letters, digits, '.', '_', '-'; not first '-')";
   }
   return "";
 }
@@ -75,9 +74,9 @@ std::vector<TypeSchema> FileProvider::Types() const {
   AttrSchema mode{"mode", AttrType::kString, "permission bits as four octal digits"};
   mode.pattern = "^[0-7]{4}$";
   mode.pattern_hint = "four octal digits such as \"0644\"";
-  AttrSchema owner{"owner", AttrType::kString, "user that owns the file (a name or a numeric id)"};
+  AttrSchema owner{"owner", AttrType::kString, "user that owns the file"};
   owner.check = CheckAccountName;
-  AttrSchema group{"group", AttrType::kString, "group that owns the file (a name or a numeric id)"};
+  AttrSchema group{"group", AttrType::kString, "group that owns the file"};
   group.check = CheckAccountName;
   t.attrs = {path, content, source, mode, owner, group};
   return {t};
