@@ -49,6 +49,10 @@ struct AttrSchema {
   // stage (a record's type, say). The loader runs it on the value as written, and again on
   // what references become; the provider refuses it too, before it writes.
   std::string (*check)(const std::string& value, const AttrMap& resource) = nullptr;
+  // When the spec leaves this attribute out: its value worked out from the resource's others
+  // at that stage ("" = none), taken as if the spec had written it (a wait check's timeout
+  // follows its duration). Desired() fills it in.
+  std::string (*default_from)(const AttrMap& resource) = nullptr;
 };
 
 struct TypeSchema {

@@ -163,5 +163,5 @@ TEST_CASE("a kind this build does not evaluate is an error naming the kind") {
   auto r = Run({{"kind", "s3_manifest"}, {"bucket", "b"}, {"keys", StringList{"k"}}});
   REQUIRE_FALSE(r);
   CHECK(r.error().message == "check.t: checks of kind 's3_manifest' are not available in this build yet (http, tcp, "
-                             "dns, tls and command are)");
+                             "dns, tls, command and wait are)");
 }

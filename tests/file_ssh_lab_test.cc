@@ -99,3 +99,25 @@ TEST_CASE("plan, apply and plan again against files on an SSH host") {
   REQUIRE(again);
   CHECK_FALSE(again->HasChanges());
 }
+
+// The loader and the provider refuse such names; this is the line behind them: chown reads
+// what follows `--` as a name, so "--help" is an unknown user, not chown's help (which
+// exits 0 and would leave the file written with no owner change said).
+TEST_CASE("an owner that looks like an option reaches chown as a name, and fails") {
+  auto env = LabEnv();
+  TempDir dir;
+  SshSession ssh(LabHost(env));
+  std::string fresh = (dir.path / "fresh").string();
+  Status written = ssh.WriteFile({fresh, "x\n", "0644", std::string("--help"), std::nullopt});
+  CHECK_FALSE(written);
+  CHECK_MESSAGE(written.message().find("invalid user") != std::string::npos, written.message());
+  CHECK_FALSE(fs::exists(fresh));
+
+  std::string kept = (dir.path / "kept").string();
+  std::ofstream(kept) << "kept\n";
+  file::FileWrite w;
+  w.owner = "--help";
+  Status changed = file::WriteRemoteFile(ssh, kept, w, true);
+  CHECK_FALSE(changed);
+  CHECK_MESSAGE(changed.message().find("invalid user") != std::string::npos, changed.message());
+}

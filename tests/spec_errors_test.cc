@@ -515,13 +515,13 @@ TEST_CASE("a check's command written as one string needs shell = true, and takes
 TEST_CASE("checks: a kind, and the attributes of that kind") {
   SUBCASE("no kind") {
     CHECK(Errors(WithHeader("[check.up]\nurl = \"http://x/\"\n")) ==
-          At(4, 8, "check.up has no 'kind'; add kind = one of http, tcp, dns, tls, s3_manifest, command",
+          At(4, 8, "check.up has no 'kind'; add kind = one of http, tcp, dns, tls, s3_manifest, command, wait",
              "[check.up]"));
   }
   SUBCASE("a misspelt kind is reported once") {
     CHECK(Errors(WithHeader("[check.up]\nkind = \"htp\"\nurl = \"http://x/\"\n")) ==
           At(5, 8,
-             "attribute 'kind' of check.up must be one of http, tcp, dns, tls, s3_manifest, command, not "
+             "attribute 'kind' of check.up must be one of http, tcp, dns, tls, s3_manifest, command, wait, not "
              "\"htp\", did you mean 'http'?",
              "kind = \"htp\""));
   }

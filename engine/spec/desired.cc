@@ -245,6 +245,9 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
       state.attrs[name] = sv->value;
     }
   }
+  for (const AttrSchema& a : r.schema->attrs)
+    if (a.default_from && !state.attrs.count(a.name))
+      if (std::string v = a.default_from(state.attrs); !v.empty()) state.attrs[a.name] = std::move(v);
   return state;
 }
 

@@ -27,16 +27,36 @@ std::vector<TypeSchema> CheckProvider::Types() const {
   };
   AttrSchema kind{"kind", AttrType::kString, "what is checked"};
   kind.required = true;
-  kind.one_of = {"http", "tcp", "dns", "tls", "s3_manifest", "command"};
+  kind.one_of = {"http", "tcp", "dns", "tls", "s3_manifest", "command", "wait"};
   AttrSchema expect = attr("expect", AttrType::kString, "whether the port must be open or closed", {"tcp"});
   expect.one_of = {"open", "closed"};
   AttrSchema values = attr("values", AttrType::kStringList, "the values every answer must hold", {"dns"}, true);
   values.unordered = true;
+  AttrSchema duration = attr("duration", AttrType::kDuration,
+                             "how long to wait from when the check starts in this run (at most 24h)", {"wait"}, true);
+  duration.check = CheckWaitDuration;
+  AttrSchema timeout = attr("timeout", AttrType::kDuration,
+                            "how long to keep trying (default 5m; for a wait, its duration and a minute)", {});
+  timeout.default_from = WaitTimeout;
+  AttrSchema interval = attr("interval", AttrType::kDuration, "time between tries (default 5s; for a wait, 1s)", {});
+  interval.default_from = WaitInterval;
+  AttrSchema resolve = attr("resolve", AttrType::kString,
+                            "\"NAME:PORT:ADDRESS\": the url's host and port reached at ADDRESS, with its name "
+                            "(curl's --resolve), so a new server is checked before DNS moves",
+                            {"http"});
+  resolve.check = CheckResolve;
+  AttrSchema headers = attr("headers", AttrType::kStringList,
+                            "request headers, \"Name: value\"; a value env:NAME is read from the environment "
+                            "when the check runs, never shown",
+                            {"http"});
+  headers.check = CheckHeader;
   t.attrs = {
       kind,
       attr("url", AttrType::kString, "the URL requested", {"http"}, true),
       attr("expect_status", AttrType::kInt, "the HTTP status expected (default 200)", {"http"}),
       attr("body_contains", AttrType::kString, "text the response body must contain", {"http"}),
+      resolve,
+      headers,
       attr("address", AttrType::kString, "host name or IP address connected to", {"tcp", "tls"}, true),
       attr("port", AttrType::kInt, "TCP port", {"tcp", "tls"}, true),
       expect,
@@ -54,8 +74,9 @@ std::vector<TypeSchema> CheckProvider::Types() const {
       attr("keys", AttrType::kStringList, "keys that must exist", {"s3_manifest"}, true),
       attr("command", AttrType::kArgv, "command whose exit status 0 means the check holds", {"command"}, true),
       attr("shell", AttrType::kBool, "`command` is one shell line (a string), not a list of arguments", {"command"}),
-      attr("timeout", AttrType::kDuration, "how long to keep trying (default 5m)", {}),
-      attr("interval", AttrType::kDuration, "time between tries (default 5s)", {}),
+      duration,
+      timeout,
+      interval,
   };
   return {t};
 }
@@ -89,6 +110,11 @@ Result<CheckResult> CheckProvider::Check(const Target& target) {
   if (kind == "tcp") return remote ? CheckTcpFrom(*shell, attrs) : CheckTcp(attrs);
   if (kind == "dns") return CheckDns(attrs);
   if (kind == "tls") return CheckTls(attrs);
+  if (kind == "wait") {
+    auto d = WaitDuration(std::get<std::string>(attrs.at("duration")));
+    if (!d) return Error{target.address + ": the duration is not a wait of at most 24h"};
+    return waits_.Check(target.address, *d);
+  }
   if (kind == "command") {
     // As argv (a string is a shell line only because the spec wrote one).
     const Value& cmd = attrs.at("command");
@@ -102,7 +128,7 @@ Result<CheckResult> CheckProvider::Check(const Target& target) {
     return CheckResult{r->exit_code == 0, "exit " + std::to_string(r->exit_code) + (tail.empty() ? "" : ": " + tail)};
   }
   return Error{target.address + ": checks of kind '" + kind + "' are not available in this build yet (http, tcp, "
-               "dns, tls and command are)"};
+               "dns, tls, command and wait are)"};
 }
 
 }  // namespace reconcile

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "engine/provider.h"
+#include "providers/check/wait_check.h"
 
 namespace reconcile {
 
@@ -23,6 +24,7 @@ class CheckProvider : public Provider {
 
  private:
   std::shared_ptr<HostConnections> hosts_;  // for checks run from a host
+  WaitClocks waits_;                         // when each wait check of this run began
 };
 
 }  // namespace reconcile

@@ -1,5 +1,9 @@
 // check kind "http": one GET with libcurl. TLS is always verified; redirects are not
 // followed (a 301 is an answer the spec can expect); each try times out after 10 s.
+// `resolve` ("name:port:address", curl's --resolve) reaches a chosen address under the
+// production name — the new server checked before DNS moves, its certificate verified for
+// that name; `headers` ("Name: value") are sent with it, a value `env:NAME` read from the
+// environment when the check runs, so plans, journals and output show only its name.
 #pragma once
 
 #include "engine/provider.h"
@@ -7,5 +11,10 @@
 namespace reconcile {
 
 Result<CheckResult> CheckHttp(const AttrMap& attrs);
+
+// The loader's checks (file:line:col), run again by CheckHttp: "" when the value can be
+// handed to curl as it is, else what is wrong with it.
+std::string CheckResolve(const std::string& value, const AttrMap& resource);
+std::string CheckHeader(const std::string& value, const AttrMap& resource);
 
 }  // namespace reconcile

@@ -22,6 +22,31 @@ State ToState(const std::string& path, const file::FileInfo& info) {
   return s;
 }
 
+std::string Shown(char c) {
+  auto u = static_cast<unsigned char>(c);
+  if (u < 0x20 || u == 0x7f) return "a control character (a line break, a tab)";
+  if (u >= 0x80) return "a non-ASCII character";
+  return "'" + std::string(1, c) + "'";
+}
+
+// A user or group name goes to chown as "OWNER:GROUP": a ':' in either would move the split,
+// and a leading '-' (`--reference=/etc/shadow`) would be read as an option. POSIX's portable
+// names (letters, digits, '.', '_', '-'; not first '-'), digits alone included.
+std::string CheckAccountName(const std::string& name, const AttrMap&) {
+  if (name.empty()) return "is empty; leave it out to keep the file's current one";
+  if (name[0] == '-') return "starts with '-', which chown would read as an option, not a name";
+  for (char c : name) {
+    bool portable = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
+    if (!portable)
+      return std::string(c == ':' ? "holds ':', which chown reads as the split between owner and group; set "
+                                    "owner and group apart"
+                                  : "holds " + Shown(c)) +
+             "; a user or group is a POSIX portable name (letters, digits, '.', '_', '-'; not first '-')";
+  }
+  return "";
+}
+
 std::optional<std::string> Get(const AttrMap& attrs, const char* key) {
   auto it = attrs.find(key);
   if (it == attrs.end()) return std::nullopt;
@@ -50,8 +75,11 @@ std::vector<TypeSchema> FileProvider::Types() const {
   AttrSchema mode{"mode", AttrType::kString, "permission bits as four octal digits"};
   mode.pattern = "^[0-7]{4}$";
   mode.pattern_hint = "four octal digits such as \"0644\"";
-  t.attrs = {path, content, source, mode, {"owner", AttrType::kString, "user that owns the file"},
-             {"group", AttrType::kString, "group that owns the file"}};
+  AttrSchema owner{"owner", AttrType::kString, "user that owns the file"};
+  owner.check = CheckAccountName;
+  AttrSchema group{"group", AttrType::kString, "group that owns the file"};
+  group.check = CheckAccountName;
+  t.attrs = {path, content, source, mode, owner, group};
   return {t};
 }
 
@@ -85,6 +113,10 @@ Result<State> FileProvider::Apply(const Change& change) {
   w.mode = Get(t.desired, "mode");
   w.owner = Get(t.desired, "owner");
   w.group = Get(t.desired, "group");
+  for (const auto* who : {&w.owner, &w.group})
+    if (*who)
+      if (std::string why = CheckAccountName(**who, t.desired); !why.empty())
+        return Error{t.address + ": the " + (who == &w.owner ? "owner" : "group") + " \"" + **who + "\" " + why};
   if (t.host && !t.host->local) {
     auto shell = hosts_->For(*t.host);
     if (!shell) return shell.error();

@@ -92,7 +92,7 @@ Status WriteRemoteFile(RemoteShell& shell, const std::string& path, const FileWr
   }
   if (w.owner || w.group) {
     std::string who = w.owner.value_or("") + (w.group ? ":" + *w.group : "");
-    if (Status s = Check(shell.Run({"chown", who, "--", path}), "chown " + path); !s) return s;
+    if (Status s = Check(shell.Run({"chown", "--", who, path}), "chown " + path); !s) return s;
   }
   return Status::Ok();
 }

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "engine/duration.h"
+#include "providers/service/service_names.h"
 
 namespace reconcile {
 
@@ -34,6 +35,15 @@ std::vector<std::string> Supervisorctl(const Target& t, std::vector<std::string>
   return argv;
 }
 
+// The name checked again with the manager known (the loader may not have known it): a
+// name that reaches systemctl or supervisorctl is one unit or program, never an option.
+Status CheckName(const Target& t) {
+  std::string name = StringAttr(t.desired, "name");
+  std::string why = UnderSystemd(t) ? SystemdUnitNameProblem(name) : SupervisorProgramNameProblem(name);
+  if (why.empty()) return Status::Ok();
+  return Error{t.address + ": the service name \"" + name + "\" " + why};
+}
+
 bool Running(const std::string& state) { return state == "RUNNING" || state == "STARTING" || state == "BACKOFF"; }
 
 State FromSupervisor(const Target& t, const ProgramStatus& st) {
@@ -49,7 +59,7 @@ State FromSupervisor(const Target& t, const ProgramStatus& st) {
 ProbePart SystemdPart(const Target& t, Result<State>* slot) {
   std::string name = StringAttr(t.desired, "name");
   std::string q = ShellQuote(name);
-  std::string script = "a=$(systemctl is-active " + q + "); e=$(systemctl is-enabled " + q +
+  std::string script = "a=$(systemctl is-active -- " + q + "); e=$(systemctl is-enabled -- " + q +
                        "); r=$?; printf '%s\\n%s\\n%s\\n' \"$a\" \"$e\" \"$r\"";
   return {script, [name, slot](const Result<CommandResult>& r) {
             if (!r) {
@@ -85,14 +95,14 @@ Result<State> ProbeSystemd(RemoteShell& shell, const Target& t) {
 // the downtime that follows must not start while the old program still holds its port.
 Status StopSystemdUnit(RemoteShell& shell, const std::string& name, std::chrono::milliseconds timeout) {
   std::string q = ShellQuote(name);
-  auto pid_or = shell.Read({"systemctl", "show", "--property=MainPID", "--value", name});
+  auto pid_or = shell.Read({"systemctl", "show", "--property=MainPID", "--value", "--", name});
   if (!pid_or) return Error{pid_or.error().message};
   long pid = std::atol(pid_or->out.c_str());
-  auto stop = shell.Run({"systemctl", "stop", "--no-block", name});
+  auto stop = shell.Run({"systemctl", "stop", "--no-block", "--", name});
   if (!stop) return Error{stop.error().message};
   if (stop->exit_code != 0)
     return Error{"systemctl stop " + name + " on " + shell.Describe() + " failed: " + stop->out + stop->err};
-  std::string watch = "systemctl is-active " + q + "; " +
+  std::string watch = "systemctl is-active -- " + q + "; " +
                       (pid > 0 ? "kill -0 " + std::to_string(pid) + " 2>/dev/null && echo alive || echo gone"
                                : std::string("echo gone"));
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -144,9 +154,12 @@ std::vector<TypeSchema> ServiceProvider::Types() const {
   t.name = "service";
   t.doc = "A program under supervisor, systemd or runit: running or stopped, enabled or not.";
   t.uses_host = true;
-  AttrSchema name{"name", AttrType::kString, "the supervisor program, systemd unit or runit service"};
+  AttrSchema name{"name", AttrType::kString,
+                  "the supervisor program (GROUP:PROGRAM in a group), systemd unit or runit service; never starts "
+                  "with '-'"};
   name.required = true;
   name.identity = true;
+  name.check = CheckServiceName;
   AttrSchema state{"state", AttrType::kString, "whether it runs"};
   state.one_of = {"running", "stopped"};
   AttrSchema manager{"manager", AttrType::kString, "what runs it (default: its host's service_manager, else systemd)"};
@@ -185,7 +198,9 @@ std::vector<ProbePart> ServiceProvider::ProbeOn(RemoteShell& shell, const HostCo
   // supervisor programs: one `supervisorctl status a b c` per config.
   std::map<std::string, std::vector<std::size_t>> batches;
   for (std::size_t k = 0; k < targets.size(); ++k) {
-    if (UnderSystemd(*targets[k]))
+    if (Status bad = CheckName(*targets[k]); !bad)
+      *out[k] = Error{bad.message()};
+    else if (UnderSystemd(*targets[k]))
       parts.push_back(SystemdPart(*targets[k], out[k]));
     else if (UnderRunit(*targets[k]))
       parts.push_back(RunitPart(*targets[k], shell.Describe(), out[k]));
@@ -227,28 +242,29 @@ Result<State> ServiceProvider::Apply(const Change& change) {
   const Target& t = change.target;
   if (change.action == Action::kDelete || change.action == Action::kCreate)
     return Error{t.address + ": a service is started or stopped, not created or removed; set state instead"};
+  if (Status bad = CheckName(t); !bad) return Error{bad.message()};
   auto shell_or = hosts_->For(*t.host);
   if (!shell_or) return shell_or.error();
   RemoteShell& shell = **shell_or;
   std::string name = StringAttr(t.desired, "name");
   std::string want = StringAttr(t.desired, "state");
   auto timeout = ParseDuration(StringAttr(t.desired, "stop_timeout", "30s")).value_or(std::chrono::seconds(30));
-  auto run = [&](std::vector<std::string> argv) -> Status {
+  auto run = [&](const std::string& verb, std::vector<std::string> argv) -> Status {
     auto r = shell.Run(argv);
     if (!r) return Error{r.error().message};
     if (r->exit_code != 0)
-      return Error{argv[0] + " " + argv[argv.size() - 2] + " " + name + " on " + shell.Describe() + " failed: " +
-                   r->out + r->err};
+      return Error{argv[0] + " " + verb + " " + name + " on " + shell.Describe() + " failed: " + r->out + r->err};
     return Status::Ok();
   };
 
   if (UnderRunit(t)) return ApplyRunit(shell, t);
   if (UnderSystemd(t)) {
     if (auto it = t.desired.find("enabled"); it != t.desired.end() && std::holds_alternative<bool>(it->second)) {
-      if (Status s = run({"systemctl", std::get<bool>(it->second) ? "enable" : "disable", name}); !s) return Error{s.message()};
+      const char* verb = std::get<bool>(it->second) ? "enable" : "disable";
+      if (Status s = run(verb, {"systemctl", verb, "--", name}); !s) return Error{s.message()};
     }
     if (want == "running") {
-      if (Status s = run({"systemctl", "start", name}); !s) return Error{s.message()};
+      if (Status s = run("start", {"systemctl", "start", "--", name}); !s) return Error{s.message()};
     } else if (want == "stopped") {
       if (Status s = StopSystemdUnit(shell, name, timeout); !s) return Error{s.message()};
     }
@@ -260,7 +276,7 @@ Result<State> ServiceProvider::Apply(const Change& change) {
   if (!before) return before.error();
   ProgramStatus st = ParseSupervisorStatus(before->out)[name];
   if (want == "stopped") {
-    if (Status s = run(Supervisorctl(t, {"stop", name})); !s) return Error{s.message()};
+    if (Status s = run("stop", Supervisorctl(t, {"stop", name})); !s) return Error{s.message()};
     if (st.pid > 0) {
       auto deadline = std::chrono::steady_clock::now() + timeout;
       while (true) {
@@ -274,7 +290,7 @@ Result<State> ServiceProvider::Apply(const Change& change) {
       }
     }
   } else if (want == "running") {
-    if (Status s = run(Supervisorctl(t, {"start", name})); !s) return Error{s.message()};
+    if (Status s = run("start", Supervisorctl(t, {"start", name})); !s) return Error{s.message()};
   }
   auto after = shell.Read(Supervisorctl(t, {"status", name}));
   if (!after) return after.error();

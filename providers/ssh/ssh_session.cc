@@ -95,7 +95,7 @@ Status SshSession::WriteFile(const FileWriteRequest& req) {
     script += "umask 077; cat > \"$t\"; chmod \"$3\" \"$t\"; ";
     input = req.content;
   }
-  if (req.owner || req.group) script += "chown \"$4\" \"$t\"; ";
+  if (req.owner || req.group) script += "chown -- \"$4\" \"$t\"; ";
   script += "mv -f \"$t\" \"$f\"";
   std::string owner = req.owner.value_or("") + (req.group ? ":" + *req.group : "");
   auto r = Run({"sh", "-c", script, "reconcile-write", tmp, req.path, req.mode, owner}, input);
