@@ -39,6 +39,10 @@ struct AttrSchema {
   std::string pattern;              // a regular expression a string must match, and
   std::string pattern_hint;         //   what to tell the operator when it does not
   std::string file_for;             // a local path whose file's text stands for this attribute
+  bool names_host = false;          // "HOST:…": HOST must be "local" or a [host.NAME] (loader-checked);
+                                    //   the target carries every host (Target::hosts)
+  std::string names_provider;       // "postgres": the value, up to a ':', may name a [provider.postgres.X]
+                                    //   (loader-checked), handed resolved in Target::providers
   // For a value written into another program's language (an nginx directive, a zone-file
   // record): "" when a string (each item of a list) can be written there as it is, else what
   // is wrong with it and what is allowed. `resource` holds the resource's values at that
@@ -58,6 +62,7 @@ struct TypeSchema {
   bool delete_irreversible = false;  // deleting loses what cannot be put back
   bool probe_when_run = false;        // its state follows others' (a sync's source): when a step
                                      // it depends on ran in the same stage, it is probed again
+  bool one_shot = false;             // an event, not a state (a copy, a restore): runs once, in its stage
   std::string cached_ttl_attr;       // "ttl": others may cache the old state this many seconds
                                      // after a change; later stages wait it out (ttl_wait.h)
 
