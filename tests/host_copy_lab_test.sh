@@ -119,6 +119,10 @@ cat >>copy.toml <<SPEC
 stage = "move"
 source = "local:$work/here/conf.txt"
 target = "new:$work/new/conf.txt"
+SPEC
+"$bin" plan copy.toml >out 2>err && ok || bad "plan with an existing target: $(cat err)"
+grep -q "new/conf.txt exists and holds something else" out && ok || bad "overwriting is irreversible: $(cat out)"
+cat >>copy.toml <<SPEC
 
 [host_copy.missing]
 stage = "move"
@@ -128,8 +132,6 @@ SPEC
 "$bin" apply copy.toml --yes --allow-irreversible >out 2>err && bad "a copy of a missing source succeeded" || ok
 grep -q "the source old:$work/old/none does not exist" err && ok || bad "the missing source is named: $(cat err)"
 sed -i '/^\[host_copy.missing\]/,$d' copy.toml
-"$bin" plan copy.toml >out 2>err && ok || bad "plan with an existing target: $(cat err)"
-grep -q "new/conf.txt exists and holds something else" out && ok || bad "overwriting is irreversible: $(cat out)"
 "$bin" apply copy.toml --yes --allow-irreversible >out 2>err && ok || bad "apply from local: $(cat err)"
 [ "$(cat new/conf.txt)" = "from here" ] && ok || bad "the local file arrived"
 # The file it replaced was not kept: the rollback leaves the copy, and says so first.
