@@ -98,3 +98,14 @@ TEST_CASE("a pipe carries every byte, and a failed source never ends the target'
   CHECK(failed.error().message.find("broken") != std::string::npos);
   CHECK_FALSE(fs::exists(done));
 }
+
+TEST_CASE("a local command's input arrives whole, streamed or given at once") {
+  LocalShell shell;
+  auto r = shell.Run({"sh", "-c", "IFS= read -r x; echo \"got $x\""}, "secret\n");
+  REQUIRE(r);
+  CHECK(r->out == "got secret\n");
+  std::string big(1 << 20, 'z');
+  auto all = shell.Run({"wc", "-c"}, big);
+  REQUIRE(all);
+  CHECK(all->out.find("1048576") != std::string::npos);
+}

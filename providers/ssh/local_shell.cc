@@ -96,8 +96,8 @@ Result<pid_t> Spawn(const std::vector<std::string>& argv, int fds[3]) {
 
 Result<CommandResult> LocalShell::Run(const std::vector<std::string>& argv, const std::string& input) {
   CommandStreams streams;
+  bool given = false;
   if (!input.empty()) {
-    bool given = false;
     streams.input = [&]() -> Result<std::string> {
       if (given) return std::string();
       given = true;
