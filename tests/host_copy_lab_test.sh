@@ -73,6 +73,12 @@ target = "new:$work/new/app.dump"
 stage = "move"
 source = "old:$work/old/media/"
 target = "new:$work/new/media"
+
+# Both ends on one host: two channels of one connection.
+[host_copy.beside]
+stage = "move"
+source = "old:$work/old/app.dump"
+target = "old:$work/old/app.dump.copy"
 SPEC
 } >"$work/copy.toml"
 cd "$work" || exit 1
@@ -86,6 +92,7 @@ grep -q "0 irreversible" out && ok || bad "copies to new names can be undone: $(
 
 "$bin" apply copy.toml --yes >out 2>err && ok || bad "apply: $(cat err)"
 cmp -s old/app.dump new/app.dump && ok || bad "the dump arrived whole"
+cmp -s old/app.dump old/app.dump.copy && ok || bad "the copy on the same host is whole"
 [ "$(stat -c '%a %U %G %Y' new/app.dump)" = "$(stat -c '%a %U %G %Y' old/app.dump)" ] && ok ||
   bad "mode, owner and mtime kept: $(stat -c '%a %U %G %Y' old/app.dump new/app.dump)"
 diff -r old/media new/media >/dev/null && ok || bad "the folder arrived whole: $(diff -r old/media new/media)"
@@ -111,6 +118,7 @@ diff -r old/media new/media >/dev/null && ok || bad "the folder is the source's 
 "$bin" rollback copy.toml --to prepare --yes >out 2>err && ok || bad "rollback: $(cat err) $(cat out)"
 [ -e new/app.dump ] || [ -e new/media ] && bad "a copy is still there after the rollback: $(ls -a new)" || ok
 [ -e old/app.dump ] && [ -d old/media ] && [ -e marker ] && ok || bad "the sources and the earlier stage are untouched"
+[ -e old/app.dump.copy ] && bad "the copy beside the source is still there" || ok
 
 # From this machine to a host, over an existing file that differs; and a missing source.
 cat >>copy.toml <<SPEC
