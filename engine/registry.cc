@@ -9,6 +9,7 @@ const char* AttrTypeName(AttrType t) {
     case AttrType::kString: return "a string";
     case AttrType::kStringList: return "a list of strings";
     case AttrType::kArgv: return "a list of arguments";
+    case AttrType::kStringMap: return "a table of strings";
     case AttrType::kDuration: return "a duration such as \"30s\" or \"10m\"";
   }
   return "a value";

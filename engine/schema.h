@@ -17,6 +17,8 @@ enum class AttrType {
   kStringList,
   kArgv,      // a list of arguments, or one string when the resource sets shell = true
   kDuration,  // "90s", "10m", "1h"; kept as written, parsed by whoever waits
+  kStringMap, // a table of names to strings ({ NAME = "value" }), each value may be a secret
+              // where secret_ok; held as a list of "NAME=value", sorted by name
 };
 
 const char* AttrTypeName(AttrType t);  // as an operator reads it: "a string", "a list of strings"
@@ -28,6 +30,8 @@ struct AttrSchema {
   bool required = false;
   bool sensitive = false;  // always shown as (sensitive); never journaled in clear
   bool secret_ok = false;  // may be written as env:NAME or file:PATH, resolved only when needed
+  bool secret_bytes = false;  // a file:PATH secret keeps every byte (a file's content); others
+                              // lose one trailing newline, as password files end with one
   bool identity = false;   // names the thing in the world; cannot change between stages
   bool setting = false;    // how to reach or handle it, not its state (the nginx command, a
                            // supervisor config): never diffed, carried into every target,
@@ -60,9 +64,10 @@ struct TypeSchema {
   bool host_optional = false;        //   and may leave it out (checks: then from here)
   bool is_check = false;             // a probe with no action: planned as `?`
   bool delete_irreversible = false;  // deleting loses what cannot be put back
+  bool one_shot = false;              // an event, not a state (a command, a snapshot): runs once,
+                                     // in its stage; a `run` attribute of "converge" opts out
   bool probe_when_run = false;        // its state follows others' (a sync's source): when a step
                                      // it depends on ran in the same stage, it is probed again
-  bool one_shot = false;             // an event, not a state (a copy, a restore): runs once, in its stage
   std::string cached_ttl_attr;       // "ttl": others may cache the old state this many seconds
                                      // after a change; later stages wait it out (ttl_wait.h)
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/hash.h"
+#include "engine/shell_words.h"
 
 namespace reconcile {
 
@@ -58,6 +59,28 @@ std::string FormatValue(const Value& v) {
     }
   };
   return std::visit(Visitor{}, v);
+}
+
+std::string FormatCommand(const Value& v) {
+  std::string text;
+  if (const auto* l = std::get_if<StringList>(&v)) text = ShellCommand(*l);
+  else if (const auto* s = std::get_if<std::string>(&v)) text = *s;
+  else return FormatValue(v);
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  std::string out;
+  std::size_t lines = 0, pos = 0;
+  while (pos <= text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    if (lines < kShownScriptLines) out += (lines ? "\n" : "") + text.substr(pos, end - pos);
+    ++lines;
+    pos = end + 1;
+  }
+  if (lines > kShownScriptLines) {
+    std::size_t more = lines - kShownScriptLines;
+    out += "\n… " + std::to_string(more) + (more == 1 ? " more line" : " more lines");
+  }
+  return out;
 }
 
 nlohmann::json ToJson(const Value& v) {

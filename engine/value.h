@@ -44,6 +44,12 @@ inline std::optional<bool> BoolAttr(const AttrMap& attrs, const std::string& key
 // shortened to their size and hash so a plan stays one screen per step.
 std::string FormatValue(const Value& v);
 
+// How a command reads in a plan: an argv list as one sh line, quoted as sh would need it
+// (Python's shlex.join), a shell line as written. A script of several lines comes back as
+// several lines — the first kShownScriptLines, then "… N more lines" — for the caller to indent.
+constexpr std::size_t kShownScriptLines = 10;
+std::string FormatCommand(const Value& v);
+
 nlohmann::json ToJson(const Value& v);
 Value FromJson(const nlohmann::json& j);
 nlohmann::json ToJson(const AttrMap& attrs);

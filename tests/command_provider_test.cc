@@ -9,6 +9,7 @@
 
 #include "providers/command/command_provider.h"
 #include "providers/ssh/host_connections.h"
+#include "providers/ssh/local_shell.h"
 #include "tests/support/temp_dir.h"
 
 using namespace reconcile;
@@ -155,4 +156,60 @@ TEST_CASE("with shell = true the commands are shell lines: pipes and && work") {
   auto undone = l.Apply(Action::kDelete, t);
   REQUIRE_MESSAGE(undone, Message(undone));
   CHECK_FALSE(fs::exists(file));
+}
+
+namespace {
+
+// This machine's shell, keeping every command line it was given: what `ps` would show.
+struct WatchedShell : LocalShell {
+  std::vector<std::string>* lines;
+  explicit WatchedShell(std::vector<std::string>* l) : lines(l) {}
+  Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string& input) override {
+    lines->push_back(ShellCommand(argv));
+    return LocalShell::Run(argv, input);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("env and path reach check, apply and revert; the values are in no command line") {
+  TempDir dir;
+  std::vector<std::string> lines;
+  HostConfig host{"local", true};
+  CommandProvider provider{std::make_shared<HostConnections>(
+      [&](const HostConfig&) { return std::make_unique<WatchedShell>(&lines); })};
+  TypeSchema schema = provider.Types()[0];
+  std::string out = (dir.path / "env").string();
+  // Spaces, quotes, a newline, a backslash and non-ASCII bytes all arrive as they are.
+  std::string secret = "it's a \"secret\"\n\\0101 $HOME ü";
+  std::string script = "printf '%s|%s|%s' \"$TOKEN\" \"$MODE\" \"$PATH\" > " + ShellQuote(out);
+  AttrMap desired = {{"check", StringList{"sh", "-c", "[ \"$MODE\" = fast ] && [ -e " + ShellQuote(out) + " ]"}},
+                     {"apply", StringList{"sh", "-c", script}},
+                     {"revert", StringList{"sh", "-c", "[ \"$MODE\" = fast ] && rm " + ShellQuote(out)}},
+                     {"env", StringList{"MODE=fast", "TOKEN=" + secret}},
+                     {"path", "/usr/bin:/bin"}};
+  Target t{"command.t", &schema, desired, &host};
+
+  std::vector<const Target*> batch = {&t};
+  std::vector<Result<State>> probed;
+  provider.Probe(batch, &probed);
+  REQUIRE(probed[0]);
+  CHECK_FALSE(probed[0]->exists);
+
+  auto applied = provider.Apply(Change{Action::kCreate, t, {}, {}});
+  REQUIRE_MESSAGE(applied, Message(applied));
+  CHECK(Read(out) == secret + "|fast|/usr/bin:/bin");
+  provider.Probe(batch, &probed);
+  REQUIRE(probed[0]);
+  CHECK(probed[0]->exists);  // the check saw MODE too
+
+  auto reverted = provider.Apply(Change{Action::kDelete, t, {}, {}});
+  REQUIRE_MESSAGE(reverted, Message(reverted));
+  CHECK_FALSE(fs::exists(out));
+
+  REQUIRE(lines.size() >= 5);
+  for (const std::string& line : lines) {
+    CHECK(line.find("secret") == std::string::npos);
+    CHECK(line.find("/usr/bin:/bin") == std::string::npos);
+  }
 }

@@ -13,6 +13,7 @@ packages=(
   libpq-dev postgresql postgresql-client
   nftables iproute2 coreutils util-linux bash graphviz
   systemd  # booted as PID 1 of a test host of its own (tests/systemd_host.sh), never of this machine
+  runit  # runsvdir, runsv and sv only (tests/runit_test.sh); without runit-init it never becomes PID 1
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -36,6 +36,7 @@ name = "lock"
 [command.wait]
 host = "local"
 shell = true
+run = "converge"  # a state its check tells: applied again whenever it is false
 check = "test -e $work/waited"
 apply = "cat $work/fifo >/dev/null && touch $work/waited"
 SPEC

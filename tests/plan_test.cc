@@ -314,3 +314,70 @@ TEST_CASE("a resource whose state follows another's is planned again in each sta
         std::string::npos);
   CHECK(p.plan->stages[2].steps.empty());  // nothing it depends on changes there
 }
+
+TEST_CASE("a command's plan shows what it runs: argv as one sh line, scripts folded, secrets hidden") {
+  TestWorld w;
+  setenv("RECONCILE_TEST_TOKEN", "tok-3141", 1);
+  std::string script;
+  for (int i = 1; i <= 12; ++i) script += "echo line " + std::to_string(i) + "\n";
+  Planned p = PlanOf(w, std::string(kHeader) + R"(
+[command.migrate]
+host = "local"
+apply = ["psql", "-c", "it's", "db name", "--plain=x"]
+env = { MODE = "fast lane", TOKEN = "env:RECONCILE_TEST_TOKEN" }
+path = "/opt/tool/bin:/usr/bin"
+
+[command.script]
+host = "local"
+shell = true
+apply = """
+)" + script + R"("""
+revert = "rm -f /tmp/x"
+
+[check.ready]
+kind = "command"
+command = ["test", "-e", "/tmp/a b"]
+)");
+  REQUIRE_MESSAGE(p.plan, p.plan.error().message);
+  std::string text = RenderText(*p.load.spec, *p.plan, {});
+  CHECK(text ==
+        "Plan for t (spec.toml)\n"
+        "\n"
+        "stage one\n"
+        "   + command.migrate\n"
+        "        apply: psql -c 'it'\\''s' 'db name' --plain=x\n"
+        "        env:   { MODE = \"fast lane\", TOKEN = (sensitive) }\n"
+        "        path:  \"/opt/tool/bin:/usr/bin\"\n"
+        "   + command.script\n"
+        "        apply:  echo line 1\n"
+        "                echo line 2\n"
+        "                echo line 3\n"
+        "                echo line 4\n"
+        "                echo line 5\n"
+        "                echo line 6\n"
+        "                echo line 7\n"
+        "                echo line 8\n"
+        "                echo line 9\n"
+        "                echo line 10\n"
+        "                … 2 more lines\n"
+        "        revert: rm -f /tmp/x\n"
+        "        shell:  true\n"
+        "   ? check.ready  command test -e '/tmp/a b'\n"
+        "\n"
+        "stage two: no changes\n"
+        "\n"
+        "stage three: no changes\n"
+        "\n"
+        "Plan: 2 to create, 0 to update, 0 to delete, 1 check, 0 irreversible.\n");
+  std::string json = RenderJson(*p.load.spec, *p.plan, {});
+  CHECK(json.find("tok-3141") == std::string::npos);
+  auto doc = nlohmann::json::parse(json);
+  const auto& changes = doc["stages"][0]["steps"][0]["changes"];
+  REQUIRE(changes.size() == 3);
+  CHECK(changes[0]["text"] == "psql -c 'it'\\''s' 'db name' --plain=x");
+  CHECK(changes[0]["new"] == nlohmann::json::array({"psql", "-c", "it's", "db name", "--plain=x"}));
+  CHECK(changes[1]["attribute"] == "env");
+  CHECK(changes[1]["sensitive"] == true);
+  CHECK(changes[1]["new"].is_null());
+  CHECK(changes[1]["text"] == "{ MODE = \"fast lane\", TOKEN = (sensitive) }");
+}

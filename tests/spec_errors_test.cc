@@ -442,9 +442,9 @@ TEST_CASE("hosts") {
           At(6, 8, "'sudo' of [host.web] must be true or false, not a string", "sudo = \"yes\""));
   }
   SUBCASE("a service manager reconcile does not drive") {
-    CHECK(Errors(WithHeader("[host.web]\naddress = \"10.0.0.1\"\nservice_manager = \"runit\"\n")) ==
-          At(6, 19, "'service_manager' of [host.web] must be \"systemd\" or \"supervisor\", not \"runit\"",
-             "service_manager = \"runit\""));
+    CHECK(Errors(WithHeader("[host.web]\naddress = \"10.0.0.1\"\nservice_manager = \"s6\"\n")) ==
+          At(6, 19, "'service_manager' of [host.web] must be \"systemd\", \"supervisor\" or \"runit\", not \"s6\"",
+             "service_manager = \"s6\""));
   }
   SUBCASE("a misspelt key") {
     CHECK(
@@ -488,12 +488,28 @@ TEST_CASE("provider instances") {
           At(8, 12, "unknown provider 'mem.mian' for mem_remote.r, did you mean 'mem.main'?",
              "provider = \"mem.mian\"", "a mem_remote needs a [provider.mem.NAME] table"));
   }
+  SUBCASE("the instance's name without its kind") {
+    CHECK(Errors(WithHeader("[provider.mem.old]\nregion = \"eu\"\n[provider.mem.new]\nregion = \"us\"\n"
+                            "[mem_remote.r]\nkey = \"r\"\nprovider = \"new\"\n")) ==
+          At(10, 12, "unknown provider 'new' for mem_remote.r, did you mean 'mem.new'?", "provider = \"new\"",
+             "a mem_remote needs a [provider.mem.NAME] table"));
+  }
   SUBCASE("a type that takes no provider") {
     CHECK(
         Errors(WithHeader(
             "[provider.mem.main]\nregion = \"eu\"\n[mem_item.a]\nkey = \"a\"\nprovider = \"mem.main\"\n")) ==
         At(8, 1, "unknown attribute 'provider' in mem_item.a", "provider = \"mem.main\""));
   }
+}
+
+TEST_CASE("a check's command written as one string needs shell = true, and takes it") {
+  CHECK(Errors(WithHeader("[check.ready]\nkind = \"command\"\ncommand = \"test -f /tmp/x\"\n")) ==
+        At(6, 11, "'command' of check.ready is one string, which would need a shell", "command = \"test -f /tmp/x\"",
+           "write it as a list of arguments, e.g. [\"systemctl\", \"reload\", \"nginx\"], or set shell = true"));
+  TestWorld w;
+  LoadResult r = w.Load(WithHeader("[check.ready]\nkind = \"command\"\ncommand = \"test -f /tmp/x\"\nshell = true\n"));
+  CHECK(TestWorld::Errors(r) == "");
+  CHECK(r.spec != nullptr);
 }
 
 TEST_CASE("checks: a kind, and the attributes of that kind") {

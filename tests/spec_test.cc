@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 
 #include "tests/support/test_world.h"
@@ -331,7 +332,7 @@ value = "${mem_item.c.value}"
 
 TEST_CASE("secrets are kept as references until Desired() is asked to read them") {
   TempDir dir;
-  dir.Write("token.txt", "s3cr3t-from-file\n\n");
+  dir.Write("token.txt", "s3cr3t-from-file\n");
   std::string text = std::string(kHeader) + R"([mem_item.a]
 key = "a"
 secret = "env:RECONCILE_SPEC_TEST_SECRET"
@@ -355,7 +356,7 @@ secret = "env:RECONCILE_SPEC_TEST_UNSET"
         Str("env:RECONCILE_SPEC_TEST_SECRET"));
   CHECK(DesiredAt(*spec, "mem_item.a", "one", true).attrs.at("secret") == Str("hunter2"));
   CHECK(DesiredAt(*spec, "mem_item.f", "one", false).attrs.at("secret") == Str("file:token.txt"));
-  // Relative to the spec's folder, with the trailing newlines dropped.
+  // Relative to the spec's folder, with the trailing newline dropped.
   CHECK(DesiredAt(*spec, "mem_item.f", "one", true).attrs.at("secret") == Str("s3cr3t-from-file"));
 
   // Not read, not needed: the unset variable is no error until it is read.
@@ -415,6 +416,35 @@ mode = "0644"
   State read = DesiredAt(*spec, "file.motd", "one", true);
   CHECK(read.attrs ==
         AttrMap{{"path", Str("/tmp/reconcile-motd")}, {"content", Str("hello\n")}, {"mode", Str("0644")}});
+}
+
+TEST_CASE("file: secrets: a file's content keeps every byte; a password loses one trailing newline") {
+  TempDir dir;
+  dir.Write("motd.txt", "hello\n\n");
+  dir.Write("pw", "hunter2\n");
+  dir.Write("pw-crlf", "hunter2\r\n");
+  dir.Write("pw-two", "hunter2\n\n");
+  TestWorld w;
+  auto spec = MustLoad(w, std::string(kHeader) + R"([file.motd]
+host = "local"
+path = "/tmp/reconcile-motd"
+content = "file:motd.txt"
+[command.c]
+host = "local"
+apply = ["true"]
+env = { PW = "file:pw", PLAIN = "as written\n" }
+)",
+                       {}, (dir.path / "spec.toml").string());
+  CHECK(DesiredAt(*spec, "file.motd", "one", true).attrs.at("content") == Str("hello\n\n"));  // as source = keeps it
+  CHECK(DesiredAt(*spec, "command.c", "one", true).attrs.at("env") == List({"PLAIN=as written\n", "PW=hunter2"}));
+  CHECK(DesiredAt(*spec, "command.c", "one", false).attrs.at("env") == List({"PLAIN=as written\n", "PW=file:pw"}));
+  CHECK(ResolveSecret("file:pw-crlf", dir.path.string()).value() == "hunter2");
+  CHECK(ResolveSecret("file:pw-two", dir.path.string()).value() == "hunter2\n");  // only the last one goes
+  CHECK(ResolveSecret("file:pw-two", dir.path.string(), true).value() == "hunter2\n\n");
+  // Only the secret entry of the table is hidden; the table as a whole is sensitive (journal).
+  const Resource& c = *spec->Find("command.c");
+  CHECK(IsSensitive(*spec, c, "env"));
+  CHECK(SensitiveEntries(*spec, c, "env") == std::set<std::string>{"PW"});
 }
 
 TEST_CASE("IsSensitive: declared sensitive, written as a secret, or built from a sensitive value") {

@@ -83,3 +83,31 @@ TEST_CASE("without sudo, the same login cannot read there, and the error says wh
   CHECK(error.find("file.secret: " + (dir.path / "secret.conf").string() +
                    " cannot be read by the SSH user; set sudo = true on the host") != std::string::npos);
 }
+
+TEST_CASE("a command on a sudo host gets its env and path after sudo has reset them") {
+  auto env = LabEnv();
+  TempDir dir;
+  fs::create_directory(dir.path / "bin");
+  fs::path out = dir.path / "out";
+  fs::path tool = dir.path / "bin" / "reconcile-env-tool";
+  std::ofstream(tool) << "#!/bin/sh\nprintf '%s|%s' \"$TOKEN\" \"$(id -un)\" > " << out.string() << "\n";
+  fs::permissions(tool, fs::perms::owner_all);
+  setenv("RECONCILE_SUDO_TOKEN", "sudo 'secret' value", 1);
+  std::string spec = "version = 1\nname = \"sudo-env\"\n" + HostToml(env, true) +
+                     "[command.tool]\nhost = \"lab\"\napply = [\"reconcile-env-tool\"]\n"
+                     "env = { TOKEN = \"env:RECONCILE_SUDO_TOKEN\" }\n";
+  {
+    // sudo's secure_path does not have the tool's folder.
+    TestWorld w;
+    std::string error = w.PlanAndApply(spec);
+    CHECK(error.find("`apply` exited 127") != std::string::npos);
+    CHECK_FALSE(fs::exists(out));
+  }
+  TestWorld w;
+  CHECK(w.PlanAndApply(spec + "path = \"" + (dir.path / "bin").string() + ":/usr/bin:/bin\"\n") == "");
+  std::ifstream in(out);
+  std::stringstream got;
+  got << in.rdbuf();
+  CHECK(got.str() == "sudo 'secret' value|root");
+  unsetenv("RECONCILE_SUDO_TOKEN");
+}

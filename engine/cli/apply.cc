@@ -4,6 +4,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "engine/cli/session.h"
@@ -44,29 +45,37 @@ bool LooksLikePlan(const std::string& path) {
   return c == '{';
 }
 
-// Just before a stage runs, each step's resource is read again: the journal records the
-// state really observed, and a step whose end is already true (a resumed run) is dropped.
-Status Reprobe(const Spec& spec, std::vector<Step>* steps) {
-  std::vector<std::optional<State>> want(spec.resources.size());
-  for (const Step& s : *steps) want[s.resource] = s.desired;
-  auto probed = ProbeResources(spec, want);
-  if (!probed) return Error{probed.error().message};
-  std::vector<Step> kept;
-  for (Step& s : *steps) {
-    const Resource& r = spec.resources[s.resource];
-    s.prior = (*probed)[s.resource];
-    Diff d = CompareResource(r, s.prior, s.desired);
-    if (d.action == Action::kNone) continue;
-    s.action = d.action;
-    s.changes = std::move(d.changes);
-    if (d.irreversible && !s.irreversible) {
-      s.irreversible = true;
-      s.irreversible_reason = std::move(d.irreversible_reason);
-    }
-    kept.push_back(std::move(s));
+// One step as a reviewer reads it: address, action and what changes, for telling a stage
+// planned as it begins from the same stage in the reviewed plan.
+std::string StepLine(const Spec& spec, const Step& step) {
+  std::string line = std::string(ActionSymbol(step.action)) + " " + spec.resources[step.resource].address;
+  for (const AttrChange& c : step.changes) line += "\n      " + c.name + ": " + ChangeText(step, c);
+  return line;
+}
+
+// What a stage planned from the world as it begins has that the reviewed plan did not, and
+// what it no longer needs; said on stderr before the stage runs. Returns the new steps.
+std::vector<const Step*> Announce(const Spec& spec, const StagePlan& reviewed, const StagePlan& now,
+                                  Progress& progress) {
+  std::set<std::string> before, after;
+  for (const Step& s : reviewed.steps) before.insert(StepLine(spec, s));
+  for (const Step& s : now.steps) after.insert(StepLine(spec, s));
+  std::vector<const Step*> added;
+  std::string said;
+  for (const Step& s : now.steps) {
+    std::string line = StepLine(spec, s);
+    if (before.count(line)) continue;
+    added.push_back(&s);
+    said += "\n  new  " + line;
   }
-  *steps = std::move(kept);
-  return Status::Ok();
+  for (const Step& s : reviewed.steps) {
+    std::string line = StepLine(spec, s);
+    if (!after.count(line)) said += "\n  gone " + line.substr(0, line.find('\n'));
+  }
+  if (!said.empty())
+    progress.Note("stage " + spec.stages[now.stage].name +
+                  " planned again from the world as it begins; against the reviewed plan:" + said);
+  return added;
 }
 
 }  // namespace
@@ -208,42 +217,96 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
         return 130;
       }
     }
-    std::vector<Step> changes, checks;
-    for (const Step& s : sp.steps) (s.action == Action::kCheck ? checks : changes).push_back(s);
-    // The plan's own probe is seconds old for the first stage, unless a prompt or a TTL wait
-    // held it: read the world again only when it may have moved.
+    // Each stage is planned from the world as it begins: what earlier stages did (a command
+    // that removed a file this stage declares) is seen. The plan's own probe is seconds old
+    // for the first stage, unless a prompt or a TTL wait held it.
     bool fresh = &sp == &plan->stages.front() && std::chrono::steady_clock::now() - planned_at < std::chrono::seconds(2);
-    if (Status s = fresh ? Status::Ok() : Reprobe(spec, &changes); !s) {
-      finish("failed");
-      Fail("stage '" + stage.name + "': " + s.message());
-      return 1;
+    StagePlan now = sp;
+    if (!fresh) {
+      PlanOptions again = plan_options;
+      again.first_stage = sp.stage;
+      again.last_stage = sp.stage;
+      if (auto records = session->journal->Read(); records) {
+        History h = Summarize(*records);
+        for (std::size_t i = 0; i < spec.resources.size(); ++i)
+          if (spec.resources[i].IsOnce())
+            if (auto it = h.resources.find(spec.resources[i].address); it != h.resources.end())
+              again.once_done[i] = it->second.last_op == "apply";
+      }
+      auto replanned = MakePlan(spec, session->graph, again);
+      if (!replanned) {
+        finish("failed");
+        Fail("stage '" + stage.name + "': " + replanned.error().message);
+        return 1;
+      }
+      now = std::move(replanned->stages.front());
+      // A saved plan is what was reviewed: a stage that now has a step it did not stops. (A
+      // step no longer needed, already true, is no reason to stop; nor is what a step that
+      // follows others finds when it is read, which no plan can know ahead.)
+      std::string unreviewed;
+      for (const Step* st : Announce(spec, sp, now, progress))
+        if (!spec.resources[st->resource].schema->probe_when_run) unreviewed += "\n  " + StepLine(spec, *st);
+      if (!plan_file.empty() && !unreviewed.empty()) {
+        std::string why = unreviewed;
+        finish("stopped");
+        Fail("stage '" + stage.name + "' now has steps the saved plan " + plan_file + " did not:" + why +
+             "\n  stages before it are complete; run reconcile plan --out again and review it");
+        return 1;
+      }
+      if (now.guards.size() > 0 && !options.force) {
+        std::string why;
+        for (const std::string& g : now.guards) why += "\n  " + g;
+        finish("stopped");
+        Fail("stage '" + stage.name + "' goes past a safety limit:" + why +
+             "\n  stages before it are complete; pass --force to apply anyway");
+        return 1;
+      }
+      Plan one;
+      one.stages.push_back(now);
+      if (one.Counts().irreversible > 0 && !options.allow_irreversible) {
+        finish("stopped");
+        Fail("stage '" + stage.name + "' now has steps that cannot be undone:" + IrreversibleSteps(spec, one) +
+             "\n  stages before it are complete; review them and pass --allow-irreversible to apply anyway");
+        return 1;
+      }
     }
-    // The world may have moved since the plan: the limits are asked again of what will run.
-    // (For a fresh first stage the plan's guards above already spoke.)
-    if (std::vector<std::string> now = fresh ? std::vector<std::string>{} : Guards(spec, changes);
-        !now.empty() && !options.force) {
-      std::string why;
-      for (const std::string& g : now) why += "\n  " + g;
+    // A one-shot step cut off mid-run with no `check` to tell whether it happened is never
+    // run again blindly.
+    for (const Step& st : now.steps) {
+      const Resource& r = spec.resources[st.resource];
+      if (!r.IsOnce() || r.attrs.count("check") || options.rerun.count(r.address)) continue;
+      auto p = std::find_if(history.pending.begin(), history.pending.end(),
+                            [&](const PendingStep& ps) { return ps.address == r.address && ps.op == "apply"; });
+      if (p == history.pending.end()) continue;
       finish("stopped");
-      Fail("stage '" + stage.name + "' goes past a safety limit:" + why +
-           "\n  stages before it are complete; pass --force to apply anyway");
+      Fail(r.address + " was cut off while it ran (started " + p->at + ") and has no `check` to tell whether it "
+           "happened, so it is not run again blindly.\n  Find out on the host; then run apply with --rerun " +
+           r.address + " to run it again, or add a `check` that tells");
       return 1;
     }
-    progress.StageStarted(stage.name, sp.steps.size());
-    std::string failures = Failures(spec, changes, executor.RunSteps(changes, stage.name));
+    progress.StageStarted(stage.name, now.steps.size());
+    auto results = executor.RunSteps(now.steps, stage.name);
+    std::vector<Step> changes, checks;
+    std::vector<StepResult> change_results, check_results;
+    for (std::size_t i = 0; i < now.steps.size(); ++i) {
+      bool check = now.steps[i].action == Action::kCheck;
+      (check ? checks : changes).push_back(now.steps[i]);
+      (check ? check_results : change_results).push_back(results[i]);
+    }
+    bool interrupted = g_interrupts.load() > 0;
+    std::string failures = Failures(spec, changes, change_results);
     if (!failures.empty()) {
-      bool interrupted = g_interrupts.load() > 0;
       finish(interrupted ? "interrupted" : "failed");
       Fail("stage '" + stage.name + "' " + (interrupted ? "was interrupted" : "failed") + ":" + failures +
            "\n  the journal has what was done; fix the cause and run apply again to continue, or roll back with "
            "reconcile rollback --to STAGE");
       return interrupted ? 130 : 1;
     }
-    if (Status s = executor.RunChecks(checks); !s) {
-      finish(g_interrupts.load() > 0 ? "interrupted" : "failed");
-      Fail("stage '" + stage.name + "' is not complete: " + s.message() +
+    if (std::string unmet = Failures(spec, checks, check_results); !unmet.empty()) {
+      finish(interrupted ? "interrupted" : "failed");
+      Fail("stage '" + stage.name + "' is not complete:" + unmet +
            "\n  its changes are applied; apply again to re-check, or roll back with reconcile rollback --to STAGE");
-      return g_interrupts.load() > 0 ? 130 : 1;
+      return interrupted ? 130 : 1;
     }
     JournalRecord done{0, "", "stage_complete", {{"stage", stage.name}}};
     if (Status s = session->journal->Append(&done); !s) {

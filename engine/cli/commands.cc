@@ -72,6 +72,15 @@ PlanOptions PlanOptionsFor(const Session& session) {
   std::size_t next = session.history.NextStage(session.StageNames());
   o.first_stage = std::min(next, session.spec().stages.size() - 1);
   o.keeps_secrets = session.sealer.keeps_secrets();
+  // A one-shot step whose last outcome was an apply's has happened; a rollback's revert
+  // since makes it due again.
+  const Spec& spec = session.spec();
+  o.once_done.assign(spec.resources.size(), false);
+  for (std::size_t i = 0; i < spec.resources.size(); ++i) {
+    if (!spec.resources[i].IsOnce()) continue;
+    auto h = session.history.resources.find(spec.resources[i].address);
+    o.once_done[i] = h != session.history.resources.end() && h->second.last_op == "apply";
+  }
   return o;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ struct ApplyCommandOptions {
   bool force = false;  // past the providers' safety limits
   std::size_t parallelism = 8;
   std::string lock_timeout = "0s";
+  std::set<std::string> rerun;  // one-shot steps cut off mid-run, to run again
 };
 
 struct RollbackCommandOptions {

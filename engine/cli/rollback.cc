@@ -76,6 +76,7 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
   // What changed after S, and what each should go back to.
   const std::size_t n = spec.resources.size();
   std::vector<std::optional<State>> target(n);
+  std::vector<std::size_t> once_reverts;
   std::vector<std::set<std::string>> unknown(n);
   for (const auto& [address, h] : history.resources) {
     const Resource* r = spec.Find(address);
@@ -91,6 +92,12 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
       continue;
     }
     std::size_t i = spec.by_address.at(address);
+    // A one-shot step is an event, not a state: one of a stage kept stays done; one of a
+    // stage undone is reverted if it happened (and was not reverted since).
+    if (r->IsOnce()) {
+      if (r->stage > *to && h.last_op == "apply") once_reverts.push_back(i);
+      continue;
+    }
     // The world as it was at the end of S: the prior of the latest change that crossed from
     // S (or earlier, or a rollback) into a later stage. Where the spec says what S wants,
     // that wins; the rest (attributes only later stages set) come back as they were.
@@ -179,14 +186,7 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     // A rollback already took it to this very target and nobody touched it since: what still
     // "differs" is what cannot come back (objects with no earlier version), said the first time.
     if (differs.empty() && h.last_op == "rollback" && SameState(session->sealer, h.last_desired, *target[i])) continue;
-    Step step;
-    step.resource = i;
-    step.stage = *to;
-    step.action = d.action;
-    step.changes = std::move(d.changes);
-    step.irreversible = d.irreversible;
-    step.irreversible_reason = d.irreversible_reason;
-    for (AttrChange& c : step.changes) c.sensitive = IsSensitive(spec, r, c.name);
+    Step step = StepFrom(spec, i, *to, std::move(d), (*probed)[i], *target[i]);
     if (!unknown[i].empty() && step.action != Action::kDelete) {
       step.irreversible = true;
       step.irreversible_reason = "its earlier '" + *unknown[i].begin() +
@@ -194,8 +194,30 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     }
     step.reason = r.stage <= *to ? "back to what the spec wants at stage '" + options.to + "'"
                                  : "back to what it was before reconcile first changed it";
-    step.prior = (*probed)[i];
-    step.desired = *target[i];
+    sp.steps.push_back(std::move(step));
+  }
+  // One-shot steps go back by their `revert`; without one the plan says up front that they stay.
+  std::vector<Step> stays;
+  for (std::size_t i : once_reverts) {
+    const Resource& r = spec.resources[i];
+    auto desired = Desired(spec, r, r.stage, true);
+    if (!desired) {
+      Fail(r.address + ": " + desired.error().message);
+      return 1;
+    }
+    Step step;
+    step.resource = i;
+    step.stage = *to;
+    step.prior = *desired;
+    step.desired = State{false, desired->attrs};
+    if (!r.attrs.count("revert")) {
+      step.action = Action::kNone;
+      step.reason = "stays: it has no `revert` (it ran in stage '" + spec.stages[r.stage].name + "')";
+      stays.push_back(std::move(step));
+      continue;
+    }
+    step.action = Action::kDelete;
+    step.reason = "it ran in stage '" + spec.stages[r.stage].name + "', which is undone: its `revert` runs";
     sp.steps.push_back(std::move(step));
   }
   if (!drift.empty() && !options.force) {
@@ -223,8 +245,11 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
       const auto& mine = spec.resources[s.resource].deps;
       bool s_depends_on_j = std::any_of(mine.begin(), mine.end(), [&](const Dependency& d) { return d.on == j; });
       // A removal waits for every dependent's step, whatever it is: undoing a sync into a
-      // bucket needs the bucket until its copies are gone.
-      bool wait = removal(s) ? j_depends_on_s : s_depends_on_j && !removal(*step_for[j]);
+      // bucket needs the bucket until its copies are gone. Anything else waits for what it
+      // depends on (re-created first), and for its dependents' removals (a command's revert
+      // before the file it ran after is put back): two steps on one edge never run at once.
+      bool wait = removal(s) ? j_depends_on_s
+                             : (s_depends_on_j && !removal(*step_for[j])) || (j_depends_on_s && removal(*step_for[j]));
       if (wait) s.after.push_back(j);
     }
   }
@@ -233,7 +258,7 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
   std::vector<std::string> undone;
   for (std::size_t s = *to + 1; s < spec.stages.size(); ++s)
     if (history.complete.count(spec.stages[s].name)) undone.push_back(spec.stages[s].name);
-  if (sp.steps.empty() && undone.empty()) {
+  if (sp.steps.empty() && undone.empty() && stays.empty()) {
     std::cout << "Nothing to roll back: the world is as it was after stage '" << options.to
               << "' for everything reconcile changed since.\n";
     return 0;
@@ -241,7 +266,9 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
   RenderOptions render;
   render.title = "Rollback of " + spec.name + " to the end of stage '" + options.to + "'";
   render.rollback = true;
-  std::cout << RenderText(spec, plan, render);
+  Plan shown = plan;
+  for (Step& st : stays) shown.stages.front().steps.push_back(st);
+  std::cout << RenderText(spec, shown, render);
   if (options.dry_run) return 0;
   if (plan.Counts().irreversible > 0 && !options.allow_irreversible) {
     Fail("the rollback has steps that cannot be undone:" + IrreversibleSteps(spec, plan) +
@@ -276,6 +303,19 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     if (Status s = session->journal->Append(&end); !s) Fail(s.message());
     Fail("the rollback did not finish:" + failures + "\n  run the same rollback again to continue");
     return interrupted ? 130 : 1;
+  }
+  // What stays is journaled too: the stage is undone, so an apply that passes it again runs
+  // the step again (an event of that stage), and this rollback run again has nothing to say.
+  std::vector<JournalRecord> stayed;
+  for (const Step& st : stays) {
+    const Resource& r = spec.resources[st.resource];
+    stayed.push_back({0, "", "done",
+                      {{"op", "rollback"}, {"stage", options.to}, {"address", r.address}, {"stays", true},
+                       {"state", session->sealer.Seal(st.prior, [&](const std::string& a) { return IsSensitive(spec, r, a); })}}});
+  }
+  if (Status s = session->journal->AppendAll(&stayed); !s) {
+    Fail(s.message());
+    return 1;
   }
   JournalRecord complete{0, "", "rollback_complete", {{"to", options.to}, {"undone", undone}}};
   JournalRecord end{0, "", "end", {{"op", "rollback"}, {"result", "ok"}}};

@@ -18,6 +18,7 @@ std::string Type(const AttrSchema& a) {
     case AttrType::kString: break;
     case AttrType::kStringList: return "list of strings";
     case AttrType::kArgv: return "argv list (or a shell line)";
+    case AttrType::kStringMap: return "table of strings";
     case AttrType::kDuration: return "duration (\"30s\", \"10m\")";
   }
   if (a.one_of.empty()) return "string";
@@ -31,7 +32,7 @@ std::string Notes(const AttrSchema& a) {
   if (a.required) n.push_back("required");
   if (a.identity) n.push_back("identity (fixed across stages)");
   if (a.setting) n.push_back("setting (not diffed)");
-  if (a.secret_ok) n.push_back("`env:`/`file:` secret");
+  if (a.secret_ok) n.push_back(a.secret_bytes ? "`env:`/`file:` secret (`file:` keeps every byte)" : "`env:`/`file:` secret");
   if (a.sensitive) n.push_back("shown as (sensitive)");
   if (a.unordered) n.push_back("compared as a set");
   if (a.irreversible) n.push_back("irreversible");
@@ -72,7 +73,13 @@ std::string SchemaMarkdown(const Registry& registry) {
          "a machine take `host` (`\"local\"` or a `[host.NAME]`); types served by a provider take "
          "`provider` (a `[provider.KIND.NAME]`, implied when the spec has just one of that kind). Any "
          "string may refer to `${vars.NAME}` or another resource's `${TYPE.NAME.attr}` (which orders "
-         "the two).\n\n";
+         "the two); `$${` writes a literal `${` (a shell line's `$${HOME}` reaches the shell as "
+         "`${HOME}`).\n\n"
+      << "An attribute marked `env:`/`file:` secret may be written `\"env:NAME\"` (from reconcile's "
+         "environment) or `\"file:PATH\"` (relative to the spec): read only when needed, never shown, "
+         "journaled only sealed. A `file:` secret loses one trailing newline (`\\n` or `\\r\\n`: password "
+         "and key files end with one), except where it keeps every byte (a file's `content`, like "
+         "`source`). In a table of strings (a command's `env`) each value may be a secret of its own.\n\n";
   for (const std::string& name : registry.TypeNames()) {
     const TypeSchema& t = *registry.FindType(name);
     out << "## `" << t.name << "`\n\n" << t.doc << "\n\n";

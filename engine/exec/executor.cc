@@ -1,5 +1,6 @@
 #include "engine/exec/executor.h"
 
+#include <algorithm>
 #include <csignal>
 #include <condition_variable>
 #include <thread>
@@ -77,10 +78,10 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
       settled[i] = true;
       continue;
     }
-    Step again = step;
-    again.prior = std::move((*probed)[step.resource]);
-    again.action = d.action;
-    again.changes = std::move(d.changes);
+    Step again = StepFrom(ctx_.spec, step.resource, step.stage, std::move(d), std::move((*probed)[step.resource]),
+                          step.desired);
+    again.reason = step.reason;
+    again.after = step.after;
     fresh.push_back(std::move(again));
   }
   std::size_t next_fresh = 0;
@@ -154,12 +155,33 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
 std::vector<StepResult> Executor::RunSteps(const std::vector<Step>& steps, const std::string& stage) {
   std::vector<StepResult> results(steps.size());
   std::map<std::size_t, std::size_t> step_of;  // resource → index in steps
+  for (std::size_t i = 0; i < steps.size(); ++i) step_of[steps[i].resource] = i;
+  auto is_check = [&](std::size_t i) { return steps[i].action == Action::kCheck; };
+
+  // What each step waits for: the steps of this stage it is `after` (checks included: a
+  // resource after a check starts once the check holds), and for a check, every change of
+  // the stage that does not itself wait on it — checks gate the stage, after its changes.
+  std::vector<std::vector<std::size_t>> waits(steps.size());
   for (std::size_t i = 0; i < steps.size(); ++i)
-    if (steps[i].action != Action::kCheck) step_of[steps[i].resource] = i;
+    for (std::size_t dep : steps[i].after)
+      if (auto it = step_of.find(dep); it != step_of.end() && it->second != i) waits[i].push_back(it->second);
+  for (std::size_t c = 0; c < steps.size(); ++c) {
+    if (!is_check(c)) continue;
+    std::vector<bool> behind(steps.size(), false);  // waits on c, directly or not
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (std::size_t i = 0; i < steps.size(); ++i)
+        if (!behind[i] && std::any_of(waits[i].begin(), waits[i].end(), [&](std::size_t w) { return w == c || behind[w]; }))
+          behind[i] = grew = true;
+    }
+    for (std::size_t i = 0; i < steps.size(); ++i)
+      if (!is_check(i) && !behind[i] && std::find(waits[c].begin(), waits[c].end(), i) == waits[c].end())
+        waits[c].push_back(i);
+  }
 
   enum class St { kWaiting, kRunning, kDone };
   std::vector<St> state(steps.size(), St::kWaiting);
-  std::size_t remaining = step_of.size();
+  std::size_t remaining = steps.size();
   std::size_t running = 0;
   std::map<std::string, std::size_t> per_instance;
   std::mutex mu;
@@ -175,22 +197,21 @@ std::vector<StepResult> Executor::RunSteps(const std::vector<Step>& steps, const
     auto target = TargetFor(step);
     return batch_keys[&step] = target ? r.provider->BatchKey(*target) : std::string();
   };
+  auto ready = [&](std::size_t i) {
+    return std::all_of(waits[i].begin(), waits[i].end(), [&](std::size_t w) { return state[w] == St::kDone; });
+  };
 
   std::unique_lock<std::mutex> lock(mu);
   while (remaining > 0) {
     bool progressed = false;
-    for (auto& [resource, i] : step_of) {
+    for (std::size_t i = 0; i < steps.size(); ++i) {
       if (state[i] != St::kWaiting) continue;
       const Step& step = steps[i];
-      // Blocked by a dependency that failed or did not run: this one does not run either.
-      bool ready = true;
+      // Blocked by a step that failed or did not run (a check that did not hold): this one
+      // does not run either.
       std::string blocked_by;
-      for (std::size_t dep : step.after) {
-        auto it = step_of.find(dep);
-        if (it == step_of.end()) continue;
-        if (state[it->second] != St::kDone) ready = false;
-        else if (!results[it->second].ok) blocked_by = ctx_.spec.resources[dep].address;
-      }
+      for (std::size_t w : waits[i])
+        if (state[w] == St::kDone && !results[w].ok) blocked_by = ctx_.spec.resources[steps[w].resource].address;
       if (!blocked_by.empty()) {
         results[i] = {false, false, "not run: it depends on " + blocked_by + ", which did not succeed"};
         state[i] = St::kDone;
@@ -205,20 +226,32 @@ std::vector<StepResult> Executor::RunSteps(const std::vector<Step>& steps, const
         progressed = true;
         continue;
       }
-      const Resource& r = ctx_.spec.resources[resource];
+      if (!ready(i)) continue;
+      if (is_check(i)) {
+        // A check waits (polls) without taking a slot of the limits: it changes nothing.
+        state[i] = St::kRunning;
+        threads.emplace_back([&, i] {
+          StepResult res = RunCheck(steps[i]);
+          std::lock_guard<std::mutex> g(mu);
+          results[i] = std::move(res);
+          state[i] = St::kDone;
+          --remaining;
+          cv.notify_all();
+        });
+        progressed = true;
+        continue;
+      }
+      const Resource& r = ctx_.spec.resources[step.resource];
       std::string key = InstanceKey(r);
-      if (!ready || running >= ctx_.parallelism || per_instance[key] >= ctx_.per_instance) continue;
+      if (running >= ctx_.parallelism || per_instance[key] >= ctx_.per_instance) continue;
       // Every other ready step of the same batch goes with this one.
       std::vector<std::size_t> batch = {i};
       std::string batch_key = BatchKeyOf(steps[i]);
       if (!batch_key.empty()) {
-        for (auto& [other_resource, j] : step_of) {
-          if (j == i || state[j] != St::kWaiting || BatchKeyOf(steps[j]) != batch_key) continue;
-          bool other_ready = true;
-          for (std::size_t dep : steps[j].after) {
-            auto it = step_of.find(dep);
-            if (it != step_of.end() && (state[it->second] != St::kDone || !results[it->second].ok)) other_ready = false;
-          }
+        for (std::size_t j = 0; j < steps.size(); ++j) {
+          if (j == i || is_check(j) || state[j] != St::kWaiting || BatchKeyOf(steps[j]) != batch_key) continue;
+          bool other_ready = std::all_of(waits[j].begin(), waits[j].end(),
+                                         [&](std::size_t w) { return state[w] == St::kDone && results[w].ok; });
           if (other_ready) batch.push_back(j);
         }
       }
@@ -256,44 +289,52 @@ std::string Failures(const Spec& spec, const std::vector<Step>& steps, const std
   return out;
 }
 
+StepResult Executor::RunCheck(const Step& step) {
+  const Resource& r = ctx_.spec.resources[step.resource];
+  auto target = TargetFor(step);
+  if (!target) return {true, false, target.error().message};
+  auto text = [&](const char* key, const char* fallback) {
+    auto it = step.desired.attrs.find(key);
+    const std::string* s = it == step.desired.attrs.end() ? nullptr : AsString(it->second);
+    return s ? *s : std::string(fallback);
+  };
+  auto timeout = ParseDuration(text("timeout", "5m")).value_or(std::chrono::minutes(5));
+  auto interval = ParseDuration(text("interval", "5s")).value_or(std::chrono::seconds(5));
+  auto start = std::chrono::steady_clock::now();
+  ctx_.progress.StepStarted(r.address, Action::kCheck);
+  while (true) {
+    auto result = r.provider->Check(*target);
+    auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    if (!result) {
+      ctx_.progress.StepFinished(r.address, Action::kCheck, result.error().message, waited);
+      return {true, false, result.error().message};
+    }
+    if (result->holds) {
+      ctx_.progress.StepFinished(r.address, Action::kCheck, "", waited);
+      return {true, true, ""};
+    }
+    if (waited >= timeout) {
+      std::string why = "did not hold within " + FormatDuration(timeout) + ": " + result->detail;
+      ctx_.progress.StepFinished(r.address, Action::kCheck, why, waited);
+      return {true, false, why};
+    }
+    ctx_.progress.CheckWaiting(r.address, result->detail, waited, timeout);
+    // Sleep in small slices so Ctrl-C is answered promptly.
+    auto until = std::chrono::steady_clock::now() + std::min(interval, timeout - waited);
+    while (std::chrono::steady_clock::now() < until) {
+      if (g_interrupts.load() > 0) return {true, false, "interrupted while waiting"};
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
 Status Executor::RunChecks(const std::vector<Step>& steps) {
   for (const Step& step : steps) {
     if (step.action != Action::kCheck) continue;
-    const Resource& r = ctx_.spec.resources[step.resource];
-    auto target = TargetFor(step);
-    if (!target) return Error{r.address + ": " + target.error().message};
-    auto text = [&](const char* key, const char* fallback) {
-      auto it = step.desired.attrs.find(key);
-      const std::string* s = it == step.desired.attrs.end() ? nullptr : AsString(it->second);
-      return s ? *s : std::string(fallback);
-    };
-    auto timeout = ParseDuration(text("timeout", "5m")).value_or(std::chrono::minutes(5));
-    auto interval = ParseDuration(text("interval", "5s")).value_or(std::chrono::seconds(5));
-    auto start = std::chrono::steady_clock::now();
-    ctx_.progress.StepStarted(r.address, Action::kCheck);
-    while (true) {
-      auto result = r.provider->Check(*target);
-      auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-      if (!result) {
-        ctx_.progress.StepFinished(r.address, Action::kCheck, result.error().message, waited);
-        return Error{r.address + ": " + result.error().message};
-      }
-      if (result->holds) {
-        ctx_.progress.StepFinished(r.address, Action::kCheck, "", waited);
-        break;
-      }
-      if (waited >= timeout) {
-        std::string why = "did not hold within " + FormatDuration(timeout) + ": " + result->detail;
-        ctx_.progress.StepFinished(r.address, Action::kCheck, why, waited);
-        return Error{r.address + " " + why};
-      }
-      ctx_.progress.CheckWaiting(r.address, result->detail, waited, timeout);
-      // Sleep in small slices so Ctrl-C is answered promptly.
-      auto until = std::chrono::steady_clock::now() + std::min(interval, timeout - waited);
-      while (std::chrono::steady_clock::now() < until) {
-        if (g_interrupts.load() > 0) return Error{r.address + ": interrupted while waiting"};
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
+    StepResult r = RunCheck(step);
+    if (!r.ok) {
+      const std::string& address = ctx_.spec.resources[step.resource].address;
+      return Error{address + (r.error.rfind("did not hold", 0) == 0 ? " " : ": ") + r.error};
     }
   }
   return Status::Ok();

@@ -41,11 +41,15 @@ class Executor {
  public:
   explicit Executor(ExecContext ctx) : ctx_(std::move(ctx)) {}
 
-  // Runs every non-check step; results align with `steps`.
+  // Runs every step of one stage, checks included, each once what it is `after` has run: a
+  // resource after a check waits until the check holds; a check waits for the stage's other
+  // changes (those not waiting on it). Results align with `steps`.
   std::vector<StepResult> RunSteps(const std::vector<Step>& steps, const std::string& stage);
 
   // Polls each check step until it holds or its timeout passes; the first that fails ends it.
   Status RunChecks(const std::vector<Step>& steps);
+  // Polls one check until it holds or its timeout passes.
+  StepResult RunCheck(const Step& step);
 
   // The target a provider acts on for `step`, with its provider instance's secrets resolved.
   Result<Target> TargetFor(const Step& step);

@@ -132,10 +132,25 @@ std::vector<std::string> Guards(const Spec& spec, const std::vector<Step>& steps
   return out;
 }
 
+Step StepFrom(const Spec& spec, std::size_t resource, std::size_t stage, Diff diff, State prior, State desired) {
+  Step step;
+  step.resource = resource;
+  step.stage = stage;
+  step.action = diff.action;
+  step.changes = std::move(diff.changes);
+  step.irreversible = diff.irreversible;
+  step.irreversible_reason = std::move(diff.irreversible_reason);
+  for (AttrChange& c : step.changes) c.sensitive = IsSensitive(spec, spec.resources[resource], c.name);
+  step.prior = std::move(prior);
+  step.desired = std::move(desired);
+  return step;
+}
+
 Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const PlanOptions& options) {
   Plan plan;
   plan.spec_sha256 = spec.sha256;
   const std::size_t n = spec.resources.size();
+  const std::size_t last = std::min(options.last_stage.value_or(spec.stages.size() - 1), spec.stages.size() - 1);
 
   // What each resource should be at the first stage it is planned in.
   std::vector<std::optional<State>> current(n);
@@ -149,7 +164,11 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
     const Resource& r = spec.resources[i];
     if (r.is_check()) continue;
     first_stage[i] = std::max(r.stage, options.first_stage);
-    if (first_stage[i] >= spec.stages.size()) continue;
+    if (first_stage[i] > last) continue;
+    // A step that happens once (a command run = "once", a snapshot) belongs to its own stage:
+    // a later stage neither re-checks nor re-runs it, however the world has moved since.
+    if (r.IsOnce() && (r.stage < options.first_stage || (i < options.once_done.size() && options.once_done[i])))
+      continue;
     auto d = cache.At(i, first_stage[i]);
     if (!d) errors += "\n  " + d.error().message;
     else current[i] = std::move(*d);
@@ -158,7 +177,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
   auto probed = ProbeResources(spec, current);
   if (!probed) return probed.error();
 
-  for (std::size_t s = options.first_stage; s < spec.stages.size(); ++s) {
+  for (std::size_t s = options.first_stage; s <= last; ++s) {
     StagePlan stage_plan;
     stage_plan.stage = s;
     std::vector<bool> in_stage(n, false);
@@ -179,6 +198,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
         continue;
       }
       if (s < first_stage[i] || !current[i]) continue;
+      if (r.IsOnce() && s != first_stage[i]) continue;
       State prior;
       State desired;
       std::string reason;
@@ -197,14 +217,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       }
       Diff diff = CompareResource(r, prior, desired);
       if (diff.action == Action::kNone) continue;
-      Step step;
-      step.resource = i;
-      step.stage = s;
-      step.action = diff.action;
-      step.changes = std::move(diff.changes);
-      step.irreversible = diff.irreversible;
-      step.irreversible_reason = std::move(diff.irreversible_reason);
-      for (AttrChange& c : step.changes) c.sensitive = IsSensitive(spec, r, c.name);
+      Step step = StepFrom(spec, i, s, std::move(diff), prior, desired);
       if (!options.keeps_secrets && !step.irreversible) MarkLostSecrets(spec, r, prior, &step);
       if (s == first_stage[i]) {
         switch (step.action) {
@@ -227,8 +240,6 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
         step.reason = "a value " + r.address + " refers to changes at stage '" + spec.stages[s].name +
                       "': " + Names(step.changes);
       }
-      step.prior = std::move(prior);
-      step.desired = std::move(desired);
       stage_plan.steps.push_back(std::move(step));
       in_stage[i] = true;
     }

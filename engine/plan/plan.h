@@ -52,6 +52,9 @@ struct Plan {
 
 struct PlanOptions {
   std::size_t first_stage = 0;  // stages before it are complete (from the journal)
+  std::optional<std::size_t> last_stage;  // plan no further (apply plans one stage as it begins)
+  std::vector<bool> once_done;  // by resource: a one-shot step the journal has as done (and not
+                                // reverted since), never planned again
   bool keeps_secrets = false;   // the journal has a key to seal sensitive prior values
 };
 
@@ -60,6 +63,11 @@ struct PlanOptions {
 Diff CompareResource(const Resource& r, const State& prior, const State& desired);
 
 Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const PlanOptions& options);
+
+// The one way a comparison becomes a step (plan, a stage planned as it begins, a step read
+// again just before it runs, rollback): its action, changes (sensitive ones marked) and
+// whether it can be undone. `reason` and `after` are the caller's.
+Step StepFrom(const Spec& spec, std::size_t resource, std::size_t stage, Diff diff, State prior, State desired);
 
 // Reads the world for every resource i with want[i] set (want[i] holds what it should be, so
 // the provider knows what to look for), one Probe call per provider.
@@ -92,6 +100,9 @@ std::string RenderHtml(const Spec& spec, const Plan& plan, const RenderOptions& 
 std::string CheckSummary(const Spec& spec, const Resource& r, const AttrMap& attrs);
 // What a step does to one attribute, as people read it: `old → new`, the new value, or a summary.
 std::string ChangeText(const Step& step, const AttrChange& c);
+// The same, knowing the attribute's type from the spec: a command as the sh line it runs
+// (scripts folded onto several lines), a table's secret entries hidden one by one.
+std::string ChangeText(const Spec& spec, const Step& step, const AttrChange& c);
 
 const char* ActionName(Action a);    // "create", for JSON and the journal
 const char* ActionSymbol(Action a);  // "+", for people

@@ -41,6 +41,7 @@ std::string RenderJson(const Spec& spec, const Plan& plan, const RenderOptions& 
         json jc = {{"attribute", c.name}, {"sensitive", c.sensitive}};
         jc["old"] = c.sensitive ? json(nullptr) : ToJson(c.old_value);
         jc["new"] = c.sensitive ? json(nullptr) : ToJson(c.new_value);
+        jc["text"] = ChangeText(spec, step, c);  // as the text plan shows it, secrets hidden
         if (!c.summary.empty()) jc["summary"] = c.summary;
         if (!c.details.empty()) jc["details"] = c.details;
         changes.push_back(std::move(jc));

@@ -1,5 +1,6 @@
 // The plan as an operator reviews it: a diff per stage, one line per step.
 #include <algorithm>
+#include <set>
 
 #include "engine/plan/plan.h"
 
@@ -10,6 +11,21 @@ namespace {
 std::string Shown(const AttrChange& c, const Value& v) {
   if (IsNull(v)) return "(none)";
   return c.sensitive ? "(sensitive)" : FormatValue(v);
+}
+
+// A table ({ NAME = "value" }) with each secret entry hidden on its own, so the names show.
+std::string TableText(const Value& v, const std::set<std::string>& hidden, bool all_hidden) {
+  const auto* l = std::get_if<StringList>(&v);
+  if (!l) return all_hidden ? "(sensitive)" : FormatValue(v);
+  std::string out;
+  for (const std::string& e : *l) {
+    std::size_t eq = e.find('=');
+    std::string name = e.substr(0, eq);
+    bool secret = all_hidden && (hidden.empty() || hidden.count(name));
+    out += (out.empty() ? "{ " : ", ") + name + " = " +
+           (secret ? "(sensitive)" : FormatValue(eq == std::string::npos ? "" : e.substr(eq + 1)));
+  }
+  return out.empty() ? "{}" : out + " }";
 }
 
 std::string Plural(std::size_t n, const char* one, const char* many) {
@@ -31,7 +47,10 @@ std::string CheckSummary(const Spec& spec, const Resource& r, const AttrMap& att
   else if (kind == "tcp" || kind == "tls") what = get("address") + ":" + get("port");
   else if (kind == "dns") what = get("name");
   else if (kind == "s3_manifest") what = get("bucket");
-  else if (kind == "command") what = get("command");
+  else if (kind == "command") {
+    auto it = attrs.find("command");
+    if (it != attrs.end() && !IsSensitive(spec, r, "command")) what = FormatCommand(it->second);
+  }
   std::string expect = kind == "tcp" ? get("expect") : "";
   return kind + " " + what + (expect.empty() ? "" : " " + expect);
 }
@@ -42,15 +61,32 @@ std::string ChangeText(const Step& step, const AttrChange& c) {
   return Shown(c, c.old_value) + " → " + Shown(c, c.new_value);
 }
 
+std::string ChangeText(const Spec& spec, const Step& step, const AttrChange& c) {
+  const Resource& r = spec.resources[step.resource];
+  const AttrSchema* a = r.schema->Find(c.name);
+  if (!c.summary.empty() || !a || (a->type != AttrType::kArgv && a->type != AttrType::kStringMap))
+    return ChangeText(step, c);
+  auto shown = [&](const Value& v) -> std::string {
+    if (IsNull(v)) return "(none)";
+    if (a->type == AttrType::kStringMap) return TableText(v, SensitiveEntries(spec, r, c.name), c.sensitive);
+    return c.sensitive ? "(sensitive)" : FormatCommand(v);
+  };
+  if (step.action == Action::kCreate) return shown(c.new_value);
+  std::string before = shown(c.old_value), after = shown(c.new_value);
+  // A script of several lines reads better with the new one below the old.
+  bool long_form = before.find('\n') != std::string::npos || after.find('\n') != std::string::npos;
+  return before + (long_form ? "\n→\n" : " → ") + after;
+}
+
 const char* ActionSymbol(Action a) {
   switch (a) {
     case Action::kCreate: return "+";
     case Action::kUpdate: return "~";
     case Action::kDelete: return "-";
     case Action::kCheck: return "?";
-    case Action::kNone: return " ";
+    case Action::kNone: return "=";
   }
-  return " ";
+  return "=";
 }
 
 std::string IrreversibleSteps(const Spec& spec, const Plan& plan) {
@@ -79,13 +115,18 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
       const Resource& r = spec.resources[step.resource];
       out += std::string("  ") + (step.irreversible ? "!" : " ") + ActionSymbol(step.action) + " " + r.address;
       if (step.action == Action::kCheck) out += "  " + CheckSummary(spec, r, step.desired.attrs);
+      if (step.action == Action::kNone) out += "  " + step.reason;  // shown, not run: a step that stays
       if (step.irreversible) out += "  (irreversible: " + step.irreversible_reason + ")";
       out += "\n";
       std::size_t width = 0;
       for (const AttrChange& c : step.changes) width = std::max(width, c.name.size());
       for (const AttrChange& c : step.changes) {
         out += "        " + c.name + ":" + std::string(width - c.name.size() + 1, ' ');
-        out += ChangeText(step, c) + "\n";
+        // Several lines (a script) continue under the first, at the value's column.
+        std::string text = ChangeText(spec, step, c), indent = "\n" + std::string(8 + width + 2, ' ');
+        for (std::size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + indent.size()))
+          text.replace(at, 1, indent);
+        out += text + "\n";
         if (options.explain)
           for (const std::string& d : c.details) out += "          " + d + "\n";
       }

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "engine/spec/interpolate.h"
@@ -85,11 +86,37 @@ Result<Value> Substitute(const Spec& spec, const Resource& r, const std::string&
   return Value(out);
 }
 
+// A table's "NAME=value" entries with references substituted and, when asked, the secrets
+// among the values read (a table holds literal values and secrets side by side).
+Result<Value> TableEntries(const Spec& spec, const Resource& r, const SpecValue& sv, std::size_t stage,
+                           bool resolve_secrets, DesiredCache* cache) {
+  StringList out;
+  for (const std::string& e : std::get<StringList>(sv.value)) {
+    std::size_t eq = e.find('=');
+    std::string key = e.substr(0, eq + 1), value = e.substr(eq + 1);
+    if (IsSecretRef(value)) {
+      if (!resolve_secrets) {
+        out.push_back(e);
+        continue;
+      }
+      auto secret = ResolveSecret(value, spec.dir);
+      if (!secret)
+        return Error{sv.loc.ToString() + ": '" + e.substr(0, eq) + "' of " + r.address + ": " + secret.error().message};
+      out.push_back(key + *secret);
+      continue;
+    }
+    auto v = Substitute(spec, r, value, stage, resolve_secrets, cache);
+    if (!v) return Error{sv.loc.ToString() + ": " + v.error().message};
+    out.push_back(key + ToText(*v));
+  }
+  return Value(std::move(out));
+}
+
 }  // namespace
 
 bool IsSecretRef(const std::string& s) { return s.rfind("env:", 0) == 0 || s.rfind("file:", 0) == 0; }
 
-Result<std::string> ResolveSecret(const std::string& ref, const std::string& dir) {
+Result<std::string> ResolveSecret(const std::string& ref, const std::string& dir, bool keep_bytes) {
   if (ref.rfind("env:", 0) == 0) {
     std::string name = ref.substr(4);
     const char* v = std::getenv(name.c_str());
@@ -103,8 +130,11 @@ Result<std::string> ResolveSecret(const std::string& ref, const std::string& dir
   std::ostringstream ss;
   ss << in.rdbuf();
   std::string text = ss.str();
-  // Secret files usually end with a newline that is not part of the secret.
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (keep_bytes) return text;
+  // Secret files usually end with a newline that is not part of the secret; `echo pw > f`
+  // writes one, an editor too. Only that one goes: the rest may be the secret's own.
+  if (text.size() >= 2 && text.compare(text.size() - 2, 2, "\r\n") == 0) text.resize(text.size() - 2);
+  else if (!text.empty() && text.back() == '\n') text.pop_back();
   return text;
 }
 
@@ -169,12 +199,18 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
       state.attrs[schema_attr->file_for] = ss.str();
       continue;
     }
+    if (sv->secret && schema_attr && schema_attr->type == AttrType::kStringMap) {
+      auto table = TableEntries(spec, r, *sv, stage, resolve_secrets, cache);
+      if (!table) return table.error();
+      state.attrs[name] = std::move(*table);
+      continue;
+    }
     if (sv->secret) {
       if (!resolve_secrets) {
         state.attrs[name] = sv->value;
         continue;
       }
-      auto secret = ResolveSecret(std::get<std::string>(sv->value), spec.dir);
+      auto secret = ResolveSecret(std::get<std::string>(sv->value), spec.dir, schema_attr && schema_attr->secret_bytes);
       if (!secret)
         return Error{sv->loc.ToString() + ": attribute '" + name + "' of " + r.address + ": " +
                      secret.error().message};
@@ -212,23 +248,30 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
   return state;
 }
 
+namespace {
+
+// Whether a written string takes a value from another resource's sensitive attribute.
+bool RefersToSensitive(const Spec& spec, const Resource& r, const std::string& s) {
+  if (!MayInterpolate(s)) return false;
+  auto pieces = SplitRefs(s);
+  if (!pieces) return false;
+  for (const Piece& p : *pieces) {
+    if (!p.is_ref) continue;
+    std::size_t dot = p.text.rfind('.');
+    const Resource* t = spec.Find(p.text.substr(0, dot));
+    if (t && t != &r && IsSensitive(spec, *t, p.text.substr(dot + 1))) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 bool IsSensitive(const Spec& spec, const Resource& r, const std::string& attr) {
   const AttrSchema* a = r.schema->Find(attr);
   if (a && a->sensitive) return true;
   auto check = [&](const SpecValue& v) {
     if (v.secret) return true;
-    auto visit = [&](const std::string& s) {
-      if (!MayInterpolate(s)) return false;
-      auto pieces = SplitRefs(s);
-      if (!pieces) return false;
-      for (const Piece& p : *pieces) {
-        if (!p.is_ref) continue;
-        std::size_t dot = p.text.rfind('.');
-        const Resource* t = spec.Find(p.text.substr(0, dot));
-        if (t && t != &r && IsSensitive(spec, *t, p.text.substr(dot + 1))) return true;
-      }
-      return false;
-    };
+    auto visit = [&](const std::string& s) { return RefersToSensitive(spec, r, s); };
     if (const auto* s = std::get_if<std::string>(&v.value)) return visit(*s);
     if (const auto* l = std::get_if<StringList>(&v.value))
       for (const std::string& e : *l)
@@ -239,6 +282,26 @@ bool IsSensitive(const Spec& spec, const Resource& r, const std::string& attr) {
   for (const Overlay& o : r.overlays)
     if (auto it = o.attrs.find(attr); it != o.attrs.end() && check(it->second)) return true;
   return false;
+}
+
+std::set<std::string> SensitiveEntries(const Spec& spec, const Resource& r, const std::string& attr) {
+  std::set<std::string> out;
+  const AttrSchema* a = r.schema->Find(attr);
+  if (!a || a->type != AttrType::kStringMap) return out;
+  auto add = [&](const SpecValue& v) {
+    const auto* l = std::get_if<StringList>(&v.value);
+    if (!l) return;
+    for (const std::string& e : *l) {
+      std::size_t eq = e.find('=');
+      std::string value = eq == std::string::npos ? "" : e.substr(eq + 1);
+      if (a->sensitive || (a->secret_ok && IsSecretRef(value)) || RefersToSensitive(spec, r, value))
+        out.insert(e.substr(0, eq));
+    }
+  };
+  if (auto it = r.attrs.find(attr); it != r.attrs.end()) add(it->second);
+  for (const Overlay& o : r.overlays)
+    if (auto it = o.attrs.find(attr); it != o.attrs.end()) add(it->second);
+  return out;
 }
 
 const HostConfig* HostFor(const Spec& spec, const Resource& r) {

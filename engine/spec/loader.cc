@@ -425,7 +425,7 @@ const std::vector<AttrSchema>& HostKeys() {
     AttrSchema port{"port", AttrType::kInt, "SSH port (default 22)"};
     AttrSchema manager{"service_manager", AttrType::kString,
                        "what runs this host's services, unless a service's `manager` says (default systemd)"};
-    manager.one_of = {"systemd", "supervisor"};
+    manager.one_of = {"systemd", "supervisor", "runit"};
     return std::vector<AttrSchema>{
         address,
         port,
@@ -476,8 +476,8 @@ void Loader::ReadHosts(const toml::table& table) {
         (attr == "sudo" ? h.sudo : h.trust_on_first_use) = v.as_boolean()->get();
       } else if (attr == "service_manager") {
         if (!ReadString(v, what, &h.service_manager)) continue;
-        if (h.service_manager != "systemd" && h.service_manager != "supervisor")
-          Err(Loc(v), what + " must be \"systemd\" or \"supervisor\", not \"" + h.service_manager + "\"");
+        if (h.service_manager != "systemd" && h.service_manager != "supervisor" && h.service_manager != "runit")
+          Err(Loc(v), what + " must be \"systemd\", \"supervisor\" or \"runit\", not \"" + h.service_manager + "\"");
       } else if (attr == "address" || attr == "user" || attr == "identity" || attr == "known_hosts" ||
                  attr == "supervisor_config") {
         // ${vars.x} too, so a lab overlay can point a host at paths given with --var.
@@ -636,6 +636,13 @@ std::vector<std::string> Spec::StageNames() const {
   std::vector<std::string> out;
   for (const StageSpec& s : stages) out.push_back(s.name);
   return out;
+}
+
+bool Resource::IsOnce() const {
+  if (!schema->one_shot) return false;
+  auto it = attrs.find("run");
+  const std::string* run = it == attrs.end() ? nullptr : AsString(it->second.value);
+  return !run || *run != "converge";
 }
 
 const Overlay* Resource::OverlayAt(std::size_t s) const {

@@ -130,6 +130,43 @@ bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const Wha
       out->value = std::move(list);
       return ok;
     }
+    case AttrType::kStringMap: {
+      const toml::table* table = node.as_table();
+      if (!table) return mismatch("a table such as { NAME = \"value\" }");
+      static const std::regex kName("^[A-Za-z_][A-Za-z0-9_]*$");
+      StringList entries;
+      bool ok = true;
+      for (auto& [k, e] : *table) {
+        std::string key(k.str());
+        if (!std::regex_match(key, kName)) {
+          Err(Loc(k), "'" + key + "' in " + what + " is not a name: letters, digits and _, not starting with a digit");
+          ok = false;
+          continue;
+        }
+        if (!e.is_string()) {
+          Err(Loc(e), "'" + key + "' in " + what + " must be a string, not " + TomlTypeName(e));
+          ok = false;
+          continue;
+        }
+        const std::string& raw = e.as_string()->get();
+        if (attr.secret_ok && IsSecretRef(raw)) {
+          entries.push_back(key + "=" + raw);
+          out->secret = true;
+          continue;
+        }
+        std::string s;
+        if (!Interpolate(raw, Loc(e), what, owner, &s)) {
+          ok = false;
+          continue;
+        }
+        entries.push_back(key + "=" + s);
+      }
+      std::sort(entries.begin(), entries.end(), [](const std::string& a, const std::string& b) {
+        return a.substr(0, a.find('=')) < b.substr(0, b.find('='));
+      });
+      out->value = std::move(entries);
+      return ok;
+    }
   }
   return false;
 }
@@ -226,8 +263,11 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
         std::vector<std::string> same;
         for (const auto& [n, p] : spec_->providers)
           if (p.kind == schema.provider_kind) same.push_back(n);
+        // Instances are named KIND.NAME; a bare NAME of the right kind is the likely meaning.
+        std::string full = schema.provider_kind + "." + r.provider_instance;
+        bool bare = std::find(same.begin(), same.end(), full) != same.end();
         Err(Loc(v), "unknown provider '" + r.provider_instance + "' for " + r.address +
-                        DidYouMean(r.provider_instance, same),
+                        (bare ? ", did you mean '" + full + "'?" : DidYouMean(r.provider_instance, same)),
             "a " + schema.name + " needs a [provider." + schema.provider_kind + ".NAME] table");
       }
     } else if (const AttrSchema* a = schema.Find(key)) {

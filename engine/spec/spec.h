@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -59,6 +60,9 @@ struct Resource {
   bool has_references = false;
 
   bool is_check() const { return schema->is_check; }
+  // An event, not a state (schema one_shot, and not run = "converge"): it runs once, in
+  // its stage, and a rollback past that stage reverts it.
+  bool IsOnce() const;
   const Overlay* OverlayAt(std::size_t stage) const;
 };
 
@@ -145,8 +149,14 @@ class DesiredCache {
 // at any stage, or built from a reference to such an attribute.
 bool IsSensitive(const Spec& spec, const Resource& r, const std::string& attr);
 
-// Reads an env:NAME or file:PATH secret; `dir` resolves a relative PATH.
-Result<std::string> ResolveSecret(const std::string& ref, const std::string& dir);
+// The names in a table attribute (kStringMap, such as a command's env) whose values must
+// never be shown: written as secrets, or built from a sensitive attribute.
+std::set<std::string> SensitiveEntries(const Spec& spec, const Resource& r, const std::string& attr);
+
+// Reads an env:NAME or file:PATH secret; `dir` resolves a relative PATH. A file's bytes are
+// kept exactly with `keep_bytes` (a file's content); otherwise one trailing newline ("\n" or
+// "\r\n") is dropped, as password and key files end with one that is not part of the secret.
+Result<std::string> ResolveSecret(const std::string& ref, const std::string& dir, bool keep_bytes = false);
 
 // Whether a string is written as a secret reference.
 bool IsSecretRef(const std::string& s);

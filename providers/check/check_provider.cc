@@ -53,6 +53,7 @@ std::vector<TypeSchema> CheckProvider::Types() const {
       attr("bucket", AttrType::kString, "the bucket whose keys are checked", {"s3_manifest"}, true),
       attr("keys", AttrType::kStringList, "keys that must exist", {"s3_manifest"}, true),
       attr("command", AttrType::kArgv, "command whose exit status 0 means the check holds", {"command"}, true),
+      attr("shell", AttrType::kBool, "`command` is one shell line (a string), not a list of arguments", {"command"}),
       attr("timeout", AttrType::kDuration, "how long to keep trying (default 5m)", {}),
       attr("interval", AttrType::kDuration, "time between tries (default 5s)", {}),
   };

@@ -1,6 +1,7 @@
 // The `command` type, the escape hatch: `check` (exit 0 = already in state), `apply` (make it
 // so) and `revert` (undo it), each an argv list — run without a shell — or, with shell = true,
-// one shell line. On host = "local" or any SSH host.
+// one shell line. On host = "local" or any SSH host. `env` and `path` set the commands'
+// environment after sudo, handed over on standard input so no value is in a command line.
 //
 // How it diffs: a passing check reads back the spec's own attributes, so a command whose
 // check passes plans to nothing; a failing (or absent) check reads as absent, so apply runs.

@@ -43,6 +43,7 @@ std::vector<TypeSchema> FileProvider::Types() const {
   path.pattern_hint = "an absolute path (starting with /)";
   AttrSchema content{"content", AttrType::kString, "the file's exact content"};
   content.secret_ok = true;
+  content.secret_bytes = true;  // content = "file:PATH" is the file's bytes, as source = PATH is
   AttrSchema source{"source", AttrType::kString,
                     "a local file (relative to the spec) whose text is the content"};
   source.file_for = "content";

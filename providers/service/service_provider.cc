@@ -1,5 +1,6 @@
 #include "providers/service/service_provider.h"
 #include "providers/ssh/host_connections.h"
+#include "providers/service/runit.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -14,10 +15,12 @@ namespace reconcile {
 namespace {
 
 // The service's own word, else its host's (service_manager, supervisor_config), else systemd.
-bool UnderSystemd(const Target& t) {
+std::string Manager(const Target& t) {
   std::string host_says = t.host ? t.host->service_manager : "";
-  return StringAttr(t.desired, "manager", host_says.empty() ? "systemd" : host_says) == "systemd";
+  return StringAttr(t.desired, "manager", host_says.empty() ? "systemd" : host_says);
 }
+bool UnderSystemd(const Target& t) { return Manager(t) == "systemd"; }
+bool UnderRunit(const Target& t) { return Manager(t) == "runit"; }
 
 std::string SupervisorConfig(const Target& t) {
   return StringAttr(t.desired, "supervisor_config", t.host ? t.host->supervisor_config : "");
@@ -139,22 +142,40 @@ std::map<std::string, ProgramStatus> ParseSupervisorStatus(const std::string& ou
 std::vector<TypeSchema> ServiceProvider::Types() const {
   TypeSchema t;
   t.name = "service";
-  t.doc = "A program under supervisor or systemd: running or stopped, enabled or not.";
+  t.doc = "A program under supervisor, systemd or runit: running or stopped, enabled or not.";
   t.uses_host = true;
-  AttrSchema name{"name", AttrType::kString, "the supervisor program or systemd unit"};
+  AttrSchema name{"name", AttrType::kString, "the supervisor program, systemd unit or runit service"};
   name.required = true;
   name.identity = true;
   AttrSchema state{"state", AttrType::kString, "whether it runs"};
   state.one_of = {"running", "stopped"};
   AttrSchema manager{"manager", AttrType::kString, "what runs it (default: its host's service_manager, else systemd)"};
-  manager.one_of = {"systemd", "supervisor"};
+  manager.one_of = {"systemd", "supervisor", "runit"};
   manager.setting = true;
   AttrSchema config{"supervisor_config", AttrType::kString, "supervisord.conf for supervisorctl -c (supervisor only; default: its host's)"};
   config.setting = true;
   AttrSchema stop_timeout{"stop_timeout", AttrType::kDuration,
                           "how long stopping may take until its processes are gone (default 30s)"};
   stop_timeout.setting = true;
-  t.attrs = {name, state, {"enabled", AttrType::kBool, "started at boot (systemd only)"}, manager, config, stop_timeout};
+  AttrSchema service_dir{"runit_service_dir", AttrType::kString,
+                         "the folder runsvdir watches; enabled = NAME is linked there (runit only; default /etc/service)"};
+  AttrSchema sv_dir{"runit_sv_dir", AttrType::kString,
+                    "where the service's folder NAME (with its run script) is (runit only; default /etc/sv)"};
+  AttrSchema sv{"runit_sv", AttrType::kString,
+                "the sv program (runit only; default sv; GitLab's omnibus: /opt/gitlab/embedded/bin/sv)"};
+  for (AttrSchema* a : {&service_dir, &sv_dir, &sv}) a->setting = true;
+  service_dir.pattern = sv_dir.pattern = "^/.*";
+  service_dir.pattern_hint = sv_dir.pattern_hint = "an absolute path (starting with /)";
+  t.attrs = {name,
+             state,
+             {"enabled", AttrType::kBool,
+              "started at boot (systemd), or linked into runit_service_dir (runit); not for supervisor"},
+             manager,
+             config,
+             stop_timeout,
+             service_dir,
+             sv_dir,
+             sv};
   return {t};
 }
 
@@ -166,6 +187,8 @@ std::vector<ProbePart> ServiceProvider::ProbeOn(RemoteShell& shell, const HostCo
   for (std::size_t k = 0; k < targets.size(); ++k) {
     if (UnderSystemd(*targets[k]))
       parts.push_back(SystemdPart(*targets[k], out[k]));
+    else if (UnderRunit(*targets[k]))
+      parts.push_back(RunitPart(*targets[k], shell.Describe(), out[k]));
     else
       batches[SupervisorConfig(*targets[k])].push_back(k);
   }
@@ -219,6 +242,7 @@ Result<State> ServiceProvider::Apply(const Change& change) {
     return Status::Ok();
   };
 
+  if (UnderRunit(t)) return ApplyRunit(shell, t);
   if (UnderSystemd(t)) {
     if (auto it = t.desired.find("enabled"); it != t.desired.end() && std::holds_alternative<bool>(it->second)) {
       if (Status s = run({"systemctl", std::get<bool>(it->second) ? "enable" : "disable", name}); !s) return Error{s.message()};

@@ -1,6 +1,6 @@
-// The `service` type: a program running or stopped (and, with systemd, enabled or not), on
-// a host, under supervisor or systemd. Every service a batch names on a host is read in one
-// round trip; stopping waits until the processes are really gone (commcare-cloud's
+// The `service` type: a program running or stopped (and, with systemd or runit, enabled or
+// not), on a host, under supervisor, systemd or runit (runit.h). Every service a batch names
+// on a host is read in one round trip; stopping waits until the processes are really gone (commcare-cloud's
 // `downtime start`), with a timeout.
 #pragma once
 

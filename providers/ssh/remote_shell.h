@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/result.h"
+#include "engine/shell_words.h"  // ShellQuote, ShellCommand: how argv reaches a remote shell
 
 namespace reconcile {
 
@@ -51,7 +52,9 @@ class RemoteShell {
   virtual Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string& input = {}) = 0;
   // Run for a command that only reads (a probe, a check): safe to run twice, so one cut off
   // is run again on a new connection.
-  virtual Result<CommandResult> Read(const std::vector<std::string>& argv) { return Run(argv); }
+  virtual Result<CommandResult> Read(const std::vector<std::string>& argv, const std::string& input = {}) {
+    return Run(argv, input);
+  }
   // Run with input and output streamed (either may be unset: no input, output kept in `out`).
   // Never run again once started, like Run.
   virtual Result<CommandResult> RunStreamed(const std::vector<std::string>& argv, const CommandStreams& streams) {
@@ -67,9 +70,5 @@ class RemoteShell {
     return Error{Describe() + " is this machine: connect directly, no tunnel is needed"};
   }
 };
-
-// 'it''s' quoting for POSIX sh: every argument stays one word, nothing is expanded.
-std::string ShellQuote(const std::string& arg);
-std::string ShellCommand(const std::vector<std::string>& argv);
 
 }  // namespace reconcile

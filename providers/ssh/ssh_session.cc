@@ -8,21 +8,6 @@
 
 namespace reconcile {
 
-std::string ShellQuote(const std::string& arg) {
-  if (!arg.empty() && arg.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:@,+%") ==
-                          std::string::npos)
-    return arg;
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string ShellCommand(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const std::string& a : argv) out += (out.empty() ? "" : " ") + ShellQuote(a);
-  return out;
-}
-
 SshSession::SshSession(HostConfig host) : host_(std::move(host)) {}
 
 SshSession::~SshSession() = default;
@@ -70,7 +55,9 @@ Result<CommandResult> SshSession::Run(const std::vector<std::string>& argv, cons
   return Exec(argv, input, false);
 }
 
-Result<CommandResult> SshSession::Read(const std::vector<std::string>& argv) { return Exec(argv, {}, true); }
+Result<CommandResult> SshSession::Read(const std::vector<std::string>& argv, const std::string& input) {
+  return Exec(argv, input, true);
+}
 
 Result<CommandResult> SshSession::Exec(const std::vector<std::string>& argv, const std::string& input, bool rerun) {
   std::vector<std::string> full = argv;

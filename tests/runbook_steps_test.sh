@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Runbooks as they are, through the binary on local files and commands: each stage planned
+# from the world as it begins; every edge honoured at apply (a resource after a check, a
+# command's check asked after what it follows); a command that happens once, in its stage;
+# its rollback by `revert`, or a plan that says up front that it stays; a cut-off one-shot
+# step never run again blindly.
+# Usage: runbook_steps_test.sh PATH_TO_RECONCILE SOURCE_DIR
+set -u
+bin=$1
+src=$2
+. "$src/tests/lib.sh" runbook
+root=$work/root
+mkdir -p "$root"
+cd "$work" || exit 1
+run() { "$bin" "$@" --var root="$root" >out 2>err; }
+
+# 1. A stage whose command removes a file, then a stage that declares that file: the second
+# stage is planned when it begins, and puts the file back in the same apply.
+cat >replan.toml <<'EOF'
+version = 1
+name = "replan"
+stages = ["a", "b"]
+[command.clear]
+stage = "a"
+host = "local"
+apply = ["rm", "-f", "${vars.root}/f"]
+[file.f]
+stage = "b"
+host = "local"
+path = "${vars.root}/f"
+content = "x\n"
+EOF
+printf 'x\n' >"$root/f"
+run apply replan.toml --yes && ok || bad "replan: apply: $(cat err)"
+[ -f "$root/f" ] && ok || bad "replan: the file stage b declares is there after one apply"
+grep -q "planned again from the world as it begins" err && grep -q "new  + file.f" err && ok ||
+  bad "replan: the new step is announced against the reviewed plan: $(cat err)"
+run plan replan.toml --detailed-exitcode && ok || bad "replan: a second plan is empty: $(cat out)"
+
+# 2. A resource after a check starts once the check holds; a command's check is asked after
+# what it follows, not when the stage begins.
+cat >edges.toml <<'EOF'
+version = 1
+name = "edges"
+stages = ["a"]
+[command.slow]
+stage = "a"
+host = "local"
+apply = ["sh", "-c", "sleep 1; touch ${vars.root}/ready"]
+[check.ready]
+stage = "a"
+kind = "command"
+command = ["test", "-e", "${vars.root}/ready"]
+after = ["command.slow"]
+interval = "100ms"
+timeout = "10s"
+[command.after_check]
+stage = "a"
+host = "local"
+after = ["check.ready"]
+apply = ["sh", "-c", "test -e ${vars.root}/ready && touch ${vars.root}/ok"]
+[command.lock]
+stage = "a"
+host = "local"
+apply = ["touch", "${vars.root}/lock"]
+[command.unlock]
+stage = "a"
+host = "local"
+after = ["command.lock"]
+check = ["sh", "-c", "! test -e ${vars.root}/lock"]
+apply = ["rm", "${vars.root}/lock"]
+EOF
+run apply edges.toml --yes && ok || bad "edges: apply: $(cat err)"
+[ -f "$root/ok" ] && ok || bad "edges: the command after the check ran once the check held"
+[ ! -e "$root/lock" ] && ok || bad "edges: the command's check was asked after what it follows ran"
+
+# 3. Commands happen once, in their stage: not again in later stages, an empty plan after.
+cat >once.toml <<'EOF'
+version = 1
+name = "once"
+stages = ["pre", "a", "b", "c"]
+[file.marker]
+stage = "pre"
+host = "local"
+path = "${vars.root}/marker"
+content = "m\n"
+[command.count]
+stage = "a"
+host = "local"
+apply = ["sh", "-c", "echo ran >> ${vars.root}/count"]
+[command.flag]
+stage = "a"
+host = "local"
+apply = ["touch", "${vars.root}/flag"]
+revert = ["rm", "${vars.root}/flag"]
+[command.sticky]
+stage = "b"
+host = "local"
+check = ["test", "-e", "${vars.root}/sticky"]
+apply = ["touch", "${vars.root}/sticky"]
+revert = ["true"]
+revert_check = false
+[file.later]
+stage = "c"
+host = "local"
+path = "${vars.root}/later"
+content = "l\n"
+EOF
+run apply once.toml --yes && ok || bad "once: apply: $(cat err)"
+[ "$(wc -l <"$root/count")" = 1 ] && ok || bad "once: the command ran $(wc -l <"$root/count") times, not once"
+run plan once.toml --detailed-exitcode && ok || bad "once: the plan after apply is not empty: $(cat out)"
+run rollback once.toml --to pre --dry-run && ok || bad "once: rollback dry-run: $(cat err)"
+grep -q "= command.count  stays: it has no \`revert\`" out && ok || bad "once: the plan says up front the command stays: $(cat out)"
+grep -q -- "- command.flag" out && ok || bad "once: the plan reverts the command that has a revert: $(cat out)"
+run rollback once.toml --to pre --yes && ok || bad "once: rollback: $(cat err)"
+[ ! -e "$root/flag" ] && ok || bad "once: the revert ran"
+[ -e "$root/sticky" ] && grep -q "check\` still passes" err && ok ||
+  bad "once: a revert whose check still passes is reported, not fatal (revert_check = false): $(cat err)"
+[ ! -e "$root/later" ] && ok || bad "once: the later file is removed"
+run rollback once.toml --to pre --yes && grep -q "Nothing to roll back" out && ok ||
+  bad "once: the rollback run again is empty: $(cat out err)"
+run apply once.toml --yes && ok || bad "once: apply again: $(cat err)"
+[ "$(wc -l <"$root/count")" = 2 ] && [ -e "$root/flag" ] && ok ||
+  bad "once: passing stage a again runs its commands again ($(wc -l <"$root/count") runs)"
+run plan once.toml --detailed-exitcode && ok || bad "once: the plan after the second apply is not empty: $(cat out)"
+
+# 3b. Rollback honours the reverse edges: the revert of a command that is after a file runs
+# before the file is put back, never beside it (the revert still reads the file it ran with).
+cat >reverse.toml <<'EOF'
+version = 1
+name = "reverse"
+stages = ["a", "b"]
+[file.cfg]
+stage = "a"
+host = "local"
+path = "${vars.root}/cfg"
+content = "v1\n"
+[file.cfg.at.b]
+content = "v2\n"
+[command.reload]
+stage = "b"
+host = "local"
+after = ["file.cfg"]
+apply = ["sh", "-c", "cat ${vars.root}/cfg >> ${vars.root}/reloads"]
+revert = ["sh", "-c", "sleep 0.5; cat ${vars.root}/cfg >> ${vars.root}/reloads"]
+EOF
+run apply reverse.toml --yes && ok || bad "reverse: apply: $(cat err)"
+run rollback reverse.toml --to a --yes && ok || bad "reverse: rollback: $(cat err)"
+[ "$(cat "$root/cfg")" = v1 ] && ok || bad "reverse: the file is back"
+[ "$(tail -1 "$root/reloads")" = v2 ] && ok || bad "reverse: the revert ran beside the file's restore: $(cat "$root/reloads")"
+
+# 4. A one-shot step with no check, cut off while it ran, is not run again blindly.
+cat >cutoff.toml <<'EOF'
+version = 1
+name = "cutoff"
+stages = ["a"]
+[command.slow]
+stage = "a"
+host = "local"
+apply = ["sh", "-c", "sleep 2; echo ran >> ${vars.root}/cut"]
+EOF
+"$bin" apply cutoff.toml --var root="$root" --yes >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 50); do grep -q '"intent"' .reconcile/cutoff.journal 2>/dev/null && break; sleep 0.1; done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+run apply cutoff.toml --yes && bad "cutoff: a cut-off command with no check was run again" ||
+  { grep -q -- "--rerun command.slow" err && ok || bad "cutoff: the refusal says what to do: $(cat err)"; }
+[ ! -e "$root/cut" ] && ok || bad "cutoff: the command did not run again"
+run apply cutoff.toml --yes --rerun command.slow && [ "$(wc -l <"$root/cut")" = 1 ] && ok ||
+  bad "cutoff: --rerun runs it once: $(cat err)"
+finish
