@@ -205,8 +205,8 @@ std::vector<TypeSchema> HostCopyProvider::Types() const {
           "between the two connections (no file on the operator's disk), unpacked beside the target and "
           "renamed into place once its SHA-256 matches the source's. In state when the target holds what the "
           "source holds (content and mode; owner and mtime are carried over, not compared; the owner only when "
-          "the target's side runs as root). A one-shot step. Rolled back by removing the target when the copy "
-          "created it; a copy over a different target cannot be undone (its old content is not kept).";
+          "the target's side runs as root). A one-shot step: a rollback past it leaves the copy (shown as staying). "
+          "A copy over a target that holds something else is irreversible (its old content is not kept).";
   t.one_shot = true;
   t.probe_when_run = true;  // a source made earlier in the stage (a dump) is read when the copy runs
   AttrSchema source{"source", AttrType::kString, "HOST:PATH of the file or folder copied; HOST a [host.NAME] or local"};

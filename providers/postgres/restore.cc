@@ -54,8 +54,9 @@ TypeSchema RestoreType() {
   t.doc = "A dump file on a host (pg_dump --format=custom, as postgres_snapshot takes it) restored into a "
           "database by pg_restore on that host, once; then the row counts of the `compare` tables must equal "
           "the source database's. pg_restore reaches the provider's server as the host sees it; the password "
-          "goes on standard input. A database that does not exist is created (owned by `owner`), and a "
-          "rollback drops it again; a restore into an existing database cannot be undone.";
+          "goes on standard input. A database that does not exist is created (owned by `owner`; dropped again "
+          "if pg_restore fails). A one-shot step: a rollback past it leaves the database (shown as staying); "
+          "a restore into an existing database is irreversible.";
   t.provider_kind = "postgres";
   t.uses_host = true;
   t.one_shot = true;
