@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -48,6 +49,10 @@ struct Target {
   AttrMap desired;
   const HostConfig* host = nullptr;
   const ProviderConfig* provider = nullptr;
+  // For types whose values name hosts or other provider instances (a copy's "HOST:PATH", a
+  // restore's source database): every [host.NAME], and the instances its values name.
+  const std::map<std::string, HostConfig>* hosts = nullptr;
+  std::map<std::string, const ProviderConfig*> providers;
 };
 
 enum class Action { kNone, kCreate, kUpdate, kDelete, kCheck };

@@ -43,6 +43,10 @@ struct AttrSchema {
   std::string pattern;              // a regular expression a string must match, and
   std::string pattern_hint;         //   what to tell the operator when it does not
   std::string file_for;             // a local path whose file's text stands for this attribute
+  bool names_host = false;          // "HOST:…": HOST must be "local" or a [host.NAME] (loader-checked);
+                                    //   the target carries every host (Target::hosts)
+  std::string names_provider;       // "postgres": the value, up to a ':', may name a [provider.postgres.X]
+                                    //   (loader-checked), handed resolved in Target::providers
   // For a value written into another program's language (an nginx directive, a zone-file
   // record): "" when a string (each item of a list) can be written there as it is, else what
   // is wrong with it and what is allowed. `resource` holds the resource's values at that

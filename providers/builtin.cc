@@ -2,6 +2,7 @@
 
 #include "providers/check/check_provider.h"
 #include "providers/command/command_provider.h"
+#include "providers/copy/host_copy_provider.h"
 #include "providers/dns/dns_record_provider.h"
 #include "providers/file/file_provider.h"
 #include "providers/firewall/firewall_provider.h"
@@ -25,6 +26,7 @@ Status RegisterBuiltinProviders(Registry* registry, std::shared_ptr<HostConnecti
   if (Status s = registry->Add(std::make_unique<DnsRecordProvider>()); !s) return s;
   if (Status s = registry->Add(std::make_unique<S3Provider>()); !s) return s;
   if (Status s = registry->Add(std::make_unique<PostgresProvider>(hosts)); !s) return s;
+  if (Status s = registry->Add(std::make_unique<HostCopyProvider>(hosts)); !s) return s;
   return Status::Ok();
 }
 

@@ -340,14 +340,29 @@ Result<ProviderConfig> ResolveProvider(const Spec& spec, const ProviderInstance&
 Result<Target> TargetFor(const Spec& spec, const Resource& r, AttrMap desired,
                          std::map<std::string, ProviderConfig>* configs) {
   Target t{r.address, r.schema, std::move(desired), HostFor(spec, r), nullptr};
-  if (r.provider_instance.empty()) return t;
-  auto it = configs->find(r.provider_instance);
-  if (it == configs->end()) {
-    auto c = ResolveProvider(spec, spec.providers.at(r.provider_instance));
+  t.hosts = &spec.hosts;
+  auto resolve = [&](const std::string& name) -> Result<const ProviderConfig*> {
+    auto it = configs->find(name);
+    if (it == configs->end()) {
+      auto c = ResolveProvider(spec, spec.providers.at(name));
+      if (!c) return c.error();
+      it = configs->emplace(name, std::move(*c)).first;
+    }
+    return &it->second;
+  };
+  for (const AttrSchema& a : r.schema->attrs) {
+    if (a.names_provider.empty()) continue;
+    std::string value = StringAttr(t.desired, a.name);
+    std::size_t colon = value.find(':');
+    if (colon == std::string::npos || !spec.providers.count(value.substr(0, colon))) continue;
+    auto c = resolve(value.substr(0, colon));
     if (!c) return c.error();
-    it = configs->emplace(r.provider_instance, std::move(*c)).first;
+    t.providers[value.substr(0, colon)] = *c;
   }
-  t.provider = &it->second;
+  if (r.provider_instance.empty()) return t;
+  auto c = resolve(r.provider_instance);
+  if (!c) return c.error();
+  t.provider = *c;
   return t;
 }
 

@@ -364,6 +364,29 @@ void Loader::CheckValues(const Resource& r) {
         for (std::size_t i = 0; i < l->size(); ++i) check((*l)[i], i < sv.item_locs.size() ? sv.item_locs[i] : sv.loc);
     }
   };
+  // "HOST:PATH" and "PROVIDER:…" values name tables of this spec: they must exist.
+  for (const auto& [name, sv] : r.attrs) {
+    const AttrSchema* a = r.schema->Find(name);
+    const auto* s = std::get_if<std::string>(&sv.value);
+    if (!a || !s || sv.secret || MayInterpolate(*s)) continue;
+    std::string head = s->substr(0, s->find(':'));
+    if (a->names_host && head != "local" && !spec_->hosts.count(head)) {
+      std::vector<std::string> hosts = {"local"};
+      for (const auto& [n, _] : spec_->hosts) hosts.push_back(n);
+      Err(sv.loc, "unknown host '" + head + "' in " + name + " of " + r.address + DidYouMean(head, hosts),
+          "write HOST:PATH with HOST a [host.NAME] of this spec, or local for this machine");
+    }
+    if (!a->names_provider.empty() && s->find(':') != std::string::npos) {
+      auto it = spec_->providers.find(head);
+      if (it == spec_->providers.end() || it->second.kind != a->names_provider) {
+        std::vector<std::string> same;
+        for (const auto& [n, p] : spec_->providers)
+          if (p.kind == a->names_provider) same.push_back(n);
+        Err(sv.loc, "unknown provider '" + head + "' in " + name + " of " + r.address + DidYouMean(head, same),
+            "write " + a->names_provider + ".NAME:… with a [provider." + a->names_provider + ".NAME] of this spec");
+      }
+    }
+  }
   AttrMap resource;
   for (const auto& [name, sv] : r.attrs) resource[name] = sv.value;
   run(r.attrs, resource, "");

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "providers/postgres/databases.h"
+#include "providers/postgres/restore.h"
 #include "providers/postgres/roles.h"
 #include "providers/postgres/snapshot.h"
 #include "providers/ssh/host_connections.h"
@@ -22,9 +23,11 @@ struct Connected {
 
 // With `host = NAME` the provider's host and port are as that host sees them: libpq reaches
 // them through a local port tunnelled over the run's SSH connection to it.
-static Result<Connected> Connect(HostConnections& hosts, const Target& t) {
+// `database` (when not "") instead of the provider's own.
+static Result<Connected> Connect(HostConnections& hosts, const Target& t, const std::string& database = "") {
   auto settings = pg::SettingsFor(t);
   if (!settings) return settings.error();
+  if (!database.empty()) settings->dbname = database;
   Connected c;
   if (t.host && !t.host->local) {
     auto shell = hosts.For(*t.host);
@@ -45,7 +48,19 @@ static Result<Connected> Connect(HostConnections& hosts, const Target& t) {
   return c;
 }
 
-std::vector<TypeSchema> PostgresProvider::Types() const { return {pg::RoleType(), pg::DatabaseType(), pg::SnapshotType()}; }
+// For restores, which read two databases (and maybe two servers) in one step.
+static pg::OpenDatabase Opener(HostConnections& hosts) {
+  return [&hosts](const Target& t, const std::string& database) -> Result<std::shared_ptr<pg::Session>> {
+    auto c = Connect(hosts, t, database);
+    if (!c) return c.error();
+    std::shared_ptr<Tunnel> tunnel = c->tunnel;
+    return std::shared_ptr<pg::Session>(c->session.release(), [tunnel](pg::Session* s) { delete s; });
+  };
+}
+
+std::vector<TypeSchema> PostgresProvider::Types() const {
+  return {pg::RoleType(), pg::DatabaseType(), pg::SnapshotType(), pg::RestoreType()};
+}
 
 std::vector<ProviderKindSchema> PostgresProvider::Kinds() const {
   AttrSchema host{"host", AttrType::kString, "the server's address (default \"127.0.0.1\")"};
@@ -75,6 +90,10 @@ void PostgresProvider::Probe(std::span<const Target* const> targets, std::vector
       (*out)[i] = shell ? pg::ProbeSnapshot(**shell, t) : Result<State>(shell.error());
       continue;
     }
+    if (t.type->name == "postgres_restore") {
+      (*out)[i] = pg::ProbeRestore(Opener(*hosts_), t);
+      continue;
+    }
     auto settings = pg::SettingsFor(t);
     if (!settings) {
       (*out)[i] = settings.error();
@@ -101,6 +120,11 @@ Result<State> PostgresProvider::Apply(const Change& change) {
     if (!shell) return shell.error();
     return pg::TakeSnapshot(**shell, *settings, change.target);
   }
+  if (change.target.type->name == "postgres_restore") {
+    auto shell = hosts_->For(*change.target.host);
+    if (!shell) return shell.error();
+    return pg::ApplyRestore(Opener(*hosts_), **shell, change);
+  }
   auto c = Connect(*hosts_, change.target);
   if (!c) return c.error();
   pg::Session& db = *c->session;
@@ -110,6 +134,7 @@ Result<State> PostgresProvider::Apply(const Change& change) {
 void PostgresProvider::Review(const TypeSchema& type, const State& prior, const State& desired, Diff* diff) {
   if (type.name == "postgres_role") pg::ReviewRole(prior, desired, diff);
   if (type.name == "postgres_snapshot") pg::ReviewSnapshot(diff);
+  if (type.name == "postgres_restore") pg::ReviewRestore(prior, desired, diff);
 }
 
 }  // namespace reconcile

@@ -1,6 +1,6 @@
-// The PostgreSQL family: `postgres_role`, `postgres_database` and `postgres_snapshot` on a
-// [provider.postgres.NAME] server, through libpq (pg_session.h). One connection per server
-// for a whole probe or step.
+// The PostgreSQL family: `postgres_role`, `postgres_database`, `postgres_snapshot` and
+// `postgres_restore` on a [provider.postgres.NAME] server, through libpq (pg_session.h). One
+// connection per server for a whole probe or step.
 #pragma once
 
 #include <memory>

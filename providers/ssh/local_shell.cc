@@ -62,9 +62,9 @@ namespace {
   }
 }
 
-}  // namespace
-
-Result<CommandResult> LocalShell::Run(const std::vector<std::string>& argv, const std::string& input) {
+// Starts argv under its guard (GuardThenExec) with pipes for its standard input, output and
+// error: fds gets our ends of them, in that order.
+Result<pid_t> Spawn(const std::vector<std::string>& argv, int fds[3]) {
   if (argv.empty()) return Error{"no command to run"};
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0)
@@ -86,13 +86,54 @@ Result<CommandResult> LocalShell::Run(const std::vector<std::string>& argv, cons
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);
+  fds[0] = in[1];
+  fds[1] = out[0];
+  fds[2] = err[0];
+  return pid;
+}
+
+}  // namespace
+
+Result<CommandResult> LocalShell::Run(const std::vector<std::string>& argv, const std::string& input) {
+  CommandStreams streams;
+  bool given = false;
+  if (!input.empty()) {
+    streams.input = [&]() -> Result<std::string> {
+      if (given) return std::string();
+      given = true;
+      return input;
+    };
+  }
+  return RunStreamed(argv, streams);
+}
+
+Result<CommandResult> LocalShell::RunStreamed(const std::vector<std::string>& argv, const CommandStreams& streams) {
+  int ends[3];
+  auto spawned = Spawn(argv, ends);
+  if (!spawned) return spawned.error();
+  const pid_t pid = *spawned;
   CommandResult r;
+  std::string in;
   std::size_t sent = 0;
-  if (input.empty()) ::close(in[1]), in[1] = -1;
+  std::string failure;
+  if (!streams.input) ::close(ends[0]), ends[0] = -1;
   // Feed stdin and drain stdout/stderr together, so neither side blocks on a full pipe.
-  pollfd fds[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
-  int open = 2 + (in[1] >= 0);
-  char buf[16384];
+  pollfd fds[3] = {{ends[1], POLLIN, 0}, {ends[2], POLLIN, 0}, {ends[0], POLLOUT, 0}};
+  int open = 2 + (ends[0] >= 0);
+  char buf[32768];
+  auto close_input = [&] {
+    ::close(fds[2].fd);
+    fds[2].fd = -1;
+    --open;
+  };
+  // A stream that fails ends the command: its guard kills it and what it started. Its input
+  // stays open until it is gone, so it never takes the cut for the end.
+  int held = -1;
+  auto abandon = [&](const std::string& why) {
+    if (failure.empty()) failure = why;
+    ::kill(pid, SIGTERM);
+    if (fds[2].fd >= 0) held = fds[2].fd, fds[2].fd = -1, --open;
+  };
   while (open > 0) {
     if (::poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
@@ -102,7 +143,12 @@ Result<CommandResult> LocalShell::Run(const std::vector<std::string>& argv, cons
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
       ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
       if (n > 0) {
-        (i == 0 ? r.out : r.err).append(buf, static_cast<std::size_t>(n));
+        if (i == 1 || !streams.output) {
+          (i == 0 ? r.out : r.err).append(buf, static_cast<std::size_t>(n));
+        } else if (failure.empty()) {
+          if (Status taken = streams.output(std::string_view(buf, static_cast<std::size_t>(n))); !taken)
+            abandon(taken.message());
+        }
       } else {
         ::close(fds[i].fd);
         fds[i].fd = -1;
@@ -110,18 +156,28 @@ Result<CommandResult> LocalShell::Run(const std::vector<std::string>& argv, cons
       }
     }
     if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-      ssize_t n = ::write(fds[2].fd, input.data() + sent, input.size() - sent);
-      if (n > 0) sent += static_cast<std::size_t>(n);
-      if (n < 0 || sent == input.size()) {
-        ::close(fds[2].fd);
-        fds[2].fd = -1;
-        --open;
+      if (sent == in.size()) {
+        Result<std::string> piece = streams.input();
+        if (!piece) {
+          abandon(piece.error().message);
+          continue;
+        }
+        in = std::move(*piece), sent = 0;
+        if (in.empty()) {
+          close_input();
+          continue;
+        }
       }
+      ssize_t n = ::write(fds[2].fd, in.data() + sent, in.size() - sent);
+      if (n > 0) sent += static_cast<std::size_t>(n);
+      if (n < 0) close_input();
     }
   }
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  if (held >= 0) ::close(held);
+  if (!failure.empty()) return Error{failure};
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
 }

@@ -12,6 +12,7 @@ class LocalShell : public RemoteShell {
   std::string Describe() const override { return "local"; }
   // argv is executed directly (execvp), never through a shell.
   Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string& input = {}) override;
+  Result<CommandResult> RunStreamed(const std::vector<std::string>& argv, const CommandStreams& streams) override;
   Status WriteFile(const FileWriteRequest& request) override;
 };
 

@@ -3,9 +3,11 @@
 // speaks SSH (ssh_session.h); providers receive it through their constructor.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/result.h"
@@ -29,6 +31,16 @@ struct FileWriteRequest {
   std::optional<std::string> group;
 };
 
+// A long transfer's two ends: a command's standard input fed, and its standard output taken,
+// a piece at a time, so a copy between two hosts holds a few pieces in memory, never the whole.
+// Both are called without any connection lock held, and may wait.
+struct CommandStreams {
+  // The next piece of input; "" at its end. An error ends the command.
+  std::function<Result<std::string>()> input;
+  // Takes one piece of output. An error ends the command.
+  std::function<Status(std::string_view)> output;
+};
+
 class RemoteShell {
  public:
   virtual ~RemoteShell() = default;
@@ -42,6 +54,12 @@ class RemoteShell {
   // is run again on a new connection.
   virtual Result<CommandResult> Read(const std::vector<std::string>& argv, const std::string& input = {}) {
     return Run(argv, input);
+  }
+  // Run with input and output streamed (either may be unset: no input, output kept in `out`).
+  // Never run again once started, like Run.
+  virtual Result<CommandResult> RunStreamed(const std::vector<std::string>& argv, const CommandStreams& streams) {
+    (void)argv, (void)streams;
+    return Error{Describe() + " cannot stream a command's input and output"};
   }
   // Writes a file atomically: a temporary file in the same folder, then a rename.
   virtual Status WriteFile(const FileWriteRequest& request) = 0;

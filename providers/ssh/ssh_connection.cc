@@ -327,6 +327,78 @@ Result<CommandResult> SshConnection::Exec(const std::string& command, const std:
   return r;
 }
 
+Result<CommandResult> SshConnection::ExecStreamed(const std::string& command, const CommandStreams& streams,
+                                                  bool* started) {
+  Lock lk(mu_);
+  ChannelSlot slot(this, lk);
+  LIBSSH2_CHANNEL* ch = OpenChannel(lk, [&] { return libssh2_channel_open_session(session_); });
+  if (!ch) return Error{"cannot open a channel: " + LastError(session_)};
+  auto fail = [&](const std::string& why) -> Error {
+    libssh2_channel_free(ch);
+    return Error{why};
+  };
+  *started = true;
+  if (Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_exec(ch, command.c_str()); }) != 0)
+    return fail("cannot run a command: " + LastError(session_));
+
+  // As Exec, with the next piece of input asked for (and each piece of output handed on) with
+  // the lock released: the other end of a copy may be a channel of this same connection.
+  CommandResult r;
+  std::string in;
+  std::size_t sent = 0;
+  bool in_end = !streams.input, eof_sent = false;
+  long long deadline = NowMs() + kCommandSilenceMs;
+  char buf[32768];
+  while (true) {
+    bool moved = false;
+    if (sent == in.size() && !in_end) {
+      lk.unlock();
+      Result<std::string> piece = streams.input();
+      lk.lock();
+      if (!piece) return fail(piece.error().message);
+      in = std::move(*piece), sent = 0, in_end = in.empty(), moved = true;
+    }
+    if (sent < in.size()) {
+      ssize_t w = libssh2_channel_write(ch, in.data() + sent, in.size() - sent);
+      if (w > 0) sent += static_cast<std::size_t>(w), moved = true;
+      else if (w != LIBSSH2_ERROR_EAGAIN && w != 0) return fail("cannot send input: " + LastError(session_));
+    } else if (in_end && !eof_sent) {
+      int e = libssh2_channel_send_eof(ch);
+      if (e == 0) eof_sent = moved = true;
+      else if (e != LIBSSH2_ERROR_EAGAIN) return fail("cannot close the command's input: " + LastError(session_));
+    }
+    ssize_t out = libssh2_channel_read(ch, buf, sizeof buf);
+    if (out > 0) {
+      moved = true;
+      if (streams.output) {
+        lk.unlock();
+        Status taken = streams.output(std::string_view(buf, static_cast<std::size_t>(out)));
+        lk.lock();
+        if (!taken) return fail(taken.message());
+      } else {
+        r.out.append(buf, static_cast<std::size_t>(out));
+      }
+    }
+    ssize_t err = libssh2_channel_read_stderr(ch, buf, sizeof buf);
+    if (err > 0) r.err.append(buf, static_cast<std::size_t>(err)), moved = true;
+    if (moved) Moved();
+    if ((out < 0 && out != LIBSSH2_ERROR_EAGAIN) || (err < 0 && err != LIBSSH2_ERROR_EAGAIN))
+      return fail("the connection dropped while reading: " + LastError(session_));
+    if (out == 0 && err == 0 && libssh2_channel_eof(ch)) break;
+    if (moved) {
+      deadline = NowMs() + kCommandSilenceMs;
+      continue;
+    }
+    if (!Wait(lk, deadline))
+      return fail("the command said nothing for " + std::to_string(kCommandSilenceMs / 60000) + " minutes");
+  }
+  Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_close(ch); });
+  Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_wait_closed(ch); });
+  r.exit_code = libssh2_channel_get_exit_status(ch);
+  Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_free(ch); });
+  return r;
+}
+
 Status SshConnection::Forward(int local, const std::string& host, int port, const std::atomic<bool>& stop) {
   ::fcntl(local, F_SETFL, ::fcntl(local, F_GETFL) | O_NONBLOCK);
   Lock lk(mu_);

@@ -28,6 +28,8 @@ class SshConnection {
 
   // `*started` is set once the command is sent: from then on it may run even if this fails.
   Result<CommandResult> Exec(const std::string& command, const std::string& input, bool* started);
+  // Exec with input and output streamed (remote_shell.h); the streams are called unlocked.
+  Result<CommandResult> ExecStreamed(const std::string& command, const CommandStreams& streams, bool* started);
   // Carries bytes between `local` (a connected socket, made non-blocking here) and
   // host:port as the SSH server sees it, over a direct-tcpip channel, until either side
   // closes or `stop` is set. `local` stays the caller's to close.

@@ -75,6 +75,18 @@ Result<CommandResult> SshSession::Exec(const std::vector<std::string>& argv, con
   return r;
 }
 
+Result<CommandResult> SshSession::RunStreamed(const std::vector<std::string>& argv, const CommandStreams& streams) {
+  std::vector<std::string> full = argv;
+  if (host_.sudo) full.insert(full.begin(), {"sudo", "-n", "--"});
+  std::string command = ShellCommand(full);
+  // Never again once started: the streams' pieces are gone by then.
+  bool started = false;
+  auto r = WithReconnect<CommandResult>([&](SshConnection& c) { return c.ExecStreamed(command, streams, &started); },
+                                        &started);
+  if (!r && started) return Error{"host " + Describe() + ": " + r.error().message};
+  return r;
+}
+
 Status SshSession::WriteFile(const FileWriteRequest& req) {
   std::filesystem::path p(req.path);
   std::string tmp = (p.parent_path() / ("." + p.filename().string() + ".reconcile-tmp")).string();

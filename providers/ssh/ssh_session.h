@@ -25,6 +25,7 @@ class SshSession : public RemoteShell {
   std::string Describe() const override;
   Result<CommandResult> Run(const std::vector<std::string>& argv, const std::string& input = {}) override;
   Result<CommandResult> Read(const std::vector<std::string>& argv, const std::string& input = {}) override;
+  Result<CommandResult> RunStreamed(const std::vector<std::string>& argv, const CommandStreams& streams) override;
   Status WriteFile(const FileWriteRequest& request) override;
   Result<std::shared_ptr<Tunnel>> OpenTunnel(const std::string& host, int port) override;
 
