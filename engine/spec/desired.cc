@@ -1,10 +1,15 @@
 // desired(resource, stage): the base attributes with every overlay up to the stage applied,
 // references substituted, secrets read when asked. Also secret and sensitivity rules.
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "engine/duration.h"
 #include "engine/spec/interpolate.h"
 #include "engine/spec/spec.h"
 
@@ -61,6 +66,48 @@ Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& 
   return it->second;
 }
 
+Error TooLong(const Resource& r) {
+  return Error{"a value of " + r.address + " is longer than " + SizeText(kMaxValueBytes) +
+               " once its references are substituted; a value may hold at most " + SizeText(kMaxValueBytes)};
+}
+
+// Reads a file a spec names, refusing what is not a regular file (a device such as
+// /dev/zero, a FIFO that may never end) and anything longer than `max`.
+Result<std::string> ReadSpecFile(const std::filesystem::path& p, std::size_t max, const std::string& what) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return Error{"the " + what + " " + p.string() + " cannot be read: " + std::strerror(errno)};
+  struct stat st;
+  std::string text;
+  std::string why;
+  if (::fstat(fd, &st) != 0) {
+    why = std::strerror(errno);
+  } else if (!S_ISREG(st.st_mode)) {
+    why = "it is not a regular file";
+  } else if (static_cast<std::uintmax_t>(st.st_size) > max) {
+    why = "it is longer than " + SizeText(max) + ", the most a " + what + " may hold";
+  } else {
+    // Read to the end with the limit: the file may grow between fstat and read.
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        why = std::strerror(errno);
+        break;
+      }
+      if (n == 0) break;
+      text.append(buf, static_cast<std::size_t>(n));
+      if (text.size() > max) {
+        why = "it is longer than " + SizeText(max) + ", the most a " + what + " may hold";
+        break;
+      }
+    }
+  }
+  ::close(fd);
+  if (!why.empty()) return Error{"the " + what + " " + p.string() + " cannot be read: " + why};
+  return text;
+}
+
 // Substitutes references in one written string. A string that is exactly one reference
 // takes the referenced value as it is (a list stays a list).
 Result<Value> Substitute(const Spec& spec, const Resource& r, const std::string& s, std::size_t stage,
@@ -80,6 +127,8 @@ Result<Value> Substitute(const Spec& spec, const Resource& r, const std::string&
     auto v = Lookup(spec, r, p.text, stage, resolve_secrets, cache);
     if (!v) return v.error();
     out += ToText(*v);
+    // Strings built from strings double with each resource; stop before memory does.
+    if (out.size() > kMaxValueBytes) return TooLong(r);
   }
   return Value(out);
 }
@@ -97,11 +146,9 @@ Result<std::string> ResolveSecret(const std::string& ref, const std::string& dir
   }
   std::filesystem::path p(ref.substr(5));
   if (p.is_relative()) p = std::filesystem::path(dir) / p;
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return Error{"the secret file " + p.string() + " cannot be read"};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
+  auto read = ReadSpecFile(p, kMaxSecretBytes, "secret file");
+  if (!read) return read.error();
+  std::string text = std::move(*read);
   // Secret files usually end with a newline that is not part of the secret.
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
@@ -116,7 +163,7 @@ DesiredCache::DesiredCache(const Spec& spec, bool resolve_secrets)
 
 Result<State> DesiredCache::At(std::size_t resource, std::size_t stage) {
   if (!referenced_[resource]) return Desired(spec_, spec_.resources[resource], stage, resolve_secrets_, this);
-  std::uint64_t key = (static_cast<std::uint64_t>(resource) << 16) | stage;
+  std::uint64_t key = static_cast<std::uint64_t>(resource) * spec_.stages.size() + stage;
   auto it = states_.find(key);
   if (it != states_.end()) return it->second;
   auto d = Desired(spec_, spec_.resources[resource], stage, resolve_secrets_, this);
@@ -137,12 +184,9 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
     if (schema_attr && !schema_attr->file_for.empty() && resolve_secrets) {
       std::filesystem::path p(std::get<std::string>(sv->value));
       if (p.is_relative()) p = std::filesystem::path(spec.dir) / p;
-      std::ifstream in(p, std::ios::binary);
-      if (!in)
-        return Error{sv->loc.ToString() + ": '" + name + "' of " + r.address + ": cannot read " + p.string()};
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      state.attrs[schema_attr->file_for] = ss.str();
+      auto content = ReadSpecFile(p, kMaxSourceBytes, "source file");
+      if (!content) return Error{sv->loc.ToString() + ": '" + name + "' of " + r.address + ": " + content.error().message};
+      state.attrs[schema_attr->file_for] = std::move(*content);
       continue;
     }
     if (sv->secret) {
@@ -165,16 +209,30 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
       auto v = Substitute(spec, r, *s, stage, resolve_secrets, cache);
       if (!v) return Error{sv->loc.ToString() + ": " + v.error().message};
       const AttrSchema* a = r.schema->Find(name);
-      if (a && a->type == AttrType::kString && !std::holds_alternative<std::string>(*v))
+      if (a && (a->type == AttrType::kString || a->type == AttrType::kDuration) &&
+          !std::holds_alternative<std::string>(*v))
         *v = ToText(*v);
+      // A duration taken from another resource is known only now; the loader checked the rest.
+      if (a && a->type == AttrType::kDuration) {
+        if (std::string why = DurationError(std::get<std::string>(*v)); !why.empty())
+          return Error{sv->loc.ToString() + ": attribute '" + name + "' of " + r.address + why};
+      }
       state.attrs[name] = std::move(*v);
     } else if (const auto* l = std::get_if<StringList>(&sv->value)) {
       StringList out;
+      std::size_t bytes = 0;  // lists built from lists double too
       for (const std::string& e : *l) {
         auto v = Substitute(spec, r, e, stage, resolve_secrets, cache);
         if (!v) return Error{sv->loc.ToString() + ": " + v.error().message};
-        if (auto* list = std::get_if<StringList>(&*v)) out.insert(out.end(), list->begin(), list->end());
-        else out.push_back(ToText(*v));
+        if (auto* list = std::get_if<StringList>(&*v)) {
+          for (const std::string& x : *list) bytes += x.size() + 1;
+          if (bytes > kMaxValueBytes) return Error{sv->loc.ToString() + ": " + TooLong(r).message};
+          out.insert(out.end(), list->begin(), list->end());
+        } else {
+          out.push_back(ToText(*v));
+          bytes += out.back().size() + 1;
+          if (bytes > kMaxValueBytes) return Error{sv->loc.ToString() + ": " + TooLong(r).message};
+        }
       }
       state.attrs[name] = std::move(out);
     } else {

@@ -13,6 +13,7 @@
 #include "engine/spec/interpolate.h"
 #include "engine/journal/journal.h"
 #include "engine/spec/loader_internal.h"
+#include "engine/spec/toml_precheck.h"
 
 namespace reconcile {
 
@@ -21,13 +22,23 @@ namespace {
 const std::vector<std::string> kTopLevelKeys = {"version", "name",     "stages", "state",
                                                 "vars",    "stage",    "provider", "host"};
 
+// A spec far larger than any cutover (a generated one with 100k resources is ~10 MiB):
+// past this the file is a mistake such as /dev/zero, refused before it exhausts memory.
+constexpr std::size_t kMaxSpecBytes = 256 << 20;
+
 bool ReadFile(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
+  out->clear();
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    out->append(buf, static_cast<std::size_t>(in.gcount()));
+    if (out->size() > kMaxSpecBytes) {
+      errno = EFBIG;
+      return false;
+    }
+  }
+  return !in.bad();
 }
 
 // Merges `over` into `base`: tables merge key by key, anything else replaces. Nodes are moved,
@@ -148,6 +159,7 @@ bool Loader::Interpolate(const std::string& s, SourceLoc loc, const What& what,
       else if (auto* i = std::get_if<std::int64_t>(&v)) text = std::to_string(*i);
       else if (auto* b = std::get_if<bool>(&v)) text = *b ? "true" : "false";
       *out += EscapeLiteral(text);
+      if (out->size() > kMaxValueBytes) break;
       continue;
     }
     if (std::count(p.text.begin(), p.text.end(), '.') == 2 && !owner.empty()) {
@@ -159,6 +171,12 @@ bool Loader::Interpolate(const std::string& s, SourceLoc loc, const What& what,
         owner.empty() ? "write ${vars.NAME}; resource references are allowed in resources only"
                       : "write ${vars.NAME} or ${TYPE.NAME.attribute}");
     ok = false;
+  }
+  if (out->size() > kMaxValueBytes) {
+    Err(loc, what + " is longer than " + SizeText(kMaxValueBytes) + " once its variables are substituted",
+        "a value may hold at most " + SizeText(kMaxValueBytes) + "; read large content from a file (source = ...)");
+    out->clear();
+    return false;
   }
   return ok;
 }
@@ -256,6 +274,7 @@ void Loader::ReadHeader(toml::table& root) {
     ReadStages(*v);
   } else {
     spec_->stages.push_back({"main", "", top});
+    spec_->stage_index.emplace("main", 0);
   }
 }
 
@@ -277,6 +296,7 @@ void Loader::ReadStages(const toml::node& node) {
     } else if (spec_->FindStage(name)) {
       Err(Loc(e), "stage '" + name + "' is listed twice");
     } else {
+      spec_->stage_index.emplace(name, spec_->stages.size());
       spec_->stages.push_back({name, "", Loc(e)});
     }
   }
@@ -404,9 +424,21 @@ void Loader::ResolveVars() {
         return true;
       }
       const Value& v = it->second.value;
-      if (auto* str = std::get_if<std::string>(&v)) out += *str;
-      else if (auto* i = std::get_if<std::int64_t>(&v)) out += std::to_string(*i);
-      else if (auto* b = std::get_if<bool>(&v)) out += *b ? "true" : "false";
+      if (auto* str = std::get_if<std::string>(&v)) {
+        // Variables built from variables double with each level; stop before memory does.
+        if (out.size() + str->size() > kMaxValueBytes) {
+          Err(sv.loc, what + " is longer than " + SizeText(kMaxValueBytes) + " once its variables are substituted",
+              "a value may hold at most " + SizeText(kMaxValueBytes) + "; read large content from a file (source = ...)");
+          sv.value = std::string();
+          state[name] = 2;
+          return true;
+        }
+        out += *str;
+      } else if (auto* i = std::get_if<std::int64_t>(&v)) {
+        out += std::to_string(*i);
+      } else if (auto* b = std::get_if<bool>(&v)) {
+        out += *b ? "true" : "false";
+      }
     }
     sv.value = out;
     state[name] = 2;
@@ -563,6 +595,10 @@ LoadResult LoadTexts(const std::string& path, std::string text, const LoadOption
   // toml++ reports syntax errors by exception; they stop here, at the edge.
   auto parse = [&](const std::string& name, const std::string& body, toml::table* out) {
     const std::string* file = result.sources->Add(name, body);
+    if (auto bad = PrecheckToml(result.sources->Text(file))) {
+      result.diags.Error(SourceLoc{file, bad->line, bad->column}, "TOML syntax: " + bad->message);
+      return false;
+    }
     try {
       *out = toml::parse(result.sources->Text(file), name);
       return true;
@@ -621,9 +657,15 @@ LoadResult LoadSpecText(const std::string& path, std::string text, const LoadOpt
 }
 
 std::optional<std::size_t> Spec::FindStage(const std::string& name) const {
-  for (std::size_t i = 0; i < stages.size(); ++i)
-    if (stages[i].name == name) return i;
-  return std::nullopt;
+  auto it = stage_index.find(name);
+  if (it == stage_index.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string SizeText(std::size_t bytes) {
+  if (bytes >= (1 << 20) && bytes % (1 << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  if (bytes >= (1 << 10) && bytes % (1 << 10) == 0) return std::to_string(bytes >> 10) + " KiB";
+  return std::to_string(bytes) + " bytes";
 }
 
 const Resource* Spec::Find(const std::string& address) const {

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <regex>
 
+#include "engine/duration.h"
 #include "engine/spec/interpolate.h"
 #include "engine/spec/loader_internal.h"
 
@@ -14,10 +15,6 @@ namespace {
 // Keys every resource takes besides its type's attributes.
 const std::vector<std::string> kEngineKeys = {"stage", "after", "ensure", "at"};
 
-bool ValidDuration(const std::string& s) {
-  static const std::regex kDuration(R"(^(\d+(ms|s|m|h))+$)");
-  return std::regex_match(s, kDuration);
-}
 
 std::string Join(const std::vector<std::string>& v) {
   std::string out;
@@ -84,9 +81,11 @@ bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const Wha
         }
         std::string s;
         if (!Interpolate(raw, out->loc, what, owner, &s)) return false;
-        if (attr.type == AttrType::kDuration && !MayInterpolate(s) && !ValidDuration(s)) {
-          Err(out->loc, what + " must be a duration such as \"30s\", \"10m\" or \"1h30m\", not \"" + s + "\"");
-          return false;
+        if (attr.type == AttrType::kDuration && !MayInterpolate(s)) {
+          if (std::string why = DurationError(s); !why.empty()) {
+            Err(out->loc, what + why);
+            return false;
+          }
         }
         if (!attr.pattern.empty() && !MayInterpolate(s) && !std::regex_match(s, std::regex(attr.pattern))) {
           Err(out->loc, what + " must be " + attr.pattern_hint + ", not \"" + s + "\"");
@@ -176,8 +175,9 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
       if (!ReadString(v, what, &stage)) continue;
       auto index = spec_->FindStage(stage);
       if (!index) {
-        Err(Loc(v), "unknown stage '" + stage + "' for " + r.address + DidYouMean(stage, spec_->StageNames()),
-            "the stages are: " + Join(spec_->StageNames()));
+        Err(Loc(v), "unknown stage '" + stage + "' for " + r.address +
+                        (ManyErrors() ? "" : DidYouMean(stage, spec_->StageNames())),
+            "the stages are: " + StageList());
         continue;
       }
       r.stage = *index;
@@ -303,8 +303,8 @@ void Loader::ReadOverlays(Resource* r, const toml::table& at) {
     auto index = spec_->FindStage(stage);
     if (!index) {
       Err(Loc(stage_key), "[" + r->address + ".at." + stage + "] names no stage" +
-                              DidYouMean(stage, spec_->StageNames()),
-          "the stages are: " + Join(spec_->StageNames()));
+                              (ManyErrors() ? "" : DidYouMean(stage, spec_->StageNames())),
+          "the stages are: " + StageList());
       continue;
     }
     if (*index < r->stage) {
@@ -383,6 +383,16 @@ void Loader::CheckKinds(Resource* r) {
   for (const Overlay& o : r->overlays) check_attrs(o.attrs);
 }
 
+std::string Loader::StageList() const {
+  // A generated spec may have thousands of stages; the note names the first few.
+  constexpr std::size_t kShown = 20;
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < spec_->stages.size() && i < kShown; ++i) names.push_back(spec_->stages[i].name);
+  std::string out = Join(names);
+  if (spec_->stages.size() > kShown) out += ", ... (" + std::to_string(spec_->stages.size()) + " stages)";
+  return out;
+}
+
 std::vector<std::string> Loader::AddressNames() const {
   std::vector<std::string> out;
   out.reserve(spec_->resources.size());
@@ -396,7 +406,7 @@ void Loader::ResolveDependencies() {
     auto it = spec_->by_address.find(p.path);
     if (it == spec_->by_address.end()) {
       Err(p.loc, "'after' of " + p.from + " names '" + p.path + "', which the spec does not declare" +
-                     DidYouMean(p.path, AddressNames()));
+                     (ManyErrors() ? "" : DidYouMean(p.path, AddressNames())));
       continue;
     }
     if (it->second == spec_->by_address.at(p.from)) {
@@ -417,7 +427,7 @@ void Loader::ResolveReference(Resource* r, const std::string& path, SourceLoc lo
   auto it = spec_->by_address.find(address);
   if (it == spec_->by_address.end()) {
     Err(loc, "'${" + path + "}' in " + r->address + " refers to '" + address +
-                 "', which the spec does not declare" + DidYouMean(address, AddressNames()));
+                 "', which the spec does not declare" + (ManyErrors() ? "" : DidYouMean(address, AddressNames())));
     return;
   }
   const Resource& target = spec_->resources[it->second];
