@@ -184,3 +184,42 @@ TEST_CASE("thousands of errors: the first 20 are shown, long lines around the co
   CHECK(line.size() < 140);
   CHECK(line.rfind(" 6 | after = [\"mem_item.a\"", 0) == 0);
 }
+
+TEST_CASE("a value far longer than its pattern allows is refused, not matched until the stack overflows") {
+  std::string e = Errors(WithHeader("[file.f]\nhost = \"local\"\ncontent = \"x\"\npath = \"/" + std::string(200000, 'a') + "\"\n"));
+  CHECK(e.find("spec.toml:7:8: error: attribute 'path' of file.f must be an absolute path (starting with /), not \"/aaaa") == 0);
+  CHECK(e.size() < 1000);
+  TestWorld w;
+  CHECK(w.Load(WithHeader("[file.f]\nhost = \"local\"\ncontent = \"x\"\npath = \"/" + std::string(4000, 'a') + "\"\n")).spec);
+}
+
+TEST_CASE("variables nested 100,000 deep are an error, not a stack overflow") {
+  std::string text = kHeader;
+  text += "[vars]\n";
+  const int n = 100000;
+  char line[64];
+  for (int i = 0; i + 1 < n; ++i) {
+    std::snprintf(line, sizeof line, "v%06d = \"${vars.v%06d}\"\n", i, i + 1);
+    text += line;
+  }
+  std::snprintf(line, sizeof line, "v%06d = \"x\"\n", n - 1);
+  text += line;
+  std::string e = Errors(text);
+  CHECK(e.find("spec.toml:106:11: error: variable 'v000101' is built from variables nested more than 100 deep\n") == 0);
+}
+
+TEST_CASE("whether a value is sensitive is found once per value, however often it is referred to") {
+  // Each resource refers to the one before at the base and again at stage two: 2^40 paths.
+  std::string text = WithHeader("[mem_item.r0]\nkey = \"r0\"\nvalue = \"v\"\n");
+  for (int i = 1; i <= 40; ++i) {
+    std::string r = "mem_item.r" + std::to_string(i), prev = "${mem_item.r" + std::to_string(i - 1) + ".value}";
+    text += "[" + r + "]\nkey = \"r" + std::to_string(i) + "\"\nvalue = \"" + prev + "\"\n[" + r + ".at.two]\nvalue = \"" +
+            prev + "\"\n";
+  }
+  text += "[mem_item.s]\nkey = \"s\"\nsecret = \"env:X\"\n[mem_item.r0.at.three]\nvalue = \"${mem_item.s.secret}\"\n";
+  TestWorld w;
+  LoadResult r = w.Load(text);
+  REQUIRE(r.spec);
+  CHECK(IsSensitive(*r.spec, *r.spec->Find("mem_item.r40"), "value"));
+  CHECK_FALSE(IsSensitive(*r.spec, *r.spec->Find("mem_item.r40"), "key"));
+}

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 #include "engine/duration.h"
 #include "engine/spec/interpolate.h"
@@ -243,31 +244,42 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
 }
 
 bool IsSensitive(const Spec& spec, const Resource& r, const std::string& attr) {
-  const AttrSchema* a = r.schema->Find(attr);
-  if (a && a->sensitive) return true;
-  auto check = [&](const SpecValue& v) {
-    if (v.secret) return true;
+  // Through references with a stack and a visited set, not recursion: a chain of thousands
+  // of references must not go that deep, and values that refer to one value twice at each
+  // of 40 levels must not be looked at 2^40 times.
+  using Key = std::pair<const Resource*, std::string>;
+  std::vector<Key> todo = {{&r, attr}};
+  std::set<Key> seen;
+  while (!todo.empty()) {
+    const Resource* res = todo.back().first;
+    std::string name = std::move(todo.back().second);
+    todo.pop_back();
+    const AttrSchema* a = res->schema->Find(name);
+    if (a && a->sensitive) return true;
     auto visit = [&](const std::string& s) {
-      if (!MayInterpolate(s)) return false;
+      if (!MayInterpolate(s)) return;
       auto pieces = SplitRefs(s);
-      if (!pieces) return false;
+      if (!pieces) return;
       for (const Piece& p : *pieces) {
         if (!p.is_ref) continue;
         std::size_t dot = p.text.rfind('.');
         const Resource* t = spec.Find(p.text.substr(0, dot));
-        if (t && t != &r && IsSensitive(spec, *t, p.text.substr(dot + 1))) return true;
+        if (!t || t == res) continue;
+        Key next{t, p.text.substr(dot + 1)};
+        if (seen.insert(next).second) todo.push_back(std::move(next));
       }
+    };
+    auto check = [&](const SpecValue& v) {
+      if (v.secret) return true;
+      if (const auto* str = std::get_if<std::string>(&v.value)) visit(*str);
+      if (const auto* l = std::get_if<StringList>(&v.value))
+        for (const std::string& e : *l) visit(e);
       return false;
     };
-    if (const auto* s = std::get_if<std::string>(&v.value)) return visit(*s);
-    if (const auto* l = std::get_if<StringList>(&v.value))
-      for (const std::string& e : *l)
-        if (visit(e)) return true;
-    return false;
-  };
-  if (auto it = r.attrs.find(attr); it != r.attrs.end() && check(it->second)) return true;
-  for (const Overlay& o : r.overlays)
-    if (auto it = o.attrs.find(attr); it != o.attrs.end() && check(it->second)) return true;
+    if (auto it = res->attrs.find(name); it != res->attrs.end() && check(it->second)) return true;
+    for (const Overlay& o : res->overlays)
+      if (auto it = o.attrs.find(name); it != o.attrs.end() && check(it->second)) return true;
+  }
   return false;
 }
 

@@ -387,13 +387,23 @@ void Loader::ReadVars(const toml::table& table) {
 // once, in whatever order they refer to each other; a cycle is an error at the variable.
 void Loader::ResolveVars() {
   std::map<std::string, int> state;  // 1 = being worked out, 2 = done
-  std::function<bool(const std::string&)> resolve = [&](const std::string& name) -> bool {
+  // Each level of variables built from variables is a level of recursion here; a chain of
+  // 100,000 overflowed the stack. No spec needs more than a few.
+  constexpr int kMaxDepth = 100;
+  std::function<bool(const std::string&, int)> resolve = [&](const std::string& name, int depth) -> bool {
     SpecValue& sv = spec_->vars.at(name);
     auto* text = std::get_if<std::string>(&sv.value);
     if (state[name] == 2 || !text || !MayInterpolate(*text)) return state[name] = 2, true;
     if (state[name] == 1) return false;
-    state[name] = 1;
     std::string what = "variable '" + name + "'";
+    if (depth > kMaxDepth) {
+      Err(sv.loc, what + " is built from variables nested more than " + std::to_string(kMaxDepth) + " deep",
+          "give it a plain value");
+      sv.value = std::string();
+      state[name] = 2;
+      return true;
+    }
+    state[name] = 1;
     auto pieces = SplitRefs(*text);
     if (!pieces) {
       Err(UnclosedRefLoc(*text, sv.loc), what + ": " + pieces.error().message);
@@ -417,7 +427,7 @@ void Loader::ResolveVars() {
             var.empty() ? "write ${vars.NAME}, or the value itself" : "");
         continue;
       }
-      if (!resolve(var)) {
+      if (!resolve(var, depth + 1)) {
         Err(at, what + " refers to '" + var + "', which refers back to '" + name + "'",
             "give one of them a plain value");
         state[name] = 2;
@@ -446,7 +456,7 @@ void Loader::ResolveVars() {
   };
   std::vector<std::string> names;
   for (const auto& [n, _] : spec_->vars) names.push_back(n);
-  for (const std::string& n : names) resolve(n);
+  for (const std::string& n : names) resolve(n, 0);
 }
 
 const std::vector<AttrSchema>& HostKeys() {

@@ -16,6 +16,18 @@ namespace {
 const std::vector<std::string> kEngineKeys = {"stage", "after", "ensure", "at"};
 
 
+// Patterns describe short things (a path, a mode, an address, a bucket name), and
+// std::regex_match recurses once per character: a 200,000-character path overflowed the
+// stack. Longer than PATH_MAX is never a match.
+constexpr std::size_t kMaxPatterned = 4096;
+
+bool MatchesPattern(const std::string& s, const std::string& pattern) {
+  return s.size() <= kMaxPatterned && std::regex_match(s, std::regex(pattern));
+}
+
+// A value quoted in an error, cut when long.
+std::string Shown(const std::string& s) { return s.size() > 80 ? s.substr(0, 80) + "..." : s; }
+
 std::string Join(const std::vector<std::string>& v) {
   std::string out;
   for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
@@ -57,7 +69,7 @@ bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const Wha
     }
     // Written as a string: say so. Substituted from a variable: show what it became.
     if (!MayInterpolate(raw)) return mismatch(AttrTypeName(attr.type));
-    Err(out->loc, what + " must be " + AttrTypeName(attr.type) + ", not \"" + s + "\"");
+    Err(out->loc, what + " must be " + AttrTypeName(attr.type) + ", not \"" + Shown(s) + "\"");
     return false;
   }
   switch (attr.type) {
@@ -87,13 +99,13 @@ bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const Wha
             return false;
           }
         }
-        if (!attr.pattern.empty() && !MayInterpolate(s) && !std::regex_match(s, std::regex(attr.pattern))) {
-          Err(out->loc, what + " must be " + attr.pattern_hint + ", not \"" + s + "\"");
+        if (!attr.pattern.empty() && !MayInterpolate(s) && !MatchesPattern(s, attr.pattern)) {
+          Err(out->loc, what + " must be " + attr.pattern_hint + ", not \"" + Shown(s) + "\"");
           return false;
         }
         if (!attr.one_of.empty() &&
             std::find(attr.one_of.begin(), attr.one_of.end(), s) == attr.one_of.end()) {
-          Err(out->loc, what + " must be one of " + Join(attr.one_of) + ", not \"" + s + "\"" +
+          Err(out->loc, what + " must be one of " + Join(attr.one_of) + ", not \"" + Shown(s) + "\"" +
                             DidYouMean(s, attr.one_of));
           return false;
         }
@@ -118,8 +130,8 @@ bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const Wha
           ok = false;
           continue;
         }
-        if (!attr.pattern.empty() && !MayInterpolate(s) && !std::regex_match(s, std::regex(attr.pattern))) {
-          Err(Loc(e), "each item of " + what + " must be " + attr.pattern_hint + ", not \"" + s + "\"");
+        if (!attr.pattern.empty() && !MayInterpolate(s) && !MatchesPattern(s, attr.pattern)) {
+          Err(Loc(e), "each item of " + what + " must be " + attr.pattern_hint + ", not \"" + Shown(s) + "\"");
           ok = false;
           continue;
         }
