@@ -223,3 +223,14 @@ TEST_CASE("whether a value is sensitive is found once per value, however often i
   CHECK(IsSensitive(*r.spec, *r.spec->Find("mem_item.r40"), "value"));
   CHECK_FALSE(IsSensitive(*r.spec, *r.spec->Find("mem_item.r40"), "key"));
 }
+
+TEST_CASE("found by the fuzzer: a table header cut by the end of its line") {
+  CHECK(Errors("[\n").find("spec.toml:1:2: error: TOML syntax: a table name must start with") == 0);
+  CHECK(Errors("[[ #\n").find("spec.toml:1:4: error: TOML syntax: a table name must start with") == 0);
+}
+
+TEST_CASE("found by the fuzzer: a '}' where an array expects a value") {
+  CHECK(Errors("r=[}\n").find("spec.toml:1:4: error: TOML syntax: expected a value or ']' in this array, not '}'") == 0);
+  CHECK(Errors("r=[1, # c\n }\n").find("spec.toml:2:2: error: TOML syntax: expected a value or ']'") == 0);
+  CHECK_FALSE(PrecheckToml("r = [ { a = 1 }, [ 2 ], ]\ns = { a = [1], b = {} }\n"));
+}

@@ -1,5 +1,7 @@
 #include "engine/spec/toml_precheck.h"
 
+#include <string>
+
 namespace reconcile {
 
 namespace {
@@ -13,7 +15,8 @@ class Scanner {
   explicit Scanner(std::string_view text) : text_(text) {}
 
   std::optional<TomlPrecheckError> Run() {
-    int depth = 0;  // open [ and { of values: a '[' inside one is an array, not a table header
+    std::string open;  // the [ and { of values still open: a '[' inside one is an array, not a table header
+    bool value_expected = false;  // just after an array's '[' or ',': toml++ asserts on a '}' here
     bool line_start = true;
     if (At("\xEF\xBB\xBF")) i_ = 3;  // a byte order mark, which toml++ skips
     while (i_ < text_.size()) {
@@ -33,17 +36,23 @@ class Scanner {
       line_start = false;
       if (c == '#') {
         while (i_ < text_.size() && text_[i_] != '\n') Advance();
-      } else if (c == '"' || c == '\'') {
+        continue;
+      }
+      if (c == '}' && value_expected) return Fail("expected a value or ']' in this array, not '}'");
+      value_expected = false;
+      if (c == '"' || c == '\'') {
         if (auto e = String(c)) return e;
-      } else if (c == '[' && depth == 0 && at_line_start) {
+      } else if (c == '[' && open.empty() && at_line_start) {
         if (auto e = TableHeader()) return e;
       } else if (c == '[' || c == '{') {
-        ++depth;
+        open += c;
+        value_expected = c == '[';
         Advance();
       } else if (c == ']' || c == '}') {
-        if (depth > 0) --depth;
+        if (!open.empty()) open.pop_back();
         Advance();
       } else {
+        value_expected = c == ',' && !open.empty() && open.back() == '[';
         Advance();
       }
     }
@@ -72,7 +81,7 @@ class Scanner {
     while (i_ < text_.size() && (text_[i_] == ' ' || text_[i_] == '\t')) Advance();
     if (i_ >= text_.size()) return std::nullopt;
     char c = text_[i_];
-    if (IsBareKeyChar(c) || c == '"' || c == '\'' || c == ']' || c == '\n' || c == '\r') return std::nullopt;
+    if (IsBareKeyChar(c) || c == '"' || c == '\'' || c == ']') return std::nullopt;
     return Fail("a table name must start with a letter, digit, '_', '-' or a quote");
   }
 
