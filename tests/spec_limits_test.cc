@@ -7,6 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
+
+#include <signal.h>
+#include <sys/stat.h>
 
 #include "engine/duration.h"
 #include "engine/spec/toml_precheck.h"
@@ -140,6 +144,25 @@ TEST_CASE("secrets and sources: regular files only, and bounded") {
                                    " cannot be read: it is longer than 64 KiB, the most a secret file may hold");
   auto folder = ResolveSecret("file:.", dir.path.string());
   REQUIRE_FALSE(folder);
+
+  // A pipe is read (a secret handed over by process substitution), to the same limit.
+  std::string fifo = (dir.path / "fifo").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  ::signal(SIGPIPE, SIG_IGN);  // the writer of the long one is cut off, as a real one would be
+  for (std::size_t n : {std::size_t{7}, kMaxSecretBytes * 4}) {
+    std::thread writer([&] {
+      std::ofstream out(fifo);
+      out << std::string(n - 1, 'p') << "\n";
+    });
+    auto piped = ResolveSecret("file:fifo", dir.path.string());
+    writer.join();
+    if (n == 7) {
+      CHECK(*piped == "pppppp");
+    } else {
+      REQUIRE_FALSE(piped);
+      CHECK(piped.error().message.find("it is longer than 64 KiB") != std::string::npos);
+    }
+  }
 
   TestWorld w;
   LoadResult r = w.Load(WithHeader("[file.f]\nhost = \"local\"\npath = \"/tmp/f\"\nsource = \"/dev/zero\"\n"));

@@ -72,40 +72,35 @@ Error TooLong(const Resource& r) {
                " once its references are substituted; a value may hold at most " + SizeText(kMaxValueBytes)};
 }
 
-// Reads a file a spec names, refusing what is not a regular file (a device such as
-// /dev/zero, a FIFO that may never end) and anything longer than `max`.
+// Reads a file a spec names: a regular file, or a pipe (a secret handed over by process
+// substitution), never a device such as /dev/zero, and at most `max` bytes either way.
 Result<std::string> ReadSpecFile(const std::filesystem::path& p, std::size_t max, const std::string& what) {
-  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return Error{"the " + what + " " + p.string() + " cannot be read: " + std::strerror(errno)};
+  auto fail = [&](const std::string& why) { return Error{"the " + what + " " + p.string() + " cannot be read: " + why}; };
+  auto too_long = [&] { return fail("it is longer than " + SizeText(max) + ", the most a " + what + " may hold"); };
   struct stat st;
+  // Checked before opening: opening some devices has effects of its own.
+  if (::stat(p.c_str(), &st) != 0) return fail(std::strerror(errno));
+  if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) return fail("it is not a regular file");
+  if (S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > max) return too_long();
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(std::strerror(errno));
   std::string text;
   std::string why;
-  if (::fstat(fd, &st) != 0) {
-    why = std::strerror(errno);
-  } else if (!S_ISREG(st.st_mode)) {
-    why = "it is not a regular file";
-  } else if (static_cast<std::uintmax_t>(st.st_size) > max) {
-    why = "it is longer than " + SizeText(max) + ", the most a " + what + " may hold";
-  } else {
-    // Read to the end with the limit: the file may grow between fstat and read.
-    char buf[65536];
-    for (;;) {
-      ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        why = std::strerror(errno);
-        break;
-      }
-      if (n == 0) break;
-      text.append(buf, static_cast<std::size_t>(n));
-      if (text.size() > max) {
-        why = "it is longer than " + SizeText(max) + ", the most a " + what + " may hold";
-        break;
-      }
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      why = std::strerror(errno);
+      break;
     }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > max) break;  // it grew since stat, or a pipe that does not end
   }
   ::close(fd);
-  if (!why.empty()) return Error{"the " + what + " " + p.string() + " cannot be read: " + why};
+  if (!why.empty()) return fail(why);
+  if (text.size() > max) return too_long();
   return text;
 }
 
