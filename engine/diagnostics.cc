@@ -59,22 +59,50 @@ void Diagnostics::SortByLocation() {
   });
 }
 
+namespace {
+
+// How much of a long source line is quoted: this many characters either side of the column.
+// A generated spec may put 10,000 entries on one line; the caret needs only its neighbourhood.
+constexpr std::size_t kLineWindow = 60;
+constexpr std::size_t kMaxMessage = 2000;
+
+}  // namespace
+
 std::string Diagnostics::Render(const SourceSet& sources) const {
   std::string out;
+  std::size_t shown = 0;
   for (const Diagnostic& d : items_) {
+    if (shown++ == kMaxRendered) {
+      std::size_t more = items_.size() - kMaxRendered;
+      out += "... and " + std::to_string(more) + " more error" + (more == 1 ? "" : "s") + "\n";
+      break;
+    }
     std::string where = d.loc.ToString();
     out += where.empty() ? "error: " : where + ": error: ";
-    out += d.message + "\n";
+    if (d.message.size() > kMaxMessage) out += d.message.substr(0, kMaxMessage) + "...\n";
+    else out += d.message + "\n";
     if (d.loc.known() && d.show_line) {
       std::string_view line = sources.Line(d.loc.file, d.loc.line);
       if (!line.empty()) {
         std::string num = std::to_string(d.loc.line);
-        out += " " + num + " | " + std::string(line) + "\n";
+        // Columns count from 1; from here on `col` counts from 0 within what is shown.
+        std::size_t col = d.loc.column > 0 ? d.loc.column - 1 : 0;
+        std::string_view shown_line = line;
+        std::string before, after;
+        if (line.size() > 2 * kLineWindow + 20) {
+          std::size_t from = col > kLineWindow ? col - kLineWindow : 0;
+          if (from > 0) before = "...";
+          if (from + 2 * kLineWindow < line.size()) after = "...";
+          shown_line = line.substr(from, 2 * kLineWindow);
+          col = col - from + before.size();
+        }
+        out += " " + num + " | " + before + std::string(shown_line) + after + "\n";
         std::string caret(num.size() + 2, ' ');
         caret += "| ";
         // Keep tabs so the caret lines up under the same column in a terminal.
-        for (std::uint32_t c = 1; c < d.loc.column && c - 1 < line.size(); ++c) {
-          caret += line[c - 1] == '\t' ? '\t' : ' ';
+        for (std::size_t c = 0; c < col && c < before.size() + shown_line.size(); ++c) {
+          char ch = c < before.size() ? ' ' : shown_line[c - before.size()];
+          caret += ch == '\t' ? '\t' : ' ';
         }
         out += caret + "^\n";
       }

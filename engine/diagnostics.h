@@ -56,8 +56,10 @@ class Diagnostics {
   // Orders errors as they stand in the files (TOML tables come back sorted by key, not line).
   void SortByLocation();
 
-  // "file:line:col: error: message", the source line, a caret, then the note; one per error.
+  // "file:line:col: error: message", the source line, a caret, then the note; one per error,
+  // the first kMaxRendered of them, then how many more. A long line is quoted around the column.
   std::string Render(const SourceSet& sources) const;
+  static constexpr std::size_t kMaxRendered = 20;
 
  private:
   std::vector<Diagnostic> items_;

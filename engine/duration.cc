@@ -4,32 +4,70 @@
 
 namespace reconcile {
 
-std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) {
-  std::chrono::milliseconds total{0};
+namespace {
+
+enum class Parsed { kOk, kMalformed, kTooLong };
+
+Parsed Parse(const std::string& text, std::chrono::milliseconds* out) {
+  const long long max_ms = kMaxDuration.count();
+  long long total = 0;
+  bool too_long = false;
   std::size_t i = 0;
-  if (text.empty()) return std::nullopt;
+  if (text.empty()) return Parsed::kMalformed;
   while (i < text.size()) {
+    // Digits accumulate with a bound, never through stoll: "99999999999999999999999s" is
+    // simply too long, not an exception.
+    long long n = 0;
     std::size_t start = i;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
-    if (i == start) return std::nullopt;
-    long long n = std::stoll(text.substr(start, i - start));
+    for (; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+      if (n <= max_ms) n = n * 10 + (text[i] - '0');
+    }
+    if (i == start) return Parsed::kMalformed;
+    long long unit = 0;
     if (text.compare(i, 2, "ms") == 0) {
-      total += std::chrono::milliseconds(n);
+      unit = 1;
       i += 2;
     } else if (i < text.size() && text[i] == 's') {
-      total += std::chrono::seconds(n);
+      unit = 1000;
       ++i;
     } else if (i < text.size() && text[i] == 'm') {
-      total += std::chrono::minutes(n);
+      unit = 60 * 1000;
       ++i;
     } else if (i < text.size() && text[i] == 'h') {
-      total += std::chrono::hours(n);
+      unit = 3600 * 1000;
       ++i;
     } else {
-      return std::nullopt;
+      return Parsed::kMalformed;
     }
+    if (too_long || n > (max_ms - total) / unit) {
+      too_long = true;
+      continue;
+    }
+    total += n * unit;
   }
-  return total;
+  if (too_long) return Parsed::kTooLong;
+  *out = std::chrono::milliseconds(total);
+  return Parsed::kOk;
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) {
+  std::chrono::milliseconds d{0};
+  if (Parse(text, &d) != Parsed::kOk) return std::nullopt;
+  return d;
+}
+
+std::string DurationError(const std::string& text) {
+  std::chrono::milliseconds d{0};
+  switch (Parse(text, &d)) {
+    case Parsed::kOk: return "";
+    case Parsed::kTooLong:
+      return " is longer than " + FormatDuration(kMaxDuration) + " (a year), the longest wait reconcile takes";
+    case Parsed::kMalformed: break;
+  }
+  std::string shown = text.size() > 40 ? text.substr(0, 40) + "..." : text;
+  return " must be a duration such as \"30s\", \"10m\" or \"1h30m\", not \"" + shown + "\"";
 }
 
 std::string FormatDuration(std::chrono::milliseconds d) {

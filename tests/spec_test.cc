@@ -379,7 +379,7 @@ TEST_CASE("a secret file that cannot be read is named in the error") {
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().message ==
         "/nonexistent-reconcile-dir/spec.toml:6:10: attribute 'secret' of mem_item.a: the secret file "
-        "/nonexistent-reconcile-dir/nope.txt cannot be read");
+        "/nonexistent-reconcile-dir/nope.txt cannot be read: No such file or directory");
 }
 
 TEST_CASE("a provider instance's secrets are read by ResolveProvider") {

@@ -16,18 +16,41 @@ namespace reconcile {
 
 namespace {
 
+// Why `doc` is not a plan `plan --out` wrote, in the parts apply reads, or "" when it is one:
+// a file edited by hand or cut short must be refused, never half read.
+std::string SavedPlanShapeError(const nlohmann::json& doc) {
+  if (doc.is_discarded()) return "it is not JSON";
+  if (!doc.is_object()) return "it is not a JSON object";
+  if (!doc.contains("format_version")) return "it has no format_version";
+  if (doc["format_version"] != 1) return "format_version is " + doc["format_version"].dump() + ", not 1";
+  if (!doc.contains("spec") || !doc["spec"].is_object()) return "'spec' is not an object";
+  const nlohmann::json& spec = doc["spec"];
+  if (!spec.contains("file") || !spec["file"].is_string() || spec["file"].get<std::string>().empty())
+    return "'spec.file' is not the spec's path";
+  if (!spec.contains("sha256") || !spec["sha256"].is_string()) return "'spec.sha256' is not a string";
+  if (spec.contains("env") && !spec["env"].is_string()) return "'spec.env' is not a string";
+  if (spec.contains("vars") && !spec["vars"].is_object()) return "'spec.vars' is not an object";
+  if (!doc.contains("journal_seq") || !doc["journal_seq"].is_number_unsigned())
+    return "'journal_seq' is not a record number";
+  if (!doc.contains("stages") || !doc["stages"].is_array()) return "'stages' is not a list";
+  for (const nlohmann::json& st : doc["stages"])
+    if (!st.is_object() || !st.contains("name") || !st["name"].is_string())
+      return "an entry of 'stages' is not a stage with a name";
+  return "";
+}
+
 // A saved plan names its spec, overlay and variables; load exactly that.
 bool ReadSavedPlan(const std::string& path, nlohmann::json* doc, CommonOptions* common) {
   std::ifstream in(path);
   std::stringstream ss;
   ss << in.rdbuf();
   *doc = nlohmann::json::parse(ss.str(), nullptr, false);
-  if (doc->is_discarded() || !doc->is_object() || !doc->contains("format_version") || !doc->contains("spec")) {
-    Fail(path + " looks like a saved plan but is not one reconcile can read");
+  if (std::string why = SavedPlanShapeError(*doc); !why.empty()) {
+    Fail(path + " is not a saved plan reconcile can read: " + why + "; write one with reconcile plan --out FILE");
     return false;
   }
   const nlohmann::json& spec = (*doc)["spec"];
-  common->spec = spec.value("file", "");
+  common->spec = spec["file"].get<std::string>();
   common->env = spec.value("env", "");
   common->vars.clear();
   nlohmann::json vars = spec.value("vars", nlohmann::json::object());

@@ -107,9 +107,17 @@ bool DependencyGraph::Build(const Spec& spec, Diagnostics* diags) {
     if (first != cycle.end()) std::rotate(cycle.begin(), first, cycle.end());
     std::string path = NodeName(spec, edges_[cycle.front()].from);
     std::string note;
-    for (std::size_t id : cycle) {
-      path += " → " + NodeName(spec, edges_[id].to);
-      note += (note.empty() ? "" : "\n  ") + Explain(spec, edges_[id]);
+    // A cycle through thousands of stages is told by its first steps and its length.
+    constexpr std::size_t kMaxSteps = 20;
+    for (std::size_t k = 0; k < cycle.size() && k < kMaxSteps; ++k) {
+      path += " → " + NodeName(spec, edges_[cycle[k]].to);
+      note += (note.empty() ? "" : "\n  ") + Explain(spec, edges_[cycle[k]]);
+    }
+    if (cycle.size() > kMaxSteps) {
+      std::string more = std::to_string(cycle.size() - kMaxSteps) + " more steps back to " +
+                         NodeName(spec, edges_[cycle.front()].from);
+      path += " → ... (" + more + ")";
+      note += "\n  ... and " + more;
     }
     diags->Error(edges_[cycle.front()].loc, "dependency cycle: " + path, note);
     return false;

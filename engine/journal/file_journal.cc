@@ -302,7 +302,8 @@ class FileJournal : public Journal {
       }
       auto j = nlohmann::json::parse(line, nullptr, false);
       bool valid = !j.is_discarded() && j.is_object() && j.contains("seq") && j["seq"].is_number_unsigned() &&
-                   j.contains("kind") && j.contains("data") && j.contains("sum");
+                   j.contains("kind") && j["kind"].is_string() && j.contains("data") && j.contains("sum") &&
+                   (!j.contains("at") || j["at"].is_string());
       JournalRecord r;
       if (valid) {
         r.seq = j["seq"].get<std::uint64_t>();
@@ -315,6 +316,8 @@ class FileJournal : public Journal {
         if (last && torn) break;  // torn by a crash mid-write
         return damaged(j.is_discarded() ? "not a JSON record" : "its checksum does not match its content");
       }
+      if (std::string why = RecordShapeError(r); !why.empty())
+        return damaged("record " + std::to_string(r.seq) + " (" + r.kind + "): " + why);
       if (r.seq != seq + 1)
         return damaged("sequence number " + std::to_string(r.seq) + " follows " + std::to_string(seq));
       seq = r.seq;

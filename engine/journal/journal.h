@@ -104,6 +104,10 @@ std::string LockRefusal(const std::string& journal, const std::optional<LockInfo
 // The checksum a record line carries: over seq, at, kind and data.
 std::string RecordChecksum(const JournalRecord& r);
 
+// Why a record's data does not have the fields above with their types, or "" when it does.
+// Every backend's Read checks it, so readers of the records may take the types as given.
+std::string RecordShapeError(const JournalRecord& r);
+
 std::string NowUtc();
 
 }  // namespace reconcile

@@ -141,6 +141,7 @@ class PgJournal : public Journal {
       };
       if (r.data.is_discarded()) return damaged("its data is not JSON");
       if (RecordChecksum(r) != row[4]) return damaged("its checksum does not match its content");
+      if (std::string why = RecordShapeError(r); !why.empty()) return damaged("record " + r.kind + ": " + why);
       if (r.seq != seq + 1) return damaged("it follows seq " + std::to_string(seq));
       seq = r.seq;
       out.push_back(std::move(r));

@@ -17,6 +17,45 @@ std::string RecordChecksum(const JournalRecord& r) {
   return Sha256Hex(j.dump()).substr(0, 16);
 }
 
+namespace {
+
+// A state as Sealer::Seal writes it: {exists, attrs}, attrs maybe sealed or redacted.
+std::string StateShapeError(const std::string& field, const nlohmann::json& v) {
+  if (v.is_null()) return "";
+  if (!v.is_object()) return "field '" + field + "' is not an object";
+  if (v.contains("exists") && !v["exists"].is_boolean()) return "field '" + field + ".exists' is not true or false";
+  if (!v.contains("attrs")) return "";
+  const nlohmann::json& attrs = v["attrs"];
+  if (!attrs.is_object()) return "field '" + field + ".attrs' is not an object";
+  for (auto it = attrs.begin(); it != attrs.end(); ++it) {
+    const nlohmann::json& a = it.value();
+    if (a.is_object() && a.contains("$sealed") && !a["$sealed"].is_string())
+      return "field '" + field + ".attrs." + it.key() + ".$sealed' is not a string";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string RecordShapeError(const JournalRecord& r) {
+  // Each field has one type whatever the kind (journal.h); a kind added later is read the same.
+  static const char* const kStrings[] = {"op",     "stage",  "address", "type",        "action", "error",
+                                         "to",     "through", "result", "spec_sha256", "holder"};
+  const nlohmann::json& d = r.data;
+  if (!d.is_object()) return "its data is not an object";
+  for (const char* f : kStrings)
+    if (d.contains(f) && !d[f].is_string()) return "field '" + std::string(f) + "' is not a string";
+  for (const char* f : {"prior", "desired", "state"})
+    if (d.contains(f))
+      if (std::string why = StateShapeError(f, d[f]); !why.empty()) return why;
+  if (d.contains("undone")) {
+    if (!d["undone"].is_array()) return "field 'undone' is not a list";
+    for (const nlohmann::json& e : d["undone"])
+      if (!e.is_string()) return "field 'undone' holds something other than stage names";
+  }
+  return "";
+}
+
 std::string NowUtc() {
   std::time_t t = std::time(nullptr);
   std::tm tm;

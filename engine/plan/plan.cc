@@ -27,7 +27,7 @@ void MarkLostSecrets(const Spec& spec, const Resource& r, const State& prior, St
   for (const auto& [name, v] : prior.attrs) {
     if (IsNull(v) || !IsSensitive(spec, r, name)) continue;
     bool lost = step->action == Action::kDelete ||
-                std::any_of(step->changes.begin(), step->changes.end(), [&](const AttrChange& c) { return c.name == name; });
+                std::any_of(step->changes.begin(), step->changes.end(), [&n = name](const AttrChange& c) { return c.name == n; });
     if (!lost) continue;
     step->irreversible = true;
     step->irreversible_reason = "the current '" + name + "' is sensitive and would not be kept; add key = \"env:NAME\" "

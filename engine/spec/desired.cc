@@ -1,12 +1,19 @@
 // desired(resource, stage): the base attributes with every overlay up to the stage applied,
 // references substituted, secrets read when asked. Also secret and sensitivity rules.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "engine/duration.h"
 #include "engine/spec/interpolate.h"
 #include "engine/spec/spec.h"
 
@@ -63,6 +70,43 @@ Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& 
   return it->second;
 }
 
+Error TooLong(const Resource& r) {
+  return Error{"a value of " + r.address + " is longer than " + SizeText(kMaxValueBytes) +
+               " once its references are substituted; a value may hold at most " + SizeText(kMaxValueBytes)};
+}
+
+// Reads a file a spec names: a regular file, or a pipe (a secret handed over by process
+// substitution), never a device such as /dev/zero, and at most `max` bytes either way.
+Result<std::string> ReadSpecFile(const std::filesystem::path& p, std::size_t max, const std::string& what) {
+  auto fail = [&](const std::string& why) { return Error{"the " + what + " " + p.string() + " cannot be read: " + why}; };
+  auto too_long = [&] { return fail("it is longer than " + SizeText(max) + ", the most a " + what + " may hold"); };
+  struct stat st;
+  // Checked before opening: opening some devices has effects of its own.
+  if (::stat(p.c_str(), &st) != 0) return fail(std::strerror(errno));
+  if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) return fail("it is not a regular file");
+  if (S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > max) return too_long();
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(std::strerror(errno));
+  std::string text;
+  std::string why;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      why = std::strerror(errno);
+      break;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > max) break;  // it grew since stat, or a pipe that does not end
+  }
+  ::close(fd);
+  if (!why.empty()) return fail(why);
+  if (text.size() > max) return too_long();
+  return text;
+}
+
 // Substitutes references in one written string. A string that is exactly one reference
 // takes the referenced value as it is (a list stays a list).
 Result<Value> Substitute(const Spec& spec, const Resource& r, const std::string& s, std::size_t stage,
@@ -82,6 +126,8 @@ Result<Value> Substitute(const Spec& spec, const Resource& r, const std::string&
     auto v = Lookup(spec, r, p.text, stage, resolve_secrets, cache);
     if (!v) return v.error();
     out += ToText(*v);
+    // Strings built from strings double with each resource; stop before memory does.
+    if (out.size() > kMaxValueBytes) return TooLong(r);
   }
   return Value(out);
 }
@@ -125,11 +171,9 @@ Result<std::string> ResolveSecret(const std::string& ref, const std::string& dir
   }
   std::filesystem::path p(ref.substr(5));
   if (p.is_relative()) p = std::filesystem::path(dir) / p;
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return Error{"the secret file " + p.string() + " cannot be read"};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
+  auto read = ReadSpecFile(p, kMaxSecretBytes, "secret file");
+  if (!read) return read.error();
+  std::string text = std::move(*read);
   if (keep_bytes) return text;
   // Secret files usually end with a newline that is not part of the secret; `echo pw > f`
   // writes one, an editor too. Only that one goes: the rest may be the secret's own.
@@ -147,7 +191,7 @@ DesiredCache::DesiredCache(const Spec& spec, bool resolve_secrets)
 
 Result<State> DesiredCache::At(std::size_t resource, std::size_t stage) {
   if (!referenced_[resource]) return Desired(spec_, spec_.resources[resource], stage, resolve_secrets_, this);
-  std::uint64_t key = (static_cast<std::uint64_t>(resource) << 16) | stage;
+  std::uint64_t key = static_cast<std::uint64_t>(resource) * spec_.stages.size() + stage;
   auto it = states_.find(key);
   if (it != states_.end()) return it->second;
   auto d = Desired(spec_, spec_.resources[resource], stage, resolve_secrets_, this);
@@ -191,12 +235,9 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
     if (schema_attr && !schema_attr->file_for.empty() && resolve_secrets) {
       std::filesystem::path p(std::get<std::string>(sv->value));
       if (p.is_relative()) p = std::filesystem::path(spec.dir) / p;
-      std::ifstream in(p, std::ios::binary);
-      if (!in)
-        return Error{sv->loc.ToString() + ": '" + name + "' of " + r.address + ": cannot read " + p.string()};
-      std::ostringstream ss;
-      ss << in.rdbuf();
-      state.attrs[schema_attr->file_for] = ss.str();
+      auto content = ReadSpecFile(p, kMaxSourceBytes, "source file");
+      if (!content) return Error{sv->loc.ToString() + ": '" + name + "' of " + r.address + ": " + content.error().message};
+      state.attrs[schema_attr->file_for] = std::move(*content);
       continue;
     }
     if (sv->secret && schema_attr && schema_attr->type == AttrType::kStringMap) {
@@ -225,18 +266,32 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
       auto v = Substitute(spec, r, *s, stage, resolve_secrets, cache);
       if (!v) return Error{sv->loc.ToString() + ": " + v.error().message};
       const AttrSchema* a = r.schema->Find(name);
-      if (a && a->type == AttrType::kString && !std::holds_alternative<std::string>(*v))
+      if (a && (a->type == AttrType::kString || a->type == AttrType::kDuration) &&
+          !std::holds_alternative<std::string>(*v))
         *v = ToText(*v);
       if (MayInterpolate(*s))
         if (Status bad = CheckSubstituted(r, name, *sv, *v, written); !bad) return Error{bad.message()};
+      // A duration taken from another resource is known only now; the loader checked the rest.
+      if (a && a->type == AttrType::kDuration) {
+        if (std::string why = DurationError(std::get<std::string>(*v)); !why.empty())
+          return Error{sv->loc.ToString() + ": attribute '" + name + "' of " + r.address + why};
+      }
       state.attrs[name] = std::move(*v);
     } else if (const auto* l = std::get_if<StringList>(&sv->value)) {
       StringList out;
+      std::size_t bytes = 0;  // lists built from lists double too
       for (const std::string& e : *l) {
         auto v = Substitute(spec, r, e, stage, resolve_secrets, cache);
         if (!v) return Error{sv->loc.ToString() + ": " + v.error().message};
-        if (auto* list = std::get_if<StringList>(&*v)) out.insert(out.end(), list->begin(), list->end());
-        else out.push_back(ToText(*v));
+        if (auto* list = std::get_if<StringList>(&*v)) {
+          for (const std::string& x : *list) bytes += x.size() + 1;
+          if (bytes > kMaxValueBytes) return Error{sv->loc.ToString() + ": " + TooLong(r).message};
+          out.insert(out.end(), list->begin(), list->end());
+        } else {
+          out.push_back(ToText(*v));
+          bytes += out.back().size() + 1;
+          if (bytes > kMaxValueBytes) return Error{sv->loc.ToString() + ": " + TooLong(r).message};
+        }
       }
       if (std::any_of(l->begin(), l->end(), [](const std::string& e) { return MayInterpolate(e); }))
         if (Status bad = CheckSubstituted(r, name, *sv, out, written); !bad) return Error{bad.message()};
@@ -270,20 +325,42 @@ bool RefersToSensitive(const Spec& spec, const Resource& r, const std::string& s
 }  // namespace
 
 bool IsSensitive(const Spec& spec, const Resource& r, const std::string& attr) {
-  const AttrSchema* a = r.schema->Find(attr);
-  if (a && a->sensitive) return true;
-  auto check = [&](const SpecValue& v) {
-    if (v.secret) return true;
-    auto visit = [&](const std::string& s) { return RefersToSensitive(spec, r, s); };
-    if (const auto* s = std::get_if<std::string>(&v.value)) return visit(*s);
-    if (const auto* l = std::get_if<StringList>(&v.value))
-      for (const std::string& e : *l)
-        if (visit(e)) return true;
-    return false;
-  };
-  if (auto it = r.attrs.find(attr); it != r.attrs.end() && check(it->second)) return true;
-  for (const Overlay& o : r.overlays)
-    if (auto it = o.attrs.find(attr); it != o.attrs.end() && check(it->second)) return true;
+  // Through references with a stack and a visited set, not recursion: a chain of thousands
+  // of references must not go that deep, and values that refer to one value twice at each
+  // of 40 levels must not be looked at 2^40 times.
+  using Key = std::pair<const Resource*, std::string>;
+  std::vector<Key> todo = {{&r, attr}};
+  std::set<Key> seen;
+  while (!todo.empty()) {
+    const Resource* res = todo.back().first;
+    std::string name = std::move(todo.back().second);
+    todo.pop_back();
+    const AttrSchema* a = res->schema->Find(name);
+    if (a && a->sensitive) return true;
+    auto visit = [&](const std::string& s) {
+      if (!MayInterpolate(s)) return;
+      auto pieces = SplitRefs(s);
+      if (!pieces) return;
+      for (const Piece& p : *pieces) {
+        if (!p.is_ref) continue;
+        std::size_t dot = p.text.rfind('.');
+        const Resource* t = spec.Find(p.text.substr(0, dot));
+        if (!t || t == res) continue;
+        Key next{t, p.text.substr(dot + 1)};
+        if (seen.insert(next).second) todo.push_back(std::move(next));
+      }
+    };
+    auto check = [&](const SpecValue& v) {
+      if (v.secret) return true;
+      if (const auto* str = std::get_if<std::string>(&v.value)) visit(*str);
+      if (const auto* l = std::get_if<StringList>(&v.value))
+        for (const std::string& e : *l) visit(e);
+      return false;
+    };
+    if (auto it = res->attrs.find(name); it != res->attrs.end() && check(it->second)) return true;
+    for (const Overlay& o : res->overlays)
+      if (auto it = o.attrs.find(name); it != o.attrs.end() && check(it->second)) return true;
+  }
   return false;
 }
 

@@ -14,6 +14,7 @@
 #include "engine/journal/journal.h"
 #include "engine/spec/loader_internal.h"
 #include "engine/os_calls.h"
+#include "engine/spec/toml_precheck.h"
 
 namespace reconcile {
 
@@ -22,13 +23,23 @@ namespace {
 const std::vector<std::string> kTopLevelKeys = {"version", "name",     "stages", "state",
                                                 "vars",    "stage",    "provider", "host"};
 
+// A spec far larger than any cutover (a generated one with 100k resources is ~10 MiB):
+// past this the file is a mistake such as /dev/zero, refused before it exhausts memory.
+constexpr std::size_t kMaxSpecBytes = 256 << 20;
+
 bool ReadFile(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
+  out->clear();
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    out->append(buf, static_cast<std::size_t>(in.gcount()));
+    if (out->size() > kMaxSpecBytes) {
+      errno = EFBIG;
+      return false;
+    }
+  }
+  return !in.bad();
 }
 
 // Merges `over` into `base`: tables merge key by key, anything else replaces. Nodes are moved,
@@ -149,6 +160,7 @@ bool Loader::Interpolate(const std::string& s, SourceLoc loc, const What& what,
       else if (auto* i = std::get_if<std::int64_t>(&v)) text = std::to_string(*i);
       else if (auto* b = std::get_if<bool>(&v)) text = *b ? "true" : "false";
       *out += EscapeLiteral(text);
+      if (out->size() > kMaxValueBytes) break;
       continue;
     }
     if (std::count(p.text.begin(), p.text.end(), '.') == 2 && !owner.empty()) {
@@ -160,6 +172,12 @@ bool Loader::Interpolate(const std::string& s, SourceLoc loc, const What& what,
         owner.empty() ? "write ${vars.NAME}; resource references are allowed in resources only"
                       : "write ${vars.NAME} or ${TYPE.NAME.attribute}");
     ok = false;
+  }
+  if (out->size() > kMaxValueBytes) {
+    Err(loc, what + " is longer than " + SizeText(kMaxValueBytes) + " once its variables are substituted",
+        "a value may hold at most " + SizeText(kMaxValueBytes) + "; read large content from a file (source = ...)");
+    out->clear();
+    return false;
   }
   return ok;
 }
@@ -257,6 +275,7 @@ void Loader::ReadHeader(toml::table& root) {
     ReadStages(*v);
   } else {
     spec_->stages.push_back({"main", "", top});
+    spec_->stage_index.emplace("main", 0);
   }
 }
 
@@ -278,6 +297,7 @@ void Loader::ReadStages(const toml::node& node) {
     } else if (spec_->FindStage(name)) {
       Err(Loc(e), "stage '" + name + "' is listed twice");
     } else {
+      spec_->stage_index.emplace(name, spec_->stages.size());
       spec_->stages.push_back({name, "", Loc(e)});
     }
   }
@@ -368,13 +388,23 @@ void Loader::ReadVars(const toml::table& table) {
 // once, in whatever order they refer to each other; a cycle is an error at the variable.
 void Loader::ResolveVars() {
   std::map<std::string, int> state;  // 1 = being worked out, 2 = done
-  std::function<bool(const std::string&)> resolve = [&](const std::string& name) -> bool {
+  // Each level of variables built from variables is a level of recursion here; a chain of
+  // 100,000 overflowed the stack. No spec needs more than a few.
+  constexpr int kMaxDepth = 100;
+  std::function<bool(const std::string&, int)> resolve = [&](const std::string& name, int depth) -> bool {
     SpecValue& sv = spec_->vars.at(name);
     auto* text = std::get_if<std::string>(&sv.value);
     if (state[name] == 2 || !text || !MayInterpolate(*text)) return state[name] = 2, true;
     if (state[name] == 1) return false;
-    state[name] = 1;
     std::string what = "variable '" + name + "'";
+    if (depth > kMaxDepth) {
+      Err(sv.loc, what + " is built from variables nested more than " + std::to_string(kMaxDepth) + " deep",
+          "give it a plain value");
+      sv.value = std::string();
+      state[name] = 2;
+      return true;
+    }
+    state[name] = 1;
     auto pieces = SplitRefs(*text);
     if (!pieces) {
       Err(UnclosedRefLoc(*text, sv.loc), what + ": " + pieces.error().message);
@@ -398,16 +428,28 @@ void Loader::ResolveVars() {
             var.empty() ? "write ${vars.NAME}, or the value itself" : "");
         continue;
       }
-      if (!resolve(var)) {
+      if (!resolve(var, depth + 1)) {
         Err(at, what + " refers to '" + var + "', which refers back to '" + name + "'",
             "give one of them a plain value");
         state[name] = 2;
         return true;
       }
       const Value& v = it->second.value;
-      if (auto* str = std::get_if<std::string>(&v)) out += *str;
-      else if (auto* i = std::get_if<std::int64_t>(&v)) out += std::to_string(*i);
-      else if (auto* b = std::get_if<bool>(&v)) out += *b ? "true" : "false";
+      if (auto* str = std::get_if<std::string>(&v)) {
+        // Variables built from variables double with each level; stop before memory does.
+        if (out.size() + str->size() > kMaxValueBytes) {
+          Err(sv.loc, what + " is longer than " + SizeText(kMaxValueBytes) + " once its variables are substituted",
+              "a value may hold at most " + SizeText(kMaxValueBytes) + "; read large content from a file (source = ...)");
+          sv.value = std::string();
+          state[name] = 2;
+          return true;
+        }
+        out += *str;
+      } else if (auto* i = std::get_if<std::int64_t>(&v)) {
+        out += std::to_string(*i);
+      } else if (auto* b = std::get_if<bool>(&v)) {
+        out += *b ? "true" : "false";
+      }
     }
     sv.value = out;
     state[name] = 2;
@@ -415,7 +457,7 @@ void Loader::ResolveVars() {
   };
   std::vector<std::string> names;
   for (const auto& [n, _] : spec_->vars) names.push_back(n);
-  for (const std::string& n : names) resolve(n);
+  for (const std::string& n : names) resolve(n, 0);
 }
 
 const std::vector<AttrSchema>& HostKeys() {
@@ -564,6 +606,10 @@ LoadResult LoadTexts(const std::string& path, std::string text, const LoadOption
   // toml++ reports syntax errors by exception; they stop here, at the edge.
   auto parse = [&](const std::string& name, const std::string& body, toml::table* out) {
     const std::string* file = result.sources->Add(name, body);
+    if (auto bad = PrecheckToml(result.sources->Text(file))) {
+      result.diags.Error(SourceLoc{file, bad->line, bad->column}, "TOML syntax: " + bad->message);
+      return false;
+    }
     try {
       *out = toml::parse(result.sources->Text(file), name);
       return true;
@@ -622,9 +668,15 @@ LoadResult LoadSpecText(const std::string& path, std::string text, const LoadOpt
 }
 
 std::optional<std::size_t> Spec::FindStage(const std::string& name) const {
-  for (std::size_t i = 0; i < stages.size(); ++i)
-    if (stages[i].name == name) return i;
-  return std::nullopt;
+  auto it = stage_index.find(name);
+  if (it == stage_index.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string SizeText(std::size_t bytes) {
+  if (bytes >= (1 << 20) && bytes % (1 << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  if (bytes >= (1 << 10) && bytes % (1 << 10) == 0) return std::to_string(bytes >> 10) + " KiB";
+  return std::to_string(bytes) + " bytes";
 }
 
 const Resource* Spec::Find(const std::string& address) const {

@@ -72,6 +72,9 @@ class Loader {
   void Err(SourceLoc loc, std::string message, std::string note = {}) {
     diags_->Error(loc, std::move(message), std::move(note));
   }
+  // Past this many errors only the first are shown (Diagnostics::Render), so suggestions that
+  // scan every stage or address are skipped: a spec of 40,000 mistakes stays linear.
+  bool ManyErrors() const { return diags_->size() >= 100; }
   // For a line that holds a secret: its position, never its text.
   void ErrHidingLine(SourceLoc loc, std::string message, std::string note = {}) {
     diags_->Error(loc, std::move(message), std::move(note), false);
@@ -87,6 +90,7 @@ class Loader {
   void UnknownKey(const toml::key& key, const std::string& where,
                   const std::vector<std::string>& candidates);
   std::vector<std::string> AddressNames() const;
+  std::string StageList() const;  // "one, two, three" for notes
 
   const Registry& registry_;
   SourceSet* sources_;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <regex>
 
+#include "engine/duration.h"
 #include "engine/spec/interpolate.h"
 #include "engine/spec/loader_internal.h"
 
@@ -14,10 +15,18 @@ namespace {
 // Keys every resource takes besides its type's attributes.
 const std::vector<std::string> kEngineKeys = {"stage", "after", "ensure", "at"};
 
-bool ValidDuration(const std::string& s) {
-  static const std::regex kDuration(R"(^(\d+(ms|s|m|h))+$)");
-  return std::regex_match(s, kDuration);
+
+// Patterns describe short things (a path, a mode, an address, a bucket name), and
+// std::regex_match recurses once per character: a 200,000-character path overflowed the
+// stack. Longer than PATH_MAX is never a match.
+constexpr std::size_t kMaxPatterned = 4096;
+
+bool MatchesPattern(const std::string& s, const std::string& pattern) {
+  return s.size() <= kMaxPatterned && std::regex_match(s, std::regex(pattern));
 }
+
+// A value quoted in an error, cut when long.
+std::string Shown(const std::string& s) { return s.size() > 80 ? s.substr(0, 80) + "..." : s; }
 
 std::string Join(const std::vector<std::string>& v) {
   std::string out;
@@ -60,7 +69,7 @@ bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const Wha
     }
     // Written as a string: say so. Substituted from a variable: show what it became.
     if (!MayInterpolate(raw)) return mismatch(AttrTypeName(attr.type));
-    Err(out->loc, what + " must be " + AttrTypeName(attr.type) + ", not \"" + s + "\"");
+    Err(out->loc, what + " must be " + AttrTypeName(attr.type) + ", not \"" + Shown(s) + "\"");
     return false;
   }
   switch (attr.type) {
@@ -84,17 +93,19 @@ bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const Wha
         }
         std::string s;
         if (!Interpolate(raw, out->loc, what, owner, &s)) return false;
-        if (attr.type == AttrType::kDuration && !MayInterpolate(s) && !ValidDuration(s)) {
-          Err(out->loc, what + " must be a duration such as \"30s\", \"10m\" or \"1h30m\", not \"" + s + "\"");
-          return false;
+        if (attr.type == AttrType::kDuration && !MayInterpolate(s)) {
+          if (std::string why = DurationError(s); !why.empty()) {
+            Err(out->loc, what + why);
+            return false;
+          }
         }
-        if (!attr.pattern.empty() && !MayInterpolate(s) && !std::regex_match(s, std::regex(attr.pattern))) {
-          Err(out->loc, what + " must be " + attr.pattern_hint + ", not \"" + s + "\"");
+        if (!attr.pattern.empty() && !MayInterpolate(s) && !MatchesPattern(s, attr.pattern)) {
+          Err(out->loc, what + " must be " + attr.pattern_hint + ", not \"" + Shown(s) + "\"");
           return false;
         }
         if (!attr.one_of.empty() &&
             std::find(attr.one_of.begin(), attr.one_of.end(), s) == attr.one_of.end()) {
-          Err(out->loc, what + " must be one of " + Join(attr.one_of) + ", not \"" + s + "\"" +
+          Err(out->loc, what + " must be one of " + Join(attr.one_of) + ", not \"" + Shown(s) + "\"" +
                             DidYouMean(s, attr.one_of));
           return false;
         }
@@ -119,8 +130,8 @@ bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const Wha
           ok = false;
           continue;
         }
-        if (!attr.pattern.empty() && !MayInterpolate(s) && !std::regex_match(s, std::regex(attr.pattern))) {
-          Err(Loc(e), "each item of " + what + " must be " + attr.pattern_hint + ", not \"" + s + "\"");
+        if (!attr.pattern.empty() && !MayInterpolate(s) && !MatchesPattern(s, attr.pattern)) {
+          Err(Loc(e), "each item of " + what + " must be " + attr.pattern_hint + ", not \"" + Shown(s) + "\"");
           ok = false;
           continue;
         }
@@ -221,8 +232,9 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
       if (!ReadString(v, what, &stage)) continue;
       auto index = spec_->FindStage(stage);
       if (!index) {
-        Err(Loc(v), "unknown stage '" + stage + "' for " + r.address + DidYouMean(stage, spec_->StageNames()),
-            "the stages are: " + Join(spec_->StageNames()));
+        Err(Loc(v), "unknown stage '" + stage + "' for " + r.address +
+                        (ManyErrors() ? "" : DidYouMean(stage, spec_->StageNames())),
+            "the stages are: " + StageList());
         continue;
       }
       r.stage = *index;
@@ -402,8 +414,8 @@ void Loader::ReadOverlays(Resource* r, const toml::table& at) {
     auto index = spec_->FindStage(stage);
     if (!index) {
       Err(Loc(stage_key), "[" + r->address + ".at." + stage + "] names no stage" +
-                              DidYouMean(stage, spec_->StageNames()),
-          "the stages are: " + Join(spec_->StageNames()));
+                              (ManyErrors() ? "" : DidYouMean(stage, spec_->StageNames())),
+          "the stages are: " + StageList());
       continue;
     }
     if (*index < r->stage) {
@@ -482,6 +494,16 @@ void Loader::CheckKinds(Resource* r) {
   for (const Overlay& o : r->overlays) check_attrs(o.attrs);
 }
 
+std::string Loader::StageList() const {
+  // A generated spec may have thousands of stages; the note names the first few.
+  constexpr std::size_t kShown = 20;
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < spec_->stages.size() && i < kShown; ++i) names.push_back(spec_->stages[i].name);
+  std::string out = Join(names);
+  if (spec_->stages.size() > kShown) out += ", ... (" + std::to_string(spec_->stages.size()) + " stages)";
+  return out;
+}
+
 std::vector<std::string> Loader::AddressNames() const {
   std::vector<std::string> out;
   out.reserve(spec_->resources.size());
@@ -495,7 +517,7 @@ void Loader::ResolveDependencies() {
     auto it = spec_->by_address.find(p.path);
     if (it == spec_->by_address.end()) {
       Err(p.loc, "'after' of " + p.from + " names '" + p.path + "', which the spec does not declare" +
-                     DidYouMean(p.path, AddressNames()));
+                     (ManyErrors() ? "" : DidYouMean(p.path, AddressNames())));
       continue;
     }
     if (it->second == spec_->by_address.at(p.from)) {
@@ -516,7 +538,7 @@ void Loader::ResolveReference(Resource* r, const std::string& path, SourceLoc lo
   auto it = spec_->by_address.find(address);
   if (it == spec_->by_address.end()) {
     Err(loc, "'${" + path + "}' in " + r->address + " refers to '" + address +
-                 "', which the spec does not declare" + DidYouMean(address, AddressNames()));
+                 "', which the spec does not declare" + (ManyErrors() ? "" : DidYouMean(address, AddressNames())));
     return;
   }
   const Resource& target = spec_->resources[it->second];

@@ -19,6 +19,14 @@ namespace reconcile {
 
 class Registry;
 
+// Size limits on what a spec makes reconcile hold in memory, so a mistake (or a spec built to
+// do harm) ends in an error naming its place instead of exhausting memory. Each is far above
+// what a cutover writes: a config file built from variables, a TLS key, a maintenance page.
+inline constexpr std::size_t kMaxValueBytes = 1 << 20;     // a string after ${...} substitution
+inline constexpr std::size_t kMaxSecretBytes = 64 << 10;   // an env:/file: secret
+inline constexpr std::size_t kMaxSourceBytes = 16 << 20;   // a file read by `source`
+std::string SizeText(std::size_t bytes);                    // "1 MiB", "64 KiB"
+
 // A value as written: strings may still hold ${TYPE.NAME.attr} references (variables are
 // already substituted), and a secret holds its env:/file: reference, not its content.
 struct SpecValue {
@@ -101,6 +109,7 @@ struct Spec {
   std::map<std::string, ProviderInstance> providers;
   std::vector<Resource> resources;  // in the order the spec writes them
   std::unordered_map<std::string, std::size_t> by_address;
+  std::unordered_map<std::string, std::size_t> stage_index;  // stage name → index in stages
   std::string sha256;  // spec, overlay and --var values together: a saved plan's staleness key
 
   std::optional<std::size_t> FindStage(const std::string& name) const;

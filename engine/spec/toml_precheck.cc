@@ -1,0 +1,136 @@
+#include "engine/spec/toml_precheck.h"
+
+#include <string>
+
+namespace reconcile {
+
+namespace {
+
+bool IsBareKeyChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+class Scanner {
+ public:
+  explicit Scanner(std::string_view text) : text_(text) {}
+
+  std::optional<TomlPrecheckError> Run() {
+    std::string open;  // the [ and { of values still open: a '[' inside one is an array, not a table header
+    bool value_expected = false;  // just after an array's '[' or ',': toml++ asserts on a '}' here
+    bool line_start = true;
+    if (At("\xEF\xBB\xBF")) i_ = 3;  // a byte order mark, which toml++ skips
+    while (i_ < text_.size()) {
+      char c = text_[i_];
+      if (c == '\n') {
+        Advance();
+        line_start = true;
+        continue;
+      }
+      if (c == ' ' || c == '\t' || c == '\r') {
+        Advance();
+        continue;
+      }
+      if (static_cast<unsigned char>(c) >= 0x80)
+        return Fail("a non-ASCII character outside a string or comment; TOML allows it only in quotes");
+      bool at_line_start = line_start;
+      line_start = false;
+      if (c == '#') {
+        while (i_ < text_.size() && text_[i_] != '\n') Advance();
+        continue;
+      }
+      if (c == '}' && value_expected) return Fail("expected a value or ']' in this array, not '}'");
+      value_expected = false;
+      if (c == '"' || c == '\'') {
+        if (auto e = String(c)) return e;
+      } else if (c == '[' && open.empty() && at_line_start) {
+        if (auto e = TableHeader()) return e;
+      } else if (c == '[' || c == '{') {
+        open += c;
+        value_expected = c == '[';
+        Advance();
+      } else if (c == ']' || c == '}') {
+        if (!open.empty()) open.pop_back();
+        Advance();
+      } else {
+        value_expected = c == ',' && !open.empty() && open.back() == '[';
+        Advance();
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  void Advance() {
+    unsigned char c = static_cast<unsigned char>(text_[i_++]);
+    if (c == '\n') {
+      ++line_;
+      column_ = 1;
+    } else if ((c & 0xC0) != 0x80) {  // UTF-8 continuation bytes belong to the character before
+      ++column_;
+    }
+  }
+
+  TomlPrecheckError Fail(std::string message) const { return {line_, column_, std::move(message)}; }
+
+  bool At(std::string_view s) const { return text_.compare(i_, s.size(), s) == 0; }
+
+  // "[" or "[[", spaces, then the first character of the key.
+  std::optional<TomlPrecheckError> TableHeader() {
+    Advance();
+    if (i_ < text_.size() && text_[i_] == '[') Advance();
+    while (i_ < text_.size() && (text_[i_] == ' ' || text_[i_] == '\t')) Advance();
+    if (i_ >= text_.size()) return std::nullopt;
+    char c = text_[i_];
+    if (IsBareKeyChar(c) || c == '"' || c == '\'' || c == ']') return std::nullopt;
+    return Fail("a table name must start with a letter, digit, '_', '-' or a quote");
+  }
+
+  // From the opening quote to past the closing one; toml++ reports an unclosed string itself.
+  std::optional<TomlPrecheckError> String(char quote) {
+    std::string_view triple = quote == '"' ? "\"\"\"" : "'''";
+    bool multi = At(triple);
+    for (std::size_t k = 0; k < (multi ? 3u : 1u); ++k) Advance();
+    while (i_ < text_.size()) {
+      char c = text_[i_];
+      if (multi && At(triple)) {
+        // Up to two more quotes may end the string: """a"""" is the text a".
+        for (int k = 0; k < 3; ++k) Advance();
+        for (int k = 0; k < 2 && i_ < text_.size() && text_[i_] == quote; ++k) Advance();
+        return std::nullopt;
+      }
+      if (!multi && c == quote) {
+        Advance();
+        return std::nullopt;
+      }
+      if (!multi && c == '\n') return std::nullopt;
+      if (c == '\\' && quote == '"') {
+        Advance();
+        if (i_ >= text_.size()) return std::nullopt;
+        char e = text_[i_];
+        if (multi && (e == ' ' || e == '\t' || e == '\r' || e == '\n')) {
+          // A line-ending backslash: toml++ skips the whitespace after it and tests the first
+          // other character with a check that is undefined for most non-ASCII characters.
+          while (i_ < text_.size() && (text_[i_] == ' ' || text_[i_] == '\t' || text_[i_] == '\r' || text_[i_] == '\n'))
+            Advance();
+          if (i_ < text_.size() && static_cast<unsigned char>(text_[i_]) >= 0x80)
+            return Fail("a non-ASCII character first after a line-ending backslash; write it as \\uXXXX");
+          continue;
+        }
+        Advance();
+        continue;
+      }
+      Advance();
+    }
+    return std::nullopt;
+  }
+
+  std::string_view text_;
+  std::size_t i_ = 0;
+  std::uint32_t line_ = 1, column_ = 1;
+};
+
+}  // namespace
+
+std::optional<TomlPrecheckError> PrecheckToml(std::string_view text) { return Scanner(text).Run(); }
+
+}  // namespace reconcile

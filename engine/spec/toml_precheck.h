@@ -1,0 +1,23 @@
+// A scan of spec text before toml++ reads it. toml++ 3.3.0 (Debian 12's) reaches an assert or
+// __builtin_unreachable on a few invalid inputs: a non-ASCII character where only ASCII may
+// stand (`version = 1 é`: upstream #190), and a table header whose key starts with something
+// other than a key character (`[.x]`: #295); both fixed upstream in PR #305. Valid TOML passes
+// untouched; these inputs get an error at their line and column instead.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace reconcile {
+
+struct TomlPrecheckError {
+  std::uint32_t line = 1;
+  std::uint32_t column = 1;  // in characters, as toml++ counts them
+  std::string message;
+};
+
+std::optional<TomlPrecheckError> PrecheckToml(std::string_view text);
+
+}  // namespace reconcile
