@@ -12,8 +12,8 @@ artifacts=$build/fuzz-crashes  # crash-*, leak-*, timeout-* inputs land here
 
 CXX=${CXX:-clang++} cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
   -DRECONCILE_FUZZ=ON -DRECONCILE_TESTS=OFF -DRECONCILE_BENCH=OFF >/dev/null
-# -j1: the machines that run this are shared.
-cmake --build "$build" -j1 --target spec_fuzz
+# -j1 unless FUZZ_JOBS says (tests/run.sh in CI): the machines that run this by hand are shared.
+cmake --build "$build" -j"${FUZZ_JOBS:-1}" --target spec_fuzz
 
 mkdir -p "$corpus" "$artifacts"
 for f in "$src"/specs/*.toml "$src"/examples/*.toml "$src"/tests/fuzz/seeds/*.toml; do
