@@ -93,7 +93,9 @@ TEST_CASE("a wait's duration is checked at validate time") {
         "wait could never end in time; raise timeout or leave it out (it is then the duration and a minute)");
   CHECK(FirstError(Wait("25h")).find("6:12: error: attribute 'duration' of check.drain: is longer than a wait can "
                                      "be (24h at most)") == 0);
-  CHECK(FirstError(Wait("99999999999999999999999s")).find("is longer than a wait can be") != std::string::npos);
+  // Past what any duration may be: the loader's own limit speaks first.
+  CHECK(FirstError(Wait("99999999999999999999999s")).find("6:12: error: attribute 'duration' of check.drain is longer "
+                                                           "than 8784h") == 0);
   CHECK(FirstError(Wait("0s")).find("is zero") != std::string::npos);
   CHECK(FirstError(Wait("soon")).find("must be a duration") != std::string::npos);
   CHECK(FirstError("[check.drain]\nkind = \"wait\"\nstage = \"two\"\n").find("duration") != std::string::npos);
