@@ -14,22 +14,12 @@ using namespace reconcile;
 
 namespace {
 
-std::string FirstError(const std::string& body) {
-  TestWorld w;
-  LoadResult r = w.Load(std::string(kHeader) + body);
-  CHECK_MESSAGE(r.spec == nullptr, "the spec loaded, but it should not have");
-  std::string text = TestWorld::Errors(r);
-  std::size_t start = text.find("spec.toml:");
-  if (start == std::string::npos) return text;
-  std::size_t end = text.find('\n', start);
-  return text.substr(start + 10, end - start - 10);
-}
+std::string FirstError(const std::string& body) { return TestWorld().FirstError(std::string(kHeader) + body); }
 
 bool Loads(const std::string& body) {
-  TestWorld w;
-  LoadResult r = w.Load(std::string(kHeader) + body);
-  INFO(TestWorld::Errors(r));
-  return r.spec != nullptr;
+  std::string errors = TestWorld::Errors(TestWorld().Load(std::string(kHeader) + body));
+  INFO(errors);
+  return errors.empty();
 }
 
 // A service whose name is on line 6; `extra` follows on line 7.

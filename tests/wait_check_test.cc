@@ -13,16 +13,7 @@ using namespace reconcile;
 
 namespace {
 
-std::string FirstError(const std::string& body) {
-  TestWorld w;
-  LoadResult r = w.Load(std::string(kHeader) + body);
-  CHECK_MESSAGE(r.spec == nullptr, "the spec loaded, but it should not have");
-  std::string text = TestWorld::Errors(r);
-  std::size_t start = text.find("spec.toml:");
-  if (start == std::string::npos) return text;
-  std::size_t end = text.find('\n', start);
-  return text.substr(start + 10, end - start - 10);
-}
+std::string FirstError(const std::string& body) { return TestWorld().FirstError(std::string(kHeader) + body); }
 
 // A wait check whose duration is on line 6.
 std::string Wait(const std::string& duration, const std::string& extra = "") {

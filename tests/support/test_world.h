@@ -32,6 +32,18 @@ struct TestWorld {
   // Every error of a load, rendered as the CLI prints it ("" when it loaded).
   static std::string Errors(const LoadResult& r) { return r.diags.Render(*r.sources); }
 
+  // The first error of loading `text` (as spec.toml) as "LINE:COL: error: …", without the
+  // quoted line and caret; "(it loaded)" when it loads, so a comparison with an error fails.
+  std::string FirstError(const std::string& text) {
+    LoadResult r = Load(text);
+    if (r.spec) return "(it loaded)";
+    std::string all = Errors(r);
+    std::size_t start = all.find("spec.toml:");
+    if (start == std::string::npos) return all;
+    std::size_t end = all.find('\n', start);
+    return all.substr(start + 10, end - start - 10);
+  }
+
   // Loads `text`, plans it, and applies every step of every stage through the providers, as
   // apply would without the journal. Returns the first error ("" when all went through).
   std::string PlanAndApply(const std::string& text, Plan* planned = nullptr) {
