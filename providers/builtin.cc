@@ -4,6 +4,7 @@
 #include "providers/command/command_provider.h"
 #include "providers/copy/host_copy_provider.h"
 #include "providers/dns/dns_record_provider.h"
+#include "providers/file/directory_provider.h"
 #include "providers/file/file_provider.h"
 #include "providers/firewall/firewall_provider.h"
 #include "providers/nginx/nginx_site_provider.h"
@@ -18,6 +19,7 @@ Status RegisterBuiltinProviders(Registry* registry, std::shared_ptr<HostConnecti
   // One SSH connection per host for the whole run, shared by every provider that uses hosts.
   if (!hosts) hosts = std::make_shared<HostConnections>();
   if (Status s = registry->Add(std::make_unique<FileProvider>(hosts)); !s) return s;
+  if (Status s = registry->Add(std::make_unique<DirectoryProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<NginxSiteProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<ServiceProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<CommandProvider>(hosts)); !s) return s;

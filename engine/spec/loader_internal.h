@@ -35,6 +35,9 @@ inline std::string operator+(const What& w, const char* s) { return w.str() + s;
 inline std::string operator+(const std::string& s, const What& w) { return s + w.str(); }
 inline std::string operator+(const char* s, const What& w) { return s + w.str(); }
 
+// Adds the edges a `file` or `directory` inside a declared `directory` gets without `after`.
+void AddFolderDependencies(Spec* spec);
+
 class Loader {
  public:
   Loader(const Registry& registry, SourceSet* sources, Diagnostics* diags, Spec* spec,

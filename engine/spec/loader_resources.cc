@@ -529,6 +529,47 @@ void Loader::ResolveDependencies() {
   for (const Pending& p : pending_refs_) {
     ResolveReference(&spec_->resources[spec_->by_address.at(p.from)], p.path, p.loc);
   }
+  AddFolderDependencies(spec_);
+}
+
+namespace {
+
+// The path a resource names, when known at load time (no ${TYPE.NAME.attr} in it).
+const std::string* LoadTimePath(const Resource& r) {
+  auto it = r.attrs.find("path");
+  if (it == r.attrs.end()) return nullptr;
+  const auto* s = std::get_if<std::string>(&it->second.value);
+  if (!s || s->find("${") != std::string::npos) return nullptr;
+  return s;
+}
+
+}  // namespace
+
+// A file (or folder) inside a declared `directory` on the same host comes after it, and so is
+// removed before it, without an `after` the operator would have to remember. Only when the
+// directory enters no later than it: the other way round is a file that needs a folder that is
+// already there, and an edge would be a cycle through the stages.
+void AddFolderDependencies(Spec* spec) {
+  std::vector<std::size_t> dirs;
+  for (std::size_t i = 0; i < spec->resources.size(); ++i)
+    if (spec->resources[i].type == "directory" && LoadTimePath(spec->resources[i])) dirs.push_back(i);
+  if (dirs.empty()) return;
+  for (std::size_t i = 0; i < spec->resources.size(); ++i) {
+    Resource& r = spec->resources[i];
+    if (r.type != "file" && r.type != "directory") continue;
+    const std::string* path = LoadTimePath(r);
+    if (!path) continue;
+    for (std::size_t d : dirs) {
+      const Resource& dir = spec->resources[d];
+      const std::string& folder = *LoadTimePath(dir);
+      if (d == i || dir.host != r.host || dir.stage > r.stage) continue;
+      if (path->size() <= folder.size() + 1 || path->compare(0, folder.size(), folder) != 0 ||
+          (*path)[folder.size()] != '/')
+        continue;
+      bool written = std::any_of(r.deps.begin(), r.deps.end(), [&](const Dependency& e) { return e.on == d; });
+      if (!written) r.deps.push_back({d, Dependency::Kind::kAfter, r.attrs.at("path").loc});
+    }
+  }
 }
 
 void Loader::ResolveReference(Resource* r, const std::string& path, SourceLoc loc) {

@@ -29,6 +29,15 @@ std::string Shown(char c) {
   return "'" + std::string(1, c) + "'";
 }
 
+std::optional<std::string> Get(const AttrMap& attrs, const char* key) {
+  auto it = attrs.find(key);
+  if (it == attrs.end()) return std::nullopt;
+  if (const auto* s = AsString(it->second)) return *s;
+  return std::nullopt;
+}
+
+}  // namespace
+
 // A user or group name goes to chown as "OWNER:GROUP": a ':' in either would move the split,
 // and a leading '-' (`--reference=/etc/shadow`) would be read as an option. POSIX's portable
 // names (letters, digits, '.', '_', '-'; not first '-'), digits alone included.
@@ -46,15 +55,6 @@ std::string CheckAccountName(const std::string& name, const AttrMap&) {
   }
   return "";
 }
-
-std::optional<std::string> Get(const AttrMap& attrs, const char* key) {
-  auto it = attrs.find(key);
-  if (it == attrs.end()) return std::nullopt;
-  if (const auto* s = AsString(it->second)) return *s;
-  return std::nullopt;
-}
-
-}  // namespace
 
 std::vector<TypeSchema> FileProvider::Types() const {
   TypeSchema t;

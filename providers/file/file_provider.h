@@ -7,6 +7,10 @@
 
 namespace reconcile {
 
+// "" when `name` can go to chown as a user or group; else what is wrong with it. The
+// AttrSchema::check of every owner and group attribute (file, directory).
+std::string CheckAccountName(const std::string& name, const AttrMap& resource);
+
 class FileProvider : public HostProvider {
  public:
   using HostProvider::HostProvider;
