@@ -257,3 +257,22 @@ TEST_CASE("found by the fuzzer: a '}' where an array expects a value") {
   CHECK(Errors("r=[1, # c\n }\n").find("spec.toml:2:2: error: TOML syntax: expected a value or ']'") == 0);
   CHECK_FALSE(PrecheckToml("r = [ { a = 1 }, [ 2 ], ]\ns = { a = [1], b = {} }\n"));
 }
+
+TEST_CASE("found by the fuzzer: a date followed by a lone digit") {
+  CHECK(Errors("d = 1979-05-27 0 \n").find("spec.toml:1:16: error: TOML syntax: a lone digit after a value") == 0);
+  CHECK(Errors("v=0----A--B= 0 \n").find("spec.toml:1:14: error: TOML syntax: a lone digit after a value") == 0);
+  CHECK_FALSE(PrecheckToml("d = 1979-05-27 07:32:00\na. 1 = 2\nb = [ 1, 2 ]\nc = { x = 1 }\n"));
+}
+
+TEST_CASE("the pre-check passes every spec and example as they are") {
+  for (const char* folder : {"specs", "examples"}) {
+    for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(RECONCILE_TESTDATA) / ".." / ".." / folder)) {
+      if (f.path().extension() != ".toml") continue;
+      std::ifstream in(f.path());
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto bad = PrecheckToml(text);
+      CHECK_MESSAGE(!bad, f.path().string() << ":" << (bad ? bad->line : 0) << ": " << (bad ? bad->message : ""));
+    }
+  }
+  CHECK_FALSE(PrecheckToml("a = 1 \nb= 2 # c\nc = { d = 3 , e = 4 }\nf = [ 5 , 6 ]\n"));
+}

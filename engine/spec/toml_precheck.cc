@@ -1,5 +1,6 @@
 #include "engine/spec/toml_precheck.h"
 
+#include <cstring>
 #include <string>
 
 namespace reconcile {
@@ -24,7 +25,12 @@ class Scanner {
       if (c == '\n') {
         Advance();
         line_start = true;
+        if (open.empty()) in_value_ = false;
         continue;
+      }
+      if (c == ' ' && LoneDigitAfterValue()) {
+        Advance();
+        return Fail("a lone digit after a value; a date and a time are written 1979-05-27 07:32:00");
       }
       if (c == ' ' || c == '\t' || c == '\r') {
         Advance();
@@ -47,12 +53,19 @@ class Scanner {
       } else if (c == '[' || c == '{') {
         open += c;
         value_expected = c == '[';
+        in_value_ = c == '[';
         Advance();
       } else if (c == ']' || c == '}') {
         if (!open.empty()) open.pop_back();
+        in_value_ = true;
         Advance();
       } else {
         value_expected = c == ',' && !open.empty() && open.back() == '[';
+        if (c == ',' && !open.empty() && open.back() == '{') in_value_ = false;
+        if (c == '=' && !in_value_) {
+          in_value_ = true;
+          separator_ = i_;
+        }
         Advance();
       }
     }
@@ -73,6 +86,17 @@ class Scanner {
   TomlPrecheckError Fail(std::string message) const { return {line_, column_, std::move(message)}; }
 
   bool At(std::string_view s) const { return text_.compare(i_, s.size(), s) == 0; }
+
+  // At a space: "1979-05-27 0 " — a value, a space, one digit, then what ends a value. toml++
+  // reads ahead for a date and time written with a space and asserts on the end it finds.
+  // Never valid TOML: after a value comes a comment, a comma or a bracket, and a digit after
+  // a key only in a dotted key ("a. 1"), which the '.' before the space rules out.
+  bool LoneDigitAfterValue() const {
+    if (i_ == 0 || i_ + 2 >= text_.size()) return false;
+    char before = text_[i_ - 1], digit = text_[i_ + 1], after = text_[i_ + 2];
+    if (std::strchr(" \t\r\n.[{,", before) || (before == '=' && separator_ == i_ - 1)) return false;
+    return digit >= '0' && digit <= '9' && std::strchr(" \t\r\n,]}#", after);
+  }
 
   // "[" or "[[", spaces, then the first character of the key.
   std::optional<TomlPrecheckError> TableHeader() {
@@ -126,6 +150,8 @@ class Scanner {
 
   std::string_view text_;
   std::size_t i_ = 0;
+  bool in_value_ = false;        // past the '=' of a key/value pair (or in an array)
+  std::size_t separator_ = std::string_view::npos;  // where that '=' is
   std::uint32_t line_ = 1, column_ = 1;
 };
 
