@@ -276,3 +276,7 @@ TEST_CASE("the pre-check passes every spec and example as they are") {
   }
   CHECK_FALSE(PrecheckToml("a = 1 \nb= 2 # c\nc = { d = 3 , e = 4 }\nf = [ 5 , 6 ]\n"));
 }
+
+TEST_CASE("found by the fuzzer: a backslash before a non-ASCII character in a multi-line string") {
+  CHECK(Errors("d = \"\"\"a\\\xc3\xa9\"\"\"\n").find("spec.toml:1:10: error: TOML syntax: a backslash before a non-ASCII") == 0);
+}

@@ -131,6 +131,10 @@ class Scanner {
         Advance();
         if (i_ >= text_.size()) return std::nullopt;
         char e = text_[i_];
+        // toml++ first asks whether the character after a backslash is whitespace, with the
+        // check that is undefined for most non-ASCII characters; it is no escape anyway.
+        if (multi && static_cast<unsigned char>(e) >= 0x80)
+          return Fail("a backslash before a non-ASCII character is not an escape; write \\\\ for a backslash");
         if (multi && (e == ' ' || e == '\t' || e == '\r' || e == '\n')) {
           // A line-ending backslash: toml++ skips the whitespace after it and tests the first
           // other character with a check that is undefined for most non-ASCII characters.
