@@ -280,3 +280,15 @@ TEST_CASE("the pre-check passes every spec and example as they are") {
 TEST_CASE("found by the fuzzer: a backslash before a non-ASCII character in a multi-line string") {
   CHECK(Errors("d = \"\"\"a\\\xc3\xa9\"\"\"\n").find("spec.toml:1:10: error: TOML syntax: a backslash before a non-ASCII") == 0);
 }
+
+TEST_CASE("found by the fuzzer: a number that runs into a quote and a non-ASCII character") {
+  CHECK(Errors("v = 2\"\xc3\xa9\"\n").find("spec.toml:1:5: error: TOML syntax: a value that runs into a non-ASCII") == 0);
+  CHECK(Errors("v = [1, -'\xc3\xa9']\n").find("spec.toml:1:9: error: TOML syntax: a value that runs into") == 0);
+  CHECK_FALSE(PrecheckToml("a = 1979-05-27 07:32:00 # \xc3\xa9\nb = [1, 2] # \xc3\xa9\nc = 3,\n"));
+}
+
+TEST_CASE("found by the fuzzer: a NUL does not end a value for toml++, nor for the pre-check") {
+  std::string text = "v = 2";
+  text += std::string(3, '\0') + "'\xc3\xa9'\n";
+  CHECK(Errors(text).find("spec.toml:1:5: error: TOML syntax: a value that runs into a non-ASCII") == 0);
+}
