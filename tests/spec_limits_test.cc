@@ -257,3 +257,38 @@ TEST_CASE("found by the fuzzer: a '}' where an array expects a value") {
   CHECK(Errors("r=[1, # c\n }\n").find("spec.toml:2:2: error: TOML syntax: expected a value or ']'") == 0);
   CHECK_FALSE(PrecheckToml("r = [ { a = 1 }, [ 2 ], ]\ns = { a = [1], b = {} }\n"));
 }
+
+TEST_CASE("found by the fuzzer: a date followed by a lone digit") {
+  CHECK(Errors("d = 1979-05-27 0 \n").find("spec.toml:1:16: error: TOML syntax: a lone digit after a value") == 0);
+  CHECK(Errors("v=0----A--B= 0 \n").find("spec.toml:1:14: error: TOML syntax: a lone digit after a value") == 0);
+  CHECK_FALSE(PrecheckToml("d = 1979-05-27 07:32:00\na. 1 = 2\nb = [ 1, 2 ]\nc = { x = 1 }\n"));
+}
+
+TEST_CASE("the pre-check passes every spec and example as they are") {
+  for (const char* folder : {"specs", "examples"}) {
+    for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(RECONCILE_TESTDATA) / ".." / ".." / folder)) {
+      if (f.path().extension() != ".toml") continue;
+      std::ifstream in(f.path());
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      auto bad = PrecheckToml(text);
+      CHECK_MESSAGE(!bad, f.path().string() << ":" << (bad ? bad->line : 0) << ": " << (bad ? bad->message : ""));
+    }
+  }
+  CHECK_FALSE(PrecheckToml("a = 1 \nb= 2 # c\nc = { d = 3 , e = 4 }\nf = [ 5 , 6 ]\n"));
+}
+
+TEST_CASE("found by the fuzzer: a backslash before a non-ASCII character in a multi-line string") {
+  CHECK(Errors("d = \"\"\"a\\\xc3\xa9\"\"\"\n").find("spec.toml:1:10: error: TOML syntax: a backslash before a non-ASCII") == 0);
+}
+
+TEST_CASE("found by the fuzzer: a number that runs into a quote and a non-ASCII character") {
+  CHECK(Errors("v = 2\"\xc3\xa9\"\n").find("spec.toml:1:5: error: TOML syntax: a value that runs into a non-ASCII") == 0);
+  CHECK(Errors("v = [1, -'\xc3\xa9']\n").find("spec.toml:1:9: error: TOML syntax: a value that runs into") == 0);
+  CHECK_FALSE(PrecheckToml("a = 1979-05-27 07:32:00 # \xc3\xa9\nb = [1, 2] # \xc3\xa9\nc = 3,\n"));
+}
+
+TEST_CASE("found by the fuzzer: a NUL does not end a value for toml++, nor for the pre-check") {
+  std::string text = "v = 2";
+  text += std::string(3, '\0') + "'\xc3\xa9'\n";
+  CHECK(Errors(text).find("spec.toml:1:5: error: TOML syntax: a value that runs into a non-ASCII") == 0);
+}

@@ -1,10 +1,14 @@
 #include "engine/spec/toml_precheck.h"
 
+#include <cstring>
 #include <string>
 
 namespace reconcile {
 
 namespace {
+
+// strchr, without the match of every set's terminating NUL: toml++ reads on over a NUL.
+bool OneOf(char c, const char* set) { return c != '\0' && std::strchr(set, c) != nullptr; }
 
 bool IsBareKeyChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
@@ -24,7 +28,12 @@ class Scanner {
       if (c == '\n') {
         Advance();
         line_start = true;
+        if (open.empty()) in_value_ = false;
         continue;
+      }
+      if (c == ' ' && LoneDigitAfterValue()) {
+        Advance();
+        return Fail("a lone digit after a value; a date and a time are written 1979-05-27 07:32:00");
       }
       if (c == ' ' || c == '\t' || c == '\r') {
         Advance();
@@ -39,20 +48,30 @@ class Scanner {
         continue;
       }
       if (c == '}' && value_expected) return Fail("expected a value or ']' in this array, not '}'");
+      if (value_start_ && ((c >= '0' && c <= '9') || c == '+' || c == '-') && RunsIntoNonAscii())
+        return Fail("a value that runs into a non-ASCII character; put a space or comma after the value");
       value_expected = false;
+      value_start_ = false;
       if (c == '"' || c == '\'') {
         if (auto e = String(c)) return e;
       } else if (c == '[' && open.empty() && at_line_start) {
         if (auto e = TableHeader()) return e;
       } else if (c == '[' || c == '{') {
         open += c;
-        value_expected = c == '[';
+        value_expected = value_start_ = c == '[';
+        in_value_ = c == '[';
         Advance();
       } else if (c == ']' || c == '}') {
         if (!open.empty()) open.pop_back();
+        in_value_ = true;
         Advance();
       } else {
-        value_expected = c == ',' && !open.empty() && open.back() == '[';
+        value_expected = value_start_ = c == ',' && !open.empty() && open.back() == '[';
+        if (c == ',' && !open.empty() && open.back() == '{') in_value_ = false;
+        if (c == '=' && !in_value_) {
+          in_value_ = value_start_ = true;
+          separator_ = i_;
+        }
         Advance();
       }
     }
@@ -73,6 +92,31 @@ class Scanner {
   TomlPrecheckError Fail(std::string message) const { return {line_, column_, std::move(message)}; }
 
   bool At(std::string_view s) const { return text_.compare(i_, s.size(), s) == 0; }
+
+  // At a space: "1979-05-27 0 " — a value, a space, one digit, then what ends a value. toml++
+  // reads ahead for a date and time written with a space and asserts on the end it finds.
+  // Never valid TOML: after a value comes a comment, a comma or a bracket, and a digit after
+  // a key only in a dotted key ("a. 1"), which the '.' before the space rules out.
+  bool LoneDigitAfterValue() const {
+    if (i_ == 0 || i_ + 2 >= text_.size()) return false;
+    char before = text_[i_ - 1], digit = text_[i_ + 1], after = text_[i_ + 2];
+    if (OneOf(before, " \t\r\n.[{,") || (before == '=' && separator_ == i_ - 1)) return false;
+    return digit >= '0' && digit <= '9' && OneOf(after, " \t\r\n,]}#");
+  }
+
+  // A value starting with a digit or sign: toml++ reads ahead to the first character that
+  // ends a value (quotes do not), testing each with the check undefined for most non-ASCII
+  // characters, so `v = 2"é"` must not reach it. A space then a digit reads on (a date and
+  // time written with a space), as toml++ may.
+  bool RunsIntoNonAscii() const {
+    for (std::size_t j = i_; j < text_.size(); ++j) {
+      char c = text_[j];
+      if (static_cast<unsigned char>(c) >= 0x80) return true;
+      if (c == ' ' && j + 1 < text_.size() && text_[j + 1] >= '0' && text_[j + 1] <= '9') continue;
+      if (OneOf(c, " \t\r\n]},#")) return false;
+    }
+    return false;
+  }
 
   // "[" or "[[", spaces, then the first character of the key.
   std::optional<TomlPrecheckError> TableHeader() {
@@ -107,6 +151,10 @@ class Scanner {
         Advance();
         if (i_ >= text_.size()) return std::nullopt;
         char e = text_[i_];
+        // toml++ first asks whether the character after a backslash is whitespace, with the
+        // check that is undefined for most non-ASCII characters; it is no escape anyway.
+        if (multi && static_cast<unsigned char>(e) >= 0x80)
+          return Fail("a backslash before a non-ASCII character is not an escape; write \\\\ for a backslash");
         if (multi && (e == ' ' || e == '\t' || e == '\r' || e == '\n')) {
           // A line-ending backslash: toml++ skips the whitespace after it and tests the first
           // other character with a check that is undefined for most non-ASCII characters.
@@ -126,6 +174,9 @@ class Scanner {
 
   std::string_view text_;
   std::size_t i_ = 0;
+  bool value_start_ = false;     // the next character begins a value
+  bool in_value_ = false;        // past the '=' of a key/value pair (or in an array)
+  std::size_t separator_ = std::string_view::npos;  // where that '=' is
   std::uint32_t line_ = 1, column_ = 1;
 };
 
