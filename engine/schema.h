@@ -50,8 +50,9 @@ struct AttrSchema {
   // For a value written into another program's language (an nginx directive, a zone-file
   // record): "" when a string (each item of a list) can be written there as it is, else what
   // is wrong with it and what is allowed. `resource` holds the resource's values at that
-  // stage (a record's type, say). The loader runs it on the value as written, and again on
-  // what references become; the provider refuses it too, before it writes.
+  // stage (a record's type, say). The loader runs it on the value as written (an integer as
+  // its decimal text, for a range), and again on what references become; the provider
+  // refuses it too, before it writes.
   std::string (*check)(const std::string& value, const AttrMap& resource) = nullptr;
   // When the spec leaves this attribute out: its value worked out from the resource's others
   // at that stage ("" = none), taken as if the spec had written it (a wait check's timeout

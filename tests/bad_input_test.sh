@@ -35,6 +35,13 @@ for doc in '{"format_version":1,"spec":"x"}' '{"format_version":1,"spec":{"file"
 done
 expect_in "$work/err" "format_version is \"1\", not 1" "the part that is wrong is named"
 
+# A TTL past DNS's range (RFC 2181) would overflow the wait later stages take: refused at its place.
+{ header; printf '[provider.dns.d]\nkind = "powerdns"\napi_url = "http://127.0.0.1:1"\napi_key = "k"\n'
+  printf '[dns_record.www]\nzone = "example.test."\nname = "www"\ntype = "A"\nvalues = ["192.0.2.1"]\nttl = 9223372036854775807\n'; } >"$work/ttl.toml"
+"$bin" validate "$work/ttl.toml" >"$work/out" 2>"$work/err"
+expect_rc 1 $? "a TTL of 2^63-1"
+expect_in "$work/err" "ttl.toml:14:7: error: attribute 'ttl' of dns_record.www: is out of range; a TTL is 0 to 2147483647" "the TTL refused at its place"
+
 # Durations past a year: refused at their place by validate, never reached by apply.
 { header; printf '[check.up]\nkind = "tcp"\naddress = "127.0.0.1"\nport = 1\ntimeout = "99999999999999999999999s"\n'; } >"$work/d.toml"
 "$bin" validate "$work/d.toml" >"$work/out" 2>"$work/err"

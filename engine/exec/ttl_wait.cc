@@ -50,9 +50,12 @@ std::vector<TtlWait> PendingTtlWaits(const Spec& spec, const std::vector<Journal
     auto ttl = attrs.find(r->schema->cached_ttl_attr);
     auto done_at = ParseUtc(rec.at);
     if (ttl == attrs.end() || !ttl->is_number_integer() || !done_at) continue;
-    latest[address] = {address, rec.data.value("stage", ""), ttl->get<std::int64_t>(),
+    // DNS's own range (RFC 2181): a larger number, from a server or a damaged journal, would
+    // overflow the clock.
+    std::int64_t seconds = std::clamp<std::int64_t>(ttl->get<std::int64_t>(), 0, 2147483647);
+    latest[address] = {address, rec.data.value("stage", ""), seconds,
                        // The journal keeps whole seconds, rounded down: one more is never too early.
-                       *done_at + std::chrono::seconds(ttl->get<std::int64_t>() + 1)};
+                       *done_at + std::chrono::seconds(seconds + 1)};
   }
   std::vector<TtlWait> out;
   for (auto& [address, w] : latest)

@@ -372,6 +372,7 @@ void Loader::CheckValues(const Resource& r) {
           Err(loc, "attribute '" + name + "' of " + r.address + where + ": " + why);
       };
       if (const auto* s = std::get_if<std::string>(&sv.value)) check(*s, sv.loc);
+      if (const auto* n = std::get_if<std::int64_t>(&sv.value)) check(std::to_string(*n), sv.loc);  // ranges
       if (const auto* l = std::get_if<StringList>(&sv.value))
         for (std::size_t i = 0; i < l->size(); ++i) check((*l)[i], i < sv.item_locs.size() ? sv.item_locs[i] : sv.loc);
     }

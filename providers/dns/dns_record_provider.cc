@@ -218,7 +218,14 @@ std::vector<TypeSchema> DnsRecordProvider::Types() const {
   AttrSchema wait{"wait_old_ttl", AttrType::kBool,
                   "after a change, later stages wait until the old TTL has passed (default true)"};
   wait.setting = true;
-  t.attrs = {zone, name, type, values, {"ttl", AttrType::kInt, "time to live in seconds (default 3600)"}, wait};
+  AttrSchema ttl{"ttl", AttrType::kInt, "time to live in seconds (default 3600), 0 to 2147483647 (RFC 2181)"};
+  ttl.check = [](const std::string& v, const AttrMap&) -> std::string {
+    // Later stages wait out an old TTL: a value past DNS's own range would overflow that wait.
+    if (v.empty() || v[0] == '-' || v.size() > 10 || std::stoll(v) > 2147483647)
+      return "is out of range; a TTL is 0 to 2147483647 seconds (RFC 2181)";
+    return "";
+  };
+  t.attrs = {zone, name, type, values, ttl, wait};
   t.cached_ttl_attr = "ttl";
   return {t};
 }

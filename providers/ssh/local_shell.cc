@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -74,15 +75,27 @@ Result<pid_t> Spawn(const std::vector<std::string>& argv, int fds[3]) {
   args.push_back(nullptr);
   const std::string cannot_run = "cannot run " + argv[0] + ": ";
   const pid_t reconcile = ::getpid();
+  // A signal sent to the child before it is on its own (a stream that failed at once kills
+  // it) must meet the default action, not a handler of ours: one that allocates deadlocks in
+  // a child forked from threads, and one that only counts lets the command run after all. So
+  // every signal waits while the child puts the handlers back.
+  sigset_t all, before;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &before);
   pid_t pid = ::fork();
-  if (pid < 0) return Error{std::string("cannot fork: ") + ErrnoText(errno)};
   if (pid == 0) {
+    for (int sig = 1; sig < NSIG; ++sig)
+      if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+    ::sigprocmask(SIG_SETMASK, &before, nullptr);
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(err[1], 2);
     ::close_range(3, ~0U, 0);  // other threads' pipes: their commands must see EOF without us
     GuardThenExec(reconcile, args.data(), cannot_run);
   }
+  int fork_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  if (pid < 0) return Error{std::string("cannot fork: ") + ErrnoText(fork_errno)};
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);
