@@ -50,6 +50,19 @@ DefaultDependencies=no
 ExecStart=/usr/sbin/sshd -D -e -f $work/sd-sshd.conf
 UNIT
   test_sshd_conf "$work/sd-sshd.conf" 198.51.100.2 22 >"$work/sd-known_hosts"
+  # What the host is given from this machine's /tmp and /var/tmp (the test's folder, and the
+  # lab's when it lives there, as the demo's does: its sshd reads the lab's host key) is bound
+  # in again at the same path over the host's own /tmp and /var/tmp.
+  local carry_bind="" carry_move="" d n=0
+  for d in "$work" ${LAB_DIR:+"$LAB_DIR"}; do
+    case "$d" in
+      /tmp/* | /var/tmp/*)
+        n=$((n + 1))
+        carry_bind+="mkdir -p /run/reconcile-carry$n && mount --bind '$d' /run/reconcile-carry$n"$'\n'
+        carry_move+="mkdir -p '$d' && mount --move /run/reconcile-carry$n '$d' && rmdir /run/reconcile-carry$n"$'\n'
+        ;;
+    esac
+  done
   # Inside the new namespaces: cgroupfs mounted afresh shows only this host's own subtree,
   # as a container's does, so its systemd makes its slices there and nowhere else.
   cat >"$work/sd-boot.sh" <<BOOT
@@ -65,15 +78,13 @@ else
   mount -t cgroup2 cgroup2 /sys/fs/cgroup/unified
 fi
 mount -t tmpfs -o mode=755 tmpfs /run
-mkdir -p /run/sshd /run/reconcile-work
-# A /tmp of its own, with the test's folder (sshd's config, the units, what the test gives
-# the host) at the same path in it.
-mount --bind "$work" /run/reconcile-work
+mkdir -p /run/sshd
+# A /tmp and /var/tmp of its own, with the test's folder (sshd's config, the units, what the
+# test gives the host) and the lab's at the same paths in them.
+$carry_bind
 mount -t tmpfs -o mode=1777 tmpfs /tmp
-mkdir -p "$work"
-mount --move /run/reconcile-work "$work"
-rmdir /run/reconcile-work
 mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+$carry_move
 mount -t tmpfs -o mode=755 tmpfs /etc/systemd/system
 cp "$sd_units"/* /etc/systemd/system/
 # Masks: a link to /dev/null in a directory read before the unit's own (a test's unit of the
