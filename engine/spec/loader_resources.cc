@@ -363,7 +363,8 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
 // type). A value that still holds references is checked by Desired() once they are known.
 void Loader::CheckValues(const Resource& r) {
   auto run = [&](const SpecAttrs& attrs, const AttrMap& resource, const std::string& where) {
-    for (const auto& [name, sv] : attrs) {
+    for (const auto& [attr, sv] : attrs) {
+      const std::string& name = attr;  // a lambda may not capture a structured binding (clang 14)
       const AttrSchema* a = r.schema->Find(name);
       if (!a || !a->check || sv.secret) continue;
       auto check = [&](const std::string& s, const SourceLoc& loc) {
