@@ -13,6 +13,23 @@ trials=0
 
 spec=$work/four.toml
 cp "$src/tests/testdata/four-stages.toml" "$spec"
+# Two steps that happen once: one a rollback reverts, one that stays (its record is journaled
+# after the rollback's steps), so their records are killed at too.
+cat >>"$spec" <<'EOF'
+
+[command.mark]
+stage = "two"
+host = "local"
+check = ["test", "-e", "${vars.root}/marked"]
+apply = ["touch", "${vars.root}/marked"]
+revert = ["rm", "${vars.root}/marked"]
+
+[command.note]
+stage = "three"
+host = "local"
+check = ["test", "-e", "${vars.root}/noted"]
+apply = ["touch", "${vars.root}/noted"]
+EOF
 root=$work/root
 journal=$work/.reconcile/four.journal
 run() { "$bin" "$@" --var root="$root" --yes >"$work/out" 2>"$work/err"; }
@@ -48,6 +65,9 @@ want_four=$(snapshot)
 apply_records=$(records)
 run rollback "$spec" --to one || bad "reference rollback: $(cat "$work/err")"
 want_one=$(snapshot)
+echo "$want_four" | grep -q '^marked ' && echo "$want_four" | grep -q '^noted ' && ok || bad "the commands ran: $want_four"
+! echo "$want_one" | grep -q '^marked ' && echo "$want_one" | grep -q '^noted ' && ok ||
+  bad "rollback reverted the one command and left the other: $want_one"
 rollback_records=$(($(records) - apply_records))
 [ "$apply_records" -gt 20 ] && ok || bad "expected a few dozen records, got $apply_records"
 

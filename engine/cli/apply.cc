@@ -249,13 +249,8 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
       PlanOptions again = plan_options;
       again.first_stage = sp.stage;
       again.last_stage = sp.stage;
-      if (auto records = session->journal->Read(); records) {
-        History h = Summarize(*records);
-        for (std::size_t i = 0; i < spec.resources.size(); ++i)
-          if (spec.resources[i].IsOnce())
-            if (auto it = h.resources.find(spec.resources[i].address); it != h.resources.end())
-              again.once_done[i] = it->second.last_op == "apply";
-      }
+      // What this run did in earlier stages counts: the journal is read again.
+      if (auto records = session->journal->Read(); records) again.once_done = OnceDone(spec, Summarize(*records));
       auto replanned = MakePlan(spec, session->graph, again);
       if (!replanned) {
         finish("failed");
@@ -270,9 +265,8 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
       for (const Step* st : Announce(spec, sp, now, progress))
         if (!spec.resources[st->resource].schema->probe_when_run) unreviewed += "\n  " + StepLine(spec, *st);
       if (!plan_file.empty() && !unreviewed.empty()) {
-        std::string why = unreviewed;
         finish("stopped");
-        Fail("stage '" + stage.name + "' now has steps the saved plan " + plan_file + " did not:" + why +
+        Fail("stage '" + stage.name + "' now has steps the saved plan " + plan_file + " did not:" + unreviewed +
              "\n  stages before it are complete; run reconcile plan --out again and review it");
         return 1;
       }

@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -15,6 +14,7 @@
 #include "engine/graph/graph.h"
 #include "engine/plan/plan.h"
 #include "engine/cli/session.h"
+#include "engine/os_calls.h"
 #include "engine/spec/spec.h"
 
 namespace reconcile {
@@ -37,7 +37,7 @@ bool WriteAtomically(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
-    Fail("cannot write " + tmp + ": " + std::strerror(errno));
+    Fail("cannot write " + tmp + ": " + ErrnoText(errno));
     return false;
   }
   ::fchmod(fd, 0600);  // a leftover temporary file of the same name keeps its mode otherwise
@@ -51,7 +51,7 @@ bool WriteAtomically(const std::string& path, const std::string& text) {
   int err = done == text.size() ? 0 : errno;
   if (::close(fd) != 0 && err == 0) err = errno;
   if (done != text.size() || err != 0) {
-    Fail("cannot write " + tmp + ": " + std::strerror(err ? err : EIO));
+    Fail("cannot write " + tmp + ": " + ErrnoText(err ? err : EIO));
     std::remove(tmp.c_str());
     return false;
   }
@@ -72,16 +72,20 @@ PlanOptions PlanOptionsFor(const Session& session) {
   std::size_t next = session.history.NextStage(session.StageNames());
   o.first_stage = std::min(next, session.spec().stages.size() - 1);
   o.keeps_secrets = session.sealer.keeps_secrets();
+  o.once_done = OnceDone(session.spec(), session.history);
+  return o;
+}
+
+std::vector<bool> OnceDone(const Spec& spec, const History& history) {
   // A one-shot step whose last outcome was an apply's has happened; a rollback's revert
   // since makes it due again.
-  const Spec& spec = session.spec();
-  o.once_done.assign(spec.resources.size(), false);
+  std::vector<bool> done(spec.resources.size(), false);
   for (std::size_t i = 0; i < spec.resources.size(); ++i) {
     if (!spec.resources[i].IsOnce()) continue;
-    auto h = session.history.resources.find(spec.resources[i].address);
-    o.once_done[i] = h != session.history.resources.end() && h->second.last_op == "apply";
+    auto h = history.resources.find(spec.resources[i].address);
+    done[i] = h != history.resources.end() && h->second.last_op == "apply";
   }
-  return o;
+  return done;
 }
 
 int RunValidate(const Registry& registry, const CommonOptions& common) {

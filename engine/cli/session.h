@@ -41,6 +41,9 @@ bool CloseFinishedSteps(Session* session);
 // are complete), and whether sensitive prior values can be kept.
 PlanOptions PlanOptionsFor(const Session& session);
 
+// By resource: the one-shot steps the journal has as done and not reverted since.
+std::vector<bool> OnceDone(const Spec& spec, const History& history);
+
 void Fail(const std::string& message);
 
 // Asks on the terminal; false without a terminal (the caller says to pass --yes).

@@ -165,18 +165,24 @@ std::vector<StepResult> Executor::RunSteps(const std::vector<Step>& steps, const
   for (std::size_t i = 0; i < steps.size(); ++i)
     for (std::size_t dep : steps[i].after)
       if (auto it = step_of.find(dep); it != step_of.end() && it->second != i) waits[i].push_back(it->second);
+  std::vector<std::vector<std::size_t>> waited_by(steps.size());
+  for (std::size_t i = 0; i < steps.size(); ++i)
+    for (std::size_t w : waits[i]) waited_by[w].push_back(i);
   for (std::size_t c = 0; c < steps.size(); ++c) {
     if (!is_check(c)) continue;
-    std::vector<bool> behind(steps.size(), false);  // waits on c, directly or not
-    for (bool grew = true; grew;) {
-      grew = false;
-      for (std::size_t i = 0; i < steps.size(); ++i)
-        if (!behind[i] && std::any_of(waits[i].begin(), waits[i].end(), [&](std::size_t w) { return w == c || behind[w]; }))
-          behind[i] = grew = true;
+    // What waits on c, directly or not: one walk along the reverse edges.
+    std::vector<bool> behind(steps.size(), false);
+    std::vector<std::size_t> todo = {c};
+    while (!todo.empty()) {
+      std::size_t at = todo.back();
+      todo.pop_back();
+      for (std::size_t d : waited_by[at])
+        if (!behind[d]) behind[d] = true, todo.push_back(d);
     }
+    std::vector<bool> already(steps.size(), false);
+    for (std::size_t w : waits[c]) already[w] = true;
     for (std::size_t i = 0; i < steps.size(); ++i)
-      if (!is_check(i) && !behind[i] && std::find(waits[c].begin(), waits[c].end(), i) == waits[c].end())
-        waits[c].push_back(i);
+      if (!is_check(i) && !behind[i] && !already[i]) waits[c].push_back(i);
   }
 
   enum class St { kWaiting, kRunning, kDone };
