@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <csignal>
-#include <condition_variable>
 #include <thread>
 #include <unistd.h>
 
@@ -152,147 +151,44 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
   return results;
 }
 
+std::string Executor::SlotOf(const Step& step) { return InstanceKey(ctx_.spec.resources[step.resource]); }
+
+std::string Executor::BatchOf(const Step& step) {
+  auto target = TargetFor(step);
+  return target ? ctx_.spec.resources[step.resource].provider->BatchKey(*target) : std::string();
+}
+
+void Executor::Start(std::size_t token, std::vector<const Step*> steps) {
+  threads_.emplace_back([this, token, steps = std::move(steps)] {
+    std::vector<StepResult> results =
+        steps.size() == 1 && steps[0]->action == Action::kCheck ? std::vector<StepResult>{RunCheck(*steps[0])}
+                                                                : RunBatch(steps, stage_);
+    std::lock_guard<std::mutex> g(done_mu_);
+    finished_.push_back({token, std::move(results)});
+    done_cv_.notify_one();
+  });
+}
+
+StepRunner::Finished Executor::WaitForOne() {
+  std::unique_lock<std::mutex> lock(done_mu_);
+  done_cv_.wait(lock, [this] { return !finished_.empty(); });
+  Finished f = std::move(finished_.front());
+  finished_.pop_front();
+  return f;
+}
+
 std::vector<StepResult> Executor::RunSteps(const std::vector<Step>& steps, const std::string& stage) {
-  std::vector<StepResult> results(steps.size());
-  std::map<std::size_t, std::size_t> step_of;  // resource → index in steps
-  for (std::size_t i = 0; i < steps.size(); ++i) step_of[steps[i].resource] = i;
-  auto is_check = [&](std::size_t i) { return steps[i].action == Action::kCheck; };
-
-  // What each step waits for: the steps of this stage it is `after` (checks included: a
-  // resource after a check starts once the check holds), and for a check, every change of
-  // the stage that does not itself wait on it — checks gate the stage, after its changes.
-  std::vector<std::vector<std::size_t>> waits(steps.size());
-  for (std::size_t i = 0; i < steps.size(); ++i)
-    for (std::size_t dep : steps[i].after)
-      if (auto it = step_of.find(dep); it != step_of.end() && it->second != i) waits[i].push_back(it->second);
-  std::vector<std::vector<std::size_t>> waited_by(steps.size());
-  for (std::size_t i = 0; i < steps.size(); ++i)
-    for (std::size_t w : waits[i]) waited_by[w].push_back(i);
-  for (std::size_t c = 0; c < steps.size(); ++c) {
-    if (!is_check(c)) continue;
-    // What waits on c, directly or not: one walk along the reverse edges.
-    std::vector<bool> behind(steps.size(), false);
-    std::vector<std::size_t> todo = {c};
-    while (!todo.empty()) {
-      std::size_t at = todo.back();
-      todo.pop_back();
-      for (std::size_t d : waited_by[at])
-        if (!behind[d]) behind[d] = true, todo.push_back(d);
-    }
-    std::vector<bool> already(steps.size(), false);
-    for (std::size_t w : waits[c]) already[w] = true;
-    for (std::size_t i = 0; i < steps.size(); ++i)
-      if (!is_check(i) && !behind[i] && !already[i]) waits[c].push_back(i);
-  }
-
-  enum class St { kWaiting, kRunning, kDone };
-  std::vector<St> state(steps.size(), St::kWaiting);
-  std::size_t remaining = steps.size();
-  std::size_t running = 0;
-  std::map<std::string, std::size_t> per_instance;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<std::thread> threads;
-
-  // Batch keys come from the providers, once per step.
-  std::map<const Step*, std::string> batch_keys;
-  auto BatchKeyOf = [&](const Step& step) -> const std::string& {
-    auto it = batch_keys.find(&step);
-    if (it != batch_keys.end()) return it->second;
-    const Resource& r = ctx_.spec.resources[step.resource];
-    auto target = TargetFor(step);
-    return batch_keys[&step] = target ? r.provider->BatchKey(*target) : std::string();
-  };
-  auto ready = [&](std::size_t i) {
-    return std::all_of(waits[i].begin(), waits[i].end(), [&](std::size_t w) { return state[w] == St::kDone; });
-  };
-
-  std::unique_lock<std::mutex> lock(mu);
-  while (remaining > 0) {
-    bool progressed = false;
-    for (std::size_t i = 0; i < steps.size(); ++i) {
-      if (state[i] != St::kWaiting) continue;
-      const Step& step = steps[i];
-      // Blocked by a step that failed or did not run (a check that did not hold): this one
-      // does not run either.
-      std::string blocked_by;
-      for (std::size_t w : waits[i])
-        if (state[w] == St::kDone && !results[w].ok) blocked_by = ctx_.spec.resources[steps[w].resource].address;
-      if (!blocked_by.empty()) {
-        results[i] = {false, false, "not run: it depends on " + blocked_by + ", which did not succeed"};
-        state[i] = St::kDone;
-        --remaining;
-        progressed = true;
-        continue;
-      }
-      if (g_interrupts.load() > 0) {
-        results[i] = {false, false, "not run: interrupted"};
-        state[i] = St::kDone;
-        --remaining;
-        progressed = true;
-        continue;
-      }
-      if (!ready(i)) continue;
-      if (is_check(i)) {
-        // A check waits (polls) without taking a slot of the limits: it changes nothing.
-        state[i] = St::kRunning;
-        threads.emplace_back([&, i] {
-          StepResult res = RunCheck(steps[i]);
-          std::lock_guard<std::mutex> g(mu);
-          results[i] = std::move(res);
-          state[i] = St::kDone;
-          --remaining;
-          cv.notify_all();
-        });
-        progressed = true;
-        continue;
-      }
-      const Resource& r = ctx_.spec.resources[step.resource];
-      std::string key = InstanceKey(r);
-      if (running >= ctx_.parallelism || per_instance[key] >= ctx_.per_instance) continue;
-      // Every other ready step of the same batch goes with this one.
-      std::vector<std::size_t> batch = {i};
-      std::string batch_key = BatchKeyOf(steps[i]);
-      if (!batch_key.empty()) {
-        for (std::size_t j = 0; j < steps.size(); ++j) {
-          if (j == i || is_check(j) || state[j] != St::kWaiting || BatchKeyOf(steps[j]) != batch_key) continue;
-          bool other_ready = std::all_of(waits[j].begin(), waits[j].end(),
-                                         [&](std::size_t w) { return state[w] == St::kDone && results[w].ok; });
-          if (other_ready) batch.push_back(j);
-        }
-      }
-      for (std::size_t j : batch) state[j] = St::kRunning;
-      ++running;
-      ++per_instance[key];
-      threads.emplace_back([&, batch, key] {
-        std::vector<const Step*> mine;
-        for (std::size_t j : batch) mine.push_back(&steps[j]);
-        std::vector<StepResult> res = RunBatch(mine, stage);
-        std::lock_guard<std::mutex> g(mu);
-        for (std::size_t k = 0; k < batch.size(); ++k) {
-          results[batch[k]] = std::move(res[k]);
-          state[batch[k]] = St::kDone;
-          --remaining;
-        }
-        --running;
-        --per_instance[key];
-        cv.notify_all();
-      });
-      progressed = true;
-    }
-    if (remaining == 0) break;
-    if (!progressed) cv.wait(lock);
-  }
-  lock.unlock();
-  for (std::thread& t : threads) t.join();
+  stage_ = stage;
+  std::vector<StepResult> results = WalkSteps(ctx_.spec, steps, *this, {ctx_.parallelism, ctx_.per_instance});
+  // The walk ends once every started batch has reported: what is left is joining.
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
   return results;
 }
 
-std::string Failures(const Spec& spec, const std::vector<Step>& steps, const std::vector<StepResult>& results) {
-  std::string out;
-  for (std::size_t i = 0; i < results.size(); ++i)
-    if (!results[i].ok) out += "\n  " + spec.resources[steps[i].resource].address + ": " + results[i].error;
-  return out;
+Executor::~Executor() {
+  for (std::thread& t : threads_)
+    if (t.joinable()) t.join();
 }
 
 StepResult Executor::RunCheck(const Step& step) {

@@ -1,16 +1,19 @@
-// Runs the steps of one stage: a bounded parallel walk (an overall limit and one per provider
-// instance or host), each step announced in the journal before it runs and recorded after.
-// A failed step stops the steps that depend on it; independent steps finish. Then the
-// stage's checks are polled until they hold or time out.
+// Runs steps through the providers: the StepRunner behind the walk (engine/exec/walk.h), each
+// change announced in the journal before it runs and recorded after, each check polled until
+// it holds or times out, every batch on a thread of its own.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/exec/progress.h"
+#include "engine/exec/walk.h"
 #include "engine/journal/journal.h"
 #include "engine/journal/seal.h"
 #include "engine/plan/plan.h"
@@ -31,19 +34,13 @@ struct ExecContext {
   std::size_t per_instance = 4;
 };
 
-struct StepResult {
-  bool ran = false;
-  bool ok = false;
-  std::string error;  // why it failed, or why it did not run
-};
-
-class Executor {
+class Executor : public StepRunner {
  public:
   explicit Executor(ExecContext ctx) : ctx_(std::move(ctx)) {}
+  ~Executor() override;
 
-  // Runs every step of one stage, checks included, each once what it is `after` has run: a
-  // resource after a check waits until the check holds; a check waits for the stage's other
-  // changes (those not waiting on it). Results align with `steps`.
+  // Walks every step of one stage, checks included (WalkSteps), journaled under `stage`.
+  // Results align with `steps`.
   std::vector<StepResult> RunSteps(const std::vector<Step>& steps, const std::string& stage);
 
   // Polls each check step until it holds or its timeout passes; the first that fails ends it.
@@ -55,6 +52,12 @@ class Executor {
   Result<Target> TargetFor(const Step& step);
 
  private:
+  std::string SlotOf(const Step& step) override;
+  std::string BatchOf(const Step& step) override;
+  void Start(std::size_t token, std::vector<const Step*> steps) override;
+  Finished WaitForOne() override;
+  bool Interrupted() override { return g_interrupts.load() > 0; }
+
   // Steps whose provider applies them together: journaled one by one, applied in one call.
   std::vector<StepResult> RunBatch(const std::vector<const Step*>& steps, const std::string& stage);
   std::string InstanceKey(const Resource& r) const;
@@ -62,9 +65,11 @@ class Executor {
   ExecContext ctx_;
   std::mutex configs_mu_;
   std::map<std::string, ProviderConfig> configs_;
+  std::string stage_;  // of the steps walking now
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  std::deque<Finished> finished_;
+  std::vector<std::thread> threads_;
 };
-
-// "\n  address: why" for each step that did not succeed; "" when all did.
-std::string Failures(const Spec& spec, const std::vector<Step>& steps, const std::vector<StepResult>& results);
 
 }  // namespace reconcile
