@@ -1,16 +1,17 @@
-// `reconcile apply`: stage by stage from the first stage the journal has not completed,
-// each stage's steps journaled and run in parallel within limits, then its checks, then a
-// checkpoint. After a crash or a failure the same command re-probes and continues.
+// `reconcile apply`: reads a saved plan or plans the spec, refuses a stale one, shows the
+// plan and what it may not do, and hands the stages to the engine's driver (ApplyStages).
+// After a crash or a failure the same command re-probes and continues.
 #include <chrono>
 #include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "engine/cli/session.h"
 #include "engine/duration.h"
-#include "engine/exec/executor.h"
-#include "engine/exec/ttl_wait.h"
+#include "engine/run/apply_stages.h"
 
 namespace reconcile {
 
@@ -68,39 +69,6 @@ bool LooksLikePlan(const std::string& path) {
   return c == '{';
 }
 
-// One step as a reviewer reads it: address, action and what changes, for telling a stage
-// planned as it begins from the same stage in the reviewed plan.
-std::string StepLine(const Spec& spec, const Step& step) {
-  std::string line = std::string(ActionSymbol(step.action)) + " " + spec.resources[step.resource].address;
-  for (const AttrChange& c : step.changes) line += "\n      " + c.name + ": " + ChangeText(step, c);
-  return line;
-}
-
-// What a stage planned from the world as it begins has that the reviewed plan did not, and
-// what it no longer needs; said on stderr before the stage runs. Returns the new steps.
-std::vector<const Step*> Announce(const Spec& spec, const StagePlan& reviewed, const StagePlan& now,
-                                  Progress& progress) {
-  std::set<std::string> before, after;
-  for (const Step& s : reviewed.steps) before.insert(StepLine(spec, s));
-  for (const Step& s : now.steps) after.insert(StepLine(spec, s));
-  std::vector<const Step*> added;
-  std::string said;
-  for (const Step& s : now.steps) {
-    std::string line = StepLine(spec, s);
-    if (before.count(line)) continue;
-    added.push_back(&s);
-    said += "\n  new  " + line;
-  }
-  for (const Step& s : reviewed.steps) {
-    std::string line = StepLine(spec, s);
-    if (!after.count(line)) said += "\n  gone " + line.substr(0, line.find('\n'));
-  }
-  if (!said.empty())
-    progress.Note("stage " + spec.stages[now.stage].name +
-                  " planned again from the world as it begins; against the reviewed plan:" + said);
-  return added;
-}
-
 }  // namespace
 
 int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandOptions& options) {
@@ -132,7 +100,7 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     Fail(s.message());
     return 1;
   }
-  if (!RefreshHistory(session.get()) || !CloseFinishedSteps(session.get())) return 1;
+  if (!Refresh(session.get()) || !CloseFinished(session.get())) return 1;
   const History& history = session->history;
   for (const PendingStep& p : history.pending)
     std::cerr << "reconcile: " << p.address << " (" << p.op << " " << p.action << ", stage " << p.stage
@@ -207,132 +175,16 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
   InstallInterruptHandler();
   StderrProgress progress;
   Executor executor(ExecContext{spec, *session->journal, session->sealer, progress, "apply", options.parallelism, 4});
-  JournalRecord begin{0, "", "begin",
-                      {{"op", "apply"},
-                       {"spec_sha256", spec.sha256},
-                       {"through", spec.stages[through].name},
-                       {"holder", LockInfo::Mine("apply").user}}};
-  if (Status s = session->journal->Append(&begin); !s) {
-    Fail(s.message());
-    return 1;
+  ApplyOptions run{through, options.yes, options.allow_irreversible, options.force, options.rerun, plan_file};
+  ApplyHooks hooks{progress, [](const StageSpec& stage) -> std::string {
+                     if (Confirm("Stage '" + stage.name + "': " + stage.confirm + ". Start it?")) return "";
+                     return ::isatty(0) ? "not confirmed" : "there is no terminal to ask on, so pass --yes";
+                   }};
+  RunEnd end = ApplyStages(*session, *plan, plan_options, planned_at, run, executor, hooks);
+  if (end.kind != RunEnd::kOk) {
+    Fail(end.error);
+    return end.ExitCode();
   }
-  auto finish = [&](const std::string& result) {
-    JournalRecord end{0, "", "end", {{"op", "apply"}, {"result", result}}};
-    if (Status s = session->journal->Append(&end); !s) Fail(s.message());
-  };
-
-  for (const StagePlan& sp : plan->stages) {
-    const StageSpec& stage = spec.stages[sp.stage];
-    if (!stage.confirm.empty() && !options.yes) {
-      if (!Confirm("Stage '" + stage.name + "': " + stage.confirm + ". Start it?")) {
-        Fail("stage '" + stage.name + "' asks for confirmation (" + stage.confirm + ")" +
-             (::isatty(0) ? "; not confirmed" : "; there is no terminal to ask on, so pass --yes") +
-             ". Stages before it are complete; apply again to continue.");
-        finish("stopped");
-        return 1;
-      }
-    }
-    if (auto records = session->journal->Read(); records) {
-      auto waits = PendingTtlWaits(spec, *records, sp.stage, std::chrono::system_clock::now());
-      if (Status s = WaitOutTtls(waits, stage.name, progress); !s) {
-        finish("interrupted");
-        Fail("stage '" + stage.name + "' did not start: " + s.message() + "; apply again to continue");
-        return 130;
-      }
-    }
-    // Each stage is planned from the world as it begins: what earlier stages did (a command
-    // that removed a file this stage declares) is seen. The plan's own probe is seconds old
-    // for the first stage, unless a prompt or a TTL wait held it.
-    bool fresh = &sp == &plan->stages.front() && std::chrono::steady_clock::now() - planned_at < std::chrono::seconds(2);
-    StagePlan now = sp;
-    if (!fresh) {
-      PlanOptions again = plan_options;
-      again.first_stage = sp.stage;
-      again.last_stage = sp.stage;
-      // What this run did in earlier stages counts: the journal is read again.
-      if (auto records = session->journal->Read(); records) again.once_done = OnceDone(spec, Summarize(*records));
-      auto replanned = MakePlan(spec, session->graph, again);
-      if (!replanned) {
-        finish("failed");
-        Fail("stage '" + stage.name + "': " + replanned.error().message);
-        return 1;
-      }
-      now = std::move(replanned->stages.front());
-      // A saved plan is what was reviewed: a stage that now has a step it did not stops. (A
-      // step no longer needed, already true, is no reason to stop; nor is what a step that
-      // follows others finds when it is read, which no plan can know ahead.)
-      std::string unreviewed;
-      for (const Step* st : Announce(spec, sp, now, progress))
-        if (!spec.resources[st->resource].schema->probe_when_run) unreviewed += "\n  " + StepLine(spec, *st);
-      if (!plan_file.empty() && !unreviewed.empty()) {
-        finish("stopped");
-        Fail("stage '" + stage.name + "' now has steps the saved plan " + plan_file + " did not:" + unreviewed +
-             "\n  stages before it are complete; run reconcile plan --out again and review it");
-        return 1;
-      }
-      if (now.guards.size() > 0 && !options.force) {
-        std::string why;
-        for (const std::string& g : now.guards) why += "\n  " + g;
-        finish("stopped");
-        Fail("stage '" + stage.name + "' goes past a safety limit:" + why +
-             "\n  stages before it are complete; pass --force to apply anyway");
-        return 1;
-      }
-      Plan one;
-      one.stages.push_back(now);
-      if (one.Counts().irreversible > 0 && !options.allow_irreversible) {
-        finish("stopped");
-        Fail("stage '" + stage.name + "' now has steps that cannot be undone:" + IrreversibleSteps(spec, one) +
-             "\n  stages before it are complete; review them and pass --allow-irreversible to apply anyway");
-        return 1;
-      }
-    }
-    // A one-shot step cut off mid-run with no `check` to tell whether it happened is never
-    // run again blindly.
-    for (const Step& st : now.steps) {
-      const Resource& r = spec.resources[st.resource];
-      if (!r.IsOnce() || r.attrs.count("check") || options.rerun.count(r.address)) continue;
-      auto p = std::find_if(history.pending.begin(), history.pending.end(),
-                            [&](const PendingStep& ps) { return ps.address == r.address && ps.op == "apply"; });
-      if (p == history.pending.end()) continue;
-      finish("stopped");
-      Fail(r.address + " was cut off while it ran (started " + p->at + ") and has no `check` to tell whether it "
-           "happened, so it is not run again blindly.\n  Find out on the host; then run apply with --rerun " +
-           r.address + " to run it again, or add a `check` that tells");
-      return 1;
-    }
-    progress.StageStarted(stage.name, now.steps.size());
-    auto results = executor.RunSteps(now.steps, stage.name);
-    std::vector<Step> changes, checks;
-    std::vector<StepResult> change_results, check_results;
-    for (std::size_t i = 0; i < now.steps.size(); ++i) {
-      bool check = now.steps[i].action == Action::kCheck;
-      (check ? checks : changes).push_back(now.steps[i]);
-      (check ? check_results : change_results).push_back(results[i]);
-    }
-    bool interrupted = g_interrupts.load() > 0;
-    std::string failures = Failures(spec, changes, change_results);
-    if (!failures.empty()) {
-      finish(interrupted ? "interrupted" : "failed");
-      Fail("stage '" + stage.name + "' " + (interrupted ? "was interrupted" : "failed") + ":" + failures +
-           "\n  the journal has what was done; fix the cause and run apply again to continue, or roll back with "
-           "reconcile rollback --to STAGE");
-      return interrupted ? 130 : 1;
-    }
-    if (std::string unmet = Failures(spec, checks, check_results); !unmet.empty()) {
-      finish(interrupted ? "interrupted" : "failed");
-      Fail("stage '" + stage.name + "' is not complete:" + unmet +
-           "\n  its changes are applied; apply again to re-check, or roll back with reconcile rollback --to STAGE");
-      return interrupted ? 130 : 1;
-    }
-    JournalRecord done{0, "", "stage_complete", {{"stage", stage.name}}};
-    if (Status s = session->journal->Append(&done); !s) {
-      Fail(s.message());
-      return 1;
-    }
-    progress.Note("stage " + stage.name + " complete");
-  }
-  finish("ok");
   std::cout << "Apply complete through stage '" << spec.stages[through].name << "'.\n";
   return 0;
 }

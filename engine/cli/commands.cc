@@ -65,29 +65,6 @@ bool WriteAtomically(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-PlanOptions PlanOptionsFor(const Session& session) {
-  PlanOptions o;
-  // Completed stages are not planned again; once all are, the last one is re-checked so
-  // drift still shows and a converged world plans to nothing.
-  std::size_t next = session.history.NextStage(session.StageNames());
-  o.first_stage = std::min(next, session.spec().stages.size() - 1);
-  o.keeps_secrets = session.sealer.keeps_secrets();
-  o.once_done = OnceDone(session.spec(), session.history);
-  return o;
-}
-
-std::vector<bool> OnceDone(const Spec& spec, const History& history) {
-  // A one-shot step whose last outcome was an apply's has happened; a rollback's revert
-  // since makes it due again.
-  std::vector<bool> done(spec.resources.size(), false);
-  for (std::size_t i = 0; i < spec.resources.size(); ++i) {
-    if (!spec.resources[i].IsOnce()) continue;
-    auto h = history.resources.find(spec.resources[i].address);
-    done[i] = h != history.resources.end() && h->second.last_op == "apply";
-  }
-  return done;
-}
-
 int RunValidate(const Registry& registry, const CommonOptions& common) {
   auto session = OpenSession(registry, common, false);
   if (!session) return 1;

@@ -1,55 +1,15 @@
-// `reconcile rollback --to S`: every resource reconcile changed after stage S goes back to
-// what the spec wants at S — or, if it did not exist in the spec by then, to what it was
-// before reconcile first touched it. A plan like any other: re-probed (someone else's change
-// since stops it, unless --force), shown, confirmed, journaled, dependents undone first.
+// `reconcile rollback --to S`: the engine plans the way back (PlanRollback); here it is shown,
+// refused on drift (unless --force) or irreversible steps (unless --allow-irreversible),
+// confirmed, and handed to RunRollbackPlan.
 #include <iostream>
+
+#include <unistd.h>
 
 #include "engine/cli/session.h"
 #include "engine/duration.h"
-#include "engine/exec/executor.h"
-#include "engine/plan/diff.h"
+#include "engine/run/rollback_plan.h"
 
 namespace reconcile {
-
-namespace {
-
-std::string Shown(const Spec& spec, const Resource& r, const std::string& attr, const Value& v) {
-  if (IsNull(v)) return "(none)";
-  return IsSensitive(spec, r, attr) ? "(sensitive)" : FormatValue(v);
-}
-
-// How `now` differs from what reconcile last wrote (`wrote`, sealed); "" when it does not.
-std::string Drift(const Spec& spec, const Resource& r, const Sealer& sealer, const nlohmann::json& wrote_json,
-                  const State& now) {
-  if (wrote_json.is_null()) return "";
-  auto wrote = sealer.Open(wrote_json, nullptr);
-  if (!wrote) return "\n  " + r.address + ": " + wrote.error().message;
-  if (wrote->exists != now.exists)
-    return "\n  " + r.address + (now.exists ? " exists again" : " no longer exists") + " (reconcile left it " +
-           (wrote->exists ? "present" : "absent") + ")";
-  std::string out;
-  if (!now.exists) return out;
-  // The same comparison a plan makes, the provider's Review included: what a provider holds
-  // to be the same (a password and its verifier, a policy's JSON, a setting "off" and a server
-  // without it) is no drift either.
-  Diff d = CompareResource(r, now, *wrote);
-  for (const AttrChange& c : d.changes) {
-    const AttrSchema* a = r.schema->Find(c.name);
-    if (a && (a->identity || a->setting)) continue;
-    out += "\n  " + r.address + " " + c.name + ": reconcile wrote " + Shown(spec, r, c.name, c.new_value) + ", now " +
-           Shown(spec, r, c.name, c.old_value);
-  }
-  return out;
-}
-
-// Whether a journaled (sealed) state is `state`.
-bool SameState(const Sealer& sealer, const nlohmann::json& sealed, const State& state) {
-  if (sealed.is_null()) return false;
-  auto opened = sealer.Open(sealed, nullptr);
-  return opened && opened->exists == state.exists && opened->attrs == state.attrs;
-}
-
-}  // namespace
 
 int RunRollback(const Registry& registry, const CommonOptions& common, const RollbackCommandOptions& options) {
   auto session = OpenSession(registry, common, true);
@@ -69,198 +29,22 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     Fail(s.message());
     return 1;
   }
-  if (!RefreshHistory(session.get())) return 1;
-  if (!options.dry_run && !CloseFinishedSteps(session.get())) return 1;
-  const History& history = session->history;
+  if (!Refresh(session.get())) return 1;
+  if (!options.dry_run && !CloseFinished(session.get())) return 1;
 
-  // What changed after S, and what each should go back to.
-  const std::size_t n = spec.resources.size();
-  std::vector<std::optional<State>> target(n);
-  std::vector<std::size_t> once_reverts;
-  std::vector<std::set<std::string>> unknown(n);
-  for (const auto& [address, h] : history.resources) {
-    const Resource* r = spec.Find(address);
-    bool after_s = h.rolled_back;
-    for (const std::string& stage : h.applied_stages) {
-      auto index = spec.FindStage(stage);
-      if (!index || *index > *to) after_s = true;
-    }
-    if (!after_s) continue;
-    if (!r) {
-      std::cerr << "reconcile: " << address << " was changed after stage '" << options.to
-                << "' but is no longer in the spec; it is left as it is\n";
-      continue;
-    }
-    std::size_t i = spec.by_address.at(address);
-    // A one-shot step is an event, not a state: one of a stage kept stays done; one of a
-    // stage undone is reverted if it happened (and was not reverted since).
-    if (r->IsOnce()) {
-      if (r->stage > *to && h.last_op == "apply") once_reverts.push_back(i);
-      continue;
-    }
-    // The world as it was at the end of S: the prior of the latest change that crossed from
-    // S (or earlier, or a rollback) into a later stage. Where the spec says what S wants,
-    // that wins; the rest (attributes only later stages set) come back as they were.
-    const StepHistory* crossing = nullptr;
-    bool at_or_before_s = true;
-    for (const StepHistory& st : h.steps) {
-      auto index = spec.FindStage(st.stage);
-      // A rollback step's stage is where it went back to: it ends a crossing only if that
-      // is S or earlier.
-      bool later = !index || *index > *to;
-      if (later && at_or_before_s && st.op == "apply") crossing = &st;
-      at_or_before_s = !later;
-    }
-    if (!crossing && r->stage > *to) continue;  // only rollbacks touched it: already back
-    Result<State> want = crossing ? session->sealer.Open(crossing->prior, &unknown[i]) : Result<State>(State{});
-    if (want && r->stage <= *to) {
-      // Never older than what the spec wants at S: of the prior, only attributes the spec
-      // could have set and leaves unsaid at S come back. What a probe reports beyond the
-      // schema (a sync's "objects missing") described the world before S's work and would
-      // undo it.
-      auto desired = Desired(spec, *r, *to, true);
-      if (!desired) {
-        want = desired.error();
-      } else {
-        want->exists = desired->exists;
-        for (auto it = want->attrs.begin(); it != want->attrs.end();)
-          it = r->schema->Find(it->first) ? std::next(it) : want->attrs.erase(it);
-        for (auto it = unknown[i].begin(); it != unknown[i].end();)
-          it = r->schema->Find(*it) ? std::next(it) : unknown[i].erase(it);
-        for (auto& [attr, v] : desired->attrs) {
-          want->attrs[attr] = v;
-          unknown[i].erase(attr);
-        }
-      }
-    }
-    // Identity and settings name the thing and say how to handle it, whatever it was before.
-    auto identity = Desired(spec, *r, r->stage, false);
-    if (want && identity)
-      for (const AttrSchema& a : r->schema->attrs)
-        if ((a.identity || a.setting) && identity->attrs.count(a.name)) want->attrs[a.name] = identity->attrs.at(a.name);
-    if (!want) {
-      Fail(address + ": " + want.error().message);
-      return 1;
-    }
-    target[i] = std::move(*want);
-  }
-  // Probed for what reconcile last wrote as well as for the target, so the drift check below
-  // sees those attributes even where the target drops them (a bucket going away still has its
-  // settings read; providers read only what they are asked for).
-  std::vector<std::optional<State>> probe_for = target;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!probe_for[i]) continue;
-    const nlohmann::json& wrote_json = history.resources.at(spec.resources[i].address).last_state;
-    if (wrote_json.is_null()) continue;
-    auto wrote = session->sealer.Open(wrote_json, nullptr);
-    if (!wrote) continue;  // Drift says why
-    for (auto& [attr, v] : wrote->attrs) probe_for[i]->attrs.emplace(attr, v);
-  }
-  auto probed = ProbeResources(spec, probe_for);
-  if (!probed) {
-    Fail(probed.error().message);
+  auto rollback = PlanRollback(*session, *to);
+  if (!rollback) {
+    Fail(rollback.error().message);
     return 1;
   }
-
-  // Someone else's change since reconcile wrote a resource stops the rollback (unless --force).
-  std::string drift;
-  Plan plan;
-  plan.spec_sha256 = spec.sha256;
-  StagePlan sp;
-  sp.stage = *to;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!target[i]) continue;
-    const Resource& r = spec.resources[i];
-    const ResourceHistory& h = history.resources.at(r.address);
-    std::string differs = Drift(spec, r, session->sealer, h.last_state, (*probed)[i]);
-    if (!differs.empty()) {
-      // A step that was cut off (a crash) may or may not have written: either is no drift.
-      auto pending = std::find_if(history.pending.begin(), history.pending.end(),
-                                  [&](const PendingStep& p) { return p.address == r.address; });
-      if (pending == history.pending.end() ||
-          !Drift(spec, r, session->sealer, pending->desired, (*probed)[i]).empty())
-        drift += differs;
-    }
-    Diff d = CompareResource(r, (*probed)[i], *target[i]);
-    if (d.action == Action::kNone) continue;
-    // A rollback already took it to this very target and nobody touched it since: what still
-    // differs and cannot be undone (objects with no earlier version) was said the first time.
-    if (d.irreversible && differs.empty() && h.last_op == "rollback" &&
-        SameState(session->sealer, h.last_desired, *target[i]))
-      continue;
-    Step step = StepFrom(spec, i, *to, std::move(d), (*probed)[i], *target[i]);
-    if (!unknown[i].empty() && step.action != Action::kDelete) {
-      step.irreversible = true;
-      step.irreversible_reason = "its earlier '" + *unknown[i].begin() +
-                                 "' was sensitive and not kept (no [state] key then), so it cannot be restored";
-    }
-    step.reason = r.stage <= *to ? "back to what the spec wants at stage '" + options.to + "'"
-                                 : "back to what it was before reconcile first changed it";
-    sp.steps.push_back(std::move(step));
-  }
-  // One-shot steps go back by their `revert`; without one the plan says up front that they stay.
-  std::vector<Step> stays;
-  for (std::size_t i : once_reverts) {
-    const Resource& r = spec.resources[i];
-    auto desired = Desired(spec, r, r.stage, true);
-    if (!desired) {
-      Fail(r.address + ": " + desired.error().message);
-      return 1;
-    }
-    Step step;
-    step.resource = i;
-    step.stage = *to;
-    step.prior = *desired;
-    step.desired = State{false, desired->attrs};
-    if (!r.attrs.count("revert")) {
-      step.action = Action::kNone;
-      step.reason = "stays: it has no `revert` (it ran in stage '" + spec.stages[r.stage].name + "')";
-      stays.push_back(std::move(step));
-      continue;
-    }
-    step.action = Action::kDelete;
-    step.reason = "it ran in stage '" + spec.stages[r.stage].name + "', which is undone: its `revert` runs";
-    sp.steps.push_back(std::move(step));
-  }
-  if (!drift.empty() && !options.force) {
-    Fail("these changed since reconcile last wrote them:" + drift +
+  for (const std::string& note : rollback->notes) std::cerr << "reconcile: " << note << "\n";
+  if (!rollback->drift.empty() && !options.force) {
+    Fail("these changed since reconcile last wrote them:" + rollback->drift +
          "\n  nothing was rolled back; check who changed them, then roll back with --force to overwrite, "
          "or leave them");
     return 1;
   }
-  // Removals go first and dependents before what they depend on; then re-creations and
-  // updates, dependencies before dependents — the order apply would have used. A removal
-  // also waits for its dependents' updates.
-  const auto& rank = session->graph.rank();
-  auto removal = [](const Step& s) { return s.action == Action::kDelete; };
-  std::sort(sp.steps.begin(), sp.steps.end(), [&](const Step& a, const Step& b) {
-    if (removal(a) != removal(b)) return removal(a);
-    return removal(a) ? rank[a.resource] > rank[b.resource] : rank[a.resource] < rank[b.resource];
-  });
-  std::vector<const Step*> step_for(n, nullptr);
-  for (const Step& s : sp.steps) step_for[s.resource] = &s;
-  for (Step& s : sp.steps) {
-    for (std::size_t j = 0; j < n; ++j) {
-      if (!step_for[j] || j == s.resource) continue;
-      const auto& deps = spec.resources[j].deps;
-      bool j_depends_on_s = std::any_of(deps.begin(), deps.end(), [&](const Dependency& d) { return d.on == s.resource; });
-      const auto& mine = spec.resources[s.resource].deps;
-      bool s_depends_on_j = std::any_of(mine.begin(), mine.end(), [&](const Dependency& d) { return d.on == j; });
-      // A removal waits for every dependent's step, whatever it is: undoing a sync into a
-      // bucket needs the bucket until its copies are gone. Anything else waits for what it
-      // depends on (re-created first), and for its dependents' removals (a command's revert
-      // before the file it ran after is put back): two steps on one edge never run at once.
-      bool wait = removal(s) ? j_depends_on_s
-                             : (s_depends_on_j && !removal(*step_for[j])) || (j_depends_on_s && removal(*step_for[j]));
-      if (wait) s.after.push_back(j);
-    }
-  }
-  plan.stages.push_back(sp);
-
-  std::vector<std::string> undone;
-  for (std::size_t s = *to + 1; s < spec.stages.size(); ++s)
-    if (history.complete.count(spec.stages[s].name)) undone.push_back(spec.stages[s].name);
-  if (sp.steps.empty() && undone.empty() && stays.empty()) {
+  if (rollback->Empty()) {
     std::cout << "Nothing to roll back: the world is as it was after stage '" << options.to
               << "' for everything reconcile changed since.\n";
     return 0;
@@ -268,12 +52,10 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
   RenderOptions render;
   render.title = "Rollback of " + spec.name + " to the end of stage '" + options.to + "'";
   render.rollback = true;
-  Plan shown = plan;
-  for (Step& st : stays) shown.stages.front().steps.push_back(st);
-  std::cout << RenderText(spec, shown, render);
+  std::cout << RenderText(spec, rollback->Shown(), render);
   if (options.dry_run) return 0;
-  if (plan.Counts().irreversible > 0 && !options.allow_irreversible) {
-    Fail("the rollback has steps that cannot be undone:" + IrreversibleSteps(spec, plan) +
+  if (rollback->plan.Counts().irreversible > 0 && !options.allow_irreversible) {
+    Fail("the rollback has steps that cannot be undone:" + IrreversibleSteps(spec, rollback->plan) +
          "\n  nothing was changed; review them and pass --allow-irreversible to roll back anyway");
     return 1;
   }
@@ -287,43 +69,10 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
   InstallInterruptHandler();
   StderrProgress progress;
   Executor executor(ExecContext{spec, *session->journal, session->sealer, progress, "rollback", options.parallelism, 4});
-  // The stages it undoes are un-completed before its first step (`undo`): cut off halfway,
-  // the journal must not call them complete while their work is partly gone, or the next
-  // apply would journal their redone steps under a later stage.
-  JournalRecord begin{0, "", "begin",
-                      {{"op", "rollback"}, {"spec_sha256", spec.sha256}, {"to", options.to}, {"undo", undone},
-                       {"holder", LockInfo::Mine("rollback").user}}};
-  if (Status s = session->journal->Append(&begin); !s) {
-    Fail(s.message());
-    return 1;
-  }
-  progress.StageStarted("rollback to " + options.to, sp.steps.size());
-  std::string failures = Failures(spec, sp.steps, executor.RunSteps(sp.steps, options.to));
-  bool interrupted = g_interrupts.load() > 0;
-  if (!failures.empty()) {
-    JournalRecord end{0, "", "end", {{"op", "rollback"}, {"result", interrupted ? "interrupted" : "failed"}}};
-    if (Status s = session->journal->Append(&end); !s) Fail(s.message());
-    Fail("the rollback did not finish:" + failures + "\n  run the same rollback again to continue");
-    return interrupted ? 130 : 1;
-  }
-  // What stays is journaled too: the stage is undone, so an apply that passes it again runs
-  // the step again (an event of that stage), and this rollback run again has nothing to say.
-  std::vector<JournalRecord> stayed;
-  for (const Step& st : stays) {
-    const Resource& r = spec.resources[st.resource];
-    stayed.push_back({0, "", "done",
-                      {{"op", "rollback"}, {"stage", options.to}, {"address", r.address}, {"stays", true},
-                       {"state", session->sealer.Seal(st.prior, [&](const std::string& a) { return IsSensitive(spec, r, a); })}}});
-  }
-  if (Status s = session->journal->AppendAll(&stayed); !s) {
-    Fail(s.message());
-    return 1;
-  }
-  JournalRecord complete{0, "", "rollback_complete", {{"to", options.to}, {"undone", undone}}};
-  JournalRecord end{0, "", "end", {{"op", "rollback"}, {"result", "ok"}}};
-  if (Status s = session->journal->Append(&complete); !s || !(s = session->journal->Append(&end))) {
-    Fail(s.message());
-    return 1;
+  RunEnd end = RunRollbackPlan(*session, *rollback, executor, progress);
+  if (end.kind != RunEnd::kOk) {
+    Fail(end.error);
+    return end.ExitCode();
   }
   std::cout << "Rolled back to the end of stage '" << options.to << "'.\n";
   return 0;

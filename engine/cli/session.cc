@@ -68,62 +68,20 @@ std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptio
   } else {
     session->journal = OpenFileJournal(spec.state_path);
   }
-  if (!RefreshHistory(session.get())) return nullptr;
+  if (!Refresh(session.get())) return nullptr;
   return session;
 }
 
-bool RefreshHistory(Session* session) {
-  auto records = session->journal->Read();
-  if (!records) {
-    Fail(records.error().message);
-    return false;
-  }
-  session->history = Summarize(*records);
-  // One salt a journal: the key is derived once a run, not once for each run it reads back.
-  if (session->sealer.keeps_secrets())
-    for (auto r = records->rbegin(); r != records->rend(); ++r)
-      if (auto salt = Sealer::SaltIn(r->data)) {
-        session->sealer.AdoptSalt(*salt);
-        break;
-      }
-  return true;
+bool Refresh(Session* session) {
+  Status s = RefreshHistory(session);
+  if (!s) Fail(s.message());
+  return bool(s);
 }
 
-bool CloseFinishedSteps(Session* session) {
-  const Spec& spec = session->spec();
-  std::vector<std::optional<State>> want(spec.resources.size());
-  std::vector<const PendingStep*> pending_of(spec.resources.size(), nullptr);
-  for (const PendingStep& p : session->history.pending) {
-    const Resource* r = spec.Find(p.address);
-    if (!r || r->schema->is_check) continue;
-    std::set<std::string> unknown;
-    auto desired = session->sealer.Open(p.desired, &unknown);
-    if (!desired || !unknown.empty()) continue;  // a secret that was not kept: cannot tell
-    std::size_t i = spec.by_address.at(p.address);
-    want[i] = std::move(*desired);
-    pending_of[i] = &p;
-  }
-  if (std::none_of(pending_of.begin(), pending_of.end(), [](const PendingStep* p) { return p != nullptr; }))
-    return true;
-  // A probe that fails here is not this step's business: the run's own plan says why.
-  auto probed = ProbeResources(spec, want);
-  if (!probed) return true;
-  std::vector<JournalRecord> closed;
-  for (std::size_t i = 0; i < spec.resources.size(); ++i) {
-    const PendingStep* p = pending_of[i];
-    if (!p || CompareResource(spec.resources[i], (*probed)[i], *want[i]).action != Action::kNone) continue;
-    closed.push_back({0, "", "done",
-                      {{"op", p->op}, {"stage", p->stage}, {"address", p->address}, {"state", p->desired},
-                       {"closes", p->seq}}});
-    std::cerr << "reconcile: " << p->address << " (" << p->op << " " << p->action << ", stage " << p->stage
-              << ") was cut off at " << p->at << " but the world shows it done; recorded as done\n";
-  }
-  if (closed.empty()) return true;
-  if (Status s = session->journal->AppendAll(&closed); !s) {
-    Fail(s.message());
-    return false;
-  }
-  return RefreshHistory(session);
+bool CloseFinished(Session* session) {
+  Status s = CloseFinishedSteps(session, [](const std::string& line) { std::cerr << "reconcile: " << line << "\n"; });
+  if (!s) Fail(s.message());
+  return bool(s);
 }
 
 }  // namespace reconcile

@@ -1,0 +1,191 @@
+#include "engine/run/apply_stages.h"
+
+#include <algorithm>
+#include <set>
+
+#include "engine/exec/ttl_wait.h"
+
+namespace reconcile {
+
+namespace {
+
+// One step as a reviewer reads it: address, action and what changes, for telling a stage
+// planned as it begins from the same stage in the reviewed plan.
+std::string StepLine(const Spec& spec, const Step& step) {
+  std::string line = std::string(ActionSymbol(step.action)) + " " + spec.resources[step.resource].address;
+  for (const AttrChange& c : step.changes) line += "\n      " + c.name + ": " + ChangeText(step, c);
+  return line;
+}
+
+// What a stage planned from the world as it begins has that the reviewed plan did not, and
+// what it no longer needs; said before the stage runs. Returns the new steps.
+std::vector<const Step*> Announce(const Spec& spec, const StagePlan& reviewed, const StagePlan& now,
+                                  Progress& progress) {
+  std::set<std::string> before, after;
+  for (const Step& s : reviewed.steps) before.insert(StepLine(spec, s));
+  for (const Step& s : now.steps) after.insert(StepLine(spec, s));
+  std::vector<const Step*> added;
+  std::string said;
+  for (const Step& s : now.steps) {
+    std::string line = StepLine(spec, s);
+    if (before.count(line)) continue;
+    added.push_back(&s);
+    said += "\n  new  " + line;
+  }
+  for (const Step& s : reviewed.steps) {
+    std::string line = StepLine(spec, s);
+    if (!after.count(line)) said += "\n  gone " + line.substr(0, line.find('\n'));
+  }
+  if (!said.empty())
+    progress.Note("stage " + spec.stages[now.stage].name +
+                  " planned again from the world as it begins; against the reviewed plan:" + said);
+  return added;
+}
+
+class StageDriver {
+ public:
+  StageDriver(Session& session, const PlanOptions& plan_options, const ApplyOptions& options, Executor& executor,
+              ApplyHooks& hooks)
+      : session_(session), spec_(session.spec()), plan_options_(plan_options), options_(options),
+        executor_(executor), hooks_(hooks) {}
+
+  // Plans stage `reviewed.stage` again from the world as it is now (into `now`), held to the
+  // rules the reviewed plan was; or why it stops.
+  RunEnd Replan(const StagePlan& reviewed, StagePlan* now) {
+    const StageSpec& stage = spec_.stages[reviewed.stage];
+    PlanOptions again = plan_options_;
+    again.first_stage = reviewed.stage;
+    again.last_stage = reviewed.stage;
+    // What this run did in earlier stages counts: the journal is read again.
+    if (auto records = session_.journal->Read(); records) again.once_done = OnceDone(spec_, Summarize(*records));
+    auto replanned = MakePlan(spec_, session_.graph, again);
+    if (!replanned) return {RunEnd::kFailed, "stage '" + stage.name + "': " + replanned.error().message};
+    *now = std::move(replanned->stages.front());
+    // A saved plan is what was reviewed: a stage that now has a step it did not stops. (A
+    // step no longer needed, already true, is no reason to stop; nor is what a step that
+    // follows others finds when it is read, which no plan can know ahead.)
+    std::string unreviewed;
+    for (const Step* st : Announce(spec_, reviewed, *now, hooks_.progress))
+      if (!spec_.resources[st->resource].schema->probe_when_run) unreviewed += "\n  " + StepLine(spec_, *st);
+    if (!options_.saved_plan.empty() && !unreviewed.empty())
+      return {RunEnd::kStopped, "stage '" + stage.name + "' now has steps the saved plan " + options_.saved_plan +
+                                    " did not:" + unreviewed +
+                                    "\n  stages before it are complete; run reconcile plan --out again and review it"};
+    if (!now->guards.empty() && !options_.force) {
+      std::string why;
+      for (const std::string& g : now->guards) why += "\n  " + g;
+      return {RunEnd::kStopped, "stage '" + stage.name + "' goes past a safety limit:" + why +
+                                    "\n  stages before it are complete; pass --force to apply anyway"};
+    }
+    Plan one;
+    one.stages.push_back(*now);
+    if (one.Counts().irreversible > 0 && !options_.allow_irreversible)
+      return {RunEnd::kStopped, "stage '" + stage.name + "' now has steps that cannot be undone:" +
+                                    IrreversibleSteps(spec_, one) +
+                                    "\n  stages before it are complete; review them and pass --allow-irreversible "
+                                    "to apply anyway"};
+    return {};
+  }
+
+  // A one-shot step cut off mid-run with no `check` to tell whether it happened is never run
+  // again blindly.
+  Status RefuseBlindRerun(const StagePlan& now) {
+    const History& history = session_.history;
+    for (const Step& st : now.steps) {
+      const Resource& r = spec_.resources[st.resource];
+      if (!r.IsOnce() || r.attrs.count("check") || options_.rerun.count(r.address)) continue;
+      auto p = std::find_if(history.pending.begin(), history.pending.end(),
+                            [&](const PendingStep& ps) { return ps.address == r.address && ps.op == "apply"; });
+      if (p == history.pending.end()) continue;
+      return Error{r.address + " was cut off while it ran (started " + p->at + ") and has no `check` to tell " +
+                   "whether it happened, so it is not run again blindly.\n  Find out on the host; then run apply " +
+                   "with --rerun " + r.address + " to run it again, or add a `check` that tells"};
+    }
+    return Status::Ok();
+  }
+
+  // Walks the stage; its changes first in the answer, then whether its checks held.
+  RunEnd Walk(const StagePlan& now) {
+    const StageSpec& stage = spec_.stages[now.stage];
+    hooks_.progress.StageStarted(stage.name, now.steps.size());
+    auto results = executor_.RunSteps(now.steps, stage.name);
+    std::vector<Step> changes, checks;
+    std::vector<StepResult> change_results, check_results;
+    for (std::size_t i = 0; i < now.steps.size(); ++i) {
+      bool check = now.steps[i].action == Action::kCheck;
+      (check ? checks : changes).push_back(now.steps[i]);
+      (check ? check_results : change_results).push_back(results[i]);
+    }
+    bool interrupted = g_interrupts.load() > 0;
+    RunEnd::Kind kind = interrupted ? RunEnd::kInterrupted : RunEnd::kFailed;
+    if (std::string failures = Failures(spec_, changes, change_results); !failures.empty())
+      return {kind, "stage '" + stage.name + "' " + (interrupted ? "was interrupted" : "failed") + ":" + failures +
+                        "\n  the journal has what was done; fix the cause and run apply again to continue, or roll "
+                        "back with reconcile rollback --to STAGE"};
+    if (std::string unmet = Failures(spec_, checks, check_results); !unmet.empty())
+      return {kind, "stage '" + stage.name + "' is not complete:" + unmet +
+                        "\n  its changes are applied; apply again to re-check, or roll back with reconcile rollback "
+                        "--to STAGE"};
+    return {};
+  }
+
+ private:
+  Session& session_;
+  const Spec& spec_;
+  const PlanOptions& plan_options_;
+  const ApplyOptions& options_;
+  Executor& executor_;
+  ApplyHooks& hooks_;
+};
+
+}  // namespace
+
+RunEnd ApplyStages(Session& session, const Plan& plan, const PlanOptions& plan_options,
+                   std::chrono::steady_clock::time_point planned_at, const ApplyOptions& options, Executor& executor,
+                   ApplyHooks& hooks) {
+  const Spec& spec = session.spec();
+  Journal& journal = *session.journal;
+  JournalRecord begin{0, "", "begin",
+                      {{"op", "apply"},
+                       {"spec_sha256", spec.sha256},
+                       {"through", spec.stages[options.through].name},
+                       {"holder", LockInfo::Mine("apply").user}}};
+  if (Status s = journal.Append(&begin); !s) return {RunEnd::kFailed, s.message()};
+  // Every way out writes the `end` record, with how it ended.
+  auto finish = [&](RunEnd end) {
+    static const char* kResult[] = {"ok", "failed", "stopped", "interrupted"};
+    JournalRecord record{0, "", "end", {{"op", "apply"}, {"result", kResult[end.kind]}}};
+    if (Status s = journal.Append(&record); !s && end.kind == RunEnd::kOk) return RunEnd{RunEnd::kFailed, s.message()};
+    return end;
+  };
+
+  StageDriver driver(session, plan_options, options, executor, hooks);
+  for (const StagePlan& sp : plan.stages) {
+    const StageSpec& stage = spec.stages[sp.stage];
+    if (!stage.confirm.empty() && !options.yes)
+      if (std::string why = hooks.confirm(stage); !why.empty())
+        return finish({RunEnd::kStopped, "stage '" + stage.name + "' asks for confirmation (" + stage.confirm + "); " +
+                                             why + ". Stages before it are complete; apply again to continue"});
+    if (auto records = journal.Read(); records) {
+      auto waits = PendingTtlWaits(spec, *records, sp.stage, std::chrono::system_clock::now());
+      if (Status s = WaitOutTtls(waits, stage.name, hooks.progress); !s)
+        return finish({RunEnd::kInterrupted,
+                       "stage '" + stage.name + "' did not start: " + s.message() + "; apply again to continue"});
+    }
+    // Each stage is planned from the world as it begins: what earlier stages did (a command
+    // that removed a file this stage declares) is seen. The plan's own probe is seconds old
+    // for the first stage, unless a prompt or a TTL wait held it.
+    bool fresh = &sp == &plan.stages.front() && std::chrono::steady_clock::now() - planned_at < std::chrono::seconds(2);
+    StagePlan now = sp;
+    if (!fresh)
+      if (RunEnd stop = driver.Replan(sp, &now); stop.kind != RunEnd::kOk) return finish(stop);
+    if (Status s = driver.RefuseBlindRerun(now); !s) return finish({RunEnd::kStopped, s.message()});
+    if (RunEnd walked = driver.Walk(now); walked.kind != RunEnd::kOk) return finish(walked);
+    JournalRecord done{0, "", "stage_complete", {{"stage", stage.name}}};
+    if (Status s = journal.Append(&done); !s) return {RunEnd::kFailed, s.message()};
+    hooks.progress.Note("stage " + stage.name + " complete");
+  }
+  return finish({});
+}
+
+}  // namespace reconcile

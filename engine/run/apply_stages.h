@@ -1,0 +1,47 @@
+// The stage driver of `reconcile apply` (ninja's Builder; the CLI only builds it): from the
+// first stage the journal has not completed through the last asked for, each stage waits out
+// old DNS TTLs, is planned again from the world as it begins (what earlier stages did is
+// seen), held to the reviewed plan's rules, walked, checked, and journaled complete.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <set>
+#include <string>
+
+#include "engine/exec/executor.h"
+#include "engine/run/session.h"
+
+namespace reconcile {
+
+struct ApplyOptions {
+  std::size_t through = 0;      // last stage to run
+  bool yes = false;             // stages that ask to be confirmed start without asking
+  bool allow_irreversible = false;
+  bool force = false;           // past the providers' safety limits
+  std::set<std::string> rerun;  // one-shot steps cut off mid-run, to run again
+  std::string saved_plan;       // the reviewed plan's file when applying one: new steps stop
+};
+
+struct ApplyHooks {
+  Progress& progress;
+  // Whether a stage with `confirm` may start (asked on a terminal by the CLI): "" when it may,
+  // or why not ("not confirmed").
+  std::function<std::string(const StageSpec& stage)> confirm;
+};
+
+// How a run ended; `error` says what stopped it and what to do.
+struct RunEnd {
+  enum Kind { kOk, kFailed, kStopped, kInterrupted } kind = kOk;
+  std::string error;
+  int ExitCode() const { return kind == kOk ? 0 : kind == kInterrupted ? 130 : 1; }
+};
+
+// Runs `plan` (what the operator reviewed, planned with `plan_options` at `planned_at`) stage
+// by stage through `executor`, between a `begin` and an `end` record. The caller holds the
+// journal's lock and has refused what the reviewed plan itself may not do.
+RunEnd ApplyStages(Session& session, const Plan& plan, const PlanOptions& plan_options,
+                   std::chrono::steady_clock::time_point planned_at, const ApplyOptions& options, Executor& executor,
+                   ApplyHooks& hooks);
+
+}  // namespace reconcile

@@ -1,0 +1,82 @@
+#include "engine/run/session.h"
+
+#include <algorithm>
+#include <set>
+
+#include "engine/plan/diff.h"
+
+namespace reconcile {
+
+Status RefreshHistory(Session* session) {
+  auto records = session->journal->Read();
+  if (!records) return records.error();
+  session->history = Summarize(*records);
+  // One salt a journal: the key is derived once a run, not once for each run it reads back.
+  if (session->sealer.keeps_secrets())
+    for (auto r = records->rbegin(); r != records->rend(); ++r)
+      if (auto salt = Sealer::SaltIn(r->data)) {
+        session->sealer.AdoptSalt(*salt);
+        break;
+      }
+  return Status::Ok();
+}
+
+Status CloseFinishedSteps(Session* session, const std::function<void(const std::string&)>& say) {
+  const Spec& spec = session->spec();
+  std::vector<std::optional<State>> want(spec.resources.size());
+  std::vector<const PendingStep*> pending_of(spec.resources.size(), nullptr);
+  for (const PendingStep& p : session->history.pending) {
+    const Resource* r = spec.Find(p.address);
+    if (!r || r->schema->is_check) continue;
+    std::set<std::string> unknown;
+    auto desired = session->sealer.Open(p.desired, &unknown);
+    if (!desired || !unknown.empty()) continue;  // a secret that was not kept: cannot tell
+    std::size_t i = spec.by_address.at(p.address);
+    want[i] = std::move(*desired);
+    pending_of[i] = &p;
+  }
+  if (std::none_of(pending_of.begin(), pending_of.end(), [](const PendingStep* p) { return p != nullptr; }))
+    return Status::Ok();
+  // A probe that fails here is not this step's business: the run's own plan says why.
+  auto probed = ProbeResources(spec, want);
+  if (!probed) return Status::Ok();
+  std::vector<JournalRecord> closed;
+  for (std::size_t i = 0; i < spec.resources.size(); ++i) {
+    const PendingStep* p = pending_of[i];
+    if (!p || CompareResource(spec.resources[i], (*probed)[i], *want[i]).action != Action::kNone) continue;
+    closed.push_back({0, "", "done",
+                      {{"op", p->op}, {"stage", p->stage}, {"address", p->address}, {"state", p->desired},
+                       {"closes", p->seq}}});
+    say(p->address + " (" + p->op + " " + p->action + ", stage " + p->stage + ") was cut off at " + p->at +
+        " but the world shows it done; recorded as done");
+  }
+  if (closed.empty()) return Status::Ok();
+  if (Status s = session->journal->AppendAll(&closed); !s) return s;
+  return RefreshHistory(session);
+}
+
+
+PlanOptions PlanOptionsFor(const Session& session) {
+  PlanOptions o;
+  // Completed stages are not planned again; once all are, the last one is re-checked so
+  // drift still shows and a converged world plans to nothing.
+  std::size_t next = session.history.NextStage(session.StageNames());
+  o.first_stage = std::min(next, session.spec().stages.size() - 1);
+  o.keeps_secrets = session.sealer.keeps_secrets();
+  o.once_done = OnceDone(session.spec(), session.history);
+  return o;
+}
+
+std::vector<bool> OnceDone(const Spec& spec, const History& history) {
+  // A one-shot step whose last outcome was an apply's has happened; a rollback's revert
+  // since makes it due again.
+  std::vector<bool> done(spec.resources.size(), false);
+  for (std::size_t i = 0; i < spec.resources.size(); ++i) {
+    if (!spec.resources[i].IsOnce()) continue;
+    auto h = history.resources.find(spec.resources[i].address);
+    done[i] = h != history.resources.end() && h->second.last_op == "apply";
+  }
+  return done;
+}
+
+}  // namespace reconcile
