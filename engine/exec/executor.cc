@@ -60,7 +60,8 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const Step& step = *steps[i];
     const Resource& r = ctx_.spec.resources[step.resource];
-    if (step.after.empty() || !r.schema->probe_when_run || step.action == Action::kCheck) continue;
+    // A handler runs when notified, whatever its `check` says (that is asked after it ran).
+    if (step.after.empty() || !r.schema->probe_when_run || step.action == Action::kCheck || r.IsHandler()) continue;
     std::vector<std::optional<State>> want(ctx_.spec.resources.size());
     want[step.resource] = step.desired;
     auto probed = ProbeResources(ctx_.spec, want);
@@ -89,7 +90,7 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
     const Step& step = [&]() -> const Step& {
       const Step& s = *steps[i];
       const Resource& res = ctx_.spec.resources[s.resource];
-      if (s.after.empty() || !res.schema->probe_when_run || s.action == Action::kCheck) return s;
+      if (s.after.empty() || !res.schema->probe_when_run || s.action == Action::kCheck || res.IsHandler()) return s;
       return fresh[next_fresh++];
     }();
     const Resource& r = ctx_.spec.resources[step.resource];

@@ -35,6 +35,7 @@ History Summarize(const std::vector<JournalRecord>& records) {
       ResourceHistory& res = h.resources[address];
       res.last_state = d.value("state", nlohmann::json());
       res.last_op = d.value("op", "");
+      res.last_done = r.seq;
       auto intent = open.find(address);
       res.last_desired = intent != open.end() ? intent->second.desired : nlohmann::json();
       if (res.last_op == "rollback") res.rolled_back = true;

@@ -26,6 +26,7 @@ struct ResourceHistory {
   std::vector<StepHistory> steps;  // in journal order
   nlohmann::json last_state;   // sealed state reconcile last wrote
   std::string last_op;         // the op (apply | rollback) of the step that wrote it
+  std::uint64_t last_done = 0;  // the record of that step's outcome
   nlohmann::json last_desired;  // sealed: what that step's intent asked for
   std::set<std::string> applied_stages;  // stages in which an apply changed it
   bool rolled_back = false;              // a rollback has changed it since

@@ -146,6 +146,26 @@ Step StepFrom(const Spec& spec, std::size_t resource, std::size_t stage, Diff di
   return step;
 }
 
+Step HandlerStep(const Spec& spec, std::size_t handler, std::size_t stage, const std::vector<std::size_t>& by,
+                 State desired) {
+  const Resource& r = spec.resources[handler];
+  // What it runs is shown as for any step that runs; what notified it comes first.
+  Diff diff = CompareResource(r, State{}, desired);
+  diff.action = Action::kCreate;
+  Step step = StepFrom(spec, handler, stage, std::move(diff), State{}, std::move(desired));
+  step.after = by;
+  std::string names;
+  for (std::size_t from : by) names += (names.empty() ? "" : ", ") + spec.resources[from].address;
+  AttrChange c;
+  c.name = "notified";
+  c.summary = by.empty() ? "by a change of an earlier run; it has not run since" : "by " + names;
+  step.changes.insert(step.changes.begin(), std::move(c));
+  step.reason = by.empty() ? r.address + " was notified by a change of an earlier run and has not run since"
+                           : "notified by " + names + ", which " + (by.size() == 1 ? "changes" : "change") +
+                                 " here: it runs once, after " + (by.size() == 1 ? "it" : "them");
+  return step;
+}
+
 Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const PlanOptions& options) {
   Plan plan;
   plan.spec_sha256 = spec.sha256;
@@ -162,7 +182,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
   for (std::size_t i = 0; i < n; ++i) by_rank[graph.rank()[i]] = i;
   for (std::size_t i : by_rank) {
     const Resource& r = spec.resources[i];
-    if (r.is_check()) continue;
+    if (r.is_check() || r.IsHandler()) continue;  // a handler runs only when notified
     first_stage[i] = std::max(r.stage, options.first_stage);
     if (first_stage[i] > last) continue;
     // A step that happens once (a command run = "once", a snapshot) belongs to its own stage:
@@ -266,10 +286,29 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       stage_plan.steps.push_back(std::move(step));
       in_stage[i] = true;
     }
-    // Checks last (they gate the stage's completion), the rest in dependency order.
+    // A handler runs once, after every step of this stage that notifies it.
+    for (std::size_t h = 0; h < n; ++h) {
+      const Resource& r = spec.resources[h];
+      if (!r.IsHandler()) continue;
+      bool due = s == options.first_stage && h < options.handler_due.size() && options.handler_due[h];
+      std::vector<std::size_t> by;
+      for (std::size_t from : r.notified_by)
+        if (in_stage[from] && !spec.resources[from].is_check()) by.push_back(from);
+      if (by.empty() && !due) continue;
+      auto d = cache.At(h, std::max(r.stage, s));
+      if (!d) return Error{d.error().message};
+      stage_plan.steps.push_back(HandlerStep(spec, h, s, by, std::move(*d)));
+      in_stage[h] = true;
+      if (by.empty()) stage_plan.steps.back().reason = r.address + " was notified by a change of an earlier run and "
+                                                                   "has not run since";
+    }
+    // Checks last (they gate the stage's completion), handlers just before them, the rest in
+    // dependency order.
+    auto place = [&](const Step& st) {
+      return st.action == Action::kCheck ? 2 : spec.resources[st.resource].IsHandler() ? 1 : 0;
+    };
     std::sort(stage_plan.steps.begin(), stage_plan.steps.end(), [&](const Step& a, const Step& b) {
-      bool ca = a.action == Action::kCheck, cb = b.action == Action::kCheck;
-      if (ca != cb) return cb;
+      if (place(a) != place(b)) return place(a) < place(b);
       return graph.rank()[a.resource] < graph.rank()[b.resource];
     });
     for (Step& step : stage_plan.steps) {

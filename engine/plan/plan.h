@@ -56,6 +56,8 @@ struct PlanOptions {
   std::vector<bool> once_done;  // by resource: a one-shot step the journal has as done (and not
                                 // reverted since), never planned again
   bool keeps_secrets = false;   // the journal has a key to seal sensitive prior values
+  std::vector<bool> handler_due;  // by resource: a handler notified since it last ran (a run
+                                  // cut off between the change and it): planned in first_stage
 };
 
 // Compare (diff.h), then the resource's provider's Review: what every plan, re-probe and
@@ -68,6 +70,11 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
 // again just before it runs, rollback): its action, changes (sensitive ones marked) and
 // whether it can be undone. `reason` and `after` are the caller's.
 Step StepFrom(const Spec& spec, std::size_t resource, std::size_t stage, Diff diff, State prior, State desired);
+
+// A handler's step: it runs `desired` once, after the steps of `by` (its notifiers that change
+// here). Planned by MakePlan and by rollback.
+Step HandlerStep(const Spec& spec, std::size_t handler, std::size_t stage, const std::vector<std::size_t>& by,
+                 State desired);
 
 // Reads the world for every resource i with want[i] set (want[i] holds what it should be, so
 // the provider knows what to look for), one Probe call per provider.

@@ -57,7 +57,11 @@ class StageDriver {
     again.first_stage = reviewed.stage;
     again.last_stage = reviewed.stage;
     // What this run did in earlier stages counts: the journal is read again.
-    if (auto records = session_.journal->Read(); records) again.once_done = OnceDone(spec_, Summarize(*records));
+    if (auto records = session_.journal->Read(); records) {
+      History now_history = Summarize(*records);
+      again.once_done = OnceDone(spec_, now_history);
+      again.handler_due = HandlersDue(spec_, now_history);
+    }
     auto replanned = MakePlan(spec_, session_.graph, again);
     if (!replanned) return {RunEnd::kFailed, "stage '" + stage.name + "': " + replanned.error().message};
     *now = std::move(replanned->stages.front());

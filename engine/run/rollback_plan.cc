@@ -77,6 +77,7 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
                           "' but is no longer in the spec; it is left as it is");
       continue;
     }
+    if (r->IsHandler()) continue;  // run again below when what notifies it goes back
     std::size_t i = spec.by_address.at(address);
     // A one-shot step is an event, not a state: one of a stage kept stays done; one of a
     // stage undone is reverted if it happened (and was not reverted since).
@@ -222,6 +223,21 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
                              : (s_depends_on_j && !removal(*step_for[j])) || (j_depends_on_s && removal(*step_for[j]));
       if (wait) s.after.push_back(j);
     }
+  }
+  // A handler runs once after the steps of what notifies it: a vhost put back reloads nginx.
+  std::vector<bool> stepping(n, false);
+  for (const Step& s : sp.steps) stepping[s.resource] = true;
+  for (std::size_t h = 0; h < n; ++h) {
+    const Resource& r = spec.resources[h];
+    if (!r.IsHandler()) continue;
+    std::vector<std::size_t> by;
+    for (std::size_t from : r.notified_by)
+      if (stepping[from]) by.push_back(from);
+    if (by.empty()) continue;
+    auto desired = Desired(spec, r, std::max(r.stage, to), true);
+    if (!desired) return Error{r.address + ": " + desired.error().message};
+    sp.steps.push_back(HandlerStep(spec, h, to, by, std::move(*desired)));
+    sp.steps.back().reason = "notified by what goes back: it runs once, after " + std::string(by.size() == 1 ? "it" : "them");
   }
   out.plan.stages.push_back(sp);
 

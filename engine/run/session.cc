@@ -64,6 +64,7 @@ PlanOptions PlanOptionsFor(const Session& session) {
   o.first_stage = std::min(next, session.spec().stages.size() - 1);
   o.keeps_secrets = session.sealer.keeps_secrets();
   o.once_done = OnceDone(session.spec(), session.history);
+  o.handler_due = HandlersDue(session.spec(), session.history);
   return o;
 }
 
@@ -77,6 +78,18 @@ std::vector<bool> OnceDone(const Spec& spec, const History& history) {
     done[i] = h != history.resources.end() && h->second.last_op == "apply";
   }
   return done;
+}
+
+std::vector<bool> HandlersDue(const Spec& spec, const History& history) {
+  std::vector<bool> due(spec.resources.size(), false);
+  auto last_done = [&](std::size_t i) -> std::uint64_t {
+    auto h = history.resources.find(spec.resources[i].address);
+    return h == history.resources.end() ? 0 : h->second.last_done;
+  };
+  for (std::size_t i = 0; i < spec.resources.size(); ++i)
+    for (std::size_t from : spec.resources[i].notified_by)
+      if (last_done(from) > last_done(i)) due[i] = true;
+  return due;
 }
 
 }  // namespace reconcile

@@ -42,4 +42,8 @@ PlanOptions PlanOptionsFor(const Session& session);
 // By resource: the one-shot steps the journal has as done and not reverted since.
 std::vector<bool> OnceDone(const Spec& spec, const History& history);
 
+// By resource: the handlers a notifier's change has notified since they last ran (a run cut
+// off or failed between the two).
+std::vector<bool> HandlersDue(const Spec& spec, const History& history);
+
 }  // namespace reconcile

@@ -107,6 +107,7 @@ class Loader {
     SourceLoc loc;
   };
   std::vector<Pending> pending_after_;
+  std::vector<Pending> pending_notify_;
   std::vector<Pending> pending_refs_;
   const std::string* last_path_key_ = nullptr;
   const std::string* last_path_value_ = nullptr;

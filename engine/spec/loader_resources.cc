@@ -13,7 +13,7 @@ namespace reconcile {
 namespace {
 
 // Keys every resource takes besides its type's attributes.
-const std::vector<std::string> kEngineKeys = {"stage", "after", "ensure", "at"};
+const std::vector<std::string> kEngineKeys = {"stage", "after", "notify", "ensure", "at"};
 
 
 // Patterns describe short things (a path, a mode, an address, a bucket name), and
@@ -239,10 +239,11 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
       }
       r.stage = *index;
       r.stage_loc = Loc(v);
-    } else if (key == "after") {
+    } else if (key == "after" || key == "notify") {
       const toml::array* arr = v.as_array();
       if (!arr) {
-        Err(Loc(v), what + " must be a list of addresses such as [\"s3_bucket.media\"]");
+        Err(Loc(v), what + " must be a list of addresses such as " +
+                        (key == "after" ? "[\"s3_bucket.media\"]" : "[\"command.reload_nginx\"]"));
         continue;
       }
       for (const toml::node& e : *arr) {
@@ -250,7 +251,7 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
           Err(Loc(e), "each item of " + what + " must be an address string, not " + TomlTypeName(e));
           continue;
         }
-        pending_after_.push_back({r.address, e.as_string()->get(), Loc(e)});
+        (key == "after" ? pending_after_ : pending_notify_).push_back({r.address, e.as_string()->get(), Loc(e)});
       }
     } else if (key == "ensure") {
       SpecValue sv;
@@ -440,7 +441,7 @@ void Loader::ReadOverlays(Resource* r, const toml::table& at) {
     for (auto& [k, v] : *t) {
       std::string key(k.str());
       std::string what = "attribute '" + key + "' of " + r->address + " at stage " + stage;
-      if (key == "stage" || key == "after" || key == "host" || key == "provider" || key == "at") {
+      if (key == "stage" || key == "after" || key == "notify" || key == "host" || key == "provider" || key == "at") {
         Err(Loc(k), "'" + key + "' cannot change in a later stage; set it on [" + r->address + "] itself");
         continue;
       }
@@ -528,6 +529,34 @@ void Loader::ResolveDependencies() {
     }
     from.deps.push_back({it->second, Dependency::Kind::kAfter, p.loc});
   }
+  for (const Pending& p : pending_notify_) {
+    std::size_t from = spec_->by_address.at(p.from);
+    auto it = spec_->by_address.find(p.path);
+    if (it == spec_->by_address.end()) {
+      Err(p.loc, "'notify' of " + p.from + " names '" + p.path + "', which the spec does not declare" +
+                     (ManyErrors() ? "" : DidYouMean(p.path, AddressNames())));
+      continue;
+    }
+    Resource& handler = spec_->resources[it->second];
+    if (it->second == from) {
+      Err(p.loc, p.from + " cannot notify itself");
+      continue;
+    }
+    if (!handler.schema->one_shot) {
+      Err(p.loc, "'notify' of " + p.from + " names " + p.path + ", a " + handler.type +
+                     ", which is state, not a step that runs",
+          "notify names steps that run once when notified, such as a command (nginx -s reload)");
+      continue;
+    }
+    if (std::find(handler.notified_by.begin(), handler.notified_by.end(), from) == handler.notified_by.end()) {
+      handler.notified_by.push_back(from);
+      spec_->resources[from].notifies.push_back(it->second);
+    }
+  }
+  for (const Resource& r : spec_->resources)
+    if (r.IsHandler() && !r.notifies.empty())
+      Err(r.loc, r.address + " is notified by other resources, so it cannot notify in turn",
+          "list every step to run in the notify of the resources that change");
   for (const Pending& p : pending_refs_) {
     ResolveReference(&spec_->resources[spec_->by_address.at(p.from)], p.path, p.loc);
   }

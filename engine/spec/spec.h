@@ -63,6 +63,10 @@ struct Resource {
   SpecAttrs attrs;        // base attributes, `ensure` included when written
   std::vector<Overlay> overlays;  // in stage order
   std::vector<Dependency> deps;
+  // Handlers (Ansible's): the steps it notifies run once after it changed in a stage (or a
+  // rollback), after it; a step notified by any resource runs only so.
+  std::vector<std::size_t> notifies;
+  std::vector<std::size_t> notified_by;
   std::string host;      // "local", a [host.NAME], or "" when the type takes none
   std::string provider_instance;  // "s3.main", or ""
   bool has_references = false;
@@ -71,6 +75,7 @@ struct Resource {
   // An event, not a state (schema one_shot, and not run = "converge"): it runs once, in
   // its stage, and a rollback past that stage reverts it.
   bool IsOnce() const;
+  bool IsHandler() const { return !notified_by.empty(); }
   const Overlay* OverlayAt(std::size_t stage) const;
 };
 
