@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Through the reconcile binary, against the lab's PostgreSQL: a role and a database created,
-# a snapshot taken (journaled, restored into another database), CONNECT revoked from PUBLIC,
+# a snapshot taken (journaled, restored into another database; taken again under a new name
+# when apply passes its stage after a rollback), CONNECT revoked from PUBLIC,
 # the password rotated; then rollbacks that give the old password
 # back (it works again, the new one no longer does) and reopen the database. Every result is
 # read with psql, logging in as the roles themselves. No password or verifier in the journal.
@@ -64,7 +65,7 @@ public_connect = false
 stage = "freeze"
 host = "local"
 database = "\${postgres_database.app.name}"
-path = "$work/appdb.dump"
+path = "$work/appdb-\${run}.dump"
 SPEC
 cd "$work" || exit 1
 
@@ -88,13 +89,13 @@ super "create table orders (id int primary key, note text); insert into orders s
 
 "$bin" apply db.toml --yes >out 2>err && ok || bad "apply: $(cat err)"
 # The snapshot: written, private, journaled with its size and checksum, and restorable.
-[ "$(stat -c %a "$work/appdb.dump" 2>&1)" = 600 ] && ok || bad "snapshot written, mode 600: $(ls -l "$work")"
-sum=$(sha256sum <"$work/appdb.dump" | cut -d' ' -f1)
-grep -q "\"sha256\":\"$sum\"" .reconcile/*.journal && grep -q "\"size\":$(stat -c %s "$work/appdb.dump")" .reconcile/*.journal &&
+[ "$(stat -c %a "$work/appdb-1.dump" 2>&1)" = 600 ] && ok || bad "snapshot written, mode 600: $(ls -l "$work")"
+sum=$(sha256sum <"$work/appdb-1.dump" | cut -d' ' -f1)
+grep -q "\"sha256\":\"$sum\"" .reconcile/*.journal && grep -q "\"size\":$(stat -c %s "$work/appdb-1.dump")" .reconcile/*.journal &&
   ok || bad "size and checksum journaled"
 super "create database restored_$run" >/dev/null
 PGPASSWORD=$PG_PASSWORD "$PG_BIN/pg_restore" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d "restored_$run" \
-  "$work/appdb.dump" >"$work/restore" 2>&1 && ok || bad "pg_restore: $(cat "$work/restore")"
+  "$work/appdb-1.dump" >"$work/restore" 2>&1 && ok || bad "pg_restore: $(cat "$work/restore")"
 [ "$(super "select count(*) from orders" "restored_$run")" = 250 ] && ok || bad "the snapshot holds the 250 rows"
 connects "$appdb" "$other" "$OTHER_PW" && bad "another role still connects after the revoke" || ok
 grep -q "CONNECT privilege" "$work/psql" && ok || bad "refused for want of CONNECT: $(cat "$work/psql")"
@@ -116,7 +117,19 @@ connects "$appdb" "$app" "$APP_PW_NEW" && bad "the new password still works afte
 connects "$appdb" "$other" "$OTHER_PW" && bad "the database reopened too early" || ok
 "$bin" rollback db.toml --to prepare --yes >out 2>err && ok || bad "rollback to prepare: $(cat err)"
 connects "$appdb" "$other" "$OTHER_PW" && ok || bad "another role connects again: $(cat "$work/psql")"
-[ -s "$work/appdb.dump" ] && ok || bad "a rollback leaves the snapshot"
+[ -s "$work/appdb-1.dump" ] && ok || bad "a rollback leaves the snapshot"
+
+# Applied again past the snapshot's stage: a new snapshot under a new name (${run} is 2 once a
+# rollback went back before its stage), holding the rows written since; the old one is kept.
+super "insert into orders select g, 'n' || g from generate_series(251, 300) g" "$appdb" >/dev/null
+"$bin" plan db.toml >out 2>err && grep -q "+ postgres_snapshot.app" out && grep -q "appdb-2.dump" out && ok ||
+  bad "the plan takes the snapshot again, under a new name: $(cat out) $(cat err)"
+"$bin" apply db.toml --through freeze --yes >out 2>err && ok || bad "apply past the snapshot again: $(cat err)"
+[ -s "$work/appdb-1.dump" ] && [ -s "$work/appdb-2.dump" ] && ok || bad "both snapshots are there: $(ls "$work")"
+super "create database restored2_$run" >/dev/null
+PGPASSWORD=$PG_PASSWORD "$PG_BIN/pg_restore" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d "restored2_$run" \
+  "$work/appdb-2.dump" >"$work/restore" 2>&1 && ok || bad "pg_restore of the new snapshot: $(cat "$work/restore")"
+[ "$(super "select count(*) from orders" "restored2_$run")" = 300 ] && ok || bad "the new snapshot has the rows written since"
 
 # Without a journal key the old password could not be kept: the rotation is irreversible.
 sed -i '/^\[state\]/,/^key = /d' db.toml

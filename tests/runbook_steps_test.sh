@@ -3,7 +3,7 @@
 # from the world as it begins; every edge honoured at apply (a resource after a check, a
 # command's check asked after what it follows); a command that happens once, in its stage;
 # its rollback by `revert`, or a plan that says up front that it stays; a cut-off one-shot
-# step never run again blindly.
+# step never run again blindly; ${run}: a one-shot step taken again under a new name.
 # Usage: runbook_steps_test.sh PATH_TO_RECONCILE SOURCE_DIR
 set -u
 bin=$1
@@ -169,4 +169,39 @@ run apply cutoff.toml --yes && bad "cutoff: a cut-off command with no check was 
 [ ! -e "$root/cut" ] && ok || bad "cutoff: the command did not run again"
 run apply cutoff.toml --yes --rerun command.slow && [ "$(wc -l <"$root/cut")" = 1 ] && ok ||
   bad "cutoff: --rerun runs it once: $(cat err)"
+# 5. ${run}: a one-shot step of a stage a rollback undid runs again under a new name when apply
+# passes the stage again; what refers to it follows; the old file stays.
+cat >run.toml <<'EOF'
+version = 1
+name = "run"
+stages = ["prepare", "freeze", "switch"]
+[file.marker]
+stage = "prepare"
+host = "local"
+path = "${vars.root}/marker"
+content = "x\n"
+[command.snapshot]
+stage = "freeze"
+host = "local"
+apply = ["sh", "-c", "cp ${vars.root}/db ${vars.root}/db-${run}.dump"]
+[command.restore]
+stage = "switch"
+host = "local"
+# The newest dump (a later stage's own ${run} counts its own rollbacks: a postgres_restore
+# would name the snapshot by reference instead).
+apply = ["sh", "-c", "cp $(ls -t ${vars.root}/db-*.dump | head -1) ${vars.root}/newdb"]
+EOF
+echo rows1 >"$root/db"
+run apply run.toml --yes && [ -f "$root/db-1.dump" ] && ok || bad "run: first apply: $(cat err)"
+echo rows2 >>"$root/db"
+run rollback run.toml --to prepare --yes && ok || bad "run: rollback: $(cat err)"
+run plan run.toml && grep -q "db-2.dump" out && ok || bad "run: the plan shows the new name: $(cat out)"
+run apply run.toml --yes && ok || bad "run: apply again: $(cat err)"
+[ "$(cat "$root/db-1.dump")" = rows1 ] && [ "$(cat "$root/newdb")" = "$(printf 'rows1\nrows2')" ] && ok ||
+  bad "run: a new snapshot with the rows since, restored; the old one kept: $(ls "$root")"
+run rollback run.toml --to freeze --yes && run apply run.toml --yes && [ ! -e "$root/db-3.dump" ] && ok ||
+  bad "run: a rollback that keeps the snapshot's stage does not take it again: $(ls "$root")"
+printf 'version = 1\nname = "v"\nstages = ["a"]\n[vars]\nx = "${run}"\n' >runvar.toml
+run validate runvar.toml; grep -q "runvar.toml:5:6: error: '\${run}' in variable 'x'" err && ok || bad "run: \${run} outside a resource: $(cat err)"
+
 finish

@@ -86,6 +86,23 @@ rollback past its stage runs its `revert`; one without a `revert` is shown up fr
 A one-shot step cut off mid-run that has no `check` is not run again blindly: apply stops and
 asks for `--rerun ADDRESS` once you have found out it did not happen.
 
+**Taken again under a new name.** A step of a stage that a rollback undid runs again when apply
+passes that stage again. A snapshot or dump must then not land on (or be adopted from) the old
+file, which lacks what was written since: write `${run}` in its name. `${run}` is 1 until a
+rollback goes back before the resource's stage, then 2, and so on; the plan shows the new name,
+steps that refer to it (`${postgres_snapshot.before.path}`) follow, and the old file stays.
+Refer to it so, not by writing `${run}` again in a later stage: each stage counts its own
+rollbacks, and a rollback to a stage after the snapshot's keeps the snapshot but not the later
+steps.
+
+```toml
+[postgres_snapshot.before]
+stage = "freeze"
+host = "db"
+database = "shop"
+path = "/var/backups/shop-${run}.dump"     # shop-1.dump; after a rollback past "freeze", shop-2.dump
+```
+
 ```toml
 stages = ["freeze", "migrate", "switch"]
 
@@ -146,8 +163,9 @@ std::string SchemaMarkdown(const Registry& registry) {
          "a machine take `host` (`\"local\"` or a `[host.NAME]`); types served by a provider take "
          "`provider` (a `[provider.KIND.NAME]`, implied when the spec has just one of that kind). Any "
          "string may refer to `${vars.NAME}` or another resource's `${TYPE.NAME.attr}` (which orders "
-         "the two); `$${` writes a literal `${` (a shell line's `$${HOME}` reaches the shell as "
-         "`${HOME}`).\n\n"
+         "the two); `${run}` is the run of the resource's stage (1, then one more each time a rollback "
+         "went back before that stage); `$${` writes a literal `${` (a shell line's `$${HOME}` reaches "
+         "the shell as `${HOME}`).\n\n"
       << "An attribute marked `env:`/`file:` secret may be written `\"env:NAME\"` (from reconcile's "
          "environment) or `\"file:PATH\"` (relative to the spec): read only when needed, never shown, "
          "journaled only sealed. A `file:` secret loses one trailing newline (`\\n` or `\\r\\n`: password "

@@ -20,8 +20,10 @@ History Summarize(const std::vector<JournalRecord>& records) {
       h.last_begin = r;
       // A rollback un-completes the stages it undoes before its first step, so a rollback cut
       // off halfway never leaves a stage counted complete whose work is partly gone.
-      if (d.value("op", "") == "rollback")
+      if (d.value("op", "") == "rollback") {
         for (const std::string& s : d.value("undo", std::vector<std::string>())) h.complete.erase(s);
+        h.rollback_targets.push_back(d.value("to", ""));
+      }
       // Steps left open by an earlier run stay pending until re-probed by this one.
     } else if (r.kind == "intent") {
       std::string address = d.value("address", "");

@@ -44,6 +44,7 @@ struct History {
   std::vector<PendingStep> pending;  // intents with no done/failed after them
   std::optional<JournalRecord> last_failure;
   std::optional<JournalRecord> last_begin;
+  std::vector<std::string> rollback_targets;  // the stage (`to`) of every rollback begun
   std::uint64_t last_seq = 0;
 
   // The first stage of `stages` whose checkpoint is missing, or stages.size() when all are.

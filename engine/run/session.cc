@@ -11,6 +11,12 @@ Status RefreshHistory(Session* session) {
   auto records = session->journal->Read();
   if (!records) return records.error();
   session->history = Summarize(*records);
+  // ${run}: a stage a rollback went back before counts one more run.
+  Spec& spec = *session->load.spec;
+  spec.rollbacks_before.assign(spec.stages.size(), 0);
+  for (const std::string& to : session->history.rollback_targets)
+    if (auto index = spec.FindStage(to))
+      for (std::size_t s = *index + 1; s < spec.stages.size(); ++s) ++spec.rollbacks_before[s];
   // One salt a journal: the key is derived once a run, not once for each run it reads back.
   if (session->sealer.keeps_secrets())
     for (auto r = records->rbegin(); r != records->rend(); ++r)

@@ -53,6 +53,7 @@ std::string ToText(const Value& v) {
 
 Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& path,
                      std::size_t stage, bool resolve_secrets, DesiredCache* cache) {
+  if (path == "run") return Value(std::to_string(spec.RunOf(from)));
   std::size_t dot = path.rfind('.');
   const Resource* target = spec.Find(path.substr(0, dot));
   std::string attr = path.substr(dot + 1);

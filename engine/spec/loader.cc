@@ -163,6 +163,10 @@ bool Loader::Interpolate(const std::string& s, SourceLoc loc, const What& what,
       if (out->size() > kMaxValueBytes) break;
       continue;
     }
+    if (p.text == "run" && !owner.empty()) {
+      *out += "${run}";  // known once the journal is read: Desired() substitutes it
+      continue;
+    }
     if (std::count(p.text.begin(), p.text.end(), '.') == 2 && !owner.empty()) {
       pending_refs_.push_back({owner, p.text, at});
       *out += "${" + p.text + "}";
@@ -170,7 +174,7 @@ bool Loader::Interpolate(const std::string& s, SourceLoc loc, const What& what,
     }
     Err(at, "'${" + p.text + "}' in " + what + " is not a reference this can resolve",
         owner.empty() ? "write ${vars.NAME}; resource references are allowed in resources only"
-                      : "write ${vars.NAME} or ${TYPE.NAME.attribute}");
+                      : "write ${vars.NAME}, ${TYPE.NAME.attribute} or ${run}");
     ok = false;
   }
   if (out->size() > kMaxValueBytes) {

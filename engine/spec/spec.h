@@ -116,6 +116,13 @@ struct Spec {
   std::unordered_map<std::string, std::size_t> by_address;
   std::unordered_map<std::string, std::size_t> stage_index;  // stage name → index in stages
   std::string sha256;  // spec, overlay and --var values together: a saved plan's staleness key
+  // By stage: how many rollbacks (from the journal) went back to before it. `${run}` in a
+  // resource of stage s is 1 + this: a step taken again after its stage was undone (a
+  // snapshot) gets a new name, and the old one is kept.
+  std::vector<std::size_t> rollbacks_before;
+  std::size_t RunOf(const Resource& r) const {
+    return 1 + (r.stage < rollbacks_before.size() ? rollbacks_before[r.stage] : 0);
+  }
 
   std::optional<std::size_t> FindStage(const std::string& name) const;
   const Resource* Find(const std::string& address) const;

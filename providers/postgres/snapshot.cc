@@ -8,7 +8,9 @@ TypeSchema SnapshotType() {
   TypeSchema t;
   t.name = "postgres_snapshot";
   t.doc = "pg_dump of a database to a file on a host (custom format, for pg_restore), taken once; its size and "
-          "SHA-256 are journaled. Never deleted by reconcile.";
+          "SHA-256 are journaled. Never deleted by reconcile. Put `${run}` in its `path` "
+          "(`/backups/shop-${run}.dump`): an apply that passes its stage again after a rollback then takes a "
+          "new snapshot under a new name, with the rows written since, and keeps the old one.";
   t.provider_kind = "postgres";
   t.uses_host = true;
   AttrSchema database{"database", AttrType::kString, "the database dumped"};
