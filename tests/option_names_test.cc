@@ -101,12 +101,17 @@ TEST_CASE("file owner and group: never an option to chown, never both at once") 
         "7:9: error: attribute 'owner' of file.f: holds ':', which chown reads as the split between owner and "
         "group; set owner and group apart; a user or group is a POSIX portable name (letters, digits, '.', '_', "
         "'-'; not first '-')");
+  // A number would be read back as a name and never compare equal.
+  CHECK(FirstError(File("65534")).find("7:9: error: attribute 'owner' of file.f: is a number; write the account's "
+                                       "name") == 0);
+  CHECK(FirstError(File("root", "0")).find("8:9: error: attribute 'group' of file.f: is a number") == 0);
+  CHECK(FirstError(File("www-data2")) == "(it loaded)");
   for (const char* bad : {"a b", "a;b", "a/b", "$(id)", "a\\nb", "é"})
     CHECK_MESSAGE(FirstError(File(bad)).find("7:9: error: attribute 'owner' of file.f: holds") == 0, bad);
   CHECK(FirstError(File("")).find("is empty") != std::string::npos);
   CHECK(FirstError(File("root") + "[file.f.at.two]\nowner = \"-x\"\n").find("10:9: error: attribute 'owner' of file.f "
                                                                           "at stage two: starts with '-'") == 0);
-  for (const char* good : {"root", "www-data", "_apt", "user.name", "1000", "app_1"})
+  for (const char* good : {"root", "www-data", "_apt", "user.name", "app_1", "u1000"})
     CHECK_MESSAGE(Loads(File(good, good)), good);
 }
 

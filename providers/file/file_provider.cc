@@ -1,6 +1,7 @@
 #include "providers/file/file_provider.h"
 #include "providers/ssh/host_connections.h"
 
+#include <algorithm>
 #include <map>
 
 #include "providers/file/local_files.h"
@@ -44,6 +45,10 @@ std::optional<std::string> Get(const AttrMap& attrs, const char* key) {
 std::string CheckAccountName(const std::string& name, const AttrMap&) {
   if (name.empty()) return "is empty; leave it out to keep the file's current one";
   if (name[0] == '-') return "starts with '-', which chown would read as an option, not a name";
+  // The file's owner is read back as a name (stat %U), so a number would never compare equal.
+  if (std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return "is a number; write the account's name (the owner is read back as a name, so a number would be "
+           "changed again on every apply)";
   for (char c : name) {
     bool portable = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
                     c == '_' || c == '-';
