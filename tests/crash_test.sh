@@ -14,7 +14,7 @@ trials=0
 spec=$work/four.toml
 cp "$src/tests/testdata/four-stages.toml" "$spec"
 # Two steps that happen once: one a rollback reverts, one that stays (its record is journaled
-# after the rollback's steps), so their records are killed at too.
+# after the rollback's steps), and a handler, so their records are killed at too.
 cat >>"$spec" <<'EOF'
 
 [command.mark]
@@ -29,7 +29,13 @@ stage = "three"
 host = "local"
 check = ["test", "-e", "${vars.root}/noted"]
 apply = ["touch", "${vars.root}/noted"]
+
+# A handler: file.a notifies it in stages one and three, and in the rollback that puts a back.
+[command.reload]
+host = "local"
+apply = ["sh", "-c", "cat ${vars.root}/a >${vars.root}/reloaded"]
 EOF
+sed -i '/^\[file.a\]$/a notify = ["command.reload"]' "$spec"
 root=$work/root
 journal=$work/.reconcile/four.journal
 run() { "$bin" "$@" --var root="$root" --yes >"$work/out" 2>"$work/err"; }
@@ -66,6 +72,7 @@ apply_records=$(records)
 run rollback "$spec" --to one || bad "reference rollback: $(cat "$work/err")"
 want_one=$(snapshot)
 echo "$want_four" | grep -q '^marked ' && echo "$want_four" | grep -q '^noted ' && ok || bad "the commands ran: $want_four"
+[ "$(cat "$root/reloaded")" = a1 ] && ok || bad "the rollback ran the handler after a went back"
 ! echo "$want_one" | grep -q '^marked ' && echo "$want_one" | grep -q '^noted ' && ok ||
   bad "rollback reverted the one command and left the other: $want_one"
 rollback_records=$(($(records) - apply_records))

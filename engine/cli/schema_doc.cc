@@ -133,7 +133,8 @@ which any of its notifiers changed, after all of them; never when nothing that n
 changed. A rollback that puts a notifier back runs it again (the vhost restored, nginx
 reloaded). A handler notified but not run (it failed, or the run was cut off between) is still
 due: the next apply runs it, and the plan says `notified: by a change of an earlier run`. Its
-`check`, if it has one, is asked after it ran, not before: a handler always runs when notified.
+`check`, if it has one, is asked after it ran, not before: a handler always runs when notified,
+and one cut off mid-run runs again (so it must be safe to run twice, as a reload is).
 `notify` names steps that run (a `command`); a handler does not notify in turn.
 
 ```toml

@@ -92,12 +92,12 @@ class StageDriver {
   }
 
   // A one-shot step cut off mid-run with no `check` to tell whether it happened is never run
-  // again blindly.
+  // again blindly. A handler is: it runs whenever notified, so running twice is its nature.
   Status RefuseBlindRerun(const StagePlan& now) {
     const History& history = session_.history;
     for (const Step& st : now.steps) {
       const Resource& r = spec_.resources[st.resource];
-      if (!r.IsOnce() || r.attrs.count("check") || options_.rerun.count(r.address)) continue;
+      if (!r.IsOnce() || r.IsHandler() || r.attrs.count("check") || options_.rerun.count(r.address)) continue;
       auto p = std::find_if(history.pending.begin(), history.pending.end(),
                             [&](const PendingStep& ps) { return ps.address == r.address && ps.op == "apply"; });
       if (p == history.pending.end()) continue;

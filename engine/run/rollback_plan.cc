@@ -227,17 +227,20 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
   // A handler runs once after the steps of what notifies it: a vhost put back reloads nginx.
   std::vector<bool> stepping(n, false);
   for (const Step& s : sp.steps) stepping[s.resource] = true;
+  // Notified and not run since (a rollback cut off between the two): it runs now.
+  const std::vector<bool> due = HandlersDue(spec, history);
   for (std::size_t h = 0; h < n; ++h) {
     const Resource& r = spec.resources[h];
     if (!r.IsHandler()) continue;
     std::vector<std::size_t> by;
     for (std::size_t from : r.notified_by)
       if (stepping[from]) by.push_back(from);
-    if (by.empty()) continue;
+    if (by.empty() && !due[h]) continue;
     auto desired = Desired(spec, r, std::max(r.stage, to), true);
     if (!desired) return Error{r.address + ": " + desired.error().message};
     sp.steps.push_back(HandlerStep(spec, h, to, by, std::move(*desired)));
-    sp.steps.back().reason = "notified by what goes back: it runs once, after " + std::string(by.size() == 1 ? "it" : "them");
+    if (!by.empty())
+      sp.steps.back().reason = "notified by what goes back: it runs once, after " + std::string(by.size() == 1 ? "it" : "them");
   }
   out.plan.stages.push_back(sp);
 
