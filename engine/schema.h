@@ -39,7 +39,7 @@ struct AttrSchema {
   bool irreversible = false;        // a change to it cannot be undone
   bool unordered = false;           // a list compared as a set (DNS values, sources)
   std::vector<std::string> one_of;  // allowed values of a string, when it is an enumeration
-  std::vector<std::string> kinds;   // for types with a `kind`: the kinds it belongs to
+  std::vector<std::string> kinds;   // for types with a variant_attr: the variants it belongs to
   std::string pattern;              // a regular expression a string must match, and
   std::string pattern_hint;         //   what to tell the operator when it does not
   std::string file_for;             // a local path whose file's text stands for this attribute
@@ -75,6 +75,20 @@ struct TypeSchema {
                                      // it depends on ran in the same stage, it is probed again
   std::string cached_ttl_attr;       // "ttl": others may cache the old state this many seconds
                                      // after a change; later stages wait it out (ttl_wait.h)
+  std::string cached_ttl_opt_out_attr;  // a bool that, false, lets later stages not wait it out
+
+  // What the engine needs to know of some attributes, named here so it names none itself.
+  std::string variant_attr;   // "kind": its value says which attributes apply (AttrSchema::kinds)
+  std::string shell_attr;     // a bool that, true, lets argv attributes be one shell line
+  std::string run_attr;       // of a one_shot type: its value "converge" makes a resource a state
+  std::string location_attr;  // where on its host it lives (a path): what lies inside a folder
+  bool is_folder = false;     //   comes after the folder (and so is removed before it)
+  // A check's polling: the duration attributes for how long to keep trying and how long
+  // between tries; their defaults are the attributes' own (AttrSchema::default_from).
+  std::string poll_timeout_attr;
+  std::string poll_interval_attr;
+  // One line saying what a check looks at, for plans (sensitive attributes already left out).
+  std::string (*summary)(const AttrMap& attrs) = nullptr;
 
   const AttrSchema* Find(const std::string& attr) const {
     for (const AttrSchema& a : attrs)

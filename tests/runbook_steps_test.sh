@@ -194,6 +194,10 @@ EOF
 echo rows1 >"$root/db"
 run apply run.toml --yes && [ -f "$root/db-1.dump" ] && ok || bad "run: first apply: $(cat err)"
 echo rows2 >>"$root/db"
+# Killed right after its first record, then run again: one going back, so ${run} is 2, not 3.
+records=$(($(wc -l <.reconcile/run.journal) - 1))
+RECONCILE_CRASH_AFTER_RECORD=$((records + 1)) "$bin" rollback run.toml --to prepare --yes --var root="$root" >/dev/null 2>&1 &
+wait $!
 run rollback run.toml --to prepare --yes && ok || bad "run: rollback: $(cat err)"
 run plan run.toml && grep -q "db-2.dump" out && ok || bad "run: the plan shows the new name: $(cat out)"
 run apply run.toml --yes && ok || bad "run: apply again: $(cat err)"
@@ -203,5 +207,39 @@ run rollback run.toml --to freeze --yes && run apply run.toml --yes && [ ! -e "$
   bad "run: a rollback that keeps the snapshot's stage does not take it again: $(ls "$root")"
 printf 'version = 1\nname = "v"\nstages = ["a"]\n[vars]\nx = "${run}"\n' >runvar.toml
 run validate runvar.toml; grep -q "runvar.toml:5:6: error: '\${run}' in variable 'x'" err && ok || bad "run: \${run} outside a resource: $(cat err)"
+
+# 6. Rollback of a chain of one-shot steps: every revert runs, dependents first, in one rollback
+# (a revert that waits on another was once read as "already absent" and skipped).
+cat >chain.toml <<'EOF'
+version = 1
+name = "chain"
+stages = ["base", "work"]
+[file.marker]
+stage = "base"
+host = "local"
+path = "${vars.root}/chain-marker"
+content = "m\n"
+[command.first]
+stage = "work"
+host = "local"
+apply = ["touch", "${vars.root}/first"]
+revert = ["rm", "${vars.root}/first"]
+[command.second]
+stage = "work"
+host = "local"
+after = ["command.first"]
+apply = ["touch", "${vars.root}/second"]
+revert = ["rm", "${vars.root}/second"]
+EOF
+run apply chain.toml --yes && [ -e "$root/first" ] && [ -e "$root/second" ] && ok || bad "chain: apply: $(cat err)"
+run rollback chain.toml --to base --yes && ok || bad "chain: rollback: $(cat err)"
+[ ! -e "$root/first" ] && [ ! -e "$root/second" ] && ok || bad "chain: both reverts ran in one rollback: $(ls "$root")"
+run rollback chain.toml --to base --yes && grep -q "Nothing to roll back" out && ok ||
+  bad "chain: a second rollback has nothing to do: $(cat out)"
+
+# 7. Output read through a pipe that closes early does not cut a rollback short.
+run apply chain.toml --yes || bad "pipe: apply: $(cat err)"
+"$bin" rollback chain.toml --to base --yes --var root="$root" 2>&1 | head -1 >/dev/null
+[ ! -e "$root/first" ] && [ ! -e "$root/second" ] && ok || bad "pipe: the rollback finished though its output was cut: $(ls "$root")"
 
 finish

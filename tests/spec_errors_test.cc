@@ -401,7 +401,7 @@ TEST_CASE("references must name a declared resource and one of its attributes") 
   SUBCASE("something that is neither a variable nor a resource attribute") {
     CHECK(Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nvalue = \"${env.HOME}\"\n")) ==
           At(6, 10, "'${env.HOME}' in attribute 'value' of mem_item.a is not a reference this can resolve",
-             "value = \"${env.HOME}\"", "write ${vars.NAME} or ${TYPE.NAME.attribute}"));
+             "value = \"${env.HOME}\"", "write ${vars.NAME}, ${TYPE.NAME.attribute} or ${run}"));
   }
 }
 
@@ -515,13 +515,13 @@ TEST_CASE("a check's command written as one string needs shell = true, and takes
 TEST_CASE("checks: a kind, and the attributes of that kind") {
   SUBCASE("no kind") {
     CHECK(Errors(WithHeader("[check.up]\nurl = \"http://x/\"\n")) ==
-          At(4, 8, "check.up has no 'kind'; add kind = one of http, tcp, dns, tls, s3_manifest, command, wait",
+          At(4, 8, "check.up has no 'kind'; add kind = one of http, tcp, dns, tls, command, wait",
              "[check.up]"));
   }
   SUBCASE("a misspelt kind is reported once") {
     CHECK(Errors(WithHeader("[check.up]\nkind = \"htp\"\nurl = \"http://x/\"\n")) ==
           At(5, 8,
-             "attribute 'kind' of check.up must be one of http, tcp, dns, tls, s3_manifest, command, wait, not "
+             "attribute 'kind' of check.up must be one of http, tcp, dns, tls, command, wait, not "
              "\"htp\", did you mean 'http'?",
              "kind = \"htp\""));
   }

@@ -89,7 +89,8 @@ asks for `--rerun ADDRESS` once you have found out it did not happen.
 **Taken again under a new name.** A step of a stage that a rollback undid runs again when apply
 passes that stage again. A snapshot or dump must then not land on (or be adopted from) the old
 file, which lacks what was written since: write `${run}` in its name. `${run}` is 1 until a
-rollback goes back before the resource's stage, then 2, and so on; the plan shows the new name,
+rollback goes back before the resource's stage, then 2, and so on (rollbacks one after another
+with no apply between, such as one resumed after a crash, count once); the plan shows the new name,
 steps that refer to it (`${postgres_snapshot.before.path}`) follow, and the old file stays.
 Refer to it so, not by writing `${run}` again in a later stage: each stage counts its own
 rollbacks, and a rollback to a stage after the snapshot's keeps the snapshot but not the later

@@ -33,6 +33,9 @@ void InstallInterruptHandler() {
   sigemptyset(&sa.sa_mask);
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
+  // Output read through a pipe that closes (`| head`) must not kill a run between two steps;
+  // the commands it runs get the default back (local_shell.cc).
+  ::signal(SIGPIPE, SIG_IGN);
 }
 
 std::string Executor::InstanceKey(const Resource& r) const {
@@ -42,6 +45,15 @@ std::string Executor::InstanceKey(const Resource& r) const {
 Result<Target> Executor::TargetFor(const Step& step) {
   std::lock_guard<std::mutex> g(configs_mu_);
   return reconcile::TargetFor(ctx_.spec, ctx_.spec.resources[step.resource], step.desired.attrs, &configs_);
+}
+
+bool Executor::ReadAgain(const Step& step) const {
+  const Resource& r = ctx_.spec.resources[step.resource];
+  if (step.after.empty() || !r.schema->probe_when_run || step.action == Action::kCheck) return false;
+  // A handler runs when notified, whatever its `check` says (that is asked after it ran); the
+  // revert of a one-shot step is an event the rollback planned, not a state to read (a command
+  // without a check reads as absent, which a revert would take for done).
+  return !r.IsHandler() && !(r.IsOnce() && step.action == Action::kDelete);
 }
 
 std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps, const std::string& stage) {
@@ -60,8 +72,7 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const Step& step = *steps[i];
     const Resource& r = ctx_.spec.resources[step.resource];
-    // A handler runs when notified, whatever its `check` says (that is asked after it ran).
-    if (step.after.empty() || !r.schema->probe_when_run || step.action == Action::kCheck || r.IsHandler()) continue;
+    if (!ReadAgain(step)) continue;
     std::vector<std::optional<State>> want(ctx_.spec.resources.size());
     want[step.resource] = step.desired;
     auto probed = ProbeResources(ctx_.spec, want);
@@ -89,8 +100,7 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
     if (settled[i]) continue;
     const Step& step = [&]() -> const Step& {
       const Step& s = *steps[i];
-      const Resource& res = ctx_.spec.resources[s.resource];
-      if (s.after.empty() || !res.schema->probe_when_run || s.action == Action::kCheck || res.IsHandler()) return s;
+      if (!ReadAgain(s)) return s;
       return fresh[next_fresh++];
     }();
     const Resource& r = ctx_.spec.resources[step.resource];
@@ -196,13 +206,16 @@ StepResult Executor::RunCheck(const Step& step) {
   const Resource& r = ctx_.spec.resources[step.resource];
   auto target = TargetFor(step);
   if (!target) return {true, false, target.error().message};
-  auto text = [&](const char* key, const char* fallback) {
-    auto it = step.desired.attrs.find(key);
+  // The schema names the attributes and gives their defaults; these stand in only for a type
+  // that declares none.
+  auto duration = [&](const std::string& attr, std::chrono::milliseconds fallback) {
+    auto it = attr.empty() ? step.desired.attrs.end() : step.desired.attrs.find(attr);
     const std::string* s = it == step.desired.attrs.end() ? nullptr : AsString(it->second);
-    return s ? *s : std::string(fallback);
+    auto d = s ? ParseDuration(*s) : std::nullopt;
+    return d ? *d : fallback;
   };
-  auto timeout = ParseDuration(text("timeout", "5m")).value_or(std::chrono::minutes(5));
-  auto interval = ParseDuration(text("interval", "5s")).value_or(std::chrono::seconds(5));
+  auto timeout = duration(r.schema->poll_timeout_attr, std::chrono::minutes(5));
+  auto interval = duration(r.schema->poll_interval_attr, std::chrono::seconds(5));
   auto start = std::chrono::steady_clock::now();
   ctx_.progress.StepStarted(r.address, Action::kCheck);
   while (true) {

@@ -61,6 +61,8 @@ class Executor : public StepRunner {
   // Steps whose provider applies them together: journaled one by one, applied in one call.
   std::vector<StepResult> RunBatch(const std::vector<const Step*>& steps, const std::string& stage);
   std::string InstanceKey(const Resource& r) const;
+  // Whether a step is read again just before it runs (its state follows what ran before it).
+  bool ReadAgain(const Step& step) const;
 
   ExecContext ctx_;
   std::mutex configs_mu_;

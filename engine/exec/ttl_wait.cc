@@ -19,7 +19,8 @@ std::optional<std::chrono::system_clock::time_point> ParseUtc(const std::string&
 }
 
 bool WaitsOut(const Resource& r) {
-  auto it = r.attrs.find("wait_old_ttl");
+  if (r.schema->cached_ttl_opt_out_attr.empty()) return true;
+  auto it = r.attrs.find(r.schema->cached_ttl_opt_out_attr);
   return it == r.attrs.end() || !std::holds_alternative<bool>(it->second.value) || std::get<bool>(it->second.value);
 }
 

@@ -13,6 +13,7 @@ std::size_t History::NextStage(const std::vector<std::string>& stages) const {
 History Summarize(const std::vector<JournalRecord>& records) {
   History h;
   std::map<std::string, PendingStep> open;  // address → intent without an outcome
+  bool after_rollback = false;  // the last begin was a rollback's
   for (const JournalRecord& r : records) {
     h.last_seq = r.seq;
     const nlohmann::json& d = r.data;
@@ -22,7 +23,11 @@ History Summarize(const std::vector<JournalRecord>& records) {
       // off halfway never leaves a stage counted complete whose work is partly gone.
       if (d.value("op", "") == "rollback") {
         for (const std::string& s : d.value("undo", std::vector<std::string>())) h.complete.erase(s);
-        h.rollback_targets.push_back(d.value("to", ""));
+        if (!after_rollback) h.rollback_targets.emplace_back();
+        h.rollback_targets.back().push_back(d.value("to", ""));
+        after_rollback = true;
+      } else {
+        after_rollback = false;
       }
       // Steps left open by an earlier run stay pending until re-probed by this one.
     } else if (r.kind == "intent") {

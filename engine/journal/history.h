@@ -44,7 +44,9 @@ struct History {
   std::vector<PendingStep> pending;  // intents with no done/failed after them
   std::optional<JournalRecord> last_failure;
   std::optional<JournalRecord> last_begin;
-  std::vector<std::string> rollback_targets;  // the stage (`to`) of every rollback begun
+  // The stages (`to`) rollbacks went back to, one entry for each run of rollbacks with no
+  // apply between them (a rollback resumed or repeated is the same going back).
+  std::vector<std::vector<std::string>> rollback_targets;
   std::uint64_t last_seq = 0;
 
   // The first stage of `stages` whose checkpoint is missing, or stages.size() when all are.

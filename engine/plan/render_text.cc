@@ -35,24 +35,11 @@ std::string Plural(std::size_t n, const char* one, const char* many) {
 }  // namespace
 
 std::string CheckSummary(const Spec& spec, const Resource& r, const AttrMap& attrs) {
-  auto get = [&](const char* key) -> std::string {
-    auto it = attrs.find(key);
-    if (it == attrs.end() || IsSensitive(spec, r, key)) return "";
-    if (const auto* s = AsString(it->second)) return *s;
-    return FormatValue(it->second);
-  };
-  std::string kind = get("kind");
-  std::string what;
-  if (kind == "http") what = get("url");
-  else if (kind == "tcp" || kind == "tls") what = get("address") + ":" + get("port");
-  else if (kind == "dns") what = get("name");
-  else if (kind == "s3_manifest") what = get("bucket");
-  else if (kind == "command") {
-    auto it = attrs.find("command");
-    if (it != attrs.end() && !IsSensitive(spec, r, "command")) what = FormatCommand(it->second);
-  }
-  std::string expect = kind == "tcp" ? get("expect") : "";
-  return kind + " " + what + (expect.empty() ? "" : " " + expect);
+  if (!r.schema->summary) return "";
+  AttrMap shown;
+  for (const auto& [name, v] : attrs)
+    if (!IsSensitive(spec, r, name)) shown.emplace(name, v);
+  return r.schema->summary(shown);
 }
 
 std::string ChangeText(const Step& step, const AttrChange& c) {

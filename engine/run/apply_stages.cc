@@ -122,14 +122,18 @@ class StageDriver {
     }
     bool interrupted = g_interrupts.load() > 0;
     RunEnd::Kind kind = interrupted ? RunEnd::kInterrupted : RunEnd::kFailed;
+    // Where a rollback would take the world: the end of the stage before this one.
+    std::string back = now.stage == 0 ? std::string("reconcile rollback --to STAGE")
+                                      : "reconcile rollback --to " + spec_.stages[now.stage - 1].name;
     if (std::string failures = Failures(spec_, changes, change_results); !failures.empty())
       return {kind, "stage '" + stage.name + "' " + (interrupted ? "was interrupted" : "failed") + ":" + failures +
-                        "\n  the journal has what was done; fix the cause and run apply again to continue, or roll "
-                        "back with reconcile rollback --to STAGE"};
+                        (interrupted ? "\n  what ran is journaled; run apply again to continue, or roll back with "
+                                     : "\n  the journal has what was done; fix the cause and run apply again to "
+                                       "continue, or roll back with ") +
+                        back};
     if (std::string unmet = Failures(spec_, checks, check_results); !unmet.empty())
       return {kind, "stage '" + stage.name + "' is not complete:" + unmet +
-                        "\n  its changes are applied; apply again to re-check, or roll back with reconcile rollback "
-                        "--to STAGE"};
+                        "\n  its changes are applied; apply again to re-check, or roll back with " + back};
     return {};
   }
 

@@ -195,6 +195,12 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
     }
     step.action = Action::kDelete;
     step.reason = "it ran in stage '" + spec.stages[r.stage].name + "', which is undone: its `revert` runs";
+    // What it will run, reviewed like an apply's command.
+    AttrChange what;
+    what.name = "revert";
+    what.sensitive = IsSensitive(spec, r, "revert");
+    what.summary = what.sensitive ? "(sensitive)" : FormatCommand(desired->attrs.at("revert"));
+    step.changes.push_back(std::move(what));
     sp.steps.push_back(std::move(step));
   }
   // Removals go first and dependents before what they depend on; then re-creations and

@@ -11,12 +11,16 @@ Status RefreshHistory(Session* session) {
   auto records = session->journal->Read();
   if (!records) return records.error();
   session->history = Summarize(*records);
-  // ${run}: a stage a rollback went back before counts one more run.
+  // ${run}: a stage a rollback went back before counts one more run; rollbacks one after
+  // another, with no apply between, count once.
   Spec& spec = *session->load.spec;
   spec.rollbacks_before.assign(spec.stages.size(), 0);
-  for (const std::string& to : session->history.rollback_targets)
-    if (auto index = spec.FindStage(to))
-      for (std::size_t s = *index + 1; s < spec.stages.size(); ++s) ++spec.rollbacks_before[s];
+  for (const std::vector<std::string>& run : session->history.rollback_targets) {
+    std::size_t earliest = spec.stages.size();
+    for (const std::string& to : run)
+      if (auto index = spec.FindStage(to)) earliest = std::min(earliest, *index);
+    for (std::size_t s = earliest + 1; s < spec.stages.size(); ++s) ++spec.rollbacks_before[s];
+  }
   // One salt a journal: the key is derived once a run, not once for each run it reads back.
   if (session->sealer.keeps_secrets())
     for (auto r = records->rbegin(); r != records->rend(); ++r)

@@ -696,7 +696,8 @@ std::vector<std::string> Spec::StageNames() const {
 
 bool Resource::IsOnce() const {
   if (!schema->one_shot) return false;
-  auto it = attrs.find("run");
+  if (schema->run_attr.empty()) return true;
+  auto it = attrs.find(schema->run_attr);
   const std::string* run = it == attrs.end() ? nullptr : AsString(it->second.value);
   return !run || *run != "converge";
 }

@@ -318,28 +318,31 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
                                    "'; keep one (" + a.name + " is a file whose text becomes " + a.file_for + ")");
   }
   // Arguments are never given to a shell unless the spec says so.
-  auto shell = r.attrs.find("shell");
+  auto shell = schema.shell_attr.empty() ? r.attrs.end() : r.attrs.find(schema.shell_attr);
   bool shell_on = shell != r.attrs.end() && std::holds_alternative<bool>(shell->second.value) &&
                   std::get<bool>(shell->second.value);
   for (const auto& [name, v] : r.attrs) {
     const AttrSchema* a = schema.Find(name);
     if (a && a->type == AttrType::kArgv && std::holds_alternative<std::string>(v.value) && !shell_on)
       Err(v.loc, "'" + name + "' of " + r.address + " is one string, which would need a shell",
-          "write it as a list of arguments, e.g. [\"systemctl\", \"reload\", \"nginx\"], or set shell = true");
+          "write it as a list of arguments, e.g. [\"systemctl\", \"reload\", \"nginx\"]" +
+              (schema.shell_attr.empty() ? std::string() : ", or set " + schema.shell_attr + " = true"));
   }
   if (at) ReadOverlays(&r, *at);
   // A kind written with a wrong value was reported already; without it, kinds cannot be checked.
   const std::string* kind = nullptr;
-  if (auto it = r.attrs.find("kind"); it != r.attrs.end()) kind = std::get_if<std::string>(&it->second.value);
-  if (kind || !table.contains("kind")) CheckKinds(&r);
+  const std::string& variant = schema.variant_attr;
+  if (auto it = variant.empty() ? r.attrs.end() : r.attrs.find(variant); it != r.attrs.end())
+    kind = std::get_if<std::string>(&it->second.value);
+  if (kind || variant.empty() || !table.contains(variant)) CheckKinds(&r);
   // Required means written: one written with a wrong value was reported, and is not missing too.
   for (const AttrSchema& a : schema.attrs) {
     if (!a.required || table.contains(a.name)) continue;
-    if (a.kinds.empty() && a.name != "kind") {  // a missing kind is CheckKinds' to report
+    if (a.kinds.empty() && a.name != variant) {  // a missing kind is CheckKinds' to report
       Err(r.loc, r.address + " is missing required attribute '" + a.name + "' (" +
                      AttrTypeName(a.type) + (a.doc.empty() ? "" : ": " + a.doc) + ")");
     } else if (kind && std::find(a.kinds.begin(), a.kinds.end(), *kind) != a.kinds.end()) {
-      Err(r.loc, r.address + " (kind '" + *kind + "') is missing required attribute '" + a.name +
+      Err(r.loc, r.address + " (" + variant + " '" + *kind + "') is missing required attribute '" + a.name +
                      "' (" + AttrTypeName(a.type) + (a.doc.empty() ? "" : ": " + a.doc) + ")");
     }
   }
@@ -472,13 +475,14 @@ void Loader::ReadOverlays(Resource* r, const toml::table& at) {
             [](const Overlay& a, const Overlay& b) { return a.stage < b.stage; });
 }
 
-// Types with a `kind` attribute (checks) allow some attributes for some kinds only.
+// Types with a variant attribute (a check's `kind`) allow some attributes for some variants only.
 void Loader::CheckKinds(Resource* r) {
-  const AttrSchema* kind_attr = r->schema->Find("kind");
+  const std::string& variant = r->schema->variant_attr;
+  const AttrSchema* kind_attr = variant.empty() ? nullptr : r->schema->Find(variant);
   if (!kind_attr) return;
-  auto it = r->attrs.find("kind");
+  auto it = r->attrs.find(variant);
   if (it == r->attrs.end()) {
-    Err(r->loc, r->address + " has no 'kind'; add kind = one of " + Join(kind_attr->one_of));
+    Err(r->loc, r->address + " has no '" + variant + "'; add " + variant + " = one of " + Join(kind_attr->one_of));
     return;
   }
   const std::string& kind = std::get<std::string>(it->second.value);
@@ -489,8 +493,8 @@ void Loader::CheckKinds(Resource* r) {
     for (const auto& [name, v] : attrs) {
       const AttrSchema* a = r->schema->Find(name);
       if (a && !applies(*a))
-        Err(v.loc, "'" + name + "' does not apply to a " + r->type + " of kind '" + kind + "'",
-            "it is for kind " + Join(a->kinds));
+        Err(v.loc, "'" + name + "' does not apply to a " + r->type + " of " + variant + " '" + kind + "'",
+            "it is for " + variant + " " + Join(a->kinds));
     }
   };
   check_attrs(r->attrs);
@@ -565,9 +569,10 @@ void Loader::ResolveDependencies() {
 
 namespace {
 
-// The path a resource names, when known at load time (no ${TYPE.NAME.attr} in it).
+// The location a resource names, when known at load time (no ${TYPE.NAME.attr} in it).
 const std::string* LoadTimePath(const Resource& r) {
-  auto it = r.attrs.find("path");
+  if (r.schema->location_attr.empty()) return nullptr;
+  auto it = r.attrs.find(r.schema->location_attr);
   if (it == r.attrs.end()) return nullptr;
   const auto* s = std::get_if<std::string>(&it->second.value);
   if (!s || s->find("${") != std::string::npos) return nullptr;
@@ -576,18 +581,17 @@ const std::string* LoadTimePath(const Resource& r) {
 
 }  // namespace
 
-// A file (or folder) inside a declared `directory` on the same host comes after it, and so is
+// A file (or folder) inside a declared folder on the same host comes after it, and so is
 // removed before it, without an `after` the operator would have to remember. Only when the
 // directory enters no later than it: the other way round is a file that needs a folder that is
 // already there, and an edge would be a cycle through the stages.
 void AddFolderDependencies(Spec* spec) {
   std::vector<std::size_t> dirs;
   for (std::size_t i = 0; i < spec->resources.size(); ++i)
-    if (spec->resources[i].type == "directory" && LoadTimePath(spec->resources[i])) dirs.push_back(i);
+    if (spec->resources[i].schema->is_folder && LoadTimePath(spec->resources[i])) dirs.push_back(i);
   if (dirs.empty()) return;
   for (std::size_t i = 0; i < spec->resources.size(); ++i) {
     Resource& r = spec->resources[i];
-    if (r.type != "file" && r.type != "directory") continue;
     const std::string* path = LoadTimePath(r);
     if (!path) continue;
     for (std::size_t d : dirs) {
@@ -598,7 +602,7 @@ void AddFolderDependencies(Spec* spec) {
           (*path)[folder.size()] != '/')
         continue;
       bool written = std::any_of(r.deps.begin(), r.deps.end(), [&](const Dependency& e) { return e.on == d; });
-      if (!written) r.deps.push_back({d, Dependency::Kind::kAfter, r.attrs.at("path").loc});
+      if (!written) r.deps.push_back({d, Dependency::Kind::kAfter, r.attrs.at(r.schema->location_attr).loc});
     }
   }
 }

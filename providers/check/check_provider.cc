@@ -9,6 +9,29 @@
 
 namespace reconcile {
 
+namespace {
+
+// "http https://shop/health", "tcp 10.0.0.5:5432 closed": what a plan says a check looks at.
+std::string Summary(const AttrMap& attrs) {
+  auto get = [&](const char* key) -> std::string {
+    auto it = attrs.find(key);
+    if (it == attrs.end()) return "";
+    if (const auto* s = AsString(it->second)) return *s;
+    return FormatValue(it->second);
+  };
+  std::string kind = get("kind");
+  std::string what;
+  if (kind == "http") what = get("url");
+  else if (kind == "tcp" || kind == "tls") what = get("address") + ":" + get("port");
+  else if (kind == "dns") what = get("name");
+  else if (kind == "command" && attrs.count("command")) what = FormatCommand(attrs.at("command"));
+  else if (kind == "wait") what = get("duration");
+  std::string expect = kind == "tcp" ? get("expect") : "";
+  return kind + " " + what + (expect.empty() ? "" : " " + expect);
+}
+
+}  // namespace
+
 CheckProvider::CheckProvider(std::shared_ptr<HostConnections> hosts)
     : hosts_(hosts ? std::move(hosts) : std::make_shared<HostConnections>()) {}
 
@@ -27,7 +50,7 @@ std::vector<TypeSchema> CheckProvider::Types() const {
   };
   AttrSchema kind{"kind", AttrType::kString, "what is checked"};
   kind.required = true;
-  kind.one_of = {"http", "tcp", "dns", "tls", "s3_manifest", "command", "wait"};
+  kind.one_of = {"http", "tcp", "dns", "tls", "command", "wait"};
   AttrSchema expect = attr("expect", AttrType::kString, "whether the port must be open or closed", {"tcp"});
   expect.one_of = {"open", "closed"};
   AttrSchema values = attr("values", AttrType::kStringList, "the values every answer must hold", {"dns"}, true);
@@ -70,14 +93,17 @@ std::vector<TypeSchema> CheckProvider::Types() const {
       attr("ns_port", AttrType::kInt, "the port the NS set's servers answer on (default 53)", {"dns"}),
       attr("min_days_valid", AttrType::kInt, "days the certificate must stay valid (default 30)", {"tls"}),
       attr("ca_file", AttrType::kString, "PEM file of CA certificates trusted besides the system's", {"tls", "http"}),
-      attr("bucket", AttrType::kString, "the bucket whose keys are checked", {"s3_manifest"}, true),
-      attr("keys", AttrType::kStringList, "keys that must exist", {"s3_manifest"}, true),
       attr("command", AttrType::kArgv, "command whose exit status 0 means the check holds", {"command"}, true),
       attr("shell", AttrType::kBool, "`command` is one shell line (a string), not a list of arguments", {"command"}),
       duration,
       timeout,
       interval,
   };
+  t.variant_attr = "kind";
+  t.shell_attr = "shell";
+  t.poll_timeout_attr = "timeout";
+  t.poll_interval_attr = "interval";
+  t.summary = Summary;
   return {t};
 }
 

@@ -110,6 +110,8 @@ std::vector<TypeSchema> CommandProvider::Types() const {
   // The commands say how to reach the state, not what it is: a passing check is enough.
   for (AttrSchema& a : t.attrs) a.setting = true;
   t.one_shot = true;
+  t.run_attr = "run";
+  t.shell_attr = "shell";
   // Its check is asked after what it is `after` has run in the stage, not when the stage begins.
   t.probe_when_run = true;
   return {t};

@@ -227,6 +227,7 @@ std::vector<TypeSchema> DnsRecordProvider::Types() const {
   };
   t.attrs = {zone, name, type, values, ttl, wait};
   t.cached_ttl_attr = "ttl";
+  t.cached_ttl_opt_out_attr = "wait_old_ttl";
   return {t};
 }
 

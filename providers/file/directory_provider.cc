@@ -228,6 +228,8 @@ std::vector<TypeSchema> DirectoryProvider::Types() const {
       "same host is made after it and removed before it. It is removed (ensure = \"absent\", or a rollback "
       "to before reconcile made it) only when empty: reconcile never deletes files it did not declare.";
   t.uses_host = true;
+  t.location_attr = "path";
+  t.is_folder = true;
   AttrSchema path{"path", AttrType::kString, "absolute path of the folder on the host"};
   path.required = true;
   path.identity = true;

@@ -66,6 +66,7 @@ std::vector<TypeSchema> FileProvider::Types() const {
   t.name = "file";
   t.doc = "A file on a host: its exact content, permission bits, owner and group.";
   t.uses_host = true;
+  t.location_attr = "path";
   AttrSchema path{"path", AttrType::kString, "absolute path of the file on the host"};
   path.required = true;
   path.identity = true;
