@@ -29,9 +29,9 @@ struct HostConfig {
   std::string known_hosts;
   bool sudo = false;
   bool trust_on_first_use = false;
-  // What runs this host's services, unless a service's own `manager`/`supervisor_config` says.
-  std::string service_manager;  // "" = systemd
-  std::string supervisor_config;
+  // Keys of [host.NAME] that providers declared (Provider::HostSettings), for them to read:
+  // what runs the host's services, say. The engine reads and checks them, and reads none.
+  AttrMap settings;
 };
 
 // A [provider.KIND.NAME] table with its values resolved (secrets included).
@@ -62,6 +62,9 @@ struct Change {
   Target target;
   State prior;                       // as probed
   std::vector<std::string> changed;  // attributes that differ, for kUpdate
+  // A rollback's change: back to what it was (`desired` is the journaled prior), not forward
+  // to the spec. Said, so a provider need not guess it from which attributes are present.
+  bool undo = false;
   // For a long step (a sync): a progress line for the operator. Safe to call from any
   // thread; may be empty.
   std::function<void(const std::string&)> report;
@@ -99,6 +102,8 @@ class Provider {
   virtual std::string name() const = 0;  // the family: "file", "dns", "s3"
   virtual std::vector<TypeSchema> Types() const = 0;
   virtual std::vector<ProviderKindSchema> Kinds() const { return {}; }
+  // Keys a [host.NAME] table may hold for this provider's types (HostConfig::settings).
+  virtual std::vector<AttrSchema> HostSettings() const { return {}; }
 
   // Reads the world for every target; (*out)[i] answers targets[i]. A failure to read one
   // resource is that resource's error, not the batch's.

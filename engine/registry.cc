@@ -29,6 +29,11 @@ Status Registry::Add(std::unique_ptr<Provider> provider) {
     std::string kind = k.kind;
     kinds_.emplace(kind, std::move(k));
   }
+  for (AttrSchema& a : provider->HostSettings()) {
+    for (const AttrSchema& b : host_settings_)
+      if (b.name == a.name) return Error{"host setting '" + a.name + "' is registered twice"};
+    host_settings_.push_back(std::move(a));
+  }
   providers_.push_back(std::move(provider));
   return Status::Ok();
 }

@@ -22,6 +22,8 @@ class Registry {
 
   std::vector<std::string> TypeNames() const;
   std::vector<std::string> KindNames() const;
+  // Every provider's [host.NAME] keys (Provider::HostSettings).
+  const std::vector<AttrSchema>& HostSettings() const { return host_settings_; }
 
  private:
   struct TypeEntry {
@@ -31,6 +33,7 @@ class Registry {
   std::vector<std::unique_ptr<Provider>> providers_;
   std::map<std::string, TypeEntry> types_;
   std::map<std::string, ProviderKindSchema> kinds_;
+  std::vector<AttrSchema> host_settings_;
 };
 
 }  // namespace reconcile

@@ -81,6 +81,10 @@ struct TypeSchema {
   std::string variant_attr;   // "kind": its value says which attributes apply (AttrSchema::kinds)
   std::string shell_attr;     // a bool that, true, lets argv attributes be one shell line
   std::string run_attr;       // of a one_shot type: its value "converge" makes a resource a state
+  std::string undo_attr;      // of a one_shot type: what undoes it (without it, a rollback leaves
+                              // it as it is and says so)
+  std::string done_check_attr;  // of a one_shot type whose probe cannot tell by itself whether it
+                                // ran: what can; without it, a step cut off is not re-run blindly
   std::string location_attr;  // where on its host it lives (a path): what lies inside a folder
   bool is_folder = false;     //   comes after the folder (and so is removed before it)
   // A check's polling: the duration attributes for how long to keep trying and how long

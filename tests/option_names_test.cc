@@ -82,7 +82,7 @@ TEST_CASE("the service provider refuses a bad name before it runs anything") {
   HostConfig host;
   host.name = "local";
   host.local = true;
-  host.service_manager = "supervisor";
+  host.settings["service_manager"] = std::string("supervisor");
   auto done = p->Apply(Change{Action::kUpdate,
                               Target{"service.app", schema, {{"name", std::string("all")}, {"state", std::string("stopped")}},
                                      &host},

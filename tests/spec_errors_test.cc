@@ -443,7 +443,7 @@ TEST_CASE("hosts") {
   }
   SUBCASE("a service manager reconcile does not drive") {
     CHECK(Errors(WithHeader("[host.web]\naddress = \"10.0.0.1\"\nservice_manager = \"s6\"\n")) ==
-          At(6, 19, "'service_manager' of [host.web] must be \"systemd\", \"supervisor\" or \"runit\", not \"s6\"",
+          At(6, 19, "'service_manager' of [host.web] must be one of systemd, supervisor, runit, not \"s6\"",
              "service_manager = \"s6\""));
   }
   SUBCASE("a misspelt key") {

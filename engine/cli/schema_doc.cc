@@ -192,7 +192,9 @@ std::string SchemaMarkdown(const Registry& registry) {
   }
   out << "## `[host.NAME]`\n\nA machine reached over SSH, named by resources' `host`; `\"local\"` is this "
          "machine and needs no table. The host key is always verified.\n\n";
-  Attrs(out, HostKeys());
+  std::vector<AttrSchema> host_keys = HostKeys();
+  for (const AttrSchema& a : registry.HostSettings()) host_keys.push_back(a);
+  Attrs(out, host_keys);
   out << "\n## Provider kinds\n\n";
   for (const std::string& kind : registry.KindNames()) {
     const ProviderKindSchema& k = *registry.FindKind(kind);

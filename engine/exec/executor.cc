@@ -117,7 +117,7 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
                         {"action", ActionName(step.action)},
                         {"prior", ctx_.sealer.Seal(step.prior, sealer_for(r))},
                         {"desired", ctx_.sealer.Seal(step.desired, sealer_for(r))}}});
-    Change change{step.action, std::move(*target), step.prior, {}, {}};
+    Change change{step.action, std::move(*target), step.prior, {}, ctx_.op == "rollback", {}};
     change.report = [this, address = r.address](const std::string& line) { ctx_.progress.Note(address + ": " + line); };
     for (const AttrChange& c : step.changes) change.changed.push_back(c.name);
     changes.push_back(std::move(change));

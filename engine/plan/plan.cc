@@ -209,8 +209,11 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
         step.resource = i;
         step.stage = s;
         step.action = Action::kCheck;
-        step.reason = "a check of kind '" + std::get<std::string>(r.attrs.at("kind").value) +
-                      "' gates stage '" + spec.stages[s].name + "' (" + r.loc.ToString() + ")";
+        const std::string& variant = r.schema->variant_attr;
+        auto v = variant.empty() ? r.attrs.end() : r.attrs.find(variant);
+        const std::string* which = v == r.attrs.end() ? nullptr : std::get_if<std::string>(&v->second.value);
+        step.reason = "a check" + (which ? " of " + variant + " '" + *which + "'" : std::string()) + " gates stage '" +
+                      spec.stages[s].name + "' (" + r.loc.ToString() + ")";
         auto d = Desired(spec, r, s, false);
         if (d) step.desired = std::move(*d);
         stage_plan.steps.push_back(std::move(step));

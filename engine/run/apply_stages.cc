@@ -97,13 +97,17 @@ class StageDriver {
     const History& history = session_.history;
     for (const Step& st : now.steps) {
       const Resource& r = spec_.resources[st.resource];
-      if (!r.IsOnce() || r.IsHandler() || r.attrs.count("check") || options_.rerun.count(r.address)) continue;
+      const std::string& tells = r.schema->done_check_attr;
+      if (!r.IsOnce() || r.IsHandler() || (!tells.empty() && r.attrs.count(tells)) || options_.rerun.count(r.address))
+        continue;
       auto p = std::find_if(history.pending.begin(), history.pending.end(),
                             [&](const PendingStep& ps) { return ps.address == r.address && ps.op == "apply"; });
       if (p == history.pending.end()) continue;
-      return Error{r.address + " was cut off while it ran (started " + p->at + ") and has no `check` to tell " +
-                   "whether it happened, so it is not run again blindly.\n  Find out on the host; then run apply " +
-                   "with --rerun " + r.address + " to run it again, or add a `check` that tells"};
+      std::string check = tells.empty() ? std::string("way") : "`" + tells + "`";
+      return Error{r.address + " was cut off while it ran (started " + p->at + ") and has no " + check +
+                   " to tell whether it happened, so it is not run again blindly.\n  Find out on the host; then run " +
+                   "apply with --rerun " + r.address + " to run it again" +
+                   (tells.empty() ? std::string() : ", or add a `" + tells + "` that tells")};
     }
     return Status::Ok();
   }

@@ -187,19 +187,21 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
     step.stage = to;
     step.prior = *desired;
     step.desired = State{false, desired->attrs};
-    if (!r.attrs.count("revert")) {
+    const std::string& undo = r.schema->undo_attr;
+    if (undo.empty() || !r.attrs.count(undo)) {
       step.action = Action::kNone;
-      step.reason = "stays: it has no `revert` (it ran in stage '" + spec.stages[r.stage].name + "')";
+      step.reason = "stays: it has no " + (undo.empty() ? std::string("way back") : "`" + undo + "`") +
+                    " (it ran in stage '" + spec.stages[r.stage].name + "')";
       out.stays.push_back(std::move(step));
       continue;
     }
     step.action = Action::kDelete;
-    step.reason = "it ran in stage '" + spec.stages[r.stage].name + "', which is undone: its `revert` runs";
+    step.reason = "it ran in stage '" + spec.stages[r.stage].name + "', which is undone: its `" + undo + "` runs";
     // What it will run, reviewed like an apply's command.
     AttrChange what;
-    what.name = "revert";
-    what.sensitive = IsSensitive(spec, r, "revert");
-    what.summary = what.sensitive ? "(sensitive)" : FormatCommand(desired->attrs.at("revert"));
+    what.name = undo;
+    what.sensitive = IsSensitive(spec, r, undo);
+    what.summary = what.sensitive ? "(sensitive)" : FormatCommand(desired->attrs.at(undo));
     step.changes.push_back(std::move(what));
     sp.steps.push_back(std::move(step));
   }

@@ -469,9 +469,6 @@ const std::vector<AttrSchema>& HostKeys() {
     AttrSchema address{"address", AttrType::kString, "host name or IP address reached over SSH"};
     address.required = true;
     AttrSchema port{"port", AttrType::kInt, "SSH port (default 22)"};
-    AttrSchema manager{"service_manager", AttrType::kString,
-                       "what runs this host's services, unless a service's `manager` says (default systemd)"};
-    manager.one_of = {"systemd", "supervisor", "runit"};
     return std::vector<AttrSchema>{
         address,
         port,
@@ -481,17 +478,21 @@ const std::vector<AttrSchema>& HostKeys() {
          "the file the host key is checked against (default ~/.ssh/known_hosts); unknown or changed = refused"},
         {"sudo", AttrType::kBool, "run commands and writes through `sudo -n`"},
         {"trust_on_first_use", AttrType::kBool, "accept and record a host key not yet known (a changed one is still refused)"},
-        manager,
-        {"supervisor_config", AttrType::kString,
-         "supervisord.conf for this host's supervisor services, unless a service gives its own"},
     };
   }();
   return keys;
 }
 
+const AttrSchema* Loader::FindHostSetting(const std::string& key) const {
+  for (const AttrSchema& a : registry_.HostSettings())
+    if (a.name == key) return &a;
+  return nullptr;
+}
+
 void Loader::ReadHosts(const toml::table& table) {
   std::vector<std::string> names;
   for (const AttrSchema& a : HostKeys()) names.push_back(a.name);
+  for (const AttrSchema& a : registry_.HostSettings()) names.push_back(a.name);
   for (auto& [key, node] : table) {
     std::string name(key.str());
     std::string where = "[host." + name + "]";
@@ -520,20 +521,18 @@ void Loader::ReadHosts(const toml::table& table) {
           continue;
         }
         (attr == "sudo" ? h.sudo : h.trust_on_first_use) = v.as_boolean()->get();
-      } else if (attr == "service_manager") {
-        if (!ReadString(v, what, &h.service_manager)) continue;
-        if (h.service_manager != "systemd" && h.service_manager != "supervisor" && h.service_manager != "runit")
-          Err(Loc(v), what + " must be \"systemd\", \"supervisor\" or \"runit\", not \"" + h.service_manager + "\"");
-      } else if (attr == "address" || attr == "user" || attr == "identity" || attr == "known_hosts" ||
-                 attr == "supervisor_config") {
+      } else if (const AttrSchema* setting = FindHostSetting(attr)) {
+        // A provider's key: read and checked like a resource attribute, kept for it to read.
+        SpecValue sv;
+        if (ReadValue(v, *setting, What::Key(attr, where), "", &sv)) h.settings[attr] = std::move(sv.value);
+      } else if (attr == "address" || attr == "user" || attr == "identity" || attr == "known_hosts") {
         // ${vars.x} too, so a lab overlay can point a host at paths given with --var.
         std::string raw;
         if (!ReadString(v, what, &raw)) continue;
         std::string& field = attr == "address"       ? h.address
                              : attr == "user"        ? h.user
                              : attr == "identity"    ? h.identity
-                             : attr == "known_hosts" ? h.known_hosts
-                                                     : h.supervisor_config;
+                                                     : h.known_hosts;
         Interpolate(raw, Loc(v), what, "", &field);
       } else {
         UnknownKey(k, where, names);

@@ -93,6 +93,7 @@ class Loader {
   void UnknownKey(const toml::key& key, const std::string& where,
                   const std::vector<std::string>& candidates);
   std::vector<std::string> AddressNames() const;
+  const AttrSchema* FindHostSetting(const std::string& key) const;
   std::string StageList() const;  // "one, two, three" for notes
 
   const Registry& registry_;

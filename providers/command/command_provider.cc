@@ -111,6 +111,8 @@ std::vector<TypeSchema> CommandProvider::Types() const {
   for (AttrSchema& a : t.attrs) a.setting = true;
   t.one_shot = true;
   t.run_attr = "run";
+  t.undo_attr = "revert";
+  t.done_check_attr = "check";
   t.shell_attr = "shell";
   // Its check is asked after what it is `after` has run in the stage, not when the stage begins.
   t.probe_when_run = true;

@@ -543,7 +543,9 @@ Result<State> ApplySync(const Change& change) {
   auto c = ConfigFor(t);
   if (!c) return c.error();
   Client client(c->endpoint);
-  if (IsUndo(t.desired)) return RollBack(client, *c, change);
+  // A rollback that carries the journaled lists undoes what the sync did; one without them (the
+  // sync belongs to the stage rolled back to) syncs to what that stage wants.
+  if (change.undo && IsUndo(t.desired)) return RollBack(client, *c, change);
 
   State prior = change.prior;
   if (!prior.attrs.count("missing")) {

@@ -16,15 +16,20 @@ namespace reconcile {
 namespace {
 
 // The service's own word, else its host's (service_manager, supervisor_config), else systemd.
+std::string HostSetting(const Target& t, const char* key) {
+  if (!t.host) return "";
+  return StringAttr(t.host->settings, key, "");
+}
+
 std::string Manager(const Target& t) {
-  std::string host_says = t.host ? t.host->service_manager : "";
+  std::string host_says = HostSetting(t, "service_manager");
   return StringAttr(t.desired, "manager", host_says.empty() ? "systemd" : host_says);
 }
 bool UnderSystemd(const Target& t) { return Manager(t) == "systemd"; }
 bool UnderRunit(const Target& t) { return Manager(t) == "runit"; }
 
 std::string SupervisorConfig(const Target& t) {
-  return StringAttr(t.desired, "supervisor_config", t.host ? t.host->supervisor_config : "");
+  return StringAttr(t.desired, "supervisor_config", HostSetting(t, "supervisor_config"));
 }
 
 std::vector<std::string> Supervisorctl(const Target& t, std::vector<std::string> args) {
@@ -147,6 +152,15 @@ std::map<std::string, ProgramStatus> ParseSupervisorStatus(const std::string& ou
     if (pid != std::string::npos) st.pid = std::stol(line.substr(pid + 5));
   }
   return result;
+}
+
+std::vector<AttrSchema> ServiceProvider::HostSettings() const {
+  AttrSchema manager{"service_manager", AttrType::kString,
+                     "what runs this host's services, unless a service's `manager` says (default systemd)"};
+  manager.one_of = {"systemd", "supervisor", "runit"};
+  AttrSchema config{"supervisor_config", AttrType::kString,
+                    "supervisord.conf for this host's supervisor services, unless a service gives its own"};
+  return {manager, config};
 }
 
 std::vector<TypeSchema> ServiceProvider::Types() const {

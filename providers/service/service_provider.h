@@ -14,6 +14,7 @@ class ServiceProvider : public HostProvider {
   using HostProvider::HostProvider;
   std::string name() const override { return "service"; }
   std::vector<TypeSchema> Types() const override;
+  std::vector<AttrSchema> HostSettings() const override;
   std::vector<ProbePart> ProbeOn(RemoteShell& shell, const HostConfig& host, std::vector<const Target*> targets,
                                  std::vector<Result<State>*> out) override;
   Result<State> Apply(const Change& change) override;

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# engine/ names no provider: no resource type, check kind or provider attribute appears as a
+# string in its code (comments aside). What the engine must know of a type it reads from the
+# schema (TypeSchema: variant_attr, shell_attr, poll_*_attr, …) and host settings providers
+# declare (Provider::HostSettings). Words the engine owns that a type happens to share are
+# allowed where they are the engine's: the action "check", the saved plan's "file" field, and
+# the ${run} variable.
+# Usage: engine_names_test.sh PATH_TO_RECONCILE SOURCE_DIR
+set -u
+bin=$1
+src=$2
+. "$src/tests/lib.sh" engine-names
+types=$("$bin" schema) && [ -n "$types" ] && ok || bad "reconcile schema lists no types"
+names="$types http tcp tls dns wait s3_manifest kind timeout interval duration wait_old_ttl ttl shell revert
+  run revert_check manager service_manager supervisor_config systemd supervisor runit sudo_path"
+found=$(cd "$src" && for w in $names; do
+  grep -rn --include=*.cc --include=*.h "\"$w\"" engine | sed 's#//.*##' | grep "\"$w\"" | sed "s/^/$w: /"
+done | grep -v '^check: ' |
+  grep -v '^file: engine/plan/render_json.cc:.*{"file", std::filesystem::absolute(spec.path)' |
+  grep -v '^file: engine/cli/apply.cc:.*spec\["file"\]' |
+  grep -v '^run: engine/spec/\(desired\|loader\).cc:.*== "run"' |
+  grep -v '^kind: engine/journal/')
+if [ -z "$found" ]; then ok; else bad "engine/ names what belongs to providers:"; echo "$found" | sed 's/^/    /'; fi
+# The test would see a name if there were one.
+grep -q '"kind"' "$src/providers/check/check_provider.cc" && ok || bad "the pattern finds nothing even where it should"
+finish
