@@ -108,6 +108,26 @@ TEST_CASE("a row changed behind the journal's back is named, never guessed at") 
   CHECK(gap.error().message.find("at seq 3: it follows seq 1") != std::string::npos);
 }
 
+TEST_CASE("a journal written by a newer reconcile is refused as such; one from before formats were recorded is read") {
+  std::string name = Fresh();
+  auto j = Pg(name)();
+  JournalRecord r = contract::Rec("intent", {{"i", 1}});
+  REQUIRE(j->Append(&r));
+  CHECK(Sql("SELECT format FROM reconcile_journal_format WHERE journal = '" + name + "'") == "1");
+  Sql("DELETE FROM reconcile_journal_format WHERE journal = '" + name + "'");  // as an older reconcile left it
+  auto older = Pg(name)()->Read();
+  REQUIRE(older);
+  CHECK(older->size() == 1);
+  Sql("INSERT INTO reconcile_journal_format (journal, format) VALUES ('" + name + "', 2)");
+  auto newer = Pg(name)()->Read();
+  REQUIRE_FALSE(newer);
+  CHECK(newer.error().message.find("was written by a newer version of reconcile (journal format 2; this one reads "
+                                   "format 1)") != std::string::npos);
+  JournalRecord more = contract::Rec("intent", {{"i", 2}});
+  CHECK_FALSE(Pg(name)()->Append(&more));
+  CHECK(Sql("SELECT count(*) FROM reconcile_journal WHERE journal = '" + name + "'") == "1");
+}
+
 TEST_CASE("a session ended under a locked run stops it, and says the lock went too") {
   std::string name = Fresh();
   auto j = Pg(name)();

@@ -80,6 +80,33 @@ TEST_CASE("a torn last line is dropped, and the next record starts on a line of 
   CHECK((*again)[1].kind == "failed");
 }
 
+TEST_CASE("a journal written by a newer reconcile is refused as such, never called damaged") {
+  TempDir dir;
+  std::string path = (dir.path / "j").string();
+  {
+    auto j = OpenFileJournal(path);
+    JournalRecord r = Rec("intent", {{"i", 1}});
+    REQUIRE(j->Append(&r));
+  }
+  std::string good = Slurp(path);
+  CHECK(good.rfind("{\"reconcile_journal\":1}\n", 0) == 0);  // the format it writes
+  std::string newer = good;
+  newer.replace(0, good.find('\n'), "{\"reconcile_journal\":2,\"written_by\":\"reconcile 9\"}");
+  Put(path, newer);
+  auto r = OpenFileJournal(path)->Read();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message == "the journal " + path + " was written by a newer version of reconcile (journal format 2; "
+                             "this one reads format 1): run the reconcile that wrote it, or a newer one. Nothing was "
+                             "read or changed");
+  JournalRecord more = Rec("intent", {{"i", 2}});
+  CHECK_FALSE(OpenFileJournal(path)->Append(&more));  // nor is anything added to it
+  CHECK(Slurp(path) == newer);
+  Put(path, "{\"reconcile_journal\":0}\n");
+  auto zero = OpenFileJournal(path)->Read();
+  REQUIRE_FALSE(zero);
+  CHECK(zero.error().message.find("is damaged at line 1: its header names no journal format") != std::string::npos);
+}
+
 TEST_CASE("damage anywhere else is an error that names the line, never a guess") {
   TempDir dir;
   std::string path = (dir.path / "j").string();
@@ -122,7 +149,7 @@ TEST_CASE("damage anywhere else is an error that names the line, never a guess")
     Put(path, "hello\nworld\n");
     auto r = OpenFileJournal(path)->Read();
     REQUIRE_FALSE(r);
-    CHECK(r.error().message.find("is damaged at line 1: the first line is not the journal header") !=
+    CHECK(r.error().message.find("is damaged at line 1: the first line is not a journal header such as {\"reconcile_journal\":1}") !=
           std::string::npos);
   }
   SUBCASE("appending to a damaged journal is refused too") {

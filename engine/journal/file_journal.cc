@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "engine/hash.h"
+#include "engine/journal/codec.h"
 #include "engine/journal/journal.h"
 #include "engine/os_calls.h"
 
@@ -24,7 +25,6 @@ namespace reconcile {
 
 namespace {
 
-constexpr const char* kHeader = "{\"reconcile_journal\":1}";
 
 std::string Errno(const std::string& what) { return what + ": " + ErrnoText(errno); }
 
@@ -163,11 +163,7 @@ class FileJournal : public Journal {
       return Error{"the journal " + path_ + " already holds " + std::to_string(last_seq_) +
                    " records; nothing was copied (a journal is moved into an empty one)"};
     std::string text;
-    for (const JournalRecord& r : records) {
-      nlohmann::json line = {{"seq", r.seq}, {"at", r.at}, {"kind", r.kind}, {"data", r.data}};
-      line["sum"] = RecordChecksum(r);
-      text += line.dump() + "\n";
-    }
+    for (const JournalRecord& r : records) text += EncodeLine(r) + "\n";
     off_t before = ::lseek(fd_, 0, SEEK_CUR);
     Status wrote = WriteAll(fd_, text);
     if (wrote && ::fdatasync(fd_) != 0) wrote = Error{Errno("cannot sync the journal " + path_)};
@@ -193,9 +189,7 @@ class FileJournal : public Journal {
       JournalRecord* r = &records[i];
       r->seq = ++last_seq_;
       r->at = NowUtc();
-      nlohmann::json line = {{"seq", r->seq}, {"at", r->at}, {"kind", r->kind}, {"data", r->data}};
-      line["sum"] = RecordChecksum(*r);
-      text += line.dump() + "\n";
+      text += EncodeLine(*r) + "\n";
     }
     // One sequential write: a crash leaves whole lines and at most one torn last line, which
     // Read drops. A write that fails (a full disk) is taken back whole, so the next record
@@ -294,30 +288,22 @@ class FileJournal : public Journal {
                      "or move it aside to start a new journal (rollback of past stages is then lost)"};
       };
       if (line_no == 1) {
-        if (line != kHeader) {
+        bool is_header = false;
+        Status format = CheckHeader(line, path_, &is_header);
+        if (!is_header) {
           if (torn) return out;  // a crash while writing the header: nothing was recorded yet
-          return damaged("the first line is not the journal header " + std::string(kHeader));
+          return damaged("the first line is not a journal header such as " + JournalHeader());
         }
+        if (!format) return format.message().empty() ? damaged("its header names no journal format") : Error{format.message()};
         continue;
       }
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      bool valid = !j.is_discarded() && j.is_object() && j.contains("seq") && j["seq"].is_number_unsigned() &&
-                   j.contains("kind") && j["kind"].is_string() && j.contains("data") && j.contains("sum") &&
-                   (!j.contains("at") || j["at"].is_string());
-      JournalRecord r;
-      if (valid) {
-        r.seq = j["seq"].get<std::uint64_t>();
-        r.at = j.value("at", "");
-        r.kind = j["kind"].get<std::string>();
-        r.data = j["data"];
-        valid = j["sum"] == RecordChecksum(r);
+      bool intact = false;
+      auto decoded = DecodeLine(line, &intact);
+      if (!decoded) {
+        if (!intact && last && torn) break;  // torn by a crash mid-write
+        return damaged(decoded.error().message);
       }
-      if (!valid) {
-        if (last && torn) break;  // torn by a crash mid-write
-        return damaged(j.is_discarded() ? "not a JSON record" : "its checksum does not match its content");
-      }
-      if (std::string why = RecordShapeError(r); !why.empty())
-        return damaged("record " + std::to_string(r.seq) + " (" + r.kind + "): " + why);
+      JournalRecord& r = *decoded;
       if (r.seq != seq + 1)
         return damaged("sequence number " + std::to_string(r.seq) + " follows " + std::to_string(seq));
       seq = r.seq;
@@ -349,7 +335,7 @@ class FileJournal : public Journal {
     }
     ::lseek(fd_, 0, SEEK_END);
     if (keep == 0) {
-      Status wrote = WriteAll(fd_, std::string(kHeader) + "\n");
+      Status wrote = WriteAll(fd_, JournalHeader() + "\n");
       if (wrote && ::fsync(fd_) != 0) wrote = Error{Errno("cannot sync " + path_)};
       if (!wrote) {
         TakeBack(0, wrote);

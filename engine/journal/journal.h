@@ -3,15 +3,19 @@
 // announces runs. It is what makes rollback and resume possible, so it is never guessed at:
 // a torn last line (a crash mid-write) is dropped; any other damage is an error naming it.
 //
-// Records (`kind`, then `data`):
-//   begin            {op: "apply"|"rollback", spec_sha256, to?, undo?, holder}
-//                    a rollback's `undo` lists the stages it un-completes, before its first step
+// The journal declares its format (codec.h: the file's first line {"reconcile_journal":1},
+// PostgreSQL's reconcile_journal_format row); a newer one is refused, not read.
+//
+// Records (`kind`, then `data`; codec.cc encodes and checks them):
+//   begin            {op: "apply"|"rollback", spec_sha256, holder, through? (apply), to? and
+//                    undo? (rollback: the stages it un-completes, before its first step)}
 //   intent           {op, stage, address, type, action, prior, desired}   before a step runs
-//   done             {op, stage, address, state}                           after it succeeded
+//   done             {op, stage, address, state, closes? (the intent of a cut-off step found
+//                    done), stays? (a one-shot step a rollback leaves as it is)}
 //   failed           {op, stage, address, error}
 //   stage_complete   {stage}                                              checks passed
 //   rollback_complete{to, undone}                                         stages after `to` undone
-//   end              {op, result: "ok"|"failed"|"interrupted"}
+//   end              {op, result: "ok"|"failed"|"stopped"|"interrupted"}
 // States are {exists, attrs}; sensitive attributes are sealed (journal key) or left out.
 #pragma once
 

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "engine/journal/codec.h"
 #include "engine/journal/journal.h"
 
 namespace reconcile {
@@ -124,6 +125,16 @@ class PgJournal : public Journal {
   Result<std::vector<JournalRecord>> Read() override {
     std::lock_guard<std::mutex> guard(mu_);
     if (Status s = Connect(); !s) return Error{s.message()};
+    // The format this journal was written in: none recorded is format 1 (written before formats
+    // were recorded); a newer one is refused before a row is read.
+    auto format = Query("SELECT format FROM reconcile_journal_format WHERE journal = $1", {name_});
+    if (!format) return format.error();
+    if (!format->empty()) {
+      Status known = CheckFormat(std::stoll((*format)[0][0]), Describe());
+      if (!known)
+        return Error{known.message().empty() ? "the journal " + Describe() + " names no journal format it could have"
+                                             : known.message()};
+    }
     auto rows = Query("SELECT seq, at, kind, data, sum FROM reconcile_journal WHERE journal = $1 ORDER BY seq", {name_});
     if (!rows) return rows.error();
     std::vector<JournalRecord> out;
@@ -140,8 +151,7 @@ class PgJournal : public Journal {
                      "WHERE journal = '" + name_ + "' ORDER BY seq)"};
       };
       if (r.data.is_discarded()) return damaged("its data is not JSON");
-      if (RecordChecksum(r) != row[4]) return damaged("its checksum does not match its content");
-      if (std::string why = RecordShapeError(r); !why.empty()) return damaged("record " + r.kind + ": " + why);
+      if (std::string why = RecordError(r, row[4]); !why.empty()) return damaged(why);
       if (r.seq != seq + 1) return damaged("it follows seq " + std::to_string(seq));
       seq = r.seq;
       out.push_back(std::move(r));
@@ -193,7 +203,8 @@ class PgJournal : public Journal {
         "CREATE TABLE IF NOT EXISTS reconcile_journal (journal text NOT NULL, seq bigint NOT NULL, at text NOT NULL, "
         "kind text NOT NULL, data text NOT NULL, sum text NOT NULL, PRIMARY KEY (journal, seq)); "
         "CREATE TABLE IF NOT EXISTS reconcile_lock (journal text PRIMARY KEY, holder text NOT NULL, "
-        "backend_pid int NOT NULL); COMMIT";
+        "backend_pid int NOT NULL); "
+        "CREATE TABLE IF NOT EXISTS reconcile_journal_format (journal text PRIMARY KEY, format int NOT NULL); COMMIT";
     PGresult* res = PQexec(conn_, setup);
     bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     std::string why = PQerrorMessage(conn_);
@@ -253,6 +264,12 @@ class PgJournal : public Journal {
     std::lock_guard<std::mutex> guard(mu_);
     if (Status s = Connect(); !s) return s;
     if (!last_seq_) {
+      // Nothing is added to a journal a newer reconcile wrote.
+      auto format = Query("SELECT format FROM reconcile_journal_format WHERE journal = $1", {name_});
+      if (!format) return Error{format.error().message};
+      if (!format->empty())
+        if (Status known = CheckFormat(std::stoll((*format)[0][0]), Describe()); !known)
+          return Error{known.message().empty() ? "the journal " + Describe() + " names no journal format" : known.message()};
       auto max = Query("SELECT coalesce(max(seq), 0) FROM reconcile_journal WHERE journal = $1", {name_});
       if (!max) return Error{max.error().message};
       last_seq_ = std::stoull((*max)[0][0]);
@@ -275,6 +292,14 @@ class PgJournal : public Journal {
   // The records in one transaction: committed (and so durable) together, or not at all.
   Status Insert(const JournalRecord* records, std::size_t n) {
     if (auto b = Query("BEGIN", {}); !b) return Error{b.error().message};
+    // The format it is written in, recorded with its first records (and for a journal older
+    // than the record, with its next ones).
+    auto format = Query("INSERT INTO reconcile_journal_format (journal, format) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                        {name_, std::to_string(kJournalFormat)});
+    if (!format) {
+      Query("ROLLBACK", {});
+      return Error{format.error().message};
+    }
     for (std::size_t i = 0; i < n; ++i) {
       const JournalRecord& r = records[i];
       auto row = Query("INSERT INTO reconcile_journal (journal, seq, at, kind, data, sum) VALUES ($1, $2, $3, $4, $5, $6)",

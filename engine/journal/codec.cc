@@ -1,0 +1,56 @@
+#include "engine/journal/codec.h"
+
+namespace reconcile {
+
+std::string JournalHeader() { return "{\"reconcile_journal\":" + std::to_string(kJournalFormat) + "}"; }
+
+Status CheckFormat(long long format, const std::string& journal) {
+  if (format == kJournalFormat) return Status::Ok();
+  if (format > kJournalFormat)
+    return Error{"the journal " + journal + " was written by a newer version of reconcile (journal format " +
+                 std::to_string(format) + "; this one reads format " + std::to_string(kJournalFormat) +
+                 "): run the reconcile that wrote it, or a newer one. Nothing was read or changed"};
+  return Error{""};
+}
+
+Status CheckHeader(const std::string& line, const std::string& journal, bool* is_header) {
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  auto it = j.is_object() ? j.find("reconcile_journal") : j.end();
+  *is_header = j.is_object() && it != j.end() && it->is_number_integer();
+  if (!*is_header) return Error{""};
+  return CheckFormat(it->get<long long>(), journal);
+}
+
+std::string EncodeLine(const JournalRecord& r) {
+  nlohmann::json line = {{"seq", r.seq}, {"at", r.at}, {"kind", r.kind}, {"data", r.data}};
+  line["sum"] = RecordChecksum(r);
+  return line.dump();
+}
+
+Result<JournalRecord> DecodeLine(const std::string& line, bool* intact) {
+  *intact = false;
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded()) return Error{"not a JSON record"};
+  bool whole = j.is_object() && j.contains("seq") && j["seq"].is_number_unsigned() && j.contains("kind") &&
+               j["kind"].is_string() && j.contains("data") && j.contains("sum") && j["sum"].is_string() &&
+               (!j.contains("at") || j["at"].is_string());
+  if (!whole) return Error{"its checksum does not match its content"};
+  JournalRecord r;
+  r.seq = j["seq"].get<std::uint64_t>();
+  r.at = j.value("at", "");
+  r.kind = j["kind"].get<std::string>();
+  r.data = j["data"];
+  if (RecordChecksum(r) != j["sum"].get<std::string>()) return Error{"its checksum does not match its content"};
+  *intact = true;
+  if (std::string why = RecordShapeError(r); !why.empty())
+    return Error{"record " + std::to_string(r.seq) + " (" + r.kind + "): " + why};
+  return r;
+}
+
+std::string RecordError(const JournalRecord& r, const std::string& sum) {
+  if (RecordChecksum(r) != sum) return "its checksum does not match its content";
+  if (std::string why = RecordShapeError(r); !why.empty()) return "record " + std::to_string(r.seq) + " (" + r.kind + "): " + why;
+  return "";
+}
+
+}  // namespace reconcile
