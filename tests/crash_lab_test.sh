@@ -34,8 +34,7 @@ vars=("${flags[@]:0:8}")  # without --yes, for plan and status
 killed() {
   local n=$1
   shift
-  RECONCILE_CRASH_AFTER_RECORD=$n "$bin" "$@" "${flags[@]}" >out 2>err &
-  wait $! 2>/dev/null  # (no "Killed" line from the shell for each trial)
+  crash_after "$n" "$bin" "$@" "${flags[@]}" >out 2>err
   [ $? -eq 137 ]
 }
 journal=$work/.reconcile/clearmyrecord-launch.journal

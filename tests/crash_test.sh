@@ -90,8 +90,7 @@ for k in $(seq 1 "$apply_records"); do
   trials=$((trials + 1))
   fresh
   # In the background and waited for, so the shell does not print "Killed" for each trial.
-  RECONCILE_CRASH_AFTER_RECORD=$k "$bin" apply "$spec" --var root="$root" --yes >/dev/null 2>&1 &
-  wait $!
+  crash_after "$k" "$bin" apply "$spec" --var root="$root" --yes >/dev/null 2>&1
   code=$?
   [ $code -eq 137 ] && ok || bad "apply with a crash after record $k exited $code, not 137 (SIGKILL)"
   [ "$(records)" -eq "$k" ] && ok || bad "after a crash at record $k the journal has $(records) records"
@@ -106,8 +105,7 @@ for i in $(seq 1 "$rollback_records"); do
   fresh
   run apply "$spec" || bad "apply before rollback crash $i"
   k=$(($(records) + i))
-  RECONCILE_CRASH_AFTER_RECORD=$k "$bin" rollback "$spec" --to one --var root="$root" --yes >/dev/null 2>&1 &
-  wait $!
+  crash_after "$k" "$bin" rollback "$spec" --to one --var root="$root" --yes >/dev/null 2>&1
   code=$?
   [ $code -eq 137 ] && ok || bad "rollback with a crash after record $k exited $code"
   run rollback "$spec" --to one || bad "rollback after a crash at record $k: $(cat "$work/err")"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# engine/ names no provider: no resource type, check kind or provider attribute appears as a
+# engine/ names no provider, and production code carries no test hook: no resource type, check kind or provider attribute appears as a
 # string in its code (comments aside). What the engine must know of a type it reads from the
 # schema (TypeSchema: variant_attr, shell_attr, poll_*_attr, …) and host settings providers
 # declare (Provider::HostSettings). Words the engine owns that a type happens to share are
@@ -21,6 +21,9 @@ done | grep -v '^check: ' |
   grep -v '^run: engine/spec/\(desired\|loader\).cc:.*== "run"' |
   grep -v '^kind: engine/journal/')
 if [ -z "$found" ]; then ok; else bad "engine/ names what belongs to providers:"; echo "$found" | sed 's/^/    /'; fi
+# No test hook in production code: faults come from outside (tests/support/crash_after_record.cc).
+hooks=$(cd "$src" && grep -rn --include=*.cc --include=*.h 'RECONCILE_CRASH\|getenv("RECONCILE_TEST' engine providers)
+[ -z "$hooks" ] && ok || bad "a test hook in production code: $hooks"
 # The test would see a name if there were one.
 grep -q '"kind"' "$src/providers/check/check_provider.cc" && ok || bad "the pattern finds nothing even where it should"
 finish

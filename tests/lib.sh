@@ -12,6 +12,24 @@ finish() {
   [ "$failed" -eq 0 ]
 }
 
+# crash_after K CMD...: runs CMD (reconcile) in the background with the crash shim preloaded
+# (tests/support/crash_after_record.cc, built beside the binary), which SIGKILLs it right after
+# journal record K is durable; waits for it and returns its exit code (137 when killed).
+crash_after() {
+  local shim
+  shim=$(dirname "$bin")/libcrash_after_record.so
+  if [ ! -f "$shim" ]; then
+    echo "FAIL: the crash shim $shim is missing; build the crash_after_record target" >&2
+    return 99
+  fi
+  local k=$1
+  shift
+  # Not instrumented itself, so ASan is told not to insist on coming first.
+  LD_PRELOAD=$shim RECONCILE_CRASH_AFTER_RECORD=$k ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+    "$@" &
+  wait $! 2>/dev/null  # (no "Killed" line from the shell for each trial)
+}
+
 # test_sshd_conf FILE ADDRESS PORT: an sshd config for a test host of the test's own (in a
 # namespace), logging in with the lab's keys; echoes the known_hosts line for it.
 test_sshd_conf() {

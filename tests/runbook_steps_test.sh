@@ -196,8 +196,8 @@ run apply run.toml --yes && [ -f "$root/db-1.dump" ] && ok || bad "run: first ap
 echo rows2 >>"$root/db"
 # Killed right after its first record, then run again: one going back, so ${run} is 2, not 3.
 records=$(($(wc -l <.reconcile/run.journal) - 1))
-RECONCILE_CRASH_AFTER_RECORD=$((records + 1)) "$bin" rollback run.toml --to prepare --yes --var root="$root" >/dev/null 2>&1 &
-wait $!
+crash_after $((records + 1)) "$bin" rollback run.toml --to prepare --yes --var root="$root" >/dev/null 2>&1
+[ $? = 137 ] && ok || bad "run: the rollback was killed after its first record"
 run rollback run.toml --to prepare --yes && ok || bad "run: rollback: $(cat err)"
 run plan run.toml && grep -q "db-2.dump" out && ok || bad "run: the plan shows the new name: $(cat out)"
 run apply run.toml --yes && ok || bad "run: apply again: $(cat err)"

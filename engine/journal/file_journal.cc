@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -50,11 +49,7 @@ Status WriteAll(int fd, const std::string& s) {
 
 class FileJournal : public Journal {
  public:
-  explicit FileJournal(std::string path) : path_(std::move(path)), lock_path_(path_ + ".lock") {
-    // The crash tests kill reconcile right after a chosen record is durable, to land on
-    // every step boundary; nothing else sets this.
-    if (const char* at = std::getenv("RECONCILE_CRASH_AFTER_RECORD")) crash_after_ = std::strtoull(at, nullptr, 10);
-  }
+  explicit FileJournal(std::string path) : path_(std::move(path)), lock_path_(path_ + ".lock") {}
   ~FileJournal() override {
     if (fd_ >= 0) ::close(fd_);
     Unlock();
@@ -207,7 +202,6 @@ class FileJournal : public Journal {
     } else {
       cache_.reset();
     }
-    if (crash_after_ >= first && crash_after_ <= last_seq_) ::raise(SIGKILL);
     return Status::Ok();
   }
 
@@ -355,7 +349,6 @@ class FileJournal : public Journal {
   std::uint64_t last_seq_ = 0;
   std::optional<std::vector<JournalRecord>> cache_;
   off_t cache_size_ = -1;
-  std::uint64_t crash_after_ = 0;
   std::mutex mu_;
 };
 

@@ -7,7 +7,6 @@
 // dies with it, so a lost connection ends the run with an error instead.
 #include <libpq-fe.h>
 
-#include <csignal>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -26,9 +25,7 @@ class PgJournal : public Journal {
  public:
   PgJournal(std::string conninfo, std::string password, std::string shown, std::string name)
       : conninfo_(std::move(conninfo)), password_(std::move(password)), shown_(std::move(shown)),
-        name_(std::move(name)) {
-    if (const char* at = std::getenv("RECONCILE_CRASH_AFTER_RECORD")) crash_after_ = std::strtoull(at, nullptr, 10);
-  }
+        name_(std::move(name)) {}
   ~PgJournal() override {
     Unlock();
     if (conn_) PQfinish(conn_);
@@ -284,8 +281,6 @@ class PgJournal : public Journal {
       return s;
     }
     last_seq_ = first + n - 1;
-    // The crash tests kill reconcile right after a chosen record is committed.
-    if (crash_after_ >= first && crash_after_ <= *last_seq_) ::raise(SIGKILL);
     return Status::Ok();
   }
 
@@ -320,7 +315,6 @@ class PgJournal : public Journal {
   PGconn* conn_ = nullptr;
   bool locked_ = false;
   std::optional<std::uint64_t> last_seq_;
-  std::uint64_t crash_after_ = 0;
   std::mutex mu_;
 };
 
