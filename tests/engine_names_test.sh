@@ -24,6 +24,9 @@ if [ -z "$found" ]; then ok; else bad "engine/ names what belongs to providers:"
 # No test hook in production code: faults come from outside (tests/support/crash_after_record.cc).
 hooks=$(cd "$src" && grep -rn --include=*.cc --include=*.h 'RECONCILE_CRASH\|getenv("RECONCILE_TEST' engine providers)
 [ -z "$hooks" ] && ok || bad "a test hook in production code: $hooks"
+# One way to talk HTTP: only the seam includes curl.
+curl=$(cd "$src" && grep -rln --include=*.cc --include=*.h '#include <curl/' engine providers | grep -v '^providers/http/')
+[ -z "$curl" ] && ok || bad "curl included outside providers/http: $curl"
 # The test would see a name if there were one.
 grep -q '"kind"' "$src/providers/check/check_provider.cc" && ok || bad "the pattern finds nothing even where it should"
 finish

@@ -1,33 +1,15 @@
 #include "providers/check/http_check.h"
+#include "providers/http/http_client.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
-#include <mutex>
 
 namespace reconcile {
 
 namespace {
-
-std::size_t Collect(char* data, std::size_t size, std::size_t n, void* out) {
-  auto* body = static_cast<std::string*>(out);
-  // Enough to look for body_contains; a huge page is not kept whole.
-  if (body->size() < (1u << 20)) body->append(data, size * n);
-  return size * n;
-}
-
-// Why no answer came. For a refusal libcurl (7.88, Debian 12) says only "Failed to connect
-// to 127.0.0.1 port 1 after 0 ms: Couldn't connect to server"; the operator waiting on a
-// switch-over wants to read "connection refused".
-std::string NoAnswer(CURL* curl, CURLcode rc, const char* error) {
-  long os_errno = 0;
-  curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
-  if (rc == CURLE_COULDNT_CONNECT && os_errno == ECONNREFUSED) return "connection refused";
-  return error[0] ? error : curl_easy_strerror(rc);
-}
 
 bool Digits(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
 
@@ -51,15 +33,7 @@ void Lower(std::string* s) {
 
 // The host and port a URL asks for ("" when it does not parse, which the request reports).
 std::pair<std::string, std::string> HostAndPort(const std::string& url) {
-  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), curl_url_cleanup);
-  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return {};
-  char* host = nullptr;
-  char* port = nullptr;
-  std::pair<std::string, std::string> out;
-  if (curl_url_get(u.get(), CURLUPART_HOST, &host, 0) == CURLUE_OK && host) out.first = host;
-  if (curl_url_get(u.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK && port) out.second = port;
-  curl_free(host);
-  curl_free(port);
+  auto out = http::HostAndPort(url);
   Lower(&out.first);
   return out;
 }
@@ -145,8 +119,6 @@ std::string CheckHeader(const std::string& value, const AttrMap&) {
 }
 
 Result<CheckResult> CheckHttp(const AttrMap& attrs) {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   auto get = [&](const char* key) -> const Value* {
     auto it = attrs.find(key);
     return it == attrs.end() ? nullptr : &it->second;
@@ -154,35 +126,21 @@ Result<CheckResult> CheckHttp(const AttrMap& attrs) {
   const std::string url = std::get<std::string>(*get("url"));
   long expect = 200;
   if (const Value* v = get("expect_status")) expect = static_cast<long>(std::get<std::int64_t>(*v));
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) return Error{"cannot start libcurl"};
-  std::string body;
-  char error[CURL_ERROR_SIZE] = {0};
-  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_SSL_VERIFYHOST, 2L);
-  // A CA of the team's own (a staging or internal CA) trusted besides the system's: curl reads
-  // CAINFO and the system's CAPATH both.
-  if (const Value* v = get("ca_file")) {
-    curl_easy_setopt(curl.get(), CURLOPT_CAINFO, std::get<std::string>(*v).c_str());
-    curl_easy_setopt(curl.get(), CURLOPT_CAPATH, "/etc/ssl/certs");
-  }
-  curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, 10000L);
-  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl.get(), CURLOPT_USERAGENT, "reconcile-check/1");
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, error);
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> resolve(nullptr, curl_slist_free_all);
+  http::Options o;
+  // A CA of the team's own (a staging or internal CA) is trusted besides the system's.
+  if (const Value* v = get("ca_file")) o.ca_file = std::get<std::string>(*v);
+  o.connect_timeout = std::chrono::milliseconds(5000);
+  o.timeout = std::chrono::milliseconds(10000);
+  o.stall_seconds = 0;
+  o.max_body = 1u << 20;  // enough to look for body_contains; a huge page is not kept whole
+  o.user_agent = "reconcile-check/1";
   if (const Value* v = get("resolve")) {
     const std::string& entry = std::get<std::string>(*v);
     if (std::string why = CheckResolve(entry, attrs); !why.empty()) return Error{"resolve \"" + entry + "\" " + why};
-    resolve.reset(curl_slist_append(nullptr, entry.c_str()));
-    curl_easy_setopt(curl.get(), CURLOPT_RESOLVE, resolve.get());
+    o.resolve.push_back(entry);
   }
-  std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headers(nullptr, curl_slist_free_all);
+  http::Request request;
+  request.url = url;
   if (const Value* v = get("headers")) {
     for (const std::string& h : std::get<StringList>(*v)) {
       if (std::string why = CheckHeader(h, attrs); !why.empty()) return Error{"the header \"" + h + "\" " + why};
@@ -199,27 +157,21 @@ Result<CheckResult> CheckHttp(const AttrMap& attrs) {
                        ") holds a line break or another control character"};
         value = secret;
       }
-      curl_slist* more = curl_slist_append(headers.get(), (name + ": " + value).c_str());
-      if (!more) return Error{"cannot build the request's headers"};
-      (void)headers.release();  // `more` is the same list, grown
-      headers.reset(more);
+      request.headers.push_back(name + ": " + value);
     }
-    curl_easy_setopt(curl.get(), CURLOPT_HTTPHEADER, headers.get());
   }
-  CURLcode rc = curl_easy_perform(curl.get());
-  if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL)
-    return Error{"the url \"" + url + "\" cannot be requested: " + (error[0] ? error : curl_easy_strerror(rc))};
-  if (rc != CURLE_OK) return CheckResult{false, NoAnswer(curl.get(), rc, error) + ": " + url};
-  long status = 0;
-  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
-  if (status != expect)
-    return CheckResult{false, "HTTP " + std::to_string(status) + " from " + url + " (wanted " + std::to_string(expect) + ")"};
+  http::Client client(std::move(o));
+  http::Response r = client.Do(request);
+  if (r.bad_url) return Error{"the url \"" + url + "\" cannot be requested: " + r.transport_error};
+  if (!r.transport_error.empty()) return CheckResult{false, r.transport_error + ": " + url};
+  if (r.status != expect)
+    return CheckResult{false, "HTTP " + std::to_string(r.status) + " from " + url + " (wanted " + std::to_string(expect) + ")"};
   if (const Value* want = get("body_contains")) {
     const std::string& text = std::get<std::string>(*want);
-    if (body.find(text) == std::string::npos)
-      return CheckResult{false, "HTTP " + std::to_string(status) + " from " + url + ", but the body lacks \"" + text + "\""};
+    if (r.body.find(text) == std::string::npos)
+      return CheckResult{false, "HTTP " + std::to_string(r.status) + " from " + url + ", but the body lacks \"" + text + "\""};
   }
-  return CheckResult{true, "HTTP " + std::to_string(status) + " from " + url};
+  return CheckResult{true, "HTTP " + std::to_string(r.status) + " from " + url};
 }
 
 }  // namespace reconcile

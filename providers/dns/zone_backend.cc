@@ -1,6 +1,5 @@
 #include "providers/dns/zone_backend.h"
-
-#include <curl/curl.h>
+#include "providers/http/http_client.h"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -29,11 +28,6 @@ struct HttpReply {
   long status = 0;
   std::string body;
 };
-
-std::size_t Collect(char* data, std::size_t size, std::size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
 
 // The PowerDNS HTTP API has no prerequisites: the zone is read again just before the
 // PATCH and each RRset compared with what was probed (one PATCH is applied atomically).
@@ -113,26 +107,17 @@ class PowerDns : public ZoneBackend {
   }
 
   Result<HttpReply> Call(const std::string& method, const std::string& url, const std::string& body) const {
-    CURL* c = curl_easy_init();
-    if (!c) return Error{"cannot start libcurl"};
-    HttpReply reply;
-    curl_slist* headers = curl_slist_append(nullptr, ("X-API-Key: " + key_).c_str());
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    if (!body.empty()) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply.body);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    CURLcode rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(c);
-    if (rc != CURLE_OK)
-      return Error{"cannot reach the PowerDNS API at " + url_ + ": " + curl_easy_strerror(rc)};
-    return reply;
+    http::Options o;
+    o.timeout = std::chrono::seconds(30);
+    http::Client client(std::move(o));
+    http::Request request;
+    request.method = method;
+    request.url = url;
+    request.headers = {"X-API-Key: " + key_, "Content-Type: application/json"};
+    if (!body.empty()) request.body = std::make_shared<const std::string>(body);
+    http::Response r = client.Do(request);
+    if (!r.transport_error.empty()) return Error{"cannot reach the PowerDNS API at " + url_ + ": " + r.transport_error};
+    return HttpReply{r.status, std::move(r.body)};
   }
 
   std::string url_, key_, server_id_;

@@ -1,4 +1,4 @@
-// Signed S3 requests over libcurl: SigV4 by libcurl itself (CURLOPT_AWS_SIGV4), with the
+// Signed S3 requests over the HTTP seam (providers/http): SigV4 by libcurl (CURLOPT_AWS_SIGV4), with the
 // payload's SHA-256 in x-amz-content-sha256 so S3 checks the body too. Many requests run at
 // once on one curl multi handle (its connections reused), a bounded number in flight; 5xx,
 // SlowDown, throttling and transport failures are retried with jittered backoff.
@@ -13,6 +13,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "providers/http/http_client.h"
 
 namespace reconcile::s3 {
 
@@ -35,15 +37,10 @@ struct Request {
   std::shared_ptr<const std::string> body;                 // null = none
 };
 
-struct Response {
-  long status = 0;           // 0 = no HTTP answer (see transport_error)
-  std::string transport_error;
-  std::string body;
-  std::map<std::string, std::string> headers;  // names lower-cased
-  int attempts = 0;
+struct Response : http::Response {
+  Response() = default;
+  explicit Response(http::Response r) : http::Response(std::move(r)) {}
 
-  bool ok() const { return transport_error.empty() && status >= 200 && status < 300; }
-  std::string Header(const std::string& lower_name) const;
   std::string ErrorCode() const;  // S3's <Code>, "" when none
   // One line for an operator: "403 SignatureDoesNotMatch: The request signature …".
   std::string Describe() const;
@@ -68,9 +65,8 @@ class Client {
   std::vector<Response> Run(const std::vector<Request>& requests, int parallel, const Progress& progress = {});
 
  private:
-  struct Multi;
   Endpoint endpoint_;
-  std::unique_ptr<Multi> multi_;
+  std::unique_ptr<http::Client> http_;
 };
 
 // S3's URI encoding: every byte but A-Z a-z 0-9 - _ . ~ as %XX (and '/' too unless keep_slash).
