@@ -1,5 +1,6 @@
 #include "engine/os_calls.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -74,6 +75,30 @@ std::optional<std::string> GroupName(gid_t gid) {
   }, &buf);
   if (!gr) return std::nullopt;
   return std::string(gr->gr_name);
+}
+
+int ReadWholeFile(const std::string& path, std::size_t max, std::string* out) {
+  out->clear();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  char buf[65536];
+  int err = 0;
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      err = errno;
+      break;
+    }
+    if (n == 0) break;
+    out->append(buf, static_cast<std::size_t>(n));
+    if (out->size() > max) {
+      err = EFBIG;
+      break;
+    }
+  }
+  ::close(fd);
+  return err;
 }
 
 }  // namespace reconcile

@@ -19,4 +19,8 @@ std::optional<gid_t> GroupId(const std::string& name);
 std::optional<std::string> UserName(uid_t uid);
 std::optional<std::string> GroupName(gid_t gid);
 
+// The whole of a file, at most `max` bytes: 0, or the errno of what failed (EFBIG past `max`,
+// so /dev/zero named by mistake ends instead of exhausting memory). The one whole-file read.
+int ReadWholeFile(const std::string& path, std::size_t max, std::string* out);
+
 }  // namespace reconcile

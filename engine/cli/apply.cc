@@ -11,6 +11,7 @@
 
 #include "engine/cli/session.h"
 #include "engine/duration.h"
+#include "engine/os_calls.h"
 #include "engine/run/apply_stages.h"
 
 namespace reconcile {
@@ -42,10 +43,12 @@ std::string SavedPlanShapeError(const nlohmann::json& doc) {
 
 // A saved plan names its spec, overlay and variables; load exactly that.
 bool ReadSavedPlan(const std::string& path, nlohmann::json* doc, CommonOptions* common) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  *doc = nlohmann::json::parse(ss.str(), nullptr, false);
+  std::string text;
+  if (int err = ReadWholeFile(path, 256u << 20, &text); err != 0) {
+    Fail("cannot read the saved plan " + path + ": " + ErrnoText(err));
+    return false;
+  }
+  *doc = nlohmann::json::parse(text, nullptr, false);
   if (std::string why = SavedPlanShapeError(*doc); !why.empty()) {
     Fail(path + " is not a saved plan reconcile can read: " + why + "; write one with reconcile plan --out FILE");
     return false;

@@ -258,14 +258,11 @@ class FileJournal : public Journal {
   Result<std::vector<JournalRecord>> ParseLocked() {
     cache_.reset();
     std::vector<JournalRecord> out;
-    std::ifstream in(path_, std::ios::binary);
-    if (!in) {
-      if (errno == ENOENT) return out;
-      return Error{Errno("cannot read the journal " + path_)};
+    std::string text;
+    if (int err = ReadWholeFile(path_, SIZE_MAX, &text); err != 0) {
+      if (err == ENOENT) return out;
+      return Error{"cannot read the journal " + path_ + ": " + ErrnoText(err)};
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
     if (text.empty()) return out;
     std::size_t pos = 0, line_no = 0;
     std::uint64_t seq = 0;

@@ -28,18 +28,8 @@ const std::vector<std::string> kTopLevelKeys = {"version", "name",     "stages",
 constexpr std::size_t kMaxSpecBytes = 256 << 20;
 
 bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  out->clear();
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    out->append(buf, static_cast<std::size_t>(in.gcount()));
-    if (out->size() > kMaxSpecBytes) {
-      errno = EFBIG;
-      return false;
-    }
-  }
-  return !in.bad();
+  errno = ReadWholeFile(path, kMaxSpecBytes, out);
+  return errno == 0;
 }
 
 // Merges `over` into `base`: tables merge key by key, anything else replaces. Nodes are moved,

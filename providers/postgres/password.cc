@@ -7,20 +7,15 @@
 #include <cctype>
 #include <vector>
 
+#include "engine/hash.h"
+
 namespace reconcile::pg {
 
 namespace {
 
-std::optional<std::string> Base64Decode(const std::string& in) {
-  if (in.size() % 4 != 0) return std::nullopt;
-  std::string out(in.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  // EVP_DecodeBlock counts padding as zero bytes.
-  std::size_t pad = 0;
-  for (auto it = in.rbegin(); it != in.rend() && *it == '='; ++it) ++pad;
-  out.resize(static_cast<std::size_t>(n) - pad);
+std::optional<std::string> Decoded(const std::string& in) {
+  std::string out;
+  if (!Base64Decode(in, &out)) return std::nullopt;
   return out;
 }
 
@@ -42,9 +37,9 @@ bool ScramMatches(const std::string& verifier, const std::string& password) {
       colon2 == std::string::npos)
     return false;
   int iterations = std::atoi(verifier.substr(dollar1 + 1, colon1 - dollar1 - 1).c_str());
-  auto salt = Base64Decode(verifier.substr(colon1 + 1, dollar2 - colon1 - 1));
-  auto stored_key = Base64Decode(verifier.substr(dollar2 + 1, colon2 - dollar2 - 1));
-  auto server_key = Base64Decode(verifier.substr(colon2 + 1));
+  auto salt = Decoded(verifier.substr(colon1 + 1, dollar2 - colon1 - 1));
+  auto stored_key = Decoded(verifier.substr(dollar2 + 1, colon2 - dollar2 - 1));
+  auto server_key = Decoded(verifier.substr(colon2 + 1));
   if (iterations <= 0 || !salt || !stored_key || !server_key) return false;
   // PostgreSQL SASLpreps the password first; for the ASCII passwords reconcile generates and
   // most people type it changes nothing. A non-ASCII one that SASLprep would change reads

@@ -1,5 +1,7 @@
 #include "providers/s3/s3_client.h"
 
+#include "engine/hash.h"
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -48,16 +50,13 @@ bool Retryable(const Response& r) {
 
 }  // namespace
 
-std::string Sha256Hex(const std::string& data) { return DigestHex(EVP_sha256(), data); }
 std::string Md5Hex(const std::string& data) { return DigestHex(EVP_md5(), data); }
 
 std::string Md5Base64(const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   EVP_Digest(data.data(), data.size(), md, &n, EVP_md5(), nullptr);
-  unsigned char out[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
-  int len = EVP_EncodeBlock(out, md, static_cast<int>(n));
-  return std::string(reinterpret_cast<char*>(out), len);
+  return Base64Encode(std::string_view(reinterpret_cast<char*>(md), n));
 }
 
 std::string UriDecode(const std::string& s, bool plus_is_space) {

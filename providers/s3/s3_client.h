@@ -74,7 +74,6 @@ std::string UriEncode(const std::string& s, bool keep_slash);
 // Its inverse; `plus_is_space` for listings asked for with encoding-type=url (AWS encodes a
 // space there as '+', as form encoding does).
 std::string UriDecode(const std::string& s, bool plus_is_space = false);
-std::string Sha256Hex(const std::string& data);
 std::string Md5Hex(const std::string& data);
 std::string Md5Base64(const std::string& data);  // for Content-MD5
 

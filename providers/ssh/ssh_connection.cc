@@ -18,6 +18,7 @@
 
 #include <openssl/evp.h>
 
+#include "engine/hash.h"
 #include "engine/os_calls.h"
 
 namespace reconcile {
@@ -54,10 +55,8 @@ std::string LastError(LIBSSH2_SESSION* s) {
 std::string Fingerprint(LIBSSH2_SESSION* s) {
   const char* hash = libssh2_hostkey_hash(s, LIBSSH2_HOSTKEY_HASH_SHA256);
   if (!hash) return "(unknown)";
-  unsigned char b64[64];
-  int n = EVP_EncodeBlock(b64, reinterpret_cast<const unsigned char*>(hash), 32);
-  std::string out(reinterpret_cast<char*>(b64), static_cast<std::size_t>(n));
-  while (!out.empty() && out.back() == '=') out.pop_back();
+  std::string out = Base64Encode(std::string_view(hash, 32));
+  while (!out.empty() && out.back() == '=') out.pop_back();  // as OpenSSH prints it
   return "SHA256:" + out;
 }
 
