@@ -1,5 +1,7 @@
 // Errors as values across module seams (engine ↔ provider above all): a Result<T> holds
-// either a T or an Error with a message written for the operator. No exceptions cross.
+// either a T or an Error; a Status, success or an Error. An Error has a message written for
+// the operator and a code a caller may act on (retry what was unreachable, stop on what
+// changed since the plan). No exceptions cross, and neither may be dropped unread.
 #pragma once
 
 #include <string>
@@ -8,12 +10,23 @@
 
 namespace reconcile {
 
+enum class ErrorCode {
+  kOther = 0,
+  kNotFound,       // what was asked for is not there
+  kChanged,        // the world changed since it was read (the plan is stale)
+  kNotSupported,   // the server or this build cannot do it
+  kUnreachable,    // no answer: refused, timed out, name unknown
+  kRefused,        // an answer, saying no: credentials, permissions, a lock held
+  kInvalid,        // the input is wrong
+};
+
 struct Error {
   std::string message;
+  ErrorCode code = ErrorCode::kOther;
 };
 
 template <class T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}
   Result(Error error) : v_(std::move(error)) {}
@@ -33,18 +46,21 @@ class Result {
 };
 
 // Result<void>: success, or an Error.
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(Error error) : error_(std::move(error.message)), failed_(true) {}
+  Status(Error error) : error_(std::move(error)), failed_(true) {}
   static Status Ok() { return Status(); }
 
   bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
-  const std::string& message() const { return error_; }
+  const std::string& message() const { return error_.message; }
+  ErrorCode code() const { return error_.code; }
+  // The failure as an Error, to pass on as a Result's (a failed Status only).
+  const Error& error() const { return error_; }
 
  private:
-  std::string error_;
+  Error error_;
   bool failed_ = false;
 };
 

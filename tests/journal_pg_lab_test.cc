@@ -172,7 +172,7 @@ TEST_CASE("a lock whose run ended on this machine but whose session lingers: nam
   const char* values[] = {lab.url.c_str(), lab.password.c_str(), nullptr};
   PGconn* lingering = PQconnectdbParams(keys, values, 1);
   REQUIRE(PQstatus(lingering) == CONNECTION_OK);
-  Pg(name)()->Read();  // the tables
+  (void)Pg(name)()->Read();  // the tables
   std::string key = "hashtextextended('reconcile journal ' || '" + name + "', 0)";
   std::string sql = "SELECT pg_advisory_lock(" + key + "); INSERT INTO reconcile_lock (journal, holder, backend_pid) "
                     "VALUES ('" + name + "', '" + dead.ToJson().dump() + "', pg_backend_pid())";

@@ -98,6 +98,7 @@ TEST_CASE("a journal written by a newer reconcile is refused as such, never call
   CHECK(r.error().message == "the journal " + path + " was written by a newer version of reconcile (journal format 2; "
                              "this one reads format 1): run the reconcile that wrote it, or a newer one. Nothing was "
                              "read or changed");
+  CHECK(r.error().code == ErrorCode::kNotSupported);
   JournalRecord more = Rec("intent", {{"i", 2}});
   CHECK_FALSE(OpenFileJournal(path)->Append(&more));  // nor is anything added to it
   CHECK(Slurp(path) == newer);

@@ -9,7 +9,8 @@ Status CheckFormat(long long format, const std::string& journal) {
   if (format > kJournalFormat)
     return Error{"the journal " + journal + " was written by a newer version of reconcile (journal format " +
                  std::to_string(format) + "; this one reads format " + std::to_string(kJournalFormat) +
-                 "): run the reconcile that wrote it, or a newer one. Nothing was read or changed"};
+                 "): run the reconcile that wrote it, or a newer one. Nothing was read or changed",
+                 ErrorCode::kNotSupported};
   return Error{""};
 }
 

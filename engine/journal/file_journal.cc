@@ -93,7 +93,7 @@ class FileJournal : public Journal {
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
           continue;
         }
-        return Error{LockRefusal(path_, holder.ok() ? *holder : std::optional<LockInfo>())};
+        return Error{LockRefusal(path_, holder.ok() ? *holder : std::optional<LockInfo>()), ErrorCode::kRefused};
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -285,7 +285,7 @@ class FileJournal : public Journal {
           if (torn) return out;  // a crash while writing the header: nothing was recorded yet
           return damaged("the first line is not a journal header such as " + JournalHeader());
         }
-        if (!format) return format.message().empty() ? damaged("its header names no journal format") : Error{format.message()};
+        if (!format) return format.message().empty() ? damaged("its header names no journal format") : format.error();
         continue;
       }
       bool intact = false;
@@ -329,7 +329,7 @@ class FileJournal : public Journal {
       Status wrote = WriteAll(fd_, JournalHeader() + "\n");
       if (wrote && ::fsync(fd_) != 0) wrote = Error{Errno("cannot sync " + path_)};
       if (!wrote) {
-        TakeBack(0, wrote);
+        (void)TakeBack(0, wrote);  // `wrote` is what to say
         if (fd_ >= 0) ::close(fd_);
         fd_ = -1;
         return wrote;

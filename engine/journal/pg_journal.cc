@@ -55,7 +55,7 @@ class PgJournal : public Journal {
         if (!who || !who->OnThisHost())
           note = "\n  If that run's machine is gone, the server ends its session, and the lock with it, within "
                  "about two minutes.";
-        return Error{LockRefusal(Describe(), who, note)};
+        return Error{LockRefusal(Describe(), who, note), ErrorCode::kRefused};
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
@@ -63,7 +63,7 @@ class PgJournal : public Journal {
                      "ON CONFLICT (journal) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid",
                      {name_, me.ToJson().dump()});
     if (!row) {
-      Query("SELECT pg_advisory_unlock(" + LockKey() + ")", {name_});
+      (void)Query("SELECT pg_advisory_unlock(" + LockKey() + ")", {name_});  // best effort: the row's error is the news
       return Error{row.error().message};
     }
     locked_ = true;
@@ -73,8 +73,9 @@ class PgJournal : public Journal {
   void Unlock() override {
     std::lock_guard<std::mutex> guard(mu_);
     if (!locked_ || !conn_) return;
-    Query("DELETE FROM reconcile_lock WHERE journal = $1 AND backend_pid = pg_backend_pid()", {name_});
-    Query("SELECT pg_advisory_unlock(" + LockKey() + ")", {name_});
+    // Best effort: the session's end releases both anyway.
+    (void)Query("DELETE FROM reconcile_lock WHERE journal = $1 AND backend_pid = pg_backend_pid()", {name_});
+    (void)Query("SELECT pg_advisory_unlock(" + LockKey() + ")", {name_});
     locked_ = false;
   }
 
@@ -292,7 +293,7 @@ class PgJournal : public Journal {
     auto format = Query("INSERT INTO reconcile_journal_format (journal, format) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                         {name_, std::to_string(kJournalFormat)});
     if (!format) {
-      Query("ROLLBACK", {});
+      (void)Query("ROLLBACK", {});  // the failure above is what to say
       return Error{format.error().message};
     }
     for (std::size_t i = 0; i < n; ++i) {
@@ -300,7 +301,7 @@ class PgJournal : public Journal {
       auto row = Query("INSERT INTO reconcile_journal (journal, seq, at, kind, data, sum) VALUES ($1, $2, $3, $4, $5, $6)",
                        {name_, std::to_string(r.seq), r.at, r.kind, r.data.dump(), RecordChecksum(r)});
       if (!row) {
-        Query("ROLLBACK", {});
+        (void)Query("ROLLBACK", {});  // the failure above is what to say
         return Error{row.error().message};
       }
     }

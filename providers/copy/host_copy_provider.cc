@@ -124,7 +124,7 @@ Result<State> Copy(HostConnections& hosts, const Change& change) {
                                "rm -rf -- \"$2\" && mkdir -m 0700 -- \"$2\"",
                                "prepare", to->parent, unpacked});
   if (Status s = Ran(prepared, "cannot prepare " + to->text); !s) return Error{s.message()};
-  auto cleanup = [&] { (*dst)->Run({"rm", "-rf", "--", unpacked}); };
+  auto cleanup = [&] { (void)(*dst)->Run({"rm", "-rf", "--", unpacked}); };  // best effort
 
   auto started = std::chrono::steady_clock::now();
   auto last = started;

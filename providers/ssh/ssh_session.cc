@@ -113,7 +113,7 @@ Status SshSession::WriteFile(const FileWriteRequest& req) {
   auto r = Run({"sh", "-c", script, "reconcile-write", tmp, req.path, req.mode, owner}, input);
   if (!r) return Error{r.error().message};
   if (r->exit_code != 0) {
-    Run({"rm", "-f", tmp});
+    (void)Run({"rm", "-f", tmp});  // best effort: the write's failure is the news
     return Error{"host " + Describe() + ": cannot write " + req.path + ": " + r->err};
   }
   return Status::Ok();

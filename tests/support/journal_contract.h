@@ -60,6 +60,7 @@ inline void LockRefusesSecondHolder(const Opener& open) {
   Status refused = second->Lock(LockInfo::Mine("rollback"), 300ms);
   CHECK(std::chrono::steady_clock::now() - start >= 300ms);  // it waited as long as asked
   REQUIRE_FALSE(refused);
+  CHECK(refused.code() == ErrorCode::kRefused);  // a caller may tell a held lock from a broken journal
   CHECK(refused.message().find("is locked by " + me.user + " (pid " + std::to_string(me.pid) + ", apply, since ") !=
         std::string::npos);
   // The holder runs: the second operator is told to wait, never to take its lock.
