@@ -381,3 +381,21 @@ command = ["test", "-e", "/tmp/a b"]
   CHECK(changes[1]["new"].is_null());
   CHECK(changes[1]["text"] == "{ MODE = \"fast lane\", TOKEN = (sensitive) }");
 }
+
+TEST_CASE("a value that cannot be worked out is said once, where it is, not at every reference to it") {
+  TestWorld w;
+  std::string spec = std::string(kHeader) + "[mem_item.r0]\nkey = \"r0\"\nvalue = \"v0\"\n"
+                     "[mem_item.r1]\nkey = \"r1\"\nwait = \"${mem_item.r0.value}\"\n";
+  for (int i = 2; i < 400; ++i)
+    spec += "[mem_item.r" + std::to_string(i) + "]\nkey = \"r" + std::to_string(i) + "\"\nwait = \"${mem_item.r" +
+            std::to_string(i - 1) + ".wait}\"\n";
+  Planned p = PlanOf(w, spec);
+  REQUIRE_FALSE(p.plan);
+  const std::string& why = p.plan.error().message;
+  const std::string cause = "attribute 'wait' of mem_item.r1 must be a duration";
+  CHECK(why.find(cause) != std::string::npos);
+  CHECK(why.find(cause) == why.rfind(cause));  // once
+  CHECK(why.find("mem_item.r2 refers to mem_item.r1.wait, which cannot be worked out: see its own error") !=
+        std::string::npos);
+  CHECK(why.size() < 400 * 200);  // linear in the chain, not quadratic
+}

@@ -25,7 +25,7 @@ std::string MakeSpec(int n) {
          "\"\nvalue = \"v" + id + "\"\nsize = " + std::to_string(i % 1000) + "\n";
     if (i % 10 == 1) s += "tags = [\"a\", \"b\"]\n";
     if (i % 10 == 2 && i > 10) s += "after = [\"mem_item.r" + std::to_string(i - 10) + "\"]\n";
-    if (i % 20 == 3 && i > 20) s += "color = \"red\"\nwait = \"${mem_item.r" + std::to_string(i - 20) + ".value}\"\n";
+    if (i % 20 == 3 && i > 20) s += "color = \"red\"\nwait = \"${mem_item.r" + std::to_string(i - 20) + ".size}s\"\n";
     if (i % 10 == 5) s += "[mem_item.r" + id + ".at.switch]\nvalue = \"switched\"\n";
   }
   for (int c = 0; c < 4; ++c)

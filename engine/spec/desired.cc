@@ -63,7 +63,11 @@ Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& 
                  spec.stages[target->stage].name + "'"};
   auto desired = cache ? cache->At(static_cast<std::size_t>(target - spec.resources.data()), stage)
                        : Desired(spec, *target, stage, resolve_secrets);
-  if (!desired) return desired.error();
+  // The cause is said once, where it is (every resource's error is reported): a chain of
+  // references must not repeat it at each link (10k links made it quadratic, and a crash).
+  if (!desired)
+    return Error{from.address + " refers to " + path + ", which cannot be worked out: " +
+                 (cache ? "see its own error" : desired.error().message)};
   auto it = desired->attrs.find(attr);
   if (it == desired->attrs.end() || IsNull(it->second))
     return Error{from.address + " refers to " + path + ", which has no value at stage '" +
