@@ -6,11 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tests/install-deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECONCILE_TESTS=ON -DRECONCILE_BENCH=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECONCILE_TESTS=ON -DRECONCILE_BENCH=ON -DRECONCILE_WERROR=ON >/dev/null
 cmake --build build -j2
 ctest --test-dir build --output-on-failure
 if [ "${1:-}" = "--sanitize" ]; then
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRECONCILE_SANITIZE=ON -DRECONCILE_BENCH=OFF >/dev/null
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRECONCILE_SANITIZE=ON -DRECONCILE_BENCH=OFF -DRECONCILE_WERROR=ON >/dev/null
   cmake --build build-asan -j2
   ctest --test-dir build-asan --output-on-failure
   # The spec loader under libFuzzer for a bounded minute (longer by hand: tests/fuzz/run.sh 3600).
