@@ -167,6 +167,10 @@ wait "$pid" 2>/dev/null
 run apply cutoff.toml --yes && bad "cutoff: a cut-off command with no check was run again" ||
   { grep -q -- "--rerun command.slow" err && ok || bad "cutoff: the refusal says what to do: $(cat err)"; }
 [ ! -e "$root/cut" ] && ok || bad "cutoff: the command did not run again"
+run plan cutoff.toml; grep -q "note: command.slow was cut off while it ran" err && grep -q "apply will stop before it" err && ok ||
+  bad "cutoff: plan says ahead that apply will stop: $(cat err)"
+run status cutoff.toml; grep -q "command.slow has no way to tell whether it ran: apply will stop before it" out && ok ||
+  bad "cutoff: status says so too: $(cat out)"
 run apply cutoff.toml --yes --rerun command.slow && [ "$(wc -l <"$root/cut")" = 1 ] && ok ||
   bad "cutoff: --rerun runs it once: $(cat err)"
 # 5. ${run}: a one-shot step of a stage a rollback undid runs again under a new name when apply

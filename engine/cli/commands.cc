@@ -13,6 +13,7 @@
 
 #include "engine/graph/graph.h"
 #include "engine/plan/plan.h"
+#include "engine/run/apply_stages.h"
 #include "engine/cli/session.h"
 #include "engine/os_calls.h"
 #include "engine/spec/spec.h"
@@ -128,6 +129,10 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
   else if (format == "markdown") std::cout << RenderMarkdown(spec, *plan, render, GraphSvg(spec));
   else if (format == "html") std::cout << RenderHtml(spec, *plan, render, GraphSvg(spec));
   else std::cout << RenderText(spec, *plan, render);
+  // What apply will stop at before it runs anything there: said now, not at night mid-apply.
+  for (const PendingStep* p : CutOffBlind(spec, session->history))
+    std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p) << "; apply will stop before it.\n  "
+              << CutOffBlindFix(spec, *p) << "\n";
   return options.detailed_exitcode && plan->HasChanges(render.only_stage) ? 2 : 0;
 }
 

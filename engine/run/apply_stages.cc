@@ -42,6 +42,34 @@ std::vector<const Step*> Announce(const Spec& spec, const StagePlan& reviewed, c
   return added;
 }
 
+}  // namespace
+
+std::vector<const PendingStep*> CutOffBlind(const Spec& spec, const History& history) {
+  std::vector<const PendingStep*> out;
+  for (const PendingStep& p : history.pending) {
+    const Resource* r = spec.Find(p.address);
+    if (!r || p.op != "apply" || !r->IsOnce() || r->IsHandler()) continue;
+    const std::string& tells = r->schema->done_check_attr;
+    if (!tells.empty() && r->attrs.count(tells)) continue;
+    out.push_back(&p);
+  }
+  return out;
+}
+
+std::string CutOffBlindText(const Spec& spec, const PendingStep& p) {
+  const std::string& tells = spec.Find(p.address)->schema->done_check_attr;
+  return p.address + " was cut off while it ran (started " + p.at + ") and has no " +
+         (tells.empty() ? std::string("way") : "`" + tells + "`") + " to tell whether it happened";
+}
+
+std::string CutOffBlindFix(const Spec& spec, const PendingStep& p) {
+  const std::string& tells = spec.Find(p.address)->schema->done_check_attr;
+  return "Find out on the host; then run apply with --rerun " + p.address + " to run it again" +
+         (tells.empty() ? std::string() : ", or add a `" + tells + "` that tells");
+}
+
+namespace {
+
 class StageDriver {
  public:
   StageDriver(Session& session, const PlanOptions& plan_options, const ApplyOptions& options, Executor& executor,
@@ -94,21 +122,11 @@ class StageDriver {
   // A one-shot step cut off mid-run with no `check` to tell whether it happened is never run
   // again blindly. A handler is: it runs whenever notified, so running twice is its nature.
   Status RefuseBlindRerun(const StagePlan& now) {
-    const History& history = session_.history;
-    for (const Step& st : now.steps) {
-      const Resource& r = spec_.resources[st.resource];
-      const std::string& tells = r.schema->done_check_attr;
-      if (!r.IsOnce() || r.IsHandler() || (!tells.empty() && r.attrs.count(tells)) || options_.rerun.count(r.address))
-        continue;
-      auto p = std::find_if(history.pending.begin(), history.pending.end(),
-                            [&](const PendingStep& ps) { return ps.address == r.address && ps.op == "apply"; });
-      if (p == history.pending.end()) continue;
-      std::string check = tells.empty() ? std::string("way") : "`" + tells + "`";
-      return Error{r.address + " was cut off while it ran (started " + p->at + ") and has no " + check +
-                   " to tell whether it happened, so it is not run again blindly.\n  Find out on the host; then run " +
-                   "apply with --rerun " + r.address + " to run it again" +
-                   (tells.empty() ? std::string() : ", or add a `" + tells + "` that tells")};
-    }
+    for (const PendingStep* p : CutOffBlind(spec_, session_.history))
+      for (const Step& st : now.steps)
+        if (spec_.resources[st.resource].address == p->address && !options_.rerun.count(p->address))
+          return Error{CutOffBlindText(spec_, *p) + ", so it is not run again blindly.\n  " +
+                       CutOffBlindFix(spec_, *p)};
     return Status::Ok();
   }
 

@@ -37,6 +37,12 @@ struct RunEnd {
   int ExitCode() const { return kind == kOk ? 0 : kind == kInterrupted ? 130 : 1; }
 };
 
+// One-shot steps an apply was cut off in that nothing can tell happened or not (no `check`):
+// apply stops before running them again unless told --rerun; plan and status say so ahead.
+std::vector<const PendingStep*> CutOffBlind(const Spec& spec, const History& history);
+std::string CutOffBlindText(const Spec& spec, const PendingStep& p);  // "X was cut off … happened"
+std::string CutOffBlindFix(const Spec& spec, const PendingStep& p);   // "Find out …; then run apply --rerun X"
+
 // Runs `plan` (what the operator reviewed, planned with `plan_options` at `planned_at`) stage
 // by stage through `executor`, between a `begin` and an `end` record. The caller holds the
 // journal's lock and has refused what the reviewed plan itself may not do.
