@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 
 namespace reconcile {
 
@@ -176,6 +177,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
   std::vector<std::optional<State>> current(n);
   std::vector<std::size_t> first_stage(n, 0);
   std::string errors;
+  std::set<std::string> said;
   // Dependencies first, so each reference is found in the cache rather than recomputed.
   DesiredCache cache(spec, true);
   std::vector<std::size_t> by_rank(n);
@@ -190,8 +192,12 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
     if (r.IsOnce() && (r.stage < options.first_stage || (i < options.once_done.size() && options.once_done[i])))
       continue;
     auto d = cache.At(i, first_stage[i]);
-    if (!d) errors += "\n  " + d.error().message;
-    else current[i] = std::move(*d);
+    // A cause many refer to comes back from each of them: said once.
+    if (!d) {
+      if (said.insert(d.error().message).second) errors += "\n  " + d.error().message;
+    } else {
+      current[i] = std::move(*d);
+    }
   }
   if (!errors.empty()) return Error{"cannot work out what the spec wants:" + errors};
   auto probed = ProbeResources(spec, current);

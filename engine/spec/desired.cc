@@ -63,16 +63,22 @@ Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& 
                  spec.stages[target->stage].name + "'"};
   auto desired = cache ? cache->At(static_cast<std::size_t>(target - spec.resources.data()), stage)
                        : Desired(spec, *target, stage, resolve_secrets);
-  // The cause is said once, where it is (every resource's error is reported): a chain of
-  // references must not repeat it at each link (10k links made it quadratic, and a crash).
-  if (!desired)
-    return Error{from.address + " refers to " + path + ", which cannot be worked out: " +
-                 (cache ? "see its own error" : desired.error().message)};
+  // The cause is passed on as it is, said once where it is (its own file:line:col), and
+  // marked so no referrer adds its own location: a chain of references must not repeat it at
+  // each link (10k links made it quadratic, and a crash).
+  if (!desired) return Error{desired.error().message, ErrorCode::kInvalid};
   auto it = desired->attrs.find(attr);
   if (it == desired->attrs.end() || IsNull(it->second))
     return Error{from.address + " refers to " + path + ", which has no value at stage '" +
                  spec.stages[stage].name + "'"};
   return it->second;
+}
+
+// An error at a written value, with its file:line:col; one from another resource (a
+// reference to it) already has its own.
+Error Located(const SpecValue& sv, const Error& e) {
+  if (e.code == ErrorCode::kInvalid) return e;
+  return Error{sv.loc.ToString() + ": " + e.message};
 }
 
 Error TooLong(const Resource& r) {
@@ -157,7 +163,7 @@ Result<Value> TableEntries(const Spec& spec, const Resource& r, const SpecValue&
       continue;
     }
     auto v = Substitute(spec, r, value, stage, resolve_secrets, cache);
-    if (!v) return Error{sv.loc.ToString() + ": " + v.error().message};
+    if (!v) return Located(sv, v.error());
     out.push_back(key + ToText(*v));
   }
   return Value(std::move(out));
@@ -269,7 +275,7 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
     }
     if (const auto* s = std::get_if<std::string>(&sv->value)) {
       auto v = Substitute(spec, r, *s, stage, resolve_secrets, cache);
-      if (!v) return Error{sv->loc.ToString() + ": " + v.error().message};
+      if (!v) return Located(*sv, v.error());
       const AttrSchema* a = r.schema->Find(name);
       if (a && (a->type == AttrType::kString || a->type == AttrType::kDuration) &&
           !std::holds_alternative<std::string>(*v))
@@ -287,7 +293,7 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
       std::size_t bytes = 0;  // lists built from lists double too
       for (const std::string& e : *l) {
         auto v = Substitute(spec, r, e, stage, resolve_secrets, cache);
-        if (!v) return Error{sv->loc.ToString() + ": " + v.error().message};
+        if (!v) return Located(*sv, v.error());
         if (auto* list = std::get_if<StringList>(&*v)) {
           for (const std::string& x : *list) bytes += x.size() + 1;
           if (bytes > kMaxValueBytes) return Error{sv->loc.ToString() + ": " + TooLong(r).message};
