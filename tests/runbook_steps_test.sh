@@ -246,4 +246,39 @@ run apply chain.toml --yes || bad "pipe: apply: $(cat err)"
 "$bin" rollback chain.toml --to base --yes --var root="$root" 2>&1 | head -1 >/dev/null
 [ ! -e "$root/first" ] && [ ! -e "$root/second" ] && ok || bad "pipe: the rollback finished though its output was cut: $(ls "$root")"
 
+# 8. A one-shot step cut off while it ran (no check) is gone back from by a rollback; a revert
+# cut off is not run again blindly: the rollback stops and asks for --rerun.
+cat >cut.toml <<'EOF'
+version = 1
+name = "cut"
+stages = ["base", "work"]
+[file.marker]
+stage = "base"
+host = "local"
+path = "${vars.root}/cut-marker"
+content = "m\n"
+[command.first]
+stage = "work"
+host = "local"
+apply = ["touch", "${vars.root}/cfirst"]
+revert = ["rm", "-f", "${vars.root}/cfirst"]
+EOF
+journal_records() { echo $(($(wc -l <.reconcile/cut.journal) - 1)); }
+run apply cut.toml --through base --yes || bad "cut: apply base: $(cat err)"
+crash_after $(($(journal_records) + 2)) "$bin" apply cut.toml --yes --var root="$root" >/dev/null 2>&1
+[ $? = 137 ] && ok || bad "cut: the apply was killed after command.first's intent"
+run rollback cut.toml --to base --yes && grep -q "cut off: while it ran in stage 'work': it may have partly happened" out && ok ||
+  bad "cut: the rollback goes back from the cut-off step and says so: $(cat out) $(cat err)"
+run status cut.toml; ! grep -q "never finished" out && ok || bad "cut: nothing left pending: $(cat out)"
+run apply cut.toml --yes && [ -e "$root/cfirst" ] && ok || bad "cut: apply runs it afresh: $(cat err)"
+crash_after $(($(journal_records) + 2)) "$bin" rollback cut.toml --to base --yes --var root="$root" >/dev/null 2>&1
+[ $? = 137 ] && ok || bad "cut: the rollback was killed after the revert's intent"
+run rollback cut.toml --to base --yes; [ $? = 1 ] && grep -q "not run again blindly" err &&
+  grep -q -- "run rollback with --rerun command.first" err && [ -e "$root/cfirst" ] && ok ||
+  bad "cut: a cut-off revert is not rerun blindly: $(cat out) $(cat err)"
+run status cut.toml; grep -q "rollback will stop before it" out && ok || bad "cut: status says so: $(cat out)"
+run rollback cut.toml --to base --yes --rerun command.first && [ ! -e "$root/cfirst" ] && ok ||
+  bad "cut: --rerun runs the revert: $(cat err)"
+run rollback cut.toml --to base --yes && grep -q "Nothing to roll back" out && ok || bad "cut: then nothing is left: $(cat out)"
+
 finish

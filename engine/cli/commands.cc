@@ -130,7 +130,7 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
   else if (format == "html") std::cout << RenderHtml(spec, *plan, render, GraphSvg(spec));
   else std::cout << RenderText(spec, *plan, render);
   // What apply will stop at before it runs anything there: said now, not at night mid-apply.
-  for (const PendingStep* p : CutOffBlind(spec, session->history))
+  for (const PendingStep* p : CutOffBlind(spec, session->history, "apply"))
     std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p) << "; apply will stop before it.\n  "
               << CutOffBlindFix(spec, *p) << "\n";
   return options.detailed_exitcode && plan->HasChanges(render.only_stage) ? 2 : 0;

@@ -38,6 +38,7 @@ struct ApplyCommandOptions {
 
 struct RollbackCommandOptions {
   std::string to;
+  std::set<std::string> rerun;  // one-shot steps whose revert was cut off, to run again
   bool dry_run = false;
   bool yes = false;
   bool force = false;

@@ -70,6 +70,9 @@ int main(int argc, char** argv) {
   add_common(rollback);
   rollback->add_option("--to", rollback_options.to, "the stage to go back to the end of")->required();
   rollback->add_flag("--dry-run", rollback_options.dry_run, "only show the rollback plan");
+  rollback->add_option("--rerun", rollback_options.rerun,
+                       "run again the revert of a one-shot step that was cut off and has no check (after finding "
+                       "out it did not finish)");
   rollback->add_flag("--yes", rollback_options.yes, "do not ask for confirmation");
   rollback->add_flag("--force", rollback_options.force, "roll back resources someone else changed since");
   rollback->add_flag("--allow-irreversible", rollback_options.allow_irreversible, "run steps that cannot be undone");

@@ -1,6 +1,7 @@
 // `reconcile rollback --to S`: the engine plans the way back (PlanRollback); here it is shown,
 // refused on drift (unless --force) or irreversible steps (unless --allow-irreversible),
 // confirmed, and handed to RunRollbackPlan.
+#include <algorithm>
 #include <iostream>
 
 #include <unistd.h>
@@ -53,6 +54,21 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
   render.title = "Rollback of " + spec.name + " to the end of stage '" + options.to + "'";
   render.rollback = true;
   std::cout << RenderText(spec, rollback->Shown(), render);
+  // A revert cut off mid-run with nothing to tell whether it finished is not run again blindly.
+  for (const PendingStep* p : CutOffBlind(spec, session->history, "rollback")) {
+    const auto& steps = rollback->plan.stages.front().steps;
+    bool planned = std::any_of(steps.begin(), steps.end(),
+                               [&](const Step& st) { return spec.resources[st.resource].address == p->address; });
+    if (!planned || options.rerun.count(p->address)) continue;
+    if (options.dry_run) {
+      std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p) << "; the rollback will stop before it.\n  "
+                << CutOffBlindFix(spec, *p) << "\n";
+      continue;
+    }
+    Fail(CutOffBlindText(spec, *p) + ", so it is not run again blindly; nothing was changed.\n  " +
+         CutOffBlindFix(spec, *p));
+    return 1;
+  }
   if (options.dry_run) return 0;
   if (rollback->plan.Counts().irreversible > 0 && !options.allow_irreversible) {
     Fail("the rollback has steps that cannot be undone:" + IrreversibleSteps(spec, rollback->plan) +

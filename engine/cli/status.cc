@@ -34,9 +34,10 @@ int RunStatus(const Registry& registry, const CommonOptions& common) {
     for (const PendingStep& p : h.pending)
       std::cout << "  " << p.address << ": " << p.op << " " << p.action << " in stage " << p.stage << ", started "
                 << p.at << "\n";
-    for (const PendingStep* p : CutOffBlind(spec, h))
-      std::cout << "  " << p->address << " has no way to tell whether it ran: apply will stop before it. "
-                << CutOffBlindFix(spec, *p) << "\n";
+    for (const char* op : {"apply", "rollback"})
+      for (const PendingStep* p : CutOffBlind(spec, h, op))
+        std::cout << "  " << p->address << " has no way to tell whether it ran: " << op << " will stop before it. "
+                  << CutOffBlindFix(spec, *p) << "\n";
   }
   if (h.last_failure) {
     const nlohmann::json& d = h.last_failure->data;

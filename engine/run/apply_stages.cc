@@ -44,27 +44,31 @@ std::vector<const Step*> Announce(const Spec& spec, const StagePlan& reviewed, c
 
 }  // namespace
 
-std::vector<const PendingStep*> CutOffBlind(const Spec& spec, const History& history) {
+std::vector<const PendingStep*> CutOffBlind(const Spec& spec, const History& history, const std::string& op) {
   std::vector<const PendingStep*> out;
   for (const PendingStep& p : history.pending) {
     const Resource* r = spec.Find(p.address);
-    if (!r || p.op != "apply" || !r->IsOnce() || r->IsHandler()) continue;
+    if (!r || p.op != op || !r->IsOnce() || r->IsHandler()) continue;
+    // A type that names no check attribute tells by its own probe (a copy's checksums).
     const std::string& tells = r->schema->done_check_attr;
-    if (!tells.empty() && r->attrs.count(tells)) continue;
+    if (tells.empty() || r->attrs.count(tells)) continue;
     out.push_back(&p);
   }
   return out;
 }
 
 std::string CutOffBlindText(const Spec& spec, const PendingStep& p) {
-  const std::string& tells = spec.Find(p.address)->schema->done_check_attr;
-  return p.address + " was cut off while it ran (started " + p.at + ") and has no " +
-         (tells.empty() ? std::string("way") : "`" + tells + "`") + " to tell whether it happened";
+  const Resource& r = *spec.Find(p.address);
+  const std::string& tells = r.schema->done_check_attr;
+  std::string what = p.op == "rollback" ? "its " + (r.schema->undo_attr.empty() ? std::string("undo") : "`" + r.schema->undo_attr + "`")
+                                        : std::string("it");
+  return p.address + " was cut off while " + what + " ran (started " + p.at + ") and has no " +
+         (tells.empty() ? std::string("way") : "`" + tells + "`") + " to tell whether it finished";
 }
 
 std::string CutOffBlindFix(const Spec& spec, const PendingStep& p) {
   const std::string& tells = spec.Find(p.address)->schema->done_check_attr;
-  return "Find out on the host; then run apply with --rerun " + p.address + " to run it again" +
+  return "Find out on the host; then run " + p.op + " with --rerun " + p.address + " to run it again" +
          (tells.empty() ? std::string() : ", or add a `" + tells + "` that tells");
 }
 
@@ -122,7 +126,7 @@ class StageDriver {
   // A one-shot step cut off mid-run with no `check` to tell whether it happened is never run
   // again blindly. A handler is: it runs whenever notified, so running twice is its nature.
   Status RefuseBlindRerun(const StagePlan& now) {
-    for (const PendingStep* p : CutOffBlind(spec_, session_.history))
+    for (const PendingStep* p : CutOffBlind(spec_, session_.history, "apply"))
       for (const Step& st : now.steps)
         if (spec_.resources[st.resource].address == p->address && !options_.rerun.count(p->address))
           return Error{CutOffBlindText(spec_, *p) + ", so it is not run again blindly.\n  " +

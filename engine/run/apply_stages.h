@@ -39,7 +39,8 @@ struct RunEnd {
 
 // One-shot steps an apply was cut off in that nothing can tell happened or not (no `check`):
 // apply stops before running them again unless told --rerun; plan and status say so ahead.
-std::vector<const PendingStep*> CutOffBlind(const Spec& spec, const History& history);
+// `op`: "apply", or "rollback" for a revert cut off.
+std::vector<const PendingStep*> CutOffBlind(const Spec& spec, const History& history, const std::string& op);
 std::string CutOffBlindText(const Spec& spec, const PendingStep& p);  // "X was cut off … happened"
 std::string CutOffBlindFix(const Spec& spec, const PendingStep& p);   // "Find out …; then run apply --rerun X"
 

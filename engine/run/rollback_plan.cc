@@ -178,6 +178,16 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
     sp.steps.push_back(std::move(step));
   }
   // One-shot steps go back by their `revert`; without one the plan says up front that they stay.
+  // A one-shot step an apply was cut off in (nothing told whether it finished) may have
+  // partly happened: it goes back too, or is said to stay, and so its intent is closed.
+  std::set<std::size_t> cut_off;
+  for (const PendingStep& p : history.pending) {
+    const Resource* r = spec.Find(p.address);
+    if (!r || p.op != "apply" || !r->IsOnce() || r->IsHandler() || r->stage <= to) continue;
+    std::size_t i = spec.by_address.at(p.address);
+    if (std::find(once_reverts.begin(), once_reverts.end(), i) == once_reverts.end()) once_reverts.push_back(i);
+    cut_off.insert(i);
+  }
   for (std::size_t i : once_reverts) {
     const Resource& r = spec.resources[i];
     auto desired = Desired(spec, r, r.stage, true);
@@ -191,18 +201,29 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
     if (undo.empty() || !r.attrs.count(undo)) {
       step.action = Action::kNone;
       step.reason = "stays: it has no " + (undo.empty() ? std::string("way back") : "`" + undo + "`") +
-                    " (it ran in stage '" + spec.stages[r.stage].name + "')";
+                    (cut_off.count(i) ? " (it was cut off while it ran in stage '" + spec.stages[r.stage].name +
+                                            "' and may have partly happened: look on the host)"
+                                      : " (it ran in stage '" + spec.stages[r.stage].name + "')");
       out.stays.push_back(std::move(step));
       continue;
     }
     step.action = Action::kDelete;
-    step.reason = "it ran in stage '" + spec.stages[r.stage].name + "', which is undone: its `" + undo + "` runs";
+    step.reason = (cut_off.count(i) ? "it was cut off while it ran in stage '" + spec.stages[r.stage].name +
+                                          "' (it may have partly happened), which is undone: its `" + undo + "` runs"
+                                    : "it ran in stage '" + spec.stages[r.stage].name + "', which is undone: its `" +
+                                          undo + "` runs");
     // What it will run, reviewed like an apply's command.
     AttrChange what;
     what.name = undo;
     what.sensitive = IsSensitive(spec, r, undo);
     what.summary = what.sensitive ? "(sensitive)" : FormatCommand(desired->attrs.at(undo));
     step.changes.push_back(std::move(what));
+    if (cut_off.count(i)) {
+      AttrChange note;
+      note.name = "cut off";
+      note.summary = "while it ran in stage '" + spec.stages[r.stage].name + "': it may have partly happened";
+      step.changes.insert(step.changes.begin(), std::move(note));
+    }
     sp.steps.push_back(std::move(step));
   }
   // Removals go first and dependents before what they depend on; then re-creations and

@@ -37,8 +37,11 @@ Status CloseFinishedSteps(Session* session, const std::function<void(const std::
   std::vector<const PendingStep*> pending_of(spec.resources.size(), nullptr);
   for (const PendingStep& p : session->history.pending) {
     const Resource* r = spec.Find(p.address);
-    // A handler's check tells a state, not that it ran this time: it runs again instead.
+    // A handler's check tells a state, not that it ran this time: it runs again instead. A
+    // one-shot step with nothing to tell (no check) reads as absent, which is no news of
+    // whether its run or its revert finished: it stays pending for apply or rollback to ask.
     if (!r || r->schema->is_check || r->IsHandler()) continue;
+    if (r->IsOnce() && !r->schema->done_check_attr.empty() && !r->attrs.count(r->schema->done_check_attr)) continue;
     std::set<std::string> unknown;
     auto desired = session->sealer.Open(p.desired, &unknown);
     if (!desired || !unknown.empty()) continue;  // a secret that was not kept: cannot tell
