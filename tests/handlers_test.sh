@@ -109,4 +109,25 @@ grep -q "bad.toml:8:29: error: 'notify' of file.a names file.b, a file, which is
 grep -q "command.reload is notified by other resources, so it cannot notify in turn" err && ok ||
   bad "a handler that notifies: $(cat err)"
 
+# 7. A handler runs at the end of its stage: after every change of it, not only its notifiers.
+cat >late.toml <<'EOF'
+version = 1
+name = "late"
+stages = ["a"]
+[file.conf]
+host = "local"
+path = "${vars.root}/late.conf"
+content = "v1\n"
+notify = ["command.reload_late"]
+[command.enable]
+host = "local"
+after = ["file.conf"]
+apply = ["sh", "-c", "sleep 0.5; touch ${vars.root}/enabled"]
+[command.reload_late]
+host = "local"
+apply = ["sh", "-c", "test -e ${vars.root}/enabled && echo enabled >${vars.root}/late-reload || echo early >${vars.root}/late-reload"]
+EOF
+run apply late.toml --yes && [ "$(cat "$root/late-reload")" = enabled ] && ok ||
+  bad "late: the handler ran after every change of its stage: $(cat "$root/late-reload" 2>&1) $(cat err)"
+
 finish

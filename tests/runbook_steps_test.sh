@@ -281,4 +281,47 @@ run rollback cut.toml --to base --yes --rerun command.first && [ ! -e "$root/cfi
   bad "cut: --rerun runs the revert: $(cat err)"
 run rollback cut.toml --to base --yes && grep -q "Nothing to roll back" out && ok || bad "cut: then nothing is left: $(cat out)"
 
+# 9. Stages go back in reverse: a later stage's revert before an earlier one's, and reverts of
+# a chain through a step with no revert, the far end first.
+cat >order.toml <<'EOF'
+version = 1
+name = "order"
+stages = ["base", "s1", "s2"]
+[file.marker]
+stage = "base"
+host = "local"
+path = "${vars.root}/order-marker"
+content = "m\n"
+[command.x]
+stage = "s1"
+host = "local"
+apply = ["touch", "${vars.root}/flag"]
+revert = ["rm", "-f", "${vars.root}/flag"]
+[command.y]
+stage = "s2"
+host = "local"
+apply = ["rm", "-f", "${vars.root}/flag"]
+revert = ["sh", "-c", "sleep 0.3; touch ${vars.root}/flag"]
+[command.a]
+stage = "s1"
+host = "local"
+apply = ["true"]
+revert = ["sh", "-c", "echo -a >>${vars.root}/events"]
+[command.b]
+stage = "s1"
+host = "local"
+after = ["command.a"]
+apply = ["true"]
+[command.c]
+stage = "s1"
+host = "local"
+after = ["command.b"]
+apply = ["true"]
+revert = ["sh", "-c", "sleep 0.3; echo -c >>${vars.root}/events"]
+EOF
+run apply order.toml --yes || bad "order: apply: $(cat err)"
+run rollback order.toml --to base --yes || bad "order: rollback: $(cat err)"
+[ ! -e "$root/flag" ] && ok || bad "order: s2's revert ran before s1's (flag is as at the end of base)"
+[ "$(cat "$root/events" 2>&1)" = "$(printf -- '-c\n-a')" ] && ok || bad "order: c's revert before a's: $(cat "$root/events" 2>&1)"
+
 finish

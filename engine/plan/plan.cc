@@ -147,6 +147,61 @@ Step StepFrom(const Spec& spec, std::size_t resource, std::size_t stage, Diff di
   return step;
 }
 
+void HandlersLast(const Spec& spec, std::vector<Step>* steps) {
+  auto is_check = [&](const Step& s) { return s.action == Action::kCheck; };
+  auto is_handler = [&](const Step& s) { return spec.resources[s.resource].IsHandler(); };
+  if (std::none_of(steps->begin(), steps->end(), is_handler)) return;
+  // Which changes wait on a check, directly or not: a handler that waited for them would wait
+  // for the check, which waits for the handler (a stage's checks follow its changes).
+  std::map<std::size_t, std::size_t> step_of;
+  for (std::size_t i = 0; i < steps->size(); ++i) step_of[(*steps)[i].resource] = i;
+  // One walk with a stack, not recursion (chains may be long). -1 unknown, 2 being looked
+  // at (a cycle reads as no), 0 no, 1 yes.
+  std::vector<int> behind(steps->size(), -1);
+  for (std::size_t start = 0; start < steps->size(); ++start) {
+    if (behind[start] != -1) continue;
+    std::vector<std::pair<std::size_t, std::size_t>> stack = {{start, 0}};  // step, next `after` to look at
+    behind[start] = 2;
+    while (!stack.empty()) {
+      std::size_t at = stack.back().first;
+      std::size_t& next = stack.back().second;
+      const Step& s = (*steps)[at];
+      if (is_check(s)) {
+        behind[at] = 1;
+        stack.pop_back();
+        continue;
+      }
+      std::optional<std::size_t> child;
+      while (next < s.after.size() && behind[at] != 1) {
+        auto it = step_of.find(s.after[next]);
+        if (it == step_of.end() || behind[it->second] == 0 || behind[it->second] == 2) {
+          ++next;
+        } else if (behind[it->second] == 1) {
+          behind[at] = 1;
+        } else {
+          child = it->second;
+          break;
+        }
+      }
+      if (child) {
+        behind[*child] = 2;
+        stack.push_back({*child, 0});  // `next` is not used past here
+        continue;
+      }
+      if (behind[at] != 1) behind[at] = 0;
+      stack.pop_back();
+    }
+  }
+  for (Step& h : *steps) {
+    if (!is_handler(h)) continue;
+    for (std::size_t i = 0; i < steps->size(); ++i) {
+      const Step& s = (*steps)[i];
+      if (is_check(s) || is_handler(s) || behind[i] == 1) continue;
+      if (std::find(h.after.begin(), h.after.end(), s.resource) == h.after.end()) h.after.push_back(s.resource);
+    }
+  }
+}
+
 Step HandlerStep(const Spec& spec, std::size_t handler, std::size_t stage, const std::vector<std::size_t>& by,
                  State desired) {
   const Resource& r = spec.resources[handler];
@@ -325,6 +380,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
         if (in_stage[d.on] && std::find(step.after.begin(), step.after.end(), d.on) == step.after.end())
           step.after.push_back(d.on);
     }
+    HandlersLast(spec, &stage_plan.steps);
     stage_plan.guards = Guards(spec, stage_plan.steps);
     plan.stages.push_back(std::move(stage_plan));
   }

@@ -76,6 +76,10 @@ Step StepFrom(const Spec& spec, std::size_t resource, std::size_t stage, Diff di
 Step HandlerStep(const Spec& spec, std::size_t handler, std::size_t stage, const std::vector<std::size_t>& by,
                  State desired);
 
+// Handlers run at the end of their stage: each waits for every change of `steps` that is not
+// itself behind a check (a check waits for the handler, as for any change).
+void HandlersLast(const Spec& spec, std::vector<Step>* steps);
+
 // Reads the world for every resource i with want[i] set (want[i] holds what it should be, so
 // the provider knows what to look for), one Probe call per provider.
 // What the providers' safety limits say of these steps (one stage's); empty when within them.

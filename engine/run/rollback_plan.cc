@@ -47,6 +47,47 @@ bool SameState(const Sealer& sealer, const nlohmann::json& sealed, const State& 
 
 }  // namespace
 
+// Stages go back in reverse, as apply ran them one after another: a one-shot step's revert
+// waits for the steps that undo later stages, and for the reverts of what follows it however
+// far (through steps that stay: a → b → c reverts c, then a) — never where an edge of the
+// graph says the other way round. `latest` is the stage each resource goes back from.
+static void ReverseStages(const Spec& spec, const std::vector<std::size_t>& once_reverts, const std::vector<std::size_t>& latest,
+                   std::vector<Step>* steps) {
+  const std::size_t n = spec.resources.size();
+  std::vector<std::vector<std::size_t>> dependents(n);
+  for (std::size_t i = 0; i < n; ++i)
+    for (const Dependency& d : spec.resources[i].deps) dependents[d.on].push_back(i);
+  auto reach = [&](std::size_t from, bool down) {  // down: dependents; else what it depends on
+    std::vector<bool> seen(n, false);
+    std::vector<std::size_t> todo = {from};
+    while (!todo.empty()) {
+      std::size_t at = todo.back();
+      todo.pop_back();
+      auto visit = [&](std::size_t next) {
+        if (!seen[next]) seen[next] = true, todo.push_back(next);
+      };
+      if (down)
+        for (std::size_t d : dependents[at]) visit(d);
+      else
+        for (const Dependency& d : spec.resources[at].deps) visit(d.on);
+    }
+    return seen;
+  };
+  std::set<std::size_t> reverting(once_reverts.begin(), once_reverts.end());
+  for (Step& a : *steps) {
+    if (a.action != Action::kDelete || !reverting.count(a.resource)) continue;
+    const Resource& ra = spec.resources[a.resource];
+    std::vector<bool> below = reach(a.resource, true), above = reach(a.resource, false);
+    for (const Step& c : *steps) {
+      const Resource& rc = spec.resources[c.resource];
+      if (c.resource == a.resource || rc.IsHandler() || above[c.resource]) continue;
+      std::size_t from = reverting.count(c.resource) ? rc.stage : latest[c.resource];
+      bool first = below[c.resource] || from > ra.stage;
+      if (first && std::find(a.after.begin(), a.after.end(), c.resource) == a.after.end()) a.after.push_back(c.resource);
+    }
+  }
+}
+
 Plan RollbackPlan::Shown() const {
   Plan shown = plan;
   for (const Step& st : stays) shown.stages.front().steps.push_back(st);
@@ -64,6 +105,7 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
   std::vector<std::optional<State>> target(n);
   std::vector<std::size_t> once_reverts;
   std::vector<std::set<std::string>> unknown(n);
+  std::vector<std::size_t> latest(n, 0);  // the latest stage each goes back from
   for (const auto& [address, h] : history.resources) {
     const Resource* r = spec.Find(address);
     bool after_s = h.rolled_back;
@@ -79,6 +121,8 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
     }
     if (r->IsHandler()) continue;  // run again below when what notifies it goes back
     std::size_t i = spec.by_address.at(address);
+    for (const std::string& stage : h.applied_stages)
+      if (auto index = spec.FindStage(stage); index && *index > to) latest[i] = std::max(latest[i], *index);
     // A one-shot step is an event, not a state: one of a stage kept stays done; one of a
     // stage undone is reverted if it happened (and was not reverted since).
     if (r->IsOnce()) {
@@ -253,6 +297,7 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
       if (wait) s.after.push_back(j);
     }
   }
+  ReverseStages(spec, once_reverts, latest, &sp.steps);
   // A handler runs once after the steps of what notifies it: a vhost put back reloads nginx.
   std::vector<bool> stepping(n, false);
   for (const Step& s : sp.steps) stepping[s.resource] = true;
@@ -271,6 +316,7 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
     if (!by.empty())
       sp.steps.back().reason = "notified by what goes back: it runs once, after " + std::string(by.size() == 1 ? "it" : "them");
   }
+  HandlersLast(spec, &sp.steps);
   out.plan.stages.push_back(sp);
 
   for (std::size_t s = to + 1; s < spec.stages.size(); ++s)
