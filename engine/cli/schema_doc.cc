@@ -84,7 +84,16 @@ as done, and later stages neither re-check nor re-run it, so a plan after apply 
 rollback past its stage runs its `revert`; one without a `revert` is shown up front as staying
 (`= command.NAME  stays: …`) and the rollback goes on. Applying that stage again runs it again.
 A one-shot step cut off mid-run that has no `check` is not run again blindly: apply stops and
-asks for `--rerun ADDRESS` once you have found out it did not happen.
+asks for `--rerun ADDRESS` once you have found out it did not happen (`plan` and `status` say
+so ahead). Its revert likewise: a rollback cut off while a revert ran stops before running it
+again (`rollback --rerun ADDRESS`). A rollback past the stage of a step an apply was cut off in
+goes back from it too: its `revert` runs (write reverts that may run on what half happened, such
+as `rm -f`), or the plan says it stays and may have partly happened.
+
+**Rollback goes back in reverse.** Apply runs stages one after another; a rollback undoes them
+the other way: the revert of a one-shot step waits for what undoes later stages, and for the
+reverts of the steps that follow it (`a → b → c` reverts `c` before `a`, even when `b` has no
+revert), besides the order of the dependency graph.
 
 **Taken again under a new name.** A step of a stage that a rollback undid runs again when apply
 passes that stage again. A snapshot or dump must then not land on (or be adopted from) the old
