@@ -60,18 +60,7 @@ struct Fixture {
   }
 };
 
-const std::string kChain = std::string(kHeader) + R"(
-[mem_item.base]
-key = "base"
-[mem_item.middle]
-key = "middle"
-after = ["mem_item.base"]
-[mem_item.top]
-key = "top"
-value = "${mem_item.middle.key}"
-[mem_item.alone]
-key = "alone"
-)";
+const std::string kChain = std::string(kHeader) + kChainItems;
 
 }  // namespace
 

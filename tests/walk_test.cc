@@ -45,23 +45,10 @@ std::string Items(int n) {
   return out;
 }
 
-const char* kChain = R"(
-[mem_item.base]
-key = "base"
-[mem_item.middle]
-key = "middle"
-after = ["mem_item.base"]
-[mem_item.top]
-key = "top"
-value = "${mem_item.middle.key}"
-[mem_item.alone]
-key = "alone"
-)";
-
 }  // namespace
 
 TEST_CASE("a step starts only after what it is `after` has finished") {
-  Walk walk(kChain);
+  Walk walk(kChainItems);
   auto results = walk.Run();
   for (const StepResult& r : results) CHECK(r.ok);
   FakeStepRunner& f = *walk.runner;
@@ -74,7 +61,7 @@ TEST_CASE("a step starts only after what it is `after` has finished") {
 }
 
 TEST_CASE("a failed step stops what depends on it, directly or not; independent steps run") {
-  Walk walk(kChain);
+  Walk walk(kChainItems);
   walk.runner->failing.insert("mem_item.base");
   auto results = walk.Run();
   CHECK(!walk.Of(results, "mem_item.base").ok);

@@ -82,18 +82,15 @@ class StageDriver {
         executor_(executor), hooks_(hooks) {}
 
   // Plans stage `reviewed.stage` again from the world as it is now (into `now`), held to the
-  // rules the reviewed plan was; or why it stops.
-  RunEnd Replan(const StagePlan& reviewed, StagePlan* now) {
+  // rules the reviewed plan was; or why it stops. `journaled` is the journal as the stage
+  // begins: what this run did in earlier stages counts.
+  RunEnd Replan(const StagePlan& reviewed, const History& journaled, StagePlan* now) {
     const StageSpec& stage = spec_.stages[reviewed.stage];
     PlanOptions again = plan_options_;
     again.first_stage = reviewed.stage;
     again.last_stage = reviewed.stage;
-    // What this run did in earlier stages counts: the journal is read again.
-    if (auto records = session_.journal->Read(); records) {
-      History now_history = Summarize(*records);
-      again.once_done = OnceDone(spec_, now_history);
-      again.handler_due = HandlersDue(spec_, now_history);
-    }
+    again.once_done = OnceDone(spec_, journaled);
+    again.handler_due = HandlersDue(spec_, journaled);
     auto replanned = MakePlan(spec_, session_.graph, again);
     if (!replanned) return {RunEnd::kFailed, "stage '" + stage.name + "': " + replanned.error().message};
     *now = std::move(replanned->stages.front());
@@ -200,19 +197,22 @@ RunEnd ApplyStages(Session& session, const Plan& plan, const PlanOptions& plan_o
       if (std::string why = hooks.confirm(stage); !why.empty())
         return finish({RunEnd::kStopped, "stage '" + stage.name + "' asks for confirmation (" + stage.confirm + "); " +
                                              why + ". Stages before it are complete; apply again to continue"});
-    if (auto records = journal.Read(); records) {
-      auto waits = PendingTtlWaits(spec, *records, sp.stage, std::chrono::system_clock::now());
-      if (Status s = WaitOutTtls(waits, stage.name, hooks.progress); !s)
-        return finish({RunEnd::kInterrupted,
-                       "stage '" + stage.name + "' did not start: " + s.message() + "; apply again to continue"});
-    }
+    // One read of the journal a stage, for its TTL waits and its plan. Unread, neither can be
+    // known (a one-shot step done in an earlier stage would look due again): the run stops.
+    auto records = journal.Read();
+    if (!records)
+      return finish({RunEnd::kFailed, "stage '" + stage.name + "' did not start: " + records.error().message});
+    auto waits = PendingTtlWaits(spec, *records, sp.stage, std::chrono::system_clock::now());
+    if (Status s = WaitOutTtls(waits, stage.name, hooks.progress); !s)
+      return finish({RunEnd::kInterrupted,
+                     "stage '" + stage.name + "' did not start: " + s.message() + "; apply again to continue"});
     // Each stage is planned from the world as it begins: what earlier stages did (a command
     // that removed a file this stage declares) is seen. The plan's own probe is seconds old
     // for the first stage, unless a prompt or a TTL wait held it.
     bool fresh = &sp == &plan.stages.front() && std::chrono::steady_clock::now() - planned_at < std::chrono::seconds(2);
     StagePlan now = sp;
     if (!fresh)
-      if (RunEnd stop = driver.Replan(sp, &now); stop.kind != RunEnd::kOk) return finish(stop);
+      if (RunEnd stop = driver.Replan(sp, Summarize(*records), &now); stop.kind != RunEnd::kOk) return finish(stop);
     if (Status s = driver.RefuseBlindRerun(now); !s) return finish({RunEnd::kStopped, s.message()});
     if (RunEnd walked = driver.Walk(now); walked.kind != RunEnd::kOk) return finish(walked);
     JournalRecord done{0, "", "stage_complete", {{"stage", stage.name}}};

@@ -75,4 +75,19 @@ struct TestWorld {
 // The header every test spec starts with.
 inline const char* kHeader = "version = 1\nname = \"t\"\nstages = [\"one\", \"two\", \"three\"]\n";
 
+// After the header: a chain base → middle → top (an `after`, then a reference) and one item
+// on its own, for tests of order and failure propagation.
+inline const char* kChainItems = R"(
+[mem_item.base]
+key = "base"
+[mem_item.middle]
+key = "middle"
+after = ["mem_item.base"]
+[mem_item.top]
+key = "top"
+value = "${mem_item.middle.key}"
+[mem_item.alone]
+key = "alone"
+)";
+
 }  // namespace reconcile
