@@ -40,9 +40,10 @@ netns_up() {
   server_bg /usr/sbin/sshd -D -e -f "$work/sshd.conf" 2>"$work/sshd.log"
 }
 
-# wait_reaches NS ADDRESS PORT WHAT: up to 5 s for a listener; fails the test loudly otherwise.
+# wait_reaches NS ADDRESS PORT WHAT: up to 10 s for a listener (a loaded CI machine starts
+# servers slowly); fails the test loudly otherwise.
 wait_reaches() {
-  for _ in $(seq 50); do
+  for _ in $(seq 100); do
     reaches "$1" "$2" "$3" && return 0
     sleep 0.1
   done
