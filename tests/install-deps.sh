@@ -6,7 +6,7 @@ packages=(
   g++ cmake make pkg-config
   clang libclang-rt-14-dev  # the spec fuzzer (tests/fuzz/run.sh): clang++ with libFuzzer and the sanitizers
   libboost-graph-dev libtomlplusplus-dev libssh2-1-dev libcurl4-openssl-dev libssl-dev
-  libspdlog-dev doctest-dev nlohmann-json3-dev libcli11-dev
+  doctest-dev nlohmann-json3-dev libcli11-dev
   libldns-dev
   openssh-server openssh-client nginx supervisor procps python3 curl openssl sudo
   bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3

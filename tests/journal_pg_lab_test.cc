@@ -9,6 +9,7 @@
 
 #include <atomic>
 
+#include "engine/journal/pg_journal.h"
 #include "tests/support/journal_contract.h"
 #include "tests/support/lab_env.h"
 #include "tests/support/temp_dir.h"

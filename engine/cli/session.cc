@@ -1,4 +1,5 @@
 #include "engine/cli/session.h"
+#include "engine/journal/pg_journal.h"
 
 #include <unistd.h>
 

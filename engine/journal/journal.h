@@ -93,9 +93,6 @@ class Journal {
 };
 
 std::unique_ptr<Journal> OpenFileJournal(const std::string& path);
-// `url`: a libpq connection URI or string; `password` (may be empty) is passed apart from it
-// so it never appears where the URL is shown; `name` tells this journal's rows from others'.
-std::unique_ptr<Journal> OpenPgJournal(const std::string& url, const std::string& password, const std::string& name);
 // The URL with any password taken out, for messages.
 std::string RedactUrl(const std::string& url);
 

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "engine/journal/codec.h"
-#include "engine/journal/journal.h"
+#include "engine/journal/pg_journal.h"
 
 namespace reconcile {
 
@@ -323,16 +323,6 @@ class PgJournal : public Journal {
 
 std::unique_ptr<Journal> OpenPgJournal(const std::string& url, const std::string& password, const std::string& name) {
   return std::make_unique<PgJournal>(url, password, RedactUrl(url), name);
-}
-
-std::string RedactUrl(const std::string& url) {
-  // postgres://user:secret@host/db → postgres://user@host/db
-  std::size_t scheme = url.find("://");
-  std::size_t at = url.find('@', scheme == std::string::npos ? 0 : scheme + 3);
-  if (scheme == std::string::npos || at == std::string::npos) return url;
-  std::size_t colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon) + url.substr(at);
 }
 
 }  // namespace reconcile

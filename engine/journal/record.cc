@@ -129,4 +129,14 @@ LockInfo LockInfo::Mine(const std::string& operation) {
   return l;
 }
 
+std::string RedactUrl(const std::string& url) {
+  // postgres://user:secret@host/db → postgres://user@host/db
+  std::size_t scheme = url.find("://");
+  std::size_t at = url.find('@', scheme == std::string::npos ? 0 : scheme + 3);
+  if (scheme == std::string::npos || at == std::string::npos) return url;
+  std::size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon) + url.substr(at);
+}
+
 }  // namespace reconcile
