@@ -40,13 +40,11 @@ int RunStatus(const Registry& registry, const CommonOptions& common) {
                   << CutOffBlindFix(spec, *p) << "\n";
   }
   if (h.last_failure) {
-    const nlohmann::json& d = h.last_failure->data;
-    std::cout << "\nlast failure (" << h.last_failure->at << "): " << d.value("address", "") << " in stage "
-              << d.value("stage", "") << ": " << d.value("error", "") << "\n";
+    std::cout << "\nlast failure (" << h.last_failure_at << "): " << h.last_failure->address << " in stage "
+              << h.last_failure->stage << ": " << h.last_failure->error << "\n";
   }
   if (h.last_begin) {
-    std::cout << "\nlast run: " << h.last_begin->data.value("op", "") << " by " << h.last_begin->data.value("holder", "")
-              << " at " << h.last_begin->at << "\n";
+    std::cout << "\nlast run: " << h.last_begin->op << " by " << h.last_begin->holder << " at " << h.last_begin_at << "\n";
   }
   return 0;
 }

@@ -1,4 +1,5 @@
 #include "engine/exec/executor.h"
+#include "engine/journal/records.h"
 
 #include <algorithm>
 #include <csignal>
@@ -109,14 +110,9 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
       results[i] = {false, false, target.error().message};
       continue;
     }
-    intents.push_back({0, "", "intent",
-                       {{"op", ctx_.op},
-                        {"stage", stage},
-                        {"address", r.address},
-                        {"type", r.type},
-                        {"action", ActionName(step.action)},
-                        {"prior", ctx_.sealer.Seal(step.prior, sealer_for(r))},
-                        {"desired", ctx_.sealer.Seal(step.desired, sealer_for(r))}}});
+    intents.push_back(journal::Encode(journal::Intent{ctx_.op, stage, r.address, r.type, ActionName(step.action),
+                                                      ctx_.sealer.Seal(step.prior, sealer_for(r)),
+                                                      ctx_.sealer.Seal(step.desired, sealer_for(r))}));
     Change change{step.action, std::move(*target), step.prior, {}, ctx_.op == "rollback", {}};
     change.report = [this, address = r.address](const std::string& line) { ctx_.progress.Note(address + ": " + line); };
     for (const AttrChange& c : step.changes) change.changed.push_back(c.name);
@@ -143,12 +139,10 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
     const Resource& r = ctx_.spec.resources[step.resource];
     if (k >= after.size()) after.push_back(Error{"the provider returned no state"});
     if (after[k])
-      outcomes.push_back({0, "", "done",
-                          {{"op", ctx_.op}, {"stage", stage}, {"address", r.address},
-                           {"state", ctx_.sealer.Seal(*after[k], sealer_for(r))}}});
+      outcomes.push_back(journal::Encode(
+          journal::Done{ctx_.op, stage, r.address, ctx_.sealer.Seal(*after[k], sealer_for(r))}));
     else
-      outcomes.push_back({0, "", "failed",
-                          {{"op", ctx_.op}, {"stage", stage}, {"address", r.address}, {"error", after[k].error().message}}});
+      outcomes.push_back(journal::Encode(journal::Failed{ctx_.op, stage, r.address, after[k].error().message}));
   }
   Status journaled = ctx_.journal.AppendAll(&outcomes);
   for (std::size_t k = 0; k < which.size(); ++k) {

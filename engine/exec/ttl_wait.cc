@@ -1,4 +1,5 @@
 #include "engine/exec/ttl_wait.h"
+#include "engine/journal/records.h"
 
 #include <algorithm>
 #include <ctime>
@@ -28,24 +29,24 @@ bool WaitsOut(const Resource& r) {
 
 std::vector<TtlWait> PendingTtlWaits(const Spec& spec, const std::vector<JournalRecord>& records, std::size_t stage,
                                      std::chrono::system_clock::time_point now) {
-  std::map<std::string, const JournalRecord*> intents;  // address → its latest intent
-  std::map<std::string, TtlWait> latest;                // address → its latest change's wait
+  std::map<std::string, journal::Intent> intents;  // address → its latest intent
+  std::map<std::string, TtlWait> latest;           // address → its latest change's wait
   for (const JournalRecord& rec : records) {
-    if (!rec.data.is_object() || !rec.data.contains("address")) continue;
-    std::string address = rec.data["address"].get<std::string>();
-    if (rec.kind == "intent") {
-      intents[address] = &rec;
+    auto entry = journal::Decode(rec);
+    if (!entry) continue;
+    if (auto* intent = std::get_if<journal::Intent>(&*entry)) {
+      intents[intent->address] = std::move(*intent);
       continue;
     }
-    if (rec.kind != "done" || rec.data.value("op", "") != "apply") continue;
-    auto it = intents.find(address);
-    const Resource* r = spec.Find(address);
+    auto* done = std::get_if<journal::Done>(&*entry);
+    if (!done || done->op != "apply") continue;
+    auto it = intents.find(done->address);
+    const Resource* r = spec.Find(done->address);
     if (it == intents.end() || !r || r->schema->cached_ttl_attr.empty() || !WaitsOut(*r)) continue;
-    const nlohmann::json& intent = it->second->data;
-    std::string action = intent.value("action", "");
-    auto stage_index = spec.FindStage(rec.data.value("stage", ""));
-    if ((action != "update" && action != "delete") || !stage_index || *stage_index >= stage) continue;
-    const nlohmann::json& prior = intent["prior"];
+    const journal::Intent& intent = it->second;
+    auto stage_index = spec.FindStage(done->stage);
+    if ((intent.action != "update" && intent.action != "delete") || !stage_index || *stage_index >= stage) continue;
+    const nlohmann::json& prior = intent.prior;
     if (!prior.is_object() || !prior.value("exists", false)) continue;
     const nlohmann::json& attrs = prior.contains("attrs") ? prior["attrs"] : prior;
     auto ttl = attrs.find(r->schema->cached_ttl_attr);
@@ -54,9 +55,9 @@ std::vector<TtlWait> PendingTtlWaits(const Spec& spec, const std::vector<Journal
     // DNS's own range (RFC 2181): a larger number, from a server or a damaged journal, would
     // overflow the clock.
     std::int64_t seconds = std::clamp<std::int64_t>(ttl->get<std::int64_t>(), 0, 2147483647);
-    latest[address] = {address, rec.data.value("stage", ""), seconds,
-                       // The journal keeps whole seconds, rounded down: one more is never too early.
-                       *done_at + std::chrono::seconds(seconds + 1)};
+    latest[done->address] = {done->address, done->stage, seconds,
+                             // The journal keeps whole seconds, rounded down: one more is never too early.
+                             *done_at + std::chrono::seconds(seconds + 1)};
   }
   std::vector<TtlWait> out;
   for (auto& [address, w] : latest)

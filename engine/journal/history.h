@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/journal/journal.h"
+#include "engine/journal/records.h"
 
 namespace reconcile {
 
@@ -42,8 +43,10 @@ struct History {
   std::set<std::string> complete;  // stage names whose checkpoint stands
   std::map<std::string, ResourceHistory> resources;
   std::vector<PendingStep> pending;  // intents with no done/failed after them
-  std::optional<JournalRecord> last_failure;
-  std::optional<JournalRecord> last_begin;
+  std::optional<journal::Failed> last_failure;  // since the last run that ended ok
+  std::string last_failure_at;
+  std::optional<journal::Begin> last_begin;
+  std::string last_begin_at;
   // The stages (`to`) rollbacks went back to, one entry for each run of rollbacks with no
   // apply between them (a rollback resumed or repeated is the same going back).
   std::vector<std::vector<std::string>> rollback_targets;

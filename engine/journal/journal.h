@@ -6,7 +6,7 @@
 // The journal declares its format (codec.h: the file's first line {"reconcile_journal":1},
 // PostgreSQL's reconcile_journal_format row); a newer one is refused, not read.
 //
-// Records (`kind`, then `data`; codec.cc encodes and checks them):
+// Records (`kind`, then `data`; records.h types them, codec.h writes and checks them):
 //   begin            {op: "apply"|"rollback", spec_sha256, holder, through? (apply), to? and
 //                    undo? (rollback: the stages it un-completes, before its first step)}
 //   intent           {op, stage, address, type, action, prior, desired}   before a step runs

@@ -1,4 +1,5 @@
 #include "engine/run/apply_stages.h"
+#include "engine/journal/records.h"
 
 #include <algorithm>
 #include <set>
@@ -176,16 +177,13 @@ RunEnd ApplyStages(Session& session, const Plan& plan, const PlanOptions& plan_o
                    ApplyHooks& hooks) {
   const Spec& spec = session.spec();
   Journal& journal = *session.journal;
-  JournalRecord begin{0, "", "begin",
-                      {{"op", "apply"},
-                       {"spec_sha256", spec.sha256},
-                       {"through", spec.stages[options.through].name},
-                       {"holder", LockInfo::Mine("apply").user}}};
+  JournalRecord begin = journal::Encode(
+      journal::Begin{"apply", spec.sha256, LockInfo::Mine("apply").user, spec.stages[options.through].name});
   if (Status s = journal.Append(&begin); !s) return {RunEnd::kFailed, s.message()};
   // Every way out writes the `end` record, with how it ended.
   auto finish = [&](RunEnd end) {
     static const char* kResult[] = {"ok", "failed", "stopped", "interrupted"};
-    JournalRecord record{0, "", "end", {{"op", "apply"}, {"result", kResult[end.kind]}}};
+    JournalRecord record = journal::Encode(journal::End{"apply", kResult[end.kind]});
     if (Status s = journal.Append(&record); !s && end.kind == RunEnd::kOk) return RunEnd{RunEnd::kFailed, s.message()};
     return end;
   };
@@ -215,7 +213,7 @@ RunEnd ApplyStages(Session& session, const Plan& plan, const PlanOptions& plan_o
       if (RunEnd stop = driver.Replan(sp, Summarize(*records), &now); stop.kind != RunEnd::kOk) return finish(stop);
     if (Status s = driver.RefuseBlindRerun(now); !s) return finish({RunEnd::kStopped, s.message()});
     if (RunEnd walked = driver.Walk(now); walked.kind != RunEnd::kOk) return finish(walked);
-    JournalRecord done{0, "", "stage_complete", {{"stage", stage.name}}};
+    JournalRecord done = journal::Encode(journal::StageComplete{stage.name});
     if (Status s = journal.Append(&done); !s) return {RunEnd::kFailed, s.message()};
     hooks.progress.Note("stage " + stage.name + " complete");
   }

@@ -1,4 +1,5 @@
 #include "engine/run/rollback_plan.h"
+#include "engine/journal/records.h"
 
 #include <algorithm>
 #include <set>
@@ -331,15 +332,14 @@ RunEnd RunRollbackPlan(Session& session, const RollbackPlan& rollback, Executor&
   // The stages it undoes are un-completed before its first step (`undo`): cut off halfway,
   // the journal must not call them complete while their work is partly gone, or the next
   // apply would journal their redone steps under a later stage.
-  JournalRecord begin{0, "", "begin",
-                      {{"op", "rollback"}, {"spec_sha256", spec.sha256}, {"to", to_name}, {"undo", rollback.undone},
-                       {"holder", LockInfo::Mine("rollback").user}}};
+  JournalRecord begin = journal::Encode(
+      journal::Begin{"rollback", spec.sha256, LockInfo::Mine("rollback").user, "", to_name, rollback.undone});
   if (Status s = session.journal->Append(&begin); !s) return {RunEnd::kFailed, s.message()};
   progress.StageStarted("rollback to " + to_name, sp.steps.size());
   std::string failures = Failures(spec, sp.steps, executor.RunSteps(sp.steps, to_name));
   bool interrupted = g_interrupts.load() > 0;
   if (!failures.empty()) {
-    JournalRecord end{0, "", "end", {{"op", "rollback"}, {"result", interrupted ? "interrupted" : "failed"}}};
+    JournalRecord end = journal::Encode(journal::End{"rollback", interrupted ? "interrupted" : "failed"});
     (void)session.journal->Append(&end);  // the failure below is what to say
     return {interrupted ? RunEnd::kInterrupted : RunEnd::kFailed,
             "the rollback did not finish:" + failures + "\n  run the same rollback again to continue"};
@@ -349,13 +349,13 @@ RunEnd RunRollbackPlan(Session& session, const RollbackPlan& rollback, Executor&
   std::vector<JournalRecord> stayed;
   for (const Step& st : rollback.stays) {
     const Resource& r = spec.resources[st.resource];
-    stayed.push_back({0, "", "done",
-                      {{"op", "rollback"}, {"stage", to_name}, {"address", r.address}, {"stays", true},
-                       {"state", session.sealer.Seal(st.prior, [&](const std::string& a) { return IsSensitive(spec, r, a); })}}});
+    auto sensitive = [&](const std::string& a) { return IsSensitive(spec, r, a); };
+    stayed.push_back(journal::Encode(
+        journal::Done{"rollback", to_name, r.address, session.sealer.Seal(st.prior, sensitive), std::nullopt, true}));
   }
   if (Status s = session.journal->AppendAll(&stayed); !s) return {RunEnd::kFailed, s.message()};
-  JournalRecord complete{0, "", "rollback_complete", {{"to", to_name}, {"undone", rollback.undone}}};
-  JournalRecord end{0, "", "end", {{"op", "rollback"}, {"result", "ok"}}};
+  JournalRecord complete = journal::Encode(journal::RollbackComplete{to_name, rollback.undone});
+  JournalRecord end = journal::Encode(journal::End{"rollback", "ok"});
   if (Status s = session.journal->Append(&complete); !s || !(s = session.journal->Append(&end)))
     return {RunEnd::kFailed, s.message()};
   return {};

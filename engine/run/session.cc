@@ -1,4 +1,5 @@
 #include "engine/run/session.h"
+#include "engine/journal/records.h"
 
 #include <algorithm>
 #include <set>
@@ -58,9 +59,7 @@ Status CloseFinishedSteps(Session* session, const std::function<void(const std::
   for (std::size_t i = 0; i < spec.resources.size(); ++i) {
     const PendingStep* p = pending_of[i];
     if (!p || CompareResource(spec.resources[i], (*probed)[i], *want[i]).action != Action::kNone) continue;
-    closed.push_back({0, "", "done",
-                      {{"op", p->op}, {"stage", p->stage}, {"address", p->address}, {"state", p->desired},
-                       {"closes", p->seq}}});
+    closed.push_back(journal::Encode(journal::Done{p->op, p->stage, p->address, p->desired, p->seq}));
     say(p->address + " (" + p->op + " " + p->action + ", stage " + p->stage + ") was cut off at " + p->at +
         " but the world shows it done; recorded as done");
   }

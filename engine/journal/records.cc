@@ -1,0 +1,74 @@
+#include "engine/journal/records.h"
+
+namespace reconcile::journal {
+
+namespace {
+
+using nlohmann::json;
+
+std::string Str(const json& d, const char* key) { return d.value(key, ""); }
+
+std::vector<std::string> Names(const json& d, const char* key) {
+  std::vector<std::string> out;
+  if (d.contains(key) && d[key].is_array())
+    for (const json& e : d[key])
+      if (e.is_string()) out.push_back(e.get<std::string>());
+  return out;
+}
+
+json State(const json& d, const char* key) { return d.contains(key) ? d[key] : json(); }
+
+struct ToRecord {
+  JournalRecord operator()(const Begin& b) const {
+    json d = {{"op", b.op}, {"spec_sha256", b.spec_sha256}};
+    if (b.op == "apply") d["through"] = b.through;
+    else d.update({{"to", b.to}, {"undo", b.undo}});
+    d["holder"] = b.holder;
+    return {0, "", "begin", d};
+  }
+  JournalRecord operator()(const Intent& i) const {
+    return {0, "", "intent",
+            {{"op", i.op}, {"stage", i.stage}, {"address", i.address}, {"type", i.type}, {"action", i.action},
+             {"prior", i.prior}, {"desired", i.desired}}};
+  }
+  JournalRecord operator()(const Done& x) const {
+    json d = {{"op", x.op}, {"stage", x.stage}, {"address", x.address}, {"state", x.state}};
+    if (x.closes) d["closes"] = *x.closes;
+    if (x.stays) d["stays"] = true;
+    return {0, "", "done", d};
+  }
+  JournalRecord operator()(const Failed& f) const {
+    return {0, "", "failed", {{"op", f.op}, {"stage", f.stage}, {"address", f.address}, {"error", f.error}}};
+  }
+  JournalRecord operator()(const StageComplete& s) const { return {0, "", "stage_complete", {{"stage", s.stage}}}; }
+  JournalRecord operator()(const RollbackComplete& c) const {
+    return {0, "", "rollback_complete", {{"to", c.to}, {"undone", c.undone}}};
+  }
+  JournalRecord operator()(const End& e) const { return {0, "", "end", {{"op", e.op}, {"result", e.result}}}; }
+};
+
+}  // namespace
+
+JournalRecord Encode(const Entry& e) { return std::visit(ToRecord{}, e); }
+
+std::optional<Entry> Decode(const JournalRecord& r) {
+  const json& d = r.data;
+  if (!d.is_object()) return std::nullopt;
+  if (r.kind == "begin")
+    return Begin{Str(d, "op"), Str(d, "spec_sha256"), Str(d, "holder"), Str(d, "through"), Str(d, "to"), Names(d, "undo")};
+  if (r.kind == "intent")
+    return Intent{Str(d, "op"),     Str(d, "stage"),        Str(d, "address"),       Str(d, "type"),
+                  Str(d, "action"), State(d, "prior"), State(d, "desired")};
+  if (r.kind == "done") {
+    Done x{Str(d, "op"), Str(d, "stage"), Str(d, "address"), State(d, "state"), std::nullopt, d.value("stays", false)};
+    if (d.contains("closes") && d["closes"].is_number_unsigned()) x.closes = d["closes"].get<std::uint64_t>();
+    return x;
+  }
+  if (r.kind == "failed") return Failed{Str(d, "op"), Str(d, "stage"), Str(d, "address"), Str(d, "error")};
+  if (r.kind == "stage_complete") return StageComplete{Str(d, "stage")};
+  if (r.kind == "rollback_complete") return RollbackComplete{Str(d, "to"), Names(d, "undone")};
+  if (r.kind == "end") return End{Str(d, "op"), Str(d, "result")};
+  return std::nullopt;
+}
+
+}  // namespace reconcile::journal
