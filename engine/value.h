@@ -59,6 +59,11 @@ AttrMap AttrMapFromJson(const nlohmann::json& j);
 struct State {
   bool exists = false;
   AttrMap attrs;
+  // What only its provider reads, kept beside the state (Terraform's Private): a sync's object
+  // lists, say. Never diffed or shown; journaled with the state as it is, so it must hold no
+  // secret; handed back to the provider in Change::prior and, for a rollback, in
+  // Target::desired_private. "" when the provider keeps none.
+  std::string private_data;
 };
 
 }  // namespace reconcile

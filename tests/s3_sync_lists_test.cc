@@ -46,37 +46,67 @@ TEST_CASE("an ETag in another form is settled by the slower comparison") {
 
 TEST_CASE("journaled entries survive keys with tabs, newlines, percent signs and UTF-8") {
   Entry e{"dir/a\tb\nc%20d é+.txt", 12, "md5", 7, "old-2", "v1"};
-  Entry back = Decode(Encode(e));
+  Entry back = DecodeLegacy(EncodeLegacy(e));
   CHECK(back.key == e.key);
   CHECK(back.size == 12);
   CHECK(back.etag == "md5");
   CHECK(back.old_size == 7);
   CHECK(back.old_etag == "old-2");
   CHECK(back.old_version == "v1");
-  CHECK(Encode(e).find('\n') == std::string::npos);
+  CHECK(EncodeLegacy(e).find('\n') == std::string::npos);
   // A damaged record reads as what it holds, without crashing.
-  CHECK(Decode("50%zz\t1").key == "50%zz");
-  CHECK(Decode("").size == 0);
+  CHECK(DecodeLegacy("50%zz\t1").key == "50%zz");
+  CHECK(DecodeLegacy("").size == 0);
 }
 
 TEST_CASE("a rollback removes what the sync created, restores versions, and names what is lost") {
-  AttrMap wanted;  // what the sync journaled as prior: its lists before it ran
-  wanted["missing"] = Encoded({{"new1", 1, "n1", 0, "", ""}, {"new2", 1, "n2", 0, "", ""}, {"new3", 1, "n3", 0, "", ""}});
-  wanted["differing"] = Encoded({{"over-v", 1, "s", 1, "t", "ver7"}, {"over", 1, "s", 1, "t", ""},
-                                 {"back", 1, "s", 1, "t", ""}});
-  wanted["extra"] = Encoded({{"gone", 0, "", 4, "x", ""}, {"kept", 0, "", 4, "x", ""}});
-  AttrMap now;  // after the sync: new1 as written; new2 overwritten by someone since (etag zz);
-                // new3 deleted again; back holds its earlier ETag again; kept was not deleted
-  now["missing"] = Encoded({{"new3", 1, "n3", 0, "", ""}});
-  now["differing"] = Encoded({{"new2", 1, "n2", 1, "zz", ""}, {"back", 1, "s", 1, "t", ""}});
-  now["extra"] = Encoded({{"kept", 0, "", 4, "x", ""}});
+  Lists wanted;  // what the sync journaled as prior: its lists before it ran
+  wanted.listed = true;
+  wanted.missing = {{"new1", 1, "n1", 0, "", ""}, {"new2", 1, "n2", 0, "", ""}, {"new3", 1, "n3", 0, "", ""}};
+  wanted.differing = {{"over-v", 1, "s", 1, "t", "ver7"}, {"over", 1, "s", 1, "t", ""}, {"back", 1, "s", 1, "t", ""}};
+  wanted.extra = {{"gone", 0, "", 4, "x", ""}, {"kept", 0, "", 4, "x", ""}};
+  Lists now;  // after the sync: new1 as written; new2 overwritten by someone since (etag zz);
+              // new3 deleted again; back holds its earlier ETag again; kept was not deleted
+  now.listed = true;
+  now.missing = {{"new3", 1, "n3", 0, "", ""}};
+  now.differing = {{"new2", 1, "n2", 1, "zz", ""}, {"back", 1, "s", 1, "t", ""}};
+  now.extra = {{"kept", 0, "", 4, "x", ""}};
   Undo u = PlanUndo(now, wanted);
   CHECK(Keys(u.remove) == Keys_{"new1"});
   CHECK(Keys(u.changed_since) == Keys_{"new2"});
   CHECK(Keys(u.restore) == Keys_{"over-v"});
   CHECK(Keys(u.lost) == Keys_{"over", "gone"});
-  CHECK(IsUndo(wanted));
-  CHECK_FALSE(IsUndo(AttrMap{{"source", std::string("s3://a")}}));
+}
+
+TEST_CASE("the lists are the provider's private data, and an older journal's attribute lists still read") {
+  Lists l;
+  l.listed = l.versioned = true;
+  l.missing = {{"a\tb\nc", 3, "e1", 0, "", ""}};
+  l.extra = {{"x", 0, "", 4, "old", "v9"}};
+  State s{true, {{"source", std::string("s3://a/")}}, Pack(l)};
+  Lists back = ListsOf(s);
+  CHECK(back.listed);
+  CHECK(back.versioned);
+  CHECK(Keys(back.missing) == Keys_{"a\tb\nc"});
+  CHECK(back.extra[0].old_version == "v9");
+  CHECK(s.attrs.size() == 1);  // nothing of it in the attributes a plan diffs and shows
+  // The state a done sync writes, and a source not there yet: no lists, so no undo.
+  CHECK_FALSE(ListsOf(State{true, {}, ""}).listed);
+  Lists pending = ListsOf(State{true, {}, Pack(Lists{.source_missing = true})});
+  CHECK(pending.source_missing);
+  CHECK_FALSE(pending.listed);
+  // Written before private data: tab-packed in the attributes.
+  AttrMap legacy{{"missing", StringList{EncodeLegacy({"k", 2, "e", 0, "", ""})}},
+                 {"differing", StringList{}},
+                 {"extra", StringList{}},
+                 {"versioned", true}};
+  Lists old = ListsOf(legacy, "");
+  CHECK(old.listed);
+  CHECK(old.versioned);
+  CHECK(Keys(old.missing) == Keys_{"k"});
+  // Damaged private data reads as no lists, never a crash.
+  CHECK_FALSE(ListsOf(AttrMap{}, "{not json").listed);
+  CHECK(ListsOf(AttrMap{}, R"({"missing":[["k",-1,"e",0,"",""]]})").missing.empty());
 }
 
 TEST_CASE("plan lines count objects and bytes, and list the keys for --explain") {

@@ -45,7 +45,9 @@ std::string Executor::InstanceKey(const Resource& r) const {
 
 Result<Target> Executor::TargetFor(const Step& step) {
   std::lock_guard<std::mutex> g(configs_mu_);
-  return reconcile::TargetFor(ctx_.spec, ctx_.spec.resources[step.resource], step.desired.attrs, &configs_);
+  auto target = reconcile::TargetFor(ctx_.spec, ctx_.spec.resources[step.resource], step.desired.attrs, &configs_);
+  if (target) target->desired_private = step.desired.private_data;
+  return target;
 }
 
 bool Executor::ReadAgain(const Step& step) const {

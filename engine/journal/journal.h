@@ -16,7 +16,8 @@
 //   stage_complete   {stage}                                              checks passed
 //   rollback_complete{to, undone}                                         stages after `to` undone
 //   end              {op, result: "ok"|"failed"|"stopped"|"interrupted"}
-// States are {exists, attrs}; sensitive attributes are sealed (journal key) or left out.
+// States are {exists, attrs, private?}; sensitive attributes are sealed (journal key) or left
+// out; `private` is the provider's own data (State::private_data), a string kept as it is.
 #pragma once
 
 #include <chrono>

@@ -24,6 +24,7 @@ std::string StateShapeError(const std::string& field, const nlohmann::json& v) {
   if (v.is_null()) return "";
   if (!v.is_object()) return "field '" + field + "' is not an object";
   if (v.contains("exists") && !v["exists"].is_boolean()) return "field '" + field + ".exists' is not true or false";
+  if (v.contains("private") && !v["private"].is_string()) return "field '" + field + ".private' is not a string";
   if (!v.contains("attrs")) return "";
   const nlohmann::json& attrs = v["attrs"];
   if (!attrs.is_object()) return "field '" + field + ".attrs' is not an object";

@@ -170,13 +170,16 @@ nlohmann::json Sealer::Seal(const State& s, const std::function<bool(const std::
     if (sealed) attrs[name] = {{"$sealed", *sealed}};
     else attrs[name] = {{"$redacted", true}};
   }
-  return {{"exists", s.exists}, {"attrs", attrs}};
+  nlohmann::json out = {{"exists", s.exists}, {"attrs", attrs}};
+  if (!s.private_data.empty()) out["private"] = s.private_data;
+  return out;
 }
 
 Result<State> Sealer::Open(const nlohmann::json& j, std::set<std::string>* unknown) const {
   State s;
   if (!j.is_object()) return s;
   s.exists = j.value("exists", false);
+  if (j.contains("private") && j["private"].is_string()) s.private_data = j["private"].get<std::string>();
   if (!j.contains("attrs")) return s;
   for (auto it = j["attrs"].begin(); it != j["attrs"].end(); ++it) {
     const nlohmann::json& v = it.value();

@@ -126,6 +126,7 @@ std::vector<std::string> Guards(const Spec& spec, const std::vector<Step>& steps
     const Resource& r = spec.resources[s.resource];
     auto t = TargetFor(spec, r, s.desired.attrs, &configs);
     if (!t) continue;  // the steps themselves will say so
+    t->desired_private = s.desired.private_data;
     by_provider[r.provider].push_back(Change{s.action, std::move(*t), s.prior, {}});
   }
   for (auto& [provider, changes] : by_provider)

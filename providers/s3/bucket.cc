@@ -8,8 +8,6 @@ namespace reconcile::s3 {
 
 namespace {
 
-constexpr const char* kUnsupported = "not implemented by this server";
-
 struct Setting {
   const char* attr;
   const char* query;  // the bucket subresource
@@ -42,10 +40,20 @@ Request WithBody(Request r, std::string body, const char* type) {
   return r;
 }
 
-// Reads one setting; a server that does not implement it answers with Unsupported().
-Result<Value> ReadSetting(Client& client, const std::string& bucket, const Setting& s) {
+// How a server answered a setting it does not implement: "501 NotImplemented".
+std::string Answer(const Response& r) {
+  std::string code = r.ErrorCode();
+  return std::to_string(r.status) + (code.empty() ? "" : " " + code);
+}
+
+// Reads one setting; no value, with `unsupported` set, when the server does not implement it.
+Result<Value> ReadSetting(Client& client, const std::string& bucket, const Setting& s,
+                                         std::string* unsupported) {
   Response r = client.Do(On(bucket, "GET", s.query));
-  if (NotImplemented(r)) return Value{Unsupported(r)};
+  if (NotImplemented(r)) {
+    *unsupported = Answer(r);
+    return Value{};
+  }
   std::string code = r.ErrorCode();
   std::string attr = s.attr;
   if (!r.ok()) {
@@ -56,8 +64,10 @@ Result<Value> ReadSetting(Client& client, const std::string& bucket, const Setti
   }
   // s3rver ignores ?versioning and lists the bucket instead.
   if (attr == "versioning" && r.body.find("<VersioningConfiguration") == std::string::npos &&
-      r.body.find("<ListBucketResult") != std::string::npos)
-    return Value{std::string(kUnsupported) + " (answers with a listing)"};
+      r.body.find("<ListBucketResult") != std::string::npos) {
+    *unsupported = "answers with a listing";
+    return Value{};
+  }
   if (attr == "versioning") return Value{ParseVersioning(r.body) == "Enabled"};
   if (attr == "encryption") {
     std::string algorithm = ParseEncryption(r.body);
@@ -104,14 +114,17 @@ std::string NormalizedPolicy(const std::string& text) {
 
 }  // namespace
 
-std::string Unsupported(const Response& r) {
-  std::string code = r.ErrorCode();
-  return std::string(kUnsupported) + " (" + std::to_string(r.status) + (code.empty() ? "" : " " + code) + ")";
+std::string PackUnsupported(const std::map<std::string, std::string>& why) {
+  return why.empty() ? "" : nlohmann::json{{"unsupported", why}}.dump();
 }
 
-bool IsUnsupported(const Value& v) {
-  const std::string* s = AsString(v);
-  return s && s->rfind(kUnsupported, 0) == 0;
+std::map<std::string, std::string> UnsupportedOf(const State& s) {
+  std::map<std::string, std::string> out;
+  nlohmann::json j = nlohmann::json::parse(s.private_data, nullptr, false);
+  if (!j.is_object() || !j.contains("unsupported") || !j["unsupported"].is_object()) return out;
+  for (auto it = j["unsupported"].begin(); it != j["unsupported"].end(); ++it)
+    if (it.value().is_string()) out[it.key()] = it.value().get<std::string>();
+  return out;
 }
 
 TypeSchema BucketType() {
@@ -144,12 +157,16 @@ Result<State> ProbeBucket(Client& client, const Target& target) {
   if (r.status == 404 && r.ErrorCode() == "NoSuchBucket") return s;
   if (!r.ok()) return Error{Failed("reading s3://" + bucket, r)};
   s.exists = true;
+  std::map<std::string, std::string> unsupported;
   for (const Setting& setting : kSettings) {
     if (!target.desired.count(setting.attr)) continue;
-    auto v = ReadSetting(client, bucket, setting);
+    std::string why;
+    auto v = ReadSetting(client, bucket, setting, &why);
     if (!v) return v.error();
-    s.attrs[setting.attr] = std::move(*v);
+    if (why.empty()) s.attrs[setting.attr] = std::move(*v);
+    else unsupported[setting.attr] = why;
   }
+  s.private_data = PackUnsupported(unsupported);
   return s;
 }
 
@@ -196,21 +213,27 @@ Result<State> ApplyBucket(Client& client, const Change& change) {
   return out;
 }
 
-void ReviewBucket(const State& prior, const State& desired, Diff* diff) {
-  // A server that does not implement a setting has it off: asking for off is no change.
-  for (const char* attr : {"encryption", "versioning", "public_access_block"}) {
+void ReviewBucket(const State& prior, const State&, Diff* diff) {
+  // A server that does not implement a setting has it off: asking for off is no change; asking
+  // for more is shown as what it is, not as a value the bucket has.
+  for (const auto& [attr, why] : UnsupportedOf(prior)) {
     const AttrChange* c = diff->Update(attr);
-    if (c && IsUnsupported(c->old_value) && (c->new_value == Value{false} || c->new_value == Value{std::string("none")}))
+    if (!c) continue;
+    if (c->new_value == Value{false} || c->new_value == Value{std::string("none")} ||
+        c->new_value == Value{std::string()}) {
       diff->Drop(attr);
+      continue;
+    }
+    for (AttrChange& change : diff->changes)
+      if (change.name == attr)
+        change.summary = "not implemented by this server (" + why + "), wanted " + FormatValue(change.new_value);
   }
   // Policies are compared as JSON, not as text.
   const AttrChange* policy = diff->Update("policy");
   if (!policy) return;
   const std::string* a = AsString(policy->old_value);
   const std::string* b = AsString(policy->new_value);
-  if (a && b && !IsUnsupported(policy->old_value) && NormalizedPolicy(*a) == NormalizedPolicy(*b)) diff->Drop("policy");
-  (void)prior;
-  (void)desired;
+  if (a && b && NormalizedPolicy(*a) == NormalizedPolicy(*b)) diff->Drop("policy");
 }
 
 }  // namespace reconcile::s3

@@ -4,6 +4,9 @@
 // plan, and the apply fails saying so; nothing pretends it was set.
 #pragma once
 
+#include <map>
+#include <string>
+
 #include "engine/plan/diff.h"
 #include "engine/provider.h"
 #include "providers/s3/s3_client.h"
@@ -16,8 +19,9 @@ Result<State> ApplyBucket(Client& client, const Change& change);
 // Policies are compared as JSON, not as text.
 void ReviewBucket(const State& prior, const State& desired, Diff* diff);
 
-// What a probe shows for a setting the server does not implement.
-std::string Unsupported(const Response& r);
-bool IsUnsupported(const Value& v);
+// The settings a probe found the server does not implement, each with how it answered
+// ("501 NotImplemented"): kept as the state's private data, not as a value of the setting.
+std::string PackUnsupported(const std::map<std::string, std::string>& why);
+std::map<std::string, std::string> UnsupportedOf(const State& s);
 
 }  // namespace reconcile::s3

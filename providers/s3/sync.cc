@@ -372,7 +372,8 @@ std::uint64_t SumSizes(const std::vector<Entry>& entries, bool old) {
 }
 
 Result<State> RollBack(Client& client, const Config& c, const Change& change) {
-  Undo u = PlanUndo(change.prior.attrs, change.target.desired);
+  Lists wanted = ListsOf(change.target.desired, change.target.desired_private);
+  Undo u = PlanUndo(ListsOf(change.prior), wanted);
   Failures failed;
   Meter deleting(change, "deleting", u.remove.size(), SumSizes(u.remove, false));
   // What the sync created holds its size as `size`; Delete counts old_size.
@@ -410,15 +411,12 @@ Result<State> RollBack(Client& client, const Config& c, const Change& change) {
   // What the world now is, in the terms a later probe is compared with: the undo itself, less
   // the objects that cannot come back (they stay as the sync left them). Journaled as "settled"
   // instead, a repeated or resumed rollback would read its own work as someone else's change.
-  State undone{true, change.target.desired};
   std::set<std::string> lost;
   for (const Entry& e : u.lost) lost.insert(e.key);
-  for (const char* list : {"differing", "extra"}) {
-    std::vector<Entry> kept;
-    for (Entry& e : Entries(undone.attrs, list))
-      if (!lost.count(e.key)) kept.push_back(std::move(e));
-    if (undone.attrs.count(list)) undone.attrs[list] = Encoded(kept);
-  }
+  for (std::vector<Entry>* list : {&wanted.differing, &wanted.extra})
+    std::erase_if(*list, [&](const Entry& e) { return lost.count(e.key) > 0; });
+  State undone = Settled(change.target);
+  undone.private_data = Pack(wanted);
   return undone;
 }
 
@@ -474,7 +472,7 @@ Result<State> ProbeSync(const Target& t) {
       // every target object extra) until the sync runs and lists it again.
       target_lister.join();
       State s = Settled(t);
-      s.attrs["source_missing"] = true;
+      s.private_data = Pack(Lists{.source_missing = true});
       return s;
     } else source = Relative(*objects, c->source.prefix);
   }
@@ -529,10 +527,7 @@ Result<State> ProbeSync(const Target& t) {
     for (std::size_t i = 0; i < out.size(); ++i) need[i]->old_version = out[i].Header("x-amz-version-id");
   }
   State s = Settled(t);
-  s.attrs["missing"] = Encoded(m.missing);
-  s.attrs["differing"] = Encoded(m.differing);
-  s.attrs["extra"] = Encoded(m.extra);
-  s.attrs["versioned"] = versioned;
+  s.private_data = Pack(Lists{std::move(m.missing), std::move(m.differing), std::move(m.extra), versioned, false, true});
   return s;
 }
 
@@ -545,19 +540,19 @@ Result<State> ApplySync(const Change& change) {
   Client client(c->endpoint);
   // A rollback that carries the journaled lists undoes what the sync did; one without them (the
   // sync belongs to the stage rolled back to) syncs to what that stage wants.
-  if (change.undo && IsUndo(t.desired)) return RollBack(client, *c, change);
+  if (change.undo && ListsOf(t.desired, t.desired_private).listed) return RollBack(client, *c, change);
 
-  State prior = change.prior;
-  if (!prior.attrs.count("missing")) {
+  Lists prior = ListsOf(change.prior);
+  if (!prior.listed) {
     auto probed = ProbeSync(t);
     if (!probed) return probed.error();
-    prior = std::move(*probed);
+    prior = ListsOf(*probed);
   }
-  if (prior.attrs.count("source_missing"))
+  if (prior.source_missing)
     return Error{"the source bucket " + c->source.bucket + " does not exist; create it (or fix the name) first"};
-  std::vector<Entry> todo = Entries(prior.attrs, "missing");
+  std::vector<Entry> todo = std::move(prior.missing);
   std::size_t created = todo.size();
-  for (Entry& e : Entries(prior.attrs, "differing")) todo.push_back(std::move(e));
+  for (Entry& e : prior.differing) todo.push_back(std::move(e));
   std::map<std::string, LocalFile> files;
   std::map<std::string, const LocalFile*> file_of;
   if (c->source.local) {
@@ -576,7 +571,7 @@ Result<State> ApplySync(const Change& change) {
   copying.Finish(c->source.local ? "uploaded" : "copied");
   std::size_t extra = 0;
   if (c->delete_extra) {
-    std::vector<Entry> extras = Entries(prior.attrs, "extra");
+    std::vector<Entry>& extras = prior.extra;
     extra = extras.size();
     Meter deleting(change, "deleting", extras.size(), SumSizes(extras, true));
     Delete(client, *c, extras, deleting, &failed);
@@ -598,8 +593,9 @@ void ReviewSync(const State& prior, const State& desired, Diff* diff) {
     diff->action = Action::kDelete;  // refused by Apply, with what to do instead
     return;
   }
-  if (IsUndo(desired.attrs)) {
-    Undo u = PlanUndo(prior.attrs, desired.attrs);
+  Lists now = ListsOf(prior);
+  if (Lists wanted = ListsOf(desired); wanted.listed) {
+    Undo u = PlanUndo(now, wanted);
     if (!u.remove.empty()) diff->changes.push_back(Summary("delete", u.remove, "the sync created"));
     if (!u.restore.empty())
       diff->changes.push_back(Summary("restore", u.restore, "back to their versions before the sync", true));
@@ -615,7 +611,7 @@ void ReviewSync(const State& prior, const State& desired, Diff* diff) {
     if (!diff->changes.empty()) diff->action = Action::kUpdate;
     return;
   }
-  if (prior.attrs.count("source_missing")) {
+  if (now.source_missing) {
     AttrChange c;
     c.name = "copy";
     c.summary = "all of " + StringAttr(desired.attrs, "source") +
@@ -624,17 +620,16 @@ void ReviewSync(const State& prior, const State& desired, Diff* diff) {
     diff->action = Action::kUpdate;
     return;
   }
-  auto missing = Entries(prior.attrs, "missing");
-  auto differing = Entries(prior.attrs, "differing");
+  const std::vector<Entry>& missing = now.missing;
+  const std::vector<Entry>& differing = now.differing;
   bool delete_extra = desired.attrs.count("delete_extra") && desired.attrs.at("delete_extra") == Value{true};
-  auto extra = delete_extra ? Entries(prior.attrs, "extra") : std::vector<Entry>{};
+  std::vector<Entry> extra = delete_extra ? now.extra : std::vector<Entry>{};
   if (!missing.empty()) diff->changes.push_back(Summary("copy", missing, "not in the target"));
   if (!differing.empty()) diff->changes.push_back(Summary("replace", differing, "that differ from the source"));
   if (!extra.empty()) diff->changes.push_back(Summary("delete", extra, "not in the source", true));
   if (diff->changes.empty()) return;
   diff->action = Action::kUpdate;
-  bool versioned = prior.attrs.count("versioned") && prior.attrs.at("versioned") == Value{true};
-  if (!versioned && (!differing.empty() || !extra.empty())) {
+  if (!now.versioned && (!differing.empty() || !extra.empty())) {
     diff->irreversible = true;
     diff->irreversible_reason = "overwrites " + Objects(differing.size()) + " and deletes " +
                                 Objects(extra.size()) +

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 #include "providers/s3/s3_client.h"
 
 namespace reconcile::s3 {
@@ -17,13 +19,13 @@ std::map<std::string, Entry> ByKey(const std::vector<Entry>& entries) {
 
 }  // namespace
 
-std::string Encode(const Entry& e) {
+std::string EncodeLegacy(const Entry& e) {
   // Keys are URI-encoded so a tab or newline in one cannot break the fields.
   return UriEncode(e.key, true) + "\t" + std::to_string(e.size) + "\t" + e.etag + "\t" + std::to_string(e.old_size) +
          "\t" + e.old_etag + "\t" + e.old_version;
 }
 
-Entry Decode(const std::string& s) {
+Entry DecodeLegacy(const std::string& s) {
   std::vector<std::string> f;
   std::size_t start = 0;
   for (;;) {
@@ -43,32 +45,76 @@ Entry Decode(const std::string& s) {
   return e;
 }
 
-std::vector<Entry> Entries(const AttrMap& attrs, const std::string& list) {
+namespace {
+
+nlohmann::json EntriesJson(const std::vector<Entry>& entries) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Entry& e : entries) out.push_back({e.key, e.size, e.etag, e.old_size, e.old_etag, e.old_version});
+  return out;
+}
+
+std::vector<Entry> EntriesFrom(const nlohmann::json& j) {
+  std::vector<Entry> out;
+  if (!j.is_array()) return out;
+  for (const nlohmann::json& e : j) {
+    if (!e.is_array() || e.size() != 6 || !e[0].is_string() || !e[1].is_number_unsigned() || !e[2].is_string() ||
+        !e[3].is_number_unsigned() || !e[4].is_string() || !e[5].is_string())
+      continue;
+    out.push_back({e[0].get<std::string>(), e[1].get<std::uint64_t>(), e[2].get<std::string>(),
+                   e[3].get<std::uint64_t>(), e[4].get<std::string>(), e[5].get<std::string>()});
+  }
+  return out;
+}
+
+std::vector<Entry> LegacyEntries(const AttrMap& attrs, const char* list) {
   std::vector<Entry> out;
   auto it = attrs.find(list);
   if (it == attrs.end()) return out;
   if (const auto* l = std::get_if<StringList>(&it->second))
-    for (const std::string& s : *l) out.push_back(Decode(s));
+    for (const std::string& s : *l) out.push_back(DecodeLegacy(s));
   return out;
 }
 
-StringList Encoded(const std::vector<Entry>& entries) {
-  StringList out;
-  out.reserve(entries.size());
-  for (const Entry& e : entries) out.push_back(Encode(e));
-  return out;
+}  // namespace
+
+std::string Pack(const Lists& l) {
+  nlohmann::json j = {{"versioned", l.versioned}, {"source_missing", l.source_missing}};
+  if (l.listed) j.update({{"missing", EntriesJson(l.missing)}, {"differing", EntriesJson(l.differing)},
+                          {"extra", EntriesJson(l.extra)}});
+  return j.dump();
 }
 
-bool IsUndo(const AttrMap& desired) { return desired.count("missing") > 0; }
+Lists ListsOf(const AttrMap& attrs, const std::string& private_data) {
+  Lists l;
+  if (private_data.empty()) {
+    l.listed = attrs.count("missing") > 0;
+    l.missing = LegacyEntries(attrs, "missing");
+    l.differing = LegacyEntries(attrs, "differing");
+    l.extra = LegacyEntries(attrs, "extra");
+    auto flag = [&](const char* k) { return attrs.count(k) && attrs.at(k) == Value{true}; };
+    l.versioned = flag("versioned");
+    l.source_missing = flag("source_missing");
+    return l;
+  }
+  nlohmann::json j = nlohmann::json::parse(private_data, nullptr, false);
+  if (!j.is_object()) return l;
+  l.listed = j.contains("missing");
+  l.missing = EntriesFrom(j.value("missing", nlohmann::json()));
+  l.differing = EntriesFrom(j.value("differing", nlohmann::json()));
+  l.extra = EntriesFrom(j.value("extra", nlohmann::json()));
+  l.versioned = j.value("versioned", false);
+  l.source_missing = j.value("source_missing", false);
+  return l;
+}
 
-Undo PlanUndo(const AttrMap& now_attrs, const AttrMap& wanted) {
+Undo PlanUndo(const Lists& now, const Lists& wanted) {
   Undo u;
-  auto now_missing = ByKey(Entries(now_attrs, "missing"));
-  auto now_differing = ByKey(Entries(now_attrs, "differing"));
-  auto now_extra = ByKey(Entries(now_attrs, "extra"));
+  auto now_missing = ByKey(now.missing);
+  auto now_differing = ByKey(now.differing);
+  auto now_extra = ByKey(now.extra);
   // Created by the sync: present now (not missing). If it still matches the source it is
   // what the sync wrote; if it differs, someone wrote it since.
-  for (const Entry& e : Entries(wanted, "missing")) {
+  for (const Entry& e : wanted.missing) {
     if (now_missing.count(e.key)) continue;
     auto it = now_differing.find(e.key);
     // Differing from the source now: the target still holds what the sync wrote if its ETag
@@ -77,13 +123,13 @@ Undo PlanUndo(const AttrMap& now_attrs, const AttrMap& wanted) {
     else u.remove.push_back(e);
   }
   // Overwritten by the sync: back already if the target again holds the earlier ETag.
-  for (const Entry& e : Entries(wanted, "differing")) {
+  for (const Entry& e : wanted.differing) {
     auto it = now_differing.find(e.key);
     if (it != now_differing.end() && it->second.old_etag == e.old_etag) continue;
     (e.old_version.empty() ? u.lost : u.restore).push_back(e);
   }
   // Extra in the target before: still there unless the sync deleted it.
-  for (const Entry& e : Entries(wanted, "extra")) {
+  for (const Entry& e : wanted.extra) {
     if (now_extra.count(e.key)) continue;
     (e.old_version.empty() ? u.lost : u.restore).push_back(e);
   }

@@ -1,7 +1,8 @@
-// What an s3_sync's probe finds, as state: the keys (relative to the prefixes) missing from
-// the target, differing from the source, and extra in the target. Each entry carries what a
-// rollback needs — the target's earlier ETag and version — so the step's journaled prior is
-// the undo record. Pure functions: the provider's I/O is in sync.h.
+// What an s3_sync's probe finds, kept as the provider's private data beside its state
+// (State::private_data): the keys (relative to the prefixes) missing from the target,
+// differing from the source, and extra in the target. Each entry carries what a rollback
+// needs — the target's earlier ETag and version — so the step's journaled prior is the undo
+// record. Pure functions: the provider's I/O is in sync.h.
 #pragma once
 
 #include <cstdint>
@@ -22,10 +23,25 @@ struct Entry {
   std::string old_version;    // the target's version id, when versioned
 };
 
-std::string Encode(const Entry& e);
-Entry Decode(const std::string& s);
-std::vector<Entry> Entries(const AttrMap& attrs, const std::string& list);  // "missing", "differing", "extra"
-StringList Encoded(const std::vector<Entry>& entries);
+// A probe's finding. `listed` false: no lists (the state a sync writes when done, or a source
+// bucket not there yet, `source_missing`, when nothing could be compared).
+struct Lists {
+  std::vector<Entry> missing, differing, extra;
+  bool versioned = false;  // the target keeps versions: what the sync overwrites can come back
+  bool source_missing = false;
+  bool listed = false;
+};
+
+// As private data: JSON text, an entry [key, size, etag, old_size, old_etag, old_version].
+std::string Pack(const Lists& lists);
+// A state's lists: from its private data, or, in a journal written before private data, from
+// the tab-packed lists its attributes held then. Damaged data reads as no lists.
+Lists ListsOf(const AttrMap& attrs, const std::string& private_data);
+inline Lists ListsOf(const State& s) { return ListsOf(s.attrs, s.private_data); }
+
+// The tab-packed form of those older journals, one entry a string.
+std::string EncodeLegacy(const Entry& e);
+Entry DecodeLegacy(const std::string& s);
 
 // One side of the comparison, in key order.
 struct Listed {
@@ -69,8 +85,7 @@ struct Undo {
   std::vector<Entry> lost;           // overwritten or deleted, with no version: cannot be put back
   std::vector<Entry> changed_since;  // created by the sync but changed since: left alone
 };
-Undo PlanUndo(const AttrMap& now, const AttrMap& wanted);
-bool IsUndo(const AttrMap& desired);  // a rollback's desired state carries the journaled lists
+Undo PlanUndo(const Lists& now, const Lists& wanted);
 
 // Plan lines: "12 objects, 48.0 KiB", the keys with --explain.
 std::string Bytes(std::uint64_t n);
