@@ -28,6 +28,20 @@ inline std::string StringAttr(const AttrMap& attrs, const std::string& key, cons
   return s ? *s : fallback;
 }
 
+// attrs[key] as a string, or none when it is not set (or not a string): "" set differs from unset.
+inline std::optional<std::string> OptionalString(const AttrMap& attrs, const std::string& key) {
+  auto it = attrs.find(key);
+  const std::string* s = it == attrs.end() ? nullptr : AsString(it->second);
+  return s ? std::optional<std::string>(*s) : std::nullopt;
+}
+
+// attrs[key] as a list of strings; empty when it is not set (or not a list).
+inline StringList ListAttr(const AttrMap& attrs, const std::string& key) {
+  auto it = attrs.find(key);
+  const StringList* l = it == attrs.end() ? nullptr : std::get_if<StringList>(&it->second);
+  return l ? *l : StringList{};
+}
+
 // attrs[key] as an integer or a bool, or none when it is not set (or not of that type).
 inline std::optional<std::int64_t> IntAttr(const AttrMap& attrs, const std::string& key) {
   auto it = attrs.find(key);

@@ -10,13 +10,6 @@ namespace reconcile {
 
 namespace {
 
-StringList List(const AttrMap& attrs, const char* key) {
-  auto it = attrs.find(key);
-  if (it == attrs.end()) return {};
-  if (const auto* l = std::get_if<StringList>(&it->second)) return *l;
-  return {};
-}
-
 std::string Join(const std::vector<std::string>& values) {
   std::string out;
   for (const std::string& v : values) out += (out.empty() ? "" : ", ") + v;
@@ -68,7 +61,7 @@ Result<CheckResult> CheckDns(const AttrMap& attrs) {
   std::string owner = zone.empty() ? dns::AbsoluteZone(name) : dns::OwnerName(name, zone);
 
   std::vector<dns::Server> servers;
-  for (const std::string& s : List(attrs, "servers")) {
+  for (const std::string& s : ListAttr(attrs, "servers")) {
     auto parsed = dns::ParseServer(s);
     if (!parsed) return Error{"servers: " + parsed.error().message};
     servers.push_back(*parsed);
@@ -88,7 +81,7 @@ Result<CheckResult> CheckDns(const AttrMap& attrs) {
     servers = *found;
   }
 
-  auto wanted = dns::CanonicalSet(type, List(attrs, "values"), zone.empty() ? owner : zone);
+  auto wanted = dns::CanonicalSet(type, ListAttr(attrs, "values"), zone.empty() ? owner : zone);
   if (!wanted) return Error{"values: " + wanted.error().message};
   const std::vector<std::string>& want = *wanted;
 

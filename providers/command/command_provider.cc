@@ -18,9 +18,7 @@ std::optional<std::vector<std::string>> Argv(const AttrMap& a, const char* key) 
 
 // The commands' environment: env's NAME=value entries, then PATH from `path`.
 StringList Environment(const AttrMap& a) {
-  StringList env;
-  if (auto it = a.find("env"); it != a.end())
-    if (const auto* l = std::get_if<StringList>(&it->second)) env = *l;
+  StringList env = ListAttr(a, "env");
   if (std::string path = StringAttr(a, "path"); !path.empty()) env.push_back("PATH=" + path);
   return env;
 }

@@ -20,12 +20,7 @@ std::string Zone(const Target& t) { return dns::AbsoluteZone(StringAttr(t.desire
 std::string Owner(const Target& t) { return dns::OwnerName(StringAttr(t.desired, "name"), StringAttr(t.desired, "zone")); }
 std::string Type(const Target& t) { return StringAttr(t.desired, "type"); }
 
-StringList Values(const AttrMap& attrs) {
-  auto it = attrs.find("values");
-  if (it == attrs.end()) return {};
-  if (const auto* l = std::get_if<StringList>(&it->second)) return *l;
-  return {};
-}
+StringList Values(const AttrMap& attrs) { return ListAttr(attrs, "values"); }
 
 // The probed RRset in the spec's words: zone, name and type as written, and each value as
 // the spec spells it when the server means the same ("mail" = "mail.example.test.").
@@ -54,8 +49,7 @@ State ToState(const Target& t, const std::optional<dns::RRset>& set) {
 Result<std::optional<dns::RRset>> Desired(const Target& t) {
   if (t.desired.count("values") == 0) return std::optional<dns::RRset>();
   dns::RRset set{Owner(t), Type(t), 3600, {}};
-  if (auto it = t.desired.find("ttl"); it != t.desired.end() && std::holds_alternative<std::int64_t>(it->second))
-    set.ttl = std::get<std::int64_t>(it->second);
+  set.ttl = IntAttr(t.desired, "ttl").value_or(set.ttl);
   for (const std::string& v : Values(t.desired)) {
     auto c = dns::CanonicalValue(set.type, v, Zone(t));
     if (!c) return Error{t.address + ": " + c.error().message};
@@ -67,8 +61,7 @@ Result<std::optional<dns::RRset>> Desired(const Target& t) {
 std::optional<dns::RRset> Prior(const Target& t, const State& prior) {
   if (!prior.exists) return std::nullopt;
   dns::RRset set{Owner(t), Type(t), 0, Values(prior.attrs)};
-  if (auto it = prior.attrs.find("ttl"); it != prior.attrs.end() && std::holds_alternative<std::int64_t>(it->second))
-    set.ttl = std::get<std::int64_t>(it->second);
+  set.ttl = IntAttr(prior.attrs, "ttl").value_or(0);
   return set;
 }
 

@@ -38,13 +38,6 @@ State ToState(const std::string& path, const DirInfo& info) {
   return s;
 }
 
-std::optional<std::string> Get(const AttrMap& attrs, const char* key) {
-  auto it = attrs.find(key);
-  if (it == attrs.end()) return std::nullopt;
-  if (const auto* s = AsString(it->second)) return *s;
-  return std::nullopt;
-}
-
 std::string NotADirectory(const std::string& path) {
   return path + " exists and is not a directory; reconcile will not replace it";
 }
@@ -266,9 +259,9 @@ std::vector<ProbePart> DirectoryProvider::ProbeOn(RemoteShell& shell, const Host
 Result<State> DirectoryProvider::Apply(const Change& change) {
   const Target& t = change.target;
   const std::string& path = std::get<std::string>(t.desired.at("path"));
-  auto mode = Get(t.desired, "mode");
-  auto owner = Get(t.desired, "owner");
-  auto group = Get(t.desired, "group");
+  auto mode = OptionalString(t.desired, "mode");
+  auto owner = OptionalString(t.desired, "owner");
+  auto group = OptionalString(t.desired, "group");
   for (const auto* who : {&owner, &group})
     if (*who)
       if (std::string why = CheckAccountName(**who, t.desired); !why.empty())

@@ -30,13 +30,6 @@ std::string Shown(char c) {
   return "'" + std::string(1, c) + "'";
 }
 
-std::optional<std::string> Get(const AttrMap& attrs, const char* key) {
-  auto it = attrs.find(key);
-  if (it == attrs.end()) return std::nullopt;
-  if (const auto* s = AsString(it->second)) return *s;
-  return std::nullopt;
-}
-
 }  // namespace
 
 // A user or group name goes to chown as "OWNER:GROUP": a ':' in either would move the split,
@@ -115,10 +108,10 @@ Result<State> FileProvider::Apply(const Change& change) {
   const Target& t = change.target;
   const std::string& path = std::get<std::string>(t.desired.at("path"));
   file::FileWrite w;
-  w.content = Get(t.desired, "content");
-  w.mode = Get(t.desired, "mode");
-  w.owner = Get(t.desired, "owner");
-  w.group = Get(t.desired, "group");
+  w.content = OptionalString(t.desired, "content");
+  w.mode = OptionalString(t.desired, "mode");
+  w.owner = OptionalString(t.desired, "owner");
+  w.group = OptionalString(t.desired, "group");
   for (const auto* who : {&w.owner, &w.group})
     if (*who)
       if (std::string why = CheckAccountName(**who, t.desired); !why.empty())

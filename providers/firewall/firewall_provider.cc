@@ -67,9 +67,7 @@ ProbePart TablePart(std::vector<const Target*> targets, std::vector<Result<State
 
 Result<std::vector<std::string>> Normalized(const AttrMap& attrs) {
   std::vector<std::string> out;
-  auto it = attrs.find("sources");
-  if (it == attrs.end() || !std::holds_alternative<StringList>(it->second)) return out;
-  for (const std::string& s : std::get<StringList>(it->second)) {
+  for (const std::string& s : ListAttr(attrs, "sources")) {
     auto n = nft::NormalizeSource(s);
     if (!n) return n.error();
     out.push_back(*n);

@@ -13,11 +13,6 @@ const char* kDefaultPage =
 const char* kFileAttrs[] = {"server_names", "listen", "proxy_pass", "maintenance", "maintenance_page",
                             "redirect_https", "tls_certificate", "tls_certificate_key", "client_max_body_size"};
 
-bool Flag(const AttrMap& a, const char* key) {
-  auto it = a.find(key);
-  return it != a.end() && std::holds_alternative<bool>(it->second) && std::get<bool>(it->second);
-}
-
 // nginx single-quoted string: backslash and quote escaped.
 std::string NginxQuote(const std::string& s) {
   std::string out = "'";
@@ -45,9 +40,7 @@ std::string RenderSite(const std::string& address, const AttrMap& all) {
   out += "server {\n";
   out += "    listen " + StringAttr(a, "listen", tls ? "443" : "80") + (tls ? " ssl" : "") + ";\n";
   std::string names;
-  if (auto it = a.find("server_names"); it != a.end())
-    if (const auto* l = std::get_if<StringList>(&it->second))
-      for (const std::string& n : *l) names += " " + n;
+  for (const std::string& n : ListAttr(a, "server_names")) names += " " + n;
   out += "    server_name" + names + ";\n";
   if (tls) {
     out += "    ssl_certificate " + StringAttr(a, "tls_certificate") + ";\n";
@@ -55,9 +48,9 @@ std::string RenderSite(const std::string& address, const AttrMap& all) {
   }
   if (!StringAttr(a, "client_max_body_size").empty()) out += "    client_max_body_size " + StringAttr(a, "client_max_body_size") + ";\n";
   out += "    location / {\n";
-  if (Flag(a, "redirect_https")) {
+  if (BoolAttr(a, "redirect_https").value_or(false)) {
     out += "        return 301 https://$host$request_uri;\n";
-  } else if (Flag(a, "maintenance")) {
+  } else if (BoolAttr(a, "maintenance").value_or(false)) {
     out += "        default_type text/html;\n";
     out += "        add_header Retry-After 600 always;\n";
     out += "        return 503 " + NginxQuote(StringAttr(a, "maintenance_page", kDefaultPage)) + ";\n";

@@ -18,8 +18,7 @@ Result<Settings> SettingsFor(const Target& target) {
   const AttrMap& a = target.provider->attrs;
   Settings s;
   s.host = StringAttr(a, "host", s.host);
-  if (auto it = a.find("port"); it != a.end())
-    if (const auto* n = std::get_if<std::int64_t>(&it->second)) s.port = static_cast<int>(*n);
+  if (auto port = IntAttr(a, "port")) s.port = static_cast<int>(*port);
   s.user = StringAttr(a, "user", s.user);
   s.password = StringAttr(a, "password");
   s.dbname = StringAttr(a, "database", s.dbname);

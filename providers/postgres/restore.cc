@@ -96,9 +96,7 @@ Result<State> ProbeRestore(const OpenDatabase& open, const Target& t) {
   // Journaled as the prior: whether the restore made the database, so may drop it on rollback.
   s.attrs["database_existed"] = !rows->empty();
   if (rows->empty()) return s;
-  StringList tables;
-  if (auto it = t.desired.find("compare"); it != t.desired.end())
-    if (const auto* l = std::get_if<StringList>(&it->second)) tables = *l;
+  StringList tables = ListAttr(t.desired, "compare");
   auto db = open(t, database);
   if (!db) return db.error();
   auto here = Counts(**db, tables);
@@ -184,9 +182,7 @@ Result<State> ApplyRestore(const OpenDatabase& open, RemoteShell& shell, const C
   if (!after->exists) {
     auto list = [&](const char* attr) {
       std::string out;
-      if (auto it = after->attrs.find(attr); it != after->attrs.end())
-        if (const auto* l = std::get_if<StringList>(&it->second))
-          for (const std::string& e : *l) out += (out.empty() ? "" : ", ") + e;
+      for (const std::string& e : ListAttr(after->attrs, attr)) out += (out.empty() ? "" : ", ") + e;
       return out;
     };
     return Error{t.address + ": pg_restore finished, but the row counts differ from the source's: here " +

@@ -33,9 +33,7 @@ Result<Endpoint> EndpointFor(const Target& target) {
 
 int TransfersFor(const Target& target) {
   if (!target.provider) return 16;
-  auto it = target.provider->attrs.find("transfers");
-  if (it == target.provider->attrs.end()) return 16;
-  const auto* n = std::get_if<std::int64_t>(&it->second);
+  auto n = IntAttr(target.provider->attrs, "transfers");
   return n && *n > 0 ? static_cast<int>(std::min<std::int64_t>(*n, 256)) : 16;
 }
 

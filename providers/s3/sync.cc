@@ -61,9 +61,7 @@ struct Config {
 };
 
 std::int64_t IntOf(const AttrMap& a, const char* key, std::int64_t fallback) {
-  auto it = a.find(key);
-  if (it == a.end()) return fallback;
-  const auto* v = std::get_if<std::int64_t>(&it->second);
+  auto v = IntAttr(a, key);
   return v && *v > 0 ? *v : fallback;
 }
 
@@ -84,8 +82,7 @@ Result<Config> ConfigFor(const Target& t) {
   if (target->local) return Error{"target must be a bucket, s3://BUCKET/PREFIX, not '" + target->dir + "'"};
   c.source = std::move(*source);
   c.target = std::move(*target);
-  auto it = t.desired.find("delete_extra");
-  c.delete_extra = it != t.desired.end() && it->second == Value{true};
+  c.delete_extra = BoolAttr(t.desired, "delete_extra").value_or(false);
   return c;
 }
 
@@ -622,7 +619,7 @@ void ReviewSync(const State& prior, const State& desired, Diff* diff) {
   }
   const std::vector<Entry>& missing = now.missing;
   const std::vector<Entry>& differing = now.differing;
-  bool delete_extra = desired.attrs.count("delete_extra") && desired.attrs.at("delete_extra") == Value{true};
+  bool delete_extra = BoolAttr(desired.attrs, "delete_extra").value_or(false);
   std::vector<Entry> extra = delete_extra ? now.extra : std::vector<Entry>{};
   if (!missing.empty()) diff->changes.push_back(Summary("copy", missing, "not in the target"));
   if (!differing.empty()) diff->changes.push_back(Summary("replace", differing, "that differ from the source"));

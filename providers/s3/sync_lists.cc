@@ -91,9 +91,8 @@ Lists ListsOf(const AttrMap& attrs, const std::string& private_data) {
     l.missing = LegacyEntries(attrs, "missing");
     l.differing = LegacyEntries(attrs, "differing");
     l.extra = LegacyEntries(attrs, "extra");
-    auto flag = [&](const char* k) { return attrs.count(k) && attrs.at(k) == Value{true}; };
-    l.versioned = flag("versioned");
-    l.source_missing = flag("source_missing");
+    l.versioned = BoolAttr(attrs, "versioned").value_or(false);
+    l.source_missing = BoolAttr(attrs, "source_missing").value_or(false);
     return l;
   }
   nlohmann::json j = nlohmann::json::parse(private_data, nullptr, false);

@@ -273,8 +273,8 @@ Result<State> ServiceProvider::Apply(const Change& change) {
 
   if (UnderRunit(t)) return ApplyRunit(shell, t);
   if (UnderSystemd(t)) {
-    if (auto it = t.desired.find("enabled"); it != t.desired.end() && std::holds_alternative<bool>(it->second)) {
-      const char* verb = std::get<bool>(it->second) ? "enable" : "disable";
+    if (auto enabled = BoolAttr(t.desired, "enabled")) {
+      const char* verb = *enabled ? "enable" : "disable";
       if (Status s = run(verb, {"systemctl", verb, "--", name}); !s) return Error{s.message()};
     }
     if (want == "running") {
