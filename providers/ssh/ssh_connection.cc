@@ -273,57 +273,15 @@ LIBSSH2_CHANNEL* SshConnection::OpenChannel(Lock& lk, Op open) {
 }
 
 Result<CommandResult> SshConnection::Exec(const std::string& command, const std::string& input, bool* started) {
-  Lock lk(mu_);
-  ChannelSlot slot(this, lk);
-
-  LIBSSH2_CHANNEL* ch = OpenChannel(lk, [&] { return libssh2_channel_open_session(session_); });
-  if (!ch) return Error{"cannot open a channel: " + LastError(session_)};
-  auto fail = [&](const std::string& why) -> Error {
-    std::string msg = why + ": " + LastError(session_);
-    libssh2_channel_free(ch);
-    return Error{msg};
+  // The input as one piece, then its end; the output kept whole.
+  bool given = false;
+  CommandStreams streams;
+  streams.input = [&]() -> Result<std::string> {
+    if (given) return std::string();
+    given = true;
+    return input;
   };
-  *started = true;
-  if (Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_exec(ch, command.c_str()); }) != 0)
-    return fail("cannot run a command");
-
-  // Input, output and error side by side, so neither side can stall the other on a full window.
-  CommandResult r;
-  std::size_t sent = 0;
-  bool eof_sent = false;
-  long long deadline = NowMs() + kCommandSilenceMs;
-  char buf[32768];
-  while (true) {
-    bool moved = false;
-    if (sent < input.size()) {
-      ssize_t w = libssh2_channel_write(ch, input.data() + sent, input.size() - sent);
-      if (w > 0) sent += static_cast<std::size_t>(w), moved = true;
-      else if (w != LIBSSH2_ERROR_EAGAIN && w != 0) return fail("cannot send input");
-    } else if (!eof_sent) {
-      int e = libssh2_channel_send_eof(ch);
-      if (e == 0) eof_sent = moved = true;
-      else if (e != LIBSSH2_ERROR_EAGAIN) return fail("cannot close the command's input");
-    }
-    ssize_t out = libssh2_channel_read(ch, buf, sizeof buf);
-    if (out > 0) r.out.append(buf, static_cast<std::size_t>(out)), moved = true;
-    ssize_t err = libssh2_channel_read_stderr(ch, buf, sizeof buf);
-    if (err > 0) r.err.append(buf, static_cast<std::size_t>(err)), moved = true;
-    if (moved) Moved();
-    if ((out < 0 && out != LIBSSH2_ERROR_EAGAIN) || (err < 0 && err != LIBSSH2_ERROR_EAGAIN))
-      return fail("the connection dropped while reading");
-    if (out == 0 && err == 0 && libssh2_channel_eof(ch)) break;
-    if (moved) {
-      deadline = NowMs() + kCommandSilenceMs;
-      continue;
-    }
-    if (!Wait(lk, deadline))
-      return fail("the command said nothing for " + std::to_string(kCommandSilenceMs / 60000) + " minutes");
-  }
-  Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_close(ch); });
-  Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_wait_closed(ch); });
-  r.exit_code = libssh2_channel_get_exit_status(ch);
-  Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_free(ch); });
-  return r;
+  return ExecStreamed(command, streams, started);
 }
 
 Result<CommandResult> SshConnection::ExecStreamed(const std::string& command, const CommandStreams& streams,
@@ -340,8 +298,9 @@ Result<CommandResult> SshConnection::ExecStreamed(const std::string& command, co
   if (Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_exec(ch, command.c_str()); }) != 0)
     return fail("cannot run a command: " + LastError(session_));
 
-  // As Exec, with the next piece of input asked for (and each piece of output handed on) with
-  // the lock released: the other end of a copy may be a channel of this same connection.
+  // Input, output and error side by side, so neither side can stall the other on a full window.
+  // The next piece of input is asked for (and each piece of output handed on) with the lock
+  // released: the other end of a copy may be a channel of this same connection.
   CommandResult r;
   std::string in;
   std::size_t sent = 0;
