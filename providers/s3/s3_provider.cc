@@ -44,26 +44,40 @@ int TransfersFor(const Target& target) {
 std::vector<TypeSchema> S3Provider::Types() const { return {s3::BucketType(), s3::SyncType()}; }
 
 std::vector<ProviderKindSchema> S3Provider::Kinds() const {
-  AttrSchema endpoint{"endpoint", AttrType::kString, "the S3 endpoint URL, e.g. \"https://s3.us-west-2.amazonaws.com\""};
-  endpoint.required = true;
-  AttrSchema access{"access_key", AttrType::kString, "the access key id (env:NAME or file:PATH)"};
-  access.secret_ok = access.sensitive = true;
-  AttrSchema secret{"secret_key", AttrType::kString, "the secret access key (env:NAME or file:PATH)"};
-  secret.secret_ok = secret.sensitive = true;
-  AttrSchema addressing{"addressing", AttrType::kString,
-                        "\"virtual\" (bucket.host, the default for amazonaws.com) or \"path\" (host/bucket, the "
-                        "default elsewhere)"};
-  addressing.one_of = {"path", "virtual"};
-  return {{"s3", "An S3-compatible endpoint; requests are SigV4-signed, TLS is always verified.",
-           {endpoint,
-            {"region", AttrType::kString, "the signing region (default \"us-east-1\")"},
-            access,
-            secret,
-            addressing,
-            {"ca_file", AttrType::kString, "a CA bundle to verify the endpoint's certificate with"},
-            {"transfers", AttrType::kInt, "requests in flight at once (default 16)"},
-            {"part_size_mib", AttrType::kInt, "part size of multipart copies and uploads (default 8)"},
-            {"multipart_threshold_mib", AttrType::kInt, "objects this large or larger go in parts (default 16)"}}}};
+  return {{.kind = "s3",
+           .doc = "An S3-compatible endpoint; requests are SigV4-signed, TLS is always verified.",
+           .attrs = {
+               {.name = "endpoint",
+                .type = AttrType::kString,
+                .doc = "the S3 endpoint URL, e.g. \"https://s3.us-west-2.amazonaws.com\"",
+                .required = true},
+               {.name = "region", .type = AttrType::kString, .doc = "the signing region (default \"us-east-1\")"},
+               {.name = "access_key",
+                .type = AttrType::kString,
+                .doc = "the access key id (env:NAME or file:PATH)",
+                .sensitive = true,
+                .secret_ok = true},
+               {.name = "secret_key",
+                .type = AttrType::kString,
+                .doc = "the secret access key (env:NAME or file:PATH)",
+                .sensitive = true,
+                .secret_ok = true},
+               {.name = "addressing",
+                .type = AttrType::kString,
+                .doc = "\"virtual\" (bucket.host, the default for amazonaws.com) or \"path\" (host/bucket, the "
+                       "default elsewhere)",
+                .one_of = {"path", "virtual"}},
+               {.name = "ca_file",
+                .type = AttrType::kString,
+                .doc = "a CA bundle to verify the endpoint's certificate with"},
+               {.name = "transfers", .type = AttrType::kInt, .doc = "requests in flight at once (default 16)"},
+               {.name = "part_size_mib",
+                .type = AttrType::kInt,
+                .doc = "part size of multipart copies and uploads (default 8)"},
+               {.name = "multipart_threshold_mib",
+                .type = AttrType::kInt,
+                .doc = "objects this large or larger go in parts (default 16)"},
+           }}};
 }
 
 void S3Provider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {

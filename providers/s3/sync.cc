@@ -425,22 +425,30 @@ Result<State> RollBack(Client& client, const Config& c, const Change& change) {
 }  // namespace
 
 TypeSchema SyncType() {
-  TypeSchema t;
-  t.name = "s3_sync";
-  t.doc = "A bucket prefix that holds what another bucket prefix, or a local directory, holds.";
-  t.provider_kind = "s3";
-  AttrSchema source{"source", AttrType::kString, "s3://BUCKET/PREFIX, or a local directory"};
-  source.required = source.identity = true;
-  AttrSchema target{"target", AttrType::kString, "s3://BUCKET/PREFIX"};
-  target.required = target.identity = true;
-  target.pattern = "^s3://[^/]+(/.*)?$";
-  target.pattern_hint = "a bucket, written s3://BUCKET/ or s3://BUCKET/PREFIX/";
-  AttrSchema extra{"delete_extra", AttrType::kBool,
-                   "delete target objects the source does not have (undoable only in a versioned bucket)"};
-  extra.setting = true;
-  t.attrs = {source, target, extra};
-  t.probe_when_run = true;  // a source filled earlier in the same stage is listed when the sync runs
-  return t;
+  return {
+      .name = "s3_sync",
+      .doc = "A bucket prefix that holds what another bucket prefix, or a local directory, holds.",
+      .attrs = {
+          {.name = "source",
+           .type = AttrType::kString,
+           .doc = "s3://BUCKET/PREFIX, or a local directory",
+           .required = true,
+           .identity = true},
+          {.name = "target",
+           .type = AttrType::kString,
+           .doc = "s3://BUCKET/PREFIX",
+           .required = true,
+           .identity = true,
+           .pattern = "^s3://[^/]+(/.*)?$",
+           .pattern_hint = "a bucket, written s3://BUCKET/ or s3://BUCKET/PREFIX/"},
+          {.name = "delete_extra",
+           .type = AttrType::kBool,
+           .doc = "delete target objects the source does not have (undoable only in a versioned bucket)",
+           .setting = true},
+      },
+      .provider_kind = "s3",
+      .probe_when_run = true,  // a source filled earlier in the same stage is listed when the sync runs
+  };
 }
 
 Result<State> ProbeSync(const Target& t) {

@@ -155,55 +155,65 @@ std::map<std::string, ProgramStatus> ParseSupervisorStatus(const std::string& ou
 }
 
 std::vector<AttrSchema> ServiceProvider::HostSettings() const {
-  AttrSchema manager{"service_manager", AttrType::kString,
-                     "what runs this host's services, unless a service's `manager` says (default systemd)"};
-  manager.one_of = {"systemd", "supervisor", "runit"};
-  AttrSchema config{"supervisor_config", AttrType::kString,
-                    "supervisord.conf for this host's supervisor services, unless a service gives its own"};
-  return {manager, config};
+  return {
+      {.name = "service_manager",
+       .type = AttrType::kString,
+       .doc = "what runs this host's services, unless a service's `manager` says (default systemd)",
+       .one_of = {"systemd", "supervisor", "runit"}},
+      {.name = "supervisor_config",
+       .type = AttrType::kString,
+       .doc = "supervisord.conf for this host's supervisor services, unless a service gives its own"},
+  };
 }
 
 std::vector<TypeSchema> ServiceProvider::Types() const {
-  TypeSchema t;
-  t.name = "service";
-  t.doc = "A program under supervisor, systemd or runit: running or stopped, enabled or not.";
-  t.uses_host = true;
-  AttrSchema name{"name", AttrType::kString,
-                  "the supervisor program (GROUP:PROGRAM in a group), systemd unit or runit service; never starts "
-                  "with '-'"};
-  name.required = true;
-  name.identity = true;
-  name.check = CheckServiceName;
-  AttrSchema state{"state", AttrType::kString, "whether it runs"};
-  state.one_of = {"running", "stopped"};
-  AttrSchema manager{"manager", AttrType::kString, "what runs it (default: its host's service_manager, else systemd)"};
-  manager.one_of = {"systemd", "supervisor", "runit"};
-  manager.setting = true;
-  AttrSchema config{"supervisor_config", AttrType::kString, "supervisord.conf for supervisorctl -c (supervisor only; default: its host's)"};
-  config.setting = true;
-  AttrSchema stop_timeout{"stop_timeout", AttrType::kDuration,
-                          "how long stopping may take until its processes are gone (default 30s)"};
-  stop_timeout.setting = true;
-  AttrSchema service_dir{"runit_service_dir", AttrType::kString,
-                         "the folder runsvdir watches; enabled = NAME is linked there (runit only; default /etc/service)"};
-  AttrSchema sv_dir{"runit_sv_dir", AttrType::kString,
-                    "where the service's folder NAME (with its run script) is (runit only; default /etc/sv)"};
-  AttrSchema sv{"runit_sv", AttrType::kString,
-                "the sv program (runit only; default sv; GitLab's omnibus: /opt/gitlab/embedded/bin/sv)"};
-  for (AttrSchema* a : {&service_dir, &sv_dir, &sv}) a->setting = true;
-  service_dir.pattern = sv_dir.pattern = "^/.*";
-  service_dir.pattern_hint = sv_dir.pattern_hint = "an absolute path (starting with /)";
-  t.attrs = {name,
-             state,
-             {"enabled", AttrType::kBool,
-              "started at boot (systemd), or linked into runit_service_dir (runit); not for supervisor"},
-             manager,
-             config,
-             stop_timeout,
-             service_dir,
-             sv_dir,
-             sv};
-  return {t};
+  return {{
+      .name = "service",
+      .doc = "A program under supervisor, systemd or runit: running or stopped, enabled or not.",
+      .attrs = {
+          {.name = "name",
+           .type = AttrType::kString,
+           .doc = "the supervisor program (GROUP:PROGRAM in a group), systemd unit or runit service; never starts with "
+                  "'-'",
+           .required = true,
+           .identity = true,
+           .check = CheckServiceName},
+          {.name = "state", .type = AttrType::kString, .doc = "whether it runs", .one_of = {"running", "stopped"}},
+          {.name = "enabled",
+           .type = AttrType::kBool,
+           .doc = "started at boot (systemd), or linked into runit_service_dir (runit); not for supervisor"},
+          {.name = "manager",
+           .type = AttrType::kString,
+           .doc = "what runs it (default: its host's service_manager, else systemd)",
+           .setting = true,
+           .one_of = {"systemd", "supervisor", "runit"}},
+          {.name = "supervisor_config",
+           .type = AttrType::kString,
+           .doc = "supervisord.conf for supervisorctl -c (supervisor only; default: its host's)",
+           .setting = true},
+          {.name = "stop_timeout",
+           .type = AttrType::kDuration,
+           .doc = "how long stopping may take until its processes are gone (default 30s)",
+           .setting = true},
+          {.name = "runit_service_dir",
+           .type = AttrType::kString,
+           .doc = "the folder runsvdir watches; enabled = NAME is linked there (runit only; default /etc/service)",
+           .setting = true,
+           .pattern = "^/.*",
+           .pattern_hint = "an absolute path (starting with /)"},
+          {.name = "runit_sv_dir",
+           .type = AttrType::kString,
+           .doc = "where the service's folder NAME (with its run script) is (runit only; default /etc/sv)",
+           .setting = true,
+           .pattern = "^/.*",
+           .pattern_hint = "an absolute path (starting with /)"},
+          {.name = "runit_sv",
+           .type = AttrType::kString,
+           .doc = "the sv program (runit only; default sv; GitLab's omnibus: /opt/gitlab/embedded/bin/sv)",
+           .setting = true},
+      },
+      .uses_host = true,
+  }};
 }
 
 std::vector<ProbePart> ServiceProvider::ProbeOn(RemoteShell& shell, const HostConfig&,
