@@ -562,6 +562,7 @@ void Loader::ReadProviders(const toml::table& table) {
       p.kind = kind;
       p.name = name;
       p.loc = Loc(name_key);
+      p.schema = schema;
       std::vector<std::string> names;
       for (const AttrSchema& a : schema->attrs) names.push_back(a.name);
       for (auto& [k, v] : *t) {

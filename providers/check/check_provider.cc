@@ -48,8 +48,9 @@ std::vector<TypeSchema> CheckProvider::Types() const {
           {.name = "url", .type = AttrType::kString, .doc = "the URL requested", .required = true, .kinds = {"http"}},
           {.name = "expect_status",
            .type = AttrType::kInt,
-           .doc = "the HTTP status expected (default 200)",
-           .kinds = {"http"}},
+           .doc = "the HTTP status expected",
+           .kinds = {"http"},
+           .default_value = "200"},
           {.name = "body_contains",
            .type = AttrType::kString,
            .doc = "text the response body must contain",
@@ -81,7 +82,11 @@ std::vector<TypeSchema> CheckProvider::Types() const {
            .type = AttrType::kString,
            .doc = "the DNS name asked for (tls: the name the certificate must cover)",
            .kinds = {"dns", "tls"}},
-          {.name = "type", .type = AttrType::kString, .doc = "the record type asked for (default A)", .kinds = {"dns"}},
+          {.name = "type",
+           .type = AttrType::kString,
+           .doc = "the record type asked for",
+           .kinds = {"dns"},
+           .default_value = "A"},
           {.name = "values",
            .type = AttrType::kStringList,
            .doc = "the values every answer must hold",
@@ -102,12 +107,14 @@ std::vector<TypeSchema> CheckProvider::Types() const {
            .kinds = {"dns"}},
           {.name = "ns_port",
            .type = AttrType::kInt,
-           .doc = "the port the NS set's servers answer on (default 53)",
-           .kinds = {"dns"}},
+           .doc = "the port the NS set's servers answer on",
+           .kinds = {"dns"},
+           .default_value = "53"},
           {.name = "min_days_valid",
            .type = AttrType::kInt,
-           .doc = "days the certificate must stay valid (default 30)",
-           .kinds = {"tls"}},
+           .doc = "days the certificate must stay valid",
+           .kinds = {"tls"},
+           .default_value = "30"},
           {.name = "ca_file",
            .type = AttrType::kString,
            .doc = "PEM file of CA certificates trusted besides the system's",
@@ -129,11 +136,13 @@ std::vector<TypeSchema> CheckProvider::Types() const {
            .check = CheckWaitDuration},
           {.name = "timeout",
            .type = AttrType::kDuration,
-           .doc = "how long to keep trying (default 5m; for a wait, its duration and a minute)",
+           .doc = "how long to keep trying (for a wait, its duration and a minute)",
+           .default_value = "5m",
            .default_from = WaitTimeout},
           {.name = "interval",
            .type = AttrType::kDuration,
-           .doc = "time between tries (default 5s; for a wait, 1s)",
+           .doc = "time between tries (for a wait, 1s)",
+           .default_value = "5s",
            .default_from = WaitInterval},
       },
       .uses_host = true,  // tcp and command checks may run from a host
@@ -159,7 +168,10 @@ Result<State> CheckProvider::Apply(const Change&) { return Error{"checks are run
 namespace reconcile {
 
 Result<CheckResult> CheckProvider::Check(const Target& target) {
-  const auto& attrs = target.desired;
+  // The kinds read every attribute that has a default as set: Desired() filled them in, and
+  // so does this for a target built without it.
+  AttrMap attrs = target.desired;
+  if (target.type) FillDefaults(*target.type, &attrs);
   const std::string& kind = std::get<std::string>(attrs.at("kind"));
   const bool remote = target.host && !target.host->local;
   if (remote && kind != "tcp" && kind != "command")

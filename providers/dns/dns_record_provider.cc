@@ -192,11 +192,10 @@ std::vector<std::string> DnsRecordProvider::Guard(const std::vector<Change>& cha
       if (it == zone_sizes_.end()) continue;  // not transferred: its size is unknown
       size = it->second;
     }
-    std::int64_t limit = 30;
-    if (t->provider)
-      if (auto it = t->provider->attrs.find("max_change_percent");
-          it != t->provider->attrs.end() && std::holds_alternative<std::int64_t>(it->second))
-        limit = std::get<std::int64_t>(it->second);
+    // Its [provider.dns.NAME]'s, at its default when not written (ResolveProvider).
+    auto max = t->provider ? IntAttr(t->provider->attrs, "max_change_percent") : std::nullopt;
+    if (!max) continue;
+    const std::int64_t limit = *max;
     if (size < 10 || static_cast<std::int64_t>(count * 100) <= limit * static_cast<std::int64_t>(size)) continue;
     out.push_back("zone " + Zone(*t) + " (provider." + (t->provider ? t->provider->name : std::string("?")) + "): " +
                   std::to_string(count) + " of its " + std::to_string(size) + " record sets would change or go (" +
@@ -241,8 +240,9 @@ std::vector<TypeSchema> DnsRecordProvider::Types() const {
            .check = TtlCheck},
           {.name = "wait_old_ttl",
            .type = AttrType::kBool,
-           .doc = "after a change, later stages wait until the old TTL has passed (default true)",
-           .setting = true},
+           .doc = "after a change, later stages wait until the old TTL has passed",
+           .setting = true,
+           .default_value = "true"},
       },
       .provider_kind = "dns",
       .cached_ttl_attr = "ttl",
@@ -265,8 +265,9 @@ std::vector<ProviderKindSchema> DnsRecordProvider::Kinds() const {
                {.name = "tsig_name", .type = AttrType::kString, .doc = "rfc2136: the TSIG key's name"},
                {.name = "tsig_algorithm",
                 .type = AttrType::kString,
-                .doc = "TSIG algorithm (default hmac-sha256)",
-                .one_of = {"hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1", "hmac-md5"}},
+                .doc = "TSIG algorithm",
+                .one_of = {"hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1", "hmac-md5"},
+                .default_value = "hmac-sha256"},
                {.name = "tsig_secret",
                 .type = AttrType::kString,
                 .doc = "the TSIG key's secret, base64",
@@ -282,10 +283,12 @@ std::vector<ProviderKindSchema> DnsRecordProvider::Kinds() const {
                 .secret_ok = true},
                {.name = "server_id",
                 .type = AttrType::kString,
-                .doc = "powerdns: the server in the API (default \"localhost\")"},
+                .doc = "powerdns: the server in the API",
+                .default_value = "localhost"},
                {.name = "max_change_percent",
                 .type = AttrType::kInt,
-                .doc = "most of a zone (of 10+ record sets) one stage may update or delete without --force (default 30)"},
+                .doc = "most of a zone (of 10+ record sets) one stage may update or delete without --force",
+                .default_value = "30"},
            }}};
 }
 

@@ -13,7 +13,10 @@ namespace {
 // nft lives in /usr/sbin, which a login that is not root may not have on its PATH.
 constexpr const char* kPath = "PATH=\"$PATH:/usr/sbin:/sbin\"";
 
-std::string Protocol(const AttrMap& attrs) { return StringAttr(attrs, "protocol", "tcp"); }
+std::string Protocol(const Target& t) {
+  Value v = DesiredValue(t, "protocol");  // at its default when not written
+  return AsString(v) ? *AsString(v) : "";
+}
 long Port(const AttrMap& attrs) { return static_cast<long>(IntAttr(attrs, "port").value_or(0)); }
 
 // What nft's failure means for the operator.
@@ -37,8 +40,8 @@ constexpr const char* kLeftoverTable = "leftover_table";
 State StateFor(const Target& t, const nft::Table& table) {
   State s;
   s.attrs["port"] = static_cast<std::int64_t>(Port(t.desired));
-  s.attrs["protocol"] = Protocol(t.desired);
-  auto it = table.ports.find(nft::PortKey(Protocol(t.desired), Port(t.desired)));
+  s.attrs["protocol"] = Protocol(t);
+  auto it = table.ports.find(nft::PortKey(Protocol(t), Port(t.desired)));
   if (it == table.ports.end()) {
     if (table.Leftover()) s.attrs[kLeftoverTable] = true;
     return s;
@@ -91,9 +94,10 @@ std::vector<TypeSchema> FirewallProvider::Types() const {
           {.name = "port", .type = AttrType::kInt, .doc = "the port", .required = true, .identity = true},
           {.name = "protocol",
            .type = AttrType::kString,
-           .doc = "tcp or udp (default tcp)",
+           .doc = "tcp or udp",
            .identity = true,
-           .one_of = {"tcp", "udp"}},
+           .one_of = {"tcp", "udp"},
+           .default_value = "tcp"},
           {.name = "state",
            .type = AttrType::kString,
            .doc = "open: only `sources` may connect (everyone when none are given); closed: `sources` are refused "
@@ -142,7 +146,7 @@ Result<State> FirewallProvider::Apply(const Change& change) {
   auto shell_or = hosts_->For(*t.host);
   if (!shell_or) return shell_or.error();
   RemoteShell& shell = **shell_or;
-  const std::string protocol = Protocol(t.desired);
+  const std::string protocol = Protocol(t);
   const long port = Port(t.desired);
   std::lock_guard<std::mutex> lock(HostLock(t.host->name));
 

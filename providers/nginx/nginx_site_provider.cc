@@ -13,14 +13,13 @@ namespace {
 
 std::string SitePath(const Target& t) {
   std::string name = t.address.substr(t.address.find('.') + 1);
-  return StringAttr(t.desired, "config_dir", "/etc/nginx/conf.d") + "/reconcile-" + name + ".conf";
+  Value dir = DesiredValue(t, "config_dir");
+  return (AsString(dir) ? *AsString(dir) : "") + "/reconcile-" + name + ".conf";
 }
 
 std::vector<std::string> NginxCommand(const Target& t, std::initializer_list<const char*> extra) {
-  std::vector<std::string> argv = {"nginx"};
-  if (auto it = t.desired.find("nginx"); it != t.desired.end()) {
-    if (const auto* l = std::get_if<StringList>(&it->second)) argv = *l;
-  }
+  std::vector<std::string> argv;
+  if (Value v = DesiredValue(t, "nginx"); const auto* l = std::get_if<StringList>(&v)) argv = *l;
   for (const char* e : extra) argv.push_back(e);
   return argv;
 }
@@ -88,13 +87,15 @@ std::vector<TypeSchema> NginxSiteProvider::Types() const {
            .check = nginx::CheckSize},
           {.name = "config_dir",
            .type = AttrType::kString,
-           .doc = "folder nginx includes site files from (default /etc/nginx/conf.d); an absolute path",
+           .doc = "folder nginx includes site files from; an absolute path",
            .identity = true,
-           .check = nginx::CheckPath},
+           .check = nginx::CheckPath,
+           .default_value = "/etc/nginx/conf.d"},
           {.name = "nginx",
            .type = AttrType::kArgv,
-           .doc = "the nginx command on the host (default [\"nginx\"])",
-           .setting = true},
+           .doc = "the nginx command on the host",
+           .setting = true,
+           .default_value = "nginx"},
       },
       .uses_host = true,
   }};

@@ -67,11 +67,15 @@ std::vector<ProviderKindSchema> PostgresProvider::Kinds() const {
            .doc = "A PostgreSQL server, reached with libpq; a superuser (or a role with CREATEROLE and CREATEDB) to "
                   "manage roles and databases, a superuser to roll passwords back.",
            .attrs = {
-               {.name = "host", .type = AttrType::kString, .doc = "the server's address (default \"127.0.0.1\")"},
-               {.name = "port", .type = AttrType::kInt, .doc = "the server's port (default 5432)"},
+               {.name = "host",
+                .type = AttrType::kString,
+                .doc = "the server's address",
+                .default_value = "127.0.0.1"},
+               {.name = "port", .type = AttrType::kInt, .doc = "the server's port", .default_value = "5432"},
                {.name = "user",
                 .type = AttrType::kString,
-                .doc = "the role reconcile connects as (default \"postgres\")"},
+                .doc = "the role reconcile connects as",
+                .default_value = "postgres"},
                {.name = "password",
                 .type = AttrType::kString,
                 .doc = "the password of `user` (env:NAME or file:PATH)",
@@ -79,12 +83,13 @@ std::vector<ProviderKindSchema> PostgresProvider::Kinds() const {
                 .secret_ok = true},
                {.name = "database",
                 .type = AttrType::kString,
-                .doc = "the database it connects to (default \"postgres\")"},
+                .doc = "the database it connects to",
+                .default_value = "postgres"},
                {.name = "sslmode",
                 .type = AttrType::kString,
-                .doc = "libpq's sslmode (default \"prefer\"; \"verify-full\" checks the server's certificate and "
-                       "name)",
-                .one_of = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}},
+                .doc = "libpq's sslmode (\"verify-full\" checks the server's certificate and name)",
+                .one_of = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"},
+                .default_value = "prefer"},
            }}};
 }
 

@@ -84,12 +84,14 @@ TypeSchema RestoreType() {
            .names_provider = "postgres"},
           {.name = "clean",
            .type = AttrType::kBool,
-           .doc = "pg_restore --clean --if-exists: drop each object before it is restored (default false)",
-           .setting = true},
+           .doc = "pg_restore --clean --if-exists: drop each object before it is restored",
+           .setting = true,
+           .default_value = "false"},
           {.name = "no_owner",
            .type = AttrType::kBool,
-           .doc = "pg_restore --no-owner: objects belong to the provider's user, not to the dump's roles (default false)",
-           .setting = true},
+           .doc = "pg_restore --no-owner: objects belong to the provider's user, not to the dump's roles",
+           .setting = true,
+           .default_value = "false"},
           {.name = "owner",
            .type = AttrType::kString,
            .doc = "the role that owns the database when the restore creates it",
@@ -179,8 +181,8 @@ Result<State> ApplyRestore(const OpenDatabase& open, RemoteShell& shell, const C
       "eval \"f=\\${$#}\"; [ -r \"$f\" ] || { echo \"cannot read the dump $f\" >&2; exit 4; }; "
       "exec pg_restore --no-password --exit-on-error \"$@\"",
       "restore", "-h", settings->host, "-p", std::to_string(settings->port), "-U", settings->user, "-d", database};
-  if (BoolAttr(t.desired, "clean").value_or(false)) argv.insert(argv.end(), {"--clean", "--if-exists"});
-  if (BoolAttr(t.desired, "no_owner").value_or(false)) argv.push_back("--no-owner");
+  if (BoolAttr(t.desired, "clean") == true) argv.insert(argv.end(), {"--clean", "--if-exists"});
+  if (BoolAttr(t.desired, "no_owner") == true) argv.push_back("--no-owner");
   argv.push_back(dump);
   auto r = shell.Run(argv, settings->password + "\n");
   std::string failure;

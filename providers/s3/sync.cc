@@ -53,19 +53,12 @@ Result<Location> ParseLocation(const std::string& text) {
 
 struct Config {
   Endpoint endpoint;
-  int transfers = 16;
-  std::uint64_t part_size = 8 * kMiB;
-  std::uint64_t threshold = 16 * kMiB;
+  int transfers = 0;  // these three from the provider (ConfigFor)
+  std::uint64_t part_size = 0;
+  std::uint64_t threshold = 0;
   Location source, target;
   bool delete_extra = false;
 };
-
-std::int64_t IntOf(const AttrMap& a, const char* key, std::int64_t fallback) {
-  auto it = a.find(key);
-  if (it == a.end()) return fallback;
-  const auto* v = std::get_if<std::int64_t>(&it->second);
-  return v && *v > 0 ? *v : fallback;
-}
 
 Result<Config> ConfigFor(const Target& t) {
   Config c;
@@ -73,10 +66,8 @@ Result<Config> ConfigFor(const Target& t) {
   if (!ep) return ep.error();
   c.endpoint = std::move(*ep);
   c.transfers = TransfersFor(t);
-  if (t.provider) {
-    c.part_size = IntOf(t.provider->attrs, "part_size_mib", 8) * kMiB;
-    c.threshold = IntOf(t.provider->attrs, "multipart_threshold_mib", 16) * kMiB;
-  }
+  c.part_size = static_cast<std::uint64_t>(PositiveKey(t, "part_size_mib")) * kMiB;
+  c.threshold = static_cast<std::uint64_t>(PositiveKey(t, "multipart_threshold_mib")) * kMiB;
   auto source = ParseLocation(StringAttr(t.desired, "source"));
   if (!source) return Error{"source " + source.error().message};
   auto target = ParseLocation(StringAttr(t.desired, "target"));

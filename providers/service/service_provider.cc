@@ -15,16 +15,33 @@ namespace reconcile {
 
 namespace {
 
-// The service's own word, else its host's (service_manager, supervisor_config), else systemd.
-std::string HostSetting(const Target& t, const char* key) {
-  if (!t.host) return "";
-  return StringAttr(t.host->settings, key, "");
+// The [host.NAME] keys services read (ServiceProvider::HostSettings).
+std::vector<AttrSchema> HostKeys() {
+  return {
+      {.name = "service_manager",
+       .type = AttrType::kString,
+       .doc = "what runs this host's services, unless a service's `manager` says",
+       .one_of = {"systemd", "supervisor", "runit"},
+       .default_value = "systemd"},
+      {.name = "supervisor_config",
+       .type = AttrType::kString,
+       .doc = "supervisord.conf for this host's supervisor services, unless a service gives its own"},
+  };
 }
 
-std::string Manager(const Target& t) {
-  std::string host_says = HostSetting(t, "service_manager");
-  return StringAttr(t.desired, "manager", host_says.empty() ? "systemd" : host_says);
+// The service's host's `key` (service_manager, supervisor_config), else the key's default:
+// "local" has no table to write one in, and the loader fills in none.
+std::string HostSetting(const Target& t, const char* key) {
+  if (t.host)
+    if (auto it = t.host->settings.find(key); it != t.host->settings.end())
+      if (const std::string* s = AsString(it->second)) return *s;
+  static const std::vector<AttrSchema> keys = HostKeys();
+  const AttrSchema* a = FindAttr(keys, key);
+  return a ? a->default_value : "";
 }
+
+// The service's own word, else its host's.
+std::string Manager(const Target& t) { return StringAttr(t.desired, "manager", HostSetting(t, "service_manager")); }
 bool UnderSystemd(const Target& t) { return Manager(t) == "systemd"; }
 bool UnderRunit(const Target& t) { return Manager(t) == "runit"; }
 
@@ -154,17 +171,7 @@ std::map<std::string, ProgramStatus> ParseSupervisorStatus(const std::string& ou
   return result;
 }
 
-std::vector<AttrSchema> ServiceProvider::HostSettings() const {
-  return {
-      {.name = "service_manager",
-       .type = AttrType::kString,
-       .doc = "what runs this host's services, unless a service's `manager` says (default systemd)",
-       .one_of = {"systemd", "supervisor", "runit"}},
-      {.name = "supervisor_config",
-       .type = AttrType::kString,
-       .doc = "supervisord.conf for this host's supervisor services, unless a service gives its own"},
-  };
-}
+std::vector<AttrSchema> ServiceProvider::HostSettings() const { return HostKeys(); }
 
 std::vector<TypeSchema> ServiceProvider::Types() const {
   return {{
@@ -184,7 +191,7 @@ std::vector<TypeSchema> ServiceProvider::Types() const {
            .doc = "started at boot (systemd), or linked into runit_service_dir (runit); not for supervisor"},
           {.name = "manager",
            .type = AttrType::kString,
-           .doc = "what runs it (default: its host's service_manager, else systemd)",
+           .doc = "what runs it (default: its host's service_manager)",
            .setting = true,
            .one_of = {"systemd", "supervisor", "runit"}},
           {.name = "supervisor_config",
@@ -193,8 +200,9 @@ std::vector<TypeSchema> ServiceProvider::Types() const {
            .setting = true},
           {.name = "stop_timeout",
            .type = AttrType::kDuration,
-           .doc = "how long stopping may take until its processes are gone (default 30s)",
-           .setting = true},
+           .doc = "how long stopping may take until its processes are gone",
+           .setting = true,
+           .default_value = "30s"},
           {.name = "runit_service_dir",
            .type = AttrType::kString,
            .doc = "the folder runsvdir watches; enabled = NAME is linked there (runit only; default /etc/service)",
@@ -272,7 +280,7 @@ Result<State> ServiceProvider::Apply(const Change& change) {
   RemoteShell& shell = **shell_or;
   std::string name = StringAttr(t.desired, "name");
   std::string want = StringAttr(t.desired, "state");
-  auto timeout = ParseDuration(StringAttr(t.desired, "stop_timeout", "30s")).value_or(std::chrono::seconds(30));
+  auto timeout = StopTimeout(t);
   auto run = [&](const std::string& verb, std::vector<std::string> argv) -> Status {
     auto r = shell.Run(argv);
     if (!r) return Error{r.error().message};
