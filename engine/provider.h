@@ -56,6 +56,10 @@ struct Target {
   std::string desired_private;  // a rollback's: the private data of the journaled state it goes back to
 };
 
+// t.desired[attr], else its type's default (AttrSchema::default_value), else none: Desired()
+// fills defaults in, but a target may be built without it (a test's).
+Value DesiredValue(const Target& t, const std::string& attr);
+
 enum class Action { kNone, kCreate, kUpdate, kDelete, kCheck };
 
 struct Change {

@@ -54,9 +54,15 @@ struct AttrSchema {
   // its decimal text, for a range), and again on what references become; the provider
   // refuses it too, before it writes.
   std::string (*check)(const std::string& value, const AttrMap& resource) = nullptr;
+  // The value taken when the spec leaves the attribute out, as if written ("" = none); docs
+  // show it. Written as the attribute's text: "30", "true", "5m", a list's items separated by
+  // spaces. Desired() fills it into a resource's attributes, ResolveProvider() into a
+  // [provider.KIND.NAME]'s; a provider reads a [host.NAME] key's from its own HostSettings().
+  std::string default_value;
   // When the spec leaves this attribute out: its value worked out from the resource's others
   // at that stage ("" = none), taken as if the spec had written it (a wait check's timeout
-  // follows its duration). Desired() fills it in.
+  // follows its duration). Desired() fills it in; when it gives a value, that value wins over
+  // default_value.
   std::string (*default_from)(const AttrMap& resource) = nullptr;
 };
 
@@ -88,7 +94,8 @@ struct TypeSchema {
   std::string location_attr;  // where on its host it lives (a path): what lies inside a folder
   bool is_folder = false;     //   comes after the folder (and so is removed before it)
   // A check's polling: the duration attributes for how long to keep trying and how long
-  // between tries; their defaults are the attributes' own (AttrSchema::default_from).
+  // between tries; their defaults are the attributes' own (default_from, default_value).
+  // Without a timeout a check is asked once.
   std::string poll_timeout_attr;
   std::string poll_interval_attr;
   // One line saying what a check looks at, for plans (sensitive attributes already left out).
@@ -107,5 +114,19 @@ struct ProviderKindSchema {
   std::string doc;
   std::vector<AttrSchema> attrs;
 };
+
+// `a`'s default_value as a value of its type (an integer, a bool, a list of its
+// space-separated items), or none when it has none.
+Value DefaultValue(const AttrSchema& a);
+
+// `name` among `attrs`, or null.
+const AttrSchema* FindAttr(const std::vector<AttrSchema>& attrs, const std::string& name);
+
+// The defaults of what `attrs` lacks, filled in as if written: of a resource's attributes
+// (Desired()), for each in schema order, default_from's value when it gives one, else
+// default_value — never one of a variant other than the resource's (AttrSchema::kinds).
+void FillDefaults(const TypeSchema& type, AttrMap* attrs);
+// Of a [provider.KIND.NAME]'s keys (ResolveProvider()): their default_values.
+void FillDefaults(const std::vector<AttrSchema>& schema, AttrMap* attrs);
 
 }  // namespace reconcile

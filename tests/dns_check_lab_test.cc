@@ -33,8 +33,10 @@ void Set(const Env& env, const std::string& which, const std::string& name, cons
   REQUIRE(::pclose(p) == 0);
 }
 
+// As CheckProvider::Check hands them on: the defaults filled in (type A).
 AttrMap Both(const Env& env, const std::string& name, StringList values) {
   return {{"kind", std::string("dns")},
+          {"type", std::string("A")},
           {"name", name},
           {"zone", std::string("example.test.")},
           {"values", std::move(values)},
@@ -133,6 +135,7 @@ TEST_CASE("dns: the servers can come from the zone's NS set, asked of its primar
   // The lab's example.test has one NS, ns1.example.test. A 127.0.0.1, served on BIND's port.
   std::string port = env.at("BIND_SERVER").substr(env.at("BIND_SERVER").find(':') + 1);
   AttrMap attrs = {{"kind", std::string("dns")},
+                   {"type", std::string("A")},
                    {"name", std::string("base")},
                    {"zone", std::string("example.test")},
                    {"server", env.at("BIND_SERVER")},
@@ -168,7 +171,9 @@ TEST_CASE("dns: the check provider runs kind dns") {
   Set(env, "POWERDNS", "dnscheck-6", "A", {"192.0.2.60"});
   CheckProvider p;
   TypeSchema schema = p.Types()[0];
-  auto r = p.Check(Target{"check.t", &schema, Both(env, "dnscheck-6", {"192.0.2.60"}), nullptr, nullptr});
+  AttrMap attrs = Both(env, "dnscheck-6", {"192.0.2.60"});
+  attrs.erase("type");  // the provider fills in its default, A
+  auto r = p.Check(Target{"check.t", &schema, attrs, nullptr, nullptr});
   REQUIRE(r);
   CHECK(r->holds);
 }

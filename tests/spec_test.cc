@@ -643,3 +643,70 @@ TEST_CASE("Spec::sha256 follows the text, every --var and the overlay") {
   REQUIRE(changed.spec);
   CHECK(changed.spec->sha256 != overlaid.spec->sha256);
 }
+
+TEST_CASE("an attribute's default_value is taken as if written, only by resources of its variant") {
+  TestWorld w;
+  auto spec = MustLoad(w, std::string(kHeader) + R"(
+[check.web]
+kind = "http"
+url = "https://shop.example/health"
+[check.name]
+kind = "dns"
+name = "www.example.test."
+values = ["192.0.2.1"]
+servers = ["127.0.0.1:53"]
+type = "AAAA"
+[check.port]
+kind = "tcp"
+address = "127.0.0.1"
+port = 1
+[nginx_site.shop]
+host = "local"
+server_names = ["shop.example"]
+)");
+  auto at = [&](const char* address) {
+    auto d = Desired(*spec, *spec->Find(address), 0, false);
+    REQUIRE(d);
+    return d->attrs;
+  };
+  AttrMap web = at("check.web");
+  CHECK(web.at("expect_status") == Value(std::int64_t{200}));
+  CHECK(web.at("timeout") == Value(std::string("5m")));
+  CHECK_FALSE(web.count("type"));  // a dns check's
+  AttrMap name = at("check.name");
+  CHECK(name.at("type") == Value(std::string("AAAA")));  // as written
+  CHECK(name.at("ns_port") == Value(std::int64_t{53}));
+  AttrMap port = at("check.port");
+  CHECK_FALSE(port.count("expect_status"));
+  CHECK_FALSE(port.count("min_days_valid"));
+  AttrMap site = at("nginx_site.shop");
+  CHECK(site.at("config_dir") == Value(std::string("/etc/nginx/conf.d")));
+  CHECK(site.at("nginx") == Value(StringList{"nginx"}));  // a list's items, space-separated
+  CHECK_FALSE(site.count("listen"));  // its default depends on TLS: the provider's to say
+}
+
+TEST_CASE("a provider instance's keys it leaves out are handed on at their defaults") {
+  TestWorld w;
+  auto spec = MustLoad(w, std::string(kHeader) + R"([provider.postgres.main]
+host = "db.internal"
+port = 6432
+)");
+  Result<ProviderConfig> c = ResolveProvider(*spec, spec->providers.at("postgres.main"));
+  REQUIRE(c.ok());
+  CHECK(c->attrs.at("host") == Str("db.internal"));
+  CHECK(c->attrs.at("port") == Value(std::int64_t{6432}));
+  CHECK(c->attrs.at("user") == Str("postgres"));
+  CHECK(c->attrs.at("database") == Str("postgres"));
+  CHECK(c->attrs.at("sslmode") == Str("prefer"));
+  CHECK_FALSE(c->attrs.count("password"));  // no default
+}
+
+TEST_CASE("DefaultValue reads default_value as a value of the attribute's type") {
+  CHECK(DefaultValue({.name = "n", .type = AttrType::kInt, .default_value = "30"}) == Value(std::int64_t{30}));
+  CHECK(DefaultValue({.name = "b", .type = AttrType::kBool, .default_value = "false"}) == Value(false));
+  CHECK(DefaultValue({.name = "d", .type = AttrType::kDuration, .default_value = "5m"}) == Value(std::string("5m")));
+  CHECK(DefaultValue({.name = "l", .type = AttrType::kArgv, .default_value = "sv -w 7"}) ==
+        Value(StringList{"sv", "-w", "7"}));
+  CHECK(IsNull(DefaultValue({.name = "none", .type = AttrType::kString})));
+  CHECK(IsNull(DefaultValue({.name = "bad", .type = AttrType::kInt, .default_value = "3x"})));
+}

@@ -56,7 +56,8 @@ TEST_CASE("a wait holds once its duration has passed since it was first asked, c
   CHECK_FALSE(again->holds);
 }
 
-TEST_CASE("a wait's timeout is its duration and a minute, its interval a second, unless the spec says") {
+TEST_CASE("a wait's timeout is its duration and a minute, its interval a second, unless the spec says; other "
+          "checks' are 5m and 5s") {
   TestWorld w;
   LoadResult r = w.Load(std::string(kHeader) + Wait("6m") + "[check.up]\nkind = \"tcp\"\naddress = \"127.0.0.1\"\n"
                         "port = 1\nstage = \"two\"\n");
@@ -67,8 +68,9 @@ TEST_CASE("a wait's timeout is its duration and a minute, its interval a second,
   CHECK(drain->attrs.at("interval") == Value(std::string("1s")));
   auto up = Desired(*r.spec, *r.spec->Find("check.up"), 1, false);
   REQUIRE(up);
-  CHECK_FALSE(up->attrs.count("timeout"));  // other kinds keep the executor's defaults
-  CHECK_FALSE(up->attrs.count("interval"));
+  // Other kinds take the attributes' default_value.
+  CHECK(up->attrs.at("timeout") == Value(std::string("5m")));
+  CHECK(up->attrs.at("interval") == Value(std::string("5s")));
 
   LoadResult own = w.Load(std::string(kHeader) + Wait("6m", "timeout = \"10m\"\ninterval = \"5s\""));
   REQUIRE_MESSAGE(own.spec, TestWorld::Errors(own));

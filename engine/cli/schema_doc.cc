@@ -30,6 +30,8 @@ std::string Type(const AttrSchema& a) {
 std::string Notes(const AttrSchema& a) {
   std::vector<std::string> n;
   if (a.required) n.push_back("required");
+  // As the spec would write it: "default `30`", "default `\"127.0.0.1\"`".
+  if (Value d = DefaultValue(a); !IsNull(d)) n.push_back("default `" + FormatValue(d) + "`");
   if (a.identity) n.push_back("identity (fixed across stages)");
   if (a.setting) n.push_back("setting (not diffed)");
   if (a.secret_ok) n.push_back(a.secret_bytes ? "`env:`/`file:` secret (`file:` keeps every byte)" : "`env:`/`file:` secret");

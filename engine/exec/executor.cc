@@ -202,16 +202,19 @@ StepResult Executor::RunCheck(const Step& step) {
   const Resource& r = ctx_.spec.resources[step.resource];
   auto target = TargetFor(step);
   if (!target) return {true, false, target.error().message};
-  // The schema names the attributes and gives their defaults; these stand in only for a type
-  // that declares none.
-  auto duration = [&](const std::string& attr, std::chrono::milliseconds fallback) {
-    auto it = attr.empty() ? step.desired.attrs.end() : step.desired.attrs.find(attr);
-    const std::string* s = it == step.desired.attrs.end() ? nullptr : AsString(it->second);
-    auto d = s ? ParseDuration(*s) : std::nullopt;
-    return d ? *d : fallback;
+  // The schema names the attributes and gives their defaults, which Desired() filled in (the
+  // schema's own stands in for a desired state without them). A type that names no timeout is
+  // asked once.
+  auto duration = [&](const std::string& attr) -> std::optional<std::chrono::milliseconds> {
+    const AttrSchema* a = attr.empty() ? nullptr : r.schema->Find(attr);
+    if (!a) return std::nullopt;
+    auto it = step.desired.attrs.find(attr);
+    Value v = it != step.desired.attrs.end() ? it->second : DefaultValue(*a);
+    const std::string* s = AsString(v);
+    return s ? ParseDuration(*s) : std::nullopt;
   };
-  auto timeout = duration(r.schema->poll_timeout_attr, std::chrono::minutes(5));
-  auto interval = duration(r.schema->poll_interval_attr, std::chrono::seconds(5));
+  auto timeout = duration(r.schema->poll_timeout_attr).value_or(std::chrono::milliseconds(0));
+  auto interval = duration(r.schema->poll_interval_attr).value_or(timeout);
   auto start = std::chrono::steady_clock::now();
   ctx_.progress.StepStarted(r.address, Action::kCheck);
   while (true) {

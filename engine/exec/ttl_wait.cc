@@ -19,10 +19,13 @@ std::optional<std::chrono::system_clock::time_point> ParseUtc(const std::string&
   return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
+// Unless the opt-out attribute, as written or else at its default, is false.
 bool WaitsOut(const Resource& r) {
-  if (r.schema->cached_ttl_opt_out_attr.empty()) return true;
-  auto it = r.attrs.find(r.schema->cached_ttl_opt_out_attr);
-  return it == r.attrs.end() || !std::holds_alternative<bool>(it->second.value) || std::get<bool>(it->second.value);
+  const AttrSchema* opt_out = r.schema->Find(r.schema->cached_ttl_opt_out_attr);
+  if (!opt_out) return true;
+  auto it = r.attrs.find(opt_out->name);
+  Value v = it != r.attrs.end() ? it->second.value : DefaultValue(*opt_out);
+  return !std::holds_alternative<bool>(v) || std::get<bool>(v);
 }
 
 }  // namespace

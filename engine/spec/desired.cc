@@ -311,9 +311,8 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
       state.attrs[name] = sv->value;
     }
   }
-  for (const AttrSchema& a : r.schema->attrs)
-    if (a.default_from && !state.attrs.count(a.name))
-      if (std::string v = a.default_from(state.attrs); !v.empty()) state.attrs[a.name] = std::move(v);
+  // What the spec leaves out is taken as written: default_from's value, else default_value.
+  FillDefaults(*r.schema, &state.attrs);
   return state;
 }
 
@@ -422,6 +421,8 @@ Result<ProviderConfig> ResolveProvider(const Spec& spec, const ProviderInstance&
       return Error{sv.loc.ToString() + ": '" + name + "' of [provider." + p.name + "]: " + secret.error().message};
     c.attrs[name] = std::move(*secret);
   }
+  // Keys the table leaves out are handed to the provider as their defaults.
+  if (p.schema) FillDefaults(p.schema->attrs, &c.attrs);
   return c;
 }
 

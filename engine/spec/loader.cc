@@ -455,21 +455,24 @@ void Loader::ResolveVars() {
 }
 
 const std::vector<AttrSchema>& HostKeys() {
-  static const std::vector<AttrSchema> keys = [] {
-    AttrSchema address{"address", AttrType::kString, "host name or IP address reached over SSH"};
-    address.required = true;
-    AttrSchema port{"port", AttrType::kInt, "SSH port (default 22)"};
-    return std::vector<AttrSchema>{
-        address,
-        port,
-        {"user", AttrType::kString, "who logs in (default: $USER)"},
-        {"identity", AttrType::kString, "private key, ed25519 or ECDSA (default ~/.ssh/id_ed25519)"},
-        {"known_hosts", AttrType::kString,
-         "the file the host key is checked against (default ~/.ssh/known_hosts); unknown or changed = refused"},
-        {"sudo", AttrType::kBool, "run commands and writes through `sudo -n`"},
-        {"trust_on_first_use", AttrType::kBool, "accept and record a host key not yet known (a changed one is still refused)"},
-    };
-  }();
+  static const std::vector<AttrSchema> keys = {
+      {.name = "address",
+       .type = AttrType::kString,
+       .doc = "host name or IP address reached over SSH",
+       .required = true},
+      {.name = "port", .type = AttrType::kInt, .doc = "SSH port (default 22)"},
+      {.name = "user", .type = AttrType::kString, .doc = "who logs in (default: $USER)"},
+      {.name = "identity",
+       .type = AttrType::kString,
+       .doc = "private key, ed25519 or ECDSA (default ~/.ssh/id_ed25519)"},
+      {.name = "known_hosts",
+       .type = AttrType::kString,
+       .doc = "the file the host key is checked against (default ~/.ssh/known_hosts); unknown or changed = refused"},
+      {.name = "sudo", .type = AttrType::kBool, .doc = "run commands and writes through `sudo -n`"},
+      {.name = "trust_on_first_use",
+       .type = AttrType::kBool,
+       .doc = "accept and record a host key not yet known (a changed one is still refused)"},
+  };
   return keys;
 }
 
@@ -559,6 +562,7 @@ void Loader::ReadProviders(const toml::table& table) {
       p.kind = kind;
       p.name = name;
       p.loc = Loc(name_key);
+      p.schema = schema;
       std::vector<std::string> names;
       for (const AttrSchema& a : schema->attrs) names.push_back(a.name);
       for (auto& [k, v] : *t) {

@@ -89,7 +89,8 @@ struct ProviderInstance {
   std::string kind;
   std::string name;  // as resources name it: "s3.main"
   SourceLoc loc;
-  SpecAttrs attrs;
+  SpecAttrs attrs;   // as written
+  const ProviderKindSchema* schema = nullptr;  // its keys, and their defaults (ResolveProvider)
 };
 
 struct LoadOptions {
@@ -146,7 +147,9 @@ LoadResult LoadSpecText(const std::string& path, std::string text, const LoadOpt
 
 // What `r` should be at `stage` (which must be at or after r.stage): base attributes with
 // every overlay up to `stage` applied, ${TYPE.NAME.attr} references substituted and, when
-// `resolve_secrets`, env:/file: secrets read. `exists` follows `ensure`.
+// `resolve_secrets`, env:/file: secrets read, then what the spec leaves out filled in as if
+// written: an attribute's default_from when it gives a value, else its default_value
+// (FillDefaults). `exists` follows `ensure`.
 class DesiredCache;
 Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bool resolve_secrets,
                       DesiredCache* cache = nullptr);
@@ -185,7 +188,8 @@ bool IsSecretRef(const std::string& s);
 // The host a resource acts on: the local machine, a [host.NAME], or null for none.
 const HostConfig* HostFor(const Spec& spec, const Resource& r);
 
-// A provider instance with its secrets read, ready to hand to a provider.
+// A provider instance with its secrets read and the keys it leaves out at their defaults
+// (AttrSchema::default_value), ready to hand to a provider.
 Result<ProviderConfig> ResolveProvider(const Spec& spec, const ProviderInstance& p);
 
 // The target a provider is handed for `r` with `desired` attributes: its host, and its

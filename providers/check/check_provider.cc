@@ -36,75 +36,124 @@ CheckProvider::CheckProvider(std::shared_ptr<HostConnections> hosts)
     : hosts_(hosts ? std::move(hosts) : std::make_shared<HostConnections>()) {}
 
 std::vector<TypeSchema> CheckProvider::Types() const {
-  TypeSchema t;
-  t.name = "check";
-  t.doc = "A condition that must hold before a stage is complete; polled until true or timed out.";
-  t.is_check = true;
-  t.uses_host = t.host_optional = true;  // tcp and command checks may run from a host
-  auto attr = [](std::string name, AttrType type, std::string doc, std::vector<std::string> kinds,
-                 bool required = false) {
-    AttrSchema a{std::move(name), type, std::move(doc)};
-    a.kinds = std::move(kinds);
-    a.required = required;
-    return a;
-  };
-  AttrSchema kind{"kind", AttrType::kString, "what is checked"};
-  kind.required = true;
-  kind.one_of = {"http", "tcp", "dns", "tls", "command", "wait"};
-  AttrSchema expect = attr("expect", AttrType::kString, "whether the port must be open or closed", {"tcp"});
-  expect.one_of = {"open", "closed"};
-  AttrSchema values = attr("values", AttrType::kStringList, "the values every answer must hold", {"dns"}, true);
-  values.unordered = true;
-  AttrSchema duration = attr("duration", AttrType::kDuration,
-                             "how long to wait from when the check starts in this run (at most 24h)", {"wait"}, true);
-  duration.check = CheckWaitDuration;
-  AttrSchema timeout = attr("timeout", AttrType::kDuration,
-                            "how long to keep trying (default 5m; for a wait, its duration and a minute)", {});
-  timeout.default_from = WaitTimeout;
-  AttrSchema interval = attr("interval", AttrType::kDuration, "time between tries (default 5s; for a wait, 1s)", {});
-  interval.default_from = WaitInterval;
-  AttrSchema resolve = attr("resolve", AttrType::kString,
-                            "\"NAME:PORT:ADDRESS\": the url's host and port reached at ADDRESS, with its name "
-                            "(curl's --resolve), so a new server is checked before DNS moves",
-                            {"http"});
-  resolve.check = CheckResolve;
-  AttrSchema headers = attr("headers", AttrType::kStringList,
-                            "request headers, \"Name: value\"; a value env:NAME is read from the environment "
-                            "when the check runs, never shown",
-                            {"http"});
-  headers.check = CheckHeader;
-  t.attrs = {
-      kind,
-      attr("url", AttrType::kString, "the URL requested", {"http"}, true),
-      attr("expect_status", AttrType::kInt, "the HTTP status expected (default 200)", {"http"}),
-      attr("body_contains", AttrType::kString, "text the response body must contain", {"http"}),
-      resolve,
-      headers,
-      attr("address", AttrType::kString, "host name or IP address connected to", {"tcp", "tls"}, true),
-      attr("port", AttrType::kInt, "TCP port", {"tcp", "tls"}, true),
-      expect,
-      attr("name", AttrType::kString, "the DNS name asked for (tls: the name the certificate must cover)",
-           {"dns", "tls"}),
-      attr("type", AttrType::kString, "the record type asked for (default A)", {"dns"}),
-      values,
-      attr("servers", AttrType::kStringList, "the servers that must all answer, \"host:port\"", {"dns"}),
-      attr("zone", AttrType::kString, "the zone: names relative to it; with server, its NS set is asked", {"dns"}),
-      attr("server", AttrType::kString, "the zone's primary, asked for the NS set when servers is not given", {"dns"}),
-      attr("ns_port", AttrType::kInt, "the port the NS set's servers answer on (default 53)", {"dns"}),
-      attr("min_days_valid", AttrType::kInt, "days the certificate must stay valid (default 30)", {"tls"}),
-      attr("ca_file", AttrType::kString, "PEM file of CA certificates trusted besides the system's", {"tls", "http"}),
-      attr("command", AttrType::kArgv, "command whose exit status 0 means the check holds", {"command"}, true),
-      attr("shell", AttrType::kBool, "`command` is one shell line (a string), not a list of arguments", {"command"}),
-      duration,
-      timeout,
-      interval,
-  };
-  t.variant_attr = "kind";
-  t.shell_attr = "shell";
-  t.poll_timeout_attr = "timeout";
-  t.poll_interval_attr = "interval";
-  t.summary = Summary;
-  return {t};
+  return {{
+      .name = "check",
+      .doc = "A condition that must hold before a stage is complete; polled until true or timed out.",
+      .attrs = {
+          {.name = "kind",
+           .type = AttrType::kString,
+           .doc = "what is checked",
+           .required = true,
+           .one_of = {"http", "tcp", "dns", "tls", "command", "wait"}},
+          {.name = "url", .type = AttrType::kString, .doc = "the URL requested", .required = true, .kinds = {"http"}},
+          {.name = "expect_status",
+           .type = AttrType::kInt,
+           .doc = "the HTTP status expected",
+           .kinds = {"http"},
+           .default_value = "200"},
+          {.name = "body_contains",
+           .type = AttrType::kString,
+           .doc = "text the response body must contain",
+           .kinds = {"http"}},
+          {.name = "resolve",
+           .type = AttrType::kString,
+           .doc = "\"NAME:PORT:ADDRESS\": the url's host and port reached at ADDRESS, with its name (curl's --resolve), "
+                  "so a new server is checked before DNS moves",
+           .kinds = {"http"},
+           .check = CheckResolve},
+          {.name = "headers",
+           .type = AttrType::kStringList,
+           .doc = "request headers, \"Name: value\"; a value env:NAME is read from the environment when the check "
+                  "runs, never shown",
+           .kinds = {"http"},
+           .check = CheckHeader},
+          {.name = "address",
+           .type = AttrType::kString,
+           .doc = "host name or IP address connected to",
+           .required = true,
+           .kinds = {"tcp", "tls"}},
+          {.name = "port", .type = AttrType::kInt, .doc = "TCP port", .required = true, .kinds = {"tcp", "tls"}},
+          {.name = "expect",
+           .type = AttrType::kString,
+           .doc = "whether the port must be open or closed",
+           .one_of = {"open", "closed"},
+           .kinds = {"tcp"}},
+          {.name = "name",
+           .type = AttrType::kString,
+           .doc = "the DNS name asked for (tls: the name the certificate must cover)",
+           .kinds = {"dns", "tls"}},
+          {.name = "type",
+           .type = AttrType::kString,
+           .doc = "the record type asked for",
+           .kinds = {"dns"},
+           .default_value = "A"},
+          {.name = "values",
+           .type = AttrType::kStringList,
+           .doc = "the values every answer must hold",
+           .required = true,
+           .unordered = true,
+           .kinds = {"dns"}},
+          {.name = "servers",
+           .type = AttrType::kStringList,
+           .doc = "the servers that must all answer, \"host:port\"",
+           .kinds = {"dns"}},
+          {.name = "zone",
+           .type = AttrType::kString,
+           .doc = "the zone: names relative to it; with server, its NS set is asked",
+           .kinds = {"dns"}},
+          {.name = "server",
+           .type = AttrType::kString,
+           .doc = "the zone's primary, asked for the NS set when servers is not given",
+           .kinds = {"dns"}},
+          {.name = "ns_port",
+           .type = AttrType::kInt,
+           .doc = "the port the NS set's servers answer on",
+           .kinds = {"dns"},
+           .default_value = "53"},
+          {.name = "min_days_valid",
+           .type = AttrType::kInt,
+           .doc = "days the certificate must stay valid",
+           .kinds = {"tls"},
+           .default_value = "30"},
+          {.name = "ca_file",
+           .type = AttrType::kString,
+           .doc = "PEM file of CA certificates trusted besides the system's",
+           .kinds = {"tls", "http"}},
+          {.name = "command",
+           .type = AttrType::kArgv,
+           .doc = "command whose exit status 0 means the check holds",
+           .required = true,
+           .kinds = {"command"}},
+          {.name = "shell",
+           .type = AttrType::kBool,
+           .doc = "`command` is one shell line (a string), not a list of arguments",
+           .kinds = {"command"}},
+          {.name = "duration",
+           .type = AttrType::kDuration,
+           .doc = "how long to wait from when the check starts in this run (at most 24h)",
+           .required = true,
+           .kinds = {"wait"},
+           .check = CheckWaitDuration},
+          {.name = "timeout",
+           .type = AttrType::kDuration,
+           .doc = "how long to keep trying (for a wait, its duration and a minute)",
+           .default_value = "5m",
+           .default_from = WaitTimeout},
+          {.name = "interval",
+           .type = AttrType::kDuration,
+           .doc = "time between tries (for a wait, 1s)",
+           .default_value = "5s",
+           .default_from = WaitInterval},
+      },
+      .uses_host = true,  // tcp and command checks may run from a host
+      .host_optional = true,
+      .is_check = true,
+      .variant_attr = "kind",
+      .shell_attr = "shell",
+      .poll_timeout_attr = "timeout",
+      .poll_interval_attr = "interval",
+      .summary = Summary,
+  }};
 }
 
 void CheckProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
@@ -119,7 +168,10 @@ Result<State> CheckProvider::Apply(const Change&) { return Error{"checks are run
 namespace reconcile {
 
 Result<CheckResult> CheckProvider::Check(const Target& target) {
-  const auto& attrs = target.desired;
+  // The kinds read every attribute that has a default as set: Desired() filled them in, and
+  // so does this for a target built without it.
+  AttrMap attrs = target.desired;
+  if (target.type) FillDefaults(*target.type, &attrs);
   const std::string& kind = std::get<std::string>(attrs.at("kind"));
   const bool remote = target.host && !target.host->local;
   if (remote && kind != "tcp" && kind != "command")

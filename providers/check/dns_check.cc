@@ -55,7 +55,7 @@ Result<std::vector<dns::Server>> NameServers(const std::string& zone, const dns:
 
 Result<CheckResult> CheckDns(const AttrMap& attrs) {
   std::string zone = StringAttr(attrs, "zone");
-  std::string type = StringAttr(attrs, "type", "A");
+  const std::string type = std::get<std::string>(attrs.at("type"));
   std::string name = StringAttr(attrs, "name");
   if (name.empty()) return Error{"a dns check needs name = \"www.example.edu.\" (or relative to zone)"};
   std::string owner = zone.empty() ? dns::AbsoluteZone(name) : dns::OwnerName(name, zone);
@@ -73,10 +73,7 @@ Result<CheckResult> CheckDns(const AttrMap& attrs) {
                    "set names the servers to ask)"};
     auto p = dns::ParseServer(primary);
     if (!p) return Error{"server: " + p.error().message};
-    int port = 53;
-    if (auto it = attrs.find("ns_port"); it != attrs.end() && std::holds_alternative<std::int64_t>(it->second))
-      port = static_cast<int>(std::get<std::int64_t>(it->second));
-    auto found = NameServers(zone, *p, port);
+    auto found = NameServers(zone, *p, static_cast<int>(std::get<std::int64_t>(attrs.at("ns_port"))));
     if (!found) return CheckResult{false, found.error().message};  // may come right: keep polling
     servers = *found;
   }

@@ -8,6 +8,7 @@
 
 namespace reconcile {
 
+// `attrs`: the check's, its defaults filled in (CheckProvider::Check).
 Result<CheckResult> CheckDns(const AttrMap& attrs);
 
 }  // namespace reconcile

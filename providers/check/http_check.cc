@@ -124,8 +124,7 @@ Result<CheckResult> CheckHttp(const AttrMap& attrs) {
     return it == attrs.end() ? nullptr : &it->second;
   };
   const std::string url = std::get<std::string>(*get("url"));
-  long expect = 200;
-  if (const Value* v = get("expect_status")) expect = static_cast<long>(std::get<std::int64_t>(*v));
+  const long expect = static_cast<long>(std::get<std::int64_t>(attrs.at("expect_status")));
   http::Options o;
   // A CA of the team's own (a staging or internal CA) is trusted besides the system's.
   if (const Value* v = get("ca_file")) o.ca_file = std::get<std::string>(*v);

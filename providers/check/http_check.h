@@ -10,6 +10,7 @@
 
 namespace reconcile {
 
+// `attrs`: the check's, its defaults filled in (CheckProvider::Check).
 Result<CheckResult> CheckHttp(const AttrMap& attrs);
 
 // The loader's checks (file:line:col), run again by CheckHttp: "" when the value can be

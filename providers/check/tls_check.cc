@@ -194,7 +194,7 @@ Result<CheckResult> CheckTls(const AttrMap& attrs) {
   const std::string& address = std::get<std::string>(attrs.at("address"));
   const std::int64_t port = std::get<std::int64_t>(attrs.at("port"));
   const std::string name = StringAttr(attrs, "name", address);
-  const std::int64_t min_days = IntAttr(attrs, "min_days_valid").value_or(30);
+  const std::int64_t min_days = std::get<std::int64_t>(attrs.at("min_days_valid"));
   const std::string ca_file = StringAttr(attrs, "ca_file");
   if (port < 1 || port > 65535) return Error{"port " + std::to_string(port) + " is not a TCP port (1-65535)"};
   if (min_days < 0) return Error{"min_days_valid cannot be negative (" + std::to_string(min_days) + ")"};

@@ -76,45 +76,59 @@ State InState(const AttrMap& desired) {
 }  // namespace
 
 std::vector<TypeSchema> CommandProvider::Types() const {
-  TypeSchema t;
-  t.name = "command";
-  t.doc = "An escape hatch: commands that check, make and undo a state, on a host.";
-  t.uses_host = true;
-  t.attrs = {{"check", AttrType::kArgv, "exit status 0 means already in state"},
-             {"apply", AttrType::kArgv, "makes it so", true},
-             {"revert", AttrType::kArgv, "undoes apply (without it, the step cannot be undone)"},
-             {"shell", AttrType::kBool,
-              "the commands are shell lines (strings) run by `sh -c`, not argv lists. A `${vars.NAME}` or "
-              "`${TYPE.NAME.attr}` in a line is pasted in unquoted, so the shell reads its `;`, `$( )`, quotes and "
-              "spaces: `--var dir='x; rm -rf /'` would run `rm`. Pass values from --var or other resources only in "
-              "argv lists (shell = false), where each item is one argument"},
-             {"run", AttrType::kString,
-              "`once` (the default): an event of its stage, run there once (its `check`, if any, asked just "
-              "before), never re-checked or re-run by later stages; a rollback past its stage runs `revert`, "
-              "and without one it stays as it is. `converge`: a state that `check` tells, made true by `apply` "
-              "in any stage where it is not"},
-             {"revert_check", AttrType::kBool,
-              "false: a `check` that still passes after `revert` is reported, not a failure (the command "
-              "undoes an event, not a state)"},
-             {"path", AttrType::kString,
-              "PATH of the commands, e.g. \"/usr/local/bin:/usr/bin:/bin\" where sudo's secure_path lacks a tool"}};
-  t.attrs[4].one_of = {"once", "converge"};
-  AttrSchema env{"env", AttrType::kStringMap,
-                 "environment of the commands, { NAME = \"value\" }; a value may be \"env:NAME\" or \"file:PATH\", "
-                 "then shown as (sensitive) and never journaled in clear. Passed on the commands' standard "
-                 "input, so no value shows in `ps`; set after sudo"};
-  env.secret_ok = true;
-  t.attrs.insert(t.attrs.end() - 1, env);
-  // The commands say how to reach the state, not what it is: a passing check is enough.
-  for (AttrSchema& a : t.attrs) a.setting = true;
-  t.one_shot = true;
-  t.run_attr = "run";
-  t.undo_attr = "revert";
-  t.done_check_attr = "check";
-  t.shell_attr = "shell";
-  // Its check is asked after what it is `after` has run in the stage, not when the stage begins.
-  t.probe_when_run = true;
-  return {t};
+  return {{
+      .name = "command",
+      .doc = "An escape hatch: commands that check, make and undo a state, on a host.",
+      // Every attribute a setting: the commands say how to reach the state, not what it is, and a
+      // passing check is enough.
+      .attrs = {
+          {.name = "check", .type = AttrType::kArgv, .doc = "exit status 0 means already in state", .setting = true},
+          {.name = "apply", .type = AttrType::kArgv, .doc = "makes it so", .required = true, .setting = true},
+          {.name = "revert",
+           .type = AttrType::kArgv,
+           .doc = "undoes apply (without it, the step cannot be undone)",
+           .setting = true},
+          {.name = "shell",
+           .type = AttrType::kBool,
+           .doc = "the commands are shell lines (strings) run by `sh -c`, not argv lists. A `${vars.NAME}` or "
+                  "`${TYPE.NAME.attr}` in a line is pasted in unquoted, so the shell reads its `;`, `$( )`, quotes and "
+                  "spaces: `--var dir='x; rm -rf /'` would run `rm`. Pass values from --var or other resources only in "
+                  "argv lists (shell = false), where each item is one argument",
+           .setting = true},
+          {.name = "run",
+           .type = AttrType::kString,
+           .doc = "`once` (the default): an event of its stage, run there once (its `check`, if any, asked just "
+                  "before), never re-checked or re-run by later stages; a rollback past its stage runs `revert`, and "
+                  "without one it stays as it is. `converge`: a state that `check` tells, made true by `apply` in any "
+                  "stage where it is not",
+           .setting = true,
+           .one_of = {"once", "converge"}},
+          {.name = "revert_check",
+           .type = AttrType::kBool,
+           .doc = "false: a `check` that still passes after `revert` is reported, not a failure (the command undoes an "
+                  "event, not a state)",
+           .setting = true},
+          {.name = "env",
+           .type = AttrType::kStringMap,
+           .doc = "environment of the commands, { NAME = \"value\" }; a value may be \"env:NAME\" or \"file:PATH\", "
+                  "then shown as (sensitive) and never journaled in clear. Passed on the commands' standard input, so "
+                  "no value shows in `ps`; set after sudo",
+           .secret_ok = true,
+           .setting = true},
+          {.name = "path",
+           .type = AttrType::kString,
+           .doc = "PATH of the commands, e.g. \"/usr/local/bin:/usr/bin:/bin\" where sudo's secure_path lacks a tool",
+           .setting = true},
+      },
+      .uses_host = true,
+      .one_shot = true,
+      // Its check is asked after what it is `after` has run in the stage, not when the stage begins.
+      .probe_when_run = true,
+      .shell_attr = "shell",
+      .run_attr = "run",
+      .undo_attr = "revert",
+      .done_check_attr = "check",
+  }};
 }
 
 std::vector<ProbePart> CommandProvider::ProbeOn(RemoteShell& shell, const HostConfig&, std::vector<const Target*> targets,

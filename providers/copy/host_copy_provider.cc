@@ -199,25 +199,33 @@ Result<State> Remove(HostConnections& hosts, const Change& change) {
 }  // namespace
 
 std::vector<TypeSchema> HostCopyProvider::Types() const {
-  TypeSchema t;
-  t.name = "host_copy";
-  t.doc = "A file or a folder (recursively) copied from one host to another, mode, owner and mtime kept, streamed "
-          "between the two connections (no file on the operator's disk), unpacked beside the target and "
-          "renamed into place once its SHA-256 matches the source's. In state when the target holds what the "
-          "source holds (content and mode; owner and mtime are carried over, not compared; the owner only when "
-          "the target's side runs as root). A one-shot step: a rollback past it leaves the copy (shown as staying). "
-          "A copy over a target that holds something else is irreversible (its old content is not kept).";
-  t.one_shot = true;
-  t.probe_when_run = true;  // a source made earlier in the stage (a dump) is read when the copy runs
-  AttrSchema source{"source", AttrType::kString, "HOST:PATH of the file or folder copied; HOST a [host.NAME] or local"};
-  AttrSchema target{"target", AttrType::kString,
-                    "HOST:PATH it is copied to (its folder must exist); a folder there is replaced as a whole"};
-  for (AttrSchema* a : {&source, &target}) {
-    a->required = a->identity = a->names_host = true;
-    a->check = CheckPlace;
-  }
-  t.attrs = {source, target};
-  return {t};
+  return {{
+      .name = "host_copy",
+      .doc = "A file or a folder (recursively) copied from one host to another, mode, owner and mtime kept, streamed "
+             "between the two connections (no file on the operator's disk), unpacked beside the target and "
+             "renamed into place once its SHA-256 matches the source's. In state when the target holds what the "
+             "source holds (content and mode; owner and mtime are carried over, not compared; the owner only when "
+             "the target's side runs as root). A one-shot step: a rollback past it leaves the copy (shown as staying). "
+             "A copy over a target that holds something else is irreversible (its old content is not kept).",
+      .attrs = {
+          {.name = "source",
+           .type = AttrType::kString,
+           .doc = "HOST:PATH of the file or folder copied; HOST a [host.NAME] or local",
+           .required = true,
+           .identity = true,
+           .names_host = true,
+           .check = CheckPlace},
+          {.name = "target",
+           .type = AttrType::kString,
+           .doc = "HOST:PATH it is copied to (its folder must exist); a folder there is replaced as a whole",
+           .required = true,
+           .identity = true,
+           .names_host = true,
+           .check = CheckPlace},
+      },
+      .one_shot = true,
+      .probe_when_run = true,  // a source made earlier in the stage (a dump) is read when the copy runs
+  }};
 }
 
 void HostCopyProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {

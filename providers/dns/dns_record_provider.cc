@@ -11,6 +11,16 @@ namespace {
 
 const std::vector<std::string> kTypes = {"A", "AAAA", "CNAME", "TXT", "MX", "SRV", "NS", "PTR", "CAA"};
 
+// The loader's checks of a record's attributes (AttrSchema::check).
+std::string NameCheck(const std::string& v, const AttrMap&) { return dns::NameProblem(v); }
+std::string ValueCheck(const std::string& v, const AttrMap& r) { return dns::ValueProblem(StringAttr(r, "type"), v); }
+std::string TtlCheck(const std::string& v, const AttrMap&) {
+  // Later stages wait out an old TTL: a value past DNS's own range would overflow that wait.
+  if (v.empty() || v[0] == '-' || v.size() > 10 || std::stoll(v) > 2147483647)
+    return "is out of range; a TTL is 0 to 2147483647 seconds (RFC 2181)";
+  return "";
+}
+
 Result<std::unique_ptr<dns::ZoneBackend>> BackendOf(const Target& t) {
   if (!t.provider) return Error{t.address + " names no [provider.dns.NAME]"};
   return dns::BackendFor(*t.provider);
@@ -175,11 +185,10 @@ std::vector<std::string> DnsRecordProvider::Guard(const std::vector<Change>& cha
       if (it == zone_sizes_.end()) continue;  // not transferred: its size is unknown
       size = it->second;
     }
-    std::int64_t limit = 30;
-    if (t->provider)
-      if (auto it = t->provider->attrs.find("max_change_percent");
-          it != t->provider->attrs.end() && std::holds_alternative<std::int64_t>(it->second))
-        limit = std::get<std::int64_t>(it->second);
+    // Its [provider.dns.NAME]'s, at its default when not written (ResolveProvider).
+    auto max = t->provider ? IntAttr(t->provider->attrs, "max_change_percent") : std::nullopt;
+    if (!max) continue;
+    const std::int64_t limit = *max;
     if (size < 10 || static_cast<std::int64_t>(count * 100) <= limit * static_cast<std::int64_t>(size)) continue;
     out.push_back("zone " + Zone(*t) + " (provider." + (t->provider ? t->provider->name : std::string("?")) + "): " +
                   std::to_string(count) + " of its " + std::to_string(size) + " record sets would change or go (" +
@@ -190,57 +199,90 @@ std::vector<std::string> DnsRecordProvider::Guard(const std::vector<Change>& cha
 }
 
 std::vector<TypeSchema> DnsRecordProvider::Types() const {
-  TypeSchema t;
-  t.name = "dns_record";
-  t.doc = "One DNS RRset: a name's records of one type in a zone, with their TTL.";
-  t.provider_kind = "dns";
-  AttrSchema zone{"zone", AttrType::kString, "the zone, e.g. \"example.edu.\""};
-  zone.required = zone.identity = true;
-  AttrSchema name{"name", AttrType::kString, "the name within the zone (\"www\"; \"@\" for the apex) or absolute"};
-  name.required = name.identity = true;
-  zone.check = [](const std::string& v, const AttrMap&) { return dns::NameProblem(v); };
-  name.check = zone.check;
-  AttrSchema type{"type", AttrType::kString, "the record type"};
-  type.required = type.identity = true;
-  type.one_of = kTypes;
-  AttrSchema values{"values", AttrType::kStringList,
-                    "the records' data in zone-file form (\"192.0.2.1\", \"10 mx.example.edu.\"); no comments (`;`), "
-                    "parentheses or control characters outside quotes; a TXT value not starting with a quote is its text"};
-  values.unordered = true;
-  values.check = [](const std::string& v, const AttrMap& r) { return dns::ValueProblem(StringAttr(r, "type"), v); };
-  AttrSchema wait{"wait_old_ttl", AttrType::kBool,
-                  "after a change, later stages wait until the old TTL has passed (default true)"};
-  wait.setting = true;
-  AttrSchema ttl{"ttl", AttrType::kInt, "time to live in seconds (default 3600), 0 to 2147483647 (RFC 2181)"};
-  ttl.check = [](const std::string& v, const AttrMap&) -> std::string {
-    // Later stages wait out an old TTL: a value past DNS's own range would overflow that wait.
-    if (v.empty() || v[0] == '-' || v.size() > 10 || std::stoll(v) > 2147483647)
-      return "is out of range; a TTL is 0 to 2147483647 seconds (RFC 2181)";
-    return "";
-  };
-  t.attrs = {zone, name, type, values, ttl, wait};
-  t.cached_ttl_attr = "ttl";
-  t.cached_ttl_opt_out_attr = "wait_old_ttl";
-  return {t};
+  return {{
+      .name = "dns_record",
+      .doc = "One DNS RRset: a name's records of one type in a zone, with their TTL.",
+      .attrs = {
+          {.name = "zone",
+           .type = AttrType::kString,
+           .doc = "the zone, e.g. \"example.edu.\"",
+           .required = true,
+           .identity = true,
+           .check = NameCheck},
+          {.name = "name",
+           .type = AttrType::kString,
+           .doc = "the name within the zone (\"www\"; \"@\" for the apex) or absolute",
+           .required = true,
+           .identity = true,
+           .check = NameCheck},
+          {.name = "type",
+           .type = AttrType::kString,
+           .doc = "the record type",
+           .required = true,
+           .identity = true,
+           .one_of = kTypes},
+          {.name = "values",
+           .type = AttrType::kStringList,
+           .doc = "the records' data in zone-file form (\"192.0.2.1\", \"10 mx.example.edu.\"); no comments (`;`), "
+                  "parentheses or control characters outside quotes; a TXT value not starting with a quote is its text",
+           .unordered = true,
+           .check = ValueCheck},
+          {.name = "ttl",
+           .type = AttrType::kInt,
+           .doc = "time to live in seconds (default 3600), 0 to 2147483647 (RFC 2181)",
+           .check = TtlCheck},
+          {.name = "wait_old_ttl",
+           .type = AttrType::kBool,
+           .doc = "after a change, later stages wait until the old TTL has passed",
+           .setting = true,
+           .default_value = "true"},
+      },
+      .provider_kind = "dns",
+      .cached_ttl_attr = "ttl",
+      .cached_ttl_opt_out_attr = "wait_old_ttl",
+  }};
 }
 
 std::vector<ProviderKindSchema> DnsRecordProvider::Kinds() const {
-  AttrSchema kind{"kind", AttrType::kString, "how the zone is changed"};
-  kind.required = true;
-  kind.one_of = {"rfc2136", "powerdns"};
-  AttrSchema server{"server", AttrType::kString, "rfc2136: the zone's primary, \"host:port\" (port 53 by default)"};
-  AttrSchema api_key{"api_key", AttrType::kString, "powerdns: the API key"};
-  api_key.secret_ok = api_key.sensitive = true;
-  AttrSchema algorithm{"tsig_algorithm", AttrType::kString, "TSIG algorithm (default hmac-sha256)"};
-  algorithm.one_of = {"hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1", "hmac-md5"};
-  AttrSchema secret{"tsig_secret", AttrType::kString, "the TSIG key's secret, base64"};
-  secret.secret_ok = secret.sensitive = true;
-  AttrSchema limit{"max_change_percent", AttrType::kInt,
-                   "most of a zone (of 10+ record sets) one stage may update or delete without --force (default 30)"};
-  return {{"dns", "A DNS server whose zones reconcile changes.",
-           {kind, server, {"tsig_name", AttrType::kString, "rfc2136: the TSIG key's name"}, algorithm, secret,
-            {"api_url", AttrType::kString, "powerdns: the API's base URL, e.g. \"http://127.0.0.1:8081\""}, api_key,
-            {"server_id", AttrType::kString, "powerdns: the server in the API (default \"localhost\")"}, limit}}};
+  return {{.kind = "dns",
+           .doc = "A DNS server whose zones reconcile changes.",
+           .attrs = {
+               {.name = "kind",
+                .type = AttrType::kString,
+                .doc = "how the zone is changed",
+                .required = true,
+                .one_of = {"rfc2136", "powerdns"}},
+               {.name = "server",
+                .type = AttrType::kString,
+                .doc = "rfc2136: the zone's primary, \"host:port\" (port 53 by default)"},
+               {.name = "tsig_name", .type = AttrType::kString, .doc = "rfc2136: the TSIG key's name"},
+               {.name = "tsig_algorithm",
+                .type = AttrType::kString,
+                .doc = "TSIG algorithm",
+                .one_of = {"hmac-sha256", "hmac-sha512", "hmac-sha384", "hmac-sha224", "hmac-sha1", "hmac-md5"},
+                .default_value = "hmac-sha256"},
+               {.name = "tsig_secret",
+                .type = AttrType::kString,
+                .doc = "the TSIG key's secret, base64",
+                .sensitive = true,
+                .secret_ok = true},
+               {.name = "api_url",
+                .type = AttrType::kString,
+                .doc = "powerdns: the API's base URL, e.g. \"http://127.0.0.1:8081\""},
+               {.name = "api_key",
+                .type = AttrType::kString,
+                .doc = "powerdns: the API key",
+                .sensitive = true,
+                .secret_ok = true},
+               {.name = "server_id",
+                .type = AttrType::kString,
+                .doc = "powerdns: the server in the API",
+                .default_value = "localhost"},
+               {.name = "max_change_percent",
+                .type = AttrType::kInt,
+                .doc = "most of a zone (of 10+ record sets) one stage may update or delete without --force",
+                .default_value = "30"},
+           }}};
 }
 
 void DnsRecordProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {

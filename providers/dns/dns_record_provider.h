@@ -27,7 +27,7 @@ class DnsRecordProvider : public Provider {
   // messages as fit.
   std::string BatchKey(const Target& target) const override;
   std::vector<Result<State>> ApplyBatch(const std::vector<Change>& changes) override;
-  // Like octoDNS: updating or deleting more than max_change_percent (default 30) of a zone's
+  // Like octoDNS: updating or deleting more than max_change_percent of a zone's
   // RRsets at once, in a zone of 10 or more, needs --force.
   std::vector<std::string> Guard(const std::vector<Change>& changes) override;
 

@@ -153,13 +153,13 @@ Result<std::unique_ptr<ZoneBackend>> BackendFor(const ProviderConfig& config) {
   if (kind == "powerdns") {
     std::string url = StringAttr(a, "api_url"), key = StringAttr(a, "api_key");
     if (url.empty() || key.empty()) return Error{where + ": kind = \"powerdns\" needs api_url and api_key"};
-    return std::unique_ptr<ZoneBackend>(new PowerDns(url, key, StringAttr(a, "server_id", "localhost")));
+    return std::unique_ptr<ZoneBackend>(new PowerDns(url, key, StringAttr(a, "server_id")));
   }
   auto server = ParseServer(StringAttr(a, "server"));
   if (!server) return Error{where + ": kind = \"rfc2136\" needs server = \"host:port\" (" + server.error().message + ")"};
   Tsig tsig;
   tsig.name = StringAttr(a, "tsig_name");
-  tsig.algorithm = StringAttr(a, "tsig_algorithm", "hmac-sha256");
+  tsig.algorithm = StringAttr(a, "tsig_algorithm");
   tsig.secret = StringAttr(a, "tsig_secret");
   if (!tsig.name.empty() && tsig.secret.empty()) return Error{where + ": tsig_name is set but tsig_secret is not"};
   return std::unique_ptr<ZoneBackend>(new Rfc2136(*server, tsig));

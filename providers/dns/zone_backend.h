@@ -20,7 +20,8 @@ class ZoneBackend {
   virtual Result<UpdateOutcome> Update(const std::string& zone, const std::vector<RRsetChange>& changes) = 0;
 };
 
-// From a [provider.dns.NAME] (kind "rfc2136" or "powerdns").
+// From a [provider.dns.NAME] (kind "rfc2136" or "powerdns"), its defaults filled in
+// (ResolveProvider).
 Result<std::unique_ptr<ZoneBackend>> BackendFor(const ProviderConfig& config);
 
 // The PowerDNS API's zone JSON → RRsets (pure, for tests).

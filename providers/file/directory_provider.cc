@@ -213,30 +213,33 @@ Status RemoveRemoteDir(RemoteShell& shell, const std::string& path) {
 }  // namespace
 
 std::vector<TypeSchema> DirectoryProvider::Types() const {
-  TypeSchema t;
-  t.name = "directory";
-  t.doc =
-      "A folder on a host: that it exists, its permission bits, owner and group. Missing parents are made "
-      "too (and stay after a rollback unless declared). A `file` or `directory` declared inside it on the "
-      "same host is made after it and removed before it. It is removed (ensure = \"absent\", or a rollback "
-      "to before reconcile made it) only when empty: reconcile never deletes files it did not declare.";
-  t.uses_host = true;
-  t.location_attr = "path";
-  t.is_folder = true;
-  AttrSchema path{"path", AttrType::kString, "absolute path of the folder on the host"};
-  path.required = true;
-  path.identity = true;
-  path.pattern = "^/.*[^/]$";
-  path.pattern_hint = "an absolute path (starting with /, not ending with /)";
-  AttrSchema mode{"mode", AttrType::kString, "permission bits as four octal digits"};
-  mode.pattern = "^[0-7]{4}$";
-  mode.pattern_hint = "four octal digits such as \"0755\"";
-  AttrSchema owner{"owner", AttrType::kString, "user that owns the folder"};
-  owner.check = CheckAccountName;
-  AttrSchema group{"group", AttrType::kString, "group that owns the folder"};
-  group.check = CheckAccountName;
-  t.attrs = {path, mode, owner, group};
-  return {t};
+  return {{
+      .name = "directory",
+      .doc =
+          "A folder on a host: that it exists, its permission bits, owner and group. Missing parents are made "
+          "too (and stay after a rollback unless declared). A `file` or `directory` declared inside it on the "
+          "same host is made after it and removed before it. It is removed (ensure = \"absent\", or a rollback "
+          "to before reconcile made it) only when empty: reconcile never deletes files it did not declare.",
+      .attrs = {
+          {.name = "path",
+           .type = AttrType::kString,
+           .doc = "absolute path of the folder on the host",
+           .required = true,
+           .identity = true,
+           .pattern = "^/.*[^/]$",
+           .pattern_hint = "an absolute path (starting with /, not ending with /)"},
+          {.name = "mode",
+           .type = AttrType::kString,
+           .doc = "permission bits as four octal digits",
+           .pattern = "^[0-7]{4}$",
+           .pattern_hint = "four octal digits such as \"0755\""},
+          {.name = "owner", .type = AttrType::kString, .doc = "user that owns the folder", .check = CheckAccountName},
+          {.name = "group", .type = AttrType::kString, .doc = "group that owns the folder", .check = CheckAccountName},
+      },
+      .uses_host = true,
+      .location_attr = "path",
+      .is_folder = true,
+  }};
 }
 
 std::vector<ProbePart> DirectoryProvider::ProbeOn(RemoteShell& shell, const HostConfig& host,

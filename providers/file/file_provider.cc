@@ -55,31 +55,37 @@ std::string CheckAccountName(const std::string& name, const AttrMap&) {
 }
 
 std::vector<TypeSchema> FileProvider::Types() const {
-  TypeSchema t;
-  t.name = "file";
-  t.doc = "A file on a host: its exact content, permission bits, owner and group.";
-  t.uses_host = true;
-  t.location_attr = "path";
-  AttrSchema path{"path", AttrType::kString, "absolute path of the file on the host"};
-  path.required = true;
-  path.identity = true;
-  path.pattern = "^/.*";
-  path.pattern_hint = "an absolute path (starting with /)";
-  AttrSchema content{"content", AttrType::kString, "the file's exact content"};
-  content.secret_ok = true;
-  content.secret_bytes = true;  // content = "file:PATH" is the file's bytes, as source = PATH is
-  AttrSchema source{"source", AttrType::kString,
-                    "a local file (relative to the spec) whose text is the content"};
-  source.file_for = "content";
-  AttrSchema mode{"mode", AttrType::kString, "permission bits as four octal digits"};
-  mode.pattern = "^[0-7]{4}$";
-  mode.pattern_hint = "four octal digits such as \"0644\"";
-  AttrSchema owner{"owner", AttrType::kString, "user that owns the file"};
-  owner.check = CheckAccountName;
-  AttrSchema group{"group", AttrType::kString, "group that owns the file"};
-  group.check = CheckAccountName;
-  t.attrs = {path, content, source, mode, owner, group};
-  return {t};
+  return {{
+      .name = "file",
+      .doc = "A file on a host: its exact content, permission bits, owner and group.",
+      .attrs = {
+          {.name = "path",
+           .type = AttrType::kString,
+           .doc = "absolute path of the file on the host",
+           .required = true,
+           .identity = true,
+           .pattern = "^/.*",
+           .pattern_hint = "an absolute path (starting with /)"},
+          {.name = "content",
+           .type = AttrType::kString,
+           .doc = "the file's exact content",
+           .secret_ok = true,
+           .secret_bytes = true},  // content = "file:PATH" is the file's bytes, as source = PATH is
+          {.name = "source",
+           .type = AttrType::kString,
+           .doc = "a local file (relative to the spec) whose text is the content",
+           .file_for = "content"},
+          {.name = "mode",
+           .type = AttrType::kString,
+           .doc = "permission bits as four octal digits",
+           .pattern = "^[0-7]{4}$",
+           .pattern_hint = "four octal digits such as \"0644\""},
+          {.name = "owner", .type = AttrType::kString, .doc = "user that owns the file", .check = CheckAccountName},
+          {.name = "group", .type = AttrType::kString, .doc = "group that owns the file", .check = CheckAccountName},
+      },
+      .uses_host = true,
+      .location_attr = "path",
+  }};
 }
 
 std::vector<ProbePart> FileProvider::ProbeOn(RemoteShell& shell, const HostConfig& host,

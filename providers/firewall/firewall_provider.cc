@@ -13,7 +13,10 @@ namespace {
 // nft lives in /usr/sbin, which a login that is not root may not have on its PATH.
 constexpr const char* kPath = "PATH=\"$PATH:/usr/sbin:/sbin\"";
 
-std::string Protocol(const AttrMap& attrs) { return StringAttr(attrs, "protocol", "tcp"); }
+std::string Protocol(const Target& t) {
+  Value v = DesiredValue(t, "protocol");  // at its default when not written
+  return AsString(v) ? *AsString(v) : "";
+}
 long Port(const AttrMap& attrs) { return static_cast<long>(IntAttr(attrs, "port").value_or(0)); }
 
 // What nft's failure means for the operator.
@@ -37,8 +40,8 @@ constexpr const char* kLeftoverTable = "leftover_table";
 State StateFor(const Target& t, const nft::Table& table) {
   State s;
   s.attrs["port"] = static_cast<std::int64_t>(Port(t.desired));
-  s.attrs["protocol"] = Protocol(t.desired);
-  auto it = table.ports.find(nft::PortKey(Protocol(t.desired), Port(t.desired)));
+  s.attrs["protocol"] = Protocol(t);
+  auto it = table.ports.find(nft::PortKey(Protocol(t), Port(t.desired)));
   if (it == table.ports.end()) {
     if (table.Leftover()) s.attrs[kLeftoverTable] = true;
     return s;
@@ -80,28 +83,34 @@ Result<std::vector<std::string>> Normalized(const AttrMap& attrs) {
 }  // namespace
 
 std::vector<TypeSchema> FirewallProvider::Types() const {
-  TypeSchema t;
-  t.name = "firewall_port";
-  t.doc = "A port on a host open or closed, to everyone or to listed sources, in the nftables table reconcile "
-          "owns there (inet reconcile). Other tables are never touched; an accept here cannot open what another "
-          "table drops.";
-  t.uses_host = true;
-  AttrSchema port{"port", AttrType::kInt, "the port"};
-  port.required = port.identity = true;
-  AttrSchema protocol{"protocol", AttrType::kString, "tcp or udp (default tcp)"};
-  protocol.one_of = {"tcp", "udp"};
-  protocol.identity = true;
-  AttrSchema state{"state", AttrType::kString,
-                   "open: only `sources` may connect (everyone when none are given); closed: `sources` are refused "
-                   "(everyone when none are given)"};
-  state.one_of = {"open", "closed"};
-  state.required = true;
-  AttrSchema sources{"sources", AttrType::kStringList, "IPv4/IPv6 addresses or networks (10.0.0.0/8)"};
-  sources.unordered = true;
-  sources.pattern = "[0-9A-Fa-f:.]+(/[0-9]{1,3})?";
-  sources.pattern_hint = "an IPv4 or IPv6 address or network such as 192.0.2.10 or 10.0.0.0/8";
-  t.attrs = {port, protocol, state, sources};
-  return {t};
+  return {{
+      .name = "firewall_port",
+      .doc = "A port on a host open or closed, to everyone or to listed sources, in the nftables table reconcile "
+             "owns there (inet reconcile). Other tables are never touched; an accept here cannot open what another "
+             "table drops.",
+      .attrs = {
+          {.name = "port", .type = AttrType::kInt, .doc = "the port", .required = true, .identity = true},
+          {.name = "protocol",
+           .type = AttrType::kString,
+           .doc = "tcp or udp",
+           .identity = true,
+           .one_of = {"tcp", "udp"},
+           .default_value = "tcp"},
+          {.name = "state",
+           .type = AttrType::kString,
+           .doc = "open: only `sources` may connect (everyone when none are given); closed: `sources` are refused "
+                  "(everyone when none are given)",
+           .required = true,
+           .one_of = {"open", "closed"}},
+          {.name = "sources",
+           .type = AttrType::kStringList,
+           .doc = "IPv4/IPv6 addresses or networks (10.0.0.0/8)",
+           .unordered = true,
+           .pattern = "[0-9A-Fa-f:.]+(/[0-9]{1,3})?",
+           .pattern_hint = "an IPv4 or IPv6 address or network such as 192.0.2.10 or 10.0.0.0/8"},
+      },
+      .uses_host = true,
+  }};
 }
 
 std::vector<ProbePart> FirewallProvider::ProbeOn(RemoteShell& shell, const HostConfig&,
@@ -135,7 +144,7 @@ Result<State> FirewallProvider::Apply(const Change& change) {
   auto shell_or = hosts_->For(*t.host);
   if (!shell_or) return shell_or.error();
   RemoteShell& shell = **shell_or;
-  const std::string protocol = Protocol(t.desired);
+  const std::string protocol = Protocol(t);
   const long port = Port(t.desired);
   std::lock_guard<std::mutex> lock(HostLock(t.host->name));
 

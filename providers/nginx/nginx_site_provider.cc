@@ -13,14 +13,13 @@ namespace {
 
 std::string SitePath(const Target& t) {
   std::string name = t.address.substr(t.address.find('.') + 1);
-  return StringAttr(t.desired, "config_dir", "/etc/nginx/conf.d") + "/reconcile-" + name + ".conf";
+  Value dir = DesiredValue(t, "config_dir");
+  return (AsString(dir) ? *AsString(dir) : "") + "/reconcile-" + name + ".conf";
 }
 
 std::vector<std::string> NginxCommand(const Target& t, std::initializer_list<const char*> extra) {
-  std::vector<std::string> argv = {"nginx"};
-  if (auto it = t.desired.find("nginx"); it != t.desired.end()) {
-    if (const auto* l = std::get_if<StringList>(&it->second)) argv = *l;
-  }
+  std::vector<std::string> argv;
+  if (Value v = DesiredValue(t, "nginx"); const auto* l = std::get_if<StringList>(&v)) argv = *l;
   for (const char* e : extra) argv.push_back(e);
   return argv;
 }
@@ -42,52 +41,64 @@ State ToState(const Target& t, const file::FileInfo& info, std::string* error) {
 }  // namespace
 
 std::vector<TypeSchema> NginxSiteProvider::Types() const {
-  TypeSchema t;
-  t.name = "nginx_site";
-  t.doc = "A site served by nginx: names, listen address, upstream, maintenance page, HTTPS redirect, TLS.";
-  t.uses_host = true;
-  // Values are pasted into nginx directives: each is checked against nginx's syntax
-  // (site_syntax.h), so none can end a directive or open a block of its own.
-  AttrSchema names{"server_names", AttrType::kStringList,
-                   "host names the site answers to (alternate hosts too): \"www.example.com\", \"*.example.com\", "
-                   "\".example.com\", \"www.example.*\" or \"_\"; no regular expressions"};
-  names.required = true;
-  names.unordered = true;
-  names.check = nginx::CheckServerName;
-  AttrSchema config_dir{"config_dir", AttrType::kString,
-                        "folder nginx includes site files from (default /etc/nginx/conf.d); an absolute path"};
-  config_dir.identity = true;
-  config_dir.check = nginx::CheckPath;
-  AttrSchema nginx{"nginx", AttrType::kArgv, "the nginx command on the host (default [\"nginx\"])"};
-  nginx.setting = true;
-  AttrSchema listen{"listen", AttrType::kString,
-                    "port or address:port to listen on (default 80, or 443 with TLS): \"8080\", \"127.0.0.1:80\", "
-                    "\"[::]:443\", then flags such as \"default_server\", \"http2\", \"reuseport\", \"ipv6only=on\""};
-  listen.check = nginx::CheckListen;
-  AttrSchema proxy_pass{"proxy_pass", AttrType::kString,
-                        "upstream URL requests are passed to: http:// or https://, a host, an optional :port and /path"};
-  proxy_pass.check = nginx::CheckProxyPass;
-  AttrSchema page{"maintenance_page", AttrType::kString,
-                  "HTML of the maintenance page (a plain default otherwise); no '$' (write &#36;)"};
-  page.check = nginx::CheckPage;
-  AttrSchema cert{"tls_certificate", AttrType::kString, "certificate file on the host (turns on TLS); an absolute path"};
-  cert.check = nginx::CheckPath;
-  AttrSchema key{"tls_certificate_key", AttrType::kString, "private key file on the host; an absolute path"};
-  key.check = nginx::CheckPath;
-  AttrSchema body{"client_max_body_size", AttrType::kString, "largest request body: \"50m\", \"1g\", \"512k\""};
-  body.check = nginx::CheckSize;
-  t.attrs = {names,
-             listen,
-             proxy_pass,
-             {"maintenance", AttrType::kBool, "answer every request with 503 and the maintenance page"},
-             page,
-             {"redirect_https", AttrType::kBool, "answer every request with a redirect to https://"},
-             cert,
-             key,
-             body,
-             config_dir,
-             nginx};
-  return {t};
+  return {{
+      .name = "nginx_site",
+      .doc = "A site served by nginx: names, listen address, upstream, maintenance page, HTTPS redirect, TLS.",
+      // Values are pasted into nginx directives: each is checked against nginx's syntax
+      // (site_syntax.h), so none can end a directive or open a block of its own.
+      .attrs = {
+          {.name = "server_names",
+           .type = AttrType::kStringList,
+           .doc = "host names the site answers to (alternate hosts too): \"www.example.com\", \"*.example.com\", "
+                  "\".example.com\", \"www.example.*\" or \"_\"; no regular expressions",
+           .required = true,
+           .unordered = true,
+           .check = nginx::CheckServerName},
+          {.name = "listen",
+           .type = AttrType::kString,
+           .doc = "port or address:port to listen on (default 80, or 443 with TLS): \"8080\", \"127.0.0.1:80\", "
+                  "\"[::]:443\", then flags such as \"default_server\", \"http2\", \"reuseport\", \"ipv6only=on\"",
+           .check = nginx::CheckListen},
+          {.name = "proxy_pass",
+           .type = AttrType::kString,
+           .doc = "upstream URL requests are passed to: http:// or https://, a host, an optional :port and /path",
+           .check = nginx::CheckProxyPass},
+          {.name = "maintenance",
+           .type = AttrType::kBool,
+           .doc = "answer every request with 503 and the maintenance page"},
+          {.name = "maintenance_page",
+           .type = AttrType::kString,
+           .doc = "HTML of the maintenance page (a plain default otherwise); no '$' (write &#36;)",
+           .check = nginx::CheckPage},
+          {.name = "redirect_https",
+           .type = AttrType::kBool,
+           .doc = "answer every request with a redirect to https://"},
+          {.name = "tls_certificate",
+           .type = AttrType::kString,
+           .doc = "certificate file on the host (turns on TLS); an absolute path",
+           .check = nginx::CheckPath},
+          {.name = "tls_certificate_key",
+           .type = AttrType::kString,
+           .doc = "private key file on the host; an absolute path",
+           .check = nginx::CheckPath},
+          {.name = "client_max_body_size",
+           .type = AttrType::kString,
+           .doc = "largest request body: \"50m\", \"1g\", \"512k\"",
+           .check = nginx::CheckSize},
+          {.name = "config_dir",
+           .type = AttrType::kString,
+           .doc = "folder nginx includes site files from; an absolute path",
+           .identity = true,
+           .check = nginx::CheckPath,
+           .default_value = "/etc/nginx/conf.d"},
+          {.name = "nginx",
+           .type = AttrType::kArgv,
+           .doc = "the nginx command on the host",
+           .setting = true,
+           .default_value = "nginx"},
+      },
+      .uses_host = true,
+  }};
 }
 
 std::vector<ProbePart> NginxSiteProvider::ProbeOn(RemoteShell& shell, const HostConfig&,

@@ -5,20 +5,22 @@
 namespace reconcile::pg {
 
 TypeSchema DatabaseType() {
-  TypeSchema t;
-  t.name = "postgres_database";
-  t.doc = "A PostgreSQL database: that it exists, its owner and encoding, and whether PUBLIC may connect.";
-  t.provider_kind = "postgres";
-  t.uses_host = t.host_optional = true;  // host = NAME: the server is reached through that host's SSH
-  t.delete_irreversible = true;  // dropping it loses its data
-  AttrSchema name{"name", AttrType::kString, "the database's name"};
-  name.required = name.identity = true;
-  AttrSchema encoding{"encoding", AttrType::kString, "its encoding when created (\"UTF8\"); it cannot change after"};
-  t.attrs = {name,
-             {"owner", AttrType::kString, "the role that owns it"},
-             encoding,
-             {"public_connect", AttrType::kBool, "whether PUBLIC (every role) has CONNECT on it"}};
-  return t;
+  return {
+      .name = "postgres_database",
+      .doc = "A PostgreSQL database: that it exists, its owner and encoding, and whether PUBLIC may connect.",
+      .attrs = {
+          {.name = "name", .type = AttrType::kString, .doc = "the database's name", .required = true, .identity = true},
+          {.name = "owner", .type = AttrType::kString, .doc = "the role that owns it"},
+          {.name = "encoding",
+           .type = AttrType::kString,
+           .doc = "its encoding when created (\"UTF8\"); it cannot change after"},
+          {.name = "public_connect", .type = AttrType::kBool, .doc = "whether PUBLIC (every role) has CONNECT on it"},
+      },
+      .provider_kind = "postgres",
+      .uses_host = true,  // host = NAME: the server is reached through that host's SSH
+      .host_optional = true,
+      .delete_irreversible = true,  // dropping it loses its data
+  };
 }
 
 Result<State> ProbeDatabase(Session& db, const Target& target) {

@@ -16,13 +16,14 @@ std::string Trim(std::string s) {
 Result<Settings> SettingsFor(const Target& target) {
   if (!target.provider) return Error{target.address + ": no [provider.postgres.NAME] for it"};
   const AttrMap& a = target.provider->attrs;
+  // Every key but password has a default, filled in by ResolveProvider when not written.
   Settings s;
-  s.host = StringAttr(a, "host", s.host);
-  if (auto port = IntAttr(a, "port")) s.port = static_cast<int>(*port);
-  s.user = StringAttr(a, "user", s.user);
+  s.host = StringAttr(a, "host");
+  s.port = static_cast<int>(IntAttr(a, "port").value_or(0));
+  s.user = StringAttr(a, "user");
   s.password = StringAttr(a, "password");
-  s.dbname = StringAttr(a, "database", s.dbname);
-  s.sslmode = StringAttr(a, "sslmode", s.sslmode);
+  s.dbname = StringAttr(a, "database");
+  s.sslmode = StringAttr(a, "sslmode");
   s.where = "provider." + target.provider->name + " (" + s.user + "@" + s.host + ":" + std::to_string(s.port) + ")";
   return s;
 }

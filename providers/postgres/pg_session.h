@@ -15,13 +15,14 @@ struct pg_conn;
 
 namespace reconcile::pg {
 
+// Their defaults are the [provider.postgres.NAME] schema's (PostgresProvider::Kinds()).
 struct Settings {
-  std::string host = "127.0.0.1";
-  int port = 5432;
-  std::string user = "postgres";
+  std::string host;
+  int port = 0;
+  std::string user;
   std::string password;
-  std::string dbname = "postgres";
-  std::string sslmode = "prefer";
+  std::string dbname;
+  std::string sslmode;
   std::string where;  // "provider.postgres.main (postgres@host:port)", for messages
 };
 

@@ -63,20 +63,34 @@ std::vector<TypeSchema> PostgresProvider::Types() const {
 }
 
 std::vector<ProviderKindSchema> PostgresProvider::Kinds() const {
-  AttrSchema host{"host", AttrType::kString, "the server's address (default \"127.0.0.1\")"};
-  AttrSchema password{"password", AttrType::kString, "the password of `user` (env:NAME or file:PATH)"};
-  password.secret_ok = password.sensitive = true;
-  AttrSchema sslmode{"sslmode", AttrType::kString,
-                     "libpq's sslmode (default \"prefer\"; \"verify-full\" checks the server's certificate and name)"};
-  sslmode.one_of = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"};
-  return {{"postgres", "A PostgreSQL server, reached with libpq; a superuser (or a role with CREATEROLE and "
-                       "CREATEDB) to manage roles and databases, a superuser to roll passwords back.",
-           {host,
-            {"port", AttrType::kInt, "the server's port (default 5432)"},
-            {"user", AttrType::kString, "the role reconcile connects as (default \"postgres\")"},
-            password,
-            {"database", AttrType::kString, "the database it connects to (default \"postgres\")"},
-            sslmode}}};
+  return {{.kind = "postgres",
+           .doc = "A PostgreSQL server, reached with libpq; a superuser (or a role with CREATEROLE and CREATEDB) to "
+                  "manage roles and databases, a superuser to roll passwords back.",
+           .attrs = {
+               {.name = "host",
+                .type = AttrType::kString,
+                .doc = "the server's address",
+                .default_value = "127.0.0.1"},
+               {.name = "port", .type = AttrType::kInt, .doc = "the server's port", .default_value = "5432"},
+               {.name = "user",
+                .type = AttrType::kString,
+                .doc = "the role reconcile connects as",
+                .default_value = "postgres"},
+               {.name = "password",
+                .type = AttrType::kString,
+                .doc = "the password of `user` (env:NAME or file:PATH)",
+                .sensitive = true,
+                .secret_ok = true},
+               {.name = "database",
+                .type = AttrType::kString,
+                .doc = "the database it connects to",
+                .default_value = "postgres"},
+               {.name = "sslmode",
+                .type = AttrType::kString,
+                .doc = "libpq's sslmode (\"verify-full\" checks the server's certificate and name)",
+                .one_of = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"},
+                .default_value = "prefer"},
+           }}};
 }
 
 void PostgresProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {

@@ -49,40 +49,59 @@ std::string Line(const std::string& table, const std::optional<std::int64_t>& n)
 }  // namespace
 
 TypeSchema RestoreType() {
-  TypeSchema t;
-  t.name = "postgres_restore";
-  t.doc = "A dump file on a host (pg_dump --format=custom, as postgres_snapshot takes it) restored into a "
-          "database by pg_restore on that host, once; then the row counts of the `compare` tables must equal "
-          "the source database's. pg_restore reaches the provider's server as the host sees it; the password "
-          "goes on standard input. A database that does not exist is created (owned by `owner`; dropped again "
-          "if pg_restore fails). A one-shot step: a rollback past it leaves the database (shown as staying); "
-          "a restore into an existing database is irreversible.";
-  t.provider_kind = "postgres";
-  t.uses_host = true;
-  t.one_shot = true;
-  t.probe_when_run = true;
-  AttrSchema database{"database", AttrType::kString, "the database restored into"};
-  database.required = database.identity = true;
-  AttrSchema dump{"dump", AttrType::kString, "absolute path of the dump file on the host"};
-  dump.required = dump.setting = true;
-  dump.pattern = "^/.*";
-  dump.pattern_hint = "an absolute path (starting with /)";
-  AttrSchema compare{"compare", AttrType::kStringList,
-                     "tables (\"orders\" or \"schema.orders\") whose row counts must match the source's"};
-  compare.required = compare.setting = true;
-  AttrSchema with{"compare_with", AttrType::kString,
-                  "the source database: \"DATABASE\" on the same server, or \"postgres.NAME:DATABASE\" on another "
-                  "[provider.postgres.NAME] (reached from here)"};
-  with.required = with.setting = true;
-  with.names_provider = "postgres";
-  AttrSchema clean{"clean", AttrType::kBool, "pg_restore --clean --if-exists: drop each object before it is "
-                                             "restored (default false)"};
-  AttrSchema no_owner{"no_owner", AttrType::kBool, "pg_restore --no-owner: objects belong to the provider's user, "
-                                                   "not to the dump's roles (default false)"};
-  AttrSchema owner{"owner", AttrType::kString, "the role that owns the database when the restore creates it"};
-  for (AttrSchema* a : {&clean, &no_owner, &owner}) a->setting = true;
-  t.attrs = {database, dump, compare, with, clean, no_owner, owner};
-  return t;
+  return {
+      .name = "postgres_restore",
+      .doc = "A dump file on a host (pg_dump --format=custom, as postgres_snapshot takes it) restored into a "
+             "database by pg_restore on that host, once; then the row counts of the `compare` tables must equal "
+             "the source database's. pg_restore reaches the provider's server as the host sees it; the password "
+             "goes on standard input. A database that does not exist is created (owned by `owner`; dropped again "
+             "if pg_restore fails). A one-shot step: a rollback past it leaves the database (shown as staying); "
+             "a restore into an existing database is irreversible.",
+      .attrs = {
+          {.name = "database",
+           .type = AttrType::kString,
+           .doc = "the database restored into",
+           .required = true,
+           .identity = true},
+          {.name = "dump",
+           .type = AttrType::kString,
+           .doc = "absolute path of the dump file on the host",
+           .required = true,
+           .setting = true,
+           .pattern = "^/.*",
+           .pattern_hint = "an absolute path (starting with /)"},
+          {.name = "compare",
+           .type = AttrType::kStringList,
+           .doc = "tables (\"orders\" or \"schema.orders\") whose row counts must match the source's",
+           .required = true,
+           .setting = true},
+          {.name = "compare_with",
+           .type = AttrType::kString,
+           .doc = "the source database: \"DATABASE\" on the same server, or \"postgres.NAME:DATABASE\" on another "
+                  "[provider.postgres.NAME] (reached from here)",
+           .required = true,
+           .setting = true,
+           .names_provider = "postgres"},
+          {.name = "clean",
+           .type = AttrType::kBool,
+           .doc = "pg_restore --clean --if-exists: drop each object before it is restored",
+           .setting = true,
+           .default_value = "false"},
+          {.name = "no_owner",
+           .type = AttrType::kBool,
+           .doc = "pg_restore --no-owner: objects belong to the provider's user, not to the dump's roles",
+           .setting = true,
+           .default_value = "false"},
+          {.name = "owner",
+           .type = AttrType::kString,
+           .doc = "the role that owns the database when the restore creates it",
+           .setting = true},
+      },
+      .provider_kind = "postgres",
+      .uses_host = true,
+      .one_shot = true,
+      .probe_when_run = true,
+  };
 }
 
 Result<State> ProbeRestore(const OpenDatabase& open, const Target& t) {
@@ -160,8 +179,8 @@ Result<State> ApplyRestore(const OpenDatabase& open, RemoteShell& shell, const C
       "eval \"f=\\${$#}\"; [ -r \"$f\" ] || { echo \"cannot read the dump $f\" >&2; exit 4; }; "
       "exec pg_restore --no-password --exit-on-error \"$@\"",
       "restore", "-h", settings->host, "-p", std::to_string(settings->port), "-U", settings->user, "-d", database};
-  if (BoolAttr(t.desired, "clean").value_or(false)) argv.insert(argv.end(), {"--clean", "--if-exists"});
-  if (BoolAttr(t.desired, "no_owner").value_or(false)) argv.push_back("--no-owner");
+  if (BoolAttr(t.desired, "clean") == true) argv.insert(argv.end(), {"--clean", "--if-exists"});
+  if (BoolAttr(t.desired, "no_owner") == true) argv.push_back("--no-owner");
   argv.push_back(dump);
   auto r = shell.Run(argv, settings->password + "\n");
   std::string failure;

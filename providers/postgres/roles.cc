@@ -11,22 +11,26 @@ constexpr const char* kUnreadable = "password_unreadable";
 }  // namespace
 
 TypeSchema RoleType() {
-  TypeSchema t;
-  t.name = "postgres_role";
-  t.doc = "A PostgreSQL role: that it exists, whether it may log in, its connection limit and its password.";
-  t.provider_kind = "postgres";
-  t.uses_host = t.host_optional = true;  // host = NAME: the server is reached through that host's SSH
-  AttrSchema name{"name", AttrType::kString, "the role's name"};
-  name.required = name.identity = true;
-  AttrSchema password{"password", AttrType::kString,
-                      "the password (env:NAME or file:PATH; \"\" = none). Sent to the server as a SCRAM verifier, "
-                      "never in clear; the old one is journaled (sealed) so a rollback restores it"};
-  password.sensitive = password.secret_ok = true;
-  t.attrs = {name,
-             {"login", AttrType::kBool, "whether the role may log in"},
-             password,
-             {"connection_limit", AttrType::kInt, "connections the role may hold at once (-1 = no limit)"}};
-  return t;
+  return {
+      .name = "postgres_role",
+      .doc = "A PostgreSQL role: that it exists, whether it may log in, its connection limit and its password.",
+      .attrs = {
+          {.name = "name", .type = AttrType::kString, .doc = "the role's name", .required = true, .identity = true},
+          {.name = "login", .type = AttrType::kBool, .doc = "whether the role may log in"},
+          {.name = "password",
+           .type = AttrType::kString,
+           .doc = "the password (env:NAME or file:PATH; \"\" = none). Sent to the server as a SCRAM verifier, never in "
+                  "clear; the old one is journaled (sealed) so a rollback restores it",
+           .sensitive = true,
+           .secret_ok = true},
+          {.name = "connection_limit",
+           .type = AttrType::kInt,
+           .doc = "connections the role may hold at once (-1 = no limit)"},
+      },
+      .provider_kind = "postgres",
+      .uses_host = true,  // host = NAME: the server is reached through that host's SSH
+      .host_optional = true,
+  };
 }
 
 Result<State> ProbeRole(Session& db, const Target& target) {

@@ -5,20 +5,23 @@
 namespace reconcile::pg {
 
 TypeSchema SnapshotType() {
-  TypeSchema t;
-  t.name = "postgres_snapshot";
-  t.doc = "pg_dump of a database to a file on a host (custom format, for pg_restore), taken once; its size and "
-          "SHA-256 are journaled. Never deleted by reconcile. Put `${run}` in its `path` "
-          "(`/backups/shop-${run}.dump`): an apply that passes its stage again after a rollback then takes a "
-          "new snapshot under a new name, with the rows written since, and keeps the old one.";
-  t.provider_kind = "postgres";
-  t.uses_host = true;
-  AttrSchema database{"database", AttrType::kString, "the database dumped"};
-  database.required = true;
-  AttrSchema path{"path", AttrType::kString, "the file written on the host (its folder must exist)"};
-  path.required = path.identity = true;
-  t.attrs = {database, path};
-  return t;
+  return {
+      .name = "postgres_snapshot",
+      .doc = "pg_dump of a database to a file on a host (custom format, for pg_restore), taken once; its size and "
+             "SHA-256 are journaled. Never deleted by reconcile. Put `${run}` in its `path` "
+             "(`/backups/shop-${run}.dump`): an apply that passes its stage again after a rollback then takes a "
+             "new snapshot under a new name, with the rows written since, and keeps the old one.",
+      .attrs = {
+          {.name = "database", .type = AttrType::kString, .doc = "the database dumped", .required = true},
+          {.name = "path",
+           .type = AttrType::kString,
+           .doc = "the file written on the host (its folder must exist)",
+           .required = true,
+           .identity = true},
+      },
+      .provider_kind = "postgres",
+      .uses_host = true,
+  };
 }
 
 Result<State> ProbeSnapshot(RemoteShell& shell, const Target& t) {

@@ -128,22 +128,34 @@ std::map<std::string, std::string> UnsupportedOf(const State& s) {
 }
 
 TypeSchema BucketType() {
-  TypeSchema t;
-  t.name = "s3_bucket";
-  t.doc = "An S3 bucket: that it exists, and its versioning, default encryption, public access block and policy.";
-  t.provider_kind = "s3";
-  AttrSchema name{"name", AttrType::kString, "the bucket's name"};
-  name.required = name.identity = true;
-  name.pattern = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$";
-  name.pattern_hint = "3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit";
-  AttrSchema encryption{"encryption", AttrType::kString, "default encryption: \"AES256\", \"aws:kms\" or \"none\""};
-  encryption.one_of = {"AES256", "aws:kms", "none"};
-  t.attrs = {name,
-             {"versioning", AttrType::kBool, "whether object versions are kept (needed to undo overwrites)"},
-             encryption,
-             {"public_access_block", AttrType::kBool, "whether all four public access blocks are on"},
-             {"policy", AttrType::kString, "the bucket policy, JSON (\"\" = none); compared as JSON"}};
-  return t;
+  return {
+      .name = "s3_bucket",
+      .doc = "An S3 bucket: that it exists, and its versioning, default encryption, public access block and policy.",
+      .attrs = {
+          {.name = "name",
+           .type = AttrType::kString,
+           .doc = "the bucket's name",
+           .required = true,
+           .identity = true,
+           .pattern = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+           .pattern_hint = "3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or "
+                           "digit"},
+          {.name = "versioning",
+           .type = AttrType::kBool,
+           .doc = "whether object versions are kept (needed to undo overwrites)"},
+          {.name = "encryption",
+           .type = AttrType::kString,
+           .doc = "default encryption: \"AES256\", \"aws:kms\" or \"none\"",
+           .one_of = {"AES256", "aws:kms", "none"}},
+          {.name = "public_access_block",
+           .type = AttrType::kBool,
+           .doc = "whether all four public access blocks are on"},
+          {.name = "policy",
+           .type = AttrType::kString,
+           .doc = "the bucket policy, JSON (\"\" = none); compared as JSON"},
+      },
+      .provider_kind = "s3",
+  };
 }
 
 Result<State> ProbeBucket(Client& client, const Target& target) {

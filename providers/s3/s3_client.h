@@ -20,7 +20,7 @@ namespace reconcile::s3 {
 
 struct Endpoint {
   std::string url;  // "https://s3.us-west-2.amazonaws.com", no trailing slash
-  std::string region = "us-east-1";
+  std::string region;  // the signing region: "us-west-2"
   std::string access_key;
   std::string secret_key;
   bool path_style = true;  // https://host/bucket/key, or https://bucket.host/key

@@ -9,6 +9,44 @@ namespace reconcile {
 
 namespace s3 {
 
+// The keys of a [provider.s3.NAME].
+std::vector<AttrSchema> EndpointKeys() {
+  return {
+      {.name = "endpoint",
+       .type = AttrType::kString,
+       .doc = "the S3 endpoint URL, e.g. \"https://s3.us-west-2.amazonaws.com\"",
+       .required = true},
+      {.name = "region", .type = AttrType::kString, .doc = "the signing region", .default_value = "us-east-1"},
+      {.name = "access_key",
+       .type = AttrType::kString,
+       .doc = "the access key id (env:NAME or file:PATH)",
+       .sensitive = true,
+       .secret_ok = true},
+      {.name = "secret_key",
+       .type = AttrType::kString,
+       .doc = "the secret access key (env:NAME or file:PATH)",
+       .sensitive = true,
+       .secret_ok = true},
+      {.name = "addressing",
+       .type = AttrType::kString,
+       .doc = "\"virtual\" (bucket.host, the default for amazonaws.com) or \"path\" (host/bucket, the default "
+              "elsewhere)",
+       .one_of = {"path", "virtual"}},
+      {.name = "ca_file",
+       .type = AttrType::kString,
+       .doc = "a CA bundle to verify the endpoint's certificate with"},
+      {.name = "transfers", .type = AttrType::kInt, .doc = "requests in flight at once", .default_value = "16"},
+      {.name = "part_size_mib",
+       .type = AttrType::kInt,
+       .doc = "part size of multipart copies and uploads",
+       .default_value = "8"},
+      {.name = "multipart_threshold_mib",
+       .type = AttrType::kInt,
+       .doc = "objects this large or larger go in parts",
+       .default_value = "16"},
+  };
+}
+
 Result<Endpoint> EndpointFor(const Target& target) {
   if (!target.provider) return Error{target.address + ": no [provider.s3.NAME] for it"};
   const AttrMap& a = target.provider->attrs;
@@ -18,7 +56,7 @@ Result<Endpoint> EndpointFor(const Target& target) {
   while (!ep.url.empty() && ep.url.back() == '/') ep.url.pop_back();
   if (ep.url.rfind("http://", 0) != 0 && ep.url.rfind("https://", 0) != 0)
     return Error{where + ": endpoint must be an http:// or https:// URL, such as \"https://s3.us-west-2.amazonaws.com\""};
-  ep.region = StringAttr(a, "region", "us-east-1");
+  ep.region = StringAttr(a, "region");  // at its default when not written (ResolveProvider)
   ep.access_key = StringAttr(a, "access_key");
   ep.secret_key = StringAttr(a, "secret_key");
   if (ep.access_key.empty() || ep.secret_key.empty())
@@ -31,10 +69,17 @@ Result<Endpoint> EndpointFor(const Target& target) {
   return ep;
 }
 
+std::int64_t PositiveKey(const Target& target, const std::string& key) {
+  auto n = target.provider ? IntAttr(target.provider->attrs, key) : std::nullopt;
+  if (n && *n > 0) return *n;
+  static const std::vector<AttrSchema> keys = EndpointKeys();
+  const AttrSchema* a = FindAttr(keys, key);
+  Value d = a ? DefaultValue(*a) : Value{};
+  return std::holds_alternative<std::int64_t>(d) ? std::get<std::int64_t>(d) : 1;
+}
+
 int TransfersFor(const Target& target) {
-  if (!target.provider) return 16;
-  auto n = IntAttr(target.provider->attrs, "transfers");
-  return n && *n > 0 ? static_cast<int>(std::min<std::int64_t>(*n, 256)) : 16;
+  return static_cast<int>(std::min<std::int64_t>(PositiveKey(target, "transfers"), 256));
 }
 
 }  // namespace s3
@@ -42,26 +87,9 @@ int TransfersFor(const Target& target) {
 std::vector<TypeSchema> S3Provider::Types() const { return {s3::BucketType(), s3::SyncType()}; }
 
 std::vector<ProviderKindSchema> S3Provider::Kinds() const {
-  AttrSchema endpoint{"endpoint", AttrType::kString, "the S3 endpoint URL, e.g. \"https://s3.us-west-2.amazonaws.com\""};
-  endpoint.required = true;
-  AttrSchema access{"access_key", AttrType::kString, "the access key id (env:NAME or file:PATH)"};
-  access.secret_ok = access.sensitive = true;
-  AttrSchema secret{"secret_key", AttrType::kString, "the secret access key (env:NAME or file:PATH)"};
-  secret.secret_ok = secret.sensitive = true;
-  AttrSchema addressing{"addressing", AttrType::kString,
-                        "\"virtual\" (bucket.host, the default for amazonaws.com) or \"path\" (host/bucket, the "
-                        "default elsewhere)"};
-  addressing.one_of = {"path", "virtual"};
-  return {{"s3", "An S3-compatible endpoint; requests are SigV4-signed, TLS is always verified.",
-           {endpoint,
-            {"region", AttrType::kString, "the signing region (default \"us-east-1\")"},
-            access,
-            secret,
-            addressing,
-            {"ca_file", AttrType::kString, "a CA bundle to verify the endpoint's certificate with"},
-            {"transfers", AttrType::kInt, "requests in flight at once (default 16)"},
-            {"part_size_mib", AttrType::kInt, "part size of multipart copies and uploads (default 8)"},
-            {"multipart_threshold_mib", AttrType::kInt, "objects this large or larger go in parts (default 16)"}}}};
+  return {{.kind = "s3",
+           .doc = "An S3-compatible endpoint; requests are SigV4-signed, TLS is always verified.",
+           .attrs = s3::EndpointKeys()}};
 }
 
 void S3Provider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {

@@ -19,9 +19,14 @@ class S3Provider : public Provider {
 };
 
 namespace s3 {
+// The keys of a [provider.s3.NAME] (S3Provider::Kinds()), with their defaults.
+std::vector<AttrSchema> EndpointKeys();
 // The endpoint a target's [provider.s3.NAME] names, secrets resolved.
 Result<Endpoint> EndpointFor(const Target& target);
-int TransfersFor(const Target& target);  // requests in flight at once (default 16)
+// A whole-number key of the target's [provider.s3.NAME] (part_size_mib, …): as written when
+// above 0, else its default.
+std::int64_t PositiveKey(const Target& target, const std::string& key);
+int TransfersFor(const Target& target);  // requests in flight at once, at most 256
 }  // namespace s3
 
 }  // namespace reconcile

@@ -53,17 +53,12 @@ Result<Location> ParseLocation(const std::string& text) {
 
 struct Config {
   Endpoint endpoint;
-  int transfers = 16;
-  std::uint64_t part_size = 8 * kMiB;
-  std::uint64_t threshold = 16 * kMiB;
+  int transfers = 0;  // these three from the provider (ConfigFor)
+  std::uint64_t part_size = 0;
+  std::uint64_t threshold = 0;
   Location source, target;
   bool delete_extra = false;
 };
-
-std::int64_t IntOf(const AttrMap& a, const char* key, std::int64_t fallback) {
-  auto v = IntAttr(a, key);
-  return v && *v > 0 ? *v : fallback;
-}
 
 Result<Config> ConfigFor(const Target& t) {
   Config c;
@@ -71,10 +66,8 @@ Result<Config> ConfigFor(const Target& t) {
   if (!ep) return ep.error();
   c.endpoint = std::move(*ep);
   c.transfers = TransfersFor(t);
-  if (t.provider) {
-    c.part_size = IntOf(t.provider->attrs, "part_size_mib", 8) * kMiB;
-    c.threshold = IntOf(t.provider->attrs, "multipart_threshold_mib", 16) * kMiB;
-  }
+  c.part_size = static_cast<std::uint64_t>(PositiveKey(t, "part_size_mib")) * kMiB;
+  c.threshold = static_cast<std::uint64_t>(PositiveKey(t, "multipart_threshold_mib")) * kMiB;
   auto source = ParseLocation(StringAttr(t.desired, "source"));
   if (!source) return Error{"source " + source.error().message};
   auto target = ParseLocation(StringAttr(t.desired, "target"));
@@ -420,22 +413,30 @@ Result<State> RollBack(Client& client, const Config& c, const Change& change) {
 }  // namespace
 
 TypeSchema SyncType() {
-  TypeSchema t;
-  t.name = "s3_sync";
-  t.doc = "A bucket prefix that holds what another bucket prefix, or a local directory, holds.";
-  t.provider_kind = "s3";
-  AttrSchema source{"source", AttrType::kString, "s3://BUCKET/PREFIX, or a local directory"};
-  source.required = source.identity = true;
-  AttrSchema target{"target", AttrType::kString, "s3://BUCKET/PREFIX"};
-  target.required = target.identity = true;
-  target.pattern = "^s3://[^/]+(/.*)?$";
-  target.pattern_hint = "a bucket, written s3://BUCKET/ or s3://BUCKET/PREFIX/";
-  AttrSchema extra{"delete_extra", AttrType::kBool,
-                   "delete target objects the source does not have (undoable only in a versioned bucket)"};
-  extra.setting = true;
-  t.attrs = {source, target, extra};
-  t.probe_when_run = true;  // a source filled earlier in the same stage is listed when the sync runs
-  return t;
+  return {
+      .name = "s3_sync",
+      .doc = "A bucket prefix that holds what another bucket prefix, or a local directory, holds.",
+      .attrs = {
+          {.name = "source",
+           .type = AttrType::kString,
+           .doc = "s3://BUCKET/PREFIX, or a local directory",
+           .required = true,
+           .identity = true},
+          {.name = "target",
+           .type = AttrType::kString,
+           .doc = "s3://BUCKET/PREFIX",
+           .required = true,
+           .identity = true,
+           .pattern = "^s3://[^/]+(/.*)?$",
+           .pattern_hint = "a bucket, written s3://BUCKET/ or s3://BUCKET/PREFIX/"},
+          {.name = "delete_extra",
+           .type = AttrType::kBool,
+           .doc = "delete target objects the source does not have (undoable only in a versioned bucket)",
+           .setting = true},
+      },
+      .provider_kind = "s3",
+      .probe_when_run = true,  // a source filled earlier in the same stage is listed when the sync runs
+  };
 }
 
 Result<State> ProbeSync(const Target& t) {

@@ -70,9 +70,15 @@ ProbePart RunitPart(const Target& t, const std::string& where, Result<State>* sl
   return {ProbeScript(p), [p, where, slot](const Result<CommandResult>& r) { *slot = ToState(p, r, where); }};
 }
 
+std::chrono::milliseconds StopTimeout(const Target& t) {
+  Value v = DesiredValue(t, "stop_timeout");
+  auto d = AsString(v) ? ParseDuration(*AsString(v)) : std::nullopt;
+  return d.value_or(std::chrono::milliseconds(0));  // the loader let only durations through
+}
+
 Result<State> ApplyRunit(RemoteShell& shell, const Target& t) {
   Paths p = PathsOf(t);
-  auto timeout = ParseDuration(StringAttr(t.desired, "stop_timeout", "30s")).value_or(std::chrono::seconds(30));
+  auto timeout = StopTimeout(t);
   std::string wait = std::to_string(Seconds(timeout));
   auto probe = [&]() -> Result<RunitStatus> {
     auto r = shell.Run({"sh", "-c", ProbeScript(p)});

@@ -4,6 +4,7 @@
 // /etc/service/NAME), and started or stopped through `sv`, which waits for it.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "engine/provider.h"
@@ -26,6 +27,9 @@ RunitStatus ParseRunitProbe(const std::string& out);
 
 // One service's share of its host's probe (`where` names the host in errors).
 ProbePart RunitPart(const Target& t, const std::string& where, Result<State>* slot);
+
+// A service's stop_timeout (under any manager), at its default when not written.
+std::chrono::milliseconds StopTimeout(const Target& t);
 
 // Makes the service what t.desired says: linked or not (enabled), then up or down, waiting
 // up to `stop_timeout` for it; returns what it reads back.

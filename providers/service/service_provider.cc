@@ -15,16 +15,33 @@ namespace reconcile {
 
 namespace {
 
-// The service's own word, else its host's (service_manager, supervisor_config), else systemd.
-std::string HostSetting(const Target& t, const char* key) {
-  if (!t.host) return "";
-  return StringAttr(t.host->settings, key, "");
+// The [host.NAME] keys services read (ServiceProvider::HostSettings).
+std::vector<AttrSchema> HostKeys() {
+  return {
+      {.name = "service_manager",
+       .type = AttrType::kString,
+       .doc = "what runs this host's services, unless a service's `manager` says",
+       .one_of = {"systemd", "supervisor", "runit"},
+       .default_value = "systemd"},
+      {.name = "supervisor_config",
+       .type = AttrType::kString,
+       .doc = "supervisord.conf for this host's supervisor services, unless a service gives its own"},
+  };
 }
 
-std::string Manager(const Target& t) {
-  std::string host_says = HostSetting(t, "service_manager");
-  return StringAttr(t.desired, "manager", host_says.empty() ? "systemd" : host_says);
+// The service's host's `key` (service_manager, supervisor_config), else the key's default:
+// "local" has no table to write one in, and the loader fills in none.
+std::string HostSetting(const Target& t, const char* key) {
+  if (t.host)
+    if (auto it = t.host->settings.find(key); it != t.host->settings.end())
+      if (const std::string* s = AsString(it->second)) return *s;
+  static const std::vector<AttrSchema> keys = HostKeys();
+  const AttrSchema* a = FindAttr(keys, key);
+  return a ? a->default_value : "";
 }
+
+// The service's own word, else its host's.
+std::string Manager(const Target& t) { return StringAttr(t.desired, "manager", HostSetting(t, "service_manager")); }
 bool UnderSystemd(const Target& t) { return Manager(t) == "systemd"; }
 bool UnderRunit(const Target& t) { return Manager(t) == "runit"; }
 
@@ -154,56 +171,57 @@ std::map<std::string, ProgramStatus> ParseSupervisorStatus(const std::string& ou
   return result;
 }
 
-std::vector<AttrSchema> ServiceProvider::HostSettings() const {
-  AttrSchema manager{"service_manager", AttrType::kString,
-                     "what runs this host's services, unless a service's `manager` says (default systemd)"};
-  manager.one_of = {"systemd", "supervisor", "runit"};
-  AttrSchema config{"supervisor_config", AttrType::kString,
-                    "supervisord.conf for this host's supervisor services, unless a service gives its own"};
-  return {manager, config};
-}
+std::vector<AttrSchema> ServiceProvider::HostSettings() const { return HostKeys(); }
 
 std::vector<TypeSchema> ServiceProvider::Types() const {
-  TypeSchema t;
-  t.name = "service";
-  t.doc = "A program under supervisor, systemd or runit: running or stopped, enabled or not.";
-  t.uses_host = true;
-  AttrSchema name{"name", AttrType::kString,
-                  "the supervisor program (GROUP:PROGRAM in a group), systemd unit or runit service; never starts "
-                  "with '-'"};
-  name.required = true;
-  name.identity = true;
-  name.check = CheckServiceName;
-  AttrSchema state{"state", AttrType::kString, "whether it runs"};
-  state.one_of = {"running", "stopped"};
-  AttrSchema manager{"manager", AttrType::kString, "what runs it (default: its host's service_manager, else systemd)"};
-  manager.one_of = {"systemd", "supervisor", "runit"};
-  manager.setting = true;
-  AttrSchema config{"supervisor_config", AttrType::kString, "supervisord.conf for supervisorctl -c (supervisor only; default: its host's)"};
-  config.setting = true;
-  AttrSchema stop_timeout{"stop_timeout", AttrType::kDuration,
-                          "how long stopping may take until its processes are gone (default 30s)"};
-  stop_timeout.setting = true;
-  AttrSchema service_dir{"runit_service_dir", AttrType::kString,
-                         "the folder runsvdir watches; enabled = NAME is linked there (runit only; default /etc/service)"};
-  AttrSchema sv_dir{"runit_sv_dir", AttrType::kString,
-                    "where the service's folder NAME (with its run script) is (runit only; default /etc/sv)"};
-  AttrSchema sv{"runit_sv", AttrType::kString,
-                "the sv program (runit only; default sv; GitLab's omnibus: /opt/gitlab/embedded/bin/sv)"};
-  for (AttrSchema* a : {&service_dir, &sv_dir, &sv}) a->setting = true;
-  service_dir.pattern = sv_dir.pattern = "^/.*";
-  service_dir.pattern_hint = sv_dir.pattern_hint = "an absolute path (starting with /)";
-  t.attrs = {name,
-             state,
-             {"enabled", AttrType::kBool,
-              "started at boot (systemd), or linked into runit_service_dir (runit); not for supervisor"},
-             manager,
-             config,
-             stop_timeout,
-             service_dir,
-             sv_dir,
-             sv};
-  return {t};
+  return {{
+      .name = "service",
+      .doc = "A program under supervisor, systemd or runit: running or stopped, enabled or not.",
+      .attrs = {
+          {.name = "name",
+           .type = AttrType::kString,
+           .doc = "the supervisor program (GROUP:PROGRAM in a group), systemd unit or runit service; never starts with "
+                  "'-'",
+           .required = true,
+           .identity = true,
+           .check = CheckServiceName},
+          {.name = "state", .type = AttrType::kString, .doc = "whether it runs", .one_of = {"running", "stopped"}},
+          {.name = "enabled",
+           .type = AttrType::kBool,
+           .doc = "started at boot (systemd), or linked into runit_service_dir (runit); not for supervisor"},
+          {.name = "manager",
+           .type = AttrType::kString,
+           .doc = "what runs it (default: its host's service_manager)",
+           .setting = true,
+           .one_of = {"systemd", "supervisor", "runit"}},
+          {.name = "supervisor_config",
+           .type = AttrType::kString,
+           .doc = "supervisord.conf for supervisorctl -c (supervisor only; default: its host's)",
+           .setting = true},
+          {.name = "stop_timeout",
+           .type = AttrType::kDuration,
+           .doc = "how long stopping may take until its processes are gone",
+           .setting = true,
+           .default_value = "30s"},
+          {.name = "runit_service_dir",
+           .type = AttrType::kString,
+           .doc = "the folder runsvdir watches; enabled = NAME is linked there (runit only; default /etc/service)",
+           .setting = true,
+           .pattern = "^/.*",
+           .pattern_hint = "an absolute path (starting with /)"},
+          {.name = "runit_sv_dir",
+           .type = AttrType::kString,
+           .doc = "where the service's folder NAME (with its run script) is (runit only; default /etc/sv)",
+           .setting = true,
+           .pattern = "^/.*",
+           .pattern_hint = "an absolute path (starting with /)"},
+          {.name = "runit_sv",
+           .type = AttrType::kString,
+           .doc = "the sv program (runit only; default sv; GitLab's omnibus: /opt/gitlab/embedded/bin/sv)",
+           .setting = true},
+      },
+      .uses_host = true,
+  }};
 }
 
 std::vector<ProbePart> ServiceProvider::ProbeOn(RemoteShell& shell, const HostConfig&,
@@ -262,7 +280,7 @@ Result<State> ServiceProvider::Apply(const Change& change) {
   RemoteShell& shell = **shell_or;
   std::string name = StringAttr(t.desired, "name");
   std::string want = StringAttr(t.desired, "state");
-  auto timeout = ParseDuration(StringAttr(t.desired, "stop_timeout", "30s")).value_or(std::chrono::seconds(30));
+  auto timeout = StopTimeout(t);
   auto run = [&](const std::string& verb, std::vector<std::string> argv) -> Status {
     auto r = shell.Run(argv);
     if (!r) return Error{r.error().message};
