@@ -43,7 +43,7 @@ class SourceSet {
 struct Diagnostic {
   SourceLoc loc;
   std::string message;
-  std::string note;  // shown after the caret line, e.g. the other end of a cycle
+  std::string note;       // shown after the caret line, e.g. the other end of a cycle
   bool show_line = true;  // false when the line holds a secret: the position alone is shown
 };
 

@@ -61,10 +61,12 @@ std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) 
 std::string DurationError(const std::string& text) {
   std::chrono::milliseconds d{0};
   switch (Parse(text, &d)) {
-    case Parsed::kOk: return "";
+    case Parsed::kOk:
+      return "";
     case Parsed::kTooLong:
       return " is longer than " + FormatDuration(kMaxDuration) + " (a year), the longest wait reconcile takes";
-    case Parsed::kMalformed: break;
+    case Parsed::kMalformed:
+      break;
   }
   std::string shown = text.size() > 40 ? text.substr(0, 40) + "..." : text;
   return " must be a duration such as \"30s\", \"10m\" or \"1h30m\", not \"" + shown + "\"";

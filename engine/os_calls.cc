@@ -43,36 +43,36 @@ std::string ErrnoText(int err) {
 
 std::optional<uid_t> UserId(const std::string& name) {
   std::vector<char> buf;
-  auto pw = Find<passwd>(_SC_GETPW_R_SIZE_MAX, [&](passwd* e, char* b, std::size_t n, passwd** out) {
-    return ::getpwnam_r(name.c_str(), e, b, n, out);
-  }, &buf);
+  auto pw = Find<passwd>(
+      _SC_GETPW_R_SIZE_MAX,
+      [&](passwd* e, char* b, std::size_t n, passwd** out) { return ::getpwnam_r(name.c_str(), e, b, n, out); }, &buf);
   if (!pw) return std::nullopt;
   return pw->pw_uid;
 }
 
 std::optional<gid_t> GroupId(const std::string& name) {
   std::vector<char> buf;
-  auto gr = Find<group>(_SC_GETGR_R_SIZE_MAX, [&](group* e, char* b, std::size_t n, group** out) {
-    return ::getgrnam_r(name.c_str(), e, b, n, out);
-  }, &buf);
+  auto gr = Find<group>(
+      _SC_GETGR_R_SIZE_MAX,
+      [&](group* e, char* b, std::size_t n, group** out) { return ::getgrnam_r(name.c_str(), e, b, n, out); }, &buf);
   if (!gr) return std::nullopt;
   return gr->gr_gid;
 }
 
 std::optional<std::string> UserName(uid_t uid) {
   std::vector<char> buf;
-  auto pw = Find<passwd>(_SC_GETPW_R_SIZE_MAX, [&](passwd* e, char* b, std::size_t n, passwd** out) {
-    return ::getpwuid_r(uid, e, b, n, out);
-  }, &buf);
+  auto pw = Find<passwd>(
+      _SC_GETPW_R_SIZE_MAX,
+      [&](passwd* e, char* b, std::size_t n, passwd** out) { return ::getpwuid_r(uid, e, b, n, out); }, &buf);
   if (!pw) return std::nullopt;
   return std::string(pw->pw_name);
 }
 
 std::optional<std::string> GroupName(gid_t gid) {
   std::vector<char> buf;
-  auto gr = Find<group>(_SC_GETGR_R_SIZE_MAX, [&](group* e, char* b, std::size_t n, group** out) {
-    return ::getgrgid_r(gid, e, b, n, out);
-  }, &buf);
+  auto gr = Find<group>(
+      _SC_GETGR_R_SIZE_MAX,
+      [&](group* e, char* b, std::size_t n, group** out) { return ::getgrgid_r(gid, e, b, n, out); }, &buf);
   if (!gr) return std::nullopt;
   return std::string(gr->gr_name);
 }

@@ -4,13 +4,20 @@ namespace reconcile {
 
 const char* AttrTypeName(AttrType t) {
   switch (t) {
-    case AttrType::kBool: return "a boolean";
-    case AttrType::kInt: return "an integer";
-    case AttrType::kString: return "a string";
-    case AttrType::kStringList: return "a list of strings";
-    case AttrType::kArgv: return "a list of arguments";
-    case AttrType::kStringMap: return "a table of strings";
-    case AttrType::kDuration: return "a duration such as \"30s\" or \"10m\"";
+    case AttrType::kBool:
+      return "a boolean";
+    case AttrType::kInt:
+      return "an integer";
+    case AttrType::kString:
+      return "a string";
+    case AttrType::kStringList:
+      return "a list of strings";
+    case AttrType::kArgv:
+      return "a list of arguments";
+    case AttrType::kStringMap:
+      return "a table of strings";
+    case AttrType::kDuration:
+      return "a duration such as \"30s\" or \"10m\"";
   }
   return "a value";
 }
@@ -18,14 +25,13 @@ const char* AttrTypeName(AttrType t) {
 Status Registry::Add(std::unique_ptr<Provider> provider) {
   for (TypeSchema& t : provider->Types()) {
     if (types_.count(t.name))
-      return Error{"resource type '" + t.name + "' is registered twice (by '" +
-                   types_[t.name].provider->name() + "' and '" + provider->name() + "')"};
+      return Error{"resource type '" + t.name + "' is registered twice (by '" + types_[t.name].provider->name() +
+                   "' and '" + provider->name() + "')"};
     std::string name = t.name;
     types_.emplace(name, TypeEntry{std::move(t), provider.get()});
   }
   for (ProviderKindSchema& k : provider->Kinds()) {
-    if (kinds_.count(k.kind))
-      return Error{"provider kind '" + k.kind + "' is registered twice"};
+    if (kinds_.count(k.kind)) return Error{"provider kind '" + k.kind + "' is registered twice"};
     std::string kind = k.kind;
     kinds_.emplace(kind, std::move(k));
   }

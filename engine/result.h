@@ -12,12 +12,12 @@ namespace reconcile {
 
 enum class ErrorCode {
   kOther = 0,
-  kNotFound,       // what was asked for is not there
-  kChanged,        // the world changed since it was read (the plan is stale)
-  kNotSupported,   // the server or this build cannot do it
-  kUnreachable,    // no answer: refused, timed out, name unknown
-  kRefused,        // an answer, saying no: credentials, permissions, a lock held
-  kInvalid,        // the input is wrong
+  kNotFound,      // what was asked for is not there
+  kChanged,       // the world changed since it was read (the plan is stale)
+  kNotSupported,  // the server or this build cannot do it
+  kUnreachable,   // no answer: refused, timed out, name unknown
+  kRefused,       // an answer, saying no: credentials, permissions, a lock held
+  kInvalid,       // the input is wrong
 };
 
 struct Error {

@@ -22,7 +22,8 @@ Value DefaultValue(const AttrSchema& a) {
       return n;
     }
     case AttrType::kString:
-    case AttrType::kDuration: return text;
+    case AttrType::kDuration:
+      return text;
     case AttrType::kStringList:
     case AttrType::kArgv:
     case AttrType::kStringMap: {

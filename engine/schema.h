@@ -15,10 +15,10 @@ enum class AttrType {
   kInt,
   kString,
   kStringList,
-  kArgv,      // a list of arguments, or one string when the resource sets shell = true
-  kDuration,  // "90s", "10m", "1h"; kept as written, parsed by whoever waits
-  kStringMap, // a table of names to strings ({ NAME = "value" }), each value may be a secret
-              // where secret_ok; held as a list of "NAME=value", sorted by name
+  kArgv,       // a list of arguments, or one string when the resource sets shell = true
+  kDuration,   // "90s", "10m", "1h"; kept as written, parsed by whoever waits
+  kStringMap,  // a table of names to strings ({ NAME = "value" }), each value may be a secret
+               // where secret_ok; held as a list of "NAME=value", sorted by name
 };
 
 const char* AttrTypeName(AttrType t);  // as an operator reads it: "a string", "a list of strings"
@@ -28,14 +28,14 @@ struct AttrSchema {
   AttrType type = AttrType::kString;
   std::string doc;
   bool required = false;
-  bool sensitive = false;  // always shown as (sensitive); never journaled in clear
-  bool secret_ok = false;  // may be written as env:NAME or file:PATH, resolved only when needed
-  bool secret_bytes = false;  // a file:PATH secret keeps every byte (a file's content); others
-                              // lose one trailing newline, as password files end with one
-  bool identity = false;   // names the thing in the world; cannot change between stages
-  bool setting = false;    // how to reach or handle it, not its state (the nginx command, a
-                           // supervisor config): never diffed, carried into every target,
-                           // rollback's included; cannot change between stages
+  bool sensitive = false;           // always shown as (sensitive); never journaled in clear
+  bool secret_ok = false;           // may be written as env:NAME or file:PATH, resolved only when needed
+  bool secret_bytes = false;        // a file:PATH secret keeps every byte (a file's content); others
+                                    // lose one trailing newline, as password files end with one
+  bool identity = false;            // names the thing in the world; cannot change between stages
+  bool setting = false;             // how to reach or handle it, not its state (the nginx command, a
+                                    // supervisor config): never diffed, carried into every target,
+                                    // rollback's included; cannot change between stages
   bool irreversible = false;        // a change to it cannot be undone
   bool unordered = false;           // a list compared as a set (DNS values, sources)
   std::vector<std::string> one_of;  // allowed values of a string, when it is an enumeration
@@ -70,29 +70,29 @@ struct TypeSchema {
   std::string name;  // "file", "dns_record"
   std::string doc;
   std::vector<AttrSchema> attrs;
-  std::string provider_kind;         // "s3" → resources name a [provider.s3.X]; "" = none
-  bool uses_host = false;            // resources take host = "local" or a [host.NAME]
-  bool host_optional = false;        //   and may leave it out (checks: then from here)
-  bool is_check = false;             // a probe with no action: planned as `?`
-  bool delete_irreversible = false;  // deleting loses what cannot be put back
-  bool one_shot = false;              // an event, not a state (a command, a snapshot): runs once,
-                                     // in its stage; a `run` attribute of "converge" opts out
-  bool probe_when_run = false;        // its state follows others' (a sync's source): when a step
-                                     // it depends on ran in the same stage, it is probed again
-  std::string cached_ttl_attr;       // "ttl": others may cache the old state this many seconds
-                                     // after a change; later stages wait it out (ttl_wait.h)
+  std::string provider_kind;            // "s3" → resources name a [provider.s3.X]; "" = none
+  bool uses_host = false;               // resources take host = "local" or a [host.NAME]
+  bool host_optional = false;           //   and may leave it out (checks: then from here)
+  bool is_check = false;                // a probe with no action: planned as `?`
+  bool delete_irreversible = false;     // deleting loses what cannot be put back
+  bool one_shot = false;                // an event, not a state (a command, a snapshot): runs once,
+                                        // in its stage; a `run` attribute of "converge" opts out
+  bool probe_when_run = false;          // its state follows others' (a sync's source): when a step
+                                        // it depends on ran in the same stage, it is probed again
+  std::string cached_ttl_attr;          // "ttl": others may cache the old state this many seconds
+                                        // after a change; later stages wait it out (ttl_wait.h)
   std::string cached_ttl_opt_out_attr;  // a bool that, false, lets later stages not wait it out
 
   // What the engine needs to know of some attributes, named here so it names none itself.
-  std::string variant_attr;   // "kind": its value says which attributes apply (AttrSchema::kinds)
-  std::string shell_attr;     // a bool that, true, lets argv attributes be one shell line
-  std::string run_attr;       // of a one_shot type: its value "converge" makes a resource a state
-  std::string undo_attr;      // of a one_shot type: what undoes it (without it, a rollback leaves
-                              // it as it is and says so)
+  std::string variant_attr;     // "kind": its value says which attributes apply (AttrSchema::kinds)
+  std::string shell_attr;       // a bool that, true, lets argv attributes be one shell line
+  std::string run_attr;         // of a one_shot type: its value "converge" makes a resource a state
+  std::string undo_attr;        // of a one_shot type: what undoes it (without it, a rollback leaves
+                                // it as it is and says so)
   std::string done_check_attr;  // of a one_shot type whose probe cannot tell by itself whether it
                                 // ran: what can; without it, a step cut off is not re-run blindly
-  std::string location_attr;  // where on its host it lives (a path): what lies inside a folder
-  bool is_folder = false;     //   comes after the folder (and so is removed before it)
+  std::string location_attr;    // where on its host it lives (a path): what lies inside a folder
+  bool is_folder = false;       //   comes after the folder (and so is removed before it)
   // A check's polling: the duration attributes for how long to keep trying and how long
   // between tries; their defaults are the attributes' own (default_from, default_value).
   // Without a timeout a check is asked once.

@@ -42,7 +42,8 @@ TEST_CASE("http: status and body of real servers") {
   REQUIRE(missing);
   CHECK_FALSE(missing->holds);
   CHECK(missing->detail == "HTTP 404 from http://127.0.0.1:18080/nothing (wanted 200)");
-  auto expected = Run({{"kind", "http"}, {"url", "http://127.0.0.1:18080/nothing"}, {"expect_status", std::int64_t{404}}});
+  auto expected =
+      Run({{"kind", "http"}, {"url", "http://127.0.0.1:18080/nothing"}, {"expect_status", std::int64_t{404}}});
   REQUIRE(expected);
   CHECK(expected->holds);
   auto body = Run({{"kind", "http"}, {"url", "http://127.0.0.1:18090/"}, {"body_contains", "not on the page"}});
@@ -67,7 +68,8 @@ TEST_CASE("tcp: open and closed ports, either way round") {
   REQUIRE(closed);
   CHECK(closed->holds);
   CHECK(closed->detail == "127.0.0.1:1 does not: Connection refused");
-  auto wanted_closed = Run({{"kind", "tcp"}, {"address", "127.0.0.1"}, {"port", std::int64_t{18080}}, {"expect", "closed"}});
+  auto wanted_closed =
+      Run({{"kind", "tcp"}, {"address", "127.0.0.1"}, {"port", std::int64_t{18080}}, {"expect", "closed"}});
   REQUIRE(wanted_closed);
   CHECK_FALSE(wanted_closed->holds);
 }

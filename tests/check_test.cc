@@ -61,9 +61,9 @@ TEST_CASE("http: status, body and redirects of a real python http.server") {
   std::ofstream(dir.path / "health.txt") << "status: ready\n";
   fs::create_directory(dir.path / "sub");
   int port = FreePort();
-  Server server({"python3", "-m", "http.server", std::to_string(port), "--bind", "127.0.0.1", "--directory",
-                 dir.path.string()},
-                port, dir.path / "server.log");
+  Server server(
+      {"python3", "-m", "http.server", std::to_string(port), "--bind", "127.0.0.1", "--directory", dir.path.string()},
+      port, dir.path / "server.log");
   std::string base = "http://127.0.0.1:" + std::to_string(port);
 
   auto ok = Run({{"kind", "http"}, {"url", base + "/health.txt"}});
@@ -114,7 +114,8 @@ TEST_CASE("http: a certificate nobody vouches for does not hold (TLS is verified
   std::string key = (dir.path / "key.pem").string(), cert = (dir.path / "cert.pem").string();
   REQUIRE(RunToEnd({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                     "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
-                    "subjectAltName=IP:127.0.0.1"}, dir.path / "openssl.log") == 0);
+                    "subjectAltName=IP:127.0.0.1"},
+                   dir.path / "openssl.log") == 0);
   int port = FreePort();
   Server server({"openssl", "s_server", "-accept", "127.0.0.1:" + std::to_string(port), "-cert", cert, "-key", key,
                  "-www", "-quiet"},
@@ -154,7 +155,8 @@ TEST_CASE("tcp: a port this test listens on, then closes") {
 }
 
 TEST_CASE("tcp: a name that does not resolve is an error, not a closed port") {
-  auto r = Run({{"kind", "tcp"}, {"address", "no-such-host.invalid"}, {"port", std::int64_t{80}}, {"expect", "closed"}});
+  auto r =
+      Run({{"kind", "tcp"}, {"address", "no-such-host.invalid"}, {"port", std::int64_t{80}}, {"expect", "closed"}});
   REQUIRE_FALSE(r);
   CHECK(r.error().message.find("cannot resolve no-such-host.invalid") == 0);
 }
@@ -162,6 +164,7 @@ TEST_CASE("tcp: a name that does not resolve is an error, not a closed port") {
 TEST_CASE("a kind this build does not evaluate is an error naming the kind") {
   auto r = Run({{"kind", "s3_manifest"}, {"bucket", "b"}, {"keys", StringList{"k"}}});
   REQUIRE_FALSE(r);
-  CHECK(r.error().message == "check.t: checks of kind 's3_manifest' are not available in this build yet (http, tcp, "
-                             "dns, tls, command and wait are)");
+  CHECK(r.error().message ==
+        "check.t: checks of kind 's3_manifest' are not available in this build yet (http, tcp, "
+        "dns, tls, command and wait are)");
 }

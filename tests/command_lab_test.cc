@@ -36,16 +36,17 @@ void Story(World& world, const std::string& host, const fs::path& dir) {
   CHECK(plan.Counts().remove == 1);
   CHECK_FALSE(fs::exists(flag));
 
-  std::string failing = "[command.bad]\nhost = \"" + host + "\"\napply = [\"sh\", \"-c\", \"echo broken >&2; exit 7\"]\n";
+  std::string failing =
+      "[command.bad]\nhost = \"" + host + "\"\napply = [\"sh\", \"-c\", \"echo broken >&2; exit 7\"]\n";
   CHECK(world.Apply(failing).find("command.bad: `apply` exited 7 on ") == 0);
   CHECK(world.Apply(failing).find(":\nbroken\n") != std::string::npos);
 
   std::string lying = "[command.liar]\nhost = \"" + host + "\"\ncheck = [\"false\"]\napply = [\"true\"]\n";
   CHECK(world.Apply(lying) == "command.liar: `apply` succeeded but `check` still fails (exit 1)");
 
-  std::string line = "[command.line]\nhost = \"" + host + "\"\nshell = true\ncheck = \"test -e '" + (dir / "a").string() +
-                     "' && test -e '" + (dir / "b").string() + "'\"\napply = \"touch '" + (dir / "a").string() +
-                     "' '" + (dir / "b").string() + "' | cat\"\n";
+  std::string line = "[command.line]\nhost = \"" + host + "\"\nshell = true\ncheck = \"test -e '" +
+                     (dir / "a").string() + "' && test -e '" + (dir / "b").string() + "'\"\napply = \"touch '" +
+                     (dir / "a").string() + "' '" + (dir / "b").string() + "' | cat\"\n";
   CHECK(world.Apply(line) == "");
   CHECK(fs::exists(dir / "a"));
   CHECK(fs::exists(dir / "b"));
@@ -69,7 +70,9 @@ TEST_CASE("command on an SSH host") {
 
 TEST_CASE("a command line as one string needs shell = true") {
   World world;
-  LoadResult load = world.w.Load("version = 1\nname = \"cmd\"\n[command.x]\nhost = \"local\"\napply = \"touch /tmp/x | cat\"\n");
+  LoadResult load =
+      world.w.Load("version = 1\nname = \"cmd\"\n[command.x]\nhost = \"local\"\napply = \"touch /tmp/x | cat\"\n");
   CHECK_FALSE(load.spec);
-  CHECK(TestWorld::Errors(load).find("spec.toml:5:9: error: 'apply' of command.x is one string, which would need a shell") == 0);
+  CHECK(TestWorld::Errors(load).find(
+            "spec.toml:5:9: error: 'apply' of command.x is one string, which would need a shell") == 0);
 }

@@ -48,8 +48,8 @@ std::string Read(const fs::path& p) {
 
 TEST_CASE("probe: a passing check reads back the spec's commands, a failing or absent one reads absent") {
   Local l;
-  AttrMap passing = {{"check", StringList{"/bin/true"}}, {"apply", StringList{"/bin/true"}},
-                     {"revert", StringList{"/bin/false"}}};
+  AttrMap passing = {
+      {"check", StringList{"/bin/true"}}, {"apply", StringList{"/bin/true"}}, {"revert", StringList{"/bin/false"}}};
   auto in_state = l.Probe(l.For(passing));
   REQUIRE(in_state);
   CHECK(in_state->exists);
@@ -107,7 +107,8 @@ TEST_CASE("a failing apply says its exit status and the tail of what it printed"
   CHECK(m.ends_with("\n99999\n100000\n"));
   CHECK(m.size() < 2200);
 
-  auto liar = l.Apply(Action::kCreate, l.For({{"check", StringList{"/bin/false"}}, {"apply", StringList{"/bin/true"}}}));
+  auto liar =
+      l.Apply(Action::kCreate, l.For({{"check", StringList{"/bin/false"}}, {"apply", StringList{"/bin/true"}}}));
   REQUIRE_FALSE(liar);
   CHECK(liar.error().message == "command.t: `apply` succeeded but `check` still fails (exit 1)");
 }
@@ -116,7 +117,8 @@ TEST_CASE("undoing a command without `revert` is refused: the step cannot be und
   TempDir dir;
   Local l;
   std::string flag = (dir.path / "flag").string();
-  auto r = l.Apply(Action::kDelete, l.For({{"check", StringList{"test", "-e", flag}}, {"apply", StringList{"touch", flag}}}));
+  auto r = l.Apply(Action::kDelete,
+                   l.For({{"check", StringList{"test", "-e", flag}}, {"apply", StringList{"touch", flag}}}));
   REQUIRE_FALSE(r);
   CHECK(r.error().message == "command.t has no `revert`, so it cannot be undone; add one, or leave it as it is");
 }
@@ -176,8 +178,8 @@ TEST_CASE("env and path reach check, apply and revert; the values are in no comm
   TempDir dir;
   std::vector<std::string> lines;
   HostConfig host{"local", true};
-  CommandProvider provider{std::make_shared<HostConnections>(
-      [&](const HostConfig&) { return std::make_unique<WatchedShell>(&lines); })};
+  CommandProvider provider{
+      std::make_shared<HostConnections>([&](const HostConfig&) { return std::make_unique<WatchedShell>(&lines); })};
   TypeSchema schema = provider.Types()[0];
   std::string out = (dir.path / "env").string();
   // Spaces, quotes, a newline, a backslash and non-ASCII bytes all arrive as they are.

@@ -26,8 +26,8 @@ void Set(const Env& env, const std::string& which, const std::string& name, cons
                        "\nzone example.test.\nupdate delete " + owner + " " + type + "\n";
   for (const std::string& v : values) script += "update add " + owner + " 60 " + type + " " + v + "\n";
   script += "send\n";
-  FILE* p = ::popen(("nsupdate -y hmac-sha256:" + env.at(which + "_TSIG_NAME") + ":" + env.at(which + "_TSIG_SECRET"))
-                        .c_str(), "w");
+  FILE* p = ::popen(
+      ("nsupdate -y hmac-sha256:" + env.at(which + "_TSIG_NAME") + ":" + env.at(which + "_TSIG_SECRET")).c_str(), "w");
   REQUIRE(p);
   std::fputs(script.c_str(), p);
   REQUIRE(::pclose(p) == 0);
@@ -76,8 +76,9 @@ TEST_CASE("dns: a server answering other values does not agree, and the detail s
   r = CheckDns(Both(env, "dnscheck-2", {"192.0.2.20"}));
   REQUIRE(r);
   CHECK_FALSE(r->holds);
-  CHECK(r->detail == env.at("POWERDNS_SERVER") + " answers 192.0.2.20, 192.0.2.21 (want 192.0.2.20); 1 of 2 "
-                                                 "servers agree");
+  CHECK(r->detail == env.at("POWERDNS_SERVER") +
+                         " answers 192.0.2.20, 192.0.2.21 (want 192.0.2.20); 1 of 2 "
+                         "servers agree");
 
   // The world catches up: the same check now holds.
   Set(env, "POWERDNS", "dnscheck-2", "A", {"192.0.2.20"});
@@ -134,12 +135,9 @@ TEST_CASE("dns: the servers can come from the zone's NS set, asked of its primar
   auto env = LabEnv();
   // The lab's example.test has one NS, ns1.example.test. A 127.0.0.1, served on BIND's port.
   std::string port = env.at("BIND_SERVER").substr(env.at("BIND_SERVER").find(':') + 1);
-  AttrMap attrs = {{"kind", std::string("dns")},
-                   {"type", std::string("A")},
-                   {"name", std::string("base")},
-                   {"zone", std::string("example.test")},
-                   {"server", env.at("BIND_SERVER")},
-                   {"ns_port", std::int64_t{std::stoi(port)}},
+  AttrMap attrs = {{"kind", std::string("dns")},       {"type", std::string("A")},
+                   {"name", std::string("base")},      {"zone", std::string("example.test")},
+                   {"server", env.at("BIND_SERVER")},  {"ns_port", std::int64_t{std::stoi(port)}},
                    {"values", StringList{"192.0.2.1"}}};
   auto r = CheckDns(attrs);
   REQUIRE(r);

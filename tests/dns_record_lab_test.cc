@@ -22,15 +22,16 @@ struct Dns {
   bool api = false;  // PowerDNS through its HTTP API rather than RFC 2136
 
   explicit Dns(const std::string& which, bool through_api = false)
-      : server(env.at(which + "_SERVER")), tsig_name(env.at(which + "_TSIG_NAME")), secret(env.at(which + "_TSIG_SECRET")),
+      : server(env.at(which + "_SERVER")),
+        tsig_name(env.at(which + "_TSIG_NAME")),
+        secret(env.at(which + "_TSIG_SECRET")),
         api(through_api) {}
 
   std::string Spec(const std::string& name, const std::string& body, const std::string& key = "") const {
-    std::string provider =
-        api ? "kind = \"powerdns\"\napi_url = \"" + env.at("POWERDNS_API_URL") + "\"\napi_key = \"" +
-                  (key.empty() ? env.at("POWERDNS_API_KEY") : key) + "\"\n"
-            : "kind = \"rfc2136\"\nserver = \"" + server + "\"\ntsig_name = \"" + tsig_name + "\"\ntsig_secret = \"" +
-                  (key.empty() ? secret : key) + "\"\n";
+    std::string provider = api ? "kind = \"powerdns\"\napi_url = \"" + env.at("POWERDNS_API_URL") + "\"\napi_key = \"" +
+                                     (key.empty() ? env.at("POWERDNS_API_KEY") : key) + "\"\n"
+                               : "kind = \"rfc2136\"\nserver = \"" + server + "\"\ntsig_name = \"" + tsig_name +
+                                     "\"\ntsig_secret = \"" + (key.empty() ? secret : key) + "\"\n";
     return "version = 1\nname = \"dns\"\n[provider.dns.lab]\n" + provider + "[dns_record." + name +
            "]\nprovider = \"dns.lab\"\nzone = \"example.test.\"\nname = \"" + name + "\"\n" + body;
   }
@@ -49,7 +50,8 @@ struct Dns {
   // What another operator (or tool) does behind reconcile's back.
   void Nsupdate(const std::string& commands) const {
     auto at = *dns::ParseServer(server);
-    std::string script = "server " + at.host + " " + std::to_string(at.port) + "\nzone example.test.\n" + commands + "send\n";
+    std::string script =
+        "server " + at.host + " " + std::to_string(at.port) + "\nzone example.test.\n" + commands + "send\n";
     FILE* p = ::popen(("nsupdate -y hmac-sha256:" + tsig_name + ":" + secret).c_str(), "w");
     std::fputs(script.c_str(), p);
     REQUIRE(::pclose(p) == 0);
@@ -119,7 +121,8 @@ TEST_CASE("PowerDNS through its HTTP API: create, lower the TTL, switch, converg
 
 TEST_CASE("PowerDNS API: a wrong key is refused saying so; a record changed since the plan is left alone") {
   Dns d("POWERDNS", true);
-  std::string error = TestWorld().PlanAndApply(d.Spec("apikey", "type = \"A\"\nvalues = [\"192.0.2.1\"]\n", "not-the-key"));
+  std::string error =
+      TestWorld().PlanAndApply(d.Spec("apikey", "type = \"A\"\nvalues = [\"192.0.2.1\"]\n", "not-the-key"));
   CHECK(error.find("answered HTTP 401") != std::string::npos);
   CHECK(error.find("check api_key") != std::string::npos);
 
@@ -182,8 +185,9 @@ TEST_CASE("a record changed since the plan makes the update fail, and stays as t
   d.Nsupdate("update delete raced.example.test. A\nupdate add raced.example.test. 60 A 198.51.100.9\n");
   auto done = planned->provider->Apply(planned->changes.at(0));
   REQUIRE_FALSE(done);
-  CHECK(done.error().message == "dns_record.raced: raced.example.test. A changed since the plan (someone else "
-                                "updated it), so nothing was changed. Plan again to see what it holds now");
+  CHECK(done.error().message ==
+        "dns_record.raced: raced.example.test. A changed since the plan (someone else "
+        "updated it), so nothing was changed. Plan again to see what it holds now");
   CHECK(d.Ask("raced") == std::vector<std::string>{"198.51.100.9"});
 }
 
@@ -206,8 +210,9 @@ TEST_CASE("changes to one zone go in one UPDATE; a record changed meanwhile fail
   std::string spec = "version = 1\nname = \"dns\"\n[provider.dns.lab]\nkind = \"rfc2136\"\nserver = \"" + d.server +
                      "\"\ntsig_name = \"" + d.tsig_name + "\"\ntsig_secret = \"" + d.secret + "\"\n";
   for (int i = 0; i < 40; ++i)
-    spec += "[dns_record.b" + std::to_string(i) + "]\nprovider = \"dns.lab\"\nzone = \"example.test\"\nname = \"batch-" +
-            std::to_string(i) + "\"\ntype = \"A\"\nttl = 60\nvalues = [\"192.0.2." + std::to_string(i + 1) + "\"]\n";
+    spec += "[dns_record.b" + std::to_string(i) +
+            "]\nprovider = \"dns.lab\"\nzone = \"example.test\"\nname = \"batch-" + std::to_string(i) +
+            "\"\ntype = \"A\"\nttl = 60\nvalues = [\"192.0.2." + std::to_string(i + 1) + "\"]\n";
   auto planned = PlanOnly(w, spec);
   REQUIRE(planned->changes.size() == 40);
   // Someone creates batch-7 between the plan and the update.
@@ -236,7 +241,8 @@ TEST_CASE("changing more than 30% of a zone of 10+ record sets needs --force; th
                     "\"\ntsig_name = \"" + d.tsig_name + "\"\ntsig_secret = \"" + d.secret + "\"\n" + extra;
     for (int i = 0; i < 12; ++i)
       s += "[dns_record.t" + std::to_string(i) + "]\nprovider = \"dns.lab\"\nzone = \"bulk.test.\"\nname = \"t" +
-           std::to_string(i) + "\"\ntype = \"A\"\nttl = 60\nvalues = [\"" + (i < changed ? value : "192.0.2.1") + "\"]\n";
+           std::to_string(i) + "\"\ntype = \"A\"\nttl = 60\nvalues = [\"" + (i < changed ? value : "192.0.2.1") +
+           "\"]\n";
     return s;
   };
   auto guards = [&](const std::string& text) {
@@ -256,7 +262,8 @@ TEST_CASE("changing more than 30% of a zone of 10+ record sets needs --force; th
   CHECK(guards(spec("192.0.2.99", 4, "")).empty());
   auto refused = guards(spec("192.0.2.99", 5, ""));
   REQUIRE(refused.size() == 1);
-  CHECK(refused[0] == "zone bulk.test. (provider.dns.lab): 5 of its 16 record sets would change or go (31%), more "
-                      "than 30% at once; max_change_percent on the provider sets the limit");
+  CHECK(refused[0] ==
+        "zone bulk.test. (provider.dns.lab): 5 of its 16 record sets would change or go (31%), more "
+        "than 30% at once; max_change_percent on the provider sets the limit");
   CHECK(guards(spec("192.0.2.99", 5, "max_change_percent = 50\n")).empty());
 }

@@ -19,7 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
 std::string Read(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::ostringstream ss;
@@ -105,8 +104,8 @@ TEST_CASE("the file provider refuses what it must not touch, saying why") {
   Target on_dir{"file.d", &schema, {{"path", (dir.path / "sub").string()}, {"content", "x"}}, &local};
   auto probed = ProbeOne(provider, on_dir);
   REQUIRE_FALSE(probed);
-  CHECK(probed.error().message == (dir.path / "sub").string() +
-                                      " exists and is not a regular file; reconcile will not replace it");
+  CHECK(probed.error().message ==
+        (dir.path / "sub").string() + " exists and is not a regular file; reconcile will not replace it");
 
   Target no_parent{"file.n", &schema, {{"path", (dir.path / "missing" / "f").string()}, {"content", "x"}}, &local};
   auto r = provider.Apply(Change{Action::kCreate, no_parent, State{}, {}});
@@ -129,9 +128,9 @@ TEST_CASE("plan against real files: source files, modes, and a converged spec") 
   Write(dir.path / "motd.txt", "from a source file\n");
   Write(dir.path / "stale", "old\n");
   ::chmod((dir.path / "stale").c_str(), 0644);
-  std::string spec = std::string(kHeader) + "[file.motd]\nhost = \"local\"\npath = \"" +
-                     (dir.path / "motd").string() + "\"\nsource = \"motd.txt\"\n" +
-                     "[file.stale]\nhost = \"local\"\npath = \"" + (dir.path / "stale").string() +
+  std::string spec = std::string(kHeader) + "[file.motd]\nhost = \"local\"\npath = \"" + (dir.path / "motd").string() +
+                     "\"\nsource = \"motd.txt\"\n" + "[file.stale]\nhost = \"local\"\npath = \"" +
+                     (dir.path / "stale").string() +
                      "\"\nmode = \"0600\"\n[file.stale.at.three]\nensure = \"absent\"\n";
   TestWorld w;
   LoadResult load = w.Load(spec, {}, (dir.path / "cutover.toml").string());

@@ -85,9 +85,8 @@ TEST_CASE("plan, apply and plan again against files on an SSH host") {
   CHECK(plan->stages[0].steps[2].action == Action::kUpdate);
   for (const Step& step : plan->stages[0].steps) {
     const Resource& r = load.spec->resources[step.resource];
-    auto done = r.provider->Apply(Change{step.action, Target{r.address, r.schema, step.desired.attrs,
-                                                              HostFor(*load.spec, r)},
-                                         step.prior, {}});
+    auto done = r.provider->Apply(
+        Change{step.action, Target{r.address, r.schema, step.desired.attrs, HostFor(*load.spec, r)}, step.prior, {}});
     REQUIRE_MESSAGE(done, (done ? std::string() : done.error().message));
     CHECK(done->attrs.at("mode") == Value("0640"));
   }

@@ -52,9 +52,7 @@ TEST_CASE("SplitProbeOutput reads each part's output, exit code and standard err
 TEST_CASE("every file, site, service and check on a host is read in one round trip") {
   auto env = LabEnv();
   TempDir dir;
-  {
-    std::ofstream(dir.path.string() + "/b") << "old\n";
-  }
+  { std::ofstream(dir.path.string() + "/b") << "old\n"; }
   std::atomic<int> runs{0};
   auto hosts = std::make_shared<HostConnections>([&](const HostConfig& h) -> std::unique_ptr<RemoteShell> {
     return std::make_unique<CountingShell>(HostConnections::Connect(h), &runs);
@@ -62,12 +60,14 @@ TEST_CASE("every file, site, service and check on a host is read in one round tr
   TestWorld w(hosts);
   std::string spec = "version = 1\nname = \"probe\"\n" + LabHostToml(env);
   for (const char* f : {"a", "b", "c"})
-    spec += std::string("[file.") + f + "]\nhost = \"lab\"\npath = \"" + dir.path.string() + "/" + f + "\"\ncontent = \"new\\n\"\n";
+    spec += std::string("[file.") + f + "]\nhost = \"lab\"\npath = \"" + dir.path.string() + "/" + f +
+            "\"\ncontent = \"new\\n\"\n";
   spec += "[nginx_site.shop]\nhost = \"lab\"\nserver_names = [\"shop.test\"]\nmaintenance = true\nconfig_dir = \"" +
           env.at("NGINX_SITES") + "\"\n";
   spec += "[service.web]\nhost = \"lab\"\nname = \"web\"\nmanager = \"supervisor\"\nsupervisor_config = \"" +
           env.at("SUPERVISOR_CONF") + "\"\nstate = \"running\"\n";
-  spec += "[command.ready]\nhost = \"lab\"\ncheck = [\"test\", \"-d\", \"" + dir.path.string() + "\"]\napply = [\"true\"]\n";
+  spec += "[command.ready]\nhost = \"lab\"\ncheck = [\"test\", \"-d\", \"" + dir.path.string() +
+          "\"]\napply = [\"true\"]\n";
 
   LoadResult load = w.Load(spec);
   REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));

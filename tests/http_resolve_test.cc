@@ -133,8 +133,8 @@ TEST_CASE("resolve is checked at validate time, against the url too") {
   CHECK(FirstError(Check("resolve = \"www.example.test:443:127.0.0.1\"")) ==
         "7:11: error: attribute 'resolve' of check.c: is for www.example.test:443, but the url asks for "
         "shop.example.test:443, so curl would never use it; name the url's host and port");
-  CHECK(FirstError(Check("resolve = \"shop.example.test:80:127.0.0.1\"")).find("the url asks for shop.example.test:443") !=
-        std::string::npos);
+  CHECK(FirstError(Check("resolve = \"shop.example.test:80:127.0.0.1\""))
+            .find("the url asks for shop.example.test:443") != std::string::npos);
 }
 
 TEST_CASE("headers are checked at validate time: a name, a value, no line breaks, secrets from env: only") {

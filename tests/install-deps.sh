@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(
   g++ cmake make pkg-config
+  clang-format  # tests/format_test.sh: the code follows .clang-format
   clang libclang-rt-14-dev  # the spec fuzzer (tests/fuzz/run.sh): clang++ with libFuzzer and the sanitizers
   libboost-graph-dev libtomlplusplus-dev libssh2-1-dev libcurl4-openssl-dev libssl-dev
   doctest-dev nlohmann-json3-dev libcli11-dev

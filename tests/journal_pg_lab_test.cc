@@ -175,8 +175,10 @@ TEST_CASE("a lock whose run ended on this machine but whose session lingers: nam
   REQUIRE(PQstatus(lingering) == CONNECTION_OK);
   (void)Pg(name)()->Read();  // the tables
   std::string key = "hashtextextended('reconcile journal ' || '" + name + "', 0)";
-  std::string sql = "SELECT pg_advisory_lock(" + key + "); INSERT INTO reconcile_lock (journal, holder, backend_pid) "
-                    "VALUES ('" + name + "', '" + dead.ToJson().dump() + "', pg_backend_pid())";
+  std::string sql = "SELECT pg_advisory_lock(" + key +
+                    "); INSERT INTO reconcile_lock (journal, holder, backend_pid) "
+                    "VALUES ('" +
+                    name + "', '" + dead.ToJson().dump() + "', pg_backend_pid())";
   PGresult* res = PQexec(lingering, sql.c_str());
   REQUIRE(PQresultStatus(res) == PGRES_COMMAND_OK);
   PQclear(res);

@@ -17,7 +17,8 @@ journal::Entry RoundTrip(const journal::Entry& e) {
 }  // namespace
 
 TEST_CASE("every record kind reads back as written") {
-  auto b = std::get<journal::Begin>(RoundTrip(journal::Begin{"rollback", "abc", "op@host", "", "dns", {"cut", "after"}}));
+  auto b =
+      std::get<journal::Begin>(RoundTrip(journal::Begin{"rollback", "abc", "op@host", "", "dns", {"cut", "after"}}));
   CHECK(b.op == "rollback");
   CHECK(b.to == "dns");
   CHECK(b.undo == std::vector<std::string>{"cut", "after"});
@@ -27,7 +28,8 @@ TEST_CASE("every record kind reads back as written") {
   CHECK(a.undo.empty());
 
   nlohmann::json prior = {{"exists", true}, {"attrs", {{"ttl", 300}}}};
-  auto i = std::get<journal::Intent>(RoundTrip(journal::Intent{"apply", "s", "dns_record.www", "dns_record", "update", prior, {}}));
+  auto i = std::get<journal::Intent>(
+      RoundTrip(journal::Intent{"apply", "s", "dns_record.www", "dns_record", "update", prior, {}}));
   CHECK(i.prior == prior);
   CHECK(i.action == "update");
   CHECK(i.type == "dns_record");
@@ -39,7 +41,8 @@ TEST_CASE("every record kind reads back as written") {
   CHECK(stays.stays);
   CHECK_FALSE(stays.closes);
 
-  CHECK(std::get<journal::Failed>(RoundTrip(journal::Failed{"apply", "s", "file.x", "disk full"})).error == "disk full");
+  CHECK(std::get<journal::Failed>(RoundTrip(journal::Failed{"apply", "s", "file.x", "disk full"})).error ==
+        "disk full");
   CHECK(std::get<journal::StageComplete>(RoundTrip(journal::StageComplete{"s"})).stage == "s");
   CHECK(std::get<journal::RollbackComplete>(RoundTrip(journal::RollbackComplete{"s", {"t"}})).undone ==
         std::vector<std::string>{"t"});

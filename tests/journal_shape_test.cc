@@ -39,12 +39,14 @@ bool Says(const std::string& error, const std::string& what) {
 }  // namespace
 
 TEST_CASE("a record's fields must have their types") {
-  CHECK(Says(ReadError("intent", "just a string"), "is damaged at line 2: record 1 (intent): its data is not an object"));
+  CHECK(
+      Says(ReadError("intent", "just a string"), "is damaged at line 2: record 1 (intent): its data is not an object"));
   CHECK(Says(ReadError("intent", {{"address", 12}}), "line 2: record 1 (intent): field 'address' is not a string"));
   CHECK(Says(ReadError("done", {{"stage", nullptr}}), "field 'stage' is not a string"));
   CHECK(Says(ReadError("end", {{"result", true}}), "field 'result' is not a string"));
   CHECK(Says(ReadError("rollback_complete", {{"to", "a"}, {"undone", "b"}}), "field 'undone' is not a list"));
-  CHECK(Says(ReadError("rollback_complete", {{"undone", {1, 2}}}), "field 'undone' holds something other than stage names"));
+  CHECK(Says(ReadError("rollback_complete", {{"undone", {1, 2}}}),
+             "field 'undone' holds something other than stage names"));
   CHECK(Says(ReadError("intent", {{"address", "a"}, {"prior", "x"}}), "field 'prior' is not an object"));
   CHECK(Says(ReadError("intent", {{"prior", {{"exists", "yes"}}}}), "field 'prior.exists' is not true or false"));
   CHECK(Says(ReadError("done", {{"state", {{"attrs", 5}}}}), "field 'state.attrs' is not an object"));

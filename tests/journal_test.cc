@@ -27,7 +27,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-
 std::string Slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
@@ -95,9 +94,11 @@ TEST_CASE("a journal written by a newer reconcile is refused as such, never call
   Put(path, newer);
   auto r = OpenFileJournal(path)->Read();
   REQUIRE_FALSE(r);
-  CHECK(r.error().message == "the journal " + path + " was written by a newer version of reconcile (journal format 2; "
-                             "this one reads format 1): run the reconcile that wrote it, or a newer one. Nothing was "
-                             "read or changed");
+  CHECK(r.error().message ==
+        "the journal " + path +
+            " was written by a newer version of reconcile (journal format 2; "
+            "this one reads format 1): run the reconcile that wrote it, or a newer one. Nothing was "
+            "read or changed");
   CHECK(r.error().code == ErrorCode::kNotSupported);
   JournalRecord more = Rec("intent", {{"i", 2}});
   CHECK_FALSE(OpenFileJournal(path)->Append(&more));  // nor is anything added to it
@@ -150,7 +151,8 @@ TEST_CASE("damage anywhere else is an error that names the line, never a guess")
     Put(path, "hello\nworld\n");
     auto r = OpenFileJournal(path)->Read();
     REQUIRE_FALSE(r);
-    CHECK(r.error().message.find("is damaged at line 1: the first line is not a journal header such as {\"reconcile_journal\":1}") !=
+    CHECK(r.error().message.find(
+              "is damaged at line 1: the first line is not a journal header such as {\"reconcile_journal\":1}") !=
           std::string::npos);
   }
   SUBCASE("appending to a damaged journal is refused too") {
@@ -301,17 +303,38 @@ TEST_CASE("the journal key is drawn with scrypt and a salt named in each value; 
 TEST_CASE("history: completed stages, stages a rollback undid, steps never finished, each change's prior") {
   std::vector<JournalRecord> records = {
       {1, "t", "begin", {{"op", "apply"}}},
-      {2, "t", "intent", {{"op", "apply"}, {"stage", "one"}, {"address", "file.a"}, {"type", "file"},
-                          {"action", "create"}, {"prior", {{"exists", false}}}}},
+      {2,
+       "t",
+       "intent",
+       {{"op", "apply"},
+        {"stage", "one"},
+        {"address", "file.a"},
+        {"type", "file"},
+        {"action", "create"},
+        {"prior", {{"exists", false}}}}},
       {3, "t", "done", {{"op", "apply"}, {"stage", "one"}, {"address", "file.a"}, {"state", {{"exists", true}}}}},
       {4, "t", "stage_complete", {{"stage", "one"}}},
-      {5, "t", "intent", {{"op", "apply"}, {"stage", "two"}, {"address", "file.a"}, {"type", "file"},
-                          {"action", "update"}, {"prior", {{"exists", true}}}}},
+      {5,
+       "t",
+       "intent",
+       {{"op", "apply"},
+        {"stage", "two"},
+        {"address", "file.a"},
+        {"type", "file"},
+        {"action", "update"},
+        {"prior", {{"exists", true}}}}},
       {6, "t", "done", {{"op", "apply"}, {"stage", "two"}, {"address", "file.a"}, {"state", {{"exists", true}}}}},
       {7, "t", "stage_complete", {{"stage", "two"}}},
       {8, "t", "rollback_complete", {{"to", "one"}, {"undone", {"two"}}}},
-      {9, "t", "intent", {{"op", "apply"}, {"stage", "two"}, {"address", "file.b"}, {"type", "file"},
-                          {"action", "create"}, {"prior", {{"exists", false}}}}},
+      {9,
+       "t",
+       "intent",
+       {{"op", "apply"},
+        {"stage", "two"},
+        {"address", "file.b"},
+        {"type", "file"},
+        {"action", "create"},
+        {"prior", {{"exists", false}}}}},
   };
   History h = Summarize(records);
   CHECK(h.complete == std::set<std::string>{"one"});
@@ -331,8 +354,16 @@ TEST_CASE("history: a rollback's begin un-completes the stages it undoes before 
       {2, "t", "stage_complete", {{"stage", "two"}}},
       {3, "t", "stage_complete", {{"stage", "three"}}},
       {4, "t", "begin", {{"op", "rollback"}, {"to", "one"}, {"undo", {"two", "three"}}}},
-      {5, "t", "intent", {{"op", "rollback"}, {"stage", "one"}, {"address", "file.a"}, {"type", "file"},
-                          {"action", "delete"}, {"prior", {{"exists", true}}}, {"desired", {{"exists", false}}}}},
+      {5,
+       "t",
+       "intent",
+       {{"op", "rollback"},
+        {"stage", "one"},
+        {"address", "file.a"},
+        {"type", "file"},
+        {"action", "delete"},
+        {"prior", {{"exists", true}}},
+        {"desired", {{"exists", false}}}}},
       {6, "t", "done", {{"op", "rollback"}, {"stage", "one"}, {"address", "file.a"}, {"state", {{"exists", false}}}}},
       // cut off here: no rollback_complete
   };

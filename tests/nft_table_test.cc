@@ -109,7 +109,6 @@ TEST_CASE("each state is one script: the frame, the port's chain rewritten, the 
 
   std::string open_all = nft::SetPortScript("tcp", 80, {"open", {}});
   CHECK(open_all.find("add rule inet reconcile tcp_80") == std::string::npos);
-
 }
 
 // As nft 1.0.6 lists the table an older reconcile left when killed between its two runs of

@@ -71,8 +71,7 @@ TEST_CASE("service names: what systemd takes as a unit name") {
 }
 
 TEST_CASE("service names from a variable are checked as what they became") {
-  CHECK(FirstError("[vars]\nsvc = \"--root=/\"\n" + Service("${vars.svc}")).find("8:8: error: attribute 'name'") ==
-        0);
+  CHECK(FirstError("[vars]\nsvc = \"--root=/\"\n" + Service("${vars.svc}")).find("8:8: error: attribute 'name'") == 0);
 }
 
 TEST_CASE("the service provider refuses a bad name before it runs anything") {
@@ -83,14 +82,15 @@ TEST_CASE("the service provider refuses a bad name before it runs anything") {
   host.name = "local";
   host.local = true;
   host.settings["service_manager"] = std::string("supervisor");
-  auto done = p->Apply(Change{Action::kUpdate,
-                              Target{"service.app", schema, {{"name", std::string("all")}, {"state", std::string("stopped")}},
-                                     &host},
-                              State{},
-                              {}});
+  auto done = p->Apply(
+      Change{Action::kUpdate,
+             Target{"service.app", schema, {{"name", std::string("all")}, {"state", std::string("stopped")}}, &host},
+             State{},
+             {}});
   REQUIRE_FALSE(done);
-  CHECK(done.error().message == "service.app: the service name \"all\" is \"all\", which supervisorctl reads as "
-                                "every program it runs");
+  CHECK(done.error().message ==
+        "service.app: the service name \"all\" is \"all\", which supervisorctl reads as "
+        "every program it runs");
 }
 
 TEST_CASE("file owner and group: never an option to chown, never both at once") {
@@ -102,15 +102,17 @@ TEST_CASE("file owner and group: never an option to chown, never both at once") 
         "group; set owner and group apart; a user or group is a POSIX portable name (letters, digits, '.', '_', "
         "'-'; not first '-')");
   // A number would be read back as a name and never compare equal.
-  CHECK(FirstError(File("65534")).find("7:9: error: attribute 'owner' of file.f: is a number; write the account's "
-                                       "name") == 0);
+  CHECK(FirstError(File("65534"))
+            .find("7:9: error: attribute 'owner' of file.f: is a number; write the account's "
+                  "name") == 0);
   CHECK(FirstError(File("root", "0")).find("8:9: error: attribute 'group' of file.f: is a number") == 0);
   CHECK(FirstError(File("www-data2")) == "(it loaded)");
   for (const char* bad : {"a b", "a;b", "a/b", "$(id)", "a\\nb", "é"})
     CHECK_MESSAGE(FirstError(File(bad)).find("7:9: error: attribute 'owner' of file.f: holds") == 0, bad);
   CHECK(FirstError(File("")).find("is empty") != std::string::npos);
-  CHECK(FirstError(File("root") + "[file.f.at.two]\nowner = \"-x\"\n").find("10:9: error: attribute 'owner' of file.f "
-                                                                          "at stage two: starts with '-'") == 0);
+  CHECK(FirstError(File("root") + "[file.f.at.two]\nowner = \"-x\"\n")
+            .find("10:9: error: attribute 'owner' of file.f "
+                  "at stage two: starts with '-'") == 0);
   for (const char* good : {"root", "www-data", "_apt", "user.name", "app_1", "u1000"})
     CHECK_MESSAGE(Loads(File(good, good)), good);
 }
@@ -122,12 +124,11 @@ TEST_CASE("the file provider refuses a bad owner before it writes") {
   HostConfig host;
   host.name = "local";
   host.local = true;
-  auto done = p->Apply(Change{Action::kCreate,
-                              Target{"file.f", schema,
-                                     {{"path", std::string("/nonexistent-dir/x")}, {"owner", std::string("a:b")}},
-                                     &host},
-                              State{},
-                              {}});
+  auto done = p->Apply(Change{
+      Action::kCreate,
+      Target{"file.f", schema, {{"path", std::string("/nonexistent-dir/x")}, {"owner", std::string("a:b")}}, &host},
+      State{},
+      {}});
   REQUIRE_FALSE(done);
   CHECK(done.error().message.rfind("file.f: the owner \"a:b\" holds ':'", 0) == 0);
 }

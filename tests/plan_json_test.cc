@@ -67,17 +67,23 @@ expect = "closed"
         "in the journal");
   CHECK(a["after"] == json::array());
   REQUIRE(a["changes"].size() == 2);
-  CHECK(a["changes"][0] == json{{"attribute", "secret"}, {"old", nullptr}, {"new", nullptr}, {"sensitive", true},
+  CHECK(a["changes"][0] == json{{"attribute", "secret"},
+                                {"old", nullptr},
+                                {"new", nullptr},
+                                {"sensitive", true},
                                 {"text", "(sensitive) → (sensitive)"}});
-  CHECK(a["changes"][1] == json{{"attribute", "size"}, {"old", 1}, {"new", 2}, {"sensitive", false}, {"text", "1 → 2"}});
+  CHECK(a["changes"][1] ==
+        json{{"attribute", "size"}, {"old", 1}, {"new", 2}, {"sensitive", false}, {"text", "1 → 2"}});
 
   const json& two = doc["stages"][1];
   CHECK(two["confirm"] == "go");
   REQUIRE(two["steps"].size() == 2);
   CHECK(two["steps"][0]["action"] == "create");
-  CHECK(two["steps"][0]["changes"][1] ==
-        json{{"attribute", "tags"}, {"old", nullptr}, {"new", {"x", "y"}}, {"sensitive", false},
-             {"text", "[\"x\", \"y\"]"}});
+  CHECK(two["steps"][0]["changes"][1] == json{{"attribute", "tags"},
+                                              {"old", nullptr},
+                                              {"new", {"x", "y"}},
+                                              {"sensitive", false},
+                                              {"text", "[\"x\", \"y\"]"}});
   CHECK(two["steps"][1]["address"] == "check.c");
   CHECK(two["steps"][1]["action"] == "check");
 
@@ -86,8 +92,8 @@ expect = "closed"
   CHECK(three["steps"][0]["action"] == "delete");
   CHECK(three["steps"][0]["changes"] == json::array());
 
-  CHECK(doc["summary"] == json{{"create", 1}, {"update", 1}, {"delete", 1}, {"check", 1},
-                               {"irreversible", 1}, {"changes", 3}});
+  CHECK(doc["summary"] ==
+        json{{"create", 1}, {"update", 1}, {"delete", 1}, {"check", 1}, {"irreversible", 1}, {"changes", 3}});
 
   // With a journal key the old secret is sealed and kept, so the same step can be undone.
   PlanOptions keeping;

@@ -58,7 +58,8 @@ TEST_CASE("markdown: stages as tables, the confirmation, the irreversible steps 
   CHECK(md.rfind("# Plan for t\n", 0) == 0);
   CHECK(md.find("- Summary: 1 to create, 1 to update, 1 to delete, 1 checks, 2 irreversible.") != std::string::npos);
   CHECK(md.find("## Stage one\n") != std::string::npos);
-  CHECK(md.find("| `!~` | `mem_item.a` | secret: (sensitive) → (sensitive)<br>size: 1 → 2 | irreversible: the current 'secret' ") != std::string::npos);
+  CHECK(md.find("| `!~` | `mem_item.a` | secret: (sensitive) → (sensitive)<br>size: 1 → 2 | irreversible: the current "
+                "'secret' ") != std::string::npos);
   CHECK(md.find("> Asks before it starts: the &lt;switch&gt; &amp; all") != std::string::npos);
   CHECK(md.find("value: \"x\\|y\"") != std::string::npos);  // a pipe does not break the table
   CHECK(md.find("| `?` | `check.c` |  | tcp 127.0.0.1:9 closed |") != std::string::npos);

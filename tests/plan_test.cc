@@ -309,8 +309,8 @@ TEST_CASE("a resource whose state follows another's is planned again in each sta
   CHECK(p.load.spec->resources[two[0].resource].address == "mem_item.src");
   CHECK(p.load.spec->resources[two[1].resource].address == "mem_mirror.copy");
   CHECK(two[1].action == Action::kUpdate);
-  CHECK(RenderText(*p.load.spec, *p.plan, {}).find(
-            "   ~ mem_mirror.copy\n        follows: mem_item.src: what changes is read when it has run\n") !=
+  CHECK(RenderText(*p.load.spec, *p.plan, {})
+            .find("   ~ mem_mirror.copy\n        follows: mem_item.src: what changes is read when it has run\n") !=
         std::string::npos);
   CHECK(p.plan->stages[2].steps.empty());  // nothing it depends on changes there
 }
@@ -384,7 +384,8 @@ command = ["test", "-e", "/tmp/a b"]
 
 TEST_CASE("a value that cannot be worked out is said once, where it is, not at every reference to it") {
   TestWorld w;
-  std::string spec = std::string(kHeader) + "[mem_item.r0]\nkey = \"r0\"\nvalue = \"v0\"\n"
+  std::string spec = std::string(kHeader) +
+                     "[mem_item.r0]\nkey = \"r0\"\nvalue = \"v0\"\n"
                      "[mem_item.r1]\nkey = \"r1\"\nwait = \"${mem_item.r0.value}\"\n";
   for (int i = 2; i < 400; ++i)
     spec += "[mem_item.r" + std::to_string(i) + "]\nkey = \"r" + std::to_string(i) + "\"\nwait = \"${mem_item.r" +
@@ -395,5 +396,5 @@ TEST_CASE("a value that cannot be worked out is said once, where it is, not at e
   const std::string cause = "attribute 'wait' of mem_item.r1 must be a duration";
   CHECK(why.find(cause) != std::string::npos);
   CHECK(why.find(cause) == why.rfind(cause));  // once
-  CHECK(why.size() < 400 * 200);  // linear in the chain, not quadratic
+  CHECK(why.size() < 400 * 200);               // linear in the chain, not quadratic
 }

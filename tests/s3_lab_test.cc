@@ -67,8 +67,9 @@ TEST_CASE("keys that need encoding are signed, stored and read back as written")
   Response made = c.Do(Put(b, "", ""));
   REQUIRE_MESSAGE(made.ok(), made.Describe());
   // Not ' or &: s3rver escapes them twice in listings (its bug; AWS lists them right).
-  const std::vector<std::string> keys = {"plain.txt", "with space/and+plus=eq.txt", "ünïcödé/日本.txt",
-                                         "odd!()*~,;:@$.txt", "percent%41.txt", "deep/a/b/c/d.txt"};
+  const std::vector<std::string> keys = {"plain.txt",        "with space/and+plus=eq.txt",
+                                         "ünïcödé/日本.txt", "odd!()*~,;:@$.txt",
+                                         "percent%41.txt",   "deep/a/b/c/d.txt"};
   for (const std::string& k : keys) {
     Response put = c.Do(Put(b, k, "body of " + k));
     CHECK_MESSAGE(put.ok(), k << ": " << put.Describe());
@@ -109,9 +110,8 @@ TEST_CASE("a listing of more than 1,000 keys is paged, complete and in key order
   REQUIRE_MESSAGE(listed, listed.error().message);
   CHECK(listed->size() == 1234);
   CHECK(std::is_sorted(listed->begin(), listed->end(), [](const Object& a, const Object& b) { return a.key < b.key; }));
-  CHECK(std::adjacent_find(listed->begin(), listed->end(), [](const Object& a, const Object& b) {
-          return a.key == b.key;
-        }) == listed->end());
+  CHECK(std::adjacent_find(listed->begin(), listed->end(),
+                           [](const Object& a, const Object& b) { return a.key == b.key; }) == listed->end());
 }
 
 TEST_CASE("a wrong secret is refused by the server and said so; a missing bucket is named") {
@@ -161,7 +161,8 @@ struct ThrottlingProxy {
   explicit ThrottlingProxy(const std::string& upstream) {
     for (const char* d : {"logs", "tmp"}) std::filesystem::create_directories(dir.path / d);
     std::string p = dir.path.string();
-    std::ofstream(dir.path / "nginx.conf") << "worker_processes 1;\npid " << p << "/logs/nginx.pid;\n"
+    std::ofstream(dir.path / "nginx.conf")
+        << "worker_processes 1;\npid " << p << "/logs/nginx.pid;\n"
         << "error_log " << p << "/logs/error.log;\nevents { worker_connections 64; }\nhttp {\n"
         << "  access_log " << p << "/logs/access.log;\n  client_body_temp_path " << p << "/tmp/body;\n"
         << "  proxy_temp_path " << p << "/tmp/proxy;\n  fastcgi_temp_path " << p << "/tmp/fastcgi;\n"
@@ -170,10 +171,9 @@ struct ThrottlingProxy {
         << "  server {\n    listen 127.0.0.1:" << port << ";\n    client_max_body_size 0;\n"
         << "    location / {\n      limit_req zone=s3 nodelay;\n      limit_req_status 503;\n"
         << "      proxy_set_header Host $http_host;\n      proxy_pass " << upstream << ";\n    }\n  }\n}\n";
-    nginx = std::make_unique<Server>(
-        std::vector<std::string>{"nginx", "-p", p, "-e", p + "/logs/stderr.log", "-c", p + "/nginx.conf", "-g",
-                                 "daemon off;"},
-        port, dir.path / "logs" / "out.log");
+    nginx = std::make_unique<Server>(std::vector<std::string>{"nginx", "-p", p, "-e", p + "/logs/stderr.log", "-c",
+                                                              p + "/nginx.conf", "-g", "daemon off;"},
+                                     port, dir.path / "logs" / "out.log");
   }
   std::string Slurp(const std::string& name) const { return ReadText(dir.path / name); }
 };

@@ -57,18 +57,16 @@ TEST_CASE("the header: version and name are required, and checked") {
           At(1, 11, "'version' must be an integer, not a string", "version = \"1\""));
   }
   SUBCASE("no name") {
-    CHECK(
-        Errors("version = 1\n") ==
-        At(1, 1, "the spec has no 'name'; add name = \"my-cutover\" (it names the journal)", "version = 1"));
+    CHECK(Errors("version = 1\n") ==
+          At(1, 1, "the spec has no 'name'; add name = \"my-cutover\" (it names the journal)", "version = 1"));
   }
   SUBCASE("a name that cannot name a journal") {
-    CHECK(Errors("version = 1\nname = \"my cutover\"\n") ==
-          At(2, 8, "'name' may hold letters, digits, '-' and '_' only (it names the journal)",
-             "name = \"my cutover\""));
+    CHECK(
+        Errors("version = 1\nname = \"my cutover\"\n") ==
+        At(2, 8, "'name' may hold letters, digits, '-' and '_' only (it names the journal)", "name = \"my cutover\""));
   }
   SUBCASE("a name that is not a string") {
-    CHECK(Errors("version = 1\nname = 7\n") ==
-          At(2, 8, "'name' must be a string, not an integer", "name = 7"));
+    CHECK(Errors("version = 1\nname = 7\n") == At(2, 8, "'name' must be a string, not an integer", "name = 7"));
   }
 }
 
@@ -79,8 +77,7 @@ TEST_CASE("stages: a non-empty list of distinct, plain names") {
   }
   SUBCASE("a name with a space") {
     CHECK(Errors("version = 1\nname = \"t\"\nstages = [\"one\", \"t w o\"]\n") ==
-          At(3, 18, "stage name 't w o' may hold letters, digits, '-' and '_' only",
-             "stages = [\"one\", \"t w o\"]"));
+          At(3, 18, "stage name 't w o' may hold letters, digits, '-' and '_' only", "stages = [\"one\", \"t w o\"]"));
   }
   SUBCASE("a name that is not a string") {
     CHECK(Errors("version = 1\nname = \"t\"\nstages = [\"one\", 2]\n") ==
@@ -88,8 +85,7 @@ TEST_CASE("stages: a non-empty list of distinct, plain names") {
   }
   SUBCASE("empty") {
     CHECK(Errors("version = 1\nname = \"t\"\nstages = []\n") ==
-          At(3, 10, "'stages' must be a non-empty list of stage names, e.g. [\"prepare\", \"switch\"]",
-             "stages = []"));
+          At(3, 10, "'stages' must be a non-empty list of stage names, e.g. [\"prepare\", \"switch\"]", "stages = []"));
   }
 }
 
@@ -113,8 +109,7 @@ TEST_CASE("resource tables must be tables") {
           At(4, 12, "'mem_item' must be tables [mem_item.NAME]", "mem_item = 5"));
   }
   SUBCASE("one resource") {
-    CHECK(Errors(WithHeader("[mem_item]\na = 5\n")) ==
-          At(5, 5, "'mem_item.a' must be a table [mem_item.a]", "a = 5"));
+    CHECK(Errors(WithHeader("[mem_item]\na = 5\n")) == At(5, 5, "'mem_item.a' must be a table [mem_item.a]", "a = 5"));
   }
 }
 
@@ -147,14 +142,12 @@ TEST_CASE("values of the wrong type say what was expected and what was written")
           At(6, 8, "attribute 'tags' of mem_item.a must be a list of strings, not a string", "tags = \"x\""));
   }
   SUBCASE("an integer where a boolean goes") {
-    CHECK(
-        Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nenabled = 1\n")) ==
-        At(6, 11, "attribute 'enabled' of mem_item.a must be true or false, not an integer", "enabled = 1"));
+    CHECK(Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nenabled = 1\n")) ==
+          At(6, 11, "attribute 'enabled' of mem_item.a must be true or false, not an integer", "enabled = 1"));
   }
   SUBCASE("a string where a boolean goes") {
-    CHECK(
-        Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nenabled = \"yes\"\n")) ==
-        At(6, 11, "attribute 'enabled' of mem_item.a must be a boolean, not a string", "enabled = \"yes\""));
+    CHECK(Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nenabled = \"yes\"\n")) ==
+          At(6, 11, "attribute 'enabled' of mem_item.a must be a boolean, not a string", "enabled = \"yes\""));
   }
   SUBCASE("a required attribute of the wrong type is reported once, not also as missing") {
     CHECK(Errors(WithHeader("[mem_item.a]\nkey = 5\n")) ==
@@ -164,20 +157,17 @@ TEST_CASE("values of the wrong type say what was expected and what was written")
 
 TEST_CASE("a required attribute that is missing is named with its type and meaning") {
   CHECK(Errors(WithHeader("[mem_item.a]\nvalue = \"x\"\n")) ==
-        At(4, 11, "mem_item.a is missing required attribute 'key' (a string: identifies the item)",
-           "[mem_item.a]"));
+        At(4, 11, "mem_item.a is missing required attribute 'key' (a string: identifies the item)", "[mem_item.a]"));
 }
 
 TEST_CASE("enumerations list their values and suggest the nearest") {
   SUBCASE("ensure") {
     CHECK(Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nensure = \"gone\"\n")) ==
-          At(6, 10, "'ensure' of mem_item.a must be one of present, absent, not \"gone\"",
-             "ensure = \"gone\""));
+          At(6, 10, "'ensure' of mem_item.a must be one of present, absent, not \"gone\"", "ensure = \"gone\""));
   }
   SUBCASE("ensure, misspelt") {
     CHECK(Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nensure = \"absnet\"\n")) ==
-          At(6, 10,
-             "'ensure' of mem_item.a must be one of present, absent, not \"absnet\", did you mean 'absent'?",
+          At(6, 10, "'ensure' of mem_item.a must be one of present, absent, not \"absnet\", did you mean 'absent'?",
              "ensure = \"absnet\""));
   }
   SUBCASE("a provider's one_of") {
@@ -239,8 +229,7 @@ TEST_CASE("[stage.X] takes confirm, a string") {
 }
 
 TEST_CASE("an overlay for a stage before the resource enters") {
-  CHECK(Errors(
-            WithHeader("[mem_item.a]\nkey = \"a\"\nstage = \"two\"\n[mem_item.a.at.one]\nvalue = \"x\"\n")) ==
+  CHECK(Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nstage = \"two\"\n[mem_item.a.at.one]\nvalue = \"x\"\n")) ==
         At(7, 16, "[mem_item.a.at.one] comes before mem_item.a enters at stage 'two'", "[mem_item.a.at.one]",
            "an overlay changes a resource from a later stage on; move `stage` earlier or drop the overlay"));
 }
@@ -252,20 +241,18 @@ TEST_CASE("an identity attribute cannot change in an overlay") {
              "declare a second resource for the new one and retire the old with ensure = \"absent\""));
   }
   SUBCASE("path") {
-    CHECK(Errors(WithHeader(
-              "[file.f]\nhost = \"local\"\npath = \"/tmp/f\"\n[file.f.at.three]\npath = \"/tmp/g\"\n")) ==
+    CHECK(Errors(WithHeader("[file.f]\nhost = \"local\"\npath = \"/tmp/f\"\n[file.f.at.three]\npath = \"/tmp/g\"\n")) ==
           At(8, 1, "'path' identifies file.f and cannot change between stages", "path = \"/tmp/g\"",
              "declare a second resource for the new one and retire the old with ensure = \"absent\""));
   }
 }
 
 TEST_CASE("stage, after and host belong to the resource, not to an overlay") {
-  CHECK(
-      Errors(WithHeader("[file.f]\nhost = \"local\"\npath = \"/tmp/f\"\n"
-                        "[file.f.at.two]\nstage = \"three\"\nafter = []\nhost = \"local\"\n")) ==
-      At(8, 1, "'stage' cannot change in a later stage; set it on [file.f] itself", "stage = \"three\"") +
-          At(9, 1, "'after' cannot change in a later stage; set it on [file.f] itself", "after = []") +
-          At(10, 1, "'host' cannot change in a later stage; set it on [file.f] itself", "host = \"local\""));
+  CHECK(Errors(WithHeader("[file.f]\nhost = \"local\"\npath = \"/tmp/f\"\n"
+                          "[file.f.at.two]\nstage = \"three\"\nafter = []\nhost = \"local\"\n")) ==
+        At(8, 1, "'stage' cannot change in a later stage; set it on [file.f] itself", "stage = \"three\"") +
+            At(9, 1, "'after' cannot change in a later stage; set it on [file.f] itself", "after = []") +
+            At(10, 1, "'host' cannot change in a later stage; set it on [file.f] itself", "host = \"local\""));
 }
 
 TEST_CASE("an unknown attribute in an overlay suggests the one meant") {
@@ -275,37 +262,34 @@ TEST_CASE("an unknown attribute in an overlay suggests the one meant") {
 
 TEST_CASE("after must name other resources of the spec") {
   SUBCASE("a misspelt address") {
-    CHECK(Errors(WithHeader(
-              "[mem_item.base]\nkey = \"b\"\n[mem_item.a]\nkey = \"a\"\nafter = [\"mem_item.bsae\"]\n")) ==
-          At(8, 10,
-             "'after' of mem_item.a names 'mem_item.bsae', which the spec does not declare, did you mean "
-             "'mem_item.base'?",
-             "after = [\"mem_item.bsae\"]"));
+    CHECK(
+        Errors(WithHeader("[mem_item.base]\nkey = \"b\"\n[mem_item.a]\nkey = \"a\"\nafter = [\"mem_item.bsae\"]\n")) ==
+        At(8, 10,
+           "'after' of mem_item.a names 'mem_item.bsae', which the spec does not declare, did you mean "
+           "'mem_item.base'?",
+           "after = [\"mem_item.bsae\"]"));
   }
   SUBCASE("itself") {
     CHECK(Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nafter = [\"mem_item.a\"]\n")) ==
           At(6, 10, "mem_item.a cannot come after itself", "after = [\"mem_item.a\"]"));
   }
   SUBCASE("not a list") {
-    CHECK(Errors(
-              WithHeader("[mem_item.b]\nkey = \"b\"\n[mem_item.a]\nkey = \"a\"\nafter = \"mem_item.b\"\n")) ==
+    CHECK(Errors(WithHeader("[mem_item.b]\nkey = \"b\"\n[mem_item.a]\nkey = \"a\"\nafter = \"mem_item.b\"\n")) ==
           At(8, 9, "'after' of mem_item.a must be a list of addresses such as [\"s3_bucket.media\"]",
              "after = \"mem_item.b\""));
   }
   SUBCASE("an item that is not a string") {
     CHECK(Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nafter = [3]\n")) ==
-          At(6, 10, "each item of 'after' of mem_item.a must be an address string, not an integer",
-             "after = [3]"));
+          At(6, 10, "each item of 'after' of mem_item.a must be an address string, not an integer", "after = [3]"));
   }
 }
 
 TEST_CASE("variables: unknown names are suggested, and ${ must be closed") {
   SUBCASE("a misspelt variable, pointing at the ${") {
-    CHECK(
-        Errors(WithHeader(
-            "[vars]\nprod_ip = \"10.0.0.1\"\n[mem_item.a]\nkey = \"a\"\nvalue = \"ip=${vars.prod_pi}\"\n")) ==
-        At(8, 13, "unknown variable 'prod_pi' in attribute 'value' of mem_item.a, did you mean 'prod_ip'?",
-           "value = \"ip=${vars.prod_pi}\""));
+    CHECK(Errors(WithHeader(
+              "[vars]\nprod_ip = \"10.0.0.1\"\n[mem_item.a]\nkey = \"a\"\nvalue = \"ip=${vars.prod_pi}\"\n")) ==
+          At(8, 13, "unknown variable 'prod_pi' in attribute 'value' of mem_item.a, did you mean 'prod_ip'?",
+             "value = \"ip=${vars.prod_pi}\""));
   }
   SUBCASE("no [vars] at all") {
     CHECK(Errors(WithHeader("[mem_item.a]\nkey = \"${vars.k}\"\n")) ==
@@ -313,8 +297,7 @@ TEST_CASE("variables: unknown names are suggested, and ${ must be closed") {
              "declare it under [vars] or pass --var k=VALUE"));
   }
   SUBCASE("in a list item") {
-    CHECK(Errors(WithHeader(
-              "[vars]\nzone = \"z\"\n[mem_item.a]\nkey = \"a\"\ntags = [\"x\", \"${vars.zon}\"]\n")) ==
+    CHECK(Errors(WithHeader("[vars]\nzone = \"z\"\n[mem_item.a]\nkey = \"a\"\ntags = [\"x\", \"${vars.zon}\"]\n")) ==
           At(8, 15, "unknown variable 'zon' in attribute 'tags' of mem_item.a, did you mean 'zone'?",
              "tags = [\"x\", \"${vars.zon}\"]"));
   }
@@ -327,8 +310,8 @@ TEST_CASE("variables: unknown names are suggested, and ${ must be closed") {
   }
   SUBCASE("a variable that refers to a resource") {
     CHECK(Errors(WithHeader("[vars]\na = \"x-${mem_item.b.key}\"\n")) ==
-          At(5, 8, "'${mem_item.b.key}' in variable 'a': a variable may refer to variables only", "a = \"x-${mem_item.b.key}\"",
-             "write ${vars.NAME}, or the value itself"));
+          At(5, 8, "'${mem_item.b.key}' in variable 'a': a variable may refer to variables only",
+             "a = \"x-${mem_item.b.key}\"", "write ${vars.NAME}, or the value itself"));
   }
   SUBCASE("variables that refer to each other") {
     CHECK(Errors(WithHeader("[vars]\na = \"${vars.b}/x\"\nb = \"${vars.a}/y\"\n")) ==
@@ -348,15 +331,15 @@ TEST_CASE("variables: unknown names are suggested, and ${ must be closed") {
           At(8, 8, "attribute 'size' of mem_item.a must be an integer, not \"ten\"", "size = \"${vars.n}\""));
   }
   SUBCASE("a number too large for an integer, written as a string") {
-    CHECK(Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nsize = \"99999999999999999999\"\n")) ==
-          At(6, 8, "attribute 'size' of mem_item.a must be an integer, not a string",
-             "size = \"99999999999999999999\""));
+    CHECK(
+        Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nsize = \"99999999999999999999\"\n")) ==
+        At(6, 8, "attribute 'size' of mem_item.a must be an integer, not a string", "size = \"99999999999999999999\""));
   }
   SUBCASE("a number too large for an integer, from a variable") {
-    CHECK(Errors(WithHeader(
-              "[vars]\nn = \"99999999999999999999\"\n[mem_item.a]\nkey = \"a\"\nsize = \"${vars.n}\"\n")) ==
-          At(8, 8, "attribute 'size' of mem_item.a must be an integer, not \"99999999999999999999\"",
-             "size = \"${vars.n}\""));
+    CHECK(
+        Errors(WithHeader("[vars]\nn = \"99999999999999999999\"\n[mem_item.a]\nkey = \"a\"\nsize = \"${vars.n}\"\n")) ==
+        At(8, 8, "attribute 'size' of mem_item.a must be an integer, not \"99999999999999999999\"",
+           "size = \"${vars.n}\""));
   }
 }
 
@@ -367,8 +350,7 @@ TEST_CASE("an integer or boolean may come from a variable, not from another reso
            "size = \"${mem_item.a.size}\"", "write the value, or take it from a variable: ${vars.NAME}"));
   CHECK(Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nenabled = \"${mem_item.b.enabled}\"\n")) ==
         At(6, 11, "attribute 'enabled' of mem_item.a must be a boolean, not a reference to another resource",
-           "enabled = \"${mem_item.b.enabled}\"",
-           "write the value, or take it from a variable: ${vars.NAME}"));
+           "enabled = \"${mem_item.b.enabled}\"", "write the value, or take it from a variable: ${vars.NAME}"));
 }
 
 TEST_CASE("a variable in the spec's name is substituted like any other") {
@@ -388,15 +370,14 @@ TEST_CASE("references must name a declared resource and one of its attributes") 
              "value = \"${mem_item.sorce.value}\""));
   }
   SUBCASE("no such attribute") {
-    CHECK(Errors(WithHeader(
-              "[mem_item.b]\nkey = \"b\"\n[mem_item.a]\nkey = \"a\"\nvalue = \"${mem_item.b.valeu}\"\n")) ==
-          At(8, 10, "'${mem_item.b.valeu}': mem_item has no attribute 'valeu', did you mean 'value'?",
-             "value = \"${mem_item.b.valeu}\""));
+    CHECK(
+        Errors(WithHeader("[mem_item.b]\nkey = \"b\"\n[mem_item.a]\nkey = \"a\"\nvalue = \"${mem_item.b.valeu}\"\n")) ==
+        At(8, 10, "'${mem_item.b.valeu}': mem_item has no attribute 'valeu', did you mean 'value'?",
+           "value = \"${mem_item.b.valeu}\""));
   }
   SUBCASE("itself") {
-    CHECK(
-        Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nvalue = \"${mem_item.a.key}\"\n")) ==
-        At(6, 10, "'${mem_item.a.key}': mem_item.a cannot refer to itself", "value = \"${mem_item.a.key}\""));
+    CHECK(Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nvalue = \"${mem_item.a.key}\"\n")) ==
+          At(6, 10, "'${mem_item.a.key}': mem_item.a cannot refer to itself", "value = \"${mem_item.a.key}\""));
   }
   SUBCASE("something that is neither a variable nor a resource attribute") {
     CHECK(Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nvalue = \"${env.HOME}\"\n")) ==
@@ -406,11 +387,10 @@ TEST_CASE("references must name a declared resource and one of its attributes") 
 }
 
 TEST_CASE("provider configuration may use variables but not resource references") {
-  CHECK(
-      Errors(WithHeader("[provider.mem.a]\nregion = \"${mem_item.b.value}\"\n[mem_item.b]\nkey = \"b\"\n")) ==
-      At(5, 11, "'${mem_item.b.value}' in 'region' of [provider.mem.a] is not a reference this can resolve",
-         "region = \"${mem_item.b.value}\"",
-         "write ${vars.NAME}; resource references are allowed in resources only"));
+  CHECK(Errors(WithHeader("[provider.mem.a]\nregion = \"${mem_item.b.value}\"\n[mem_item.b]\nkey = \"b\"\n")) ==
+        At(5, 11, "'${mem_item.b.value}' in 'region' of [provider.mem.a] is not a reference this can resolve",
+           "region = \"${mem_item.b.value}\"",
+           "write ${vars.NAME}; resource references are allowed in resources only"));
 }
 
 TEST_CASE("hosts") {
@@ -419,15 +399,13 @@ TEST_CASE("hosts") {
           At(6, 7, "file.f has no 'host'; add host = \"local\", \"web\"", "[file.f]"));
   }
   SUBCASE("an unknown host") {
-    CHECK(Errors(WithHeader(
-              "[host.web]\naddress = \"10.0.0.1\"\n[file.f]\nhost = \"wbe\"\npath = \"/tmp/f\"\n")) ==
+    CHECK(Errors(WithHeader("[host.web]\naddress = \"10.0.0.1\"\n[file.f]\nhost = \"wbe\"\npath = \"/tmp/f\"\n")) ==
           At(7, 8, "unknown host 'wbe' for file.f, did you mean 'web'?", "host = \"wbe\"",
              "declare it as [host.wbe], or use host = \"local\" for this machine"));
   }
   SUBCASE("[host.local]") {
     CHECK(Errors(WithHeader("[host.local]\naddress = \"127.0.0.1\"\n")) ==
-          At(4, 7, "'local' is this machine and needs no [host.local] table; pick another name",
-             "[host.local]"));
+          At(4, 7, "'local' is this machine and needs no [host.local] table; pick another name", "[host.local]"));
   }
   SUBCASE("no address") {
     CHECK(Errors(WithHeader("[host.web]\nuser = \"deploy\"\n")) ==
@@ -447,9 +425,8 @@ TEST_CASE("hosts") {
              "service_manager = \"s6\""));
   }
   SUBCASE("a misspelt key") {
-    CHECK(
-        Errors(WithHeader("[host.web]\naddress = \"10.0.0.1\"\nidentiy = \"~/.ssh/id\"\n")) ==
-        At(6, 1, "unknown key 'identiy' in [host.web], did you mean 'identity'?", "identiy = \"~/.ssh/id\""));
+    CHECK(Errors(WithHeader("[host.web]\naddress = \"10.0.0.1\"\nidentiy = \"~/.ssh/id\"\n")) ==
+          At(6, 1, "unknown key 'identiy' in [host.web], did you mean 'identity'?", "identiy = \"~/.ssh/id\""));
   }
 }
 
@@ -464,8 +441,7 @@ TEST_CASE("provider instances") {
   }
   SUBCASE("a required key missing") {
     CHECK(Errors(WithHeader("[provider.mem.a]\ntoken = \"env:TOKEN\"\n")) ==
-          At(4, 15, "[provider.mem.a] is missing 'region' (a string: where the items live)",
-             "[provider.mem.a]"));
+          At(4, 15, "[provider.mem.a] is missing 'region' (a string: where the items live)", "[provider.mem.a]"));
   }
   SUBCASE("an unknown key") {
     CHECK(Errors(WithHeader("[provider.mem.a]\nregion = \"eu\"\nregoin = \"us\"\n")) ==
@@ -473,20 +449,19 @@ TEST_CASE("provider instances") {
   }
   SUBCASE("a resource that needs one, and the spec has none") {
     CHECK(Errors(WithHeader("[mem_remote.r]\nkey = \"r\"\n")) ==
-          At(4, 13, "mem_remote.r needs a provider, and the spec declares no [provider.mem.NAME]",
-             "[mem_remote.r]"));
+          At(4, 13, "mem_remote.r needs a provider, and the spec declares no [provider.mem.NAME]", "[mem_remote.r]"));
   }
   SUBCASE("several to choose from") {
     CHECK(Errors(WithHeader("[provider.mem.a]\nregion = \"eu\"\n[provider.mem.b]\nregion = \"us\"\n"
                             "[mem_remote.r]\nkey = \"r\"\n")) ==
-          At(8, 13, "mem_remote.r has no 'provider' and the spec declares several: mem.a, mem.b",
-             "[mem_remote.r]", "add provider = \"mem.a\" (or another of them)"));
+          At(8, 13, "mem_remote.r has no 'provider' and the spec declares several: mem.a, mem.b", "[mem_remote.r]",
+             "add provider = \"mem.a\" (or another of them)"));
   }
   SUBCASE("a name that is not declared") {
     CHECK(Errors(WithHeader("[provider.mem.main]\nregion = \"eu\"\n[mem_remote.r]\nkey = \"r\"\nprovider = "
                             "\"mem.mian\"\n")) ==
-          At(8, 12, "unknown provider 'mem.mian' for mem_remote.r, did you mean 'mem.main'?",
-             "provider = \"mem.mian\"", "a mem_remote needs a [provider.mem.NAME] table"));
+          At(8, 12, "unknown provider 'mem.mian' for mem_remote.r, did you mean 'mem.main'?", "provider = \"mem.mian\"",
+             "a mem_remote needs a [provider.mem.NAME] table"));
   }
   SUBCASE("the instance's name without its kind") {
     CHECK(Errors(WithHeader("[provider.mem.old]\nregion = \"eu\"\n[provider.mem.new]\nregion = \"us\"\n"
@@ -495,10 +470,9 @@ TEST_CASE("provider instances") {
              "a mem_remote needs a [provider.mem.NAME] table"));
   }
   SUBCASE("a type that takes no provider") {
-    CHECK(
-        Errors(WithHeader(
-            "[provider.mem.main]\nregion = \"eu\"\n[mem_item.a]\nkey = \"a\"\nprovider = \"mem.main\"\n")) ==
-        At(8, 1, "unknown attribute 'provider' in mem_item.a", "provider = \"mem.main\""));
+    CHECK(Errors(WithHeader(
+              "[provider.mem.main]\nregion = \"eu\"\n[mem_item.a]\nkey = \"a\"\nprovider = \"mem.main\"\n")) ==
+          At(8, 1, "unknown attribute 'provider' in mem_item.a", "provider = \"mem.main\""));
   }
 }
 
@@ -515,8 +489,7 @@ TEST_CASE("a check's command written as one string needs shell = true, and takes
 TEST_CASE("checks: a kind, and the attributes of that kind") {
   SUBCASE("no kind") {
     CHECK(Errors(WithHeader("[check.up]\nurl = \"http://x/\"\n")) ==
-          At(4, 8, "check.up has no 'kind'; add kind = one of http, tcp, dns, tls, command, wait",
-             "[check.up]"));
+          At(4, 8, "check.up has no 'kind'; add kind = one of http, tcp, dns, tls, command, wait", "[check.up]"));
   }
   SUBCASE("a misspelt kind is reported once") {
     CHECK(Errors(WithHeader("[check.up]\nkind = \"htp\"\nurl = \"http://x/\"\n")) ==
@@ -526,10 +499,9 @@ TEST_CASE("checks: a kind, and the attributes of that kind") {
              "kind = \"htp\""));
   }
   SUBCASE("an attribute of another kind") {
-    CHECK(Errors(WithHeader(
-              "[check.port]\nkind = \"tcp\"\naddress = \"10.0.0.1\"\nport = 22\nurl = \"http://x/\"\n")) ==
-          At(8, 7, "'url' does not apply to a check of kind 'tcp'", "url = \"http://x/\"",
-             "it is for kind http"));
+    CHECK(
+        Errors(WithHeader("[check.port]\nkind = \"tcp\"\naddress = \"10.0.0.1\"\nport = 22\nurl = \"http://x/\"\n")) ==
+        At(8, 7, "'url' does not apply to a check of kind 'tcp'", "url = \"http://x/\"", "it is for kind http"));
   }
   SUBCASE("an attribute of another kind in an overlay") {
     CHECK(Errors(WithHeader("[check.port]\nkind = \"tcp\"\naddress = \"10.0.0.1\"\nport = 22\n"
@@ -556,10 +528,8 @@ TEST_CASE("checks: a kind, and the attributes of that kind") {
 }
 
 TEST_CASE("a file takes content or source, not both") {
-  CHECK(Errors(WithHeader(
-            "[file.f]\nhost = \"local\"\npath = \"/tmp/f\"\ncontent = \"x\"\nsource = \"f.txt\"\n")) ==
-        At(8, 10,
-           "file.f sets both 'source' and 'content'; keep one (source is a file whose text becomes content)",
+  CHECK(Errors(WithHeader("[file.f]\nhost = \"local\"\npath = \"/tmp/f\"\ncontent = \"x\"\nsource = \"f.txt\"\n")) ==
+        At(8, 10, "file.f sets both 'source' and 'content'; keep one (source is a file whose text becomes content)",
            "source = \"f.txt\""));
 }
 
@@ -598,8 +568,7 @@ TEST_CASE("--env names an overlay file that must exist") {
   options.env = "lab";
   LoadResult r = w.Load(kHeader, options, path);
   CHECK(r.spec == nullptr);
-  CHECK(TestWorld::Errors(r) == "error: --env lab needs the overlay file '" +
-                                    (dir / "cutover.lab.toml").string() +
+  CHECK(TestWorld::Errors(r) == "error: --env lab needs the overlay file '" + (dir / "cutover.lab.toml").string() +
                                     "', which cannot be read: No such file or directory\n");
   std::filesystem::remove_all(dir);
 }
@@ -615,7 +584,6 @@ TEST_CASE("every mistake of a spec is reported in one run, in the order of the f
   CHECK(TestWorld::Errors(r) ==
         At(6, 9, "attribute 'color' of mem_item.z must be one of red, green, blue, not \"purple\"",
            "color = \"purple\"") +
-            At(9, 9, "unknown stage 'fourth' for mem_item.a", "stage = \"fourth\"",
-               "the stages are: one, two, three") +
+            At(9, 9, "unknown stage 'fourth' for mem_item.a", "stage = \"fourth\"", "the stages are: one, two, three") +
             At(10, 2, "unknown resource type 'fil', did you mean 'file'?", "[fil.x]"));
 }

@@ -39,8 +39,8 @@ TEST_CASE("nginx server names: a name, a wildcard or _, nothing that writes dire
         "server name is a host name (\"www.example.com\"), a wildcard (\"*.example.com\", \".example.com\", "
         "\"www.example.*\") or \"_\"");
   // The second item: its own column.
-  CHECK(FirstError(Site("", "[\"ok.example\", \"y.example\\nlocation /x/ {}\"]")).rfind(
-            "7:31: error: attribute 'server_names' of nginx_site.web: holds a line break", 0) == 0);
+  CHECK(FirstError(Site("", "[\"ok.example\", \"y.example\\nlocation /x/ {}\"]"))
+            .rfind("7:31: error: attribute 'server_names' of nginx_site.web: holds a line break", 0) == 0);
   for (const char* bad : {"a{b", "a}b", "a#b", "a'b", "a\\\"b", "a$host", "a b", "a\\tb", "a\\\\b"})
     CHECK_MESSAGE(FirstError(Site("", std::string("[\"") + bad + "\"]")).find(kDirective) != std::string::npos, bad);
   CHECK(FirstError(Site("", "[\"~^www\\\\.example$\"]")).find("regular-expression names (~…) are not supported") !=
@@ -48,8 +48,9 @@ TEST_CASE("nginx server names: a name, a wildcard or _, nothing that writes dire
   CHECK(FirstError(Site("", "[\"\"]")).find("is empty") != std::string::npos);
   CHECK(FirstError(Site("", "[\"*.a.*\"]")).find("is not a server name") != std::string::npos);
   CHECK(FirstError(Site("", "[\"café.example\"]")).find("non-ASCII") != std::string::npos);
-  CHECK(Loads(Site("", "[\"www.example.com\", \"*.example.com\", \".example.org\", \"www.example.*\", \"_\", "
-                       "\"localhost\", \"my_host.lan\", \"192.0.2.10\"]")));
+  CHECK(Loads(Site("",
+                   "[\"www.example.com\", \"*.example.com\", \".example.org\", \"www.example.*\", \"_\", "
+                   "\"localhost\", \"my_host.lan\", \"192.0.2.10\"]")));
 }
 
 TEST_CASE("nginx listen: port or address:port, then known flags") {
@@ -63,8 +64,8 @@ TEST_CASE("nginx listen: port or address:port, then known flags") {
   CHECK(FirstError(Site("listen = \"70000\"")).find("'70000' is not a port or address:port") != std::string::npos);
   CHECK(FirstError(Site("listen = \"80  ssl\"")).find("has an empty word") != std::string::npos);
   CHECK(FirstError(Site("listen = \"\"")).find("is empty") != std::string::npos);
-  for (const char* good : {"80", "127.0.0.1:8080", "[::]:443 ipv6only=on", "*:80 default_server reuseport",
-                           "[::1]", "localhost:8080", "unix:/run/app.sock", "443 http2 backlog=511 so_keepalive=30m::10",
+  for (const char* good : {"80", "127.0.0.1:8080", "[::]:443 ipv6only=on", "*:80 default_server reuseport", "[::1]",
+                           "localhost:8080", "unix:/run/app.sock", "443 http2 backlog=511 so_keepalive=30m::10",
                            "0.0.0.0:80 proxy_protocol deferred bind rcvbuf=64k fastopen=256"})
     CHECK_MESSAGE(Loads(Site(std::string("listen = \"") + good + "\"")), good);
 }
@@ -79,9 +80,9 @@ TEST_CASE("nginx proxy_pass: an http(s) URL with a host, port and path") {
         std::string::npos);
   CHECK(FirstError(Site("proxy_pass = \"http://a:99999\"")).find("is not a URL") != std::string::npos);
   CHECK(FirstError(Site("proxy_pass = \"http://a/%zz\"")).find("is not a URL") != std::string::npos);
-  for (const char* good : {"http://127.0.0.1:8000", "https://old.example.com/app/", "http://[::1]:8080/x?y=1&z=(2)",
-                           "http://backend", "http://unix:/run/app.sock:", "http://unix:/run/app.sock:/api/",
-                           "http://a/%20b/~c"})
+  for (const char* good :
+       {"http://127.0.0.1:8000", "https://old.example.com/app/", "http://[::1]:8080/x?y=1&z=(2)", "http://backend",
+        "http://unix:/run/app.sock:", "http://unix:/run/app.sock:/api/", "http://a/%20b/~c"})
     CHECK_MESSAGE(Loads(Site(std::string("proxy_pass = \"") + good + "\"")), good);
 }
 
@@ -93,8 +94,9 @@ TEST_CASE("nginx certificate, key and config folder: absolute paths without spac
         "8:23: error: attribute 'tls_certificate_key' of nginx_site.web: is not an absolute path; it must be an "
         "absolute path of letters, digits and . _ - / @ + , = : % ~ (no spaces)");
   CHECK(FirstError(Site("tls_certificate_key = \"/k{ey}\"")).find("holds '{'") != std::string::npos);
-  CHECK(FirstError(Site("config_dir = \"/etc/nginx conf\"")).find("attribute 'config_dir' of nginx_site.web: holds a "
-                                                                   "space") != std::string::npos);
+  CHECK(FirstError(Site("config_dir = \"/etc/nginx conf\""))
+            .find("attribute 'config_dir' of nginx_site.web: holds a "
+                  "space") != std::string::npos);
   CHECK(Loads(Site("tls_certificate = \"/etc/letsencrypt/live/a.example/fullchain.pem\"")));
 }
 
@@ -136,9 +138,10 @@ TEST_CASE("a value from a variable is checked as what it became") {
 
 TEST_CASE("a value from another resource is checked once the reference is substituted") {
   TestWorld w;
-  LoadResult r = w.Load(std::string(kHeader) +
-                        "[mem_item.src]\nkey = \"src\"\nstage = \"one\"\nvalue = \"x.example; location /leak/ { alias /etc/; } #\"\n" +
-                        Site("", "[\"${mem_item.src.value}\"]"));
+  LoadResult r = w.Load(
+      std::string(kHeader) +
+      "[mem_item.src]\nkey = \"src\"\nstage = \"one\"\nvalue = \"x.example; location /leak/ { alias /etc/; } #\"\n" +
+      Site("", "[\"${mem_item.src.value}\"]"));
   INFO(TestWorld::Errors(r));
   REQUIRE(r.spec != nullptr);
   const Resource* site = r.spec->Find("nginx_site.web");
@@ -174,7 +177,8 @@ namespace {
 
 std::string Records(const std::string& type, const std::string& values) {
   return "[provider.dns.lab]\nkind = \"rfc2136\"\nserver = \"127.0.0.1:53\"\n[dns_record.r]\n"
-         "zone = \"example.test.\"\nname = \"@\"\ntype = \"" + type + "\"\nvalues = " + values + "\n";
+         "zone = \"example.test.\"\nname = \"@\"\ntype = \"" +
+         type + "\"\nvalues = " + values + "\n";
 }
 
 }  // namespace

@@ -36,13 +36,15 @@ std::string Doubling(int levels, bool resources) {
   if (!resources) {
     out += "[vars]\nv0 = \"abcdefghijklmnop\"\n";
     for (int i = 1; i <= levels; ++i)
-      out += "v" + std::to_string(i) + " = \"${vars.v" + std::to_string(i - 1) + "}${vars.v" + std::to_string(i - 1) + "}\"\n";
+      out += "v" + std::to_string(i) + " = \"${vars.v" + std::to_string(i - 1) + "}${vars.v" + std::to_string(i - 1) +
+             "}\"\n";
     return out;
   }
   out += "[mem_item.r0]\nkey = \"r0\"\nvalue = \"abcdefghijklmnop\"\n";
   for (int i = 1; i <= levels; ++i) {
     std::string prev = "${mem_item.r" + std::to_string(i - 1) + ".value}";
-    out += "[mem_item.r" + std::to_string(i) + "]\nkey = \"r" + std::to_string(i) + "\"\nvalue = \"" + prev + prev + "\"\n";
+    out += "[mem_item.r" + std::to_string(i) + "]\nkey = \"r" + std::to_string(i) + "\"\nvalue = \"" + prev + prev +
+           "\"\n";
   }
   return out;
 }
@@ -63,27 +65,31 @@ TEST_CASE("durations: parsed with bounds, never through stoll") {
 
 TEST_CASE("a duration longer than a year is an error at its place, whichever attribute holds it") {
   SUBCASE("too many digits for 64 bits") {
-    CHECK(Errors(WithHeader("[check.up]\nkind = \"http\"\nurl = \"http://x/\"\ntimeout = \"99999999999999999999999s\"\n"))
-              .find("spec.toml:7:11: error: attribute 'timeout' of check.up is longer than 8784h (a year), the "
-                    "longest wait reconcile takes\n") == 0);
+    CHECK(
+        Errors(WithHeader("[check.up]\nkind = \"http\"\nurl = \"http://x/\"\ntimeout = \"99999999999999999999999s\"\n"))
+            .find("spec.toml:7:11: error: attribute 'timeout' of check.up is longer than 8784h (a year), the "
+                  "longest wait reconcile takes\n") == 0);
   }
   SUBCASE("hours that overflow milliseconds") {
     CHECK(Errors(WithHeader("[check.up]\nkind = \"http\"\nurl = \"http://x/\"\ninterval = \"9223372036854775807h\"\n"))
               .find("spec.toml:7:12: error: attribute 'interval' of check.up is longer than 8784h") == 0);
   }
   SUBCASE("a service's stop_timeout") {
-    std::string e = Errors(WithHeader("[service.web]\nhost = \"local\"\nname = \"nginx\"\nstop_timeout = \"9223372036854775807h\"\n"));
+    std::string e = Errors(
+        WithHeader("[service.web]\nhost = \"local\"\nname = \"nginx\"\nstop_timeout = \"9223372036854775807h\"\n"));
     CHECK(e.find("spec.toml:7:16: error: attribute 'stop_timeout' of service.web is longer than 8784h") == 0);
   }
   SUBCASE("taken from another resource: refused when the stage's value is worked out") {
     TestWorld w;
-    LoadResult r = w.Load(WithHeader("[mem_item.a]\nkey = \"99999999999999999999999s\"\n"
-                                     "[mem_item.b]\nkey = \"b\"\nwait = \"${mem_item.a.key}\"\n"));
+    LoadResult r =
+        w.Load(WithHeader("[mem_item.a]\nkey = \"99999999999999999999999s\"\n"
+                          "[mem_item.b]\nkey = \"b\"\nwait = \"${mem_item.a.key}\"\n"));
     REQUIRE(r.spec);
     auto d = Desired(*r.spec, *r.spec->Find("mem_item.b"), 0, false);
     REQUIRE_FALSE(d);
     CHECK(d.error().message ==
-          "spec.toml:8:8: attribute 'wait' of mem_item.b is longer than 8784h (a year), the longest wait reconcile takes");
+          "spec.toml:8:8: attribute 'wait' of mem_item.b is longer than 8784h (a year), the longest wait reconcile "
+          "takes");
   }
 }
 
@@ -184,12 +190,14 @@ TEST_CASE("toml++ 3.3.0 never sees the inputs it mishandles") {
     CHECK(Errors("version = 1\n[[ .x]]\n").find("spec.toml:2:4: error: TOML syntax: a table name") == 0);
   }
   SUBCASE("a non-ASCII character first after a line-ending backslash") {
-    CHECK(Errors("version = 1\nd = \"\"\"a\\\n  \xc3\xa9\"\"\"\n").find("spec.toml:3:3: error: TOML syntax: a non-ASCII") == 0);
+    CHECK(Errors("version = 1\nd = \"\"\"a\\\n  \xc3\xa9\"\"\"\n")
+              .find("spec.toml:3:3: error: TOML syntax: a non-ASCII") == 0);
   }
   SUBCASE("valid TOML with non-ASCII text in strings, comments and keys passes") {
-    CHECK_FALSE(PrecheckToml("\xEF\xBB\xBF# caf\xc3\xa9\na = \"caf\xc3\xa9\" # \xc3\xa9\n\"\xc3\xa9\" = '\xc3\xa9'\n"
-                             "b = \"\"\"\n\xc3\xa9\\\n  x \xc3\xa9\"\"\"\nc = '''\xc3\xa9'''\n"
-                             "d = [\n  [1], # [.x]\n]\n[ \"q\" ]\n[[t]]\ne = \"\\\"[.x]\"\n"));
+    CHECK_FALSE(
+        PrecheckToml("\xEF\xBB\xBF# caf\xc3\xa9\na = \"caf\xc3\xa9\" # \xc3\xa9\n\"\xc3\xa9\" = '\xc3\xa9'\n"
+                     "b = \"\"\"\n\xc3\xa9\\\n  x \xc3\xa9\"\"\"\nc = '''\xc3\xa9'''\n"
+                     "d = [\n  [1], # [.x]\n]\n[ \"q\" ]\n[[t]]\ne = \"\\\"[.x]\"\n"));
   }
 }
 
@@ -209,11 +217,16 @@ TEST_CASE("thousands of errors: the first 20 are shown, long lines around the co
 }
 
 TEST_CASE("a value far longer than its pattern allows is refused, not matched until the stack overflows") {
-  std::string e = Errors(WithHeader("[file.f]\nhost = \"local\"\ncontent = \"x\"\npath = \"/" + std::string(200000, 'a') + "\"\n"));
-  CHECK(e.find("spec.toml:7:8: error: attribute 'path' of file.f must be an absolute path (starting with /), not \"/aaaa") == 0);
+  std::string e =
+      Errors(WithHeader("[file.f]\nhost = \"local\"\ncontent = \"x\"\npath = \"/" + std::string(200000, 'a') + "\"\n"));
+  CHECK(
+      e.find(
+          "spec.toml:7:8: error: attribute 'path' of file.f must be an absolute path (starting with /), not \"/aaaa") ==
+      0);
   CHECK(e.size() < 1000);
   TestWorld w;
-  CHECK(w.Load(WithHeader("[file.f]\nhost = \"local\"\ncontent = \"x\"\npath = \"/" + std::string(4000, 'a') + "\"\n")).spec);
+  CHECK(w.Load(WithHeader("[file.f]\nhost = \"local\"\ncontent = \"x\"\npath = \"/" + std::string(4000, 'a') + "\"\n"))
+            .spec);
 }
 
 TEST_CASE("variables nested 100,000 deep are an error, not a stack overflow") {
@@ -236,8 +249,8 @@ TEST_CASE("whether a value is sensitive is found once per value, however often i
   std::string text = WithHeader("[mem_item.r0]\nkey = \"r0\"\nvalue = \"v\"\n");
   for (int i = 1; i <= 40; ++i) {
     std::string r = "mem_item.r" + std::to_string(i), prev = "${mem_item.r" + std::to_string(i - 1) + ".value}";
-    text += "[" + r + "]\nkey = \"r" + std::to_string(i) + "\"\nvalue = \"" + prev + "\"\n[" + r + ".at.two]\nvalue = \"" +
-            prev + "\"\n";
+    text += "[" + r + "]\nkey = \"r" + std::to_string(i) + "\"\nvalue = \"" + prev + "\"\n[" + r +
+            ".at.two]\nvalue = \"" + prev + "\"\n";
   }
   text += "[mem_item.s]\nkey = \"s\"\nsecret = \"env:X\"\n[mem_item.r0.at.three]\nvalue = \"${mem_item.s.secret}\"\n";
   TestWorld w;
@@ -253,7 +266,8 @@ TEST_CASE("found by the fuzzer: a table header cut by the end of its line") {
 }
 
 TEST_CASE("found by the fuzzer: a '}' where an array expects a value") {
-  CHECK(Errors("r=[}\n").find("spec.toml:1:4: error: TOML syntax: expected a value or ']' in this array, not '}'") == 0);
+  CHECK(Errors("r=[}\n").find("spec.toml:1:4: error: TOML syntax: expected a value or ']' in this array, not '}'") ==
+        0);
   CHECK(Errors("r=[1, # c\n }\n").find("spec.toml:2:2: error: TOML syntax: expected a value or ']'") == 0);
   CHECK_FALSE(PrecheckToml("r = [ { a = 1 }, [ 2 ], ]\ns = { a = [1], b = {} }\n"));
 }
@@ -266,7 +280,8 @@ TEST_CASE("found by the fuzzer: a date followed by a lone digit") {
 
 TEST_CASE("the pre-check passes every spec and example as they are") {
   for (const char* folder : {"specs", "examples"}) {
-    for (const auto& f : std::filesystem::directory_iterator(std::filesystem::path(RECONCILE_TESTDATA) / ".." / ".." / folder)) {
+    for (const auto& f :
+         std::filesystem::directory_iterator(std::filesystem::path(RECONCILE_TESTDATA) / ".." / ".." / folder)) {
       if (f.path().extension() != ".toml") continue;
       std::ifstream in(f.path());
       std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -278,11 +293,13 @@ TEST_CASE("the pre-check passes every spec and example as they are") {
 }
 
 TEST_CASE("found by the fuzzer: a backslash before a non-ASCII character in a multi-line string") {
-  CHECK(Errors("d = \"\"\"a\\\xc3\xa9\"\"\"\n").find("spec.toml:1:10: error: TOML syntax: a backslash before a non-ASCII") == 0);
+  CHECK(Errors("d = \"\"\"a\\\xc3\xa9\"\"\"\n")
+            .find("spec.toml:1:10: error: TOML syntax: a backslash before a non-ASCII") == 0);
 }
 
 TEST_CASE("found by the fuzzer: a number that runs into a quote and a non-ASCII character") {
-  CHECK(Errors("v = 2\"\xc3\xa9\"\n").find("spec.toml:1:5: error: TOML syntax: a value that runs into a non-ASCII") == 0);
+  CHECK(Errors("v = 2\"\xc3\xa9\"\n").find("spec.toml:1:5: error: TOML syntax: a value that runs into a non-ASCII") ==
+        0);
   CHECK(Errors("v = [1, -'\xc3\xa9']\n").find("spec.toml:1:9: error: TOML syntax: a value that runs into") == 0);
   CHECK_FALSE(PrecheckToml("a = 1979-05-27 07:32:00 # \xc3\xa9\nb = [1, 2] # \xc3\xa9\nc = 3,\n"));
 }

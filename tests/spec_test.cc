@@ -46,8 +46,7 @@ Loaded MustLoad(TestWorld& w, const std::string& text, const LoadOptions& option
 }
 
 // Desired(address, stage name), which must succeed.
-State DesiredAt(const Spec& spec, const std::string& address, const std::string& stage,
-                bool resolve_secrets = false) {
+State DesiredAt(const Spec& spec, const std::string& address, const std::string& stage, bool resolve_secrets = false) {
   const Resource* r = spec.Find(address);
   REQUIRE_MESSAGE(r, address);
   auto index = spec.FindStage(stage);
@@ -246,8 +245,7 @@ size = 1
   CHECK(one.attrs == AttrMap{{"key", Str("a")}, {"value", Str("v1")}, {"size", Int(60)}});
   State two = DesiredAt(*spec, "mem_item.a", "two");
   CHECK(two.exists);
-  CHECK(two.attrs ==
-        AttrMap{{"key", Str("a")}, {"value", Str("v2")}, {"size", Int(60)}, {"tags", List({"x"})}});
+  CHECK(two.attrs == AttrMap{{"key", Str("a")}, {"value", Str("v2")}, {"size", Int(60)}, {"tags", List({"x"})}});
   State three = DesiredAt(*spec, "mem_item.a", "three");
   CHECK_FALSE(three.exists);
   CHECK(three.attrs == two.attrs);
@@ -321,8 +319,7 @@ value = "${mem_item.c.value}"
 )");
   Result<State> early = Desired(*spec, *spec->Find("mem_item.b"), 0, false);
   REQUIRE_FALSE(early.ok());
-  CHECK(early.error().message ==
-        "spec.toml:6:9: mem_item.b refers to mem_item.a, which enters only at stage 'two'");
+  CHECK(early.error().message == "spec.toml:6:9: mem_item.b refers to mem_item.a, which enters only at stage 'two'");
   CHECK(DesiredAt(*spec, "mem_item.b", "two").attrs.at("value") == Str("v"));
   Result<State> unset = Desired(*spec, *spec->Find("mem_item.d"), 0, false);
   REQUIRE_FALSE(unset.ok());
@@ -352,29 +349,26 @@ secret = "env:RECONCILE_SPEC_TEST_UNSET"
   CHECK(sv.secret);
   CHECK(sv.value == Str("env:RECONCILE_SPEC_TEST_SECRET"));  // the loader does not read it
 
-  CHECK(DesiredAt(*spec, "mem_item.a", "one", false).attrs.at("secret") ==
-        Str("env:RECONCILE_SPEC_TEST_SECRET"));
+  CHECK(DesiredAt(*spec, "mem_item.a", "one", false).attrs.at("secret") == Str("env:RECONCILE_SPEC_TEST_SECRET"));
   CHECK(DesiredAt(*spec, "mem_item.a", "one", true).attrs.at("secret") == Str("hunter2"));
   CHECK(DesiredAt(*spec, "mem_item.f", "one", false).attrs.at("secret") == Str("file:token.txt"));
   // Relative to the spec's folder, with the trailing newline dropped.
   CHECK(DesiredAt(*spec, "mem_item.f", "one", true).attrs.at("secret") == Str("s3cr3t-from-file"));
 
   // Not read, not needed: the unset variable is no error until it is read.
-  CHECK(DesiredAt(*spec, "mem_item.missing", "one", false).attrs.at("secret") ==
-        Str("env:RECONCILE_SPEC_TEST_UNSET"));
+  CHECK(DesiredAt(*spec, "mem_item.missing", "one", false).attrs.at("secret") == Str("env:RECONCILE_SPEC_TEST_UNSET"));
   Result<State> missing = Desired(*spec, *spec->Find("mem_item.missing"), 0, true);
   REQUIRE_FALSE(missing.ok());
-  CHECK(missing.error().message ==
-        (dir.path / "spec.toml").string() +
-            ":12:10: attribute 'secret' of mem_item.missing: the environment "
-            "variable RECONCILE_SPEC_TEST_UNSET is not set (export it, or use file:PATH)");
+  CHECK(missing.error().message == (dir.path / "spec.toml").string() +
+                                       ":12:10: attribute 'secret' of mem_item.missing: the environment "
+                                       "variable RECONCILE_SPEC_TEST_UNSET is not set (export it, or use file:PATH)");
   unsetenv("RECONCILE_SPEC_TEST_SECRET");
 }
 
 TEST_CASE("a secret file that cannot be read is named in the error") {
   TestWorld w;
-  auto spec = MustLoad(w, std::string(kHeader) + "[mem_item.a]\nkey = \"a\"\nsecret = \"file:nope.txt\"\n",
-                       {}, "/nonexistent-reconcile-dir/spec.toml");
+  auto spec = MustLoad(w, std::string(kHeader) + "[mem_item.a]\nkey = \"a\"\nsecret = \"file:nope.txt\"\n", {},
+                       "/nonexistent-reconcile-dir/spec.toml");
   Result<State> s = Desired(*spec, spec->resources.at(0), 0, true);
   REQUIRE_FALSE(s.ok());
   CHECK(s.error().message ==
@@ -508,8 +502,7 @@ path = "/tmp/alpha"
   for (const Resource& r : spec->resources) addresses.push_back(r.address);
   CHECK(addresses ==
         std::vector<std::string>{"mem_item.zeta", "file.beta", "check.up", "mem_item.alpha", "file.alpha"});
-  for (std::size_t i = 0; i < spec->resources.size(); ++i)
-    CHECK(spec->by_address.at(spec->resources[i].address) == i);
+  for (std::size_t i = 0; i < spec->resources.size(); ++i) CHECK(spec->by_address.at(spec->resources[i].address) == i);
   CHECK(spec->Find("check.up")->is_check());
   CHECK_FALSE(spec->Find("file.beta")->is_check());
   CHECK(spec->Find("mem_item.zeta")->loc.ToString() == "spec.toml:4:11");
@@ -574,8 +567,7 @@ size = 5
   CHECK(s.hosts.at("web").address == "127.0.0.2");
   CHECK(s.hosts.at("web").user == "deploy");  // tables merge key by key
   CHECK(DesiredAt(s, "mem_item.dns", "prepare").attrs ==
-        AttrMap{
-            {"key", Str("dns")}, {"value", Str("127.0.0.1")}, {"size", Int(3600)}, {"tags", List({"lab"})}});
+        AttrMap{{"key", Str("dns")}, {"value", Str("127.0.0.1")}, {"size", Int(3600)}, {"tags", List({"lab"})}});
   CHECK(DesiredAt(s, "mem_item.dns", "switch").attrs.at("size") == Int(5));
   // Each value keeps the file it was written in.
   const Resource& dns = *s.Find("mem_item.dns");
@@ -595,11 +587,10 @@ TEST_CASE("an error in the --env overlay names the overlay file") {
   options.env = "lab";
   LoadResult r = LoadSpec(spec_path, options, w.registry);
   CHECK(r.spec == nullptr);
-  CHECK(TestWorld::Errors(r) ==
-        lab_path +
-            ":2:1: error: unknown attribute 'valeu' in mem_item.a, did you mean 'value'?\n"
-            " 2 | valeu = \"x\"\n"
-            "   | ^\n");
+  CHECK(TestWorld::Errors(r) == lab_path +
+                                    ":2:1: error: unknown attribute 'valeu' in mem_item.a, did you mean 'value'?\n"
+                                    " 2 | valeu = \"x\"\n"
+                                    "   | ^\n");
 
   SUBCASE("a TOML syntax error in the overlay") {
     dir.Write("cutover.lab.toml", "[mem_item.a\n");
@@ -682,7 +673,7 @@ server_names = ["shop.example"]
   AttrMap site = at("nginx_site.shop");
   CHECK(site.at("config_dir") == Value(std::string("/etc/nginx/conf.d")));
   CHECK(site.at("nginx") == Value(StringList{"nginx"}));  // a list's items, space-separated
-  CHECK_FALSE(site.count("listen"));  // its default depends on TLS: the provider's to say
+  CHECK_FALSE(site.count("listen"));                      // its default depends on TLS: the provider's to say
 }
 
 TEST_CASE("a provider instance's keys it leaves out are handed on at their defaults") {

@@ -56,7 +56,8 @@ TEST_CASE("SFTP writes are atomic, with mode, and leave no temporary file") {
   CHECK(Slurp(target) == "server { }\n");
   CHECK((fs::status(target).permissions() & fs::perms::all) ==
         (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
-  Status second = ssh.WriteFile({target.string(), "server { listen 80; }\n", "0644", std::string("root"), std::nullopt});
+  Status second =
+      ssh.WriteFile({target.string(), "server { listen 80; }\n", "0644", std::string("root"), std::nullopt});
   REQUIRE_MESSAGE(second, second.message());
   CHECK(Slurp(target) == "server { listen 80; }\n");
   CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
@@ -75,8 +76,8 @@ TEST_CASE("an unknown host key is refused with its fingerprint and how to trust 
   SshSession ssh(h);
   Status s = ssh.Connect();
   REQUIRE_FALSE(s);
-  CHECK(s.message().find("its host key is not in " + h.known_hosts + " (fingerprint " +
-                         env.at("SSH_HOST_FINGERPRINT") + ")") != std::string::npos);
+  CHECK(s.message().find("its host key is not in " + h.known_hosts + " (fingerprint " + env.at("SSH_HOST_FINGERPRINT") +
+                         ")") != std::string::npos);
   CHECK(s.message().find("ssh-keyscan -p " + env.at("SSH_PORT") + " 127.0.0.1 >> " + h.known_hosts) !=
         std::string::npos);
 
@@ -116,8 +117,7 @@ TEST_CASE("a wrong key is refused, saying which key and what to check") {
   SshSession ssh(h);
   Status s = ssh.Connect();
   REQUIRE_FALSE(s);
-  CHECK(s.message().find("public key authentication as " + h.user + " with " + other + " failed") !=
-        std::string::npos);
+  CHECK(s.message().find("public key authentication as " + h.user + " with " + other + " failed") != std::string::npos);
 }
 
 TEST_CASE("a connection that drops is re-opened once") {
@@ -157,7 +157,8 @@ TEST_CASE("a command cut off by a drop is not run again, it may have run; a read
 
   // A probe cut off the same way is only a read: it runs again on a new connection.
   const std::string reads = (dir.path / "reads").string();
-  auto read = ssh.Read({"sh", "-c", "echo read >>\"$0\"; [ $(wc -l <\"$0\") -ge 2 ] || kill -9 $PPID; echo done", reads});
+  auto read =
+      ssh.Read({"sh", "-c", "echo read >>\"$0\"; [ $(wc -l <\"$0\") -ge 2 ] || kill -9 $PPID; echo done", reads});
   REQUIRE_MESSAGE(read, (read ? std::string() : read.error().message));
   CHECK(read->out == "done\n");
   CHECK(Slurp(reads) == "read\nread\n");
@@ -177,7 +178,9 @@ TEST_CASE("commands on one host run side by side, on channels of one connection"
   std::vector<Result<CommandResult>> results(kCommands, Error{"not run"});
   std::vector<std::thread> threads;
   for (int k = 0; k < kCommands; ++k)
-    threads.emplace_back([&, k] { results[k] = ssh.Run({"sh", "-c", script, "wait", dir.path.string(), std::to_string(k)}); });
+    threads.emplace_back([&, k] {
+      results[k] = ssh.Run({"sh", "-c", script, "wait", dir.path.string(), std::to_string(k)});
+    });
   for (std::thread& t : threads) t.join();
   std::set<std::string> connections;
   for (auto& r : results) {

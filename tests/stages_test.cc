@@ -29,7 +29,8 @@ struct Notes : Progress {
     if (on_note) on_note(line);
   }
   bool Said(const std::string& part) const {
-    return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(part) != std::string::npos; });
+    return std::any_of(lines.begin(), lines.end(),
+                       [&](const std::string& l) { return l.find(part) != std::string::npos; });
   }
 };
 
@@ -122,8 +123,9 @@ TEST_CASE("a stage is planned from the world as it begins: what an earlier stage
   RunEnd end = c.Apply();
   CHECK(end.kind == RunEnd::kOk);
   CHECK(c.Value("b") == "wanted");
-  CHECK(c.notes.Said("stage two planned again from the world as it begins; against the reviewed plan:\n  new  + "
-                     "mem_item.b"));
+  CHECK(
+      c.notes.Said("stage two planned again from the world as it begins; against the reviewed plan:\n  new  + "
+                   "mem_item.b"));
   CHECK(c.Records().back() == "end ok");
 }
 
@@ -149,8 +151,9 @@ TEST_CASE("a stage that asks to be confirmed and is not starts nothing") {
   c.asked = "not confirmed";
   RunEnd end = c.Apply();
   CHECK(end.kind == RunEnd::kStopped);
-  CHECK(end.error == "stage 'two' asks for confirmation (the old site goes read-only); not confirmed. Stages before "
-                     "it are complete; apply again to continue");
+  CHECK(end.error ==
+        "stage 'two' asks for confirmation (the old site goes read-only); not confirmed. Stages before "
+        "it are complete; apply again to continue");
   CHECK(c.Value("a") == "");
   CHECK(c.Value("b") == "(absent)");
   c.asked = "";

@@ -22,7 +22,8 @@ namespace {
 std::string SudoUser(const std::map<std::string, std::string>& env) {
   auto it = env.find("SSH_SUDO_USER");
   if (it == env.end())
-    throw std::runtime_error("the lab has no unprivileged user: run tests/install-deps.sh as root (it makes reconcile-deploy)");
+    throw std::runtime_error(
+        "the lab has no unprivileged user: run tests/install-deps.sh as root (it makes reconcile-deploy)");
   return it->second;
 }
 
@@ -75,9 +76,7 @@ TEST_CASE("without sudo, the same login cannot read there, and the error says wh
   auto env = LabEnv();
   TempDir dir;
   ::chmod(dir.path.c_str(), 0700);
-  {
-    std::ofstream(dir.path / "secret.conf") << "root only\n";
-  }
+  { std::ofstream(dir.path / "secret.conf") << "root only\n"; }
   TestWorld w;
   std::string error = w.PlanAndApply(FileSpec(env, false, dir.path / "secret.conf"));
   CHECK(error.find("file.secret: " + (dir.path / "secret.conf").string() +

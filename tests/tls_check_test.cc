@@ -84,9 +84,9 @@ struct Pki {
     OpenSsl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
              Path(stem + ".key"), "-out", Path(stem + ".csr"), "-subj", "/CN=" + stem + ".test"},
             dir.path);
-    OpenSsl({"x509", "-req", "-in", Path(stem + ".csr"), "-CA", ca.string(), "-CAkey", Path("ca.key"),
-             "-set_serial", std::to_string(serial), "-days", std::to_string(days), "-extfile", Path(stem + ".ext"),
-             "-out", Path(stem + ".pem")},
+    OpenSsl({"x509", "-req", "-in", Path(stem + ".csr"), "-CA", ca.string(), "-CAkey", Path("ca.key"), "-set_serial",
+             std::to_string(serial), "-days", std::to_string(days), "-extfile", Path(stem + ".ext"), "-out",
+             Path(stem + ".pem")},
             dir.path);
   }
 };
@@ -208,9 +208,9 @@ TEST_CASE("tls: nothing listening does not hold; a ca_file that cannot be read i
 TEST_CASE("tls: a port that does not speak TLS does not hold, with the handshake's reason") {
   TempDir dir;
   int port = FreePort();
-  Server http({"python3", "-m", "http.server", std::to_string(port), "--bind", "127.0.0.1", "--directory",
-               dir.path.string()},
-              port, dir.path / "http.log");
+  Server http(
+      {"python3", "-m", "http.server", std::to_string(port), "--bind", "127.0.0.1", "--directory", dir.path.string()},
+      port, dir.path / "http.log");
   auto r = Run(Tls(port, "good.test", ""));
   REQUIRE(r);
   INFO(r->detail);
@@ -224,6 +224,5 @@ TEST_CASE("tls: from a host is refused, as before (only tcp and command run from
   web.address = "192.0.2.1";
   auto r = Run(Tls(443, "good.test", ""), &web);
   REQUIRE_FALSE(r);
-  CHECK(r.error().message ==
-        "check.t: only tcp and command checks run from a host; leave out host for a tls check");
+  CHECK(r.error().message == "check.t: only tcp and command checks run from a host; leave out host for a tls check");
 }

@@ -12,7 +12,8 @@ std::string SpecText(const std::string& extra = "") {
   return "version = 1\nname = \"t\"\nstages = [\"prepare\", \"switch\", \"after\"]\n"
          "[provider.dns.lab]\nkind = \"rfc2136\"\nserver = \"127.0.0.1:1\"\n"
          "[dns_record.www]\nprovider = \"dns.lab\"\nzone = \"example.test.\"\nname = \"www\"\ntype = \"A\"\n"
-         "ttl = 60\nvalues = [\"192.0.2.1\"]\n" + extra;
+         "ttl = 60\nvalues = [\"192.0.2.1\"]\n" +
+         extra;
 }
 
 std::string Utc(std::chrono::system_clock::time_point t) {
@@ -27,9 +28,15 @@ std::string Utc(std::chrono::system_clock::time_point t) {
 std::vector<JournalRecord> Changed(const std::string& action, std::chrono::system_clock::time_point at,
                                    bool existed = true) {
   nlohmann::json prior = {{"exists", existed}, {"attrs", {{"ttl", 300}, {"values", {"192.0.2.9"}}}}};
-  return {{1, Utc(at), "intent",
-           {{"op", "apply"}, {"stage", "prepare"}, {"address", "dns_record.www"}, {"type", "dns_record"},
-            {"action", action}, {"prior", prior}}},
+  return {{1,
+           Utc(at),
+           "intent",
+           {{"op", "apply"},
+            {"stage", "prepare"},
+            {"address", "dns_record.www"},
+            {"type", "dns_record"},
+            {"action", action},
+            {"prior", prior}}},
           {2, Utc(at), "done", {{"op", "apply"}, {"stage", "prepare"}, {"address", "dns_record.www"}}}};
 }
 

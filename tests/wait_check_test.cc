@@ -37,7 +37,7 @@ TEST_CASE("a wait holds once its duration has passed since it was first asked, c
   REQUIRE(later);
   CHECK_FALSE(later->holds);
   CHECK(later->detail == "1s left of 1s");  // 400 ms, rounded up: never "0ms left" while it waits
-  auto other_first = p.Check(other);  // its own clock, started now
+  auto other_first = p.Check(other);        // its own clock, started now
   REQUIRE(other_first);
   CHECK_FALSE(other_first->holds);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -56,10 +56,12 @@ TEST_CASE("a wait holds once its duration has passed since it was first asked, c
   CHECK_FALSE(again->holds);
 }
 
-TEST_CASE("a wait's timeout is its duration and a minute, its interval a second, unless the spec says; other "
-          "checks' are 5m and 5s") {
+TEST_CASE(
+    "a wait's timeout is its duration and a minute, its interval a second, unless the spec says; other "
+    "checks' are 5m and 5s") {
   TestWorld w;
-  LoadResult r = w.Load(std::string(kHeader) + Wait("6m") + "[check.up]\nkind = \"tcp\"\naddress = \"127.0.0.1\"\n"
+  LoadResult r = w.Load(std::string(kHeader) + Wait("6m") +
+                        "[check.up]\nkind = \"tcp\"\naddress = \"127.0.0.1\"\n"
                         "port = 1\nstage = \"two\"\n");
   REQUIRE_MESSAGE(r.spec, TestWorld::Errors(r));
   auto drain = Desired(*r.spec, *r.spec->Find("check.drain"), 1, false);
@@ -84,11 +86,13 @@ TEST_CASE("a wait's duration is checked at validate time") {
   CHECK(FirstError(Wait("6m", "timeout = \"5m\"")) ==
         "6:12: error: attribute 'duration' of check.drain: is not shorter than the check's timeout (5m), so the "
         "wait could never end in time; raise timeout or leave it out (it is then the duration and a minute)");
-  CHECK(FirstError(Wait("25h")).find("6:12: error: attribute 'duration' of check.drain: is longer than a wait can "
-                                     "be (24h at most)") == 0);
+  CHECK(FirstError(Wait("25h"))
+            .find("6:12: error: attribute 'duration' of check.drain: is longer than a wait can "
+                  "be (24h at most)") == 0);
   // Past what any duration may be: the loader's own limit speaks first.
-  CHECK(FirstError(Wait("99999999999999999999999s")).find("6:12: error: attribute 'duration' of check.drain is longer "
-                                                           "than 8784h") == 0);
+  CHECK(FirstError(Wait("99999999999999999999999s"))
+            .find("6:12: error: attribute 'duration' of check.drain is longer "
+                  "than 8784h") == 0);
   CHECK(FirstError(Wait("0s")).find("is zero") != std::string::npos);
   CHECK(FirstError(Wait("soon")).find("must be a duration") != std::string::npos);
   CHECK(FirstError("[check.drain]\nkind = \"wait\"\nstage = \"two\"\n").find("duration") != std::string::npos);

@@ -45,12 +45,21 @@ int main(int argc, char** argv) {
   std::vector<double> step_ms;
   std::size_t bytes = 0;
   for (int i = 0; i < steps; ++i) {
-    JournalRecord intent{0, "", "intent",
-                         {{"op", "apply"}, {"stage", "switch"}, {"address", "file.site" + std::to_string(i)},
-                          {"type", "file"}, {"action", "update"}, {"prior", State(i)}, {"desired", State(i + 1)}}};
-    JournalRecord done{0, "", "done",
-                       {{"op", "apply"}, {"stage", "switch"}, {"address", "file.site" + std::to_string(i)},
-                        {"state", State(i + 1)}}};
+    JournalRecord intent{0,
+                         "",
+                         "intent",
+                         {{"op", "apply"},
+                          {"stage", "switch"},
+                          {"address", "file.site" + std::to_string(i)},
+                          {"type", "file"},
+                          {"action", "update"},
+                          {"prior", State(i)},
+                          {"desired", State(i + 1)}}};
+    JournalRecord done{
+        0,
+        "",
+        "done",
+        {{"op", "apply"}, {"stage", "switch"}, {"address", "file.site" + std::to_string(i)}, {"state", State(i + 1)}}};
     auto t0 = Clock::now();
     if (!journal->Append(&intent) || !journal->Append(&done)) {
       std::fprintf(stderr, "journal append failed\n");
@@ -79,8 +88,8 @@ int main(int argc, char** argv) {
   std::printf("%-34s %10s %10s %10s\n", "one journaled step (2 records)", "median ms", "p90 ms", "p99 ms");
   std::printf("%-34s %10.3f %10.3f %10.3f\n", "reconcile journal", median, Percentile(step_ms, 0.9),
               Percentile(step_ms, 0.99));
-  std::printf("%-34s %10.3f %10.3f %10.3f\n", "floor: write + fdatasync only", floor_median,
-              Percentile(floor_ms, 0.9), Percentile(floor_ms, 0.99));
+  std::printf("%-34s %10.3f %10.3f %10.3f\n", "floor: write + fdatasync only", floor_median, Percentile(floor_ms, 0.9),
+              Percentile(floor_ms, 0.99));
   std::printf("%-34s %10.3f\n", "target", 2.0);
   std::printf("ratio to floor %.2fx, to target %.2fx (%d steps, %zu bytes a step)\n", median / floor_median,
               median / 2.0, steps, bytes / static_cast<std::size_t>(steps));

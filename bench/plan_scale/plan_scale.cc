@@ -21,15 +21,16 @@ std::string MakeSpec(int n) {
   const char* stages[] = {"prepare", "freeze", "switch", "cleanup"};
   for (int i = 0; i < n; ++i) {
     std::string id = std::to_string(i);
-    s += "[mem_item.r" + id + "]\nstage = \"" + stages[i % 4 == 3 ? 1 : 0] + "\"\nkey = \"k" + id +
-         "\"\nvalue = \"v" + id + "\"\nsize = " + std::to_string(i % 1000) + "\n";
+    s += "[mem_item.r" + id + "]\nstage = \"" + stages[i % 4 == 3 ? 1 : 0] + "\"\nkey = \"k" + id + "\"\nvalue = \"v" +
+         id + "\"\nsize = " + std::to_string(i % 1000) + "\n";
     if (i % 10 == 1) s += "tags = [\"a\", \"b\"]\n";
     if (i % 10 == 2 && i > 10) s += "after = [\"mem_item.r" + std::to_string(i - 10) + "\"]\n";
     if (i % 20 == 3 && i > 20) s += "color = \"red\"\nwait = \"${mem_item.r" + std::to_string(i - 20) + ".size}s\"\n";
     if (i % 10 == 5) s += "[mem_item.r" + id + ".at.switch]\nvalue = \"switched\"\n";
   }
   for (int c = 0; c < 4; ++c)
-    s += "[check.c" + std::to_string(c) + "]\nstage = \"" + stages[c] + "\"\nkind = \"tcp\"\naddress = \"127.0.0.1\"\nport = 1\n";
+    s += "[check.c" + std::to_string(c) + "]\nstage = \"" + stages[c] +
+         "\"\nkind = \"tcp\"\naddress = \"127.0.0.1\"\nport = 1\n";
   return s;
 }
 

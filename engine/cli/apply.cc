@@ -106,8 +106,8 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
   if (!Refresh(session.get()) || !CloseFinished(session.get())) return 1;
   const History& history = session->history;
   for (const PendingStep& p : history.pending)
-    std::cerr << "reconcile: " << p.address << " (" << p.op << " " << p.action << ", stage " << p.stage
-              << ", started " << p.at << ") never finished; re-probing it before anything else\n";
+    std::cerr << "reconcile: " << p.address << " (" << p.op << " " << p.action << ", stage " << p.stage << ", started "
+              << p.at << ") never finished; re-probing it before anything else\n";
 
   std::size_t next = history.NextStage(session->StageNames());
   bool all_complete = next == spec.stages.size();
@@ -123,14 +123,15 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
   }
   auto planned_at = std::chrono::steady_clock::now();
   plan->journal_seq = history.last_seq;
-  plan->stages.erase(std::remove_if(plan->stages.begin(), plan->stages.end(),
-                                    [&](const StagePlan& sp) { return sp.stage > through; }),
-                     plan->stages.end());
+  plan->stages.erase(
+      std::remove_if(plan->stages.begin(), plan->stages.end(), [&](const StagePlan& sp) { return sp.stage > through; }),
+      plan->stages.end());
 
   if (!plan_file.empty()) {
     const nlohmann::json& was = saved["spec"];
     if (was.value("sha256", "") != spec.sha256) {
-      Fail("the plan " + plan_file + " is stale: the spec (or its overlay or variables) changed since it was saved; "
+      Fail("the plan " + plan_file +
+           " is stale: the spec (or its overlay or variables) changed since it was saved; "
            "run reconcile plan --out again");
       return 1;
     }
@@ -149,7 +150,8 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
                               }),
                then.end());
     if (now["stages"] != then) {
-      Fail("the plan " + plan_file + " is stale: the world changed since it was saved, so the steps would differ; "
+      Fail("the plan " + plan_file +
+           " is stale: the world changed since it was saved, so the steps would differ; "
            "run reconcile plan --out again and review it");
       return 1;
     }
@@ -171,7 +173,8 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
   for (const StagePlan& sp : plan->stages)
     for (const std::string& g : sp.guards) guards += "\n  stage " + spec.stages[sp.stage].name + ": " + g;
   if (!guards.empty() && !options.force) {
-    Fail("the plan goes past a safety limit:" + guards + "\n  nothing was changed; review it and pass --force to apply anyway");
+    Fail("the plan goes past a safety limit:" + guards +
+         "\n  nothing was changed; review it and pass --force to apply anyway");
     return 1;
   }
 

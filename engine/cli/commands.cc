@@ -72,8 +72,8 @@ int RunValidate(const Registry& registry, const CommonOptions& common) {
   const Spec& spec = session->spec();
   std::size_t checks = 0;
   for (const Resource& r : spec.resources) checks += r.is_check();
-  std::cout << spec.path << ": valid: " << spec.stages.size() << " stages, "
-            << spec.resources.size() - checks << " resources, " << checks << " checks\n";
+  std::cout << spec.path << ": valid: " << spec.stages.size() << " stages, " << spec.resources.size() - checks
+            << " resources, " << checks << " checks\n";
   return 0;
 }
 

@@ -58,8 +58,9 @@ int main(int argc, char** argv) {
   apply->add_option("--through", apply_options.through, "stop after this stage");
   apply->add_flag("--yes", apply_options.yes, "do not ask before stages that ask for confirmation");
   apply->add_flag("--allow-irreversible", apply_options.allow_irreversible, "apply steps that cannot be undone");
-  apply->add_option("--rerun", apply_options.rerun,
-                    "run again a one-shot step that was cut off and has no check (after finding out it did not happen)");
+  apply->add_option(
+      "--rerun", apply_options.rerun,
+      "run again a one-shot step that was cut off and has no check (after finding out it did not happen)");
   apply->add_flag("--force", apply_options.force,
                   "go past the providers' safety limits (e.g. changing over 30% of a DNS zone at once)");
   apply->add_option("--parallelism", apply_options.parallelism, "steps run at once (default 8)");

@@ -13,8 +13,9 @@ int RunMigrateJournal(const Registry& registry, const CommonOptions& common, con
   if (!session) return 1;
   const Spec& spec = session->spec();
   if (!spec.state_url) {
-    Fail("the spec's [state] has no url to move the journal to; add url = \"postgres://USER@HOST/DB\" (and "
-         "password = \"env:NAME\") under [state], then run this again");
+    Fail(
+        "the spec's [state] has no url to move the journal to; add url = \"postgres://USER@HOST/DB\" (and "
+        "password = \"env:NAME\") under [state], then run this again");
     return 1;
   }
   const std::string from = from_option.empty() ? spec.state_path : from_option;

@@ -84,7 +84,8 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
 
   InstallInterruptHandler();
   StderrProgress progress;
-  Executor executor(ExecContext{spec, *session->journal, session->sealer, progress, "rollback", options.parallelism, 4});
+  Executor executor(
+      ExecContext{spec, *session->journal, session->sealer, progress, "rollback", options.parallelism, 4});
   RunEnd end = RunRollbackPlan(*session, *rollback, executor, progress);
   if (end.kind != RunEnd::kOk) {
     Fail(end.error);

@@ -13,13 +13,20 @@ namespace {
 
 std::string Type(const AttrSchema& a) {
   switch (a.type) {
-    case AttrType::kBool: return "bool";
-    case AttrType::kInt: return "integer";
-    case AttrType::kString: break;
-    case AttrType::kStringList: return "list of strings";
-    case AttrType::kArgv: return "argv list (or a shell line)";
-    case AttrType::kStringMap: return "table of strings";
-    case AttrType::kDuration: return "duration (\"30s\", \"10m\")";
+    case AttrType::kBool:
+      return "bool";
+    case AttrType::kInt:
+      return "integer";
+    case AttrType::kString:
+      break;
+    case AttrType::kStringList:
+      return "list of strings";
+    case AttrType::kArgv:
+      return "argv list (or a shell line)";
+    case AttrType::kStringMap:
+      return "table of strings";
+    case AttrType::kDuration:
+      return "duration (\"30s\", \"10m\")";
   }
   if (a.one_of.empty()) return "string";
   std::string s = "one of ";
@@ -34,7 +41,8 @@ std::string Notes(const AttrSchema& a) {
   if (Value d = DefaultValue(a); !IsNull(d)) n.push_back("default `" + FormatValue(d) + "`");
   if (a.identity) n.push_back("identity (fixed across stages)");
   if (a.setting) n.push_back("setting (not diffed)");
-  if (a.secret_ok) n.push_back(a.secret_bytes ? "`env:`/`file:` secret (`file:` keeps every byte)" : "`env:`/`file:` secret");
+  if (a.secret_ok)
+    n.push_back(a.secret_bytes ? "`env:`/`file:` secret (`file:` keeps every byte)" : "`env:`/`file:` secret");
   if (a.sensitive) n.push_back("shown as (sensitive)");
   if (a.unordered) n.push_back("compared as a set");
   if (a.irreversible) n.push_back("irreversible");

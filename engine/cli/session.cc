@@ -36,7 +36,8 @@ std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptio
   if (!session->load.diags.empty()) {
     std::cerr << session->load.diags.Render(*session->load.sources);
     std::size_t n = session->load.diags.size();
-    std::cerr << "reconcile: " << n << (n == 1 ? " error" : " errors") << " in the spec; nothing was probed or changed.\n";
+    std::cerr << "reconcile: " << n << (n == 1 ? " error" : " errors")
+              << " in the spec; nothing was probed or changed.\n";
     return nullptr;
   }
   if (!with_journal) return session;

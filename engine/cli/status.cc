@@ -44,7 +44,8 @@ int RunStatus(const Registry& registry, const CommonOptions& common) {
               << h.last_failure->stage << ": " << h.last_failure->error << "\n";
   }
   if (h.last_begin) {
-    std::cout << "\nlast run: " << h.last_begin->op << " by " << h.last_begin->holder << " at " << h.last_begin_at << "\n";
+    std::cout << "\nlast run: " << h.last_begin->op << " by " << h.last_begin->holder << " at " << h.last_begin_at
+              << "\n";
   }
   return 0;
 }
@@ -66,8 +67,9 @@ int RunForceUnlock(const Registry& registry, const CommonOptions& common, const 
       if (yes) {
         std::cerr << "reconcile: warning: " << what << " Taking it (--yes).\n";
       } else if (!Confirm(what + "\nTake the lock from it?")) {
-        Fail(what + (::isatty(0) ? " Not confirmed; nothing was changed."
-                                 : " There is no terminal to ask on; nothing was changed (pass --yes as well to take it)."));
+        Fail(what + (::isatty(0)
+                         ? " Not confirmed; nothing was changed."
+                         : " There is no terminal to ask on; nothing was changed (pass --yes as well to take it)."));
         return 1;
       }
       s = journal.ForceUnlock(id, true);

@@ -92,8 +92,8 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
       settled[i] = true;
       continue;
     }
-    Step again = StepFrom(ctx_.spec, step.resource, step.stage, std::move(d), std::move((*probed)[step.resource]),
-                          step.desired);
+    Step again =
+        StepFrom(ctx_.spec, step.resource, step.stage, std::move(d), std::move((*probed)[step.resource]), step.desired);
     again.reason = step.reason;
     again.after = step.after;
     fresh.push_back(std::move(again));
@@ -127,12 +127,13 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
     for (std::size_t i : which) results[i] = {false, false, s.message()};
     return results;
   }
-  for (std::size_t i : which) ctx_.progress.StepStarted(ctx_.spec.resources[steps[i]->resource].address, steps[i]->action);
+  for (std::size_t i : which)
+    ctx_.progress.StepStarted(ctx_.spec.resources[steps[i]->resource].address, steps[i]->action);
 
   auto start = std::chrono::steady_clock::now();
   const Resource& first = ctx_.spec.resources[steps[which[0]]->resource];
-  std::vector<Result<State>> after =
-      changes.size() == 1 ? std::vector<Result<State>>{first.provider->Apply(changes[0])} : first.provider->ApplyBatch(changes);
+  std::vector<Result<State>> after = changes.size() == 1 ? std::vector<Result<State>>{first.provider->Apply(changes[0])}
+                                                         : first.provider->ApplyBatch(changes);
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
 
   std::vector<JournalRecord> outcomes;
@@ -141,10 +142,9 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
     const Resource& r = ctx_.spec.resources[step.resource];
     if (k >= after.size()) after.push_back(Error{"the provider returned no state"});
     if (after[k])
-      outcomes.push_back(journal::Encode(
-          journal::Done{ctx_.op, stage, r.address, ctx_.sealer.Seal(*after[k], sealer_for(r))}));
-    else
-      outcomes.push_back(journal::Encode(journal::Failed{ctx_.op, stage, r.address, after[k].error().message}));
+      outcomes.push_back(
+          journal::Encode(journal::Done{ctx_.op, stage, r.address, ctx_.sealer.Seal(*after[k], sealer_for(r))}));
+    else outcomes.push_back(journal::Encode(journal::Failed{ctx_.op, stage, r.address, after[k].error().message}));
   }
   Status journaled = ctx_.journal.AppendAll(&outcomes);
   for (std::size_t k = 0; k < which.size(); ++k) {
@@ -152,7 +152,8 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
     const Resource& r = ctx_.spec.resources[step.resource];
     ctx_.progress.StepFinished(r.address, step.action, after[k] ? std::string() : after[k].error().message, took);
     if (!after[k]) results[which[k]] = {true, false, after[k].error().message};
-    else if (!journaled) results[which[k]] = {true, false, "applied, but the journal could not record it: " + journaled.message()};
+    else if (!journaled)
+      results[which[k]] = {true, false, "applied, but the journal could not record it: " + journaled.message()};
     else results[which[k]] = {true, true, ""};
   }
   return results;
@@ -167,9 +168,9 @@ std::string Executor::BatchOf(const Step& step) {
 
 void Executor::Start(std::size_t token, std::vector<const Step*> steps) {
   threads_.emplace_back([this, token, steps = std::move(steps)] {
-    std::vector<StepResult> results =
-        steps.size() == 1 && steps[0]->action == Action::kCheck ? std::vector<StepResult>{RunCheck(*steps[0])}
-                                                                : RunBatch(steps, stage_);
+    std::vector<StepResult> results = steps.size() == 1 && steps[0]->action == Action::kCheck
+                                          ? std::vector<StepResult>{RunCheck(*steps[0])}
+                                          : RunBatch(steps, stage_);
     std::lock_guard<std::mutex> g(done_mu_);
     finished_.push_back({token, std::move(results)});
     done_cv_.notify_one();

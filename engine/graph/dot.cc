@@ -10,9 +10,7 @@ namespace {
 
 std::string Quoted(const std::string& s) { return nlohmann::json(s).dump(); }
 
-bool ActsIn(const Resource& r, std::size_t stage) {
-  return r.stage == stage || r.OverlayAt(stage) != nullptr;
-}
+bool ActsIn(const Resource& r, std::size_t stage) { return r.stage == stage || r.OverlayAt(stage) != nullptr; }
 
 }  // namespace
 
@@ -46,8 +44,7 @@ std::string ToDot(const Spec& spec, std::optional<std::size_t> stage) {
                     }));
       if (drawn) continue;
       const char* style = d.kind == Dependency::Kind::kAfter ? "" : " [style=dashed, label=\"ref\"]";
-      out += "  " + Quoted(spec.resources[d.on].address) + " -> " + Quoted(spec.resources[i].address) +
-             style + ";\n";
+      out += "  " + Quoted(spec.resources[d.on].address) + " -> " + Quoted(spec.resources[i].address) + style + ";\n";
     }
   }
   return out + "}\n";

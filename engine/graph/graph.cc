@@ -24,7 +24,8 @@ using GEdge = boost::graph_traits<Graph>::edge_descriptor;
 class CycleFinder : public boost::default_dfs_visitor {
  public:
   CycleFinder(std::vector<std::size_t>* discovered_by, std::optional<std::size_t>* back)
-      : discovered_by_(discovered_by), back_(back) {}
+      : discovered_by_(discovered_by),
+        back_(back) {}
   void tree_edge(GEdge e, const Graph& g) { (*discovered_by_)[boost::target(e, g)] = g[e].id; }
   void back_edge(GEdge e, const Graph& g) {
     if (!*back_) *back_ = g[e].id;
@@ -46,11 +47,16 @@ std::string DependencyGraph::Explain(const Spec& spec, const Edge& e) const {
   std::string from = NodeName(spec, e.from), to = NodeName(spec, e.to);
   std::string where = e.loc.known() ? " (" + e.loc.ToString() + ")" : "";
   switch (e.kind) {
-    case EdgeKind::kAfter: return to + " comes after " + from + where;
-    case EdgeKind::kReference: return to + " refers to " + from + where;
-    case EdgeKind::kStageEntry: return to + " enters at " + from + where;
-    case EdgeKind::kStageExit: return to + " begins after " + from + " is done" + where;
-    case EdgeKind::kStageOrder: return from + " comes before " + to + where;
+    case EdgeKind::kAfter:
+      return to + " comes after " + from + where;
+    case EdgeKind::kReference:
+      return to + " refers to " + from + where;
+    case EdgeKind::kStageEntry:
+      return to + " enters at " + from + where;
+    case EdgeKind::kStageExit:
+      return to + " begins after " + from + " is done" + where;
+    case EdgeKind::kStageOrder:
+      return from + " comes before " + to + where;
   }
   return from + " → " + to;
 }
@@ -66,18 +72,15 @@ bool DependencyGraph::Build(const Spec& spec, Diagnostics* diags) {
     const Resource& r = spec.resources[i];
     std::size_t node = stage_count_ + i;
     edges_.push_back({r.stage, node, EdgeKind::kStageEntry, r.stage_loc});
-    if (r.stage + 1 < stage_count_)
-      edges_.push_back({node, r.stage + 1, EdgeKind::kStageExit, r.stage_loc});
+    if (r.stage + 1 < stage_count_) edges_.push_back({node, r.stage + 1, EdgeKind::kStageExit, r.stage_loc});
     for (const Dependency& d : r.deps) {
       edges_.push_back({stage_count_ + d.on, node,
-                        d.kind == Dependency::Kind::kAfter ? EdgeKind::kAfter : EdgeKind::kReference,
-                        d.loc});
+                        d.kind == Dependency::Kind::kAfter ? EdgeKind::kAfter : EdgeKind::kReference, d.loc});
     }
   }
 
   Graph g(n);
-  for (std::size_t id = 0; id < edges_.size(); ++id)
-    boost::add_edge(edges_[id].from, edges_[id].to, EdgeId{id}, g);
+  for (std::size_t id = 0; id < edges_.size(); ++id) boost::add_edge(edges_[id].from, edges_[id].to, EdgeId{id}, g);
 
   std::vector<std::size_t> discovered_by(n, SIZE_MAX);
   std::optional<std::size_t> back;
@@ -136,9 +139,8 @@ bool DependencyGraph::Build(const Spec& spec, Diagnostics* diags) {
   }
   std::vector<std::size_t> resources(spec.resources.size());
   for (std::size_t i = 0; i < resources.size(); ++i) resources[i] = i;
-  std::stable_sort(resources.begin(), resources.end(), [&](std::size_t a, std::size_t b) {
-    return depth[stage_count_ + a] < depth[stage_count_ + b];
-  });
+  std::stable_sort(resources.begin(), resources.end(),
+                   [&](std::size_t a, std::size_t b) { return depth[stage_count_ + a] < depth[stage_count_ + b]; });
   rank_.assign(spec.resources.size(), 0);
   for (std::size_t pos = 0; pos < resources.size(); ++pos) rank_[resources[pos]] = pos;
   return true;

@@ -8,8 +8,8 @@ Status CheckFormat(long long format, const std::string& journal) {
   if (format == kJournalFormat) return Status::Ok();
   if (format > kJournalFormat)
     return Error{"the journal " + journal + " was written by a newer version of reconcile (journal format " +
-                 std::to_string(format) + "; this one reads format " + std::to_string(kJournalFormat) +
-                 "): run the reconcile that wrote it, or a newer one. Nothing was read or changed",
+                     std::to_string(format) + "; this one reads format " + std::to_string(kJournalFormat) +
+                     "): run the reconcile that wrote it, or a newer one. Nothing was read or changed",
                  ErrorCode::kNotSupported};
   return Error{""};
 }
@@ -50,7 +50,8 @@ Result<JournalRecord> DecodeLine(const std::string& line, bool* intact) {
 
 std::string RecordError(const JournalRecord& r, const std::string& sum) {
   if (RecordChecksum(r) != sum) return "its checksum does not match its content";
-  if (std::string why = RecordShapeError(r); !why.empty()) return "record " + std::to_string(r.seq) + " (" + r.kind + "): " + why;
+  if (std::string why = RecordShapeError(r); !why.empty())
+    return "record " + std::to_string(r.seq) + " (" + r.kind + "): " + why;
   return "";
 }
 

@@ -24,7 +24,6 @@ namespace reconcile {
 
 namespace {
 
-
 std::string Errno(const std::string& what) { return what + ": " + ErrnoText(errno); }
 
 Status FsyncDir(const std::string& path) {
@@ -169,7 +168,9 @@ class FileJournal : public Journal {
   }
 
   Status Append(JournalRecord* r) override { return AppendSpan(r, 1); }
-  Status AppendAll(std::vector<JournalRecord>* records) override { return AppendSpan(records->data(), records->size()); }
+  Status AppendAll(std::vector<JournalRecord>* records) override {
+    return AppendSpan(records->data(), records->size());
+  }
 
  private:
   Status AppendSpan(JournalRecord* records, std::size_t n) {

@@ -76,7 +76,8 @@ History Summarize(const std::vector<JournalRecord>& records) {
     if (auto entry = journal::Decode(r)) std::visit(Summarizer{h, open, r, after_rollback}, *entry);
   }
   for (auto& [address, p] : open) h.pending.push_back(p);
-  std::sort(h.pending.begin(), h.pending.end(), [](const PendingStep& a, const PendingStep& b) { return a.seq < b.seq; });
+  std::sort(h.pending.begin(), h.pending.end(),
+            [](const PendingStep& a, const PendingStep& b) { return a.seq < b.seq; });
   return h;
 }
 

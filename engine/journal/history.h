@@ -17,18 +17,18 @@ namespace reconcile {
 // One change reconcile began on a resource, as its intent record has it.
 struct StepHistory {
   std::uint64_t seq = 0;
-  std::string op;     // apply | rollback
-  std::string stage;  // for a rollback: the stage it went back to
+  std::string op;        // apply | rollback
+  std::string stage;     // for a rollback: the stage it went back to
   nlohmann::json prior;  // sealed: the state observed just before the change
 };
 
 struct ResourceHistory {
   std::string type;
-  std::vector<StepHistory> steps;  // in journal order
-  nlohmann::json last_state;   // sealed state reconcile last wrote
-  std::string last_op;         // the op (apply | rollback) of the step that wrote it
-  std::uint64_t last_done = 0;  // the record of that step's outcome
-  nlohmann::json last_desired;  // sealed: what that step's intent asked for
+  std::vector<StepHistory> steps;        // in journal order
+  nlohmann::json last_state;             // sealed state reconcile last wrote
+  std::string last_op;                   // the op (apply | rollback) of the step that wrote it
+  std::uint64_t last_done = 0;           // the record of that step's outcome
+  nlohmann::json last_desired;           // sealed: what that step's intent asked for
   std::set<std::string> applied_stages;  // stages in which an apply changed it
   bool rolled_back = false;              // a rollback has changed it since
 };
@@ -42,7 +42,7 @@ struct PendingStep {
 struct History {
   std::set<std::string> complete;  // stage names whose checkpoint stands
   std::map<std::string, ResourceHistory> resources;
-  std::vector<PendingStep> pending;  // intents with no done/failed after them
+  std::vector<PendingStep> pending;             // intents with no done/failed after them
   std::optional<journal::Failed> last_failure;  // since the last run that ended ok
   std::string last_failure_at;
   std::optional<journal::Begin> last_begin;

@@ -24,7 +24,9 @@ using Rows = std::vector<std::vector<std::string>>;
 class PgJournal : public Journal {
  public:
   PgJournal(std::string conninfo, std::string password, std::string shown, std::string name)
-      : conninfo_(std::move(conninfo)), password_(std::move(password)), shown_(std::move(shown)),
+      : conninfo_(std::move(conninfo)),
+        password_(std::move(password)),
+        shown_(std::move(shown)),
         name_(std::move(name)) {}
   ~PgJournal() override {
     Unlock();
@@ -53,15 +55,17 @@ class PgJournal : public Journal {
         std::optional<LockInfo> who = holder.ok() ? *holder : std::optional<LockInfo>();
         std::string note;
         if (!who || !who->OnThisHost())
-          note = "\n  If that run's machine is gone, the server ends its session, and the lock with it, within "
-                 "about two minutes.";
+          note =
+              "\n  If that run's machine is gone, the server ends its session, and the lock with it, within "
+              "about two minutes.";
         return Error{LockRefusal(Describe(), who, note), ErrorCode::kRefused};
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    auto row = Query("INSERT INTO reconcile_lock (journal, holder, backend_pid) VALUES ($1, $2, pg_backend_pid()) "
-                     "ON CONFLICT (journal) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid",
-                     {name_, me.ToJson().dump()});
+    auto row = Query(
+        "INSERT INTO reconcile_lock (journal, holder, backend_pid) VALUES ($1, $2, pg_backend_pid()) "
+        "ON CONFLICT (journal) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid",
+        {name_, me.ToJson().dump()});
     if (!row) {
       (void)Query("SELECT pg_advisory_unlock(" + LockKey() + ")", {name_});  // best effort: the row's error is the news
       return Error{row.error().message};
@@ -88,33 +92,36 @@ class PgJournal : public Journal {
   Status ForceUnlock(const std::string& id, bool from_live_holder) override {
     std::lock_guard<std::mutex> guard(mu_);
     if (Status s = Connect(); !s) return s;
-    auto rows = Query("SELECT holder, backend_pid, EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND "
-                      "l.pid = r.backend_pid AND l.granted) FROM reconcile_lock r WHERE journal = $1",
-                      {name_});
+    auto rows = Query(
+        "SELECT holder, backend_pid, EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND "
+        "l.pid = r.backend_pid AND l.granted) FROM reconcile_lock r WHERE journal = $1",
+        {name_});
     if (!rows) return Error{rows.error().message};
     if (rows->empty()) return Error{"the journal " + Describe() + " is not locked"};
     const std::string& text = (*rows)[0][0];
     LockInfo holder = LockInfo::FromJson(nlohmann::json::parse(text, nullptr, false));
     if (holder.id != id)
-      return Error{"the lock on " + Describe() + " has id " + (holder.id.empty() ? "(unknown)" : holder.id) +
-                   ", not " + id + "; nothing was changed"};
+      return Error{"the lock on " + Describe() + " has id " + (holder.id.empty() ? "(unknown)" : holder.id) + ", not " +
+                   id + "; nothing was changed"};
     bool session = (*rows)[0][2] == "t";
     // Its session still holds the lock: the run is alive unless it ran here and its pid is gone.
     // Ending a live run's session does not stop the step it is running: that step finishes,
     // unrecorded, and the next apply runs it again.
     if (session && !holder.EndedHere() && !from_live_holder)
-      return Error{"the lock on " + Describe() + " is held by " + holder.Describe() +
-                   ", whose session (database pid " + (*rows)[0][1] + ") is still connected: that run is alive" +
+      return Error{"the lock on " + Describe() + " is held by " + holder.Describe() + ", whose session (database pid " +
+                   (*rows)[0][1] + ") is still connected: that run is alive" +
                    (holder.OnThisHost() ? "" : " as far as this machine can tell") +
                    "; nothing was changed.\n  Wait for it to finish, or stop it where it runs. Ending its session "
                    "does not stop the step it is running, which then finishes unrecorded and runs again; if that "
                    "is really meant, pass --force"};
     // Only the session still named in the row is ended, and the row only while it names it.
-    auto ended = Query("SELECT pg_terminate_backend(r.backend_pid) FROM reconcile_lock r JOIN pg_locks l ON "
-                       "l.pid = r.backend_pid AND l.locktype = 'advisory' AND l.granted WHERE r.journal = $1 AND "
-                       "r.holder = $2 AND r.backend_pid <> pg_backend_pid()",
-                       {name_, text});
-    if (!ended) return Error{"cannot end the session that holds the lock on " + Describe() + ": " + ended.error().message};
+    auto ended = Query(
+        "SELECT pg_terminate_backend(r.backend_pid) FROM reconcile_lock r JOIN pg_locks l ON "
+        "l.pid = r.backend_pid AND l.locktype = 'advisory' AND l.granted WHERE r.journal = $1 AND "
+        "r.holder = $2 AND r.backend_pid <> pg_backend_pid()",
+        {name_, text});
+    if (!ended)
+      return Error{"cannot end the session that holds the lock on " + Describe() + ": " + ended.error().message};
     auto gone = Query("DELETE FROM reconcile_lock WHERE journal = $1 AND holder = $2", {name_, text});
     if (!gone) return Error{gone.error().message};
     return Status::Ok();
@@ -133,7 +140,8 @@ class PgJournal : public Journal {
         return Error{known.message().empty() ? "the journal " + Describe() + " names no journal format it could have"
                                              : known.message()};
     }
-    auto rows = Query("SELECT seq, at, kind, data, sum FROM reconcile_journal WHERE journal = $1 ORDER BY seq", {name_});
+    auto rows =
+        Query("SELECT seq, at, kind, data, sum FROM reconcile_journal WHERE journal = $1 ORDER BY seq", {name_});
     if (!rows) return rows.error();
     std::vector<JournalRecord> out;
     std::uint64_t seq = 0;
@@ -146,7 +154,8 @@ class PgJournal : public Journal {
       auto damaged = [&](const std::string& why) -> Error {
         return Error{"the journal " + Describe() + " is damaged at seq " + row[0] + ": " + why +
                      ". reconcile will not guess at what happened; inspect its rows (SELECT * FROM reconcile_journal "
-                     "WHERE journal = '" + name_ + "' ORDER BY seq)"};
+                     "WHERE journal = '" +
+                     name_ + "' ORDER BY seq)"};
       };
       if (r.data.is_discarded()) return damaged("its data is not JSON");
       if (std::string why = RecordError(r, row[4]); !why.empty()) return damaged(why);
@@ -158,7 +167,9 @@ class PgJournal : public Journal {
   }
 
   Status Append(JournalRecord* r) override { return AppendSpan(r, 1); }
-  Status AppendAll(std::vector<JournalRecord>* records) override { return AppendSpan(records->data(), records->size()); }
+  Status AppendAll(std::vector<JournalRecord>* records) override {
+    return AppendSpan(records->data(), records->size());
+  }
 
   Status Import(const std::vector<JournalRecord>& records) override {
     std::lock_guard<std::mutex> guard(mu_);
@@ -179,8 +190,8 @@ class PgJournal : public Journal {
     if (conn_) {
       if (PQstatus(conn_) == CONNECTION_OK) return Status::Ok();
       return Error{"the connection to the journal " + Describe() + " was lost" +
-                   (locked_ ? ", and the lock with it; nothing more was recorded. Run the command again" : "") +
-                   ": " + PQerrorMessage(conn_)};
+                   (locked_ ? ", and the lock with it; nothing more was recorded. Run the command again" : "") + ": " +
+                   PQerrorMessage(conn_)};
     }
     const char* keys[] = {"dbname", "password", "application_name", "connect_timeout", nullptr};
     const char* values[] = {conninfo_.c_str(), password_.empty() ? nullptr : password_.c_str(), "reconcile", "10",
@@ -194,7 +205,8 @@ class PgJournal : public Journal {
       return Error{"cannot reach the journal " + Describe() + ": " + why};
     }
     // The server's NOTICEs ("relation already exists, skipping") are not the operator's business.
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     // Two first runs at once must not both create the tables.
     const char* setup =
         "BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('reconcile journal tables', 0)); "
@@ -215,8 +227,9 @@ class PgJournal : public Journal {
     // A holder whose machine vanishes leaves its session (and the lock) open until the server
     // notices: asked to probe the connection, it does within about two minutes, instead of
     // the system's two hours, and no one has to force-unlock a run that is gone.
-    PQclear(PQexec(conn_, "SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10; "
-                          "SET tcp_keepalives_count = 6"));
+    PQclear(PQexec(conn_,
+                   "SET tcp_keepalives_idle = 60; SET tcp_keepalives_interval = 10; "
+                   "SET tcp_keepalives_count = 6"));
     return Status::Ok();
   }
 
@@ -224,8 +237,8 @@ class PgJournal : public Journal {
     if (!conn_) return Error{"the journal " + Describe() + " is not connected"};
     std::vector<const char*> values;
     for (const std::string& p : params) values.push_back(p.c_str());
-    PGresult* res = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                                 nullptr, 0);
+    PGresult* res =
+        PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
       std::string why = PQresultErrorMessage(res);
@@ -246,9 +259,10 @@ class PgJournal : public Journal {
 
   Result<std::optional<LockInfo>> HolderLocked() {
     // A row whose session no longer holds the advisory lock is a dead run's: no holder.
-    auto rows = Query("SELECT holder FROM reconcile_lock r WHERE journal = $1 AND EXISTS (SELECT 1 FROM pg_locks l "
-                      "WHERE l.locktype = 'advisory' AND l.pid = r.backend_pid AND l.granted)",
-                      {name_});
+    auto rows = Query(
+        "SELECT holder FROM reconcile_lock r WHERE journal = $1 AND EXISTS (SELECT 1 FROM pg_locks l "
+        "WHERE l.locktype = 'advisory' AND l.pid = r.backend_pid AND l.granted)",
+        {name_});
     if (!rows) return rows.error();
     if (rows->empty()) return std::optional<LockInfo>();
     auto j = nlohmann::json::parse((*rows)[0][0], nullptr, false);
@@ -267,7 +281,8 @@ class PgJournal : public Journal {
       if (!format) return Error{format.error().message};
       if (!format->empty())
         if (Status known = CheckFormat(std::stoll((*format)[0][0]), Describe()); !known)
-          return Error{known.message().empty() ? "the journal " + Describe() + " names no journal format" : known.message()};
+          return Error{known.message().empty() ? "the journal " + Describe() + " names no journal format"
+                                               : known.message()};
       auto max = Query("SELECT coalesce(max(seq), 0) FROM reconcile_journal WHERE journal = $1", {name_});
       if (!max) return Error{max.error().message};
       last_seq_ = std::stoull((*max)[0][0]);
@@ -298,8 +313,9 @@ class PgJournal : public Journal {
     }
     for (std::size_t i = 0; i < n; ++i) {
       const JournalRecord& r = records[i];
-      auto row = Query("INSERT INTO reconcile_journal (journal, seq, at, kind, data, sum) VALUES ($1, $2, $3, $4, $5, $6)",
-                       {name_, std::to_string(r.seq), r.at, r.kind, r.data.dump(), RecordChecksum(r)});
+      auto row =
+          Query("INSERT INTO reconcile_journal (journal, seq, at, kind, data, sum) VALUES ($1, $2, $3, $4, $5, $6)",
+                {name_, std::to_string(r.seq), r.at, r.kind, r.data.dump(), RecordChecksum(r)});
       if (!row) {
         (void)Query("ROLLBACK", {});  // the failure above is what to say
         return Error{row.error().message};

@@ -40,8 +40,8 @@ std::string StateShapeError(const std::string& field, const nlohmann::json& v) {
 
 std::string RecordShapeError(const JournalRecord& r) {
   // Each field has one type whatever the kind (journal.h); a kind added later is read the same.
-  static const char* const kStrings[] = {"op",     "stage",  "address", "type",        "action", "error",
-                                         "to",     "through", "result", "spec_sha256", "holder"};
+  static const char* const kStrings[] = {"op", "stage",   "address", "type",        "action", "error",
+                                         "to", "through", "result",  "spec_sha256", "holder"};
   const nlohmann::json& d = r.data;
   if (!d.is_object()) return "its data is not an object";
   for (const char* f : kStrings)
@@ -87,8 +87,8 @@ LockInfo LockInfo::FromJson(const nlohmann::json& j) {
   l.user = text("user");
   l.operation = text("operation");
   l.since = text("since");
-  if (auto it = j.find("pid"); it != j.end() && it->is_number_integer() && it->get<long long>() > 0 &&
-                               it->get<long long>() <= 0x7fffffff)
+  if (auto it = j.find("pid");
+      it != j.end() && it->is_number_integer() && it->get<long long>() > 0 && it->get<long long>() <= 0x7fffffff)
     l.pid = static_cast<long>(it->get<long long>());
   return l;
 }

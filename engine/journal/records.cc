@@ -27,9 +27,16 @@ struct ToRecord {
     return {0, "", "begin", d};
   }
   JournalRecord operator()(const Intent& i) const {
-    return {0, "", "intent",
-            {{"op", i.op}, {"stage", i.stage}, {"address", i.address}, {"type", i.type}, {"action", i.action},
-             {"prior", i.prior}, {"desired", i.desired}}};
+    return {0,
+            "",
+            "intent",
+            {{"op", i.op},
+             {"stage", i.stage},
+             {"address", i.address},
+             {"type", i.type},
+             {"action", i.action},
+             {"prior", i.prior},
+             {"desired", i.desired}}};
   }
   JournalRecord operator()(const Done& x) const {
     json d = {{"op", x.op}, {"stage", x.stage}, {"address", x.address}, {"state", x.state}};
@@ -55,9 +62,10 @@ std::optional<Entry> Decode(const JournalRecord& r) {
   const json& d = r.data;
   if (!d.is_object()) return std::nullopt;
   if (r.kind == "begin")
-    return Begin{Str(d, "op"), Str(d, "spec_sha256"), Str(d, "holder"), Str(d, "through"), Str(d, "to"), Names(d, "undo")};
+    return Begin{Str(d, "op"),      Str(d, "spec_sha256"), Str(d, "holder"),
+                 Str(d, "through"), Str(d, "to"),          Names(d, "undo")};
   if (r.kind == "intent")
-    return Intent{Str(d, "op"),     Str(d, "stage"),        Str(d, "address"),       Str(d, "type"),
+    return Intent{Str(d, "op"),     Str(d, "stage"),   Str(d, "address"),  Str(d, "type"),
                   Str(d, "action"), State(d, "prior"), State(d, "desired")};
   if (r.kind == "done") {
     Done x{Str(d, "op"), Str(d, "stage"), Str(d, "address"), State(d, "state"), std::nullopt, d.value("stays", false)};

@@ -20,9 +20,9 @@ namespace reconcile::journal {
 struct Begin {
   std::string op;  // apply | rollback
   std::string spec_sha256;
-  std::string holder;   // user@host
-  std::string through;  // apply
-  std::string to;       // rollback
+  std::string holder;             // user@host
+  std::string through;            // apply
+  std::string to;                 // rollback
   std::vector<std::string> undo;  // rollback
 };
 

@@ -95,7 +95,8 @@ Result<std::string> Sealer::KeyFor(int log2n, int r, int p, const std::string& s
   std::uint64_t n = std::uint64_t{1} << log2n;
   std::uint64_t maxmem = 128ull * r * (n + 2) + 128ull * r * p + (1u << 20);
   std::string key(32, '\0');
-  if (EVP_PBE_scrypt(key_->data(), key_->size(), Bytes(salt), salt.size(), n, r, p, maxmem, Bytes(key), key.size()) != 1)
+  if (EVP_PBE_scrypt(key_->data(), key_->size(), Bytes(salt), salt.size(), n, r, p, maxmem, Bytes(key), key.size()) !=
+      1)
     return Error{"cannot derive the journal key (scrypt)"};
   keys_->derived[id] = key;
   return key;

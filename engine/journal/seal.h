@@ -48,7 +48,7 @@ class Sealer {
  private:
   struct Keys {
     std::mutex mu;
-    std::optional<std::string> salt;          // for sealing; drawn when first needed
+    std::optional<std::string> salt;             // for sealing; drawn when first needed
     std::map<std::string, std::string> derived;  // "log2n:r:p:" + salt → 32-byte AES key
   };
   Result<std::string> KeyFor(int log2n, int r, int p, const std::string& salt) const;

@@ -27,11 +27,13 @@ void MarkLostSecrets(const Spec& spec, const Resource& r, const State& prior, St
   if (step->action != Action::kUpdate && step->action != Action::kDelete) return;
   for (const auto& [name, v] : prior.attrs) {
     if (IsNull(v) || !IsSensitive(spec, r, name)) continue;
-    bool lost = step->action == Action::kDelete ||
-                std::any_of(step->changes.begin(), step->changes.end(), [&n = name](const AttrChange& c) { return c.name == n; });
+    bool lost =
+        step->action == Action::kDelete || std::any_of(step->changes.begin(), step->changes.end(),
+                                                       [&n = name](const AttrChange& c) { return c.name == n; });
     if (!lost) continue;
     step->irreversible = true;
-    step->irreversible_reason = "the current '" + name + "' is sensitive and would not be kept; add key = \"env:NAME\" "
+    step->irreversible_reason = "the current '" + name +
+                                "' is sensitive and would not be kept; add key = \"env:NAME\" "
                                 "under [state] to seal it in the journal";
     return;
   }
@@ -90,11 +92,16 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<st
 
 const char* ActionName(Action a) {
   switch (a) {
-    case Action::kNone: return "none";
-    case Action::kCreate: return "create";
-    case Action::kUpdate: return "update";
-    case Action::kDelete: return "delete";
-    case Action::kCheck: return "check";
+    case Action::kNone:
+      return "none";
+    case Action::kCreate:
+      return "create";
+    case Action::kUpdate:
+      return "update";
+    case Action::kDelete:
+      return "delete";
+    case Action::kCheck:
+      return "check";
   }
   return "none";
 }
@@ -105,11 +112,20 @@ PlanCounts Plan::Counts(std::optional<std::size_t> only_stage) const {
     if (only_stage && *only_stage != s.stage) continue;
     for (const Step& step : s.steps) {
       switch (step.action) {
-        case Action::kCreate: ++c.create; break;
-        case Action::kUpdate: ++c.update; break;
-        case Action::kDelete: ++c.remove; break;
-        case Action::kCheck: ++c.check; break;
-        case Action::kNone: break;
+        case Action::kCreate:
+          ++c.create;
+          break;
+        case Action::kUpdate:
+          ++c.update;
+          break;
+        case Action::kDelete:
+          ++c.remove;
+          break;
+        case Action::kCheck:
+          ++c.check;
+          break;
+        case Action::kNone:
+          break;
       }
       if (step.irreversible) ++c.irreversible;
     }
@@ -307,8 +323,8 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       if (s == first_stage[i]) {
         switch (step.action) {
           case Action::kCreate:
-            step.reason = r.address + " does not exist; the spec wants it from stage '" +
-                          spec.stages[s].name + "' (" + r.loc.ToString() + ")";
+            step.reason = r.address + " does not exist; the spec wants it from stage '" + spec.stages[s].name + "' (" +
+                          r.loc.ToString() + ")";
             break;
           case Action::kDelete:
             step.reason = r.address + " exists; the spec wants it absent at stage '" + spec.stages[s].name + "'";
@@ -364,8 +380,10 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       if (!d) return Error{d.error().message};
       stage_plan.steps.push_back(HandlerStep(spec, h, s, by, std::move(*d)));
       in_stage[h] = true;
-      if (by.empty()) stage_plan.steps.back().reason = r.address + " was notified by a change of an earlier run and "
-                                                                   "has not run since";
+      if (by.empty())
+        stage_plan.steps.back().reason = r.address +
+                                         " was notified by a change of an earlier run and "
+                                         "has not run since";
     }
     // Checks last (they gate the stage's completion), handlers just before them, the rest in
     // dependency order.

@@ -51,13 +51,13 @@ struct Plan {
 };
 
 struct PlanOptions {
-  std::size_t first_stage = 0;  // stages before it are complete (from the journal)
+  std::size_t first_stage = 0;            // stages before it are complete (from the journal)
   std::optional<std::size_t> last_stage;  // plan no further (apply plans one stage as it begins)
-  std::vector<bool> once_done;  // by resource: a one-shot step the journal has as done (and not
-                                // reverted since), never planned again
-  bool keeps_secrets = false;   // the journal has a key to seal sensitive prior values
-  std::vector<bool> handler_due;  // by resource: a handler notified since it last ran (a run
-                                  // cut off between the change and it): planned in first_stage
+  std::vector<bool> once_done;            // by resource: a one-shot step the journal has as done (and not
+                                          // reverted since), never planned again
+  bool keeps_secrets = false;             // the journal has a key to seal sensitive prior values
+  std::vector<bool> handler_due;          // by resource: a handler notified since it last ran (a run
+                                          // cut off between the change and it): planned in first_stage
 };
 
 // Compare (diff.h), then the resource's provider's Review: what every plan, re-probe and

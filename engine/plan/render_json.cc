@@ -54,8 +54,12 @@ std::string RenderJson(const Spec& spec, const Plan& plan, const RenderOptions& 
   }
   doc["stages"] = std::move(stages);
   PlanCounts c = plan.Counts(options.only_stage);
-  doc["summary"] = {{"create", c.create}, {"update", c.update},   {"delete", c.remove},
-                    {"check", c.check},   {"irreversible", c.irreversible}, {"changes", c.changes()}};
+  doc["summary"] = {{"create", c.create},
+                    {"update", c.update},
+                    {"delete", c.remove},
+                    {"check", c.check},
+                    {"irreversible", c.irreversible},
+                    {"changes", c.changes()}};
   return doc.dump(2) + "\n";
 }
 

@@ -78,12 +78,23 @@ std::string Md(const std::string& s) {
   std::string out;
   for (char ch : s) {
     switch (ch) {
-      case '|': out += "\\|"; break;
-      case '\n': out += ' '; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      default: out += ch;
+      case '|':
+        out += "\\|";
+        break;
+      case '\n':
+        out += ' ';
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      default:
+        out += ch;
     }
   }
   return out;

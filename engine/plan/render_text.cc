@@ -67,11 +67,16 @@ std::string ChangeText(const Spec& spec, const Step& step, const AttrChange& c) 
 
 const char* ActionSymbol(Action a) {
   switch (a) {
-    case Action::kCreate: return "+";
-    case Action::kUpdate: return "~";
-    case Action::kDelete: return "-";
-    case Action::kCheck: return "?";
-    case Action::kNone: return "=";
+    case Action::kCreate:
+      return "+";
+    case Action::kUpdate:
+      return "~";
+    case Action::kDelete:
+      return "-";
+    case Action::kCheck:
+      return "?";
+    case Action::kNone:
+      return "=";
   }
   return "=";
 }

@@ -61,7 +61,8 @@ std::vector<const PendingStep*> CutOffBlind(const Spec& spec, const History& his
 std::string CutOffBlindText(const Spec& spec, const PendingStep& p) {
   const Resource& r = *spec.Find(p.address);
   const std::string& tells = r.schema->done_check_attr;
-  std::string what = p.op == "rollback" ? "its " + (r.schema->undo_attr.empty() ? std::string("undo") : "`" + r.schema->undo_attr + "`")
+  std::string what = p.op == "rollback" ? "its " + (r.schema->undo_attr.empty() ? std::string("undo")
+                                                                                : "`" + r.schema->undo_attr + "`")
                                         : std::string("it");
   return p.address + " was cut off while " + what + " ran (started " + p.at + ") and has no " +
          (tells.empty() ? std::string("way") : "`" + tells + "`") + " to tell whether it finished";
@@ -79,8 +80,12 @@ class StageDriver {
  public:
   StageDriver(Session& session, const PlanOptions& plan_options, const ApplyOptions& options, Executor& executor,
               ApplyHooks& hooks)
-      : session_(session), spec_(session.spec()), plan_options_(plan_options), options_(options),
-        executor_(executor), hooks_(hooks) {}
+      : session_(session),
+        spec_(session.spec()),
+        plan_options_(plan_options),
+        options_(options),
+        executor_(executor),
+        hooks_(hooks) {}
 
   // Plans stage `reviewed.stage` again from the world as it is now (into `now`), held to the
   // rules the reviewed plan was; or why it stops. `journaled` is the journal as the stage
@@ -114,8 +119,8 @@ class StageDriver {
     Plan one;
     one.stages.push_back(*now);
     if (one.Counts().irreversible > 0 && !options_.allow_irreversible)
-      return {RunEnd::kStopped, "stage '" + stage.name + "' now has steps that cannot be undone:" +
-                                    IrreversibleSteps(spec_, one) +
+      return {RunEnd::kStopped, "stage '" + stage.name +
+                                    "' now has steps that cannot be undone:" + IrreversibleSteps(spec_, one) +
                                     "\n  stages before it are complete; review them and pass --allow-irreversible "
                                     "to apply anyway"};
     return {};

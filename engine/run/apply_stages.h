@@ -15,8 +15,8 @@
 namespace reconcile {
 
 struct ApplyOptions {
-  std::size_t through = 0;      // last stage to run
-  bool yes = false;             // stages that ask to be confirmed start without asking
+  std::size_t through = 0;  // last stage to run
+  bool yes = false;         // stages that ask to be confirmed start without asking
   bool allow_irreversible = false;
   bool force = false;           // past the providers' safety limits
   std::set<std::string> rerun;  // one-shot steps cut off mid-run, to run again

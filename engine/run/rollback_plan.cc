@@ -52,8 +52,8 @@ bool SameState(const Sealer& sealer, const nlohmann::json& sealed, const State& 
 // waits for the steps that undo later stages, and for the reverts of what follows it however
 // far (through steps that stay: a → b → c reverts c, then a) — never where an edge of the
 // graph says the other way round. `latest` is the stage each resource goes back from.
-static void ReverseStages(const Spec& spec, const std::vector<std::size_t>& once_reverts, const std::vector<std::size_t>& latest,
-                   std::vector<Step>* steps) {
+static void ReverseStages(const Spec& spec, const std::vector<std::size_t>& once_reverts,
+                          const std::vector<std::size_t>& latest, std::vector<Step>* steps) {
   const std::size_t n = spec.resources.size();
   std::vector<std::vector<std::size_t>> dependents(n);
   for (std::size_t i = 0; i < n; ++i)
@@ -84,7 +84,8 @@ static void ReverseStages(const Spec& spec, const std::vector<std::size_t>& once
       if (c.resource == a.resource || rc.IsHandler() || above[c.resource]) continue;
       std::size_t from = reverting.count(c.resource) ? rc.stage : latest[c.resource];
       bool first = below[c.resource] || from > ra.stage;
-      if (first && std::find(a.after.begin(), a.after.end(), c.resource) == a.after.end()) a.after.push_back(c.resource);
+      if (first && std::find(a.after.begin(), a.after.end(), c.resource) == a.after.end())
+        a.after.push_back(c.resource);
     }
   }
 }
@@ -169,7 +170,8 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
     auto identity = Desired(spec, *r, r->stage, false);
     if (want && identity)
       for (const AttrSchema& a : r->schema->attrs)
-        if ((a.identity || a.setting) && identity->attrs.count(a.name)) want->attrs[a.name] = identity->attrs.at(a.name);
+        if ((a.identity || a.setting) && identity->attrs.count(a.name))
+          want->attrs[a.name] = identity->attrs.at(a.name);
     if (!want) return Error{address + ": " + want.error().message};
     target[i] = std::move(*want);
   }
@@ -201,8 +203,7 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
       // A step that was cut off (a crash) may or may not have written: either is no drift.
       auto pending = std::find_if(history.pending.begin(), history.pending.end(),
                                   [&](const PendingStep& p) { return p.address == r.address; });
-      if (pending == history.pending.end() ||
-          !Drift(spec, r, session.sealer, pending->desired, (*probed)[i]).empty())
+      if (pending == history.pending.end() || !Drift(spec, r, session.sealer, pending->desired, (*probed)[i]).empty())
         out.drift += differs;
     }
     Diff d = CompareResource(r, (*probed)[i], *target[i]);
@@ -219,7 +220,7 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
                                  "' was sensitive and not kept (no [state] key then), so it cannot be restored";
     }
     step.reason = r.stage <= to ? "back to what the spec wants at stage '" + to_name + "'"
-                                 : "back to what it was before reconcile first changed it";
+                                : "back to what it was before reconcile first changed it";
     sp.steps.push_back(std::move(step));
   }
   // One-shot steps go back by their `revert`; without one the plan says up front that they stay.
@@ -286,7 +287,8 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
     for (std::size_t j = 0; j < n; ++j) {
       if (!step_for[j] || j == s.resource) continue;
       const auto& deps = spec.resources[j].deps;
-      bool j_depends_on_s = std::any_of(deps.begin(), deps.end(), [&](const Dependency& d) { return d.on == s.resource; });
+      bool j_depends_on_s =
+          std::any_of(deps.begin(), deps.end(), [&](const Dependency& d) { return d.on == s.resource; });
       const auto& mine = spec.resources[s.resource].deps;
       bool s_depends_on_j = std::any_of(mine.begin(), mine.end(), [&](const Dependency& d) { return d.on == j; });
       // A removal waits for every dependent's step, whatever it is: undoing a sync into a
@@ -315,7 +317,8 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
     if (!desired) return Error{r.address + ": " + desired.error().message};
     sp.steps.push_back(HandlerStep(spec, h, to, by, std::move(*desired)));
     if (!by.empty())
-      sp.steps.back().reason = "notified by what goes back: it runs once, after " + std::string(by.size() == 1 ? "it" : "them");
+      sp.steps.back().reason =
+          "notified by what goes back: it runs once, after " + std::string(by.size() == 1 ? "it" : "them");
   }
   HandlersLast(spec, &sp.steps);
   out.plan.stages.push_back(sp);
@@ -360,6 +363,5 @@ RunEnd RunRollbackPlan(Session& session, const RollbackPlan& rollback, Executor&
     return {RunEnd::kFailed, s.message()};
   return {};
 }
-
 
 }  // namespace reconcile

@@ -68,7 +68,6 @@ Status CloseFinishedSteps(Session* session, const std::function<void(const std::
   return RefreshHistory(session);
 }
 
-
 PlanOptions PlanOptionsFor(const Session& session) {
   PlanOptions o;
   // Completed stages are not planned again; once all are, the last one is re-checked so

@@ -51,8 +51,8 @@ std::string ToText(const Value& v) {
   return "";
 }
 
-Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& path,
-                     std::size_t stage, bool resolve_secrets, DesiredCache* cache) {
+Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& path, std::size_t stage,
+                     bool resolve_secrets, DesiredCache* cache) {
   if (path == "run") return Value(std::to_string(spec.RunOf(from)));
   std::size_t dot = path.rfind('.');
   const Resource* target = spec.Find(path.substr(0, dot));
@@ -69,8 +69,8 @@ Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& 
   if (!desired) return Error{desired.error().message, ErrorCode::kInvalid};
   auto it = desired->attrs.find(attr);
   if (it == desired->attrs.end() || IsNull(it->second))
-    return Error{from.address + " refers to " + path + ", which has no value at stage '" +
-                 spec.stages[stage].name + "'"};
+    return Error{from.address + " refers to " + path + ", which has no value at stage '" + spec.stages[stage].name +
+                 "'"};
   return it->second;
 }
 
@@ -89,7 +89,9 @@ Error TooLong(const Resource& r) {
 // Reads a file a spec names: a regular file, or a pipe (a secret handed over by process
 // substitution), never a device such as /dev/zero, and at most `max` bytes either way.
 Result<std::string> ReadSpecFile(const std::filesystem::path& p, std::size_t max, const std::string& what) {
-  auto fail = [&](const std::string& why) { return Error{"the " + what + " " + p.string() + " cannot be read: " + why}; };
+  auto fail = [&](const std::string& why) {
+    return Error{"the " + what + " " + p.string() + " cannot be read: " + why};
+  };
   auto too_long = [&] { return fail("it is longer than " + SizeText(max) + ", the most a " + what + " may hold"); };
   struct stat st;
   // Checked before opening: opening some devices has effects of its own.
@@ -194,7 +196,9 @@ Result<std::string> ResolveSecret(const std::string& ref, const std::string& dir
 }
 
 DesiredCache::DesiredCache(const Spec& spec, bool resolve_secrets)
-    : spec_(spec), resolve_secrets_(resolve_secrets), referenced_(spec.resources.size(), false) {
+    : spec_(spec),
+      resolve_secrets_(resolve_secrets),
+      referenced_(spec.resources.size(), false) {
   for (const Resource& r : spec.resources)
     for (const Dependency& d : r.deps)
       if (d.kind == Dependency::Kind::kReference) referenced_[d.on] = true;
@@ -247,7 +251,8 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
       std::filesystem::path p(std::get<std::string>(sv->value));
       if (p.is_relative()) p = std::filesystem::path(spec.dir) / p;
       auto content = ReadSpecFile(p, kMaxSourceBytes, "source file");
-      if (!content) return Error{sv->loc.ToString() + ": '" + name + "' of " + r.address + ": " + content.error().message};
+      if (!content)
+        return Error{sv->loc.ToString() + ": '" + name + "' of " + r.address + ": " + content.error().message};
       state.attrs[schema_attr->file_for] = std::move(*content);
       continue;
     }
@@ -264,8 +269,7 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
       }
       auto secret = ResolveSecret(std::get<std::string>(sv->value), spec.dir, schema_attr && schema_attr->secret_bytes);
       if (!secret)
-        return Error{sv->loc.ToString() + ": attribute '" + name + "' of " + r.address + ": " +
-                     secret.error().message};
+        return Error{sv->loc.ToString() + ": attribute '" + name + "' of " + r.address + ": " + secret.error().message};
       state.attrs[name] = std::move(*secret);
       continue;
     }

@@ -11,8 +11,8 @@ namespace reconcile {
 
 struct Piece {
   bool is_ref = false;
-  std::string text;         // literal text (unescaped), or the reference path "vars.x"
-  std::size_t offset = 0;   // where it starts in the written string, for error columns
+  std::string text;        // literal text (unescaped), or the reference path "vars.x"
+  std::size_t offset = 0;  // where it starts in the written string, for error columns
 };
 
 // Splits a written string into literal text and references. Fails on an unterminated ${.

@@ -20,8 +20,8 @@ namespace reconcile {
 
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"version", "name",     "stages", "state",
-                                                "vars",    "stage",    "provider", "host"};
+const std::vector<std::string> kTopLevelKeys = {"version", "name",  "stages",   "state",
+                                                "vars",    "stage", "provider", "host"};
 
 // A spec far larger than any cutover (a generated one with 100k resources is ~10 MiB):
 // past this the file is a mistake such as /dev/zero, refused before it exhausts memory.
@@ -47,9 +47,8 @@ void Merge(toml::table& base, toml::table& over) {
 
 bool ValidName(const std::string& s) {
   if (s.empty()) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; });
 }
 
 const AttrSchema kStringAttr{"", AttrType::kString};
@@ -75,13 +74,20 @@ SourceLoc UnclosedRefLoc(const std::string& s, SourceLoc loc) {
 
 const char* TomlTypeName(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
-    default: return "a date or time";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    default:
+      return "a date or time";
   }
 }
 
@@ -99,10 +105,8 @@ SourceLoc Loader::Loc(const toml::source_region& region) {
   return loc;
 }
 
-void Loader::UnknownKey(const toml::key& key, const std::string& where,
-                        const std::vector<std::string>& candidates) {
-  Err(Loc(key), "unknown key '" + std::string(key.str()) + "' in " + where +
-                    DidYouMean(key.str(), candidates));
+void Loader::UnknownKey(const toml::key& key, const std::string& where, const std::vector<std::string>& candidates) {
+  Err(Loc(key), "unknown key '" + std::string(key.str()) + "' in " + where + DidYouMean(key.str(), candidates));
 }
 
 bool Loader::ReadString(const toml::node& node, const What& what, std::string* out) {
@@ -113,8 +117,8 @@ bool Loader::ReadString(const toml::node& node, const What& what, std::string* o
   return true;
 }
 
-bool Loader::Interpolate(const std::string& s, SourceLoc loc, const What& what,
-                         const std::string& owner, std::string* out) {
+bool Loader::Interpolate(const std::string& s, SourceLoc loc, const What& what, const std::string& owner,
+                         std::string* out) {
   if (!MayInterpolate(s)) {
     *out = s;
     return true;
@@ -214,12 +218,10 @@ void Loader::Load(toml::table& root) {
   std::vector<std::string> candidates = kTopLevelKeys;
   for (const std::string& t : registry_.TypeNames()) candidates.push_back(t);
   for (auto& [key, node] : root) {
-    if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), key.str()) != kTopLevelKeys.end())
-      continue;
+    if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), key.str()) != kTopLevelKeys.end()) continue;
     const TypeSchema* schema = registry_.FindType(std::string(key.str()));
     if (!schema) {
-      Err(Loc(key), "unknown resource type '" + std::string(key.str()) + "'" +
-                        DidYouMean(key.str(), candidates));
+      Err(Loc(key), "unknown resource type '" + std::string(key.str()) + "'" + DidYouMean(key.str(), candidates));
       continue;
     }
     ReadResources(*schema, node);
@@ -253,8 +255,8 @@ void Loader::ReadHeader(toml::table& root) {
     } else {
       spec_->version = v->as_integer()->get();
       if (spec_->version != 1)
-        Err(Loc(*v), "unsupported spec version " + std::to_string(spec_->version) +
-                         "; this reconcile reads version = 1");
+        Err(Loc(*v),
+            "unsupported spec version " + std::to_string(spec_->version) + "; this reconcile reads version = 1");
     }
   } else {
     Err(top, "the spec has no 'version'; add version = 1 at the top");
@@ -302,8 +304,7 @@ void Loader::ReadStageOptions(const toml::table& table) {
     std::string name(key.str());
     auto index = spec_->FindStage(name);
     if (!index) {
-      Err(Loc(key), "[stage." + name + "] names no stage in 'stages'" +
-                        DidYouMean(name, spec_->StageNames()));
+      Err(Loc(key), "[stage." + name + "] names no stage in 'stages'" + DidYouMean(name, spec_->StageNames()));
       continue;
     }
     const toml::table* t = node.as_table();
@@ -349,7 +350,8 @@ void Loader::ReadState(const toml::table& table) {
         Err(spec_->state_url->loc, "'url' of [state] must be a postgres:// URL, not \"" + url + "\"");
         spec_->state_url.reset();
       } else if (RedactUrl(url) != url) {
-        ErrHidingLine(spec_->state_url->loc, "'url' of [state] holds a password, which would be shown and kept in the spec",
+        ErrHidingLine(
+            spec_->state_url->loc, "'url' of [state] holds a password, which would be shown and kept in the spec",
             "write the password as password = \"env:NAME\" under [state], or the whole URL as url = \"env:NAME\"");
         spec_->state_url.reset();
       }
@@ -369,8 +371,8 @@ void Loader::ReadVars(const toml::table& table) {
     else if (v.is_integer()) sv.value = v.as_integer()->get();
     else if (v.is_boolean()) sv.value = v.as_boolean()->get();
     else {
-      Err(Loc(v), "variable '" + std::string(k.str()) + "' must be a string, integer or boolean, not " +
-                      TomlTypeName(v));
+      Err(Loc(v),
+          "variable '" + std::string(k.str()) + "' must be a string, integer or boolean, not " + TomlTypeName(v));
       continue;
     }
     spec_->vars.emplace(std::string(k.str()), std::move(sv));
@@ -417,8 +419,9 @@ void Loader::ResolveVars() {
       if (var.empty() || it == spec_->vars.end()) {
         std::vector<std::string> names;
         for (const auto& [n, _] : spec_->vars) names.push_back(n);
-        Err(at, var.empty() ? "'${" + piece.text + "}' in " + what + ": a variable may refer to variables only"
-                            : "unknown variable '" + var + "' in " + what + DidYouMean(var, names),
+        Err(at,
+            var.empty() ? "'${" + piece.text + "}' in " + what + ": a variable may refer to variables only"
+                        : "unknown variable '" + var + "' in " + what + DidYouMean(var, names),
             var.empty() ? "write ${vars.NAME}, or the value itself" : "");
         continue;
       }
@@ -433,7 +436,8 @@ void Loader::ResolveVars() {
         // Variables built from variables double with each level; stop before memory does.
         if (out.size() + str->size() > kMaxValueBytes) {
           Err(sv.loc, what + " is longer than " + SizeText(kMaxValueBytes) + " once its variables are substituted",
-              "a value may hold at most " + SizeText(kMaxValueBytes) + "; read large content from a file (source = ...)");
+              "a value may hold at most " + SizeText(kMaxValueBytes) +
+                  "; read large content from a file (source = ...)");
           sv.value = std::string();
           state[name] = 2;
           return true;
@@ -506,8 +510,7 @@ void Loader::ReadHosts(const toml::table& table) {
       if (attr == "port") {
         if (v.is_integer() && v.as_integer()->get() > 0 && v.as_integer()->get() < 65536)
           h.port = static_cast<int>(v.as_integer()->get());
-        else
-          Err(Loc(v), what + " must be a port number from 1 to 65535");
+        else Err(Loc(v), what + " must be a port number from 1 to 65535");
       } else if (attr == "sudo" || attr == "trust_on_first_use") {
         if (!v.is_boolean()) {
           Err(Loc(v), what + " must be true or false, not " + TomlTypeName(v));
@@ -522,10 +525,10 @@ void Loader::ReadHosts(const toml::table& table) {
         // ${vars.x} too, so a lab overlay can point a host at paths given with --var.
         std::string raw;
         if (!ReadString(v, what, &raw)) continue;
-        std::string& field = attr == "address"       ? h.address
-                             : attr == "user"        ? h.user
-                             : attr == "identity"    ? h.identity
-                                                     : h.known_hosts;
+        std::string& field = attr == "address"    ? h.address
+                             : attr == "user"     ? h.user
+                             : attr == "identity" ? h.identity
+                                                  : h.known_hosts;
         Interpolate(raw, Loc(v), what, "", &field);
       } else {
         UnknownKey(k, where, names);
@@ -541,8 +544,7 @@ void Loader::ReadProviders(const toml::table& table) {
     std::string kind(kind_key.str());
     const ProviderKindSchema* schema = registry_.FindKind(kind);
     if (!schema) {
-      Err(Loc(kind_key), "unknown provider kind '" + kind + "'" +
-                             DidYouMean(kind, registry_.KindNames()));
+      Err(Loc(kind_key), "unknown provider kind '" + kind + "'" + DidYouMean(kind, registry_.KindNames()));
       continue;
     }
     const toml::table* instances = kind_node.as_table();
@@ -588,8 +590,7 @@ void Loader::ReadProviders(const toml::table& table) {
 
 namespace {
 
-LoadResult LoadTexts(const std::string& path, std::string text, const LoadOptions& options,
-                     const Registry& registry) {
+LoadResult LoadTexts(const std::string& path, std::string text, const LoadOptions& options, const Registry& registry) {
   LoadResult result;
   auto spec = std::make_unique<Spec>();
   spec->sources = result.sources;

@@ -20,9 +20,7 @@ class What {
   What(const char* text) : text_(text) {}
   static What Attribute(std::string_view key, std::string_view owner) { return What("attribute '", key, owner); }
   static What Key(std::string_view key, std::string_view owner) { return What("'", key, owner); }
-  std::string str() const {
-    return prefix_ ? prefix_ + std::string(key_) + "' of " + std::string(owner_) : text_;
-  }
+  std::string str() const { return prefix_ ? prefix_ + std::string(key_) + "' of " + std::string(owner_) : text_; }
 
  private:
   What(const char* prefix, std::string_view key, std::string_view owner) : prefix_(prefix), key_(key), owner_(owner) {}
@@ -40,9 +38,12 @@ void AddFolderDependencies(Spec* spec);
 
 class Loader {
  public:
-  Loader(const Registry& registry, SourceSet* sources, Diagnostics* diags, Spec* spec,
-         const LoadOptions& options)
-      : registry_(registry), sources_(sources), diags_(diags), spec_(spec), options_(options) {}
+  Loader(const Registry& registry, SourceSet* sources, Diagnostics* diags, Spec* spec, const LoadOptions& options)
+      : registry_(registry),
+        sources_(sources),
+        diags_(diags),
+        spec_(spec),
+        options_(options) {}
 
   void Load(toml::table& root);
 
@@ -84,14 +85,12 @@ class Loader {
   }
   // Reads one value of type `type`; `what` names it in errors ("attribute 'ttl' of x").
   // `owner` is the resource address when ${TYPE.NAME.attr} references are allowed, else "".
-  bool ReadValue(const toml::node& node, const AttrSchema& attr, const What& what,
-                 const std::string& owner, SpecValue* out);
+  bool ReadValue(const toml::node& node, const AttrSchema& attr, const What& what, const std::string& owner,
+                 SpecValue* out);
   // Substitutes ${vars.x}; keeps resource references (recorded against `owner`) escaped.
-  bool Interpolate(const std::string& s, SourceLoc loc, const What& what,
-                   const std::string& owner, std::string* out);
+  bool Interpolate(const std::string& s, SourceLoc loc, const What& what, const std::string& owner, std::string* out);
   bool ReadString(const toml::node& node, const What& what, std::string* out);
-  void UnknownKey(const toml::key& key, const std::string& where,
-                  const std::vector<std::string>& candidates);
+  void UnknownKey(const toml::key& key, const std::string& where, const std::vector<std::string>& candidates);
   std::vector<std::string> AddressNames() const;
   const AttrSchema* FindHostSetting(const std::string& key) const;
   std::string StageList() const;  // "one, two, three" for notes

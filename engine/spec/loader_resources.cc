@@ -15,7 +15,6 @@ namespace {
 // Keys every resource takes besides its type's attributes.
 const std::vector<std::string> kEngineKeys = {"stage", "after", "notify", "ensure", "at"};
 
-
 // Patterns describe short things (a path, a mode, an address, a bucket name), and
 // std::regex_match recurses once per character: a 200,000-character path overflowed the
 // stack. Longer than PATH_MAX is never a match.
@@ -36,8 +35,8 @@ std::string Join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const What& what,
-                       const std::string& owner, SpecValue* out) {
+bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const What& what, const std::string& owner,
+                       SpecValue* out) {
   out->loc = Loc(node);
   auto mismatch = [&](const char* expected) {
     Err(Loc(node), what + " must be " + expected + ", not " + TomlTypeName(node));
@@ -103,8 +102,7 @@ bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const Wha
           Err(out->loc, what + " must be " + attr.pattern_hint + ", not \"" + Shown(s) + "\"");
           return false;
         }
-        if (!attr.one_of.empty() &&
-            std::find(attr.one_of.begin(), attr.one_of.end(), s) == attr.one_of.end()) {
+        if (!attr.one_of.empty() && std::find(attr.one_of.begin(), attr.one_of.end(), s) == attr.one_of.end()) {
           Err(out->loc, what + " must be one of " + Join(attr.one_of) + ", not \"" + Shown(s) + "\"" +
                             DidYouMean(s, attr.one_of));
           return false;
@@ -191,8 +189,8 @@ void Loader::ReadResources(const TypeSchema& schema, const toml::node& node) {
   for (auto& [name_key, value] : *table) {
     const toml::table* t = value.as_table();
     if (!t) {
-      Err(Loc(value), "'" + schema.name + "." + std::string(name_key.str()) + "' must be a table [" +
-                          schema.name + "." + std::string(name_key.str()) + "]");
+      Err(Loc(value), "'" + schema.name + "." + std::string(name_key.str()) + "' must be a table [" + schema.name +
+                          "." + std::string(name_key.str()) + "]");
       continue;
     }
     ReadResource(schema, name_key, *t);
@@ -232,8 +230,9 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
       if (!ReadString(v, what, &stage)) continue;
       auto index = spec_->FindStage(stage);
       if (!index) {
-        Err(Loc(v), "unknown stage '" + stage + "' for " + r.address +
-                        (ManyErrors() ? "" : DidYouMean(stage, spec_->StageNames())),
+        Err(Loc(v),
+            "unknown stage '" + stage + "' for " + r.address +
+                (ManyErrors() ? "" : DidYouMean(stage, spec_->StageNames())),
             "the stages are: " + StageList());
         continue;
       }
@@ -279,8 +278,9 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
         // Instances are named KIND.NAME; a bare NAME of the right kind is the likely meaning.
         std::string full = schema.provider_kind + "." + r.provider_instance;
         bool bare = std::find(same.begin(), same.end(), full) != same.end();
-        Err(Loc(v), "unknown provider '" + r.provider_instance + "' for " + r.address +
-                        (bare ? ", did you mean '" + full + "'?" : DidYouMean(r.provider_instance, same)),
+        Err(Loc(v),
+            "unknown provider '" + r.provider_instance + "' for " + r.address +
+                (bare ? ", did you mean '" + full + "'?" : DidYouMean(r.provider_instance, same)),
             "a " + schema.name + " needs a [provider." + schema.provider_kind + ".NAME] table");
       }
     } else if (const AttrSchema* a = schema.Find(key)) {
@@ -305,8 +305,8 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
     if (same.size() == 1) {
       r.provider_instance = same[0];
     } else if (same.empty()) {
-      Err(r.loc, r.address + " needs a provider, and the spec declares no [provider." +
-                     schema.provider_kind + ".NAME]");
+      Err(r.loc,
+          r.address + " needs a provider, and the spec declares no [provider." + schema.provider_kind + ".NAME]");
     } else {
       Err(r.loc, r.address + " has no 'provider' and the spec declares several: " + Join(same),
           "add provider = \"" + same[0] + "\" (or another of them)");
@@ -314,8 +314,8 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
   }
   for (const AttrSchema& a : schema.attrs) {
     if (!a.file_for.empty() && r.attrs.count(a.name) && r.attrs.count(a.file_for))
-      Err(r.attrs[a.name].loc, r.address + " sets both '" + a.name + "' and '" + a.file_for +
-                                   "'; keep one (" + a.name + " is a file whose text becomes " + a.file_for + ")");
+      Err(r.attrs[a.name].loc, r.address + " sets both '" + a.name + "' and '" + a.file_for + "'; keep one (" + a.name +
+                                   " is a file whose text becomes " + a.file_for + ")");
   }
   // Arguments are never given to a shell unless the spec says so.
   auto shell = schema.shell_attr.empty() ? r.attrs.end() : r.attrs.find(schema.shell_attr);
@@ -339,11 +339,11 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
   for (const AttrSchema& a : schema.attrs) {
     if (!a.required || table.contains(a.name)) continue;
     if (a.kinds.empty() && a.name != variant) {  // a missing kind is CheckKinds' to report
-      Err(r.loc, r.address + " is missing required attribute '" + a.name + "' (" +
-                     AttrTypeName(a.type) + (a.doc.empty() ? "" : ": " + a.doc) + ")");
+      Err(r.loc, r.address + " is missing required attribute '" + a.name + "' (" + AttrTypeName(a.type) +
+                     (a.doc.empty() ? "" : ": " + a.doc) + ")");
     } else if (kind && std::find(a.kinds.begin(), a.kinds.end(), *kind) != a.kinds.end()) {
-      Err(r.loc, r.address + " (" + variant + " '" + *kind + "') is missing required attribute '" + a.name +
-                     "' (" + AttrTypeName(a.type) + (a.doc.empty() ? "" : ": " + a.doc) + ")");
+      Err(r.loc, r.address + " (" + variant + " '" + *kind + "') is missing required attribute '" + a.name + "' (" +
+                     AttrTypeName(a.type) + (a.doc.empty() ? "" : ": " + a.doc) + ")");
     }
   }
   CheckValues(r);
@@ -419,14 +419,16 @@ void Loader::ReadOverlays(Resource* r, const toml::table& at) {
     std::string stage(stage_key.str());
     auto index = spec_->FindStage(stage);
     if (!index) {
-      Err(Loc(stage_key), "[" + r->address + ".at." + stage + "] names no stage" +
-                              (ManyErrors() ? "" : DidYouMean(stage, spec_->StageNames())),
+      Err(Loc(stage_key),
+          "[" + r->address + ".at." + stage + "] names no stage" +
+              (ManyErrors() ? "" : DidYouMean(stage, spec_->StageNames())),
           "the stages are: " + StageList());
       continue;
     }
     if (*index < r->stage) {
-      Err(Loc(stage_key), "[" + r->address + ".at." + stage + "] comes before " + r->address +
-                              " enters at stage '" + spec_->stages[r->stage].name + "'",
+      Err(Loc(stage_key),
+          "[" + r->address + ".at." + stage + "] comes before " + r->address + " enters at stage '" +
+              spec_->stages[r->stage].name + "'",
           "an overlay changes a resource from a later stage on; move `stage` earlier or drop the overlay");
       continue;
     }
@@ -452,8 +454,8 @@ void Loader::ReadOverlays(Resource* r, const toml::table& at) {
       ensure.one_of = {"present", "absent"};
       const AttrSchema* a = key == "ensure" ? &ensure : r->schema->Find(key);
       if (!a) {
-        Err(Loc(k), "unknown attribute '" + key + "' in [" + r->address + ".at." + stage + "]" +
-                        DidYouMean(key, names));
+        Err(Loc(k),
+            "unknown attribute '" + key + "' in [" + r->address + ".at." + stage + "]" + DidYouMean(key, names));
         continue;
       }
       if (a->identity) {
@@ -547,8 +549,9 @@ void Loader::ResolveDependencies() {
       continue;
     }
     if (!handler.schema->one_shot) {
-      Err(p.loc, "'notify' of " + p.from + " names " + p.path + ", a " + handler.type +
-                     ", which is state, not a step that runs",
+      Err(p.loc,
+          "'notify' of " + p.from + " names " + p.path + ", a " + handler.type +
+              ", which is state, not a step that runs",
           "notify names steps that run once when notified, such as a command (nginx -s reload)");
       continue;
     }
@@ -613,16 +616,15 @@ void Loader::ResolveReference(Resource* r, const std::string& path, SourceLoc lo
   std::string attr = path.substr(dot + 1);
   auto it = spec_->by_address.find(address);
   if (it == spec_->by_address.end()) {
-    Err(loc, "'${" + path + "}' in " + r->address + " refers to '" + address +
-                 "', which the spec does not declare" + (ManyErrors() ? "" : DidYouMean(address, AddressNames())));
+    Err(loc, "'${" + path + "}' in " + r->address + " refers to '" + address + "', which the spec does not declare" +
+                 (ManyErrors() ? "" : DidYouMean(address, AddressNames())));
     return;
   }
   const Resource& target = spec_->resources[it->second];
   if (!target.schema->Find(attr)) {
     std::vector<std::string> names;
     for (const AttrSchema& a : target.schema->attrs) names.push_back(a.name);
-    Err(loc, "'${" + path + "}': " + target.type + " has no attribute '" + attr + "'" +
-                 DidYouMean(attr, names));
+    Err(loc, "'${" + path + "}': " + target.type + " has no attribute '" + attr + "'" + DidYouMean(attr, names));
     return;
   }
   if (&target == r) {

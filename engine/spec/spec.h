@@ -22,10 +22,10 @@ class Registry;
 // Size limits on what a spec makes reconcile hold in memory, so a mistake (or a spec built to
 // do harm) ends in an error naming its place instead of exhausting memory. Each is far above
 // what a cutover writes: a config file built from variables, a TLS key, a maintenance page.
-inline constexpr std::size_t kMaxValueBytes = 1 << 20;     // a string after ${...} substitution
-inline constexpr std::size_t kMaxSecretBytes = 64 << 10;   // an env:/file: secret
-inline constexpr std::size_t kMaxSourceBytes = 16 << 20;   // a file read by `source`
-std::string SizeText(std::size_t bytes);                    // "1 MiB", "64 KiB"
+inline constexpr std::size_t kMaxValueBytes = 1 << 20;    // a string after ${...} substitution
+inline constexpr std::size_t kMaxSecretBytes = 64 << 10;  // an env:/file: secret
+inline constexpr std::size_t kMaxSourceBytes = 16 << 20;  // a file read by `source`
+std::string SizeText(std::size_t bytes);                  // "1 MiB", "64 KiB"
 
 // A value as written: strings may still hold ${TYPE.NAME.attr} references (variables are
 // already substituted), and a secret holds its env:/file: reference, not its content.
@@ -57,17 +57,17 @@ struct Resource {
   std::string address;  // "TYPE.NAME"
   const TypeSchema* schema = nullptr;
   Provider* provider = nullptr;
-  std::size_t stage = 0;  // where it enters
-  SourceLoc loc;          // its [TYPE.NAME] header
-  SourceLoc stage_loc;    // its `stage = ...`, or the header when defaulted
-  SpecAttrs attrs;        // base attributes, `ensure` included when written
+  std::size_t stage = 0;          // where it enters
+  SourceLoc loc;                  // its [TYPE.NAME] header
+  SourceLoc stage_loc;            // its `stage = ...`, or the header when defaulted
+  SpecAttrs attrs;                // base attributes, `ensure` included when written
   std::vector<Overlay> overlays;  // in stage order
   std::vector<Dependency> deps;
   // Handlers (Ansible's): the steps it notifies run once after it changed in a stage (or a
   // rollback), after it; a step notified by any resource runs only so.
   std::vector<std::size_t> notifies;
   std::vector<std::size_t> notified_by;
-  std::string host;      // "local", a [host.NAME], or "" when the type takes none
+  std::string host;               // "local", a [host.NAME], or "" when the type takes none
   std::string provider_instance;  // "s3.main", or ""
   bool has_references = false;
 
@@ -89,7 +89,7 @@ struct ProviderInstance {
   std::string kind;
   std::string name;  // as resources name it: "s3.main"
   SourceLoc loc;
-  SpecAttrs attrs;   // as written
+  SpecAttrs attrs;                             // as written
   const ProviderKindSchema* schema = nullptr;  // its keys, and their defaults (ResolveProvider)
 };
 
@@ -100,14 +100,14 @@ struct LoadOptions {
 
 struct Spec {
   std::shared_ptr<SourceSet> sources;  // the texts every SourceLoc in the model points into
-  LoadOptions options;  // how it was loaded, so a saved plan can load it the same way
-  std::string path;  // the spec file as given
-  std::string dir;   // its folder: relative paths in the spec are relative to it
+  LoadOptions options;                 // how it was loaded, so a saved plan can load it the same way
+  std::string path;                    // the spec file as given
+  std::string dir;                     // its folder: relative paths in the spec are relative to it
   std::int64_t version = 0;
   std::string name;
   std::vector<StageSpec> stages;
-  std::string state_path;  // the journal, resolved against dir
-  std::optional<SpecValue> state_key;  // env:/file: key that seals sensitive values in the journal
+  std::string state_path;                   // the journal, resolved against dir
+  std::optional<SpecValue> state_key;       // env:/file: key that seals sensitive values in the journal
   std::optional<SpecValue> state_url;       // a shared PostgreSQL journal instead of the file
   std::optional<SpecValue> state_password;  //   and its password, env:/file: only
   std::map<std::string, SpecValue> vars;

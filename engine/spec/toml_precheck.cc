@@ -19,7 +19,7 @@ class Scanner {
   explicit Scanner(std::string_view text) : text_(text) {}
 
   std::optional<TomlPrecheckError> Run() {
-    std::string open;  // the [ and { of values still open: a '[' inside one is an array, not a table header
+    std::string open;             // the [ and { of values still open: a '[' inside one is an array, not a table header
     bool value_expected = false;  // just after an array's '[' or ',': toml++ asserts on a '}' here
     bool line_start = true;
     if (At("\xEF\xBB\xBF")) i_ = 3;  // a byte order mark, which toml++ skips
@@ -174,8 +174,8 @@ class Scanner {
 
   std::string_view text_;
   std::size_t i_ = 0;
-  bool value_start_ = false;     // the next character begins a value
-  bool in_value_ = false;        // past the '=' of a key/value pair (or in an array)
+  bool value_start_ = false;                        // the next character begins a value
+  bool in_value_ = false;                           // past the '=' of a key/value pair (or in an array)
   std::size_t separator_ = std::string_view::npos;  // where that '=' is
   std::uint32_t line_ = 1, column_ = 1;
 };

@@ -24,7 +24,7 @@ class CheckProvider : public Provider {
 
  private:
   std::shared_ptr<HostConnections> hosts_;  // for checks run from a host
-  WaitClocks waits_;                         // when each wait check of this run began
+  WaitClocks waits_;                        // when each wait check of this run began
 };
 
 }  // namespace reconcile

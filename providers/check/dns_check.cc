@@ -44,7 +44,8 @@ Result<std::vector<dns::Server>> NameServers(const std::string& zone, const dns:
     for (const std::string& a : addresses) {
       // Two NS names on one address are one server: counted twice, "2 of 2 agree" would lie.
       dns::Server s{a, port};
-      bool seen = std::any_of(out.begin(), out.end(), [&](const dns::Server& o) { return o.Describe() == s.Describe(); });
+      bool seen =
+          std::any_of(out.begin(), out.end(), [&](const dns::Server& o) { return o.Describe() == s.Describe(); });
       if (!seen) out.push_back(s);
     }
   }
@@ -69,8 +70,9 @@ Result<CheckResult> CheckDns(const AttrMap& attrs) {
   if (servers.empty()) {
     std::string primary = StringAttr(attrs, "server");
     if (zone.empty() || primary.empty())
-      return Error{"a dns check needs servers = [\"host:port\", …], or zone and server (the zone's primary, whose NS "
-                   "set names the servers to ask)"};
+      return Error{
+          "a dns check needs servers = [\"host:port\", …], or zone and server (the zone's primary, whose NS "
+          "set names the servers to ask)"};
     auto p = dns::ParseServer(primary);
     if (!p) return Error{"server: " + p.error().message};
     auto found = NameServers(zone, *p, static_cast<int>(std::get<std::int64_t>(attrs.at("ns_port"))));
@@ -95,12 +97,14 @@ Result<CheckResult> CheckDns(const AttrMap& attrs) {
       ++agree;
       continue;
     }
-    disagree += (disagree.empty() ? "" : "; ") + s.Describe() + " answers " + Join(values) + " (want " + Join(want) + ")";
+    disagree +=
+        (disagree.empty() ? "" : "; ") + s.Describe() + " answers " + Join(values) + " (want " + Join(want) + ")";
   }
   std::string total = std::to_string(servers.size());
   if (disagree.empty())
-    return CheckResult{true, (servers.size() == 1 ? std::string("its one server answers ") : "all " + total + " servers answer ") +
-                                 owner + " " + type + " " + Join(want)};
+    return CheckResult{
+        true, (servers.size() == 1 ? std::string("its one server answers ") : "all " + total + " servers answer ") +
+                  owner + " " + type + " " + Join(want)};
   return CheckResult{false, disagree + "; " + std::to_string(agree) + " of " + total + " servers agree"};
 }
 

@@ -40,8 +40,9 @@ std::pair<std::string, std::string> HostAndPort(const std::string& url) {
 
 // RFC 9110's token: the characters a header's name may hold.
 bool Token(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                                           "!#$%&'*+-.^_`|~") == std::string::npos;
+  return !s.empty() && s.find_first_not_of(
+                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                           "!#$%&'*+-.^_`|~") == std::string::npos;
 }
 
 bool EnvName(const std::string& s) {
@@ -71,8 +72,9 @@ void SplitHeader(const std::string& h, std::string* name, std::string* value) {
 }  // namespace
 
 std::string CheckResolve(const std::string& value, const AttrMap& resource) {
-  const char* form = "; write \"NAME:PORT:ADDRESS\", such as \"shop.example.com:443:192.0.2.10\" (an IPv6 address in "
-                     "brackets, several separated by commas)";
+  const char* form =
+      "; write \"NAME:PORT:ADDRESS\", such as \"shop.example.com:443:192.0.2.10\" (an IPv6 address in "
+      "brackets, several separated by commas)";
   std::size_t first = value.find(':');
   std::size_t second = first == std::string::npos ? first : value.find(':', first + 1);
   if (second == std::string::npos) return "is not NAME:PORT:ADDRESS" + std::string(form);
@@ -164,11 +166,13 @@ Result<CheckResult> CheckHttp(const AttrMap& attrs) {
   if (r.bad_url) return Error{"the url \"" + url + "\" cannot be requested: " + r.transport_error};
   if (!r.transport_error.empty()) return CheckResult{false, r.transport_error + ": " + url};
   if (r.status != expect)
-    return CheckResult{false, "HTTP " + std::to_string(r.status) + " from " + url + " (wanted " + std::to_string(expect) + ")"};
+    return CheckResult{
+        false, "HTTP " + std::to_string(r.status) + " from " + url + " (wanted " + std::to_string(expect) + ")"};
   if (const Value* want = get("body_contains")) {
     const std::string& text = std::get<std::string>(*want);
     if (r.body.find(text) == std::string::npos)
-      return CheckResult{false, "HTTP " + std::to_string(r.status) + " from " + url + ", but the body lacks \"" + text + "\""};
+      return CheckResult{false,
+                         "HTTP " + std::to_string(r.status) + " from " + url + ", but the body lacks \"" + text + "\""};
   }
   return CheckResult{true, "HTTP " + std::to_string(r.status) + " from " + url};
 }

@@ -28,11 +28,21 @@ namespace {
 constexpr int kTryMs = 5000;
 constexpr std::size_t kNamesShown = 10;
 
-struct SslCtxFree { void operator()(SSL_CTX* p) const { SSL_CTX_free(p); } };
-struct SslFree { void operator()(SSL* p) const { SSL_free(p); } };
-struct X509Free { void operator()(X509* p) const { X509_free(p); } };
-struct BioFree { void operator()(BIO* p) const { BIO_free_all(p); } };
-struct NamesFree { void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); } };
+struct SslCtxFree {
+  void operator()(SSL_CTX* p) const { SSL_CTX_free(p); }
+};
+struct SslFree {
+  void operator()(SSL* p) const { SSL_free(p); }
+};
+struct X509Free {
+  void operator()(X509* p) const { X509_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* p) const { BIO_free_all(p); }
+};
+struct NamesFree {
+  void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
+};
 
 struct Fd {
   int fd = -1;
@@ -108,8 +118,7 @@ Result<int> Connect(const std::string& address, int port, std::string* why) {
       socklen_t len = sizeof err;
       if (::poll(&p, 1, kTryMs) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
         connected = fd;
-      else
-        *why = err ? ErrnoText(err) : "no answer within " + std::to_string(kTryMs / 1000) + " s";
+      else *why = err ? ErrnoText(err) : "no answer within " + std::to_string(kTryMs / 1000) + " s";
     } else {
       *why = ErrnoText(errno);
     }
@@ -157,9 +166,7 @@ std::string DateText(const ASN1_TIME* t) {
   return buf;
 }
 
-std::string Days(long long n) {
-  return n == 0 ? "less than a day" : std::to_string(n) + (n == 1 ? " day" : " days");
-}
+std::string Days(long long n) { return n == 0 ? "less than a day" : std::to_string(n) + (n == 1 ? " day" : " days"); }
 
 // The names a certificate covers as an operator would compare them: its DNS and IP subjectAltNames.
 std::string CoveredNames(X509* cert) {
@@ -245,13 +252,12 @@ Result<CheckResult> CheckTls(const AttrMap& attrs) {
 
   std::vector<std::string> problems;
   if (verified != X509_V_OK)
-    problems.push_back(std::string("chain not verified: ") + X509_verify_cert_error_string(verified) +
-                       " (issuer " + NameText(X509_get_issuer_name(cert.get())) + ")");
+    problems.push_back(std::string("chain not verified: ") + X509_verify_cert_error_string(verified) + " (issuer " +
+                       NameText(X509_get_issuer_name(cert.get())) + ")");
   int covers = ip ? X509_check_ip_asc(cert.get(), name.c_str(), 0)
                   : X509_check_host(cert.get(), name.data(), name.size(), 0, nullptr);
   if (covers != 1) problems.push_back("does not cover name " + name + " (" + CoveredNames(cert.get()) + ")");
-  if (left <= 0)
-    problems.push_back("expired, needs " + std::to_string(min_days) + " more days");
+  if (left <= 0) problems.push_back("expired, needs " + std::to_string(min_days) + " more days");
   else if (left < min_days * 86400)
     problems.push_back("expires in " + Days(days) + ", needs " + std::to_string(min_days));
 

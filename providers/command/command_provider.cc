@@ -81,45 +81,55 @@ std::vector<TypeSchema> CommandProvider::Types() const {
       .doc = "An escape hatch: commands that check, make and undo a state, on a host.",
       // Every attribute a setting: the commands say how to reach the state, not what it is, and a
       // passing check is enough.
-      .attrs = {
-          {.name = "check", .type = AttrType::kArgv, .doc = "exit status 0 means already in state", .setting = true},
-          {.name = "apply", .type = AttrType::kArgv, .doc = "makes it so", .required = true, .setting = true},
-          {.name = "revert",
-           .type = AttrType::kArgv,
-           .doc = "undoes apply (without it, the step cannot be undone)",
-           .setting = true},
-          {.name = "shell",
-           .type = AttrType::kBool,
-           .doc = "the commands are shell lines (strings) run by `sh -c`, not argv lists. A `${vars.NAME}` or "
-                  "`${TYPE.NAME.attr}` in a line is pasted in unquoted, so the shell reads its `;`, `$( )`, quotes and "
-                  "spaces: `--var dir='x; rm -rf /'` would run `rm`. Pass values from --var or other resources only in "
-                  "argv lists (shell = false), where each item is one argument",
-           .setting = true},
-          {.name = "run",
-           .type = AttrType::kString,
-           .doc = "`once` (the default): an event of its stage, run there once (its `check`, if any, asked just "
-                  "before), never re-checked or re-run by later stages; a rollback past its stage runs `revert`, and "
-                  "without one it stays as it is. `converge`: a state that `check` tells, made true by `apply` in any "
-                  "stage where it is not",
-           .setting = true,
-           .one_of = {"once", "converge"}},
-          {.name = "revert_check",
-           .type = AttrType::kBool,
-           .doc = "false: a `check` that still passes after `revert` is reported, not a failure (the command undoes an "
-                  "event, not a state)",
-           .setting = true},
-          {.name = "env",
-           .type = AttrType::kStringMap,
-           .doc = "environment of the commands, { NAME = \"value\" }; a value may be \"env:NAME\" or \"file:PATH\", "
-                  "then shown as (sensitive) and never journaled in clear. Passed on the commands' standard input, so "
-                  "no value shows in `ps`; set after sudo",
-           .secret_ok = true,
-           .setting = true},
-          {.name = "path",
-           .type = AttrType::kString,
-           .doc = "PATH of the commands, e.g. \"/usr/local/bin:/usr/bin:/bin\" where sudo's secure_path lacks a tool",
-           .setting = true},
-      },
+      .attrs =
+          {
+              {.name = "check",
+               .type = AttrType::kArgv,
+               .doc = "exit status 0 means already in state",
+               .setting = true},
+              {.name = "apply", .type = AttrType::kArgv, .doc = "makes it so", .required = true, .setting = true},
+              {.name = "revert",
+               .type = AttrType::kArgv,
+               .doc = "undoes apply (without it, the step cannot be undone)",
+               .setting = true},
+              {.name = "shell",
+               .type = AttrType::kBool,
+               .doc = "the commands are shell lines (strings) run by `sh -c`, not argv lists. A `${vars.NAME}` or "
+                      "`${TYPE.NAME.attr}` in a line is pasted in unquoted, so the shell reads its `;`, `$( )`, quotes "
+                      "and "
+                      "spaces: `--var dir='x; rm -rf /'` would run `rm`. Pass values from --var or other resources "
+                      "only in "
+                      "argv lists (shell = false), where each item is one argument",
+               .setting = true},
+              {.name = "run",
+               .type = AttrType::kString,
+               .doc =
+                   "`once` (the default): an event of its stage, run there once (its `check`, if any, asked just "
+                   "before), never re-checked or re-run by later stages; a rollback past its stage runs `revert`, and "
+                   "without one it stays as it is. `converge`: a state that `check` tells, made true by `apply` in any "
+                   "stage where it is not",
+               .setting = true,
+               .one_of = {"once", "converge"}},
+              {.name = "revert_check",
+               .type = AttrType::kBool,
+               .doc = "false: a `check` that still passes after `revert` is reported, not a failure (the command "
+                      "undoes an "
+                      "event, not a state)",
+               .setting = true},
+              {.name = "env",
+               .type = AttrType::kStringMap,
+               .doc =
+                   "environment of the commands, { NAME = \"value\" }; a value may be \"env:NAME\" or \"file:PATH\", "
+                   "then shown as (sensitive) and never journaled in clear. Passed on the commands' standard input, so "
+                   "no value shows in `ps`; set after sudo",
+               .secret_ok = true,
+               .setting = true},
+              {.name = "path",
+               .type = AttrType::kString,
+               .doc =
+                   "PATH of the commands, e.g. \"/usr/local/bin:/usr/bin:/bin\" where sudo's secure_path lacks a tool",
+               .setting = true},
+          },
       .uses_host = true,
       .one_shot = true,
       // Its check is asked after what it is `after` has run in the stage, not when the stage begins.
@@ -131,8 +141,8 @@ std::vector<TypeSchema> CommandProvider::Types() const {
   }};
 }
 
-std::vector<ProbePart> CommandProvider::ProbeOn(RemoteShell& shell, const HostConfig&, std::vector<const Target*> targets,
-                                                std::vector<Result<State>*> out) {
+std::vector<ProbePart> CommandProvider::ProbeOn(RemoteShell& shell, const HostConfig&,
+                                                std::vector<const Target*> targets, std::vector<Result<State>*> out) {
   std::vector<ProbePart> parts;
   for (std::size_t k = 0; k < targets.size(); ++k) {
     auto check = Argv(targets[k]->desired, "check");
@@ -148,10 +158,11 @@ std::vector<ProbePart> CommandProvider::ProbeOn(RemoteShell& shell, const HostCo
       else *out[k] = r->exit_code == 0 ? InState(targets[k]->desired) : State{};
       continue;
     }
-    parts.push_back({ShellCommand(*check), [desired = targets[k]->desired, slot = out[k]](const Result<CommandResult>& r) {
-                       if (!r) *slot = r.error();
-                       else *slot = r->exit_code == 0 ? InState(desired) : State{};
-                     }});
+    parts.push_back(
+        {ShellCommand(*check), [desired = targets[k]->desired, slot = out[k]](const Result<CommandResult>& r) {
+           if (!r) *slot = r.error();
+           else *slot = r->exit_code == 0 ? InState(desired) : State{};
+         }});
   }
   return parts;
 }
@@ -160,23 +171,23 @@ Result<State> CommandProvider::Apply(const Change& change) {
   const Target& t = change.target;
   bool undo = change.action == Action::kDelete;
   auto argv = Argv(t.desired, undo ? "revert" : "apply");
-  if (!argv)
-    return Error{t.address + " has no `revert`, so it cannot be undone; add one, or leave it as it is"};
+  if (!argv) return Error{t.address + " has no `revert`, so it cannot be undone; add one, or leave it as it is"};
   auto shell = hosts_->For(*t.host);
   if (!shell) return shell.error();
   StringList env = Environment(t.desired);
   auto r = RunWithEnv(**shell, *argv, env);
   if (!r) return r.error();
   if (r->exit_code != 0)
-    return Error{t.address + ": `" + (undo ? "revert" : "apply") + "` exited " + std::to_string(r->exit_code) +
-                 " on " + (*shell)->Describe() + (Tail(*r).empty() ? "" : ":\n" + Tail(*r))};
+    return Error{t.address + ": `" + (undo ? "revert" : "apply") + "` exited " + std::to_string(r->exit_code) + " on " +
+                 (*shell)->Describe() + (Tail(*r).empty() ? "" : ":\n" + Tail(*r))};
   auto check = Argv(t.desired, "check");
   if (!check) return undo ? State{} : InState(t.desired);
   auto again = RunWithEnv(**shell, *check, env, true);
   if (!again) return again.error();
   bool in_state = again->exit_code == 0;
   if (undo && in_state && t.desired.count("revert_check") && t.desired.at("revert_check") == Value{false}) {
-    if (change.report) change.report("`revert` ran; `check` still passes (revert_check = false: reported, not a failure)");
+    if (change.report)
+      change.report("`revert` ran; `check` still passes (revert_check = false: reported, not a failure)");
     return State{};
   }
   if (in_state == undo)

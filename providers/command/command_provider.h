@@ -22,7 +22,6 @@ class CommandProvider : public HostProvider {
   std::vector<ProbePart> ProbeOn(RemoteShell& shell, const HostConfig& host, std::vector<const Target*> targets,
                                  std::vector<Result<State>*> out) override;
   Result<State> Apply(const Change& change) override;
-
 };
 
 }  // namespace reconcile

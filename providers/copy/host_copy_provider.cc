@@ -150,8 +150,7 @@ Result<State> Copy(HostConnections& hosts, const Change& change) {
   if (!copied || !Same(*source, *copied)) {
     cleanup();
     return Error{t.address + ": the copy's checksum differs from the source's (" + source->sha256 + " vs " +
-                 (copied ? copied->sha256 + ", mode " + copied->mode + " vs " + source->mode
-                         : copied.error().message) +
+                 (copied ? copied->sha256 + ", mode " + copied->mode + " vs " + source->mode : copied.error().message) +
                  "); did the source change while it was copied? The target was left as it was"};
   }
   // A file is renamed over the target in one step; a folder cannot be, so the old one is
@@ -167,11 +166,11 @@ Result<State> Copy(HostConnections& hosts, const Change& change) {
     return Error{s.message()};
   }
   if (change.report)
-    change.report(Size(source->bytes) + " copied in " +
-                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
-                                                                                   started)
-                                     .count()) +
-                  " s, sha256 " + source->sha256.substr(0, 12) + " on both sides");
+    change.report(
+        Size(source->bytes) + " copied in " +
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count()) +
+        " s, sha256 " + source->sha256.substr(0, 12) + " on both sides");
   auto now = copy::ReadDigest(**dst, to->path);
   if (!now) return now.error();
   return ToState(t, *source, *now);
@@ -207,22 +206,23 @@ std::vector<TypeSchema> HostCopyProvider::Types() const {
              "source holds (content and mode; owner and mtime are carried over, not compared; the owner only when "
              "the target's side runs as root). A one-shot step: a rollback past it leaves the copy (shown as staying). "
              "A copy over a target that holds something else is irreversible (its old content is not kept).",
-      .attrs = {
-          {.name = "source",
-           .type = AttrType::kString,
-           .doc = "HOST:PATH of the file or folder copied; HOST a [host.NAME] or local",
-           .required = true,
-           .identity = true,
-           .names_host = true,
-           .check = CheckPlace},
-          {.name = "target",
-           .type = AttrType::kString,
-           .doc = "HOST:PATH it is copied to (its folder must exist); a folder there is replaced as a whole",
-           .required = true,
-           .identity = true,
-           .names_host = true,
-           .check = CheckPlace},
-      },
+      .attrs =
+          {
+              {.name = "source",
+               .type = AttrType::kString,
+               .doc = "HOST:PATH of the file or folder copied; HOST a [host.NAME] or local",
+               .required = true,
+               .identity = true,
+               .names_host = true,
+               .check = CheckPlace},
+              {.name = "target",
+               .type = AttrType::kString,
+               .doc = "HOST:PATH it is copied to (its folder must exist); a folder there is replaced as a whole",
+               .required = true,
+               .identity = true,
+               .names_host = true,
+               .check = CheckPlace},
+          },
       .one_shot = true,
       .probe_when_run = true,  // a source made earlier in the stage (a dump) is read when the copy runs
   }};
@@ -267,8 +267,9 @@ void HostCopyProvider::Review(const TypeSchema&, const State& prior, const State
     diff->changes.push_back(what);
     if (!StringAttr(prior.attrs, "target_sha256").empty()) {
       diff->irreversible = true;
-      diff->irreversible_reason = target + " exists and holds something else; the copy replaces it and its old "
-                                           "content is not kept, so a rollback cannot bring it back";
+      diff->irreversible_reason = target +
+                                  " exists and holds something else; the copy replaces it and its old "
+                                  "content is not kept, so a rollback cannot bring it back";
     }
   }
   if (diff->action == Action::kDelete) {

@@ -77,15 +77,15 @@ Result<PipeResult> Pipe(RemoteShell& from, const std::vector<std::string>& from_
     else if (source->exit_code != 0)
       source_failed_first = pieces.Abort("reading from " + from.Describe() + " failed (exit " +
                                          std::to_string(source->exit_code) + "): " + source->err);
-    else
-      pieces.End();
+    else pieces.End();
   });
   CommandStreams streams;
   streams.input = [&] { return pieces.Pop(); };
   Result<CommandResult> target = to.RunStreamed(to_argv, streams);
   // The target is done (a tar may stop at the archive's end marker, before the padding after
   // it): the source stops too, if it has not.
-  pieces.Abort(target ? "the writing end finished" : "writing to " + to.Describe() + " failed: " + target.error().message);
+  pieces.Abort(target ? "the writing end finished"
+                      : "writing to " + to.Describe() + " failed: " + target.error().message);
   reader.join();
   bool source_failed = !source || source->exit_code != 0;
   // A target that took everything before the source was stopped is believed (the caller

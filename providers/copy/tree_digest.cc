@@ -32,9 +32,12 @@ std::string Mode4(const std::string& mode) { return std::string(mode.size() < 4 
 
 const char* KindName(TreeDigest::Kind kind) {
   switch (kind) {
-    case TreeDigest::Kind::kFile: return "file";
-    case TreeDigest::Kind::kFolder: return "folder";
-    default: return "absent";
+    case TreeDigest::Kind::kFile:
+      return "file";
+    case TreeDigest::Kind::kFolder:
+      return "folder";
+    default:
+      return "absent";
   }
 }
 

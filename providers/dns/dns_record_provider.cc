@@ -27,7 +27,9 @@ Result<std::unique_ptr<dns::ZoneBackend>> BackendOf(const Target& t) {
 }
 
 std::string Zone(const Target& t) { return dns::AbsoluteZone(StringAttr(t.desired, "zone")); }
-std::string Owner(const Target& t) { return dns::OwnerName(StringAttr(t.desired, "name"), StringAttr(t.desired, "zone")); }
+std::string Owner(const Target& t) {
+  return dns::OwnerName(StringAttr(t.desired, "name"), StringAttr(t.desired, "zone"));
+}
 std::string Type(const Target& t) { return StringAttr(t.desired, "type"); }
 
 StringList Values(const AttrMap& attrs) { return ListAttr(attrs, "values"); }
@@ -89,7 +91,8 @@ Result<dns::RRsetChange> ChangeFor(const Change& change) {
 }
 
 Error ChangedSincePlan(const Target& t) {
-  return Error{t.address + ": " + Owner(t) + " " + Type(t) + " changed since the plan (someone else updated it), "
+  return Error{t.address + ": " + Owner(t) + " " + Type(t) +
+               " changed since the plan (someone else updated it), "
                "so nothing was changed. Plan again to see what it holds now"};
 }
 
@@ -129,7 +132,8 @@ std::vector<Result<State>> DnsRecordProvider::ApplyBatch(const std::vector<Chang
   while (i < changes.size()) {
     std::vector<std::size_t> message;
     std::size_t size = 0;
-    for (; i < changes.size() && (message.empty() || size + (rr[i] ? WireEstimate(*rr[i]) : 0) <= kMessageBudget); ++i) {
+    for (; i < changes.size() && (message.empty() || size + (rr[i] ? WireEstimate(*rr[i]) : 0) <= kMessageBudget);
+         ++i) {
       if (!rr[i]) continue;
       size += WireEstimate(*rr[i]);
       message.push_back(i);
@@ -190,10 +194,10 @@ std::vector<std::string> DnsRecordProvider::Guard(const std::vector<Change>& cha
     if (!max) continue;
     const std::int64_t limit = *max;
     if (size < 10 || static_cast<std::int64_t>(count * 100) <= limit * static_cast<std::int64_t>(size)) continue;
-    out.push_back("zone " + Zone(*t) + " (provider." + (t->provider ? t->provider->name : std::string("?")) + "): " +
-                  std::to_string(count) + " of its " + std::to_string(size) + " record sets would change or go (" +
-                  std::to_string(count * 100 / size) + "%), more than " + std::to_string(limit) +
-                  "% at once; max_change_percent on the provider sets the limit");
+    out.push_back("zone " + Zone(*t) + " (provider." + (t->provider ? t->provider->name : std::string("?")) +
+                  "): " + std::to_string(count) + " of its " + std::to_string(size) +
+                  " record sets would change or go (" + std::to_string(count * 100 / size) + "%), more than " +
+                  std::to_string(limit) + "% at once; max_change_percent on the provider sets the limit");
   }
   return out;
 }
@@ -202,41 +206,43 @@ std::vector<TypeSchema> DnsRecordProvider::Types() const {
   return {{
       .name = "dns_record",
       .doc = "One DNS RRset: a name's records of one type in a zone, with their TTL.",
-      .attrs = {
-          {.name = "zone",
-           .type = AttrType::kString,
-           .doc = "the zone, e.g. \"example.edu.\"",
-           .required = true,
-           .identity = true,
-           .check = NameCheck},
-          {.name = "name",
-           .type = AttrType::kString,
-           .doc = "the name within the zone (\"www\"; \"@\" for the apex) or absolute",
-           .required = true,
-           .identity = true,
-           .check = NameCheck},
-          {.name = "type",
-           .type = AttrType::kString,
-           .doc = "the record type",
-           .required = true,
-           .identity = true,
-           .one_of = kTypes},
-          {.name = "values",
-           .type = AttrType::kStringList,
-           .doc = "the records' data in zone-file form (\"192.0.2.1\", \"10 mx.example.edu.\"); no comments (`;`), "
-                  "parentheses or control characters outside quotes; a TXT value not starting with a quote is its text",
-           .unordered = true,
-           .check = ValueCheck},
-          {.name = "ttl",
-           .type = AttrType::kInt,
-           .doc = "time to live in seconds (default 3600), 0 to 2147483647 (RFC 2181)",
-           .check = TtlCheck},
-          {.name = "wait_old_ttl",
-           .type = AttrType::kBool,
-           .doc = "after a change, later stages wait until the old TTL has passed",
-           .setting = true,
-           .default_value = "true"},
-      },
+      .attrs =
+          {
+              {.name = "zone",
+               .type = AttrType::kString,
+               .doc = "the zone, e.g. \"example.edu.\"",
+               .required = true,
+               .identity = true,
+               .check = NameCheck},
+              {.name = "name",
+               .type = AttrType::kString,
+               .doc = "the name within the zone (\"www\"; \"@\" for the apex) or absolute",
+               .required = true,
+               .identity = true,
+               .check = NameCheck},
+              {.name = "type",
+               .type = AttrType::kString,
+               .doc = "the record type",
+               .required = true,
+               .identity = true,
+               .one_of = kTypes},
+              {.name = "values",
+               .type = AttrType::kStringList,
+               .doc = "the records' data in zone-file form (\"192.0.2.1\", \"10 mx.example.edu.\"); no comments (`;`), "
+                      "parentheses or control characters outside quotes; a TXT value not starting with a quote is its "
+                      "text",
+               .unordered = true,
+               .check = ValueCheck},
+              {.name = "ttl",
+               .type = AttrType::kInt,
+               .doc = "time to live in seconds (default 3600), 0 to 2147483647 (RFC 2181)",
+               .check = TtlCheck},
+              {.name = "wait_old_ttl",
+               .type = AttrType::kBool,
+               .doc = "after a change, later stages wait until the old TTL has passed",
+               .setting = true,
+               .default_value = "true"},
+          },
       .provider_kind = "dns",
       .cached_ttl_attr = "ttl",
       .cached_ttl_opt_out_attr = "wait_old_ttl",

@@ -150,13 +150,15 @@ Error RcodeFailure(const Server& server, const Tsig& tsig, ldns_pkt_rcode rc, co
   std::string msg = server.Describe() + " answered " + RcodeText(rc) + " to " + what;
   if (rc == LDNS_RCODE_NOTAUTH)
     msg += tsig.empty() ? ": it is not authoritative for the zone"
-                        : ": it refused the TSIG key '" + tsig.name + "' (wrong secret, name or algorithm?) or is not "
-                          "authoritative for the zone";
+                        : ": it refused the TSIG key '" + tsig.name +
+                              "' (wrong secret, name or algorithm?) or is not "
+                              "authoritative for the zone";
   else if (rc == LDNS_RCODE_REFUSED)
     msg += tsig.empty() ? ": it allows this only with a TSIG key; set tsig_name and tsig_secret"
-                        : ": either the key '" + tsig.name + "' may not do this on the zone (allow-update, "
-                          "allow-transfer), or the server's own checks turned the records down (BIND refuses an "
-                          "in-zone MX or SRV target that has no address record); its log says which";
+                        : ": either the key '" + tsig.name +
+                              "' may not do this on the zone (allow-update, "
+                              "allow-transfer), or the server's own checks turned the records down (BIND refuses an "
+                              "in-zone MX or SRV target that has no address record); its log says which";
   return Error{msg};
 }
 
@@ -233,7 +235,9 @@ Result<Server> ParseServer(const std::string& text) {
   return s;
 }
 
-std::string AbsoluteZone(const std::string& zone) { return Lower(zone.empty() || zone.back() == '.' ? zone : zone + "."); }
+std::string AbsoluteZone(const std::string& zone) {
+  return Lower(zone.empty() || zone.back() == '.' ? zone : zone + ".");
+}
 
 std::string OwnerName(const std::string& name, const std::string& zone) {
   std::string z = AbsoluteZone(zone);

@@ -23,9 +23,9 @@ struct Server {
 Result<Server> ParseServer(const std::string& text);
 
 struct Tsig {
-  std::string name;                    // "coralnet"
-  std::string algorithm;               // "hmac-sha256", "hmac-sha512", …
-  std::string secret;                  // base64
+  std::string name;       // "coralnet"
+  std::string algorithm;  // "hmac-sha256", "hmac-sha512", …
+  std::string secret;     // base64
   bool empty() const { return name.empty(); }
 };
 

@@ -34,7 +34,9 @@ struct HttpReply {
 class PowerDns : public ZoneBackend {
  public:
   PowerDns(std::string url, std::string key, std::string server_id)
-      : url_(std::move(url)), key_(std::move(key)), server_id_(std::move(server_id)) {
+      : url_(std::move(url)),
+        key_(std::move(key)),
+        server_id_(std::move(server_id)) {
     while (!url_.empty() && url_.back() == '/') url_.pop_back();
   }
 
@@ -156,7 +158,8 @@ Result<std::unique_ptr<ZoneBackend>> BackendFor(const ProviderConfig& config) {
     return std::unique_ptr<ZoneBackend>(new PowerDns(url, key, StringAttr(a, "server_id")));
   }
   auto server = ParseServer(StringAttr(a, "server"));
-  if (!server) return Error{where + ": kind = \"rfc2136\" needs server = \"host:port\" (" + server.error().message + ")"};
+  if (!server)
+    return Error{where + ": kind = \"rfc2136\" needs server = \"host:port\" (" + server.error().message + ")"};
   Tsig tsig;
   tsig.name = StringAttr(a, "tsig_name");
   tsig.algorithm = StringAttr(a, "tsig_algorithm");

@@ -42,7 +42,9 @@ std::string NotADirectory(const std::string& path) {
   return path + " exists and is not a directory; reconcile will not replace it";
 }
 
-std::string Errno(const std::string& what, const std::string& path) { return what + " " + path + ": " + ErrnoText(errno); }
+std::string Errno(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + ErrnoText(errno);
+}
 
 // The refusal to remove a folder that holds something: `names` are its first entries.
 std::string NotEmpty(const std::string& path, const std::vector<std::string>& names, bool more) {
@@ -196,9 +198,9 @@ Status WriteRemoteDir(RemoteShell& shell, const std::string& path, const std::op
 }
 
 Status RemoveRemoteDir(RemoteShell& shell, const std::string& path) {
-  auto r = shell.Read({"sh", "-c", "[ -d \"$1\" ] || exit 0; ls -A -- \"$1\" | head -n " +
-                                       std::to_string(kNamesShown + 1),
-                       "sh", path});
+  auto r =
+      shell.Read({"sh", "-c", "[ -d \"$1\" ] || exit 0; ls -A -- \"$1\" | head -n " + std::to_string(kNamesShown + 1),
+                  "sh", path});
   if (Status s = Check(r, "listing " + path); !s) return s;
   std::vector<std::string> names;
   std::istringstream in(r->out);
@@ -215,27 +217,33 @@ Status RemoveRemoteDir(RemoteShell& shell, const std::string& path) {
 std::vector<TypeSchema> DirectoryProvider::Types() const {
   return {{
       .name = "directory",
-      .doc =
-          "A folder on a host: that it exists, its permission bits, owner and group. Missing parents are made "
-          "too (and stay after a rollback unless declared). A `file` or `directory` declared inside it on the "
-          "same host is made after it and removed before it. It is removed (ensure = \"absent\", or a rollback "
-          "to before reconcile made it) only when empty: reconcile never deletes files it did not declare.",
-      .attrs = {
-          {.name = "path",
-           .type = AttrType::kString,
-           .doc = "absolute path of the folder on the host",
-           .required = true,
-           .identity = true,
-           .pattern = "^/.*[^/]$",
-           .pattern_hint = "an absolute path (starting with /, not ending with /)"},
-          {.name = "mode",
-           .type = AttrType::kString,
-           .doc = "permission bits as four octal digits",
-           .pattern = "^[0-7]{4}$",
-           .pattern_hint = "four octal digits such as \"0755\""},
-          {.name = "owner", .type = AttrType::kString, .doc = "user that owns the folder", .check = CheckAccountName},
-          {.name = "group", .type = AttrType::kString, .doc = "group that owns the folder", .check = CheckAccountName},
-      },
+      .doc = "A folder on a host: that it exists, its permission bits, owner and group. Missing parents are made "
+             "too (and stay after a rollback unless declared). A `file` or `directory` declared inside it on the "
+             "same host is made after it and removed before it. It is removed (ensure = \"absent\", or a rollback "
+             "to before reconcile made it) only when empty: reconcile never deletes files it did not declare.",
+      .attrs =
+          {
+              {.name = "path",
+               .type = AttrType::kString,
+               .doc = "absolute path of the folder on the host",
+               .required = true,
+               .identity = true,
+               .pattern = "^/.*[^/]$",
+               .pattern_hint = "an absolute path (starting with /, not ending with /)"},
+              {.name = "mode",
+               .type = AttrType::kString,
+               .doc = "permission bits as four octal digits",
+               .pattern = "^[0-7]{4}$",
+               .pattern_hint = "four octal digits such as \"0755\""},
+              {.name = "owner",
+               .type = AttrType::kString,
+               .doc = "user that owns the folder",
+               .check = CheckAccountName},
+              {.name = "group",
+               .type = AttrType::kString,
+               .doc = "group that owns the folder",
+               .check = CheckAccountName},
+          },
       .uses_host = true,
       .location_attr = "path",
       .is_folder = true,

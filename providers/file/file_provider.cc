@@ -43,8 +43,8 @@ std::string CheckAccountName(const std::string& name, const AttrMap&) {
     return "is a number; write the account's name (the owner is read back as a name, so a number would be "
            "changed again on every apply)";
   for (char c : name) {
-    bool portable = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '-';
+    bool portable =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!portable)
       return std::string(c == ':' ? "holds ':', which chown reads as the split between owner and group; set "
                                     "owner and group apart"
@@ -58,31 +58,35 @@ std::vector<TypeSchema> FileProvider::Types() const {
   return {{
       .name = "file",
       .doc = "A file on a host: its exact content, permission bits, owner and group.",
-      .attrs = {
-          {.name = "path",
-           .type = AttrType::kString,
-           .doc = "absolute path of the file on the host",
-           .required = true,
-           .identity = true,
-           .pattern = "^/.*",
-           .pattern_hint = "an absolute path (starting with /)"},
-          {.name = "content",
-           .type = AttrType::kString,
-           .doc = "the file's exact content",
-           .secret_ok = true,
-           .secret_bytes = true},  // content = "file:PATH" is the file's bytes, as source = PATH is
-          {.name = "source",
-           .type = AttrType::kString,
-           .doc = "a local file (relative to the spec) whose text is the content",
-           .file_for = "content"},
-          {.name = "mode",
-           .type = AttrType::kString,
-           .doc = "permission bits as four octal digits",
-           .pattern = "^[0-7]{4}$",
-           .pattern_hint = "four octal digits such as \"0644\""},
-          {.name = "owner", .type = AttrType::kString, .doc = "user that owns the file", .check = CheckAccountName},
-          {.name = "group", .type = AttrType::kString, .doc = "group that owns the file", .check = CheckAccountName},
-      },
+      .attrs =
+          {
+              {.name = "path",
+               .type = AttrType::kString,
+               .doc = "absolute path of the file on the host",
+               .required = true,
+               .identity = true,
+               .pattern = "^/.*",
+               .pattern_hint = "an absolute path (starting with /)"},
+              {.name = "content",
+               .type = AttrType::kString,
+               .doc = "the file's exact content",
+               .secret_ok = true,
+               .secret_bytes = true},  // content = "file:PATH" is the file's bytes, as source = PATH is
+              {.name = "source",
+               .type = AttrType::kString,
+               .doc = "a local file (relative to the spec) whose text is the content",
+               .file_for = "content"},
+              {.name = "mode",
+               .type = AttrType::kString,
+               .doc = "permission bits as four octal digits",
+               .pattern = "^[0-7]{4}$",
+               .pattern_hint = "four octal digits such as \"0644\""},
+              {.name = "owner", .type = AttrType::kString, .doc = "user that owns the file", .check = CheckAccountName},
+              {.name = "group",
+               .type = AttrType::kString,
+               .doc = "group that owns the file",
+               .check = CheckAccountName},
+          },
       .uses_host = true,
       .location_attr = "path",
   }};

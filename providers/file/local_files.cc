@@ -106,7 +106,8 @@ Result<FileInfo> ReadLocalFile(const std::string& path) {
 Status WriteLocalFile(const std::string& path, const FileWrite& w) {
   struct stat st;
   bool exists = ::lstat(path.c_str(), &st) == 0;
-  if (exists && !S_ISREG(st.st_mode)) return Error{path + " exists and is not a regular file; reconcile will not replace it"};
+  if (exists && !S_ISREG(st.st_mode))
+    return Error{path + " exists and is not a regular file; reconcile will not replace it"};
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (!dir.empty() && !std::filesystem::is_directory(dir))
     return Error{"the folder " + dir + " does not exist; create it first (or add a resource that does)"};
@@ -124,8 +125,8 @@ Status WriteLocalFile(const std::string& path, const FileWrite& w) {
     return s;
   }
 
-  std::string tmp = (dir.empty() ? std::string(".") : dir) + "/." +
-                    std::filesystem::path(path).filename().string() + ".reconcile-" + std::to_string(::getpid());
+  std::string tmp = (dir.empty() ? std::string(".") : dir) + "/." + std::filesystem::path(path).filename().string() +
+                    ".reconcile-" + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Error{Errno("cannot create", tmp)};
   std::string content = w.content ? *w.content : std::string();

@@ -65,7 +65,8 @@ std::string ProbeFilesScript(const std::vector<std::string>& paths) {
   return ShellCommand(set) + "; " + kProbeScript;
 }
 
-Result<std::vector<Result<FileInfo>>> ParseProbeResult(const Result<CommandResult>& r, const std::vector<std::string>& paths,
+Result<std::vector<Result<FileInfo>>> ParseProbeResult(const Result<CommandResult>& r,
+                                                       const std::vector<std::string>& paths,
                                                        const std::string& where) {
   if (Status s = Check(r, "reading files on " + where); !s) return Error{s.message()};
   return ParseProbeOutput(r->out, paths);

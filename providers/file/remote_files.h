@@ -16,8 +16,8 @@ Result<std::vector<Result<FileInfo>>> ReadRemoteFiles(RemoteShell& shell, const 
 
 // The sh fragment that prints what ParseProbeOutput reads, and the reading of its result.
 std::string ProbeFilesScript(const std::vector<std::string>& paths);
-Result<std::vector<Result<FileInfo>>> ParseProbeResult(const Result<CommandResult>& r, const std::vector<std::string>& paths,
-                                                       const std::string& where);
+Result<std::vector<Result<FileInfo>>> ParseProbeResult(const Result<CommandResult>& r,
+                                                       const std::vector<std::string>& paths, const std::string& where);
 
 // Parses the probe script's output (pure, so it is tested on its own).
 Result<std::vector<Result<FileInfo>>> ParseProbeOutput(const std::string& out, const std::vector<std::string>& paths);

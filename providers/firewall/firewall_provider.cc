@@ -88,27 +88,28 @@ std::vector<TypeSchema> FirewallProvider::Types() const {
       .doc = "A port on a host open or closed, to everyone or to listed sources, in the nftables table reconcile "
              "owns there (inet reconcile). Other tables are never touched; an accept here cannot open what another "
              "table drops.",
-      .attrs = {
-          {.name = "port", .type = AttrType::kInt, .doc = "the port", .required = true, .identity = true},
-          {.name = "protocol",
-           .type = AttrType::kString,
-           .doc = "tcp or udp",
-           .identity = true,
-           .one_of = {"tcp", "udp"},
-           .default_value = "tcp"},
-          {.name = "state",
-           .type = AttrType::kString,
-           .doc = "open: only `sources` may connect (everyone when none are given); closed: `sources` are refused "
-                  "(everyone when none are given)",
-           .required = true,
-           .one_of = {"open", "closed"}},
-          {.name = "sources",
-           .type = AttrType::kStringList,
-           .doc = "IPv4/IPv6 addresses or networks (10.0.0.0/8)",
-           .unordered = true,
-           .pattern = "[0-9A-Fa-f:.]+(/[0-9]{1,3})?",
-           .pattern_hint = "an IPv4 or IPv6 address or network such as 192.0.2.10 or 10.0.0.0/8"},
-      },
+      .attrs =
+          {
+              {.name = "port", .type = AttrType::kInt, .doc = "the port", .required = true, .identity = true},
+              {.name = "protocol",
+               .type = AttrType::kString,
+               .doc = "tcp or udp",
+               .identity = true,
+               .one_of = {"tcp", "udp"},
+               .default_value = "tcp"},
+              {.name = "state",
+               .type = AttrType::kString,
+               .doc = "open: only `sources` may connect (everyone when none are given); closed: `sources` are refused "
+                      "(everyone when none are given)",
+               .required = true,
+               .one_of = {"open", "closed"}},
+              {.name = "sources",
+               .type = AttrType::kStringList,
+               .doc = "IPv4/IPv6 addresses or networks (10.0.0.0/8)",
+               .unordered = true,
+               .pattern = "[0-9A-Fa-f:.]+(/[0-9]{1,3})?",
+               .pattern_hint = "an IPv4 or IPv6 address or network such as 192.0.2.10 or 10.0.0.0/8"},
+          },
       .uses_host = true,
   }};
 }
@@ -158,8 +159,7 @@ Result<State> FirewallProvider::Apply(const Change& change) {
   if (change.action == Action::kDelete) {
     // Read under the host's lock, then one script: the port, or the table with its last port.
     Result<nft::Table> table = Error{"not read"};
-    RunProbePart(shell, {std::string(kPath) + " nft -j list table " + nft::kTable,
-                         [&](const Result<CommandResult>& r) {
+    RunProbePart(shell, {std::string(kPath) + " nft -j list table " + nft::kTable, [&](const Result<CommandResult>& r) {
                            if (!r) table = r.error();
                            else if (r->exit_code == 0) table = nft::ParseTable(r->out);
                            else if (NoTable(*r)) table = nft::Table{};

@@ -192,13 +192,11 @@ std::string SetPortScript(const std::string& protocol, long port, const PortStat
   const std::string rule = "add rule " + table + " " + chain + " ";
   // The frame: `add` leaves what exists; the input chain is rewritten to its one rule, so a
   // table found without it dispatches again.
-  std::string s = "add table " + table + "\n" +
-                  "add chain " + table + " input { type filter hook input priority 0 ; policy accept ; }\n" +
-                  "add map " + table + " ports { type inet_proto . inet_service : verdict ; }\n" +
-                  "flush chain " + table + " input\n" +
-                  "add rule " + table + " input meta l4proto . th dport vmap @ports\n" +
-                  "add chain " + table + " " + chain + "\n" +
-                  "flush chain " + table + " " + chain + "\n";
+  std::string s = "add table " + table + "\n" + "add chain " + table +
+                  " input { type filter hook input priority 0 ; policy accept ; }\n" + "add map " + table +
+                  " ports { type inet_proto . inet_service : verdict ; }\n" + "flush chain " + table + " input\n" +
+                  "add rule " + table + " input meta l4proto . th dport vmap @ports\n" + "add chain " + table + " " +
+                  chain + "\n" + "flush chain " + table + " " + chain + "\n";
   auto matches = SourceMatches(want.sources);
   if (want.state == "open" && !matches.empty()) {
     for (const std::string& m : matches) s += rule + m + "accept\n";
@@ -218,8 +216,8 @@ std::string RemovePortScript(const Table& table, const std::string& protocol, lo
   // The last port goes with the table: a host reconcile has let go of holds nothing of it.
   if (table.ports.empty() || (table.ports.size() == 1 && table.ports.count(key))) return "delete table " + name + "\n";
   if (!table.ports.count(key)) return "";
-  return "delete element " + name + " ports { " + protocol + " . " + std::to_string(port) + " }\n" +
-         "delete chain " + name + " " + ChainName(protocol, port) + "\n";
+  return "delete element " + name + " ports { " + protocol + " . " + std::to_string(port) + " }\n" + "delete chain " +
+         name + " " + ChainName(protocol, port) + "\n";
 }
 
 }  // namespace reconcile::nft

@@ -27,8 +27,8 @@ struct PortRules {
 
 struct Table {
   bool exists = false;
-  bool dispatching = false;                 // the input chain's vmap rule is there
-  std::map<std::string, PortRules> ports;   // "tcp/5432" → its chain, for ports in the map
+  bool dispatching = false;                // the input chain's vmap rule is there
+  std::map<std::string, PortRules> ports;  // "tcp/5432" → its chain, for ports in the map
 
   // There with no port in its map: it decides nothing, yet its input hook stays. What an
   // older reconcile left when killed between the two `nft` runs of a removal.

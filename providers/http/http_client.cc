@@ -48,7 +48,8 @@ struct Slot {
 size_t WriteBody(char* data, size_t size, size_t n, void* user) {
   auto* slot = static_cast<Slot*>(user);
   std::string& body = slot->response.body;
-  std::size_t room = slot->max_body == 0 ? size * n : std::min(size * n, slot->max_body - std::min(slot->max_body, body.size()));
+  std::size_t room =
+      slot->max_body == 0 ? size * n : std::min(size * n, slot->max_body - std::min(slot->max_body, body.size()));
   body.append(data, room);
   return size * n;
 }

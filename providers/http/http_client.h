@@ -20,14 +20,14 @@
 namespace reconcile::http {
 
 struct Request {
-  std::string method = "GET";  // HEAD asks for no body; PUT and POST always send one, if empty
-  std::string url;             // complete, its query encoded (and sorted, where it is signed)
+  std::string method = "GET";               // HEAD asks for no body; PUT and POST always send one, if empty
+  std::string url;                          // complete, its query encoded (and sorted, where it is signed)
   std::vector<std::string> headers;         // "Name: value"
   std::shared_ptr<const std::string> body;  // null = none
 };
 
 struct Response {
-  long status = 0;  // 0 = no HTTP answer (see transport_error)
+  long status = 0;              // 0 = no HTTP answer (see transport_error)
   std::string transport_error;  // why no answer came: "connection refused", a timeout, …
   bool bad_url = false;         // the URL itself cannot be requested (malformed, unknown scheme)
   std::string body;
@@ -45,17 +45,17 @@ struct Sigv4 {
 };
 
 struct Options {
-  std::string ca_file;           // PEM of CAs trusted besides the system's ("" = the system's)
-  bool ca_file_only = false;     // trust ca_file alone (a private S3-compatible server's CA)
+  std::string ca_file;        // PEM of CAs trusted besides the system's ("" = the system's)
+  bool ca_file_only = false;  // trust ca_file alone (a private S3-compatible server's CA)
   std::chrono::milliseconds connect_timeout{10000};
-  std::chrono::milliseconds timeout{0};  // the whole request; 0 = none
-  long stall_seconds = 60;       // under 1 byte/s this long is a timeout; 0 = never
-  int max_attempts = 1;          // tries per request on retryable failures
+  std::chrono::milliseconds timeout{0};            // the whole request; 0 = none
+  long stall_seconds = 60;                         // under 1 byte/s this long is a timeout; 0 = never
+  int max_attempts = 1;                            // tries per request on retryable failures
   std::function<bool(const Response&)> retryable;  // unset: transport failures, 429 and 5xx
   std::optional<Sigv4> sigv4;
   std::vector<std::string> resolve;  // curl's --resolve: "NAME:PORT:ADDRESS"
-  bool path_as_is = false;       // send (and sign) the path as written, "./" and "//" kept
-  std::size_t max_body = 0;      // keep at most this much of a body (0 = all)
+  bool path_as_is = false;           // send (and sign) the path as written, "./" and "//" kept
+  std::size_t max_body = 0;          // keep at most this much of a body (0 = all)
   std::string user_agent = "reconcile";
 };
 

@@ -46,57 +46,58 @@ std::vector<TypeSchema> NginxSiteProvider::Types() const {
       .doc = "A site served by nginx: names, listen address, upstream, maintenance page, HTTPS redirect, TLS.",
       // Values are pasted into nginx directives: each is checked against nginx's syntax
       // (site_syntax.h), so none can end a directive or open a block of its own.
-      .attrs = {
-          {.name = "server_names",
-           .type = AttrType::kStringList,
-           .doc = "host names the site answers to (alternate hosts too): \"www.example.com\", \"*.example.com\", "
-                  "\".example.com\", \"www.example.*\" or \"_\"; no regular expressions",
-           .required = true,
-           .unordered = true,
-           .check = nginx::CheckServerName},
-          {.name = "listen",
-           .type = AttrType::kString,
-           .doc = "port or address:port to listen on (default 80, or 443 with TLS): \"8080\", \"127.0.0.1:80\", "
-                  "\"[::]:443\", then flags such as \"default_server\", \"http2\", \"reuseport\", \"ipv6only=on\"",
-           .check = nginx::CheckListen},
-          {.name = "proxy_pass",
-           .type = AttrType::kString,
-           .doc = "upstream URL requests are passed to: http:// or https://, a host, an optional :port and /path",
-           .check = nginx::CheckProxyPass},
-          {.name = "maintenance",
-           .type = AttrType::kBool,
-           .doc = "answer every request with 503 and the maintenance page"},
-          {.name = "maintenance_page",
-           .type = AttrType::kString,
-           .doc = "HTML of the maintenance page (a plain default otherwise); no '$' (write &#36;)",
-           .check = nginx::CheckPage},
-          {.name = "redirect_https",
-           .type = AttrType::kBool,
-           .doc = "answer every request with a redirect to https://"},
-          {.name = "tls_certificate",
-           .type = AttrType::kString,
-           .doc = "certificate file on the host (turns on TLS); an absolute path",
-           .check = nginx::CheckPath},
-          {.name = "tls_certificate_key",
-           .type = AttrType::kString,
-           .doc = "private key file on the host; an absolute path",
-           .check = nginx::CheckPath},
-          {.name = "client_max_body_size",
-           .type = AttrType::kString,
-           .doc = "largest request body: \"50m\", \"1g\", \"512k\"",
-           .check = nginx::CheckSize},
-          {.name = "config_dir",
-           .type = AttrType::kString,
-           .doc = "folder nginx includes site files from; an absolute path",
-           .identity = true,
-           .check = nginx::CheckPath,
-           .default_value = "/etc/nginx/conf.d"},
-          {.name = "nginx",
-           .type = AttrType::kArgv,
-           .doc = "the nginx command on the host",
-           .setting = true,
-           .default_value = "nginx"},
-      },
+      .attrs =
+          {
+              {.name = "server_names",
+               .type = AttrType::kStringList,
+               .doc = "host names the site answers to (alternate hosts too): \"www.example.com\", \"*.example.com\", "
+                      "\".example.com\", \"www.example.*\" or \"_\"; no regular expressions",
+               .required = true,
+               .unordered = true,
+               .check = nginx::CheckServerName},
+              {.name = "listen",
+               .type = AttrType::kString,
+               .doc = "port or address:port to listen on (default 80, or 443 with TLS): \"8080\", \"127.0.0.1:80\", "
+                      "\"[::]:443\", then flags such as \"default_server\", \"http2\", \"reuseport\", \"ipv6only=on\"",
+               .check = nginx::CheckListen},
+              {.name = "proxy_pass",
+               .type = AttrType::kString,
+               .doc = "upstream URL requests are passed to: http:// or https://, a host, an optional :port and /path",
+               .check = nginx::CheckProxyPass},
+              {.name = "maintenance",
+               .type = AttrType::kBool,
+               .doc = "answer every request with 503 and the maintenance page"},
+              {.name = "maintenance_page",
+               .type = AttrType::kString,
+               .doc = "HTML of the maintenance page (a plain default otherwise); no '$' (write &#36;)",
+               .check = nginx::CheckPage},
+              {.name = "redirect_https",
+               .type = AttrType::kBool,
+               .doc = "answer every request with a redirect to https://"},
+              {.name = "tls_certificate",
+               .type = AttrType::kString,
+               .doc = "certificate file on the host (turns on TLS); an absolute path",
+               .check = nginx::CheckPath},
+              {.name = "tls_certificate_key",
+               .type = AttrType::kString,
+               .doc = "private key file on the host; an absolute path",
+               .check = nginx::CheckPath},
+              {.name = "client_max_body_size",
+               .type = AttrType::kString,
+               .doc = "largest request body: \"50m\", \"1g\", \"512k\"",
+               .check = nginx::CheckSize},
+              {.name = "config_dir",
+               .type = AttrType::kString,
+               .doc = "folder nginx includes site files from; an absolute path",
+               .identity = true,
+               .check = nginx::CheckPath,
+               .default_value = "/etc/nginx/conf.d"},
+              {.name = "nginx",
+               .type = AttrType::kArgv,
+               .doc = "the nginx command on the host",
+               .setting = true,
+               .default_value = "nginx"},
+          },
       .uses_host = true,
   }};
 }
@@ -105,7 +106,8 @@ std::vector<ProbePart> NginxSiteProvider::ProbeOn(RemoteShell& shell, const Host
                                                   std::vector<const Target*> targets, std::vector<Result<State>*> out) {
   std::vector<std::string> paths;
   for (const Target* t : targets) paths.push_back(SitePath(*t));
-  ProbePart part{file::ProbeFilesScript(paths), [paths, targets, out, where = shell.Describe()](const Result<CommandResult>& r) {
+  ProbePart part{file::ProbeFilesScript(paths),
+                 [paths, targets, out, where = shell.Describe()](const Result<CommandResult>& r) {
                    auto infos = file::ParseProbeResult(r, paths, where);
                    for (std::size_t k = 0; k < paths.size(); ++k) {
                      if (!infos) {
@@ -145,8 +147,8 @@ Result<State> NginxSiteProvider::Apply(const Change& change) {
   auto test = shell.Run(NginxCommand(t, {"-t"}));
   if (!test || test->exit_code != 0) {
     // nginx refuses the new config: the previous file goes back and nothing is reloaded.
-    Status restored = prior.exists ? shell.WriteFile({path, prior.content, prior.mode, {}, {}})
-                                   : file::RemoveRemoteFile(shell, path);
+    Status restored =
+        prior.exists ? shell.WriteFile({path, prior.content, prior.mode, {}, {}}) : file::RemoveRemoteFile(shell, path);
     std::string why = test ? test->err : test.error().message;
     return Error{"nginx -t refused the new config for " + t.address + "; " +
                  (restored ? "the previous file is back and nginx was not reloaded"

@@ -17,7 +17,6 @@ class NginxSiteProvider : public HostProvider {
   std::vector<ProbePart> ProbeOn(RemoteShell& shell, const HostConfig& host, std::vector<const Target*> targets,
                                  std::vector<Result<State>*> out) override;
   Result<State> Apply(const Change& change) override;
-
 };
 
 }  // namespace reconcile

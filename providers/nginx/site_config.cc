@@ -10,8 +10,9 @@ const char* kDefaultPage =
     "<!doctype html><title>Down for maintenance</title><h1>Down for maintenance</h1>"
     "<p>We are moving to a new server and will be back shortly.</p>";
 
-const char* kFileAttrs[] = {"server_names", "listen", "proxy_pass", "maintenance", "maintenance_page",
-                            "redirect_https", "tls_certificate", "tls_certificate_key", "client_max_body_size"};
+const char* kFileAttrs[] = {"server_names",        "listen",         "proxy_pass",      "maintenance",
+                            "maintenance_page",    "redirect_https", "tls_certificate", "tls_certificate_key",
+                            "client_max_body_size"};
 
 // nginx single-quoted string: backslash and quote escaped.
 std::string NginxQuote(const std::string& s) {
@@ -46,7 +47,8 @@ std::string RenderSite(const std::string& address, const AttrMap& all) {
     out += "    ssl_certificate " + StringAttr(a, "tls_certificate") + ";\n";
     out += "    ssl_certificate_key " + StringAttr(a, "tls_certificate_key") + ";\n";
   }
-  if (!StringAttr(a, "client_max_body_size").empty()) out += "    client_max_body_size " + StringAttr(a, "client_max_body_size") + ";\n";
+  if (!StringAttr(a, "client_max_body_size").empty())
+    out += "    client_max_body_size " + StringAttr(a, "client_max_body_size") + ";\n";
   out += "    location / {\n";
   if (BoolAttr(a, "redirect_https").value_or(false)) {
     out += "        return 301 https://$host$request_uri;\n";
@@ -69,8 +71,9 @@ std::string RenderSite(const std::string& address, const AttrMap& all) {
 Result<ParsedSite> ParseSite(const std::string& address, const std::string& text) {
   std::size_t at = text.find("\n# reconcile: ");
   if (at == std::string::npos)
-    return Error{"the site file is not one reconcile wrote (no '# reconcile:' line); move it aside or adopt it by "
-                 "deleting it first"};
+    return Error{
+        "the site file is not one reconcile wrote (no '# reconcile:' line); move it aside or adopt it by "
+        "deleting it first"};
   std::size_t start = at + 14;
   std::size_t end = text.find('\n', start);
   auto j = nlohmann::json::parse(text.substr(start, end - start), nullptr, false);

@@ -22,9 +22,7 @@ const char* kPath = "it must be an absolute path of letters, digits and . _ - / 
 const char* kSize = "a size is a number of bytes, optionally with k, m or g (\"8k\", \"50m\", \"1g\")";
 
 bool Alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
-bool Digits(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
-}
+bool Digits(const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; }
 
 // The first character of s that nginx would read as syntax of its own, said as an operator
 // should hear it; "" when there is none.
@@ -101,7 +99,8 @@ bool Size(const std::string& s) {
 }
 
 bool ListenFlag(const std::string& f) {
-  for (const char* plain : {"ssl", "http2", "quic", "default_server", "reuseport", "proxy_protocol", "deferred", "bind"})
+  for (const char* plain :
+       {"ssl", "http2", "quic", "default_server", "reuseport", "proxy_protocol", "deferred", "bind"})
     if (f == plain) return true;
   std::size_t eq = f.find('=');
   if (eq == std::string::npos) return false;
@@ -135,7 +134,8 @@ bool UrlRest(const std::string& rest) {
       host_ok = end == authority.size() || (authority[end] == ':' && Port(authority.substr(end + 1)));
     } else {
       std::size_t colon = authority.find(':');
-      host_ok = HostName(authority.substr(0, colon)) && (colon == std::string::npos || Port(authority.substr(colon + 1)));
+      host_ok =
+          HostName(authority.substr(0, colon)) && (colon == std::string::npos || Port(authority.substr(colon + 1)));
     }
     if (!host_ok) return false;
     if (slash == std::string::npos) return true;
@@ -229,7 +229,7 @@ Status CheckSite(const std::string& address, const AttrMap& attrs) {
     const char* attr;
     std::string (*check)(const std::string&, const AttrMap&);
   };
-  static const Rule kRules[] = {{"server_names", CheckServerName}, {"listen", CheckListen},
+  static const Rule kRules[] = {{"server_names", CheckServerName},  {"listen", CheckListen},
                                 {"proxy_pass", CheckProxyPass},     {"tls_certificate", CheckPath},
                                 {"tls_certificate_key", CheckPath}, {"client_max_body_size", CheckSize},
                                 {"maintenance_page", CheckPage},    {"config_dir", CheckPath}};

@@ -8,14 +8,21 @@ TypeSchema DatabaseType() {
   return {
       .name = "postgres_database",
       .doc = "A PostgreSQL database: that it exists, its owner and encoding, and whether PUBLIC may connect.",
-      .attrs = {
-          {.name = "name", .type = AttrType::kString, .doc = "the database's name", .required = true, .identity = true},
-          {.name = "owner", .type = AttrType::kString, .doc = "the role that owns it"},
-          {.name = "encoding",
-           .type = AttrType::kString,
-           .doc = "its encoding when created (\"UTF8\"); it cannot change after"},
-          {.name = "public_connect", .type = AttrType::kBool, .doc = "whether PUBLIC (every role) has CONNECT on it"},
-      },
+      .attrs =
+          {
+              {.name = "name",
+               .type = AttrType::kString,
+               .doc = "the database's name",
+               .required = true,
+               .identity = true},
+              {.name = "owner", .type = AttrType::kString, .doc = "the role that owns it"},
+              {.name = "encoding",
+               .type = AttrType::kString,
+               .doc = "its encoding when created (\"UTF8\"); it cannot change after"},
+              {.name = "public_connect",
+               .type = AttrType::kBool,
+               .doc = "whether PUBLIC (every role) has CONNECT on it"},
+          },
       .provider_kind = "postgres",
       .uses_host = true,  // host = NAME: the server is reached through that host's SSH
       .host_optional = true,
@@ -66,8 +73,9 @@ Result<State> ApplyDatabase(Session& db, const Change& change) {
     if (Status s = db.Exec(sql); !s) return Error{s.message()};
   } else {
     if (changed("encoding"))
-      return Error{t.address + ": a database's encoding cannot change once it exists; dump it, create it anew "
-                               "with the encoding, and load the dump (or keep encoding = \"" +
+      return Error{t.address +
+                   ": a database's encoding cannot change once it exists; dump it, create it anew "
+                   "with the encoding, and load the dump (or keep encoding = \"" +
                    StringAttr(change.prior.attrs, "encoding") + "\")"};
     if (changed("owner"))
       if (Status s = db.Exec("ALTER DATABASE " + ident + " OWNER TO " + db.Ident(owner)); !s) return Error{s.message()};

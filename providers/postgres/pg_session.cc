@@ -31,10 +31,17 @@ Result<Settings> SettingsFor(const Target& target) {
 Result<std::unique_ptr<Session>> Session::Open(const Settings& settings) {
   std::string port = std::to_string(settings.port);
   // Keywords and values, not a connection string: nothing in them needs quoting.
-  const char* keys[] = {"host", "port", "user", "password", "dbname", "sslmode", "connect_timeout",
-                        "application_name", nullptr};
-  const char* values[] = {settings.host.c_str(), port.c_str(), settings.user.c_str(), settings.password.c_str(),
-                          settings.dbname.c_str(), settings.sslmode.c_str(), "10", "reconcile", nullptr};
+  const char* keys[] = {"host", "port", "user", "password", "dbname", "sslmode", "connect_timeout", "application_name",
+                        nullptr};
+  const char* values[] = {settings.host.c_str(),
+                          port.c_str(),
+                          settings.user.c_str(),
+                          settings.password.c_str(),
+                          settings.dbname.c_str(),
+                          settings.sslmode.c_str(),
+                          "10",
+                          "reconcile",
+                          nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, 0);
   if (!conn) return Error{settings.where + ": out of memory connecting"};
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -43,7 +50,8 @@ Result<std::unique_ptr<Session>> Session::Open(const Settings& settings) {
     return Error{settings.where + ": cannot connect: " + why};
   }
   // NOTICEs would go to stderr in the middle of the progress lines; the results say enough.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<Session>(new Session(conn, settings));
 }
 
@@ -61,8 +69,8 @@ Error Session::Failed(const std::string& what, const void* result) {
 Result<std::vector<Row>> Session::Query(const std::string& sql, const std::vector<std::string>& params) {
   std::vector<const char*> values;
   for (const std::string& p : params) values.push_back(p.c_str());
-  PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                             nullptr, 0);
+  PGresult* r =
+      PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
     Error e = Failed("query failed", r);
     PQclear(r);

@@ -33,7 +33,8 @@ static Result<Connected> Connect(HostConnections& hosts, const Target& t, const 
     auto shell = hosts.For(*t.host);
     if (!shell) return shell.error();
     auto tunnel = (*shell)->OpenTunnel(settings->host, settings->port);
-    if (!tunnel) return Error{settings->where + ": cannot tunnel through " + t.host->name + ": " + tunnel.error().message};
+    if (!tunnel)
+      return Error{settings->where + ": cannot tunnel through " + t.host->name + ": " + tunnel.error().message};
     c.tunnel = *tunnel;
     settings->where.insert(settings->where.size() - 1, " through " + t.host->name);
     settings->host = "127.0.0.1";
@@ -67,10 +68,7 @@ std::vector<ProviderKindSchema> PostgresProvider::Kinds() const {
            .doc = "A PostgreSQL server, reached with libpq; a superuser (or a role with CREATEROLE and CREATEDB) to "
                   "manage roles and databases, a superuser to roll passwords back.",
            .attrs = {
-               {.name = "host",
-                .type = AttrType::kString,
-                .doc = "the server's address",
-                .default_value = "127.0.0.1"},
+               {.name = "host", .type = AttrType::kString, .doc = "the server's address", .default_value = "127.0.0.1"},
                {.name = "port", .type = AttrType::kInt, .doc = "the server's port", .default_value = "5432"},
                {.name = "user",
                 .type = AttrType::kString,

@@ -51,52 +51,54 @@ std::string Line(const std::string& table, const std::optional<std::int64_t>& n)
 TypeSchema RestoreType() {
   return {
       .name = "postgres_restore",
-      .doc = "A dump file on a host (pg_dump --format=custom, as postgres_snapshot takes it) restored into a "
-             "database by pg_restore on that host, once; then the row counts of the `compare` tables must equal "
-             "the source database's. pg_restore reaches the provider's server as the host sees it; the password "
-             "goes on standard input. A database that does not exist is created (owned by `owner`; dropped again "
-             "if pg_restore fails). A one-shot step: a rollback past it leaves the database (shown as staying); "
-             "a restore into an existing database is irreversible.",
-      .attrs = {
-          {.name = "database",
-           .type = AttrType::kString,
-           .doc = "the database restored into",
-           .required = true,
-           .identity = true},
-          {.name = "dump",
-           .type = AttrType::kString,
-           .doc = "absolute path of the dump file on the host",
-           .required = true,
-           .setting = true,
-           .pattern = "^/.*",
-           .pattern_hint = "an absolute path (starting with /)"},
-          {.name = "compare",
-           .type = AttrType::kStringList,
-           .doc = "tables (\"orders\" or \"schema.orders\") whose row counts must match the source's",
-           .required = true,
-           .setting = true},
-          {.name = "compare_with",
-           .type = AttrType::kString,
-           .doc = "the source database: \"DATABASE\" on the same server, or \"postgres.NAME:DATABASE\" on another "
-                  "[provider.postgres.NAME] (reached from here)",
-           .required = true,
-           .setting = true,
-           .names_provider = "postgres"},
-          {.name = "clean",
-           .type = AttrType::kBool,
-           .doc = "pg_restore --clean --if-exists: drop each object before it is restored",
-           .setting = true,
-           .default_value = "false"},
-          {.name = "no_owner",
-           .type = AttrType::kBool,
-           .doc = "pg_restore --no-owner: objects belong to the provider's user, not to the dump's roles",
-           .setting = true,
-           .default_value = "false"},
-          {.name = "owner",
-           .type = AttrType::kString,
-           .doc = "the role that owns the database when the restore creates it",
-           .setting = true},
-      },
+      .doc =
+          "A dump file on a host (pg_dump --format=custom, as postgres_snapshot takes it) restored into a "
+          "database by pg_restore on that host, once; then the row counts of the `compare` tables must equal "
+          "the source database's. pg_restore reaches the provider's server as the host sees it; the password "
+          "goes on standard input. A database that does not exist is created (owned by `owner`; dropped again "
+          "if pg_restore fails). A one-shot step: a rollback past it leaves the database (shown as staying); "
+          "a restore into an existing database is irreversible.",
+      .attrs =
+          {
+              {.name = "database",
+               .type = AttrType::kString,
+               .doc = "the database restored into",
+               .required = true,
+               .identity = true},
+              {.name = "dump",
+               .type = AttrType::kString,
+               .doc = "absolute path of the dump file on the host",
+               .required = true,
+               .setting = true,
+               .pattern = "^/.*",
+               .pattern_hint = "an absolute path (starting with /)"},
+              {.name = "compare",
+               .type = AttrType::kStringList,
+               .doc = "tables (\"orders\" or \"schema.orders\") whose row counts must match the source's",
+               .required = true,
+               .setting = true},
+              {.name = "compare_with",
+               .type = AttrType::kString,
+               .doc = "the source database: \"DATABASE\" on the same server, or \"postgres.NAME:DATABASE\" on another "
+                      "[provider.postgres.NAME] (reached from here)",
+               .required = true,
+               .setting = true,
+               .names_provider = "postgres"},
+              {.name = "clean",
+               .type = AttrType::kBool,
+               .doc = "pg_restore --clean --if-exists: drop each object before it is restored",
+               .setting = true,
+               .default_value = "false"},
+              {.name = "no_owner",
+               .type = AttrType::kBool,
+               .doc = "pg_restore --no-owner: objects belong to the provider's user, not to the dump's roles",
+               .setting = true,
+               .default_value = "false"},
+              {.name = "owner",
+               .type = AttrType::kString,
+               .doc = "the role that owns the database when the restore creates it",
+               .setting = true},
+          },
       .provider_kind = "postgres",
       .uses_host = true,
       .one_shot = true,
@@ -174,11 +176,20 @@ Result<State> ApplyRestore(const OpenDatabase& open, RemoteShell& shell, const C
   const std::string dump = StringAttr(t.desired, "dump");
   // The password goes in on standard input, never on a command line another user could see.
   std::vector<std::string> argv = {
-      "sh", "-c",
+      "sh",
+      "-c",
       "IFS= read -r PGPASSWORD; export PGPASSWORD; "
       "eval \"f=\\${$#}\"; [ -r \"$f\" ] || { echo \"cannot read the dump $f\" >&2; exit 4; }; "
       "exec pg_restore --no-password --exit-on-error \"$@\"",
-      "restore", "-h", settings->host, "-p", std::to_string(settings->port), "-U", settings->user, "-d", database};
+      "restore",
+      "-h",
+      settings->host,
+      "-p",
+      std::to_string(settings->port),
+      "-U",
+      settings->user,
+      "-d",
+      database};
   if (BoolAttr(t.desired, "clean") == true) argv.insert(argv.end(), {"--clean", "--if-exists"});
   if (BoolAttr(t.desired, "no_owner") == true) argv.push_back("--no-owner");
   argv.push_back(dump);
@@ -187,8 +198,7 @@ Result<State> ApplyRestore(const OpenDatabase& open, RemoteShell& shell, const C
   if (!r) failure = r.error().message;
   else if (r->exit_code == 127)
     failure = "pg_restore is not installed on " + shell.Describe() + " (Debian: apt-get install postgresql-client)";
-  else if (r->exit_code != 0)
-    failure = "pg_restore of " + dump + " on " + shell.Describe() + " failed: " + r->err;
+  else if (r->exit_code != 0) failure = "pg_restore of " + dump + " on " + shell.Describe() + " failed: " + r->err;
   if (!failure.empty()) {
     // A database made for this restore goes again, so another try starts from nothing.
     if (created) (void)admin.Exec("DROP DATABASE " + admin.Ident(database));
@@ -226,14 +236,16 @@ void ReviewRestore(const State& prior, const State& desired, Diff* diff) {
     diff->changes.push_back(what);
     if (BoolAttr(prior.attrs, "database_existed").value_or(false)) {
       diff->irreversible = true;
-      diff->irreversible_reason = "the database " + database + " exists already: what the restore adds to it or "
+      diff->irreversible_reason = "the database " + database +
+                                  " exists already: what the restore adds to it or "
                                   "replaces cannot be taken out again (let the restore create the database to "
                                   "make it reversible)";
     }
   }
   if (diff->action == Action::kDelete && BoolAttr(desired.attrs, "database_existed").value_or(true)) {
     diff->irreversible = true;
-    diff->irreversible_reason = "the database " + database + " existed before the restore: it is left as the "
+    diff->irreversible_reason = "the database " + database +
+                                " existed before the restore: it is left as the "
                                 "restore made it";
   }
 }

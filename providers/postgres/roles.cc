@@ -14,19 +14,21 @@ TypeSchema RoleType() {
   return {
       .name = "postgres_role",
       .doc = "A PostgreSQL role: that it exists, whether it may log in, its connection limit and its password.",
-      .attrs = {
-          {.name = "name", .type = AttrType::kString, .doc = "the role's name", .required = true, .identity = true},
-          {.name = "login", .type = AttrType::kBool, .doc = "whether the role may log in"},
-          {.name = "password",
-           .type = AttrType::kString,
-           .doc = "the password (env:NAME or file:PATH; \"\" = none). Sent to the server as a SCRAM verifier, never in "
-                  "clear; the old one is journaled (sealed) so a rollback restores it",
-           .sensitive = true,
-           .secret_ok = true},
-          {.name = "connection_limit",
-           .type = AttrType::kInt,
-           .doc = "connections the role may hold at once (-1 = no limit)"},
-      },
+      .attrs =
+          {
+              {.name = "name", .type = AttrType::kString, .doc = "the role's name", .required = true, .identity = true},
+              {.name = "login", .type = AttrType::kBool, .doc = "whether the role may log in"},
+              {.name = "password",
+               .type = AttrType::kString,
+               .doc = "the password (env:NAME or file:PATH; \"\" = none). Sent to the server as a SCRAM verifier, "
+                      "never in "
+                      "clear; the old one is journaled (sealed) so a rollback restores it",
+               .sensitive = true,
+               .secret_ok = true},
+              {.name = "connection_limit",
+               .type = AttrType::kInt,
+               .doc = "connections the role may hold at once (-1 = no limit)"},
+          },
       .provider_kind = "postgres",
       .uses_host = true,  // host = NAME: the server is reached through that host's SSH
       .host_optional = true,
@@ -73,7 +75,8 @@ Result<State> ApplyRole(Session& db, const Change& change) {
             std::find(change.changed.begin(), change.changed.end(), attr) != change.changed.end());
   };
   if (wants("login")) options += *BoolAttr(t.desired, "login") ? " LOGIN" : " NOLOGIN";
-  if (wants("connection_limit")) options += " CONNECTION LIMIT " + std::to_string(*IntAttr(t.desired, "connection_limit"));
+  if (wants("connection_limit"))
+    options += " CONNECTION LIMIT " + std::to_string(*IntAttr(t.desired, "connection_limit"));
   if (wants("password")) {
     const std::string password = StringAttr(t.desired, "password");
     if (password.empty()) {
@@ -101,8 +104,9 @@ void ReviewRole(const State& prior, const State& desired, Diff* diff) {
   }
   if (prior.attrs.count(kUnreadable) && !diff->irreversible) {
     diff->irreversible = true;
-    diff->irreversible_reason = "the role's current password cannot be read (pg_authid needs a superuser), so a "
-                                "rollback could not put it back";
+    diff->irreversible_reason =
+        "the role's current password cannot be read (pg_authid needs a superuser), so a "
+        "rollback could not put it back";
   }
 }
 

@@ -7,18 +7,20 @@ namespace reconcile::pg {
 TypeSchema SnapshotType() {
   return {
       .name = "postgres_snapshot",
-      .doc = "pg_dump of a database to a file on a host (custom format, for pg_restore), taken once; its size and "
-             "SHA-256 are journaled. Never deleted by reconcile. Put `${run}` in its `path` "
-             "(`/backups/shop-${run}.dump`): an apply that passes its stage again after a rollback then takes a "
-             "new snapshot under a new name, with the rows written since, and keeps the old one.",
-      .attrs = {
-          {.name = "database", .type = AttrType::kString, .doc = "the database dumped", .required = true},
-          {.name = "path",
-           .type = AttrType::kString,
-           .doc = "the file written on the host (its folder must exist)",
-           .required = true,
-           .identity = true},
-      },
+      .doc =
+          "pg_dump of a database to a file on a host (custom format, for pg_restore), taken once; its size and "
+          "SHA-256 are journaled. Never deleted by reconcile. Put `${run}` in its `path` "
+          "(`/backups/shop-${run}.dump`): an apply that passes its stage again after a rollback then takes a "
+          "new snapshot under a new name, with the rows written since, and keeps the old one.",
+      .attrs =
+          {
+              {.name = "database", .type = AttrType::kString, .doc = "the database dumped", .required = true},
+              {.name = "path",
+               .type = AttrType::kString,
+               .doc = "the file written on the host (its folder must exist)",
+               .required = true,
+               .identity = true},
+          },
       .provider_kind = "postgres",
       .uses_host = true,
   };
@@ -26,9 +28,9 @@ TypeSchema SnapshotType() {
 
 Result<State> ProbeSnapshot(RemoteShell& shell, const Target& t) {
   const std::string path = StringAttr(t.desired, "path");
-  auto r = shell.Run({"sh", "-c",
-                      "if [ -e \"$1\" ]; then stat -c %s \"$1\" && sha256sum < \"$1\"; else echo absent; fi",
-                      "snapshot", path});
+  auto r =
+      shell.Run({"sh", "-c", "if [ -e \"$1\" ]; then stat -c %s \"$1\" && sha256sum < \"$1\"; else echo absent; fi",
+                 "snapshot", path});
   if (!r) return r.error();
   if (r->exit_code != 0) return Error{"cannot read " + path + " on " + shell.Describe() + ": " + r->err};
   State s;
@@ -54,9 +56,9 @@ Result<State> TakeSnapshot(RemoteShell& shell, const Settings& server, const Tar
       "IFS= read -r PGPASSWORD; export PGPASSWORD; umask 077; "
       "pg_dump --format=custom --no-password -h \"$1\" -p \"$2\" -U \"$3\" -d \"$4\" -f \"$5.partial\" && "
       "mv \"$5.partial\" \"$5\" || { s=$?; rm -f \"$5.partial\"; exit $s; }";
-  auto r = shell.Run({"sh", "-c", script, "snapshot", server.host, std::to_string(server.port), server.user, database,
-                      path},
-                     server.password + "\n");
+  auto r =
+      shell.Run({"sh", "-c", script, "snapshot", server.host, std::to_string(server.port), server.user, database, path},
+                server.password + "\n");
   if (!r) return r.error();
   if (r->exit_code == 127)
     return Error{"pg_dump is not installed on " + shell.Describe() + " (Debian: apt-get install postgresql-client)"};

@@ -47,8 +47,7 @@ std::string Answer(const Response& r) {
 }
 
 // Reads one setting; no value, with `unsupported` set, when the server does not implement it.
-Result<Value> ReadSetting(Client& client, const std::string& bucket, const Setting& s,
-                                         std::string* unsupported) {
+Result<Value> ReadSetting(Client& client, const std::string& bucket, const Setting& s, std::string* unsupported) {
   Response r = client.Do(On(bucket, "GET", s.query));
   if (NotImplemented(r)) {
     *unsupported = Answer(r);
@@ -57,7 +56,8 @@ Result<Value> ReadSetting(Client& client, const std::string& bucket, const Setti
   std::string code = r.ErrorCode();
   std::string attr = s.attr;
   if (!r.ok()) {
-    if (attr == "encryption" && code == "ServerSideEncryptionConfigurationNotFoundError") return Value{std::string("none")};
+    if (attr == "encryption" && code == "ServerSideEncryptionConfigurationNotFoundError")
+      return Value{std::string("none")};
     if (attr == "public_access_block" && code == "NoSuchPublicAccessBlockConfiguration") return Value{false};
     if (attr == "policy" && code == "NoSuchBucketPolicy") return Value{std::string()};
     return Error{Failed("reading " + std::string(s.what) + " of s3://" + bucket, r)};
@@ -131,29 +131,31 @@ TypeSchema BucketType() {
   return {
       .name = "s3_bucket",
       .doc = "An S3 bucket: that it exists, and its versioning, default encryption, public access block and policy.",
-      .attrs = {
-          {.name = "name",
-           .type = AttrType::kString,
-           .doc = "the bucket's name",
-           .required = true,
-           .identity = true,
-           .pattern = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
-           .pattern_hint = "3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or "
-                           "digit"},
-          {.name = "versioning",
-           .type = AttrType::kBool,
-           .doc = "whether object versions are kept (needed to undo overwrites)"},
-          {.name = "encryption",
-           .type = AttrType::kString,
-           .doc = "default encryption: \"AES256\", \"aws:kms\" or \"none\"",
-           .one_of = {"AES256", "aws:kms", "none"}},
-          {.name = "public_access_block",
-           .type = AttrType::kBool,
-           .doc = "whether all four public access blocks are on"},
-          {.name = "policy",
-           .type = AttrType::kString,
-           .doc = "the bucket policy, JSON (\"\" = none); compared as JSON"},
-      },
+      .attrs =
+          {
+              {.name = "name",
+               .type = AttrType::kString,
+               .doc = "the bucket's name",
+               .required = true,
+               .identity = true,
+               .pattern = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+               .pattern_hint =
+                   "3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or "
+                   "digit"},
+              {.name = "versioning",
+               .type = AttrType::kBool,
+               .doc = "whether object versions are kept (needed to undo overwrites)"},
+              {.name = "encryption",
+               .type = AttrType::kString,
+               .doc = "default encryption: \"AES256\", \"aws:kms\" or \"none\"",
+               .one_of = {"AES256", "aws:kms", "none"}},
+              {.name = "public_access_block",
+               .type = AttrType::kBool,
+               .doc = "whether all four public access blocks are on"},
+              {.name = "policy",
+               .type = AttrType::kString,
+               .doc = "the bucket policy, JSON (\"\" = none); compared as JSON"},
+          },
       .provider_kind = "s3",
   };
 }
@@ -189,7 +191,8 @@ Result<State> ApplyBucket(Client& client, const Change& change) {
     Response r = client.Do(On(bucket, "DELETE", ""));
     if (r.ok() || r.ErrorCode() == "NoSuchBucket") return State{false, {{"name", bucket}}};
     if (r.ErrorCode() == "BucketNotEmpty")
-      return Error{"s3://" + bucket + " is not empty; reconcile removes only empty buckets. Empty it (or roll back "
+      return Error{"s3://" + bucket +
+                   " is not empty; reconcile removes only empty buckets. Empty it (or roll back "
                    "the sync that filled it) first"};
     return Error{Failed("deleting s3://" + bucket, r)};
   }
@@ -197,10 +200,11 @@ Result<State> ApplyBucket(Client& client, const Change& change) {
     Request create = On(bucket, "PUT", "");
     const std::string& region = client.endpoint().region;
     if (region != "us-east-1")
-      create = WithBody(create,
-                        "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>" +
-                            region + "</LocationConstraint></CreateBucketConfiguration>",
-                        "application/xml");
+      create =
+          WithBody(create,
+                   "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>" +
+                       region + "</LocationConstraint></CreateBucketConfiguration>",
+                   "application/xml");
     Response r = client.Do(create);
     if (!r.ok() && r.ErrorCode() != "BucketAlreadyOwnedByYou") {
       if (r.ErrorCode() == "BucketAlreadyExists")

@@ -88,8 +88,9 @@ std::string EncryptionXml(const std::string& algorithm) {
 std::string PublicAccessBlockXml(bool block) {
   std::string v = block ? "true" : "false";
   return "<PublicAccessBlockConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-         "<BlockPublicAcls>" + v + "</BlockPublicAcls><IgnorePublicAcls>" + v +
-         "</IgnorePublicAcls><BlockPublicPolicy>" + v + "</BlockPublicPolicy><RestrictPublicBuckets>" + v +
+         "<BlockPublicAcls>" +
+         v + "</BlockPublicAcls><IgnorePublicAcls>" + v + "</IgnorePublicAcls><BlockPublicPolicy>" + v +
+         "</BlockPublicPolicy><RestrictPublicBuckets>" + v +
          "</RestrictPublicBuckets></PublicAccessBlockConfiguration>";
 }
 

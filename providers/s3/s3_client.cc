@@ -172,9 +172,7 @@ http::Request Prepare(const Endpoint& ep, const Request& r) {
 
 }  // namespace
 
-Response Client::Do(const Request& request) {
-  return std::move(Run({request}, 1)[0]);
-}
+Response Client::Do(const Request& request) { return std::move(Run({request}, 1)[0]); }
 
 std::vector<Response> Client::Run(const std::vector<Request>& requests, int parallel, const Progress& progress) {
   std::vector<http::Request> sent;

@@ -19,7 +19,7 @@
 namespace reconcile::s3 {
 
 struct Endpoint {
-  std::string url;  // "https://s3.us-west-2.amazonaws.com", no trailing slash
+  std::string url;     // "https://s3.us-west-2.amazonaws.com", no trailing slash
   std::string region;  // the signing region: "us-west-2"
   std::string access_key;
   std::string secret_key;
@@ -30,8 +30,8 @@ struct Endpoint {
 
 struct Request {
   std::string method = "GET";
-  std::string bucket;  // "" = the service (ListBuckets)
-  std::string key;     // "" = the bucket itself
+  std::string bucket;                                      // "" = the service (ListBuckets)
+  std::string key;                                         // "" = the bucket itself
   std::vector<std::pair<std::string, std::string>> query;  // "versioning" → ""; sorted when sent
   std::vector<std::string> headers;                        // "Name: value"
   std::shared_ptr<const std::string> body;                 // null = none

@@ -32,9 +32,7 @@ std::vector<AttrSchema> EndpointKeys() {
        .doc = "\"virtual\" (bucket.host, the default for amazonaws.com) or \"path\" (host/bucket, the default "
               "elsewhere)",
        .one_of = {"path", "virtual"}},
-      {.name = "ca_file",
-       .type = AttrType::kString,
-       .doc = "a CA bundle to verify the endpoint's certificate with"},
+      {.name = "ca_file", .type = AttrType::kString, .doc = "a CA bundle to verify the endpoint's certificate with"},
       {.name = "transfers", .type = AttrType::kInt, .doc = "requests in flight at once", .default_value = "16"},
       {.name = "part_size_mib",
        .type = AttrType::kInt,
@@ -55,7 +53,8 @@ Result<Endpoint> EndpointFor(const Target& target) {
   ep.url = StringAttr(a, "endpoint");
   while (!ep.url.empty() && ep.url.back() == '/') ep.url.pop_back();
   if (ep.url.rfind("http://", 0) != 0 && ep.url.rfind("https://", 0) != 0)
-    return Error{where + ": endpoint must be an http:// or https:// URL, such as \"https://s3.us-west-2.amazonaws.com\""};
+    return Error{where +
+                 ": endpoint must be an http:// or https:// URL, such as \"https://s3.us-west-2.amazonaws.com\""};
   ep.region = StringAttr(a, "region");  // at its default when not written (ResolveProvider)
   ep.access_key = StringAttr(a, "access_key");
   ep.secret_key = StringAttr(a, "secret_key");

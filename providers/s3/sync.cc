@@ -89,12 +89,11 @@ std::vector<Listed> Relative(const std::vector<Object>& objects, const std::stri
 
 std::string ContentType(const std::string& key) {
   static const std::map<std::string, std::string> types = {
-      {"html", "text/html"},       {"htm", "text/html"},        {"css", "text/css"},
-      {"js", "text/javascript"},   {"json", "application/json"}, {"txt", "text/plain"},
-      {"xml", "application/xml"},  {"svg", "image/svg+xml"},    {"png", "image/png"},
-      {"jpg", "image/jpeg"},       {"jpeg", "image/jpeg"},      {"gif", "image/gif"},
-      {"webp", "image/webp"},      {"pdf", "application/pdf"},  {"zip", "application/zip"},
-      {"gz", "application/gzip"},  {"mp4", "video/mp4"},        {"ico", "image/x-icon"}};
+      {"html", "text/html"},        {"htm", "text/html"},       {"css", "text/css"},        {"js", "text/javascript"},
+      {"json", "application/json"}, {"txt", "text/plain"},      {"xml", "application/xml"}, {"svg", "image/svg+xml"},
+      {"png", "image/png"},         {"jpg", "image/jpeg"},      {"jpeg", "image/jpeg"},     {"gif", "image/gif"},
+      {"webp", "image/webp"},       {"pdf", "application/pdf"}, {"zip", "application/zip"}, {"gz", "application/gzip"},
+      {"mp4", "video/mp4"},         {"ico", "image/x-icon"}};
   auto dot = key.rfind('.');
   if (dot == std::string::npos || key.find('/', dot) != std::string::npos) return "application/octet-stream";
   std::string ext = key.substr(dot + 1);
@@ -131,7 +130,11 @@ Result<std::shared_ptr<const std::string>> ReadFile(const std::string& path, std
 class Meter {
  public:
   Meter(const Change& change, std::string verb, std::size_t objects, std::uint64_t bytes)
-      : change_(change), verb_(std::move(verb)), objects_(objects), bytes_(bytes), start_(Clock::now()),
+      : change_(change),
+        verb_(std::move(verb)),
+        objects_(objects),
+        bytes_(bytes),
+        start_(Clock::now()),
         last_(start_) {}
   void Add(std::uint64_t bytes, std::size_t objects) {
     done_bytes_ += bytes;
@@ -194,8 +197,7 @@ Status Multipart(Client& client, const Config& c, const Entry& e, const LocalFil
   if (!e.etag.empty()) create.headers.push_back(std::string(kSourceEtagMeta) + ": " + e.etag);
   Response r = client.Do(create);
   pugi::xml_document doc;
-  if (!r.ok() || !doc.load_buffer(r.body.data(), r.body.size()))
-    return Error{Failed("starting a multipart upload", r)};
+  if (!r.ok() || !doc.load_buffer(r.body.data(), r.body.size())) return Error{Failed("starting a multipart upload", r)};
   std::string upload = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
   if (upload.empty()) return Error{"starting a multipart upload: the answer has no UploadId"};
   auto abort = [&](const std::string& why) -> Status {
@@ -247,7 +249,8 @@ Status Multipart(Client& client, const Config& c, const Entry& e, const LocalFil
   }
   std::string xml = "<CompleteMultipartUpload>";
   for (std::size_t i = 0; i < etags.size(); ++i)
-    xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + XmlEscape(etags[i]) + "</ETag></Part>";
+    xml +=
+        "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + XmlEscape(etags[i]) + "</ETag></Part>";
   xml += "</CompleteMultipartUpload>";
   Request complete;
   complete.method = "POST";
@@ -384,16 +387,17 @@ Result<State> RollBack(Client& client, const Config& c, const Change& change) {
   for (std::size_t i = 0; i < out.size(); ++i)
     if (!Succeeded(out[i])) failed.Add(u.restore[i].key, "not restored: " + out[i].Describe());
   if (change.report) {
-    if (!u.restore.empty()) change.report("restored " + Objects(u.restore.size() - failed.lines.size()) +
-                                          " to their versions before the sync");
+    if (!u.restore.empty())
+      change.report("restored " + Objects(u.restore.size() - failed.lines.size()) +
+                    " to their versions before the sync");
     if (!u.changed_since.empty())
       change.report(Objects(u.changed_since.size()) +
-                    " the sync created changed since and are left as they are, e.g. " +
-                    u.changed_since[0].key);
+                    " the sync created changed since and are left as they are, e.g. " + u.changed_since[0].key);
     if (!u.lost.empty())
       change.report(Objects(u.lost.size()) +
                     " the sync overwrote or deleted have no earlier version and stay as the sync left them, "
-                    "e.g. " + u.lost[0].key);
+                    "e.g. " +
+                    u.lost[0].key);
   }
   if (!failed.lines.empty())
     return Error{Objects(failed.lines.size()) + " could not be rolled back:" + failed.Text() +
@@ -416,24 +420,25 @@ TypeSchema SyncType() {
   return {
       .name = "s3_sync",
       .doc = "A bucket prefix that holds what another bucket prefix, or a local directory, holds.",
-      .attrs = {
-          {.name = "source",
-           .type = AttrType::kString,
-           .doc = "s3://BUCKET/PREFIX, or a local directory",
-           .required = true,
-           .identity = true},
-          {.name = "target",
-           .type = AttrType::kString,
-           .doc = "s3://BUCKET/PREFIX",
-           .required = true,
-           .identity = true,
-           .pattern = "^s3://[^/]+(/.*)?$",
-           .pattern_hint = "a bucket, written s3://BUCKET/ or s3://BUCKET/PREFIX/"},
-          {.name = "delete_extra",
-           .type = AttrType::kBool,
-           .doc = "delete target objects the source does not have (undoable only in a versioned bucket)",
-           .setting = true},
-      },
+      .attrs =
+          {
+              {.name = "source",
+               .type = AttrType::kString,
+               .doc = "s3://BUCKET/PREFIX, or a local directory",
+               .required = true,
+               .identity = true},
+              {.name = "target",
+               .type = AttrType::kString,
+               .doc = "s3://BUCKET/PREFIX",
+               .required = true,
+               .identity = true,
+               .pattern = "^s3://[^/]+(/.*)?$",
+               .pattern_hint = "a bucket, written s3://BUCKET/ or s3://BUCKET/PREFIX/"},
+              {.name = "delete_extra",
+               .type = AttrType::kBool,
+               .doc = "delete target objects the source does not have (undoable only in a versioned bucket)",
+               .setting = true},
+          },
       .provider_kind = "s3",
       .probe_when_run = true,  // a source filled earlier in the same stage is listed when the sync runs
   };
@@ -525,7 +530,8 @@ Result<State> ProbeSync(const Target& t) {
     for (std::size_t i = 0; i < out.size(); ++i) need[i]->old_version = out[i].Header("x-amz-version-id");
   }
   State s = Settled(t);
-  s.private_data = Pack(Lists{std::move(m.missing), std::move(m.differing), std::move(m.extra), versioned, false, true});
+  s.private_data =
+      Pack(Lists{std::move(m.missing), std::move(m.differing), std::move(m.extra), versioned, false, true});
   return s;
 }
 
@@ -629,8 +635,7 @@ void ReviewSync(const State& prior, const State& desired, Diff* diff) {
   diff->action = Action::kUpdate;
   if (!now.versioned && (!differing.empty() || !extra.empty())) {
     diff->irreversible = true;
-    diff->irreversible_reason = "overwrites " + Objects(differing.size()) + " and deletes " +
-                                Objects(extra.size()) +
+    diff->irreversible_reason = "overwrites " + Objects(differing.size()) + " and deletes " + Objects(extra.size()) +
                                 " in a bucket that keeps no versions: their current content cannot be put back";
   }
 }

@@ -79,8 +79,10 @@ std::vector<Entry> LegacyEntries(const AttrMap& attrs, const char* list) {
 
 std::string Pack(const Lists& l) {
   nlohmann::json j = {{"versioned", l.versioned}, {"source_missing", l.source_missing}};
-  if (l.listed) j.update({{"missing", EntriesJson(l.missing)}, {"differing", EntriesJson(l.differing)},
-                          {"extra", EntriesJson(l.extra)}});
+  if (l.listed)
+    j.update({{"missing", EntriesJson(l.missing)},
+              {"differing", EntriesJson(l.differing)},
+              {"extra", EntriesJson(l.extra)}});
   return j.dump();
 }
 
@@ -161,8 +163,7 @@ AttrChange Summary(const std::string& name, const std::vector<Entry>& entries, c
     bytes += size;
     c.details.push_back(e.key + " (" + Bytes(size) + ")");
   }
-  c.summary = Objects(entries.size()) + ", " + Bytes(bytes) +
-              " " + what;
+  c.summary = Objects(entries.size()) + ", " + Bytes(bytes) + " " + what;
   // JSON readers get the count and bytes as values.
   c.old_value = std::monostate{};
   c.new_value = static_cast<std::int64_t>(entries.size());

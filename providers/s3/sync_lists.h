@@ -15,12 +15,12 @@
 namespace reconcile::s3 {
 
 struct Entry {
-  std::string key;            // relative to the prefix
-  std::uint64_t size = 0;     // the source's (what the sync writes)
-  std::string etag;           // the source's; "" when not computed
-  std::uint64_t old_size = 0; // the target's before the sync
+  std::string key;             // relative to the prefix
+  std::uint64_t size = 0;      // the source's (what the sync writes)
+  std::string etag;            // the source's; "" when not computed
+  std::uint64_t old_size = 0;  // the target's before the sync
   std::string old_etag;
-  std::string old_version;    // the target's version id, when versioned
+  std::string old_version;  // the target's version id, when versioned
 };
 
 // A probe's finding. `listed` false: no lists (the state a sync writes when done, or a source

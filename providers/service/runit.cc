@@ -27,15 +27,15 @@ Paths PathsOf(const Target& t) {
 std::string ProbeScript(const Paths& p) {
   std::string link = ShellQuote(p.link), folder = ShellQuote(p.folder);
   return "if [ -d " + folder + " ]; then echo defined; else echo undefined; fi; if [ -L " + link + " ] || [ -e " +
-         link + " ]; then echo enabled; " + ShellQuote(p.sv) + " status " + link +
-         " 2>&1; else echo disabled; fi";
+         link + " ]; then echo enabled; " + ShellQuote(p.sv) + " status " + link + " 2>&1; else echo disabled; fi";
 }
 
 Result<State> ToState(const Paths& p, const Result<CommandResult>& r, const std::string& where) {
   if (!r) return r.error();
   RunitStatus st = ParseRunitProbe(r->out);
   if (!st.defined && !st.enabled)
-    return Error{"runit on " + where + " has no service '" + p.name + "': no folder " + p.folder + " (with its run script)"};
+    return Error{"runit on " + where + " has no service '" + p.name + "': no folder " + p.folder +
+                 " (with its run script)"};
   if (st.enabled && st.word.empty())
     return Error{"`sv status " + p.link + "` on " + where + " said nothing: " + r->err};
   State s;

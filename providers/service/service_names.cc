@@ -11,8 +11,7 @@ bool Alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || 
 // What both refuse, worded for either.
 std::string Common(const std::string& name) {
   if (name.empty()) return "is empty; name the systemd unit or supervisor program";
-  if (name[0] == '-')
-    return "starts with '-', which systemctl and supervisorctl would read as an option, not a name";
+  if (name[0] == '-') return "starts with '-', which systemctl and supervisorctl would read as an option, not a name";
   return "";
 }
 
@@ -31,8 +30,7 @@ std::string SystemdUnitNameProblem(const std::string& name) {
   if (name.size() > 255) return "is longer than the 255 characters systemd allows in a unit name";
   for (char c : name)
     if (!Alnum(c) && std::string_view(":-_.\\@").find(c) == std::string_view::npos)
-      return "holds " + Shown(c) +
-             "; a systemd unit name holds letters, digits and ':', '-', '_', '.', '\\', '@' only";
+      return "holds " + Shown(c) + "; a systemd unit name holds letters, digits and ':', '-', '_', '.', '\\', '@' only";
   return "";
 }
 

@@ -140,8 +140,8 @@ Status StopSystemdUnit(RemoteShell& shell, const std::string& name, std::chrono:
     last = active;
     if (std::chrono::steady_clock::now() >= deadline)
       return Error{name + " on " + shell.Describe() + " was told to stop but is still " + last +
-                   (process == "alive" ? ", its process " + std::to_string(pid) + " still there," : "") +
-                   " after " + FormatDuration(timeout) + "; see `systemctl status " + name +
+                   (process == "alive" ? ", its process " + std::to_string(pid) + " still there," : "") + " after " +
+                   FormatDuration(timeout) + "; see `systemctl status " + name +
                    "` there, or give it longer with stop_timeout"};
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -177,49 +177,51 @@ std::vector<TypeSchema> ServiceProvider::Types() const {
   return {{
       .name = "service",
       .doc = "A program under supervisor, systemd or runit: running or stopped, enabled or not.",
-      .attrs = {
-          {.name = "name",
-           .type = AttrType::kString,
-           .doc = "the supervisor program (GROUP:PROGRAM in a group), systemd unit or runit service; never starts with "
-                  "'-'",
-           .required = true,
-           .identity = true,
-           .check = CheckServiceName},
-          {.name = "state", .type = AttrType::kString, .doc = "whether it runs", .one_of = {"running", "stopped"}},
-          {.name = "enabled",
-           .type = AttrType::kBool,
-           .doc = "started at boot (systemd), or linked into runit_service_dir (runit); not for supervisor"},
-          {.name = "manager",
-           .type = AttrType::kString,
-           .doc = "what runs it (default: its host's service_manager)",
-           .setting = true,
-           .one_of = {"systemd", "supervisor", "runit"}},
-          {.name = "supervisor_config",
-           .type = AttrType::kString,
-           .doc = "supervisord.conf for supervisorctl -c (supervisor only; default: its host's)",
-           .setting = true},
-          {.name = "stop_timeout",
-           .type = AttrType::kDuration,
-           .doc = "how long stopping may take until its processes are gone",
-           .setting = true,
-           .default_value = "30s"},
-          {.name = "runit_service_dir",
-           .type = AttrType::kString,
-           .doc = "the folder runsvdir watches; enabled = NAME is linked there (runit only; default /etc/service)",
-           .setting = true,
-           .pattern = "^/.*",
-           .pattern_hint = "an absolute path (starting with /)"},
-          {.name = "runit_sv_dir",
-           .type = AttrType::kString,
-           .doc = "where the service's folder NAME (with its run script) is (runit only; default /etc/sv)",
-           .setting = true,
-           .pattern = "^/.*",
-           .pattern_hint = "an absolute path (starting with /)"},
-          {.name = "runit_sv",
-           .type = AttrType::kString,
-           .doc = "the sv program (runit only; default sv; GitLab's omnibus: /opt/gitlab/embedded/bin/sv)",
-           .setting = true},
-      },
+      .attrs =
+          {
+              {.name = "name",
+               .type = AttrType::kString,
+               .doc = "the supervisor program (GROUP:PROGRAM in a group), systemd unit or runit service; never starts "
+                      "with "
+                      "'-'",
+               .required = true,
+               .identity = true,
+               .check = CheckServiceName},
+              {.name = "state", .type = AttrType::kString, .doc = "whether it runs", .one_of = {"running", "stopped"}},
+              {.name = "enabled",
+               .type = AttrType::kBool,
+               .doc = "started at boot (systemd), or linked into runit_service_dir (runit); not for supervisor"},
+              {.name = "manager",
+               .type = AttrType::kString,
+               .doc = "what runs it (default: its host's service_manager)",
+               .setting = true,
+               .one_of = {"systemd", "supervisor", "runit"}},
+              {.name = "supervisor_config",
+               .type = AttrType::kString,
+               .doc = "supervisord.conf for supervisorctl -c (supervisor only; default: its host's)",
+               .setting = true},
+              {.name = "stop_timeout",
+               .type = AttrType::kDuration,
+               .doc = "how long stopping may take until its processes are gone",
+               .setting = true,
+               .default_value = "30s"},
+              {.name = "runit_service_dir",
+               .type = AttrType::kString,
+               .doc = "the folder runsvdir watches; enabled = NAME is linked there (runit only; default /etc/service)",
+               .setting = true,
+               .pattern = "^/.*",
+               .pattern_hint = "an absolute path (starting with /)"},
+              {.name = "runit_sv_dir",
+               .type = AttrType::kString,
+               .doc = "where the service's folder NAME (with its run script) is (runit only; default /etc/sv)",
+               .setting = true,
+               .pattern = "^/.*",
+               .pattern_hint = "an absolute path (starting with /)"},
+              {.name = "runit_sv",
+               .type = AttrType::kString,
+               .doc = "the sv program (runit only; default sv; GitLab's omnibus: /opt/gitlab/embedded/bin/sv)",
+               .setting = true},
+          },
       .uses_host = true,
   }};
 }
@@ -230,14 +232,10 @@ std::vector<ProbePart> ServiceProvider::ProbeOn(RemoteShell& shell, const HostCo
   // supervisor programs: one `supervisorctl status a b c` per config.
   std::map<std::string, std::vector<std::size_t>> batches;
   for (std::size_t k = 0; k < targets.size(); ++k) {
-    if (Status bad = CheckName(*targets[k]); !bad)
-      *out[k] = Error{bad.message()};
-    else if (UnderSystemd(*targets[k]))
-      parts.push_back(SystemdPart(*targets[k], out[k]));
-    else if (UnderRunit(*targets[k]))
-      parts.push_back(RunitPart(*targets[k], shell.Describe(), out[k]));
-    else
-      batches[SupervisorConfig(*targets[k])].push_back(k);
+    if (Status bad = CheckName(*targets[k]); !bad) *out[k] = Error{bad.message()};
+    else if (UnderSystemd(*targets[k])) parts.push_back(SystemdPart(*targets[k], out[k]));
+    else if (UnderRunit(*targets[k])) parts.push_back(RunitPart(*targets[k], shell.Describe(), out[k]));
+    else batches[SupervisorConfig(*targets[k])].push_back(k);
   }
   for (auto& [config, ks] : batches) {
     std::vector<std::string> args = {"status"};
@@ -261,8 +259,7 @@ std::vector<ProbePart> ServiceProvider::ProbeOn(RemoteShell& shell, const HostCo
         if (it == statuses.end() || !it->second.error.empty())
           *slots[k] = Error{"supervisor on " + where + " has no program '" + name + "'" +
                             (it == statuses.end() ? "" : " (" + it->second.error + ")")};
-        else
-          *slots[k] = FromSupervisor(*mine[k], it->second);
+        else *slots[k] = FromSupervisor(*mine[k], it->second);
       }
     };
     parts.push_back({ShellCommand(Supervisorctl(*mine[0], args)), read});
@@ -316,8 +313,8 @@ Result<State> ServiceProvider::Apply(const Change& change) {
         if (!alive) return alive.error();
         if (alive->exit_code != 0) break;
         if (std::chrono::steady_clock::now() >= deadline)
-          return Error{name + " on " + shell.Describe() + " was told to stop but its process " + std::to_string(st.pid) +
-                       " is still there after " + FormatDuration(timeout)};
+          return Error{name + " on " + shell.Describe() + " was told to stop but its process " +
+                       std::to_string(st.pid) + " is still there after " + FormatDuration(timeout)};
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     }

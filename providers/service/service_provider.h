@@ -18,7 +18,6 @@ class ServiceProvider : public HostProvider {
   std::vector<ProbePart> ProbeOn(RemoteShell& shell, const HostConfig& host, std::vector<const Target*> targets,
                                  std::vector<Result<State>*> out) override;
   Result<State> Apply(const Change& change) override;
-
 };
 
 // `supervisorctl status` lines → program name → (state word, pid or 0). Pure, for tests.

@@ -59,7 +59,8 @@ void ProbeHost(HostConnections& hosts, HostJob& job, std::vector<ProbeBatch>& ba
   std::string marker = RandomMarker();
   auto r = (*shell)->Read({"sh", "-c", JointScript(parts, marker)});
   if (r && r->exit_code != 0 && r->out.empty())
-    r = Error{"the probe script failed on " + (*shell)->Describe() + " (exit " + std::to_string(r->exit_code) + "): " + r->err};
+    r = Error{"the probe script failed on " + (*shell)->Describe() + " (exit " + std::to_string(r->exit_code) +
+              "): " + r->err};
   Result<std::vector<CommandResult>> split = Error{"not run"};
   if (!r) {
     split = r.error();
@@ -73,7 +74,8 @@ void ProbeHost(HostConnections& hosts, HostJob& job, std::vector<ProbeBatch>& ba
 
 }  // namespace
 
-Result<std::vector<CommandResult>> SplitProbeOutput(const std::string& out, const std::string& marker, std::size_t parts) {
+Result<std::vector<CommandResult>> SplitProbeOutput(const std::string& out, const std::string& marker,
+                                                    std::size_t parts) {
   std::vector<CommandResult> results;
   std::string sep = "\n" + marker + " ";
   std::size_t pos = 0;
@@ -99,9 +101,7 @@ Result<std::vector<CommandResult>> SplitProbeOutput(const std::string& out, cons
   return results;
 }
 
-void RunProbePart(RemoteShell& shell, const ProbePart& part) {
-  part.read(shell.Read({"sh", "-c", part.script}));
-}
+void RunProbePart(RemoteShell& shell, const ProbePart& part) { part.read(shell.Read({"sh", "-c", part.script})); }
 
 std::unique_ptr<RemoteShell> HostConnections::Connect(const HostConfig& host) {
   if (host.local) return std::make_unique<LocalShell>();

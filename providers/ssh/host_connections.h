@@ -32,6 +32,7 @@ class HostConnections : public ProbeGroup {
 };
 
 // The joint probe script's output → one CommandResult per part (pure, for tests).
-Result<std::vector<CommandResult>> SplitProbeOutput(const std::string& out, const std::string& marker, std::size_t parts);
+Result<std::vector<CommandResult>> SplitProbeOutput(const std::string& out, const std::string& marker,
+                                                    std::size_t parts);
 
 }  // namespace reconcile

@@ -34,8 +34,8 @@ class HostProvider : public Provider {
 
   // The targets on one host: answers them directly through `out` (out[i] for targets[i]),
   // or returns the parts to run there, whose `read` fills `out`.
-  virtual std::vector<ProbePart> ProbeOn(RemoteShell& shell, const HostConfig& host,
-                                         std::vector<const Target*> targets, std::vector<Result<State>*> out) = 0;
+  virtual std::vector<ProbePart> ProbeOn(RemoteShell& shell, const HostConfig& host, std::vector<const Target*> targets,
+                                         std::vector<Result<State>*> out) = 0;
 
  protected:
   std::shared_ptr<HostConnections> hosts_;

@@ -58,8 +58,7 @@ namespace {
     }
     int status = 0;
     pid_t done = ::waitpid(command, &status, WNOHANG);
-    if (done == command)
-      ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    if (done == command) ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   }
 }
 

@@ -62,13 +62,20 @@ std::string Fingerprint(LIBSSH2_SESSION* s) {
 
 int KnownHostKeyType(int hostkey_type) {
   switch (hostkey_type) {
-    case LIBSSH2_HOSTKEY_TYPE_RSA: return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
-    case LIBSSH2_HOSTKEY_TYPE_DSS: return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
-    case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
-    case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
-    case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
-    case LIBSSH2_HOSTKEY_TYPE_ED25519: return LIBSSH2_KNOWNHOST_KEY_ED25519;
-    default: return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
+    case LIBSSH2_HOSTKEY_TYPE_RSA:
+      return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
+    case LIBSSH2_HOSTKEY_TYPE_DSS:
+      return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_256:
+      return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_384:
+      return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
+    case LIBSSH2_HOSTKEY_TYPE_ECDSA_521:
+      return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
+    case LIBSSH2_HOSTKEY_TYPE_ED25519:
+      return LIBSSH2_KNOWNHOST_KEY_ED25519;
+    default:
+      return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
   }
 }
 
@@ -109,7 +116,6 @@ Result<int> ConnectTcp(const std::string& address, int port) {
   return Error{"cannot connect to " + address + ":" + std::to_string(port) + ": " + last};
 }
 
-
 }  // namespace
 
 Result<std::unique_ptr<SshConnection>> SshConnection::Open(const HostConfig& host, const std::string& describe) {
@@ -142,17 +148,19 @@ Result<std::unique_ptr<SshConnection>> SshConnection::Open(const HostConfig& hos
   if (check == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) {
     libssh2_knownhost_free(hosts);
     return fail("the host key CHANGED: " + known + " holds another key for " + where + "; the server now shows " +
-                fingerprint + ". This is what an impostor looks like, or a reinstalled server: refusing. If you "
-                "know why it changed, remove the old entry (ssh-keygen -R '" + where + "' -f " + known +
-                ") and trust the new one after checking its fingerprint");
+                fingerprint +
+                ". This is what an impostor looks like, or a reinstalled server: refusing. If you "
+                "know why it changed, remove the old entry (ssh-keygen -R '" +
+                where + "' -f " + known + ") and trust the new one after checking its fingerprint");
   }
   if (check != LIBSSH2_KNOWNHOST_CHECK_MATCH) {
     if (!host.trust_on_first_use) {
       libssh2_knownhost_free(hosts);
-      return fail("its host key is not in " + known + " (fingerprint " + fingerprint + "). Check the fingerprint "
-                  "with the server's owner, then add it: ssh-keyscan -p " + std::to_string(host.port) + " " +
-                  host.address + " >> " + known + " — or set trust_on_first_use = true on [host." + host.name +
-                  "] to accept it this once");
+      return fail("its host key is not in " + known + " (fingerprint " + fingerprint +
+                  "). Check the fingerprint "
+                  "with the server's owner, then add it: ssh-keyscan -p " +
+                  std::to_string(host.port) + " " + host.address + " >> " + known +
+                  " — or set trust_on_first_use = true on [host." + host.name + "] to accept it this once");
     }
     libssh2_knownhost_addc(hosts, where.c_str(), nullptr, key, key_len, nullptr, 0,
                            LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | KnownHostKeyType(key_type),
@@ -241,8 +249,7 @@ auto SshConnection::Retry(Lock& lk, long long deadline_ms, Op op) -> decltype(op
     bool again;
     if constexpr (std::is_pointer_v<decltype(rc)>)
       again = !rc && libssh2_session_last_errno(session_) == LIBSSH2_ERROR_EAGAIN;
-    else
-      again = rc == LIBSSH2_ERROR_EAGAIN;
+    else again = rc == LIBSSH2_ERROR_EAGAIN;
     if (!again) Moved();
     if (!again || !Wait(lk, deadline_ms)) return rc;
   }
@@ -361,11 +368,11 @@ Status SshConnection::Forward(int local, const std::string& host, int port, cons
   ::fcntl(local, F_SETFL, ::fcntl(local, F_GETFL) | O_NONBLOCK);
   Lock lk(mu_);
   ChannelSlot slot(this, lk);
-  LIBSSH2_CHANNEL* ch = OpenChannel(lk, [&] {
-    return libssh2_channel_direct_tcpip_ex(session_, host.c_str(), port, "127.0.0.1", 0);
-  });
-  if (!ch) return Error{"the SSH server would not connect on to " + host + ":" + std::to_string(port) + ": " +
-                        LastError(session_)};
+  LIBSSH2_CHANNEL* ch =
+      OpenChannel(lk, [&] { return libssh2_channel_direct_tcpip_ex(session_, host.c_str(), port, "127.0.0.1", 0); });
+  if (!ch)
+    return Error{"the SSH server would not connect on to " + host + ":" + std::to_string(port) + ": " +
+                 LastError(session_)};
   std::string to_remote, to_local;
   bool local_eof = false, eof_sent = false;
   std::string failure;
@@ -409,7 +416,8 @@ Status SshConnection::Forward(int local, const std::string& host, int port, cons
       deadline = NowMs() + kCommandSilenceMs;
       continue;
     }
-    short events = static_cast<short>((local_eof || !to_remote.empty() ? 0 : POLLIN) | (to_local.empty() ? 0 : POLLOUT));
+    short events =
+        static_cast<short>((local_eof || !to_remote.empty() ? 0 : POLLIN) | (to_local.empty() ? 0 : POLLOUT));
     if (!Wait(lk, deadline, events ? local : -1, events)) break;  // silent for the whole span: let it go
   }
   Retry(lk, NowMs() + kStepTimeoutMs, [&] { return libssh2_channel_close(ch); });
@@ -432,7 +440,8 @@ Status SshConnection::SftpWrite(const std::string& path, const std::string& cont
     unsigned long code = libssh2_sftp_last_error(sftp_);
     std::string folder = path.substr(0, path.rfind('/') + 1);
     if (code == LIBSSH2_FX_NO_SUCH_FILE || code == LIBSSH2_FX_NO_SUCH_PATH)
-      return Error{"cannot write in " + folder + " over SFTP: the folder does not exist there; create it first "
+      return Error{"cannot write in " + folder +
+                   " over SFTP: the folder does not exist there; create it first "
                    "(a file resource writes files, not folders)"};
     if (code == LIBSSH2_FX_PERMISSION_DENIED)
       return Error{"cannot write in " + folder + " over SFTP: permission denied to this user"};

@@ -47,8 +47,10 @@ class SshConnection {
   // `also` (>= 0): a local socket whose readiness (`also_events`) ends the wait too.
   bool Wait(Lock& lk, long long deadline_ms, int also = -1, short also_events = 0);
   void Moved();  // after a call that made progress: others may find their data queued
-  template <class Op> auto Retry(Lock& lk, long long deadline_ms, Op op) -> decltype(op());
-  template <class Op> LIBSSH2_CHANNEL* OpenChannel(Lock& lk, Op open);
+  template <class Op>
+  auto Retry(Lock& lk, long long deadline_ms, Op op) -> decltype(op());
+  template <class Op>
+  LIBSSH2_CHANNEL* OpenChannel(Lock& lk, Op open);
   // One of the kMaxChannels channels, waited for and held while it lives (under the lock).
   class ChannelSlot {
    public:

@@ -36,7 +36,8 @@ class SshSession : public RemoteShell {
   Result<std::shared_ptr<SshConnection>> Connection();
   void Dropped(const std::shared_ptr<SshConnection>& conn);
   // Re-opens a dropped connection and calls `op` again once — not when `*no_retry` is set by then.
-  template <class T, class Op> Result<T> WithReconnect(Op op, const bool* no_retry = nullptr);
+  template <class T, class Op>
+  Result<T> WithReconnect(Op op, const bool* no_retry = nullptr);
   // `rerun`: the command only reads, so one cut off after it started may run again.
   Result<CommandResult> Exec(const std::vector<std::string>& argv, const std::string& input, bool rerun);
 

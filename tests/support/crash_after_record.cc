@@ -45,8 +45,8 @@ extern "C" int fdatasync(int fd) {
   return rc;
 }
 
-extern "C" PGresult* PQexecParams(PGconn* conn, const char* command, int n, const Oid* types,
-                                  const char* const* values, const int* lengths, const int* formats, int result_format) {
+extern "C" PGresult* PQexecParams(PGconn* conn, const char* command, int n, const Oid* types, const char* const* values,
+                                  const int* lengths, const int* formats, int result_format) {
   using Fn = PGresult* (*)(PGconn*, const char*, int, const Oid*, const char* const*, const int*, const int*, int);
   static auto real = reinterpret_cast<Fn>(::dlsym(RTLD_NEXT, "PQexecParams"));
   static thread_local unsigned long long inserted = 0;  // the highest seq of the open transaction

@@ -19,16 +19,16 @@ struct FakeStepRunner : StepRunner {
   explicit FakeStepRunner(const Spec& s) : spec(s) {}
 
   const Spec& spec;
-  std::set<std::string> failing;              // addresses whose step fails
-  std::map<std::string, std::string> slot;    // address → slot ("" unless set)
-  std::map<std::string, std::string> batch;   // address → batch key ("" unless set)
-  int interrupt_after = -1;                   // finishes before "Ctrl-C" (-1: never)
+  std::set<std::string> failing;             // addresses whose step fails
+  std::map<std::string, std::string> slot;   // address → slot ("" unless set)
+  std::map<std::string, std::string> batch;  // address → batch key ("" unless set)
+  int interrupt_after = -1;                  // finishes before "Ctrl-C" (-1: never)
 
-  std::vector<std::string> started;           // addresses, in the order they started
+  std::vector<std::string> started;               // addresses, in the order they started
   std::vector<std::vector<std::string>> batches;  // each Start's addresses
-  std::vector<std::string> finished;          // addresses, in the order they finished
-  std::vector<std::string> events;            // "start ADDRESS" / "finish ADDRESS", in order
-  std::size_t most_at_once = 0;               // changes in flight at once, at most
+  std::vector<std::string> finished;              // addresses, in the order they finished
+  std::vector<std::string> events;                // "start ADDRESS" / "finish ADDRESS", in order
+  std::size_t most_at_once = 0;                   // changes in flight at once, at most
   std::map<std::string, std::size_t> most_in_slot;
 
   std::string SlotOf(const Step& s) override { return Lookup(slot, s); }

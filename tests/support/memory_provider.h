@@ -29,12 +29,12 @@ class MemoryProvider : public Provider {
   Result<State> Apply(const Change& change) override;
   void Review(const TypeSchema& type, const State& prior, const State& desired, Diff* diff) override;
 
-  std::map<std::string, State> world;    // by `key`
-  std::vector<std::string> calls;        // "probe 3", "create mem_item.a", ...
-  std::set<std::string> unreadable;      // keys whose probe fails
-  std::set<std::string> failing;         // keys whose apply fails
+  std::map<std::string, State> world;  // by `key`
+  std::vector<std::string> calls;      // "probe 3", "create mem_item.a", ...
+  std::set<std::string> unreadable;    // keys whose probe fails
+  std::set<std::string> failing;       // keys whose apply fails
   std::chrono::milliseconds apply_delay{0};
-  std::atomic<int> max_in_flight{0};     // most applies seen running at once
+  std::atomic<int> max_in_flight{0};  // most applies seen running at once
 
  private:
   std::mutex mu_;  // the executor applies from several threads

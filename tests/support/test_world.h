@@ -24,8 +24,7 @@ struct TestWorld {
     (void)RegisterBuiltinProviders(&registry, std::move(hosts));
   }
 
-  LoadResult Load(const std::string& text, const LoadOptions& options = {},
-                  const std::string& path = "spec.toml") {
+  LoadResult Load(const std::string& text, const LoadOptions& options = {}, const std::string& path = "spec.toml") {
     return LoadSpecText(path, text, options, registry);
   }
 
