@@ -147,4 +147,11 @@ std::string DidYouMean(std::string_view word, const std::vector<std::string>& ca
   return n.empty() ? std::string() : ", did you mean '" + n + "'?";
 }
 
+std::string CharShown(char c) {
+  auto u = static_cast<unsigned char>(c);
+  if (u < 0x20 || u == 0x7f) return "a control character (a line break, a tab)";
+  if (u >= 0x80) return "a non-ASCII character";
+  return "'" + std::string(1, c) + "'";
+}
+
 }  // namespace reconcile

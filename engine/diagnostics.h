@@ -74,4 +74,8 @@ std::string NearestName(std::string_view word, const std::vector<std::string>& c
 // ", did you mean 'x'?" or "" — appended to "unknown ..." messages.
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
 
+// A character as an operator can read it in a one-line error: "'x'", or what kind it is when
+// printing it would not show it (a control or non-ASCII character).
+std::string CharShown(char c);
+
 }  // namespace reconcile

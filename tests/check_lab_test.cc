@@ -98,10 +98,8 @@ timeout = "1s"
 interval = "200ms"
 )");
   REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
-  DependencyGraph graph;
-  REQUIRE(graph.Build(*load.spec, &load.diags));
-  auto plan = MakePlan(*load.spec, graph, {});
-  REQUIRE(plan);
+  auto plan = TestWorld::PlanOf(load);
+  REQUIRE_MESSAGE(plan, (plan ? std::string() : plan.error().message));
   TempDir dir;
   auto journal = OpenFileJournal((dir.path / "j").string());
   Sealer sealer;

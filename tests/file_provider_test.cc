@@ -135,10 +135,8 @@ TEST_CASE("plan against real files: source files, modes, and a converged spec") 
   TestWorld w;
   LoadResult load = w.Load(spec, {}, (dir.path / "cutover.toml").string());
   REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
-  DependencyGraph graph;
-  REQUIRE(graph.Build(*load.spec, &load.diags));
-  auto plan = MakePlan(*load.spec, graph, {});
-  REQUIRE_MESSAGE(plan, (plan.ok() ? std::string() : plan.error().message));
+  auto plan = TestWorld::PlanOf(load);
+  REQUIRE_MESSAGE(plan, (plan ? std::string() : plan.error().message));
   REQUIRE(plan->stages[0].steps.size() == 2);
   const Step& motd = plan->stages[0].steps[0];
   CHECK(motd.action == Action::kCreate);
@@ -157,7 +155,7 @@ TEST_CASE("plan against real files: source files, modes, and a converged spec") 
     REQUIRE(r.provider->Apply(c));
   }
   CHECK(Read(dir.path / "motd") == "from a source file\n");
-  auto again = MakePlan(*load.spec, graph, {});
+  auto again = TestWorld::PlanOf(load);
   REQUIRE(again);
   CHECK(again->stages[0].steps.empty());
   CHECK(again->stages[1].steps.empty());

@@ -77,9 +77,7 @@ TEST_CASE("plan, apply and plan again against files on an SSH host") {
   TestWorld w;
   LoadResult load = w.Load(spec);
   REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
-  DependencyGraph graph;
-  REQUIRE(graph.Build(*load.spec, &load.diags));
-  auto plan = MakePlan(*load.spec, graph, {});
+  auto plan = TestWorld::PlanOf(load);
   REQUIRE_MESSAGE(plan, (plan ? std::string() : plan.error().message));
   REQUIRE(plan->stages[0].steps.size() == 3);
   CHECK(plan->stages[0].steps[2].action == Action::kUpdate);
@@ -94,7 +92,7 @@ TEST_CASE("plan, apply and plan again against files on an SSH host") {
   std::stringstream ss;
   ss << in.rdbuf();
   CHECK(ss.str() == "keep over ssh\n");
-  auto again = MakePlan(*load.spec, graph, {});
+  auto again = TestWorld::PlanOf(load);
   REQUIRE(again);
   CHECK_FALSE(again->HasChanges());
 }

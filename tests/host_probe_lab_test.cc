@@ -71,10 +71,8 @@ TEST_CASE("every file, site, service and check on a host is read in one round tr
 
   LoadResult load = w.Load(spec);
   REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
-  DependencyGraph graph;
-  REQUIRE(graph.Build(*load.spec, &load.diags));
-  auto plan = MakePlan(*load.spec, graph, {});
-  REQUIRE_MESSAGE(plan, (plan ? "" : plan.error().message));
+  auto plan = TestWorld::PlanOf(load);
+  REQUIRE_MESSAGE(plan, (plan ? std::string() : plan.error().message));
   CHECK(runs == 1);
 
   std::map<std::string, Action> actions;

@@ -36,10 +36,8 @@ port = 9
 expect = "closed"
 )");
   REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
-  DependencyGraph graph;
-  REQUIRE(graph.Build(*load.spec, &load.diags));
-  auto plan = MakePlan(*load.spec, graph, {});
-  REQUIRE(plan);
+  auto plan = TestWorld::PlanOf(load);
+  REQUIRE_MESSAGE(plan, (plan ? std::string() : plan.error().message));
   std::string text = RenderJson(*load.spec, *plan, {});
   CHECK(text.find("s3cr3t-value") == std::string::npos);
   CHECK(text.find("old-secret-value") == std::string::npos);
@@ -98,7 +96,7 @@ expect = "closed"
   // With a journal key the old secret is sealed and kept, so the same step can be undone.
   PlanOptions keeping;
   keeping.keeps_secrets = true;
-  auto sealed = MakePlan(*load.spec, graph, keeping);
+  auto sealed = TestWorld::PlanOf(load, keeping);
   REQUIRE(sealed);
   CHECK(sealed->Counts().irreversible == 0);
 

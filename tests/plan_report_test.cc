@@ -42,10 +42,8 @@ port = 9
 expect = "closed"
 )");
     REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
-    DependencyGraph graph;
-    REQUIRE(graph.Build(*load.spec, &load.diags));
-    auto made = MakePlan(*load.spec, graph, {});
-    REQUIRE(made);
+    auto made = TestWorld::PlanOf(load);
+    REQUIRE_MESSAGE(made, (made ? std::string() : made.error().message));
     plan = std::move(*made);
   }
 };

@@ -76,27 +76,11 @@ Report Build(const Spec& spec, const Plan& plan, const RenderOptions& options) {
 // for HTML.
 std::string Md(const std::string& s) {
   std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '|':
-        out += "\\|";
-        break;
-      case '\n':
-        out += ' ';
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      default:
-        out += ch;
-    }
-  }
+  for (char ch : s)
+    if (ch == '|') out += "\\|";
+    else if (ch == '\n') out += ' ';
+    else if (const char* e = XmlEntity(ch, false)) out += e;
+    else out += ch;
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include "providers/file/local_files.h"
 #include "providers/file/remote_files.h"
+#include "engine/diagnostics.h"
 
 namespace reconcile {
 
@@ -21,13 +22,6 @@ State ToState(const std::string& path, const file::FileInfo& info) {
   s.attrs["owner"] = info.owner;
   s.attrs["group"] = info.group;
   return s;
-}
-
-std::string Shown(char c) {
-  auto u = static_cast<unsigned char>(c);
-  if (u < 0x20 || u == 0x7f) return "a control character (a line break, a tab)";
-  if (u >= 0x80) return "a non-ASCII character";
-  return "'" + std::string(1, c) + "'";
 }
 
 }  // namespace
@@ -48,7 +42,7 @@ std::string CheckAccountName(const std::string& name, const AttrMap&) {
     if (!portable)
       return std::string(c == ':' ? "holds ':', which chown reads as the split between owner and group; set "
                                     "owner and group apart"
-                                  : "holds " + Shown(c)) +
+                                  : "holds " + CharShown(c)) +
              "; a user or group is a POSIX portable name (letters, digits, '.', '_', '-'; not first '-')";
   }
   return "";

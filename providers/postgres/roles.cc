@@ -21,8 +21,7 @@ TypeSchema RoleType() {
               {.name = "password",
                .type = AttrType::kString,
                .doc = "the password (env:NAME or file:PATH; \"\" = none). Sent to the server as a SCRAM verifier, "
-                      "never in "
-                      "clear; the old one is journaled (sealed) so a rollback restores it",
+                      "never in clear; the old one is journaled (sealed) so a rollback restores it",
                .sensitive = true,
                .secret_ok = true},
               {.name = "connection_limit",

@@ -1,4 +1,5 @@
 #include "providers/service/service_names.h"
+#include "engine/diagnostics.h"
 
 #include <algorithm>
 
@@ -15,14 +16,6 @@ std::string Common(const std::string& name) {
   return "";
 }
 
-// A character as the operator can read it in a one-line error.
-std::string Shown(char c) {
-  auto u = static_cast<unsigned char>(c);
-  if (u < 0x20 || u == 0x7f) return "a control character (a line break, a tab)";
-  if (u >= 0x80) return "a non-ASCII character";
-  return "'" + std::string(1, c) + "'";
-}
-
 }  // namespace
 
 std::string SystemdUnitNameProblem(const std::string& name) {
@@ -30,7 +23,8 @@ std::string SystemdUnitNameProblem(const std::string& name) {
   if (name.size() > 255) return "is longer than the 255 characters systemd allows in a unit name";
   for (char c : name)
     if (!Alnum(c) && std::string_view(":-_.\\@").find(c) == std::string_view::npos)
-      return "holds " + Shown(c) + "; a systemd unit name holds letters, digits and ':', '-', '_', '.', '\\', '@' only";
+      return "holds " + CharShown(c) +
+             "; a systemd unit name holds letters, digits and ':', '-', '_', '.', '\\', '@' only";
   return "";
 }
 
@@ -41,7 +35,7 @@ std::string SupervisorProgramNameProblem(const std::string& name) {
   if (name.front() == ':' || name.back() == ':') return "has an empty group or program around its ':'";
   for (char c : name)
     if (!Alnum(c) && std::string_view(":-_.@").find(c) == std::string_view::npos)
-      return "holds " + Shown(c) +
+      return "holds " + CharShown(c) +
              "; a supervisor program name holds letters, digits and '-', '_', '.', '@' only (GROUP:PROGRAM for a "
              "group's program; '*' and \"all\" would name many)";
   return "";

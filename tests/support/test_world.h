@@ -43,14 +43,19 @@ struct TestWorld {
     return all.substr(start + 10, end - start - 10);
   }
 
+  // The plan of a loaded spec, as `reconcile plan` makes it; an error says why there is none.
+  static Result<Plan> PlanOf(LoadResult& load, const PlanOptions& options = {}) {
+    if (!load.spec) return Error{Errors(load)};
+    DependencyGraph graph;
+    if (!graph.Build(*load.spec, &load.diags)) return Error{Errors(load)};
+    return MakePlan(*load.spec, graph, options);
+  }
+
   // Loads `text`, plans it, and applies every step of every stage through the providers, as
   // apply would without the journal. Returns the first error ("" when all went through).
   std::string PlanAndApply(const std::string& text, Plan* planned = nullptr) {
     LoadResult load = Load(text);
-    if (!load.spec) return Errors(load);
-    DependencyGraph graph;
-    if (!graph.Build(*load.spec, &load.diags)) return Errors(load);
-    auto plan = MakePlan(*load.spec, graph, {});
+    auto plan = PlanOf(load);
     if (!plan) return plan.error().message;
     if (planned) *planned = *plan;
     for (const StagePlan& sp : plan->stages)
