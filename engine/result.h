@@ -23,6 +23,7 @@ enum class ErrorCode {
 struct Error {
   std::string message;
   ErrorCode code = ErrorCode::kOther;
+  bool located = false;  // the message already names its place (file:line:col): add none
 };
 
 template <class T>

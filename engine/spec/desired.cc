@@ -66,7 +66,7 @@ Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& 
   // The cause is passed on as it is, said once where it is (its own file:line:col), and
   // marked so no referrer adds its own location: a chain of references must not repeat it at
   // each link (10k links made it quadratic, and a crash).
-  if (!desired) return Error{desired.error().message, ErrorCode::kInvalid};
+  if (!desired) return Error{desired.error().message, ErrorCode::kInvalid, true};
   auto it = desired->attrs.find(attr);
   if (it == desired->attrs.end() || IsNull(it->second))
     return Error{from.address + " refers to " + path + ", which has no value at stage '" + spec.stages[stage].name +
@@ -77,8 +77,8 @@ Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& 
 // An error at a written value, with its file:line:col; one from another resource (a
 // reference to it) already has its own.
 Error Located(const SpecValue& sv, const Error& e) {
-  if (e.code == ErrorCode::kInvalid) return e;
-  return Error{sv.loc.ToString() + ": " + e.message};
+  if (e.located) return e;
+  return Error{sv.loc.ToString() + ": " + e.message, e.code, true};
 }
 
 Error TooLong(const Resource& r) {
