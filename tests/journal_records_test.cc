@@ -65,4 +65,14 @@ TEST_CASE("a kind this reconcile does not know is read past") {
   CHECK_FALSE(journal::Decode(JournalRecord{1, "", "done", nlohmann::json::array()}).has_value());
 }
 
+TEST_CASE("a field of the wrong type reads as absent, never as an exception") {
+  auto d = journal::Decode(JournalRecord{1, "", "done", {{"address", "a"}, {"stays", 1}, {"closes", "x"}}});
+  REQUIRE(d.has_value());
+  CHECK_FALSE(std::get<journal::Done>(*d).stays);
+  CHECK_FALSE(std::get<journal::Done>(*d).closes);
+  auto b = journal::Decode(JournalRecord{1, "", "begin", {{"op", "rollback"}, {"undo", "s"}}});
+  REQUIRE(b.has_value());
+  CHECK(std::get<journal::Begin>(*b).undo.empty());
+}
+
 }  // namespace reconcile

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "providers/s3/s3_api.h"
+#include "providers/s3/bucket.h"
 #include "providers/s3/sync_lists.h"
 
 using namespace reconcile;
@@ -138,4 +139,22 @@ TEST_CASE("a listing page's keys are decoded only when the server says it encode
   CHECK(page->next_token.empty());
   CHECK_FALSE(ParseListPage("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>"));
   CHECK_FALSE(ParseListPage("not xml"));
+}
+
+TEST_CASE("a bucket setting the server lacks is private data; an older journal's text for it is no change") {
+  State prior{true, {{"name", std::string("b")}}, PackUnsupported({{"encryption", "501 NotImplemented"}})};
+  CHECK(UnsupportedOf(prior).at("encryption") == "501 NotImplemented");
+  Diff asks;
+  asks.action = Action::kUpdate;
+  asks.changes = {{"encryption", Value{}, std::string("AES256")}, {"versioning", Value{}, false}};
+  ReviewBucket(prior, State{}, &asks);
+  REQUIRE(asks.changes.size() == 2);
+  CHECK(asks.changes[0].summary == "not implemented by this server (501 NotImplemented), wanted \"AES256\"");
+  // Going back to what a journal from before private data holds: the setting as this text.
+  Diff back;
+  back.action = Action::kUpdate;
+  back.changes = {{"encryption", Value{}, std::string("not implemented by this server (501 NotImplemented)")}};
+  ReviewBucket(prior, State{}, &back);
+  CHECK(back.changes.empty());
+  CHECK(back.action == Action::kNone);
 }

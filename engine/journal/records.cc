@@ -68,7 +68,10 @@ std::optional<Entry> Decode(const JournalRecord& r) {
     return Intent{Str(d, "op"),     Str(d, "stage"),   Str(d, "address"),  Str(d, "type"),
                   Str(d, "action"), State(d, "prior"), State(d, "desired")};
   if (r.kind == "done") {
-    Done x{Str(d, "op"), Str(d, "stage"), Str(d, "address"), State(d, "state"), std::nullopt, d.value("stays", false)};
+    // A field of the wrong type reads as absent, never as an exception: the backends check
+    // only the fields older readers needed (RecordShapeError).
+    bool stays = d.contains("stays") && d["stays"].is_boolean() && d["stays"].get<bool>();
+    Done x{Str(d, "op"), Str(d, "stage"), Str(d, "address"), State(d, "state"), std::nullopt, stays};
     if (d.contains("closes") && d["closes"].is_number_unsigned()) x.closes = d["closes"].get<std::uint64_t>();
     return x;
   }

@@ -43,7 +43,8 @@ std::string Drift(const Spec& spec, const Resource& r, const Sealer& sealer, con
 bool SameState(const Sealer& sealer, const nlohmann::json& sealed, const State& state) {
   if (sealed.is_null()) return false;
   auto opened = sealer.Open(sealed, nullptr);
-  return opened && opened->exists == state.exists && opened->attrs == state.attrs;
+  return opened && opened->exists == state.exists && opened->attrs == state.attrs &&
+         opened->private_data == state.private_data;
 }
 
 }  // namespace
@@ -156,6 +157,7 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
         want = desired.error();
       } else {
         want->exists = desired->exists;
+        want->private_data.clear();  // the provider's own record of that older world, as above
         for (auto it = want->attrs.begin(); it != want->attrs.end();)
           it = r->schema->Find(it->first) ? std::next(it) : want->attrs.erase(it);
         for (auto it = unknown[i].begin(); it != unknown[i].end();)

@@ -232,6 +232,11 @@ Result<State> ApplyBucket(Client& client, const Change& change) {
 void ReviewBucket(const State& prior, const State&, Diff* diff) {
   // A server that does not implement a setting has it off: asking for off is no change; asking
   // for more is shown as what it is, not as a value the bucket has.
+  // A journal written before private data held such a setting as this text; going back to it
+  // is going back to "not set".
+  for (const AttrChange& c : std::vector<AttrChange>(diff->changes))
+    if (const std::string* s = AsString(c.new_value); s && s->starts_with("not implemented by this server"))
+      diff->Drop(c.name);
   for (const auto& [attr, why] : UnsupportedOf(prior)) {
     const AttrChange* c = diff->Update(attr);
     if (!c) continue;
