@@ -42,6 +42,8 @@ const AttrSchema* FindAttr(const std::vector<AttrSchema>& attrs, const std::stri
   return nullptr;
 }
 
+const AttrSchema* TypeSchema::Find(const std::string& attr) const { return FindAttr(attrs, attr); }
+
 void FillDefaults(const TypeSchema& type, AttrMap* attrs) {
   // The resource's variant, read before anything is filled in.
   std::string variant;

@@ -101,11 +101,7 @@ struct TypeSchema {
   // One line saying what a check looks at, for plans (sensitive attributes already left out).
   std::string (*summary)(const AttrMap& attrs) = nullptr;
 
-  const AttrSchema* Find(const std::string& attr) const {
-    for (const AttrSchema& a : attrs)
-      if (a.name == attr) return &a;
-    return nullptr;
-  }
+  const AttrSchema* Find(const std::string& attr) const;
 };
 
 // The keys of a [provider.KIND.NAME] table.

@@ -701,3 +701,31 @@ TEST_CASE("DefaultValue reads default_value as a value of the attribute's type")
   CHECK(IsNull(DefaultValue({.name = "none", .type = AttrType::kString})));
   CHECK(IsNull(DefaultValue({.name = "bad", .type = AttrType::kInt, .default_value = "3x"})));
 }
+
+TEST_CASE("every default a provider declares is a value its own attribute accepts") {
+  TestWorld w;
+  std::vector<std::pair<std::string, const AttrSchema*>> defaults;
+  for (const std::string& name : w.registry.TypeNames())
+    for (const AttrSchema& a : w.registry.FindType(name)->attrs) defaults.push_back({name + "." + a.name, &a});
+  for (const std::string& kind : w.registry.KindNames())
+    for (const AttrSchema& a : w.registry.FindKind(kind)->attrs)
+      defaults.push_back({"provider." + kind + "." + a.name, &a});
+  for (const AttrSchema& a : w.registry.HostSettings()) defaults.push_back({"host." + a.name, &a});
+  int checked = 0;
+  for (const auto& [where, a] : defaults) {
+    if (a->default_value.empty()) continue;
+    ++checked;
+    Value v = DefaultValue(*a);
+    CHECK_MESSAGE(!IsNull(v), where << ": default \"" << a->default_value << "\" is not " << AttrTypeName(a->type));
+    const std::string* s = AsString(v);
+    if (s && !a->one_of.empty())
+      CHECK_MESSAGE(std::find(a->one_of.begin(), a->one_of.end(), *s) != a->one_of.end(), where << ": not one_of");
+    // The check reads what a spec would write: a string, an integer's decimal text, each item of a list.
+    if (a->check) {
+      StringList items = std::holds_alternative<StringList>(v) ? std::get<StringList>(v) : StringList{a->default_value};
+      for (const std::string& item : items)
+        CHECK_MESSAGE(a->check(item, {}) == "", where << ": refused by its own check");
+    }
+  }
+  CHECK(checked > 10);  // the loop saw the defaults there are
+}

@@ -159,7 +159,7 @@ int RunCheck(const Registry& registry, const CommonOptions& common, const std::s
     if (!r.is_check() || (only && r.stage != *only)) continue;
     ++asked;
     auto desired = Desired(spec, r, r.stage, true);
-    auto target = desired ? TargetFor(spec, r, desired->attrs, &configs) : Result<Target>(desired.error());
+    auto target = desired ? TargetFor(spec, r, *desired, &configs) : Result<Target>(desired.error());
     Result<CheckResult> result = target ? r.provider->Check(*target) : Result<CheckResult>(target.error());
     const std::string stage = spec.stages[r.stage].name;
     if (!result) {

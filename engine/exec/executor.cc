@@ -45,9 +45,7 @@ std::string Executor::InstanceKey(const Resource& r) const {
 
 Result<Target> Executor::TargetFor(const Step& step) {
   std::lock_guard<std::mutex> g(configs_mu_);
-  auto target = reconcile::TargetFor(ctx_.spec, ctx_.spec.resources[step.resource], step.desired.attrs, &configs_);
-  if (target) target->desired_private = step.desired.private_data;
-  return target;
+  return reconcile::TargetFor(ctx_.spec, ctx_.spec.resources[step.resource], step.desired, &configs_);
 }
 
 bool Executor::ReadAgain(const Step& step) const {

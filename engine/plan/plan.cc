@@ -49,7 +49,7 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<st
   for (std::size_t i = 0; i < spec.resources.size(); ++i) {
     const Resource& r = spec.resources[i];
     if (!first_desired[i]) continue;
-    auto t = TargetFor(spec, r, first_desired[i]->attrs, &configs);
+    auto t = TargetFor(spec, r, *first_desired[i], &configs);
     if (!t) {
       errors += "\n  " + r.address + ": " + t.error().message;
       continue;
@@ -140,9 +140,8 @@ std::vector<std::string> Guards(const Spec& spec, const std::vector<Step>& steps
   for (const Step& s : steps) {
     if (s.action == Action::kCheck) continue;
     const Resource& r = spec.resources[s.resource];
-    auto t = TargetFor(spec, r, s.desired.attrs, &configs);
+    auto t = TargetFor(spec, r, s.desired, &configs);
     if (!t) continue;  // the steps themselves will say so
-    t->desired_private = s.desired.private_data;
     by_provider[r.provider].push_back(Change{s.action, std::move(*t), s.prior, {}});
   }
   for (auto& [provider, changes] : by_provider)

@@ -430,9 +430,10 @@ Result<ProviderConfig> ResolveProvider(const Spec& spec, const ProviderInstance&
   return c;
 }
 
-Result<Target> TargetFor(const Spec& spec, const Resource& r, AttrMap desired,
+Result<Target> TargetFor(const Spec& spec, const Resource& r, const State& desired,
                          std::map<std::string, ProviderConfig>* configs) {
-  Target t{r.address, r.schema, std::move(desired), HostFor(spec, r), nullptr};
+  Target t{r.address, r.schema, desired.attrs, HostFor(spec, r), nullptr};
+  t.desired_private = desired.private_data;
   t.hosts = &spec.hosts;
   auto resolve = [&](const std::string& name) -> Result<const ProviderConfig*> {
     auto it = configs->find(name);

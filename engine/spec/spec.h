@@ -192,9 +192,10 @@ const HostConfig* HostFor(const Spec& spec, const Resource& r);
 // (AttrSchema::default_value), ready to hand to a provider.
 Result<ProviderConfig> ResolveProvider(const Spec& spec, const ProviderInstance& p);
 
-// The target a provider is handed for `r` with `desired` attributes: its host, and its
-// provider instance resolved once per `configs` (which must outlive the target).
-Result<Target> TargetFor(const Spec& spec, const Resource& r, AttrMap desired,
+// The target a provider is handed for `r` with `desired` state (its attributes and private
+// data): its host, and its provider instance resolved once per `configs` (which must outlive
+// the target).
+Result<Target> TargetFor(const Spec& spec, const Resource& r, const State& desired,
                          std::map<std::string, ProviderConfig>* configs);
 
 }  // namespace reconcile
