@@ -304,6 +304,12 @@ TEST_CASE("found by the fuzzer: a number that runs into a quote and a non-ASCII 
   CHECK_FALSE(PrecheckToml("a = 1979-05-27 07:32:00 # \xc3\xa9\nb = [1, 2] # \xc3\xa9\nc = 3,\n"));
 }
 
+TEST_CASE("found by the fuzzer: a number that runs into a quote, on past a space (a toml++ assertion)") {
+  CHECK(Errors("v=0\"---A--B= 0 ")
+            .find("spec.toml:1:3: error: TOML syntax: a number, date or time that runs into a quote") == 0);
+  CHECK_FALSE(PrecheckToml("a = 0\nb = \"0\"\nc = [1, \"x\"]\nd = {e = 2, f = '3'}\n"));
+}
+
 TEST_CASE("found by the fuzzer: a NUL does not end a value for toml++, nor for the pre-check") {
   std::string text = "v = 2";
   text += std::string(3, '\0') + "'\xc3\xa9'\n";

@@ -50,6 +50,10 @@ class Scanner {
       if (c == '}' && value_expected) return Fail("expected a value or ']' in this array, not '}'");
       if (value_start_ && ((c >= '0' && c <= '9') || c == '+' || c == '-') && RunsIntoNonAscii())
         return Fail("a value that runs into a non-ASCII character; put a space or comma after the value");
+      // toml++ asserts on a number that runs into a quote and on past a space (the fuzzer's
+      // v=0"---A--B= 0); no number, date or time holds a quote.
+      if (value_start_ && ((c >= '0' && c <= '9') || c == '+' || c == '-') && RunsIntoQuote())
+        return Fail("a number, date or time that runs into a quote; a string is written all in quotes");
       value_expected = false;
       value_start_ = false;
       if (c == '"' || c == '\'') {
@@ -108,6 +112,14 @@ class Scanner {
   // ends a value (quotes do not), testing each with the check undefined for most non-ASCII
   // characters, so `v = 2"é"` must not reach it. A space then a digit reads on (a date and
   // time written with a space), as toml++ may.
+  bool RunsIntoQuote() const {
+    for (std::size_t j = i_; j < text_.size(); ++j) {
+      if (OneOf(text_[j], "\"'")) return true;
+      if (OneOf(text_[j], " \t\r\n]},#")) return false;
+    }
+    return false;
+  }
+
   bool RunsIntoNonAscii() const {
     for (std::size_t j = i_; j < text_.size(); ++j) {
       char c = text_[j];
