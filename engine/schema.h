@@ -26,7 +26,6 @@ const char* AttrTypeName(AttrType t);  // as an operator reads it: "a string", "
 struct AttrSchema {
   std::string name;
   AttrType type = AttrType::kString;
-  std::string doc;
   bool required = false;
   bool sensitive = false;           // always shown as (sensitive); never journaled in clear
   bool secret_ok = false;           // may be written as env:NAME or file:PATH, resolved only when needed
@@ -64,6 +63,9 @@ struct AttrSchema {
   // follows its duration). Desired() fills it in; when it gives a value, that value wins over
   // default_value.
   std::string (*default_from)(const AttrMap& resource) = nullptr;
+  // What it means, for the operator: docs and `reconcile schema` show it. Last, so a schema
+  // declaration reads as a table: a line of the attribute's traits, then its description.
+  std::string doc;
 };
 
 struct TypeSchema {

@@ -460,22 +460,19 @@ void Loader::ResolveVars() {
 
 const std::vector<AttrSchema>& HostKeys() {
   static const std::vector<AttrSchema> keys = {
-      {.name = "address",
-       .type = AttrType::kString,
-       .doc = "host name or IP address reached over SSH",
-       .required = true},
+      // clang-format off
+      {.name = "address", .type = AttrType::kString, .required = true,
+       .doc = "host name or IP address reached over SSH"},
       {.name = "port", .type = AttrType::kInt, .doc = "SSH port (default 22)"},
       {.name = "user", .type = AttrType::kString, .doc = "who logs in (default: $USER)"},
-      {.name = "identity",
-       .type = AttrType::kString,
+      {.name = "identity", .type = AttrType::kString,
        .doc = "private key, ed25519 or ECDSA (default ~/.ssh/id_ed25519)"},
-      {.name = "known_hosts",
-       .type = AttrType::kString,
+      {.name = "known_hosts", .type = AttrType::kString,
        .doc = "the file the host key is checked against (default ~/.ssh/known_hosts); unknown or changed = refused"},
       {.name = "sudo", .type = AttrType::kBool, .doc = "run commands and writes through `sudo -n`"},
-      {.name = "trust_on_first_use",
-       .type = AttrType::kBool,
+      {.name = "trust_on_first_use", .type = AttrType::kBool,
        .doc = "accept and record a host key not yet known (a changed one is still refused)"},
+      // clang-format on
   };
   return keys;
 }

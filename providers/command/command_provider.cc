@@ -83,52 +83,33 @@ std::vector<TypeSchema> CommandProvider::Types() const {
       // passing check is enough.
       .attrs =
           {
-              {.name = "check",
-               .type = AttrType::kArgv,
-               .doc = "exit status 0 means already in state",
-               .setting = true},
-              {.name = "apply", .type = AttrType::kArgv, .doc = "makes it so", .required = true, .setting = true},
-              {.name = "revert",
-               .type = AttrType::kArgv,
-               .doc = "undoes apply (without it, the step cannot be undone)",
-               .setting = true},
-              {.name = "shell",
-               .type = AttrType::kBool,
+              // clang-format off
+              {.name = "check", .type = AttrType::kArgv, .setting = true,
+               .doc = "exit status 0 means already in state"},
+              {.name = "apply", .type = AttrType::kArgv, .required = true, .setting = true, .doc = "makes it so"},
+              {.name = "revert", .type = AttrType::kArgv, .setting = true,
+               .doc = "undoes apply (without it, the step cannot be undone)"},
+              {.name = "shell", .type = AttrType::kBool, .setting = true,
                .doc = "the commands are shell lines (strings) run by `sh -c`, not argv lists. A `${vars.NAME}` or "
-                      "`${TYPE.NAME.attr}` in a line is pasted in unquoted, so the shell reads its `;`, `$( )`, quotes "
-                      "and "
-                      "spaces: `--var dir='x; rm -rf /'` would run `rm`. Pass values from --var or other resources "
-                      "only in "
-                      "argv lists (shell = false), where each item is one argument",
-               .setting = true},
-              {.name = "run",
-               .type = AttrType::kString,
-               .doc =
-                   "`once` (the default): an event of its stage, run there once (its `check`, if any, asked just "
-                   "before), never re-checked or re-run by later stages; a rollback past its stage runs `revert`, and "
-                   "without one it stays as it is. `converge`: a state that `check` tells, made true by `apply` in any "
-                   "stage where it is not",
-               .setting = true,
-               .one_of = {"once", "converge"}},
-              {.name = "revert_check",
-               .type = AttrType::kBool,
+                      "`${TYPE.NAME.attr}` in a line is pasted in unquoted, so the shell reads its `;`, `$( )`, "
+                      "quotes and spaces: `--var dir='x; rm -rf /'` would run `rm`. Pass values from --var or "
+                      "other resources only in argv lists (shell = false), where each item is one argument"},
+              {.name = "run", .type = AttrType::kString, .setting = true, .one_of = {"once", "converge"},
+               .doc = "`once` (the default): an event of its stage, run there once (its `check`, if any, asked "
+                      "just before), never re-checked or re-run by later stages; a rollback past its stage runs "
+                      "`revert`, and without one it stays as it is. `converge`: a state that `check` tells, made "
+                      "true by `apply` in any stage where it is not"},
+              {.name = "revert_check", .type = AttrType::kBool, .setting = true,
                .doc = "false: a `check` that still passes after `revert` is reported, not a failure (the command "
-                      "undoes an "
-                      "event, not a state)",
-               .setting = true},
-              {.name = "env",
-               .type = AttrType::kStringMap,
-               .doc =
-                   "environment of the commands, { NAME = \"value\" }; a value may be \"env:NAME\" or \"file:PATH\", "
-                   "then shown as (sensitive) and never journaled in clear. Passed on the commands' standard input, so "
-                   "no value shows in `ps`; set after sudo",
-               .secret_ok = true,
-               .setting = true},
-              {.name = "path",
-               .type = AttrType::kString,
-               .doc =
-                   "PATH of the commands, e.g. \"/usr/local/bin:/usr/bin:/bin\" where sudo's secure_path lacks a tool",
-               .setting = true},
+                      "undoes an event, not a state)"},
+              {.name = "env", .type = AttrType::kStringMap, .secret_ok = true, .setting = true,
+               .doc = "environment of the commands, { NAME = \"value\" }; a value may be \"env:NAME\" or "
+                      "\"file:PATH\", then shown as (sensitive) and never journaled in clear. Passed on the "
+                      "commands' standard input, so no value shows in `ps`; set after sudo"},
+              {.name = "path", .type = AttrType::kString, .setting = true,
+               .doc = "PATH of the commands, e.g. \"/usr/local/bin:/usr/bin:/bin\" where sudo's secure_path lacks "
+                      "a tool"},
+              // clang-format on
           },
       .uses_host = true,
       .one_shot = true,

@@ -208,20 +208,14 @@ std::vector<TypeSchema> HostCopyProvider::Types() const {
              "A copy over a target that holds something else is irreversible (its old content is not kept).",
       .attrs =
           {
-              {.name = "source",
-               .type = AttrType::kString,
-               .doc = "HOST:PATH of the file or folder copied; HOST a [host.NAME] or local",
-               .required = true,
-               .identity = true,
-               .names_host = true,
-               .check = CheckPlace},
-              {.name = "target",
-               .type = AttrType::kString,
-               .doc = "HOST:PATH it is copied to (its folder must exist); a folder there is replaced as a whole",
-               .required = true,
-               .identity = true,
-               .names_host = true,
-               .check = CheckPlace},
+              // clang-format off
+              {.name = "source", .type = AttrType::kString, .required = true, .identity = true, .names_host = true,
+               .check = CheckPlace,
+               .doc = "HOST:PATH of the file or folder copied; HOST a [host.NAME] or local"},
+              {.name = "target", .type = AttrType::kString, .required = true, .identity = true, .names_host = true,
+               .check = CheckPlace,
+               .doc = "HOST:PATH it is copied to (its folder must exist); a folder there is replaced as a whole"},
+              // clang-format on
           },
       .one_shot = true,
       .probe_when_run = true,  // a source made earlier in the stage (a dump) is read when the copy runs

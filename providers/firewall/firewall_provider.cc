@@ -90,25 +90,19 @@ std::vector<TypeSchema> FirewallProvider::Types() const {
              "table drops.",
       .attrs =
           {
-              {.name = "port", .type = AttrType::kInt, .doc = "the port", .required = true, .identity = true},
-              {.name = "protocol",
-               .type = AttrType::kString,
-               .doc = "tcp or udp",
-               .identity = true,
-               .one_of = {"tcp", "udp"},
-               .default_value = "tcp"},
-              {.name = "state",
-               .type = AttrType::kString,
-               .doc = "open: only `sources` may connect (everyone when none are given); closed: `sources` are refused "
-                      "(everyone when none are given)",
-               .required = true,
-               .one_of = {"open", "closed"}},
-              {.name = "sources",
-               .type = AttrType::kStringList,
-               .doc = "IPv4/IPv6 addresses or networks (10.0.0.0/8)",
-               .unordered = true,
+              // clang-format off
+              {.name = "port", .type = AttrType::kInt, .required = true, .identity = true, .doc = "the port"},
+              {.name = "protocol", .type = AttrType::kString, .identity = true, .one_of = {"tcp", "udp"},
+               .default_value = "tcp",
+               .doc = "tcp or udp"},
+              {.name = "state", .type = AttrType::kString, .required = true, .one_of = {"open", "closed"},
+               .doc = "open: only `sources` may connect (everyone when none are given); closed: `sources` are "
+                      "refused (everyone when none are given)"},
+              {.name = "sources", .type = AttrType::kStringList, .unordered = true,
                .pattern = "[0-9A-Fa-f:.]+(/[0-9]{1,3})?",
-               .pattern_hint = "an IPv4 or IPv6 address or network such as 192.0.2.10 or 10.0.0.0/8"},
+               .pattern_hint = "an IPv4 or IPv6 address or network such as 192.0.2.10 or 10.0.0.0/8",
+               .doc = "IPv4/IPv6 addresses or networks (10.0.0.0/8)"},
+              // clang-format on
           },
       .uses_host = true,
   }};

@@ -10,18 +10,15 @@ TypeSchema DatabaseType() {
       .doc = "A PostgreSQL database: that it exists, its owner and encoding, and whether PUBLIC may connect.",
       .attrs =
           {
-              {.name = "name",
-               .type = AttrType::kString,
-               .doc = "the database's name",
-               .required = true,
-               .identity = true},
+              // clang-format off
+              {.name = "name", .type = AttrType::kString, .required = true, .identity = true,
+               .doc = "the database's name"},
               {.name = "owner", .type = AttrType::kString, .doc = "the role that owns it"},
-              {.name = "encoding",
-               .type = AttrType::kString,
+              {.name = "encoding", .type = AttrType::kString,
                .doc = "its encoding when created (\"UTF8\"); it cannot change after"},
-              {.name = "public_connect",
-               .type = AttrType::kBool,
+              {.name = "public_connect", .type = AttrType::kBool,
                .doc = "whether PUBLIC (every role) has CONNECT on it"},
+              // clang-format on
           },
       .provider_kind = "postgres",
       .uses_host = true,  // host = NAME: the server is reached through that host's SSH

@@ -68,26 +68,21 @@ std::vector<ProviderKindSchema> PostgresProvider::Kinds() const {
            .doc = "A PostgreSQL server, reached with libpq; a superuser (or a role with CREATEROLE and CREATEDB) to "
                   "manage roles and databases, a superuser to roll passwords back.",
            .attrs = {
-               {.name = "host", .type = AttrType::kString, .doc = "the server's address", .default_value = "127.0.0.1"},
-               {.name = "port", .type = AttrType::kInt, .doc = "the server's port", .default_value = "5432"},
-               {.name = "user",
-                .type = AttrType::kString,
-                .doc = "the role reconcile connects as",
-                .default_value = "postgres"},
-               {.name = "password",
-                .type = AttrType::kString,
-                .doc = "the password of `user` (env:NAME or file:PATH)",
-                .sensitive = true,
-                .secret_ok = true},
-               {.name = "database",
-                .type = AttrType::kString,
-                .doc = "the database it connects to",
-                .default_value = "postgres"},
-               {.name = "sslmode",
-                .type = AttrType::kString,
-                .doc = "libpq's sslmode (\"verify-full\" checks the server's certificate and name)",
+               // clang-format off
+               {.name = "host", .type = AttrType::kString, .default_value = "127.0.0.1",
+                .doc = "the server's address"},
+               {.name = "port", .type = AttrType::kInt, .default_value = "5432", .doc = "the server's port"},
+               {.name = "user", .type = AttrType::kString, .default_value = "postgres",
+                .doc = "the role reconcile connects as"},
+               {.name = "password", .type = AttrType::kString, .sensitive = true, .secret_ok = true,
+                .doc = "the password of `user` (env:NAME or file:PATH)"},
+               {.name = "database", .type = AttrType::kString, .default_value = "postgres",
+                .doc = "the database it connects to"},
+               {.name = "sslmode", .type = AttrType::kString,
                 .one_of = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"},
-                .default_value = "prefer"},
+                .default_value = "prefer",
+                .doc = "libpq's sslmode (\"verify-full\" checks the server's certificate and name)"},
+               // clang-format on
            }}};
 }
 

@@ -16,17 +16,16 @@ TypeSchema RoleType() {
       .doc = "A PostgreSQL role: that it exists, whether it may log in, its connection limit and its password.",
       .attrs =
           {
-              {.name = "name", .type = AttrType::kString, .doc = "the role's name", .required = true, .identity = true},
+              // clang-format off
+              {.name = "name", .type = AttrType::kString, .required = true, .identity = true,
+               .doc = "the role's name"},
               {.name = "login", .type = AttrType::kBool, .doc = "whether the role may log in"},
-              {.name = "password",
-               .type = AttrType::kString,
+              {.name = "password", .type = AttrType::kString, .sensitive = true, .secret_ok = true,
                .doc = "the password (env:NAME or file:PATH; \"\" = none). Sent to the server as a SCRAM verifier, "
-                      "never in clear; the old one is journaled (sealed) so a rollback restores it",
-               .sensitive = true,
-               .secret_ok = true},
-              {.name = "connection_limit",
-               .type = AttrType::kInt,
+                      "never in clear; the old one is journaled (sealed) so a rollback restores it"},
+              {.name = "connection_limit", .type = AttrType::kInt,
                .doc = "connections the role may hold at once (-1 = no limit)"},
+              // clang-format on
           },
       .provider_kind = "postgres",
       .uses_host = true,  // host = NAME: the server is reached through that host's SSH

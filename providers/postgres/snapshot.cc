@@ -14,12 +14,11 @@ TypeSchema SnapshotType() {
           "new snapshot under a new name, with the rows written since, and keeps the old one.",
       .attrs =
           {
-              {.name = "database", .type = AttrType::kString, .doc = "the database dumped", .required = true},
-              {.name = "path",
-               .type = AttrType::kString,
-               .doc = "the file written on the host (its folder must exist)",
-               .required = true,
-               .identity = true},
+              // clang-format off
+              {.name = "database", .type = AttrType::kString, .required = true, .doc = "the database dumped"},
+              {.name = "path", .type = AttrType::kString, .required = true, .identity = true,
+               .doc = "the file written on the host (its folder must exist)"},
+              // clang-format on
           },
       .provider_kind = "postgres",
       .uses_host = true,

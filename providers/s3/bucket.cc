@@ -133,28 +133,20 @@ TypeSchema BucketType() {
       .doc = "An S3 bucket: that it exists, and its versioning, default encryption, public access block and policy.",
       .attrs =
           {
-              {.name = "name",
-               .type = AttrType::kString,
-               .doc = "the bucket's name",
-               .required = true,
-               .identity = true,
+              // clang-format off
+              {.name = "name", .type = AttrType::kString, .required = true, .identity = true,
                .pattern = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
-               .pattern_hint =
-                   "3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or "
-                   "digit"},
-              {.name = "versioning",
-               .type = AttrType::kBool,
+               .pattern_hint = "3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or " "digit",
+               .doc = "the bucket's name"},
+              {.name = "versioning", .type = AttrType::kBool,
                .doc = "whether object versions are kept (needed to undo overwrites)"},
-              {.name = "encryption",
-               .type = AttrType::kString,
-               .doc = "default encryption: \"AES256\", \"aws:kms\" or \"none\"",
-               .one_of = {"AES256", "aws:kms", "none"}},
-              {.name = "public_access_block",
-               .type = AttrType::kBool,
+              {.name = "encryption", .type = AttrType::kString, .one_of = {"AES256", "aws:kms", "none"},
+               .doc = "default encryption: \"AES256\", \"aws:kms\" or \"none\""},
+              {.name = "public_access_block", .type = AttrType::kBool,
                .doc = "whether all four public access blocks are on"},
-              {.name = "policy",
-               .type = AttrType::kString,
+              {.name = "policy", .type = AttrType::kString,
                .doc = "the bucket policy, JSON (\"\" = none); compared as JSON"},
+              // clang-format on
           },
       .provider_kind = "s3",
   };

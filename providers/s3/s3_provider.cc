@@ -12,36 +12,24 @@ namespace s3 {
 // The keys of a [provider.s3.NAME].
 std::vector<AttrSchema> EndpointKeys() {
   return {
-      {.name = "endpoint",
-       .type = AttrType::kString,
-       .doc = "the S3 endpoint URL, e.g. \"https://s3.us-west-2.amazonaws.com\"",
-       .required = true},
-      {.name = "region", .type = AttrType::kString, .doc = "the signing region", .default_value = "us-east-1"},
-      {.name = "access_key",
-       .type = AttrType::kString,
-       .doc = "the access key id (env:NAME or file:PATH)",
-       .sensitive = true,
-       .secret_ok = true},
-      {.name = "secret_key",
-       .type = AttrType::kString,
-       .doc = "the secret access key (env:NAME or file:PATH)",
-       .sensitive = true,
-       .secret_ok = true},
-      {.name = "addressing",
-       .type = AttrType::kString,
+      // clang-format off
+      {.name = "endpoint", .type = AttrType::kString, .required = true,
+       .doc = "the S3 endpoint URL, e.g. \"https://s3.us-west-2.amazonaws.com\""},
+      {.name = "region", .type = AttrType::kString, .default_value = "us-east-1", .doc = "the signing region"},
+      {.name = "access_key", .type = AttrType::kString, .sensitive = true, .secret_ok = true,
+       .doc = "the access key id (env:NAME or file:PATH)"},
+      {.name = "secret_key", .type = AttrType::kString, .sensitive = true, .secret_ok = true,
+       .doc = "the secret access key (env:NAME or file:PATH)"},
+      {.name = "addressing", .type = AttrType::kString, .one_of = {"path", "virtual"},
        .doc = "\"virtual\" (bucket.host, the default for amazonaws.com) or \"path\" (host/bucket, the default "
-              "elsewhere)",
-       .one_of = {"path", "virtual"}},
+              "elsewhere)"},
       {.name = "ca_file", .type = AttrType::kString, .doc = "a CA bundle to verify the endpoint's certificate with"},
-      {.name = "transfers", .type = AttrType::kInt, .doc = "requests in flight at once", .default_value = "16"},
-      {.name = "part_size_mib",
-       .type = AttrType::kInt,
-       .doc = "part size of multipart copies and uploads",
-       .default_value = "8"},
-      {.name = "multipart_threshold_mib",
-       .type = AttrType::kInt,
-       .doc = "objects this large or larger go in parts",
-       .default_value = "16"},
+      {.name = "transfers", .type = AttrType::kInt, .default_value = "16", .doc = "requests in flight at once"},
+      {.name = "part_size_mib", .type = AttrType::kInt, .default_value = "8",
+       .doc = "part size of multipart copies and uploads"},
+      {.name = "multipart_threshold_mib", .type = AttrType::kInt, .default_value = "16",
+       .doc = "objects this large or larger go in parts"},
+      // clang-format on
   };
 }
 

@@ -422,22 +422,16 @@ TypeSchema SyncType() {
       .doc = "A bucket prefix that holds what another bucket prefix, or a local directory, holds.",
       .attrs =
           {
-              {.name = "source",
-               .type = AttrType::kString,
-               .doc = "s3://BUCKET/PREFIX, or a local directory",
-               .required = true,
-               .identity = true},
-              {.name = "target",
-               .type = AttrType::kString,
-               .doc = "s3://BUCKET/PREFIX",
-               .required = true,
-               .identity = true,
+              // clang-format off
+              {.name = "source", .type = AttrType::kString, .required = true, .identity = true,
+               .doc = "s3://BUCKET/PREFIX, or a local directory"},
+              {.name = "target", .type = AttrType::kString, .required = true, .identity = true,
                .pattern = "^s3://[^/]+(/.*)?$",
-               .pattern_hint = "a bucket, written s3://BUCKET/ or s3://BUCKET/PREFIX/"},
-              {.name = "delete_extra",
-               .type = AttrType::kBool,
-               .doc = "delete target objects the source does not have (undoable only in a versioned bucket)",
-               .setting = true},
+               .pattern_hint = "a bucket, written s3://BUCKET/ or s3://BUCKET/PREFIX/",
+               .doc = "s3://BUCKET/PREFIX"},
+              {.name = "delete_extra", .type = AttrType::kBool, .setting = true,
+               .doc = "delete target objects the source does not have (undoable only in a versioned bucket)"},
+              // clang-format on
           },
       .provider_kind = "s3",
       .probe_when_run = true,  // a source filled earlier in the same stage is listed when the sync runs

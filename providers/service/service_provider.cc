@@ -18,14 +18,13 @@ namespace {
 // The [host.NAME] keys services read (ServiceProvider::HostSettings).
 std::vector<AttrSchema> HostKeys() {
   return {
-      {.name = "service_manager",
-       .type = AttrType::kString,
-       .doc = "what runs this host's services, unless a service's `manager` says",
-       .one_of = {"systemd", "supervisor", "runit"},
-       .default_value = "systemd"},
-      {.name = "supervisor_config",
-       .type = AttrType::kString,
+      // clang-format off
+      {.name = "service_manager", .type = AttrType::kString, .one_of = {"systemd", "supervisor", "runit"},
+       .default_value = "systemd",
+       .doc = "what runs this host's services, unless a service's `manager` says"},
+      {.name = "supervisor_config", .type = AttrType::kString,
        .doc = "supervisord.conf for this host's supervisor services, unless a service gives its own"},
+      // clang-format on
   };
 }
 
@@ -179,48 +178,32 @@ std::vector<TypeSchema> ServiceProvider::Types() const {
       .doc = "A program under supervisor, systemd or runit: running or stopped, enabled or not.",
       .attrs =
           {
-              {.name = "name",
-               .type = AttrType::kString,
-               .doc = "the supervisor program (GROUP:PROGRAM in a group), systemd unit or runit service; never starts "
-                      "with "
-                      "'-'",
-               .required = true,
-               .identity = true,
-               .check = CheckServiceName},
-              {.name = "state", .type = AttrType::kString, .doc = "whether it runs", .one_of = {"running", "stopped"}},
-              {.name = "enabled",
-               .type = AttrType::kBool,
+              // clang-format off
+              {.name = "name", .type = AttrType::kString, .required = true, .identity = true,
+               .check = CheckServiceName,
+               .doc = "the supervisor program (GROUP:PROGRAM in a group), systemd unit or runit service; never "
+                      "starts with '-'"},
+              {.name = "state", .type = AttrType::kString, .one_of = {"running", "stopped"},
+               .doc = "whether it runs"},
+              {.name = "enabled", .type = AttrType::kBool,
                .doc = "started at boot (systemd), or linked into runit_service_dir (runit); not for supervisor"},
-              {.name = "manager",
-               .type = AttrType::kString,
-               .doc = "what runs it (default: its host's service_manager)",
-               .setting = true,
-               .one_of = {"systemd", "supervisor", "runit"}},
-              {.name = "supervisor_config",
-               .type = AttrType::kString,
-               .doc = "supervisord.conf for supervisorctl -c (supervisor only; default: its host's)",
-               .setting = true},
-              {.name = "stop_timeout",
-               .type = AttrType::kDuration,
-               .doc = "how long stopping may take until its processes are gone",
-               .setting = true,
-               .default_value = "30s"},
-              {.name = "runit_service_dir",
-               .type = AttrType::kString,
-               .doc = "the folder runsvdir watches; enabled = NAME is linked there (runit only; default /etc/service)",
-               .setting = true,
-               .pattern = "^/.*",
-               .pattern_hint = "an absolute path (starting with /)"},
-              {.name = "runit_sv_dir",
-               .type = AttrType::kString,
-               .doc = "where the service's folder NAME (with its run script) is (runit only; default /etc/sv)",
-               .setting = true,
-               .pattern = "^/.*",
-               .pattern_hint = "an absolute path (starting with /)"},
-              {.name = "runit_sv",
-               .type = AttrType::kString,
-               .doc = "the sv program (runit only; default sv; GitLab's omnibus: /opt/gitlab/embedded/bin/sv)",
-               .setting = true},
+              {.name = "manager", .type = AttrType::kString, .setting = true,
+               .one_of = {"systemd", "supervisor", "runit"},
+               .doc = "what runs it (default: its host's service_manager)"},
+              {.name = "supervisor_config", .type = AttrType::kString, .setting = true,
+               .doc = "supervisord.conf for supervisorctl -c (supervisor only; default: its host's)"},
+              {.name = "stop_timeout", .type = AttrType::kDuration, .setting = true, .default_value = "30s",
+               .doc = "how long stopping may take until its processes are gone"},
+              {.name = "runit_service_dir", .type = AttrType::kString, .setting = true, .pattern = "^/.*",
+               .pattern_hint = "an absolute path (starting with /)",
+               .doc = "the folder runsvdir watches; enabled = NAME is linked there (runit only; default "
+                      "/etc/service)"},
+              {.name = "runit_sv_dir", .type = AttrType::kString, .setting = true, .pattern = "^/.*",
+               .pattern_hint = "an absolute path (starting with /)",
+               .doc = "where the service's folder NAME (with its run script) is (runit only; default /etc/sv)"},
+              {.name = "runit_sv", .type = AttrType::kString, .setting = true,
+               .doc = "the sv program (runit only; default sv; GitLab's omnibus: /opt/gitlab/embedded/bin/sv)"},
+              // clang-format on
           },
       .uses_host = true,
   }};

@@ -18,46 +18,36 @@ std::string ValueOf(const std::map<std::string, State>& world, const std::string
 }  // namespace
 
 std::vector<TypeSchema> MemoryProvider::Types() const {
-  AttrSchema key{"key", AttrType::kString, "identifies the item"};
-  key.required = true;
-  key.identity = true;
-  AttrSchema tags{"tags", AttrType::kStringList, "labels, compared as a set"};
-  tags.unordered = true;
-  AttrSchema secret{"secret", AttrType::kString, "a credential"};
-  secret.sensitive = true;
-  secret.secret_ok = true;
-  AttrSchema locked{"locked", AttrType::kBool, "once set, cannot be unset"};
-  locked.irreversible = true;
-  AttrSchema color{"color", AttrType::kString, "an enumeration"};
-  color.one_of = {"red", "green", "blue"};
-  std::vector<AttrSchema> attrs = {key,
-                                   {"value", AttrType::kString, "free text"},
-                                   {"size", AttrType::kInt, "a number"},
-                                   {"enabled", AttrType::kBool, "a flag"},
-                                   tags,
-                                   secret,
-                                   locked,
-                                   color,
-                                   {"wait", AttrType::kDuration, "a duration"}};
-  TypeSchema item{"mem_item", "An item in memory.", attrs};
-  TypeSchema remote{"mem_remote", "An item behind a provider instance.", attrs};
-  remote.provider_kind = "mem";
-  TypeSchema vault{"mem_vault", "An item whose deletion loses data.", attrs};
-  vault.delete_irreversible = true;
-  AttrSchema from{"from", AttrType::kString, "the item whose value it copies"};
-  from.required = true;
-  TypeSchema mirror{"mem_mirror", "A copy of another item's value.", {key, from}};
-  mirror.probe_when_run = true;
-  return {item, remote, vault, mirror};
+  // clang-format off
+  const AttrSchema key{.name = "key", .required = true, .identity = true, .doc = "identifies the item"};
+  std::vector<AttrSchema> attrs = {
+      key,
+      {.name = "value", .doc = "free text"},
+      {.name = "size", .type = AttrType::kInt, .doc = "a number"},
+      {.name = "enabled", .type = AttrType::kBool, .doc = "a flag"},
+      {.name = "tags", .type = AttrType::kStringList, .unordered = true, .doc = "labels, compared as a set"},
+      {.name = "secret", .sensitive = true, .secret_ok = true, .doc = "a credential"},
+      {.name = "locked", .type = AttrType::kBool, .irreversible = true, .doc = "once set, cannot be unset"},
+      {.name = "color", .one_of = {"red", "green", "blue"}, .doc = "an enumeration"},
+      {.name = "wait", .type = AttrType::kDuration, .doc = "a duration"},
+  };
+  // clang-format on
+  return {
+      {.name = "mem_item", .doc = "An item in memory.", .attrs = attrs},
+      {.name = "mem_remote", .doc = "An item behind a provider instance.", .attrs = attrs, .provider_kind = "mem"},
+      {.name = "mem_vault", .doc = "An item whose deletion loses data.", .attrs = attrs, .delete_irreversible = true},
+      {.name = "mem_mirror",
+       .doc = "A copy of another item's value.",
+       .attrs = {key, {.name = "from", .required = true, .doc = "the item whose value it copies"}},
+       .probe_when_run = true},
+  };
 }
 
 std::vector<ProviderKindSchema> MemoryProvider::Kinds() const {
-  AttrSchema region{"region", AttrType::kString, "where the items live"};
-  region.required = true;
-  AttrSchema token{"token", AttrType::kString, "credential"};
-  token.secret_ok = true;
-  token.sensitive = true;
-  return {{"mem", "An in-memory store.", {region, token}}};
+  return {{.kind = "mem",
+           .doc = "An in-memory store.",
+           .attrs = {{.name = "region", .required = true, .doc = "where the items live"},
+                     {.name = "token", .sensitive = true, .secret_ok = true, .doc = "credential"}}}};
 }
 
 void MemoryProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
