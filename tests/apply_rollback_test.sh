@@ -97,23 +97,7 @@ cp "$work/journal.bak" "$journal"
 # the change is irreversible and refused unless allowed. Neither value is ever in the journal.
 rm -rf "$work/.reconcile"
 printf 'OLD_TOKEN=first-secret\n' >"$root/token"
-cat >"$work/secret.toml" <<SPEC
-version = 1
-name = "secret"
-stages = ["rotate", "after"]
-[state]
-key = "env:RECONCILE_TEST_JOURNAL_KEY"
-[file.token]
-stage = "rotate"
-host = "local"
-path = "$root/token"
-content = "env:RECONCILE_TEST_TOKEN"
-[file.marker]
-stage = "after"
-host = "local"
-path = "$root/marker"
-content = "x"
-SPEC
+testdata secret >"$work/secret.toml"
 export RECONCILE_TEST_JOURNAL_KEY=journal-key-1 RECONCILE_TEST_TOKEN=second-secret
 "$bin" apply "$work/secret.toml" --yes >"$work/out" 2>"$work/err" && ok || bad "apply with a sealed secret: $(cat "$work/err")"
 [ "$(cat "$root/token")" = "second-secret" ] && ok || bad "the new secret was written"
@@ -122,13 +106,7 @@ grep -q '"\$sealed"' "$work/.reconcile/secret.journal" && ok || bad "the journal
 "$bin" rollback "$work/secret.toml" --to rotate --yes >"$work/out" 2>"$work/err" && ok || bad "rollback --to rotate"
 "$bin" apply "$work/secret.toml" --yes >/dev/null 2>&1
 # Back before the rotation: only possible because the old secret was sealed in the journal.
-cat >"$work/secret-back.toml" <<SPEC
-version = 1
-name = "secret"
-stages = ["before", "rotate", "after"]
-[state]
-key = "env:RECONCILE_TEST_JOURNAL_KEY"
-SPEC
+testdata_verbatim secret-back >"$work/secret-back.toml"
 sed -n '/^\[file.token\]/,$p' "$work/secret.toml" >>"$work/secret-back.toml"
 "$bin" rollback "$work/secret-back.toml" --to before --yes >"$work/out" 2>"$work/err" && ok || bad "rollback --to before: $(cat "$work/err")"
 [ "$(cat "$root/token")" = "OLD_TOKEN=first-secret" ] && ok || bad "rollback restored the sealed old secret: $(cat "$root/token")"
@@ -170,18 +148,7 @@ echo "# edited" >>"$spec"
 grep -q "is stale: the spec (or its overlay or variables) changed" "$work/err" && ok || bad "stale (spec): $(cat "$work/err")"
 
 # A stage that asks for confirmation is refused without a terminal and without --yes.
-cat >"$work/confirm.toml" <<SPEC
-version = 1
-name = "confirm"
-stages = ["a", "b"]
-[stage.b]
-confirm = "traffic moves"
-[file.x]
-stage = "b"
-host = "local"
-path = "$root/x"
-content = "x"
-SPEC
+testdata confirm >"$work/confirm.toml"
 "$bin" apply "$work/confirm.toml" </dev/null >"$work/out" 2>"$work/err"
 [ $? -eq 1 ] && ok || bad "confirm without --yes and no terminal"
 grep -q "stage 'b' asks for confirmation (traffic moves); there is no terminal to ask on, so pass --yes" "$work/err" && ok || bad "confirm message: $(cat "$work/err")"
@@ -190,14 +157,7 @@ grep -q "stage 'b' asks for confirmation (traffic moves); there is no terminal t
 # Two operators at once: the first holds the lock while it plans (it reads a source file
 # that is a FIFO, so it waits there until this test writes to it); the second is refused
 # with the holder's details, or waits for it with --lock-timeout.
-cat >"$work/lock.toml" <<SPEC
-version = 1
-name = "lock"
-[file.slow]
-host = "local"
-path = "$root/slow"
-source = "$work/fifo"
-SPEC
+testdata lock >"$work/lock.toml"
 mkfifo "$work/fifo"
 "$bin" apply "$work/lock.toml" --yes >"$work/first.out" 2>&1 &
 first=$!

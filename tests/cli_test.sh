@@ -59,28 +59,14 @@ expect_rc 0 $? "graph"
 expect_in "$work/out" '"file.maintenance" -> "file.upstream";' "graph edge"
 
 # a converged spec: 0 even with --detailed-exitcode
-cat >"$work/converged.toml" <<SPEC
-version = 1
-name = "converged"
-[file.a]
-host = "local"
-path = "$work/a.txt"
-content = "same\n"
-SPEC
+testdata converged >"$work/converged.toml"
 printf 'same\n' >"$work/a.txt"
 "$bin" plan "$work/converged.toml" --detailed-exitcode >"$work/out" 2>/dev/null
 expect_rc 0 $? "converged spec"
 expect_in "$work/out" "No changes: the world matches the spec." "converged message"
 
 # secrets: never printed, never saved
-cat >"$work/secret.toml" <<SPEC
-version = 1
-name = "secret"
-[file.token]
-host = "local"
-path = "$work/token"
-content = "env:RECONCILE_CLI_SECRET"
-SPEC
+testdata secret >"$work/secret.toml"
 printf 'old-token-value\n' >"$work/token"
 RECONCILE_CLI_SECRET=new-token-value "$bin" plan "$work/secret.toml" --json --out "$work/secret-plan.json" \
   >"$work/out" 2>"$work/err"
@@ -96,19 +82,7 @@ expect_rc 1 $? "missing secret"
 expect_in "$work/err" "the environment variable RECONCILE_CLI_SECRET is not set" "missing secret named"
 
 # a broken spec: every error with file:line:col, the line and a caret; exit 1; nothing probed
-cat >"$work/broken.toml" <<'SPEC'
-version = 1
-name = "broken"
-stages = ["prepare", "switch"]
-[file.a]
-host = "local"
-path = "/tmp/x"
-serer_names = ["x"]
-[file.b]
-stage = "swtich"
-host = "local"
-path = "/tmp/y"
-SPEC
+testdata_verbatim broken >"$work/broken.toml"
 "$bin" plan "$work/broken.toml" >"$work/out" 2>"$work/err"
 expect_rc 1 $? "broken spec"
 expect_in "$work/err" "$work/broken.toml:7:1: error: unknown attribute 'serer_names' in file.a" "first error"
@@ -132,16 +106,7 @@ expect_in "$work/out" "1 of 1 checks hold." "check count"
 "$bin" check "$example" --var root="$root" --stage prepare >"$work/out" 2>"$work/err"
 expect_rc 0 $? "check --stage with none"
 expect_in "$work/out" "No checks in stage prepare." "no checks in a stage"
-cat >"$work/open.toml" <<'SPEC'
-version = 1
-name = "open"
-stages = ["one"]
-[check.db]
-stage = "one"
-kind = "tcp"
-address = "127.0.0.1"
-port = 1
-SPEC
+testdata_verbatim open >"$work/open.toml"
 "$bin" check "$work/open.toml" >"$work/out" 2>"$work/err"
 expect_rc 1 $? "a check that does not hold"
 expect_in "$work/out" "✗ check.db (one): 127.0.0.1:1 does not: Connection refused" "the failing check"

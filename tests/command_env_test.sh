@@ -13,40 +13,7 @@ src=$2
 export RECONCILE_TEST_ENV_TOKEN="tok'en with \"quotes\" and \$HOME"
 printf 'from-file-secret\n' >"$work/token"
 spec=$work/cmd.toml
-cat >"$spec" <<'SPEC'
-version = 1
-name = "cmd"
-stages = ["one"]
-
-[command.env]
-host = "local"
-apply = ["sh", "-c", "printf '%s|%s|%s|%s' \"$MODE\" \"$TOKEN\" \"$FROMFILE\" \"$PATH\" > WORK/env.txt"]
-env = { MODE = "fast lane", TOKEN = "env:RECONCILE_TEST_ENV_TOKEN", FROMFILE = "file:token" }
-path = "/usr/bin:/bin"
-
-[command.escape]
-host = "local"
-shell = true
-apply = "printf '%s' \"$${HOME}\" > WORK/home.txt; printf '%s' '$${HOME}' > WORK/escape.txt"
-
-[command.script]
-host = "local"
-shell = true
-apply = """
-: 1
-: 2
-: 3
-: 4
-: 5
-: 6
-: 7
-: 8
-: 9
-: 10
-: 11
-touch WORK/script.done
-"""
-SPEC
+testdata_verbatim cmd >"$spec"
 sed -i "s|WORK|$work|g" "$spec"
 rc() { "$bin" "$@" >"$work/out" 2>"$work/err"; }
 has() { grep -qF -- "$1" "$work/out" && ok || bad "$2 should show: $1

@@ -9,18 +9,7 @@ src=$2
 . "$src/tests/lib.sh" command-kill
 cd "$work" || exit 1
 
-cat >kill.toml <<SPEC
-version = 1
-name = "kill"
-stages = ["run"]
-
-[command.slow]
-stage = "run"
-host = "local"
-shell = true
-check = "test -e $work/marker"
-apply = "echo \$\$ >$work/sh.pid; if [ ! -e $work/fast ]; then sleep 3 & echo \$! >$work/sleep.pid; wait; fi; echo ran >>$work/count; touch $work/marker"
-SPEC
+testdata kill >kill.toml
 
 # Alive and not a zombie waiting for whoever inherited it to reap it.
 alive() { case $(ps -o stat= -p "$1" 2>/dev/null) in "" | Z*) return 1 ;; *) return 0 ;; esac; }

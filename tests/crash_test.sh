@@ -15,26 +15,7 @@ spec=$work/four.toml
 cp "$src/tests/testdata/four-stages.toml" "$spec"
 # Two steps that happen once: one a rollback reverts, one that stays (its record is journaled
 # after the rollback's steps), and a handler, so their records are killed at too.
-cat >>"$spec" <<'EOF'
-
-[command.mark]
-stage = "two"
-host = "local"
-check = ["test", "-e", "${vars.root}/marked"]
-apply = ["touch", "${vars.root}/marked"]
-revert = ["rm", "${vars.root}/marked"]
-
-[command.note]
-stage = "three"
-host = "local"
-check = ["test", "-e", "${vars.root}/noted"]
-apply = ["touch", "${vars.root}/noted"]
-
-# A handler: file.a notifies it in stages one and three, and in the rollback that puts a back.
-[command.reload]
-host = "local"
-apply = ["sh", "-c", "cat ${vars.root}/a >${vars.root}/reloaded"]
-EOF
+testdata_verbatim mark >>"$spec"
 sed -i '/^\[file.a\]$/a notify = ["command.reload"]' "$spec"
 root=$work/root
 journal=$work/.reconcile/four.journal

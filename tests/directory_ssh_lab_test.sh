@@ -14,42 +14,7 @@ mkdir -p "$root/old"
 printf 'theirs\n' >"$root/old/keep.txt"
 chmod 755 "$root/old"
 
-cat >"$work/dirs.toml" <<SPEC
-version = 1
-name = "sshdirs"
-stages = ["before", "dirs"]
-
-[host.lab]
-address = "127.0.0.1"
-port = $SSH_PORT
-user = "$SSH_USER"
-identity = "$SSH_IDENTITY"
-known_hosts = "$SSH_KNOWN_HOSTS"
-
-[file.marker]
-stage = "before"
-host = "lab"
-path = "$root/marker"
-content = "m\n"
-
-[file.conf]
-stage = "dirs"
-host = "lab"
-path = "$root/app/sub/conf.txt"
-content = "c\n"
-
-[directory.app]
-stage = "dirs"
-host = "lab"
-path = "$root/app/sub"
-mode = "0750"
-
-[directory.old]
-stage = "dirs"
-host = "lab"
-path = "$root/old"
-mode = "0700"
-SPEC
+testdata dirs >"$work/dirs.toml"
 rc() { "$bin" "$@" >"$work/out" 2>"$work/err"; }
 
 rc apply "$work/dirs.toml" --yes && ok || bad "apply: $(cat "$work/out" "$work/err")"

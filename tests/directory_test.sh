@@ -17,39 +17,7 @@ rc() { "$bin" "$@" --var root="$root" >"$work/out" 2>"$work/err"; }
 
 # file.conf is written before the folder it lives in: only the implicit edge orders them.
 spec=$work/a/dirs.toml
-cat >"$spec" <<'TOML'
-version = 1
-name = "dirs"
-stages = ["start", "dirs"]
-
-[vars]
-root = "/nonexistent"
-
-[file.marker]
-stage = "start"
-host = "local"
-path = "${vars.root}/marker"
-content = "m\n"
-
-[file.conf]
-stage = "dirs"
-host = "local"
-path = "${vars.root}/app/sub/conf.txt"
-content = "c\n"
-mode = "0640"
-
-[directory.app]
-stage = "dirs"
-host = "local"
-path = "${vars.root}/app/sub"
-mode = "0750"
-
-[directory.old]
-stage = "dirs"
-host = "local"
-path = "${vars.root}/old"
-mode = "0700"
-TOML
+testdata_verbatim dirs >"$spec"
 
 rc validate "$spec" && ok || bad "validate: $(cat "$work/err")"
 rc graph "$spec"
@@ -81,20 +49,7 @@ rc rollback "$spec" --to start --yes && ok || bad "rollback once emptied: $(cat 
 
 # ensure = "absent" on a folder holding files reconcile did not make: refused, files kept.
 spec=$work/b/absent.toml
-cat >"$spec" <<'TOML'
-version = 1
-name = "absent"
-stages = ["one"]
-
-[vars]
-root = "/nonexistent"
-
-[directory.old]
-stage = "one"
-host = "local"
-path = "${vars.root}/old"
-ensure = "absent"
-TOML
+testdata_verbatim absent >"$spec"
 rc apply "$spec" --yes && bad "ensure = absent on a non-empty folder should fail" || ok
 grep -q "keep.txt" "$work/out" "$work/err" && ok || bad "refusal should name keep.txt: $(cat "$work/out" "$work/err")"
 [ -f "$root/old/keep.txt" ] && ok || bad "keep.txt must survive"
@@ -102,19 +57,7 @@ grep -q "keep.txt" "$work/out" "$work/err" && ok || bad "refusal should name kee
 # A path that is a file, not a folder: an error naming it.
 printf 'f\n' >"$root/notdir"
 spec=$work/c/notdir.toml
-cat >"$spec" <<'TOML'
-version = 1
-name = "notdir"
-stages = ["one"]
-
-[vars]
-root = "/nonexistent"
-
-[directory.x]
-stage = "one"
-host = "local"
-path = "${vars.root}/notdir"
-TOML
+testdata_verbatim notdir >"$spec"
 rc plan "$spec" && bad "plan over a file where a folder is declared should fail" || ok
 grep -q "$root/notdir exists and is not a directory" "$work/out" "$work/err" && ok ||
   bad "should name the path: $(cat "$work/out" "$work/err")"

@@ -15,42 +15,7 @@ scenario() {
   local host=${server%:*} port=${server#*:} dir=$work/$name
   mkdir -p "$dir"
   ask() { dig @"$host" -p "$port" +noall +answer "shop-$name.example.test" A | awk '{print $2, $5}' | sort | tr '\n' ' '; }
-  cat >"$dir/cut.toml" <<SPEC
-version = 1
-name = "dnscut"
-stages = ["prepare", "lower", "switch", "after"]
-
-[provider.dns.lab]
-$provider
-
-[dns_record.shop]
-stage = "prepare"
-provider = "dns.lab"
-zone = "example.test."
-name = "shop-$name"
-type = "A"
-ttl = 3
-values = ["192.0.2.10"]
-[dns_record.shop.at.lower]
-ttl = 1
-[dns_record.shop.at.switch]
-values = ["198.51.100.20"]
-
-[check.seen]
-stage = "switch"
-kind = "dns"
-name = "shop-$name.example.test."
-values = ["198.51.100.20"]
-servers = ["$server"]
-timeout = "20s"
-interval = "200ms"
-
-[file.marker]
-stage = "after"
-host = "local"
-path = "$dir/marker"
-content = "after the switch\n"
-SPEC
+  testdata cut >"$dir/cut.toml"
   "$bin" apply "$dir/cut.toml" --through prepare >"$dir/out" 2>"$dir/err" && ok || bad "$name: apply prepare: $(cat "$dir/err")"
   [ "$(ask)" = "3 192.0.2.10 " ] && ok || bad "$name: created with TTL 3: $(ask)"
   local start took

@@ -36,67 +36,7 @@ for _ in $(seq 100); do listens_9999 && break; sleep 0.1; done
 listens_9999 && ok || bad "a listener on 9999 behind their drop rule"
 
 spec() {  # spec SUDO → db.toml
-  cat >"$work/db.toml" <<SPEC
-version = 1
-name = "fw"
-stages = ["before", "close"]
-
-[host.db]
-address = "192.0.2.2"
-port = 2222
-user = "$SSH_SUDO_USER"
-identity = "$SSH_IDENTITY"
-known_hosts = "$work/known_hosts"
-sudo = $1
-
-[check.pg_reachable]
-stage = "before"
-kind = "tcp"
-address = "192.0.2.2"
-port = 5432
-
-[firewall_port.pg]
-stage = "close"
-host = "db"
-port = 5432
-state = "closed"
-
-[firewall_port.admin]
-stage = "close"
-host = "db"
-port = 6432
-state = "open"
-sources = ["192.0.2.1/32"]
-
-[check.pg_closed]
-stage = "close"
-after = ["firewall_port.pg"]
-kind = "tcp"
-address = "192.0.2.2"
-port = 5432
-expect = "closed"
-timeout = "10s"
-
-# Their table drops 9999 (no answer, not a refusal): closed too, as seen from the host.
-[check.dropped_from_db]
-stage = "before"
-host = "db"
-kind = "tcp"
-address = "192.0.2.2"
-port = 9999
-expect = "closed"
-timeout = "10s"
-
-[check.admin_from_db]
-stage = "close"
-after = ["firewall_port.admin"]
-host = "db"
-kind = "tcp"
-address = "192.0.2.2"
-port = 6432
-expect = "closed"
-timeout = "10s"
-SPEC
+  testdata db "$@" >"$work/db.toml"
 }
 cd "$work" || exit 1
 spec true
@@ -151,26 +91,7 @@ leftover
 in_client "$bin" rollback db.toml --to before --yes >out 2>err && ok || bad "rollback over a leftover table: $(cat err)"
 in_server nft list table inet reconcile >/dev/null 2>&1 && bad "the rollback left the empty table: $(cat out)" || ok
 leftover
-cat >gone.toml <<SPEC
-version = 1
-name = "fw-gone"
-stages = ["close"]
-
-[host.db]
-address = "192.0.2.2"
-port = 2222
-user = "$SSH_SUDO_USER"
-identity = "$SSH_IDENTITY"
-known_hosts = "$work/known_hosts"
-sudo = true
-
-[firewall_port.pg]
-stage = "close"
-host = "db"
-port = 5432
-state = "closed"
-ensure = "absent"
-SPEC
+testdata gone >gone.toml
 in_client "$bin" plan gone.toml >out 2>err && ok || bad "plan over a leftover table: $(cat err)"
 grep -q -- "- firewall_port.pg" out && grep -q "no port in it" out && ok || bad "the plan removes the leftover table: $(cat out)"
 in_client "$bin" apply gone.toml --yes >out 2>err && ok || bad "apply over a leftover table: $(cat err)"

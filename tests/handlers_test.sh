@@ -15,28 +15,7 @@ cd "$work" || exit 1
 run() { "$bin" "$@" --var root="$root" >out 2>err; }
 reloads() { [ -f "$root/reloads" ] && wc -l <"$root/reloads" | tr -d ' ' || echo 0; }
 
-cat >site.toml <<'EOF'
-version = 1
-name = "site"
-stages = ["config", "switch"]
-[file.vhost]
-stage = "config"
-host = "local"
-path = "${vars.root}/vhost.conf"
-content = "server old\n"
-notify = ["command.reload"]
-[file.vhost.at.switch]
-content = "server new\n"
-[file.upstream]
-stage = "config"
-host = "local"
-path = "${vars.root}/upstream.conf"
-content = "upstream a\n"
-notify = ["command.reload"]
-[command.reload]
-host = "local"
-apply = ["sh", "-c", "cat ${vars.root}/vhost.conf >>${vars.root}/reloads"]
-EOF
+testdata_verbatim site >site.toml
 
 # 1. Two notifiers change in stage config: the handler runs once, after both; the plan says so.
 run plan site.toml && ok || bad "plan: $(cat err)"
@@ -79,28 +58,7 @@ run apply site.toml --through config --yes && [ "$(reloads)" = 1 ] && ok || bad 
 run plan site.toml --stage config --detailed-exitcode && ok || bad "then nothing is due: $(cat out)"
 
 # 6. Bad notify: an address the spec lacks, a resource that is state, a handler that notifies.
-cat >bad.toml <<'EOF'
-version = 1
-name = "bad"
-stages = ["a"]
-[file.a]
-host = "local"
-path = "/tmp/x"
-content = ""
-notify = ["command.relaod", "file.b"]
-[file.b]
-host = "local"
-path = "/tmp/y"
-content = ""
-notify = ["command.reload"]
-[command.reload]
-host = "local"
-apply = ["true"]
-notify = ["command.other"]
-[command.other]
-host = "local"
-apply = ["true"]
-EOF
+testdata_verbatim bad >bad.toml
 run validate bad.toml; [ $? = 1 ] && ok || bad "bad notify is refused"
 grep -q "bad.toml:8:11: error: 'notify' of file.a names 'command.relaod', which the spec does not declare, did you mean 'command.reload'?" err && ok ||
   bad "unknown handler: $(cat err)"
@@ -110,23 +68,7 @@ grep -q "command.reload is notified by other resources, so it cannot notify in t
   bad "a handler that notifies: $(cat err)"
 
 # 7. A handler runs at the end of its stage: after every change of it, not only its notifiers.
-cat >late.toml <<'EOF'
-version = 1
-name = "late"
-stages = ["a"]
-[file.conf]
-host = "local"
-path = "${vars.root}/late.conf"
-content = "v1\n"
-notify = ["command.reload_late"]
-[command.enable]
-host = "local"
-after = ["file.conf"]
-apply = ["sh", "-c", "sleep 0.5; touch ${vars.root}/enabled"]
-[command.reload_late]
-host = "local"
-apply = ["sh", "-c", "test -e ${vars.root}/enabled && echo enabled >${vars.root}/late-reload || echo early >${vars.root}/late-reload"]
-EOF
+testdata_verbatim late >late.toml
 run apply late.toml --yes && [ "$(cat "$root/late-reload")" = enabled ] && ok ||
   bad "late: the handler ran after every change of its stage: $(cat "$root/late-reload" 2>&1) $(cat err)"
 

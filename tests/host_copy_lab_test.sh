@@ -118,22 +118,10 @@ grep -q "host_copy.dump.*stays" out && ok || bad "the copy is said to stay: $(ca
 [ -e old/app.dump ] && [ -d old/media ] && [ -e marker ] && ok || bad "the sources and the earlier stage are untouched"
 
 # From this machine to a host, over an existing file that differs; and a missing source.
-cat >>copy.toml <<SPEC
-
-[host_copy.conf]
-stage = "move"
-source = "local:$work/here/conf.txt"
-target = "new:$work/new/conf.txt"
-SPEC
+testdata copy >>copy.toml
 "$bin" plan copy.toml >out 2>err && ok || bad "plan with an existing target: $(cat err)"
 grep -q "new/conf.txt exists and holds something else" out && ok || bad "overwriting is irreversible: $(cat out)"
-cat >>copy.toml <<SPEC
-
-[host_copy.missing]
-stage = "move"
-source = "old:$work/old/none"
-target = "new:$work/new/none"
-SPEC
+testdata copy-2 >>copy.toml
 "$bin" apply copy.toml --yes --allow-irreversible >out 2>err && bad "a copy of a missing source succeeded" || ok
 grep -q "the source old:$work/old/none does not exist" err && ok || bad "the missing source is named: $(cat err)"
 sed -i '/^\[host_copy.missing\]/,$d' copy.toml

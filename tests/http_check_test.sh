@@ -18,24 +18,7 @@ for _ in $(seq 50); do
 done
 
 spec() { # spec FILE RESOLVE_LINE
-  cat >"$1" <<TOML
-version = 1
-name = "httpcheck"
-stages = ["switch"]
-
-[state]
-path = "$work/httpcheck.journal"
-
-[check.new_server]
-stage = "switch"
-kind = "http"
-url = "http://shop.example.test:$port/health"
-$2
-headers = ["X-Token: env:SHOP_TOKEN"]
-body_contains = "hello from shop.example.test"
-timeout = "2s"
-interval = "500ms"
-TOML
+  testdata httpcheck "$@" >"$1"
 }
 spec "$work/with.toml" "resolve = \"shop.example.test:$port:127.0.0.1\""
 spec "$work/without.toml" ""

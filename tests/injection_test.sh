@@ -9,31 +9,7 @@ src=$2
 . "$src/tests/lib.sh" injection
 
 spec=$work/inject.toml
-cat >"$spec" <<'TOML'
-version = 1
-name = "inject"
-stages = ["one"]
-
-[nginx_site.web]
-host = "local"
-stage = "one"
-config_dir = "/nonexistent-reconcile-test"
-server_names = ["x.example; location /leak/ { alias /etc/; } #"]
-listen = "80\ninclude /etc/passwd"
-proxy_pass = "http://127.0.0.1:8000/;deny all"
-tls_certificate = "/etc/ssl/a.pem; ssl_certificate_key /x"
-client_max_body_size = "50m }"
-
-[provider.dns.lab]
-kind = "rfc2136"
-server = "127.0.0.1:53"
-
-[dns_record.mx]
-zone = "example.test."
-name = "@"
-type = "MX"
-values = ["10 mail.example. ; comment"]
-TOML
+testdata_verbatim inject >"$spec"
 
 "$bin" validate "$spec" >"$work/out" 2>"$work/err"
 code=$?

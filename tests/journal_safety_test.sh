@@ -30,16 +30,7 @@ lock_id() { "$bin" status "$1" 2>&1 | sed -n 's/.*lock id \([0-9a-f]*\)).*/\1/p'
 # The holder: an apply whose one step reads a FIFO, so it runs (holding the lock) until this
 # test writes to it. Each holder runs in a session of its own, so it and what it started can
 # be killed together, by its id.
-cat >lock.toml <<SPEC
-version = 1
-name = "lock"
-[command.wait]
-host = "local"
-shell = true
-run = "converge"  # a state its check tells: applied again whenever it is false
-check = "test -e $work/waited"
-apply = "cat $work/fifo >/dev/null && touch $work/waited"
-SPEC
+testdata lock >lock.toml
 mkfifo fifo
 setsid "$bin" apply lock.toml --yes >first.out 2>&1 &
 first=$!
@@ -128,20 +119,7 @@ mkdir disk
 mount -t tmpfs -o size=256k tmpfs disk || { bad "cannot mount a tmpfs in the test's namespace"; finish; exit; }
 mkfifo hold-fifo fill-fifo
 pad=$(printf '%*s' 6000 '' | tr ' ' x)
-cat >disk/full.toml <<SPEC
-version = 1
-name = "full"
-[command.hold]
-host = "local"
-shell = true
-check = "test -e $work/hold.done"
-apply = "cat $work/hold-fifo >/dev/null && touch $work/hold.done"
-[command.fill]
-host = "local"
-shell = true
-check = "test -e $work/fill.done"
-apply = "cat $work/fill-fifo >/dev/null; dd if=/dev/zero of=$work/disk/fill bs=4k 2>/dev/null; touch $work/fill.done # $pad"
-SPEC
+testdata full >disk/full.toml
 "$bin" apply disk/full.toml --yes >full.out 2>full.err &
 full=$!
 two_intents() { [ "$(grep -c '"kind":"intent"' disk/.reconcile/full.journal 2>/dev/null)" = 2 ]; }

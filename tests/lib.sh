@@ -12,6 +12,22 @@ finish() {
   [ "$failed" -eq 0 ]
 }
 
+# A test's specs live in tests/testdata/<test>/NAME.toml (<test> is the script's name without
+# _test.sh), as Terraform keeps its fixtures: TOML stays TOML for editors and reviewers.
+# testdata NAME [ARGS...]: the spec with the test's $variables (and ARGS as $1…) filled in, as an
+# unquoted heredoc would; testdata_verbatim NAME: the spec as written (its ${vars.X} kept).
+testdata_dir=$src/tests/testdata/$(basename "${BASH_SOURCE[1]}" .sh)
+testdata_dir=${testdata_dir%_test}
+testdata() {
+  local file=$testdata_dir/$1.toml
+  shift
+  [ -f "$file" ] || { echo "FAIL: no spec $file" >&2; return 99; }
+  eval "cat <<__RECONCILE_TESTDATA__
+$(cat "$file")
+__RECONCILE_TESTDATA__"
+}
+testdata_verbatim() { cat "$testdata_dir/$1.toml"; }
+
 # crash_after K CMD...: runs CMD (reconcile) in the background with the crash shim preloaded
 # (tests/support/crash_after_record.cc, built beside the binary), which SIGKILLs it right after
 # journal record K is durable; waits for it and returns its exit code (137 when killed).

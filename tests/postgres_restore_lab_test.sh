@@ -24,45 +24,7 @@ trap 'super "drop database if exists $srcdb" >/dev/null; super "drop database if
       super "drop database if exists ${dst}_m" >/dev/null;
       [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 
-cat >"$work/restore.toml" <<SPEC
-version = 1
-name = "restore"
-stages = ["prepare", "migrate"]
-
-[host.db]
-address = "127.0.0.1"
-port = $SSH_PORT
-user = "$SSH_USER"
-identity = "$SSH_IDENTITY"
-known_hosts = "$SSH_KNOWN_HOSTS"
-
-[provider.postgres.lab]
-host = "$PG_HOST"
-port = $PG_PORT
-user = "$PG_USER"
-password = "env:LAB_PG_PASSWORD"
-
-[provider.postgres.old]
-host = "$PG_HOST"
-port = $PG_PORT
-user = "$PG_USER"
-password = "env:LAB_PG_PASSWORD"
-
-[file.marker]
-stage = "prepare"
-host = "local"
-path = "$work/marker"
-content = "x"
-
-[postgres_restore.app]
-stage = "migrate"
-provider = "postgres.lab"
-host = "db"
-database = "$dst"
-dump = "$work/src.dump"
-compare = ["orders", "shop.items"]
-compare_with = "postgres.old:$srcdb"
-SPEC
+testdata restore >"$work/restore.toml"
 cd "$work" || exit 1
 
 "$bin" plan restore.toml >out 2>err && ok || bad "plan: $(cat err)"

@@ -23,50 +23,7 @@ connects() {
 }
 super() { PGPASSWORD=$PG_PASSWORD "$PG_BIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d "${2:-postgres}" -tAc "$1" 2>&1; }
 
-cat >"$work/db.toml" <<SPEC
-version = 1
-name = "dbcut"
-stages = ["prepare", "freeze", "rotate"]
-
-[state]
-key = "env:JOURNAL_KEY"
-
-[provider.postgres.lab]
-host = "$PG_HOST"
-port = $PG_PORT
-user = "$PG_USER"
-password = "env:LAB_PG_PASSWORD"
-
-[postgres_role.app]
-stage = "prepare"
-name = "$app"
-login = true
-password = "env:APP_PW_OLD"
-connection_limit = 5
-[postgres_role.app.at.rotate]
-password = "env:APP_PW_NEW"
-
-[postgres_role.other]
-stage = "prepare"
-name = "$other"
-login = true
-password = "env:OTHER_PW"
-
-[postgres_database.app]
-stage = "prepare"
-name = "$appdb"
-owner = "\${postgres_role.app.name}"
-encoding = "UTF8"
-public_connect = true
-[postgres_database.app.at.freeze]
-public_connect = false
-
-[postgres_snapshot.app]
-stage = "freeze"
-host = "local"
-database = "\${postgres_database.app.name}"
-path = "$work/appdb-\${run}.dump"
-SPEC
+testdata db >"$work/db.toml"
 cd "$work" || exit 1
 
 "$bin" plan db.toml >out 2>err && ok || bad "plan: $(cat err)"
@@ -144,21 +101,7 @@ MGR_PW="mgr-$run" "$bin" plan mgr.toml --explain >out 2>err && ok || bad "plan a
 grep -q "cannot be read (pg_authid needs a superuser)" out && ok || bad "unreadable verifier is irreversible: $(cat out)"
 
 # A snapshot pg_dump cannot take: the step fails with pg_dump's words and leaves no file.
-cat >snap.toml <<SPEC
-version = 1
-name = "snap"
-stages = ["freeze"]
-[provider.postgres.lab]
-host = "$PG_HOST"
-port = $PG_PORT
-user = "$PG_USER"
-password = "env:LAB_PG_PASSWORD"
-[postgres_snapshot.missing]
-stage = "freeze"
-host = "local"
-database = "nope_$run"
-path = "$work/nope.dump"
-SPEC
+testdata snap >snap.toml
 "$bin" apply snap.toml --yes >out 2>err && bad "a dump of a missing database succeeded" || ok
 grep -q "database \"nope_$run\" does not exist" err && ok || bad "pg_dump's error shown: $(cat err)"
 ls "$work"/nope.dump* >/dev/null 2>&1 && bad "a failed dump left a file" || ok

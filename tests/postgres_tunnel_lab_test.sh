@@ -29,47 +29,7 @@ wait_reaches "$client" 192.0.2.2 2222 sshd || { finish; exit; }
 # psql inside the server namespace, as a role with a password.
 as() { PGPASSWORD=$2 in_server "$PG_BIN/psql" -h 127.0.0.1 -p 5432 -U "$1" -d postgres -tAc "${3:-select 1}" 2>&1; }
 
-cat >"$work/db.toml" <<SPEC
-version = 1
-name = "tunnel"
-stages = ["prepare", "rotate"]
-
-[state]
-key = "env:SUPER_PW"
-
-[host.db]
-address = "192.0.2.2"
-port = 2222
-user = "$SSH_USER"
-identity = "$SSH_IDENTITY"
-known_hosts = "$work/known_hosts"
-
-[provider.postgres.db]
-host = "127.0.0.1"
-port = 5432
-password = "env:SUPER_PW"
-
-[postgres_role.app]
-stage = "prepare"
-host = "db"
-name = "app"
-login = true
-password = "env:APP_OLD"
-[postgres_role.app.at.rotate]
-password = "env:APP_NEW"
-
-[postgres_database.app]
-stage = "prepare"
-host = "db"
-name = "appdb"
-owner = "\${postgres_role.app.name}"
-
-[postgres_snapshot.before_rotate]
-stage = "rotate"
-host = "db"
-database = "appdb"
-path = "$pg/appdb.dump"
-SPEC
+testdata db >"$work/db.toml"
 cd "$work" || exit 1
 
 reaches "$client" 192.0.2.2 5432 && bad "the database is reachable without the tunnel; the test proves nothing" || ok

@@ -16,20 +16,7 @@ run() { "$bin" "$@" --var root="$root" >out 2>err; }
 
 # 1. A stage whose command removes a file, then a stage that declares that file: the second
 # stage is planned when it begins, and puts the file back in the same apply.
-cat >replan.toml <<'EOF'
-version = 1
-name = "replan"
-stages = ["a", "b"]
-[command.clear]
-stage = "a"
-host = "local"
-apply = ["rm", "-f", "${vars.root}/f"]
-[file.f]
-stage = "b"
-host = "local"
-path = "${vars.root}/f"
-content = "x\n"
-EOF
+testdata_verbatim replan >replan.toml
 printf 'x\n' >"$root/f"
 run apply replan.toml --yes && ok || bad "replan: apply: $(cat err)"
 [ -f "$root/f" ] && ok || bad "replan: the file stage b declares is there after one apply"
@@ -39,73 +26,13 @@ run plan replan.toml --detailed-exitcode && ok || bad "replan: a second plan is 
 
 # 2. A resource after a check starts once the check holds; a command's check is asked after
 # what it follows, not when the stage begins.
-cat >edges.toml <<'EOF'
-version = 1
-name = "edges"
-stages = ["a"]
-[command.slow]
-stage = "a"
-host = "local"
-apply = ["sh", "-c", "sleep 1; touch ${vars.root}/ready"]
-[check.ready]
-stage = "a"
-kind = "command"
-command = ["test", "-e", "${vars.root}/ready"]
-after = ["command.slow"]
-interval = "100ms"
-timeout = "10s"
-[command.after_check]
-stage = "a"
-host = "local"
-after = ["check.ready"]
-apply = ["sh", "-c", "test -e ${vars.root}/ready && touch ${vars.root}/ok"]
-[command.lock]
-stage = "a"
-host = "local"
-apply = ["touch", "${vars.root}/lock"]
-[command.unlock]
-stage = "a"
-host = "local"
-after = ["command.lock"]
-check = ["sh", "-c", "! test -e ${vars.root}/lock"]
-apply = ["rm", "${vars.root}/lock"]
-EOF
+testdata_verbatim edges >edges.toml
 run apply edges.toml --yes && ok || bad "edges: apply: $(cat err)"
 [ -f "$root/ok" ] && ok || bad "edges: the command after the check ran once the check held"
 [ ! -e "$root/lock" ] && ok || bad "edges: the command's check was asked after what it follows ran"
 
 # 3. Commands happen once, in their stage: not again in later stages, an empty plan after.
-cat >once.toml <<'EOF'
-version = 1
-name = "once"
-stages = ["pre", "a", "b", "c"]
-[file.marker]
-stage = "pre"
-host = "local"
-path = "${vars.root}/marker"
-content = "m\n"
-[command.count]
-stage = "a"
-host = "local"
-apply = ["sh", "-c", "echo ran >> ${vars.root}/count"]
-[command.flag]
-stage = "a"
-host = "local"
-apply = ["touch", "${vars.root}/flag"]
-revert = ["rm", "${vars.root}/flag"]
-[command.sticky]
-stage = "b"
-host = "local"
-check = ["test", "-e", "${vars.root}/sticky"]
-apply = ["touch", "${vars.root}/sticky"]
-revert = ["true"]
-revert_check = false
-[file.later]
-stage = "c"
-host = "local"
-path = "${vars.root}/later"
-content = "l\n"
-EOF
+testdata_verbatim once >once.toml
 run apply once.toml --yes && ok || bad "once: apply: $(cat err)"
 [ "$(wc -l <"$root/count")" = 1 ] && ok || bad "once: the command ran $(wc -l <"$root/count") times, not once"
 run plan once.toml --detailed-exitcode && ok || bad "once: the plan after apply is not empty: $(cat out)"
@@ -126,39 +53,14 @@ run plan once.toml --detailed-exitcode && ok || bad "once: the plan after the se
 
 # 3b. Rollback honours the reverse edges: the revert of a command that is after a file runs
 # before the file is put back, never beside it (the revert still reads the file it ran with).
-cat >reverse.toml <<'EOF'
-version = 1
-name = "reverse"
-stages = ["a", "b"]
-[file.cfg]
-stage = "a"
-host = "local"
-path = "${vars.root}/cfg"
-content = "v1\n"
-[file.cfg.at.b]
-content = "v2\n"
-[command.reload]
-stage = "b"
-host = "local"
-after = ["file.cfg"]
-apply = ["sh", "-c", "cat ${vars.root}/cfg >> ${vars.root}/reloads"]
-revert = ["sh", "-c", "sleep 0.5; cat ${vars.root}/cfg >> ${vars.root}/reloads"]
-EOF
+testdata_verbatim reverse >reverse.toml
 run apply reverse.toml --yes && ok || bad "reverse: apply: $(cat err)"
 run rollback reverse.toml --to a --yes && ok || bad "reverse: rollback: $(cat err)"
 [ "$(cat "$root/cfg")" = v1 ] && ok || bad "reverse: the file is back"
 [ "$(tail -1 "$root/reloads")" = v2 ] && ok || bad "reverse: the revert ran beside the file's restore: $(cat "$root/reloads")"
 
 # 4. A one-shot step with no check, cut off while it ran, is not run again blindly.
-cat >cutoff.toml <<'EOF'
-version = 1
-name = "cutoff"
-stages = ["a"]
-[command.slow]
-stage = "a"
-host = "local"
-apply = ["sh", "-c", "sleep 2; echo ran >> ${vars.root}/cut"]
-EOF
+testdata_verbatim cutoff >cutoff.toml
 "$bin" apply cutoff.toml --var root="$root" --yes >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 50); do grep -q '"intent"' .reconcile/cutoff.journal 2>/dev/null && break; sleep 0.1; done
@@ -175,26 +77,7 @@ run apply cutoff.toml --yes --rerun command.slow && [ "$(wc -l <"$root/cut")" = 
   bad "cutoff: --rerun runs it once: $(cat err)"
 # 5. ${run}: a one-shot step of a stage a rollback undid runs again under a new name when apply
 # passes the stage again; what refers to it follows; the old file stays.
-cat >run.toml <<'EOF'
-version = 1
-name = "run"
-stages = ["prepare", "freeze", "switch"]
-[file.marker]
-stage = "prepare"
-host = "local"
-path = "${vars.root}/marker"
-content = "x\n"
-[command.snapshot]
-stage = "freeze"
-host = "local"
-apply = ["sh", "-c", "cp ${vars.root}/db ${vars.root}/db-${run}.dump"]
-[command.restore]
-stage = "switch"
-host = "local"
-# The newest dump (a later stage's own ${run} counts its own rollbacks: a postgres_restore
-# would name the snapshot by reference instead).
-apply = ["sh", "-c", "cp $(ls -t ${vars.root}/db-*.dump | head -1) ${vars.root}/newdb"]
-EOF
+testdata_verbatim run >run.toml
 echo rows1 >"$root/db"
 run apply run.toml --yes && [ -f "$root/db-1.dump" ] && ok || bad "run: first apply: $(cat err)"
 echo rows2 >>"$root/db"
@@ -214,27 +97,7 @@ run validate runvar.toml; grep -q "runvar.toml:5:6: error: '\${run}' in variable
 
 # 6. Rollback of a chain of one-shot steps: every revert runs, dependents first, in one rollback
 # (a revert that waits on another was once read as "already absent" and skipped).
-cat >chain.toml <<'EOF'
-version = 1
-name = "chain"
-stages = ["base", "work"]
-[file.marker]
-stage = "base"
-host = "local"
-path = "${vars.root}/chain-marker"
-content = "m\n"
-[command.first]
-stage = "work"
-host = "local"
-apply = ["touch", "${vars.root}/first"]
-revert = ["rm", "${vars.root}/first"]
-[command.second]
-stage = "work"
-host = "local"
-after = ["command.first"]
-apply = ["touch", "${vars.root}/second"]
-revert = ["rm", "${vars.root}/second"]
-EOF
+testdata_verbatim chain >chain.toml
 run apply chain.toml --yes && [ -e "$root/first" ] && [ -e "$root/second" ] && ok || bad "chain: apply: $(cat err)"
 run rollback chain.toml --to base --yes && ok || bad "chain: rollback: $(cat err)"
 [ ! -e "$root/first" ] && [ ! -e "$root/second" ] && ok || bad "chain: both reverts ran in one rollback: $(ls "$root")"
@@ -248,21 +111,7 @@ run apply chain.toml --yes || bad "pipe: apply: $(cat err)"
 
 # 8. A one-shot step cut off while it ran (no check) is gone back from by a rollback; a revert
 # cut off is not run again blindly: the rollback stops and asks for --rerun.
-cat >cut.toml <<'EOF'
-version = 1
-name = "cut"
-stages = ["base", "work"]
-[file.marker]
-stage = "base"
-host = "local"
-path = "${vars.root}/cut-marker"
-content = "m\n"
-[command.first]
-stage = "work"
-host = "local"
-apply = ["touch", "${vars.root}/cfirst"]
-revert = ["rm", "-f", "${vars.root}/cfirst"]
-EOF
+testdata_verbatim cut >cut.toml
 journal_records() { echo $(($(wc -l <.reconcile/cut.journal) - 1)); }
 run apply cut.toml --through base --yes || bad "cut: apply base: $(cat err)"
 crash_after $(($(journal_records) + 2)) "$bin" apply cut.toml --yes --var root="$root" >/dev/null 2>&1
@@ -283,42 +132,7 @@ run rollback cut.toml --to base --yes && grep -q "Nothing to roll back" out && o
 
 # 9. Stages go back in reverse: a later stage's revert before an earlier one's, and reverts of
 # a chain through a step with no revert, the far end first.
-cat >order.toml <<'EOF'
-version = 1
-name = "order"
-stages = ["base", "s1", "s2"]
-[file.marker]
-stage = "base"
-host = "local"
-path = "${vars.root}/order-marker"
-content = "m\n"
-[command.x]
-stage = "s1"
-host = "local"
-apply = ["touch", "${vars.root}/flag"]
-revert = ["rm", "-f", "${vars.root}/flag"]
-[command.y]
-stage = "s2"
-host = "local"
-apply = ["rm", "-f", "${vars.root}/flag"]
-revert = ["sh", "-c", "sleep 0.3; touch ${vars.root}/flag"]
-[command.a]
-stage = "s1"
-host = "local"
-apply = ["true"]
-revert = ["sh", "-c", "echo -a >>${vars.root}/events"]
-[command.b]
-stage = "s1"
-host = "local"
-after = ["command.a"]
-apply = ["true"]
-[command.c]
-stage = "s1"
-host = "local"
-after = ["command.b"]
-apply = ["true"]
-revert = ["sh", "-c", "sleep 0.3; echo -c >>${vars.root}/events"]
-EOF
+testdata_verbatim order >order.toml
 run apply order.toml --yes || bad "order: apply: $(cat err)"
 run rollback order.toml --to base --yes || bad "order: rollback: $(cat err)"
 [ ! -e "$root/flag" ] && ok || bad "order: s2's revert ran before s1's (flag is as at the end of base)"

@@ -37,24 +37,7 @@ stop_runit() {
 trap 'stop_runit; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 
 spec=$work/runit.toml
-cat >"$spec" <<SPEC
-version = 1
-name = "runit"
-stages = ["start", "stop", "retire"]
-
-[service.web]
-host = "local"
-name = "web"
-manager = "runit"
-runit_service_dir = "$svc"
-runit_sv_dir = "$sv_dir"
-state = "running"
-enabled = true
-[service.web.at.stop]
-state = "stopped"
-[service.web.at.retire]
-enabled = false
-SPEC
+testdata runit >"$spec"
 rc() { "$bin" "$@" >"$work/out" 2>"$work/err"; }
 pid_of() { sv status "$svc/$1" 2>/dev/null | sed -n 's/^run: [^:]*: (pid \([0-9]*\)).*/\1/p'; }
 
@@ -84,23 +67,7 @@ rc rollback "$spec" --to start --yes && ok || bad "rollback --to start: $(cat "$
 
 # A service that ignores SIGTERM: the stop fails after stop_timeout, and says so.
 stubborn=$work/stubborn.toml
-cat >"$stubborn" <<SPEC
-version = 1
-name = "stubborn"
-stages = ["start", "stop"]
-
-[service.stubborn]
-host = "local"
-name = "stubborn"
-manager = "runit"
-runit_service_dir = "$svc"
-runit_sv_dir = "$sv_dir"
-stop_timeout = "1s"
-state = "running"
-enabled = true
-[service.stubborn.at.stop]
-state = "stopped"
-SPEC
+testdata stubborn >"$stubborn"
 rc apply "$stubborn" --through start && ok || bad "stubborn: apply --through start: $(cat "$work/out" "$work/err")"
 start=$(date +%s)
 rc apply "$stubborn" --yes && bad "a stop that times out should fail the apply" || ok

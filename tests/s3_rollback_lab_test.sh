@@ -29,40 +29,7 @@ head -c 4096 /dev/urandom >"$site/img/logo.png"
 printf 'spaces and accents\n' >"$site/odd name/a b é.txt"
 head -c $((6 * 1024 * 1024 + 17)) /dev/urandom >"$site/img/large.bin"
 
-cat >"$work/cut.toml" <<SPEC
-version = 1
-name = "s3cut"
-stages = ["prepare", "upload", "copy"]
-
-[provider.s3.lab]
-endpoint = "$S3_ENDPOINT"
-region = "$S3_REGION"
-access_key = "env:LAB_S3_KEY"
-secret_key = "env:LAB_S3_SECRET"
-part_size_mib = 5
-multipart_threshold_mib = 5
-
-[s3_bucket.old]
-stage = "prepare"
-name = "cut-old"
-
-[s3_bucket.new]
-stage = "prepare"
-name = "cut-new"
-
-[s3_sync.upload]
-stage = "upload"
-source = "$site"
-target = "s3://cut-old/www/"
-after = ["s3_bucket.old"]
-
-[s3_sync.copy]
-stage = "copy"
-source = "s3://cut-old/www/"
-target = "s3://cut-new/"
-delete_extra = true
-after = ["s3_bucket.new", "s3_sync.upload"]
-SPEC
+testdata cut >"$work/cut.toml"
 cd "$work" || exit 1
 # Fresh names each run, so a run against a lab left up by an earlier one starts from nothing.
 run=$RANDOM
@@ -135,18 +102,7 @@ grep -q "2 objects the sync overwrote or deleted cannot be put back" err && ok |
 grep -q "copy: 5 objects, 6.0 MiB not in the target" out && ok || bad "the upload is to be done again: $(cat out)"
 
 # Settings the server does not have are said to be missing, not pretended.
-cat >v.toml <<SPEC
-version = 1
-name = "v"
-[provider.s3.lab]
-endpoint = "$S3_ENDPOINT"
-access_key = "env:LAB_S3_KEY"
-secret_key = "env:LAB_S3_SECRET"
-[s3_bucket.old]
-name = "cut-old-$run"
-versioning = true
-encryption = "AES256"
-SPEC
+testdata v >v.toml
 "$bin" plan v.toml >out 2>err && ok || bad "plan of settings: $(cat err)"
 grep -q 'versioning: *not implemented by this server (.*), wanted true' out && ok || bad "versioning unsupported shown: $(cat out)"
 grep -q 'encryption: *not implemented by this server (501 NotImplemented), wanted "AES256"' out && ok || bad "encryption: $(cat out)"

@@ -15,54 +15,7 @@ printf 'old\0bytes\r\n\xff' >"$root/app.env"
 chmod 600 "$root/app.env"
 cp "$root/app.env" "$work/app.env.orig"
 
-cat >"$work/cut.toml" <<SPEC
-version = 1
-name = "sshcut"
-stages = ["before", "freeze", "switch"]
-
-[host.lab]
-address = "127.0.0.1"
-port = $SSH_PORT
-user = "$SSH_USER"
-identity = "$SSH_IDENTITY"
-known_hosts = "$SSH_KNOWN_HOSTS"
-service_manager = "supervisor"
-supervisor_config = "$SUPERVISOR_CONF"
-
-[file.env]
-stage = "freeze"
-host = "lab"
-path = "$root/app.env"
-content = "DATABASE=new-server\n"
-mode = "0640"
-
-[nginx_site.app]
-stage = "freeze"
-host = "lab"
-server_names = ["app.test"]
-listen = "127.0.0.1:18086"
-maintenance = true
-config_dir = "$NGINX_SITES"
-nginx = ["nginx", "-p", "$NGINX_PREFIX", "-e", "stderr", "-c", "$NGINX_CONF"]
-[nginx_site.app.at.switch]
-maintenance = false
-proxy_pass = "http://127.0.0.1:18090"
-
-[service.web]
-stage = "freeze"
-host = "lab"
-name = "web"
-state = "stopped"
-[service.web.at.switch]
-state = "running"
-
-[check.site]
-stage = "switch"
-kind = "http"
-url = "http://127.0.0.1:18086/"
-timeout = "10s"
-interval = "200ms"
-SPEC
+testdata cut >"$work/cut.toml"
 
 status_of() { curl -s -o /dev/null -w '%{http_code}' -H "Host: app.test" http://127.0.0.1:18086/; }
 soon() { for _ in $(seq 1 100); do [ "$(status_of)" = "$1" ] && return 0; sleep 0.05; done; return 1; }

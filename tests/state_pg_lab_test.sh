@@ -15,24 +15,7 @@ name="shared-$$"
 export STATE_PW=$PG_PASSWORD
 sql() { PGPASSWORD=$PG_PASSWORD "$PG_BIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc "$1"; }
 
-cat >cut.toml <<SPEC
-version = 1
-name = "$name"
-stages = ["one", "two", "three"]
-
-[file.site]
-stage = "one"
-host = "local"
-path = "$work/site.conf"
-content = "old\n"
-[file.site.at.two]
-content = "new\n"
-
-[check.slow]
-stage = "three"
-kind = "command"
-command = ["sleep", "3"]
-SPEC
+testdata cut >cut.toml
 "$bin" apply cut.toml --through one --yes >out 2>err && ok || bad "apply one on the file journal: $(cat err)"
 [ -f ".reconcile/$name.journal" ] && ok || bad "the file journal was written"
 

@@ -70,28 +70,7 @@ worker_pid() { pgrep -f "reconcile-worker-$$" | head -1; }
 is_enabled() { in_sd systemctl is-enabled worker.service 2>/dev/null; }
 
 spec() {  # spec FILE UNIT STOP_TIMEOUT
-  cat >"$1" <<SPEC
-version = 1
-name = "systemd"
-stages = ["before", "up", "downtime"]
-
-[host.app]
-address = "198.51.100.2"
-user = "$SSH_SUDO_USER"
-identity = "$SSH_IDENTITY"
-known_hosts = "$work/sd-known_hosts"
-sudo = true
-
-[service.worker]
-stage = "up"
-host = "app"
-name = "$2"
-state = "running"
-enabled = true
-stop_timeout = "$3"
-[service.worker.at.downtime]
-state = "stopped"
-SPEC
+  testdata systemd "$@" >"$1"
 }
 
 spec "$work/sd.toml" worker.service 10s

@@ -7,31 +7,7 @@ bin=$1
 src=$2
 . "$src/tests/lib.sh" wait
 
-cat >"$work/wait.toml" <<TOML
-version = 1
-name = "wait"
-stages = ["maintenance", "after"]
-
-[state]
-path = "$work/wait.journal"
-
-[file.flag]
-stage = "maintenance"
-host = "local"
-path = "$work/maintenance.flag"
-content = "on\n"
-
-[check.drain]
-stage = "maintenance"
-kind = "wait"
-duration = "2s"
-
-[file.after]
-stage = "after"
-host = "local"
-path = "$work/after"
-content = "done\n"
-TOML
+testdata wait >"$work/wait.toml"
 
 "$bin" validate "$work/wait.toml" >"$work/out" 2>&1 && ok || { bad "validate"; cat "$work/out"; }
 "$bin" plan "$work/wait.toml" >"$work/plan" 2>&1
