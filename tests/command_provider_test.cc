@@ -37,13 +37,6 @@ struct Local {
 
 std::string Message(const Result<State>& r) { return r ? std::string() : r.error().message; }
 
-std::string Read(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 TEST_CASE("probe: a passing check reads back the spec's commands, a failing or absent one reads absent") {
@@ -150,7 +143,7 @@ TEST_CASE("with shell = true the commands are shell lines: pipes and && work") {
   CHECK_FALSE(before->exists);
   auto made = l.Apply(Action::kCreate, t);
   REQUIRE_MESSAGE(made, Message(made));
-  CHECK(Read(file) == "HELLO");
+  CHECK(ReadText(file) == "HELLO");
   auto after = l.Probe(t);
   REQUIRE(after);
   CHECK(after->exists);
@@ -200,7 +193,7 @@ TEST_CASE("env and path reach check, apply and revert; the values are in no comm
 
   auto applied = provider.Apply(Change{Action::kCreate, t, {}, {}});
   REQUIRE_MESSAGE(applied, Message(applied));
-  CHECK(Read(out) == secret + "|fast|/usr/bin:/bin");
+  CHECK(ReadText(out) == secret + "|fast|/usr/bin:/bin");
   provider.Probe(batch, &probed);
   REQUIRE(probed[0]);
   CHECK(probed[0]->exists);  // the check saw MODE too

@@ -19,13 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string Read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void Write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
 
 HostConfig Local() {
@@ -59,7 +52,7 @@ TEST_CASE("probe, create, change mode only, rewrite, delete: the real file follo
 
   auto created = provider.Apply(Change{Action::kCreate, t, *absent, {}});
   REQUIRE_MESSAGE(created, (created.ok() ? std::string() : created.error().message));
-  CHECK(Read(path) == "hello\n");
+  CHECK(ReadText(path) == "hello\n");
   struct stat st;
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0640);
@@ -79,7 +72,7 @@ TEST_CASE("probe, create, change mode only, rewrite, delete: the real file follo
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK(st.st_ino == inode);
   CHECK((st.st_mode & 07777) == 0600);
-  CHECK(Read(path) == "hello\n");
+  CHECK(ReadText(path) == "hello\n");
 
   // A content change is written beside and renamed over: a new inode, no temp file left.
   Target rewrite{"file.motd", &schema, {{"path", path}, {"content", "moved\n"}}, &local};
@@ -87,7 +80,7 @@ TEST_CASE("probe, create, change mode only, rewrite, delete: the real file follo
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK(st.st_ino != inode);
   CHECK((st.st_mode & 07777) == 0600);  // kept: the spec did not say
-  CHECK(Read(path) == "moved\n");
+  CHECK(ReadText(path) == "moved\n");
   CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
 
   REQUIRE(provider.Apply(Change{Action::kDelete, rewrite, *probed, {}}));
@@ -154,7 +147,7 @@ TEST_CASE("plan against real files: source files, modes, and a converged spec") 
     Change c{step.action, Target{r.address, r.schema, step.desired.attrs, HostFor(*load.spec, r)}, step.prior, {}};
     REQUIRE(r.provider->Apply(c));
   }
-  CHECK(Read(dir.path / "motd") == "from a source file\n");
+  CHECK(ReadText(dir.path / "motd") == "from a source file\n");
   auto again = TestWorld::PlanOf(load);
   REQUIRE(again);
   CHECK(again->stages[0].steps.empty());

@@ -88,10 +88,7 @@ TEST_CASE("plan, apply and plan again against files on an SSH host") {
     REQUIRE_MESSAGE(done, (done ? std::string() : done.error().message));
     CHECK(done->attrs.at("mode") == Value("0640"));
   }
-  std::ifstream in(dir.path / "keep");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  CHECK(ss.str() == "keep over ssh\n");
+  CHECK(ReadText(dir.path / "keep") == "keep over ssh\n");
   auto again = TestWorld::PlanOf(load);
   REQUIRE(again);
   CHECK_FALSE(again->HasChanges());

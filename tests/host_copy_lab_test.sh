@@ -13,26 +13,13 @@ src=$2
 
 # The second host: the lab's keys, a port of its own.
 port2=$((12400 + RANDOM % 500))
-cat >"$work/sshd2.conf" <<CONF
-Port $port2
-ListenAddress 127.0.0.1
-HostKey $LAB_DIR/sshd/host_ed25519
-PidFile none
-AuthorizedKeysFile none
-AuthorizedKeysCommand /bin/cat $LAB_DIR/sshd/authorized_keys
-AuthorizedKeysCommandUser root
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-UsePAM no
-StrictModes no
-Subsystem sftp internal-sftp
-CONF
+known2=$(test_sshd_conf "$work/sshd2.conf" 127.0.0.1 "$port2")
+echo "PermitRootLogin prohibit-password" >>"$work/sshd2.conf"
 /usr/sbin/sshd -D -e -f "$work/sshd2.conf" >"$work/sshd2.log" 2>&1 &
 sshd2=$!
 trap 'kill $sshd2 2>/dev/null; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 cp "$SSH_KNOWN_HOSTS" "$work/known_hosts"
-echo "[127.0.0.1]:$port2 $(cut -d' ' -f1,2 "$LAB_DIR/sshd/host_ed25519.pub")" >>"$work/known_hosts"
+echo "$known2" >>"$work/known_hosts"
 for _ in $(seq 100); do nc -z 127.0.0.1 "$port2" 2>/dev/null && break; sleep 0.05; done
 
 mkdir -p "$work/old/media/thumbs" "$work/new" "$work/here"

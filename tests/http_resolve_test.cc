@@ -10,9 +10,12 @@
 #include "providers/check/check_provider.h"
 #include "tests/support/local_server.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/after_header.h"
 #include "tests/support/test_world.h"
 
 using namespace reconcile;
+using after_header::FirstError;
+using after_header::Loads;
 using namespace reconcile::testing;
 
 namespace {
@@ -22,14 +25,6 @@ Result<CheckResult> Run(AttrMap attrs) {
   TypeSchema schema = p.Types()[0];
   attrs["kind"] = std::string("http");
   return p.Check(Target{"check.new_server", &schema, std::move(attrs), nullptr, nullptr});
-}
-
-std::string FirstError(const std::string& body) { return TestWorld().FirstError(std::string(kHeader) + body); }
-
-bool Loads(const std::string& body) {
-  std::string errors = TestWorld::Errors(TestWorld().Load(std::string(kHeader) + body));
-  INFO(errors);
-  return errors.empty();
 }
 
 // An http check; `extra` (one line) is line 7.

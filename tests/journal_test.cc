@@ -27,13 +27,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void Put(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary | std::ios::trunc) << text; }
 
 JournalRecord Rec(const std::string& kind, nlohmann::json data) { return JournalRecord{0, "", kind, std::move(data)}; }
@@ -44,7 +37,7 @@ TEST_CASE("records come back in order with sequence numbers, and survive reopeni
   TempDir dir;
   std::string path = (dir.path / "sub" / "j.journal").string();
   contract::RecordsInOrderAndReopen([&] { return OpenFileJournal(path); });
-  CHECK(Slurp(path).rfind("{\"reconcile_journal\":1}\n", 0) == 0);
+  CHECK(ReadText(path).rfind("{\"reconcile_journal\":1}\n", 0) == 0);
 }
 
 TEST_CASE("a journal moves into an empty one as it is, once") {
@@ -63,7 +56,7 @@ TEST_CASE("a torn last line is dropped, and the next record starts on a line of 
     REQUIRE(j->Append(&a));
     REQUIRE(j->Append(&b));
   }
-  std::string text = Slurp(path);
+  std::string text = ReadText(path);
   // Cut the last record in half, as a crash mid-write would.
   Put(path, text.substr(0, text.size() - 20));
   auto j = OpenFileJournal(path);
@@ -87,7 +80,7 @@ TEST_CASE("a journal written by a newer reconcile is refused as such, never call
     JournalRecord r = Rec("intent", {{"i", 1}});
     REQUIRE(j->Append(&r));
   }
-  std::string good = Slurp(path);
+  std::string good = ReadText(path);
   CHECK(good.rfind("{\"reconcile_journal\":1}\n", 0) == 0);  // the format it writes
   std::string newer = good;
   newer.replace(0, good.find('\n'), "{\"reconcile_journal\":2,\"written_by\":\"reconcile 9\"}");
@@ -102,7 +95,7 @@ TEST_CASE("a journal written by a newer reconcile is refused as such, never call
   CHECK(r.error().code == ErrorCode::kNotSupported);
   JournalRecord more = Rec("intent", {{"i", 2}});
   CHECK_FALSE(OpenFileJournal(path)->Append(&more));  // nor is anything added to it
-  CHECK(Slurp(path) == newer);
+  CHECK(ReadText(path) == newer);
   Put(path, "{\"reconcile_journal\":0}\n");
   auto zero = OpenFileJournal(path)->Read();
   REQUIRE_FALSE(zero);
@@ -119,7 +112,7 @@ TEST_CASE("damage anywhere else is an error that names the line, never a guess")
       REQUIRE(j->Append(&r));
     }
   }
-  std::string good = Slurp(path);
+  std::string good = ReadText(path);
 
   SUBCASE("a changed value breaks the checksum") {
     std::string bad = good;
@@ -162,7 +155,7 @@ TEST_CASE("damage anywhere else is an error that names the line, never a guess")
     auto j = OpenFileJournal(path);
     JournalRecord r = Rec("done", {});
     CHECK_FALSE(j->Append(&r));
-    CHECK(Slurp(path) == bad);
+    CHECK(ReadText(path) == bad);
   }
 }
 

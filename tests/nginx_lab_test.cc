@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/temp_dir.h"
 #include "tests/support/http_get.h"
 #include "tests/support/lab_env.h"
 #include "tests/support/test_world.h"
@@ -29,12 +30,7 @@ struct Site {
 
   std::string Apply(const std::string& extra, Plan* planned = nullptr) { return w.PlanAndApply(Spec(extra), planned); }
 
-  std::string File() {
-    std::ifstream in(env.at("NGINX_SITES") + "/reconcile-shop.conf");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
+  std::string File() { return ReadText(env.at("NGINX_SITES") + "/reconcile-shop.conf"); }
 };
 
 // nginx reloads asynchronously (new workers take the new config a moment after -s reload

@@ -8,19 +8,14 @@
 #include <string>
 
 #include "providers/service/service_names.h"
+#include "tests/support/after_header.h"
 #include "tests/support/test_world.h"
 
 using namespace reconcile;
+using after_header::FirstError;
+using after_header::Loads;
 
 namespace {
-
-std::string FirstError(const std::string& body) { return TestWorld().FirstError(std::string(kHeader) + body); }
-
-bool Loads(const std::string& body) {
-  std::string errors = TestWorld::Errors(TestWorld().Load(std::string(kHeader) + body));
-  INFO(errors);
-  return errors.empty();
-}
 
 // A service whose name is on line 6; `extra` follows on line 7.
 std::string Service(const std::string& name, const std::string& extra = "") {

@@ -10,19 +10,14 @@
 #include "providers/dns/dns_wire.h"
 #include "providers/nginx/site_config.h"
 #include "providers/nginx/site_syntax.h"
+#include "tests/support/after_header.h"
 #include "tests/support/test_world.h"
 
 using namespace reconcile;
+using after_header::FirstError;
+using after_header::Loads;
 
 namespace {
-
-std::string FirstError(const std::string& body) { return TestWorld().FirstError(std::string(kHeader) + body); }
-
-bool Loads(const std::string& body) {
-  std::string errors = TestWorld::Errors(TestWorld().Load(std::string(kHeader) + body));
-  INFO(errors);
-  return errors.empty();
-}
 
 // A site on line 4 of the spec; `extra` (one line) is line 8.
 std::string Site(const std::string& extra, const std::string& names = "[\"app.example.test\"]") {

@@ -19,16 +19,7 @@
 using namespace reconcile;
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("commands run as argv: spaces, quotes and semicolons stay inside their argument") {
   auto env = LabEnv();
@@ -53,13 +44,13 @@ TEST_CASE("SFTP writes are atomic, with mode, and leave no temporary file") {
   SshSession ssh(LabHost(env));
   fs::path target = dir.path / "site.conf";
   REQUIRE(ssh.WriteFile({target.string(), "server { }\n", "0640", std::nullopt, std::nullopt}));
-  CHECK(Slurp(target) == "server { }\n");
+  CHECK(ReadText(target) == "server { }\n");
   CHECK((fs::status(target).permissions() & fs::perms::all) ==
         (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
   Status second =
       ssh.WriteFile({target.string(), "server { listen 80; }\n", "0644", std::string("root"), std::nullopt});
   REQUIRE_MESSAGE(second, second.message());
-  CHECK(Slurp(target) == "server { listen 80; }\n");
+  CHECK(ReadText(target) == "server { listen 80; }\n");
   CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
   auto missing = ssh.WriteFile({(dir.path / "no" / "such" / "f").string(), "x", "0644", std::nullopt, std::nullopt});
   REQUIRE_FALSE(missing);
@@ -85,7 +76,7 @@ TEST_CASE("an unknown host key is refused with its fingerprint and how to trust 
   h.trust_on_first_use = true;
   SshSession first(h);
   REQUIRE(first.Connect());
-  CHECK(Slurp(h.known_hosts).find("[127.0.0.1]:" + env.at("SSH_PORT") + " ssh-ed25519 ") == 0);
+  CHECK(ReadText(h.known_hosts).find("[127.0.0.1]:" + env.at("SSH_PORT") + " ssh-ed25519 ") == 0);
   h.trust_on_first_use = false;
   SshSession again(h);
   CHECK(again.Connect());
@@ -98,7 +89,7 @@ TEST_CASE("a changed host key is refused") {
   std::string other = (dir.path / "other").string();
   REQUIRE(std::system(("ssh-keygen -q -t ed25519 -N '' -f " + other).c_str()) == 0);
   h.known_hosts = (dir.path / "known_hosts").string();
-  std::string pub = Slurp(other + ".pub");
+  std::string pub = ReadText(other + ".pub");
   std::ofstream(h.known_hosts) << "[127.0.0.1]:" << env.at("SSH_PORT") << " " << pub.substr(0, pub.rfind(' ')) << "\n";
   SshSession ssh(h);
   Status s = ssh.Connect();
@@ -150,7 +141,7 @@ TEST_CASE("a command cut off by a drop is not run again, it may have run; a read
   auto cut = ssh.Run({"sh", "-c", "echo ran >>\"$0\"; kill -9 $PPID; sleep 1", count});
   REQUIRE_FALSE(cut);
   CHECK_MESSAGE(cut.error().message.find("it may have run") != std::string::npos, cut.error().message);
-  CHECK(Slurp(count) == "ran\n");
+  CHECK(ReadText(count) == "ran\n");
   auto next = ssh.Run({"echo", "reconnected"});
   REQUIRE_MESSAGE(next, (next ? std::string() : next.error().message));
   CHECK(next->out == "reconnected\n");
@@ -161,7 +152,7 @@ TEST_CASE("a command cut off by a drop is not run again, it may have run; a read
       ssh.Read({"sh", "-c", "echo read >>\"$0\"; [ $(wc -l <\"$0\") -ge 2 ] || kill -9 $PPID; echo done", reads});
   REQUIRE_MESSAGE(read, (read ? std::string() : read.error().message));
   CHECK(read->out == "done\n");
-  CHECK(Slurp(reads) == "read\nread\n");
+  CHECK(ReadText(reads) == "read\nread\n");
 }
 
 TEST_CASE("commands on one host run side by side, on channels of one connection") {

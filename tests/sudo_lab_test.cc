@@ -57,10 +57,7 @@ TEST_CASE("with sudo, an unprivileged login reads and writes where only root may
 
   TestWorld w;
   CHECK(w.PlanAndApply(FileSpec(env, true, target)) == "");
-  std::ifstream in(target);
-  std::stringstream content;
-  content << in.rdbuf();
-  CHECK(content.str() == "root only\n");
+  CHECK(ReadText(target) == "root only\n");
   struct stat st {};
   REQUIRE(::stat(target.c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0600);
@@ -104,9 +101,6 @@ TEST_CASE("a command on a sudo host gets its env and path after sudo has reset t
   }
   TestWorld w;
   CHECK(w.PlanAndApply(spec + "path = \"" + (dir.path / "bin").string() + ":/usr/bin:/bin\"\n") == "");
-  std::ifstream in(out);
-  std::stringstream got;
-  got << in.rdbuf();
-  CHECK(got.str() == "sudo 'secret' value|root");
+  CHECK(ReadText(out) == "sudo 'secret' value|root");
   unsetenv("RECONCILE_SUDO_TOKEN");
 }

@@ -7,13 +7,13 @@
 #include <thread>
 
 #include "providers/check/check_provider.h"
+#include "tests/support/after_header.h"
 #include "tests/support/test_world.h"
 
 using namespace reconcile;
+using after_header::FirstError;
 
 namespace {
-
-std::string FirstError(const std::string& body) { return TestWorld().FirstError(std::string(kHeader) + body); }
 
 // A wait check whose duration is on line 6.
 std::string Wait(const std::string& duration, const std::string& extra = "") {

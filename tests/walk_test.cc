@@ -117,15 +117,18 @@ TEST_CASE("Ctrl-C: what runs finishes and is reported; nothing more starts") {
   CHECK(stopped == 3);
 }
 
-TEST_CASE("a check waits for the stage's changes; a resource after the check waits for it") {
-  Walk walk(Items(2) + R"(
+// A wait check and an item after it.
+constexpr const char* kGatedByCheck = R"(
 [check.ready]
 kind = "wait"
 duration = "1s"
 [mem_item.gated]
 key = "gated"
 after = ["check.ready"]
-)");
+)";
+
+TEST_CASE("a check waits for the stage's changes; a resource after the check waits for it") {
+  Walk walk(Items(2) + kGatedByCheck);
   auto results = walk.Run();
   for (const StepResult& r : results) CHECK(r.ok);
   FakeStepRunner& f = *walk.runner;
@@ -135,14 +138,7 @@ after = ["check.ready"]
 }
 
 TEST_CASE("a check that does not hold stops what is after it, not the rest") {
-  Walk walk(Items(1) + R"(
-[check.ready]
-kind = "wait"
-duration = "1s"
-[mem_item.gated]
-key = "gated"
-after = ["check.ready"]
-)");
+  Walk walk(Items(1) + kGatedByCheck);
   walk.runner->failing.insert("check.ready");
   auto results = walk.Run();
   CHECK(walk.Of(results, "mem_item.i0").ok);

@@ -3,6 +3,8 @@
 // accepts, stopped by its PID. A server that does not come up fails the test with its log.
 #pragma once
 
+#include "tests/support/temp_dir.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -47,13 +49,6 @@ inline bool Accepts(int port) {
   bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   ::close(fd);
   return ok;
-}
-
-inline std::string ReadText(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // Starts argv with its standard output and error in `log`; returns its PID.
