@@ -18,12 +18,17 @@
 
 namespace reconcile {
 
+// SSH's defaults for a [host.NAME] that leaves them out, as ssh's own.
+inline constexpr int kSshPort = 22;
+inline constexpr const char* kSshIdentity = "~/.ssh/id_ed25519";
+inline constexpr const char* kSshKnownHosts = "~/.ssh/known_hosts";
+
 // A [host.NAME] table, or the local machine.
 struct HostConfig {
   std::string name;  // "local" for this machine
   bool local = false;
   std::string address;
-  int port = 22;
+  int port = kSshPort;
   std::string user;
   std::string identity;
   std::string known_hosts;
@@ -33,6 +38,12 @@ struct HostConfig {
   // what runs the host's services, say. The engine reads and checks them, and reads none.
   AttrMap settings;
 };
+
+// host = "local": this machine, reached without SSH.
+inline const HostConfig& LocalHost() {
+  static const HostConfig kLocal{.name = "local", .local = true};
+  return kLocal;
+}
 
 // A [provider.KIND.NAME] table with its values resolved (secrets included).
 struct ProviderConfig {

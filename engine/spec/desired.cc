@@ -399,14 +399,8 @@ std::set<std::string> SensitiveEntries(const Spec& spec, const Resource& r, cons
 }
 
 const HostConfig* HostFor(const Spec& spec, const Resource& r) {
-  static const HostConfig kLocal = [] {
-    HostConfig h;
-    h.name = "local";
-    h.local = true;
-    return h;
-  }();
   if (r.host.empty()) return nullptr;
-  if (r.host == "local") return &kLocal;
+  if (r.host == "local") return &LocalHost();
   auto it = spec.hosts.find(r.host);
   return it == spec.hosts.end() ? nullptr : &it->second;
 }

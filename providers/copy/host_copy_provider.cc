@@ -18,16 +18,6 @@ struct Place {
   std::string parent, name;  // the path's folder and last part
 };
 
-const HostConfig& LocalHost() {
-  static const HostConfig kLocal = [] {
-    HostConfig h;
-    h.name = "local";
-    h.local = true;
-    return h;
-  }();
-  return kLocal;
-}
-
 std::string CheckPlace(const std::string& value, const AttrMap&) {
   std::size_t colon = value.find(':');
   if (colon == std::string::npos || colon == 0)

@@ -116,13 +116,12 @@ Result<RemoteShell*> HostConnections::For(const HostConfig& host) {
 }
 
 void HostConnections::Probe(std::vector<ProbeBatch>* batches) {
-  static const HostConfig kLocal{.name = "local", .local = true};
   std::map<const HostConfig*, HostJob> jobs;
   for (std::size_t b = 0; b < batches->size(); ++b) {
     ProbeBatch& batch = (*batches)[b];
     batch.out.assign(batch.targets.size(), Error{"not probed"});
     for (std::size_t i = 0; i < batch.targets.size(); ++i) {
-      const HostConfig* host = batch.targets[i]->host ? batch.targets[i]->host : &kLocal;
+      const HostConfig* host = batch.targets[i]->host ? batch.targets[i]->host : &LocalHost();
       jobs[host].host = host;
       jobs[host].by_batch[b].push_back(i);
     }
