@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/exec/executor.h"
 #include "engine/registry.h"
 
 namespace reconcile {
@@ -31,7 +32,7 @@ struct ApplyCommandOptions {
   bool yes = false;
   bool allow_irreversible = false;
   bool force = false;  // past the providers' safety limits
-  std::size_t parallelism = 8;
+  std::size_t parallelism = kDefaultParallelism;
   std::string lock_timeout = "0s";
   std::set<std::string> rerun;  // one-shot steps cut off mid-run, to run again
 };
@@ -43,7 +44,7 @@ struct RollbackCommandOptions {
   bool yes = false;
   bool force = false;
   bool allow_irreversible = false;
-  std::size_t parallelism = 8;
+  std::size_t parallelism = kDefaultParallelism;
   std::string lock_timeout = "0s";
 };
 

@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
       "run again a one-shot step that was cut off and has no check (after finding out it did not happen)");
   apply->add_flag("--force", apply_options.force,
                   "go past the providers' safety limits (e.g. changing over 30% of a DNS zone at once)");
-  apply->add_option("--parallelism", apply_options.parallelism, "steps run at once (default 8)");
+  apply->add_option("--parallelism", apply_options.parallelism, "steps run at once")->capture_default_str();
   apply->add_option("--lock-timeout", apply_options.lock_timeout, "wait this long for the journal's lock (e.g. 5m)");
 
   RollbackCommandOptions rollback_options;
@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   rollback->add_flag("--yes", rollback_options.yes, "do not ask for confirmation");
   rollback->add_flag("--force", rollback_options.force, "roll back resources someone else changed since");
   rollback->add_flag("--allow-irreversible", rollback_options.allow_irreversible, "run steps that cannot be undone");
-  rollback->add_option("--parallelism", rollback_options.parallelism, "steps run at once (default 8)");
+  rollback->add_option("--parallelism", rollback_options.parallelism, "steps run at once")->capture_default_str();
   rollback->add_option("--lock-timeout", rollback_options.lock_timeout, "wait this long for the journal's lock");
 
   CLI::App* status = app.add_subcommand("status", "what the journal says: stages done, failures, the lock");

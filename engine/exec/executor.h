@@ -24,13 +24,16 @@ namespace reconcile {
 extern std::atomic<int> g_interrupts;
 void InstallInterruptHandler();
 
+// Steps run at once when --parallelism does not say.
+inline constexpr std::size_t kDefaultParallelism = 8;
+
 struct ExecContext {
   const Spec& spec;
   Journal& journal;
   const Sealer& sealer;
   Progress& progress;
   std::string op = "apply";  // or "rollback"
-  std::size_t parallelism = 8;
+  std::size_t parallelism = kDefaultParallelism;
   std::size_t per_instance = 4;
 };
 

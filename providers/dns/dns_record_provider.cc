@@ -9,6 +9,8 @@ namespace reconcile {
 
 namespace {
 
+// The TTL of a record set the spec gives none: when made, and when its values are replaced.
+constexpr std::int64_t kDefaultTtl = 3600;
 const std::vector<std::string> kTypes = {"A", "AAAA", "CNAME", "TXT", "MX", "SRV", "NS", "PTR", "CAA"};
 
 // The loader's checks of a record's attributes (AttrSchema::check).
@@ -60,7 +62,7 @@ State ToState(const Target& t, const std::optional<dns::RRset>& set) {
 
 Result<std::optional<dns::RRset>> Desired(const Target& t) {
   if (t.desired.count("values") == 0) return std::optional<dns::RRset>();
-  dns::RRset set{Owner(t), Type(t), 3600, {}};
+  dns::RRset set{Owner(t), Type(t), kDefaultTtl, {}};
   set.ttl = IntAttr(t.desired, "ttl").value_or(set.ttl);
   for (const std::string& v : Values(t.desired)) {
     auto c = dns::CanonicalValue(set.type, v, Zone(t));
@@ -221,7 +223,8 @@ std::vector<TypeSchema> DnsRecordProvider::Types() const {
                       "(`;`), parentheses or control characters outside quotes; a TXT value not starting with a "
                       "quote is its text"},
               {.name = "ttl", .type = AttrType::kInt, .check = TtlCheck,
-               .doc = "time to live in seconds (default 3600), 0 to 2147483647 (RFC 2181)"},
+               .doc = "time to live in seconds (default " + std::to_string(kDefaultTtl) +
+                      "), 0 to 2147483647 (RFC 2181)"},
               {.name = "wait_old_ttl", .type = AttrType::kBool, .setting = true, .default_value = "true",
                .doc = "after a change, later stages wait until the old TTL has passed"},
               // clang-format on

@@ -17,9 +17,9 @@ struct Paths {
 Paths PathsOf(const Target& t) {
   Paths p;
   p.name = StringAttr(t.desired, "name");
-  p.link = StringAttr(t.desired, "runit_service_dir", "/etc/service") + "/" + p.name;
-  p.folder = StringAttr(t.desired, "runit_sv_dir", "/etc/sv") + "/" + p.name;
-  p.sv = StringAttr(t.desired, "runit_sv", "sv");
+  p.link = StringAttr(t.desired, "runit_service_dir", runit::kServiceDir) + "/" + p.name;
+  p.folder = StringAttr(t.desired, "runit_sv_dir", runit::kSvDir) + "/" + p.name;
+  p.sv = StringAttr(t.desired, "runit_sv", runit::kSv);
   return p;
 }
 

@@ -12,6 +12,13 @@
 
 namespace reconcile {
 
+// Where runit lives when the spec does not say: Debian's layout (the schema's docs show these).
+namespace runit {
+inline constexpr const char* kServiceDir = "/etc/service";  // runit_service_dir
+inline constexpr const char* kSvDir = "/etc/sv";            // runit_sv_dir
+inline constexpr const char* kSv = "sv";                    // runit_sv
+}  // namespace runit
+
 // What the probe reads of one service: whether its link is there, whether its folder is,
 // and `sv status`'s first word: run, down, finish, or fail/warning when no runsv watches it.
 struct RunitStatus {

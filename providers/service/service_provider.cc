@@ -196,13 +196,15 @@ std::vector<TypeSchema> ServiceProvider::Types() const {
                .doc = "how long stopping may take until its processes are gone"},
               {.name = "runit_service_dir", .type = AttrType::kString, .setting = true, .pattern = "^/.*",
                .pattern_hint = "an absolute path (starting with /)",
-               .doc = "the folder runsvdir watches; enabled = NAME is linked there (runit only; default "
-                      "/etc/service)"},
+               .doc = std::string("the folder runsvdir watches; enabled = NAME is linked there (runit only; default ") +
+                      runit::kServiceDir + ")"},
               {.name = "runit_sv_dir", .type = AttrType::kString, .setting = true, .pattern = "^/.*",
                .pattern_hint = "an absolute path (starting with /)",
-               .doc = "where the service's folder NAME (with its run script) is (runit only; default /etc/sv)"},
+               .doc = std::string("where the service's folder NAME (with its run script) is (runit only; default ") +
+                      runit::kSvDir + ")"},
               {.name = "runit_sv", .type = AttrType::kString, .setting = true,
-               .doc = "the sv program (runit only; default sv; GitLab's omnibus: /opt/gitlab/embedded/bin/sv)"},
+               .doc = std::string("the sv program (runit only; default ") + runit::kSv +
+                      "; GitLab's omnibus: /opt/gitlab/embedded/bin/sv)"},
               // clang-format on
           },
       .uses_host = true,

@@ -137,9 +137,9 @@ Result<std::unique_ptr<SshConnection>> SshConnection::Open(const HostConfig& hos
   std::size_t key_len = 0;
   int key_type = 0;
   const char* key = libssh2_session_hostkey(s, &key_len, &key_type);
-  std::string known = Expand(host.known_hosts.empty() ? "~/.ssh/known_hosts" : host.known_hosts);
+  std::string known = Expand(host.known_hosts.empty() ? kSshKnownHosts : host.known_hosts);
   std::string fingerprint = Fingerprint(s);
-  std::string where = host.port == 22 ? host.address : "[" + host.address + "]:" + std::to_string(host.port);
+  std::string where = host.port == kSshPort ? host.address : "[" + host.address + "]:" + std::to_string(host.port);
   LIBSSH2_KNOWNHOSTS* hosts = libssh2_knownhost_init(s);
   libssh2_knownhost_readfile(hosts, known.c_str(), LIBSSH2_KNOWNHOST_FILE_OPENSSH);
   libssh2_knownhost* match = nullptr;
@@ -169,7 +169,7 @@ Result<std::unique_ptr<SshConnection>> SshConnection::Open(const HostConfig& hos
   }
   libssh2_knownhost_free(hosts);
 
-  std::string identity = Expand(host.identity.empty() ? "~/.ssh/id_ed25519" : host.identity);
+  std::string identity = Expand(host.identity.empty() ? kSshIdentity : host.identity);
   std::string pub = identity + ".pub";
   std::string user = host.user.empty() ? (std::getenv("USER") ? std::getenv("USER") : "root") : host.user;
   if (libssh2_userauth_publickey_fromfile(s, user.c_str(), std::filesystem::exists(pub) ? pub.c_str() : nullptr,
