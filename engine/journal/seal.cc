@@ -172,7 +172,7 @@ nlohmann::json Sealer::Seal(const State& s, const std::function<bool(const std::
     else attrs[name] = {{"$redacted", true}};
   }
   nlohmann::json out = {{"exists", s.exists}, {"attrs", attrs}};
-  if (!s.private_data.empty()) out["private"] = s.private_data;
+  if (!s.private_data.empty()) out["private"] = s.private_data.str();
   return out;
 }
 

@@ -120,7 +120,7 @@ std::string PackUnsupported(const std::map<std::string, std::string>& why) {
 
 std::map<std::string, std::string> UnsupportedOf(const State& s) {
   std::map<std::string, std::string> out;
-  nlohmann::json j = nlohmann::json::parse(s.private_data, nullptr, false);
+  nlohmann::json j = nlohmann::json::parse(s.private_data.str(), nullptr, false);
   if (!j.is_object() || !j.contains("unsupported") || !j["unsupported"].is_object()) return out;
   for (auto it = j["unsupported"].begin(); it != j["unsupported"].end(); ++it)
     if (it.value().is_string()) out[it.key()] = it.value().get<std::string>();

@@ -365,7 +365,7 @@ std::uint64_t SumSizes(const std::vector<Entry>& entries, bool old) {
 }
 
 Result<State> RollBack(Client& client, const Config& c, const Change& change) {
-  Lists wanted = ListsOf(change.target.desired, change.target.desired_private);
+  Lists wanted = ListsOf(change.target.desired, change.target.desired_private.str());
   Undo u = PlanUndo(ListsOf(change.prior), wanted);
   Failures failed;
   Meter deleting(change, "deleting", u.remove.size(), SumSizes(u.remove, false));
@@ -538,7 +538,7 @@ Result<State> ApplySync(const Change& change) {
   Client client(c->endpoint);
   // A rollback that carries the journaled lists undoes what the sync did; one without them (the
   // sync belongs to the stage rolled back to) syncs to what that stage wants.
-  if (change.undo && ListsOf(t.desired, t.desired_private).listed) return RollBack(client, *c, change);
+  if (change.undo && ListsOf(t.desired, t.desired_private.str()).listed) return RollBack(client, *c, change);
 
   Lists prior = ListsOf(change.prior);
   if (!prior.listed) {

@@ -37,7 +37,7 @@ std::string Pack(const Lists& lists);
 // A state's lists: from its private data, or, in a journal written before private data, from
 // the tab-packed lists its attributes held then. Damaged data reads as no lists.
 Lists ListsOf(const AttrMap& attrs, const std::string& private_data);
-inline Lists ListsOf(const State& s) { return ListsOf(s.attrs, s.private_data); }
+inline Lists ListsOf(const State& s) { return ListsOf(s.attrs, s.private_data.str()); }
 
 // The tab-packed form of those older journals, one entry a string.
 std::string EncodeLegacy(const Entry& e);
