@@ -275,6 +275,9 @@ TEST_CASE("found by the fuzzer: a '}' where an array expects a value") {
 TEST_CASE("found by the fuzzer: a date followed by a lone digit") {
   CHECK(Errors("d = 1979-05-27 0 \n").find("spec.toml:1:16: error: TOML syntax: a lone digit after a value") == 0);
   CHECK(Errors("v=0----A--B= 0 \n").find("spec.toml:1:14: error: TOML syntax: a lone digit after a value") == 0);
+  // A vertical tab or form feed ends a value for toml++ too (the fuzzer's v=0----A--B= 0\v).
+  CHECK(Errors(std::string("v=0----A--B= 0\v\0\0 ", 18)).find("spec.toml:1:14: error: TOML syntax: a lone digit") == 0);
+  CHECK(Errors("d = 1979-05-27 0\f\n").find("spec.toml:1:16: error: TOML syntax: a lone digit after a value") == 0);
   CHECK_FALSE(PrecheckToml("d = 1979-05-27 07:32:00\na. 1 = 2\nb = [ 1, 2 ]\nc = { x = 1 }\n"));
 }
 

@@ -10,6 +10,9 @@ namespace {
 // strchr, without the match of every set's terminating NUL: toml++ reads on over a NUL.
 bool OneOf(char c, const char* set) { return c != '\0' && std::strchr(set, c) != nullptr; }
 
+// What ends a value for toml++: whitespace — vertical tab and form feed too — or ] } , #.
+constexpr const char* kValueEnd = " \t\n\v\f\r]},#";
+
 bool IsBareKeyChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
@@ -104,8 +107,8 @@ class Scanner {
   bool LoneDigitAfterValue() const {
     if (i_ == 0 || i_ + 2 >= text_.size()) return false;
     char before = text_[i_ - 1], digit = text_[i_ + 1], after = text_[i_ + 2];
-    if (OneOf(before, " \t\r\n.[{,") || (before == '=' && separator_ == i_ - 1)) return false;
-    return digit >= '0' && digit <= '9' && OneOf(after, " \t\r\n,]}#");
+    if (OneOf(before, " \t\n\v\f\r.[{,") || (before == '=' && separator_ == i_ - 1)) return false;
+    return digit >= '0' && digit <= '9' && OneOf(after, kValueEnd);
   }
 
   // A value starting with a digit or sign: toml++ reads ahead to the first character that
@@ -115,7 +118,7 @@ class Scanner {
   bool RunsIntoQuote() const {
     for (std::size_t j = i_; j < text_.size(); ++j) {
       if (OneOf(text_[j], "\"'")) return true;
-      if (OneOf(text_[j], " \t\r\n]},#")) return false;
+      if (OneOf(text_[j], kValueEnd)) return false;
     }
     return false;
   }
@@ -125,7 +128,7 @@ class Scanner {
       char c = text_[j];
       if (static_cast<unsigned char>(c) >= 0x80) return true;
       if (c == ' ' && j + 1 < text_.size() && text_[j + 1] >= '0' && text_[j + 1] <= '9') continue;
-      if (OneOf(c, " \t\r\n]},#")) return false;
+      if (OneOf(c, kValueEnd)) return false;
     }
     return false;
   }
