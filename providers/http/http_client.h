@@ -83,6 +83,10 @@ class Client {
   std::unique_ptr<Multi> multi_;
 };
 
+// AWS's UriEncode: every byte but A-Z a-z 0-9 - _ . ~ as %XX (upper-case hex), '/' kept when
+// `keep_slash` (an S3 key in a path). SigV4 signs what this writes.
+std::string UriEncode(const std::string& s, bool keep_slash);
+
 // The host and port a URL names (the scheme's default port when it names none); {"", ""}
 // when it does not parse.
 std::pair<std::string, std::string> HostAndPort(const std::string& url);

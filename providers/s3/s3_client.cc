@@ -75,22 +75,6 @@ std::string UriDecode(const std::string& s, bool plus_is_space) {
   return out;
 }
 
-std::string UriEncode(const std::string& s, bool keep_slash) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string Response::ErrorCode() const {
   if (body.empty() || body.find("<Error") == std::string::npos) return "";
   pugi::xml_document doc;

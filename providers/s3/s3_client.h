@@ -18,6 +18,8 @@
 
 namespace reconcile::s3 {
 
+using http::UriEncode;
+
 struct Endpoint {
   std::string url;     // "https://s3.us-west-2.amazonaws.com", no trailing slash
   std::string region;  // the signing region: "us-west-2"
@@ -69,8 +71,6 @@ class Client {
   std::unique_ptr<http::Client> http_;
 };
 
-// S3's URI encoding: every byte but A-Z a-z 0-9 - _ . ~ as %XX (and '/' too unless keep_slash).
-std::string UriEncode(const std::string& s, bool keep_slash);
 // Its inverse; `plus_is_space` for listings asked for with encoding-type=url (AWS encodes a
 // space there as '+', as form encoding does).
 std::string UriDecode(const std::string& s, bool plus_is_space = false);

@@ -2,7 +2,7 @@
 # The lab: real servers on loopback high ports, all state in one folder, each stopped by its
 # own PID. Integration tests and the demo use it; ../shared/LAB.md has how each was made to run.
 #
-#   tests/lab/lab.sh up DIR [sshd[:N]] [nginx] [supervisor] [bind] [powerdns] [s3] [postgres]
+#   tests/lab/lab.sh up DIR [sshd[:N]] [nginx] [supervisor] [bind] [powerdns] [s3] [postgres] [aws]
 #                                     start (default: all of them, one sshd)
 #   tests/lab/lab.sh down DIR                                 stop everything started in DIR
 #
@@ -262,6 +262,43 @@ start_s3() {
   record S3_SECRET_KEY S3RVER
 }
 
+# AWS: moto 5.2.1's server (installed with the machine's Python 3.11; LAB.md 10) on 14566:
+# every service behind one endpoint, told apart by the SigV4 scope each request is signed for.
+# Its signature checking starts at the fourth call: the first three make the lab's IAM user,
+# its allow-all policy and its key, so every later request is verified against that key and
+# a wrongly signed one is refused.
+start_aws() {
+  local d=$dir/aws moto key secret
+  moto=$(command -v moto_server || ls "$HOME"/.pyenv/versions/*/bin/moto_server 2>/dev/null | head -1 || true)
+  if [ -z "$moto" ] || [ ! -x "$moto" ]; then
+    echo "lab: moto_server is not installed (looked on PATH and in ~/.pyenv/versions/*/bin)" >&2
+    return 1
+  fi
+  mkdir -p "$d"
+  INITIAL_NO_AUTH_ACTION_COUNT=3 "$moto" -H 127.0.0.1 -p 14566 >"$d/moto.log" 2>&1 &
+  echo $! >"$dir/pids/moto.pid"
+  wait_tcp 14566 "moto" "$d/moto.log"
+  iam() { # iam FORM: one IAM call signed with a throw-away key (not yet checked)
+    curl -sS --fail-with-body -X POST http://127.0.0.1:14566/ --aws-sigv4 "aws:amz:us-east-1:iam" \
+      --user "LABBOOTSTRAP:bootstrap" -H "Content-Type: application/x-www-form-urlencoded" \
+      --data "Version=2010-05-08&$1"
+  }
+  local policy='%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D'
+  if ! { iam "Action=CreateUser&UserName=lab" >"$d/bootstrap.log" &&
+    iam "Action=PutUserPolicy&UserName=lab&PolicyName=all&PolicyDocument=$policy" >>"$d/bootstrap.log" &&
+    iam "Action=CreateAccessKey&UserName=lab" >"$d/key.xml"; }; then
+    echo "lab: moto did not make the lab's IAM key; its answers and log:" >&2
+    sed 's/^/    /' "$d/bootstrap.log" "$d/key.xml" "$d/moto.log" >&2 || true
+    return 1
+  fi
+  key=$(sed -n 's:.*<AccessKeyId>\([^<]*\)</AccessKeyId>.*:\1:p' "$d/key.xml")
+  secret=$(sed -n 's:.*<SecretAccessKey>\([^<]*\)</SecretAccessKey>.*:\1:p' "$d/key.xml")
+  record AWS_ENDPOINT "http://127.0.0.1:14566"
+  record AWS_REGION us-east-1
+  record AWS_LAB_ACCESS_KEY "$key"
+  record AWS_LAB_SECRET_KEY "$secret"
+}
+
 # PostgreSQL 15 on 15432 (LAB.md 7): initdb as the postgres user (it refuses root), SCRAM for
 # TCP, trust on its own socket folder; a random superuser password for each lab.
 start_postgres() {
@@ -320,10 +357,10 @@ case $cmd in
   up)
     stop_all
     # Every run starts from nothing: no site, program or key left by an earlier one.
-    rm -rf "$dir/sshd" "$dir/nginx" "$dir/supervisor" "$dir/bind" "$dir/powerdns" "$dir/s3" "$dir/postgres"
+    rm -rf "$dir/sshd" "$dir/nginx" "$dir/supervisor" "$dir/bind" "$dir/powerdns" "$dir/s3" "$dir/postgres" "$dir/aws"
     : >"$env_file"
     record LAB_DIR "$dir"
-    [ $# -gt 0 ] || set -- sshd nginx supervisor bind powerdns s3 postgres
+    [ $# -gt 0 ] || set -- sshd nginx supervisor bind powerdns s3 postgres aws
     for c in "$@"; do
       case $c in
         sshd) start_sshd 1 ;;
@@ -334,7 +371,8 @@ case $cmd in
         powerdns) start_powerdns ;;
         s3) start_s3 ;;
         postgres) start_postgres ;;
-        *) echo "lab: unknown component '$c' (sshd[:N], nginx, supervisor, bind, powerdns, s3, postgres)" >&2; stop_all; exit 1 ;;
+        aws) start_aws ;;
+        *) echo "lab: unknown component '$c' (sshd[:N], nginx, supervisor, bind, powerdns, s3, postgres, aws)" >&2; stop_all; exit 1 ;;
       esac
     done
     ;;

@@ -1,0 +1,112 @@
+#include "providers/aws/aws_api.h"
+
+#include <pugixml.hpp>
+
+namespace reconcile::aws {
+
+namespace {
+
+bool Global(const std::string& service) { return service == "iam" || service == "route53"; }
+
+http::Options Signed(http::Options o, const Endpoint& e, const Credentials& c) {
+  o.sigv4 = http::Sigv4{"aws:amz:" + e.signing_region + ":" + e.service, c.access_key, c.secret_key};
+  if (o.max_attempts < 5) o.max_attempts = 5;
+  o.retryable = [](const http::Response& r) {
+    if (!r.transport_error.empty() && !r.bad_url) return true;
+    if (r.status == 429 || r.status >= 500) return true;
+    auto e = ParseApiError(r.body);
+    return e && IsThrottling(e->code);
+  };
+  return o;
+}
+
+ErrorCode CodeOf(const std::string& code, long status) {
+  auto ends = [&](const std::string& tail) {
+    return code.size() >= tail.size() && code.compare(code.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  if (ends("NotFound") || code.rfind("NoSuch", 0) == 0 || status == 404) return ErrorCode::kNotFound;
+  if (code == "AuthFailure" || code == "SignatureDoesNotMatch" || code == "InvalidClientTokenId" ||
+      code == "AccessDenied" || code == "UnauthorizedOperation" || code == "ExpiredToken" || status == 401 ||
+      status == 403)
+    return ErrorCode::kRefused;
+  return ErrorCode::kOther;
+}
+
+}  // namespace
+
+Endpoint EndpointFor(const std::string& service, const std::string& region, const std::string& endpoint) {
+  bool china = region.rfind("cn-", 0) == 0;
+  Endpoint e;
+  e.service = service;
+  if (service == "iam") e.signing_region = china ? "cn-north-1" : "us-east-1";
+  else if (service == "route53") e.signing_region = china ? "cn-northwest-1" : "us-east-1";
+  else e.signing_region = region;
+  std::string suffix = china ? ".amazonaws.com.cn" : ".amazonaws.com";
+  if (!endpoint.empty()) e.url = endpoint;
+  else if (Global(service) && !china) e.url = "https://" + service + suffix;
+  else e.url = "https://" + service + "." + (Global(service) ? e.signing_region : region) + suffix;
+  while (!e.url.empty() && e.url.back() == '/') e.url.pop_back();
+  return e;
+}
+
+std::string FormEncode(const Params& params) {
+  std::string out;
+  for (const auto& [k, v] : params) {
+    if (!out.empty()) out += '&';
+    std::string value = http::UriEncode(v, false);
+    std::string plus;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      if (value.compare(i, 3, "%20") == 0) {
+        plus += '+';
+        i += 2;
+      } else {
+        plus += value[i];
+      }
+    }
+    out += http::UriEncode(k, false) + "=" + plus;
+  }
+  return out;
+}
+
+std::optional<ApiError> ParseApiError(const std::string& body) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(body.data(), body.size())) return std::nullopt;
+  pugi::xml_node code = doc.select_node("//*[local-name()='Error']/*[local-name()='Code']").node();
+  if (!code) return std::nullopt;
+  pugi::xml_node message =
+      code.parent().find_child([](pugi::xml_node n) { return std::string(n.name()) == "Message"; });
+  return ApiError{code.text().as_string(), message.text().as_string()};
+}
+
+bool IsThrottling(const std::string& code) {
+  return code == "Throttling" || code == "ThrottlingException" || code == "RequestLimitExceeded" ||
+         code == "PriorRequestNotComplete" || code == "SlowDown" || code == "TooManyRequestsException" ||
+         code == "RequestThrottled";
+}
+
+QueryClient::QueryClient(Endpoint endpoint, Credentials credentials, std::string version, http::Options base)
+    : endpoint_(std::move(endpoint)),
+      credentials_(std::move(credentials)),
+      version_(std::move(version)),
+      client_(Signed(std::move(base), endpoint_, credentials_)) {}
+
+Result<std::string> QueryClient::Call(const std::string& action, const Params& params) {
+  Params all = {{"Action", action}, {"Version", version_}};
+  all.insert(all.end(), params.begin(), params.end());
+  http::Request req;
+  req.method = "POST";
+  req.url = endpoint_.url + "/";
+  req.headers = {"Content-Type: application/x-www-form-urlencoded; charset=utf-8"};
+  if (!credentials_.session_token.empty()) req.headers.push_back("X-Amz-Security-Token: " + credentials_.session_token);
+  req.body = std::make_shared<const std::string>(FormEncode(all));
+  http::Response r = client_.Do(req);
+  std::string what = endpoint_.service + " " + action;
+  if (!r.transport_error.empty())
+    return Error{what + ": no answer from " + endpoint_.url + ": " + r.transport_error, ErrorCode::kUnreachable};
+  if (r.ok()) return std::move(r.body);
+  if (auto e = ParseApiError(r.body))
+    return Error{what + ": " + e->code + ": " + e->message, CodeOf(e->code, r.status)};
+  return Error{what + ": HTTP " + std::to_string(r.status) + " from " + endpoint_.url, CodeOf("", r.status)};
+}
+
+}  // namespace reconcile::aws
