@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "providers/aws/elastic_ip.h"
+#include "providers/aws/rds_snapshot.h"
 
 namespace reconcile {
 
@@ -30,7 +31,29 @@ Result<std::unique_ptr<QueryClient>> ClientFor(const Target& t, const std::strin
 
 }  // namespace aws
 
-std::vector<TypeSchema> AwsProvider::Types() const { return {aws::ElasticIpType()}; }
+namespace {
+
+// The API each type speaks.
+struct Service {
+  const char* name;
+  const char* version;
+};
+Service ServiceOf(const Target& t) {
+  if (t.type->name == "rds_snapshot") return {"rds", "2014-10-31"};
+  return {"ec2", "2016-11-15"};
+}
+
+Result<State> ProbeOne(const Target& t) {
+  Service s = ServiceOf(t);
+  auto client = aws::ClientFor(t, s.name, s.version);
+  if (!client) return client.error();
+  if (t.type->name == "rds_snapshot") return aws::ProbeRdsSnapshot(**client, t);
+  return aws::ProbeElasticIp(**client, t);
+}
+
+}  // namespace
+
+std::vector<TypeSchema> AwsProvider::Types() const { return {aws::ElasticIpType(), aws::RdsSnapshotType()}; }
 
 std::vector<ProviderKindSchema> AwsProvider::Kinds() const {
   return {{.kind = "aws",
@@ -62,17 +85,23 @@ void AwsProvider::Probe(std::span<const Target* const> targets, std::vector<Resu
   for (std::size_t i = 0; i < targets.size(); ++i) {
     threads.emplace_back([&, i] {
       const Target& t = *targets[i];
-      auto ec2 = aws::ClientFor(t, "ec2", "2016-11-15");
-      (*out)[i] = ec2 ? aws::ProbeElasticIp(**ec2, t) : Result<State>(ec2.error());
+      (*out)[i] = ProbeOne(t);
     });
   }
   for (std::thread& th : threads) th.join();
 }
 
 Result<State> AwsProvider::Apply(const Change& change) {
-  auto ec2 = aws::ClientFor(change.target, "ec2", "2016-11-15");
-  if (!ec2) return ec2.error();
-  return aws::ApplyElasticIp(**ec2, change);
+  const Target& t = change.target;
+  Service s = ServiceOf(t);
+  auto client = aws::ClientFor(t, s.name, s.version);
+  if (!client) return client.error();
+  if (t.type->name == "rds_snapshot") return aws::ApplyRdsSnapshot(**client, change);
+  return aws::ApplyElasticIp(**client, change);
+}
+
+void AwsProvider::Review(const TypeSchema& type, const State&, const State&, Diff* diff) {
+  if (type.name == "rds_snapshot") aws::ReviewRdsSnapshot(diff);
 }
 
 }  // namespace reconcile

@@ -1,7 +1,8 @@
 // The AWS family on a [provider.aws.NAME]: its region, its credentials (given, or as every AWS
-// tool finds them) and an optional endpoint for every service. Types: `elastic_ip`.
+// tool finds them) and an optional endpoint for every service. Types: `elastic_ip`, `rds_snapshot`.
 #pragma once
 
+#include "engine/plan/diff.h"
 #include "engine/provider.h"
 #include "providers/aws/aws_api.h"
 
@@ -14,6 +15,7 @@ class AwsProvider : public Provider {
   std::vector<ProviderKindSchema> Kinds() const override;
   void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
   Result<State> Apply(const Change& change) override;
+  void Review(const TypeSchema& type, const State& prior, const State& desired, Diff* diff) override;
 };
 
 namespace aws {
