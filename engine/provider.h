@@ -64,6 +64,10 @@ struct Target {
   // restore's source database): every [host.NAME], and the instances its values name.
   const std::map<std::string, HostConfig>* hosts = nullptr;
   std::map<std::string, const ProviderConfig*> providers;
+  // For each scoped list attribute (AttrSchema::scoped): every item the resource names at any
+  // of its stages, sorted (an item that is a reference, known only when its stage runs, is
+  // not among them).
+  std::map<std::string, std::vector<std::string>> named;
   PrivateData desired_private;  // a rollback's: the private data of the journaled state it goes back to
 };
 

@@ -37,6 +37,9 @@ struct AttrSchema {
                                     // rollback's included; cannot change between stages
   bool irreversible = false;        // a change to it cannot be undone
   bool unordered = false;           // a list compared as a set (DNS values, sources)
+  bool scoped = false;              // a list of which the resource owns only the items it names at
+                                    // some stage (a rule's CIDRs): the provider is handed them all
+                                    // (Target::named), to read and change those and no others
   std::vector<std::string> one_of;  // allowed values of a string, when it is an enumeration
   std::vector<std::string> kinds;   // for types with a variant_attr: the variants it belongs to
   std::string pattern;              // a regular expression a string must match, and

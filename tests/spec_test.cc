@@ -729,3 +729,29 @@ TEST_CASE("every default a provider declares is a value its own attribute accept
   }
   CHECK(checked > 10);  // the loop saw the defaults there are
 }
+
+TEST_CASE("a scoped list: its provider is handed every item the resource names at any stage") {
+  TestWorld w;
+  LoadResult load = w.Load(std::string(kHeader) + R"(
+[mem_item.rule]
+key = "rule"
+owned = ["10.0.0.0/8", "192.0.2.1/32"]
+[mem_item.rule.at.two]
+owned = ["0.0.0.0/0"]
+[mem_item.rule.at.three]
+owned = ["${mem_item.other.value}", "10.0.0.0/8"]
+[mem_item.other]
+key = "other"
+value = "198.51.100.0/24"
+)");
+  REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
+  const Resource& r = load.spec->resources[0];
+  REQUIRE(r.address == "mem_item.rule");
+  std::map<std::string, ProviderConfig> configs;
+  auto t = TargetFor(*load.spec, r, State{true, {{"key", std::string("rule")}}}, &configs);
+  REQUIRE(t);
+  // At every stage the same, so probe, apply and rollback read the same items; a reference is
+  // known only at its stage, so it is not among them.
+  CHECK(t->named.at("owned") == std::vector<std::string>{"0.0.0.0/0", "10.0.0.0/8", "192.0.2.1/32"});
+  CHECK(t->named.count("tags") == 0);
+}

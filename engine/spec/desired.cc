@@ -429,6 +429,20 @@ Result<Target> TargetFor(const Spec& spec, const Resource& r, const State& desir
   Target t{r.address, r.schema, desired.attrs, HostFor(spec, r), nullptr};
   t.desired_private = desired.private_data;
   t.hosts = &spec.hosts;
+  for (const AttrSchema& a : r.schema->attrs) {
+    if (!a.scoped) continue;
+    std::set<std::string> items;
+    auto add = [&](const SpecAttrs& attrs) {
+      auto it = attrs.find(a.name);
+      if (it == attrs.end()) return;
+      if (const auto* list = std::get_if<std::vector<std::string>>(&it->second.value))
+        for (const std::string& item : *list)
+          if (item.find("${") == std::string::npos) items.insert(item);
+    };
+    add(r.attrs);
+    for (const Overlay& o : r.overlays) add(o.attrs);
+    t.named[a.name].assign(items.begin(), items.end());
+  }
   auto resolve = [&](const std::string& name) -> Result<const ProviderConfig*> {
     auto it = configs->find(name);
     if (it == configs->end()) {

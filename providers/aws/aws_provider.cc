@@ -4,6 +4,7 @@
 
 #include "providers/aws/elastic_ip.h"
 #include "providers/aws/rds_snapshot.h"
+#include "providers/aws/security_group_rule.h"
 
 namespace reconcile {
 
@@ -48,12 +49,15 @@ Result<State> ProbeOne(const Target& t) {
   auto client = aws::ClientFor(t, s.name, s.version);
   if (!client) return client.error();
   if (t.type->name == "rds_snapshot") return aws::ProbeRdsSnapshot(**client, t);
+  if (t.type->name == "security_group_rule") return aws::ProbeSecurityGroupRule(**client, t);
   return aws::ProbeElasticIp(**client, t);
 }
 
 }  // namespace
 
-std::vector<TypeSchema> AwsProvider::Types() const { return {aws::ElasticIpType(), aws::RdsSnapshotType()}; }
+std::vector<TypeSchema> AwsProvider::Types() const {
+  return {aws::ElasticIpType(), aws::RdsSnapshotType(), aws::SecurityGroupRuleType()};
+}
 
 std::vector<ProviderKindSchema> AwsProvider::Kinds() const {
   return {{.kind = "aws",
@@ -97,6 +101,7 @@ Result<State> AwsProvider::Apply(const Change& change) {
   auto client = aws::ClientFor(t, s.name, s.version);
   if (!client) return client.error();
   if (t.type->name == "rds_snapshot") return aws::ApplyRdsSnapshot(**client, change);
+  if (t.type->name == "security_group_rule") return aws::ApplySecurityGroupRule(**client, change);
   return aws::ApplyElasticIp(**client, change);
 }
 

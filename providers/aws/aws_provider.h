@@ -1,5 +1,6 @@
 // The AWS family on a [provider.aws.NAME]: its region, its credentials (given, or as every AWS
-// tool finds them) and an optional endpoint for every service. Types: `elastic_ip`, `rds_snapshot`.
+// tool finds them) and an optional endpoint for every service. Types: `elastic_ip`, `rds_snapshot`,
+// `security_group_rule`.
 #pragma once
 
 #include "engine/plan/diff.h"

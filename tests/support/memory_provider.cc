@@ -30,6 +30,8 @@ std::vector<TypeSchema> MemoryProvider::Types() const {
       {.name = "locked", .type = AttrType::kBool, .irreversible = true, .doc = "once set, cannot be unset"},
       {.name = "color", .one_of = {"red", "green", "blue"}, .doc = "an enumeration"},
       {.name = "wait", .type = AttrType::kDuration, .doc = "a duration"},
+      {.name = "owned", .type = AttrType::kStringList, .unordered = true, .scoped = true,
+       .doc = "items it owns only as named"},
   };
   // clang-format on
   return {
