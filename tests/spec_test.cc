@@ -739,10 +739,7 @@ owned = ["10.0.0.0/8", "192.0.2.1/32"]
 [mem_item.rule.at.two]
 owned = ["0.0.0.0/0"]
 [mem_item.rule.at.three]
-owned = ["${mem_item.other.value}", "10.0.0.0/8"]
-[mem_item.other]
-key = "other"
-value = "198.51.100.0/24"
+owned = ["10.0.0.0/8"]
 )");
   REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
   const Resource& r = load.spec->resources[0];
@@ -750,8 +747,24 @@ value = "198.51.100.0/24"
   std::map<std::string, ProviderConfig> configs;
   auto t = TargetFor(*load.spec, r, State{true, {{"key", std::string("rule")}}}, &configs);
   REQUIRE(t);
-  // At every stage the same, so probe, apply and rollback read the same items; a reference is
-  // known only at its stage, so it is not among them.
+  // At every stage the same, so probe, apply and rollback read the same items.
   CHECK(t->named.at("owned") == std::vector<std::string>{"0.0.0.0/0", "10.0.0.0/8", "192.0.2.1/32"});
   CHECK(t->named.count("tags") == 0);
+
+  // A reference is known only at its stage: refused, where it is written.
+  LoadResult refers = w.Load(std::string(kHeader) + R"(
+[mem_item.rule]
+key = "rule"
+owned = ["10.0.0.0/8"]
+[mem_item.rule.at.two]
+owned = ["${mem_item.other.value}"]
+[mem_item.other]
+key = "other"
+value = "198.51.100.0/24"
+)");
+  REQUIRE_MESSAGE(refers.spec, TestWorld::Errors(refers));
+  auto refused = TargetFor(*refers.spec, refers.spec->resources[0], State{true, {}}, &configs);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message.find("spec.toml:8:") == 0);
+  CHECK(refused.error().message.find("mem_item.rule's owned holds a reference") != std::string::npos);
 }

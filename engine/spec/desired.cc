@@ -432,15 +432,25 @@ Result<Target> TargetFor(const Spec& spec, const Resource& r, const State& desir
   for (const AttrSchema& a : r.schema->attrs) {
     if (!a.scoped) continue;
     std::set<std::string> items;
+    std::string reference;  // where an item is a reference, known only at its stage
     auto add = [&](const SpecAttrs& attrs) {
       auto it = attrs.find(a.name);
       if (it == attrs.end()) return;
       if (const auto* list = std::get_if<std::vector<std::string>>(&it->second.value))
-        for (const std::string& item : *list)
+        for (const std::string& item : *list) {
           if (item.find("${") == std::string::npos) items.insert(item);
+          else if (reference.empty()) reference = it->second.loc.ToString();
+        }
     };
     add(r.attrs);
     for (const Overlay& o : r.overlays) add(o.attrs);
+    // What it owns must be known at every stage, so a later stage or a rollback can take back
+    // what an earlier one added.
+    if (!reference.empty())
+      return Error{reference + ": " + r.address + "'s " + a.name +
+                       " holds a reference; its items are what it owns at every stage, so write them out (or "
+                       "give them with --var)",
+                   ErrorCode::kInvalid, true};
     t.named[a.name].assign(items.begin(), items.end());
   }
   auto resolve = [&](const std::string& name) -> Result<const ProviderConfig*> {

@@ -24,7 +24,7 @@ ErrorCode CodeOf(const std::string& code, long status) {
   auto ends = [&](const std::string& tail) {
     return code.size() >= tail.size() && code.compare(code.size() - tail.size(), tail.size(), tail) == 0;
   };
-  if (ends("NotFound") || code.rfind("NoSuch", 0) == 0 || status == 404) return ErrorCode::kNotFound;
+  if (ends("NotFound") || code.rfind("NoSuch", 0) == 0) return ErrorCode::kNotFound;
   if (code == "AuthFailure" || code == "SignatureDoesNotMatch" || code == "InvalidClientTokenId" ||
       code == "AccessDenied" || code == "UnauthorizedOperation" || code == "ExpiredToken" || status == 401 ||
       status == 403)

@@ -19,11 +19,10 @@ Result<std::unique_ptr<QueryClient>> ClientFor(const Target& t, const std::strin
                                    .session_token = StringAttr(a, "session_token"),
                                    .profile = StringAttr(a, "profile")},
                                   CredentialWorld::System());
-  if (!creds) return Error{"provider.aws." + t.provider->name + ": " + creds.error().message, creds.error().code};
+  if (!creds) return Error{"provider." + t.provider->name + ": " + creds.error().message, creds.error().code};
   std::string endpoint = StringAttr(a, "endpoint");
   if (!endpoint.empty() && endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0)
-    return Error{"provider.aws." + t.provider->name + ": endpoint must be an http:// or https:// URL",
-                 ErrorCode::kInvalid};
+    return Error{"provider." + t.provider->name + ": endpoint must be an http:// or https:// URL", ErrorCode::kInvalid};
   http::Options o;
   o.ca_file = StringAttr(a, "ca_file");
   return std::make_unique<QueryClient>(EndpointFor(service, StringAttr(a, "region"), endpoint), std::move(*creds),

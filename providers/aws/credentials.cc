@@ -88,8 +88,10 @@ Result<Credentials> ResolveCredentials(const GivenCredentials& given, const Cred
 
   if (!given.access_key.empty() || !given.secret_key.empty())
     return pair(given.access_key, given.secret_key, given.session_token, "the provider", "access_key", "secret_key");
+  // A profile the provider names wins over the environment's keys, as --profile does for the
+  // AWS CLI: a shell left with another account's keys must not redirect a spec.
   std::string env_key = env("AWS_ACCESS_KEY_ID"), env_secret = env("AWS_SECRET_ACCESS_KEY");
-  if (!env_key.empty() || !env_secret.empty())
+  if (given.profile.empty() && (!env_key.empty() || !env_secret.empty()))
     return pair(env_key, env_secret, env("AWS_SESSION_TOKEN"), "the environment", "AWS_ACCESS_KEY_ID",
                 "AWS_SECRET_ACCESS_KEY");
 

@@ -1,8 +1,9 @@
 // Where AWS credentials come from, in the order every AWS tool takes them: the keys a
 // [provider.aws.NAME] gives, then AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and
-// AWS_SESSION_TOKEN), then a profile (the provider's `profile`, else AWS_PROFILE, else
-// "default") in the shared credentials file ([NAME]) and then the config file ([profile NAME],
-// [default]). A half-given pair is an error, never a quiet fall-through to the next source.
+// AWS_SESSION_TOKEN), then a profile (AWS_PROFILE, else "default"); a `profile` the provider
+// names comes before the environment's keys, as --profile does in the shared credentials file ([NAME]) and then the
+// config file ([profile NAME], [default]). A half-given pair is an error, never a quiet fall-through to the next
+// source.
 #pragma once
 
 #include <functional>

@@ -100,7 +100,8 @@ Result<State> ApplyElasticIp(QueryClient& ec2, const Change& change) {
       else p.push_back({"PublicIp", ip});
       done = ec2.Call("AssociateAddress", p);
     }
-    if (!done) return fail(done.error());
+    if (!done && done.error().message.find(": InvalidAssociationID.NotFound:") == std::string::npos)
+      return fail(done.error());
   }
   auto after = Describe(ec2, ip);
   if (!after) return fail(after.error());

@@ -76,6 +76,18 @@ Result<State> ProbeRdsSnapshot(QueryClient& rds, const Target& t) {
   std::string id = StringAttr(t.desired, "identifier");
   auto s = Describe(rds, id);
   if (!s) return Error{t.address + ": " + s.error().message, s.error().code};
+  if (!*s) return StateOf(id, *s);
+  // Adopted only when it is what the spec asks for, and usable: a snapshot of another instance
+  // under the name is no backup of this one, and one not yet available is waited for by apply.
+  std::string instance = StringAttr(t.desired, "instance");
+  if (!instance.empty() && (*s)->instance != instance)
+    return Error{t.address + ": the snapshot " + id + " exists, of the instance " + (*s)->instance + ", not " +
+                     instance + "; give this one another identifier",
+                 ErrorCode::kChanged};
+  if ((*s)->status == "failed" || (*s)->status == "error")
+    return Error{t.address + ": the snapshot " + id + " is " + (*s)->status +
+                 "; delete it (aws rds delete-db-snapshot) or give this one another identifier"};
+  if ((*s)->status != "available") return StateOf(id, std::nullopt);  // apply waits for it
   return StateOf(id, *s);
 }
 
@@ -89,14 +101,23 @@ Result<State> ApplyRdsSnapshot(QueryClient& rds, const Change& change) {
     if (!s) return fail(s.error());
     return StateOf(id, *s);
   }
+  // One that exists already (taken by a run cut off while it waited) is waited for, not taken again.
   auto made = rds.Call("CreateDBSnapshot",
                        {{"DBInstanceIdentifier", StringAttr(t.desired, "instance")}, {"DBSnapshotIdentifier", id}});
-  if (!made && made.error().message.find("DBSnapshotAlreadyExists") == std::string::npos) return fail(made.error());
+  if (!made && made.error().message.find(": DBSnapshotAlreadyExists:") == std::string::npos) return fail(made.error());
   // A snapshot is usable once available; RDS takes minutes for a large one.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::hours(2);
+  int misses = 0;
   for (;;) {
     auto s = Describe(rds, id);
-    if (!s) return fail(s.error());
+    if (!s) {
+      if (++misses < 5) {  // one failed poll in a long wait is not the snapshot's failure
+        std::this_thread::sleep_for(std::chrono::seconds(5));
+        continue;
+      }
+      return fail(s.error());
+    }
+    misses = 0;
     if (!*s) return Error{t.address + ": " + id + " was asked for and is not listed"};
     if ((*s)->status == "available") return StateOf(id, *s);
     if ((*s)->status == "failed" || (*s)->status == "error")

@@ -40,9 +40,14 @@ Result<Rule> RuleOf(const Target& t) {
   Rule r;
   std::string p = StringAttr(t.desired, "protocol");
   r.protocol = p == "all" ? "-1" : p;
-  if (r.protocol == "-1") return r;
   auto port = IntAttr(t.desired, "port");
   auto from = IntAttr(t.desired, "from_port"), to = IntAttr(t.desired, "to_port");
+  if (r.protocol == "-1") {
+    if (port || from || to)
+      return Error{t.address + ": protocol \"all\" takes no port; leave out port, from_port and to_port",
+                   ErrorCode::kInvalid};
+    return r;
+  }
   if (port && !from && !to) {
     r.from = r.to = std::to_string(*port);
   } else if (!port && from && to && *from <= *to) {
@@ -110,7 +115,11 @@ Status Modify(QueryClient& ec2, const char* action, const std::string& group, co
     if (!description.empty()) p.push_back({prefix + ".Description", description});
   }
   auto r = ec2.Call(action, p);
-  if (!r) return r.error();
+  // Already so (a retried request that had gone through, or someone else's same change): done.
+  // What the group holds is read back and compared after.
+  if (!r && r.error().message.find(": InvalidPermission.Duplicate:") == std::string::npos &&
+      r.error().message.find(": InvalidPermission.NotFound:") == std::string::npos)
+    return r.error();
   return Status::Ok();
 }
 
@@ -127,7 +136,7 @@ TypeSchema SecurityGroupRuleType() {
               // clang-format off
               {.name = "group", .type = AttrType::kString, .required = true, .identity = true, .check = GroupCheck,
                .doc = "the security group's id"},
-              {.name = "protocol", .type = AttrType::kString, .identity = true, .one_of = {"tcp", "udp", "icmp", "all"},
+              {.name = "protocol", .type = AttrType::kString, .identity = true, .one_of = {"tcp", "udp", "all"},
                .default_value = "tcp", .doc = "the protocol; `all` takes no ports"},
               {.name = "port", .type = AttrType::kInt, .identity = true, .check = PortCheck,
                .doc = "the port (or from_port and to_port)"},
@@ -177,6 +186,11 @@ Result<State> ApplySecurityGroupRule(QueryClient& ec2, const Change& change) {
   if (Status s = Modify(ec2, "RevokeSecurityGroupIngress", group, *rule, remove, ""); !s) return fail(s.error());
   auto after = Present(ec2, group, *rule);
   if (!after) return fail(after.error());
+  // AWS may answer a revoke it did not do with success (a default VPC's unknownIpPermissionSet).
+  for (const std::string& s : add)
+    if (!after->count(s)) return Error{t.address + ": " + group + " does not allow " + s + " after it was authorized"};
+  for (const std::string& s : remove)
+    if (after->count(s)) return Error{t.address + ": " + group + " still allows " + s + " after it was revoked"};
   return StateOf(t, *after);
 }
 

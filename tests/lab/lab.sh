@@ -293,6 +293,11 @@ start_aws() {
   fi
   key=$(sed -n 's:.*<AccessKeyId>\([^<]*\)</AccessKeyId>.*:\1:p' "$d/key.xml")
   secret=$(sed -n 's:.*<SecretAccessKey>\([^<]*\)</SecretAccessKey>.*:\1:p' "$d/key.xml")
+  if [ -z "$key" ] || [ -z "$secret" ]; then
+    echo "lab: moto's CreateAccessKey answer holds no key; it was:" >&2
+    sed 's/^/    /' "$d/key.xml" >&2
+    return 1
+  fi
   record AWS_ENDPOINT "http://127.0.0.1:14566"
   record AWS_REGION us-east-1
   record AWS_LAB_ACCESS_KEY "$key"
