@@ -29,7 +29,7 @@ Status RegisterBuiltinProviders(Registry* registry, std::shared_ptr<HostConnecti
   if (Status s = registry->Add(std::make_unique<CheckProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<DnsRecordProvider>()); !s) return s;
   if (Status s = registry->Add(std::make_unique<S3Provider>()); !s) return s;
-  if (Status s = registry->Add(std::make_unique<AwsProvider>()); !s) return s;
+  if (Status s = registry->Add(NewAwsProvider()); !s) return s;
   if (Status s = registry->Add(std::make_unique<PostgresProvider>(hosts)); !s) return s;
   if (Status s = registry->Add(std::make_unique<HostCopyProvider>(hosts)); !s) return s;
   return Status::Ok();

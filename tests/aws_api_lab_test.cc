@@ -3,6 +3,8 @@
 // mistake fails here), and AWS's errors come back with their code, mapped to ours.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include "providers/aws/aws_api.h"
 #include "tests/support/lab_env.h"
 
@@ -30,12 +32,12 @@ TEST_CASE("a request signed with the lab's key is answered, each service by its 
   REQUIRE_MESSAGE(iam, Message(iam));
   CHECK(iam->find("<UserName>lab</UserName>") != std::string::npos);
   // A value with a space, a slash and JSON: encoded as the server re-encodes it to check.
-  auto path =
-      Client(env, "iam", "2010-05-08").Call("CreateUser", {{"UserName", "api-test-user"}, {"Path", "/cut over/"}});
+  const std::string user = "api-test-" + std::to_string(::getpid());  // a lab may serve more than one run
+  auto path = Client(env, "iam", "2010-05-08").Call("CreateUser", {{"UserName", user}, {"Path", "/cut over/"}});
   REQUIRE_MESSAGE(path, Message(path));
   auto policy =
       Client(env, "iam", "2010-05-08")
-          .Call("PutUserPolicy", {{"UserName", "api-test-user"},
+          .Call("PutUserPolicy", {{"UserName", user},
                                   {"PolicyName", "p"},
                                   {"PolicyDocument", R"({"Version": "2012-10-17", "Statement": [)"
                                                      R"({"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]})"}});

@@ -92,6 +92,20 @@ TEST_CASE("credentials: profiles are [NAME] in credentials, [profile NAME] in co
         std::string::npos);
 }
 
+TEST_CASE("credentials: a profile the provider names wins over the environment's keys, as --profile") {
+  World w;
+  w.env = {{"AWS_ACCESS_KEY_ID", "STAGINGKEY"}, {"AWS_SECRET_ACCESS_KEY", "staging"}};
+  w.Write(".aws/credentials", "[prod]\naws_access_key_id = PRODKEY\naws_secret_access_key = prod\n");
+  auto prod = ResolveCredentials({.profile = "prod"}, w.Get());
+  REQUIRE_MESSAGE(prod, Message(prod));
+  CHECK(prod->access_key == "PRODKEY");
+  // AWS_PROFILE does not: the environment's keys come first, as for the AWS CLI.
+  w.env["AWS_PROFILE"] = "prod";
+  auto env = ResolveCredentials({}, w.Get());
+  REQUIRE_MESSAGE(env, Message(env));
+  CHECK(env->access_key == "STAGINGKEY");
+}
+
 TEST_CASE("credentials: none anywhere says every way to give them") {
   World w;
   auto none = ResolveCredentials({}, w.Get());

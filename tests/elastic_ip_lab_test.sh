@@ -9,13 +9,9 @@ bin=$1
 src=$2
 . "$src/tests/lib.sh" elastic-ip
 . "${RECONCILE_LAB_ENV:?run through ctest, which starts the lab}"
-export AWS_LAB_ACCESS_KEY AWS_LAB_SECRET_KEY
+export AWS_LAB_ACCESS_KEY AWS_LAB_SECRET_KEY  # for the specs' env:NAME
 cd "$work" || exit 1
 
-awscli() {
-  AWS_ACCESS_KEY_ID=$AWS_LAB_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$AWS_LAB_SECRET_KEY AWS_DEFAULT_REGION=$AWS_REGION \
-    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null aws --endpoint-url "$AWS_ENDPOINT" "$@"
-}
 associated() { awscli ec2 describe-addresses --public-ips "$ip" --query 'Addresses[0].InstanceId' --output text; }
 run() { "$bin" "$@" >out 2>err; }
 

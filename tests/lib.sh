@@ -28,6 +28,13 @@ __RECONCILE_TESTDATA__"
 }
 testdata_verbatim() { cat "$testdata_dir/$1.toml"; }
 
+# awscli ARGS...: the AWS CLI against the lab's moto as the lab's IAM user, reading nothing of
+# this machine's ~/.aws (after the lab's lab.env is sourced).
+awscli() {
+  AWS_ACCESS_KEY_ID=$AWS_LAB_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$AWS_LAB_SECRET_KEY AWS_DEFAULT_REGION=$AWS_REGION \
+    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null aws --endpoint-url "$AWS_ENDPOINT" "$@"
+}
+
 # crash_after K CMD...: runs CMD (reconcile) in the background with the crash shim preloaded
 # (tests/support/crash_after_record.cc, built beside the binary), which SIGKILLs it right after
 # journal record K is durable; waits for it and returns its exit code (137 when killed).

@@ -8,13 +8,9 @@ bin=$1
 src=$2
 . "$src/tests/lib.sh" rds-snapshot
 . "${RECONCILE_LAB_ENV:?run through ctest, which starts the lab}"
-export AWS_LAB_ACCESS_KEY AWS_LAB_SECRET_KEY
+export AWS_LAB_ACCESS_KEY AWS_LAB_SECRET_KEY  # for the specs' env:NAME
 cd "$work" || exit 1
 
-awscli() {
-  AWS_ACCESS_KEY_ID=$AWS_LAB_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$AWS_LAB_SECRET_KEY AWS_DEFAULT_REGION=$AWS_REGION \
-    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null aws --endpoint-url "$AWS_ENDPOINT" "$@"
-}
 snapshot() { # snapshot ID: its status, or "none"
   awscli rds describe-db-snapshots --db-snapshot-identifier "$1" --query 'DBSnapshots[0].Status' --output text \
     2>/dev/null || echo none
@@ -41,4 +37,12 @@ run apply snap.toml --yes && ok || bad "apply again: $(cat err)"
 [ "$(snapshot shop-pre-cutover-2)" = available ] && ok || bad "taken again as -2: $(snapshot shop-pre-cutover-2)"
 [ "$(snapshot shop-pre-cutover-1)" = available ] && ok || bad "the first still there: $(snapshot shop-pre-cutover-1)"
 [ -f done ] && ok || bad "the last stage ran"
+
+# A snapshot under the name, of another instance, is no backup of this one: refused, named.
+awscli rds create-db-instance --db-instance-identifier other-db --engine postgres --db-instance-class db.t3.micro \
+  --allocated-storage 20 --master-username other --master-user-password 'not-a-real-one' >/dev/null &&
+  awscli rds create-db-snapshot --db-instance-identifier other-db --db-snapshot-identifier other-db-snap >/dev/null
+testdata wrong >wrong.toml
+run plan wrong.toml && bad "a snapshot of another instance adopted" || ok
+grep -q "the snapshot other-db-snap exists, of the instance other-db, not shop-db" err && ok || bad "wrong: $(cat err)"
 finish

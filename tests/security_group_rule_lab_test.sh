@@ -9,13 +9,9 @@ bin=$1
 src=$2
 . "$src/tests/lib.sh" security-group-rule
 . "${RECONCILE_LAB_ENV:?run through ctest, which starts the lab}"
-export AWS_LAB_ACCESS_KEY AWS_LAB_SECRET_KEY
+export AWS_LAB_ACCESS_KEY AWS_LAB_SECRET_KEY  # for the specs' env:NAME
 cd "$work" || exit 1
 
-awscli() {
-  AWS_ACCESS_KEY_ID=$AWS_LAB_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$AWS_LAB_SECRET_KEY AWS_DEFAULT_REGION=$AWS_REGION \
-    AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null aws --endpoint-url "$AWS_ENDPOINT" "$@"
-}
 sources() { # sources FROM_PORT: the group's CIDRs on it, sorted, one line
   awscli ec2 describe-security-groups --group-ids "$sg" \
     --query "SecurityGroups[0].IpPermissions[?FromPort==\`$1\`].IpRanges[].CidrIp" --output text | tr '\t' '\n' |
@@ -57,4 +53,7 @@ run rollback web.toml --to developers --yes && ok || bad "rollback to developers
 sed 's|"0.0.0.0/0"|"0.0.0.0/33"|' web.toml >bad.toml
 run plan bad.toml && bad "a bad CIDR planned" || ok
 grep -q "bad.toml:[0-9]*:[0-9]*: .*CIDR form" err && ok || bad "bad CIDR: $(cat err)"
+sed 's|^port = 443|protocol = "all"\nport = 443|' web.toml >all.toml
+run plan all.toml && bad "protocol all with a port planned" || ok
+grep -q 'protocol "all" takes no port' err && ok || bad "all with a port: $(cat err)"
 finish

@@ -765,6 +765,6 @@ value = "198.51.100.0/24"
   REQUIRE_MESSAGE(refers.spec, TestWorld::Errors(refers));
   auto refused = TargetFor(*refers.spec, refers.spec->resources[0], State{true, {}}, &configs);
   REQUIRE_FALSE(refused);
-  CHECK(refused.error().message.find("spec.toml:8:") == 0);
+  CHECK(refused.error().message.find("spec.toml:9:") == 0);
   CHECK(refused.error().message.find("mem_item.rule's owned holds a reference") != std::string::npos);
 }

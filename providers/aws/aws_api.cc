@@ -1,7 +1,5 @@
 #include "providers/aws/aws_api.h"
 
-#include <pugixml.hpp>
-
 namespace reconcile::aws {
 
 namespace {
@@ -107,6 +105,15 @@ Result<std::string> QueryClient::Call(const std::string& action, const Params& p
   if (auto e = ParseApiError(r.body))
     return Error{what + ": " + e->code + ": " + e->message, CodeOf(e->code, r.status)};
   return Error{what + ": HTTP " + std::to_string(r.status) + " from " + endpoint_.url, CodeOf("", r.status)};
+}
+
+Status ParseAnswer(const std::string& xml, const std::string& call, pugi::xml_document* doc) {
+  if (doc->load_buffer(xml.data(), xml.size())) return Status::Ok();
+  return Error{call + ": an answer that is not XML"};
+}
+
+std::string Child(pugi::xml_node n, const char* name) {
+  return n.find_child([&](pugi::xml_node c) { return std::string(c.name()) == name; }).text().as_string();
 }
 
 }  // namespace reconcile::aws

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include <pugixml.hpp>
+
 #include "engine/result.h"
 #include "providers/aws/credentials.h"
 #include "providers/http/http_client.h"
@@ -43,6 +45,11 @@ std::optional<ApiError> ParseApiError(const std::string& body);
 
 // Whether a code means "try again later" (throttling; AWS answers some with 400).
 bool IsThrottling(const std::string& code);
+
+// An answer's XML, or an Error naming the call when it is not XML.
+Status ParseAnswer(const std::string& xml, const std::string& call, pugi::xml_document* doc);
+// The text of `n`'s child element `name` (any namespace), "" when there is none.
+std::string Child(pugi::xml_node n, const char* name);
 
 class QueryClient {
  public:

@@ -2,110 +2,122 @@
 
 #include <thread>
 
-#include "providers/aws/elastic_ip.h"
-#include "providers/aws/rds_snapshot.h"
-#include "providers/aws/security_group_rule.h"
+#include "providers/aws/aws_types.h"
 
 namespace reconcile {
 
-namespace aws {
+namespace {
 
-Result<std::unique_ptr<QueryClient>> ClientFor(const Target& t, const std::string& service,
-                                               const std::string& version) {
+// A client of `service` for the target's [provider.aws.NAME], its credentials found.
+Result<std::unique_ptr<aws::QueryClient>> ClientFor(const Target& t, const std::string& service,
+                                                    const std::string& version) {
   if (!t.provider) return Error{t.address + ": no [provider.aws.NAME] for it", ErrorCode::kInvalid};
   const AttrMap& a = t.provider->attrs;
-  auto creds = ResolveCredentials({.access_key = StringAttr(a, "access_key"),
-                                   .secret_key = StringAttr(a, "secret_key"),
-                                   .session_token = StringAttr(a, "session_token"),
-                                   .profile = StringAttr(a, "profile")},
-                                  CredentialWorld::System());
+  auto creds = aws::ResolveCredentials({.access_key = StringAttr(a, "access_key"),
+                                        .secret_key = StringAttr(a, "secret_key"),
+                                        .session_token = StringAttr(a, "session_token"),
+                                        .profile = StringAttr(a, "profile")},
+                                       aws::CredentialWorld::System());
   if (!creds) return Error{"provider." + t.provider->name + ": " + creds.error().message, creds.error().code};
   std::string endpoint = StringAttr(a, "endpoint");
   if (!endpoint.empty() && endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0)
     return Error{"provider." + t.provider->name + ": endpoint must be an http:// or https:// URL", ErrorCode::kInvalid};
   http::Options o;
   o.ca_file = StringAttr(a, "ca_file");
-  return std::make_unique<QueryClient>(EndpointFor(service, StringAttr(a, "region"), endpoint), std::move(*creds),
-                                       version, std::move(o));
+  return std::make_unique<aws::QueryClient>(aws::EndpointFor(service, StringAttr(a, "region"), endpoint),
+                                            std::move(*creds), version, std::move(o));
 }
 
-}  // namespace aws
-
-namespace {
-
-// The API each type speaks.
-struct Service {
+// Each type: the API it speaks and what reads and changes one resource.
+struct TypeOps {
   const char* name;
+  TypeSchema (*schema)();
+  const char* service;
   const char* version;
+  Result<State> (*probe)(aws::QueryClient&, const Target&);
+  Result<State> (*apply)(aws::QueryClient&, const Change&);
 };
-Service ServiceOf(const Target& t) {
-  if (t.type->name == "rds_snapshot") return {"rds", "2014-10-31"};
-  return {"ec2", "2016-11-15"};
+// clang-format off
+const TypeOps kTypes[] = {
+    {"elastic_ip", aws::ElasticIpType, "ec2", "2016-11-15", aws::ProbeElasticIp, aws::ApplyElasticIp},
+    {"rds_snapshot", aws::RdsSnapshotType, "rds", "2014-10-31", aws::ProbeRdsSnapshot, aws::ApplyRdsSnapshot},
+    {"security_group_rule", aws::SecurityGroupRuleType, "ec2", "2016-11-15", aws::ProbeSecurityGroupRule,
+     aws::ApplySecurityGroupRule},
+};
+// clang-format on
+
+const TypeOps& OpsOf(const Target& t) {
+  for (const TypeOps& ops : kTypes)
+    if (t.type->name == ops.name) return ops;
+  return kTypes[0];  // the registry hands a provider only the types it declared
 }
 
-Result<State> ProbeOne(const Target& t) {
-  Service s = ServiceOf(t);
-  auto client = aws::ClientFor(t, s.name, s.version);
-  if (!client) return client.error();
-  if (t.type->name == "rds_snapshot") return aws::ProbeRdsSnapshot(**client, t);
-  if (t.type->name == "security_group_rule") return aws::ProbeSecurityGroupRule(**client, t);
-  return aws::ProbeElasticIp(**client, t);
-}
+class AwsProvider : public Provider {
+ public:
+  std::string name() const override { return "aws"; }
+
+  std::vector<TypeSchema> Types() const override {
+    std::vector<TypeSchema> out;
+    for (const TypeOps& ops : kTypes) out.push_back(ops.schema());
+    return out;
+  }
+
+  std::vector<ProviderKindSchema> Kinds() const override {
+    return {
+        {.kind = "aws",
+         .doc = "An AWS account in one region. Without keys, credentials are found as the AWS CLI finds them: "
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then a profile in ~/.aws/credentials and "
+                "~/.aws/config.",
+         .attrs = {
+             // clang-format off
+             {.name = "region", .type = AttrType::kString, .required = true, .doc = "the region, e.g. \"eu-west-1\""},
+             {.name = "access_key", .type = AttrType::kString, .sensitive = true, .secret_ok = true,
+              .doc = "the access key id (env:NAME or file:PATH)"},
+             {.name = "secret_key", .type = AttrType::kString, .sensitive = true, .secret_ok = true,
+              .doc = "the secret access key (env:NAME or file:PATH)"},
+             {.name = "session_token", .type = AttrType::kString, .sensitive = true, .secret_ok = true,
+              .doc = "a temporary session's token (env:NAME or file:PATH)"},
+             {.name = "profile", .type = AttrType::kString,
+              .doc = "a profile of ~/.aws/credentials or ~/.aws/config (else AWS_PROFILE, else default)"},
+             {.name = "endpoint", .type = AttrType::kString,
+              .doc = "one URL for every service instead of AWS's own (a VPC endpoint, a test server)"},
+             {.name = "ca_file", .type = AttrType::kString, .doc = "a CA bundle to verify the endpoint's certificate with"},
+             // clang-format on
+         }}};
+  }
+
+  void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override {
+    out->assign(targets.size(), Error{"not probed"});
+    // Each on its own connection, at once: the time is AWS's answering, not this machine's.
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < targets.size(); ++i)
+      threads.emplace_back([&, i] {
+        (*out)[i] =
+            Run(*targets[i], [&](aws::QueryClient& c, const TypeOps& ops) { return ops.probe(c, *targets[i]); });
+      });
+    for (std::thread& th : threads) th.join();
+  }
+
+  Result<State> Apply(const Change& change) override {
+    return Run(change.target, [&](aws::QueryClient& c, const TypeOps& ops) { return ops.apply(c, change); });
+  }
+
+  void Review(const TypeSchema& type, const State&, const State&, Diff* diff) override {
+    if (type.name == "rds_snapshot") aws::ReviewRdsSnapshot(diff);
+  }
+
+ private:
+  template <typename F>
+  static Result<State> Run(const Target& t, F&& f) {
+    const TypeOps& ops = OpsOf(t);
+    auto client = ClientFor(t, ops.service, ops.version);
+    if (!client) return client.error();
+    return f(**client, ops);
+  }
+};
 
 }  // namespace
 
-std::vector<TypeSchema> AwsProvider::Types() const {
-  return {aws::ElasticIpType(), aws::RdsSnapshotType(), aws::SecurityGroupRuleType()};
-}
-
-std::vector<ProviderKindSchema> AwsProvider::Kinds() const {
-  return {{.kind = "aws",
-           .doc = "An AWS account in one region. Without keys, credentials are found as the AWS CLI finds them: "
-                  "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then a profile in ~/.aws/credentials and "
-                  "~/.aws/config.",
-           .attrs = {
-               // clang-format off
-               {.name = "region", .type = AttrType::kString, .required = true, .doc = "the region, e.g. \"eu-west-1\""},
-               {.name = "access_key", .type = AttrType::kString, .sensitive = true, .secret_ok = true,
-                .doc = "the access key id (env:NAME or file:PATH)"},
-               {.name = "secret_key", .type = AttrType::kString, .sensitive = true, .secret_ok = true,
-                .doc = "the secret access key (env:NAME or file:PATH)"},
-               {.name = "session_token", .type = AttrType::kString, .sensitive = true, .secret_ok = true,
-                .doc = "a temporary session's token (env:NAME or file:PATH)"},
-               {.name = "profile", .type = AttrType::kString,
-                .doc = "a profile of ~/.aws/credentials or ~/.aws/config (else AWS_PROFILE, else default)"},
-               {.name = "endpoint", .type = AttrType::kString,
-                .doc = "one URL for every service instead of AWS's own (a VPC endpoint, a test server)"},
-               {.name = "ca_file", .type = AttrType::kString, .doc = "a CA bundle to verify the endpoint's certificate with"},
-               // clang-format on
-           }}};
-}
-
-void AwsProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
-  out->assign(targets.size(), Error{"not probed"});
-  // Each on its own connection, at once: the time is AWS's answering, not this machine's.
-  std::vector<std::thread> threads;
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    threads.emplace_back([&, i] {
-      const Target& t = *targets[i];
-      (*out)[i] = ProbeOne(t);
-    });
-  }
-  for (std::thread& th : threads) th.join();
-}
-
-Result<State> AwsProvider::Apply(const Change& change) {
-  const Target& t = change.target;
-  Service s = ServiceOf(t);
-  auto client = aws::ClientFor(t, s.name, s.version);
-  if (!client) return client.error();
-  if (t.type->name == "rds_snapshot") return aws::ApplyRdsSnapshot(**client, change);
-  if (t.type->name == "security_group_rule") return aws::ApplySecurityGroupRule(**client, change);
-  return aws::ApplyElasticIp(**client, change);
-}
-
-void AwsProvider::Review(const TypeSchema& type, const State&, const State&, Diff* diff) {
-  if (type.name == "rds_snapshot") aws::ReviewRdsSnapshot(diff);
-}
+std::unique_ptr<Provider> NewAwsProvider() { return std::make_unique<AwsProvider>(); }
 
 }  // namespace reconcile

@@ -1,8 +1,6 @@
-#include "providers/aws/elastic_ip.h"
+#include "providers/aws/aws_types.h"
 
 #include <regex>
-
-#include <pugixml.hpp>
 
 namespace reconcile::aws {
 
@@ -22,10 +20,6 @@ std::string InstanceCheck(const std::string& v, const AttrMap&) {
   return std::regex_match(v, id) ? "" : "an instance id looks like \"i-0abc123def4567890\" (\"\" for none)";
 }
 
-std::string Child(pugi::xml_node n, const char* name) {
-  return n.find_child([&](pugi::xml_node c) { return std::string(c.name()) == name; }).text().as_string();
-}
-
 // The address as EC2 describes it, or none when it is not allocated in this region.
 Result<std::optional<Address>> Describe(QueryClient& ec2, const std::string& ip) {
   auto xml = ec2.Call("DescribeAddresses", {{"PublicIp.1", ip}});
@@ -34,7 +28,7 @@ Result<std::optional<Address>> Describe(QueryClient& ec2, const std::string& ip)
     return xml.error();
   }
   pugi::xml_document doc;
-  if (!doc.load_buffer(xml->data(), xml->size())) return Error{"ec2 DescribeAddresses: an answer that is not XML"};
+  if (Status s = ParseAnswer(*xml, "ec2 DescribeAddresses", &doc); !s) return s.error();
   for (pugi::xpath_node item : doc.select_nodes("//*[local-name()='addressesSet']/*[local-name()='item']")) {
     if (Child(item.node(), "publicIp") != ip) continue;
     return std::optional<Address>(Address{Child(item.node(), "allocationId"), Child(item.node(), "associationId"),

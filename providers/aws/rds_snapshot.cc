@@ -1,10 +1,8 @@
-#include "providers/aws/rds_snapshot.h"
+#include "providers/aws/aws_types.h"
 
 #include <chrono>
 #include <regex>
 #include <thread>
-
-#include <pugixml.hpp>
 
 namespace reconcile::aws {
 
@@ -19,10 +17,6 @@ std::string IdentifierCheck(const std::string& v, const AttrMap&) {
          "e.g. \"shop-pre-cutover\"";
 }
 
-std::string Child(pugi::xml_node n, const char* name) {
-  return n.find_child([&](pugi::xml_node c) { return std::string(c.name()) == name; }).text().as_string();
-}
-
 struct Snapshot {
   std::string instance, status;
 };
@@ -34,7 +28,7 @@ Result<std::optional<Snapshot>> Describe(QueryClient& rds, const std::string& id
     return xml.error();
   }
   pugi::xml_document doc;
-  if (!doc.load_buffer(xml->data(), xml->size())) return Error{"rds DescribeDBSnapshots: an answer that is not XML"};
+  if (Status s = ParseAnswer(*xml, "rds DescribeDBSnapshots", &doc); !s) return s.error();
   for (pugi::xpath_node s : doc.select_nodes("//*[local-name()='DBSnapshot']")) {
     if (Child(s.node(), "DBSnapshotIdentifier") != id) continue;
     return std::optional<Snapshot>(Snapshot{Child(s.node(), "DBInstanceIdentifier"), Child(s.node(), "Status")});

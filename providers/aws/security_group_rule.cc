@@ -1,10 +1,8 @@
-#include "providers/aws/security_group_rule.h"
+#include "providers/aws/aws_types.h"
 
 #include <algorithm>
 #include <regex>
 #include <set>
-
-#include <pugixml.hpp>
 
 namespace reconcile::aws {
 
@@ -24,10 +22,6 @@ std::string CidrCheck(const std::string& v, const AttrMap&) {
 std::string PortCheck(const std::string& v, const AttrMap&) {
   long n = std::strtol(v.c_str(), nullptr, 10);
   return n >= 0 && n <= 65535 ? "" : "a port is a number from 0 to 65535";
-}
-
-std::string Child(pugi::xml_node n, const char* name) {
-  return n.find_child([&](pugi::xml_node c) { return std::string(c.name()) == name; }).text().as_string();
 }
 
 // The rule's protocol and ports as EC2 writes them ("-1" and no ports for all traffic).
@@ -65,7 +59,7 @@ Result<std::set<std::string>> Present(QueryClient& ec2, const std::string& group
   auto xml = ec2.Call("DescribeSecurityGroups", {{"GroupId.1", group}});
   if (!xml) return xml.error();
   pugi::xml_document doc;
-  if (!doc.load_buffer(xml->data(), xml->size())) return Error{"ec2 DescribeSecurityGroups: an answer that is not XML"};
+  if (Status s = ParseAnswer(*xml, "ec2 DescribeSecurityGroups", &doc); !s) return s.error();
   std::set<std::string> out;
   for (pugi::xpath_node perm : doc.select_nodes(
            "//*[local-name()='securityGroupInfo']/*[local-name()='item']/*[local-name()='ipPermissions']/*")) {

@@ -1,0 +1,38 @@
+// The AWS types, each in its own file: what a provider call on one resource does. Probe reads
+// the resource's state; Apply makes the change and returns the state read back.
+//
+// `elastic_ip`: which instance an Elastic IP (named by its public address) is associated
+// with, "" for none. Moving it is a re-association; a rollback moves it back. reconcile never
+// allocates or releases one: a released address is gone for good.
+//
+// `rds_snapshot`: a manual snapshot of an RDS instance, taken once (apply waits until it is
+// available) and never deleted by reconcile: a rollback past it keeps it, as it is the way
+// back. One that already exists under the identifier is adopted when it is of the instance.
+//
+// `security_group_rule`: one port's (or port range's) ingress in one security group, from the
+// CIDRs in `sources`. The resource owns only the CIDRs it names at some stage: a source
+// another rule of the group allows, even on the same port, is never read as its own nor
+// revoked. Moving from some sources to others authorizes the new ones and revokes the old
+// ones it named; ensure = "absent" revokes every one it names; a rollback puts them back.
+#pragma once
+
+#include "engine/plan/diff.h"
+#include "engine/provider.h"
+#include "providers/aws/aws_api.h"
+
+namespace reconcile::aws {
+
+TypeSchema ElasticIpType();
+Result<State> ProbeElasticIp(QueryClient& ec2, const Target& target);
+Result<State> ApplyElasticIp(QueryClient& ec2, const Change& change);
+
+TypeSchema RdsSnapshotType();
+Result<State> ProbeRdsSnapshot(QueryClient& rds, const Target& target);
+Result<State> ApplyRdsSnapshot(QueryClient& rds, const Change& change);
+void ReviewRdsSnapshot(Diff* diff);
+
+TypeSchema SecurityGroupRuleType();
+Result<State> ProbeSecurityGroupRule(QueryClient& ec2, const Target& target);
+Result<State> ApplySecurityGroupRule(QueryClient& ec2, const Change& change);
+
+}  // namespace reconcile::aws
