@@ -8,7 +8,6 @@ bool Global(const std::string& service) { return service == "iam" || service == 
 
 http::Options Signed(http::Options o, const Endpoint& e, const Credentials& c) {
   o.sigv4 = http::Sigv4{"aws:amz:" + e.signing_region + ":" + e.service, c.access_key, c.secret_key};
-  if (o.max_attempts < 5) o.max_attempts = 5;
   o.retryable = [](const http::Response& r) {
     if (!r.transport_error.empty() && !r.bad_url) return true;
     if (r.status == 429 || r.status >= 500) return true;
@@ -110,10 +109,6 @@ Result<std::string> QueryClient::Call(const std::string& action, const Params& p
 Status ParseAnswer(const std::string& xml, const std::string& call, pugi::xml_document* doc) {
   if (doc->load_buffer(xml.data(), xml.size())) return Status::Ok();
   return Error{call + ": an answer that is not XML"};
-}
-
-std::string Child(pugi::xml_node n, const char* name) {
-  return n.find_child([&](pugi::xml_node c) { return std::string(c.name()) == name; }).text().as_string();
 }
 
 }  // namespace reconcile::aws

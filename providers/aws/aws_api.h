@@ -48,14 +48,13 @@ bool IsThrottling(const std::string& code);
 
 // An answer's XML, or an Error naming the call when it is not XML.
 Status ParseAnswer(const std::string& xml, const std::string& call, pugi::xml_document* doc);
-// The text of `n`'s child element `name` (any namespace), "" when there is none.
-std::string Child(pugi::xml_node n, const char* name);
 
 class QueryClient {
  public:
-  // `version`: the API's, e.g. "2016-11-15" for EC2. `base`: timeouts, CA file (sigv4 and
-  // retries are set here).
-  QueryClient(Endpoint endpoint, Credentials credentials, std::string version, http::Options base = {});
+  // `version`: the API's, e.g. "2016-11-15" for EC2. `base`: tries, timeouts, CA file (which
+  // answers are retried, and the signing, are set here).
+  QueryClient(Endpoint endpoint, Credentials credentials, std::string version,
+              http::Options base = {.max_attempts = 5});
 
   // One action: the answer's XML on success; else an Error "SERVICE ACTION: CODE: MESSAGE",
   // kNotFound for a …NotFound / NoSuch… code, kRefused for credentials and permissions,

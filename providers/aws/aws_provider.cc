@@ -22,7 +22,7 @@ Result<std::unique_ptr<aws::QueryClient>> ClientFor(const Target& t, const std::
   std::string endpoint = StringAttr(a, "endpoint");
   if (!endpoint.empty() && endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0)
     return Error{"provider." + t.provider->name + ": endpoint must be an http:// or https:// URL", ErrorCode::kInvalid};
-  http::Options o;
+  http::Options o{.max_attempts = 5};  // throttling and 5xx, with backoff
   o.ca_file = StringAttr(a, "ca_file");
   return std::make_unique<aws::QueryClient>(aws::EndpointFor(service, StringAttr(a, "region"), endpoint),
                                             std::move(*creds), version, std::move(o));

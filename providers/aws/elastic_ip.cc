@@ -30,9 +30,10 @@ Result<std::optional<Address>> Describe(QueryClient& ec2, const std::string& ip)
   pugi::xml_document doc;
   if (Status s = ParseAnswer(*xml, "ec2 DescribeAddresses", &doc); !s) return s.error();
   for (pugi::xpath_node item : doc.select_nodes("//*[local-name()='addressesSet']/*[local-name()='item']")) {
-    if (Child(item.node(), "publicIp") != ip) continue;
-    return std::optional<Address>(Address{Child(item.node(), "allocationId"), Child(item.node(), "associationId"),
-                                          Child(item.node(), "instanceId")});
+    if (item.node().child_value("publicIp") != ip) continue;
+    return std::optional<Address>(Address{item.node().child_value("allocationId"),
+                                          item.node().child_value("associationId"),
+                                          item.node().child_value("instanceId")});
   }
   return std::optional<Address>();
 }

@@ -30,8 +30,9 @@ Result<std::optional<Snapshot>> Describe(QueryClient& rds, const std::string& id
   pugi::xml_document doc;
   if (Status s = ParseAnswer(*xml, "rds DescribeDBSnapshots", &doc); !s) return s.error();
   for (pugi::xpath_node s : doc.select_nodes("//*[local-name()='DBSnapshot']")) {
-    if (Child(s.node(), "DBSnapshotIdentifier") != id) continue;
-    return std::optional<Snapshot>(Snapshot{Child(s.node(), "DBInstanceIdentifier"), Child(s.node(), "Status")});
+    if (s.node().child_value("DBSnapshotIdentifier") != id) continue;
+    return std::optional<Snapshot>(
+        Snapshot{s.node().child_value("DBInstanceIdentifier"), s.node().child_value("Status")});
   }
   return std::optional<Snapshot>();
 }

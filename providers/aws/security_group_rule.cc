@@ -64,10 +64,11 @@ Result<std::set<std::string>> Present(QueryClient& ec2, const std::string& group
   for (pugi::xpath_node perm : doc.select_nodes(
            "//*[local-name()='securityGroupInfo']/*[local-name()='item']/*[local-name()='ipPermissions']/*")) {
     pugi::xml_node p = perm.node();
-    if (Child(p, "ipProtocol") != rule.protocol) continue;
-    if (rule.protocol != "-1" && (Child(p, "fromPort") != rule.from || Child(p, "toPort") != rule.to)) continue;
+    if (p.child_value("ipProtocol") != rule.protocol) continue;
+    if (rule.protocol != "-1" && (p.child_value("fromPort") != rule.from || p.child_value("toPort") != rule.to))
+      continue;
     for (pugi::xpath_node range : p.select_nodes("*[local-name()='ipRanges']/*[local-name()='item']"))
-      out.insert(Child(range.node(), "cidrIp"));
+      out.insert(range.node().child_value("cidrIp"));
   }
   return out;
 }
