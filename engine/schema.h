@@ -40,6 +40,10 @@ struct AttrSchema {
   bool scoped = false;              // a list of which the resource owns only the items it names at
                                     // some stage (a rule's CIDRs): the provider is handed them all
                                     // (Target::named), to read and change those and no others
+  bool write_only = false;          // the world never tells it (a master password): its current value
+                                    // is taken as what reconcile last wrote (the journal, sealed; the
+                                    // spec's at that stage when not kept), and a change to one it
+                                    // never wrote cannot be undone
   std::vector<std::string> one_of;  // allowed values of a string, when it is an enumeration
   std::vector<std::string> kinds;   // for types with a variant_attr: the variants it belongs to
   std::string pattern;              // a regular expression a string must match, and

@@ -139,6 +139,10 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
     const Step& step = *steps[which[k]];
     const Resource& r = ctx_.spec.resources[step.resource];
     if (k >= after.size()) after.push_back(Error{"the provider returned no state"});
+    // What the world never tells is, after this step, what it wrote (or found and kept).
+    if (after[k] && after[k]->exists)
+      for (const auto& [attr, v] : step.desired.attrs)
+        if (const AttrSchema* a = r.schema->Find(attr); a && a->write_only) after[k]->attrs.emplace(attr, v);
     if (after[k])
       outcomes.push_back(
           journal::Encode(journal::Done{ctx_.op, stage, r.address, ctx_.sealer.Seal(*after[k], sealer_for(r))}));

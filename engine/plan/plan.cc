@@ -41,7 +41,8 @@ void MarkLostSecrets(const Spec& spec, const Resource& r, const State& prior, St
 
 }  // namespace
 
-Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<std::optional<State>>& first_desired) {
+Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<std::optional<State>>& first_desired,
+                                          const std::vector<AttrMap>* written) {
   std::map<std::string, ProviderConfig> configs;
   std::map<Provider*, std::vector<std::size_t>> by_provider;
   std::vector<Target> targets(spec.resources.size());
@@ -87,6 +88,12 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<st
     }
   }
   if (!errors.empty()) return Error{"cannot read the current state of:" + errors};
+  if (written)
+    for (std::size_t i = 0; i < states.size() && i < written->size(); ++i) {
+      if (!first_desired[i] || !states[i].exists) continue;
+      for (const auto& [attr, v] : (*written)[i])
+        if (first_desired[i]->attrs.count(attr)) states[i].attrs.emplace(attr, v);
+    }
   return states;
 }
 
@@ -157,7 +164,18 @@ Step StepFrom(const Spec& spec, std::size_t resource, std::size_t stage, Diff di
   step.changes = std::move(diff.changes);
   step.irreversible = diff.irreversible;
   step.irreversible_reason = std::move(diff.irreversible_reason);
-  for (AttrChange& c : step.changes) c.sensitive = IsSensitive(spec, spec.resources[resource], c.name);
+  const Resource& r = spec.resources[resource];
+  for (AttrChange& c : step.changes) {
+    c.sensitive = IsSensitive(spec, r, c.name);
+    // What the world never tells and reconcile never wrote (nor the previous stage): nothing
+    // knows the value this change overwrites.
+    const AttrSchema* a = r.schema->Find(c.name);
+    if (a && a->write_only && step.action == Action::kUpdate && IsNull(c.old_value) && !step.irreversible) {
+      step.irreversible = true;
+      step.irreversible_reason = "its current '" + c.name +
+                                 "' cannot be read back and reconcile has not written it, so it could not be put back";
+    }
+  }
   step.prior = std::move(prior);
   step.desired = std::move(desired);
   return step;
@@ -271,7 +289,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
     }
   }
   if (!errors.empty()) return Error{"cannot work out what the spec wants:" + errors};
-  auto probed = ProbeResources(spec, current);
+  auto probed = ProbeResources(spec, current, &options.written);
   if (!probed) return probed.error();
 
   for (std::size_t s = options.first_stage; s <= last; ++s) {

@@ -56,6 +56,8 @@ struct PlanOptions {
   std::vector<bool> once_done;            // by resource: a one-shot step the journal has as done (and not
                                           // reverted since), never planned again
   bool keeps_secrets = false;             // the journal has a key to seal sensitive prior values
+  std::vector<AttrMap> written;           // by resource: write_only values reconcile last wrote
+                                          // (WriteOnlyValues), taken as what a probe cannot read
   std::vector<bool> handler_due;          // by resource: a handler notified since it last ran (a run
                                           // cut off between the change and it): planned in first_stage
 };
@@ -80,12 +82,14 @@ Step HandlerStep(const Spec& spec, std::size_t handler, std::size_t stage, const
 // itself behind a check (a check waits for the handler, as for any change).
 void HandlersLast(const Spec& spec, std::vector<Step>* steps);
 
-// Reads the world for every resource i with want[i] set (want[i] holds what it should be, so
-// the provider knows what to look for), one Probe call per provider.
 // What the providers' safety limits say of these steps (one stage's); empty when within them.
 std::vector<std::string> Guards(const Spec& spec, const std::vector<Step>& steps);
 
-Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<std::optional<State>>& want);
+// Reads the world for every resource i with want[i] set (want[i] holds what it should be, so
+// the provider knows what to look for), one Probe call per provider. `written[i]`: the
+// write_only values reconcile last wrote, filled into what exists where want[i] names them.
+Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<std::optional<State>>& want,
+                                          const std::vector<AttrMap>* written = nullptr);
 
 // Text for people: one line per step with its symbol, updates as old → new per attribute.
 // `only_stage` limits the output (and its summary line) to one stage; `explain` adds why

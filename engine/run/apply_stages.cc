@@ -97,6 +97,7 @@ class StageDriver {
     again.last_stage = reviewed.stage;
     again.once_done = OnceDone(spec_, journaled);
     again.handler_due = HandlersDue(spec_, journaled);
+    again.written = WriteOnlyValues(spec_, journaled, session_.sealer);
     auto replanned = MakePlan(spec_, session_.graph, again);
     if (!replanned) return {RunEnd::kFailed, "stage '" + stage.name + "': " + replanned.error().message};
     *now = std::move(replanned->stages.front());

@@ -53,7 +53,8 @@ Status CloseFinishedSteps(Session* session, const std::function<void(const std::
   if (std::none_of(pending_of.begin(), pending_of.end(), [](const PendingStep* p) { return p != nullptr; }))
     return Status::Ok();
   // A probe that fails here is not this step's business: the run's own plan says why.
-  auto probed = ProbeResources(spec, want);
+  auto written = WriteOnlyValues(spec, session->history, session->sealer);
+  auto probed = ProbeResources(spec, want, &written);
   if (!probed) return Status::Ok();
   std::vector<JournalRecord> closed;
   for (std::size_t i = 0; i < spec.resources.size(); ++i) {
@@ -76,8 +77,38 @@ PlanOptions PlanOptionsFor(const Session& session) {
   o.first_stage = std::min(next, session.spec().stages.size() - 1);
   o.keeps_secrets = session.sealer.keeps_secrets();
   o.once_done = OnceDone(session.spec(), session.history);
+  o.written = WriteOnlyValues(session.spec(), session.history, session.sealer);
   o.handler_due = HandlersDue(session.spec(), session.history);
   return o;
+}
+
+std::vector<AttrMap> WriteOnlyValues(const Spec& spec, const History& history, const Sealer& sealer) {
+  std::vector<AttrMap> out(spec.resources.size());
+  for (std::size_t i = 0; i < spec.resources.size(); ++i) {
+    const Resource& r = spec.resources[i];
+    if (std::none_of(r.schema->attrs.begin(), r.schema->attrs.end(), [](const AttrSchema& a) { return a.write_only; }))
+      continue;
+    auto h = history.resources.find(r.address);
+    if (h == history.resources.end() || h->second.last_state.is_null() || h->second.steps.empty()) continue;
+    std::set<std::string> unknown;
+    auto wrote = sealer.Open(h->second.last_state, &unknown);
+    if (!wrote || !wrote->exists) continue;
+    std::optional<State> then;  // the spec at the stage of the step that wrote it, when needed
+    for (const AttrSchema& a : r.schema->attrs) {
+      if (!a.write_only) continue;
+      if (auto v = wrote->attrs.find(a.name); v != wrote->attrs.end()) {
+        out[i][a.name] = v->second;
+      } else if (unknown.count(a.name)) {
+        if (!then) {
+          auto stage = spec.FindStage(h->second.steps.back().stage);
+          auto d = stage ? Desired(spec, r, *stage, true) : Result<State>(Error{""});
+          then = d ? std::move(*d) : State{};
+        }
+        if (auto v = then->attrs.find(a.name); v != then->attrs.end()) out[i][a.name] = v->second;
+      }
+    }
+  }
+  return out;
 }
 
 std::vector<bool> OnceDone(const Spec& spec, const History& history) {

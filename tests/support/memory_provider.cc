@@ -30,6 +30,8 @@ std::vector<TypeSchema> MemoryProvider::Types() const {
       {.name = "locked", .type = AttrType::kBool, .irreversible = true, .doc = "once set, cannot be unset"},
       {.name = "color", .one_of = {"red", "green", "blue"}, .doc = "an enumeration"},
       {.name = "wait", .type = AttrType::kDuration, .doc = "a duration"},
+      {.name = "password", .sensitive = true, .secret_ok = true, .write_only = true,
+       .doc = "a credential the world never tells"},
       {.name = "owned", .type = AttrType::kStringList, .unordered = true, .scoped = true,
        .doc = "items it owns only as named"},
   };
@@ -63,6 +65,7 @@ void MemoryProvider::Probe(std::span<const Target* const> targets, std::vector<R
     }
     auto it = world.find(key);
     State s = it == world.end() ? State{} : it->second;
+    s.attrs.erase("password");  // write_only: kept, never told
     if (t->type->name == "mem_mirror" && s.exists) {
       // What the copy lacks, read as the sync reads its two sides: not an attribute of the spec.
       std::string want = ValueOf(world, std::get<std::string>(t->desired.at("from")));
