@@ -5,6 +5,10 @@
 // with, "" for none. Moving it is a re-association; a rollback moves it back. reconcile never
 // allocates or releases one: a released address is gone for good.
 //
+// `rds_instance`: an RDS DB instance, made, modified (ApplyImmediately) and deleted (with a
+// final snapshot unless skip_final_snapshot), each waited for until RDS is done. Its master
+// password is write_only: AWS never returns it.
+//
 // `rds_snapshot`: a manual snapshot of an RDS instance, taken once (apply waits until it is
 // available) and never deleted by reconcile: a rollback past it keeps it, as it is the way
 // back. One that already exists under the identifier is adopted when it is of the instance.
@@ -25,6 +29,14 @@ namespace reconcile::aws {
 TypeSchema ElasticIpType();
 Result<State> ProbeElasticIp(QueryClient& ec2, const Target& target);
 Result<State> ApplyElasticIp(QueryClient& ec2, const Change& change);
+
+// RDS's rule for instance and snapshot identifiers (an AttrSchema::check).
+std::string RdsIdentifierCheck(const std::string& value, const AttrMap&);
+
+TypeSchema RdsInstanceType();
+Result<State> ProbeRdsInstance(QueryClient& rds, const Target& target);
+Result<State> ApplyRdsInstance(QueryClient& rds, const Change& change);
+void ReviewRdsInstance(const State& prior, const State& desired, Diff* diff);
 
 TypeSchema RdsSnapshotType();
 Result<State> ProbeRdsSnapshot(QueryClient& rds, const Target& target);

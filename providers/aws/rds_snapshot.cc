@@ -8,15 +8,6 @@ namespace reconcile::aws {
 
 namespace {
 
-// RDS's rule for instance and snapshot identifiers: a letter, then letters, digits and single
-// hyphens, 1 to 255 characters, not ending in a hyphen.
-std::string IdentifierCheck(const std::string& v, const AttrMap&) {
-  static const std::regex id(R"(^[A-Za-z](-?[A-Za-z0-9])*$)");
-  if (v.size() <= 255 && std::regex_match(v, id)) return "";
-  return "an RDS identifier starts with a letter and holds letters, digits and single hyphens (not at the end), "
-         "e.g. \"shop-pre-cutover\"";
-}
-
 struct Snapshot {
   std::string instance, status;
 };
@@ -47,6 +38,15 @@ State StateOf(const std::string& id, const std::optional<Snapshot>& s) {
 
 }  // namespace
 
+// RDS's rule for instance and snapshot identifiers: a letter, then letters, digits and single
+// hyphens, 1 to 255 characters, not ending in a hyphen.
+std::string RdsIdentifierCheck(const std::string& v, const AttrMap&) {
+  static const std::regex id(R"(^[A-Za-z](-?[A-Za-z0-9])*$)");
+  if (v.size() <= 255 && std::regex_match(v, id)) return "";
+  return "an RDS identifier starts with a letter and holds letters, digits and single hyphens (not at the end), "
+         "e.g. \"shop-pre-cutover\"";
+}
+
 TypeSchema RdsSnapshotType() {
   return {
       .name = "rds_snapshot",
@@ -56,10 +56,10 @@ TypeSchema RdsSnapshotType() {
       .attrs =
           {
               // clang-format off
-              {.name = "instance", .type = AttrType::kString, .required = true, .check = IdentifierCheck,
+              {.name = "instance", .type = AttrType::kString, .required = true, .check = RdsIdentifierCheck,
                .doc = "the DB instance identifier"},
               {.name = "identifier", .type = AttrType::kString, .required = true, .identity = true,
-               .check = IdentifierCheck,
+               .check = RdsIdentifierCheck,
                .doc = "the snapshot's identifier; put `${run}` in it to take a new one after a rollback"},
               // clang-format on
           },
