@@ -40,6 +40,7 @@ struct TypeOps {
 // clang-format off
 const TypeOps kTypes[] = {
     {"elastic_ip", aws::ElasticIpType, "ec2", "2016-11-15", aws::ProbeElasticIp, aws::ApplyElasticIp},
+    {"iam_user", aws::IamUserType, "iam", "2010-05-08", aws::ProbeIamUser, aws::ApplyIamUser},
     {"rds_instance", aws::RdsInstanceType, "rds", "2014-10-31", aws::ProbeRdsInstance, aws::ApplyRdsInstance},
     {"rds_snapshot", aws::RdsSnapshotType, "rds", "2014-10-31", aws::ProbeRdsSnapshot, aws::ApplyRdsSnapshot},
     {"security_group_rule", aws::SecurityGroupRuleType, "ec2", "2016-11-15", aws::ProbeSecurityGroupRule,
@@ -106,6 +107,7 @@ class AwsProvider : public Provider {
   void Review(const TypeSchema& type, const State& prior, const State& desired, Diff* diff) override {
     if (type.name == "rds_snapshot") aws::ReviewRdsSnapshot(diff);
     if (type.name == "rds_instance") aws::ReviewRdsInstance(prior, desired, diff);
+    if (type.name == "iam_user") aws::ReviewIamUser(prior, diff);
   }
 
  private:

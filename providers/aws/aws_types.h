@@ -18,6 +18,12 @@
 // another rule of the group allows, even on the same port, is never read as its own nor
 // revoked. Moving from some sources to others authorizes the new ones and revokes the old
 // ones it named; ensure = "absent" revokes every one it names; a rollback puts them back.
+//
+// `iam_user`: an IAM user's path and the one inline policy reconcile manages on it (named
+// "reconcile"), compared as JSON. Deleting it deletes first what IAM wants gone (access keys,
+// inline policies, login profile, managed policy attachments, group memberships). A rollback
+// re-creates it from the spec, path and policy only: the probe keeps what a delete would lose
+// as the state's private data, and the Review marks such a delete irreversible, naming it.
 #pragma once
 
 #include "engine/plan/diff.h"
@@ -46,5 +52,10 @@ void ReviewRdsSnapshot(Diff* diff);
 TypeSchema SecurityGroupRuleType();
 Result<State> ProbeSecurityGroupRule(QueryClient& ec2, const Target& target);
 Result<State> ApplySecurityGroupRule(QueryClient& ec2, const Change& change);
+
+TypeSchema IamUserType();
+Result<State> ProbeIamUser(QueryClient& iam, const Target& target);
+Result<State> ApplyIamUser(QueryClient& iam, const Change& change);
+void ReviewIamUser(const State& prior, Diff* diff);
 
 }  // namespace reconcile::aws
