@@ -52,7 +52,9 @@ struct AttrSchema {
   bool names_host = false;          // "HOST:…": HOST must be "local" or a [host.NAME] (loader-checked);
                                     //   the target carries every host (Target::hosts)
   std::string names_provider;       // "postgres": the value, up to a ':', may name a [provider.postgres.X]
-                                    //   (loader-checked), handed resolved in Target::providers
+                                    //   (loader-checked), handed resolved in Target::providers. A key of
+                                    //   a [provider.KIND.NAME] names one whole ("X" or "postgres.X"), which
+                                    //   must exist; its resources' targets carry it the same way
   // For a value written into another program's language (an nginx directive, a zone-file
   // record): "" when a string (each item of a list) can be written there as it is, else what
   // is wrong with it and what is allowed. `resource` holds the resource's values at that

@@ -469,6 +469,13 @@ TEST_CASE("provider instances") {
           At(10, 12, "unknown provider 'new' for mem_remote.r, did you mean 'mem.new'?", "provider = \"new\"",
              "a mem_remote needs a [provider.mem.NAME] table"));
   }
+  SUBCASE("a key naming another instance that is not declared") {
+    // The named instance may come later in the file: checked once all are read.
+    CHECK(Errors(WithHeader("[provider.mem.edge]\nregion = \"eu\"\nrelay = \"hbu\"\n"
+                            "[provider.mem.hub]\nregion = \"us\"\n")) ==
+          At(6, 9, "unknown provider 'hbu' in 'relay' of [provider.mem.edge], did you mean 'hub'?", "relay = \"hbu\"",
+             "write relay = \"NAME\" with a [provider.mem.NAME] of this spec"));
+  }
   SUBCASE("a type that takes no provider") {
     CHECK(Errors(WithHeader(
               "[provider.mem.main]\nregion = \"eu\"\n[mem_item.a]\nkey = \"a\"\nprovider = \"mem.main\"\n")) ==

@@ -692,6 +692,24 @@ port = 6432
   CHECK_FALSE(c->attrs.count("password"));  // no default
 }
 
+TEST_CASE("an instance a provider instance names is handed to its resources' targets") {
+  TestWorld w;
+  for (const char* relay : {"hub", "mem.hub"}) {
+    LoadResult load = w.Load(std::string(kHeader) + "[provider.mem.edge]\nregion = \"eu\"\nrelay = \"" + relay +
+                             "\"\n[provider.mem.hub]\nregion = \"us\"\ntoken = \"t0k\"\n"
+                             "[mem_remote.r]\nprovider = \"mem.edge\"\nkey = \"r\"\n");
+    REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
+    std::map<std::string, ProviderConfig> configs;
+    auto t = TargetFor(*load.spec, load.spec->resources[0], State{true, {{"key", std::string("r")}}}, &configs);
+    REQUIRE(t);
+    REQUIRE(t->provider);
+    CHECK(t->provider->name == "mem.edge");
+    REQUIRE(t->providers.count("mem.hub"));
+    CHECK(t->providers.at("mem.hub")->attrs.at("token") == Str("t0k"));
+    CHECK(t->providers.size() == 1);
+  }
+}
+
 TEST_CASE("DefaultValue reads default_value as a value of the attribute's type") {
   CHECK(DefaultValue({.name = "n", .type = AttrType::kInt, .default_value = "30"}) == Value(std::int64_t{30}));
   CHECK(DefaultValue({.name = "b", .type = AttrType::kBool, .default_value = "false"}) == Value(false));

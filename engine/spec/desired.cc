@@ -424,6 +424,14 @@ Result<ProviderConfig> ResolveProvider(const Spec& spec, const ProviderInstance&
   return c;
 }
 
+std::string NamedInstance(const Spec& spec, const std::string& kind, const std::string& value) {
+  for (const std::string& name : {kind + "." + value, value}) {
+    auto it = spec.providers.find(name);
+    if (it != spec.providers.end() && it->second.kind == kind) return name;
+  }
+  return "";
+}
+
 Result<Target> TargetFor(const Spec& spec, const Resource& r, const State& desired,
                          std::map<std::string, ProviderConfig>* configs) {
   Target t{r.address, r.schema, desired.attrs, HostFor(spec, r), nullptr};
@@ -475,6 +483,18 @@ Result<Target> TargetFor(const Spec& spec, const Resource& r, const State& desir
   auto c = resolve(r.provider_instance);
   if (!c) return c.error();
   t.provider = *c;
+  // The instances its provider instance names (a DNS provider's AWS account) come along too.
+  const ProviderInstance& instance = spec.providers.at(r.provider_instance);
+  for (const auto& [attr, sv] : instance.attrs) {
+    const AttrSchema* a = instance.schema ? FindAttr(instance.schema->attrs, attr) : nullptr;
+    const auto* s = std::get_if<std::string>(&sv.value);
+    if (!a || a->names_provider.empty() || !s) continue;
+    std::string named = NamedInstance(spec, a->names_provider, *s);
+    if (named.empty()) continue;  // the loader said so
+    auto other = resolve(named);
+    if (!other) return other.error();
+    t.providers[named] = *other;
+  }
   return t;
 }
 

@@ -584,6 +584,20 @@ void Loader::ReadProviders(const toml::table& table) {
       spec_->providers.emplace(name, std::move(p));
     }
   }
+  // A key naming another instance (a DNS provider's AWS account): it must be one of this spec,
+  // of the kind the key says; any table order.
+  for (const auto& [name, p] : spec_->providers)
+    for (const auto& [attr, sv] : p.attrs) {
+      const AttrSchema* a = FindAttr(p.schema->attrs, attr);
+      const auto* s = std::get_if<std::string>(&sv.value);
+      if (!a || a->names_provider.empty() || !s || sv.secret || !NamedInstance(*spec_, a->names_provider, *s).empty())
+        continue;
+      std::vector<std::string> same;
+      for (const auto& [n, other] : spec_->providers)
+        if (other.kind == a->names_provider) same.push_back(n.substr(other.kind.size() + 1));
+      Err(sv.loc, "unknown provider '" + *s + "' in '" + attr + "' of [provider." + name + "]" + DidYouMean(*s, same),
+          "write " + attr + " = \"NAME\" with a [provider." + a->names_provider + ".NAME] of this spec");
+    }
 }
 
 namespace {

@@ -192,6 +192,10 @@ const HostConfig* HostFor(const Spec& spec, const Resource& r);
 // (AttrSchema::default_value), ready to hand to a provider.
 Result<ProviderConfig> ResolveProvider(const Spec& spec, const ProviderInstance& p);
 
+// The instance a provider table's key names (AttrSchema::names_provider = `kind`): "NAME" or
+// "KIND.NAME" for a [provider.KIND.NAME] of the spec; "" when it names none.
+std::string NamedInstance(const Spec& spec, const std::string& kind, const std::string& value);
+
 // The target a provider is handed for `r` with `desired` state (its attributes and private
 // data): its host, and its provider instance resolved once per `configs` (which must outlive
 // the target).

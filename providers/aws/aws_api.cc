@@ -1,5 +1,9 @@
 #include "providers/aws/aws_api.h"
 
+#include <algorithm>
+
+#include "engine/hash.h"
+
 namespace reconcile::aws {
 
 namespace {
@@ -69,7 +73,15 @@ std::optional<ApiError> ParseApiError(const std::string& body) {
   pugi::xml_document doc;
   if (!doc.load_buffer(body.data(), body.size())) return std::nullopt;
   pugi::xml_node code = doc.select_node("//*[local-name()='Error']/*[local-name()='Code']").node();
-  if (!code) return std::nullopt;
+  if (!code) {
+    // Route 53's refused change batch: <InvalidChangeBatch><Messages><Message>…, no Code.
+    pugi::xml_node batch = doc.child("InvalidChangeBatch");
+    if (!batch) return std::nullopt;
+    std::string messages;
+    for (pugi::xml_node m : batch.child("Messages").children("Message"))
+      messages += (messages.empty() ? "" : "; ") + std::string(m.child_value());
+    return ApiError{"InvalidChangeBatch", messages};
+  }
   pugi::xml_node message =
       code.parent().find_child([](pugi::xml_node n) { return std::string(n.name()) == "Message"; });
   return ApiError{code.text().as_string(), message.text().as_string()};
@@ -79,6 +91,22 @@ bool IsThrottling(const std::string& code) {
   return code == "Throttling" || code == "ThrottlingException" || code == "RequestLimitExceeded" ||
          code == "PriorRequestNotComplete" || code == "SlowDown" || code == "TooManyRequestsException" ||
          code == "RequestThrottled";
+}
+
+Result<Account> AccountFor(const ProviderConfig& aws, const std::string& service) {
+  const AttrMap& a = aws.attrs;
+  auto creds = ResolveCredentials({.access_key = StringAttr(a, "access_key"),
+                                   .secret_key = StringAttr(a, "secret_key"),
+                                   .session_token = StringAttr(a, "session_token"),
+                                   .profile = StringAttr(a, "profile")},
+                                  CredentialWorld::System());
+  if (!creds) return Error{"provider." + aws.name + ": " + creds.error().message, creds.error().code};
+  std::string endpoint = StringAttr(a, "endpoint");
+  if (!endpoint.empty() && endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0)
+    return Error{"provider." + aws.name + ": endpoint must be an http:// or https:// URL", ErrorCode::kInvalid};
+  http::Options o{.max_attempts = 5};  // throttling and 5xx, with backoff
+  o.ca_file = StringAttr(a, "ca_file");
+  return Account{EndpointFor(service, StringAttr(a, "region"), endpoint), std::move(*creds), std::move(o)};
 }
 
 QueryClient::QueryClient(Endpoint endpoint, Credentials credentials, std::string version, http::Options base)
@@ -104,6 +132,41 @@ Result<std::string> QueryClient::Call(const std::string& action, const Params& p
   if (auto e = ParseApiError(r.body))
     return Error{what + ": " + e->code + ": " + e->message, CodeOf(e->code, r.status)};
   return Error{what + ": HTTP " + std::to_string(r.status) + " from " + endpoint_.url, CodeOf("", r.status)};
+}
+
+RestClient::RestClient(Account account)
+    : account_(std::move(account)),
+      client_(Signed(account_.options, account_.endpoint, account_.credentials)) {}
+
+Result<std::string> RestClient::Call(const std::string& method, const std::string& path, Params query,
+                                     const std::string& body, ApiError* refused) {
+  std::sort(query.begin(), query.end());
+  std::string q;
+  for (const auto& [k, v] : query)
+    q += (q.empty() ? "?" : "&") + http::UriEncode(k, false) + "=" + http::UriEncode(v, false);
+  http::Request req;
+  req.method = method;
+  req.url = account_.endpoint.url + path + q;
+  req.headers = {"x-amz-content-sha256: " + Sha256Hex(body)};
+  if (!body.empty()) {
+    req.headers.push_back("Content-Type: application/xml");
+    req.body = std::make_shared<const std::string>(body);
+  }
+  if (!account_.credentials.session_token.empty())
+    req.headers.push_back("X-Amz-Security-Token: " + account_.credentials.session_token);
+  http::Response r = client_.Do(req);
+  std::string what = account_.endpoint.service + " " + method + " " + path;
+  if (!r.transport_error.empty())
+    return Error{what + ": no answer from " + account_.endpoint.url + ": " + r.transport_error,
+                 ErrorCode::kUnreachable};
+  if (r.ok()) return std::move(r.body);
+  if (auto e = ParseApiError(r.body)) {
+    if (refused) *refused = *e;
+    return Error{what + ": " + e->code + ": " + e->message, CodeOf(e->code, r.status)};
+  }
+  return Error{
+      what + ": HTTP " + std::to_string(r.status) + " from " + account_.endpoint.url + ": " + r.body.substr(0, 300),
+      CodeOf("", r.status)};
 }
 
 Status ParseAnswer(const std::string& xml, const std::string& call, pugi::xml_document* doc) {

@@ -11,6 +11,7 @@
 
 #include <pugixml.hpp>
 
+#include "engine/provider.h"
 #include "engine/result.h"
 #include "providers/aws/credentials.h"
 #include "providers/http/http_client.h"
@@ -36,7 +37,8 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 std::string FormEncode(const Params& params);
 
 // An AWS error answer's code and message, from any of its XML shapes (EC2's
-// <Response><Errors><Error>, the others' <ErrorResponse><Error>): the first Code and Message.
+// <Response><Errors><Error>, the others' <ErrorResponse><Error>): the first Code and Message;
+// Route 53's <InvalidChangeBatch><Messages> as code InvalidChangeBatch, its messages joined.
 struct ApiError {
   std::string code;
   std::string message;
@@ -48,6 +50,15 @@ bool IsThrottling(const std::string& code);
 
 // An answer's XML, or an Error naming the call when it is not XML.
 Status ParseAnswer(const std::string& xml, const std::string& call, pugi::xml_document* doc);
+
+// How to reach `service` for a [provider.aws.NAME]: its credentials found (ResolveCredentials),
+// its endpoint (EndpointFor) and the HTTP options its table gives (ca_file), retries on.
+struct Account {
+  Endpoint endpoint;
+  Credentials credentials;
+  http::Options options;
+};
+Result<Account> AccountFor(const ProviderConfig& aws, const std::string& service);
 
 class QueryClient {
  public:
@@ -67,6 +78,25 @@ class QueryClient {
   Endpoint endpoint_;
   Credentials credentials_;
   std::string version_;
+  http::Client client_;
+};
+
+// The REST-XML APIs (Route 53): a method on a path, its query sorted here (SigV4 signs the
+// query as sent, and libcurl does not sort it), an XML body, signed with the body's SHA-256
+// in x-amz-content-sha256 (which servers that hash the payload themselves, moto, also need).
+class RestClient {
+ public:
+  explicit RestClient(Account account);
+
+  // The answer's XML on success; else an Error "SERVICE METHOD PATH: CODE: MESSAGE" with the
+  // codes QueryClient::Call gives, and AWS's code and message in `refused` when given.
+  Result<std::string> Call(const std::string& method, const std::string& path, Params query = {},
+                           const std::string& body = "", ApiError* refused = nullptr);
+
+  const Endpoint& endpoint() const { return account_.endpoint; }
+
+ private:
+  Account account_;
   http::Client client_;
 };
 

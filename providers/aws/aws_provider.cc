@@ -12,20 +12,10 @@ namespace {
 Result<std::unique_ptr<aws::QueryClient>> ClientFor(const Target& t, const std::string& service,
                                                     const std::string& version) {
   if (!t.provider) return Error{t.address + ": no [provider.aws.NAME] for it", ErrorCode::kInvalid};
-  const AttrMap& a = t.provider->attrs;
-  auto creds = aws::ResolveCredentials({.access_key = StringAttr(a, "access_key"),
-                                        .secret_key = StringAttr(a, "secret_key"),
-                                        .session_token = StringAttr(a, "session_token"),
-                                        .profile = StringAttr(a, "profile")},
-                                       aws::CredentialWorld::System());
-  if (!creds) return Error{"provider." + t.provider->name + ": " + creds.error().message, creds.error().code};
-  std::string endpoint = StringAttr(a, "endpoint");
-  if (!endpoint.empty() && endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0)
-    return Error{"provider." + t.provider->name + ": endpoint must be an http:// or https:// URL", ErrorCode::kInvalid};
-  http::Options o{.max_attempts = 5};  // throttling and 5xx, with backoff
-  o.ca_file = StringAttr(a, "ca_file");
-  return std::make_unique<aws::QueryClient>(aws::EndpointFor(service, StringAttr(a, "region"), endpoint),
-                                            std::move(*creds), version, std::move(o));
+  auto account = aws::AccountFor(*t.provider, service);
+  if (!account) return account.error();
+  return std::make_unique<aws::QueryClient>(std::move(account->endpoint), std::move(account->credentials), version,
+                                            std::move(account->options));
 }
 
 // Each type: the API it speaks and what reads and changes one resource.

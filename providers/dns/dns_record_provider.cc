@@ -23,9 +23,35 @@ std::string TtlCheck(const std::string& v, const AttrMap&) {
   return "";
 }
 
+// An alias record's attributes are Route 53's (alias_target, alias_zone_id,
+// evaluate_target_health): the loader checks they come together and without values or ttl.
+bool IsAlias(const AttrMap& attrs) { return attrs.count("alias_target") > 0; }
+
+std::string AliasCheck(const std::string& v, const AttrMap& r) {
+  if (r.count("values") || r.count("ttl"))
+    return "makes an alias record, which has no values or ttl of its own (Route 53 answers with the target's); "
+           "leave them out";
+  if (!r.count("alias_zone_id")) return "needs alias_zone_id, the hosted zone of the target";
+  return dns::NameProblem(v);
+}
+std::string AliasZoneCheck(const std::string&, const AttrMap& r) {
+  return r.count("alias_target") ? "" : "goes with alias_target (the name the alias answers for)";
+}
+
+// Alias records are Route 53's alone: refused before anything is read or sent elsewhere.
+Status KindAllows(const Target& t) {
+  if (!t.provider || StringAttr(t.provider->attrs, "kind") == "route53") return Status::Ok();
+  for (const char* attr : {"alias_target", "alias_zone_id", "evaluate_target_health"})
+    if (t.desired.count(attr))
+      return Error{t.address + ": " + attr + " is for Route 53's alias records, and provider." + t.provider->name +
+                       " is kind = \"" + StringAttr(t.provider->attrs, "kind") + "\"",
+                   ErrorCode::kInvalid};
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<dns::ZoneBackend>> BackendOf(const Target& t) {
   if (!t.provider) return Error{t.address + " names no [provider.dns.NAME]"};
-  return dns::BackendFor(*t.provider);
+  return dns::BackendFor(*t.provider, t.providers);
 }
 
 std::string Zone(const Target& t) { return dns::AbsoluteZone(StringAttr(t.desired, "zone")); }
@@ -45,6 +71,15 @@ State ToState(const Target& t, const std::optional<dns::RRset>& set) {
   s.attrs["zone"] = t.desired.at("zone");
   s.attrs["name"] = t.desired.at("name");
   s.attrs["type"] = t.desired.at("type");
+  if (set->alias) {
+    std::string target = set->alias->dns_name;
+    std::string wanted = StringAttr(t.desired, "alias_target");
+    if (!wanted.empty() && dns::AbsoluteZone(wanted) == target) target = wanted;  // as the spec spells it
+    s.attrs["alias_target"] = target;
+    s.attrs["alias_zone_id"] = set->alias->zone_id;
+    s.attrs["evaluate_target_health"] = set->alias->evaluate_health;
+    return s;
+  }
   s.attrs["ttl"] = static_cast<std::int64_t>(set->ttl);
   StringList values;
   StringList wanted = Values(t.desired);
@@ -60,9 +95,16 @@ State ToState(const Target& t, const std::optional<dns::RRset>& set) {
   return s;
 }
 
+dns::AliasTarget AliasOf(const AttrMap& attrs) {
+  auto health = attrs.find("evaluate_target_health");
+  return {StringAttr(attrs, "alias_target"), StringAttr(attrs, "alias_zone_id"),
+          health != attrs.end() && std::holds_alternative<bool>(health->second) && std::get<bool>(health->second)};
+}
+
 Result<std::optional<dns::RRset>> Desired(const Target& t) {
+  if (IsAlias(t.desired)) return std::optional<dns::RRset>(dns::RRset{Owner(t), Type(t), 0, {}, AliasOf(t.desired)});
   if (t.desired.count("values") == 0) return std::optional<dns::RRset>();
-  dns::RRset set{Owner(t), Type(t), kDefaultTtl, {}};
+  dns::RRset set{Owner(t), Type(t), kDefaultTtl, {}, std::nullopt};
   set.ttl = IntAttr(t.desired, "ttl").value_or(set.ttl);
   for (const std::string& v : Values(t.desired)) {
     auto c = dns::CanonicalValue(set.type, v, Zone(t));
@@ -74,19 +116,24 @@ Result<std::optional<dns::RRset>> Desired(const Target& t) {
 
 std::optional<dns::RRset> Prior(const Target& t, const State& prior) {
   if (!prior.exists) return std::nullopt;
-  dns::RRset set{Owner(t), Type(t), 0, Values(prior.attrs)};
+  if (IsAlias(prior.attrs)) return dns::RRset{Owner(t), Type(t), 0, {}, AliasOf(prior.attrs)};
+  dns::RRset set{Owner(t), Type(t), 0, Values(prior.attrs), std::nullopt};
   set.ttl = IntAttr(prior.attrs, "ttl").value_or(0);
   return set;
 }
 
 Result<dns::RRsetChange> ChangeFor(const Change& change) {
   const Target& t = change.target;
+  if (Status s = KindAllows(t); !s) return s.error();
   dns::RRsetChange c;
   c.before = Prior(t, change.prior);
   if (change.action != Action::kDelete) {
     auto after = Desired(t);
     if (!after) return after.error();
-    if (!*after) return Error{t.address + " has no values: give values = [...], or ensure = \"absent\" to remove it"};
+    if (!*after)
+      return Error{t.address +
+                   " has no values: give values = [...] (or alias_target), or ensure = \"absent\" to "
+                   "remove it"};
     c.after = *after;
   }
   return c;
@@ -109,7 +156,19 @@ std::size_t WireEstimate(const dns::RRsetChange& c) {
   return rrs * (any.owner.size() + 12) + data;
 }
 
-constexpr std::size_t kMessageBudget = 48 * 1024;
+// Whether the set the server holds now is the one probed before the plan.
+bool AsPlanned(const std::optional<dns::RRset>& now, const std::optional<dns::RRset>& planned, const Target& t) {
+  if (now.has_value() != planned.has_value()) return false;
+  if (!now) return true;
+  if (now->alias || planned->alias) {
+    if (!now->alias || !planned->alias) return false;
+    dns::AliasTarget p = *planned->alias;
+    p.dns_name = dns::AbsoluteZone(p.dns_name);
+    return *now->alias == p;
+  }
+  auto values = dns::CanonicalSet(Type(t), planned->values, Zone(t));
+  return values && now->values == *values && now->ttl == planned->ttl;
+}
 
 }  // namespace
 
@@ -134,7 +193,8 @@ std::vector<Result<State>> DnsRecordProvider::ApplyBatch(const std::vector<Chang
   while (i < changes.size()) {
     std::vector<std::size_t> message;
     std::size_t size = 0;
-    for (; i < changes.size() && (message.empty() || size + (rr[i] ? WireEstimate(*rr[i]) : 0) <= kMessageBudget);
+    for (; i < changes.size() &&
+           (message.empty() || size + (rr[i] ? WireEstimate(*rr[i]) : 0) <= (*backend)->MessageBudget());
          ++i) {
       if (!rr[i]) continue;
       size += WireEstimate(*rr[i]);
@@ -157,11 +217,7 @@ std::vector<Result<State>> DnsRecordProvider::ApplyBatch(const std::vector<Chang
       for (std::size_t k : message) {
         const Target& t = changes[k].target;
         auto now = (*backend)->ReadOne(zone, Owner(t), Type(t));
-        auto planned = rr[k]->before ? dns::CanonicalSet(Type(t), rr[k]->before->values, Zone(t))
-                                     : Result<std::vector<std::string>>(std::vector<std::string>{});
-        bool same = now && planned && now->has_value() == rr[k]->before.has_value() &&
-                    (!rr[k]->before || (**now).values == *planned);
-        if (same) still.push_back(k);
+        if (now && AsPlanned(*now, rr[k]->before, t)) still.push_back(k);
         else out[k] = ChangedSincePlan(t);
       }
       if (still.size() == message.size()) {
@@ -226,7 +282,16 @@ std::vector<TypeSchema> DnsRecordProvider::Types() const {
                .doc = "time to live in seconds (default " + std::to_string(kDefaultTtl) +
                       "), 0 to 2147483647 (RFC 2181)"},
               {.name = "wait_old_ttl", .type = AttrType::kBool, .setting = true, .default_value = "true",
-               .doc = "after a change, later stages wait until the old TTL has passed"},
+               .doc = "after a change, later stages wait until the old TTL has passed (an alias has none of "
+                      "its own: none is waited out)"},
+              {.name = "alias_target", .type = AttrType::kString, .check = AliasCheck,
+               .doc = "route53: an alias record instead of values and ttl, answering with this name's records "
+                      "(a load balancer's, a CloudFront distribution's, another record's)"},
+              {.name = "alias_zone_id", .type = AttrType::kString, .check = AliasZoneCheck,
+               .doc = "route53: the hosted zone of alias_target (a load balancer's region's, CloudFront's "
+                      "Z2FDTNDATAQYW2, or a zone of the account's)"},
+              {.name = "evaluate_target_health", .type = AttrType::kBool,
+               .doc = "route53: an alias answers only while its target is healthy (default false)"},
               // clang-format on
               // clang-format on
           },
@@ -242,8 +307,8 @@ std::vector<ProviderKindSchema> DnsRecordProvider::Kinds() const {
            .attrs = {
                // clang-format off
                // clang-format off
-               {.name = "kind", .type = AttrType::kString, .required = true, .one_of = {"rfc2136", "powerdns"},
-                .doc = "how the zone is changed"},
+               {.name = "kind", .type = AttrType::kString, .required = true,
+                .one_of = {"rfc2136", "powerdns", "route53"}, .doc = "how the zone is changed"},
                {.name = "server", .type = AttrType::kString,
                 .doc = "rfc2136: the zone's primary, \"host:port\" (port 53 by default)"},
                {.name = "tsig_name", .type = AttrType::kString, .doc = "rfc2136: the TSIG key's name"},
@@ -259,6 +324,12 @@ std::vector<ProviderKindSchema> DnsRecordProvider::Kinds() const {
                 .doc = "powerdns: the API key"},
                {.name = "server_id", .type = AttrType::kString, .default_value = "localhost",
                 .doc = "powerdns: the server in the API"},
+               {.name = "aws", .type = AttrType::kString, .names_provider = "aws",
+                .doc = "route53: the [provider.aws.NAME] of the account that holds the zones (its credentials, "
+                       "endpoint)"},
+               {.name = "zone_id", .type = AttrType::kString,
+                .doc = "route53: the hosted zone's id (\"Z0123456789ABC\"); without it, the one hosted zone "
+                       "named as the record's zone"},
                {.name = "max_change_percent", .type = AttrType::kInt, .default_value = "30",
                 .doc = "most of a zone (of 10+ record sets) one stage may update or delete without --force"},
                // clang-format on
@@ -285,7 +356,9 @@ void DnsRecordProvider::Probe(std::span<const Target* const> targets, std::vecto
     }
     for (std::size_t i : indices) {
       const Target& t = *targets[i];
-      if (!zone) {
+      if (Status s = KindAllows(t); !s) {
+        (*out)[i] = s.error();
+      } else if (!zone) {
         (*out)[i] = zone.error();
       } else if (*zone) {
         auto it = (*zone)->find({Owner(t), Type(t)});

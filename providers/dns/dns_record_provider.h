@@ -1,12 +1,13 @@
 // The `dns_record` type: one RRset (zone, name, type) with its values and TTL, on a
-// [provider.dns.NAME] of kind "rfc2136" (BIND, Knot, PowerDNS: AXFR and UPDATE, with TSIG)
-// or "powerdns" (its HTTP API); zone_backend.h has both.
+// [provider.dns.NAME] of kind "rfc2136" (BIND, Knot, PowerDNS: AXFR and UPDATE, with TSIG),
+// "powerdns" (its HTTP API) or "route53" (with Route 53's alias records, whose target stands
+// for values and TTL); zone_backend.h has them.
 //
 // Probing reads each zone whole from its primary (by AXFR, falling back to one question per
 // record when transfers are refused; or the API's zone), never through a caching resolver.
 // Every update is checked against what was probed (RFC 2136 prerequisites; the API's zone
-// read again), so a record someone else changed since the plan makes the update fail —
-// nothing is overwritten.
+// read again; Route 53's DELETE of the probed set), so a record someone else changed since the
+// plan makes the update fail — nothing is overwritten.
 #pragma once
 
 #include <map>

@@ -29,12 +29,22 @@ struct Tsig {
   bool empty() const { return name.empty(); }
 };
 
+// Route 53's alias: the name answers with another AWS resource's records (a load balancer, a
+// CloudFront distribution, a record of another zone), with no values or TTL of its own.
+struct AliasTarget {
+  std::string dns_name;  // absolute, lower case
+  std::string zone_id;   // the target's hosted zone
+  bool evaluate_health = false;
+  bool operator==(const AliasTarget&) const = default;
+};
+
 // One name's records of one type.
 struct RRset {
   std::string owner;  // absolute, lower case, with the final dot
   std::string type;   // "A"
   long ttl = 0;
-  std::vector<std::string> values;  // presentation format, sorted
+  std::vector<std::string> values;   // presentation format, sorted
+  std::optional<AliasTarget> alias;  // Route 53 only; then no values, and ttl 0
 };
 using RRsetKey = std::pair<std::string, std::string>;  // owner, type
 using Zone = std::map<RRsetKey, RRset>;

@@ -1,4 +1,5 @@
 #include "providers/dns/zone_backend.h"
+#include "providers/dns/route53_backend.h"
 #include "providers/http/http_client.h"
 
 #include <algorithm>
@@ -148,10 +149,19 @@ Result<Zone> ParsePowerDnsZone(const std::string& body) {
   return zone;
 }
 
-Result<std::unique_ptr<ZoneBackend>> BackendFor(const ProviderConfig& config) {
+Result<std::unique_ptr<ZoneBackend>> BackendFor(const ProviderConfig& config,
+                                                const std::map<std::string, const ProviderConfig*>& named) {
   const AttrMap& a = config.attrs;
   std::string kind = StringAttr(a, "kind");
   std::string where = "provider." + config.name;
+  if (kind == "route53") {
+    for (const auto& [name, other] : named)
+      if (other && other->kind == "aws") return NewRoute53Backend(config, *other);
+    return Error{where +
+                     ": kind = \"route53\" needs aws = \"NAME\", a [provider.aws.NAME] with the account's "
+                     "credentials",
+                 ErrorCode::kInvalid};
+  }
   if (kind == "powerdns") {
     std::string url = StringAttr(a, "api_url"), key = StringAttr(a, "api_key");
     if (url.empty() || key.empty()) return Error{where + ": kind = \"powerdns\" needs api_url and api_key"};

@@ -1,8 +1,10 @@
 // How dns_record reaches a zone: RFC 2136 (AXFR, questions and UPDATE with prerequisites,
-// TSIG-signed) or the PowerDNS HTTP API. Both read a zone whole and apply a batch of RRset
-// changes all or nothing, refusing (kChangedSincePlan) when an RRset is no longer as probed.
+// TSIG-signed), the PowerDNS HTTP API, or Route 53 (route53_backend.h). Each reads a zone whole
+// and applies a batch of RRset changes all or nothing, refusing (kChangedSincePlan) when an
+// RRset is no longer as probed.
 #pragma once
 
+#include <map>
 #include <memory>
 
 #include "engine/provider.h"
@@ -18,11 +20,15 @@ class ZoneBackend {
   virtual Result<std::optional<RRset>> ReadOne(const std::string& zone, const std::string& owner,
                                                const std::string& type) = 0;
   virtual Result<UpdateOutcome> Update(const std::string& zone, const std::vector<RRsetChange>& changes) = 0;
+  // How much one Update may carry, in the provider's rough size of a change: a DNS message
+  // over TCP holds 64 KiB.
+  virtual std::size_t MessageBudget() const { return 48 * 1024; }
 };
 
-// From a [provider.dns.NAME] (kind "rfc2136" or "powerdns"), its defaults filled in
-// (ResolveProvider).
-Result<std::unique_ptr<ZoneBackend>> BackendFor(const ProviderConfig& config);
+// From a [provider.dns.NAME] (kind "rfc2136", "powerdns" or "route53"), its defaults filled in
+// (ResolveProvider), and the instances it names (Target::providers: route53's aws).
+Result<std::unique_ptr<ZoneBackend>> BackendFor(const ProviderConfig& config,
+                                                const std::map<std::string, const ProviderConfig*>& named);
 
 // The PowerDNS API's zone JSON → RRsets (pure, for tests).
 Result<Zone> ParsePowerDnsZone(const std::string& body);

@@ -51,7 +51,8 @@ std::vector<ProviderKindSchema> MemoryProvider::Kinds() const {
   return {{.kind = "mem",
            .doc = "An in-memory store.",
            .attrs = {{.name = "region", .required = true, .doc = "where the items live"},
-                     {.name = "token", .sensitive = true, .secret_ok = true, .doc = "credential"}}}};
+                     {.name = "token", .sensitive = true, .secret_ok = true, .doc = "credential"},
+                     {.name = "relay", .names_provider = "mem", .doc = "another store it is reached through"}}}};
 }
 
 void MemoryProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
