@@ -137,3 +137,31 @@ TEST_CASE("rollback: a change since reconcile wrote a resource is drift") {
   REQUIRE(rb);
   CHECK(rb->drift == "\n  mem_item.b value: reconcile wrote \"wanted\", now \"edited by hand\"");
 }
+
+TEST_CASE("rollback: a kept item named with ${run} is taken under a new name after a rollback, and no drift") {
+  Cutover c(R"(
+[mem_item.site]
+key = "site"
+value = "old"
+[mem_item.site.at.two]
+value = "new"
+[mem_snapshot.before]
+stage = "three"
+key = "before-${run}"
+)");
+  REQUIRE(c.Apply().kind == RunEnd::kOk);
+  CHECK(c.w.mem->world.count("before-1"));
+  auto to_two = c.PlanBack("two");
+  REQUIRE(to_two);
+  REQUIRE(c.RunBack(*to_two).kind == RunEnd::kOk);
+  CHECK(c.w.mem->world.count("before-1"));  // kept
+  // Its name is "before-2" now (a rollback before its stage), which does not exist: that
+  // is no drift of what reconcile wrote as "before-1".
+  auto to_one = c.PlanBack("one");
+  REQUIRE(to_one);
+  CHECK(to_one->drift.empty());
+  REQUIRE(c.RunBack(*to_one).kind == RunEnd::kOk);
+  CHECK(c.Value("site") == "old");
+  REQUIRE(c.Apply().kind == RunEnd::kOk);
+  CHECK(c.w.mem->world.count("before-2"));  // two rollbacks one after another count once
+}

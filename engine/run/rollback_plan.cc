@@ -39,6 +39,22 @@ std::string Drift(const Spec& spec, const Resource& r, const Sealer& sealer, con
   return out;
 }
 
+// Whether what reconcile last wrote (`wrote`, sealed) is another thing than `target` names: its
+// identity holds ${run}, and a rollback since made it a new name (a snapshot to take again).
+// What was written under the old name is not this rollback's to compare.
+bool NamesAnother(const Resource& r, const Sealer& sealer, const nlohmann::json& wrote_json, const State& target) {
+  if (wrote_json.is_null()) return false;
+  auto wrote = sealer.Open(wrote_json, nullptr);
+  if (!wrote) return false;
+  for (const AttrSchema& a : r.schema->attrs) {
+    if (!a.identity) continue;
+    auto w = wrote->attrs.find(a.name);
+    auto t = target.attrs.find(a.name);
+    if (w != wrote->attrs.end() && t != target.attrs.end() && !(w->second == t->second)) return true;
+  }
+  return false;
+}
+
 // Whether a journaled (sealed) state is `state`.
 bool SameState(const Sealer& sealer, const nlohmann::json& sealed, const State& state) {
   if (sealed.is_null()) return false;
@@ -201,7 +217,9 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
     if (!target[i]) continue;
     const Resource& r = spec.resources[i];
     const ResourceHistory& h = history.resources.at(r.address);
-    std::string differs = Drift(spec, r, session.sealer, h.last_state, (*probed)[i]);
+    std::string differs = NamesAnother(r, session.sealer, h.last_state, *target[i])
+                              ? std::string()
+                              : Drift(spec, r, session.sealer, h.last_state, (*probed)[i]);
     if (!differs.empty()) {
       // A step that was cut off (a crash) may or may not have written: either is no drift.
       auto pending = std::find_if(history.pending.begin(), history.pending.end(),

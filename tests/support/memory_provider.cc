@@ -40,6 +40,7 @@ std::vector<TypeSchema> MemoryProvider::Types() const {
       {.name = "mem_item", .doc = "An item in memory.", .attrs = attrs},
       {.name = "mem_remote", .doc = "An item behind a provider instance.", .attrs = attrs, .provider_kind = "mem"},
       {.name = "mem_vault", .doc = "An item whose deletion loses data.", .attrs = attrs, .delete_irreversible = true},
+      {.name = "mem_snapshot", .doc = "An item taken once and kept, as a database snapshot.", .attrs = attrs},
       {.name = "mem_mirror",
        .doc = "A copy of another item's value.",
        .attrs = {key, {.name = "from", .required = true, .doc = "the item whose value it copies"}},
@@ -105,6 +106,11 @@ Result<State> MemoryProvider::Apply(const Change& change) {
 }
 
 void MemoryProvider::Review(const TypeSchema& type, const State& prior, const State& desired, Diff* diff) {
+  if (type.name == "mem_snapshot" && (diff->action == Action::kDelete || diff->action == Action::kUpdate)) {
+    diff->action = Action::kNone;  // kept: a rollback past it leaves it
+    diff->changes.clear();
+    return;
+  }
   if (type.name != "mem_mirror" || !prior.exists || !desired.exists) return;
   auto behind = prior.attrs.find("behind");
   if (behind == prior.attrs.end()) return;
