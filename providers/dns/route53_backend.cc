@@ -125,10 +125,19 @@ class Route53 : public ZoneBackend {
                           route53::ChangeBatchXml(batch, "reconcile"), &refused);
     };
     auto xml = post();
-    // moto's refusal of a set put back as it once was (route53::UpsertReplacements).
-    if (!xml && refused.message.find("Tried to create") != std::string::npos && route53::UpsertReplacements(&batch)) {
-      refused = {};
-      xml = post();
+    // moto's refusal of a set put back as it once was (route53::UpsertReplacements), or made
+    // again after a delete: a CREATE of a set still absent now is one.
+    if (!xml && refused.message.find("Tried to create") != std::string::npos) {
+      bool retry = route53::UpsertReplacements(&batch);
+      if (auto again = List(zone)) {
+        for (route53::Change& c : batch)
+          if (c.action == "CREATE" && !again->sets.count({route53::NormalName(c.set.owner), c.set.type}))
+            c.action = "UPSERT", retry = true;
+      }
+      if (retry) {
+        refused = {};
+        xml = post();
+      }
     }
     if (!xml) {
       if (route53::IsChangedSincePlan(refused.code, refused.message)) return UpdateOutcome::kChangedSincePlan;
