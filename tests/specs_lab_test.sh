@@ -11,7 +11,8 @@ set -a
 . "${RECONCILE_LAB_ENV:?run through ctest, which starts the lab}"
 set +a
 . "$src/examples/lab-secrets.sh"
-export PDNS_API_KEY=$POWERDNS_API_KEY CMR_DB_PASSWORD_NEW="day2-$RANDOM$RANDOM" CORALNET_DB_PASSWORD="beta-$RANDOM$RANDOM"
+export PDNS_API_KEY=$POWERDNS_API_KEY CMR_DB_PASSWORD_NEW="day2-$RANDOM$RANDOM" CORALNET_DB_PASSWORD="beta-$RANDOM$RANDOM" \
+  CORALNET_DB_MASTER_PASSWORD="master-$RANDOM$RANDOM"
 . "$src/tests/systemd_host.sh" new-server
 . "$src/tests/specs_world.sh"
 trap 'world_remove; sd_cleanup' EXIT
@@ -20,7 +21,8 @@ mkdir -p "$LAB_DIR/www"
 cp "$src"/specs/*.toml "$work/"
 cd "$work" || exit 1
 world_up || { finish; exit 1; }
-run() { "$bin" "$@" --env lab --var lab="$LAB_DIR" --var user="$SSH_USER" --var host_dir="$host_dir" >out 2>err; }
+# shellcheck disable=SC2046 # aws_vars: --var arguments, one word each
+run() { "$bin" "$@" --env lab --var lab="$LAB_DIR" --var user="$SSH_USER" --var host_dir="$host_dir" $(aws_vars) >out 2>err; }
 app() { curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18090/; }
 code() { curl -s --cacert "$host_dir/tls/ca.pem" -o /dev/null -w '%{http_code}' "$@"; }
 # soon CODE URL: the URL answers CODE within 5 s (an nginx reload's old worker may answer once more).
@@ -30,6 +32,26 @@ cname() { dig +short @127.0.0.1 -p 15353 cmr-www.example.test CNAME; }
 reaches() { timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null; }
 # cmr_login PASSWORD: cmr_app gets in over TCP with it.
 cmr_login() { PGPASSWORD=$1 psql -X -h 127.0.0.1 -p "$PG_PORT" -U cmr_app -d cmr -Atc "SELECT 1" >/dev/null 2>&1; }
+# The AWS side, read with the AWS CLI on the lab's moto.
+cmr_public() { awscli rds describe-db-instances --db-instance-identifier cmr-db --query 'DBInstances[0].PubliclyAccessible'; }
+cmr_open() { awscli ec2 describe-security-groups --group-ids "$CMR_DB_SG" \
+  --query 'SecurityGroups[0].IpPermissions[?FromPort==`5432`].IpRanges[].CidrIp' --output text; }
+cmr_user() { awscli iam get-user --user-name heroku-media-sync >/dev/null 2>&1; }
+cmr_snapshots() { awscli rds describe-db-snapshots --db-instance-identifier cmr-db --snapshot-type manual \
+  --query 'length(DBSnapshots)'; }
+eip_on() { awscli ec2 describe-addresses --public-ips "$CORALNET_EIP" --query 'Addresses[0].InstanceId' --output text; }
+web_open() {  # PORT: the CIDRs the web group lets in on it
+  awscli ec2 describe-security-groups --group-ids "$CORALNET_WEB_SG" \
+    --query "SecurityGroups[0].IpPermissions[?FromPort==\`$1\`].IpRanges[].CidrIp" --output text
+}
+cmr_redirect() {  # the old domain's apex alias (moto answers Route 53 reads by the CLI only unsigned)
+  local zone
+  curl -s -X POST "$AWS_ENDPOINT/moto-api/reset-auth" -H 'Content-Type: text/plain' --data inf >/dev/null
+  zone=$(awscli route53 list-hosted-zones-by-name --dns-name "$CMR_OLD_DOMAIN" --query 'HostedZones[0].Id' --output text)
+  awscli route53 list-resource-record-sets --hosted-zone-id "$zone" \
+    --query "ResourceRecordSets[?Type=='A' && Name=='$CMR_OLD_DOMAIN'].AliasTarget.DNSName" --output text
+  curl -s -X POST "$AWS_ENDPOINT/moto-api/reset-auth" -H 'Content-Type: text/plain' --data 0 >/dev/null
+}
 
 # SPECS="a.toml b.toml" runs only those (for working on one).
 for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
@@ -46,7 +68,12 @@ for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
       [ "$(count coralnet "SELECT count(*) FROM images")" = 120 ] && ok || bad "coralnet: the database moved"
       [ "$(in_sd systemctl is-enabled coralnet)" = enabled ] && ok || bad "coralnet: the app enabled"
       in_sd bash -c 'exec 3<>/dev/tcp/198.51.100.2/443' 2>/dev/null && ok || bad "coralnet: 443 open to everyone"
-      [ "$(ls "$LAB_DIR/s3/data/coralnet-staging" 2>/dev/null | wc -l)" -ge 2 ] && ok || bad "coralnet: staging bucket filled" ;;
+      [ "$(ls "$LAB_DIR/s3/data/coralnet-staging" 2>/dev/null | wc -l)" -ge 2 ] && ok || bad "coralnet: staging bucket filled"
+      [ "$(eip_on)" = "$CORALNET_PROD" ] && ok || bad "coralnet: the Elastic IP on production: $(eip_on)"
+      [ "$(web_open 80) $(web_open 443)" = "0.0.0.0/0 0.0.0.0/0" ] && ok || bad "coralnet: the group open to all"
+      [ "$(awscli rds describe-db-instances --db-instance-identifier coralnet-db \
+        --query 'DBInstances[0].[Engine,PubliclyAccessible]' --output text)" = "postgres	False" ] && ok ||
+        bad "coralnet: the RDS instance made" ;;
     commcare-go-live.toml)
       soon 200 https://127.0.0.1:18443/a/demo-project/phone/heartbeat/ && ok || bad "go-live: phones sync over HTTPS"
       [ "$(code http://127.0.0.1:18098/x)" = 301 ] && ok || bad "go-live: HTTP redirects"
@@ -57,6 +84,11 @@ for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
       ! reaches 198.51.100.2 5432 && ok || bad "cmr: the database port closed"
       in_sd ss -ltn | grep -q '198.51.100.2:5432 ' && ok || bad "cmr: the port closed by the firewall, its listener still there"
       cmr_login "$CMR_DB_PASSWORD_NEW" && ! cmr_login launch-old && ok || bad "cmr: the password changed"
+      [ "$(cmr_public)" = false ] && ok || bad "cmr: the RDS instance not public: $(cmr_public)"
+      [ -z "$(cmr_open)" ] && ok || bad "cmr: 5432 revoked in the group: $(cmr_open)"
+      ! cmr_user && ok || bad "cmr: the IAM user removed"
+      [ "$(cmr_snapshots)" = 1 ] && ok || bad "cmr: one RDS snapshot: $(cmr_snapshots)"
+      [ "$(cmr_redirect)" = d2r3d1r3ct0example.cloudfront.net. ] && ok || bad "cmr: the redirect alias: $(cmr_redirect)"
       [ "$(ls "$LAB_DIR/s3/data/cmr-media" 2>/dev/null | wc -l)" -ge 2 ] && ok || bad "cmr: media synced" ;;
     commcare-project-transfer.toml)
       [ "$(count cchq_new "SELECT count(*) FROM forms WHERE domain = 'demo-project'")" = 150 ] && ok ||
@@ -80,9 +112,12 @@ for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
         grep -q 'RELEASE = "2026-11-09_1100"' "$LAB_DIR/www/localsettings.py" && ok || bad "downtime: old settings" ;;
       coralnet-beta.toml:switch)
         ! in_sd bash -c 'exec 3<>/dev/tcp/198.51.100.2/443' 2>/dev/null && ok || bad "coralnet/switch: 443 for developers only again"
-        reaches 198.51.100.2 443 && ok || bad "coralnet/switch: developers still get in" ;;
+        reaches 198.51.100.2 443 && ok || bad "coralnet/switch: developers still get in"
+        [ "$(web_open 80) $(web_open 443)" = "198.51.100.1/32 198.51.100.1/32" ] && ok ||
+          bad "coralnet/switch: the group open to developers only: $(web_open 80) $(web_open 443)" ;;
       coralnet-beta.toml:migrate)
         [ "$(dig +short @127.0.0.1 -p 15354 coralnet.example.test A)" = 192.0.2.10 ] && ok || bad "coralnet/migrate: DNS on the old server"
+        [ "$(eip_on)" = "$CORALNET_STAGING" ] && ok || bad "coralnet/migrate: the Elastic IP back on staging: $(eip_on)"
         soon 503 http://127.0.0.1:18099/ && ok || bad "coralnet/migrate: the old site still in maintenance" ;;
       coralnet-beta.toml:freeze)
         [ "$(count coralnet "SELECT to_regclass('public.images') IS NULL")" = t ] && ok || bad "coralnet/freeze: the moved tables gone" ;;
@@ -100,12 +135,16 @@ for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
       clearmyrecord-launch.toml:switch)
         reaches 198.51.100.2 5432 && ok || bad "cmr/switch: the database port open again"
         cmr_login launch-old && ok || bad "cmr/switch: the old password works again"
-        ! cmr_login "$CMR_DB_PASSWORD_NEW" && ok || bad "cmr/switch: the new one does not" ;;
+        ! cmr_login "$CMR_DB_PASSWORD_NEW" && ok || bad "cmr/switch: the new one does not"
+        [ "$(cmr_public)" = true ] && ok || bad "cmr/switch: the RDS instance public again: $(cmr_public)"
+        [ "$(cmr_open)" = 0.0.0.0/0 ] && ok || bad "cmr/switch: 5432 open in the group again: $(cmr_open)"
+        cmr_user && ok || bad "cmr/switch: the IAM user made again" ;;
       clearmyrecord-launch.toml:cutover)
-        [ "$(cname)" = cmr-prod.herokudns.com. ] && ok || bad "cmr/cutover: www back on Heroku: $(cname)" ;;
+        [ "$(cname)" = cmr-prod.herokudns.com. ] && ok || bad "cmr/cutover: www back on Heroku: $(cname)"
+        [ -z "$(cmr_redirect)" ] && ok || bad "cmr/cutover: the redirect alias gone: $(cmr_redirect)" ;;
       clearmyrecord-launch.toml:media)
         [ "$(in_sd systemctl is-active clock)" = active ] && ok || bad "cmr/media: the clock runs again"
-        [ -s "$host_dir/backups/cmr-before-launch.dump" ] && ok || bad "cmr/media: the snapshot is kept" ;;
+        [ "$(cmr_snapshots)" = 1 ] && ok || bad "cmr/media: the RDS snapshot is kept: $(cmr_snapshots)" ;;
       clearmyrecord-launch.toml:ttl)
         [ ! -e "$LAB_DIR/s3/data/cmr-media" ] && ok || bad "cmr/ttl: the media bucket gone" ;;
       commcare-project-transfer.toml:switch)

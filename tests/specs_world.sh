@@ -14,6 +14,11 @@
 #   lab nginx     CoralNet's old site on 18099, hand-written: 503 while $host_dir/old-maintenance.on is there
 #   S3            cmr-heroku-media and coralnet-serve-1, the buckets media comes from
 #   $host_dir/tls a CA and a certificate for the sites' names and 127.0.0.1, 198.51.100.2
+#   moto (AWS)    ClearMyRecord's RDS instance cmr-db (public) in a group open on 5432 to the
+#                 internet ($CMR_DB_SG), the IAM user of its media copy, its old domain's zone
+#                 (Route 53, $CMR_OLD_DOMAIN: a new name each run); CoralNet's web group ($CORALNET_WEB_SG), its staging and new
+#                 production instances ($CORALNET_STAGING, $CORALNET_PROD) and its Elastic IP
+#                 ($CORALNET_EIP). `aws_vars` gives the ids as --var arguments.
 # Usage: . tests/specs_world.sh   (after tests/lib.sh, the lab's env and tests/systemd_host.sh)
 host_dir=$work/host
 world_pids=()
@@ -32,7 +37,46 @@ pdns_www() {  # pdns_www CHANGETYPE [FIELDS]
     -d '{"rrsets":[{"name":"cmr-www.example.test.","type":"CNAME","changetype":"'"$1"'"'"${2:+,$2}"'}]}' >/dev/null
 }
 
+# The AWS world on the lab's moto (the AWS CLI as the lab's IAM user; tests/lib.sh awscli).
+aws_world_up() {
+  CMR_DB_SG=$(awscli ec2 create-security-group --group-name "cmr-db-$$-$RANDOM" --description "cmr database" \
+    --query GroupId --output text) &&
+    awscli ec2 authorize-security-group-ingress --group-id "$CMR_DB_SG" --protocol tcp --port 5432 \
+      --cidr 0.0.0.0/0 >/dev/null &&
+    awscli rds create-db-instance --db-instance-identifier cmr-db --engine postgres --db-instance-class db.t3.micro \
+      --allocated-storage 20 --master-username cmr --master-user-password launch-old-master --publicly-accessible \
+      --vpc-security-group-ids "$CMR_DB_SG" >/dev/null &&
+    awscli iam create-user --user-name heroku-media-sync >/dev/null &&
+    CMR_OLD_DOMAIN=cmr-old-$$-$RANDOM.test. &&
+    awscli route53 create-hosted-zone --name "$CMR_OLD_DOMAIN" --caller-reference "$CMR_OLD_DOMAIN" >/dev/null || {
+    bad "ClearMyRecord's AWS side on moto"
+    return 1
+  }
+  CORALNET_WEB_SG=$(awscli ec2 create-security-group --group-name "coralnet-web-$$-$RANDOM" --description "web" \
+    --query GroupId --output text) &&
+    read -r CORALNET_STAGING CORALNET_PROD < <(awscli ec2 run-instances --image-id ami-12345678 --count 2 \
+      --instance-type t3.small --query 'Instances[].InstanceId' --output text) &&
+    CORALNET_EIP=$(awscli ec2 allocate-address --domain vpc --query PublicIp --output text) &&
+    [ -n "$CORALNET_PROD" ] || {
+    bad "CoralNet's AWS side on moto"
+    return 1
+  }
+}
+aws_vars() {
+  echo --var db_security_group="$CMR_DB_SG" --var old_domain="$CMR_OLD_DOMAIN" --var web_security_group="$CORALNET_WEB_SG" \
+    --var staging_instance="$CORALNET_STAGING" --var production_instance="$CORALNET_PROD" --var public_ip="$CORALNET_EIP"
+}
+# What an earlier run on the same lab left in moto under the names the specs use.
+aws_world_remove() {
+  local db
+  for db in cmr-db coralnet-db; do
+    awscli rds delete-db-instance --db-instance-identifier "$db" --skip-final-snapshot >/dev/null 2>&1 || :
+  done
+  awscli iam delete-user --user-name heroku-media-sync >/dev/null 2>&1 || :
+}
+
 world_remove() {
+  [ -z "${AWS_ENDPOINT:-}" ] || aws_world_remove
   for p in "${world_pids[@]}"; do kill "$p" 2>/dev/null; done
   for db in $world_names; do psql_lab -c "DROP DATABASE IF EXISTS $db" 2>/dev/null; done
   for role in coralnet cmr_app cchq; do psql_lab -c "DROP ROLE IF EXISTS $role" 2>/dev/null; done
@@ -152,4 +196,5 @@ CONF
       s3_put "$b/$k" "$work/obj" || { bad "an object in $b"; return 1; }
     done
   done
+  aws_world_up
 }
