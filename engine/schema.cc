@@ -44,6 +44,26 @@ const AttrSchema* FindAttr(const std::vector<AttrSchema>& attrs, const std::stri
 
 const AttrSchema* TypeSchema::Find(const std::string& attr) const { return FindAttr(attrs, attr); }
 
+std::vector<std::string> TypeSchema::ProviderKinds() const {
+  if (provider_kind.empty()) return {};
+  std::vector<std::string> out = {provider_kind};
+  out.insert(out.end(), also_provider_kinds.begin(), also_provider_kinds.end());
+  return out;
+}
+
+bool TypeSchema::TakesProviderKind(const std::string& kind) const {
+  std::vector<std::string> kinds = ProviderKinds();
+  return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+}
+
+std::string TypeSchema::ProviderTables() const {
+  std::string out;
+  std::vector<std::string> kinds = ProviderKinds();
+  for (std::size_t i = 0; i < kinds.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == kinds.size() ? " or " : ", ") + ("[provider." + kinds[i] + ".NAME]");
+  return out;
+}
+
 void FillDefaults(const TypeSchema& type, AttrMap* attrs) {
   // The resource's variant, read before anything is filled in.
   std::string variant;

@@ -81,7 +81,10 @@ struct TypeSchema {
   std::string name;  // "file", "dns_record"
   std::string doc;
   std::vector<AttrSchema> attrs;
-  std::string provider_kind;            // "s3" → resources name a [provider.s3.X]; "" = none
+  std::string provider_kind;  // "s3" → resources name a [provider.s3.X]; "" = none
+  // Other kinds they may name instead ("aws": one account serves every AWS type); the
+  // provider tells which one a resource names by ProviderConfig::kind.
+  std::vector<std::string> also_provider_kinds;
   bool uses_host = false;               // resources take host = "local" or a [host.NAME]
   bool host_optional = false;           //   and may leave it out (checks: then from here)
   bool is_check = false;                // a probe with no action: planned as `?`
@@ -113,6 +116,11 @@ struct TypeSchema {
   std::string (*summary)(const AttrMap& attrs) = nullptr;
 
   const AttrSchema* Find(const std::string& attr) const;
+  // provider_kind, then also_provider_kinds; empty when it takes no provider.
+  std::vector<std::string> ProviderKinds() const;
+  bool TakesProviderKind(const std::string& kind) const;
+  // "[provider.s3.NAME] or [provider.aws.NAME]", for messages and docs.
+  std::string ProviderTables() const;
 };
 
 // The keys of a [provider.KIND.NAME] table.

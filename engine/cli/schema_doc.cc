@@ -198,7 +198,12 @@ std::string SchemaMarkdown(const Registry& registry) {
     out << "## `" << t.name << "`\n\n" << t.doc << "\n\n";
     std::vector<std::string> facts;
     if (t.uses_host) facts.push_back(t.host_optional ? "`host` optional" : "`host` required");
-    if (!t.provider_kind.empty()) facts.push_back("provider: `[provider." + t.provider_kind + ".NAME]`");
+    if (!t.provider_kind.empty()) {
+      std::string kinds;
+      for (const std::string& kind : t.ProviderKinds())
+        kinds += (kinds.empty() ? "" : " or ") + ("`[provider." + kind + ".NAME]`");
+      facts.push_back("provider: " + kinds);
+    }
     if (t.is_check) facts.push_back("a check: probed until it holds, never applied");
     if (t.delete_irreversible) facts.push_back("deleting it cannot be undone");
     if (!facts.empty()) {

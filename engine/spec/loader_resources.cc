@@ -271,18 +271,27 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
     } else if (key == "provider" && !schema.provider_kind.empty()) {
       if (!ReadString(v, what, &r.provider_instance)) continue;
       auto it = spec_->providers.find(r.provider_instance);
-      if (it == spec_->providers.end() || it->second.kind != schema.provider_kind) {
-        std::vector<std::string> same;
-        for (const auto& [n, p] : spec_->providers)
-          if (p.kind == schema.provider_kind) same.push_back(n);
-        // Instances are named KIND.NAME; a bare NAME of the right kind is the likely meaning.
-        std::string full = schema.provider_kind + "." + r.provider_instance;
-        bool bare = std::find(same.begin(), same.end(), full) != same.end();
+      if (it != spec_->providers.end() && schema.TakesProviderKind(it->second.kind)) continue;
+      std::string note = "a " + schema.name + " needs a " + schema.ProviderTables() + " table";
+      if (it != spec_->providers.end()) {
         Err(Loc(v),
-            "unknown provider '" + r.provider_instance + "' for " + r.address +
-                (bare ? ", did you mean '" + full + "'?" : DidYouMean(r.provider_instance, same)),
-            "a " + schema.name + " needs a [provider." + schema.provider_kind + ".NAME] table");
+            "provider '" + r.provider_instance + "' of " + r.address + " is a [provider." + it->second.kind +
+                ".NAME], which a " + schema.name + " cannot use",
+            note);
+        continue;
       }
+      std::vector<std::string> same;
+      for (const auto& [n, p] : spec_->providers)
+        if (schema.TakesProviderKind(p.kind)) same.push_back(n);
+      // Instances are named KIND.NAME; a bare NAME of a kind it takes is the likely meaning.
+      std::string full;
+      for (const std::string& kind : schema.ProviderKinds())
+        if (full.empty() && std::find(same.begin(), same.end(), kind + "." + r.provider_instance) != same.end())
+          full = kind + "." + r.provider_instance;
+      Err(Loc(v),
+          "unknown provider '" + r.provider_instance + "' for " + r.address +
+              (!full.empty() ? ", did you mean '" + full + "'?" : DidYouMean(r.provider_instance, same)),
+          note);
     } else if (const AttrSchema* a = schema.Find(key)) {
       SpecValue sv;
       if (ReadValue(v, *a, What::Attribute(key, r.address), r.address, &sv)) {
@@ -299,14 +308,18 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
     Err(r.loc, r.address + " has no 'host'; add host = \"local\"" + hosts);
   }
   if (!schema.provider_kind.empty() && r.provider_instance.empty()) {
+    // Left out, it is the one instance of the type's own kind; only when there is none, the
+    // one of another kind it takes (so a spec that gains an aws account keeps its s3 one).
     std::vector<std::string> same;
-    for (const auto& [n, p] : spec_->providers)
-      if (p.kind == schema.provider_kind) same.push_back(n);
+    for (const std::string& kind : schema.ProviderKinds()) {
+      for (const auto& [n, p] : spec_->providers)
+        if (p.kind == kind) same.push_back(n);
+      if (!same.empty()) break;
+    }
     if (same.size() == 1) {
       r.provider_instance = same[0];
     } else if (same.empty()) {
-      Err(r.loc,
-          r.address + " needs a provider, and the spec declares no [provider." + schema.provider_kind + ".NAME]");
+      Err(r.loc, r.address + " needs a provider, and the spec declares no " + schema.ProviderTables());
     } else {
       Err(r.loc, r.address + " has no 'provider' and the spec declares several: " + Join(same),
           "add provider = \"" + same[0] + "\" (or another of them)");

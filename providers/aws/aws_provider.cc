@@ -57,7 +57,8 @@ class AwsProvider : public Provider {
   std::vector<ProviderKindSchema> Kinds() const override {
     return {
         {.kind = "aws",
-         .doc = "An AWS account in one region. Without keys, credentials are found as the AWS CLI finds them: "
+         .doc = "An AWS account in one region, for every AWS type (`s3_bucket` and `s3_sync` too). Without keys, "
+                "credentials are found as the AWS CLI finds them: "
                 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, then a profile in ~/.aws/credentials and "
                 "~/.aws/config.",
          .attrs = {

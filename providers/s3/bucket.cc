@@ -149,6 +149,7 @@ TypeSchema BucketType() {
               // clang-format on
           },
       .provider_kind = "s3",
+      .also_provider_kinds = {"aws"},
   };
 }
 

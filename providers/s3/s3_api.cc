@@ -97,7 +97,9 @@ std::string PublicAccessBlockXml(bool block) {
 std::string ParseVersioning(const std::string& xml) {
   pugi::xml_document doc;
   if (!doc.load_buffer(xml.data(), xml.size())) return "";
-  return doc.child("VersioningConfiguration").child_value("Status");
+  // AWS answers <VersioningConfiguration>, moto <GetBucketVersioningResponse>: whatever the
+  // root, its Status.
+  return doc.document_element().child_value("Status");
 }
 
 std::string ParseEncryption(const std::string& xml) {

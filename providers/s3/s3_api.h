@@ -37,7 +37,7 @@ std::string VersioningXml(bool enabled);
 std::string EncryptionXml(const std::string& algorithm);  // "AES256" or "aws:kms"
 std::string PublicAccessBlockXml(bool block);
 // From the answers: "" when the answer holds no such setting.
-std::string ParseVersioning(const std::string& xml);          // "Enabled", "Suspended" or ""
+std::string ParseVersioning(const std::string& xml);          // "Enabled", "Suspended" or "" (never set)
 std::string ParseEncryption(const std::string& xml);          // SSEAlgorithm or ""
 Result<bool> ParsePublicAccessBlock(const std::string& xml);  // all four set
 

@@ -102,7 +102,7 @@ std::string Response::Describe() const {
 Client::Client(Endpoint endpoint) : endpoint_(std::move(endpoint)) {
   http::Options o;
   o.ca_file = endpoint_.ca_file;
-  o.ca_file_only = true;  // a private S3-compatible server's own CA
+  o.ca_file_only = endpoint_.ca_file_only;
   o.max_attempts = endpoint_.max_attempts;
   o.retryable = [](const http::Response& r) { return Retryable(Response(r)); };
   o.sigv4 = http::Sigv4{"aws:amz:" + endpoint_.region + ":s3", endpoint_.access_key, endpoint_.secret_key};
@@ -147,6 +147,7 @@ http::Request Prepare(const Endpoint& ep, const Request& r) {
   }
   const std::string& payload = r.body ? Sha256Hex(*r.body) : EmptySha256();
   out.headers.push_back("x-amz-content-sha256: " + payload);
+  if (!ep.session_token.empty()) out.headers.push_back("X-Amz-Security-Token: " + ep.session_token);
   // No "Expect:" to turn off 100-continue: libcurl 7.88 would sign that empty header, which it
   // then does not send, and every signature would fail.
   if ((r.method == "PUT" || r.method == "POST") && !has_type)

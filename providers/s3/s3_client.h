@@ -25,9 +25,11 @@ struct Endpoint {
   std::string region;  // the signing region: "us-west-2"
   std::string access_key;
   std::string secret_key;
-  bool path_style = true;  // https://host/bucket/key, or https://bucket.host/key
-  std::string ca_file;     // "" = the system's CAs; TLS is always verified
-  int max_attempts = 5;    // tries per request on retryable failures
+  std::string session_token;  // a temporary session's, sent as X-Amz-Security-Token; "" = none
+  bool path_style = true;     // https://host/bucket/key, or https://bucket.host/key
+  std::string ca_file;        // "" = the system's CAs; TLS is always verified
+  bool ca_file_only = true;   // trust ca_file alone (a private server's CA), or besides the system's
+  int max_attempts = 5;       // tries per request on retryable failures
 };
 
 struct Request {

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "providers/aws/aws_api.h"
 #include "providers/s3/bucket.h"
 #include "providers/s3/sync.h"
 
@@ -33,8 +34,32 @@ std::vector<AttrSchema> EndpointKeys() {
   };
 }
 
+namespace {
+
+// An AWS account's S3: credentials found as for every AWS type (aws::AccountFor), at AWS's
+// endpoint for the region addressed by virtual host, as AWS prefers, or at the provider's
+// `endpoint` addressed by path (a test server such as moto has no host per bucket). The keys
+// of a [provider.s3.NAME] it lacks (transfers, part sizes) are at their defaults.
+Result<Endpoint> AwsEndpoint(const ProviderConfig& config) {
+  auto account = aws::AccountFor(config, "s3");
+  if (!account) return account.error();
+  Endpoint ep;
+  ep.url = account->endpoint.url;
+  ep.region = account->endpoint.signing_region;
+  ep.access_key = account->credentials.access_key;
+  ep.secret_key = account->credentials.secret_key;
+  ep.session_token = account->credentials.session_token;
+  ep.path_style = !StringAttr(config.attrs, "endpoint").empty();
+  ep.ca_file = account->options.ca_file;
+  ep.ca_file_only = false;  // as the account's other services trust it: besides the system's CAs
+  return ep;
+}
+
+}  // namespace
+
 Result<Endpoint> EndpointFor(const Target& target) {
-  if (!target.provider) return Error{target.address + ": no [provider.s3.NAME] for it"};
+  if (!target.provider) return Error{target.address + ": no [provider.s3.NAME] or [provider.aws.NAME] for it"};
+  if (target.provider->kind == "aws") return AwsEndpoint(*target.provider);
   const AttrMap& a = target.provider->attrs;
   const std::string where = "provider." + target.provider->name;
   Endpoint ep;
@@ -75,7 +100,8 @@ std::vector<TypeSchema> S3Provider::Types() const { return {s3::BucketType(), s3
 
 std::vector<ProviderKindSchema> S3Provider::Kinds() const {
   return {{.kind = "s3",
-           .doc = "An S3-compatible endpoint; requests are SigV4-signed, TLS is always verified.",
+           .doc = "An S3-compatible endpoint; requests are SigV4-signed, TLS is always verified. On AWS itself, "
+                  "`s3_bucket` and `s3_sync` may name a `[provider.aws.NAME]` instead.",
            .attrs = s3::EndpointKeys()}};
 }
 

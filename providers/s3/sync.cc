@@ -434,6 +434,7 @@ TypeSchema SyncType() {
               // clang-format on
           },
       .provider_kind = "s3",
+      .also_provider_kinds = {"aws"},
       .probe_when_run = true,  // a source filled earlier in the same stage is listed when the sync runs
   };
 }
