@@ -102,3 +102,19 @@ TEST_CASE("write_only: a value reconcile never wrote is changed, and the plan sa
   CHECK(Password(c) == "alpha");
   CHECK_FALSE(PlanNow(c).HasChanges(0));
 }
+
+TEST_CASE("write_only: after a failed change the value is taken as the one written before, and set again") {
+  Cutover c(kPassword, "the-operators-key");
+  REQUIRE(c.Apply("one").kind == RunEnd::kOk);
+  c.w.mem->failing.insert("db");
+  CHECK(c.Apply().kind == RunEnd::kFailed);
+  c.w.mem->failing.clear();
+  Plan plan = PlanNow(c);
+  const Step* two = StepOf(plan, 1);
+  REQUIRE(two);
+  CHECK(two->action == Action::kUpdate);  // not taken as the failed step's value
+  CHECK_FALSE(two->irreversible);
+  REQUIRE(c.Apply().kind == RunEnd::kOk);
+  CHECK(Password(c) == "beta");
+  CHECK_FALSE(PlanNow(c).HasChanges());
+}

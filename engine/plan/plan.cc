@@ -42,7 +42,7 @@ void MarkLostSecrets(const Spec& spec, const Resource& r, const State& prior, St
 }  // namespace
 
 Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<std::optional<State>>& first_desired,
-                                          const std::vector<AttrMap>* written) {
+                                          const std::vector<WrittenOnly>* written) {
   std::map<std::string, ProviderConfig> configs;
   std::map<Provider*, std::vector<std::size_t>> by_provider;
   std::vector<Target> targets(spec.resources.size());
@@ -91,8 +91,13 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<st
   if (written)
     for (std::size_t i = 0; i < states.size() && i < written->size(); ++i) {
       if (!first_desired[i] || !states[i].exists) continue;
-      for (const auto& [attr, v] : (*written)[i])
-        if (first_desired[i]->attrs.count(attr)) states[i].attrs.emplace(attr, v);
+      const WrittenOnly& w = (*written)[i];
+      for (const auto& [attr, v] : w.wrote) {
+        auto want = first_desired[i]->attrs.find(attr);
+        if (want == first_desired[i]->attrs.end()) continue;
+        auto other = w.or_maybe.find(attr);
+        states[i].attrs.emplace(attr, other != w.or_maybe.end() && want->second == v ? other->second : v);
+      }
     }
   return states;
 }

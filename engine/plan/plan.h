@@ -50,13 +50,21 @@ struct Plan {
   }
 };
 
+// What reconcile last wrote of a resource's write_only attributes (AttrSchema::write_only),
+// and where a step cut off or failed since asked for another value, that one too: the world
+// holds one of the two, so a probe fills in whichever differs from what it is compared with.
+struct WrittenOnly {
+  AttrMap wrote;
+  AttrMap or_maybe;
+};
+
 struct PlanOptions {
   std::size_t first_stage = 0;            // stages before it are complete (from the journal)
   std::optional<std::size_t> last_stage;  // plan no further (apply plans one stage as it begins)
   std::vector<bool> once_done;            // by resource: a one-shot step the journal has as done (and not
                                           // reverted since), never planned again
   bool keeps_secrets = false;             // the journal has a key to seal sensitive prior values
-  std::vector<AttrMap> written;           // by resource: write_only values reconcile last wrote
+  std::vector<WrittenOnly> written;       // by resource: write_only values reconcile last wrote
                                           // (WriteOnlyValues), taken as what a probe cannot read
   std::vector<bool> handler_due;          // by resource: a handler notified since it last ran (a run
                                           // cut off between the change and it): planned in first_stage
@@ -89,7 +97,7 @@ std::vector<std::string> Guards(const Spec& spec, const std::vector<Step>& steps
 // the provider knows what to look for), one Probe call per provider. `written[i]`: the
 // write_only values reconcile last wrote, filled into what exists where want[i] names them.
 Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<std::optional<State>>& want,
-                                          const std::vector<AttrMap>* written = nullptr);
+                                          const std::vector<WrittenOnly>* written = nullptr);
 
 // Text for people: one line per step with its symbol, updates as old → new per attribute.
 // `only_stage` limits the output (and its summary line) to one stage; `explain` adds why

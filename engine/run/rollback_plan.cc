@@ -41,13 +41,16 @@ std::string Drift(const Spec& spec, const Resource& r, const Sealer& sealer, con
 
 // Whether what reconcile last wrote (`wrote`, sealed) is another thing than `target` names: its
 // identity holds ${run}, and a rollback since made it a new name (a snapshot to take again).
-// What was written under the old name is not this rollback's to compare.
+// What was written under the old name is not this rollback's to compare. Any other change of
+// identity (a --var given otherwise) is compared, and shows as drift.
 bool NamesAnother(const Resource& r, const Sealer& sealer, const nlohmann::json& wrote_json, const State& target) {
   if (wrote_json.is_null()) return false;
   auto wrote = sealer.Open(wrote_json, nullptr);
   if (!wrote) return false;
   for (const AttrSchema& a : r.schema->attrs) {
-    if (!a.identity) continue;
+    auto written = r.attrs.find(a.name);
+    const std::string* text = written == r.attrs.end() ? nullptr : std::get_if<std::string>(&written->second.value);
+    if (!a.identity || !text || text->find("${run}") == std::string::npos) continue;
     auto w = wrote->attrs.find(a.name);
     auto t = target.attrs.find(a.name);
     if (w != wrote->attrs.end() && t != target.attrs.end() && !(w->second == t->second)) return true;

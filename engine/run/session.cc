@@ -82,14 +82,20 @@ PlanOptions PlanOptionsFor(const Session& session) {
   return o;
 }
 
-std::vector<AttrMap> WriteOnlyValues(const Spec& spec, const History& history, const Sealer& sealer) {
-  std::vector<AttrMap> out(spec.resources.size());
+std::vector<WrittenOnly> WriteOnlyValues(const Spec& spec, const History& history, const Sealer& sealer) {
+  std::vector<WrittenOnly> out(spec.resources.size());
   for (std::size_t i = 0; i < spec.resources.size(); ++i) {
     const Resource& r = spec.resources[i];
     if (std::none_of(r.schema->attrs.begin(), r.schema->attrs.end(), [](const AttrSchema& a) { return a.write_only; }))
       continue;
     auto h = history.resources.find(r.address);
-    if (h == history.resources.end() || h->second.last_state.is_null() || h->second.steps.empty()) continue;
+    if (h == history.resources.end() || h->second.last_state.is_null()) continue;
+    // The step whose outcome wrote last_state (not one begun after it that failed or was cut
+    // off: an apply that goes on sets its value again; a rollback, PlanRollback says).
+    const StepHistory* writer = nullptr;
+    for (const StepHistory& st : h->second.steps)
+      if (st.seq < h->second.last_done) writer = &st;
+    if (!writer) continue;
     std::set<std::string> unknown;
     auto wrote = sealer.Open(h->second.last_state, &unknown);
     if (!wrote || !wrote->exists) continue;
@@ -97,16 +103,27 @@ std::vector<AttrMap> WriteOnlyValues(const Spec& spec, const History& history, c
     for (const AttrSchema& a : r.schema->attrs) {
       if (!a.write_only) continue;
       if (auto v = wrote->attrs.find(a.name); v != wrote->attrs.end()) {
-        out[i][a.name] = v->second;
+        out[i].wrote[a.name] = v->second;
       } else if (unknown.count(a.name)) {
         if (!then) {
-          auto stage = spec.FindStage(h->second.steps.back().stage);
+          auto stage = spec.FindStage(writer->stage);
           auto d = stage ? Desired(spec, r, *stage, true) : Result<State>(Error{""});
           then = d ? std::move(*d) : State{};
         }
-        if (auto v = then->attrs.find(a.name); v != then->attrs.end()) out[i][a.name] = v->second;
+        if (auto v = then->attrs.find(a.name); v != then->attrs.end()) out[i].wrote[a.name] = v->second;
       }
     }
+  }
+  // A step cut off (or failed) after it may have written its own value.
+  for (const PendingStep& p : history.pending) {
+    const Resource* r = spec.Find(p.address);
+    if (!r) continue;
+    std::size_t i = spec.by_address.at(p.address);
+    auto asked = sealer.Open(p.desired, nullptr);
+    if (!asked) continue;
+    for (const auto& [attr, v] : out[i].wrote)
+      if (auto a = asked->attrs.find(attr); a != asked->attrs.end() && !(a->second == v))
+        out[i].or_maybe[attr] = a->second;
   }
   return out;
 }

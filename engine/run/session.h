@@ -39,9 +39,10 @@ Status CloseFinishedSteps(Session* session, const std::function<void(const std::
 // are complete), and whether sensitive prior values can be kept.
 PlanOptions PlanOptionsFor(const Session& session);
 
-// By resource: the write_only values reconcile last wrote and left there (PlanOptions::written):
-// sealed in the journal, or, not kept (no [state] key), the spec's at the stage of that step.
-std::vector<AttrMap> WriteOnlyValues(const Spec& spec, const History& history, const Sealer& sealer);
+// By resource: the write_only values reconcile last wrote (PlanOptions::written): sealed in the
+// journal, or, not kept (no [state] key), the spec's at the stage of that step; and those a
+// step cut off since was writing.
+std::vector<WrittenOnly> WriteOnlyValues(const Spec& spec, const History& history, const Sealer& sealer);
 
 // By resource: the one-shot steps the journal has as done and not reverted since.
 std::vector<bool> OnceDone(const Spec& spec, const History& history);
