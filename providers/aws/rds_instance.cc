@@ -53,11 +53,14 @@ Result<std::optional<Instance>> Describe(QueryClient& rds, const std::string& id
   return std::optional<Instance>();
 }
 
-State StateOf(const std::string& id, const std::optional<Instance>& in) {
+// Only what `wanted` names (the spec, or a rollback's target): what the spec leaves unsaid is
+// not reconcile's, so a rollback never puts back a class or storage someone changed since.
+State StateOf(const std::string& id, const std::optional<Instance>& in, const AttrMap& wanted) {
   State st{false, {{"identifier", id}}};
   if (!in) return st;
   st.exists = true;
   for (const Field& f : kFields) {
+    if (!wanted.count(f.attr)) continue;
     std::string text = in->node.child_value(f.rds);
     switch (f.type) {
       case AttrType::kBool:
@@ -70,14 +73,13 @@ State StateOf(const std::string& id, const std::optional<Instance>& in) {
         st.attrs[f.attr] = text;
     }
   }
-  StringList groups;
-  for (pugi::xml_node m : in->node.child("VpcSecurityGroups").children())
-    groups.push_back(m.child_value("VpcSecurityGroupId"));
-  std::sort(groups.begin(), groups.end());
-  st.attrs["security_groups"] = groups;
-  // Not the spec's to set: what others refer to, shown by `reconcile show`.
-  st.attrs["address"] = std::string(in->node.child("Endpoint").child_value("Address"));
-  st.attrs["port"] = static_cast<std::int64_t>(std::atoll(in->node.child("Endpoint").child_value("Port")));
+  if (wanted.count("security_groups")) {
+    StringList groups;
+    for (pugi::xml_node m : in->node.child("VpcSecurityGroups").children())
+      groups.push_back(m.child_value("VpcSecurityGroupId"));
+    std::sort(groups.begin(), groups.end());
+    st.attrs["security_groups"] = groups;
+  }
   return st;
 }
 
@@ -119,11 +121,15 @@ Result<std::optional<Instance>> WaitFor(QueryClient& rds, const Change& change, 
       if (gone && !*in) return in;
       if (!gone && !*in) return Error{id + " was asked for and is not listed"};
       const std::string& status = (*in)->status;
-      if (!gone && status == "available") return in;
+      // RDS answers "available" for a moment after a modify, before it starts: done is
+      // available with nothing pending.
+      bool pending = (*in)->node.child("PendingModifiedValues").first_child();
+      if (!gone && status == "available" && !pending) return in;
       if (status == "failed" || status == "incompatible-parameters" || status == "storage-full")
         return Error{"the instance " + id + " is " + status};
-      if (status != said && change.report) change.report("RDS says " + status);
-      said = status;
+      std::string now = status + (pending ? " (changes pending)" : "");
+      if (now != said && change.report) change.report("RDS says " + now);
+      said = now;
     }
     if (std::chrono::steady_clock::now() > deadline)
       return Error{"the instance " + id + " is still " + said + " after 2 hours"};
@@ -184,8 +190,8 @@ Result<State> ProbeRdsInstance(QueryClient& rds, const Target& t) {
   auto in = Describe(rds, id);
   if (!in) return Error{t.address + ": " + in.error().message, in.error().code};
   // Being deleted is gone, as far as a plan goes: a create after it waits for RDS.
-  if (*in && (*in)->status == "deleting") return StateOf(id, std::nullopt);
-  return StateOf(id, *in);
+  if (*in && (*in)->status == "deleting") return StateOf(id, std::nullopt, t.desired);
+  return StateOf(id, *in, t.desired);
 }
 
 Result<State> ApplyRdsInstance(QueryClient& rds, const Change& change) {
@@ -198,7 +204,7 @@ Result<State> ApplyRdsInstance(QueryClient& rds, const Change& change) {
     if (BoolAttr(d, "skip_final_snapshot").value_or(false)) p.push_back({"SkipFinalSnapshot", "true"});
     else p.push_back({"FinalDBSnapshotIdentifier", FinalSnapshotName(id)});
     if (auto done = rds.Call("DeleteDBInstance", p); !done) {
-      if (done.error().code == ErrorCode::kNotFound) return StateOf(id, std::nullopt);
+      if (done.error().code == ErrorCode::kNotFound) return StateOf(id, std::nullopt, d);
       if (done.error().message.find(": InvalidParameterCombination:") != std::string::npos &&
           done.error().message.find("protect") != std::string::npos)
         return Error{t.address + ": " + done.error().message +
@@ -207,7 +213,7 @@ Result<State> ApplyRdsInstance(QueryClient& rds, const Change& change) {
     }
     auto gone = WaitFor(rds, change, id, true);
     if (!gone) return fail(gone.error());
-    return StateOf(id, std::nullopt);
+    return StateOf(id, std::nullopt, d);
   }
   if (change.action == Action::kCreate) {
     std::vector<std::string> missing;
@@ -237,12 +243,15 @@ Result<State> ApplyRdsInstance(QueryClient& rds, const Change& change) {
     if (!p.empty()) {
       p.insert(p.begin(), {"DBInstanceIdentifier", id});
       p.push_back({"ApplyImmediately", "true"});
+      // A new major version is refused without it; a minor one takes it as well.
+      if (std::find(change.changed.begin(), change.changed.end(), "engine_version") != change.changed.end())
+        p.push_back({"AllowMajorVersionUpgrade", "true"});
       if (auto done = rds.Call("ModifyDBInstance", p); !done) return fail(done.error());
     }
   }
   auto ready = WaitFor(rds, change, id, false);
   if (!ready) return fail(ready.error());
-  return StateOf(id, *ready);
+  return StateOf(id, *ready, d);
 }
 
 void ReviewRdsInstance(const State& prior, const State& desired, Diff* diff) {
