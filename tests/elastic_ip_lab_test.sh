@@ -38,6 +38,16 @@ run apply eip.toml --yes && [ "$(associated)" = "$prod" ] && ok || bad "drift pu
 run rollback eip.toml --to staging --yes && ok || bad "rollback to staging: $(cat err)"
 [ "$(associated)" = "$staging" ] && ok || bad "rolled back to $staging: $(associated)"
 
+# Named by its allocation id instead: the same address, moved by another spec.
+alloc=$(awscli ec2 describe-addresses --public-ips "$ip" --query 'Addresses[0].AllocationId' --output text)
+testdata byalloc "allocation_id = \"$alloc\"" >byalloc.toml
+run apply byalloc.toml --yes && [ "$(associated)" = "$prod" ] && ok || bad "by allocation id: $(cat err) $(associated)"
+run plan byalloc.toml && grep -q "no changes" out && ok || bad "by allocation id, plan after: $(cat out)"
+testdata byalloc "address = \"$ip\"
+allocation_id = \"$alloc\"" >both.toml
+run plan both.toml && bad "an address named twice planned" || ok
+grep -q "by \`address\` (its public IP) or by \`allocation_id\`, one of the two" err && ok || bad "named twice: $(cat err)"
+
 # Not allocated: refused at apply, saying to allocate it.
 secret_var=AWS_LAB_SECRET_KEY testdata missing >missing.toml
 run apply missing.toml --yes && bad "an unallocated address applied" || ok

@@ -1,9 +1,9 @@
 // The AWS types, each in its own file: what a provider call on one resource does. Probe reads
 // the resource's state; Apply makes the change and returns the state read back.
 //
-// `elastic_ip`: which instance an Elastic IP (named by its public address) is associated
-// with, "" for none. Moving it is a re-association; a rollback moves it back. reconcile never
-// allocates or releases one: a released address is gone for good.
+// `elastic_ip`: which instance an Elastic IP (named by its public address or its allocation
+// id) is associated with, "" for none. Moving it is a re-association; a rollback moves it
+// back. reconcile never allocates or releases one: a released address is gone for good.
 //
 // `rds_instance`: an RDS DB instance, made, modified (ApplyImmediately) and deleted (with a
 // final snapshot unless skip_final_snapshot), each waited for until RDS is done. Its master

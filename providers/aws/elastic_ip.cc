@@ -15,14 +15,34 @@ std::string AddressCheck(const std::string& v, const AttrMap&) {
   return std::regex_match(v, ipv4) ? "" : "an Elastic IP is written as its public IPv4 address, e.g. \"203.0.113.7\"";
 }
 
+std::string AllocationCheck(const std::string& v, const AttrMap&) {
+  static const std::regex id(R"(^eipalloc-[0-9a-f]{8,17}$)");
+  return std::regex_match(v, id) ? "" : "an allocation id looks like \"eipalloc-0abc123def4567890\"";
+}
+
 std::string InstanceCheck(const std::string& v, const AttrMap&) {
   static const std::regex id(R"(^(i-[0-9a-f]{8,17})?$)");
   return std::regex_match(v, id) ? "" : "an instance id looks like \"i-0abc123def4567890\" (\"\" for none)";
 }
 
+// How the spec names the address: by its public IP or by its allocation id.
+struct Name {
+  std::string ip, allocation;
+  std::string Shown() const { return ip.empty() ? allocation : ip; }
+};
+
+Result<Name> NameOf(const Target& t) {
+  Name n{StringAttr(t.desired, "address"), StringAttr(t.desired, "allocation_id")};
+  if (n.ip.empty() == n.allocation.empty())
+    return Error{t.address + ": name the Elastic IP by `address` (its public IP) or by `allocation_id`, one of the two",
+                 ErrorCode::kInvalid};
+  return n;
+}
+
 // The address as EC2 describes it, or none when it is not allocated in this region.
-Result<std::optional<Address>> Describe(QueryClient& ec2, const std::string& ip) {
-  auto xml = ec2.Call("DescribeAddresses", {{"PublicIp.1", ip}});
+Result<std::optional<Address>> Describe(QueryClient& ec2, const Name& name, std::string* ip) {
+  auto xml = name.ip.empty() ? ec2.Call("DescribeAddresses", {{"AllocationId.1", name.allocation}})
+                             : ec2.Call("DescribeAddresses", {{"PublicIp.1", name.ip}});
   if (!xml) {
     if (xml.error().code == ErrorCode::kNotFound) return std::optional<Address>();
     return xml.error();
@@ -30,17 +50,23 @@ Result<std::optional<Address>> Describe(QueryClient& ec2, const std::string& ip)
   pugi::xml_document doc;
   if (Status s = ParseAnswer(*xml, "ec2 DescribeAddresses", &doc); !s) return s.error();
   for (pugi::xpath_node item : doc.select_nodes("//*[local-name()='addressesSet']/*[local-name()='item']")) {
-    if (item.node().child_value("publicIp") != ip) continue;
-    return std::optional<Address>(Address{item.node().child_value("allocationId"),
-                                          item.node().child_value("associationId"),
-                                          item.node().child_value("instanceId")});
+    pugi::xml_node n = item.node();
+    if (name.ip.empty() ? n.child_value("allocationId") != name.allocation : n.child_value("publicIp") != name.ip)
+      continue;
+    *ip = n.child_value("publicIp");
+    return std::optional<Address>(
+        Address{n.child_value("allocationId"), n.child_value("associationId"), n.child_value("instanceId")});
   }
   return std::optional<Address>();
 }
 
-State StateOf(const std::string& ip, const std::optional<Address>& a) {
+// The identity as the spec wrote it (the other way of naming it is not the spec's to compare).
+State StateOf(const Name& name, const std::optional<Address>& a) {
   if (!a) return State{false, {}};
-  return State{true, {{"address", ip}, {"instance", a->instance}}};
+  State st{true, {{"instance", a->instance}}};
+  if (name.ip.empty()) st.attrs["allocation_id"] = name.allocation;
+  else st.attrs["address"] = name.ip;
+  return st;
 }
 
 }  // namespace
@@ -52,8 +78,11 @@ TypeSchema ElasticIpType() {
       .attrs =
           {
               // clang-format off
-              {.name = "address", .type = AttrType::kString, .required = true, .identity = true, .check = AddressCheck,
-               .doc = "the public IPv4 address, allocated beforehand (reconcile never allocates or releases one)"},
+              {.name = "address", .type = AttrType::kString, .identity = true, .check = AddressCheck,
+               .doc = "the public IPv4 address, allocated beforehand (reconcile never allocates or releases one); "
+                      "or name it by allocation_id"},
+              {.name = "allocation_id", .type = AttrType::kString, .identity = true, .check = AllocationCheck,
+               .doc = "the address's allocation id (\"eipalloc-…\"), instead of address"},
               {.name = "instance", .type = AttrType::kString, .check = InstanceCheck,
                .doc = "the instance it is associated with; \"\" for none. A change re-associates it"},
               // clang-format on
@@ -63,26 +92,31 @@ TypeSchema ElasticIpType() {
 }
 
 Result<State> ProbeElasticIp(QueryClient& ec2, const Target& t) {
-  std::string ip = StringAttr(t.desired, "address");
-  auto a = Describe(ec2, ip);
+  auto name = NameOf(t);
+  if (!name) return name.error();
+  std::string ip;
+  auto a = Describe(ec2, *name, &ip);
   if (!a) return Error{t.address + ": " + a.error().message, a.error().code};
-  return StateOf(ip, *a);
+  return StateOf(*name, *a);
 }
 
 Result<State> ApplyElasticIp(QueryClient& ec2, const Change& change) {
   const Target& t = change.target;
-  std::string ip = StringAttr(t.desired, "address");
   auto fail = [&](const Error& e) { return Error{t.address + ": " + e.message, e.code}; };
   if (change.action == Action::kDelete)
     return Error{t.address +
                      ": reconcile does not release Elastic IPs (the address would be gone for good); "
                      "take it out of the spec to leave it as it is, or set instance = \"\" to detach it",
                  ErrorCode::kNotSupported};
-  auto now = Describe(ec2, ip);
+  auto name = NameOf(t);
+  if (!name) return name.error();
+  std::string ip;
+  auto now = Describe(ec2, *name, &ip);
   if (!now) return fail(now.error());
   if (!*now)
-    return Error{t.address + ": " + ip + " is not an Elastic IP of " + ec2.endpoint().signing_region +
-                     "; allocate it first (aws ec2 allocate-address) and write its address here",
+    return Error{t.address + ": " + name->Shown() + " is not an Elastic IP of " + ec2.endpoint().signing_region +
+                     "; allocate it first (aws ec2 allocate-address) and write its " +
+                     (name->ip.empty() ? "allocation id" : "address") + " here",
                  ErrorCode::kNotFound};
   std::string want = StringAttr(t.desired, "instance");
   if (t.desired.count("instance") && (*now)->instance != want) {
@@ -98,9 +132,9 @@ Result<State> ApplyElasticIp(QueryClient& ec2, const Change& change) {
     if (!done && done.error().message.find(": InvalidAssociationID.NotFound:") == std::string::npos)
       return fail(done.error());
   }
-  auto after = Describe(ec2, ip);
+  auto after = Describe(ec2, *name, &ip);
   if (!after) return fail(after.error());
-  return StateOf(ip, *after);
+  return StateOf(*name, *after);
 }
 
 }  // namespace reconcile::aws
