@@ -68,7 +68,11 @@ aws_vars() {
 }
 # What an earlier run on the same lab left in moto under the names the specs use.
 aws_world_remove() {
-  local db
+  local db snap
+  for snap in $(awscli rds describe-db-snapshots --db-instance-identifier cmr-db --snapshot-type manual \
+    --query 'DBSnapshots[].DBSnapshotIdentifier' --output text 2>/dev/null); do
+    awscli rds delete-db-snapshot --db-snapshot-identifier "$snap" >/dev/null 2>&1 || :
+  done
   for db in cmr-db coralnet-db; do
     awscli rds delete-db-instance --db-instance-identifier "$db" --skip-final-snapshot >/dev/null 2>&1 || :
   done
