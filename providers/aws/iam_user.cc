@@ -51,21 +51,6 @@ bool SamePolicy(const std::string& a, const std::string& b) {
   return x == y;
 }
 
-// IAM answers a policy document URL-encoded (RFC 3986: '+' is itself, not a space).
-std::string UriDecode(const std::string& s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::strtol(s.substr(i + 1, 2).c_str(), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // One call's answer parsed, or its error.
 Result<pugi::xml_document> Ask(QueryClient& iam, const std::string& action, const Params& params) {
   auto xml = iam.Call(action, params);
@@ -159,7 +144,8 @@ Result<std::string> GetPolicy(QueryClient& iam, const std::string& user) {
     if (doc.error().code == ErrorCode::kNotFound) return std::string();
     return doc.error();
   }
-  return UriDecode(doc->select_node("//*[local-name()='PolicyDocument']").node().text().as_string());
+  // IAM answers a policy document URL-encoded (RFC 3986: '+' is itself, not a space).
+  return http::UriDecode(doc->select_node("//*[local-name()='PolicyDocument']").node().text().as_string());
 }
 
 Result<State> Read(QueryClient& iam, const Target& t) {

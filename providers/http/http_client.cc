@@ -273,4 +273,20 @@ std::string UriEncode(const std::string& s, bool keep_slash) {
   return out;
 }
 
+std::string UriDecode(const std::string& s, bool plus_is_space) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    // A hand-edited journal or a sloppy server must not crash the reader: a '%' not followed
+    // by two hex digits stays as it is.
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::strtol(s.substr(i + 1, 2).c_str(), nullptr, 16));
+      i += 2;
+    } else {
+      out += plus_is_space && s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace reconcile::http

@@ -87,6 +87,10 @@ class Client {
 // `keep_slash` (an S3 key in a path). SigV4 signs what this writes.
 std::string UriEncode(const std::string& s, bool keep_slash);
 
+// Its inverse; `plus_is_space` for listings asked for with encoding-type=url (AWS encodes a
+// space there as '+', as form encoding does).
+std::string UriDecode(const std::string& s, bool plus_is_space = false);
+
 // The host and port a URL names (the scheme's default port when it names none); {"", ""}
 // when it does not parse.
 std::pair<std::string, std::string> HostAndPort(const std::string& url);

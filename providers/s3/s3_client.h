@@ -73,9 +73,7 @@ class Client {
   std::unique_ptr<http::Client> http_;
 };
 
-// Its inverse; `plus_is_space` for listings asked for with encoding-type=url (AWS encodes a
-// space there as '+', as form encoding does).
-std::string UriDecode(const std::string& s, bool plus_is_space = false);
+using http::UriDecode;
 std::string Md5Hex(const std::string& data);
 std::string Md5Base64(const std::string& data);  // for Content-MD5
 
