@@ -27,9 +27,10 @@ cp "$src"/specs/clearmyrecord-launch*.toml "$work/"
 cd "$work" || exit 1
 world_up || { finish; exit 1; }
 spec=clearmyrecord-launch.toml
-flags=(--env lab --var lab="$LAB_DIR" --var user="$SSH_USER" --var host_dir="$host_dir" --yes)
+# shellcheck disable=SC2207 # aws_vars: --var arguments, one word each
+flags=(--env lab --var lab="$LAB_DIR" --var user="$SSH_USER" --var host_dir="$host_dir" $(aws_vars) --yes)
 run() { "$bin" "$@" "${flags[@]}" >out 2>err; }
-vars=("${flags[@]:0:8}")  # without --yes, for plan and status
+vars=("${flags[@]:0:${#flags[@]}-1}")  # without --yes, for plan and status
 # killed N CMD…: CMD with a SIGKILL right after journal record N; true when it died so.
 killed() {
   local n=$1
@@ -42,8 +43,23 @@ records() { [ -f "$journal" ] && echo $(($(wc -l <"$journal") - 1)) || echo 0; }
 reaches() { timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null; }
 login() { PGPASSWORD=$1 psql -X -h 127.0.0.1 -p "$PG_PORT" -U cmr_app -d cmr -Atc "SELECT 1" >/dev/null 2>&1; }
 media=$LAB_DIR/s3/data/cmr-media
+# moto SERVICE VERSION ACTION [PARAMS]: one signed Query call to the lab's moto, its XML (curl's
+# own SigV4: the AWS CLI's start-up, a few times a trial, would double the test's time). Not
+# named aws: that would shadow the AWS CLI that lib.sh's awscli runs.
+moto() {
+  curl -s -X POST "$AWS_ENDPOINT/" --aws-sigv4 "aws:amz:$AWS_REGION:$1" --user "$AWS_LAB_ACCESS_KEY:$AWS_LAB_SECRET_KEY" \
+    -H 'Content-Type: application/x-www-form-urlencoded' --data "Action=$3&Version=$2${4:+&$4}"
+}
+# r53 PATH: a read of Route 53's REST API, signed (moto wants the empty payload's hash said).
+r53() {
+  curl -s --aws-sigv4 "aws:amz:us-east-1:route53" --user "$AWS_LAB_ACCESS_KEY:$AWS_LAB_SECRET_KEY" \
+    -H "x-amz-content-sha256: $(printf '' | sha256sum | cut -d' ' -f1)" "$AWS_ENDPOINT/2013-04-01/$1"
+}
+cmr_zone=$(r53 "hostedzonesbyname?dnsname=$CMR_OLD_DOMAIN" | grep -o '<Id>/hostedzone/[^<]*' | head -1)
+cmr_zone=${cmr_zone#<Id>/hostedzone/}
+redirect() { r53 "hostedzone/$cmr_zone/rrset" | grep -o '<DNSName>[^<]*' | sed 's/<DNSName>//'; }
 
-# The world as the launch sees it, one line a fact.
+# The world as the launch sees it, one line a fact (the AWS side read from moto).
 world() {
   echo "www $(dig +noall +answer @127.0.0.1 -p 15353 cmr-www.example.test CNAME | awk '{print $2, $5}')"
   if [ -d "$media" ]; then
@@ -51,7 +67,13 @@ world() {
   else
     echo "media none"
   fi
-  echo "snapshot $([ -s "$host_dir/backups/cmr-before-launch.dump" ] && echo taken || echo none)"
+  echo "snapshot $(moto rds 2014-10-31 DescribeDBSnapshots "DBInstanceIdentifier=cmr-db&SnapshotType=manual" |
+    grep -q '<DBSnapshotIdentifier>cmr-before-launch-' && echo taken || echo none)"
+  echo "rds public $(moto rds 2014-10-31 DescribeDBInstances DBInstanceIdentifier=cmr-db |
+    grep -o '<PubliclyAccessible>[a-z]*' | sed 's/.*>//')"
+  echo "5432 from $(moto ec2 2016-11-15 DescribeSecurityGroups "GroupId.1=$CMR_DB_SG" | grep -o '<cidrIp>[^<]*' | sed 's/.*>//')"
+  echo "iam user $(moto iam 2010-05-08 GetUser UserName=heroku-media-sync | grep -q '<UserName>' && echo there || echo gone)"
+  echo "redirect $(redirect)"
   echo "clock $(in_sd systemctl is-active clock)"
   echo "port $(reaches 198.51.100.2 5432 && echo open || echo closed)"
   echo "login $(login "$CMR_DB_PASSWORD_NEW" && echo new) $(login launch-old && echo old)"
@@ -66,7 +88,19 @@ same() {
 # The launch's world before it starts, by hand: what a first apply finds. (www's TTL starts
 # at 1 s, not the world's 4, so the wait the ttl stage's change asks for is short.)
 reset() {
-  rm -rf "$work/.reconcile" "$media" "$host_dir/backups/cmr-before-launch.dump"
+  rm -rf "$work/.reconcile" "$media"
+  local snap
+  for snap in $(moto rds 2014-10-31 DescribeDBSnapshots "DBInstanceIdentifier=cmr-db&SnapshotType=manual" |
+    grep -o '<DBSnapshotIdentifier>[^<]*' | sed 's/.*>//'); do
+    moto rds 2014-10-31 DeleteDBSnapshot "DBSnapshotIdentifier=$snap" >/dev/null
+  done
+  moto rds 2014-10-31 ModifyDBInstance "DBInstanceIdentifier=cmr-db&PubliclyAccessible=true&ApplyImmediately=true" >/dev/null
+  moto ec2 2016-11-15 AuthorizeSecurityGroupIngress "GroupId=$CMR_DB_SG&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=5432&IpPermissions.1.ToPort=5432&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0%2F0" >/dev/null
+  moto iam 2010-05-08 CreateUser UserName=heroku-media-sync >/dev/null
+  [ -z "$(redirect)" ] || awscli route53 change-resource-record-sets --hosted-zone-id "$cmr_zone" --change-batch \
+    '{"Changes": [{"Action": "DELETE", "ResourceRecordSet": {"Name": "'"$CMR_OLD_DOMAIN"'", "Type": "A",
+      "AliasTarget": {"HostedZoneId": "Z2FDTNDATAQYW2", "DNSName": "d2r3d1r3ct0example.cloudfront.net.",
+      "EvaluateTargetHealth": false}}}]}' >/dev/null
   pdns_www REPLACE '"ttl":1,"records":[{"content":"cmr-prod.herokudns.com.","disabled":false}]'
   in_sd systemctl start clock
   in_sd nft delete table inet reconcile 2>/dev/null
