@@ -27,6 +27,12 @@ Status Registry::Add(std::unique_ptr<Provider> provider) {
     if (types_.count(t.name))
       return Error{"resource type '" + t.name + "' is registered twice (by '" + types_[t.name].provider->name() +
                    "' and '" + provider->name() + "')"};
+    // A value the world never tells is kept in the journal; only sealed, never in clear.
+    for (const AttrSchema& a : t.attrs)
+      if (a.write_only && !a.sensitive)
+        return Error{"attribute '" + a.name + "' of '" + t.name +
+                     "' is write_only but not sensitive: the journal "
+                     "would keep it in clear"};
     std::string name = t.name;
     types_.emplace(name, TypeEntry{std::move(t), provider.get()});
   }
