@@ -33,6 +33,11 @@ Status Registry::Add(std::unique_ptr<Provider> provider) {
         return Error{"attribute '" + a.name + "' of '" + t.name +
                      "' is write_only but not sensitive: the journal "
                      "would keep it in clear"};
+    // Read from the world only: nothing may ask the spec for it.
+    for (const AttrSchema& a : t.attrs)
+      if (a.computed && (a.required || a.identity || a.write_only || !a.default_value.empty() || a.default_from))
+        return Error{"attribute '" + a.name + "' of '" + t.name +
+                     "' is computed, so it cannot also be required, an identity, write_only or defaulted"};
     std::string name = t.name;
     types_.emplace(name, TypeEntry{std::move(t), provider.get()});
   }

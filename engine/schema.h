@@ -44,6 +44,10 @@ struct AttrSchema {
                                     // is taken as what reconcile last wrote (the journal, sealed; the
                                     // spec's at that stage when not kept), and a change to one it
                                     // never wrote cannot be undone
+  bool computed = false;            // read from the world, never written (a database's endpoint): the
+                                    // probe reports it, a spec may not set it, no diff compares it;
+                                    // others refer to it as ${TYPE.NAME.attr}, a value known in the
+                                    // plan once the resource exists and only after apply before that
   std::vector<std::string> one_of;  // allowed values of a string, when it is an enumeration
   std::vector<std::string> kinds;   // for types with a variant_attr: the variants it belongs to
   std::string pattern;              // a regular expression a string must match, and

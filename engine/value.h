@@ -110,6 +110,19 @@ struct State {
   // secret; handed back to the provider in Change::prior and, for a rollback, in
   // Target::desired_private. "" when the provider keeps none.
   PrivateData private_data;
+  // Attributes that refer to what a resource will be only once it exists (a computed
+  // attribute, AttrSchema::computed, of one not made yet): their text says "(known after
+  // apply)" where the value goes. A plan shows them; the executor works them out again before
+  // any provider is handed them. Empty in anything probed or journaled.
+  std::vector<std::string> unknown;
+  bool Unknown(const std::string& attr) const {
+    for (const std::string& a : unknown)
+      if (a == attr) return true;
+    return false;
+  }
 };
+
+// The text a reference to a computed attribute stands as while it is not known.
+inline constexpr char kKnownAfterApply[] = "(known after apply)";
 
 }  // namespace reconcile

@@ -4,6 +4,8 @@
 # password), drift made with the AWS CLI shown by plan, a rollback putting it back; an
 # instance retired with a final snapshot (the plan says it is irreversible) and brought back
 # by a rollback; what RDS cannot change refused with what to do. Read back with the AWS CLI.
+# A file made in the same stage takes the instance's endpoint (${rds_instance.db.address}),
+# "(known after apply)" in the plan before the instance exists.
 # moto never returns the master password either: the journal is checked to hold it sealed.
 # Then apply and rollback are killed after each of their journal records, and each re-run
 # must leave the instance as it should be with nothing left to plan.
@@ -26,7 +28,12 @@ sg=$(awscli ec2 create-security-group --group-name db-sg --description db --quer
 testdata db >db.toml
 
 run plan db.toml && grep -q "+ rds_instance.db" out && ok || bad "plan: $(cat out err)"
+grep -q 'content: (known after apply)' out && ok || bad "the endpoint before it exists: $(cat out)"
 run apply db.toml --through build --yes && ok || bad "apply build: $(cat err)"
+# The settings hold the endpoint RDS gave, as the AWS CLI reads it.
+printf 'DATABASE_HOST=%s\nDATABASE_PORT=%s\n' $(db coralnet-db 'Endpoint.Address,Endpoint.Port') >want.env
+grep -q "rds.amazonaws.com" want.env && cmp -s want.env settings.env && ok ||
+  bad "settings: $(cat settings.env 2>&1) against $(cat want.env)"
 [ "$(db coralnet-db 'PubliclyAccessible,DBInstanceClass,BackupRetentionPeriod,Engine')" = "True	db.t3.micro	7	postgres" ] &&
   ok || bad "after build: $(db coralnet-db 'PubliclyAccessible,DBInstanceClass,BackupRetentionPeriod,Engine')"
 [ "$(db coralnet-db 'VpcSecurityGroups[0].VpcSecurityGroupId')" = "$sg" ] && ok || bad "security group"
@@ -90,6 +97,7 @@ for k in $(seq 1 "$apply_records"); do
   [ $? -eq 137 ] && ok || bad "apply not killed at record $k"
   run apply db.toml --yes || bad "apply after a kill at record $k: $(cat err)"
   [ "$(db "$dbid" 'PubliclyAccessible,DBInstanceClass')" = "False	db.t3.small" ] && ok || bad "apply killed at $k: world"
+  grep -qx "DATABASE_HOST=$(db "$dbid" Endpoint.Address)" settings.env && ok || bad "apply killed at $k: settings"
   run plan db.toml && grep -q "no changes" out && ok || bad "apply killed at $k: plan after: $(cat out)"
 done
 for i in $(seq 1 "$rollback_records"); do

@@ -46,6 +46,7 @@ std::string Notes(const AttrSchema& a) {
   if (a.sensitive) n.push_back("shown as (sensitive)");
   if (a.unordered) n.push_back("compared as a set");
   if (a.irreversible) n.push_back("irreversible");
+  if (a.computed) n.push_back("read from the world (not set; refer to it)");
   if (!a.kinds.empty()) {
     std::string k = "kinds:";
     for (const std::string& kind : a.kinds) k += " `" + kind + "`";
@@ -104,6 +105,14 @@ as `rm -f`), or the plan says it stays and may have partly happened.
 the other way: the revert of a one-shot step waits for what undoes later stages, and for the
 reverts of the steps that follow it (`a → b → c` reverts `c` before `a`, even when `b` has no
 revert), besides the order of the dependency graph.
+
+**Values the world gives.** Some attributes are read, never set: an `rds_instance`'s `address`
+and `port`. Other resources refer to them (`${rds_instance.db.address}`): once the instance
+exists, the plan shows the value; before, it shows `(known after apply)` where the value goes
+(`--json`: `"known_after_apply": true`). Apply works the value out when the step that takes it
+runs, after what it refers to has run (the reference is an edge), and journals and hands over
+only the value; if it is still not known then (the instance removed by hand), that step fails,
+saying so, and nothing is written.
 
 **Taken again under a new name.** A step of a stage that a rollback undid runs again when apply
 passes that stage again. A snapshot or dump must then not land on (or be adopted from) the old

@@ -57,6 +57,61 @@ bool Executor::ReadAgain(const Step& step) const {
   return !r.IsHandler() && !(r.IsOnce() && step.action == Action::kDelete);
 }
 
+Result<State> Executor::Known(const Step& step) {
+  const Resource& r = ctx_.spec.resources[step.resource];
+  std::vector<std::size_t> self = {step.resource};
+  if (Status read = ReadComputed(ctx_.spec, &self); !read) return read.error();
+  auto fresh = Desired(ctx_.spec, r, std::max(r.stage, step.stage), step.action != Action::kCheck);
+  if (!fresh) return fresh.error();
+  if (!fresh->unknown.empty()) {
+    std::string missing;
+    for (const Dependency& d : r.deps) {
+      const Resource& t = ctx_.spec.resources[d.on];
+      if (d.computed && missing.find(t.address) == std::string::npos)
+        missing += (missing.empty() ? "" : ", ") + t.address;
+    }
+    return Error{"'" + fresh->unknown.front() + "' takes what " + missing +
+                 " will be once it exists, and it does not exist yet; apply what makes it first"};
+  }
+  State known = step.desired;
+  for (const std::string& a : step.desired.unknown) known.attrs[a] = fresh->attrs[a];
+  known.unknown.clear();
+  return known;
+}
+
+Result<std::optional<Step>> Executor::AsItRuns(const Step& step) {
+  const Resource& r = ctx_.spec.resources[step.resource];
+  State desired = step.desired;
+  if (!desired.unknown.empty()) {
+    auto known = Known(step);
+    if (!known) return known.error();
+    desired = std::move(*known);
+  }
+  // A handler and a one-shot step's revert run as planned (ReadAgain): only their values
+  // change.
+  if (!ReadAgain(step) && (r.IsHandler() || (r.IsOnce() && step.action == Action::kDelete))) {
+    Step again = step;
+    for (AttrChange& c : again.changes)
+      if (auto it = desired.attrs.find(c.name); c.known_after_apply && it != desired.attrs.end()) {
+        c.new_value = it->second;
+        c.known_after_apply = false;
+      }
+    again.desired = std::move(desired);
+    return std::optional<Step>(std::move(again));
+  }
+  std::vector<std::optional<State>> want(ctx_.spec.resources.size());
+  want[step.resource] = desired;
+  auto probed = ProbeResources(ctx_.spec, want);
+  if (!probed) return probed.error();
+  Diff d = CompareResource(r, (*probed)[step.resource], desired);
+  if (d.action == Action::kNone) return std::optional<Step>();
+  Step again =
+      StepFrom(ctx_.spec, step.resource, step.stage, std::move(d), std::move((*probed)[step.resource]), desired);
+  again.reason = step.reason;
+  again.after = step.after;
+  return std::optional<Step>(std::move(again));
+}
+
 std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps, const std::string& stage) {
   std::vector<StepResult> results(steps.size());
   std::vector<Change> changes;
@@ -66,44 +121,30 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
     return [this, res = &r](const std::string& attr) { return IsSensitive(ctx_.spec, *res, attr); };
   };
   // A step whose state its dependencies' steps in this stage can change (a sync whose source
-  // bucket was just filled) is read again now, so what it journals as prior is what it changes.
-  std::vector<Step> fresh;
-  fresh.reserve(steps.size());
+  // bucket was just filled), or whose values they make known, is read again now, so what it
+  // journals as prior is what it changes.
+  std::vector<std::optional<Step>> redone(steps.size());
   std::vector<bool> settled(steps.size(), false);
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const Step& step = *steps[i];
+    if (!ReadAgain(step) && step.desired.unknown.empty()) continue;
     const Resource& r = ctx_.spec.resources[step.resource];
-    if (!ReadAgain(step)) continue;
-    std::vector<std::optional<State>> want(ctx_.spec.resources.size());
-    want[step.resource] = step.desired;
-    auto probed = ProbeResources(ctx_.spec, want);
-    if (!probed) {
-      results[i] = {false, false, probed.error().message};
+    auto now = AsItRuns(step);
+    if (!now) {
+      results[i] = {false, false, now.error().message};
       settled[i] = true;
-      continue;
-    }
-    Diff d = CompareResource(r, (*probed)[step.resource], step.desired);
-    if (d.action == Action::kNone) {
+    } else if (!*now) {
       ctx_.progress.StepStarted(r.address, step.action);
       ctx_.progress.StepFinished(r.address, step.action, "", std::chrono::milliseconds(0));
       results[i] = {true, true, ""};
       settled[i] = true;
-      continue;
+    } else {
+      redone[i] = std::move(**now);
     }
-    Step again =
-        StepFrom(ctx_.spec, step.resource, step.stage, std::move(d), std::move((*probed)[step.resource]), step.desired);
-    again.reason = step.reason;
-    again.after = step.after;
-    fresh.push_back(std::move(again));
   }
-  std::size_t next_fresh = 0;
   for (std::size_t i = 0; i < steps.size(); ++i) {
     if (settled[i]) continue;
-    const Step& step = [&]() -> const Step& {
-      const Step& s = *steps[i];
-      if (!ReadAgain(s)) return s;
-      return fresh[next_fresh++];
-    }();
+    const Step& step = redone[i] ? *redone[i] : *steps[i];
     const Resource& r = ctx_.spec.resources[step.resource];
     auto target = TargetFor(step);
     if (!target) {
@@ -136,7 +177,7 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
 
   std::vector<JournalRecord> outcomes;
   for (std::size_t k = 0; k < which.size(); ++k) {
-    const Step& step = *steps[which[k]];
+    const Step& step = redone[which[k]] ? *redone[which[k]] : *steps[which[k]];
     const Resource& r = ctx_.spec.resources[step.resource];
     if (k >= after.size()) after.push_back(Error{"the provider returned no state"});
     // What the world never tells is, after this step, what it wrote (or found and kept).
@@ -201,8 +242,18 @@ Executor::~Executor() {
     if (t.joinable()) t.join();
 }
 
-StepResult Executor::RunCheck(const Step& step) {
-  const Resource& r = ctx_.spec.resources[step.resource];
+StepResult Executor::RunCheck(const Step& planned) {
+  const Resource& r = ctx_.spec.resources[planned.resource];
+  Step step = planned;
+  if (!step.desired.unknown.empty()) {
+    auto known = Known(step);
+    if (!known) {
+      ctx_.progress.StepStarted(r.address, Action::kCheck);
+      ctx_.progress.StepFinished(r.address, Action::kCheck, known.error().message, std::chrono::milliseconds(0));
+      return {true, false, known.error().message};
+    }
+    step.desired = std::move(*known);
+  }
   auto target = TargetFor(step);
   if (!target) return {true, false, target.error().message};
   // The schema names the attributes and gives their defaults, which Desired() filled in (the

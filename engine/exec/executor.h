@@ -66,6 +66,13 @@ class Executor : public StepRunner {
   std::string InstanceKey(const Resource& r) const;
   // Whether a step is read again just before it runs (its state follows what ran before it).
   bool ReadAgain(const Step& step) const;
+  // A step planned while a value it takes was known only after apply (state.h's unknown),
+  // worked out now that what it refers to has run: its desired state with those values, or
+  // why they are still not known.
+  Result<State> Known(const Step& step);
+  // The step as it runs: read again (ReadAgain) and its unknown values worked out; none when
+  // it turns out to be done already. Its error is the step's.
+  Result<std::optional<Step>> AsItRuns(const Step& step);
 
   ExecContext ctx_;
   std::mutex configs_mu_;

@@ -31,8 +31,11 @@ Diff Compare(const TypeSchema& schema, const State& prior, const State& desired)
   }
   if (!prior.exists) {
     d.action = Action::kCreate;
-    for (const auto& [name, v] : desired.attrs)
-      if (!IsNull(v)) d.changes.push_back({name, std::monostate{}, v});
+    for (const auto& [name, v] : desired.attrs) {
+      const AttrSchema* a = schema.Find(name);
+      // A journaled state holds what was read (an endpoint); nothing makes it.
+      if (!IsNull(v) && !(a && a->computed)) d.changes.push_back({name, std::monostate{}, v});
+    }
     return d;
   }
   for (const auto& [name, v] : desired.attrs) {
@@ -42,7 +45,8 @@ Diff Compare(const TypeSchema& schema, const State& prior, const State& desired)
     const AttrSchema* a = schema.Find(name);
     // Identity attributes are how the resource was found and settings how it is handled;
     // neither is state that can differ.
-    if ((a && (a->identity || a->setting)) || SameValue(a, old, v)) continue;
+    // Computed ones are what the world made of the rest, never asked for.
+    if ((a && (a->identity || a->setting || a->computed)) || SameValue(a, old, v)) continue;
     d.changes.push_back({name, old, v});
     if (a && a->irreversible && !d.irreversible) {
       d.irreversible = true;

@@ -14,6 +14,7 @@ struct AttrChange {
   Value old_value;
   Value new_value;
   bool sensitive = false;
+  bool known_after_apply = false;    // new_value refers to what exists only once applied
   std::string summary;               // when set, shown instead of old → new ("12 objects, 48 KiB")
   std::vector<std::string> details;  // what the summary counts, shown with --explain (the keys)
 };

@@ -50,6 +50,12 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<st
   for (std::size_t i = 0; i < spec.resources.size(); ++i) {
     const Resource& r = spec.resources[i];
     if (!first_desired[i]) continue;
+    // What it is cannot be known before what it refers to exists: nothing to look for yet.
+    if (std::any_of(first_desired[i]->unknown.begin(), first_desired[i]->unknown.end(), [&](const std::string& a) {
+          const AttrSchema* s = r.schema->Find(a);
+          return s && s->identity;
+        }))
+      continue;
     auto t = TargetFor(spec, r, *first_desired[i], &configs);
     if (!t) {
       errors += "\n  " + r.address + ": " + t.error().message;
@@ -172,6 +178,7 @@ Step StepFrom(const Spec& spec, std::size_t resource, std::size_t stage, Diff di
   const Resource& r = spec.resources[resource];
   for (AttrChange& c : step.changes) {
     c.sensitive = IsSensitive(spec, r, c.name);
+    c.known_after_apply = desired.Unknown(c.name);
     // What the world never tells and reconcile never wrote (nor the previous stage): nothing
     // knows the value this change overwrites.
     const AttrSchema* a = r.schema->Find(c.name);
@@ -266,6 +273,8 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
   plan.spec_sha256 = spec.sha256;
   const std::size_t n = spec.resources.size();
   const std::size_t last = std::min(options.last_stage.value_or(spec.stages.size() - 1), spec.stages.size() - 1);
+
+  if (Status read = ReadComputed(spec); !read) return Error{read.message()};
 
   // What each resource should be at the first stage it is planned in.
   std::vector<std::optional<State>> current(n);

@@ -99,6 +99,12 @@ std::vector<std::string> Guards(const Spec& spec, const std::vector<Step>& steps
 Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<std::optional<State>>& want,
                                           const std::vector<WrittenOnly>* written = nullptr);
 
+// Reads the computed attributes (AttrSchema::computed) of what the spec refers to for one
+// into spec.read, so Desired() substitutes them: of every such resource, or only of those
+// `referrers` refer to. What does not exist is forgotten, and a reference to it is known only
+// after apply. MakePlan calls it first; the executor again for a step that holds such a value.
+Status ReadComputed(const Spec& spec, const std::vector<std::size_t>* referrers = nullptr);
+
 // Text for people: one line per step with its symbol, updates as old → new per attribute.
 // `only_stage` limits the output (and its summary line) to one stage; `explain` adds why
 // each step exists.

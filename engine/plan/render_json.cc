@@ -40,7 +40,8 @@ std::string RenderJson(const Spec& spec, const Plan& plan, const RenderOptions& 
       for (const AttrChange& c : step.changes) {
         json jc = {{"attribute", c.name}, {"sensitive", c.sensitive}};
         jc["old"] = c.sensitive ? json(nullptr) : ToJson(c.old_value);
-        jc["new"] = c.sensitive ? json(nullptr) : ToJson(c.new_value);
+        jc["new"] = c.sensitive || c.known_after_apply ? json(nullptr) : ToJson(c.new_value);
+        if (c.known_after_apply) jc["known_after_apply"] = true;
         jc["text"] = ChangeText(spec, step, c);  // as the text plan shows it, secrets hidden
         if (!c.summary.empty()) jc["summary"] = c.summary;
         if (!c.details.empty()) jc["details"] = c.details;

@@ -10,7 +10,14 @@ namespace {
 
 std::string Shown(const AttrChange& c, const Value& v) {
   if (IsNull(v)) return "(none)";
-  return c.sensitive ? "(sensitive)" : FormatValue(v);
+  if (c.sensitive) return "(sensitive)";
+  std::string shown = FormatValue(v);
+  // Where the value goes when it shows whole; alone where it would be a digest, which says
+  // less, or where it is the whole value (not a string the spec wrote).
+  if (c.known_after_apply && &v == &c.new_value &&
+      (shown.find(kKnownAfterApply) == std::string::npos || v == Value(std::string(kKnownAfterApply))))
+    return kKnownAfterApply;
+  return shown;
 }
 
 // A table ({ NAME = "value" }) with each secret entry hidden on its own, so the names show.

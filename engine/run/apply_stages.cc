@@ -25,17 +25,23 @@ std::vector<const Step*> Announce(const Spec& spec, const StagePlan& reviewed, c
   std::set<std::string> before, after;
   for (const Step& s : reviewed.steps) before.insert(StepLine(spec, s));
   for (const Step& s : now.steps) after.insert(StepLine(spec, s));
+  // A value reviewed as "(known after apply)" that is known now is the step reviewed.
+  std::set<std::pair<std::size_t, Action>> unsure, still;
+  for (const Step& s : reviewed.steps)
+    if (!s.desired.unknown.empty()) unsure.insert({s.resource, s.action});
+  for (const Step& s : now.steps) still.insert({s.resource, s.action});
   std::vector<const Step*> added;
   std::string said;
   for (const Step& s : now.steps) {
     std::string line = StepLine(spec, s);
-    if (before.count(line)) continue;
+    if (before.count(line) || unsure.count({s.resource, s.action})) continue;
     added.push_back(&s);
     said += "\n  new  " + line;
   }
   for (const Step& s : reviewed.steps) {
     std::string line = StepLine(spec, s);
-    if (!after.count(line)) said += "\n  gone " + line.substr(0, line.find('\n'));
+    if (!after.count(line) && !(unsure.count({s.resource, s.action}) && still.count({s.resource, s.action})))
+      said += "\n  gone " + line.substr(0, line.find('\n'));
   }
   if (!said.empty())
     progress.Note("stage " + spec.stages[now.stage].name +

@@ -122,6 +122,7 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
   const std::string& to_name = spec.stages[to].name;
   RollbackPlan out;
   out.to = to;
+  if (Status read = ReadComputed(spec); !read) return Error{read.message()};
   // What changed after S, and what each should go back to.
   const std::size_t n = spec.resources.size();
   std::vector<std::optional<State>> target(n);
@@ -185,6 +186,7 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
           want->attrs[attr] = v;
           unknown[i].erase(attr);
         }
+        want->unknown = desired->unknown;
       }
     }
     // Identity and settings name the thing and say how to handle it, whatever it was before.

@@ -51,8 +51,10 @@ std::string ToText(const Value& v) {
   return "";
 }
 
+// `unknown` is set when the value is known only after apply: a computed attribute of a
+// resource that does not exist yet, or an attribute that takes one.
 Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& path, std::size_t stage,
-                     bool resolve_secrets, DesiredCache* cache) {
+                     bool resolve_secrets, DesiredCache* cache, bool* unknown) {
   if (path == "run") return Value(std::to_string(spec.RunOf(from)));
   std::size_t dot = path.rfind('.');
   const Resource* target = spec.Find(path.substr(0, dot));
@@ -61,12 +63,19 @@ Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& 
   if (target->stage > stage)
     return Error{from.address + " refers to " + target->address + ", which enters only at stage '" +
                  spec.stages[target->stage].name + "'"};
-  auto desired = cache ? cache->At(static_cast<std::size_t>(target - spec.resources.data()), stage)
-                       : Desired(spec, *target, stage, resolve_secrets);
+  std::size_t index = static_cast<std::size_t>(target - spec.resources.data());
+  auto desired = cache ? cache->At(index, stage) : Desired(spec, *target, stage, resolve_secrets);
   // The cause is passed on as it is, said once where it is (its own file:line:col), and
   // marked so no referrer adds its own location: a chain of references must not repeat it at
   // each link (10k links made it quadratic, and a crash).
   if (!desired) return Error{desired.error().message, ErrorCode::kInvalid, true};
+  if (const AttrSchema* a = target->schema->Find(attr); a && a->computed && desired->exists) {
+    std::optional<Value> read = spec.read->Get(index, attr);
+    if (read && !IsNull(*read)) return *read;
+    *unknown = true;
+    return Value(std::string(kKnownAfterApply));
+  }
+  if (desired->Unknown(attr)) *unknown = true;
   auto it = desired->attrs.find(attr);
   if (it == desired->attrs.end() || IsNull(it->second))
     return Error{from.address + " refers to " + path + ", which has no value at stage '" + spec.stages[stage].name +
@@ -123,12 +132,12 @@ Result<std::string> ReadSpecFile(const std::filesystem::path& p, std::size_t max
 // Substitutes references in one written string. A string that is exactly one reference
 // takes the referenced value as it is (a list stays a list).
 Result<Value> Substitute(const Spec& spec, const Resource& r, const std::string& s, std::size_t stage,
-                         bool resolve_secrets, DesiredCache* cache) {
+                         bool resolve_secrets, DesiredCache* cache, bool* unknown) {
   if (!MayInterpolate(s)) return Value(s);
   auto pieces = SplitRefs(s);
   if (!pieces) return pieces.error();
   if (pieces->size() == 1 && (*pieces)[0].is_ref) {
-    return Lookup(spec, r, (*pieces)[0].text, stage, resolve_secrets, cache);
+    return Lookup(spec, r, (*pieces)[0].text, stage, resolve_secrets, cache, unknown);
   }
   std::string out;
   for (const Piece& p : *pieces) {
@@ -136,7 +145,7 @@ Result<Value> Substitute(const Spec& spec, const Resource& r, const std::string&
       out += p.text;
       continue;
     }
-    auto v = Lookup(spec, r, p.text, stage, resolve_secrets, cache);
+    auto v = Lookup(spec, r, p.text, stage, resolve_secrets, cache, unknown);
     if (!v) return v.error();
     out += ToText(*v);
     // Strings built from strings double with each resource; stop before memory does.
@@ -148,7 +157,7 @@ Result<Value> Substitute(const Spec& spec, const Resource& r, const std::string&
 // A table's "NAME=value" entries with references substituted and, when asked, the secrets
 // among the values read (a table holds literal values and secrets side by side).
 Result<Value> TableEntries(const Spec& spec, const Resource& r, const SpecValue& sv, std::size_t stage,
-                           bool resolve_secrets, DesiredCache* cache) {
+                           bool resolve_secrets, DesiredCache* cache, bool* unknown) {
   StringList out;
   for (const std::string& e : std::get<StringList>(sv.value)) {
     std::size_t eq = e.find('=');
@@ -164,7 +173,7 @@ Result<Value> TableEntries(const Spec& spec, const Resource& r, const SpecValue&
       out.push_back(key + *secret);
       continue;
     }
-    auto v = Substitute(spec, r, value, stage, resolve_secrets, cache);
+    auto v = Substitute(spec, r, value, stage, resolve_secrets, cache, unknown);
     if (!v) return Located(sv, v.error());
     out.push_back(key + ToText(*v));
   }
@@ -172,6 +181,25 @@ Result<Value> TableEntries(const Spec& spec, const Resource& r, const SpecValue&
 }
 
 }  // namespace
+
+std::optional<Value> ReadValues::Get(std::size_t resource, const std::string& attr) const {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = by_resource_.find(resource);
+  if (it == by_resource_.end()) return std::nullopt;
+  auto a = it->second.find(attr);
+  if (a == it->second.end()) return std::nullopt;
+  return a->second;
+}
+
+void ReadValues::Set(std::size_t resource, AttrMap attrs) {
+  std::lock_guard<std::mutex> g(mu_);
+  by_resource_[resource] = std::move(attrs);
+}
+
+void ReadValues::Forget(std::size_t resource) {
+  std::lock_guard<std::mutex> g(mu_);
+  by_resource_.erase(resource);
+}
 
 bool IsSecretRef(const std::string& s) { return s.rfind("env:", 0) == 0 || s.rfind("file:", 0) == 0; }
 
@@ -257,9 +285,11 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
       continue;
     }
     if (sv->secret && schema_attr && schema_attr->type == AttrType::kStringMap) {
-      auto table = TableEntries(spec, r, *sv, stage, resolve_secrets, cache);
+      bool unknown = false;
+      auto table = TableEntries(spec, r, *sv, stage, resolve_secrets, cache, &unknown);
       if (!table) return table.error();
       state.attrs[name] = std::move(*table);
+      if (unknown) state.unknown.push_back(name);
       continue;
     }
     if (sv->secret) {
@@ -278,12 +308,19 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
       continue;
     }
     if (const auto* s = std::get_if<std::string>(&sv->value)) {
-      auto v = Substitute(spec, r, *s, stage, resolve_secrets, cache);
+      bool unknown = false;
+      auto v = Substitute(spec, r, *s, stage, resolve_secrets, cache, &unknown);
       if (!v) return Located(*sv, v.error());
       const AttrSchema* a = r.schema->Find(name);
       if (a && (a->type == AttrType::kString || a->type == AttrType::kDuration) &&
           !std::holds_alternative<std::string>(*v))
         *v = ToText(*v);
+      // Checked once known, when the executor works it out again before a provider has it.
+      if (unknown) {
+        state.attrs[name] = std::move(*v);
+        state.unknown.push_back(name);
+        continue;
+      }
       if (MayInterpolate(*s))
         if (Status bad = CheckSubstituted(r, name, *sv, *v, written); !bad) return Error{bad.message()};
       // A duration taken from another resource is known only now; the loader checked the rest.
@@ -295,8 +332,9 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
     } else if (const auto* l = std::get_if<StringList>(&sv->value)) {
       StringList out;
       std::size_t bytes = 0;  // lists built from lists double too
+      bool unknown = false;
       for (const std::string& e : *l) {
-        auto v = Substitute(spec, r, e, stage, resolve_secrets, cache);
+        auto v = Substitute(spec, r, e, stage, resolve_secrets, cache, &unknown);
         if (!v) return Located(*sv, v.error());
         if (auto* list = std::get_if<StringList>(&*v)) {
           for (const std::string& x : *list) bytes += x.size() + 1;
@@ -308,7 +346,8 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
           if (bytes > kMaxValueBytes) return Error{sv->loc.ToString() + ": " + TooLong(r).message};
         }
       }
-      if (std::any_of(l->begin(), l->end(), [](const std::string& e) { return MayInterpolate(e); }))
+      if (unknown) state.unknown.push_back(name);
+      else if (std::any_of(l->begin(), l->end(), [](const std::string& e) { return MayInterpolate(e); }))
         if (Status bad = CheckSubstituted(r, name, *sv, out, written); !bad) return Error{bad.message()};
       state.attrs[name] = std::move(out);
     } else {

@@ -101,6 +101,9 @@ class Loader {
   Spec* spec_;
   const LoadOptions& options_;
 
+  // A computed attribute (AttrSchema::computed) written in the spec.
+  void ReadFromWorld(SourceLoc loc, const std::string& address, const std::string& attr);
+
   struct Pending {
     std::string from;  // resource address
     std::string path;  // "file.a" for after, "file.a.content" for a reference

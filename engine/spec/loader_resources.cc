@@ -292,6 +292,8 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
           "unknown provider '" + r.provider_instance + "' for " + r.address +
               (!full.empty() ? ", did you mean '" + full + "'?" : DidYouMean(r.provider_instance, same)),
           note);
+    } else if (const AttrSchema* a = schema.Find(key); a && a->computed) {
+      ReadFromWorld(Loc(k), r.address, key);
     } else if (const AttrSchema* a = schema.Find(key)) {
       SpecValue sv;
       if (ReadValue(v, *a, What::Attribute(key, r.address), r.address, &sv)) {
@@ -471,6 +473,10 @@ void Loader::ReadOverlays(Resource* r, const toml::table& at) {
             "unknown attribute '" + key + "' in [" + r->address + ".at." + stage + "]" + DidYouMean(key, names));
         continue;
       }
+      if (a->computed) {
+        ReadFromWorld(Loc(k), r->address, key);
+        continue;
+      }
       if (a->identity) {
         Err(Loc(k), "'" + key + "' identifies " + r->address + " and cannot change between stages",
             "declare a second resource for the new one and retire the old with ensure = \"absent\"");
@@ -546,7 +552,7 @@ void Loader::ResolveDependencies() {
       Err(p.loc, p.from + " cannot come after itself");
       continue;
     }
-    from.deps.push_back({it->second, Dependency::Kind::kAfter, p.loc});
+    from.deps.push_back({it->second, Dependency::Kind::kAfter, false, p.loc});
   }
   for (const Pending& p : pending_notify_) {
     std::size_t from = spec_->by_address.at(p.from);
@@ -618,9 +624,14 @@ void AddFolderDependencies(Spec* spec) {
           (*path)[folder.size()] != '/')
         continue;
       bool written = std::any_of(r.deps.begin(), r.deps.end(), [&](const Dependency& e) { return e.on == d; });
-      if (!written) r.deps.push_back({d, Dependency::Kind::kAfter, r.attrs.at(r.schema->location_attr).loc});
+      if (!written) r.deps.push_back({d, Dependency::Kind::kAfter, false, r.attrs.at(r.schema->location_attr).loc});
     }
   }
+}
+
+void Loader::ReadFromWorld(SourceLoc loc, const std::string& address, const std::string& attr) {
+  Err(loc, "'" + attr + "' of " + address + " is read from the world, not set",
+      "remove it; other resources refer to it as ${" + address + "." + attr + "}");
 }
 
 void Loader::ResolveReference(Resource* r, const std::string& path, SourceLoc loc) {
@@ -644,7 +655,7 @@ void Loader::ResolveReference(Resource* r, const std::string& path, SourceLoc lo
     Err(loc, "'${" + path + "}': " + r->address + " cannot refer to itself");
     return;
   }
-  r->deps.push_back({it->second, Dependency::Kind::kReference, loc});
+  r->deps.push_back({it->second, Dependency::Kind::kReference, target.schema->Find(attr)->computed, loc});
 }
 
 }  // namespace reconcile

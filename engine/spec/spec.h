@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -48,6 +49,7 @@ struct Dependency {
   enum class Kind { kAfter, kReference };
   std::size_t on = 0;  // index into Spec::resources
   Kind kind = Kind::kAfter;
+  bool computed = false;  // a reference to a computed attribute (AttrSchema::computed)
   SourceLoc loc;
 };
 
@@ -98,6 +100,21 @@ struct LoadOptions {
   std::map<std::string, std::string> vars;  // --var k=v
 };
 
+// What the world says of the computed attributes (AttrSchema::computed) of the resources
+// others refer to for one, by resource index: filled by ReadComputed (plan.h) before a plan,
+// a stage or a step works out what refers to them. A resource not in it is taken as not
+// existing yet: a reference to it is known only after apply.
+class ReadValues {
+ public:
+  std::optional<Value> Get(std::size_t resource, const std::string& attr) const;
+  void Set(std::size_t resource, AttrMap attrs);  // what exists; without it, Forget
+  void Forget(std::size_t resource);
+
+ private:
+  mutable std::mutex mu_;  // the executor's batches run on threads of their own
+  std::unordered_map<std::size_t, AttrMap> by_resource_;
+};
+
 struct Spec {
   std::shared_ptr<SourceSet> sources;  // the texts every SourceLoc in the model points into
   LoadOptions options;                 // how it was loaded, so a saved plan can load it the same way
@@ -117,6 +134,7 @@ struct Spec {
   std::unordered_map<std::string, std::size_t> by_address;
   std::unordered_map<std::string, std::size_t> stage_index;  // stage name → index in stages
   std::string sha256;  // spec, overlay and --var values together: a saved plan's staleness key
+  std::shared_ptr<ReadValues> read = std::make_shared<ReadValues>();
   // By stage: how many rollbacks (from the journal) went back to before it. `${run}` in a
   // resource of stage s is 1 + this: a step taken again after its stage was undone (a
   // snapshot) gets a new name, and the old one is kept.

@@ -73,6 +73,12 @@ State StateOf(const std::string& id, const std::optional<Instance>& in, const At
         st.attrs[f.attr] = text;
     }
   }
+  // Computed, whatever the spec names: what others refer to (${rds_instance.db.address}).
+  // RDS gives the endpoint once the instance is made, not while it is being created.
+  pugi::xml_node endpoint = in->node.child("Endpoint");
+  if (std::string address = endpoint.child_value("Address"); !address.empty()) st.attrs["address"] = address;
+  if (std::string port = endpoint.child_value("Port"); !port.empty())
+    st.attrs["port"] = static_cast<std::int64_t>(std::atoll(port.c_str()));
   if (wanted.count("security_groups")) {
     StringList groups;
     for (pugi::xml_node m : in->node.child("VpcSecurityGroups").children())
@@ -177,6 +183,11 @@ TypeSchema RdsInstanceType() {
                .doc = "the master password (env:NAME or file:PATH). AWS never returns it: reconcile takes it to be "
                       "what it last set, so a change made outside reconcile is not seen; a rollback puts back the "
                       "one reconcile set before (kept in the journal with a [state] key)"},
+              {.name = "address", .type = AttrType::kString, .computed = true,
+               .doc = "the endpoint's DNS name, as RDS gives it once the instance is made: refer to it as "
+                      "${rds_instance.NAME.address}"},
+              {.name = "port", .type = AttrType::kInt, .computed = true,
+               .doc = "the endpoint's port: ${rds_instance.NAME.port}"},
               {.name = "skip_final_snapshot", .type = AttrType::kBool, .setting = true, .default_value = "false",
                .doc = "delete it without a final snapshot: its data is gone for good"},
               // clang-format on

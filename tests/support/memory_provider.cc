@@ -34,6 +34,7 @@ std::vector<TypeSchema> MemoryProvider::Types() const {
        .doc = "a credential the world never tells"},
       {.name = "owned", .type = AttrType::kStringList, .unordered = true, .scoped = true,
        .doc = "items it owns only as named"},
+      {.name = "endpoint", .computed = true, .doc = "where it is reached: given when it is made"},
   };
   // clang-format on
   return {
@@ -96,8 +97,11 @@ Result<State> MemoryProvider::Apply(const Change& change) {
     return State{};
   }
   State& s = world[key];
+  bool made = !s.exists;
   s.exists = true;
-  for (const auto& [k, v] : change.target.desired) s.attrs[k] = v;
+  for (const auto& [k, v] : change.target.desired)
+    if (k != "endpoint") s.attrs[k] = v;  // computed: the world gives it
+  if (made) s.attrs["endpoint"] = key + "-" + std::to_string(++made_[key]) + ".mem.internal";
   if (change.target.type->name == "mem_mirror") {
     s.attrs["value"] = ValueOf(world, std::get<std::string>(change.target.desired.at("from")));
     s.attrs.erase("behind");

@@ -5,7 +5,8 @@
 // Types: `mem_item` (no provider instance) and `mem_remote` (needs a [provider.mem.NAME]),
 // both identified by `key`; `mem_vault` cannot be deleted without loss; `mem_mirror` copies
 // the `value` of the item named by `from` (a sync in miniature: its state follows another's,
-// and the provider's Review decides what is shown).
+// and the provider's Review decides what is shown). Each item is given an `endpoint` when it
+// is made (computed: the world's, as an RDS instance's address).
 #pragma once
 
 #include <atomic>
@@ -39,6 +40,7 @@ class MemoryProvider : public Provider {
  private:
   std::mutex mu_;  // the executor applies from several threads
   std::atomic<int> in_flight_{0};
+  std::map<std::string, int> made_;  // by key, times made: each new one's endpoint differs
 };
 
 }  // namespace reconcile
