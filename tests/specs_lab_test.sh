@@ -70,6 +70,9 @@ for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
       in_sd bash -c 'exec 3<>/dev/tcp/198.51.100.2/443' 2>/dev/null && ok || bad "coralnet: 443 open to everyone"
       [ "$(ls "$LAB_DIR/s3/data/coralnet-staging" 2>/dev/null | wc -l)" -ge 2 ] && ok || bad "coralnet: staging bucket filled"
       [ "$(eip_on)" = "$CORALNET_PROD" ] && ok || bad "coralnet: the Elastic IP on production: $(eip_on)"
+      grep -qx "DATABASE_HOST=$(awscli rds describe-db-instances --db-instance-identifier coralnet-db \
+        --query 'DBInstances[0].Endpoint.Address' --output text)" "$host_dir/database.env" && ok ||
+        bad "coralnet: the app's settings hold the RDS endpoint: $(cat "$host_dir/database.env" 2>&1)"
       [ "$(web_open 80) $(web_open 443)" = "0.0.0.0/0 0.0.0.0/0" ] && ok || bad "coralnet: the group open to all"
       [ "$(awscli rds describe-db-instances --db-instance-identifier coralnet-db \
         --query 'DBInstances[0].[Engine,PubliclyAccessible]' --output text)" = "postgres	False" ] && ok ||
