@@ -96,13 +96,12 @@ Result<State> ProbeElasticIp(QueryClient& ec2, const Target& t) {
   if (!name) return name.error();
   std::string ip;
   auto a = Describe(ec2, *name, &ip);
-  if (!a) return Error{t.address + ": " + a.error().message, a.error().code};
+  if (!a) return Error{a.error().message, a.error().code};
   return StateOf(*name, *a);
 }
 
 Result<State> ApplyElasticIp(QueryClient& ec2, const Change& change) {
   const Target& t = change.target;
-  auto fail = [&](const Error& e) { return Error{t.address + ": " + e.message, e.code}; };
   if (change.action == Action::kDelete)
     return Error{t.address +
                      ": reconcile does not release Elastic IPs (the address would be gone for good); "
@@ -112,9 +111,9 @@ Result<State> ApplyElasticIp(QueryClient& ec2, const Change& change) {
   if (!name) return name.error();
   std::string ip;
   auto now = Describe(ec2, *name, &ip);
-  if (!now) return fail(now.error());
+  if (!now) return now.error();
   if (!*now)
-    return Error{t.address + ": " + name->Shown() + " is not an Elastic IP of " + ec2.endpoint().signing_region +
+    return Error{name->Shown() + " is not an Elastic IP of " + ec2.endpoint().signing_region +
                      "; allocate it first (aws ec2 allocate-address) and write its " +
                      (name->ip.empty() ? "allocation id" : "address") + " here",
                  ErrorCode::kNotFound};
@@ -130,10 +129,10 @@ Result<State> ApplyElasticIp(QueryClient& ec2, const Change& change) {
       done = ec2.Call("AssociateAddress", p);
     }
     if (!done && done.error().message.find(": InvalidAssociationID.NotFound:") == std::string::npos)
-      return fail(done.error());
+      return done.error();
   }
   auto after = Describe(ec2, *name, &ip);
-  if (!after) return fail(after.error());
+  if (!after) return after.error();
   return StateOf(*name, *after);
 }
 

@@ -246,29 +246,28 @@ TypeSchema IamUserType() {
 
 Result<State> ProbeIamUser(QueryClient& iam, const Target& t) {
   auto s = Read(iam, t);
-  if (!s) return Error{t.address + ": " + s.error().message, s.error().code};
+  if (!s) return Error{s.error().message, s.error().code};
   return s;
 }
 
 Result<State> ApplyIamUser(QueryClient& iam, const Change& change) {
   const Target& t = change.target;
   const std::string user = StringAttr(t.desired, "name");
-  auto fail = [&](const Error& e) { return Error{t.address + ": " + e.message, e.code}; };
   if (change.action == Action::kDelete) {
-    if (Status s = DeleteUser(iam, user); !s) return fail(s.error());
+    if (Status s = DeleteUser(iam, user); !s) return s.error();
   } else {
     auto path = GetPath(iam, user);
-    if (!path) return fail(path.error());
+    if (!path) return path.error();
     if (!*path) {
       std::string want_path = StringAttr(t.desired, "path", "/");
       auto made = iam.Call("CreateUser", {{"UserName", user}, {"Path", want_path}});
-      if (!made) return fail(made.error());
+      if (!made) return made.error();
       *path = want_path;
     }
-    if (Status s = Converge(iam, t, user, **path); !s) return fail(s.error());
+    if (Status s = Converge(iam, t, user, **path); !s) return s.error();
   }
   auto after = Read(iam, t);
-  if (!after) return fail(after.error());
+  if (!after) return after.error();
   if (after->exists != (change.action != Action::kDelete))
     return Error{t.address + ": IAM " + (after->exists ? "still has" : "has no") + " user " + user + " after " +
                  (change.action == Action::kDelete ? "deleting" : "creating") + " it"};

@@ -199,7 +199,7 @@ TypeSchema RdsInstanceType() {
 Result<State> ProbeRdsInstance(QueryClient& rds, const Target& t) {
   std::string id = StringAttr(t.desired, "identifier");
   auto in = Describe(rds, id);
-  if (!in) return Error{t.address + ": " + in.error().message, in.error().code};
+  if (!in) return Error{in.error().message, in.error().code};
   // Being deleted is gone, as far as a plan goes: a create after it waits for RDS.
   if (*in && (*in)->status == "deleting") return StateOf(id, std::nullopt, t.desired);
   return StateOf(id, *in, t.desired);
@@ -209,7 +209,6 @@ Result<State> ApplyRdsInstance(QueryClient& rds, const Change& change) {
   const Target& t = change.target;
   const AttrMap& d = t.desired;
   std::string id = StringAttr(d, "identifier");
-  auto fail = [&](const Error& e) { return Error{t.address + ": " + e.message, e.code}; };
   if (change.action == Action::kDelete) {
     Params p = {{"DBInstanceIdentifier", id}};
     if (BoolAttr(d, "skip_final_snapshot").value_or(false)) p.push_back({"SkipFinalSnapshot", "true"});
@@ -218,12 +217,12 @@ Result<State> ApplyRdsInstance(QueryClient& rds, const Change& change) {
       if (done.error().code == ErrorCode::kNotFound) return StateOf(id, std::nullopt, d);
       if (done.error().message.find(": InvalidParameterCombination:") != std::string::npos &&
           done.error().message.find("protect") != std::string::npos)
-        return Error{t.address + ": " + done.error().message +
+        return Error{done.error().message +
                      "; set deletion_protection = false in an earlier stage than the one that deletes it"};
-      return fail(done.error());
+      return done.error();
     }
     auto gone = WaitFor(rds, change, id, true);
-    if (!gone) return fail(gone.error());
+    if (!gone) return gone.error();
     return StateOf(id, std::nullopt, d);
   }
   if (change.action == Action::kCreate) {
@@ -233,7 +232,7 @@ Result<State> ApplyRdsInstance(QueryClient& rds, const Change& change) {
     if (!missing.empty()) {
       std::string names;
       for (const std::string& m : missing) names += (names.empty() ? "" : ", ") + m;
-      return Error{t.address + ": " + id + " does not exist; to create it, give " + names, ErrorCode::kInvalid};
+      return Error{id + " does not exist; to create it, give " + names, ErrorCode::kInvalid};
     }
     std::vector<std::string> all;
     for (const auto& [k, v] : d) all.push_back(k);
@@ -242,7 +241,7 @@ Result<State> ApplyRdsInstance(QueryClient& rds, const Change& change) {
     // A create cut off after RDS took it: the instance is there, and is waited for.
     if (auto made = rds.Call("CreateDBInstance", p);
         !made && made.error().message.find(": DBInstanceAlreadyExists:") == std::string::npos)
-      return fail(made.error());
+      return made.error();
   } else {
     for (const char* fixed : {"engine", "master_username"})
       if (std::find(change.changed.begin(), change.changed.end(), fixed) != change.changed.end())
@@ -257,11 +256,11 @@ Result<State> ApplyRdsInstance(QueryClient& rds, const Change& change) {
       // A new major version is refused without it; a minor one takes it as well.
       if (std::find(change.changed.begin(), change.changed.end(), "engine_version") != change.changed.end())
         p.push_back({"AllowMajorVersionUpgrade", "true"});
-      if (auto done = rds.Call("ModifyDBInstance", p); !done) return fail(done.error());
+      if (auto done = rds.Call("ModifyDBInstance", p); !done) return done.error();
     }
   }
   auto ready = WaitFor(rds, change, id, false);
-  if (!ready) return fail(ready.error());
+  if (!ready) return ready.error();
   return StateOf(id, *ready, d);
 }
 

@@ -70,7 +70,7 @@ TypeSchema RdsSnapshotType() {
 Result<State> ProbeRdsSnapshot(QueryClient& rds, const Target& t) {
   std::string id = StringAttr(t.desired, "identifier");
   auto s = Describe(rds, id);
-  if (!s) return Error{t.address + ": " + s.error().message, s.error().code};
+  if (!s) return Error{s.error().message, s.error().code};
   if (!*s) return StateOf(id, *s);
   // Adopted only when it is what the spec asks for, and usable: a snapshot of another instance
   // under the name is no backup of this one, and one not yet available is waited for by apply.
@@ -89,17 +89,16 @@ Result<State> ProbeRdsSnapshot(QueryClient& rds, const Target& t) {
 Result<State> ApplyRdsSnapshot(QueryClient& rds, const Change& change) {
   const Target& t = change.target;
   std::string id = StringAttr(t.desired, "identifier");
-  auto fail = [&](const Error& e) { return Error{t.address + ": " + e.message, e.code}; };
   if (change.action != Action::kCreate) {
     // Review makes any other change none; a snapshot is never changed or deleted.
     auto s = Describe(rds, id);
-    if (!s) return fail(s.error());
+    if (!s) return s.error();
     return StateOf(id, *s);
   }
   // One that exists already (taken by a run cut off while it waited) is waited for, not taken again.
   auto made = rds.Call("CreateDBSnapshot",
                        {{"DBInstanceIdentifier", StringAttr(t.desired, "instance")}, {"DBSnapshotIdentifier", id}});
-  if (!made && made.error().message.find(": DBSnapshotAlreadyExists:") == std::string::npos) return fail(made.error());
+  if (!made && made.error().message.find(": DBSnapshotAlreadyExists:") == std::string::npos) return made.error();
   // A snapshot is usable once available; RDS takes minutes for a large one.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::hours(2);
   int misses = 0;
@@ -110,10 +109,10 @@ Result<State> ApplyRdsSnapshot(QueryClient& rds, const Change& change) {
         std::this_thread::sleep_for(std::chrono::seconds(5));
         continue;
       }
-      return fail(s.error());
+      return s.error();
     }
     misses = 0;
-    if (!*s) return Error{t.address + ": " + id + " was asked for and is not listed"};
+    if (!*s) return Error{id + " was asked for and is not listed"};
     if ((*s)->status == "available") return StateOf(id, *s);
     if ((*s)->status == "failed" || (*s)->status == "error")
       return Error{t.address + ": the snapshot " + id + " is " + (*s)->status};

@@ -154,18 +154,17 @@ Result<State> ProbeSecurityGroupRule(QueryClient& ec2, const Target& t) {
   auto rule = RuleOf(t);
   if (!rule) return rule.error();
   auto present = Present(ec2, StringAttr(t.desired, "group"), *rule);
-  if (!present) return Error{t.address + ": " + present.error().message, present.error().code};
+  if (!present) return Error{present.error().message, present.error().code};
   return StateOf(t, *present);
 }
 
 Result<State> ApplySecurityGroupRule(QueryClient& ec2, const Change& change) {
   const Target& t = change.target;
-  auto fail = [&](const Error& e) { return Error{t.address + ": " + e.message, e.code}; };
   auto rule = RuleOf(t);
   if (!rule) return rule.error();
   const std::string group = StringAttr(t.desired, "group");
   auto present = Present(ec2, group, *rule);
-  if (!present) return fail(present.error());
+  if (!present) return present.error();
   std::set<std::string> want;
   if (change.action != Action::kDelete)
     for (const std::string& s : ListAttr(t.desired, "sources")) want.insert(s);
@@ -177,15 +176,15 @@ Result<State> ApplySecurityGroupRule(QueryClient& ec2, const Change& change) {
   // Open the new sources before closing the old ones: a move never leaves the port shut.
   if (Status s = Modify(ec2, "AuthorizeSecurityGroupIngress", group, *rule, add, StringAttr(t.desired, "description"));
       !s)
-    return fail(s.error());
-  if (Status s = Modify(ec2, "RevokeSecurityGroupIngress", group, *rule, remove, ""); !s) return fail(s.error());
+    return s.error();
+  if (Status s = Modify(ec2, "RevokeSecurityGroupIngress", group, *rule, remove, ""); !s) return s.error();
   auto after = Present(ec2, group, *rule);
-  if (!after) return fail(after.error());
+  if (!after) return after.error();
   // AWS may answer a revoke it did not do with success (a default VPC's unknownIpPermissionSet).
   for (const std::string& s : add)
-    if (!after->count(s)) return Error{t.address + ": " + group + " does not allow " + s + " after it was authorized"};
+    if (!after->count(s)) return Error{group + " does not allow " + s + " after it was authorized"};
   for (const std::string& s : remove)
-    if (after->count(s)) return Error{t.address + ": " + group + " still allows " + s + " after it was revoked"};
+    if (after->count(s)) return Error{group + " still allows " + s + " after it was revoked"};
   return StateOf(t, *after);
 }
 
