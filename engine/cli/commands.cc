@@ -155,10 +155,18 @@ int RunCheck(const Registry& registry, const CommonOptions& common, const std::s
   if (!FindStage(spec, stage_name, &only)) return 1;
   std::map<std::string, ProviderConfig> configs;
   std::size_t held = 0, asked = 0;
-  for (const Resource& r : spec.resources) {
-    if (!r.is_check() || (only && r.stage != *only)) continue;
+  std::vector<std::size_t> checks;
+  for (std::size_t i = 0; i < spec.resources.size(); ++i)
+    if (spec.resources[i].is_check() && (!only || spec.resources[i].stage == *only)) checks.push_back(i);
+  // What they take from the world (an RDS endpoint) is read first; an error leaves it unknown.
+  (void)ReadComputed(spec);
+  for (std::size_t i : checks) {
+    const Resource& r = spec.resources[i];
     ++asked;
     auto desired = Desired(spec, r, r.stage, true);
+    if (desired && !desired->unknown.empty())
+      desired = Error{"'" + desired->unknown.front() +
+                      "' takes what another resource will be once it exists, and it does not exist yet"};
     auto target = desired ? TargetFor(spec, r, *desired, &configs) : Result<Target>(desired.error());
     Result<CheckResult> result = target ? r.provider->Check(*target) : Result<CheckResult>(target.error());
     const std::string stage = spec.stages[r.stage].name;

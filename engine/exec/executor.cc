@@ -64,13 +64,24 @@ Result<State> Executor::Known(const Step& step) {
   auto fresh = Desired(ctx_.spec, r, std::max(r.stage, step.stage), step.action != Action::kCheck);
   if (!fresh) return fresh.error();
   if (!fresh->unknown.empty()) {
+    // Named through the values it takes from others, down to the one that is missing.
     std::string missing;
-    for (const Dependency& d : r.deps) {
-      const Resource& t = ctx_.spec.resources[d.on];
-      if (d.computed && missing.find(t.address) == std::string::npos)
-        missing += (missing.empty() ? "" : ", ") + t.address;
+    std::vector<bool> seen(ctx_.spec.resources.size(), false);
+    std::vector<std::size_t> todo = {step.resource};
+    while (!todo.empty()) {
+      std::size_t i = todo.back();
+      todo.pop_back();
+      if (seen[i]) continue;
+      seen[i] = true;
+      for (const Dependency& d : ctx_.spec.resources[i].deps) {
+        if (d.kind != Dependency::Kind::kReference) continue;
+        const std::string& address = ctx_.spec.resources[d.on].address;
+        if (!d.computed) todo.push_back(d.on);
+        else if (!ctx_.spec.read->Has(d.on) && missing.find(address) == std::string::npos)
+          missing += (missing.empty() ? "" : ", ") + address;
+      }
     }
-    return Error{"'" + fresh->unknown.front() + "' takes what " + missing +
+    return Error{"'" + fresh->unknown.front() + "' takes what " + (missing.empty() ? "another resource" : missing) +
                  " will be once it exists, and it does not exist yet; apply what makes it first"};
   }
   State known = step.desired;
@@ -96,6 +107,10 @@ Result<std::optional<Step>> Executor::AsItRuns(const Step& step) {
         c.new_value = it->second;
         c.known_after_apply = false;
       }
+    // A revert's prior is the step it undoes, worked out alike.
+    for (const std::string& a : again.prior.unknown)
+      if (auto it = desired.attrs.find(a); it != desired.attrs.end()) again.prior.attrs[a] = it->second;
+    again.prior.unknown.clear();
     again.desired = std::move(desired);
     return std::optional<Step>(std::move(again));
   }

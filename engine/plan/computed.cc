@@ -17,7 +17,7 @@ Status ReadComputed(const Spec& spec, const std::vector<std::size_t>* referrers)
       if (!d.computed || want[d.on]) continue;
       // Found by what identifies it, which no stage changes; a resource the spec retires
       // exists until then, and a reference after that is refused by Desired().
-      auto desired = Desired(spec, t, t.stage, true);
+      auto desired = Desired(spec, t, t.stage, false);
       if (!desired || !desired->unknown.empty()) {
         spec.read->Forget(d.on);  // its own plan says why it cannot be worked out
         continue;
@@ -28,13 +28,31 @@ Status ReadComputed(const Spec& spec, const std::vector<std::size_t>* referrers)
     }
   };
   if (referrers) {
-    for (std::size_t i : *referrers) look_for(spec.resources[i]);
+    // Through the values they take from others (a value built from one built from the
+    // endpoint), each resource once.
+    std::vector<bool> seen(n, false);
+    std::vector<std::size_t> todo(referrers->begin(), referrers->end());
+    while (!todo.empty()) {
+      std::size_t i = todo.back();
+      todo.pop_back();
+      if (seen[i]) continue;
+      seen[i] = true;
+      look_for(spec.resources[i]);
+      for (const Dependency& d : spec.resources[i].deps)
+        if (d.kind == Dependency::Kind::kReference && !d.computed) todo.push_back(d.on);
+    }
   } else {
     for (const Resource& r : spec.resources) look_for(r);
   }
   if (!any) return Status::Ok();
   auto probed = ProbeResources(spec, want);
-  if (!probed) return probed.error();
+  if (!probed) {
+    // Not known, then: a plan or a rollback that needs none of it goes on (an unreachable API
+    // must not stop a rollback of DNS), and a step that needs it fails with this cause.
+    for (std::size_t i = 0; i < n; ++i)
+      if (want[i]) spec.read->Forget(i);
+    return referrers ? Status(probed.error()) : Status::Ok();
+  }
   for (std::size_t i = 0; i < n; ++i) {
     if (!want[i]) continue;
     const State& s = (*probed)[i];

@@ -50,10 +50,11 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<st
   for (std::size_t i = 0; i < spec.resources.size(); ++i) {
     const Resource& r = spec.resources[i];
     if (!first_desired[i]) continue;
-    // What it is cannot be known before what it refers to exists: nothing to look for yet.
+    // What it is, how it is reached or how it tells it ran cannot be known before what it
+    // refers to exists: nothing to look for yet, and nothing to run with a placeholder in it.
     if (std::any_of(first_desired[i]->unknown.begin(), first_desired[i]->unknown.end(), [&](const std::string& a) {
           const AttrSchema* s = r.schema->Find(a);
-          return s && s->identity;
+          return (s && (s->identity || s->setting)) || a == r.schema->done_check_attr;
         }))
       continue;
     auto t = TargetFor(spec, r, *first_desired[i], &configs);

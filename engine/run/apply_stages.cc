@@ -2,6 +2,7 @@
 #include "engine/journal/records.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "engine/exec/ttl_wait.h"
@@ -12,9 +13,13 @@ namespace {
 
 // One step as a reviewer reads it: address, action and what changes, for telling a stage
 // planned as it begins from the same stage in the reviewed plan.
-std::string StepLine(const Spec& spec, const Step& step) {
+// `masked`: attributes reviewed as "(known after apply)", which read so here too.
+std::string StepLine(const Spec& spec, const Step& step, const std::vector<std::string>* masked = nullptr) {
   std::string line = std::string(ActionSymbol(step.action)) + " " + spec.resources[step.resource].address;
-  for (const AttrChange& c : step.changes) line += "\n      " + c.name + ": " + ChangeText(step, c);
+  for (const AttrChange& c : step.changes) {
+    bool hide = masked && std::find(masked->begin(), masked->end(), c.name) != masked->end();
+    line += "\n      " + c.name + ": " + (hide ? std::string(kKnownAfterApply) : ChangeText(step, c));
+  }
   return line;
 }
 
@@ -22,26 +27,29 @@ std::string StepLine(const Spec& spec, const Step& step) {
 // what it no longer needs; said before the stage runs. Returns the new steps.
 std::vector<const Step*> Announce(const Spec& spec, const StagePlan& reviewed, const StagePlan& now,
                                   Progress& progress) {
-  std::set<std::string> before, after;
-  for (const Step& s : reviewed.steps) before.insert(StepLine(spec, s));
-  for (const Step& s : now.steps) after.insert(StepLine(spec, s));
-  // A value reviewed as "(known after apply)" that is known now is the step reviewed.
-  std::set<std::pair<std::size_t, Action>> unsure, still;
+  // A value reviewed as "(known after apply)" and known now is what was reviewed; the rest of
+  // the step must be as it was.
+  std::map<std::size_t, const std::vector<std::string>*> unsure;
   for (const Step& s : reviewed.steps)
-    if (!s.desired.unknown.empty()) unsure.insert({s.resource, s.action});
-  for (const Step& s : now.steps) still.insert({s.resource, s.action});
+    if (!s.desired.unknown.empty()) unsure[s.resource] = &s.desired.unknown;
+  auto masked = [&](const Step& s) {
+    auto it = unsure.find(s.resource);
+    return it == unsure.end() ? nullptr : it->second;
+  };
+  std::set<std::string> before, after;
+  for (const Step& s : reviewed.steps) before.insert(StepLine(spec, s, masked(s)));
+  for (const Step& s : now.steps) after.insert(StepLine(spec, s, masked(s)));
   std::vector<const Step*> added;
   std::string said;
   for (const Step& s : now.steps) {
-    std::string line = StepLine(spec, s);
-    if (before.count(line) || unsure.count({s.resource, s.action})) continue;
+    std::string line = StepLine(spec, s, masked(s));
+    if (before.count(line)) continue;
     added.push_back(&s);
     said += "\n  new  " + line;
   }
   for (const Step& s : reviewed.steps) {
-    std::string line = StepLine(spec, s);
-    if (!after.count(line) && !(unsure.count({s.resource, s.action}) && still.count({s.resource, s.action})))
-      said += "\n  gone " + line.substr(0, line.find('\n'));
+    std::string line = StepLine(spec, s, masked(s));
+    if (!after.count(line)) said += "\n  gone " + line.substr(0, line.find('\n'));
   }
   if (!said.empty())
     progress.Note("stage " + spec.stages[now.stage].name +

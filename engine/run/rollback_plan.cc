@@ -268,9 +268,13 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
     step.resource = i;
     step.stage = to;
     step.prior = *desired;
-    step.desired = State{false, desired->attrs};
+    step.desired = *desired;
+    step.desired.exists = false;
     const std::string& undo = r.schema->undo_attr;
     if (undo.empty() || !r.attrs.count(undo)) {
+      // Journaled as it is: what is not known now is left out, never written as a placeholder.
+      for (const std::string& a : step.prior.unknown) step.prior.attrs.erase(a);
+      step.prior.unknown.clear();
       step.action = Action::kNone;
       step.reason = "stays: it has no " + (undo.empty() ? std::string("way back") : "`" + undo + "`") +
                     (cut_off.count(i) ? " (it was cut off while it ran in stage '" + spec.stages[r.stage].name +
@@ -289,6 +293,7 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
     what.name = undo;
     what.sensitive = IsSensitive(spec, r, undo);
     what.summary = what.sensitive ? "(sensitive)" : FormatCommand(desired->attrs.at(undo));
+    what.known_after_apply = desired->Unknown(undo);
     step.changes.push_back(std::move(what));
     if (cut_off.count(i)) {
       AttrChange note;

@@ -69,7 +69,9 @@ Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& 
   // marked so no referrer adds its own location: a chain of references must not repeat it at
   // each link (10k links made it quadratic, and a crash).
   if (!desired) return Error{desired.error().message, ErrorCode::kInvalid, true};
-  if (const AttrSchema* a = target->schema->Find(attr); a && a->computed && desired->exists) {
+  // What the world gave it, whatever the spec says of it at this stage (a database retired
+  // here, whose settings file goes with it, is still where it was until then).
+  if (const AttrSchema* a = target->schema->Find(attr); a && a->computed) {
     std::optional<Value> read = spec.read->Get(index, attr);
     if (read && !IsNull(*read)) return *read;
     *unknown = true;
@@ -189,6 +191,11 @@ std::optional<Value> ReadValues::Get(std::size_t resource, const std::string& at
   auto a = it->second.find(attr);
   if (a == it->second.end()) return std::nullopt;
   return a->second;
+}
+
+bool ReadValues::Has(std::size_t resource) const {
+  std::lock_guard<std::mutex> g(mu_);
+  return by_resource_.count(resource) > 0;
 }
 
 void ReadValues::Set(std::size_t resource, AttrMap attrs) {

@@ -107,6 +107,7 @@ struct LoadOptions {
 class ReadValues {
  public:
   std::optional<Value> Get(std::size_t resource, const std::string& attr) const;
+  bool Has(std::size_t resource) const;           // read, and it exists
   void Set(std::size_t resource, AttrMap attrs);  // what exists; without it, Forget
   void Forget(std::size_t resource);
 
