@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "engine/hash.h"
+#include "providers/ssh/host_provider.h"
 
 namespace reconcile::file {
 
@@ -73,7 +74,7 @@ Result<std::vector<Result<FileInfo>>> ParseProbeResult(const Result<CommandResul
 }
 
 Result<std::vector<Result<FileInfo>>> ReadRemoteFiles(RemoteShell& shell, const std::vector<std::string>& paths) {
-  return ParseProbeResult(shell.Read({"sh", "-c", ProbeFilesScript(paths)}), paths, shell.Describe());
+  return ParseProbeResult(ReadScript(shell, ProbeFilesScript(paths)), paths, shell.Describe());
 }
 
 Status WriteRemoteFile(RemoteShell& shell, const std::string& path, const FileWrite& w, bool exists) {

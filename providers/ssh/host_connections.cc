@@ -57,7 +57,7 @@ void ProbeHost(HostConnections& hosts, HostJob& job, std::vector<ProbeBatch>& ba
   }
   if (parts.empty()) return;
   std::string marker = RandomMarker();
-  auto r = (*shell)->Read({"sh", "-c", JointScript(parts, marker)});
+  auto r = ReadScript(**shell, JointScript(parts, marker));
   if (r && r->exit_code != 0 && r->out.empty())
     r = Error{"the probe script failed on " + (*shell)->Describe() + " (exit " + std::to_string(r->exit_code) +
               "): " + r->err};
@@ -101,7 +101,13 @@ Result<std::vector<CommandResult>> SplitProbeOutput(const std::string& out, cons
   return results;
 }
 
-void RunProbePart(RemoteShell& shell, const ProbePart& part) { part.read(shell.Read({"sh", "-c", part.script})); }
+void RunProbePart(RemoteShell& shell, const ProbePart& part) { part.read(ReadScript(shell, part.script)); }
+
+Result<CommandResult> ReadScript(RemoteShell& shell, const std::string& script) {
+  // In braces, the shell reads the whole script before it runs any of it, so no command in it
+  // can read the rest as its own input; they get none.
+  return shell.Read({"sh", "-s"}, "{\n" + script + "\n} </dev/null\n");
+}
 
 std::unique_ptr<RemoteShell> HostConnections::Connect(const HostConfig& host) {
   if (host.local) return std::make_unique<LocalShell>();

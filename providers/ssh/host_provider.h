@@ -23,6 +23,11 @@ struct ProbePart {
 // Runs one part on its own (apply reads back what it wrote this way).
 void RunProbePart(RemoteShell& shell, const ProbePart& part);
 
+// Runs a read-only script with `sh`, handed over on its standard input rather than in the
+// command line: an SSH exec request must fit in one packet (about 32 KiB with libssh2), and a
+// probe of thousands of paths does not.
+Result<CommandResult> ReadScript(RemoteShell& shell, const std::string& script);
+
 class HostConnections;
 
 class HostProvider : public Provider {
