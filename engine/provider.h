@@ -30,7 +30,9 @@ struct HostConfig {
   std::string address;
   int port = kSshPort;
   std::string user;
-  std::string identity;
+  std::string identity;              // "" = ssh-agent when SSH_AUTH_SOCK is set, else kSshIdentity
+  std::string identity_passphrase;   // env:NAME or file:PATH (absolute), read only to unlock it
+  std::string host_key_fingerprint;  // "SHA256:…": a key accepted besides known_hosts' (a rebuilt server)
   std::string known_hosts;
   bool sudo = false;
   bool trust_on_first_use = false;

@@ -466,7 +466,13 @@ const std::vector<AttrSchema>& HostKeys() {
       {.name = "port", .type = AttrType::kInt, .default_value = std::to_string(kSshPort), .doc = "SSH port"},
       {.name = "user", .type = AttrType::kString, .doc = "who logs in (default: $USER)"},
       {.name = "identity", .type = AttrType::kString,
-       .default_value = kSshIdentity, .doc = "private key, ed25519 or ECDSA"},
+       .doc = "private key, ed25519 or ECDSA (default: the keys of ssh-agent when SSH_AUTH_SOCK is set, "
+              "else ~/.ssh/id_ed25519)"},
+      {.name = "identity_passphrase", .type = AttrType::kString, .sensitive = true, .secret_ok = true,
+       .doc = "unlocks a passphrase-protected identity: env:NAME or file:PATH, never written in the spec"},
+      {.name = "host_key_fingerprint", .type = AttrType::kString,
+       .doc = "\"SHA256:…\" as ssh-keygen -lf prints it: a host key accepted besides known_hosts' entry "
+              "(a server rebuilt in the cutover)"},
       {.name = "known_hosts", .type = AttrType::kString,
        .default_value = kSshKnownHosts,
        .doc = "the file the host key is checked against; unknown or changed = refused"},
@@ -519,6 +525,28 @@ void Loader::ReadHosts(const toml::table& table) {
         // A provider's key: read and checked like a resource attribute, kept for it to read.
         SpecValue sv;
         if (ReadValue(v, *setting, What::Key(attr, where), "", &sv)) h.settings[attr] = std::move(sv.value);
+      } else if (attr == "identity_passphrase") {
+        std::string raw;
+        if (!ReadString(v, what, &raw)) continue;
+        if (!IsSecretRef(raw)) {
+          ErrHidingLine(Loc(v), what + " must be env:NAME or file:PATH, so the passphrase is never in the spec",
+                        "export it (identity_passphrase = \"env:DEPLOY_KEY_PASSPHRASE\") or keep it in a file "
+                        "readable by you only");
+          continue;
+        }
+        // A relative file: is the spec's folder's, wherever reconcile runs from.
+        if (raw.rfind("file:", 0) == 0 && !raw.substr(5).empty() && raw[5] != '/' && raw[5] != '~')
+          raw = "file:" + (std::filesystem::path(spec_->dir) / raw.substr(5)).string();
+        h.identity_passphrase = raw;
+      } else if (attr == "host_key_fingerprint") {
+        std::string raw;
+        if (!ReadString(v, what, &raw)) continue;
+        if (raw.rfind("SHA256:", 0) != 0 || raw.size() != 50) {
+          Err(Loc(v), what + " must be a SHA256 fingerprint as ssh-keygen -lf prints it (SHA256: and 43 characters)",
+              "on the server: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub");
+          continue;
+        }
+        h.host_key_fingerprint = raw;
       } else if (attr == "address" || attr == "user" || attr == "identity" || attr == "known_hosts") {
         // ${vars.x} too, so a lab overlay can point a host at paths given with --var.
         std::string raw;

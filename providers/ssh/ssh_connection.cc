@@ -14,12 +14,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <type_traits>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "engine/hash.h"
 #include "engine/os_calls.h"
+#include "engine/spec/spec.h"  // ResolveSecret
 
 namespace reconcile {
 
@@ -116,6 +119,116 @@ Result<int> ConnectTcp(const std::string& address, int port) {
   return Error{"cannot connect to " + address + ":" + std::to_string(port) + ": " + last};
 }
 
+// Whether a public key blob (the agent's) or a .pub file's first word is RSA: libssh2 1.10
+// signs with RSA only as ssh-rsa (SHA-1), which OpenSSH 8.8 and later refuse.
+bool IsRsaBlob(const unsigned char* blob, std::size_t len) {
+  return len > 11 && std::string_view(reinterpret_cast<const char*>(blob) + 4, 7) == "ssh-rsa";
+}
+
+bool IsRsaFile(const std::string& pub) {
+  std::ifstream in(pub);
+  std::string type;
+  in >> type;
+  return type == "ssh-rsa";
+}
+
+// Whether a private key file needs a passphrase: PEM says ENCRYPTED; OpenSSH's own format
+// names its cipher ("none" when not) right after its magic.
+bool KeyIsEncrypted(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, body;
+  bool openssh = false;
+  while (std::getline(in, line)) {
+    if (line.find("ENCRYPTED") != std::string::npos) return true;
+    if (line.find("BEGIN OPENSSH PRIVATE KEY") != std::string::npos) openssh = true;
+    else if (openssh && line.find("-----") == std::string::npos) body += line;
+  }
+  std::string bytes;
+  if (!openssh || !Base64Decode(body, &bytes)) return false;
+  const std::string magic("openssh-key-v1\0", 15);
+  if (bytes.size() < magic.size() + 8 || bytes.compare(0, magic.size(), magic) != 0) return false;
+  std::size_t len = 0;
+  for (int i = 0; i < 4; ++i) len = len << 8 | static_cast<unsigned char>(bytes[magic.size() + i]);
+  return bytes.compare(magic.size() + 4, len, "none") != 0;
+}
+
+constexpr const char* kRsaNote =
+    "; an RSA key will not do with this libssh2 against OpenSSH 8.8 or later (it signs with SHA-1, "
+    "which they refuse): use an ed25519 or ECDSA key";
+
+// With ssh-agent's keys, in its order, as ssh does when no key is named.
+Status AgentAuthenticate(LIBSSH2_SESSION* s, const std::string& user) {
+  const char* sock = std::getenv("SSH_AUTH_SOCK");
+  LIBSSH2_AGENT* agent = libssh2_agent_init(s);
+  if (!agent) return Error{"cannot use ssh-agent: " + LastError(s)};
+  struct Free {
+    LIBSSH2_AGENT* a;
+    ~Free() {
+      libssh2_agent_disconnect(a);
+      libssh2_agent_free(a);
+    }
+  } free_agent{agent};
+  if (libssh2_agent_connect(agent) != 0)
+    return Error{"cannot reach ssh-agent at SSH_AUTH_SOCK=" + std::string(sock ? sock : "") +
+                 ": is it running? (ssh-add -l asks it) Or name a key: identity = \"~/.ssh/id_ed25519\""};
+  if (libssh2_agent_list_identities(agent) != 0) return Error{"ssh-agent did not list its keys: " + LastError(s)};
+  libssh2_agent_publickey* id = nullptr;
+  libssh2_agent_publickey* prev = nullptr;
+  int tried = 0;
+  bool rsa = false;
+  while (libssh2_agent_get_identity(agent, &id, prev) == 0) {
+    ++tried;
+    rsa = rsa || IsRsaBlob(id->blob, id->blob_len);
+    if (libssh2_agent_userauth(agent, user.c_str(), id) == 0) return Status::Ok();
+    prev = id;
+  }
+  if (tried == 0)
+    return Error{"ssh-agent holds no keys (SSH_AUTH_SOCK=" + std::string(sock ? sock : "") +
+                 "): add yours with ssh-add, or name one: identity = \"~/.ssh/id_ed25519\""};
+  return Error{"public key authentication as " + user + " failed with each of ssh-agent's " + std::to_string(tried) +
+               " key(s) (ssh-add -l lists them). Check that one is in the server's authorized_keys" +
+               (rsa ? kRsaNote : "")};
+}
+
+Status Authenticate(LIBSSH2_SESSION* s, const HostConfig& host, const std::string& user) {
+  const char* sock = std::getenv("SSH_AUTH_SOCK");
+  if (host.identity.empty() && sock && *sock) return AgentAuthenticate(s, user);
+  std::string identity = Expand(host.identity.empty() ? kSshIdentity : host.identity);
+  std::string pub = identity + ".pub";
+  bool encrypted = KeyIsEncrypted(identity);
+  if (encrypted && host.identity_passphrase.empty())
+    return Error{"the key " + identity + " is passphrase-protected: give identity_passphrase = \"env:NAME\" on [host." +
+                 host.name + "], or leave identity out and let ssh-agent hold it (ssh-add " + identity + ")"};
+  std::string passphrase;
+  if (!host.identity_passphrase.empty()) {
+    auto secret = ResolveSecret(host.identity_passphrase, "");
+    if (!secret) return Error{"identity_passphrase: " + secret.error().message};
+    passphrase = std::move(*secret);
+  }
+  int rc = libssh2_userauth_publickey_fromfile(s, user.c_str(), std::filesystem::exists(pub) ? pub.c_str() : nullptr,
+                                               identity.c_str(), passphrase.empty() ? nullptr : passphrase.c_str());
+  OPENSSL_cleanse(passphrase.data(), passphrase.size());
+  if (rc == 0) return Status::Ok();
+  if (!std::filesystem::exists(identity))
+    return Error{"the key " + identity + " does not exist" +
+                 (host.identity.empty() ? std::string(" (no identity is named and SSH_AUTH_SOCK is not set, so "
+                                                      "no ssh-agent either): name one, or start ssh-agent and ssh-add")
+                                        : std::string())};
+  if (encrypted)
+    return Error{"public key authentication as " + user + " with " + identity + " failed: " + LastError(s) +
+                 ". Check identity_passphrase (the key is passphrase-protected), and that the key is in the server's "
+                 "authorized_keys"};
+  if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED) {
+    return Error{"cannot read the key " + identity + ": " + LastError(s) +
+                 (host.identity_passphrase.empty()
+                      ? ". If it is passphrase-protected, give identity_passphrase = \"env:NAME\" on [host." +
+                            host.name + "], or leave identity out and let ssh-agent hold it"
+                      : ". Check identity_passphrase")};
+  }
+  return Error{"public key authentication as " + user + " with " + identity + " failed: " + LastError(s) +
+               ". Check that the key is in the server's authorized_keys" + (IsRsaFile(pub) ? kRsaNote : "")};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SshConnection>> SshConnection::Open(const HostConfig& host, const std::string& describe) {
@@ -143,15 +256,24 @@ Result<std::unique_ptr<SshConnection>> SshConnection::Open(const HostConfig& hos
   LIBSSH2_KNOWNHOSTS* hosts = libssh2_knownhost_init(s);
   libssh2_knownhost_readfile(hosts, known.c_str(), LIBSSH2_KNOWNHOST_FILE_OPENSSH);
   libssh2_knownhost* match = nullptr;
-  int check = libssh2_knownhost_checkp(hosts, host.address.c_str(), host.port, key, key_len,
+  // Asked for the name exactly as OpenSSH writes it ("[host]:port" off port 22), with no port:
+  // given one, libssh2 falls back to the plain host's entry, so a key known for port 22 would
+  // be taken for another server's on the same address.
+  int check = libssh2_knownhost_checkp(hosts, where.c_str(), -1, key, key_len,
                                        LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW, &match);
+  if (check != LIBSSH2_KNOWNHOST_CHECK_MATCH && !host.host_key_fingerprint.empty() &&
+      host.host_key_fingerprint == fingerprint)
+    check = LIBSSH2_KNOWNHOST_CHECK_MATCH;  // declared in the spec: a server rebuilt in the cutover
   if (check == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) {
     libssh2_knownhost_free(hosts);
     return fail("the host key CHANGED: " + known + " holds another key for " + where + "; the server now shows " +
                 fingerprint +
                 ". This is what an impostor looks like, or a reinstalled server: refusing. If you "
                 "know why it changed, remove the old entry (ssh-keygen -R '" +
-                where + "' -f " + known + ") and trust the new one after checking its fingerprint");
+                where + "' -f " + known + ") and trust the new one after checking its fingerprint" +
+                (host.host_key_fingerprint.empty()
+                     ? ", or declare it: host_key_fingerprint = \"" + fingerprint + "\" on [host." + host.name + "]"
+                     : "; host_key_fingerprint on [host." + host.name + "] says " + host.host_key_fingerprint));
   }
   if (check != LIBSSH2_KNOWNHOST_CHECK_MATCH) {
     if (!host.trust_on_first_use) {
@@ -169,15 +291,8 @@ Result<std::unique_ptr<SshConnection>> SshConnection::Open(const HostConfig& hos
   }
   libssh2_knownhost_free(hosts);
 
-  std::string identity = Expand(host.identity.empty() ? kSshIdentity : host.identity);
-  std::string pub = identity + ".pub";
   std::string user = host.user.empty() ? (std::getenv("USER") ? std::getenv("USER") : "root") : host.user;
-  if (libssh2_userauth_publickey_fromfile(s, user.c_str(), std::filesystem::exists(pub) ? pub.c_str() : nullptr,
-                                          identity.c_str(), nullptr) != 0) {
-    return fail("public key authentication as " + user + " with " + identity + " failed: " + LastError(s) +
-                ". Check that the key is in the server's authorized_keys; an RSA key will not do with this "
-                "libssh2 against OpenSSH 8.8 or later (it signs with SHA-1): use an ed25519 or ECDSA key");
-  }
+  if (Status auth = Authenticate(s, host, user); !auth) return fail(auth.message());
   libssh2_session_set_blocking(s, 0);
   return c;
 }
