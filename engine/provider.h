@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <span>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,10 @@ struct HostConfig {
   std::string known_hosts;
   bool sudo = false;
   bool trust_on_first_use = false;
+  // jump = "bastion": reached through that host's SSH connection (a direct-tcpip channel),
+  // which may itself have one; `via` is that host, resolved by the loader.
+  std::string jump;
+  std::shared_ptr<const HostConfig> via;
   // Keys of [host.NAME] that providers declared (Provider::HostSettings), for them to read:
   // what runs the host's services, say. The engine reads and checks them, and reads none.
   AttrMap settings;

@@ -113,7 +113,7 @@ TEST_CASE("the file provider refuses what it must not touch, saying why") {
   Target far{"file.far", &schema, {{"path", "/etc/motd"}}, &remote};
   auto f = ProbeOne(provider, far);
   REQUIRE_FALSE(f);
-  CHECK(f.error().message == "host web: cannot connect to 127.0.0.1:1: Connection refused");
+  CHECK(f.error().message == "host web (127.0.0.1:1): cannot connect to 127.0.0.1:1: Connection refused");
 }
 
 TEST_CASE("plan against real files: source files, modes, and a converged spec") {

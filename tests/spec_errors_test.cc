@@ -403,6 +403,24 @@ TEST_CASE("hosts") {
           At(7, 8, "unknown host 'wbe' for file.f, did you mean 'web'?", "host = \"wbe\"",
              "declare it as [host.wbe], or use host = \"local\" for this machine"));
   }
+  SUBCASE("a jump to a host that is not declared") {
+    CHECK(Errors(WithHeader("[host.bastion]\naddress = \"10.0.0.1\"\n[host.web]\naddress = \"10.0.0.2\"\n"
+                            "jump = \"bastoin\"\n")) ==
+          At(8, 8, "'jump' of [host.web] names 'bastoin', which is not a [host.NAME], did you mean 'bastion'?",
+             "jump = \"bastoin\""));
+  }
+  SUBCASE("jumps that go round in a loop") {
+    CHECK(Errors(WithHeader("[host.a]\naddress = \"10.0.0.1\"\njump = \"b\"\n[host.b]\naddress = \"10.0.0.2\"\n"
+                            "jump = \"a\"\n"))
+              .find("go round in a loop: a → b → a") != std::string::npos);
+    CHECK(Errors(WithHeader("[host.a]\naddress = \"10.0.0.1\"\njump = \"local\"\n"))
+              .find("'jump' of [host.a] names this machine") != std::string::npos);
+  }
+  SUBCASE("a passphrase written in the spec") {
+    std::string e = Errors(WithHeader("[host.web]\naddress = \"10.0.0.1\"\nidentity_passphrase = \"hunter2\"\n"));
+    CHECK(e.find("'identity_passphrase' of [host.web] must be env:NAME or file:PATH") != std::string::npos);
+    CHECK(e.find("hunter2") == std::string::npos);
+  }
   SUBCASE("[host.local]") {
     CHECK(Errors(WithHeader("[host.local]\naddress = \"127.0.0.1\"\n")) ==
           At(4, 7, "'local' is this machine and needs no [host.local] table; pick another name", "[host.local]"));

@@ -46,7 +46,16 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<st
   std::map<std::string, ProviderConfig> configs;
   std::map<Provider*, std::vector<std::size_t>> by_provider;
   std::vector<Target> targets(spec.resources.size());
-  std::string errors;
+  // One cause (a host's key, an unreachable API) is said once, with every resource it stopped.
+  std::vector<std::pair<std::string, std::string>> failed;  // message, addresses
+  auto fail = [&](const std::string& address, const std::string& message) {
+    for (auto& [m, addresses] : failed)
+      if (m == message) {
+        addresses += ", " + address;
+        return;
+      }
+    failed.push_back({message, address});
+  };
   for (std::size_t i = 0; i < spec.resources.size(); ++i) {
     const Resource& r = spec.resources[i];
     if (!first_desired[i]) continue;
@@ -59,7 +68,7 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<st
       continue;
     auto t = TargetFor(spec, r, *first_desired[i], &configs);
     if (!t) {
-      errors += "\n  " + r.address + ": " + t.error().message;
+      fail(r.address, t.error().message);
       continue;
     }
     targets[i] = std::move(*t);
@@ -84,17 +93,20 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<st
       const std::vector<std::size_t>& indices = by_provider[b.provider];
       for (std::size_t k = 0; k < indices.size(); ++k) {
         if (k >= b.out.size()) {
-          errors += "\n  " + spec.resources[indices[k]].address + ": the " + b.provider->name() +
-                    " provider returned no state";
+          fail(spec.resources[indices[k]].address, "the " + b.provider->name() + " provider returned no state");
         } else if (!b.out[k]) {
-          errors += "\n  " + spec.resources[indices[k]].address + ": " + b.out[k].error().message;
+          fail(spec.resources[indices[k]].address, b.out[k].error().message);
         } else {
           states[indices[k]] = std::move(b.out[k].value());
         }
       }
     }
   }
-  if (!errors.empty()) return Error{"cannot read the current state of:" + errors};
+  if (!failed.empty()) {
+    std::string errors;
+    for (const auto& [message, addresses] : failed) errors += "\n  " + addresses + ": " + message;
+    return Error{"cannot read the current state of:" + errors};
+  }
   if (written)
     for (std::size_t i = 0; i < states.size() && i < written->size(); ++i) {
       if (!first_desired[i] || !states[i].exists) continue;

@@ -476,6 +476,9 @@ const std::vector<AttrSchema>& HostKeys() {
       {.name = "known_hosts", .type = AttrType::kString,
        .default_value = kSshKnownHosts,
        .doc = "the file the host key is checked against; unknown or changed = refused"},
+      {.name = "jump", .type = AttrType::kString,
+       .doc = "another [host.NAME] (a bastion) this one is reached through, as ssh -J: one connection to it "
+              "serves every host behind it; it may have a jump of its own"},
       {.name = "sudo", .type = AttrType::kBool, .doc = "run commands and writes through `sudo -n`"},
       {.name = "trust_on_first_use", .type = AttrType::kBool,
        .doc = "accept and record a host key not yet known (a changed one is still refused)"},
@@ -494,6 +497,7 @@ void Loader::ReadHosts(const toml::table& table) {
   std::vector<std::string> names;
   for (const AttrSchema& a : HostKeys()) names.push_back(a.name);
   for (const AttrSchema& a : registry_.HostSettings()) names.push_back(a.name);
+  std::map<std::string, SourceLoc> jump_locs;
   for (auto& [key, node] : table) {
     std::string name(key.str());
     std::string where = "[host." + name + "]";
@@ -525,6 +529,9 @@ void Loader::ReadHosts(const toml::table& table) {
         // A provider's key: read and checked like a resource attribute, kept for it to read.
         SpecValue sv;
         if (ReadValue(v, *setting, What::Key(attr, where), "", &sv)) h.settings[attr] = std::move(sv.value);
+      } else if (attr == "jump") {
+        if (!ReadString(v, what, &h.jump)) continue;
+        jump_locs[name] = Loc(v);
       } else if (attr == "identity_passphrase") {
         std::string raw;
         if (!ReadString(v, what, &raw)) continue;
@@ -562,6 +569,43 @@ void Loader::ReadHosts(const toml::table& table) {
     }
     if (h.address.empty()) Err(Loc(key), where + " has no 'address'; add address = \"HOST_OR_IP\"");
     spec_->hosts.emplace(name, std::move(h));
+  }
+  ResolveJumps(jump_locs);
+}
+
+// Each host's jump, itself with its own: resolved from the first hop outwards, so every
+// `via` holds the whole way. A loop or a jump to nowhere is an error at its `jump`.
+void Loader::ResolveJumps(const std::map<std::string, SourceLoc>& locs) {
+  std::vector<std::string> names;
+  for (const auto& [n, _] : spec_->hosts) names.push_back(n);
+  std::map<std::string, std::shared_ptr<const HostConfig>> done;
+  std::function<std::shared_ptr<const HostConfig>(const std::string&, std::vector<std::string>&)> resolve =
+      [&](const std::string& name, std::vector<std::string>& path) -> std::shared_ptr<const HostConfig> {
+    if (auto it = done.find(name); it != done.end()) return it->second;
+    HostConfig& h = spec_->hosts.at(name);
+    if (!h.jump.empty()) {
+      SourceLoc at = locs.at(name);
+      if (h.jump == "local") {
+        Err(at, "'jump' of [host." + name + "] names this machine; leave jump out to connect directly");
+      } else if (!spec_->hosts.count(h.jump)) {
+        Err(at, "'jump' of [host." + name + "] names '" + h.jump + "', which is not a [host.NAME]" +
+                    DidYouMean(h.jump, names));
+      } else if (std::find(path.begin(), path.end(), h.jump) != path.end() || h.jump == name) {
+        std::string loop;
+        for (const std::string& p : path) loop += p + " → ";
+        Err(at, "the jumps of [host." + name + "] go round in a loop: " + loop + name + " → " + h.jump,
+            "the first hop must be a host reached directly");
+      } else {
+        path.push_back(name);
+        h.via = resolve(h.jump, path);
+        path.pop_back();
+      }
+    }
+    return done[name] = std::make_shared<const HostConfig>(h);
+  };
+  for (const std::string& n : names) {
+    std::vector<std::string> path;
+    resolve(n, path);
   }
 }
 

@@ -58,6 +58,7 @@ class Loader {
   void ReadVars(const toml::table& table);
   void ResolveVars();
   void ReadHosts(const toml::table& table);
+  void ResolveJumps(const std::map<std::string, SourceLoc>& locs);
   void ReadProviders(const toml::table& table);
 
   // loader_resources.cc

@@ -15,6 +15,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <type_traits>
 
 #include <openssl/crypto.h>
@@ -234,17 +236,47 @@ Status Authenticate(LIBSSH2_SESSION* s, const HostConfig& host, const std::strin
 Result<std::unique_ptr<SshConnection>> SshConnection::Open(const HostConfig& host, const std::string& describe) {
   static std::once_flag once;
   std::call_once(once, [] { libssh2_init(0); });
-  auto fd = ConnectTcp(host.address, host.port);
-  if (!fd) return Error{"host " + host.name + ": " + fd.error().message};
   std::unique_ptr<SshConnection> c(new SshConnection);
-  c->fd_ = *fd;
+  if (host.via) {
+    // Through the jump host's connection: this session speaks over one end of a socket pair,
+    // and a thread carries the other end's bytes over a direct-tcpip channel to the target.
+    auto via = JumpConnection(*host.via);
+    if (!via) return Error{"host " + describe + ": through its jump host: " + via.error().message};
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+      return Error{"host " + describe + ": " + ErrnoText(errno)};
+    c->via_ = *via;
+    c->fd_ = pair[0];
+    c->pump_fd_ = pair[1];
+    SshConnection* self = c.get();
+    std::string address = host.address;
+    int port = host.port;
+    c->pump_ = std::thread([self, address, port] {
+      Status s = self->via_->Forward(self->pump_fd_, address, port, self->pump_stop_, true);
+      if (!s) {
+        std::lock_guard<std::mutex> g(self->pump_mu_);
+        self->pump_error_ = s.message();
+      }
+      ::shutdown(self->pump_fd_, SHUT_RDWR);  // this session sees the end
+    });
+  } else {
+    auto fd = ConnectTcp(host.address, host.port);
+    if (!fd) return Error{"host " + describe + ": " + fd.error().message};
+    c->fd_ = *fd;
+  }
+  const int* fd = &c->fd_;
   c->wake_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   c->session_ = libssh2_session_init();
   LIBSSH2_SESSION* s = c->session_;
   libssh2_session_set_blocking(s, 1);
   libssh2_session_set_timeout(s, kBlockingTimeoutMs);
   auto fail = [&](const std::string& why) -> Error { return Error{"host " + describe + ": " + why}; };
-  if (libssh2_session_handshake(s, *fd) != 0) return fail("SSH handshake failed: " + LastError(s));
+  if (libssh2_session_handshake(s, *fd) != 0) {
+    if (std::string hop = c->HopError(); !hop.empty())
+      return fail("the jump host " + host.via->name + " could not reach " + host.address + ":" +
+                  std::to_string(host.port) + ": " + hop);
+    return fail("SSH handshake failed: " + LastError(s));
+  }
 
   // The host key, against known_hosts: no trust on first use unless the spec asks.
   std::size_t key_len = 0;
@@ -306,8 +338,36 @@ SshConnection::~SshConnection() {
     libssh2_session_disconnect(session_, "reconcile done");
     libssh2_session_free(session_);
   }
+  (void)HopError();
   if (fd_ >= 0) ::close(fd_);
+  if (pump_fd_ >= 0) ::close(pump_fd_);
   if (wake_ >= 0) ::close(wake_);
+}
+
+std::string SshConnection::HopError() {
+  if (pump_.joinable()) {
+    pump_stop_ = true;
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);  // the pump sees the end, whatever it waits on
+    pump_.join();
+  }
+  std::lock_guard<std::mutex> g(pump_mu_);
+  return pump_error_;
+}
+
+Result<std::shared_ptr<SshConnection>> SshConnection::JumpConnection(const HostConfig& jump) {
+  // One connection to a jump host serves every host behind it, for as long as one uses it.
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<SshConnection>> open;
+  std::string key = jump.name + "@" + jump.address + ":" + std::to_string(jump.port);
+  std::lock_guard<std::mutex> g(mu);
+  if (auto alive = open[key].lock(); alive && !alive->broken_) return alive;
+  std::string describe = jump.name + " (" + (jump.user.empty() ? "" : jump.user + "@") + jump.address + ":" +
+                         std::to_string(jump.port) + ")";
+  auto c = Open(jump, describe);
+  if (!c) return c.error();
+  std::shared_ptr<SshConnection> shared(std::move(*c));
+  open[key] = shared;
+  return shared;
 }
 
 void SshConnection::Moved() {
@@ -479,19 +539,26 @@ Result<CommandResult> SshConnection::ExecStreamed(const std::string& command, co
   return r;
 }
 
-Status SshConnection::Forward(int local, const std::string& host, int port, const std::atomic<bool>& stop) {
+Status SshConnection::Forward(int local, const std::string& host, int port, const std::atomic<bool>& stop, bool hop) {
   ::fcntl(local, F_SETFL, ::fcntl(local, F_GETFL) | O_NONBLOCK);
   Lock lk(mu_);
-  ChannelSlot slot(this, lk);
+  std::optional<ChannelSlot> slot;
+  if (!hop) slot.emplace(this, lk);
   LIBSSH2_CHANNEL* ch =
       OpenChannel(lk, [&] { return libssh2_channel_direct_tcpip_ex(session_, host.c_str(), port, "127.0.0.1", 0); });
-  if (!ch)
+  if (!ch) {
+    int e = libssh2_session_last_errno(session_);
+    if (e == LIBSSH2_ERROR_SOCKET_SEND || e == LIBSSH2_ERROR_SOCKET_RECV || e == LIBSSH2_ERROR_SOCKET_DISCONNECT ||
+        e == LIBSSH2_ERROR_SOCKET_TIMEOUT || e == LIBSSH2_ERROR_TIMEOUT)
+      broken_ = true;
     return Error{"the SSH server would not connect on to " + host + ":" + std::to_string(port) + ": " +
                  LastError(session_)};
+  }
   std::string to_remote, to_local;
   bool local_eof = false, eof_sent = false;
   std::string failure;
-  long long deadline = NowMs() + kCommandSilenceMs;
+  const long long silence = hop ? 1000LL * 3600 * 24 * 365 : kCommandSilenceMs;
+  long long deadline = NowMs() + silence;
   char buf[32768];
   while (!stop) {
     bool moved = false;
@@ -517,6 +584,7 @@ Status SshConnection::Forward(int local, const std::string& host, int port, cons
       if (r > 0) to_local.append(buf, static_cast<std::size_t>(r)), moved = true;
       else if (r < 0 && r != LIBSSH2_ERROR_EAGAIN) {
         failure = "the tunnel dropped: " + LastError(session_);
+        if (r == LIBSSH2_ERROR_SOCKET_RECV || r == LIBSSH2_ERROR_SOCKET_DISCONNECT) broken_ = true;
         break;
       }
     }
@@ -528,7 +596,7 @@ Status SshConnection::Forward(int local, const std::string& host, int port, cons
     if (to_local.empty() && libssh2_channel_eof(ch)) break;
     if (moved) {
       Moved();
-      deadline = NowMs() + kCommandSilenceMs;
+      deadline = NowMs() + silence;
       continue;
     }
     short events =

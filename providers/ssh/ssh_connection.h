@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "engine/provider.h"
 #include "providers/ssh/remote_shell.h"
@@ -33,11 +34,17 @@ class SshConnection {
   // Carries bytes between `local` (a connected socket, made non-blocking here) and
   // host:port as the SSH server sees it, over a direct-tcpip channel, until either side
   // closes or `stop` is set. `local` stays the caller's to close.
-  Status Forward(int local, const std::string& host, int port, const std::atomic<bool>& stop);
+  // `hop`: for a host behind this one (jump), which lives as long as that host's connection:
+  // it holds no session slot (sshd limits sessions, not forwarded channels) and may stay
+  // silent as long as that connection does.
+  Status Forward(int local, const std::string& host, int port, const std::atomic<bool>& stop, bool hop = false);
   // Writes `content` to `path` over SFTP with `mode`, synced; one SFTP write at a time.
   Status SftpWrite(const std::string& path, const std::string& content, long mode);
 
   static constexpr int kMaxChannels = 8;  // sshd's MaxSessions is 10 by default
+
+  // The connection to a jump host, opened once and shared by every host behind it.
+  static Result<std::shared_ptr<SshConnection>> JumpConnection(const HostConfig& jump);
 
  private:
   SshConnection() = default;
@@ -62,6 +69,17 @@ class SshConnection {
    private:
     SshConnection* c_;
   };
+
+  // Behind a jump host: the connection to it (shared by every host behind it) and the thread
+  // carrying this connection's bytes over one of its channels, from the other end of fd_.
+  std::shared_ptr<SshConnection> via_;
+  std::atomic<bool> broken_{false};  // its socket failed: a jump connection is opened anew
+  std::thread pump_;
+  std::atomic<bool> pump_stop_{false};
+  int pump_fd_ = -1;
+  std::mutex pump_mu_;
+  std::string pump_error_;  // why the jump host could not carry it on
+  std::string HopError();   // stops the pump and says why it ended ("" when it did not fail)
 
   int fd_ = -1;
   int wake_ = -1;  // eventfd: wakes the thread polling the socket

@@ -14,7 +14,7 @@ SshSession::~SshSession() = default;
 
 std::string SshSession::Describe() const {
   return host_.name + " (" + (host_.user.empty() ? "" : host_.user + "@") + host_.address + ":" +
-         std::to_string(host_.port) + ")";
+         std::to_string(host_.port) + (host_.via ? " via " + host_.via->name : std::string()) + ")";
 }
 
 Result<std::shared_ptr<SshConnection>> SshSession::Connection() {
