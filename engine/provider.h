@@ -41,6 +41,11 @@ struct HostConfig {
   // which may itself have one; `via` is that host, resolved by the loader.
   std::string jump;
   std::shared_ptr<const HostConfig> via;
+  // ssh_config = true (~/.ssh/config) or a path: HostName, User, Port, IdentityFile,
+  // ProxyJump and UserKnownHostsFile for `address` as `ssh ADDRESS` reads them, where the
+  // spec says nothing (the SSH provider applies them when it connects).
+  std::string ssh_config;
+  bool port_written = false;
   // Keys of [host.NAME] that providers declared (Provider::HostSettings), for them to read:
   // what runs the host's services, say. The engine reads and checks them, and reads none.
   AttrMap settings;

@@ -39,6 +39,24 @@ run plan jump.toml && grep -q "no changes" out && ok || bad "plan after apply: $
 run rollback jump.toml --to one --yes && [ "$(cat app.env)" = "through the bastion" ] && [ ! -e where ] && ok ||
   bad "rollback through the bastion: $(cat err)"
 
+# The same host as the operator's ssh config names it, bastion included: ssh itself goes
+# there with that config, and so does reconcile.
+cat >ssh_config <<CONF
+Host app-alias
+  HostName 127.0.0.1
+  Port 2223
+  ProxyJump root@192.0.2.2:2222
+Host *
+  User root
+  IdentityFile $LAB_DIR/sshd/client_ed25519
+  UserKnownHostsFile $work/known_hosts
+  StrictHostKeyChecking yes
+CONF
+in_client ssh -F ssh_config -o BatchMode=yes app-alias true 2>ssh.err && ok || bad "ssh with that config: $(cat ssh.err)"
+testdata configured >configured.toml
+run apply configured.toml --yes && [ "$(cat configured.env)" = "as ssh would" ] && ok ||
+  bad "apply through ssh_config: $(cat err)"
+
 # A changed host key behind the bastion: the target's, said once per host.
 cp known_hosts known_hosts.good
 ssh-keygen -q -t ed25519 -N '' -f other_key

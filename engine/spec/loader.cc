@@ -476,6 +476,9 @@ const std::vector<AttrSchema>& HostKeys() {
       {.name = "known_hosts", .type = AttrType::kString,
        .default_value = kSshKnownHosts,
        .doc = "the file the host key is checked against; unknown or changed = refused"},
+      {.name = "ssh_config", .type = AttrType::kString,
+       .doc = "true (~/.ssh/config) or a path: what the spec leaves out (the address's HostName, User, Port, "
+              "IdentityFile, ProxyJump, UserKnownHostsFile) is taken as `ssh ADDRESS` would; the spec's values win"},
       {.name = "jump", .type = AttrType::kString,
        .doc = "another [host.NAME] (a bastion) this one is reached through, as ssh -J: one connection to it "
               "serves every host behind it; it may have a jump of its own"},
@@ -516,9 +519,22 @@ void Loader::ReadHosts(const toml::table& table) {
       std::string attr(k.str());
       std::string what = "'" + attr + "' of " + where;
       if (attr == "port") {
-        if (v.is_integer() && v.as_integer()->get() > 0 && v.as_integer()->get() < 65536)
+        if (v.is_integer() && v.as_integer()->get() > 0 && v.as_integer()->get() < 65536) {
           h.port = static_cast<int>(v.as_integer()->get());
-        else Err(Loc(v), what + " must be a port number from 1 to 65535");
+          h.port_written = true;
+        } else {
+          Err(Loc(v), what + " must be a port number from 1 to 65535");
+        }
+      } else if (attr == "ssh_config") {
+        if (v.is_boolean()) {
+          h.ssh_config = v.as_boolean()->get() ? "~/.ssh/config" : "";
+        } else if (std::string raw; v.is_string() && ReadString(v, what, &raw) && !raw.empty()) {
+          Interpolate(raw, Loc(v), what, "", &h.ssh_config);
+          if (h.ssh_config[0] != '/' && h.ssh_config[0] != '~')
+            h.ssh_config = (std::filesystem::path(spec_->dir) / h.ssh_config).string();
+        } else {
+          Err(Loc(v), what + " must be true, false or the path of an ssh config file");
+        }
       } else if (attr == "sudo" || attr == "trust_on_first_use") {
         if (!v.is_boolean()) {
           Err(Loc(v), what + " must be true or false, not " + TomlTypeName(v));

@@ -25,6 +25,7 @@
 #include "engine/hash.h"
 #include "engine/os_calls.h"
 #include "engine/spec/spec.h"  // ResolveSecret
+#include "providers/ssh/host_from_config.h"
 
 namespace reconcile {
 
@@ -361,9 +362,12 @@ Result<std::shared_ptr<SshConnection>> SshConnection::JumpConnection(const HostC
   std::string key = jump.name + "@" + jump.address + ":" + std::to_string(jump.port);
   std::lock_guard<std::mutex> g(mu);
   if (auto alive = open[key].lock(); alive && !alive->broken_) return alive;
-  std::string describe = jump.name + " (" + (jump.user.empty() ? "" : jump.user + "@") + jump.address + ":" +
-                         std::to_string(jump.port) + ")";
-  auto c = Open(jump, describe);
+  auto configured = WithSshConfig(jump);
+  if (!configured) return Error{"host " + jump.name + ": " + configured.error().message};
+  const HostConfig& hop = *configured;
+  std::string describe = hop.name + " (" + (hop.user.empty() ? "" : hop.user + "@") + hop.address + ":" +
+                         std::to_string(hop.port) + (hop.via ? " via " + hop.via->name : std::string()) + ")";
+  auto c = Open(hop, describe);
   if (!c) return c.error();
   std::shared_ptr<SshConnection> shared(std::move(*c));
   open[key] = shared;

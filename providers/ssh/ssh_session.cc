@@ -4,11 +4,17 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "providers/ssh/host_from_config.h"
 #include "providers/ssh/ssh_connection.h"
 
 namespace reconcile {
 
-SshSession::SshSession(HostConfig host) : host_(std::move(host)) {}
+SshSession::SshSession(HostConfig host) : host_(std::move(host)) {
+  // As `ssh ADDRESS` would reach it, where the spec is silent; a bad config is said when used.
+  auto configured = WithSshConfig(host_);
+  if (configured) host_ = std::move(*configured);
+  else config_error_ = configured.error().message;
+}
 
 SshSession::~SshSession() = default;
 
@@ -19,6 +25,7 @@ std::string SshSession::Describe() const {
 
 Result<std::shared_ptr<SshConnection>> SshSession::Connection() {
   std::lock_guard<std::mutex> g(mu_);
+  if (!config_error_.empty()) return Error{"host " + Describe() + ": " + config_error_};
   if (!conn_) {
     auto c = SshConnection::Open(host_, Describe());
     if (!c) return c.error();

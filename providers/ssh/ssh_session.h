@@ -41,8 +41,9 @@ class SshSession : public RemoteShell {
   // `rerun`: the command only reads, so one cut off after it started may run again.
   Result<CommandResult> Exec(const std::vector<std::string>& argv, const std::string& input, bool rerun);
 
-  HostConfig host_;
-  std::mutex mu_;  // guards conn_ only: commands run side by side on its channels
+  HostConfig host_;           // with what its ssh_config says filled in
+  std::string config_error_;  // why that config could not be read
+  std::mutex mu_;             // guards conn_ only: commands run side by side on its channels
   std::shared_ptr<SshConnection> conn_;
 };
 
