@@ -57,6 +57,15 @@ testdata configured >configured.toml
 run apply configured.toml --yes && [ "$(cat configured.env)" = "as ssh would" ] && ok ||
   bad "apply through ssh_config: $(cat err)"
 
+# A group: one step per member in the plan, each run and journaled, each reverted.
+testdata group >group.toml
+run plan group.toml && grep -q "+ command.note\[127.0.0.1\]" out && grep -q "+ command.note\[localhost\]" out && ok ||
+  bad "plan of a group: $(cat out err)"
+run apply group.toml --yes && [ "$(grep -c '^ran$' notes)" = 2 ] && ok || bad "apply on a group: $(cat err; cat notes)"
+grep -q '"address":"command.note\[localhost\]"' .reconcile/group.journal && ok || bad "journaled per member"
+run rollback group.toml --to one --yes && [ "$(grep -c '^reverted$' notes)" = 2 ] && ok ||
+  bad "rollback on a group: $(cat err; cat notes)"
+
 # A changed host key behind the bastion: the target's, said once per host.
 cp known_hosts known_hosts.good
 ssh-keygen -q -t ed25519 -N '' -f other_key

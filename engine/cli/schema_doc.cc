@@ -228,6 +228,14 @@ std::string SchemaMarkdown(const Registry& registry) {
   std::vector<AttrSchema> host_keys = HostKeys();
   for (const AttrSchema& a : registry.HostSettings()) host_keys.push_back(a);
   Attrs(out, host_keys);
+  out << "\n## `[hosts.NAME]`: host groups\n\n"
+         "A fleet: `[hosts.web] addresses = [\"web1\", \"web2\"]` with any of the `[host.NAME]` keys above, "
+         "which its members share (each address becomes a host of that name), or `hosts.web = [\"a\", \"b\"]` "
+         "naming `[host.NAME]`s. A resource with `host = \"group:web\"` is one resource per member, "
+         "addressed `TYPE.NAME[MEMBER]` (`service.django[web1]`): its own step in the plan, journal records "
+         "and rollback. `after` and `notify` naming it name every member; between two resources of one group, "
+         "each member names its own (a file on web1 notifies the reload on web1). Its values cannot be "
+         "referred to (`${...}`): it has one per member.\n";
   out << "\n## Provider kinds\n\n";
   for (const std::string& kind : registry.KindNames()) {
     const ProviderKindSchema& k = *registry.FindKind(kind);

@@ -20,8 +20,8 @@ namespace reconcile {
 
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"version", "name",  "stages",   "state",
-                                                "vars",    "stage", "provider", "host"};
+const std::vector<std::string> kTopLevelKeys = {"version", "name",     "stages", "state", "vars",
+                                                "stage",   "provider", "host",   "hosts"};
 
 // A spec far larger than any cutover (a generated one with 100k resources is ~10 MiB):
 // past this the file is a mistake such as /dev/zero, refused before it exhausts memory.
@@ -195,6 +195,10 @@ void Loader::Load(toml::table& root) {
   if (auto* hosts = root.get("host")) {
     if (auto* t = hosts->as_table()) ReadHosts(*t);
     else Err(Loc(*hosts), "'host' must be tables [host.NAME]");
+  }
+  if (auto* groups = root.get("hosts")) {
+    if (auto* t = groups->as_table()) ReadHostGroups(*t);
+    else Err(Loc(*groups), "'hosts' must be groups: [hosts.NAME] with addresses = [...], or hosts.NAME = [HOSTS]");
   }
   if (auto* providers = root.get("provider")) {
     if (auto* t = providers->as_table()) ReadProviders(*t);
@@ -589,6 +593,71 @@ void Loader::ReadHosts(const toml::table& table) {
   ResolveJumps(jump_locs);
 }
 
+// [hosts.NAME] addresses = [...] with any [host.NAME] keys (each address a host of its own,
+// named by it), or hosts.NAME = ["h1", "h2"] naming [host.NAME]s: a group resources name as
+// host = "group:NAME", one resource per member.
+void Loader::ReadHostGroups(const toml::table& table) {
+  for (auto& [key, node] : table) {
+    std::string name(key.str());
+    std::string where = "[hosts." + name + "]";
+    std::vector<std::string>& members = spec_->host_groups[name];
+    auto read_list = [&](const toml::node& list, const std::string& what, std::vector<std::string>* out) {
+      const toml::array* a = list.as_array();
+      if (!a || a->empty()) {
+        Err(Loc(list), what + " must be a non-empty list of names");
+        return;
+      }
+      for (const toml::node& e : *a) {
+        std::string item;
+        if (!ReadString(e, What::Key("an item", what), &item)) continue;
+        // Members name resources' addresses (service.django[web1]) and hosts.
+        if (item.empty() || item.find_first_of(" \t[]\"") != std::string::npos) {
+          Err(Loc(e), "'" + item + "' in " + what + " cannot name a host (no spaces, brackets or quotes)");
+          continue;
+        }
+        if (std::find(out->begin(), out->end(), item) != out->end()) {
+          Err(Loc(e), "'" + item + "' is in " + what + " twice");
+          continue;
+        }
+        out->push_back(item);
+      }
+    };
+    if (node.is_array()) {
+      read_list(node, "hosts." + name, &members);
+      for (const std::string& m : members)
+        if (!spec_->hosts.count(m)) {
+          std::vector<std::string> names;
+          for (const auto& [n, _] : spec_->hosts) names.push_back(n);
+          Err(Loc(node), "hosts." + name + " names '" + m + "', which is not a [host.NAME]" + DidYouMean(m, names));
+        }
+      continue;
+    }
+    const toml::table* t = node.as_table();
+    if (!t || !t->contains("addresses")) {
+      Err(Loc(node), where +
+                         " must list its members: addresses = [\"web1\", \"web2\"], with any [host.NAME] keys "
+                         "they share");
+      continue;
+    }
+    read_list(*t->get("addresses"), "'addresses' of " + where, &members);
+    // Each member a [host.ADDRESS] of the group's keys.
+    toml::table as_hosts;
+    for (const std::string& m : members) {
+      if (spec_->hosts.count(m)) {
+        Err(Loc(*t->get("addresses")),
+            "'" + m + "' of " + where + " is also a [host." + m + "]; a host is declared once");
+        continue;
+      }
+      toml::table one;
+      for (auto& [k, v] : *t)
+        if (k.str() != "addresses") one.insert(k, v);
+      one.insert("address", m);
+      as_hosts.insert(m, std::move(one));
+    }
+    ReadHosts(as_hosts);
+  }
+}
+
 // Each host's jump, itself with its own: resolved from the first hop outwards, so every
 // `via` holds the whole way. A loop or a jump to nowhere is an error at its `jump`.
 void Loader::ResolveJumps(const std::map<std::string, SourceLoc>& locs) {
@@ -599,7 +668,7 @@ void Loader::ResolveJumps(const std::map<std::string, SourceLoc>& locs) {
       [&](const std::string& name, std::vector<std::string>& path) -> std::shared_ptr<const HostConfig> {
     if (auto it = done.find(name); it != done.end()) return it->second;
     HostConfig& h = spec_->hosts.at(name);
-    if (!h.jump.empty()) {
+    if (!h.jump.empty() && locs.count(name)) {  // the rest were resolved as they were read
       SourceLoc at = locs.at(name);
       if (h.jump == "local") {
         Err(at, "'jump' of [host." + name + "] names this machine; leave jump out to connect directly");
@@ -619,7 +688,7 @@ void Loader::ResolveJumps(const std::map<std::string, SourceLoc>& locs) {
     }
     return done[name] = std::make_shared<const HostConfig>(h);
   };
-  for (const std::string& n : names) {
+  for (const auto& [n, _] : locs) {
     std::vector<std::string> path;
     resolve(n, path);
   }

@@ -59,6 +59,10 @@ class Loader {
   void ResolveVars();
   void ReadHosts(const toml::table& table);
   void ResolveJumps(const std::map<std::string, SourceLoc>& locs);
+  void ReadHostGroups(const toml::table& table);
+  // A resource on host = "group:NAME": one copy per member, addressed TYPE.NAME[MEMBER].
+  void AddResource(Resource r, const std::string& group);
+  std::map<std::string, std::vector<std::string>> grouped_;  // TYPE.NAME → its members' addresses
   void ReadProviders(const toml::table& table);
 
   // loader_resources.cc

@@ -222,6 +222,7 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
   };
 
   const toml::table* at = nullptr;
+  std::string group;  // host = "group:NAME"
   for (auto& [k, v] : table) {
     std::string key(k.str());
     What what = What::Key(key, r.address);
@@ -262,6 +263,17 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
       if (!at) Err(Loc(v), what + " must be tables [" + r.address + ".at.STAGE]");
     } else if (key == "host" && schema.uses_host) {
       if (!ReadString(v, what, &r.host)) continue;
+      if (r.host.rfind("group:", 0) == 0) {
+        group = r.host.substr(6);
+        if (!spec_->host_groups.count(group)) {
+          std::vector<std::string> groups;
+          for (const auto& [n, _] : spec_->host_groups) groups.push_back(n);
+          Err(Loc(v), "unknown host group '" + group + "' for " + r.address + DidYouMean(group, groups),
+              "declare it as [hosts." + group + "] addresses = [...]");
+          group.clear();
+        }
+        continue;  // r.host stays "group:NAME": it has one, said wrong once
+      }
       if (r.host != "local" && !spec_->hosts.count(r.host)) {
         std::vector<std::string> hosts = {"local"};
         for (const auto& [n, _] : spec_->hosts) hosts.push_back(n);
@@ -374,7 +386,23 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
         for (const std::string& e : *l) r.has_references |= MayInterpolate(e);
     }
   }
-  spec_->resources.push_back(std::move(r));
+  AddResource(std::move(r), group);
+}
+
+void Loader::AddResource(Resource r, const std::string& group) {
+  if (group.empty()) {
+    spec_->resources.push_back(std::move(r));
+    return;
+  }
+  // One per member: its own steps, journal records and rollback, as if written once per host.
+  std::vector<std::string>& addresses = grouped_[r.address];
+  for (const std::string& member : spec_->host_groups.at(group)) {
+    Resource one = r;
+    one.address = r.address + "[" + member + "]";
+    one.host = member;
+    addresses.push_back(one.address);
+    spec_->resources.push_back(std::move(one));
+  }
 }
 
 // Values written into another program's language, checked against it once the whole
@@ -540,6 +568,35 @@ std::vector<std::string> Loader::AddressNames() const {
 }
 
 void Loader::ResolveDependencies() {
+  // A resource on a group is one per member: what it names, each member names; what names it,
+  // names every member.
+  auto expand = [&](std::vector<Pending>& pending, bool path_is_address) {
+    std::vector<Pending> out;
+    for (const Pending& p : pending) {
+      auto from = grouped_.find(p.from);
+      std::vector<std::string> froms = from == grouped_.end() ? std::vector<std::string>{p.from} : from->second;
+      std::vector<std::string> paths = {p.path};
+      if (path_is_address) {
+        if (auto to = grouped_.find(p.path); to != grouped_.end()) paths = to->second;
+      } else if (std::size_t dot = p.path.rfind('.'); grouped_.count(p.path.substr(0, dot))) {
+        Err(p.loc, "'${" + p.path + "}' refers to " + p.path.substr(0, dot) +
+                       ", which is one resource per host of its group; a value cannot be taken from it");
+        continue;
+      }
+      // Both on one group: each member to its own (a file on web1 notifies the reload on web1).
+      auto member = [](const std::string& a) { return a.substr(a.rfind('[')); };
+      bool paired = froms.size() > 1 && paths.size() > 1;
+      for (const std::string& f : froms)
+        for (const std::string& to : paths)
+          if (!paired || member(f) == member(to)) out.push_back({f, to, p.loc});
+    }
+    pending = std::move(out);
+  };
+  if (!grouped_.empty()) {
+    expand(pending_after_, true);
+    expand(pending_notify_, true);
+    expand(pending_refs_, false);
+  }
   for (const Pending& p : pending_after_) {
     Resource& from = spec_->resources[spec_->by_address.at(p.from)];
     auto it = spec_->by_address.find(p.path);

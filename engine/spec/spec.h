@@ -130,6 +130,7 @@ struct Spec {
   std::optional<SpecValue> state_password;  //   and its password, env:/file: only
   std::map<std::string, SpecValue> vars;
   std::map<std::string, HostConfig> hosts;
+  std::map<std::string, std::vector<std::string>> host_groups;  // [hosts.NAME]: its members, [host.X] names
   std::map<std::string, ProviderInstance> providers;
   std::vector<Resource> resources;  // in the order the spec writes them
   std::unordered_map<std::string, std::size_t> by_address;
