@@ -97,3 +97,37 @@ TEST_CASE("host groups: what cannot be is refused at its place") {
   REQUIRE_MESSAGE(listed.spec, TestWorld::Errors(listed));
   CHECK(listed.spec->Find("file.f[b]"));
 }
+
+TEST_CASE("host groups: between two groups every member waits for every other; names are host names") {
+  TestWorld w;
+  LoadResult load = w.Load(std::string(kHeader) + R"(
+[hosts.web]
+addresses = ["web1", "web2"]
+[hosts.db]
+addresses = ["db1"]
+[command.migrate]
+host = "group:db"
+apply = ["true"]
+[file.conf]
+host = "group:web"
+path = "/etc/app.conf"
+content = "x"
+after = ["command.migrate"]
+)");
+  REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
+  const Spec& spec = *load.spec;
+  CHECK(Has(*spec.Find("file.conf[web1]"), spec, "command.migrate[db1]", Dependency::Kind::kAfter));
+  CHECK(Has(*spec.Find("file.conf[web2]"), spec, "command.migrate[db1]", Dependency::Kind::kAfter));
+  CHECK(w.FirstError(std::string(kHeader) + "[hosts.web]\naddresses = [\"../etc\"]\n")
+            .find("'../etc' in 'addresses' of [hosts.web] is not a host name or address") != std::string::npos);
+  // A group's keys are read once, and their errors said at their place.
+  CHECK(w.FirstError(std::string(kHeader) + "[hosts.web]\naddresses = [\"a\", \"b\"]\nport = 0\n") ==
+        "6:8: error: 'port' of [hosts.web] must be a port number from 1 to 65535");
+  // A member may be another host's jump.
+  LoadResult jumped = w.Load(std::string(kHeader) +
+                             "[host.inner]\naddress = \"10.0.0.9\"\njump = \"b1\"\n[hosts.bastions]\naddresses = "
+                             "[\"b1\"]\n");
+  REQUIRE_MESSAGE(jumped.spec, TestWorld::Errors(jumped));
+  REQUIRE(jumped.spec->hosts.at("inner").via);
+  CHECK(jumped.spec->hosts.at("inner").via->name == "b1");
+}

@@ -35,6 +35,7 @@ run apply jump.toml --yes && ok || bad "apply through the bastion: $(cat err)"
 [ "$(cat app.env)" = "changed through the bastion" ] && [ "$(cat worker.env)" = worker ] && ok ||
   bad "the files: $(cat app.env worker.env 2>&1)"
 [ "$(cat where 2>/dev/null)" = 1 ] && ok || bad "the command ran behind the bastion: $(cat where 2>&1)"
+[ "$(cat deep.env 2>/dev/null)" = "two hops" ] && ok || bad "a host two hops away: $(cat deep.env 2>&1)"
 run plan jump.toml && grep -q "no changes" out && ok || bad "plan after apply: $(cat out err)"
 run rollback jump.toml --to one --yes && [ "$(cat app.env)" = "through the bastion" ] && [ ! -e where ] && ok ||
   bad "rollback through the bastion: $(cat err)"
@@ -72,7 +73,9 @@ ssh-keygen -q -t ed25519 -N '' -f other_key
 sed -i "s|^\[127.0.0.1\]:2223 .*|[127.0.0.1]:2223 $(cut -d' ' -f1,2 other_key.pub)|" known_hosts
 run plan jump.toml && bad "a changed host key behind the bastion was accepted" || ok
 grep -q "host app (root@127.0.0.1:2223 via bastion): the host key CHANGED" err && ok || bad "names the target: $(cat err)"
-[ "$(grep -c "the host key CHANGED" err)" = 1 ] && ok || bad "said once for the host: $(cat err)"
+# Said once for app's resources, and once for deep's, which is reached through app.
+[ "$(grep -c "the host key CHANGED" err)" = 2 ] && grep -q "through its jump host: host app" err && ok ||
+  bad "said once a host: $(cat err)"
 cp known_hosts.good known_hosts
 
 # The target down: the bastion says it cannot reach it.

@@ -201,3 +201,36 @@ TEST_CASE("host_key_fingerprint accepts a rebuilt server's new key, and only tha
   SshSession ssh(h);
   CHECK(ssh.Connect());
 }
+
+TEST_CASE("a declared host_key_fingerprint is never overruled by trust_on_first_use") {
+  auto env = LabEnv();
+  TempDir dir;
+  HostConfig h = LabHost(env);
+  h.known_hosts = (dir.path / "known_hosts").string();
+  std::ofstream(h.known_hosts) << "";
+  h.trust_on_first_use = true;
+  h.host_key_fingerprint = "SHA256:" + std::string(43, 'B');
+  SshSession ssh(h);
+  Status s = ssh.Connect();
+  REQUIRE_FALSE(s);
+  CHECK(s.message().find("is not the one host_key_fingerprint on [host.lab] declares") != std::string::npos);
+  std::ifstream known(h.known_hosts);
+  std::string line;
+  CHECK_FALSE(std::getline(known, line));  // nothing recorded
+}
+
+TEST_CASE("ssh-agent first, then ~/.ssh/id_ed25519, as ssh does") {
+  auto env = LabEnv();
+  TempDir dir;
+  Agent agent(dir);  // holds no keys
+  fs::create_directories(dir.path / "home" / ".ssh");
+  fs::copy_file(env.at("SSH_IDENTITY"), dir.path / "home" / ".ssh" / "id_ed25519");
+  std::string home = std::getenv("HOME") ? std::getenv("HOME") : "";
+  ::setenv("HOME", (dir.path / "home").c_str(), 1);
+  HostConfig h = LabHost(env);
+  h.identity.clear();
+  SshSession ssh(h);
+  Status s = ssh.Connect();
+  ::setenv("HOME", home.c_str(), 1);
+  CHECK_MESSAGE(s, s.message());
+}

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "engine/hash.h"
@@ -200,6 +201,7 @@ void Loader::Load(toml::table& root) {
     if (auto* t = groups->as_table()) ReadHostGroups(*t);
     else Err(Loc(*groups), "'hosts' must be groups: [hosts.NAME] with addresses = [...], or hosts.NAME = [HOSTS]");
   }
+  ResolveJumps(jump_locs_);
   if (auto* providers = root.get("provider")) {
     if (auto* t = providers->as_table()) ReadProviders(*t);
     else Err(Loc(*providers), "'provider' must be tables [provider.KIND.NAME]");
@@ -501,10 +503,6 @@ const AttrSchema* Loader::FindHostSetting(const std::string& key) const {
 }
 
 void Loader::ReadHosts(const toml::table& table) {
-  std::vector<std::string> names;
-  for (const AttrSchema& a : HostKeys()) names.push_back(a.name);
-  for (const AttrSchema& a : registry_.HostSettings()) names.push_back(a.name);
-  std::map<std::string, SourceLoc> jump_locs;
   for (auto& [key, node] : table) {
     std::string name(key.str());
     std::string where = "[host." + name + "]";
@@ -517,10 +515,28 @@ void Loader::ReadHosts(const toml::table& table) {
       Err(Loc(node), where + " must be a table");
       continue;
     }
-    HostConfig h;
-    h.name = name;
-    for (auto& [k, v] : *t) {
+    HostConfig h = ReadHost(name, where, *t, false);
+    if (h.address.empty()) Err(Loc(key), where + " has no 'address'; add address = \"HOST_OR_IP\"");
+    spec_->hosts.emplace(name, std::move(h));
+  }
+}
+
+HostConfig Loader::ReadHost(const std::string& name, const std::string& where, const toml::table& t, bool group) {
+  std::vector<std::string> names;
+  for (const AttrSchema& a : HostKeys())
+    if (!group || a.name != "address") names.push_back(a.name);
+  for (const AttrSchema& a : registry_.HostSettings()) names.push_back(a.name);
+  if (group) names.push_back("addresses");
+  HostConfig h;
+  h.name = name;
+  {
+    for (auto& [k, v] : t) {
       std::string attr(k.str());
+      if (group && attr == "addresses") continue;
+      if (group && attr == "address") {
+        Err(Loc(k), "a group's members are its addresses: write them in 'addresses' of " + where);
+        continue;
+      }
       std::string what = "'" + attr + "' of " + where;
       if (attr == "port") {
         if (v.is_integer() && v.as_integer()->get() > 0 && v.as_integer()->get() < 65536) {
@@ -551,7 +567,7 @@ void Loader::ReadHosts(const toml::table& table) {
         if (ReadValue(v, *setting, What::Key(attr, where), "", &sv)) h.settings[attr] = std::move(sv.value);
       } else if (attr == "jump") {
         if (!ReadString(v, what, &h.jump)) continue;
-        jump_locs[name] = Loc(v);
+        jump_locs_[name] = Loc(v);
       } else if (attr == "identity_passphrase") {
         std::string raw;
         if (!ReadString(v, what, &raw)) continue;
@@ -587,10 +603,8 @@ void Loader::ReadHosts(const toml::table& table) {
         UnknownKey(k, where, names);
       }
     }
-    if (h.address.empty()) Err(Loc(key), where + " has no 'address'; add address = \"HOST_OR_IP\"");
-    spec_->hosts.emplace(name, std::move(h));
   }
-  ResolveJumps(jump_locs);
+  return h;
 }
 
 // [hosts.NAME] addresses = [...] with any [host.NAME] keys (each address a host of its own,
@@ -610,9 +624,13 @@ void Loader::ReadHostGroups(const toml::table& table) {
       for (const toml::node& e : *a) {
         std::string item;
         if (!ReadString(e, What::Key("an item", what), &item)) continue;
-        // Members name resources' addresses (service.django[web1]) and hosts.
-        if (item.empty() || item.find_first_of(" \t[]\"") != std::string::npos) {
-          Err(Loc(e), "'" + item + "' in " + what + " cannot name a host (no spaces, brackets or quotes)");
+        // A member names hosts, addresses (service.django[web1]) and, through them, files.
+        if (item.empty() ||
+            item.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:") !=
+                std::string::npos ||
+            item.find("..") != std::string::npos) {
+          Err(Loc(e), "'" + item + "' in " + what + " is not a host name or address",
+              "write names such as web1, web1.example.com or 10.0.0.5");
           continue;
         }
         if (std::find(out->begin(), out->end(), item) != out->end()) {
@@ -640,21 +658,26 @@ void Loader::ReadHostGroups(const toml::table& table) {
       continue;
     }
     read_list(*t->get("addresses"), "'addresses' of " + where, &members);
-    // Each member a [host.ADDRESS] of the group's keys.
-    toml::table as_hosts;
+    // The keys read once (their errors said once, at their place), then a [host.ADDRESS] of
+    // them for each member.
+    HostConfig shared = ReadHost(name, where, *t, true);
+    std::optional<SourceLoc> jump_at;
+    if (auto it = jump_locs_.find(name); it != jump_locs_.end()) {
+      jump_at = it->second;
+      jump_locs_.erase(it);
+    }
     for (const std::string& m : members) {
       if (spec_->hosts.count(m)) {
         Err(Loc(*t->get("addresses")),
             "'" + m + "' of " + where + " is also a [host." + m + "]; a host is declared once");
         continue;
       }
-      toml::table one;
-      for (auto& [k, v] : *t)
-        if (k.str() != "addresses") one.insert(k, v);
-      one.insert("address", m);
-      as_hosts.insert(m, std::move(one));
+      HostConfig one = shared;
+      one.name = m;
+      one.address = m;
+      if (jump_at) jump_locs_[m] = *jump_at;
+      spec_->hosts.emplace(m, std::move(one));
     }
-    ReadHosts(as_hosts);
   }
 }
 

@@ -59,10 +59,14 @@ class Loader {
   void ResolveVars();
   void ReadHosts(const toml::table& table);
   void ResolveJumps(const std::map<std::string, SourceLoc>& locs);
+  // One [host.NAME] table's keys (a [hosts.NAME] group's when `group`: no address).
+  HostConfig ReadHost(const std::string& name, const std::string& where, const toml::table& t, bool group);
+  std::map<std::string, SourceLoc> jump_locs_;  // hosts with a jump: where it is written
   void ReadHostGroups(const toml::table& table);
   // A resource on host = "group:NAME": one copy per member, addressed TYPE.NAME[MEMBER].
   void AddResource(Resource r, const std::string& group);
   std::map<std::string, std::vector<std::string>> grouped_;  // TYPE.NAME → its members' addresses
+  std::map<std::string, std::string> group_of_;              // TYPE.NAME → its group
   void ReadProviders(const toml::table& table);
 
   // loader_resources.cc

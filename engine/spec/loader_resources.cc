@@ -395,6 +395,7 @@ void Loader::AddResource(Resource r, const std::string& group) {
     return;
   }
   // One per member: its own steps, journal records and rollback, as if written once per host.
+  group_of_[r.address] = group;
   std::vector<std::string>& addresses = grouped_[r.address];
   for (const std::string& member : spec_->host_groups.at(group)) {
     Resource one = r;
@@ -576,6 +577,9 @@ void Loader::ResolveDependencies() {
       auto from = grouped_.find(p.from);
       std::vector<std::string> froms = from == grouped_.end() ? std::vector<std::string>{p.from} : from->second;
       std::vector<std::string> paths = {p.path};
+      // Each member to its own only between two resources of one group (a file on web1
+      // notifies the reload on web1); between two groups, every member of one to every other.
+      bool paired = from != grouped_.end() && group_of_.count(p.path) && group_of_.at(p.from) == group_of_.at(p.path);
       if (path_is_address) {
         if (auto to = grouped_.find(p.path); to != grouped_.end()) paths = to->second;
       } else if (std::size_t dot = p.path.rfind('.'); grouped_.count(p.path.substr(0, dot))) {
@@ -583,9 +587,7 @@ void Loader::ResolveDependencies() {
                        ", which is one resource per host of its group; a value cannot be taken from it");
         continue;
       }
-      // Both on one group: each member to its own (a file on web1 notifies the reload on web1).
       auto member = [](const std::string& a) { return a.substr(a.rfind('[')); };
-      bool paired = froms.size() > 1 && paths.size() > 1;
       for (const std::string& f : froms)
         for (const std::string& to : paths)
           if (!paired || member(f) == member(to)) out.push_back({f, to, p.loc});

@@ -64,6 +64,7 @@ Result<HostConfig> Apply(const HostConfig& host, std::vector<std::string>* notes
   if (notes)
     for (const std::string& n : entry->ignored) notes->push_back(n);
   HostConfig h = host;
+  h.ssh_config.clear();  // applied: applying it again would match the config on the HostName
   if (entry->hostname) h.address = *entry->hostname;
   if (h.user.empty() && entry->user) h.user = *entry->user;
   if (!h.port_written && entry->port) h.port = *entry->port;

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -195,7 +196,17 @@ Status AgentAuthenticate(LIBSSH2_SESSION* s, const std::string& user) {
 
 Status Authenticate(LIBSSH2_SESSION* s, const HostConfig& host, const std::string& user) {
   const char* sock = std::getenv("SSH_AUTH_SOCK");
-  if (host.identity.empty() && sock && *sock) return AgentAuthenticate(s, user);
+  if (host.identity.empty() && sock && *sock) {
+    Status agent = AgentAuthenticate(s, user);
+    // As ssh does: the default key file after the agent's keys.
+    std::string fallback = Expand(kSshIdentity);
+    if (agent || !std::filesystem::exists(fallback)) return agent;
+    HostConfig with_file = host;
+    with_file.identity = fallback;
+    Status file = Authenticate(s, with_file, user);
+    if (file) return file;
+    return Error{agent.message() + "; and then " + file.message()};
+  }
   std::string identity = Expand(host.identity.empty() ? kSshIdentity : host.identity);
   std::string pub = identity + ".pub";
   bool encrypted = KeyIsEncrypted(identity);
@@ -309,6 +320,13 @@ Result<std::unique_ptr<SshConnection>> SshConnection::Open(const HostConfig& hos
                      : "; host_key_fingerprint on [host." + host.name + "] says " + host.host_key_fingerprint));
   }
   if (check != LIBSSH2_KNOWNHOST_CHECK_MATCH) {
+    if (!host.host_key_fingerprint.empty()) {
+      // Declared: that key or none, first use or not.
+      libssh2_knownhost_free(hosts);
+      return fail("its host key " + fingerprint + " is not the one host_key_fingerprint on [host." + host.name +
+                  "] declares (" + host.host_key_fingerprint + ") nor in " + known +
+                  ": refusing. Check the fingerprint with the server's owner");
+    }
     if (!host.trust_on_first_use) {
       libssh2_knownhost_free(hosts);
       return fail("its host key is not in " + known + " (fingerprint " + fingerprint +
@@ -357,20 +375,39 @@ std::string SshConnection::HopError() {
 
 Result<std::shared_ptr<SshConnection>> SshConnection::JumpConnection(const HostConfig& jump) {
   // One connection to a jump host serves every host behind it, for as long as one uses it.
-  static std::mutex mu;
-  static std::map<std::string, std::weak_ptr<SshConnection>> open;
+  // Each is opened under a lock of its own, not the table's: hosts behind different jump
+  // hosts connect side by side, and a chain (a jump host behind another) opens its next hop
+  // while this one waits.
+  struct Slot {
+    std::mutex mu;
+    std::weak_ptr<SshConnection> conn;
+  };
+  static std::mutex table_mu;
+  static std::map<std::string, std::shared_ptr<Slot>> table;
+  thread_local std::vector<std::string> opening;  // the hops this thread is opening, in order
   std::string key = jump.name + "@" + jump.address + ":" + std::to_string(jump.port);
-  std::lock_guard<std::mutex> g(mu);
-  if (auto alive = open[key].lock(); alive && !alive->broken_) return alive;
+  if (std::find(opening.begin(), opening.end(), key) != opening.end())
+    return Error{"the jump hosts go round in a loop through " + jump.name + " (check ProxyJump in the ssh config)"};
+  std::shared_ptr<Slot> slot;
+  {
+    std::lock_guard<std::mutex> g(table_mu);
+    auto& s = table[key];
+    if (!s) s = std::make_shared<Slot>();
+    slot = s;
+  }
+  std::lock_guard<std::mutex> g(slot->mu);
+  if (auto alive = slot->conn.lock(); alive && !alive->broken_) return alive;
   auto configured = WithSshConfig(jump);
   if (!configured) return Error{"host " + jump.name + ": " + configured.error().message};
   const HostConfig& hop = *configured;
   std::string describe = hop.name + " (" + (hop.user.empty() ? "" : hop.user + "@") + hop.address + ":" +
                          std::to_string(hop.port) + (hop.via ? " via " + hop.via->name : std::string()) + ")";
+  opening.push_back(key);
   auto c = Open(hop, describe);
+  opening.pop_back();
   if (!c) return c.error();
   std::shared_ptr<SshConnection> shared(std::move(*c));
-  open[key] = shared;
+  slot->conn = shared;
   return shared;
 }
 
@@ -551,10 +588,9 @@ Status SshConnection::Forward(int local, const std::string& host, int port, cons
   LIBSSH2_CHANNEL* ch =
       OpenChannel(lk, [&] { return libssh2_channel_direct_tcpip_ex(session_, host.c_str(), port, "127.0.0.1", 0); });
   if (!ch) {
-    int e = libssh2_session_last_errno(session_);
-    if (e == LIBSSH2_ERROR_SOCKET_SEND || e == LIBSSH2_ERROR_SOCKET_RECV || e == LIBSSH2_ERROR_SOCKET_DISCONNECT ||
-        e == LIBSSH2_ERROR_SOCKET_TIMEOUT || e == LIBSSH2_ERROR_TIMEOUT)
-      broken_ = true;
+    // The server refusing this one channel (nothing listens there) says nothing of the
+    // connection; anything else (a socket error, no answer in time) is the connection's.
+    if (libssh2_session_last_errno(session_) != LIBSSH2_ERROR_CHANNEL_FAILURE) broken_ = true;
     return Error{"the SSH server would not connect on to " + host + ":" + std::to_string(port) + ": " +
                  LastError(session_)};
   }
@@ -576,6 +612,7 @@ Status SshConnection::Forward(int local, const std::string& host, int port, cons
       if (w > 0) to_remote.erase(0, static_cast<std::size_t>(w)), moved = true;
       else if (w != LIBSSH2_ERROR_EAGAIN && w != 0) {
         failure = "cannot send through the tunnel: " + LastError(session_);
+        broken_ = true;
         break;
       }
     } else if (local_eof && !eof_sent) {
@@ -588,7 +625,7 @@ Status SshConnection::Forward(int local, const std::string& host, int port, cons
       if (r > 0) to_local.append(buf, static_cast<std::size_t>(r)), moved = true;
       else if (r < 0 && r != LIBSSH2_ERROR_EAGAIN) {
         failure = "the tunnel dropped: " + LastError(session_);
-        if (r == LIBSSH2_ERROR_SOCKET_RECV || r == LIBSSH2_ERROR_SOCKET_DISCONNECT) broken_ = true;
+        broken_ = true;
         break;
       }
     }
