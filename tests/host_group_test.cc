@@ -96,6 +96,14 @@ TEST_CASE("host groups: what cannot be is refused at its place") {
                              "\"10.0.0.3\"\n[file.f]\nhost = \"group:pair\"\npath = \"/f\"\n");
   REQUIRE_MESSAGE(listed.spec, TestWorld::Errors(listed));
   CHECK(listed.spec->Find("file.f[b]"));
+  // ... and so is a [hosts.NAME] table's hosts = [...].
+  LoadResult table = w.Load(std::string(kHeader) +
+                            "[host.a]\naddress = \"10.0.0.2\"\n[host.b]\naddress = \"10.0.0.3\"\n"
+                            "[hosts.pair]\nhosts = [\"a\", \"b\"]\n[file.f]\nhost = \"group:pair\"\npath = \"/f\"\n");
+  REQUIRE_MESSAGE(table.spec, TestWorld::Errors(table));
+  CHECK(table.spec->Find("file.f[a]")->host == "a");
+  CHECK(w.FirstError(std::string(kHeader) + "[host.a]\naddress = \"x\"\n[hosts.pair]\nhosts = [\"a\", \"c\"]\n")
+            .find("[hosts.pair] names 'c', which is not a [host.NAME]") != std::string::npos);
 }
 
 TEST_CASE("host groups: between two groups every member waits for every other; names are host names") {

@@ -230,7 +230,7 @@ std::string SchemaMarkdown(const Registry& registry) {
   Attrs(out, host_keys);
   out << "\n## `[hosts.NAME]`: host groups\n\n"
          "A fleet: `[hosts.web] addresses = [\"web1\", \"web2\"]` with any of the `[host.NAME]` keys above, "
-         "which its members share (each address becomes a host of that name), or `hosts.web = [\"a\", \"b\"]` "
+         "which its members share (each address becomes a host of that name), or `hosts = [\"a\", \"b\"]` "
          "naming `[host.NAME]`s. A resource with `host = \"group:web\"` is one resource per member, "
          "addressed `TYPE.NAME[MEMBER]` (`service.django[web1]`): its own step in the plan, journal records "
          "and rollback. `after` and `notify` naming it name every member; between two resources of one group, "

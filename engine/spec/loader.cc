@@ -640,21 +640,28 @@ void Loader::ReadHostGroups(const toml::table& table) {
         out->push_back(item);
       }
     };
-    if (node.is_array()) {
-      read_list(node, "hosts." + name, &members);
+    const toml::table* t = node.as_table();
+    // [hosts.NAME] hosts = [...] (or hosts.NAME = [...]): members that are [host.NAME]s.
+    const toml::node* named = node.is_array() ? &node : t && t->contains("hosts") ? t->get("hosts") : nullptr;
+    if (named) {
+      if (t && t->size() > 1) {
+        Err(Loc(node), where + " names [host.NAME]s with 'hosts', which take their own keys: nothing else goes here",
+            "or list addresses = [...] with the keys the members share");
+        continue;
+      }
+      read_list(*named, "hosts of " + where, &members);
       for (const std::string& m : members)
         if (!spec_->hosts.count(m)) {
           std::vector<std::string> names;
           for (const auto& [n, _] : spec_->hosts) names.push_back(n);
-          Err(Loc(node), "hosts." + name + " names '" + m + "', which is not a [host.NAME]" + DidYouMean(m, names));
+          Err(Loc(*named), where + " names '" + m + "', which is not a [host.NAME]" + DidYouMean(m, names));
         }
       continue;
     }
-    const toml::table* t = node.as_table();
     if (!t || !t->contains("addresses")) {
       Err(Loc(node), where +
                          " must list its members: addresses = [\"web1\", \"web2\"], with any [host.NAME] keys "
-                         "they share");
+                         "they share, or hosts = [\"a\", \"b\"] naming [host.NAME]s");
       continue;
     }
     read_list(*t->get("addresses"), "'addresses' of " + where, &members);
