@@ -94,6 +94,11 @@ Result<HostConfig> Apply(const HostConfig& host, std::vector<std::string>* notes
 
 }  // namespace
 
+std::string DescribeHost(const HostConfig& host) {
+  return host.name + " (" + (host.user.empty() ? "" : host.user + "@") + host.address + ":" +
+         std::to_string(host.port) + (host.via ? " via " + host.via->name : std::string()) + ")";
+}
+
 Result<HostConfig> WithSshConfig(const HostConfig& host, std::vector<std::string>* notes) {
   return Apply(host, notes, 0);
 }

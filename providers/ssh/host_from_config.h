@@ -13,4 +13,7 @@ namespace reconcile {
 // `notes` gets what the config says that is not followed (Match blocks, say).
 Result<HostConfig> WithSshConfig(const HostConfig& host, std::vector<std::string>* notes = nullptr);
 
+// How errors name a host: "web (deploy@10.0.0.5:22 via bastion)".
+std::string DescribeHost(const HostConfig& host);
+
 }  // namespace reconcile

@@ -399,11 +399,8 @@ Result<std::shared_ptr<SshConnection>> SshConnection::JumpConnection(const HostC
   if (auto alive = slot->conn.lock(); alive && !alive->broken_) return alive;
   auto configured = WithSshConfig(jump);
   if (!configured) return Error{"host " + jump.name + ": " + configured.error().message};
-  const HostConfig& hop = *configured;
-  std::string describe = hop.name + " (" + (hop.user.empty() ? "" : hop.user + "@") + hop.address + ":" +
-                         std::to_string(hop.port) + (hop.via ? " via " + hop.via->name : std::string()) + ")";
   opening.push_back(key);
-  auto c = Open(hop, describe);
+  auto c = Open(*configured, DescribeHost(*configured));
   opening.pop_back();
   if (!c) return c.error();
   std::shared_ptr<SshConnection> shared(std::move(*c));

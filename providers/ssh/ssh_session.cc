@@ -18,10 +18,7 @@ SshSession::SshSession(HostConfig host) : host_(std::move(host)) {
 
 SshSession::~SshSession() = default;
 
-std::string SshSession::Describe() const {
-  return host_.name + " (" + (host_.user.empty() ? "" : host_.user + "@") + host_.address + ":" +
-         std::to_string(host_.port) + (host_.via ? " via " + host_.via->name : std::string()) + ")";
-}
+std::string SshSession::Describe() const { return DescribeHost(host_); }
 
 Result<std::shared_ptr<SshConnection>> SshSession::Connection() {
   std::lock_guard<std::mutex> g(mu_);
