@@ -529,79 +529,77 @@ HostConfig Loader::ReadHost(const std::string& name, const std::string& where, c
   if (group) names.push_back("addresses");
   HostConfig h;
   h.name = name;
-  {
-    for (auto& [k, v] : t) {
-      std::string attr(k.str());
-      if (group && attr == "addresses") continue;
-      if (group && attr == "address") {
-        Err(Loc(k), "a group's members are its addresses: write them in 'addresses' of " + where);
+  for (auto& [k, v] : t) {
+    std::string attr(k.str());
+    if (group && attr == "addresses") continue;
+    if (group && attr == "address") {
+      Err(Loc(k), "a group's members are its addresses: write them in 'addresses' of " + where);
+      continue;
+    }
+    std::string what = "'" + attr + "' of " + where;
+    if (attr == "port") {
+      if (v.is_integer() && v.as_integer()->get() > 0 && v.as_integer()->get() < 65536) {
+        h.port = static_cast<int>(v.as_integer()->get());
+        h.port_written = true;
+      } else {
+        Err(Loc(v), what + " must be a port number from 1 to 65535");
+      }
+    } else if (attr == "ssh_config") {
+      if (v.is_boolean()) {
+        h.ssh_config = v.as_boolean()->get() ? "~/.ssh/config" : "";
+      } else if (std::string raw; v.is_string() && ReadString(v, what, &raw) && !raw.empty()) {
+        Interpolate(raw, Loc(v), what, "", &h.ssh_config);
+        if (h.ssh_config[0] != '/' && h.ssh_config[0] != '~')
+          h.ssh_config = (std::filesystem::path(spec_->dir) / h.ssh_config).string();
+      } else {
+        Err(Loc(v), what + " must be true, false or the path of an ssh config file");
+      }
+    } else if (attr == "sudo" || attr == "trust_on_first_use") {
+      if (!v.is_boolean()) {
+        Err(Loc(v), what + " must be true or false, not " + TomlTypeName(v));
         continue;
       }
-      std::string what = "'" + attr + "' of " + where;
-      if (attr == "port") {
-        if (v.is_integer() && v.as_integer()->get() > 0 && v.as_integer()->get() < 65536) {
-          h.port = static_cast<int>(v.as_integer()->get());
-          h.port_written = true;
-        } else {
-          Err(Loc(v), what + " must be a port number from 1 to 65535");
-        }
-      } else if (attr == "ssh_config") {
-        if (v.is_boolean()) {
-          h.ssh_config = v.as_boolean()->get() ? "~/.ssh/config" : "";
-        } else if (std::string raw; v.is_string() && ReadString(v, what, &raw) && !raw.empty()) {
-          Interpolate(raw, Loc(v), what, "", &h.ssh_config);
-          if (h.ssh_config[0] != '/' && h.ssh_config[0] != '~')
-            h.ssh_config = (std::filesystem::path(spec_->dir) / h.ssh_config).string();
-        } else {
-          Err(Loc(v), what + " must be true, false or the path of an ssh config file");
-        }
-      } else if (attr == "sudo" || attr == "trust_on_first_use") {
-        if (!v.is_boolean()) {
-          Err(Loc(v), what + " must be true or false, not " + TomlTypeName(v));
-          continue;
-        }
-        (attr == "sudo" ? h.sudo : h.trust_on_first_use) = v.as_boolean()->get();
-      } else if (const AttrSchema* setting = FindHostSetting(attr)) {
-        // A provider's key: read and checked like a resource attribute, kept for it to read.
-        SpecValue sv;
-        if (ReadValue(v, *setting, What::Key(attr, where), "", &sv)) h.settings[attr] = std::move(sv.value);
-      } else if (attr == "jump") {
-        if (!ReadString(v, what, &h.jump)) continue;
-        jump_locs_[name] = Loc(v);
-      } else if (attr == "identity_passphrase") {
-        std::string raw;
-        if (!ReadString(v, what, &raw)) continue;
-        if (!IsSecretRef(raw)) {
-          ErrHidingLine(Loc(v), what + " must be env:NAME or file:PATH, so the passphrase is never in the spec",
-                        "export it (identity_passphrase = \"env:DEPLOY_KEY_PASSPHRASE\") or keep it in a file "
-                        "readable by you only");
-          continue;
-        }
-        // A relative file: is the spec's folder's, wherever reconcile runs from.
-        if (raw.rfind("file:", 0) == 0 && !raw.substr(5).empty() && raw[5] != '/' && raw[5] != '~')
-          raw = "file:" + (std::filesystem::path(spec_->dir) / raw.substr(5)).string();
-        h.identity_passphrase = raw;
-      } else if (attr == "host_key_fingerprint") {
-        std::string raw;
-        if (!ReadString(v, what, &raw)) continue;
-        if (raw.rfind("SHA256:", 0) != 0 || raw.size() != 50) {
-          Err(Loc(v), what + " must be a SHA256 fingerprint as ssh-keygen -lf prints it (SHA256: and 43 characters)",
-              "on the server: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub");
-          continue;
-        }
-        h.host_key_fingerprint = raw;
-      } else if (attr == "address" || attr == "user" || attr == "identity" || attr == "known_hosts") {
-        // ${vars.x} too, so a lab overlay can point a host at paths given with --var.
-        std::string raw;
-        if (!ReadString(v, what, &raw)) continue;
-        std::string& field = attr == "address"    ? h.address
-                             : attr == "user"     ? h.user
-                             : attr == "identity" ? h.identity
-                                                  : h.known_hosts;
-        Interpolate(raw, Loc(v), what, "", &field);
-      } else {
-        UnknownKey(k, where, names);
+      (attr == "sudo" ? h.sudo : h.trust_on_first_use) = v.as_boolean()->get();
+    } else if (const AttrSchema* setting = FindHostSetting(attr)) {
+      // A provider's key: read and checked like a resource attribute, kept for it to read.
+      SpecValue sv;
+      if (ReadValue(v, *setting, What::Key(attr, where), "", &sv)) h.settings[attr] = std::move(sv.value);
+    } else if (attr == "jump") {
+      if (!ReadString(v, what, &h.jump)) continue;
+      jump_locs_[name] = Loc(v);
+    } else if (attr == "identity_passphrase") {
+      std::string raw;
+      if (!ReadString(v, what, &raw)) continue;
+      if (!IsSecretRef(raw)) {
+        ErrHidingLine(Loc(v), what + " must be env:NAME or file:PATH, so the passphrase is never in the spec",
+                      "export it (identity_passphrase = \"env:DEPLOY_KEY_PASSPHRASE\") or keep it in a file "
+                      "readable by you only");
+        continue;
       }
+      // A relative file: is the spec's folder's, wherever reconcile runs from.
+      if (raw.rfind("file:", 0) == 0 && !raw.substr(5).empty() && raw[5] != '/' && raw[5] != '~')
+        raw = "file:" + (std::filesystem::path(spec_->dir) / raw.substr(5)).string();
+      h.identity_passphrase = raw;
+    } else if (attr == "host_key_fingerprint") {
+      std::string raw;
+      if (!ReadString(v, what, &raw)) continue;
+      if (raw.rfind("SHA256:", 0) != 0 || raw.size() != 50) {
+        Err(Loc(v), what + " must be a SHA256 fingerprint as ssh-keygen -lf prints it (SHA256: and 43 characters)",
+            "on the server: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub");
+        continue;
+      }
+      h.host_key_fingerprint = raw;
+    } else if (attr == "address" || attr == "user" || attr == "identity" || attr == "known_hosts") {
+      // ${vars.x} too, so a lab overlay can point a host at paths given with --var.
+      std::string raw;
+      if (!ReadString(v, what, &raw)) continue;
+      std::string& field = attr == "address"    ? h.address
+                           : attr == "user"     ? h.user
+                           : attr == "identity" ? h.identity
+                                                : h.known_hosts;
+      Interpolate(raw, Loc(v), what, "", &field);
+    } else {
+      UnknownKey(k, where, names);
     }
   }
   return h;
