@@ -22,7 +22,6 @@ jump = "bastion"
 
 [hosts.proxies]
 addresses = ["proxy1"]
-
 )";
 
 bool Has(const Resource& r, const Spec& spec, const std::string& on, Dependency::Kind kind) {
@@ -34,13 +33,7 @@ bool Has(const Resource& r, const Spec& spec, const std::string& on, Dependency:
 
 TEST_CASE("a resource on a group is one per member, each on its own host") {
   TestWorld w;
-  LoadResult load = w.Load(std::string(kHeader) + R"(
-[host.bastion]
-address = "10.0.0.1"
-[hosts.web]
-addresses = ["web1", "web2"]
-user = "deploy"
-jump = "bastion"
+  LoadResult load = w.Load(std::string(kHeader) + kFleet + R"(
 [file.conf]
 host = "group:web"
 path = "/etc/app.conf"
