@@ -32,7 +32,8 @@ set +eu  # the shared test helpers count failures themselves
 trap 'set +e; world_remove; sd_cleanup; "$src/tests/lab/lab.sh" down "$lab" >/dev/null 2>&1; rm -rf "$lab"' EXIT
 echo "# ... and what the launch finds there: Heroku's bucket and DNS record, the database, the"
 echo "#     app on Lambda, the RDS instance, its group, the IAM user and the old domain's zone on"
-echo "#     moto, and the database server (198.51.100.2, its own systemd and firewall)"
+echo "#     moto, and the database server (198.51.100.2, its own systemd and firewall), reached as"
+echo "#     its operators reach it: through a bastion, by ssh config, with ssh-agent holding the key"
 world_up || { echo "demo: the lab's world did not come up" >&2; exit 1; }
 set -e
 . examples/lab-secrets.sh

@@ -3,7 +3,8 @@
 # on 127.0.0.1 inside a network namespace of its own (192.0.2.2, with an sshd), managed by
 # reconcile running in another namespace (192.0.2.1) that cannot reach it directly. A role
 # and a database are made, a snapshot is taken on that host, the password is rotated and
-# rolled back — all through the one SSH connection.
+# rolled back — all through the one SSH connection; then again with that host behind a
+# bastion (jump = "bastion"), its sshd on the server's loopback only.
 # Usage: postgres_tunnel_lab_test.sh PATH_TO_RECONCILE SOURCE_DIR   (RECONCILE_LAB_ENV set; root)
 set -u
 bin=$1
@@ -42,6 +43,22 @@ in_client "$bin" plan db.toml >out 2>err && ok || bad "plan: $(cat err)"
 grep -q "postgres_" out && bad "plan not empty after apply: $(cat out)" || ok
 in_client "$bin" rollback db.toml --to prepare --yes >out 2>err && ok || bad "rollback through the tunnel: $(cat err)"
 [ "$(as app "$APP_OLD")" = 1 ] && ok || bad "the old password works again: $(as app "$APP_OLD")"
+
+# The same through a bastion: the database host's sshd is on the server's loopback only, so
+# the tunnel to PostgreSQL opens through a channel of the bastion's connection.
+test_sshd_conf "$work/db-sshd.conf" 127.0.0.1 2223 >>"$work/known_hosts"
+server_bg /usr/sbin/sshd -D -e -f "$work/db-sshd.conf" 2>"$work/db-sshd.log"
+for _ in $(seq 100); do in_server bash -c 'exec 3<>/dev/tcp/127.0.0.1/2223' 2>/dev/null && break; sleep 0.1; done
+testdata jumped >jumped.toml
+in_client "$bin" apply jumped.toml --yes >out 2>err && ok || bad "apply through the bastion's tunnel: $(cat err)"
+[ "$(as jumped "$APP_NEW")" = 1 ] && ok || bad "jumped logs in with the rotated password: $(as jumped "$APP_NEW")"
+[ -s "$pg/jumped.dump" ] && ok || bad "the snapshot was written on the host behind the bastion"
+grep -q "Accepted publickey for $SSH_USER from 127.0.0.1" "$work/db-sshd.log" && ok ||
+  bad "the database host was reached from the bastion: $(cat "$work/db-sshd.log")"
+in_client "$bin" plan jumped.toml --detailed-exitcode >out 2>err && ok || bad "plan through the bastion after apply: $(cat out err)"
+in_client "$bin" rollback jumped.toml --to prepare --yes >out 2>err && ok || bad "rollback through the bastion: $(cat err)"
+[ "$(as jumped "$APP_OLD")" = 1 ] && ok || bad "jumped's old password works again: $(as jumped "$APP_OLD")"
+grep -qF "$SUPER_PW" out err && bad "the superuser password in the output" || ok
 
 # Without the host, the same address is this machine's, where nothing listens.
 sed -e '/^\[postgres_snapshot/,$d' -e '/^host = "db"/d' db.toml >direct.toml

@@ -92,7 +92,13 @@ for file in $(ls "$src"/specs/*.toml | grep -v '\.lab\.toml$'); do
       ! cmr_user && ok || bad "cmr: the IAM user removed"
       [ "$(cmr_snapshots)" = 1 ] && ok || bad "cmr: one RDS snapshot: $(cmr_snapshots)"
       [ "$(cmr_redirect)" = d2r3d1r3ct0example.cloudfront.net. ] && ok || bad "cmr: the redirect alias: $(cmr_redirect)"
-      [ "$(ls "$LAB_DIR/s3/data/cmr-media" 2>/dev/null | wc -l)" -ge 2 ] && ok || bad "cmr: media synced" ;;
+      [ "$(ls "$LAB_DIR/s3/data/cmr-media" 2>/dev/null | wc -l)" -ge 2 ] && ok || bad "cmr: media synced"
+      # The database host's sshd is reachable only from its own loopback: its logins came
+      # through the bastion, with the agent's key (the spec names no key file).
+      grep -q "Accepted publickey for reconcile-deploy from 127.0.0.1" "$work/sd-sshd-db.log" && ok ||
+        bad "cmr: the database host reached through its bastion: $(cat "$work/sd-sshd-db.log")"
+      SSH_AUTH_SOCK= run plan "$spec" && bad "cmr: reached the database host with no agent" || ok
+      grep -q "host db (reconcile-deploy@127.0.0.1:2222 via" err && ok || bad "cmr: the error without the agent: $(cat err)" ;;
     commcare-project-transfer.toml)
       [ "$(count cchq_new "SELECT count(*) FROM forms WHERE domain = 'demo-project'")" = 150 ] && ok ||
         bad "transfer: 150 forms in the new environment"

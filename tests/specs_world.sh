@@ -14,6 +14,11 @@
 #   lab nginx     CoralNet's old site on 18099, hand-written: 503 while $host_dir/old-maintenance.on is there
 #   S3            cmr-heroku-media and coralnet-serve-1, the buckets media comes from
 #   $host_dir/tls a CA and a certificate for the sites' names and 127.0.0.1, 198.51.100.2
+#   the operator  ClearMyRecord's database host as its operators reach it: an sshd on that
+#                 host's own loopback (127.0.0.1:2222, log in $work/sd-sshd-db.log) that only
+#                 its bastion (the host's sshd on 198.51.100.2:22) reaches; an ssh config naming
+#                 both ($work/ssh_config: cmr-db, ProxyJump cmr-bastion); and a real ssh-agent
+#                 ($SSH_AUTH_SOCK) holding the login key, passphrase-protected, added by ssh-add
 #   moto (AWS)    ClearMyRecord's RDS instance cmr-db (public) in a group open on 5432 to the
 #                 internet ($CMR_DB_SG), the IAM user of its media copy, its old domain's zone
 #                 (Route 53, $CMR_OLD_DOMAIN: a new name each run); CoralNet's web group ($CORALNET_WEB_SG), its staging and new
@@ -101,6 +106,34 @@ send
 NSU
 }
 
+# The operator's set-up for ClearMyRecord's database host: ssh config and ssh-agent.
+operator_up() {
+  cat >"$work/ssh_config" <<CONF
+Host cmr-db
+  HostName 127.0.0.1
+  Port 2222
+  ProxyJump cmr-bastion
+Host cmr-bastion
+  HostName 198.51.100.2
+Host cmr-*
+  User reconcile-deploy
+  UserKnownHostsFile $work/sd-known_hosts
+CONF
+  cp "$LAB_DIR/sshd/client_ed25519" "$work/operator_ed25519"
+  ssh-keygen -q -p -P '' -N "operator-$$" -f "$work/operator_ed25519" >/dev/null || { bad "protect the operator's key"; return 1; }
+  printf '#!/bin/sh\necho operator-%s\n' "$$" >"$work/askpass" && chmod 700 "$work/askpass"
+  ssh-agent -D -a "$work/agent.sock" >/dev/null 2>&1 &
+  world_pids+=($!)
+  export SSH_AUTH_SOCK=$work/agent.sock
+  for _ in $(seq 100); do [ -S "$SSH_AUTH_SOCK" ] && break; sleep 0.05; done
+  SSH_ASKPASS=$work/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=none ssh-add "$work/operator_ed25519" </dev/null >/dev/null 2>&1 &&
+    ssh-add -l >/dev/null || { bad "ssh-agent with the operator's key (SSH_AUTH_SOCK=$SSH_AUTH_SOCK)"; return 1; }
+  # What an operator checks first: ssh itself gets there with that config and agent.
+  local said
+  said=$(ssh -F "$work/ssh_config" -o BatchMode=yes -o IdentitiesOnly=no cmr-db true 2>&1) ||
+    { bad "ssh cmr-db through its bastion: $said"; return 1; }
+}
+
 world_up() {
   world_remove  # what an earlier run may have left
   mkdir -p "$host_dir"/{nginx/conf,nginx/conf.d,nginx/logs,nginx/tmp,coralnet/health,tls,old-env/frozen_domains,backups} "$work/app"
@@ -144,7 +177,8 @@ CONF
   for unit in "nginx-host:/usr/sbin/nginx -p $host_dir/nginx -e stderr -c $host_dir/nginx/conf/nginx.conf -g 'daemon off;'" \
     "coralnet:/usr/bin/python3 -m http.server 8000 --bind 127.0.0.1 --directory $host_dir/coralnet" \
     "db-port:/usr/bin/python3 -m http.server 5432 --bind 198.51.100.2" \
-    "clock:/bin/bash -c 'while :; do sleep 1; done' clearmyrecord-clock"; do
+    "clock:/bin/bash -c 'while :; do sleep 1; done' clearmyrecord-clock" \
+    "db-sshd:/usr/sbin/sshd -D -E $work/sd-sshd-db.log -f $work/sd-sshd-db.conf"; do
     cat >"$sd_units/${unit%%:*}.service" <<UNIT
 [Unit]
 DefaultDependencies=no
@@ -154,8 +188,12 @@ ExecStart=${unit#*:}
 WantedBy=multi-user.target
 UNIT
   done
+  local db_known
+  db_known=$(test_sshd_conf "$work/sd-sshd-db.conf" 127.0.0.1 2222)
   sd_up || return 1
-  in_sd systemctl start nginx-host db-port clock || { bad "the new server's units"; return 1; }
+  echo "$db_known" >>"$work/sd-known_hosts"
+  in_sd systemctl start nginx-host db-port clock db-sshd || { bad "the new server's units"; return 1; }
+  operator_up || return 1
 
   psql_lab -c "CREATE DATABASE cchq_old" -c "CREATE DATABASE cchq_new" -c "CREATE DATABASE commcarehq" \
     -c "CREATE DATABASE coralnet_old" || { bad "the lab's databases"; return 1; }
