@@ -49,6 +49,8 @@ in_client "$bin" rollback db.toml --to prepare --yes >out 2>err && ok || bad "ro
 test_sshd_conf "$work/db-sshd.conf" 127.0.0.1 2223 >>"$work/known_hosts"
 server_bg /usr/sbin/sshd -D -e -f "$work/db-sshd.conf" 2>"$work/db-sshd.log"
 for _ in $(seq 100); do in_server bash -c 'exec 3<>/dev/tcp/127.0.0.1/2223' 2>/dev/null && break; sleep 0.1; done
+in_server bash -c 'exec 3<>/dev/tcp/127.0.0.1/2223' 2>/dev/null && ok ||
+  bad "the database host's sshd is not listening on 127.0.0.1:2223: $(cat "$work/db-sshd.log")"
 testdata jumped >jumped.toml
 in_client "$bin" apply jumped.toml --yes >out 2>err && ok || bad "apply through the bastion's tunnel: $(cat err)"
 [ "$(as jumped "$APP_NEW")" = 1 ] && ok || bad "jumped logs in with the rotated password: $(as jumped "$APP_NEW")"

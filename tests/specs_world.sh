@@ -132,6 +132,7 @@ CONF
   local said
   said=$(ssh -F "$work/ssh_config" -o BatchMode=yes -o IdentitiesOnly=no cmr-db true 2>&1) ||
     { bad "ssh cmr-db through its bastion: $said"; return 1; }
+  : >"$work/sd-sshd-db.log"  # what the tests read there is reconcile's logins only
 }
 
 world_up() {
@@ -193,6 +194,9 @@ UNIT
   sd_up || return 1
   echo "$db_known" >>"$work/sd-known_hosts"
   in_sd systemctl start nginx-host db-port clock db-sshd || { bad "the new server's units"; return 1; }
+  for _ in $(seq 100); do in_sd bash -c 'exec 3<>/dev/tcp/127.0.0.1/2222' 2>/dev/null && break; sleep 0.1; done
+  in_sd bash -c 'exec 3<>/dev/tcp/127.0.0.1/2222' 2>/dev/null ||
+    { bad "the database host's sshd is not listening on 127.0.0.1:2222: $(cat "$work/sd-sshd-db.log")"; return 1; }
   operator_up || return 1
 
   psql_lab -c "CREATE DATABASE cchq_old" -c "CREATE DATABASE cchq_new" -c "CREATE DATABASE commcarehq" \

@@ -1,5 +1,6 @@
 #include "providers/ssh/host_connections.h"
 
+#include <atomic>
 #include <map>
 #include <random>
 #include <thread>
@@ -132,15 +133,17 @@ void HostConnections::Probe(std::vector<ProbeBatch>* batches) {
       jobs[host].by_batch[b].push_back(i);
     }
   }
-  // Hosts side by side, each over its own connection.
+  // Hosts side by side, each over its own connection; a worker takes the next host as soon as
+  // it is done with one, so one slow host holds up no other.
   std::vector<HostJob*> queue;
   for (auto& [host, job] : jobs) queue.push_back(&job);
-  for (std::size_t start = 0; start < queue.size(); start += kMaxHostsAtOnce) {
-    std::vector<std::thread> threads;
-    for (std::size_t k = start; k < std::min(queue.size(), start + kMaxHostsAtOnce); ++k)
-      threads.emplace_back([&, job = queue[k]] { ProbeHost(*this, *job, *batches); });
-    for (std::thread& t : threads) t.join();
-  }
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> workers;
+  for (std::size_t w = 0; w < std::min(queue.size(), kMaxHostsAtOnce); ++w)
+    workers.emplace_back([&] {
+      for (std::size_t k = next++; k < queue.size(); k = next++) ProbeHost(*this, *queue[k], *batches);
+    });
+  for (std::thread& t : workers) t.join();
 }
 
 void HostProvider::Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) {
