@@ -73,6 +73,9 @@ ssh-keygen -q -t ed25519 -N '' -f other_key
 sed -i "s|^\[127.0.0.1\]:2223 .*|[127.0.0.1]:2223 $(cut -d' ' -f1,2 other_key.pub)|" known_hosts
 run plan jump.toml && bad "a changed host key behind the bastion was accepted" || ok
 grep -q "host app (root@127.0.0.1:2223 via bastion): the host key CHANGED" err && ok || bad "names the target: $(cat err)"
+# Both keys' fingerprints: the one known_hosts holds and the one the server shows.
+grep -qF "($(ssh-keygen -l -E sha256 -f other_key.pub | cut -d' ' -f2)); the server now shows $SSH_HOST_FINGERPRINT" err &&
+  ok || bad "both fingerprints: $(cat err)"
 # Said once for app's resources, and once for deep's, which is reached through app.
 [ "$(grep -c "the host key CHANGED" err)" = 2 ] && grep -q "through its jump host: host app" err && ok ||
   bad "said once a host: $(cat err)"

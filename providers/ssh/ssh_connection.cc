@@ -59,12 +59,28 @@ std::string LastError(LIBSSH2_SESSION* s) {
   return msg ? msg : "unknown libssh2 error";
 }
 
+// A key's SHA-256 digest as OpenSSH prints it.
+std::string FingerprintText(std::string_view digest) {
+  std::string out = Base64Encode(digest);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  return "SHA256:" + out;
+}
+
 std::string Fingerprint(LIBSSH2_SESSION* s) {
   const char* hash = libssh2_hostkey_hash(s, LIBSSH2_HOSTKEY_HASH_SHA256);
   if (!hash) return "(unknown)";
-  std::string out = Base64Encode(std::string_view(hash, 32));
-  while (!out.empty() && out.back() == '=') out.pop_back();  // as OpenSSH prints it
-  return "SHA256:" + out;
+  return FingerprintText(std::string_view(hash, 32));
+}
+
+// The fingerprint of the key a known_hosts entry holds (libssh2 keeps it in base64, as the
+// file has it), so a changed key's error can show both.
+std::string KnownFingerprint(const libssh2_knownhost* entry) {
+  std::string blob;
+  if (!entry || !entry->key || !Base64Decode(entry->key, &blob)) return "(unreadable)";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(blob.data(), blob.size(), digest, &len, EVP_sha256(), nullptr) != 1) return "(unreadable)";
+  return FingerprintText(std::string_view(reinterpret_cast<const char*>(digest), len));
 }
 
 int KnownHostKeyType(int hostkey_type) {
@@ -309,9 +325,10 @@ Result<std::unique_ptr<SshConnection>> SshConnection::Open(const HostConfig& hos
       host.host_key_fingerprint == fingerprint)
     check = LIBSSH2_KNOWNHOST_CHECK_MATCH;  // declared in the spec: a server rebuilt in the cutover
   if (check == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) {
+    std::string was = KnownFingerprint(match);
     libssh2_knownhost_free(hosts);
-    return fail("the host key CHANGED: " + known + " holds another key for " + where + "; the server now shows " +
-                fingerprint +
+    return fail("the host key CHANGED: " + known + " holds another key for " + where + " (" + was +
+                "); the server now shows " + fingerprint +
                 ". This is what an impostor looks like, or a reinstalled server: refusing. If you "
                 "know why it changed, remove the old entry (ssh-keygen -R '" +
                 where + "' -f " + known + ") and trust the new one after checking its fingerprint" +
