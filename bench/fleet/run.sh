@@ -14,8 +14,9 @@
 # Targets (the issue's): plan <= 0.05x Ansible; plan at HOSTS <= 2x plan at 10 hosts.
 # Usage: bench/fleet/run.sh [HOSTS] [FILES]   (defaults 100 100; root, like the lab)
 #   RUNS=N reconcile's runs per figure, the median printed (default 3); Ansible runs once.
-#   ANSIBLE_HOSTS=N the hosts of part 1 (default 10: Ansible takes ~4 min a run there, and
+#   ANSIBLE_HOSTS=N the hosts of part 1 (default 10: Ansible takes ~6 min a run there, and
 #   time grows with hosts x files; 100 takes hours on 2 cores).
+#   PARTS="side scale" (default) or one of them: part 1 (with Ansible), or parts 2 and 3.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-100}
@@ -146,6 +147,18 @@ seconds() {  # seconds CMD…: wall time; CMD's output in $work/last.out
   e=$(date +%s.%N)
   echo "$e - $s" | bc -l
 }
+# login_floor COUNT: the servers' CPU / cores for COUNT logins that only run `true` (OpenSSH's
+# ssh, all at once, as many as the plan opens): the part of the floor no probe can save.
+login_floor() {
+  local c0 i script=""
+  for i in $(seq 0 $(($1 - 1))); do
+    script+="ssh -F $work/ansible/ssh_config -o BatchMode=yes -p ${hosts[$i]} 127.0.0.1 true & "
+  done
+  c0=$(machine_cpu)
+  /usr/bin/time -f "%U %S" -o "$work/own" bash -c "${script}wait"
+  sleep 0.3
+  echo "($(machine_cpu) - $c0 - $(tr ' ' '+' <"$work/own")) / $cores" | bc -l
+}
 # median_plan SPEC EXPECT: reconcile plan's median wall time of $runs, each output checked;
 # the servers' CPU for one plan (the machine's, less reconcile's own) in $work/plan.cpu.
 median_plan() {
@@ -172,54 +185,66 @@ row() { printf '%-44s %10.2f %10.2f %8.3fx\n' "$1" "$2" "$3" "$(echo "$2 / $3" |
 cores=$(nproc)
 
 echo "fleet: $per files + 1 runit service per host; $cores cores; reconcile median of $runs, Ansible once"
-echo
-printf '%-44s %10s %10s %9s\n' "side by side, $na hosts ($((na * (per + 1))) resources)" reconcile_s ansible_s ratio
-world 1000000
-r=$(median_plan "$work/side.toml" "No changes")
-a=$(ansible_run "$work/ansible/side" --check --diff)
-grep -qE "^h0 .*changed=0" "$work/last.out" || fail "ansible saw changes in a converged fleet: $(grep "^h0 " "$work/last.out")"
-row "plan, converged" "$r" "$a"
-ratio_converged=$(echo "$r / $a" | bc -l) a_converged=$a
+parts=${PARTS:-side scale}
+if [[ " $parts " == *" side "* ]]; then
+  echo
+  printf '%-44s %10s %10s %9s\n' "side by side, $na hosts ($((na * (per + 1))) resources)" reconcile_s ansible_s ratio
+  world 1000000
+  r=$(median_plan "$work/side.toml" "No changes")
+  a=$(ansible_run "$work/ansible/side" --check --diff)
+  grep -qE "^h0 .*changed=0" "$work/last.out" || fail "ansible saw changes in a converged fleet: $(grep "^h0 " "$work/last.out")"
+  row "plan, converged" "$r" "$a"
+  ratio_converged=$(echo "$r / $a" | bc -l) a_converged=$a
 
-world 10
-r=$(median_plan "$work/side.toml" "Plan:")
-summary=$(grep "^Plan:" "$work/last.out")
-a=$(ansible_run "$work/ansible/side" --check --diff)
-row "plan, 10% changed" "$r" "$a"
-echo "    reconcile: $summary"
-echo "    ansible h9: $(grep -E "^h9 " "$work/last.out" | tr -s ' ')"
+  world 10
+  r=$(median_plan "$work/side.toml" "Plan:")
+  summary=$(grep "^Plan:" "$work/last.out")
+  a=$(ansible_run "$work/ansible/side" --check --diff)
+  row "plan, 10% changed" "$r" "$a"
+  echo "    reconcile: $summary"
+  echo "    ansible h9: $(grep -E "^h9 " "$work/last.out" | tr -s ' ')"
 
-r=$(seconds "$bin" apply "$work/side.toml" --yes)
-grep -q "Apply complete" "$work/last.out" || fail "reconcile apply: $(tail -20 "$work/last.out")"
-"$bin" plan "$work/side.toml" --detailed-exitcode >/dev/null 2>&1 || fail "reconcile: changes left after apply"
-world 10
-a=$(ansible_run "$work/ansible/side")
-row "apply of those changes" "$r" "$a"
+  r=$(seconds "$bin" apply "$work/side.toml" --yes)
+  grep -q "Apply complete" "$work/last.out" || fail "reconcile apply: $(tail -20 "$work/last.out")"
+  "$bin" plan "$work/side.toml" --detailed-exitcode >/dev/null 2>&1 || fail "reconcile: changes left after apply"
+  world 10
+  a=$(ansible_run "$work/ansible/side")
+  row "apply of those changes" "$r" "$a"
 
-world 1000000
-r=$(median_plan "$work/side-jumped.toml" "No changes")
-a=$(ansible_run "$work/ansible/side-jumped" --check --diff)
-row "plan, converged, behind one bastion" "$r" "$a"
+  world 1000000
+  r=$(median_plan "$work/side-jumped.toml" "No changes")
+  a=$(ansible_run "$work/ansible/side-jumped" --check --diff)
+  row "plan, converged, behind one bastion" "$r" "$a"
 
-echo
-printf '%-44s %10s %10s %9s\n' "reconcile at scale: plan, converged" plan_s "floor_s" "over"
-r10=$(median_plan "$work/fleet10.toml" "No changes")
-f10=$(echo "$(cat "$work/plan.cpu") / $cores" | bc -l)
-row "10 hosts ($((10 * (per + 1))) resources)" "$r10" "$f10"
-before=$(logins)
-rn=$(median_plan "$work/fleet.toml" "No changes")
-conns=$(($(logins) - before))
-fn=$(echo "$(cat "$work/plan.cpu") / $cores" | bc -l)
-row "$n hosts ($((n * (per + 1))) resources)" "$rn" "$fn"
-printf 'growth 10 -> %s hosts: %.2fx (target <= 2x); the floor grows %.2fx\n' "$n" "$(echo "$rn / $r10" | bc -l)" \
-  "$(echo "$fn / $f10" | bc -l)"
-echo "  floor: the servers' CPU for the plan's logins and probes (the machine's, less reconcile's own) / $cores cores;"
-echo "  every server runs here, so it grows with the hosts; on a fleet each host pays its own."
-before=$(logins)
-median_plan "$work/jumped20.toml" "No changes" >/dev/null
-jconns=$(($(logins) - before))
-echo
-echo "connections opened by $runs plans: $n hosts: $conns (target $((runs * n))); 20 hosts behind one bastion: $jconns (target $((runs * 21)))"
-printf 'target: plan <= 0.05x Ansible: %.3fx (converged, %s hosts side by side)\n' "$ratio_converged" "$na"
-printf '  and reconcile on all %s hosts against Ansible on %s: %.3fx (Ansible on all %s does the same work for more hosts)\n' \
-  "$n" "$na" "$(echo "$rn / $a_converged" | bc -l)" "$n"
+fi
+if [[ " $parts " == *" scale "* ]]; then
+  world 1000000
+  echo
+  printf '%-44s %10s %10s %9s %10s\n' "reconcile at scale: plan, converged" plan_s "floor_s" "over" logins_s
+  r10=$(median_plan "$work/fleet10.toml" "No changes")
+  f10=$(echo "$(cat "$work/plan.cpu") / $cores" | bc -l)
+  printf '%-44s %10.2f %10.2f %8.3fx %10.2f\n' "10 hosts ($((10 * (per + 1))) resources)" "$r10" "$f10" "$(echo "$r10 / $f10" | bc -l)" \
+    "$(login_floor 10)"
+  before=$(logins)
+  rn=$(median_plan "$work/fleet.toml" "No changes")
+  conns=$(($(logins) - before))
+  fn=$(echo "$(cat "$work/plan.cpu") / $cores" | bc -l)
+  printf '%-44s %10.2f %10.2f %8.3fx %10.2f\n' "$n hosts ($((n * (per + 1))) resources)" "$rn" "$fn" "$(echo "$rn / $fn" | bc -l)" \
+    "$(login_floor "$n")"
+  printf 'growth 10 -> %s hosts: %.2fx (target <= 2x); the floor grows %.2fx\n' "$n" "$(echo "$rn / $r10" | bc -l)" \
+    "$(echo "$fn / $f10" | bc -l)"
+  echo "  floor: the servers' CPU for the plan's logins and probes (the machine's, less reconcile's own) / $cores cores;"
+  echo "  every server runs here, so it grows with the hosts; on a fleet each host pays its own. logins: the"
+  echo "  same for as many logins that only run \`true\` (OpenSSH's ssh): the part no probe can save."
+  before=$(logins)
+  median_plan "$work/jumped20.toml" "No changes" >/dev/null
+  jconns=$(($(logins) - before))
+  echo
+  echo "connections opened by $runs plans: $n hosts: $conns (target $((runs * n))); 20 hosts behind one bastion: $jconns (target $((runs * 21)))"
+fi
+if [[ " $parts " == *" side "* ]]; then
+  printf 'target: plan <= 0.05x Ansible: %.3fx (converged, %s hosts side by side)\n' "$ratio_converged" "$na"
+  [ -z "${rn:-}" ] ||
+    printf '  and reconcile on all %s hosts against Ansible on %s: %.3fx (Ansible on all %s does the same work for more hosts)\n' \
+      "$n" "$na" "$(echo "$rn / $a_converged" | bc -l)" "$n"
+fi
