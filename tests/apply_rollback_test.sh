@@ -46,8 +46,17 @@ fresh
 state before
 rc apply "$spec" --through one && ok || bad "apply --through one: $(cat "$work/err")"
 state one
+# The end of a run: what it did, each stage's time, and what to run next.
+grep -qE "^Apply complete through stage 'one': 2 created, 1 updated, in [0-9.]+m?s\.$" "$work/out" && ok ||
+  bad "the counts that end an apply: $(cat "$work/out")"
+grep -qE "^  one  2 created, 1 updated  [0-9.]+m?s$" "$work/out" && ok || bad "the stage's line: $(cat "$work/out")"
+grep -qxF "Next: reconcile apply $spec --var root=$root continues with stage 'two'." "$work/out" &&
+  grep -qxF "Undo: reconcile rollback $spec --var root=$root --to STAGE puts the world back as it was after STAGE." "$work/out" &&
+  ok || bad "what to run next: $(cat "$work/out")"
 rc apply "$spec" --yes && ok || bad "apply: $(cat "$work/err")"
 state four
+grep -qE "^  four  " "$work/out" && grep -qxF "Next: reconcile plan $spec --var root=$root shows nothing left to do." "$work/out" &&
+  ok || bad "the end of the last stage: $(cat "$work/out")"
 rc apply "$spec" --yes && ok || bad "second apply"
 grep -q "Nothing to do: all 4 stages are complete and the world matches the spec." "$work/out" && ok || bad "second apply should say nothing to do: $(cat "$work/out")"
 rc plan "$spec" --detailed-exitcode && ok || bad "plan after apply should be empty"
@@ -57,6 +66,8 @@ for to in three two one; do
   rc rollback "$spec" --to $to --dry-run
   state four
   rc rollback "$spec" --to $to --yes && ok || bad "rollback --to $to: $(cat "$work/err")"
+  grep -qE "^Rolled back to the end of stage '$to': .*, in [0-9.]+m?s\.$" "$work/out" && ok ||
+    bad "the counts that end a rollback: $(cat "$work/out")"
   state $to
   rc apply "$spec" --yes && ok || bad "apply after rollback to $to: $(cat "$work/err")"
   state four

@@ -21,6 +21,12 @@ example=$src/examples/local-files.toml
 root=$work/root
 mkdir -p "$root"
 
+# --version: the project's version, as CMake has it, on stdout.
+"$bin" --version >"$work/out" 2>"$work/err"
+expect_rc 0 $? "--version"
+[ "$(cat "$work/out")" = "reconcile $(sed -n 's/^project(reconcile VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")" ] &&
+  ok || bad "--version says: $(cat "$work/out" "$work/err")"
+
 # validate: spec only
 "$bin" validate "$example" >"$work/out" 2>"$work/err"
 expect_rc 0 $? "validate example"
@@ -125,5 +131,19 @@ expect_in "$work/out" "<svg" "html graph inline"
 "$bin" plan "$example" --var root="$root" --format pdf >/dev/null 2>"$work/err"
 expect_rc 1 $? "an unknown format"
 expect_in "$work/err" "pdf" "the unknown format named"
+
+# A failed step: its time before the provider's error, the error's later lines indented
+# under it, no line left with only the time; then what was done before it stopped.
+testdata failing >"$work/failing.toml"
+"$bin" apply "$work/failing.toml" --yes >"$work/out" 2>"$work/err"
+expect_rc 1 $? "apply of a failing step"
+grep -qE "^\[1/1\] \+ command\.breaks FAILED after [0-9.]+m?s: \`apply\` exited 3 on local:$" "$work/err" && ok ||
+  bad "the failed step's line, its address said once: $(cat "$work/err")"
+[ "$(grep -cx "    first line" "$work/err") $(grep -cx "    second line" "$work/err")" = "2 2" ] && ok ||
+  bad "the error's lines, indented under the step and in the stage's failure: $(cat "$work/err")"
+grep -qx "  command.breaks: \`apply\` exited 3 on local:" "$work/err" && ok || bad "the stage's failure names the step once: $(cat "$work/err")"
+grep -qE "^ *\([0-9.]+m?s\)$" "$work/err" && bad "a line with only the time: $(cat "$work/err")" || ok
+grep -qE "^Done before it stopped: 1 failed, in [0-9.]+m?s\.$" "$work/err" && grep -qE "^  one  1 failed  .*\(not complete\)$" "$work/err" &&
+  ok || bad "what was done before it stopped: $(cat "$work/err")"
 
 finish

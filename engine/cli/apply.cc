@@ -11,6 +11,7 @@
 
 #include "engine/cli/session.h"
 #include "engine/duration.h"
+#include "engine/exec/tally.h"
 #include "engine/os_calls.h"
 #include "engine/run/apply_stages.h"
 
@@ -179,7 +180,8 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
   }
 
   InstallInterruptHandler();
-  StderrProgress progress;
+  StderrProgress printer;
+  Tally progress(printer);
   Executor executor(ExecContext{spec, *session->journal, session->sealer, progress, "apply", options.parallelism, 4});
   ApplyOptions run{through, options.yes, options.allow_irreversible, options.force, options.rerun, plan_file};
   ApplyHooks hooks{progress, [](const StageSpec& stage) -> std::string {
@@ -189,9 +191,17 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
   RunEnd end = ApplyStages(*session, *plan, plan_options, planned_at, run, executor, hooks);
   if (end.kind != RunEnd::kOk) {
     Fail(end.error);
+    if (!progress.Stages().empty())
+      std::cerr << "Done before it stopped: " << progress.Summary() << ".\n" << progress.StageLines();
     return end.ExitCode();
   }
-  std::cout << "Apply complete through stage '" << spec.stages[through].name << "'.\n";
+  std::cout << "Apply complete through stage '" << spec.stages[through].name << "': " << progress.Summary() << ".\n"
+            << progress.StageLines();
+  if (through + 1 < spec.stages.size())
+    std::cout << "Next: " << CommandFor(common, "apply") << " continues with stage '" << spec.stages[through + 1].name
+              << "'.\n";
+  else std::cout << "Next: " << CommandFor(common, "plan") << " shows nothing left to do.\n";
+  std::cout << "Undo: " << CommandFor(common, "rollback") << " --to STAGE puts the world back as it was after STAGE.\n";
   return 0;
 }
 

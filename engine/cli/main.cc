@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   }
 
   CLI::App app{"reconcile: plan, apply and roll back infrastructure cutovers, stage by stage"};
+  app.set_version_flag("--version", "reconcile " RECONCILE_VERSION);
   app.require_subcommand(1);
   CommonOptions common;
   auto add_common = [&](CLI::App* cmd) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "engine/cli/session.h"
+#include "engine/exec/tally.h"
 #include "engine/duration.h"
 #include "engine/run/rollback_plan.h"
 
@@ -83,15 +84,20 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
   }
 
   InstallInterruptHandler();
-  StderrProgress progress;
+  StderrProgress printer;
+  Tally progress(printer);
   Executor executor(
       ExecContext{spec, *session->journal, session->sealer, progress, "rollback", options.parallelism, 4});
   RunEnd end = RunRollbackPlan(*session, *rollback, executor, progress);
   if (end.kind != RunEnd::kOk) {
     Fail(end.error);
+    std::cerr << "Done before it stopped: " << progress.Summary() << ".\n";
     return end.ExitCode();
   }
-  std::cout << "Rolled back to the end of stage '" << options.to << "'.\n";
+  std::cout << "Rolled back to the end of stage '" << options.to << "': " << progress.Summary() << ".\n";
+  if (*to + 1 < spec.stages.size())
+    std::cout << "Next: " << CommandFor(common, "apply") << " runs stage '" << spec.stages[*to + 1].name
+              << "' and those after it again.\n";
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "engine/cli/session.h"
 #include "engine/journal/pg_journal.h"
+#include "engine/shell_words.h"
 
 #include <unistd.h>
 
@@ -17,6 +18,13 @@ bool Confirm(const std::string& question) {
   std::string answer;
   if (!std::getline(std::cin, answer)) return false;
   return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+std::string CommandFor(const CommonOptions& common, const std::string& verb) {
+  std::string line = "reconcile " + verb + " " + ShellQuote(common.spec);
+  if (!common.env.empty()) line += " --env " + ShellQuote(common.env);
+  for (const std::string& kv : common.vars) line += " --var " + ShellQuote(kv);
+  return line;
 }
 
 std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptions& common, bool with_journal) {

@@ -23,4 +23,8 @@ void Fail(const std::string& message);
 // Asks on the terminal; false without a terminal (the caller says to pass --yes).
 bool Confirm(const std::string& question);
 
+// The command line that runs `verb` on the same spec, overlay and variables, for the "Next:"
+// lines that end a run: "reconcile apply cutover.toml --env lab".
+std::string CommandFor(const CommonOptions& common, const std::string& verb);
+
 }  // namespace reconcile

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "engine/duration.h"
+#include "engine/exec/walk.h"
 #include "engine/plan/plan.h"
 
 namespace reconcile {
@@ -23,8 +24,13 @@ void StderrProgress::StepFinished(const std::string& address, Action action, con
                                   std::chrono::milliseconds took) {
   std::lock_guard<std::mutex> g(mu_);
   ++done_;
-  std::cerr << "[" << done_ << "/" << total_ << "] " << ActionSymbol(action) << " " << address
-            << (error.empty() ? " done" : " FAILED: " + error) << " (" << FormatDuration(took) << ")\n";
+  std::cerr << "[" << done_ << "/" << total_ << "] " << ActionSymbol(action) << " " << address;
+  if (error.empty()) {
+    std::cerr << " done (" << FormatDuration(took) << ")\n";
+    return;
+  }
+  // The time before the error, which may run over lines (a command's stderr).
+  std::cerr << " FAILED after " << FormatDuration(took) << ": " << StepErrorText(address, error, "    ") << "\n";
 }
 
 void StderrProgress::CheckWaiting(const std::string& address, const std::string& detail,

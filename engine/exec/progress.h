@@ -15,6 +15,8 @@ class Progress {
  public:
   virtual ~Progress() = default;
   virtual void StageStarted(const std::string& stage, std::size_t steps) = 0;
+  // Its steps and checks have all run; `complete`: and all held.
+  virtual void StageFinished(const std::string& /*stage*/, bool /*complete*/) {}
   virtual void StepStarted(const std::string& address, Action action) = 0;
   virtual void StepFinished(const std::string& address, Action action, const std::string& error,
                             std::chrono::milliseconds took) = 0;

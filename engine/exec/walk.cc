@@ -1,6 +1,7 @@
 #include "engine/exec/walk.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 namespace reconcile {
@@ -134,9 +135,20 @@ std::vector<StepResult> WalkSteps(const Spec& spec, const std::vector<Step>& ste
 
 std::string Failures(const Spec& spec, const std::vector<Step>& steps, const std::vector<StepResult>& results) {
   std::string out;
-  for (std::size_t i = 0; i < results.size(); ++i)
-    if (!results[i].ok) out += "\n  " + spec.resources[steps[i].resource].address + ": " + results[i].error;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i].ok) continue;
+    const std::string& address = spec.resources[steps[i].resource].address;
+    out += "\n  " + address + ": " + StepErrorText(address, results[i].error, "    ");
+  }
   return out;
+}
+
+std::string StepErrorText(const std::string& address, const std::string& error, const std::string& indent) {
+  std::string text = error.rfind(address + ": ", 0) == 0 ? error.substr(address.size() + 2) : error;
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
+  for (std::size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 1))
+    text.insert(at + 1, indent);
+  return text;
 }
 
 }  // namespace reconcile

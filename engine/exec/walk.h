@@ -56,4 +56,9 @@ std::vector<StepResult> WalkSteps(const Spec& spec, const std::vector<Step>& ste
 // "\n  address: why" for each step that did not succeed; "" when all did.
 std::string Failures(const Spec& spec, const std::vector<Step>& steps, const std::vector<StepResult>& results);
 
+// A step's error as it is shown after its address: without the address again (many providers
+// begin with it), without the newline a command's stderr ends in, and its later lines indented
+// by `indent` so they read as part of it.
+std::string StepErrorText(const std::string& address, const std::string& error, const std::string& indent);
+
 }  // namespace reconcile

@@ -232,7 +232,9 @@ RunEnd ApplyStages(Session& session, const Plan& plan, const PlanOptions& plan_o
     if (!fresh)
       if (RunEnd stop = driver.Replan(sp, Summarize(*records), &now); stop.kind != RunEnd::kOk) return finish(stop);
     if (Status s = driver.RefuseBlindRerun(now); !s) return finish({RunEnd::kStopped, s.message()});
-    if (RunEnd walked = driver.Walk(now); walked.kind != RunEnd::kOk) return finish(walked);
+    RunEnd walked = driver.Walk(now);
+    hooks.progress.StageFinished(stage.name, walked.kind == RunEnd::kOk);
+    if (walked.kind != RunEnd::kOk) return finish(walked);
     JournalRecord done = journal::Encode(journal::StageComplete{stage.name});
     if (Status s = journal.Append(&done); !s) return {RunEnd::kFailed, s.message()};
     hooks.progress.Note("stage " + stage.name + " complete");

@@ -371,6 +371,7 @@ RunEnd RunRollbackPlan(Session& session, const RollbackPlan& rollback, Executor&
   if (Status s = session.journal->Append(&begin); !s) return {RunEnd::kFailed, s.message()};
   progress.StageStarted("rollback to " + to_name, sp.steps.size());
   std::string failures = Failures(spec, sp.steps, executor.RunSteps(sp.steps, to_name));
+  progress.StageFinished("rollback to " + to_name, failures.empty());
   bool interrupted = g_interrupts.load() > 0;
   if (!failures.empty()) {
     JournalRecord end = journal::Encode(journal::End{"rollback", interrupted ? "interrupted" : "failed"});

@@ -1,0 +1,56 @@
+// What a run did, for the lines that end it (Terraform ends with "Resources: 1 added, 0
+// changed, 0 destroyed"): the progress events on their way to the printer, counted by action
+// and timed by stage. The driver knows nothing of it; the CLI wraps its printer in one.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/exec/progress.h"
+
+namespace reconcile {
+
+struct StageTally {
+  std::string stage;
+  std::size_t created = 0, updated = 0, deleted = 0, checks = 0, failed = 0;
+  std::chrono::steady_clock::time_point started{};
+  std::chrono::milliseconds took{0};
+  bool finished = false;  // its steps and checks all ran
+  bool complete = false;  // and held
+};
+
+class Tally : public Progress {
+ public:
+  explicit Tally(Progress& out) : out_(out), started_(std::chrono::steady_clock::now()) {}
+
+  void StageStarted(const std::string& stage, std::size_t steps) override;
+  void StageFinished(const std::string& stage, bool complete) override;
+  void StepStarted(const std::string& address, Action action) override;
+  void StepFinished(const std::string& address, Action action, const std::string& error,
+                    std::chrono::milliseconds took) override;
+  void CheckWaiting(const std::string& address, const std::string& detail, std::chrono::milliseconds waited,
+                    std::chrono::milliseconds timeout) override;
+  void Note(const std::string& line) override;
+
+  // The stages as they ran; one still running (cut off by a failure) is timed until now.
+  std::vector<StageTally> Stages() const;
+
+  // "2 created, 1 updated, 3 checks held, in 1m04s" — what every stage did together, and the
+  // whole run's time (TTL waits between stages included).
+  std::string Summary() const;
+  // A line per stage: its name, what it did ("no changes"), its time; names aligned.
+  std::string StageLines() const;
+
+ private:
+  Progress& out_;
+  std::chrono::steady_clock::time_point started_;
+  mutable std::mutex mu_;
+  std::vector<StageTally> stages_;
+};
+
+// "2 created, 1 updated" for one stage's counts, "no changes" for none.
+std::string CountsText(const StageTally& t);
+
+}  // namespace reconcile
