@@ -50,7 +50,7 @@ state one
 grep -qE "^Apply complete through stage 'one': 2 created, 1 updated, in [0-9.]+m?s\.$" "$work/out" && ok ||
   bad "the counts that end an apply: $(cat "$work/out")"
 grep -qE "^  one  2 created, 1 updated  [0-9.]+m?s$" "$work/out" && ok || bad "the stage's line: $(cat "$work/out")"
-grep -qxF "Next: reconcile apply $spec --var root=$root continues with stage 'two'." "$work/out" &&
+grep -qxF "Next: reconcile apply $spec --var root=$root --through two runs stage 'two'." "$work/out" &&
   grep -qxF "Undo: reconcile rollback $spec --var root=$root --to STAGE puts the world back as it was after STAGE." "$work/out" &&
   ok || bad "what to run next: $(cat "$work/out")"
 rc apply "$spec" --yes && ok || bad "apply: $(cat "$work/err")"
@@ -68,6 +68,10 @@ for to in three two one; do
   rc rollback "$spec" --to $to --yes && ok || bad "rollback --to $to: $(cat "$work/err")"
   grep -qE "^Rolled back to the end of stage '$to': .*, in [0-9.]+m?s\.$" "$work/out" && ok ||
     bad "the counts that end a rollback: $(cat "$work/out")"
+  # Forward again only as far as it undid.
+  grep -qxF "Next: reconcile apply $spec --var root=$root --through four applies again what this undid (stage '$(
+    case $to in three) echo four ;; two) echo three ;; one) echo two ;; esac)' on)." "$work/out" && ok ||
+    bad "what to run after the rollback: $(cat "$work/out")"
   state $to
   rc apply "$spec" --yes && ok || bad "apply after rollback to $to: $(cat "$work/err")"
   state four

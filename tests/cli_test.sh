@@ -143,7 +143,7 @@ grep -qE "^\[1/1\] \+ command\.breaks FAILED after [0-9.]+m?s: \`apply\` exited 
   bad "the error's lines, indented under the step and in the stage's failure: $(cat "$work/err")"
 grep -qx "  command.breaks: \`apply\` exited 3 on local:" "$work/err" && ok || bad "the stage's failure names the step once: $(cat "$work/err")"
 grep -qE "^ *\([0-9.]+m?s\)$" "$work/err" && bad "a line with only the time: $(cat "$work/err")" || ok
-grep -qE "^Done before it stopped: 1 failed, in [0-9.]+m?s\.$" "$work/err" && grep -qE "^  one  1 failed  .*\(not complete\)$" "$work/err" &&
+grep -qE "^Done before it stopped: 1 failed, in [0-9.]+m?s\.$" "$work/err" && grep -qE "^  one  1 failed  .*\(failed\)$" "$work/err" &&
   ok || bad "what was done before it stopped: $(cat "$work/err")"
 
 finish

@@ -12,8 +12,8 @@ namespace {
 struct Printer : Progress {
   std::vector<std::string> seen;
   void StageStarted(const std::string& s, std::size_t) override { seen.push_back("stage " + s); }
-  void StageFinished(const std::string& s, bool complete) override {
-    seen.push_back("end " + s + (complete ? " complete" : " not complete"));
+  void StageFinished(const std::string& s, const StageOutcome& o) override {
+    seen.push_back("end " + s + (o.complete ? " complete" : " not complete"));
   }
   void StepStarted(const std::string& a, Action) override { seen.push_back("start " + a); }
   void StepFinished(const std::string& a, Action, const std::string& e, milliseconds) override {
@@ -25,6 +25,12 @@ struct Printer : Progress {
   void Note(const std::string& line) override { seen.push_back("note " + line); }
 };
 
+StageOutcome Complete() {
+  StageOutcome o;
+  o.complete = true;
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("a run's counts by action, per stage and in all") {
@@ -32,15 +38,15 @@ TEST_CASE("a run's counts by action, per stage and in all") {
   Tally tally(printer);
   tally.StageStarted("ttl", 1);
   tally.StepFinished("dns_record.www", Action::kUpdate, "", milliseconds(5));
-  tally.StageFinished("ttl", true);
+  tally.StageFinished("ttl", Complete());
   tally.StageStarted("switch-over", 4);
   tally.StepFinished("file.a", Action::kCreate, "", milliseconds(1));
   tally.StepFinished("file.b", Action::kCreate, "", milliseconds(1));
   tally.StepFinished("file.c", Action::kDelete, "", milliseconds(1));
   tally.StepFinished("check.health", Action::kCheck, "", milliseconds(1));
-  tally.StageFinished("switch-over", true);
+  tally.StageFinished("switch-over", Complete());
   tally.StageStarted("day2", 0);
-  tally.StageFinished("day2", true);
+  tally.StageFinished("day2", Complete());
 
   CHECK(tally.Summary().rfind("2 created, 1 updated, 1 deleted, 1 check held, in ", 0) == 0);
   std::string lines = tally.StageLines();
@@ -51,20 +57,35 @@ TEST_CASE("a run's counts by action, per stage and in all") {
   CHECK(std::count(lines.begin(), lines.end(), '\n') == 3);
 }
 
-TEST_CASE("a failed step counts as failed, not as what it tried; a stage cut off is said so") {
+TEST_CASE("failures come from the stage's outcome, not from what the failed steps tried") {
   Printer printer;
   Tally tally(printer);
-  tally.StageStarted("freeze", 2);
+  tally.StageStarted("freeze", 3);
   tally.StepFinished("command.stop", Action::kCreate, "exit 1", milliseconds(1));
-  tally.StepFinished("check.down", Action::kCheck, "timed out", milliseconds(1));
-  tally.StageFinished("freeze", false);
+  // One failed before it could start (no StepFinished) and one was left out: the outcome has both.
+  StageOutcome failed;
+  failed.failed = 2;
+  failed.not_run = 1;
+  tally.StageFinished("freeze", failed);
   tally.StageStarted("migrate", 1);
-  CHECK(tally.Summary().rfind("2 failed, in ", 0) == 0);
+  tally.StepFinished("file.x", Action::kNone, "", milliseconds(0));  // found done as it was to run
+  StageOutcome interrupted;
+  interrupted.interrupted = true;
+  tally.StageFinished("migrate", interrupted);
+  CHECK(tally.Summary().rfind("1 already done, 2 failed, 1 not run, in ", 0) == 0);
   std::string lines = tally.StageLines();
-  CHECK(lines.find("freeze   2 failed") != std::string::npos);
-  CHECK(lines.find("(not complete)") != std::string::npos);
-  CHECK(lines.find("migrate  no changes") != std::string::npos);
-  CHECK(lines.find("(cut off)") != std::string::npos);
+  CHECK(lines.find("freeze   2 failed, 1 not run") != std::string::npos);
+  CHECK(lines.find("(failed)") != std::string::npos);
+  CHECK(lines.find("migrate  1 already done") != std::string::npos);
+  CHECK(lines.find("(interrupted)") != std::string::npos);
+}
+
+TEST_CASE("a stage whose walk has not ended is said to be running") {
+  Printer printer;
+  Tally tally(printer);
+  tally.StageStarted("switch", 1);
+  CHECK(tally.StageLines().find("switch  no changes") != std::string::npos);
+  CHECK(tally.StageLines().find("(running)") != std::string::npos);
 }
 
 TEST_CASE("every event reaches the printer, in order") {
@@ -75,7 +96,7 @@ TEST_CASE("every event reaches the printer, in order") {
   tally.CheckWaiting("check.x", "not yet", milliseconds(1), milliseconds(2));
   tally.Note("hello");
   tally.StepFinished("file.a", Action::kCreate, "", milliseconds(1));
-  tally.StageFinished("one", true);
+  tally.StageFinished("one", Complete());
   CHECK(printer.seen == std::vector<std::string>{"stage one", "start file.a", "wait check.x", "note hello",
                                                  "finish file.a", "end one complete"});
 }

@@ -184,10 +184,12 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
   Tally progress(printer);
   Executor executor(ExecContext{spec, *session->journal, session->sealer, progress, "apply", options.parallelism, 4});
   ApplyOptions run{through, options.yes, options.allow_irreversible, options.force, options.rerun, plan_file};
-  ApplyHooks hooks{progress, [](const StageSpec& stage) -> std::string {
+  ApplyHooks hooks{progress,
+                   [](const StageSpec& stage) -> std::string {
                      if (Confirm("Stage '" + stage.name + "': " + stage.confirm + ". Start it?")) return "";
                      return ::isatty(0) ? "not confirmed" : "there is no terminal to ask on, so pass --yes";
-                   }};
+                   },
+                   [&](const std::string& verb) { return CommandFor(common, verb); }};
   RunEnd end = ApplyStages(*session, *plan, plan_options, planned_at, run, executor, hooks);
   if (end.kind != RunEnd::kOk) {
     Fail(end.error);
@@ -197,9 +199,12 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
   }
   std::cout << "Apply complete through stage '" << spec.stages[through].name << "': " << progress.Summary() << ".\n"
             << progress.StageLines();
+  // After a reviewed plan, the next change is reviewed too.
+  std::string apply = plan_file.empty() ? CommandFor(common, "apply") : "reconcile apply PLAN";
+  std::string review = plan_file.empty() ? "" : ", after " + CommandFor(common, "plan") + " --out PLAN";
   if (through + 1 < spec.stages.size())
-    std::cout << "Next: " << CommandFor(common, "apply") << " continues with stage '" << spec.stages[through + 1].name
-              << "'.\n";
+    std::cout << "Next: " << apply << (plan_file.empty() ? " --through " + spec.stages[through + 1].name : "")
+              << " runs stage '" << spec.stages[through + 1].name << "'" << review << ".\n";
   else std::cout << "Next: " << CommandFor(common, "plan") << " shows nothing left to do.\n";
   std::cout << "Undo: " << CommandFor(common, "rollback") << " --to STAGE puts the world back as it was after STAGE.\n";
   return 0;

@@ -91,13 +91,14 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
   RunEnd end = RunRollbackPlan(*session, *rollback, executor, progress);
   if (end.kind != RunEnd::kOk) {
     Fail(end.error);
-    std::cerr << "Done before it stopped: " << progress.Summary() << ".\n";
+    if (!progress.Stages().empty()) std::cerr << "Done before it stopped: " << progress.Summary() << ".\n";
     return end.ExitCode();
   }
   std::cout << "Rolled back to the end of stage '" << options.to << "': " << progress.Summary() << ".\n";
-  if (*to + 1 < spec.stages.size())
-    std::cout << "Next: " << CommandFor(common, "apply") << " runs stage '" << spec.stages[*to + 1].name
-              << "' and those after it again.\n";
+  // Only as far as it undid: a plain apply would go on into stages never applied before.
+  if (!rollback->undone.empty())
+    std::cout << "Next: " << CommandFor(common, "apply") << " --through " << rollback->undone.back()
+              << " applies again what this undid (stage '" << spec.stages[*to + 1].name << "' on).\n";
   return 0;
 }
 

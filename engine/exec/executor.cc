@@ -149,8 +149,9 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
       results[i] = {false, false, now.error().message};
       settled[i] = true;
     } else if (!*now) {
-      ctx_.progress.StepStarted(r.address, step.action);
-      ctx_.progress.StepFinished(r.address, step.action, "", std::chrono::milliseconds(0));
+      // Found done as it was about to run: said as such, not counted as a change made.
+      ctx_.progress.StepStarted(r.address, Action::kNone);
+      ctx_.progress.StepFinished(r.address, Action::kNone, "", std::chrono::milliseconds(0));
       results[i] = {true, true, ""};
       settled[i] = true;
     } else {
@@ -181,8 +182,10 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
     for (std::size_t i : which) results[i] = {false, false, s.message()};
     return results;
   }
-  for (std::size_t i : which)
-    ctx_.progress.StepStarted(ctx_.spec.resources[steps[i]->resource].address, steps[i]->action);
+  for (std::size_t i : which) {
+    const Step& step = redone[i] ? *redone[i] : *steps[i];
+    ctx_.progress.StepStarted(ctx_.spec.resources[step.resource].address, step.action);
+  }
 
   auto start = std::chrono::steady_clock::now();
   const Resource& first = ctx_.spec.resources[steps[which[0]]->resource];
@@ -206,7 +209,7 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
   }
   Status journaled = ctx_.journal.AppendAll(&outcomes);
   for (std::size_t k = 0; k < which.size(); ++k) {
-    const Step& step = *steps[which[k]];
+    const Step& step = redone[which[k]] ? *redone[which[k]] : *steps[which[k]];
     const Resource& r = ctx_.spec.resources[step.resource];
     ctx_.progress.StepFinished(r.address, step.action, after[k] ? std::string() : after[k].error().message, took);
     if (!after[k]) results[which[k]] = {true, false, after[k].error().message};

@@ -26,7 +26,7 @@ void StderrProgress::StepFinished(const std::string& address, Action action, con
   ++done_;
   std::cerr << "[" << done_ << "/" << total_ << "] " << ActionSymbol(action) << " " << address;
   if (error.empty()) {
-    std::cerr << " done (" << FormatDuration(took) << ")\n";
+    std::cerr << (action == Action::kNone ? " already done" : " done (" + FormatDuration(took) + ")") << "\n";
     return;
   }
   // The time before the error, which may run over lines (a command's stderr).

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <mutex>
 #include <string>
 
@@ -11,12 +12,21 @@
 
 namespace reconcile {
 
+// How a stage's walk ended: counted from its steps' results, so a step that failed before it
+// could start (its target unreadable, the journal refusing) counts as much as one that ran.
+struct StageOutcome {
+  bool complete = false;  // every change done and every check held
+  bool interrupted = false;
+  std::size_t failed = 0;   // changes and checks that failed
+  std::size_t not_run = 0;  // left out: what they wait on failed, or an interrupt came first
+};
+
 class Progress {
  public:
   virtual ~Progress() = default;
   virtual void StageStarted(const std::string& stage, std::size_t steps) = 0;
-  // Its steps and checks have all run; `complete`: and all held.
-  virtual void StageFinished(const std::string& /*stage*/, bool /*complete*/) {}
+  // Its steps and checks have all run or been left out.
+  virtual void StageFinished(const std::string& /*stage*/, const StageOutcome& /*outcome*/) {}
   virtual void StepStarted(const std::string& address, Action action) = 0;
   virtual void StepFinished(const std::string& address, Action action, const std::string& error,
                             std::chrono::milliseconds took) = 0;

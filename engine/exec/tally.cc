@@ -17,17 +17,17 @@ void Tally::StageStarted(const std::string& stage, std::size_t steps) {
   out_.StageStarted(stage, steps);
 }
 
-void Tally::StageFinished(const std::string& stage, bool complete) {
+void Tally::StageFinished(const std::string& stage, const StageOutcome& outcome) {
   {
     std::lock_guard<std::mutex> g(mu_);
     if (!stages_.empty() && !stages_.back().finished) {
       stages_.back().took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                                   stages_.back().started);
       stages_.back().finished = true;
-      stages_.back().complete = complete;
+      stages_.back().outcome = outcome;
     }
   }
-  out_.StageFinished(stage, complete);
+  out_.StageFinished(stage, outcome);
 }
 
 void Tally::StepStarted(const std::string& address, Action action) { out_.StepStarted(address, action); }
@@ -37,8 +37,10 @@ void Tally::StepFinished(const std::string& address, Action action, const std::s
   {
     std::lock_guard<std::mutex> g(mu_);
     if (!stages_.empty()) {
+      // Failures are counted from the stage's outcome, which has those that never started too.
       StageTally& t = stages_.back();
-      if (!error.empty()) ++t.failed;
+      if (!error.empty()) {
+      } else if (action == Action::kNone) ++t.already_done;
       else if (action == Action::kCreate) ++t.created;
       else if (action == Action::kUpdate) ++t.updated;
       else if (action == Action::kDelete) ++t.deleted;
@@ -74,7 +76,9 @@ std::string CountsText(const StageTally& t) {
   add(t.updated, "updated", "updated");
   add(t.deleted, "deleted", "deleted");
   add(t.checks, "check held", "checks held");
-  add(t.failed, "failed", "failed");
+  add(t.already_done, "already done", "already done");
+  add(t.outcome.failed, "failed", "failed");
+  add(t.outcome.not_run, "not run", "not run");
   return s.empty() ? "no changes" : s;
 }
 
@@ -85,7 +89,9 @@ std::string Tally::Summary() const {
     all.updated += t.updated;
     all.deleted += t.deleted;
     all.checks += t.checks;
-    all.failed += t.failed;
+    all.already_done += t.already_done;
+    all.outcome.failed += t.outcome.failed;
+    all.outcome.not_run += t.outcome.not_run;
   }
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
   return CountsText(all) + ", in " + FormatDuration(took);
@@ -103,9 +109,10 @@ std::string Tally::StageLines() const {
     std::string counts = CountsText(t);
     out += "  " + t.stage + std::string(name_width - t.stage.size() + 2, ' ') + counts +
            std::string(counts_width - counts.size() + 2, ' ') + FormatDuration(t.took) +
-           (!t.finished  ? " (cut off)"
-            : t.complete ? ""
-                         : " (not complete)") +
+           (!t.finished             ? " (running)"
+            : t.outcome.interrupted ? " (interrupted)"
+            : !t.outcome.complete   ? " (failed)"
+                                    : "") +
            "\n";
   }
   return out;

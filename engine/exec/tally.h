@@ -14,11 +14,12 @@ namespace reconcile {
 
 struct StageTally {
   std::string stage;
-  std::size_t created = 0, updated = 0, deleted = 0, checks = 0, failed = 0;
+  std::size_t created = 0, updated = 0, deleted = 0, checks = 0;
+  std::size_t already_done = 0;  // found done as they were about to run
   std::chrono::steady_clock::time_point started{};
   std::chrono::milliseconds took{0};
-  bool finished = false;  // its steps and checks all ran
-  bool complete = false;  // and held
+  bool finished = false;  // its walk ended (`outcome` says how)
+  StageOutcome outcome;
 };
 
 class Tally : public Progress {
@@ -26,7 +27,7 @@ class Tally : public Progress {
   explicit Tally(Progress& out) : out_(out), started_(std::chrono::steady_clock::now()) {}
 
   void StageStarted(const std::string& stage, std::size_t steps) override;
-  void StageFinished(const std::string& stage, bool complete) override;
+  void StageFinished(const std::string& stage, const StageOutcome& outcome) override;
   void StepStarted(const std::string& address, Action action) override;
   void StepFinished(const std::string& address, Action action, const std::string& error,
                     std::chrono::milliseconds took) override;
@@ -34,10 +35,10 @@ class Tally : public Progress {
                     std::chrono::milliseconds timeout) override;
   void Note(const std::string& line) override;
 
-  // The stages as they ran; one still running (cut off by a failure) is timed until now.
+  // The stages as they ran; one whose walk has not ended is timed until now.
   std::vector<StageTally> Stages() const;
 
-  // "2 created, 1 updated, 3 checks held, in 1m04s" — what every stage did together, and the
+  // "2 created, 1 updated, 3 checks held, in 1m4s" — what every stage did together, and the
   // whole run's time (TTL waits between stages included).
   std::string Summary() const;
   // A line per stage: its name, what it did ("no changes"), its time; names aligned.
@@ -50,7 +51,7 @@ class Tally : public Progress {
   std::vector<StageTally> stages_;
 };
 
-// "2 created, 1 updated" for one stage's counts, "no changes" for none.
+// "2 created, 1 updated, 1 failed" for one stage's counts, "no changes" for none.
 std::string CountsText(const StageTally& t);
 
 }  // namespace reconcile

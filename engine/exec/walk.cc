@@ -80,12 +80,12 @@ std::vector<StepResult> WalkSteps(const Spec& spec, const std::vector<Step>& ste
       for (std::size_t w : waits[i])
         if (state[w] == St::kDone && !results[w].ok) blocked_by = spec.resources[steps[w].resource].address;
       if (!blocked_by.empty()) {
-        finish(i, {false, false, "not run: it depends on " + blocked_by + ", which did not succeed"});
+        finish(i, {false, false, "not run: it depends on " + blocked_by + ", which did not succeed", true});
         progressed = true;
         continue;
       }
       if (runner.Interrupted()) {
-        finish(i, {false, false, "not run: interrupted"});
+        finish(i, {false, false, "not run: interrupted", true});
         progressed = true;
         continue;
       }
@@ -118,7 +118,7 @@ std::vector<StepResult> WalkSteps(const Spec& spec, const std::vector<Step>& ste
     if (in_flight.empty()) {
       // Nothing runs and nothing can start: the steps left wait on each other.
       for (std::size_t i = 0; i < steps.size(); ++i)
-        if (state[i] == St::kWaiting) finish(i, {false, false, "not run: it waits on a step that waits on it"});
+        if (state[i] == St::kWaiting) finish(i, {false, false, "not run: it waits on a step that waits on it", true});
       break;
     }
     StepRunner::Finished done = runner.WaitForOne();
@@ -143,11 +143,20 @@ std::string Failures(const Spec& spec, const std::vector<Step>& steps, const std
   return out;
 }
 
+StageOutcome OutcomeOf(const std::vector<StepResult>& results, bool interrupted) {
+  StageOutcome o;
+  o.interrupted = interrupted;
+  for (const StepResult& r : results)
+    if (!r.ok) ++(r.left_out ? o.not_run : o.failed);
+  o.complete = o.failed == 0 && o.not_run == 0 && !interrupted;
+  return o;
+}
+
 std::string StepErrorText(const std::string& address, const std::string& error, const std::string& indent) {
   std::string text = error.rfind(address + ": ", 0) == 0 ? error.substr(address.size() + 2) : error;
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
   for (std::size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 1))
-    text.insert(at + 1, indent);
+    if (at + 1 < text.size() && text[at + 1] != '\n') text.insert(at + 1, indent);
   return text;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/exec/progress.h"
 #include "engine/plan/plan.h"
 
 namespace reconcile {
@@ -17,7 +18,8 @@ namespace reconcile {
 struct StepResult {
   bool ran = false;
   bool ok = false;
-  std::string error;  // why it failed, or why it did not run
+  std::string error;      // why it failed, or why it did not run
+  bool left_out = false;  // not run by the walk: what it waits on failed, or an interrupt
 };
 
 class StepRunner {
@@ -55,6 +57,9 @@ std::vector<StepResult> WalkSteps(const Spec& spec, const std::vector<Step>& ste
 
 // "\n  address: why" for each step that did not succeed; "" when all did.
 std::string Failures(const Spec& spec, const std::vector<Step>& steps, const std::vector<StepResult>& results);
+
+// The stage's outcome from its steps' results (`interrupted`: a Ctrl-C came).
+StageOutcome OutcomeOf(const std::vector<StepResult>& results, bool interrupted);
 
 // A step's error as it is shown after its address: without the address again (many providers
 // begin with it), without the newline a command's stderr ends in, and its later lines indented

@@ -157,6 +157,7 @@ class StageDriver {
     const StageSpec& stage = spec_.stages[now.stage];
     hooks_.progress.StageStarted(stage.name, now.steps.size());
     auto results = executor_.RunSteps(now.steps, stage.name);
+    hooks_.progress.StageFinished(stage.name, OutcomeOf(results, g_interrupts.load() > 0));
     std::vector<Step> changes, checks;
     std::vector<StepResult> change_results, check_results;
     for (std::size_t i = 0; i < now.steps.size(); ++i) {
@@ -166,18 +167,20 @@ class StageDriver {
     }
     bool interrupted = g_interrupts.load() > 0;
     RunEnd::Kind kind = interrupted ? RunEnd::kInterrupted : RunEnd::kFailed;
-    // Where a rollback would take the world: the end of the stage before this one.
-    std::string back = now.stage == 0 ? std::string("reconcile rollback --to STAGE")
-                                      : "reconcile rollback --to " + spec_.stages[now.stage - 1].name;
+    // Where a rollback would take the world: the end of the stage before this one. Nothing
+    // comes before the first: what it did can only be put right by applying again.
+    std::string back = now.stage == 0 ? std::string()
+                                      : ", or roll back with " + hooks_.command("rollback") + " --to " +
+                                            spec_.stages[now.stage - 1].name;
     if (std::string failures = Failures(spec_, changes, change_results); !failures.empty())
       return {kind, "stage '" + stage.name + "' " + (interrupted ? "was interrupted" : "failed") + ":" + failures +
-                        (interrupted ? "\n  what ran is journaled; run apply again to continue, or roll back with "
+                        (interrupted ? "\n  what ran is journaled; run apply again to continue"
                                      : "\n  the journal has what was done; fix the cause and run apply again to "
-                                       "continue, or roll back with ") +
+                                       "continue") +
                         back};
     if (std::string unmet = Failures(spec_, checks, check_results); !unmet.empty())
       return {kind, "stage '" + stage.name + "' is not complete:" + unmet +
-                        "\n  its changes are applied; apply again to re-check, or roll back with " + back};
+                        "\n  its changes are applied; apply again to re-check" + back};
     return {};
   }
 
@@ -232,9 +235,7 @@ RunEnd ApplyStages(Session& session, const Plan& plan, const PlanOptions& plan_o
     if (!fresh)
       if (RunEnd stop = driver.Replan(sp, Summarize(*records), &now); stop.kind != RunEnd::kOk) return finish(stop);
     if (Status s = driver.RefuseBlindRerun(now); !s) return finish({RunEnd::kStopped, s.message()});
-    RunEnd walked = driver.Walk(now);
-    hooks.progress.StageFinished(stage.name, walked.kind == RunEnd::kOk);
-    if (walked.kind != RunEnd::kOk) return finish(walked);
+    if (RunEnd walked = driver.Walk(now); walked.kind != RunEnd::kOk) return finish(walked);
     JournalRecord done = journal::Encode(journal::StageComplete{stage.name});
     if (Status s = journal.Append(&done); !s) return {RunEnd::kFailed, s.message()};
     hooks.progress.Note("stage " + stage.name + " complete");

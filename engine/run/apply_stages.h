@@ -28,6 +28,11 @@ struct ApplyHooks {
   // Whether a stage with `confirm` may start (asked on a terminal by the CLI): "" when it may,
   // or why not ("not confirmed").
   std::function<std::string(const StageSpec& stage)> confirm;
+  // The command line that runs `verb` ("rollback") on this spec as the operator gave it, for
+  // the ways on that a failure names.
+  std::function<std::string(const std::string& verb)> command = [](const std::string& verb) {
+    return "reconcile " + verb;
+  };
 };
 
 // How a run ended; `error` says what stopped it and what to do.

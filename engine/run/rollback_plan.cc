@@ -370,8 +370,9 @@ RunEnd RunRollbackPlan(Session& session, const RollbackPlan& rollback, Executor&
       journal::Begin{"rollback", spec.sha256, LockInfo::Mine("rollback").user, "", to_name, rollback.undone});
   if (Status s = session.journal->Append(&begin); !s) return {RunEnd::kFailed, s.message()};
   progress.StageStarted("rollback to " + to_name, sp.steps.size());
-  std::string failures = Failures(spec, sp.steps, executor.RunSteps(sp.steps, to_name));
-  progress.StageFinished("rollback to " + to_name, failures.empty());
+  auto results = executor.RunSteps(sp.steps, to_name);
+  progress.StageFinished("rollback to " + to_name, OutcomeOf(results, g_interrupts.load() > 0));
+  std::string failures = Failures(spec, sp.steps, results);
   bool interrupted = g_interrupts.load() > 0;
   if (!failures.empty()) {
     JournalRecord end = journal::Encode(journal::End{"rollback", interrupted ? "interrupted" : "failed"});

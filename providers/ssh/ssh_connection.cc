@@ -325,7 +325,14 @@ Result<std::unique_ptr<SshConnection>> SshConnection::Open(const HostConfig& hos
       host.host_key_fingerprint == fingerprint)
     check = LIBSSH2_KNOWNHOST_CHECK_MATCH;  // declared in the spec: a server rebuilt in the cutover
   if (check == LIBSSH2_KNOWNHOST_CHECK_MISMATCH) {
-    std::string was = KnownFingerprint(match);
+    // The entry of the same key type when there is one (known_hosts often holds several for a
+    // host, and libssh2 names the first of any type).
+    libssh2_knownhost* same_type = nullptr;
+    int again = libssh2_knownhost_checkp(
+        hosts, where.c_str(), -1, key, key_len,
+        LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | KnownHostKeyType(key_type), &same_type);
+    std::string was =
+        again == LIBSSH2_KNOWNHOST_CHECK_MISMATCH && same_type ? KnownFingerprint(same_type) : KnownFingerprint(match);
     libssh2_knownhost_free(hosts);
     return fail("the host key CHANGED: " + known + " holds another key for " + where + " (" + was +
                 "); the server now shows " + fingerprint +
