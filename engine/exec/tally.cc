@@ -36,11 +36,10 @@ void Tally::StepFinished(const std::string& address, Action action, const std::s
                          std::chrono::milliseconds took) {
   {
     std::lock_guard<std::mutex> g(mu_);
-    if (!stages_.empty()) {
-      // Failures are counted from the stage's outcome, which has those that never started too.
+    // Failures are counted from the stage's outcome, which has those that never started too.
+    if (!stages_.empty() && error.empty()) {
       StageTally& t = stages_.back();
-      if (!error.empty()) {
-      } else if (action == Action::kNone) ++t.already_done;
+      if (action == Action::kNone) ++t.already_done;
       else if (action == Action::kCreate) ++t.created;
       else if (action == Action::kUpdate) ++t.updated;
       else if (action == Action::kDelete) ++t.deleted;

@@ -157,7 +157,8 @@ class StageDriver {
     const StageSpec& stage = spec_.stages[now.stage];
     hooks_.progress.StageStarted(stage.name, now.steps.size());
     auto results = executor_.RunSteps(now.steps, stage.name);
-    hooks_.progress.StageFinished(stage.name, OutcomeOf(results, g_interrupts.load() > 0));
+    bool interrupted = g_interrupts.load() > 0;
+    hooks_.progress.StageFinished(stage.name, OutcomeOf(results, interrupted));
     std::vector<Step> changes, checks;
     std::vector<StepResult> change_results, check_results;
     for (std::size_t i = 0; i < now.steps.size(); ++i) {
@@ -165,7 +166,6 @@ class StageDriver {
       (check ? checks : changes).push_back(now.steps[i]);
       (check ? check_results : change_results).push_back(results[i]);
     }
-    bool interrupted = g_interrupts.load() > 0;
     RunEnd::Kind kind = interrupted ? RunEnd::kInterrupted : RunEnd::kFailed;
     // Where a rollback would take the world: the end of the stage before this one. Nothing
     // comes before the first: what it did can only be put right by applying again.

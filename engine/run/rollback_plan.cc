@@ -371,9 +371,9 @@ RunEnd RunRollbackPlan(Session& session, const RollbackPlan& rollback, Executor&
   if (Status s = session.journal->Append(&begin); !s) return {RunEnd::kFailed, s.message()};
   progress.StageStarted("rollback to " + to_name, sp.steps.size());
   auto results = executor.RunSteps(sp.steps, to_name);
-  progress.StageFinished("rollback to " + to_name, OutcomeOf(results, g_interrupts.load() > 0));
-  std::string failures = Failures(spec, sp.steps, results);
   bool interrupted = g_interrupts.load() > 0;
+  progress.StageFinished("rollback to " + to_name, OutcomeOf(results, interrupted));
+  std::string failures = Failures(spec, sp.steps, results);
   if (!failures.empty()) {
     JournalRecord end = journal::Encode(journal::End{"rollback", interrupted ? "interrupted" : "failed"});
     (void)session.journal->Append(&end);  // the failure below is what to say
