@@ -65,13 +65,13 @@ login() {
 
 run validate "$spec"
 run plan "$spec"
-run apply "$spec" --through cutover
+run apply "$spec" --through cutover --yes
 echo
 echo "# DNS: $(www); media: $(ls "$LAB_DIR/s3/data/cmr-media" | tr '\n' ' ')"
 echo "# the clock process: $(in_sd systemctl is-active clock); RDS snapshot: $(snapshots)"
 run status "$spec"
 echo
-echo "# The switch stage asks for confirmation; --yes gives it (no terminal here)."
+echo "# --yes approves the plan shown, and the switch stage's confirmation (a script has no one to type yes)."
 run apply "$spec" --yes
 echo
 echo "# DNS: $(www); the database port: $(port); the new password works: $(login "$CMR_DB_PASSWORD_NEW")"

@@ -44,7 +44,14 @@ fresh() {
 
 fresh
 state before
-rc apply "$spec" --through one && ok || bad "apply --through one: $(cat "$work/err")"
+# Without a terminal and without --yes, apply shows the plan and changes nothing.
+rc apply "$spec" --through one </dev/null
+[ $? -eq 1 ] && ok || bad "apply without --yes and no terminal should refuse"
+grep -q "apply needs approval and there is no terminal to ask on; nothing was changed. Review the plan above, then run again with --yes" \
+  "$work/err" && ok || bad "the refusal says what to do: $(cat "$work/err")"
+grep -q "^   + file.a" "$work/out" && ok || bad "the refused apply showed its plan: $(cat "$work/out")"
+state before
+rc apply "$spec" --through one --yes && ok || bad "apply --through one: $(cat "$work/err")"
 state one
 # The end of a run: what it did, each stage's time, and what to run next.
 grep -qE "^Apply complete through stage 'one': 2 created, 1 updated, in [0-9.]+m?s\.$" "$work/out" && ok ||
@@ -162,9 +169,11 @@ echo "# edited" >>"$spec"
 [ $? -eq 1 ] && ok || bad "a plan saved before the spec changed must be refused"
 grep -q "is stale: the spec (or its overlay or variables) changed" "$work/err" && ok || bad "stale (spec): $(cat "$work/err")"
 
-# A stage that asks for confirmation is refused without a terminal and without --yes.
+# A stage that asks for confirmation is refused without a terminal and without --yes, even in
+# a saved plan (which needs no approval to start).
 testdata confirm >"$work/confirm.toml"
-"$bin" apply "$work/confirm.toml" </dev/null >"$work/out" 2>"$work/err"
+"$bin" plan "$work/confirm.toml" --out "$work/confirm.json" >/dev/null 2>&1
+"$bin" apply "$work/confirm.json" </dev/null >"$work/out" 2>"$work/err"
 [ $? -eq 1 ] && ok || bad "confirm without --yes and no terminal"
 grep -q "stage 'b' asks for confirmation (traffic moves); there is no terminal to ask on, so pass --yes" "$work/err" && ok || bad "confirm message: $(cat "$work/err")"
 [ ! -e "$root/x" ] && ok || bad "nothing of stage b ran"

@@ -16,7 +16,7 @@ scenario() {
   mkdir -p "$dir"
   ask() { dig @"$host" -p "$port" +noall +answer "shop-$name.example.test" A | awk '{print $2, $5}' | sort | tr '\n' ' '; }
   testdata cut >"$dir/cut.toml"
-  "$bin" apply "$dir/cut.toml" --through prepare >"$dir/out" 2>"$dir/err" && ok || bad "$name: apply prepare: $(cat "$dir/err")"
+  "$bin" apply "$dir/cut.toml" --through prepare --yes >"$dir/out" 2>"$dir/err" && ok || bad "$name: apply prepare: $(cat "$dir/err")"
   [ "$(ask)" = "3 192.0.2.10 " ] && ok || bad "$name: created with TTL 3: $(ask)"
   local start took
   start=$(date +%s)

@@ -45,13 +45,13 @@ rc plan "$spec"
 grep -qF 'enabled: false → true' "$work/out" && grep -qF 'state:   "stopped" → "running"' "$work/out" && ok ||
   bad "plan should enable and start web: $(cat "$work/out" "$work/err")"
 
-rc apply "$spec" --through start && ok || bad "apply --through start: $(cat "$work/out" "$work/err")"
+rc apply "$spec" --through start --yes && ok || bad "apply --through start: $(cat "$work/out" "$work/err")"
 [ -L "$svc/web" ] && ok || bad "web should be linked into the service folder"
 pid=$(pid_of web)
 [ -n "$pid" ] && ok || bad "web should run: $(sv status "$svc/web" 2>&1)"
 rc plan "$spec" --stage start --detailed-exitcode && ok || bad "stage start should be converged: $(cat "$work/out")"
 
-rc apply "$spec" --through stop && ok || bad "apply --through stop: $(cat "$work/out" "$work/err")"
+rc apply "$spec" --through stop --yes && ok || bad "apply --through stop: $(cat "$work/out" "$work/err")"
 sv status "$svc/web" | grep -q '^down:' && ok || bad "web should be down: $(sv status "$svc/web" 2>&1)"
 [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && ok || bad "web's process $pid should be gone once stop returned"
 [ -L "$svc/web" ] && ok || bad "web stays linked at stage stop"
@@ -68,7 +68,7 @@ rc rollback "$spec" --to start --yes && ok || bad "rollback --to start: $(cat "$
 # A service that ignores SIGTERM: the stop fails after stop_timeout, and says so.
 stubborn=$work/stubborn.toml
 testdata stubborn >"$stubborn"
-rc apply "$stubborn" --through start && ok || bad "stubborn: apply --through start: $(cat "$work/out" "$work/err")"
+rc apply "$stubborn" --through start --yes && ok || bad "stubborn: apply --through start: $(cat "$work/out" "$work/err")"
 start=$(date +%s)
 rc apply "$stubborn" --yes && bad "a stop that times out should fail the apply" || ok
 grep -q 'timeout: run: .*stubborn' "$work/err" && grep -qF 'give it longer with stop_timeout' "$work/err" && ok ||

@@ -20,7 +20,7 @@ testdata cut >"$work/cut.toml"
 status_of() { curl -s -o /dev/null -w '%{http_code}' -H "Host: app.test" http://127.0.0.1:18086/; }
 soon() { for _ in $(seq 1 100); do [ "$(status_of)" = "$1" ] && return 0; sleep 0.05; done; return 1; }
 
-"$bin" apply "$work/cut.toml" --through freeze >"$work/out" 2>"$work/err" && ok || bad "apply --through freeze: $(cat "$work/err")"
+"$bin" apply "$work/cut.toml" --through freeze --yes >"$work/out" 2>"$work/err" && ok || bad "apply --through freeze: $(cat "$work/err")"
 [ "$(cat "$root/app.env")" = "DATABASE=new-server" ] && ok || bad "env rewritten over SSH"
 [ "$(stat -c %a "$root/app.env")" = "640" ] && ok || bad "mode over SSH"
 soon 503 && ok || bad "maintenance page up: $(status_of)"

@@ -179,6 +179,17 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     return 1;
   }
 
+  // What was shown is approved once, before the first change; a saved plan was reviewed when
+  // it was written, and a run with nothing to change (checks left to hold) changes nothing.
+  if (!options.yes && plan_file.empty() && plan->HasChanges())
+    if (std::string why = Approve("apply", "Apply these changes?",
+                                  "Review the plan above, then run again with --yes, or save it with " +
+                                      CommandFor(common, "plan") + " --out PLAN and apply PLAN.");
+        !why.empty()) {
+      Fail(why);
+      return 1;
+    }
+
   InstallInterruptHandler();
   StderrProgress printer;
   Tally progress(printer);

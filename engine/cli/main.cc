@@ -57,7 +57,9 @@ int main(int argc, char** argv) {
   apply->add_option("--env", common.env, "merge SPEC.ENV.toml over the spec (e.g. --env lab)");
   apply->add_option("--var", common.vars, "set a variable: --var name=value (repeatable)");
   apply->add_option("--through", apply_options.through, "stop after this stage");
-  apply->add_flag("--yes", apply_options.yes, "do not ask before stages that ask for confirmation");
+  apply->add_flag("--yes", apply_options.yes,
+                  "do not ask: apply the plan shown, and start the stages that ask for confirmation (needed "
+                  "without a terminal, unless SPEC is a saved plan)");
   apply->add_flag("--allow-irreversible", apply_options.allow_irreversible, "apply steps that cannot be undone");
   apply->add_option(
       "--rerun", apply_options.rerun,
@@ -75,7 +77,7 @@ int main(int argc, char** argv) {
   rollback->add_option("--rerun", rollback_options.rerun,
                        "run again the revert of a one-shot step that was cut off and has no check (after finding "
                        "out it did not finish)");
-  rollback->add_flag("--yes", rollback_options.yes, "do not ask for confirmation");
+  rollback->add_flag("--yes", rollback_options.yes, "do not ask: roll back as shown (needed without a terminal)");
   rollback->add_flag("--force", rollback_options.force, "roll back resources someone else changed since");
   rollback->add_flag("--allow-irreversible", rollback_options.allow_irreversible, "run steps that cannot be undone");
   rollback->add_option("--parallelism", rollback_options.parallelism, "steps run at once")->capture_default_str();

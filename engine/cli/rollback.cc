@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <iostream>
 
-#include <unistd.h>
-
 #include "engine/cli/session.h"
 #include "engine/exec/tally.h"
 #include "engine/duration.h"
@@ -76,12 +74,13 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
          "\n  nothing was changed; review them and pass --allow-irreversible to roll back anyway");
     return 1;
   }
-  if (!options.yes && !Confirm("Roll " + spec.name + " back to the end of stage '" + options.to + "'?")) {
-    Fail(std::string("rollback not confirmed") +
-         (::isatty(0) ? "" : " (there is no terminal to ask on: pass --yes after reviewing the plan above)") +
-         "; nothing was changed");
-    return 1;
-  }
+  if (!options.yes)
+    if (std::string why = Approve("rollback", "Roll " + spec.name + " back to the end of stage '" + options.to + "'?",
+                                  "Review the rollback above, then run again with --yes.");
+        !why.empty()) {
+      Fail(why);
+      return 1;
+    }
 
   InstallInterruptHandler();
   StderrProgress printer;

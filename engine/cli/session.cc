@@ -20,6 +20,20 @@ bool Confirm(const std::string& question) {
   return answer == "y" || answer == "Y" || answer == "yes";
 }
 
+std::string Approve(const std::string& verb, const std::string& question, const std::string& without_terminal) {
+  std::cout << std::flush;
+  if (!::isatty(STDIN_FILENO))
+    return verb + " needs approval and there is no terminal to ask on; nothing was changed. " + without_terminal;
+  std::cerr << "\n" << question << " Only 'yes' is accepted.\n  Enter a value: " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return verb + " was not approved (no answer); nothing was changed";
+  if (answer != "yes")
+    return verb + " was not approved: only 'yes' approves" +
+           (answer.empty() || answer.size() > 20 ? std::string() : ", not '" + answer + "'") + "; nothing was changed";
+  std::cerr << "\n";
+  return "";
+}
+
 std::string CommandFor(const CommonOptions& common, const std::string& verb) {
   std::string line = "reconcile " + verb + " " + ShellQuote(common.spec);
   if (!common.env.empty()) line += " --env " + ShellQuote(common.env);

@@ -23,6 +23,11 @@ void Fail(const std::string& message);
 // Asks on the terminal; false without a terminal (the caller says to pass --yes).
 bool Confirm(const std::string& question);
 
+// Terraform's approval of a plan shown: on a terminal only the word "yes" goes on; without one
+// nothing is asked and `without_terminal` says what to do (--yes). "" when approved, else why
+// not, for Fail.
+std::string Approve(const std::string& verb, const std::string& question, const std::string& without_terminal);
+
 // The command line that runs `verb` on the same spec, overlay and variables, for the "Next:"
 // lines that end a run: "reconcile apply cutover.toml --env lab".
 std::string CommandFor(const CommonOptions& common, const std::string& verb);
