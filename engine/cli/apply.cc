@@ -11,7 +11,7 @@
 
 #include "engine/cli/session.h"
 #include "engine/duration.h"
-#include "engine/exec/tally.h"
+#include "engine/cli/run_view.h"
 #include "engine/os_calls.h"
 #include "engine/run/apply_stages.h"
 
@@ -76,6 +76,7 @@ bool LooksLikePlan(const std::string& path) {
 }  // namespace
 
 int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandOptions& options) {
+  if (options.json) SetJsonErrors();
   nlohmann::json saved;
   std::string plan_file;
   if (LooksLikePlan(common.spec)) {
@@ -191,8 +192,9 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     }
 
   InstallInterruptHandler();
-  StderrProgress printer;
-  Tally progress(printer);
+  RunView view("apply", options.json);
+  Progress& progress = view.progress();
+  view.Started({{"spec", spec.path}, {"env", common.env}, {"through", spec.stages[through].name}});
   Executor executor(ExecContext{spec, *session->journal, session->sealer, progress, "apply", options.parallelism, 4});
   ApplyOptions run{through, options.yes, options.allow_irreversible, options.force, options.rerun, plan_file};
   ApplyHooks hooks{progress,
@@ -202,14 +204,15 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
                    },
                    [&](const std::string& verb) { return CommandFor(common, verb); }};
   RunEnd end = ApplyStages(*session, *plan, plan_options, planned_at, run, executor, hooks);
+  view.Finished(end);
   if (end.kind != RunEnd::kOk) {
     Fail(end.error);
-    if (!progress.Stages().empty())
-      std::cerr << "Done before it stopped: " << progress.Summary() << ".\n" << progress.StageLines();
+    if (!view.tally().Stages().empty())
+      std::cerr << "Done before it stopped: " << view.tally().Summary() << ".\n" << view.tally().StageLines();
     return end.ExitCode();
   }
-  std::cout << "Apply complete through stage '" << spec.stages[through].name << "': " << progress.Summary() << ".\n"
-            << progress.StageLines();
+  std::cout << "Apply complete through stage '" << spec.stages[through].name << "': " << view.tally().Summary() << ".\n"
+            << view.tally().StageLines();
   // After a reviewed plan, the next change is reviewed too.
   std::string apply = plan_file.empty() ? CommandFor(common, "apply") : "reconcile apply PLAN";
   std::string review = plan_file.empty() ? "" : ", after " + CommandFor(common, "plan") + " --out PLAN";

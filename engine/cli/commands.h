@@ -35,6 +35,7 @@ struct ApplyCommandOptions {
   std::size_t parallelism = kDefaultParallelism;
   std::string lock_timeout = "0s";
   std::set<std::string> rerun;  // one-shot steps cut off mid-run, to run again
+  bool json = false;            // events as JSON lines on stderr
 };
 
 struct RollbackCommandOptions {
@@ -46,6 +47,7 @@ struct RollbackCommandOptions {
   bool allow_irreversible = false;
   std::size_t parallelism = kDefaultParallelism;
   std::string lock_timeout = "0s";
+  bool json = false;
 };
 
 // `spec_or_plan` may name a plan saved with `plan --out`: then exactly that plan is applied,

@@ -68,6 +68,9 @@ int main(int argc, char** argv) {
                   "go past the providers' safety limits (e.g. changing over 30% of a DNS zone at once)");
   apply->add_option("--parallelism", apply_options.parallelism, "steps run at once")->capture_default_str();
   apply->add_option("--lock-timeout", apply_options.lock_timeout, "wait this long for the journal's lock (e.g. 5m)");
+  apply->add_flag("--json", apply_options.json,
+                  "report the run as JSON events on stderr, one a line (docs/json-events.md); the plan and the "
+                  "summary stay on stdout");
 
   RollbackCommandOptions rollback_options;
   CLI::App* rollback = app.add_subcommand("rollback", "put everything back as it was after a stage");
@@ -82,6 +85,7 @@ int main(int argc, char** argv) {
   rollback->add_flag("--allow-irreversible", rollback_options.allow_irreversible, "run steps that cannot be undone");
   rollback->add_option("--parallelism", rollback_options.parallelism, "steps run at once")->capture_default_str();
   rollback->add_option("--lock-timeout", rollback_options.lock_timeout, "wait this long for the journal's lock");
+  rollback->add_flag("--json", rollback_options.json, "report the run as JSON events on stderr (docs/json-events.md)");
 
   CLI::App* status = app.add_subcommand("status", "what the journal says: stages done, failures, the lock");
   add_common(status);

@@ -5,13 +5,14 @@
 #include <iostream>
 
 #include "engine/cli/session.h"
-#include "engine/exec/tally.h"
+#include "engine/cli/run_view.h"
 #include "engine/duration.h"
 #include "engine/run/rollback_plan.h"
 
 namespace reconcile {
 
 int RunRollback(const Registry& registry, const CommonOptions& common, const RollbackCommandOptions& options) {
+  if (options.json) SetJsonErrors();
   auto session = OpenSession(registry, common, true);
   if (!session) return 1;
   const Spec& spec = session->spec();
@@ -83,17 +84,19 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     }
 
   InstallInterruptHandler();
-  StderrProgress printer;
-  Tally progress(printer);
+  RunView view("rollback", options.json);
+  Progress& progress = view.progress();
+  view.Started({{"spec", spec.path}, {"env", common.env}, {"to", options.to}});
   Executor executor(
       ExecContext{spec, *session->journal, session->sealer, progress, "rollback", options.parallelism, 4});
   RunEnd end = RunRollbackPlan(*session, *rollback, executor, progress);
+  view.Finished(end);
   if (end.kind != RunEnd::kOk) {
     Fail(end.error);
-    if (!progress.Stages().empty()) std::cerr << "Done before it stopped: " << progress.Summary() << ".\n";
+    if (!view.tally().Stages().empty()) std::cerr << "Done before it stopped: " << view.tally().Summary() << ".\n";
     return end.ExitCode();
   }
-  std::cout << "Rolled back to the end of stage '" << options.to << "': " << progress.Summary() << ".\n";
+  std::cout << "Rolled back to the end of stage '" << options.to << "': " << view.tally().Summary() << ".\n";
   // Only as far as it undid: a plain apply would go on into stages never applied before.
   if (!rollback->undone.empty())
     std::cout << "Next: " << CommandFor(common, "apply") << " --through " << rollback->undone.back()

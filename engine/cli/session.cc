@@ -1,4 +1,5 @@
 #include "engine/cli/session.h"
+#include "engine/exec/json_events.h"
 #include "engine/journal/pg_journal.h"
 #include "engine/shell_words.h"
 
@@ -10,7 +11,16 @@
 
 namespace reconcile {
 
-void Fail(const std::string& message) { std::cerr << "reconcile: error: " << message << "\n"; }
+namespace {
+bool g_json_errors = false;
+}  // namespace
+
+void SetJsonErrors() { g_json_errors = true; }
+
+void Fail(const std::string& message) {
+  if (g_json_errors) JsonEvents(std::cerr).Emit("error", {{"message", message}});
+  else std::cerr << "reconcile: error: " << message << "\n";
+}
 
 bool Confirm(const std::string& question) {
   if (!::isatty(STDIN_FILENO)) return false;

@@ -18,7 +18,9 @@ bool Refresh(Session* session);
 // CloseFinishedSteps, said on stderr; false after printing why.
 bool CloseFinished(Session* session);
 
+// "reconcile: error: MESSAGE" on stderr; after SetJsonErrors (--json), an "error" event.
 void Fail(const std::string& message);
+void SetJsonErrors();
 
 // Asks on the terminal; false without a terminal (the caller says to pass --yes).
 bool Confirm(const std::string& question);

@@ -1,11 +1,10 @@
 // Progress is an interface (ninja's Status): the executor reports events, a printer decides
-// how they look. The stderr printer writes one line per event and a heartbeat while a check
-// waits; tests use a recorder.
+// how they look (engine/exec/console.h for the operator's terminal or log); tests use a
+// recorder.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
-#include <mutex>
 #include <string>
 
 #include "engine/provider.h"
@@ -33,23 +32,6 @@ class Progress {
   virtual void CheckWaiting(const std::string& address, const std::string& detail, std::chrono::milliseconds waited,
                             std::chrono::milliseconds timeout) = 0;
   virtual void Note(const std::string& line) = 0;
-};
-
-class StderrProgress : public Progress {
- public:
-  void StageStarted(const std::string& stage, std::size_t steps) override;
-  void StepStarted(const std::string& address, Action action) override;
-  void StepFinished(const std::string& address, Action action, const std::string& error,
-                    std::chrono::milliseconds took) override;
-  void CheckWaiting(const std::string& address, const std::string& detail, std::chrono::milliseconds waited,
-                    std::chrono::milliseconds timeout) override;
-  void Note(const std::string& line) override;
-
- private:
-  std::mutex mu_;
-  std::size_t total_ = 0;
-  std::size_t done_ = 0;
-  std::chrono::steady_clock::time_point last_heartbeat_{};
 };
 
 }  // namespace reconcile

@@ -81,9 +81,11 @@ std::string CountsText(const StageTally& t) {
   return s.empty() ? "no changes" : s;
 }
 
-std::string Tally::Summary() const {
+namespace {
+
+StageTally Sum(const std::vector<StageTally>& stages) {
   StageTally all;
-  for (const StageTally& t : Stages()) {
+  for (const StageTally& t : stages) {
     all.created += t.created;
     all.updated += t.updated;
     all.deleted += t.deleted;
@@ -92,8 +94,35 @@ std::string Tally::Summary() const {
     all.outcome.failed += t.outcome.failed;
     all.outcome.not_run += t.outcome.not_run;
   }
+  return all;
+}
+
+const char* StateOf(const StageTally& t) {
+  return !t.finished ? "running" : t.outcome.interrupted ? "interrupted" : !t.outcome.complete ? "failed" : "complete";
+}
+
+nlohmann::json CountsJson(const StageTally& t) {
+  return {{"created", t.created},        {"updated", t.updated},           {"deleted", t.deleted},
+          {"checks", t.checks},          {"already_done", t.already_done}, {"failed", t.outcome.failed},
+          {"not_run", t.outcome.not_run}};
+}
+
+}  // namespace
+
+std::string Tally::Summary() const {
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
-  return CountsText(all) + ", in " + FormatDuration(took);
+  return CountsText(Sum(Stages())) + ", in " + FormatDuration(took);
+}
+
+nlohmann::json Tally::ToJson() const {
+  std::vector<StageTally> stages = Stages();
+  nlohmann::json out = {{"counts", CountsJson(Sum(stages))}, {"stages", nlohmann::json::array()}};
+  out["ms"] =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count();
+  for (const StageTally& t : stages)
+    out["stages"].push_back(
+        {{"stage", t.stage}, {"counts", CountsJson(t)}, {"ms", t.took.count()}, {"state", StateOf(t)}});
+  return out;
 }
 
 std::string Tally::StageLines() const {
@@ -108,11 +137,7 @@ std::string Tally::StageLines() const {
     std::string counts = CountsText(t);
     out += "  " + t.stage + std::string(name_width - t.stage.size() + 2, ' ') + counts +
            std::string(counts_width - counts.size() + 2, ' ') + FormatDuration(t.took) +
-           (!t.finished             ? " (running)"
-            : t.outcome.interrupted ? " (interrupted)"
-            : !t.outcome.complete   ? " (failed)"
-                                    : "") +
-           "\n";
+           (std::string(StateOf(t)) == "complete" ? "" : std::string(" (") + StateOf(t) + ")") + "\n";
   }
   return out;
 }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/exec/progress.h"
 
 namespace reconcile {
@@ -43,6 +45,8 @@ class Tally : public Progress {
   std::string Summary() const;
   // A line per stage: its name, what it did ("no changes"), its time; names aligned.
   std::string StageLines() const;
+  // The same for --json: {"counts": {...}, "ms": N, "stages": [{"stage", counts, "ms", "state"}]}.
+  nlohmann::json ToJson() const;
 
  private:
   Progress& out_;

@@ -1,0 +1,68 @@
+#include "engine/exec/json_events.h"
+
+#include <chrono>
+#include <ctime>
+
+#include "engine/plan/plan.h"
+
+namespace reconcile {
+
+namespace {
+
+std::string NowUtcMillis() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms));
+  return buf;
+}
+
+}  // namespace
+
+void JsonEvents::Emit(const std::string& event, nlohmann::json fields) {
+  // "event" and "time" first, for a person reading the log too.
+  nlohmann::ordered_json line = {{"event", event}, {"time", NowUtcMillis()}};
+  for (auto& [key, value] : fields.items()) line[key] = value;
+  // Replaced, not refused: a provider's message may hold bytes that are not UTF-8.
+  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::lock_guard<std::mutex> g(mu_);
+  out_ << text << "\n" << std::flush;
+}
+
+void JsonEvents::StageStarted(const std::string& stage, std::size_t steps) {
+  Emit("stage_started", {{"stage", stage}, {"steps", steps}});
+}
+
+void JsonEvents::StageFinished(const std::string& stage, const StageOutcome& outcome) {
+  Emit("stage_finished", {{"stage", stage},
+                          {"complete", outcome.complete},
+                          {"interrupted", outcome.interrupted},
+                          {"failed", outcome.failed},
+                          {"not_run", outcome.not_run}});
+}
+
+void JsonEvents::StepStarted(const std::string& address, Action action) {
+  Emit("step_started", {{"address", address}, {"action", ActionName(action)}});
+}
+
+void JsonEvents::StepFinished(const std::string& address, Action action, const std::string& error,
+                              std::chrono::milliseconds took) {
+  nlohmann::json fields = {
+      {"address", address}, {"action", ActionName(action)}, {"ok", error.empty()}, {"ms", took.count()}};
+  if (!error.empty()) fields["error"] = error;
+  Emit("step_finished", std::move(fields));
+}
+
+void JsonEvents::CheckWaiting(const std::string& address, const std::string& detail, std::chrono::milliseconds waited,
+                              std::chrono::milliseconds timeout) {
+  Emit("check_waiting",
+       {{"address", address}, {"detail", detail}, {"waited_ms", waited.count()}, {"timeout_ms", timeout.count()}});
+}
+
+void JsonEvents::Note(const std::string& line) { Emit("note", {{"message", line}}); }
+
+}  // namespace reconcile
