@@ -14,6 +14,7 @@ packages=(
   libpugixml-dev rclone awscli
   libpq-dev postgresql postgresql-client
   nftables iproute2 coreutils util-linux bash graphviz
+  dpkg-dev man-db groff-base binutils  # the .deb (cpack runs dpkg-shlibdeps) and reconcile(1): tests/install_test.sh
   systemd  # booted as PID 1 of a test host of its own (tests/systemd_host.sh), never of this machine
   runit  # runsvdir, runsv and sv only (tests/runit_test.sh); without runit-init it never becomes PID 1
 )
