@@ -40,7 +40,7 @@ stage: the world wanted at each stage is written in TOML, probed through provide
 (files, nginx, services, DNS, S3, PostgreSQL, nftables, AWS, over SSH), diffed, applied
 behind checks and journaled, so that `reconcile rollback --to STAGE` puts it back as it
 was after that stage.")
-set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # reconcile_0.1.0_amd64.deb
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # reconcile_0.2.0_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends from the libraries it links (dpkg-shlibdeps)
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "graphviz")  # plan --format markdown|html draws the graph with dot

@@ -38,7 +38,7 @@ world_up || { echo "demo: the lab's world did not come up" >&2; exit 1; }
 set -e
 . examples/lab-secrets.sh
 export PDNS_API_KEY=$POWERDNS_API_KEY CMR_DB_PASSWORD_NEW="day2-$RANDOM$RANDOM"
-cp specs/clearmyrecord-launch.toml specs/clearmyrecord-launch.lab.toml "$work/"
+cp specs/clearmyrecord-launch.toml specs/clearmyrecord-launch.lab.toml examples/rollback-trigger*.toml "$work/"
 cd "$work"
 spec=clearmyrecord-launch.toml
 run() {
@@ -90,5 +90,28 @@ run rollback "$spec" --to cutover --yes
 echo
 echo "# DNS: $(www); the RDS snapshot is kept: $(snapshots)"
 run status "$spec"
+echo
+echo "# The rehearsal as a timeline (--format html draws it), and its timings exported for the"
+echo "# production run: plan --timings (or a plan beside this journal) shows them, with the downtime."
+run history "$spec"
+run history "$spec" --export timings.json
+echo
+echo "# A rollback trigger (examples/rollback-trigger.toml): the switch moves DNS and the proxy to a"
+echo "# new backend and is watched for 6 s with on_failure = \"rollback\"; the backend dies while it"
+echo "# is watched, and reconcile puts both back by itself."
+mkdir -p backend && echo '<h1>the new shop</h1>' >backend/index.html
+(cd backend && exec python3 -m http.server 18096 --bind 127.0.0.1 >/dev/null 2>&1) &
+backend=$!
+for _ in $(seq 1 50); do curl -s http://127.0.0.1:18096/ >/dev/null && break; sleep 0.1; done
+trigger() { "$bin" "$@" --env lab --var lab="$lab" --var user="$SSH_USER"; }
+echo "\$ reconcile apply rollback-trigger.toml --through prepare --yes --env lab"
+trigger apply rollback-trigger.toml --through prepare --yes >/dev/null
+echo "\$ reconcile apply rollback-trigger.toml --yes --env lab   (the backend is stopped 2 s into the watch)"
+( for _ in $(seq 1 200); do grep -q "is watched for" trigger.err 2>/dev/null && break; sleep 0.05; done
+  sleep 2; kill "$backend" ) &
+killer=$!
+trigger apply rollback-trigger.toml --yes 2> >(tee trigger.err >&2) || echo "(exit $?: the switch failed and was rolled back)"
+wait "$killer" "$backend" 2>/dev/null || true
+echo "# DNS: $(dig @127.0.0.1 -p 15354 +short trigger.example.test A); the site: $(curl -s http://127.0.0.1:18097/)"
 echo
 echo "# Stopping the lab and the database server."

@@ -177,6 +177,11 @@ testdata confirm >"$work/confirm.toml"
 [ $? -eq 1 ] && ok || bad "confirm without --yes and no terminal"
 grep -q "stage 'b' asks for confirmation (traffic moves); there is no terminal to ask on, so pass --yes" "$work/err" && ok || bad "confirm message: $(cat "$work/err")"
 [ ! -e "$root/x" ] && ok || bad "nothing of stage b ran"
+# A plan saved from a spec given by a relative path is not stale for it: the steps' reasons name
+# the spec as each run loaded it.
+(cd "$work" && "$bin" plan confirm.toml --out rel.json >/dev/null 2>&1 && "$bin" apply rel.json --yes >out 2>err) &&
+  ok || bad "a plan saved from a relative spec path: $(cat "$work/err")"
+[ "$(cat "$root/x")" = x ] && ok || bad "the saved plan from a relative path was applied"
 
 # Two operators at once: the first holds the lock while it plans (it reads a source file
 # that is a FIFO, so it waits there until this test writes to it); the second is refused

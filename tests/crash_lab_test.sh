@@ -38,7 +38,7 @@ killed() {
   crash_after "$n" "$bin" "$@" "${flags[@]}" >out 2>err
   [ $? -eq 137 ]
 }
-journal=$work/.reconcile/clearmyrecord-launch.journal
+journal=$work/.reconcile/clearmyrecord-launch.lab.journal
 records() { [ -f "$journal" ] && echo $(($(wc -l <"$journal") - 1)) || echo 0; }
 reaches() { timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null; }
 login() { PGPASSWORD=$1 psql -X -h 127.0.0.1 -p "$PG_PORT" -U cmr_app -d cmr -Atc "SELECT 1" >/dev/null 2>&1; }

@@ -72,6 +72,19 @@ done
 [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18088/)" = 200 ] && ok || bad "maintenance-page: back up"
 grep -q "server 127.0.0.1:443" "$LAB_DIR/upstream.conf" && ok || bad "check-gate: the switch wrote its file"
 
+# rollback-trigger: with its new backend up, the switch is watched through and completes.
+"$bin" validate rollback-trigger.toml >out 2>err && ok || bad "rollback-trigger: validate as written: $(cat err)"
+mkdir -p backend && echo '<h1>the new shop</h1>' >backend/index.html
+(cd backend && exec python3 -m http.server 18096 --bind 127.0.0.1 >/dev/null 2>&1) &
+backend=$!
+for _ in $(seq 1 50); do curl -s http://127.0.0.1:18096/ >/dev/null && break; sleep 0.1; done
+run apply rollback-trigger.toml --yes && grep -q "every check held for the 6s it was watched" err && ok ||
+  bad "rollback-trigger: a healthy switch is watched through: $(cat err)"
+empty_plan "rollback-trigger after apply" rollback-trigger.toml
+run rollback rollback-trigger.toml --to prepare --yes && ok || bad "rollback-trigger: rollback: $(cat err)"
+kill "$backend"
+wait "$backend" 2>/dev/null
+
 # Leave the shared lab's nginx and app as the other tests expect them.
 run rollback site-move.toml --to prepare --yes && ok || bad "rollback to prepare at the end: $(cat err)"
 finish

@@ -17,6 +17,7 @@ packages=(
   dpkg-dev man-db groff-base binutils  # the .deb (cpack runs dpkg-shlibdeps) and reconcile(1): tests/install_test.sh
   systemd  # booted as PID 1 of a test host of its own (tests/systemd_host.sh), never of this machine
   runit  # runsvdir, runsv and sv only (tests/runit_test.sh); without runit-init it never becomes PID 1
+  chromium  # headless, draws history --format html to a PNG that tests/history_test.sh checks and keeps to look at
 )
 missing=()
 for p in "${packages[@]}"; do

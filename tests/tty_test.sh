@@ -6,7 +6,7 @@
 bin=$1
 src=$2
 . "$src/tests/lib.sh" tty
-cd "$work"
+cd "$work" || exit 1
 testdata slow >slow.toml
 command -v script >/dev/null || { bad "util-linux script is not installed (tests/install-deps.sh)"; finish; exit 1; }
 

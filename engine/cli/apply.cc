@@ -73,6 +73,31 @@ bool LooksLikePlan(const std::string& path) {
   return c == '{';
 }
 
+// on_failure = "rollback": what the failed stage and those after the stage before it did is
+// rolled back by the same journaled rollback as `rollback --to`, shown, and not asked about
+// (the spec asked for it). The apply still failed, and its exit status says so.
+int RollBackAfterFailure(Session& session, const CommonOptions& common, const ApplyCommandOptions& options,
+                         std::size_t failed) {
+  const Spec& spec = session.spec();
+  const std::string& name = spec.stages[failed].name;
+  RollbackCommandOptions back;
+  back.to = spec.stages[failed - 1].name;
+  back.yes = true;
+  back.allow_irreversible = options.allow_irreversible;
+  back.parallelism = options.parallelism;
+  back.json = options.json;
+  std::cerr << "reconcile: stage '" << name << "' has on_failure = \"rollback\": rolling back to the end of stage '"
+            << back.to << "'\n";
+  if (RollBackLocked(session, common, back, failed - 1, "stage '" + name + "' failed") == 0)
+    Fail("stage '" + name + "' failed, so the world was rolled back to the end of stage '" + back.to +
+         "' (on_failure = \"rollback\"); fix the cause, then apply again");
+  else
+    Fail("stage '" + name + "' failed, and the rollback to the end of stage '" + back.to +
+         "' that on_failure = \"rollback\" started did not finish (above: why, and what is left); finish it with " +
+         CommandFor(common, "rollback") + " --to " + back.to);
+  return 1;
+}
+
 }  // namespace
 
 int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandOptions& options) {
@@ -151,7 +176,16 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
                                 return s && *s > through;
                               }),
                then.end());
-    if (now["stages"] != then) {
+    // Why a step exists names the spec as each run loaded it (its path relative or not): the
+    // steps are what was reviewed, not the wording of their reasons.
+    auto steps_only = [](nlohmann::json stages) {
+      for (nlohmann::json& st : stages)
+        if (st.contains("steps") && st["steps"].is_array())
+          for (nlohmann::json& step : st["steps"])
+            if (step.is_object()) step.erase("reason");
+      return stages;
+    };
+    if (steps_only(now["stages"]) != steps_only(then)) {
       Fail("the plan " + plan_file +
            " is stale: the world changed since it was saved, so the steps would differ; "
            "run reconcile plan --out again and review it");
@@ -165,6 +199,10 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     return 0;
   }
   std::cout << RenderText(spec, *plan, {});
+  // Before the approval: how long this took when it was rehearsed, and the downtime users see.
+  Timings rehearsed;
+  if (!LoadRehearsal(spec, options.timings, &rehearsed)) return 1;
+  if (!rehearsed.Empty()) std::cout << "\n" << RehearsalText(spec, rehearsed);
   if (plan->Counts().irreversible > 0 && !options.allow_irreversible) {
     Fail("the plan has steps that cannot be undone:" + IrreversibleSteps(spec, *plan) +
          "\n  nothing was changed; review them and pass --allow-irreversible to apply anyway");
@@ -192,13 +230,15 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     }
 
   InstallInterruptHandler();
-  RunView view("apply", options.json);
+  RunView view("apply", options.json, spec);
   Progress& progress = view.progress();
+  view.SetRehearsal(rehearsed);
   view.Started({{"spec", spec.path}, {"env", common.env}, {"through", spec.stages[through].name}});
   Executor executor(ExecContext{spec, *session->journal, session->sealer, progress, "apply", options.parallelism, 4});
   ApplyOptions run{through, options.yes, options.allow_irreversible, options.force, options.rerun, plan_file};
   ApplyHooks hooks{progress,
-                   [](const StageSpec& stage) -> std::string {
+                   [&view](const StageSpec& stage) -> std::string {
+                     if (::isatty(0)) view.ConfirmWaiting(stage);
                      if (Confirm("Stage '" + stage.name + "': " + stage.confirm + ". Start it?")) return "";
                      return ::isatty(0) ? "not confirmed" : "there is no terminal to ask on, so pass --yes";
                    },
@@ -206,9 +246,11 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
   RunEnd end = ApplyStages(*session, *plan, plan_options, planned_at, run, executor, hooks);
   view.Finished(end);
   if (end.kind != RunEnd::kOk) {
-    Fail(end.error);
+    bool roll_back = end.failed_stage && spec.RollsBackOnFailure(*end.failed_stage);
+    Fail(roll_back ? end.error : end.Message());
     if (!view.tally().Stages().empty())
       std::cerr << "Done before it stopped: " << view.tally().Summary() << ".\n" << view.tally().StageLines();
+    if (roll_back) return RollBackAfterFailure(*session, common, options, *end.failed_stage);
     return end.ExitCode();
   }
   std::cout << "Apply complete through stage '" << spec.stages[through].name << "': " << view.tally().Summary() << ".\n"

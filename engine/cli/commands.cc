@@ -15,6 +15,7 @@
 #include "engine/plan/plan.h"
 #include "engine/run/apply_stages.h"
 #include "engine/cli/session.h"
+#include "engine/markup.h"
 #include "engine/os_calls.h"
 #include "engine/spec/spec.h"
 
@@ -27,38 +28,6 @@ bool FindStage(const Spec& spec, const std::string& name, std::optional<std::siz
   *out = spec.FindStage(name);
   if (!*out) {
     Fail("no stage '" + name + "' in " + spec.path + DidYouMean(name, spec.StageNames()));
-    return false;
-  }
-  return true;
-}
-
-// Written beside its final name and renamed, so a reader never sees half a plan.
-// 0600: a saved plan holds the world's current values (hosts, paths, what files hold).
-bool WriteAtomically(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    Fail("cannot write " + tmp + ": " + ErrnoText(errno));
-    return false;
-  }
-  ::fchmod(fd, 0600);  // a leftover temporary file of the same name keeps its mode otherwise
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  int err = done == text.size() ? 0 : errno;
-  if (::close(fd) != 0 && err == 0) err = errno;
-  if (done != text.size() || err != 0) {
-    Fail("cannot write " + tmp + ": " + ErrnoText(err ? err : EIO));
-    std::remove(tmp.c_str());
-    return false;
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    Fail("cannot write " + path);
-    std::remove(tmp.c_str());
     return false;
   }
   return true;
@@ -125,10 +94,34 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
     std::cerr << "reconcile: plan saved to " << options.out << "\n";
   }
   const std::string format = options.json ? "json" : options.format;
-  if (format == "json") std::cout << RenderJson(spec, *plan, render);
-  else if (format == "markdown") std::cout << RenderMarkdown(spec, *plan, render, GraphSvg(spec));
-  else if (format == "html") std::cout << RenderHtml(spec, *plan, render, GraphSvg(spec));
-  else std::cout << RenderText(spec, *plan, render);
+  Timings rehearsed;
+  if (!LoadRehearsal(spec, options.timings, &rehearsed)) return 1;
+  std::string rehearsal = RehearsalText(spec, rehearsed);
+  // A report for a change request says how long the rehearsal took and where its timeline is.
+  CommonOptions rehearsal_run = common;
+  rehearsal_run.env = rehearsed.env;
+  std::string history = CommandFor(rehearsal_run, "history") + " --format html > history.html";
+  if (format == "json") {
+    std::cout << RenderJson(spec, *plan, render);
+  } else if (format == "markdown") {
+    std::cout << RenderMarkdown(spec, *plan, render, GraphSvg(spec));
+    if (!rehearsal.empty())
+      std::cout << "\n## Rehearsal\n\n```\n"
+                << rehearsal << "```\n\nIts timeline: [history.html](history.html), written by `" << history << "`.\n";
+  } else if (format == "html") {
+    std::string report = RenderHtml(spec, *plan, render, GraphSvg(spec));
+    if (!rehearsal.empty()) {
+      std::size_t end = report.rfind("</body>");
+      report.insert(end == std::string::npos ? report.size() : end,
+                    "<h2>Rehearsal</h2>\n<pre>" + XmlEscape(rehearsal) +
+                        "</pre>\n<p>Its timeline: <a href=\"history.html\">history.html</a>, written by <code>" +
+                        XmlEscape(history) + "</code>.</p>\n");
+    }
+    std::cout << report;
+  } else {
+    std::cout << RenderText(spec, *plan, render);
+    if (!rehearsal.empty()) std::cout << "\n" << rehearsal;
+  }
   // What apply will stop at before it runs anything there: said now, not at night mid-apply.
   for (const PendingStep* p : CutOffBlind(spec, session->history, "apply"))
     std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p) << "; apply will stop before it.\n  "

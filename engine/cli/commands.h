@@ -25,6 +25,12 @@ struct PlanCommandOptions {
   std::string format = "text";  // text, json, markdown, html
   bool explain = false;
   bool detailed_exitcode = false;
+  std::string timings;  // a rehearsal's timings (history --export), instead of the other journals'
+};
+
+struct HistoryCommandOptions {
+  std::string format = "text";  // text or html
+  std::string export_file;      // the timings of its completed stages, for plan --timings
 };
 
 struct ApplyCommandOptions {
@@ -36,6 +42,7 @@ struct ApplyCommandOptions {
   std::string lock_timeout = "0s";
   std::set<std::string> rerun;  // one-shot steps cut off mid-run, to run again
   bool json = false;            // events as JSON lines on stderr
+  std::string timings;          // as plan's
 };
 
 struct RollbackCommandOptions {
@@ -54,6 +61,13 @@ struct RollbackCommandOptions {
 // or refused as stale.
 int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandOptions& options);
 int RunRollback(const Registry& registry, const CommonOptions& common, const RollbackCommandOptions& options);
+int RunHistory(const Registry& registry, const CommonOptions& common, const HistoryCommandOptions& options);
+// The rollback once the journal is locked, to the end of stage `to` (options.to names it):
+// shared by `rollback` and by apply's on_failure = "rollback", for which `automatic` says why
+// (shown in the title) and options.yes is set, since the spec asked for it.
+struct Session;
+int RollBackLocked(Session& locked, const CommonOptions& common, const RollbackCommandOptions& options, std::size_t to,
+                   const std::string& automatic);
 int RunStatus(const Registry& registry, const CommonOptions& common);
 // Refuses a holder that is still running unless `force`, and then only once confirmed on a
 // terminal, or with `yes`.

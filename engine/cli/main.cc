@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   plan->add_flag("--explain", plan_options.explain, "say why each step exists");
   plan->add_flag("--detailed-exitcode", plan_options.detailed_exitcode,
                  "exit 2 when the plan has changes, 0 when it has none, 1 on error");
+  plan->add_option("--timings", plan_options.timings,
+                   "show the rehearsal timings of FILE (written by history --export) instead of those of the "
+                   "spec's journals under other --env");
 
   std::string graph_stage;
   CLI::App* graph = app.add_subcommand("graph", "print the dependency graph as Graphviz DOT");
@@ -68,6 +71,8 @@ int main(int argc, char** argv) {
                   "go past the providers' safety limits (e.g. changing over 30% of a DNS zone at once)");
   apply->add_option("--parallelism", apply_options.parallelism, "steps run at once")->capture_default_str();
   apply->add_option("--lock-timeout", apply_options.lock_timeout, "wait this long for the journal's lock (e.g. 5m)");
+  apply->add_option("--timings", apply_options.timings,
+                    "the rehearsal timings to hold the run to (history --export), instead of the other journals'");
   apply->add_flag("--json", apply_options.json,
                   "report the run as JSON events on stderr, one a line (docs/json-events.md); the plan and the "
                   "summary stay on stdout");
@@ -86,6 +91,14 @@ int main(int argc, char** argv) {
   rollback->add_option("--parallelism", rollback_options.parallelism, "steps run at once")->capture_default_str();
   rollback->add_option("--lock-timeout", rollback_options.lock_timeout, "wait this long for the journal's lock");
   rollback->add_flag("--json", rollback_options.json, "report the run as JSON events on stderr (docs/json-events.md)");
+
+  HistoryCommandOptions history_options;
+  CLI::App* history = app.add_subcommand("history", "the runs in the journal as a timeline: who, when, stages, steps");
+  add_common(history);
+  history->add_option("--format", history_options.format, "text, or html (a timeline chart, SVG, no JavaScript)")
+      ->check(CLI::IsMember({"text", "html"}));
+  history->add_option("--export", history_options.export_file,
+                      "write the timings of its completed stages and steps to FILE (JSON), for plan --timings");
 
   CLI::App* status = app.add_subcommand("status", "what the journal says: stages done, failures, the lock");
   add_common(status);
@@ -120,6 +133,7 @@ int main(int argc, char** argv) {
   if (*apply) return RunApply(registry, common, apply_options);
   if (*rollback) return RunRollback(registry, common, rollback_options);
   if (*status) return RunStatus(registry, common);
+  if (*history) return RunHistory(registry, common, history_options);
   if (*unlock) return RunForceUnlock(registry, common, unlock_id, unlock_force, unlock_yes);
   if (*migrate) return RunMigrateJournal(registry, common, migrate_from);
   if (*schema) return RunSchema(registry, schema_markdown);

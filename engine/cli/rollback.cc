@@ -30,10 +30,17 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     Fail(s.message());
     return 1;
   }
-  if (!Refresh(session.get())) return 1;
-  if (!options.dry_run && !CloseFinished(session.get())) return 1;
+  return RollBackLocked(*session, common, options, *to, "");
+}
 
-  auto rollback = PlanRollback(*session, *to);
+int RollBackLocked(Session& locked, const CommonOptions& common, const RollbackCommandOptions& options, std::size_t to,
+                   const std::string& automatic) {
+  Session* session = &locked;
+  const Spec& spec = session->spec();
+  if (!Refresh(session)) return 1;
+  if (!options.dry_run && !CloseFinished(session)) return 1;
+
+  auto rollback = PlanRollback(*session, to);
   if (!rollback) {
     Fail(rollback.error().message);
     return 1;
@@ -51,7 +58,8 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     return 0;
   }
   RenderOptions render;
-  render.title = "Rollback of " + spec.name + " to the end of stage '" + options.to + "'";
+  render.title = (automatic.empty() ? "Rollback" : "Automatic rollback (" + automatic + ")") + " of " + spec.name +
+                 " to the end of stage '" + options.to + "'";
   render.rollback = true;
   std::cout << RenderText(spec, rollback->Shown(), render);
   // A revert cut off mid-run with nothing to tell whether it finished is not run again blindly.
@@ -84,7 +92,7 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     }
 
   InstallInterruptHandler();
-  RunView view("rollback", options.json);
+  RunView view("rollback", options.json, spec);
   Progress& progress = view.progress();
   view.Started({{"spec", spec.path}, {"env", common.env}, {"to", options.to}});
   Executor executor(
@@ -92,7 +100,7 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
   RunEnd end = RunRollbackPlan(*session, *rollback, executor, progress);
   view.Finished(end);
   if (end.kind != RunEnd::kOk) {
-    Fail(end.error);
+    Fail(end.Message());
     if (!view.tally().Stages().empty()) std::cerr << "Done before it stopped: " << view.tally().Summary() << ".\n";
     return end.ExitCode();
   }
@@ -100,7 +108,7 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
   // Only as far as it undid: a plain apply would go on into stages never applied before.
   if (!rollback->undone.empty())
     std::cout << "Next: " << CommandFor(common, "apply") << " --through " << rollback->undone.back()
-              << " applies again what this undid (stage '" << spec.stages[*to + 1].name << "' on).\n";
+              << " applies again what this undid (stage '" << spec.stages[to + 1].name << "' on).\n";
   return 0;
 }
 

@@ -179,6 +179,28 @@ host = "web"
 apply = ["nginx", "-s", "reload"]
 ```
 
+**Stage options.** `[stage.NAME]` tables say how a stage runs:
+
+| key | what it does |
+|---|---|
+| `confirm` | a sentence; apply asks before the stage starts (`--yes` answers) |
+| `watch` | a duration: after the stage's steps and checks pass, its checks (and `watch_checks`) keep being asked for this long before it counts as complete (every 10 s, or a tenth of a shorter window); a check that stops holding and does not hold again within its own `timeout` fails the stage |
+| `watch_checks` | checks of this stage or an earlier one, also asked while the stage is watched |
+| `on_failure` | `"stop"` (the default) or `"rollback"`: when a step or a check of the stage fails, watched or not, roll back to the end of the stage before by itself (the same journaled rollback as `rollback --to`, shown, not asked), then exit 1 saying so. Also spec-wide, at the top of the spec; never for the first stage (nothing comes before it). An interrupt, a refusal (a safety limit, an irreversible step) or a journal error stops without rolling back |
+| `downtime` | `"starts"` or `"ends"`: the stage where users lose the service and the one after which they have it back, for the downtime window of rehearsal timings |
+
+A rollback that on_failure started and that cannot finish (someone changed a resource since, a
+step fails) stops like any rollback and says what is left; `rollback --to` the stage it named
+finishes it. An apply killed while a stage is watched watches it again when run again.
+
+```toml
+on_failure = "rollback"            # every stage after the first
+
+[stage.switch]
+watch = "15m"
+watch_checks = ["check.db_reachable"]
+```
+
 )";
 
 std::string SchemaMarkdown(const Registry& registry) {
@@ -236,6 +258,19 @@ std::string SchemaMarkdown(const Registry& registry) {
          "and rollback. `after` and `notify` naming it name every member; between two resources of one group, "
          "each member names its own (a file on web1 notifies the reload on web1). Its values cannot be "
          "referred to (`${...}`): it has one per member.\n";
+  out << "\n## `[notify]`\n\n"
+         "Where a run's milestones are posted as they happen, for the people around a cutover: a Slack or "
+         "Mattermost incoming webhook, or any receiver of JSON. Each message is one POST, sent from a "
+         "thread of its own (3 s to connect, 5 s in all); at the end of a run the last ones get 3 s more. "
+         "A receiver that fails, answers slowly or is not there is said once on stderr, by scheme and "
+         "host only, and changes neither the run nor its exit status. Messages carry what the console "
+         "shows (addresses, stage names, counts, providers' errors), never a value: `*launch*: stage switch "
+         "FAILED: dns_record.www: …`, `*launch*: check.smoke not holding for 2m: HTTP 503 from …`, `*launch*: "
+         "apply complete through stage cleanup: 3 created, 1 updated, in 4m2s`.\n\n";
+  Attrs(out, NotifyKeys());
+  out << "\n```toml\n[notify]\nwebhook = \"env:SLACK_WEBHOOK\"     # https://hooks.slack.com/services/…\n"
+         "events = [\"apply_started\", \"stage_complete\", \"stage_failed\", \"confirm_waiting\", \"apply_complete\", "
+         "\"apply_failed\"]\n```\n";
   out << "\n## Provider kinds\n\n";
   for (const std::string& kind : registry.KindNames()) {
     const ProviderKindSchema& k = *registry.FindKind(kind);

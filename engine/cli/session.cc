@@ -1,11 +1,15 @@
 #include "engine/cli/session.h"
 #include "engine/exec/json_events.h"
 #include "engine/journal/pg_journal.h"
+#include "engine/os_calls.h"
 #include "engine/shell_words.h"
 
 #include <unistd.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <set>
 
@@ -42,6 +46,52 @@ std::string Approve(const std::string& verb, const std::string& question, const 
            (answer.empty() || answer.size() > 20 ? std::string() : ", not '" + answer + "'") + "; nothing was changed";
   std::cerr << "\n";
   return "";
+}
+
+bool LoadRehearsal(const Spec& spec, const std::string& file, Timings* out) {
+  if (file.empty()) {
+    *out = LastRehearsal(spec);
+    return true;
+  }
+  auto t = ReadTimings(file);
+  if (!t) {
+    Fail(t.error().message);
+    return false;
+  }
+  *out = std::move(*t);
+  return true;
+}
+
+// Written beside its final name and renamed, so a reader never sees half a plan.
+// 0600: a saved plan holds the world's current values (hosts, paths, what files hold).
+bool WriteAtomically(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    Fail("cannot write " + tmp + ": " + ErrnoText(errno));
+    return false;
+  }
+  ::fchmod(fd, 0600);  // a leftover temporary file of the same name keeps its mode otherwise
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  int err = done == text.size() ? 0 : errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (done != text.size() || err != 0) {
+    Fail("cannot write " + tmp + ": " + ErrnoText(err ? err : EIO));
+    std::remove(tmp.c_str());
+    return false;
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    Fail("cannot write " + path);
+    std::remove(tmp.c_str());
+    return false;
+  }
+  return true;
 }
 
 std::string CommandFor(const CommonOptions& common, const std::string& verb) {
@@ -98,8 +148,17 @@ std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptio
       }
       password = *pw;
     }
-    session->journal = OpenPgJournal(*url, password, spec.name);
+    session->journal = OpenPgJournal(*url, password, spec.JournalName());
   } else {
+    // Before 0.2 a run with --env wrote the spec's own journal. Said once, while the overlay's
+    // journal is still empty, so a rehearsal's history is not thought lost.
+    std::filesystem::path own = spec.state_path, shared = own.parent_path() / (spec.name + ".journal");
+    if (!spec.options.env.empty() && own.filename() == spec.JournalName() + ".journal" &&
+        !std::filesystem::exists(own) && std::filesystem::exists(shared))
+      std::cerr << "reconcile: note: runs with --env " << spec.options.env << " keep their journal in " << own.string()
+                << " (new in 0.2); " << shared.string()
+                << " holds the runs without --env, and any made with it before: move it there if they were "
+                << spec.options.env << " runs\n";
     session->journal = OpenFileJournal(spec.state_path);
   }
   if (!Refresh(session.get())) return nullptr;

@@ -7,6 +7,7 @@
 
 #include "engine/cli/commands.h"
 #include "engine/run/session.h"
+#include "engine/run/timings.h"
 
 namespace reconcile {
 
@@ -20,6 +21,14 @@ bool CloseFinished(Session* session);
 
 // "reconcile: error: MESSAGE" on stderr; after SetJsonErrors (--json), an "error" event.
 void Fail(const std::string& message);
+
+// Written beside `path` and renamed over it (a reader never sees half a file), 0600 (a plan
+// or a history holds the world's values); false after saying why not.
+bool WriteAtomically(const std::string& path, const std::string& text);
+
+// The rehearsal timings a plan or an apply shows: from `file` (plan --timings) when given, else
+// the spec's other journals (LastRehearsal). False after saying why the file cannot be read.
+bool LoadRehearsal(const Spec& spec, const std::string& file, Timings* out);
 void SetJsonErrors();
 
 // Asks on the terminal; false without a terminal (the caller says to pass --yes).

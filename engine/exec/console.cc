@@ -61,11 +61,32 @@ void ConsoleProgress::Finish() {
   out_ << std::flush;
 }
 
+void ConsoleProgress::SetRehearsal(std::map<std::string, std::chrono::milliseconds> stages,
+                                   std::map<std::string, std::chrono::milliseconds> steps) {
+  std::lock_guard<std::mutex> g(mu_);
+  rehearsed_stages_ = std::move(stages);
+  rehearsed_steps_ = std::move(steps);
+}
+
+// Seconds-long steps only: a step rehearsed in 12 ms that takes 30 ms is no news at night.
+void ConsoleProgress::SayOverruns(Clock::time_point now) {
+  for (auto& [address, f] : flights_) {
+    auto it = rehearsed_steps_.find(address);
+    if (f.overrun_said || it == rehearsed_steps_.end()) continue;
+    auto ran = now - f.started;
+    if (ran < std::chrono::seconds(5) || ran <= 2 * it->second) continue;
+    f.overrun_said = true;
+    Scroll("reconcile: note: " + address + " has run " + Elapsed(ran) + ", over twice the " +
+           FormatDuration(it->second) + " it took in the rehearsal");
+  }
+}
+
 void ConsoleProgress::Tick() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!wake_.wait_for(lock, options_.tick, [this] { return stopping_; })) {
     if (!in_stage_) continue;
     auto now = Clock::now();
+    SayOverruns(now);
     if (options_.live) {
       Redraw();
     } else if (now - last_still_running_ >= options_.heartbeat) {
@@ -86,6 +107,8 @@ void ConsoleProgress::StageStarted(const std::string& stage, std::size_t steps) 
   total_ = steps;
   done_ = 0;
   flights_.clear();
+  watching_.clear();
+  watch_said_ = stage_started_;
   Scroll("reconcile: stage " + stage + ": " + std::to_string(steps) + (steps == 1 ? " step" : " steps"));
 }
 
@@ -94,6 +117,7 @@ void ConsoleProgress::StageFinished(const std::string& /*stage*/, const StageOut
   ClearLine();
   in_stage_ = false;
   flights_.clear();
+  watching_.clear();
   out_ << std::flush;
 }
 
@@ -132,13 +156,12 @@ void ConsoleProgress::CheckWaiting(const std::string& address, const std::string
   auto now = Clock::now();
   std::string said =
       "waiting for " + address + ": " + detail + " (" + FormatDuration(waited) + " of " + FormatDuration(timeout) + ")";
-  if (options_.live) {
-    if (auto it = flights_.find(address); it != flights_.end())
-      it->second.detail = "waiting: " + detail + ", timeout " + FormatDuration(timeout);
-    // The first try scrolls, so the screen keeps that it waited; the rest live on the line.
-    if (waited.count() == 0) Scroll("reconcile: " + said);
-    else Redraw();
-    return;
+  if (auto it = flights_.find(address); options_.live && it != flights_.end()) {
+    it->second.detail = "waiting: " + detail + ", timeout " + FormatDuration(timeout);
+    // The first wait scrolls, so the screen keeps that it waited; the rest live on the line.
+    if (it->second.wait_said) return Redraw();
+    it->second.wait_said = true;
+    return Scroll("reconcile: " + said);
   }
   // A line per try would flood a long wait: one every 10 s, and the first one.
   if (waited.count() > 0 && now - last_heartbeat_ < std::chrono::seconds(10)) return;
@@ -170,6 +193,18 @@ void ConsoleProgress::Note(const std::string& line) {
   Scroll("reconcile: " + line);
 }
 
+void ConsoleProgress::Watching(const std::string& stage, std::chrono::milliseconds watched,
+                               std::chrono::milliseconds window, const std::string& detail) {
+  std::lock_guard<std::mutex> g(mu_);
+  watching_ = "watching " + Elapsed(watched) + " of " + FormatDuration(window) + ": " + detail;
+  if (options_.live) return Redraw();
+  // A log hears of the watch once a minute.
+  auto now = Clock::now();
+  if (now - watch_said_ < std::chrono::minutes(1)) return;
+  watch_said_ = now;
+  Scroll("reconcile: stage " + stage + " " + watching_);
+}
+
 void ConsoleProgress::Scroll(const std::string& line) {
   ClearLine();
   out_ << line << "\n";
@@ -195,10 +230,12 @@ void ConsoleProgress::Redraw() {
 std::string ConsoleProgress::StatusLine(Clock::time_point now) const {
   std::string line =
       "[" + std::to_string(done_) + "/" + std::to_string(total_) + "] " + stage_ + " " + Elapsed(now - stage_started_);
+  if (auto it = rehearsed_stages_.find(stage_); it != rehearsed_stages_.end()) line += " of ~" + Elapsed(it->second);
   std::vector<const std::pair<const std::string, Flight>*> running;
   for (const auto& entry : flights_) running.push_back(&entry);
   std::sort(running.begin(), running.end(), [](auto* a, auto* b) { return a->second.order < b->second.order; });
   const char* sep = ": ";
+  if (!watching_.empty() && running.empty()) line += sep + watching_;
   for (auto* entry : running) {
     const Flight& f = entry->second;
     line += sep + std::string(ActionSymbol(f.action)) + " " + entry->first + " " + Elapsed(now - f.started);

@@ -44,6 +44,14 @@ class ConsoleProgress : public Progress {
   void CheckWaiting(const std::string& address, const std::string& detail, std::chrono::milliseconds waited,
                     std::chrono::milliseconds timeout) override;
   void Note(const std::string& line) override;
+  void Watching(const std::string& stage, std::chrono::milliseconds watched, std::chrono::milliseconds window,
+                const std::string& detail) override;
+
+  // What the last rehearsal took (engine/run/timings.h), by stage and by step: the live line
+  // shows a stage's time against it ("12m of ~9m"), and a step running over twice its
+  // rehearsed time is said once.
+  void SetRehearsal(std::map<std::string, std::chrono::milliseconds> stages,
+                    std::map<std::string, std::chrono::milliseconds> steps);
 
   // Stops redrawing and clears the live line, so what follows (the run's summary on stdout,
   // an error) starts on a clean line. The destructor does it too.
@@ -55,8 +63,10 @@ class ConsoleProgress : public Progress {
     std::size_t order = 0;  // started earlier, shown first
     Action action = Action::kNone;
     Clock::time_point started;
-    std::string detail;        // its latest report, shown on the live line
-    bool detail_shown = true;  // scrolled already (or nothing to scroll)
+    std::string detail;         // its latest report, shown on the live line
+    bool detail_shown = true;   // scrolled already (or nothing to scroll)
+    bool wait_said = false;     // its first wait scrolled
+    bool overrun_said = false;  // running over twice its rehearsed time, said
     Clock::time_point scrolled{};
   };
 
@@ -83,6 +93,10 @@ class ConsoleProgress : public Progress {
   Clock::time_point stage_started_;
   std::size_t total_ = 0, done_ = 0, started_count_ = 0;
   std::map<std::string, Flight> flights_;
+  std::map<std::string, std::chrono::milliseconds> rehearsed_stages_, rehearsed_steps_;
+  void SayOverruns(Clock::time_point now);
+  std::string watching_;  // "watching 2m of 15m: 2 checks hold", while the stage is watched
+  Clock::time_point watch_said_{};
   bool line_shown_ = false;
   std::string drawn_;                       // the live line as last drawn
   Clock::time_point last_heartbeat_{};      // a check's wait, said every 10 s (plain)

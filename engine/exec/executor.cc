@@ -260,14 +260,15 @@ Executor::~Executor() {
     if (t.joinable()) t.join();
 }
 
-StepResult Executor::RunCheck(const Step& planned) {
+StepResult Executor::RunCheck(const Step& planned, Progress* to) {
+  Progress& progress = to ? *to : ctx_.progress;
   const Resource& r = ctx_.spec.resources[planned.resource];
   Step step = planned;
   if (!step.desired.unknown.empty()) {
     auto known = Known(step);
     if (!known) {
-      ctx_.progress.StepStarted(r.address, Action::kCheck);
-      ctx_.progress.StepFinished(r.address, Action::kCheck, known.error().message, std::chrono::milliseconds(0));
+      progress.StepStarted(r.address, Action::kCheck);
+      progress.StepFinished(r.address, Action::kCheck, known.error().message, std::chrono::milliseconds(0));
       return {true, false, known.error().message};
     }
     step.desired = std::move(*known);
@@ -288,24 +289,24 @@ StepResult Executor::RunCheck(const Step& planned) {
   auto timeout = duration(r.schema->poll_timeout_attr).value_or(std::chrono::milliseconds(0));
   auto interval = duration(r.schema->poll_interval_attr).value_or(timeout);
   auto start = std::chrono::steady_clock::now();
-  ctx_.progress.StepStarted(r.address, Action::kCheck);
+  progress.StepStarted(r.address, Action::kCheck);
   while (true) {
     auto result = r.provider->Check(*target);
     auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     if (!result) {
-      ctx_.progress.StepFinished(r.address, Action::kCheck, result.error().message, waited);
+      progress.StepFinished(r.address, Action::kCheck, result.error().message, waited);
       return {true, false, result.error().message};
     }
     if (result->holds) {
-      ctx_.progress.StepFinished(r.address, Action::kCheck, "", waited);
+      progress.StepFinished(r.address, Action::kCheck, "", waited);
       return {true, true, ""};
     }
     if (waited >= timeout) {
       std::string why = "did not hold within " + FormatDuration(timeout) + ": " + result->detail;
-      ctx_.progress.StepFinished(r.address, Action::kCheck, why, waited);
+      progress.StepFinished(r.address, Action::kCheck, why, waited);
       return {true, false, why};
     }
-    ctx_.progress.CheckWaiting(r.address, result->detail, waited, timeout);
+    progress.CheckWaiting(r.address, result->detail, waited, timeout);
     // Sleep in small slices so Ctrl-C is answered promptly.
     auto until = std::chrono::steady_clock::now() + std::min(interval, timeout - waited);
     while (std::chrono::steady_clock::now() < until) {

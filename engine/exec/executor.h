@@ -48,8 +48,9 @@ class Executor : public StepRunner {
 
   // Polls each check step until it holds or its timeout passes; the first that fails ends it.
   Status RunChecks(const std::vector<Step>& steps);
-  // Polls one check until it holds or its timeout passes.
-  StepResult RunCheck(const Step& step);
+  // Polls one check until it holds or its timeout passes, reporting to `progress` (the run's
+  // when null).
+  StepResult RunCheck(const Step& step, Progress* progress = nullptr);
 
   // The target a provider acts on for `step`, with its provider instance's secrets resolved.
   Result<Target> TargetFor(const Step& step);

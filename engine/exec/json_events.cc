@@ -65,4 +65,10 @@ void JsonEvents::CheckWaiting(const std::string& address, const std::string& det
 
 void JsonEvents::Note(const std::string& line) { Emit("note", {{"message", line}}); }
 
+void JsonEvents::Watching(const std::string& stage, std::chrono::milliseconds watched, std::chrono::milliseconds window,
+                          const std::string& detail) {
+  Emit("watching",
+       {{"stage", stage}, {"watched_ms", watched.count()}, {"window_ms", window.count()}, {"detail", detail}});
+}
+
 }  // namespace reconcile

@@ -24,6 +24,8 @@ class JsonEvents : public Progress {
   void CheckWaiting(const std::string& address, const std::string& detail, std::chrono::milliseconds waited,
                     std::chrono::milliseconds timeout) override;
   void Note(const std::string& line) override;
+  void Watching(const std::string& stage, std::chrono::milliseconds watched, std::chrono::milliseconds window,
+                const std::string& detail) override;
 
   // Any other event (the run's start and end, an error): `fields` with "event" and "time" added.
   void Emit(const std::string& event, nlohmann::json fields = nlohmann::json::object());

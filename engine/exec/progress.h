@@ -32,6 +32,10 @@ class Progress {
   virtual void CheckWaiting(const std::string& address, const std::string& detail, std::chrono::milliseconds waited,
                             std::chrono::milliseconds timeout) = 0;
   virtual void Note(const std::string& line) = 0;
+  // A stage's watch window (engine/run/watch.h): `watched` of `window` so far, and what its
+  // checks say ("2 checks hold").
+  virtual void Watching(const std::string& /*stage*/, std::chrono::milliseconds /*watched*/,
+                        std::chrono::milliseconds /*window*/, const std::string& /*detail*/) {}
 };
 
 }  // namespace reconcile

@@ -36,6 +36,10 @@ class Tally : public Progress {
   void CheckWaiting(const std::string& address, const std::string& detail, std::chrono::milliseconds waited,
                     std::chrono::milliseconds timeout) override;
   void Note(const std::string& line) override;
+  void Watching(const std::string& stage, std::chrono::milliseconds watched, std::chrono::milliseconds window,
+                const std::string& detail) override {
+    out_.Watching(stage, watched, window, detail);
+  }
 
   // The stages as they ran; one whose walk has not ended is timed until now.
   std::vector<StageTally> Stages() const;

@@ -13,12 +13,6 @@ namespace reconcile {
 
 namespace {
 
-std::optional<std::chrono::system_clock::time_point> ParseUtc(const std::string& at) {
-  std::tm tm{};
-  if (!strptime(at.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
 // Unless the opt-out attribute, as written or else at its default, is false.
 bool WaitsOut(const Resource& r) {
   const AttrSchema* opt_out = r.schema->Find(r.schema->cached_ttl_opt_out_attr);
@@ -58,9 +52,9 @@ std::vector<TtlWait> PendingTtlWaits(const Spec& spec, const std::vector<Journal
     // DNS's own range (RFC 2181): a larger number, from a server or a damaged journal, would
     // overflow the clock.
     std::int64_t seconds = std::clamp<std::int64_t>(ttl->get<std::int64_t>(), 0, 2147483647);
+    // A journal of whole seconds rounded down: one more is never too early.
     latest[done->address] = {done->address, done->stage, seconds,
-                             // The journal keeps whole seconds, rounded down: one more is never too early.
-                             *done_at + std::chrono::seconds(seconds + 1)};
+                             done_at->at + std::chrono::seconds(seconds + (done_at->whole_seconds ? 1 : 0))};
   }
   std::vector<TtlWait> out;
   for (auto& [address, w] : latest)

@@ -184,7 +184,7 @@ class FileJournal : public Journal {
     for (std::size_t i = 0; i < n; ++i) {
       JournalRecord* r = &records[i];
       r->seq = ++last_seq_;
-      r->at = NowUtc();
+      r->at = NowUtcMillis();
       text += EncodeLine(*r) + "\n";
     }
     // One sequential write: a crash leaves whole lines and at most one torn last line, which

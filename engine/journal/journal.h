@@ -110,6 +110,17 @@ std::string RecordChecksum(const JournalRecord& r);
 // Every backend's Read checks it, so readers of the records may take the types as given.
 std::string RecordShapeError(const JournalRecord& r);
 
+// "2026-11-26T22:57:51Z": when a lock was taken, when a plan was made.
 std::string NowUtc();
+// "2026-11-26T22:57:51.490Z": when a record was written. Milliseconds, so a TTL wait ends on
+// time and a rehearsal's steps are timed.
+std::string NowUtcMillis();
+// A record's `at`, with or without milliseconds (journals before them kept whole seconds,
+// rounded down).
+struct UtcTime {
+  std::chrono::system_clock::time_point at;
+  bool whole_seconds = true;
+};
+std::optional<UtcTime> ParseUtc(const std::string& at);
 
 }  // namespace reconcile

@@ -290,7 +290,7 @@ class PgJournal : public Journal {
     std::uint64_t first = *last_seq_ + 1;
     for (std::size_t i = 0; i < n; ++i) {
       records[i].seq = first + i;
-      records[i].at = NowUtc();
+      records[i].at = NowUtcMillis();
     }
     if (Status s = Insert(records, n); !s) {
       last_seq_.reset();

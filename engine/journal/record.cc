@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <ctime>
 #include <random>
 
@@ -64,6 +65,36 @@ std::string NowUtc() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+std::string NowUtcMillis() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms));
+  return buf;
+}
+
+std::optional<UtcTime> ParseUtc(const std::string& at) {
+  std::tm tm{};
+  const char* rest = strptime(at.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!rest) return std::nullopt;
+  UtcTime out{std::chrono::system_clock::from_time_t(timegm(&tm)), true};
+  if (*rest == '.') {
+    int ms = 0, digits = 0;
+    for (++rest; *rest >= '0' && *rest <= '9'; ++rest, ++digits)
+      if (digits < 3) ms = ms * 10 + (*rest - '0');
+    if (digits == 0) return std::nullopt;
+    for (int d = digits; d < 3; ++d) ms *= 10;
+    out.at += std::chrono::milliseconds(ms);
+    out.whole_seconds = false;
+  }
+  if (std::string(rest) != "Z") return std::nullopt;
+  return out;
 }
 
 std::string LockInfo::Describe() const {

@@ -24,6 +24,7 @@ struct ToRecord {
     if (b.op == "apply") d["through"] = b.through;
     else d.update({{"to", b.to}, {"undo", b.undo}});
     d["holder"] = b.holder;
+    if (!b.env.empty()) d["env"] = b.env;
     return {0, "", "begin", d};
   }
   JournalRecord operator()(const Intent& i) const {
@@ -62,8 +63,8 @@ std::optional<Entry> Decode(const JournalRecord& r) {
   const json& d = r.data;
   if (!d.is_object()) return std::nullopt;
   if (r.kind == "begin")
-    return Begin{Str(d, "op"),      Str(d, "spec_sha256"), Str(d, "holder"),
-                 Str(d, "through"), Str(d, "to"),          Names(d, "undo")};
+    return Begin{Str(d, "op"), Str(d, "spec_sha256"), Str(d, "holder"), Str(d, "through"),
+                 Str(d, "to"), Names(d, "undo"),      Str(d, "env")};
   if (r.kind == "intent")
     return Intent{Str(d, "op"),     Str(d, "stage"),   Str(d, "address"),  Str(d, "type"),
                   Str(d, "action"), State(d, "prior"), State(d, "desired")};

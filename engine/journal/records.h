@@ -24,6 +24,7 @@ struct Begin {
   std::string through;            // apply
   std::string to;                 // rollback
   std::vector<std::string> undo;  // rollback
+  std::string env;                // --env as given ("" for none): a rehearsal is a run under another
 };
 
 // A step is about to run: written (and made durable) before it does. States are sealed.

@@ -1,4 +1,5 @@
 #include "engine/run/apply_stages.h"
+#include "engine/run/watch.h"
 #include "engine/journal/records.h"
 
 #include <algorithm>
@@ -158,7 +159,18 @@ class StageDriver {
     hooks_.progress.StageStarted(stage.name, now.steps.size());
     auto results = executor_.RunSteps(now.steps, stage.name);
     bool interrupted = g_interrupts.load() > 0;
-    hooks_.progress.StageFinished(stage.name, OutcomeOf(results, interrupted));
+    // A watched stage is not over until its window is: its time and its outcome include it.
+    RunEnd watched;
+    if (!interrupted && stage.watch.count() > 0 &&
+        std::all_of(results.begin(), results.end(), [](const StepResult& r) { return r.ok; }))
+      watched = WatchStage(spec_, now.stage, now.steps, executor_, hooks_.progress);
+    interrupted = interrupted || watched.kind == RunEnd::kInterrupted;
+    StageOutcome outcome = OutcomeOf(results, interrupted);
+    if (watched.kind == RunEnd::kFailed) {
+      outcome.complete = false;
+      ++outcome.failed;
+    }
+    hooks_.progress.StageFinished(stage.name, outcome);
     std::vector<Step> changes, checks;
     std::vector<StepResult> change_results, check_results;
     for (std::size_t i = 0; i < now.steps.size(); ++i) {
@@ -172,15 +184,21 @@ class StageDriver {
     std::string back = now.stage == 0 ? std::string()
                                       : ", or roll back with " + hooks_.command("rollback") + " --to " +
                                             spec_.stages[now.stage - 1].name;
+    std::optional<std::size_t> failed;
+    if (!interrupted) failed = now.stage;
     if (std::string failures = Failures(spec_, changes, change_results); !failures.empty())
-      return {kind, "stage '" + stage.name + "' " + (interrupted ? "was interrupted" : "failed") + ":" + failures +
-                        (interrupted ? "\n  what ran is journaled; run apply again to continue"
-                                     : "\n  the journal has what was done; fix the cause and run apply again to "
-                                       "continue") +
-                        back};
+      return {kind, "stage '" + stage.name + "' " + (interrupted ? "was interrupted" : "failed") + ":" + failures,
+              failed,
+              (interrupted ? "\n  what ran is journaled; run apply again to continue"
+                           : "\n  the journal has what was done; fix the cause and run apply again to continue") +
+                  back};
     if (std::string unmet = Failures(spec_, checks, check_results); !unmet.empty())
-      return {kind, "stage '" + stage.name + "' is not complete:" + unmet +
-                        "\n  its changes are applied; apply again to re-check" + back};
+      return {kind, "stage '" + stage.name + "' is not complete:" + unmet, failed,
+              "\n  its changes are applied; apply again to re-check" + back};
+    if (watched.kind == RunEnd::kFailed)
+      return {RunEnd::kFailed, watched.error, now.stage,
+              "\n  its changes are applied; fix the cause and apply again" + back};
+    if (watched.kind != RunEnd::kOk) return watched;
     return {};
   }
 
@@ -200,8 +218,8 @@ RunEnd ApplyStages(Session& session, const Plan& plan, const PlanOptions& plan_o
                    ApplyHooks& hooks) {
   const Spec& spec = session.spec();
   Journal& journal = *session.journal;
-  JournalRecord begin = journal::Encode(
-      journal::Begin{"apply", spec.sha256, LockInfo::Mine("apply").user, spec.stages[options.through].name});
+  JournalRecord begin = journal::Encode(journal::Begin{
+      "apply", spec.sha256, LockInfo::Mine("apply").user, spec.stages[options.through].name, "", {}, spec.options.env});
   if (Status s = journal.Append(&begin); !s) return {RunEnd::kFailed, s.message()};
   // Every way out writes the `end` record, with how it ended.
   auto finish = [&](RunEnd end) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -39,6 +40,13 @@ struct ApplyHooks {
 struct RunEnd {
   enum Kind { kOk, kFailed, kStopped, kInterrupted } kind = kOk;
   std::string error;
+  // The stage in which a step or a check failed, watched or not: where on_failure applies.
+  // Unset for every other way to stop (an interrupt, a refusal, the journal).
+  std::optional<std::size_t> failed_stage;
+  // The ways on a person takes from here ("fix the cause and apply again, or roll back …"),
+  // apart, so that a rollback on_failure starts by itself is not told to the operator too.
+  std::string ways_on;
+  std::string Message() const { return error + ways_on; }
   int ExitCode() const { return kind == kOk ? 0 : kind == kInterrupted ? 130 : 1; }
 };
 

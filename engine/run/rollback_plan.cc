@@ -366,8 +366,8 @@ RunEnd RunRollbackPlan(Session& session, const RollbackPlan& rollback, Executor&
   // The stages it undoes are un-completed before its first step (`undo`): cut off halfway,
   // the journal must not call them complete while their work is partly gone, or the next
   // apply would journal their redone steps under a later stage.
-  JournalRecord begin = journal::Encode(
-      journal::Begin{"rollback", spec.sha256, LockInfo::Mine("rollback").user, "", to_name, rollback.undone});
+  JournalRecord begin = journal::Encode(journal::Begin{"rollback", spec.sha256, LockInfo::Mine("rollback").user, "",
+                                                       to_name, rollback.undone, spec.options.env});
   if (Status s = session.journal->Append(&begin); !s) return {RunEnd::kFailed, s.message()};
   progress.StageStarted("rollback to " + to_name, sp.steps.size());
   auto results = executor.RunSteps(sp.steps, to_name);

@@ -10,6 +10,7 @@
 #include <optional>
 #include <sstream>
 
+#include "engine/duration.h"
 #include "engine/hash.h"
 #include "engine/spec/interpolate.h"
 #include "engine/journal/journal.h"
@@ -21,8 +22,9 @@ namespace reconcile {
 
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"version", "name",     "stages", "state", "vars",
-                                                "stage",   "provider", "host",   "hosts"};
+const std::vector<std::string> kTopLevelKeys = {"version",  "name", "stages", "state",      "vars",  "stage",
+                                                "provider", "host", "hosts",  "on_failure", "notify"};
+const std::vector<std::string> kStageKeys = {"confirm", "watch", "watch_checks", "on_failure", "downtime"};
 
 // A spec far larger than any cutover (a generated one with 100k resources is ~10 MiB):
 // past this the file is a mistake such as /dev/zero, refused before it exhausts memory.
@@ -210,12 +212,15 @@ void Loader::Load(toml::table& root) {
     if (auto* t = stage->as_table()) ReadStageOptions(*t);
     else Err(Loc(*stage), "'stage' must be tables [stage.NAME] (the list of stages is 'stages')");
   }
+  if (auto* notify = root.get("notify")) ReadNotify(*notify);
   if (auto* state = root.get("state")) {
     if (auto* t = state->as_table()) ReadState(*t);
     else Err(Loc(*state), "'state' must be a table [state] with path = \"...\"");
   }
   if (spec_->state_path.empty() && !spec_->name.empty()) {
-    spec_->state_path = ".reconcile/" + spec_->name + ".journal";
+    // A rehearsal (--env lab) keeps a journal of its own: a production run must never find
+    // the lab's stages complete.
+    spec_->state_path = ".reconcile/" + spec_->JournalName() + ".journal";
   }
   if (!spec_->state_path.empty() && std::filesystem::path(spec_->state_path).is_relative()) {
     spec_->state_path = (std::filesystem::path(spec_->dir) / spec_->state_path).lexically_normal();
@@ -251,6 +256,7 @@ void Loader::Load(toml::table& root) {
     spec_->by_address.emplace(spec_->resources[i].address, i);
   }
   ResolveDependencies();
+  ResolveStageOptions();
 }
 
 void Loader::ReadHeader(toml::table& root) {
@@ -273,6 +279,8 @@ void Loader::ReadHeader(toml::table& root) {
   } else {
     Err(top, "the spec has no 'name'; add name = \"my-cutover\" (it names the journal)");
   }
+  if (auto* v = root.get("on_failure")) ReadOnFailure(*v, "'on_failure'", &spec_->on_failure);
+  if (spec_->on_failure.empty()) spec_->on_failure = "stop";
   if (auto* v = root.get("stages")) {
     ReadStages(*v);
   } else {
@@ -318,14 +326,98 @@ void Loader::ReadStageOptions(const toml::table& table) {
       Err(Loc(node), "[stage." + name + "] must be a table");
       continue;
     }
+    StageSpec& stage = spec_->stages[*index];
     for (auto& [k, v] : *t) {
+      std::string what = "'" + std::string(k.str()) + "' of [stage." + name + "]";
       if (k.str() == "confirm") {
-        ReadString(v, "'confirm' of stage " + name, &spec_->stages[*index].confirm);
+        ReadString(v, "'confirm' of stage " + name, &stage.confirm);
+      } else if (k.str() == "watch") {
+        std::string text;
+        if (!ReadString(v, what, &text)) continue;
+        if (std::string why = DurationError(text); !why.empty()) Err(Loc(v), what + why);
+        else stage.watch = *ParseDuration(text);
+      } else if (k.str() == "watch_checks") {
+        const toml::array* arr = v.as_array();
+        if (!arr) {
+          Err(Loc(v), what + " must be a list of checks, e.g. [\"check.smoke\"]");
+          continue;
+        }
+        if (!t->contains("watch"))
+          Err(Loc(k), "[stage." + name + "] has watch_checks but no watch; add watch = \"15m\" (how long to watch)");
+        for (const toml::node& e : *arr) {
+          std::string address;
+          if (ReadString(e, what, &address)) pending_watch_.push_back({name, address, Loc(e)});
+        }
+      } else if (k.str() == "on_failure") {
+        if (ReadOnFailure(v, what, &stage.on_failure)) stage.on_failure_loc = Loc(v);
+      } else if (k.str() == "downtime") {
+        if (!ReadString(v, what, &stage.downtime)) continue;
+        if (stage.downtime != "starts" && stage.downtime != "ends")
+          Err(Loc(v), what +
+                          " must be \"starts\" or \"ends\" (the stages where users lose and get back the "
+                          "service), not \"" +
+                          stage.downtime + "\"");
       } else {
-        UnknownKey(k, "[stage." + name + "]", {"confirm"});
+        UnknownKey(k, "[stage." + name + "]", kStageKeys);
       }
     }
   }
+}
+
+bool Loader::ReadOnFailure(const toml::node& node, const std::string& what, std::string* out) {
+  if (!ReadString(node, what, out)) return false;
+  if (*out == "stop" || *out == "rollback") return true;
+  Err(Loc(node), what +
+                     " must be \"stop\" (the default: stop and say the two ways on) or \"rollback\" (roll "
+                     "back to the end of the stage before by itself), not \"" +
+                     *out + "\"");
+  out->clear();
+  return false;
+}
+
+void Loader::ResolveStageOptions() {
+  for (const PendingWatch& w : pending_watch_) {
+    std::size_t stage = *spec_->FindStage(w.stage);
+    const Resource* r = spec_->Find(w.address);
+    if (!r || !r->is_check()) {
+      std::vector<std::string> checks;
+      for (const Resource& c : spec_->resources)
+        if (c.is_check()) checks.push_back(c.address);
+      Err(w.loc, "'watch_checks' of [stage." + w.stage + "] names '" + w.address + "', which is " +
+                     (r ? "not a check (" + r->type + ")" : std::string("not declared")) +
+                     DidYouMean(w.address, checks));
+    } else if (r->stage > stage) {
+      Err(w.loc, "'watch_checks' of [stage." + w.stage + "] names " + w.address + " of stage '" +
+                     spec_->stages[r->stage].name + "', which comes later; watch checks of this stage or earlier");
+    } else {
+      spec_->stages[stage].watch_checks.push_back(spec_->by_address.at(w.address));
+    }
+  }
+  std::optional<std::size_t> starts, ends;
+  for (std::size_t i = 0; i < spec_->stages.size(); ++i) {
+    const StageSpec& st = spec_->stages[i];
+    if (i == 0 && st.on_failure == "rollback")
+      Err(st.on_failure_loc, "'on_failure' of [stage." + st.name +
+                                 "]: it is the first stage, so there is no stage before it to roll back to; use "
+                                 "\"stop\" (a rollback goes to the end of the stage before the one that failed)");
+    if (st.downtime == "starts") {
+      if (starts)
+        Err(st.loc,
+            "downtime = \"starts\" is on more than one stage; mark the first stage users lose the "
+            "service in");
+      starts = i;
+    }
+    if (st.downtime == "ends") {
+      if (ends)
+        Err(st.loc,
+            "downtime = \"ends\" is on more than one stage; mark the stage after which users have "
+            "the service back");
+      ends = i;
+    }
+  }
+  if (starts && ends && *ends < *starts)
+    Err(spec_->stages[*ends].loc, "downtime \"ends\" on stage '" + spec_->stages[*ends].name +
+                                      "', before the stage it \"starts\" on ('" + spec_->stages[*starts].name + "')");
 }
 
 void Loader::ReadState(const toml::table& table) {
@@ -817,6 +909,13 @@ LoadResult LoadTexts(const std::string& path, std::string text, const LoadOption
   toml::table root;
   if (!parse(path, text, &root)) return result;
 
+  // It names the overlay's file and the journal's: a name, never a path.
+  if (!options.env.empty() && !ValidName(options.env)) {
+    result.diags.Error(SourceLoc{}, "--env '" + options.env +
+                                        "' may hold letters, digits, '-' and '_' only (it names the overlay file "
+                                        "SPEC.ENV.toml and the journal)");
+    return result;
+  }
   if (!options.env.empty()) {
     std::filesystem::path p(path);
     std::string overlay = (p.parent_path() / (p.stem().string() + "." + options.env + ".toml")).string();

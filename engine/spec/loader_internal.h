@@ -68,6 +68,7 @@ class Loader {
   std::map<std::string, std::vector<std::string>> grouped_;  // TYPE.NAME → its members' addresses
   std::map<std::string, std::string> group_of_;              // TYPE.NAME → its group
   void ReadProviders(const toml::table& table);
+  void ReadNotify(const toml::node& node);  // loader_notify.cc
 
   // loader_resources.cc
   void ReadResources(const TypeSchema& schema, const toml::node& node);
@@ -76,6 +77,9 @@ class Loader {
   void CheckKinds(Resource* r);
   void CheckValues(const Resource& r);
   void ResolveDependencies();
+  // watch_checks to resources, and the stage options checked together (downtime's order).
+  void ResolveStageOptions();
+  bool ReadOnFailure(const toml::node& node, const std::string& what, std::string* out);
   void ResolveReference(Resource* r, const std::string& path, SourceLoc loc);
 
   // Value reading, shared.
@@ -120,6 +124,11 @@ class Loader {
   };
   std::vector<Pending> pending_after_;
   std::vector<Pending> pending_notify_;
+  struct PendingWatch {
+    std::string stage, address;
+    SourceLoc loc;
+  };
+  std::vector<PendingWatch> pending_watch_;
   std::vector<Pending> pending_refs_;
   const std::string* last_path_key_ = nullptr;
   const std::string* last_path_value_ = nullptr;

@@ -3,6 +3,8 @@
 // what a resource should be at a given stage is Desired() (desired.cc).
 #pragma once
 
+#include <chrono>
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,6 +16,7 @@
 
 #include "engine/diagnostics.h"
 #include "engine/provider.h"
+#include "engine/spec/notify_spec.h"
 #include "engine/value.h"
 
 namespace reconcile {
@@ -85,6 +88,15 @@ struct StageSpec {
   std::string name;
   std::string confirm;  // apply pauses before this stage unless --yes
   SourceLoc loc;
+  // After its steps and checks pass, its checks and `watch_checks` keep being polled this
+  // long before it counts as complete (CloudFormation's monitoring time). 0: not watched.
+  std::chrono::milliseconds watch{0};
+  std::vector<std::size_t> watch_checks;  // check resources, of this stage or an earlier one
+  // What a failed step or check does: "stop" (the default) or "rollback" to the end of the
+  // stage before. Empty: the spec's own `on_failure` says.
+  std::string on_failure;
+  SourceLoc on_failure_loc;
+  std::string downtime;  // "starts" or "ends": the window users see, from rehearsal timings
 };
 
 struct ProviderInstance {
@@ -124,10 +136,12 @@ struct Spec {
   std::int64_t version = 0;
   std::string name;
   std::vector<StageSpec> stages;
+  std::string on_failure = "stop";          // spec-wide; a stage's own says otherwise
   std::string state_path;                   // the journal, resolved against dir
   std::optional<SpecValue> state_key;       // env:/file: key that seals sensitive values in the journal
   std::optional<SpecValue> state_url;       // a shared PostgreSQL journal instead of the file
   std::optional<SpecValue> state_password;  //   and its password, env:/file: only
+  std::optional<NotifySpec> notify;         // [notify]: where a run's milestones are posted
   std::map<std::string, SpecValue> vars;
   std::map<std::string, HostConfig> hosts;
   std::map<std::string, std::vector<std::string>> host_groups;  // [hosts.NAME]: its members, [host.X] names
@@ -145,7 +159,17 @@ struct Spec {
     return 1 + (r.stage < rollbacks_before.size() ? rollbacks_before[r.stage] : 0);
   }
 
+  // What names its journal (the file's stem, the PostgreSQL journal's key): the spec's name,
+  // and the overlay's when one is merged ("launch.lab"), so a rehearsal's runs stay apart.
+  std::string JournalName() const { return options.env.empty() ? name : name + "." + options.env; }
+
   std::optional<std::size_t> FindStage(const std::string& name) const;
+  // Whether a failure in `stage` rolls back to the end of the stage before by itself: the
+  // stage's on_failure, else the spec's. Never the first stage's: none comes before it.
+  bool RollsBackOnFailure(std::size_t stage) const {
+    if (stage == 0 || stage >= stages.size()) return false;
+    return (stages[stage].on_failure.empty() ? on_failure : stages[stage].on_failure) == "rollback";
+  }
   const Resource* Find(const std::string& address) const;
   std::vector<std::string> StageNames() const;
 };

@@ -188,6 +188,17 @@ std::vector<Response> Client::Run(const std::vector<Request>& requests, int para
   const auto& retryable = options_.retryable ? options_.retryable : DefaultRetryable;
 
   while (!queue.empty() || !active.empty()) {
+    if (options_.abandon && options_.abandon()) {
+      for (auto& slot : active) {
+        curl_multi_remove_handle(m, slot->easy);
+        curl_slist_free_all(slot->headers);
+        curl_slist_free_all(slot->resolve);
+        multi_->idle.push_back(slot->easy);
+        out[slot->index].transport_error = "abandoned";
+      }
+      for (const Queued& q : queue) out[q.index].transport_error = "abandoned";
+      break;
+    }
     auto now = Clock::now();
     for (auto it = queue.begin(); it != queue.end() && static_cast<int>(active.size()) < parallel;) {
       if (it->not_before > now) {

@@ -57,6 +57,9 @@ struct Options {
   bool path_as_is = false;           // send (and sign) the path as written, "./" and "//" kept
   std::size_t max_body = 0;          // keep at most this much of a body (0 = all)
   std::string user_agent = "reconcile";
+  // Asked while requests run (every 50 ms at least): true abandons them all, each answered
+  // with transport_error "abandoned" (a webhook given up on at the end of a run).
+  std::function<bool()> abandon;
 };
 
 // Called from the thread running Run, after each request ends (retries included).
