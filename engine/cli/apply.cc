@@ -83,19 +83,26 @@ int RollBackAfterFailure(Session& session, const CommonOptions& common, const Ap
   RollbackCommandOptions back;
   back.to = spec.stages[failed - 1].name;
   back.yes = true;
-  back.allow_irreversible = options.allow_irreversible;
+  // The irreversible steps approved were the apply's; a rollback's own are shown and stop it.
+  back.allow_irreversible = false;
   back.parallelism = options.parallelism;
   back.json = options.json;
+  if (g_interrupts.load() > 0) {
+    Fail("stage '" + name + "' failed, and on_failure = \"rollback\" was interrupted before it began; roll back with " +
+         CommandFor(common, "rollback") + " --to " + back.to + ", or fix the cause and apply again");
+    return 130;
+  }
   std::cerr << "reconcile: stage '" << name << "' has on_failure = \"rollback\": rolling back to the end of stage '"
             << back.to << "'\n";
-  if (RollBackLocked(session, common, back, failed - 1, "stage '" + name + "' failed") == 0)
+  int rolled = RollBackLocked(session, common, back, failed - 1, "stage '" + name + "' failed");
+  if (rolled == 0)
     Fail("stage '" + name + "' failed, so the world was rolled back to the end of stage '" + back.to +
          "' (on_failure = \"rollback\"); fix the cause, then apply again");
   else
     Fail("stage '" + name + "' failed, and the rollback to the end of stage '" + back.to +
          "' that on_failure = \"rollback\" started did not finish (above: why, and what is left); finish it with " +
          CommandFor(common, "rollback") + " --to " + back.to);
-  return 1;
+  return rolled == 130 ? 130 : 1;
 }
 
 }  // namespace
@@ -109,7 +116,7 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     if (!ReadSavedPlan(plan_file, &saved, &common)) return 1;
   }
   auto session = OpenSession(registry, common, true);
-  if (!session) return 1;
+  if (!session || RefusedForOldSharedJournal(*session)) return 1;
   const Spec& spec = session->spec();
   auto timeout = ParseDuration(options.lock_timeout);
   if (!timeout) {
@@ -220,7 +227,11 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
 
   // What was shown is approved once, before the first change; a saved plan was reviewed when
   // it was written, and a run with nothing to change (checks left to hold) changes nothing.
-  if (!options.yes && plan_file.empty() && plan->HasChanges())
+  // A stage that rolls back by itself on failure may change the world though its plan has only
+  // checks left: that is asked about too.
+  bool may_roll_back = std::any_of(plan->stages.begin(), plan->stages.end(),
+                                   [&](const StagePlan& sp) { return spec.RollsBackOnFailure(sp.stage); });
+  if (!options.yes && plan_file.empty() && (plan->HasChanges() || may_roll_back))
     if (std::string why = Approve("apply", "Apply these changes?",
                                   "Review the plan above, then run again with --yes, or save it with " +
                                       CommandFor(common, "plan") + " --out PLAN and apply PLAN.");
@@ -250,7 +261,10 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     Fail(roll_back ? end.error : end.Message());
     if (!view.tally().Stages().empty())
       std::cerr << "Done before it stopped: " << view.tally().Summary() << ".\n" << view.tally().StageLines();
-    if (roll_back) return RollBackAfterFailure(*session, common, options, *end.failed_stage);
+    if (roll_back) {
+      view.Close();  // the apply's last messages reach the channel before the rollback's first
+      return RollBackAfterFailure(*session, common, options, *end.failed_stage);
+    }
     return end.ExitCode();
   }
   std::cout << "Apply complete through stage '" << spec.stages[through].name << "': " << view.tally().Summary() << ".\n"

@@ -14,7 +14,7 @@ namespace reconcile {
 int RunRollback(const Registry& registry, const CommonOptions& common, const RollbackCommandOptions& options) {
   if (options.json) SetJsonErrors();
   auto session = OpenSession(registry, common, true);
-  if (!session) return 1;
+  if (!session || RefusedForOldSharedJournal(*session)) return 1;
   const Spec& spec = session->spec();
   auto to = spec.FindStage(options.to);
   if (!to) {

@@ -38,6 +38,11 @@ class RunView {
   void SetRehearsal(const Timings& timings) {
     if (console_) console_->SetRehearsal(timings.stages, timings.steps);
   }
+  // The webhook's queue drained (a few seconds at most) and closed, before another run's view
+  // opens (on_failure's rollback); the destructor does it otherwise.
+  void Close() {
+    if (notifier_) notifier_->Finish();
+  }
   // Before a stage's `confirm` is asked: the webhook is told someone must answer.
   void ConfirmWaiting(const StageSpec& stage);
 

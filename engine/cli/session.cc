@@ -165,6 +165,28 @@ std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptio
   return session;
 }
 
+bool RefusedForOldSharedJournal(const Session& session) {
+  const Spec& spec = session.spec();
+  if (spec.options.env.empty() || spec.state_url || session.history.last_seq != 0) return false;
+  std::filesystem::path own = spec.state_path, shared = own.parent_path() / (spec.name + ".journal");
+  if (own.filename() != spec.JournalName() + ".journal" || !std::filesystem::exists(shared)) return false;
+  auto records = OpenFileJournal(shared.string())->Read();
+  if (!records) return false;
+  bool before = std::any_of(records->begin(), records->end(), [](const JournalRecord& r) {
+    auto at = ParseUtc(r.at);
+    return r.kind == "begin" && at && at->whole_seconds;
+  });
+  if (!before) return false;
+  const std::string env = spec.options.env;
+  Fail(shared.string() + " holds runs from before 0.2, when runs with --env " + env +
+       " shared it with those without; they now keep their own journal, " + own.string() +
+       ", which is empty, so nothing was changed (a run would start over, or find nothing to undo). If those runs "
+       "were made with --env " +
+       env + ", move it: mv " + ShellQuote(shared.string()) + " " + ShellQuote(own.string()) + ". If none was, start " +
+       env + "'s journal: printf '{\"reconcile_journal\":1}\\n' > " + ShellQuote(own.string()));
+  return true;
+}
+
 bool Refresh(Session* session) {
   Status s = RefreshHistory(session);
   if (!s) Fail(s.message());

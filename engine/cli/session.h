@@ -14,6 +14,11 @@ namespace reconcile {
 // Null after printing why (spec errors, an unreadable or damaged journal, a bad key).
 std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptions& common, bool with_journal);
 
+// Before 0.2 a run with --env wrote the spec's own journal: an apply or a rollback that finds
+// its --env's journal empty beside one holding runs of that time stops and says how to move it
+// (a run would start over, or find nothing to undo, on a world that journal says was changed).
+bool RefusedForOldSharedJournal(const Session& session);
+
 // RefreshHistory that prints why it failed.
 bool Refresh(Session* session);
 // CloseFinishedSteps, said on stderr; false after printing why.

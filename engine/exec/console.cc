@@ -141,7 +141,8 @@ void ConsoleProgress::StepFinished(const std::string& address, Action action, co
     if (options_.live && !it->second.detail_shown) Scroll("reconcile: " + address + ": " + it->second.detail);
     flights_.erase(it);
   }
-  ++done_;
+  // A watched check that failed is said after the stage's steps were counted.
+  done_ = std::min(done_ + 1, total_);
   std::string line = "[" + std::to_string(done_) + "/" + std::to_string(total_) + "] " + Symbol(action) + " " + address;
   if (error.empty()) line += action == Action::kNone ? " already done" : " done (" + FormatDuration(took) + ")";
   else  // The time before the error, which may run over lines (a command's stderr).

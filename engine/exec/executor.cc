@@ -179,7 +179,7 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
   if (changes.empty()) return results;
   // Nothing runs that the journal has not durably announced.
   if (Status s = ctx_.journal.AppendAll(&intents); !s) {
-    for (std::size_t i : which) results[i] = {false, false, s.message()};
+    for (std::size_t i : which) results[i] = {false, false, s.message(), false, true};
     return results;
   }
   for (std::size_t i : which) {
@@ -212,9 +212,13 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
     const Step& step = redone[which[k]] ? *redone[which[k]] : *steps[which[k]];
     const Resource& r = ctx_.spec.resources[step.resource];
     ctx_.progress.StepFinished(r.address, step.action, after[k] ? std::string() : after[k].error().message, took);
-    if (!after[k]) results[which[k]] = {true, false, after[k].error().message};
-    else if (!journaled)
-      results[which[k]] = {true, false, "applied, but the journal could not record it: " + journaled.message()};
+    if (!journaled)
+      results[which[k]] = {true, false,
+                           (after[k] ? "applied, but the journal could not record it: "
+                                     : after[k].error().message + "; and the journal could not record it: ") +
+                               journaled.message(),
+                           false, true};
+    else if (!after[k]) results[which[k]] = {true, false, after[k].error().message};
     else results[which[k]] = {true, true, ""};
   }
   return results;

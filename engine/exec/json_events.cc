@@ -3,25 +3,10 @@
 #include <chrono>
 #include <ctime>
 
+#include "engine/journal/journal.h"
 #include "engine/plan/plan.h"
 
 namespace reconcile {
-
-namespace {
-
-std::string NowUtcMillis() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm;
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms));
-  return buf;
-}
-
-}  // namespace
 
 void JsonEvents::Emit(const std::string& event, nlohmann::json fields) {
   // "event" and "time" first, for a person reading the log too.

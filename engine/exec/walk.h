@@ -20,6 +20,7 @@ struct StepResult {
   bool ok = false;
   std::string error;      // why it failed, or why it did not run
   bool left_out = false;  // not run by the walk: what it waits on failed, or an interrupt
+  bool journal = false;   // the journal refused its record: no on_failure rollback on top of that
 };
 
 class StepRunner {

@@ -8,7 +8,9 @@
 //
 // Records (`kind`, then `data`; records.h types them, codec.h writes and checks them):
 //   begin            {op: "apply"|"rollback", spec_sha256, holder, through? (apply), to? and
-//                    undo? (rollback: the stages it un-completes, before its first step)}
+//                    undo? (rollback: the stages it un-completes, before its first step),
+//                    env? (the run's --env, since 0.2)}
+//   Every record's `at` has milliseconds since 0.2 ("…T22:57:51.490Z"); whole seconds before.
 //   intent           {op, stage, address, type, action, prior, desired}   before a step runs
 //   done             {op, stage, address, state, closes? (the intent of a cut-off step found
 //                    done), stays? (a one-shot step a rollback leaves as it is)}

@@ -184,8 +184,10 @@ class StageDriver {
     std::string back = now.stage == 0 ? std::string()
                                       : ", or roll back with " + hooks_.command("rollback") + " --to " +
                                             spec_.stages[now.stage - 1].name;
+    // Where on_failure applies: a step or a check that failed, not the journal failing under it.
     std::optional<std::size_t> failed;
-    if (!interrupted) failed = now.stage;
+    if (!interrupted && std::none_of(results.begin(), results.end(), [](const StepResult& r) { return r.journal; }))
+      failed = now.stage;
     if (std::string failures = Failures(spec_, changes, change_results); !failures.empty())
       return {kind, "stage '" + stage.name + "' " + (interrupted ? "was interrupted" : "failed") + ":" + failures,
               failed,
@@ -196,7 +198,7 @@ class StageDriver {
       return {kind, "stage '" + stage.name + "' is not complete:" + unmet, failed,
               "\n  its changes are applied; apply again to re-check" + back};
     if (watched.kind == RunEnd::kFailed)
-      return {RunEnd::kFailed, watched.error, now.stage,
+      return {RunEnd::kFailed, watched.error, watched.failed_stage,
               "\n  its changes are applied; fix the cause and apply again" + back};
     if (watched.kind != RunEnd::kOk) return watched;
     return {};
@@ -225,7 +227,10 @@ RunEnd ApplyStages(Session& session, const Plan& plan, const PlanOptions& plan_o
   auto finish = [&](RunEnd end) {
     static const char* kResult[] = {"ok", "failed", "stopped", "interrupted"};
     JournalRecord record = journal::Encode(journal::End{"apply", kResult[end.kind]});
-    if (Status s = journal.Append(&record); !s && end.kind == RunEnd::kOk) return RunEnd{RunEnd::kFailed, s.message()};
+    if (Status s = journal.Append(&record); !s) {
+      if (end.kind == RunEnd::kOk) return RunEnd{RunEnd::kFailed, s.message()};
+      end.failed_stage.reset();  // a rollback's records must not follow a run the journal could not end
+    }
     return end;
   };
 

@@ -77,6 +77,7 @@ std::vector<RunTime> RunsOf(const std::vector<JournalRecord>& records) {
     // Records outside a run (a step cut off by a kill, closed by the next run before it
     // begins) time nothing.
     if (!run || run->result != "cut off") continue;
+    if (auto* d = std::get_if<journal::Done>(&*entry); d && d->closes) continue;
     run->ended = at;
     std::string rollback_stage = "rollback to " + run->to;
     if (auto* i = std::get_if<journal::Intent>(&*entry)) {
@@ -88,7 +89,7 @@ std::vector<RunTime> RunsOf(const std::vector<JournalRecord>& records) {
       step.started = step.ended = at;
       st.steps.push_back(std::move(step));
     } else if (auto* d = std::get_if<journal::Done>(&*entry)) {
-      if (StepTime* step = d->closes ? nullptr : OpenStep(*run, d->address)) {
+      if (StepTime* step = OpenStep(*run, d->address)) {
         step->ended = at;
         step->finished = step->ok = true;
       }
@@ -230,9 +231,10 @@ std::string RehearsalText(const Spec& spec, const Timings& timings) {
   }
   std::string out = "Rehearsed: " + timings.source + ": " + FormatDuration(all) + " in all.\n" + lines;
   if (downtime)
-    out += "Downtime: " + FormatDuration(down) +
-           ", from the stage marked downtime = \"starts\" to the end "
-           "of the one marked \"ends\".\n";
+    out += "Downtime: " + FormatDuration(down) + ", from the stage marked downtime = \"starts\" to the end of " +
+           (std::any_of(spec.stages.begin(), spec.stages.end(), [](const StageSpec& s) { return s.downtime == "ends"; })
+                ? "the one marked \"ends\".\n"
+                : "the last stage (none is marked \"ends\").\n");
   return out;
 }
 

@@ -16,7 +16,11 @@ class QuietChecks : public Progress {
   explicit QuietChecks(Progress& out) : out_(out) {}
   void StageStarted(const std::string&, std::size_t) override {}
   void StepStarted(const std::string&, Action) override {}
-  void StepFinished(const std::string&, Action, const std::string&, std::chrono::milliseconds) override {}
+  // The one that fails is said, as at the stage's end.
+  void StepFinished(const std::string& address, Action action, const std::string& error,
+                    std::chrono::milliseconds took) override {
+    if (!error.empty()) out_.StepFinished(address, action, error, took);
+  }
   void CheckWaiting(const std::string& address, const std::string& detail, std::chrono::milliseconds waited,
                     std::chrono::milliseconds timeout) override {
     out_.CheckWaiting(address, detail, waited, timeout);
@@ -73,14 +77,21 @@ RunEnd WatchStage(const Spec& spec, std::size_t stage, const std::vector<Step>& 
     if (since() >= st.watch) break;
     for (const Step& s : watched) {
       StepResult r = executor.RunCheck(s, &quiet);
-      if (g_interrupts.load() > 0) break;  // said above, on the next turn
+      if (g_interrupts.load() > 0) break;
       if (!r.ok) {
         const std::string& address = spec.resources[s.resource].address;
-        return {RunEnd::kFailed, "stage '" + st.name + "' failed while it was watched, " + FormatDuration(since()) +
-                                     " into " + FormatDuration(st.watch) + ": " + address +
-                                     (r.error.rfind("did not hold", 0) == 0 ? " " : ": ") + r.error};
+        return {RunEnd::kFailed,
+                "stage '" + st.name + "' failed while it was watched, " + FormatDuration(since()) + " into " +
+                    FormatDuration(st.watch) + ": " + address + (r.error.rfind("did not hold", 0) == 0 ? " " : ": ") +
+                    r.error,
+                stage};
       }
     }
+    // A check cut off by Ctrl-C proved nothing, even once the window is over.
+    if (g_interrupts.load() > 0)
+      return {RunEnd::kInterrupted, "stage '" + st.name + "' was interrupted while it was watched (" +
+                                        FormatDuration(since()) + " of " + FormatDuration(st.watch) +
+                                        "); its changes are applied; apply again to watch it again"};
     progress.Watching(st.name, since(), st.watch, checks_said + " hold");
   }
   progress.Note("stage " + st.name + ": every check held for the " + FormatDuration(st.watch) + " it was watched");
