@@ -95,6 +95,7 @@ echo "# The rehearsal as a timeline (--format html draws it), and its timings ex
 echo "# production run: plan --timings (or a plan beside this journal) shows them, with the downtime."
 run history "$spec"
 run history "$spec" --export timings.json
+run plan "$spec" --timings timings.json
 echo
 echo "# A rollback trigger (examples/rollback-trigger.toml): the switch moves DNS and the proxy to a"
 echo "# new backend and is watched for 6 s with on_failure = \"rollback\"; the backend dies while it"
