@@ -12,10 +12,6 @@ namespace reconcile {
 
 namespace {
 
-std::chrono::milliseconds Took(std::chrono::system_clock::time_point a, std::chrono::system_clock::time_point b) {
-  return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(b - a));
-}
-
 const char* Symbol(const std::string& action) {
   if (action == "create") return "+";
   if (action == "update") return "~";
@@ -34,16 +30,16 @@ std::string HistoryText(const Spec& spec, const std::string& journal, const std:
     out += "\n#" + std::to_string(n) + " " + run.op +
            (run.op == "apply" ? " through " + run.through : " to " + run.to) + " by " + run.holder +
            (run.env.empty() ? "" : ", --env " + run.env) + "\n   " + ShowTime(run.started) + " to " +
-           ShowTime(run.ended).substr(11) + " (" + FormatDuration(Took(run.started, run.ended)) + "): " + run.result +
-           "\n";
+           ShowTime(run.ended).substr(11) + " (" + FormatDuration(Between(run.started, run.ended)) +
+           "): " + run.result + "\n";
     std::size_t width = 0;
     for (const StageTime& st : run.stages) width = std::max(width, st.name.size());
     for (const StageTime& st : run.stages) {
       out += "   " + st.name + std::string(width - st.name.size() + 2, ' ') +
-             FormatDuration(Took(st.started, st.ended)) + (st.complete ? "" : "  (not complete)") + "\n";
+             FormatDuration(Between(st.started, st.ended)) + (st.complete ? "" : "  (not complete)") + "\n";
       for (const StepTime& step : st.steps) {
         out += "     " + std::string(Symbol(step.action)) + " " + step.address + "  " +
-               FormatDuration(Took(step.started, step.ended));
+               FormatDuration(Between(step.started, step.ended));
         if (!step.finished) out += "  cut off";
         else if (!step.ok) out += "  FAILED: " + StepErrorText(step.address, step.error, "         ");
         out += "\n";

@@ -23,10 +23,6 @@ constexpr int kWidth = 1000, kRow = 20, kAxis = 28;
 constexpr int kMinLabel = 300, kMaxLabel = 600, kStageX = 8, kStepX = 20;
 constexpr double kCharWidth = 7.3;
 
-std::chrono::milliseconds Took(Clock::time_point a, Clock::time_point b) {
-  return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(b - a));
-}
-
 std::string Num(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", v);
@@ -54,11 +50,11 @@ std::string TickLabel(long long ms) {
 }
 
 std::string StageLabel(const StageTime& st) {
-  return st.name + "  " + FormatDuration(Took(st.started, st.ended)) + (st.complete ? "" : "  (not complete)");
+  return st.name + "  " + FormatDuration(Between(st.started, st.ended)) + (st.complete ? "" : "  (not complete)");
 }
 
 std::string StepLabel(const StepTime& step) {
-  return step.address + "  " + FormatDuration(Took(step.started, step.ended)) +
+  return step.address + "  " + FormatDuration(Between(step.started, step.ended)) +
          (!step.finished ? "  cut off"
           : !step.ok     ? "  FAILED"
                          : "");
@@ -96,11 +92,13 @@ std::string RunSvg(const RunTime& run, int label) {
   std::size_t rows = 0;
   for (const StageTime& st : run.stages) rows += 1 + st.steps.size();
   const int height = kAxis + static_cast<int>(rows) * kRow + 8;
-  const double span = std::max<double>(1000.0, static_cast<double>(Took(run.started, run.ended).count()));
+  const double span = std::max<double>(1000.0, static_cast<double>(Between(run.started, run.ended).count()));
   const double plot = kWidth - label - 20;
-  auto x = [&](Clock::time_point t) { return label + plot * static_cast<double>(Took(run.started, t).count()) / span; };
+  auto x = [&](Clock::time_point t) {
+    return label + plot * static_cast<double>(Between(run.started, t).count()) / span;
+  };
   auto w = [&](Clock::time_point a, Clock::time_point b) {
-    return std::max(2.0, plot * static_cast<double>(Took(a, b).count()) / span);
+    return std::max(2.0, plot * static_cast<double>(Between(a, b).count()) / span);
   };
   std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"run\" width=\"" + std::to_string(kWidth) +
                     "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(kWidth) + " " +
@@ -116,7 +114,7 @@ std::string RunSvg(const RunTime& run, int label) {
   }
   int y = kAxis;
   for (const StageTime& st : run.stages) {
-    auto took = Took(st.started, st.ended);
+    auto took = Between(st.started, st.ended);
     std::string cls = std::string("stage ") + (st.complete ? "complete" : "incomplete") +
                       (st.name.rfind("rollback to ", 0) == 0 ? " rollback" : "");
     svg += "<g class=\"" + cls + "\" data-stage=\"" + XmlEscape(st.name) + "\" data-ms=\"" +
@@ -128,7 +126,7 @@ std::string RunSvg(const RunTime& run, int label) {
            "</text></g>\n";
     y += kRow;
     for (const StepTime& step : st.steps) {
-      auto step_took = Took(step.started, step.ended);
+      auto step_took = Between(step.started, step.ended);
       std::string scls = StepClass(step);
       std::string tip = step.action + " " + step.address + ": " + FormatDuration(step_took) +
                         (!step.finished ? ", cut off"
@@ -186,7 +184,7 @@ std::string HistoryHtml(const Spec& spec, const std::string& journal, const std:
             (run.op == "apply" ? " through " + XmlEscape(run.through) : " to " + XmlEscape(run.to)) + ": " +
             XmlEscape(run.result) + "</h2>\n<p class=\"meta\">by " + XmlEscape(run.holder) +
             (run.env.empty() ? "" : ", --env " + XmlEscape(run.env)) + ", " + ShowTime(run.started) + " to " +
-            ShowTime(run.ended).substr(11) + " (" + FormatDuration(Took(run.started, run.ended)) + ")</p>\n" +
+            ShowTime(run.ended).substr(11) + " (" + FormatDuration(Between(run.started, run.ended)) + ")</p>\n" +
             RunSvg(run, label) + "</section>\n";
   }
   return html + "</body>\n</html>\n";

@@ -15,10 +15,6 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 
-std::chrono::milliseconds Between(Clock::time_point a, Clock::time_point b) {
-  return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(b - a));
-}
-
 // The stage a record of `run` belongs to, begun where the one before it ended.
 StageTime& StageFor(RunTime& run, const std::string& name, Clock::time_point at) {
   if (run.stages.empty() || run.stages.back().name != name) {
@@ -42,6 +38,10 @@ StepTime* OpenStep(RunTime& run, const std::string& address) {
 std::string EnvName(const std::string& env) { return env.empty() ? "runs without --env" : env + " runs"; }
 
 }  // namespace
+
+std::chrono::milliseconds Between(Clock::time_point a, Clock::time_point b) {
+  return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(b - a));
+}
 
 std::string ShowTime(Clock::time_point t) {
   std::time_t tt = Clock::to_time_t(t);

@@ -69,6 +69,9 @@ Timings LastRehearsal(const Spec& spec);
 // marked downtime = "starts" to the one marked "ends"); "" when `timings` is empty.
 std::string RehearsalText(const Spec& spec, const Timings& timings);
 
+// From `a` to `b`, never negative (records' clocks may step back).
+std::chrono::milliseconds Between(std::chrono::system_clock::time_point a, std::chrono::system_clock::time_point b);
+
 // "2026-11-26 22:57:51" (UTC), for people.
 std::string ShowTime(std::chrono::system_clock::time_point t);
 
