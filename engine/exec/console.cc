@@ -181,7 +181,7 @@ void ConsoleProgress::Note(const std::string& line) {
         continue;
       auto now = Clock::now();
       f.detail = line.substr(address.size() + 2);
-      f.detail_shown = now - f.scrolled < options_.note_every ? false : true;
+      f.detail_shown = !f.scrolled || now - *f.scrolled >= options_.note_every;
       if (f.detail_shown) {
         f.scrolled = now;
         Scroll("reconcile: " + line);

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <thread>
@@ -67,7 +68,9 @@ class ConsoleProgress : public Progress {
     bool detail_shown = true;   // scrolled already (or nothing to scroll)
     bool wait_said = false;     // its first wait scrolled
     bool overrun_said = false;  // running over twice its rehearsed time, said
-    Clock::time_point scrolled{};
+    // When its report last scrolled; none yet, so its first one does. (The clock's epoch is
+    // the machine's boot: "never" as epoch held the first report back for the first hour.)
+    std::optional<Clock::time_point> scrolled;
   };
 
   void Tick();
