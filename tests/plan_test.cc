@@ -398,3 +398,45 @@ TEST_CASE("a value that cannot be worked out is said once, where it is, not at e
   CHECK(why.find(cause) == why.rfind(cause));  // once
   CHECK(why.size() < 400 * 200);               // linear in the chain, not quadratic
 }
+
+TEST_CASE("a chain of 20,000 references, entered at a later stage than it starts, plans without a call per link") {
+  // Half the chain enters at stage one, half at stage three: asked at stage three, each link
+  // of the first half is worked out there for the first time. Recursing through the links
+  // overflowed the stack at about 6,000.
+  TestWorld w;
+  const int n = 20000;
+  std::string spec = "version = 1\nname = \"chain\"\nstages = [\"one\", \"two\", \"three\"]\n";
+  spec += "[mem_item.r0]\nstage = \"one\"\nkey = \"r0\"\nvalue = \"v0\"\n[mem_item.r0.at.two]\nvalue = \"v2\"\n";
+  for (int i = 1; i < n; ++i)
+    spec += "[mem_item.r" + std::to_string(i) + "]\nstage = \"" + (i < n / 2 ? "one" : "three") + "\"\nkey = \"r" +
+            std::to_string(i) + "\"\nvalue = \"${mem_item.r" + std::to_string(i - 1) + ".value}\"\n";
+  Planned p = PlanOf(w, spec);
+  REQUIRE_MESSAGE(p.plan, p.plan.error().message);
+  REQUIRE(p.plan->stages.size() == 3);
+  // r0's overlay at stage two moves every link that is there by then; none that enter later.
+  CHECK(p.plan->stages[0].steps.size() == n / 2);
+  CHECK(p.plan->stages[1].steps.size() == n / 2);
+  CHECK(p.plan->stages[2].steps.size() == n / 2);
+  const Step& last = p.plan->stages[2].steps.back();
+  CHECK(std::get<std::string>(last.desired.attrs.at("value")) == "v2");
+}
+
+TEST_CASE("a value taken from a secret through a long chain of references is sensitive at its end") {
+  TestWorld w;
+  setenv("PLAN_TEST_CHAIN_SECRET", "tok-2718", 1);
+  std::string spec = std::string(kHeader) + "[mem_item.r0]\nkey = \"r0\"\nsecret = \"env:PLAN_TEST_CHAIN_SECRET\"\n" +
+                     "[mem_item.r1]\nkey = \"r1\"\nvalue = \"${mem_item.r0.secret}\"\n";
+  for (int i = 2; i < 5000; ++i)
+    spec += "[mem_item.r" + std::to_string(i) + "]\nkey = \"r" + std::to_string(i) + "\"\nvalue = \"x${mem_item.r" +
+            std::to_string(i - 1) + ".value}\"\n";
+  spec += "[mem_item.plain]\nkey = \"plain\"\nvalue = \"${mem_item.r0.key}\"\n";
+  Planned p = PlanOf(w, spec);
+  REQUIRE_MESSAGE(p.plan, p.plan.error().message);
+  const Spec& s = *p.load.spec;
+  CHECK(IsSensitive(s, *s.Find("mem_item.r4999"), "value"));
+  CHECK(IsSensitive(s, *s.Find("mem_item.r1"), "value"));
+  CHECK_FALSE(IsSensitive(s, *s.Find("mem_item.plain"), "value"));
+  CHECK_FALSE(IsSensitive(s, *s.Find("mem_item.r4999"), "key"));
+  std::string text = RenderText(s, *p.plan, {});
+  CHECK(text.find("tok-2718") == std::string::npos);
+}

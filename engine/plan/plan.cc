@@ -319,10 +319,19 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
   auto probed = ProbeResources(spec, current, &options.written);
   if (!probed) return probed.error();
 
+  // What a resource wants changes at a later stage only with an overlay there, or with a
+  // value it refers to; everything else keeps what it wanted (no state worked out again).
+  std::vector<bool> moves(n, false);
   for (std::size_t s = options.first_stage; s <= last; ++s) {
     StagePlan stage_plan;
     stage_plan.stage = s;
     std::vector<bool> in_stage(n, false);
+    for (std::size_t i : by_rank) {
+      const Resource& r = spec.resources[i];
+      moves[i] = r.OverlayAt(s) != nullptr;
+      for (std::size_t k = 0; !moves[i] && r.has_references && k < r.deps.size(); ++k)
+        moves[i] = r.deps[k].kind == Dependency::Kind::kReference && moves[r.deps[k].on];
+    }
     for (std::size_t i = 0; i < n; ++i) {
       const Resource& r = spec.resources[i];
       if (r.is_check()) {
@@ -353,7 +362,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
         desired = *current[i];
       } else {
         overlay = r.OverlayAt(s);
-        if (!overlay && !r.has_references) continue;
+        if (!moves[i]) continue;
         auto d = cache.At(i, s);
         if (!d) return Error{d.error().message};
         prior = std::move(*current[i]);

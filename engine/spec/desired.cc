@@ -12,6 +12,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <unordered_set>
 
 #include "engine/duration.h"
 #include "engine/spec/interpolate.h"
@@ -64,11 +65,23 @@ Result<Value> Lookup(const Spec& spec, const Resource& from, const std::string& 
     return Error{from.address + " refers to " + target->address + ", which enters only at stage '" +
                  spec.stages[target->stage].name + "'"};
   std::size_t index = static_cast<std::size_t>(target - spec.resources.data());
-  auto desired = cache ? cache->At(index, stage) : Desired(spec, *target, stage, resolve_secrets);
+  // Looked at where the cache keeps it, not copied: a chain copies no state per link.
+  std::optional<State> own;
+  const State* desired = nullptr;
+  std::optional<Error> failed;
+  if (cache) {
+    if (auto kept = cache->Ref(index, stage)) desired = *kept;
+    else failed = kept.error();
+  } else if (auto d = Desired(spec, *target, stage, resolve_secrets)) {
+    own = std::move(*d);
+    desired = &*own;
+  } else {
+    failed = d.error();
+  }
   // The cause is passed on as it is, said once where it is (its own file:line:col), and
   // marked so no referrer adds its own location: a chain of references must not repeat it at
   // each link (10k links made it quadratic, and a crash).
-  if (!desired) return Error{desired.error().message, ErrorCode::kInvalid, true};
+  if (failed) return Error{failed->message, ErrorCode::kInvalid, true};
   // What the world gave it, whatever the spec says of it at this stage (a database retired
   // here, whose settings file goes with it, is still where it was until then).
   if (const AttrSchema* a = target->schema->Find(attr); a && a->computed) {
@@ -230,23 +243,53 @@ Result<std::string> ResolveSecret(const std::string& ref, const std::string& dir
   return text;
 }
 
-DesiredCache::DesiredCache(const Spec& spec, bool resolve_secrets)
+DesiredCache::DesiredCache(const Spec& spec, bool resolve_secrets, bool keep_all)
     : spec_(spec),
-      resolve_secrets_(resolve_secrets),
-      referenced_(spec.resources.size(), false) {
+      resolve_secrets_(resolve_secrets) {
+  if (keep_all) return;
+  referenced_.assign(spec.resources.size(), false);
   for (const Resource& r : spec.resources)
     for (const Dependency& d : r.deps)
       if (d.kind == Dependency::Kind::kReference) referenced_[d.on] = true;
 }
 
 Result<State> DesiredCache::At(std::size_t resource, std::size_t stage) {
-  if (!referenced_[resource]) return Desired(spec_, spec_.resources[resource], stage, resolve_secrets_, this);
-  std::uint64_t key = static_cast<std::uint64_t>(resource) * spec_.stages.size() + stage;
-  auto it = states_.find(key);
-  if (it != states_.end()) return it->second;
-  auto d = Desired(spec_, spec_.resources[resource], stage, resolve_secrets_, this);
-  if (d) states_.emplace(key, *d);
-  return d;
+  if (!referenced_.empty() && !referenced_[resource])
+    return Desired(spec_, spec_.resources[resource], stage, resolve_secrets_, this);
+  auto kept = Ref(resource, stage);
+  if (!kept) return kept.error();
+  return **kept;
+}
+
+Result<const State*> DesiredCache::Ref(std::size_t resource, std::size_t stage) {
+  auto key = [&](std::size_t i) { return static_cast<std::uint64_t>(i) * spec_.stages.size() + stage; };
+  auto known = [&](std::size_t i) { return states_.count(key(i)) > 0 || failed_.count(key(i)) > 0; };
+  // What it refers to is worked out first, deepest first, from a stack of our own: a chain of
+  // references 100k long, entered at a stage none of it was asked at yet, would otherwise be
+  // a chain of calls as deep, and overflow the stack.
+  if (!known(resource)) {
+    std::vector<std::pair<std::size_t, std::size_t>> stack = {{resource, 0}};  // resource, next dep
+    std::unordered_set<std::size_t> seen = {resource};
+    while (!stack.empty()) {
+      std::size_t at = stack.back().first;
+      const std::vector<Dependency>& deps = spec_.resources[at].deps;
+      if (std::size_t k = stack.back().second++; k < deps.size()) {
+        std::size_t on = deps[k].on;
+        // One entering later is an error of its referrer's, said by Lookup.
+        if (deps[k].kind == Dependency::Kind::kReference && spec_.resources[on].stage <= stage && !known(on) &&
+            seen.insert(on).second)
+          stack.push_back({on, 0});
+        continue;
+      }
+      stack.pop_back();
+      auto d = Desired(spec_, spec_.resources[at], stage, resolve_secrets_, this);
+      if (d) states_.emplace(key(at), std::move(*d));
+      else failed_.emplace(key(at), d.error());
+    }
+  }
+  if (auto bad = failed_.find(key(resource)); bad != failed_.end()) return bad->second;
+  // Nodes of an unordered_map stay where they are as it grows: the pointer outlives inserts.
+  return &states_.at(key(resource));
 }
 
 namespace {
@@ -271,6 +314,11 @@ Status CheckSubstituted(const Resource& r, const std::string& name, const SpecVa
 
 Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bool resolve_secrets,
                       DesiredCache* cache) {
+  // References are looked up through a cache, made for this one call when none is given.
+  if (!cache && r.has_references && &r >= spec.resources.data() && &r < spec.resources.data() + spec.resources.size()) {
+    DesiredCache once(spec, resolve_secrets, true);
+    return once.At(static_cast<std::size_t>(&r - spec.resources.data()), stage);
+  }
   State state;
   state.exists = true;
   AttrMap written;  // what checks see of the other attributes
@@ -384,44 +432,79 @@ bool RefersToSensitive(const Spec& spec, const Resource& r, const std::string& s
 
 }  // namespace
 
-bool IsSensitive(const Spec& spec, const Resource& r, const std::string& attr) {
-  // Through references with a stack and a visited set, not recursion: a chain of thousands
-  // of references must not go that deep, and values that refer to one value twice at each
-  // of 40 levels must not be looked at 2^40 times.
-  using Key = std::pair<const Resource*, std::string>;
-  std::vector<Key> todo = {{&r, attr}};
-  std::set<Key> seen;
-  while (!todo.empty()) {
-    const Resource* res = todo.back().first;
-    std::string name = std::move(todo.back().second);
-    todo.pop_back();
-    const AttrSchema* a = res->schema->Find(name);
-    if (a && a->sensitive) return true;
-    auto visit = [&](const std::string& s) {
-      if (!MayInterpolate(s)) return;
-      auto pieces = SplitRefs(s);
-      if (!pieces) return;
-      for (const Piece& p : *pieces) {
-        if (!p.is_ref) continue;
-        std::size_t dot = p.text.rfind('.');
-        const Resource* t = spec.Find(p.text.substr(0, dot));
-        if (!t || t == res) continue;
-        Key next{t, p.text.substr(dot + 1)};
-        if (seen.insert(next).second) todo.push_back(std::move(next));
-      }
-    };
-    auto check = [&](const SpecValue& v) {
-      if (v.secret) return true;
-      if (const auto* str = std::get_if<std::string>(&v.value)) visit(*str);
-      if (const auto* l = std::get_if<StringList>(&v.value))
-        for (const std::string& e : *l) visit(e);
-      return false;
-    };
-    if (auto it = res->attrs.find(name); it != res->attrs.end() && check(it->second)) return true;
-    for (const Overlay& o : res->overlays)
-      if (auto it = o.attrs.find(name); it != o.attrs.end() && check(it->second)) return true;
+bool IsSensitive(const Spec& /*spec*/, const Resource& r, const std::string& attr) {
+  const AttrSchema* a = r.schema->Find(attr);
+  return (a && a->sensitive) || r.sensitive_written.count(attr) > 0;
+}
+
+void IndexSensitive(Spec* spec) {
+  // Sensitivity flows from a referred attribute to the ones referring to it, so each
+  // reference is followed once, backwards, from what is sensitive of itself: declared so, or
+  // written as a secret. Only attributes with references become nodes; most have none.
+  for (Resource& r : spec->resources) {
+    for (const auto& [name, v] : r.attrs)
+      if (v.secret) r.sensitive_written.insert(name);
+    for (const Overlay& o : r.overlays)
+      for (const auto& [name, v] : o.attrs)
+        if (v.secret) r.sensitive_written.insert(name);
   }
-  return false;
+  std::vector<std::pair<std::size_t, std::string>> nodes;
+  std::map<std::pair<std::size_t, std::string>, std::size_t> ids;
+  std::vector<std::vector<std::size_t>> referred_by;
+  auto id = [&](std::size_t res, const std::string& attr) {
+    auto [it, added] = ids.try_emplace({res, attr}, nodes.size());
+    if (added) {
+      nodes.emplace_back(res, attr);
+      referred_by.emplace_back();
+    }
+    return it->second;
+  };
+  for (std::size_t i = 0; i < spec->resources.size(); ++i) {
+    const Resource& r = spec->resources[i];
+    if (!r.has_references) continue;
+    auto scan = [&](const std::string& name, const SpecValue& v) {
+      auto follow = [&](const std::string& s) {
+        if (!MayInterpolate(s)) return;
+        auto pieces = SplitRefs(s);
+        if (!pieces) return;
+        for (const Piece& p : *pieces) {
+          if (!p.is_ref) continue;
+          std::size_t dot = p.text.rfind('.');
+          auto t = spec->by_address.find(p.text.substr(0, dot));
+          if (t == spec->by_address.end() || t->second == i) continue;
+          std::size_t self = id(i, name);
+          referred_by[id(t->second, p.text.substr(dot + 1))].push_back(self);
+        }
+      };
+      if (const auto* str = std::get_if<std::string>(&v.value)) follow(*str);
+      if (const auto* l = std::get_if<StringList>(&v.value))
+        for (const std::string& e : *l) follow(e);
+    };
+    for (const auto& [name, v] : r.attrs) scan(name, v);
+    for (const Overlay& o : r.overlays)
+      for (const auto& [name, v] : o.attrs) scan(name, v);
+  }
+  std::vector<bool> sensitive(nodes.size(), false);
+  std::vector<std::size_t> todo;
+  for (std::size_t n = 0; n < nodes.size(); ++n) {
+    const Resource& r = spec->resources[nodes[n].first];
+    const AttrSchema* a = r.schema->Find(nodes[n].second);
+    if ((a && a->sensitive) || r.sensitive_written.count(nodes[n].second)) {
+      sensitive[n] = true;
+      todo.push_back(n);
+    }
+  }
+  while (!todo.empty()) {
+    std::size_t n = todo.back();
+    todo.pop_back();
+    for (std::size_t from : referred_by[n])
+      if (!sensitive[from]) {
+        sensitive[from] = true;
+        todo.push_back(from);
+      }
+  }
+  for (std::size_t n = 0; n < nodes.size(); ++n)
+    if (sensitive[n]) spec->resources[nodes[n].first].sensitive_written.insert(nodes[n].second);
 }
 
 std::set<std::string> SensitiveEntries(const Spec& spec, const Resource& r, const std::string& attr) {

@@ -228,6 +228,10 @@ void Loader::Load(toml::table& root) {
 
   std::vector<std::string> candidates = kTopLevelKeys;
   for (const std::string& t : registry_.TypeNames()) candidates.push_back(t);
+  std::size_t tables = 0;
+  for (auto& [key, node] : root)
+    if (const toml::table* t = node.as_table(); t && registry_.FindType(std::string(key.str()))) tables += t->size();
+  spec_->resources.reserve(tables);
   for (auto& [key, node] : root) {
     if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), key.str()) != kTopLevelKeys.end()) continue;
     const TypeSchema* schema = registry_.FindType(std::string(key.str()));
@@ -939,7 +943,10 @@ LoadResult LoadTexts(const std::string& path, std::string text, const LoadOption
 
   Loader loader(registry, result.sources.get(), &result.diags, spec.get(), options);
   loader.Load(root);
-  if (result.diags.empty()) result.spec = std::move(spec);
+  if (result.diags.empty()) {
+    IndexSensitive(spec.get());
+    result.spec = std::move(spec);
+  }
   result.diags.SortByLocation();
   return result;
 }

@@ -75,6 +75,9 @@ struct Resource {
   std::string host;               // "local", a [host.NAME], or "" when the type takes none
   std::string provider_instance;  // "s3.main", or ""
   bool has_references = false;
+  // Written attributes that hold a secret, at any stage, or take a value from a sensitive
+  // attribute through references; filled once by IndexSensitive, for IsSensitive.
+  std::set<std::string> sensitive_written;
 
   bool is_check() const { return schema->is_check; }
   // An event, not a state (schema one_shot, and not run = "converge"): it runs once, in
@@ -203,19 +206,28 @@ Result<State> Desired(const Spec& spec, const Resource& r, std::size_t stage, bo
 // linear (and shallow) when asked for in dependency order.
 class DesiredCache {
  public:
-  DesiredCache(const Spec& spec, bool resolve_secrets);
+  // `keep_all`: every state asked for is kept (one call's cache); otherwise only those others
+  // refer to (a plan's, over every resource).
+  DesiredCache(const Spec& spec, bool resolve_secrets, bool keep_all = false);
   Result<State> At(std::size_t resource, std::size_t stage);
+  // Kept in the cache, whether others refer to it or not; valid as long as the cache.
+  Result<const State*> Ref(std::size_t resource, std::size_t stage);
 
  private:
   const Spec& spec_;
   bool resolve_secrets_;
-  std::vector<bool> referenced_;  // only what others refer to is worth keeping
+  std::vector<bool> referenced_;  // only what others refer to is worth keeping; empty: all
   std::unordered_map<std::uint64_t, State> states_;
+  std::unordered_map<std::uint64_t, Error> failed_;  // said once, not worked out again by each referrer
 };
 
 // Whether an attribute of `r` must never be shown: declared sensitive, written as a secret
 // at any stage, or built from a reference to such an attribute.
 bool IsSensitive(const Spec& spec, const Resource& r, const std::string& attr);
+
+// Fills each resource's `sensitive_written` once, after loading: one pass over the references
+// however long their chains, where asking each attribute by walking them was quadratic.
+void IndexSensitive(Spec* spec);
 
 // The names in a table attribute (kStringMap, such as a command's env) whose values must
 // never be shown: written as secrets, or built from a sensitive attribute.
