@@ -2,6 +2,8 @@
 // trip, content survives any bytes, and a plan against the host converges after apply.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -32,20 +34,6 @@ struct CountingShell : RemoteShell {
 
 }  // namespace
 
-TEST_CASE("the probe script's output parses, and damage is an error") {
-  auto r = file::ParseProbeOutput("A\nF 640 root adm aGk=\nE\nU\nF 600 a b \n", {"/a", "/b", "/c", "/d", "/e"});
-  REQUIRE(r);
-  CHECK_FALSE((*r)[0]->exists);
-  CHECK((*r)[1]->content == "hi");
-  CHECK((*r)[1]->mode == "0640");
-  CHECK((*r)[1]->group == "adm");
-  CHECK((*r)[2].error().message == "/c exists and is not a regular file; reconcile will not replace it");
-  CHECK((*r)[3].error().message == "/d cannot be read by the SSH user; set sudo = true on the host");
-  CHECK((*r)[4]->content.empty());
-  CHECK_FALSE(file::ParseProbeOutput("A\n", {"/a", "/b"}));
-  CHECK_FALSE(file::ParseProbeOutput("F 644 r r !!!!\n", {"/a"}));
-}
-
 TEST_CASE("one round trip reads every file of a batch on a host, whatever bytes they hold") {
   auto env = LabEnv();
   TempDir dir;
@@ -53,17 +41,57 @@ TEST_CASE("one round trip reads every file of a batch on a host, whatever bytes 
   std::ofstream(dir.path / "bin", std::ios::binary) << binary;
   std::ofstream(dir.path / "text") << "hello\n";
   fs::create_directory(dir.path / "folder");
+  std::ofstream(dir.path / "empty");
+  std::ofstream(dir.path / "-no newline\nat the end") << "last line";
+  fs::create_symlink("text", dir.path / "link");
   SshSession ssh(LabHost(env));
   CountingShell counting(ssh);
   std::vector<std::string> paths;
-  for (const char* name : {"bin", "text", "missing", "folder"}) paths.push_back((dir.path / name).string());
+  for (const char* name : {"bin", "text", "missing", "folder", "empty", "-no newline\nat the end", "link"})
+    paths.push_back((dir.path / name).string());
   auto infos = file::ReadRemoteFiles(counting, paths);
-  REQUIRE(infos);
+  REQUIRE_MESSAGE(infos, (infos ? std::string() : infos.error().message));
   CHECK(counting.runs == 1);
   CHECK((*infos)[0]->content == binary);
   CHECK((*infos)[1]->content == "hello\n");
   CHECK_FALSE((*infos)[2]->exists);
   CHECK_FALSE((*infos)[3]);
+  CHECK((*infos)[4]->exists);
+  CHECK((*infos)[4]->content.empty());
+  CHECK((*infos)[5]->content == "last line");
+  CHECK_FALSE((*infos)[6]);
+}
+
+// /proc files say size 0 and /sys files 4096, whatever they hold: each is read on its own, in
+// the same round trip, beside a real empty file and ordinary ones.
+TEST_CASE("a batch with /proc and /sys files reads what they hold, in one round trip") {
+  auto env = LabEnv();
+  TempDir dir;
+  std::ofstream(dir.path / "a") << "first\n";
+  std::ofstream(dir.path / "empty");
+  std::ofstream(dir.path / "b") << "second";
+  const std::string proc = "/proc/sys/kernel/ostype";  // the lab's sshd runs on this machine
+  std::vector<std::string> paths = {(dir.path / "a").string(), proc, (dir.path / "empty").string(),
+                                    (dir.path / "b").string()};
+  const std::string sys = "/sys/kernel/mm/transparent_hugepage/enabled";
+  bool has_sys = ::access(sys.c_str(), R_OK) == 0;
+  if (has_sys) paths.push_back(sys);
+  SshSession ssh(LabHost(env));
+  CountingShell counting(ssh);
+  auto infos = file::ReadRemoteFiles(counting, paths);
+  REQUIRE_MESSAGE(infos, (infos ? std::string() : infos.error().message));
+  CHECK(counting.runs == 1);
+  CHECK((*infos)[0]->content == "first\n");
+  REQUIRE((*infos)[1]);
+  CHECK((*infos)[1]->content == ReadText(proc));
+  CHECK_FALSE((*infos)[1]->content.empty());
+  CHECK((*infos)[2]->exists);
+  CHECK((*infos)[2]->content.empty());
+  CHECK((*infos)[3]->content == "second");
+  if (has_sys) {
+    REQUIRE((*infos)[4]);
+    CHECK((*infos)[4]->content == ReadText(sys));
+  }
 }
 
 TEST_CASE("plan, apply and plan again against files on an SSH host") {

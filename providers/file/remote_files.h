@@ -1,6 +1,8 @@
 // The `file` type on SSH hosts: every file a batch names on one host is read in one round
-// trip (a small sh script prints mode, owner, group and base64 content per path); writes go
-// through RemoteShell::WriteFile (temporary file + rename), metadata through chmod/chown.
+// trip by a small sh script that starts a fixed number of processes however many files there
+// are (one stat and one cat | base64 for all of them; a file whose size says nothing of its
+// length, empty by stat or under /proc or /sys, is read by a base64 of its own); writes go through
+// RemoteShell::WriteFile (temporary file + rename), metadata through chmod/chown.
 #pragma once
 
 #include <string>
@@ -19,7 +21,9 @@ std::string ProbeFilesScript(const std::vector<std::string>& paths);
 Result<std::vector<Result<FileInfo>>> ParseProbeResult(const Result<CommandResult>& r,
                                                        const std::vector<std::string>& paths, const std::string& where);
 
-// Parses the probe script's output (pure, so it is tested on its own).
+// Parses the probe script's output (pure, so it is tested on its own). A file that changed
+// between the script's stat and its cat fails the whole batch, saying to run again; one read
+// on its own that failed is that path's error.
 Result<std::vector<Result<FileInfo>>> ParseProbeOutput(const std::string& out, const std::vector<std::string>& paths);
 
 Status WriteRemoteFile(RemoteShell& shell, const std::string& path, const FileWrite& w, bool exists);
