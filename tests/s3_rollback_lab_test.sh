@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Through the reconcile binary, against the lab's S3 server (s3rver, which checks SigV4): a
-# bucket, a local directory synced into it, that bucket synced into another server-side (a
-# large object in parts), a re-sync that is a no-op, a changed object copied again, a
-# rollback that removes what the syncs created, and a wrong secret refused. Every result is
-# read back with the AWS CLI, not with reconcile's own client.
+# bucket, a local directory synced into it (a large file in parts), that bucket synced into
+# another server-side (the large object in one CopyObject), a re-sync that is a no-op, a
+# changed object copied again, a rollback that removes what the syncs created, and a wrong
+# secret refused. Every result is read back with the AWS CLI, not with reconcile's own client.
 # Usage: s3_rollback_lab_test.sh PATH_TO_RECONCILE SOURCE_DIR   (RECONCILE_LAB_ENV set)
 set -u
 bin=$1
@@ -71,7 +71,12 @@ grep -q "keeps no versions" err && ok || bad "why it is irreversible: $(cat err)
 "$bin" apply cut.toml --yes --allow-irreversible >out 2>err && ok || bad "apply copy: $(cat err)"
 [ "$(keys cut-new-$run)" = "about.html img/large.bin img/logo.png index.html odd name/a b é.txt " ] && ok ||
   bad "copied keys, the stray deleted: $(keys cut-new-$run)"
-cmp -s <(body "cut-new-$run/img/large.bin") "$site/img/large.bin" && ok || bad "the large object copied in parts, byte for byte"
+cmp -s <(body "cut-new-$run/img/large.bin") "$site/img/large.bin" && ok || bad "the large object copied byte for byte"
+# Over multipart_threshold_mib, yet one CopyObject: a copy in parts would have kept the
+# source's ETag in the object's metadata for the probe; one request keeps the ETag itself.
+head_of() { aws s3api head-object --bucket "$1" --key "$2" --query '[ETag,Metadata]' --output json 2>&1 | jq -c .; }
+[ "$(head_of "cut-new-$run" img/large.bin)" = "[$(head_of "cut-old-$run" www/img/large.bin | jq -c '.[0]'),{}]" ] &&
+  ok || bad "the large object copied in one request: $(head_of "cut-new-$run" img/large.bin)"
 [ "$(body "cut-new-$run/index.html")" = "home" ] && ok || bad "the old page replaced: $(body "cut-new-$run/index.html")"
 grep -q "copied 5 objects" err && ok || bad "server-side copy reported: $(cat err)"
 "$bin" plan cut.toml --detailed-exitcode >out 2>&1 && ok || bad "converged after copy: $(cat out)"

@@ -27,9 +27,10 @@ std::vector<AttrSchema> EndpointKeys() {
       {.name = "ca_file", .type = AttrType::kString, .doc = "a CA bundle to verify the endpoint's certificate with"},
       {.name = "transfers", .type = AttrType::kInt, .default_value = "16", .doc = "requests in flight at once"},
       {.name = "part_size_mib", .type = AttrType::kInt, .default_value = "8",
-       .doc = "part size of multipart copies and uploads"},
+       .doc = "part size of multipart uploads, and of copies of objects over 5 GiB"},
       {.name = "multipart_threshold_mib", .type = AttrType::kInt, .default_value = "16",
-       .doc = "objects this large or larger go in parts"},
+       .doc = "files this large or larger are uploaded in parts (a copy between buckets is one request up "
+              "to 5 GiB)"},
       // clang-format on
   };
 }

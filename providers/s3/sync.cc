@@ -24,6 +24,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::uint64_t kMiB = 1 << 20;
+// S3's limit for one CopyObject; larger objects can only be copied in parts.
+constexpr std::uint64_t kCopyObjectMax = std::uint64_t{5} << 30;
 const char* kSourceEtagMeta = "x-amz-meta-reconcile-source-etag";
 
 struct Location {
@@ -269,8 +271,11 @@ Status Multipart(Client& client, const Config& c, const Entry& e, const LocalFil
 void Transfer(Client& client, const Config& c, const std::vector<Entry>& todo,
               const std::map<std::string, const LocalFile*>& files, Meter& meter, Failures* failed) {
   std::vector<const Entry*> small, large;
-  for (const Entry& e : todo) (e.size >= c.threshold ? large : small).push_back(&e);
-  // Small ones in parallel; uploads in groups of at most 256 MiB read at once.
+  // A server-side copy in one request moves no bytes through us and costs the server one
+  // request instead of one per part, so parts are only for what one CopyObject cannot take.
+  for (const Entry& e : todo)
+    (e.size >= (c.source.local ? c.threshold : kCopyObjectMax + 1) ? large : small).push_back(&e);
+  // One request each, in parallel; uploads in groups of at most 256 MiB read at once.
   for (std::size_t start = 0; start < small.size();) {
     std::vector<Request> batch;
     std::vector<const Entry*> which;
@@ -293,6 +298,14 @@ void Transfer(Client& client, const Config& c, const std::vector<Entry>& todo,
         put.body = *body;
       } else {
         put.headers.push_back(CopySource(c.source.bucket, c.source.Key(e.key)));
+        // A plain ETag is the content's MD5, which the copy keeps, so the probe sees it equal.
+        // A multipart one ("…-N") may not survive the copy: the source's is kept, as by
+        // Multipart, for the probe to compare.
+        if (e.etag.find('-') != std::string::npos) {
+          put.headers.push_back("x-amz-metadata-directive: REPLACE");
+          put.headers.push_back("Content-Type: " + ContentType(e.key));
+          put.headers.push_back(std::string(kSourceEtagMeta) + ": " + e.etag);
+        }
       }
       batch.push_back(std::move(put));
       which.push_back(&e);
@@ -500,8 +513,15 @@ Result<State> ProbeSync(const Target& t) {
         auto etag = LocalEtag(files.at(e.key).path, 0, false);
         if (etag) e.etag = *etag;
       }
+  // Versions matter only to objects already in the target that differ or are extra: a rollback
+  // puts those back. When there are none (a no-op re-sync, a copy into an empty prefix) the
+  // bucket's versioning is not asked: one request fewer, and on s3rver, which answers
+  // ?versioning with a whole listing, a listing's worth of server time fewer.
+  std::vector<Entry*> need;
+  for (Entry& e : m.differing) need.push_back(&e);
+  for (Entry& e : m.extra) need.push_back(&e);
   bool versioned = false;
-  if (!target_missing) {
+  if (!target_missing && !need.empty()) {
     Request v;
     v.bucket = c->target.bucket;
     v.query = {{"versioning", ""}};
@@ -510,9 +530,6 @@ Result<State> ProbeSync(const Target& t) {
   }
   // What a rollback would go back to: each overwritten or extra object's current version.
   if (versioned) {
-    std::vector<Entry*> need;
-    for (Entry& e : m.differing) need.push_back(&e);
-    for (Entry& e : m.extra) need.push_back(&e);
     std::vector<Request> heads;
     for (Entry* e : need) {
       Request h;
