@@ -145,6 +145,13 @@ class FileJournal : public Journal {
 
   Result<std::vector<JournalRecord>> Read() override {
     std::lock_guard<std::mutex> guard(mu_);
+    auto shared = ReadLocked();
+    if (!shared) return shared.error();
+    return **shared;
+  }
+
+  Result<std::shared_ptr<const std::vector<JournalRecord>>> ReadShared() override {
+    std::lock_guard<std::mutex> guard(mu_);
     return ReadLocked();
   }
 
@@ -198,6 +205,8 @@ class FileJournal : public Journal {
       return TakeBack(before, wrote);
     }
     if (cache_ && before == cache_size_) {
+      // Records handed out by ReadShared are never changed under their reader.
+      if (cache_.use_count() > 1) cache_ = std::make_shared<std::vector<JournalRecord>>(*cache_);
       cache_->insert(cache_->end(), records, records + n);
       cache_size_ += static_cast<off_t>(text.size());
     } else {
@@ -249,14 +258,24 @@ class FileJournal : public Journal {
   // A run reads the journal several times (session, history, append) and only this process
   // appends while it holds the lock: records already checked are kept while the file's size
   // says nothing else was written.
-  Result<std::vector<JournalRecord>> ReadLocked() {
+  // What the file holds, kept for the next read when it ends with a whole line.
+  Result<std::shared_ptr<const std::vector<JournalRecord>>> ReadLocked() {
     struct stat st {};
-    if (cache_ && ::stat(path_.c_str(), &st) == 0 && st.st_size == cache_size_) return *cache_;
-    auto records = ParseLocked();
-    return records;
+    if (cache_ && ::stat(path_.c_str(), &st) == 0 && st.st_size == cache_size_)
+      return std::shared_ptr<const std::vector<JournalRecord>>(cache_);
+    off_t size = -1;
+    auto records = ParseLocked(&size);
+    if (!records) return records.error();
+    auto shared = std::make_shared<std::vector<JournalRecord>>(std::move(*records));
+    if (size >= 0) {
+      cache_ = shared;
+      cache_size_ = size;
+    }
+    return std::shared_ptr<const std::vector<JournalRecord>>(shared);
   }
 
-  Result<std::vector<JournalRecord>> ParseLocked() {
+  // `*whole`: the file's size when it ends with a whole line (what a cache of it is good for).
+  Result<std::vector<JournalRecord>> ParseLocked(off_t* whole) {
     cache_.reset();
     std::vector<JournalRecord> out;
     std::string text;
@@ -301,10 +320,7 @@ class FileJournal : public Journal {
       seq = r.seq;
       out.push_back(std::move(r));
     }
-    if (text.back() == '\n') {
-      cache_ = out;
-      cache_size_ = static_cast<off_t>(text.size());
-    }
+    if (text.back() == '\n') *whole = static_cast<off_t>(text.size());
     return out;
   }
 
@@ -312,7 +328,7 @@ class FileJournal : public Journal {
     if (Status s = MakeDir(); !s) return s;
     auto records = ReadLocked();
     if (!records) return Error{records.error().message};
-    last_seq_ = records->empty() ? 0 : records->back().seq;
+    last_seq_ = (*records)->empty() ? 0 : (*records)->back().seq;
     bool fresh = !std::filesystem::exists(path_);
     fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0) return Error{Errno("cannot open the journal " + path_)};
@@ -345,7 +361,7 @@ class FileJournal : public Journal {
   int fd_ = -1;
   int lock_fd_ = -1;
   std::uint64_t last_seq_ = 0;
-  std::optional<std::vector<JournalRecord>> cache_;
+  std::shared_ptr<std::vector<JournalRecord>> cache_;
   off_t cache_size_ = -1;
   std::mutex mu_;
 };

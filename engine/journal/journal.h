@@ -82,6 +82,14 @@ class Journal {
 
   // Every record, in order. A torn last line is dropped; other damage is an Error.
   virtual Result<std::vector<JournalRecord>> Read() = 0;
+  // The same, shared instead of copied where the backend keeps them (the file's does): a
+  // large journal read by every command was copied whole at each read. An append while one
+  // is held copies them then, so a reader holds them no longer than it reads.
+  virtual Result<std::shared_ptr<const std::vector<JournalRecord>>> ReadShared() {
+    auto records = Read();
+    if (!records) return records.error();
+    return std::make_shared<const std::vector<JournalRecord>>(std::move(*records));
+  }
   // Appends (assigning seq and time) and returns once the record is durable.
   virtual Status Append(JournalRecord* record) = 0;
   // Appends several, durable together (one sync for a batch of steps).

@@ -243,9 +243,9 @@ RunEnd ApplyStages(Session& session, const Plan& plan, const PlanOptions& plan_o
                                              why + ". Stages before it are complete; apply again to continue"});
     // One read of the journal a stage, for its TTL waits and its plan. Unread, neither can be
     // known (a one-shot step done in an earlier stage would look due again): the run stops.
-    auto records = journal.Read();
-    if (!records)
-      return finish({RunEnd::kFailed, "stage '" + stage.name + "' did not start: " + records.error().message});
+    auto read = journal.ReadShared();
+    if (!read) return finish({RunEnd::kFailed, "stage '" + stage.name + "' did not start: " + read.error().message});
+    std::shared_ptr<const std::vector<JournalRecord>> records = std::move(*read);
     auto waits = PendingTtlWaits(spec, *records, sp.stage, std::chrono::system_clock::now());
     if (Status s = WaitOutTtls(waits, stage.name, hooks.progress); !s)
       return finish({RunEnd::kInterrupted,
@@ -257,6 +257,7 @@ RunEnd ApplyStages(Session& session, const Plan& plan, const PlanOptions& plan_o
     StagePlan now = sp;
     if (!fresh)
       if (RunEnd stop = driver.Replan(sp, Summarize(*records), &now); stop.kind != RunEnd::kOk) return finish(stop);
+    records.reset();  // let go before the stage's records are appended, which would copy them
     if (Status s = driver.RefuseBlindRerun(now); !s) return finish({RunEnd::kStopped, s.message()});
     if (RunEnd walked = driver.Walk(now); walked.kind != RunEnd::kOk) return finish(walked);
     JournalRecord done = journal::Encode(journal::StageComplete{stage.name});

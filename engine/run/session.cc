@@ -9,8 +9,9 @@
 namespace reconcile {
 
 Status RefreshHistory(Session* session) {
-  auto records = session->journal->Read();
-  if (!records) return records.error();
+  auto shared = session->journal->ReadShared();
+  if (!shared) return shared.error();
+  const std::vector<JournalRecord>* records = shared->get();
   session->history = Summarize(*records);
   // ${run}: a stage a rollback went back before counts one more run; rollbacks one after
   // another, with no apply between, count once.
