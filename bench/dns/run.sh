@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
-# 1,000 record changes in one zone of the lab's BIND: `reconcile apply` (a transfer to probe,
-# the plan, the journal, UPDATE messages as full as fit) against `nsupdate` sending one
-# record per message (one process, TSIG, TCP), on the same server and the same records.
-# Prints both times and the ratio. Target: reconcile <= 0.2x nsupdate.
+# 1,000 record changes (A records moved to new addresses) in one zone of the lab's BIND, on the
+# same server and the same records, four ways:
+#   reconcile   `reconcile apply` as users run it: a zone transfer to probe, the plan, the journal
+#               (intents made durable before anything is sent, outcomes after), the changes as
+#               UPDATE messages of 16 KiB with prerequisites, pipelined on one TCP connection;
+#   nsupdate    one record per message (one process, TSIG, TCP): the comparison the target is on;
+#   nsupdate    all the changes in one message (one process, TSIG, TCP): the peer at its best;
+#   floor       BIND's own CPU time (all its threads, /proc/PID/task/*/schedstat) to apply one
+#               UPDATE of all the changes with the prerequisites reconcile sends: what no client
+#               can go below.
+# Then where reconcile's time went, from the events of a second `reconcile apply --json` (and
+# BIND's CPU time meanwhile: the transfer and the UPDATEs). Prints each time and reconcile's
+# ratio to it. Target: reconcile <= 0.15x nsupdate one record per message.
 # Usage: bench/dns/run.sh [RECORDS]   (needs root, like the lab; LAB_ENV=FILE reuses a
-#        running lab with bind instead of starting one)
+#        running lab with bind instead of starting one; RECONCILE_BENCH_BUILD=DIR times the
+#        reconcile built there)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-1000}
 . bench/lib.sh dns bind
 host=${BIND_SERVER%:*} port=${BIND_SERVER#*:}
+named=$(cat "$(dirname "$LAB_ENV")/pids/named.pid" 2>/dev/null ||
+  ss -ltnpH "sport = :$port" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1)
+[ -d "/proc/$named" ] || { echo "bench: cannot find BIND's process (port $port)"; exit 1; }
 
 spec() { # spec FIRST_OCTET → the zone's n records all pointing at 10.FIRST.x.y
   printf 'version = 1\nname = "dns-bench"\n[provider.dns.lab]\nkind = "rfc2136"\nserver = "%s"\n' "$BIND_SERVER"
@@ -22,26 +35,78 @@ spec() { # spec FIRST_OCTET → the zone's n records all pointing at 10.FIRST.x.
 spec 1 >"$work/one.toml"
 spec 2 >"$work/two.toml"
 export BENCH_TSIG=$BIND_TSIG_SECRET
-seconds() { local s e; s=$(date +%s.%N); "$@" >"$work/last.out" 2>&1 || { cat "$work/last.out"; exit 1; }; e=$(date +%s.%N); echo "$e - $s" | bc -l; }
-
-# Setup: the records exist, at 10.1.x.y.
-"$bin" apply "$work/one.toml" --yes >/dev/null 2>&1
-# reconcile moves all of them to 10.2.x.y …
-r=$(seconds "$bin" apply "$work/two.toml" --yes)
-[ "$(dig @"$host" -p "$port" r$n.bulk.test A +short)" = "10.2.$((n / 256)).$((n % 256))" ] || { echo "reconcile did not apply"; exit 1; }
-# … and nsupdate moves them back, one record per message.
-{
+now() { date +%s.%N; }
+seconds() { local s e; s=$(now); "$@" >"$work/last.out" 2>&1 || { cat "$work/last.out"; exit 1; }; e=$(now); echo "$e - $s" | bc -l; }
+# BIND's CPU time so far, in seconds (all threads; schedstat counts nanoseconds, stat 10 ms ticks).
+server_cpu() {
+  if cat /proc/"$named"/task/*/schedstat >/dev/null 2>&1; then
+    cat /proc/"$named"/task/*/schedstat | awk '{ns += $1} END {printf "%.6f\n", ns / 1e9}'
+  else
+    awk -v hz="$(getconf CLK_TCK)" '{printf "%.6f\n", ($14 + $15) / hz}' /proc/"$named"/stat
+  fi
+}
+at() { # at OCTET: every record now answers 10.OCTET.x.y (checked on the last)
+  [ "$(dig @"$host" -p "$port" "r$n.bulk.test" A +short)" = "10.$1.$((n / 256)).$((n % 256))" ] ||
+    { echo "bench: r$n is not at 10.$1.x.y after $2"; exit 1; }
+}
+nsupdate_script() { # nsupdate_script FROM TO PER_MESSAGE PREREQ → moves every record from 10.FROM to 10.TO
   echo "server $host $port"
   echo "zone bulk.test."
   for i in $(seq 1 "$n"); do
+    [ "$4" = prereq ] && echo "prereq yxrrset r$i.bulk.test. A 10.$1.$((i / 256)).$((i % 256))"
     echo "update delete r$i.bulk.test. A"
-    echo "update add r$i.bulk.test. 60 A 10.1.$((i / 256)).$((i % 256))"
-    echo "send"
+    echo "update add r$i.bulk.test. 60 A 10.$2.$((i / 256)).$((i % 256))"
+    [ "$3" = 1 ] && echo "send"
   done
-} >"$work/nsupdate.txt"
-a=$(seconds nsupdate -v -y "hmac-sha256:$BIND_TSIG_NAME:$BIND_TSIG_SECRET" "$work/nsupdate.txt")
-[ "$(dig @"$host" -p "$port" r$n.bulk.test A +short)" = "10.1.$((n / 256)).$((n % 256))" ] || { echo "nsupdate did not apply"; exit 1; }
+  [ "$3" = 1 ] || echo "send"
+}
+key="hmac-sha256:$BIND_TSIG_NAME:$BIND_TSIG_SECRET"
 
-printf '%-34s %12s %12s %8s\n' "$n record changes in one zone" reconcile_s nsupdate_s ratio
-printf '%-34s %12.2f %12.2f %7.3fx\n' "apply (probe, plan, journal, send)" "$r" "$a" "$(echo "$r / $a" | bc -l)"
-echo "target: reconcile <= 0.2x nsupdate"
+# Setup: the records exist, at 10.1.x.y.
+"$bin" apply "$work/one.toml" --yes >/dev/null 2>&1
+at 1 setup
+# reconcile moves all of them to 10.2.x.y …
+r=$(seconds "$bin" apply "$work/two.toml" --yes)
+at 2 "reconcile apply"
+# … nsupdate moves them back, one record per message, …
+nsupdate_script 2 1 1 none >"$work/each.txt"
+a=$(seconds nsupdate -v -y "$key" "$work/each.txt")
+at 1 "nsupdate, one record per message"
+# … and to 10.2 again, all in one message (no prerequisites: the least work asked of BIND) …
+nsupdate_script 1 2 all none >"$work/all.txt"
+b=$(seconds nsupdate -v -y "$key" "$work/all.txt")
+at 2 "nsupdate, all in one message"
+# … and back, in one message with reconcile's prerequisites (each record's present value):
+# BIND's CPU time for it is the floor.
+nsupdate_script 2 1 all prereq >"$work/floor.txt"
+c0=$(server_cpu)
+fw=$(seconds nsupdate -v -y "$key" "$work/floor.txt")
+f=$(echo "$(server_cpu) - $c0" | bc -l)
+at 1 "nsupdate, all in one message with prerequisites"
+
+# Where reconcile's time goes: the same apply with --json, its events timed.
+c0=$(server_cpu)
+s=$(now)
+"$bin" apply "$work/two.toml" --yes --json >"$work/json.out" 2>"$work/events" || { cat "$work/events"; exit 1; }
+e=$(now)
+sc=$(echo "$(server_cpu) - $c0" | bc -l)
+at 2 "reconcile apply --json"
+event_time() { date -d "$(grep -m1 "\"event\":\"$1\"" "$work/events" | sed 's/.*"time":"\([^"]*\)".*/\1/')" +%s.%N; }
+stage=$(event_time stage_started)
+started=$(event_time step_started)
+sent_ms=$(grep -m1 '"event":"step_finished"' "$work/events" | sed 's/.*"ms":\([0-9]*\).*/\1/')
+
+ratio() { echo "$r / $1" | bc -l; }
+printf '%-66s %9s %11s\n' "$n record changes in one zone (BIND, TSIG, TCP)" seconds "reconcile ="
+printf '%-66s %9.3f\n' "reconcile apply (probe, plan, journal, pipelined UPDATEs)" "$r"
+printf '%-66s %9.3f %10.3fx\n' "nsupdate, one record per message" "$a" "$(ratio "$a")"
+printf '%-66s %9.3f %10.3fx\n' "nsupdate, all in one message (the peer at its best)" "$b" "$(ratio "$b")"
+printf '%-66s %9.3f %10.3fx\n' "floor: BIND's CPU applying one UPDATE of all (with prerequisites)" "$f" "$(ratio "$f")"
+printf '%-66s %9.3f\n' "  (that nsupdate's own time)" "$fw"
+echo "target: reconcile <= 0.15x nsupdate one record per message: $(echo "$r / $a <= 0.15" | bc -l | sed 's/1/met/; s/0/NOT met/')"
+echo "where reconcile's time went (a second apply, with --json: $(printf '%.3f' "$(echo "$e - $s" | bc -l)") s):"
+printf '  %-64s %9.3f\n' "start to the stage (spec, journal read, transfer, plan)" "$(echo "$stage - $s" | bc -l)"
+printf '  %-64s %9.3f\n' "the intents made durable" "$(echo "$started - $stage" | bc -l)"
+printf '  %-64s %9.3f\n' "the UPDATEs sent and answered" "$(echo "$sent_ms / 1000" | bc -l)"
+printf '  %-64s %9.3f\n' "the outcomes journaled, the summary, the exit" "$(echo "$e - $started - $sent_ms / 1000" | bc -l)"
+printf '  %-64s %9.3f\n' "BIND's CPU meanwhile (the transfer and the UPDATEs)" "$sc"

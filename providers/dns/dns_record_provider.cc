@@ -145,17 +145,6 @@ Error ChangedSincePlan(const Target& t) {
                "so nothing was changed. Plan again to see what it holds now"};
 }
 
-// A rough wire size, to keep each UPDATE well inside a TCP DNS message (64 KiB).
-std::size_t WireEstimate(const dns::RRsetChange& c) {
-  const dns::RRset& any = c.before ? *c.before : *c.after;
-  std::size_t rrs = 1 + (c.before ? c.before->values.size() : 0) + (c.after ? c.after->values.size() : 0);
-  std::size_t data = 0;
-  for (const auto* set : {&c.before, &c.after})
-    if (*set)
-      for (const std::string& v : (*set)->values) data += v.size() + 2;
-  return rrs * (any.owner.size() + 12) + data;
-}
-
 // Whether the set the server holds now is the one probed before the plan.
 bool AsPlanned(const std::optional<dns::RRset>& now, const std::optional<dns::RRset>& planned, const Target& t) {
   if (now.has_value() != planned.has_value()) return false;
@@ -187,30 +176,42 @@ std::vector<Result<State>> DnsRecordProvider::ApplyBatch(const std::vector<Chang
     if (c) rr[i] = *c;
     else out[i] = c.error();
   }
-  // Messages filled up to the budget; a message refused for a changed record is sent again
-  // without the records that changed, which fail alone.
-  std::size_t i = 0;
-  while (i < changes.size()) {
+  // Messages filled up to the budget, handed over all at once (RFC 2136 pipelines them on one
+  // connection); a message refused for a changed record is sent again, once, without the
+  // records that changed, which fail alone.
+  std::vector<std::size_t> sizes(changes.size(), 0);
+  for (std::size_t k = 0; k < changes.size(); ++k)
+    if (rr[k]) sizes[k] = (*backend)->ChangeSize(*rr[k], zone);
+  std::vector<std::vector<std::size_t>> messages;
+  for (std::size_t i = 0; i < changes.size();) {
     std::vector<std::size_t> message;
     std::size_t size = 0;
-    for (; i < changes.size() &&
-           (message.empty() || size + (rr[i] ? WireEstimate(*rr[i]) : 0) <= (*backend)->MessageBudget());
-         ++i) {
+    for (; i < changes.size() && (message.empty() || size + sizes[i] <= (*backend)->MessageBudget()); ++i) {
       if (!rr[i]) continue;
-      size += WireEstimate(*rr[i]);
+      size += sizes[i];
       message.push_back(i);
     }
-    for (int attempt = 0; attempt < 2 && !message.empty(); ++attempt) {
-      std::vector<dns::RRsetChange> body;
+    if (!message.empty()) messages.push_back(std::move(message));
+  }
+  for (int attempt = 0; attempt < 2 && !messages.empty(); ++attempt) {
+    std::vector<std::vector<dns::RRsetChange>> bodies;
+    for (const auto& message : messages) {
+      auto& body = bodies.emplace_back();
+      body.reserve(message.size());
       for (std::size_t k : message) body.push_back(*rr[k]);
-      auto outcome = (*backend)->Update(zone, body);
+    }
+    auto outcomes = (*backend)->UpdateAll(zone, bodies);
+    std::vector<std::vector<std::size_t>> again;
+    for (std::size_t m = 0; m < messages.size(); ++m) {
+      const std::vector<std::size_t>& message = messages[m];
+      Result<dns::UpdateOutcome> outcome = m < outcomes.size() ? outcomes[m] : Error{"the server gave no answer"};
       if (!outcome) {
         for (std::size_t k : message) out[k] = Error{changes[k].target.address + ": " + outcome.error().message};
-        break;
+        continue;
       }
       if (*outcome == dns::UpdateOutcome::kDone) {
         for (std::size_t k : message) out[k] = ToState(changes[k].target, rr[k]->after);
-        break;
+        continue;
       }
       // Which records moved? Ask for each; those still as planned go again.
       std::vector<std::size_t> still;
@@ -222,10 +223,11 @@ std::vector<Result<State>> DnsRecordProvider::ApplyBatch(const std::vector<Chang
       }
       if (still.size() == message.size()) {
         for (std::size_t k : message) out[k] = ChangedSincePlan(changes[k].target);
-        break;
+        continue;
       }
-      message = std::move(still);
+      if (!still.empty()) again.push_back(std::move(still));
     }
+    messages = std::move(again);
   }
   return out;
 }

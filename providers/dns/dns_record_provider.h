@@ -24,8 +24,9 @@ class DnsRecordProvider : public Provider {
   std::vector<ProviderKindSchema> Kinds() const override;
   void Probe(std::span<const Target* const> targets, std::vector<Result<State>>* out) override;
   Result<State> Apply(const Change& change) override;
-  // All changes to one zone of one server that are ready together go in as few UPDATE
-  // messages as fit.
+  // All changes to one zone of one server that are ready together are handed over at once:
+  // over RFC 2136 as UPDATE messages of up to 16 KiB pipelined on one connection, elsewhere as
+  // few requests as fit.
   std::string BatchKey(const Target& target) const override;
   std::vector<Result<State>> ApplyBatch(const std::vector<Change>& changes) override;
   // Like octoDNS: updating or deleting more than max_change_percent of a zone's

@@ -1,9 +1,19 @@
 #include "providers/dns/dns_wire.h"
 
+#include <arpa/inet.h>
 #include <ldns/ldns.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <map>
 #include <memory>
 #include <set>
 
@@ -23,10 +33,14 @@ struct RdfFree {
 struct RrListFree {
   void operator()(ldns_rr_list* l) const { ldns_rr_list_deep_free(l); }
 };
+struct BufferFree {
+  void operator()(ldns_buffer* b) const { ldns_buffer_free(b); }
+};
 using ResolverPtr = std::unique_ptr<ldns_resolver, ResolverFree>;
 using PktPtr = std::unique_ptr<ldns_pkt, PktFree>;
 using RdfPtr = std::unique_ptr<ldns_rdf, RdfFree>;
 using RrListPtr = std::unique_ptr<ldns_rr_list, RrListFree>;
+using BufferPtr = std::unique_ptr<ldns_buffer, BufferFree>;
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -55,6 +69,8 @@ Result<RdfPtr> Address(const std::string& host) {
   return RdfPtr(ldns_rdf_new_frm_str(v6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, ip));
 }
 
+constexpr timeval kTimeout{5, 0};
+
 Result<ResolverPtr> MakeResolver(const Server& server, const Tsig& tsig, bool tcp) {
   auto addr = Address(server.host);
   if (!addr) return addr.error();
@@ -64,7 +80,7 @@ Result<ResolverPtr> MakeResolver(const Server& server, const Tsig& tsig, bool tc
   ldns_resolver_set_recursive(r.get(), false);
   ldns_resolver_set_usevc(r.get(), tcp);
   ldns_resolver_set_retry(r.get(), 2);
-  ldns_resolver_set_timeout(r.get(), timeval{5, 0});
+  ldns_resolver_set_timeout(r.get(), kTimeout);
   if (!tsig.empty()) {
     std::string name = tsig.name.back() == '.' ? tsig.name : tsig.name + ".";
     ldns_resolver_set_tsig_keyname(r.get(), name.c_str());
@@ -110,8 +126,37 @@ std::string PresentationValue(const std::string& type, const std::string& value)
   return q + "\"";
 }
 
+// An A or AAAA value read as ldns reads it (inet_pton) without its zone-file parser, which
+// costs more than the rest of an update: nullopt for any other type, or a value with a
+// character no address has (a space, a comment), which ldns then reads or turns down itself.
+struct IpValue {
+  int family = AF_INET;
+  unsigned char bytes[16] = {};
+  std::size_t size() const { return family == AF_INET ? 4 : 16; }
+};
+std::optional<IpValue> FastAddress(const std::string& type, const std::string& value) {
+  IpValue a;
+  if (type == "AAAA") a.family = AF_INET6;
+  else if (type != "A") return std::nullopt;
+  if (value.empty() || value.size() > 45) return std::nullopt;
+  for (char c : value)
+    if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '.' && c != ':') return std::nullopt;
+  if (::inet_pton(a.family, value.c_str(), a.bytes) != 1) return std::nullopt;
+  return a;
+}
+
 Result<ldns_rr*> MakeRR(const std::string& owner, long ttl, const std::string& type, const std::string& value,
                         const std::string& zone) {
+  if (auto a = FastAddress(type, value); a && !owner.empty() && owner.back() == '.') {
+    ldns_rr* rr = ldns_rr_new();
+    ldns_rr_set_owner(rr, ldns_dname_new_frm_str(owner.c_str()));
+    ldns_rr_set_type(rr, a->family == AF_INET ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA);
+    ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+    ldns_rr_set_ttl(rr, static_cast<uint32_t>(ttl));
+    ldns_rr_push_rdf(
+        rr, ldns_rdf_new_frm_data(a->family == AF_INET ? LDNS_RDF_TYPE_A : LDNS_RDF_TYPE_AAAA, a->size(), a->bytes));
+    return rr;
+  }
   std::string text = owner + " " + std::to_string(ttl) + " IN " + type + " " + PresentationValue(type, value);
   ldns_rr* rr = nullptr;
   RdfPtr origin(ldns_dname_new_frm_str(zone.c_str()));
@@ -247,6 +292,10 @@ std::string OwnerName(const std::string& name, const std::string& zone) {
 }
 
 Result<std::string> CanonicalValue(const std::string& type, const std::string& value, const std::string& zone) {
+  if (auto a = FastAddress(type, value)) {  // as ldns prints an address: inet_ntop
+    char text[INET6_ADDRSTRLEN];
+    if (::inet_ntop(a->family, a->bytes, text, sizeof text)) return std::string(text);
+  }
   auto rr = MakeRR(AbsoluteZone(zone), 0, type, value, AbsoluteZone(zone));
   if (!rr) return rr.error();
   std::string text = RdataText(*rr);
@@ -315,8 +364,43 @@ Result<std::optional<RRset>> Query(const Server& server, const std::string& owne
   return std::optional<RRset>(set);
 }
 
-Result<UpdateOutcome> Update(const Server& server, const std::string& zone, const Tsig& tsig,
-                             const std::vector<RRsetChange>& changes) {
+std::size_t UpdateSizeBound(const RRsetChange& change, const std::string& zone) {
+  const RRset& any = change.before ? *change.before : *change.after;
+  std::string z = AbsoluteZone(zone);
+  // The owner's labels ahead of the zone and a 2-byte pointer; a name outside the zone whole.
+  bool inside = any.owner.size() >= z.size() && any.owner.compare(any.owner.size() - z.size(), z.size(), z) == 0 &&
+                (any.owner.size() == z.size() || z == "." || any.owner[any.owner.size() - z.size() - 1] == '.');
+  std::size_t owner = inside ? any.owner.size() - z.size() + 2 : any.owner.size() + 2;
+  constexpr std::size_t kFixed = 10;  // type, class, TTL, rdata length
+  auto rdata = [&](const std::string& v) -> std::size_t {
+    if (any.type == "A") return 4;
+    if (any.type == "AAAA") return 16;
+    // A name made absolute against the zone, a TXT text split into strings of 255 with a
+    // length byte each: never more than this.
+    return v.size() + v.size() / 255 + z.size() + 2;
+  };
+  std::size_t size = 0;
+  if (change.before)
+    for (const std::string& v : change.before->values) size += owner + kFixed + rdata(v);  // prerequisite
+  size += owner + kFixed;  // "RRset exists not" (created) or "delete the RRset"
+  if (change.after)
+    for (const std::string& v : change.after->values) size += owner + kFixed + rdata(v);
+  return size;
+}
+
+namespace {
+
+// One UPDATE, built and signed: the packet (its TSIG holds the MAC that signs the answer too)
+// and its bytes.
+struct Message {
+  PktPtr packet;
+  BufferPtr wire;
+};
+
+std::string KeyName(const Tsig& tsig) { return tsig.name.back() == '.' ? tsig.name : tsig.name + "."; }
+
+Result<Message> BuildUpdate(const std::string& zone, const Tsig& tsig, uint16_t id,
+                            const std::vector<RRsetChange>& changes) {
   std::string z = AbsoluteZone(zone);
   RrListPtr pre(ldns_rr_list_new()), up(ldns_rr_list_new());
   for (const RRsetChange& c : changes) {
@@ -339,28 +423,139 @@ Result<UpdateOutcome> Update(const Server& server, const std::string& zone, cons
       }
     }
   }
-  auto r = MakeResolver(server, tsig, true);
-  if (!r) return r.error();
-  PktPtr u(ldns_update_pkt_new(ldns_dname_new_frm_str(z.c_str()), LDNS_RR_CLASS_IN, pre.get(), up.get(), nullptr));
+  Message m;
+  m.packet.reset(
+      ldns_update_pkt_new(ldns_dname_new_frm_str(z.c_str()), LDNS_RR_CLASS_IN, pre.get(), up.get(), nullptr));
+  ldns_pkt_set_id(m.packet.get(), id);
   if (!tsig.empty()) {
-    if (ldns_status s = ldns_update_pkt_tsig_add(u.get(), r->get()); s != LDNS_STATUS_OK)
+    ldns_status s = ldns_pkt_tsig_sign(m.packet.get(), KeyName(tsig).c_str(), tsig.secret.c_str(), 300,
+                                       TsigAlgorithm(tsig.algorithm).c_str(), nullptr);
+    if (s != LDNS_STATUS_OK)
       return Error{"cannot sign the update with the TSIG key '" + tsig.name + "': " + StatusText(s) +
                    " (is tsig_secret base64?)"};
   }
-  ldns_pkt* raw = nullptr;
-  ldns_status s = ldns_resolver_send_pkt(&raw, r->get(), u.get());
-  PktPtr answer(raw);
-  if (s != LDNS_STATUS_OK) {
-    // A refused key is answered unsigned: ldns reports the answer's signature as bogus.
-    if (answer && ldns_pkt_get_rcode(answer.get()) != LDNS_RCODE_NOERROR)
-      return RcodeFailure(server, tsig, ldns_pkt_get_rcode(answer.get()), "an update of " + zone);
-    return SendFailure(server, tsig, s, "update " + zone);
+  m.wire.reset(ldns_buffer_new(kMaxMessage + 1));
+  if (ldns_pkt2buffer_wire(m.wire.get(), m.packet.get()) != LDNS_STATUS_OK)
+    return Error{"cannot put the update of " + zone + " into a DNS message"};
+  if (ldns_buffer_position(m.wire.get()) > kMaxMessage)
+    return Error{"the update of " + zone + " for " + std::to_string(changes.size()) + " record sets came to " +
+                 std::to_string(ldns_buffer_position(m.wire.get())) + " bytes, more than a DNS message holds (" +
+                 std::to_string(kMaxMessage) + "); nothing was sent"};
+  return m;
+}
+
+// What the server's answer (its bytes) to the UPDATE `sent` says.
+Result<UpdateOutcome> Answered(const Server& server, const std::string& zone, const Tsig& tsig, const Message& sent,
+                               ldns_pkt* answer, const uint8_t* wire, std::size_t size) {
+  ldns_pkt_rcode rc = ldns_pkt_get_rcode(answer);
+  if (!tsig.empty() && !ldns_pkt_tsig_verify(answer, wire, size, KeyName(tsig).c_str(), tsig.secret.c_str(),
+                                             ldns_rr_rdf(ldns_pkt_tsig(sent.packet.get()), 3))) {
+    // A refused key is answered unsigned.
+    if (rc != LDNS_RCODE_NOERROR) return RcodeFailure(server, tsig, rc, "an update of " + zone);
+    return SendFailure(server, tsig, LDNS_STATUS_CRYPTO_TSIG_BOGUS, "update " + zone);
   }
-  ldns_pkt_rcode rc = ldns_pkt_get_rcode(answer.get());
   if (rc == LDNS_RCODE_NOERROR) return UpdateOutcome::kDone;
   if (rc == LDNS_RCODE_NXRRSET || rc == LDNS_RCODE_YXRRSET || rc == LDNS_RCODE_NXDOMAIN || rc == LDNS_RCODE_YXDOMAIN)
     return UpdateOutcome::kChangedSincePlan;
   return RcodeFailure(server, tsig, rc, "an update of " + zone);
+}
+
+// Writes one message framed as DNS over TCP frames it (its length in 2 bytes first), never
+// raising SIGPIPE when the server has closed the connection.
+bool SendFramed(int fd, ldns_buffer* wire) {
+  std::size_t n = ldns_buffer_position(wire);
+  std::string frame;
+  frame.reserve(n + 2);
+  frame.push_back(static_cast<char>(n >> 8));
+  frame.push_back(static_cast<char>(n & 0xff));
+  frame.append(reinterpret_cast<const char*>(ldns_buffer_begin(wire)), n);
+  for (std::size_t done = 0; done < frame.size();) {
+    ssize_t k = ::send(fd, frame.data() + done, frame.size() - done, MSG_NOSIGNAL);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, static_cast<int>(kTimeout.tv_sec * 1000)) > 0) continue;
+      return false;
+    }
+    if (k <= 0) return false;
+    done += static_cast<std::size_t>(k);
+  }
+  return true;
+}
+
+struct FdClose {
+  int fd;
+  ~FdClose() { ::close(fd); }
+};
+
+}  // namespace
+
+std::vector<Result<UpdateOutcome>> UpdateAll(const Server& server, const std::string& zone, const Tsig& tsig,
+                                             const std::vector<std::vector<RRsetChange>>& messages) {
+  std::vector<Result<UpdateOutcome>> out(messages.size(), Error{"not sent"});
+  if (messages.empty()) return out;
+  Error unreachable = SendFailure(server, tsig, LDNS_STATUS_NETWORK_ERR, "update " + zone);
+  auto addr = Address(server.host);
+  if (!addr) return std::vector<Result<UpdateOutcome>>(messages.size(), addr.error());
+  std::size_t to_size = 0;
+  std::unique_ptr<sockaddr_storage, decltype(&free)> to(
+      ldns_rdf2native_sockaddr_storage(addr->get(), static_cast<uint16_t>(server.port), &to_size), &free);
+  int fd = to ? ldns_tcp_connect2(to.get(), static_cast<socklen_t>(to_size), kTimeout) : -1;
+  if (fd < 0) return std::vector<Result<UpdateOutcome>>(messages.size(), unreachable);
+  FdClose closing{fd};
+  // Small writes each way, while the other side has some unacknowledged: without these, Nagle's
+  // algorithm holds a write back until the ACK that the other side delays (40 ms on Linux). The
+  // server (BIND) does not set TCP_NODELAY, so its answers are ACKed at once here instead (a
+  // quick ACK lasts only a while: set again before each answer is read).
+  int on = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  // Each message goes as soon as it is built, before the answers to those ahead of it: the
+  // server applies one while the next is built (RFC 7766 6.2.1.1, pipelining). Answers may come
+  // in any order; the message ID says whose each is.
+  std::vector<Message> sent(messages.size());
+  std::map<uint16_t, std::size_t> waiting;  // message ID → index
+  uint16_t first = ldns_get_random();
+  bool cut = false;  // a send failed: the connection is gone, nothing more goes
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    uint16_t id = static_cast<uint16_t>(first + i);
+    auto m = cut ? Result<Message>(unreachable) : BuildUpdate(zone, tsig, id, messages[i]);
+    if (!m) {
+      out[i] = m.error();
+      continue;
+    }
+    if (!SendFramed(fd, m->wire.get())) {
+      out[i] = unreachable;
+      cut = true;
+      continue;
+    }
+    sent[i] = std::move(*m);
+    waiting[id] = i;
+  }
+  std::size_t answers = 0;
+  while (!waiting.empty()) {
+    std::size_t size = 0;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
+    std::unique_ptr<uint8_t, decltype(&free)> wire(ldns_tcp_read_wire_timeout(fd, &size, kTimeout), &free);
+    if (!wire) break;  // the connection closed, or no answer in time: those waiting say so below
+    ldns_pkt* raw = nullptr;
+    if (ldns_wire2pkt(&raw, wire.get(), size) != LDNS_STATUS_OK) continue;
+    PktPtr answer(raw);
+    auto it = waiting.find(ldns_pkt_id(answer.get()));
+    if (it == waiting.end()) continue;
+    out[it->second] = Answered(server, zone, tsig, sent[it->second], answer.get(), wire.get(), size);
+    waiting.erase(it);
+    ++answers;
+  }
+  // Answers came, but not to all: a server that does not pipeline. The rest go again, each on a
+  // connection of its own.
+  for (const auto& [id, i] : waiting)
+    out[i] = answers > 0 ? UpdateAll(server, zone, tsig, {messages[i]})[0] : Result<UpdateOutcome>(unreachable);
+  return out;
+}
+
+Result<UpdateOutcome> Update(const Server& server, const std::string& zone, const Tsig& tsig,
+                             const std::vector<RRsetChange>& changes) {
+  return UpdateAll(server, zone, tsig, {changes})[0];
 }
 
 }  // namespace reconcile::dns

@@ -18,7 +18,7 @@ using route53::kApi;
 // AWS: a change is INSYNC on every Route 53 server within about 60 seconds.
 constexpr auto kInsyncTimeout = std::chrono::minutes(5);
 // Route 53 takes at most 32,000 characters of values and 1,000 records in one request: kept
-// well under, by the provider's rough size of each change (WireEstimate).
+// well under, by the rough size of each change (ZoneBackend::ChangeSize).
 constexpr std::size_t kRoute53Budget = 20 * 1024;
 
 // A set as reconcile compares it: owner normalised, values canonical and sorted (a value the

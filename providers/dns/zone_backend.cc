@@ -19,6 +19,16 @@ class Rfc2136 : public ZoneBackend {
   Result<UpdateOutcome> Update(const std::string& zone, const std::vector<RRsetChange>& changes) override {
     return dns::Update(server_, zone, tsig_, changes);
   }
+  // Pipelined on one connection: BIND applies one message while the next is built.
+  std::vector<Result<UpdateOutcome>> UpdateAll(const std::string& zone,
+                                               const std::vector<std::vector<RRsetChange>>& messages) override {
+    return dns::UpdateAll(server_, zone, tsig_, messages);
+  }
+  // Messages of kUpdateBudget bytes on the wire (at most, by a bound on each change's).
+  std::size_t MessageBudget() const override { return kUpdateBudget; }
+  std::size_t ChangeSize(const RRsetChange& change, const std::string& zone) const override {
+    return UpdateSizeBound(change, zone);
+  }
 
  private:
   Server server_;
@@ -128,6 +138,23 @@ class PowerDns : public ZoneBackend {
 };
 
 }  // namespace
+
+std::vector<Result<UpdateOutcome>> ZoneBackend::UpdateAll(const std::string& zone,
+                                                          const std::vector<std::vector<RRsetChange>>& messages) {
+  std::vector<Result<UpdateOutcome>> out;
+  for (const auto& changes : messages) out.push_back(Update(zone, changes));
+  return out;
+}
+
+std::size_t ZoneBackend::ChangeSize(const RRsetChange& c, const std::string&) const {
+  const RRset& any = c.before ? *c.before : *c.after;
+  std::size_t rrs = 1 + (c.before ? c.before->values.size() : 0) + (c.after ? c.after->values.size() : 0);
+  std::size_t data = 0;
+  for (const auto* set : {&c.before, &c.after})
+    if (*set)
+      for (const std::string& v : (*set)->values) data += v.size() + 2;
+  return rrs * (any.owner.size() + 12) + data;
+}
 
 Result<Zone> ParsePowerDnsZone(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);

@@ -20,9 +20,13 @@ class ZoneBackend {
   virtual Result<std::optional<RRset>> ReadOne(const std::string& zone, const std::string& owner,
                                                const std::string& type) = 0;
   virtual Result<UpdateOutcome> Update(const std::string& zone, const std::vector<RRsetChange>& changes) = 0;
-  // How much one Update may carry, in the provider's rough size of a change: a DNS message
-  // over TCP holds 64 KiB.
+  // Several Updates, one result each: by default one after the other.
+  virtual std::vector<Result<UpdateOutcome>> UpdateAll(const std::string& zone,
+                                                       const std::vector<std::vector<RRsetChange>>& messages);
+  // How much one Update may carry, in the units of ChangeSize.
   virtual std::size_t MessageBudget() const { return 48 * 1024; }
+  // A change's share of MessageBudget; by default a rough size of its names and values.
+  virtual std::size_t ChangeSize(const RRsetChange& change, const std::string& zone) const;
 };
 
 // From a [provider.dns.NAME] (kind "rfc2136", "powerdns" or "route53"), its defaults filled in
