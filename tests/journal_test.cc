@@ -388,3 +388,52 @@ TEST_CASE("any bytes survive the journal: content that is not UTF-8 travels as b
   CHECK(opened->attrs.at("tags") == Value(StringList{"ok", std::string("\xc3\x28", 2)}));
   CHECK(FormatValue(Value(std::string("\xff", 1))) == "\"\xEF\xBF\xBD\"");  // shown, never a crash
 }
+
+TEST_CASE("a record written otherwise than reconcile writes it is checked the long way, and still read") {
+  TempDir dir;
+  std::string path = (dir.path / "j").string();
+  {
+    auto j = OpenFileJournal(path);
+    JournalRecord r = Rec("intent", {{"i", 1}});
+    REQUIRE(j->Append(&r));
+  }
+  std::string text = ReadText(path);
+  std::size_t start = text.find('\n') + 1;
+  auto line = nlohmann::json::parse(text.substr(start, text.find('\n', start) - start));
+  // The same record, its checksum first: the text the checksum was taken of is not a slice of it.
+  std::string sum = line["sum"];
+  line.erase("sum");
+  std::string moved = "{\"sum\":\"" + sum + "\"," + line.dump().substr(1);
+  Put(path, text.substr(0, start) + moved + "\n");
+  auto read = OpenFileJournal(path)->Read();
+  REQUIRE_MESSAGE(read, read.error().message);
+  REQUIRE(read->size() == 1);
+  CHECK((*read)[0].data["i"] == 1);
+  // And with a value changed, the long way finds the damage too.
+  std::string bad = moved;
+  bad.replace(bad.find("\"i\":1"), 5, "\"i\":2");
+  Put(path, text.substr(0, start) + bad + "\n");
+  auto damaged = OpenFileJournal(path)->Read();
+  REQUIRE_FALSE(damaged);
+  CHECK(damaged.error().message.find("its checksum does not match its content") != std::string::npos);
+}
+
+TEST_CASE("records shared with a reader stay as read while the journal grows") {
+  TempDir dir;
+  auto j = OpenFileJournal((dir.path / "j").string());
+  JournalRecord first = Rec("intent", {{"i", 1}});
+  REQUIRE(j->Append(&first));
+  auto held = j->ReadShared();
+  REQUIRE(held);
+  REQUIRE((*held)->size() == 1);
+  JournalRecord second = Rec("done", {{"i", 2}});
+  REQUIRE(j->Append(&second));
+  CHECK((*held)->size() == 1);  // copied on the append, not changed under the reader
+  auto now = j->ReadShared();
+  REQUIRE(now);
+  REQUIRE((*now)->size() == 2);
+  CHECK((**now)[1].seq == 2);
+  auto copy = j->Read();
+  REQUIRE(copy);
+  CHECK(copy->size() == 2);
+}

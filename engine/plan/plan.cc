@@ -171,6 +171,7 @@ std::vector<std::string> Guards(const Spec& spec, const std::vector<Step>& steps
   for (const Step& s : steps) {
     if (s.action == Action::kCheck) continue;
     const Resource& r = spec.resources[s.resource];
+    if (!r.provider || !r.provider->HasGuard()) continue;
     auto t = TargetFor(spec, r, s.desired, &configs);
     if (!t) continue;  // the steps themselves will say so
     by_provider[r.provider].push_back(Change{s.action, std::move(*t), s.prior, {}});

@@ -32,6 +32,7 @@ class DnsRecordProvider : public Provider {
   // Like octoDNS: updating or deleting more than max_change_percent of a zone's
   // RRsets at once, in a zone of 10 or more, needs --force.
   std::vector<std::string> Guard(const std::vector<Change>& changes) override;
+  bool HasGuard() const override { return true; }
 
  private:
   std::mutex mu_;
