@@ -160,7 +160,8 @@ class Provider {
   // Why these changes (all of one stage) need --force: a provider's safety limit, such as
   // changing too much of a DNS zone at once. Empty when they are within the limits.
   virtual std::vector<std::string> Guard(const std::vector<Change>&) { return {}; }
-  // Whether Guard says anything: the plan builds no changes for those that never do.
+  // Whether Guard says anything: the plan builds no changes for those that never do. A
+  // provider that overrides Guard overrides this too, or its limits are never asked.
   virtual bool HasGuard() const { return false; }
 
   // For types whose state is more than attribute values (a sync's objects): refines the

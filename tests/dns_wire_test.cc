@@ -56,5 +56,4 @@ TEST_CASE("a change's share of an UPDATE: each record's owner labels, a pointer 
   };
   CHECK(total(1000) <= kMaxMessage - kUpdateReserve);
   CHECK(total(1100) > kMaxMessage - kUpdateReserve);
-  CHECK(kUpdateBudget <= kMaxMessage - kUpdateReserve);
 }

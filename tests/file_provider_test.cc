@@ -223,7 +223,8 @@ TEST_CASE("files read on their own take their content from their line, not from 
   CHECK((*r)[2]->owner == "u");
   CHECK((*r)[2]->group == "g");
   CHECK((*r)[3]->content == "1500\n");  // stat said 4096
-  CHECK((*r)[4].error().message == "/gone could not be read (base64 exit 1)");
+  CHECK((*r)[4].error().message ==
+        "/gone could not be read (base64 exit 1); check that the SSH user may read it, or set sudo = true on the host");
 
   // Only such files: the cat line is empty.
   auto alone = file::ParseProbeOutput("R " + Base64Encode("Linux\n") + " 0\n0 444 root\nroot\nS 0\n\nC 0\n", {"/p"});
@@ -350,4 +351,33 @@ TEST_CASE("the probe script reads /proc and /sys files beside empty and ordinary
     CHECK((*r)[4]->content == ReadText(sys));
     CHECK_FALSE((*r)[4]->content.empty());
   }
+}
+
+TEST_CASE("a file shorter by what another grew between the probe's stat and its cat fails the batch") {
+  // The total is the same, so only a second stat tells the bytes would be cut apart wrong. A
+  // `cat` ahead on PATH moves one byte from a to b just before it reads them.
+  TempDir dir;
+  fs::path a = dir.path / "a", b = dir.path / "b", bin = dir.path / "bin";
+  Write(a, "xy");
+  Write(b, "pq");
+  fs::create_directory(bin);
+  Write(bin / "cat", "#!/bin/sh\ncase \" $* \" in *\" " + a.string() + " \"*) printf x >'" + a.string() +
+                         "'; printf pqr >'" + b.string() + "' ;; esac\nexec /bin/cat \"$@\"\n");
+  fs::permissions(bin / "cat", fs::perms::owner_all);
+  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
+  std::string tmpdir = std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "";
+  setenv("PATH", (bin.string() + ":" + path).c_str(), 1);
+  setenv("TMPDIR", dir.path.c_str(), 1);  // the script's own folder, under the test's
+  LocalShell shell;
+  auto r = file::ReadRemoteFiles(shell, {a.string(), b.string()});
+  setenv("PATH", path.c_str(), 1);
+  if (tmpdir.empty()) unsetenv("TMPDIR");
+  else setenv("TMPDIR", tmpdir.c_str(), 1);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("the files changed while they were being read") != std::string::npos);
+  CHECK(ReadText(b) == "pqr");  // the shim did run, between the two
+  // Nothing of the script's is left behind.
+  std::size_t left = 0;
+  for (const auto& e : fs::directory_iterator(dir.path)) left += e.path().filename().string().rfind("tmp.", 0) == 0;
+  CHECK(left == 0);
 }

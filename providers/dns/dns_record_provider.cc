@@ -219,6 +219,9 @@ std::vector<Result<State>> DnsRecordProvider::ApplyBatch(const std::vector<Chang
         const Target& t = changes[k].target;
         auto now = (*backend)->ReadOne(zone, Owner(t), Type(t));
         if (now && AsPlanned(*now, rr[k]->before, t)) still.push_back(k);
+        // Already as the change leaves it: an UPDATE that went in, whose answer was lost and
+        // which was sent again. Said done, so the journal holds it and a rollback undoes it.
+        else if (now && AsPlanned(*now, rr[k]->after, t)) out[k] = ToState(t, rr[k]->after);
         else out[k] = ChangedSincePlan(t);
       }
       if (still.size() == message.size()) {

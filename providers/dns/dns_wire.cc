@@ -71,6 +71,8 @@ Result<RdfPtr> Address(const std::string& host) {
 
 constexpr timeval kTimeout{5, 0};
 
+std::string KeyName(const Tsig& tsig) { return tsig.name.back() == '.' ? tsig.name : tsig.name + "."; }
+
 Result<ResolverPtr> MakeResolver(const Server& server, const Tsig& tsig, bool tcp) {
   auto addr = Address(server.host);
   if (!addr) return addr.error();
@@ -82,8 +84,7 @@ Result<ResolverPtr> MakeResolver(const Server& server, const Tsig& tsig, bool tc
   ldns_resolver_set_retry(r.get(), 2);
   ldns_resolver_set_timeout(r.get(), kTimeout);
   if (!tsig.empty()) {
-    std::string name = tsig.name.back() == '.' ? tsig.name : tsig.name + ".";
-    ldns_resolver_set_tsig_keyname(r.get(), name.c_str());
+    ldns_resolver_set_tsig_keyname(r.get(), KeyName(tsig).c_str());
     ldns_resolver_set_tsig_algorithm(r.get(), TsigAlgorithm(tsig.algorithm).c_str());
     ldns_resolver_set_tsig_keydata(r.get(), tsig.secret.c_str());
   }
@@ -397,8 +398,6 @@ struct Message {
   BufferPtr wire;
 };
 
-std::string KeyName(const Tsig& tsig) { return tsig.name.back() == '.' ? tsig.name : tsig.name + "."; }
-
 Result<Message> BuildUpdate(const std::string& zone, const Tsig& tsig, uint16_t id,
                             const std::vector<RRsetChange>& changes) {
   std::string z = AbsoluteZone(zone);
@@ -509,6 +508,8 @@ std::vector<Result<UpdateOutcome>> UpdateAll(const Server& server, const std::st
   // quick ACK lasts only a while: set again before each answer is read).
   int on = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  // The socket blocks: a server that stops reading must not hold a send (and the run) forever.
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &kTimeout, sizeof kTimeout);
   // Each message goes as soon as it is built, before the answers to those ahead of it: the
   // server applies one while the next is built (RFC 7766 6.2.1.1, pipelining). Answers may come
   // in any order; the message ID says whose each is.

@@ -96,6 +96,7 @@ constexpr std::size_t kUpdateReserve = 1024;
 // full one: 1,000 A records changed in 26-28 ms as four, 33-34 ms as one of 58 KB (8 KiB: 23-27
 // ms, but a server that syncs its journal for each UPDATE pays that per message).
 constexpr std::size_t kUpdateBudget = 16 * 1024;
+static_assert(kUpdateBudget <= kMaxMessage - kUpdateReserve, "a message of the budget must fit in one");
 // At most how many bytes `change` adds to an UPDATE of `zone`: its prerequisite and update
 // records, each owner compressed to its labels ahead of the zone and a pointer to it (the zone
 // section's name, at offset 12), rdata counted as if uncompressed.

@@ -26,6 +26,7 @@ namespace {
 // "R BASE64 BASE64_EXIT" instead of "F" (it is stat'ed with the others, but not cat'ed).
 constexpr const char* kProbeScript =
     "t=$(mktemp -d) || exit 1\n"
+    "trap 'rm -rf -- \"$t\"' EXIT\n"
     "for p; do\n"
     "if [ -L \"$p\" ] || { [ -e \"$p\" ] && [ ! -f \"$p\" ]; }; then echo E\n"
     // Absent, unless a folder on the way is closed to the SSH user: then nobody can tell. The
@@ -44,12 +45,15 @@ constexpr const char* kProbeScript =
     "else printf '%s\\0' \"$p\" >&3; printf 'R '; base64 -w0 -- \"$p\"; echo \" $?\"; fi\n"
     "done 3>\"$t/stat\" 4>\"$t/cat\"\n"
     "if [ -s \"$t/stat\" ]; then\n"
-    "xargs -0 stat -c '%s %a %U\n%G' -- <\"$t/stat\"; echo \"S $?\"\n"
-    // cat's failure (a file gone since) leaves a mark.
+    "xargs -0 stat -c '%s %a %U\n%G' -- <\"$t/stat\" >\"$t/before\"; r=$?; cat \"$t/before\"; echo \"S $r\"\n"
+    // cat's failure (a file gone since) leaves a mark; so does a size that moved while cat
+    // read, which would cut the bytes apart wrong even where the total stayed the same (one
+    // file shorter by what another grew).
     "{ xargs -0 -r cat -- <\"$t/cat\" || : >\"$t/failed\"; } | base64 -w0; echo\n"
+    "xargs -0 stat -c '%s %a %U\n%G' -- <\"$t/stat\" >\"$t/after\" || : >\"$t/failed\"\n"
+    "[ \"$(cat \"$t/before\")\" = \"$(cat \"$t/after\")\" ] || : >\"$t/failed\"\n"
     "if [ -e \"$t/failed\" ]; then echo 'C 1'; else echo 'C 0'; fi\n"
-    "fi\n"
-    "rm -rf -- \"$t\"";
+    "fi";
 
 std::string Mode4(const std::string& mode) { return std::string(mode.size() < 4 ? 4 - mode.size() : 0, '0') + mode; }
 
@@ -119,7 +123,8 @@ Result<std::vector<Result<FileInfo>>> ParseProbeOutput(const std::string& out, c
       if (sp < 2 || !AllDigits(rc)) return Error{"the probe of " + path + " returned '" + std::string(line) + "'"};
       FileInfo info;
       if (rc != "0") {
-        infos.push_back(Error{path + " could not be read (base64 exit " + std::string(rc) + ")"});
+        infos.push_back(Error{path + " could not be read (base64 exit " + std::string(rc) +
+                              "); check that the SSH user may read it, or set sudo = true on the host"});
       } else if (!Base64Decode(line.substr(2, sp - 2), &info.content)) {
         return Error{"the probe of " + path + " returned damaged content"};
       } else {
@@ -173,7 +178,8 @@ Result<std::vector<Result<FileInfo>>> ParseProbeOutput(const std::string& out, c
   // More lines than files: an owner or group name with a line break in it.
   if (at < details.size())
     return Error{"the probe of " + first +
-                 " returned details it cannot read: an owner or group name with a line break?"};
+                 " returned more lines of details than files: an owner or group name with a line break in "
+                 "it, which reconcile cannot read; rename that user or group on the host"};
 
   std::string content;
   if (!Base64Decode(content_line, &content)) {
@@ -198,7 +204,7 @@ Result<std::vector<Result<FileInfo>>> ParseProbeOutput(const std::string& out, c
 std::string ProbeFilesScript(const std::vector<std::string>& paths) {
   std::vector<std::string> set = {"set", "--"};
   set.insert(set.end(), paths.begin(), paths.end());
-  return ShellCommand(set) + "; " + kProbeScript;
+  return ShellCommand(set) + "; " + kExitOnSignal + "\n" + kProbeScript;
 }
 
 Result<std::vector<Result<FileInfo>>> ParseProbeResult(const Result<CommandResult>& r,

@@ -27,7 +27,7 @@ std::string RandomMarker() {
 // Each part runs in a subshell with its standard error kept apart; after it, a marker line
 // carries its exit code and its standard error in base64.
 std::string JointScript(const std::vector<ProbePart>& parts, const std::string& marker) {
-  std::string s = "e=$(mktemp) || exit 1; trap 'rm -f \"$e\"' EXIT\n";
+  std::string s = "e=$(mktemp) || exit 1; trap 'rm -f \"$e\"' EXIT; " + std::string(kExitOnSignal) + "\n";
   for (const ProbePart& p : parts)
     s += "( " + p.script + "\n) 2>\"$e\" </dev/null; printf '\\n" + marker + " %s ' $?; base64 -w0 \"$e\"; echo\n";
   return s;

@@ -23,6 +23,13 @@ struct ProbePart {
 // Runs one part on its own (apply reads back what it wrote this way).
 void RunProbePart(RemoteShell& shell, const ProbePart& part);
 
+// Set after a script's `trap ... EXIT` that removes its temporary files: a shell ended by a
+// signal (the SSH channel closing under a run killed with -9) runs no EXIT trap unless the
+// signal is made an exit, and each kill left a file in the host's /tmp.
+inline constexpr const char* kExitOnSignal =
+    "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; "
+    "trap 'exit 143' TERM";
+
 // Runs a read-only script with `sh`, handed over on its standard input rather than in the
 // command line: an SSH exec request must fit in one packet (about 32 KiB with libssh2), and a
 // probe of thousands of paths does not.
