@@ -7,6 +7,14 @@ passed=0
 failed=0
 ok() { passed=$((passed + 1)); }
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+# eventually CMD...: CMD succeeds within 3 s. `nginx -s reload` returns before the old worker
+# stops accepting: for about 100 ms after a reload, a request may still get the old site (the
+# engine's own checks retry for the same reason).
+eventually() {
+  local _
+  for _ in $(seq 1 30); do "$@" && return 0; sleep 0.1; done
+  return 1
+}
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]

@@ -43,17 +43,20 @@ testdata cut >cut.toml
 run() { "$bin" "$@" >out 2>err; }
 dns() { dig @127.0.0.1 -p 15354 +short watched.example.test A; }
 site() { curl -s --max-time 3 http://127.0.0.1:18095/; }
+# at ADDRESS TEXT: DNS gives ADDRESS and the site serves TEXT (each within 3 s of a reload).
+dns_is() { [ "$(dns)" = "$1" ]; }
+site_has() { site | grep -q "$1"; }
+at() { eventually dns_is "$1" && eventually site_has "$2"; }
 
 run apply cut.toml --through prepare --yes && ok || bad "apply prepare: $(cat err)"
-[ "$(dns)" = 192.0.2.10 ] && ok || bad "prepare: DNS is $(dns)"
-site | grep -q "Back soon" && ok || bad "prepare: the maintenance page: $(site)"
+at 192.0.2.10 "Back soon" && ok || bad "prepare: DNS and the maintenance page: $(dns) $(site)"
 
 # The backend dies while the switch is watched.
 "$bin" apply cut.toml --yes >out 2>err &
 apply=$!
 for _ in $(seq 1 400); do grep -q "is watched for" err 2>/dev/null && break; sleep 0.05; done
 grep -q "is watched for 6s" err && ok || bad "the switch is watched: $(cat err)"
-[ "$(dns)" = 192.0.2.20 ] && site | grep -q "the new shop" && ok || bad "switched before the backend died: $(dns) $(site)"
+at 192.0.2.20 "the new shop" && ok || bad "switched before the backend died: $(dns) $(site)"
 sleep 1
 backend_down
 wait "$apply"
@@ -65,8 +68,7 @@ grep -qF "Automatic rollback (stage 'switch' failed) of watched to the end of st
   bad "the automatic rollback is shown: $(cat out)"
 grep -qF "stage 'switch' failed, so the world was rolled back to the end of stage 'prepare'" err && ok ||
   bad "the last word: $(cat err)"
-[ "$(dns)" = 192.0.2.10 ] && ok || bad "DNS is back: $(dns)"
-site | grep -q "Back soon" && ok || bad "the maintenance page is back: $(site)"
+at 192.0.2.10 "Back soon" && ok || bad "DNS and the maintenance page are back: $(dns) $(site)"
 run plan cut.toml
 grep -q "stage switch" out && ok || bad "the switch is to do again: $(cat out)"
 
@@ -74,8 +76,8 @@ grep -q "stage switch" out && ok || bad "the switch is to do again: $(cat out)"
 backend_up
 run apply cut.toml --yes && ok || bad "the healthy switch: $(cat err)"
 grep -qF "every check held for the 6s it was watched" err && ok || bad "watched through: $(cat err)"
-[ "$(dns)" = 192.0.2.20 ] && site | grep -q "the new shop" && ok || bad "switched: $(dns) $(site)"
+at 192.0.2.20 "the new shop" && ok || bad "switched: $(dns) $(site)"
 run plan cut.toml --detailed-exitcode && ok || bad "the plan after is empty: $(cat out)"
 run rollback cut.toml --to prepare --yes && ok || bad "rollback by hand: $(cat err)"
-[ "$(dns)" = 192.0.2.10 ] && site | grep -q "Back soon" && ok || bad "rolled back by hand: $(dns) $(site)"
+at 192.0.2.10 "Back soon" && ok || bad "rolled back by hand: $(dns) $(site)"
 finish
