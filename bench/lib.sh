@@ -3,7 +3,7 @@
 # exit. Sets bin, work and LAB_ENV, and sources the lab's env.
 # RECONCILE_BENCH_BUILD=DIR times the reconcile already built in DIR instead (say, an -O2
 # RelWithDebInfo build), so a benchmark does not wait for a second full build.
-# Usage: . bench/lib.sh NAME COMPONENT   (from the source root)
+# Usage: . bench/lib.sh NAME [COMPONENT]   (from the source root; no COMPONENT: no lab)
 tests/install-deps.sh
 if [ -n "${RECONCILE_BENCH_BUILD:-}" ]; then
   bin=$(cd "$RECONCILE_BENCH_BUILD" && pwd)/reconcile
@@ -15,7 +15,10 @@ else
   bin=$PWD/build-bench/reconcile
 fi
 work=$(mktemp -d "/tmp/reconcile-$1-bench-XXXXXX")
-if [ -n "${LAB_ENV:-}" ]; then
+if [ -z "${2:-}" ]; then
+  trap 'rm -rf "$work"' EXIT
+  return 0
+elif [ -n "${LAB_ENV:-}" ]; then
   trap 'rm -rf "$work"' EXIT
 else
   bench_lab=$PWD/build-bench/lab-$1

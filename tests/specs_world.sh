@@ -145,8 +145,13 @@ world_up() {
   done
   echo "success" >"$work/app/serverup.txt"
   echo "coralnet ok" >"$host_dir/coralnet/health/index.html"
-  python3 -m http.server 18095 --bind 198.51.100.1 --directory "$work/app" >/dev/null 2>&1 &
+  python3 -m http.server 18095 --bind 198.51.100.1 --directory "$work/app" >"$work/app.log" 2>&1 &
   world_pids+=($!)
+  # Up before any spec's check asks it (a check that finds it down waits out its timeout).
+  local _
+  for _ in $(seq 1 100); do curl -s -o /dev/null http://198.51.100.1:18095/serverup.txt && break; sleep 0.05; done
+  curl -s http://198.51.100.1:18095/serverup.txt | grep -q success ||
+    { bad "the app servers did not start on 198.51.100.1:18095: $(cat "$work/app.log")"; return 1; }
 
   local tls=$host_dir/tls
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$tls/ca.key" \

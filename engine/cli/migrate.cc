@@ -59,6 +59,7 @@ int RunMigrateJournal(const Registry& registry, const CommonOptions& common, con
               << " yourself so it is not mistaken for the journal.\n";
     return 1;
   }
+  std::filesystem::remove(from + ".checkpoint", ec);  // its summary, of no other journal
   std::cout << "The file is kept as " << moved << ".\n";
   return 0;
 }

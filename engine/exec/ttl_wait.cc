@@ -1,4 +1,5 @@
 #include "engine/exec/ttl_wait.h"
+#include "engine/journal/history.h"
 #include "engine/journal/records.h"
 
 #include <algorithm>
@@ -24,43 +25,42 @@ bool WaitsOut(const Resource& r) {
 
 }  // namespace
 
-std::vector<TtlWait> PendingTtlWaits(const Spec& spec, const std::vector<JournalRecord>& records, std::size_t stage,
+std::vector<TtlWait> PendingTtlWaits(const Spec& spec, const History& history, std::size_t stage,
                                      std::chrono::system_clock::time_point now) {
-  std::map<std::string, journal::Intent> intents;  // address → its latest intent
-  std::map<std::string, TtlWait> latest;           // address → its latest change's wait
-  for (const JournalRecord& rec : records) {
-    auto entry = journal::Decode(rec);
-    if (!entry) continue;
-    if (auto* intent = std::get_if<journal::Intent>(&*entry)) {
-      intents[intent->address] = std::move(*intent);
-      continue;
-    }
-    auto* done = std::get_if<journal::Done>(&*entry);
-    if (!done || done->op != "apply") continue;
-    auto it = intents.find(done->address);
-    const Resource* r = spec.Find(done->address);
-    if (it == intents.end() || !r || r->schema->cached_ttl_attr.empty() || !WaitsOut(*r)) continue;
-    const journal::Intent& intent = it->second;
-    auto stage_index = spec.FindStage(done->stage);
-    if ((intent.action != "update" && intent.action != "delete") || !stage_index || *stage_index >= stage) continue;
-    const nlohmann::json& prior = intent.prior;
-    if (!prior.is_object() || !prior.value("exists", false)) continue;
-    const nlohmann::json& attrs = prior.contains("attrs") ? prior["attrs"] : prior;
-    auto ttl = attrs.find(r->schema->cached_ttl_attr);
-    auto done_at = ParseUtc(rec.at);
-    if (ttl == attrs.end() || !ttl->is_number_integer() || !done_at) continue;
-    // DNS's own range (RFC 2181): a larger number, from a server or a damaged journal, would
-    // overflow the clock.
-    std::int64_t seconds = std::clamp<std::int64_t>(ttl->get<std::int64_t>(), 0, 2147483647);
-    // A journal of whole seconds rounded down: one more is never too early.
-    latest[done->address] = {done->address, done->stage, seconds,
-                             done_at->at + std::chrono::seconds(seconds + (done_at->whole_seconds ? 1 : 0))};
-  }
   std::vector<TtlWait> out;
-  for (auto& [address, w] : latest)
+  for (const auto& [address, by_stage] : history.changes_seen) {
+    const Resource* r = spec.Find(address);
+    if (!r || r->schema->cached_ttl_attr.empty() || !WaitsOut(*r)) continue;
+    // The latest change made in a stage before this one.
+    const std::pair<const std::string, ChangeSeen>* latest = nullptr;
+    std::int64_t seconds = 0;
+    std::optional<UtcTime> done_at;
+    for (const auto& entry : by_stage) {
+      const auto& [stage_name, c] = entry;
+      auto stage_index = spec.FindStage(stage_name);
+      if (!stage_index || *stage_index >= stage || (latest && c.seq < latest->second.seq)) continue;
+      auto ttl = c.prior_numbers.find(r->schema->cached_ttl_attr);
+      auto at = ParseUtc(c.at);
+      if (ttl == c.prior_numbers.end() || !ttl->is_number_integer() || !at) continue;
+      latest = &entry;
+      // DNS's own range (RFC 2181): a larger number, from a server or a damaged journal,
+      // would overflow the clock.
+      seconds = std::clamp<std::int64_t>(ttl->get<std::int64_t>(), 0, 2147483647);
+      done_at = at;
+    }
+    if (!latest) continue;
+    // A journal of whole seconds rounded down: one more is never too early.
+    TtlWait w{address, latest->first, seconds,
+              done_at->at + std::chrono::seconds(seconds + (done_at->whole_seconds ? 1 : 0))};
     if (w.until > now) out.push_back(w);
+  }
   std::sort(out.begin(), out.end(), [](const TtlWait& a, const TtlWait& b) { return a.until > b.until; });
   return out;
+}
+
+std::vector<TtlWait> PendingTtlWaits(const Spec& spec, const std::vector<JournalRecord>& records, std::size_t stage,
+                                     std::chrono::system_clock::time_point now) {
+  return PendingTtlWaits(spec, Summarize(records), stage, now);
 }
 
 Status WaitOutTtls(const std::vector<TtlWait>& waits, const std::string& stage, Progress& progress) {

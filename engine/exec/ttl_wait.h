@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/exec/progress.h"
+#include "engine/journal/history.h"
 #include "engine/journal/journal.h"
 #include "engine/spec/spec.h"
 
@@ -23,7 +24,11 @@ struct TtlWait {
   std::chrono::system_clock::time_point until;
 };
 
-// What must pass before `stage` may start, latest first; empty when nothing is pending.
+// What must pass before `stage` may start, latest first; empty when nothing is pending. Of
+// each resource, the latest change made in an earlier stage counts (History::changes_seen).
+std::vector<TtlWait> PendingTtlWaits(const Spec& spec, const History& history, std::size_t stage,
+                                     std::chrono::system_clock::time_point now);
+// The same, from the records (tests).
 std::vector<TtlWait> PendingTtlWaits(const Spec& spec, const std::vector<JournalRecord>& records, std::size_t stage,
                                      std::chrono::system_clock::time_point now);
 

@@ -25,9 +25,13 @@ Status CheckHeader(const std::string& line, const std::string& journal, bool* is
 }
 
 std::string EncodeLine(const JournalRecord& r) {
-  nlohmann::json line = {{"seq", r.seq}, {"at", r.at}, {"kind", r.kind}, {"data", r.data}};
-  line["sum"] = RecordChecksum(r);
-  return line.dump();
+  // What dumping {seq, at, kind, data, sum} as one object gives (keys sorted, "sum" last),
+  // with the data dumped once: its text up to "sum" is what the checksum is taken of.
+  std::string body = "{\"at\":" + nlohmann::json(r.at).dump() + ",\"data\":" + r.data.dump() +
+                     ",\"kind\":" + nlohmann::json(r.kind).dump() + ",\"seq\":" + std::to_string(r.seq) + "}";
+  std::string sum = Sha256Hex(body).substr(0, 16);
+  body.back() = ',';
+  return body + "\"sum\":\"" + sum + "\"}";
 }
 
 namespace {

@@ -11,12 +11,15 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "engine/hash.h"
+#include "engine/journal/checkpoint.h"
 #include "engine/journal/codec.h"
+#include "engine/journal/history.h"
 #include "engine/journal/journal.h"
 #include "engine/os_calls.h"
 
@@ -48,7 +51,10 @@ Status WriteAll(int fd, const std::string& s) {
 
 class FileJournal : public Journal {
  public:
-  explicit FileJournal(std::string path) : path_(std::move(path)), lock_path_(path_ + ".lock") {}
+  explicit FileJournal(std::string path)
+      : path_(std::move(path)),
+        lock_path_(path_ + ".lock"),
+        checkpoint_path_(path_ + ".checkpoint") {}
   ~FileJournal() override {
     if (fd_ >= 0) ::close(fd_);
     Unlock();
@@ -76,6 +82,8 @@ class FileJournal : public Journal {
             return Error{Errno("cannot write the lock file " + lock_path_)};
           }
           lock_fd_ = fd;
+          // A checkpoint a killed run was writing: only a lock holder writes one.
+          ::unlink((checkpoint_path_ + ".tmp").c_str());
           return Status::Ok();
         }
         ::close(fd);
@@ -100,6 +108,10 @@ class FileJournal : public Journal {
 
   void Unlock() override {
     if (lock_fd_ < 0) return;
+    {
+      std::lock_guard<std::mutex> guard(mu_);
+      SaveCheckpointLocked();
+    }
     // Empty the holder first: a reader that sees the file but no holder knows it is free.
     if (::ftruncate(lock_fd_, 0) == 0) ::fsync(lock_fd_);
     ::flock(lock_fd_, LOCK_UN);
@@ -170,8 +182,15 @@ class FileJournal : public Journal {
     if (wrote && ::fdatasync(fd_) != 0) wrote = Error{Errno("cannot sync the journal " + path_)};
     if (!wrote) return TakeBack(before, wrote);
     cache_.reset();
+    fold_.reset();
     last_seq_ = records.empty() ? 0 : records.back().seq;
     return Status::Ok();
+  }
+
+  Result<History> Summary() override {
+    std::lock_guard<std::mutex> guard(mu_);
+    if (Status s = FoldLocked(); !s) return s.error();
+    return fold_->Result();
   }
 
   Status Append(JournalRecord* r) override { return AppendSpan(r, 1); }
@@ -204,6 +223,25 @@ class FileJournal : public Journal {
       last_seq_ = first - 1;
       return TakeBack(before, wrote);
     }
+    if (fold_ && before == fold_size_) {
+      std::size_t at = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        // A record of the wrong shape is refused by the next read; the summary is made there.
+        if (!RecordShapeError(records[i]).empty()) {
+          fold_.reset();
+          break;
+        }
+        fold_->Add(records[i]);
+        if (i + 1 == n) {
+          fold_last_line_ = before + static_cast<off_t>(at);
+          fold_last_text_ = text.substr(at);
+        }
+        at = text.find('\n', at) + 1;
+      }
+      if (fold_) fold_size_ += static_cast<off_t>(text.size());
+    } else {
+      fold_.reset();
+    }
     if (cache_ && before == cache_size_) {
       // Records handed out by ReadShared are never changed under their reader.
       if (cache_.use_count() > 1) cache_ = std::make_shared<std::vector<JournalRecord>>(*cache_);
@@ -220,6 +258,7 @@ class FileJournal : public Journal {
   // then, from what is on disk.
   Status TakeBack(off_t size, const Status& why) {
     cache_.reset();
+    fold_.reset();
     if (size < 0 || ::ftruncate(fd_, size) != 0 || ::lseek(fd_, size, SEEK_SET) != size) {
       ::close(fd_);
       fd_ = -1;
@@ -274,7 +313,8 @@ class FileJournal : public Journal {
     return std::shared_ptr<const std::vector<JournalRecord>>(shared);
   }
 
-  // `*whole`: the file's size when it ends with a whole line (what a cache of it is good for).
+  // Every record, from the whole file; `*whole`: the file's size when it ends with a whole
+  // line (what a cache of it is good for).
   Result<std::vector<JournalRecord>> ParseLocked(off_t* whole) {
     cache_.reset();
     std::vector<JournalRecord> out;
@@ -283,16 +323,28 @@ class FileJournal : public Journal {
       if (err == ENOENT) return out;
       return Error{"cannot read the journal " + path_ + ": " + ErrnoText(err)};
     }
-    if (text.empty()) return out;
-    std::size_t pos = 0, line_no = 0;
     std::uint64_t seq = 0;
+    off_t end = 0;
+    Status parsed = ParseLines(text, 0, &seq, &end, nullptr, [&](JournalRecord&& r) { out.push_back(std::move(r)); });
+    if (!parsed) return parsed.error();
+    if (!text.empty() && end == static_cast<off_t>(text.size())) *whole = end;
+    return out;
+  }
+
+  // The records in `text`, which is the file from byte `base` on (0: the header first), each
+  // given to `each`. `*seq` is the last record's before them, and after them; `*end` where
+  // the whole lines end (a last line with no newline is torn: a crash cut its write, and it
+  // was never durable), `*last_line` where the last of them starts.
+  Status ParseLines(const std::string& text, off_t base, std::uint64_t* seq, off_t* end, off_t* last_line,
+                    const std::function<void(JournalRecord&&)>& each) {
+    std::size_t pos = 0;
+    *end = base;
     while (pos < text.size()) {
       std::size_t nl = text.find('\n', pos);
-      bool last = nl == std::string::npos || nl + 1 == text.size();
       bool torn = nl == std::string::npos;
       std::string line = text.substr(pos, torn ? std::string::npos : nl - pos);
-      pos = torn ? text.size() : nl + 1;
-      ++line_no;
+      // Record k is line k + 1, after the header.
+      std::uint64_t line_no = base == 0 && pos == 0 ? 1 : *seq + 2;
       auto damaged = [&](const std::string& why) -> Error {
         return Error{"the journal " + path_ + " is damaged at line " + std::to_string(line_no) + ": " + why +
                      ". reconcile will not guess at what happened; inspect the file (one JSON record a line), "
@@ -302,44 +354,185 @@ class FileJournal : public Journal {
         bool is_header = false;
         Status format = CheckHeader(line, path_, &is_header);
         if (!is_header) {
-          if (torn) return out;  // a crash while writing the header: nothing was recorded yet
+          if (torn) return Status::Ok();  // a crash while writing the header: nothing was recorded yet
           return damaged("the first line is not a journal header such as " + JournalHeader());
         }
         if (!format) return format.message().empty() ? damaged("its header names no journal format") : format.error();
-        continue;
+      } else {
+        // A line with no newline was cut by a crash mid-write, before it was durable.
+        if (torn) break;
+        bool intact = false;
+        auto decoded = DecodeLine(line, &intact);
+        if (!decoded) return damaged(decoded.error().message);
+        JournalRecord& r = *decoded;
+        if (r.seq != *seq + 1)
+          return damaged("sequence number " + std::to_string(r.seq) + " follows " + std::to_string(*seq));
+        *seq = r.seq;
+        each(std::move(r));
       }
-      bool intact = false;
-      auto decoded = DecodeLine(line, &intact);
-      if (!decoded) {
-        if (!intact && last && torn) break;  // torn by a crash mid-write
-        return damaged(decoded.error().message);
-      }
-      JournalRecord& r = *decoded;
-      if (r.seq != seq + 1)
-        return damaged("sequence number " + std::to_string(r.seq) + " follows " + std::to_string(seq));
-      seq = r.seq;
-      out.push_back(std::move(r));
+      if (torn) break;
+      if (last_line) *last_line = base + static_cast<off_t>(pos);
+      pos = nl + 1;
+      *end = base + static_cast<off_t>(pos);
     }
-    if (text.back() == '\n') *whole = static_cast<off_t>(text.size());
+    return Status::Ok();
+  }
+
+  // Brings the summary up to the file's end: from the checkpoint when it matches the file,
+  // else from the start, then each record after it.
+  Status FoldLocked() {
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0) {
+      if (errno != ENOENT) return Error{Errno("cannot read the journal " + path_)};
+      fold_ = HistoryFold{};
+      fold_size_ = fold_last_line_ = 0;
+      return Status::Ok();
+    }
+    if (fold_ && st.st_size == fold_size_) return Status::Ok();
+    // Grown by another run since (this one waited for the lock): only on top of the lines
+    // summed up here, which a run that took back a failed write may have cut.
+    if (fold_ && (st.st_size < fold_size_ || !LastLineStillThere())) fold_.reset();
+    if (!fold_) {
+      if (auto c = MatchingCheckpoint(st.st_size, &fold_last_text_)) {
+        fold_ = std::move(c->fold);
+        fold_size_ = checkpoint_size_ = c->size;
+        fold_last_line_ = c->last_line;
+      } else {
+        fold_ = HistoryFold{};
+        fold_size_ = fold_last_line_ = 0;
+        fold_last_text_.clear();
+      }
+    }
+    std::string text;
+    if (Status s = ReadFrom(fold_size_, &text); !s) {
+      fold_.reset();
+      return s;
+    }
+    std::uint64_t seq = fold_->last_seq();
+    const off_t base = fold_size_;
+    Status parsed =
+        ParseLines(text, base, &seq, &fold_size_, &fold_last_line_, [&](JournalRecord&& r) { fold_->Add(r); });
+    if (!parsed) {
+      fold_.reset();
+      return parsed;
+    }
+    if (fold_size_ > base)
+      fold_last_text_ = text.substr(static_cast<std::size_t>(fold_last_line_ - base),
+                                    static_cast<std::size_t>(fold_size_ - fold_last_line_));
+    return parsed;
+  }
+
+  Status ReadFrom(off_t offset, std::string* text) {
+    int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? Status::Ok() : Status(Error{Errno("cannot read the journal " + path_)});
+    char buf[1 << 16];
+    for (off_t at = offset;;) {
+      ssize_t n = ::pread(fd, buf, sizeof buf, at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        Status s = Error{Errno("cannot read the journal " + path_)};
+        ::close(fd);
+        return s;
+      }
+      if (n == 0) break;
+      text->append(buf, static_cast<std::size_t>(n));
+      at += n;
+    }
+    ::close(fd);
+    return Status::Ok();
+  }
+
+  // The bytes [from, to) of the journal's `fd`, "" when they cannot all be read.
+  static std::string Slice(int fd, off_t from, off_t to) {
+    std::string out(static_cast<std::size_t>(to - from), '\0');
+    std::size_t got = 0;
+    while (got < out.size()) {
+      ssize_t n = ::pread(fd, out.data() + got, out.size() - got, from + static_cast<off_t>(got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return "";
+      got += static_cast<std::size_t>(n);
+    }
     return out;
+  }
+
+  // The checkpoint beside the journal when it sums up a beginning of this very file: its head
+  // and its last line are the file's, byte for byte.
+  bool LastLineStillThere() {
+    int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    std::string now = Slice(fd, fold_last_line_, fold_size_);
+    ::close(fd);
+    return !now.empty() && now == fold_last_text_;
+  }
+
+  std::optional<Checkpoint> MatchingCheckpoint(off_t file_size, std::string* last_text) {
+    std::string text;
+    if (ReadWholeFile(checkpoint_path_, SIZE_MAX, &text) != 0) return std::nullopt;
+    auto c = ParseCheckpoint(text);
+    if (!c || c->size > file_size) return std::nullopt;
+    int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    std::string head = Slice(fd, 0, std::min(c->size, kCheckpointHead));
+    std::string last = Slice(fd, c->last_line, c->size);
+    ::close(fd);
+    if (head.empty() || last.empty() || last.back() != '\n' || Sha256Hex(head) != c->head_sha256 ||
+        Sha256Hex(last) != c->last_sha256)
+      return std::nullopt;
+    *last_text = std::move(last);
+    return c;
+  }
+
+  // Sums up the journal so far for the next command, once enough was written since the last
+  // checkpoint. Only a run holding the lock writes it, so no other run appends meanwhile; a
+  // checkpoint that cannot be written is left to the next run (nothing depends on it).
+  void SaveCheckpointLocked() {
+    if (!fold_ || fold_size_ - checkpoint_size_ < kCheckpointEvery) return;
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0 || st.st_size != fold_size_) return;
+    int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    Checkpoint c;
+    c.size = fold_size_;
+    c.last_line = fold_last_line_;
+    std::string head = Slice(fd, 0, std::min(c.size, kCheckpointHead));
+    std::string last = Slice(fd, c.last_line, c.size);
+    ::close(fd);
+    if (head.empty() || last.empty()) return;
+    c.head_sha256 = Sha256Hex(head);
+    c.last_sha256 = Sha256Hex(last);
+    // Beside it, then renamed over the old one: a reader sees one whole checkpoint or the
+    // other. Not synced: a torn one after a power cut fails its own checksum and is not read.
+    std::string tmp = checkpoint_path_ + ".tmp";
+    int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (out < 0) return;
+    std::string text;
+    try {
+      text = CheckpointText(c, *fold_);
+    } catch (const nlohmann::json::exception&) {  // a value JSON cannot hold: read the journal instead
+      ::close(out);
+      ::unlink(tmp.c_str());
+      return;
+    }
+    Status wrote = WriteAll(out, text);
+    ::close(out);
+    if (!wrote || ::rename(tmp.c_str(), checkpoint_path_.c_str()) != 0) {
+      ::unlink(tmp.c_str());
+      return;
+    }
+    checkpoint_size_ = c.size;
   }
 
   Status OpenForAppend() {
     if (Status s = MakeDir(); !s) return s;
-    auto records = ReadLocked();
-    if (!records) return Error{records.error().message};
-    last_seq_ = (*records)->empty() ? 0 : (*records)->back().seq;
+    if (Status s = FoldLocked(); !s) return s;
+    last_seq_ = fold_->last_seq();
     bool fresh = !std::filesystem::exists(path_);
     fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0) return Error{Errno("cannot open the journal " + path_)};
     // Cut a torn last line so the next record starts on a line of its own.
-    off_t size = ::lseek(fd_, 0, SEEK_END);
-    std::string text(static_cast<std::size_t>(size), '\0');
-    if (size > 0 && ::pread(fd_, text.data(), text.size(), 0) != size) return Error{Errno("cannot read " + path_)};
-    std::size_t keep = text.rfind('\n');
-    keep = keep == std::string::npos ? 0 : keep + 1;
-    if (keep != text.size()) {
-      if (::ftruncate(fd_, static_cast<off_t>(keep)) != 0) return Error{Errno("cannot repair " + path_)};
+    off_t keep = fold_size_;
+    if (::lseek(fd_, 0, SEEK_END) != keep) {
+      if (::ftruncate(fd_, keep) != 0) return Error{Errno("cannot repair " + path_)};
     }
     ::lseek(fd_, 0, SEEK_END);
     if (keep == 0) {
@@ -351,6 +544,9 @@ class FileJournal : public Journal {
         fd_ = -1;
         return wrote;
       }
+      fold_size_ = static_cast<off_t>(JournalHeader().size() + 1);
+      fold_last_line_ = 0;
+      fold_last_text_ = JournalHeader() + "\n";
     }
     if (fresh) return FsyncDir(path_);
     return Status::Ok();
@@ -358,11 +554,19 @@ class FileJournal : public Journal {
 
   std::string path_;
   std::string lock_path_;
+  std::string checkpoint_path_;
   int fd_ = -1;
   int lock_fd_ = -1;
   std::uint64_t last_seq_ = 0;
   std::shared_ptr<std::vector<JournalRecord>> cache_;
   off_t cache_size_ = -1;
+  // The summary of the file's first fold_size_ bytes; fold_last_line_ is where the last of
+  // their lines starts. checkpoint_size_: what the checkpoint on disk sums up.
+  std::optional<HistoryFold> fold_;
+  off_t fold_size_ = 0;
+  off_t fold_last_line_ = 0;
+  std::string fold_last_text_;  // that line, newline included
+  off_t checkpoint_size_ = 0;
   std::mutex mu_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/journal/seal.h"
+
 namespace reconcile {
 
 std::size_t History::NextStage(const std::vector<std::string>& stages) const {
@@ -12,12 +14,24 @@ std::size_t History::NextStage(const std::vector<std::string>& stages) const {
 
 namespace {
 
-// Adds one record to the summary; `open` holds each address's intent with no outcome yet.
+// A prior's whole-number attributes: all a TTL wait reads of it (the sealed form keeps plain
+// values plain, under "attrs" or, in older journals, at the top).
+nlohmann::json PriorNumbers(const nlohmann::json& prior) {
+  nlohmann::json out = nlohmann::json::object();
+  const nlohmann::json& attrs = prior.contains("attrs") ? prior["attrs"] : prior;
+  if (attrs.is_object())
+    for (const auto& [k, v] : attrs.items())
+      if (v.is_number_integer()) out[k] = v;
+  return out;
+}
+
+// Adds one record to the summary.
 struct Summarizer {
   History& h;
   std::map<std::string, PendingStep>& open;
+  std::map<std::string, nlohmann::json>& qualifying;
   const JournalRecord& r;
-  bool& after_rollback;  // the last begin was a rollback's
+  bool& after_rollback;
 
   void operator()(const journal::Begin& b) {
     h.last_begin = b;
@@ -37,8 +51,13 @@ struct Summarizer {
   void operator()(const journal::Intent& i) {
     ResourceHistory& res = h.resources[i.address];
     res.type = i.type;
-    res.steps.push_back({r.seq, i.op, i.stage, i.prior});
+    // A step in the same stage as the one before it never crosses into a later stage (that
+    // one did, or neither did), and a rollback asks only for crossings, so it is not kept.
+    if (res.steps.empty() || res.steps.back().stage != i.stage) res.steps.push_back({r.seq, i.op, i.stage, i.prior});
     open[i.address] = PendingStep{r.seq, i.op, i.stage, i.address, i.action, r.at, i.desired};
+    if ((i.action == "update" || i.action == "delete") && i.prior.is_object() && i.prior.value("exists", false))
+      qualifying[i.address] = PriorNumbers(i.prior);
+    else qualifying.erase(i.address);
   }
   void operator()(const journal::Done& d) {
     ResourceHistory& res = h.resources[d.address];
@@ -50,6 +69,9 @@ struct Summarizer {
     if (res.last_op == "rollback") res.rolled_back = true;
     else res.applied_stages.insert(d.stage);
     open.erase(d.address);
+    if (d.op == "apply")
+      if (auto q = qualifying.find(d.address); q != qualifying.end())
+        h.changes_seen[d.address][d.stage] = ChangeSeen{r.seq, r.at, q->second};
   }
   void operator()(const journal::Failed& f) {
     open.erase(f.address);
@@ -67,18 +89,31 @@ struct Summarizer {
 
 }  // namespace
 
-History Summarize(const std::vector<JournalRecord>& records) {
-  History h;
-  std::map<std::string, PendingStep> open;
-  bool after_rollback = false;
-  for (const JournalRecord& r : records) {
-    h.last_seq = r.seq;
-    if (auto entry = journal::Decode(r)) std::visit(Summarizer{h, open, r, after_rollback}, *entry);
-  }
-  for (auto& [address, p] : open) h.pending.push_back(p);
+void HistoryFold::Add(const JournalRecord& r) {
+  h_.last_seq = r.seq;
+  if (r.kind == "intent" || r.kind == "done")
+    if (auto salt = Sealer::SaltIn(r.data)) h_.salt = *salt;
+  if (auto entry = journal::Decode(r)) std::visit(Summarizer{h_, open_, qualifying_, r, after_rollback_}, *entry);
+}
+
+History HistoryFold::Result() const {
+  History h = h_;
+  for (const auto& [address, p] : open_) h.pending.push_back(p);
   std::sort(h.pending.begin(), h.pending.end(),
             [](const PendingStep& a, const PendingStep& b) { return a.seq < b.seq; });
   return h;
+}
+
+Result<History> Journal::Summary() {
+  auto records = ReadShared();
+  if (!records) return records.error();
+  return Summarize(**records);
+}
+
+History Summarize(const std::vector<JournalRecord>& records) {
+  HistoryFold fold;
+  for (const JournalRecord& r : records) fold.Add(r);
+  return fold.Result();
 }
 
 }  // namespace reconcile

@@ -39,6 +39,14 @@ struct PendingStep {
   nlohmann::json desired;  // sealed: what the step was about to write
 };
 
+// An update or delete an apply made of something that existed, as the TTL waits need it: its
+// prior's whole-number attributes (a cached TTL is one), and when it was done.
+struct ChangeSeen {
+  std::uint64_t seq = 0;  // of its outcome, to tell which is latest across stages
+  std::string at;
+  nlohmann::json prior_numbers;  // attribute → integer
+};
+
 struct History {
   std::set<std::string> complete;  // stage names whose checkpoint stands
   std::map<std::string, ResourceHistory> resources;
@@ -51,9 +59,34 @@ struct History {
   // apply between them (a rollback resumed or repeated is the same going back).
   std::vector<std::vector<std::string>> rollback_targets;
   std::uint64_t last_seq = 0;
+  std::string salt;  // of the last sealed value written, "" when none was
+  // address → stage → the latest such change made there.
+  std::map<std::string, std::map<std::string, ChangeSeen>> changes_seen;
 
   // The first stage of `stages` whose checkpoint is missing, or stages.size() when all are.
   std::size_t NextStage(const std::vector<std::string>& stages) const;
+};
+
+// The summary, record by record: what a checkpoint keeps (checkpoint.h), so a command reads
+// only the records after it. The summary grows with the spec, not with the journal: of a
+// resource's steps in a row in one stage, only the first is kept (it alone can cross from a
+// stage into a later one, which is what rollback looks for).
+class HistoryFold {
+ public:
+  void Add(const JournalRecord& r);
+  History Result() const;
+  std::uint64_t last_seq() const { return h_.last_seq; }
+
+  // As JSON text (a checkpoint's), and back; nullopt for anything else.
+  void WriteJson(std::string* out) const;
+  static std::optional<HistoryFold> FromJson(nlohmann::json&& j);
+
+ private:
+  History h_;
+  std::map<std::string, PendingStep> open_;  // each address's intent with no outcome yet
+  // Each address's latest intent, when it updates or deletes what existed: its prior's numbers.
+  std::map<std::string, nlohmann::json> qualifying_;
+  bool after_rollback_ = false;  // the last begin was a rollback's
 };
 
 History Summarize(const std::vector<JournalRecord>& records);

@@ -63,6 +63,8 @@ struct LockInfo {
   bool EndedHere() const;
 };
 
+struct History;
+
 // One backend interface, so the local file can be joined by a shared (PostgreSQL) one.
 class Journal {
  public:
@@ -90,6 +92,9 @@ class Journal {
     if (!records) return records.error();
     return std::make_shared<const std::vector<JournalRecord>>(std::move(*records));
   }
+  // What the records add up to (history.h), which every command reads. The default sums up
+  // every record; the file journal only those after its checkpoint (checkpoint.h).
+  virtual Result<History> Summary();
   // Appends (assigning seq and time) and returns once the record is durable.
   virtual Status Append(JournalRecord* record) = 0;
   // Appends several, durable together (one sync for a batch of steps).

@@ -243,10 +243,10 @@ RunEnd ApplyStages(Session& session, const Plan& plan, const PlanOptions& plan_o
                                              why + ". Stages before it are complete; apply again to continue"});
     // One read of the journal a stage, for its TTL waits and its plan. Unread, neither can be
     // known (a one-shot step done in an earlier stage would look due again): the run stops.
-    auto read = journal.ReadShared();
-    if (!read) return finish({RunEnd::kFailed, "stage '" + stage.name + "' did not start: " + read.error().message});
-    std::shared_ptr<const std::vector<JournalRecord>> records = std::move(*read);
-    auto waits = PendingTtlWaits(spec, *records, sp.stage, std::chrono::system_clock::now());
+    auto summary = journal.Summary();
+    if (!summary)
+      return finish({RunEnd::kFailed, "stage '" + stage.name + "' did not start: " + summary.error().message});
+    auto waits = PendingTtlWaits(spec, *summary, sp.stage, std::chrono::system_clock::now());
     if (Status s = WaitOutTtls(waits, stage.name, hooks.progress); !s)
       return finish({RunEnd::kInterrupted,
                      "stage '" + stage.name + "' did not start: " + s.message() + "; apply again to continue"});
@@ -256,8 +256,7 @@ RunEnd ApplyStages(Session& session, const Plan& plan, const PlanOptions& plan_o
     bool fresh = &sp == &plan.stages.front() && std::chrono::steady_clock::now() - planned_at < std::chrono::seconds(2);
     StagePlan now = sp;
     if (!fresh)
-      if (RunEnd stop = driver.Replan(sp, Summarize(*records), &now); stop.kind != RunEnd::kOk) return finish(stop);
-    records.reset();  // let go before the stage's records are appended, which would copy them
+      if (RunEnd stop = driver.Replan(sp, *summary, &now); stop.kind != RunEnd::kOk) return finish(stop);
     if (Status s = driver.RefuseBlindRerun(now); !s) return finish({RunEnd::kStopped, s.message()});
     if (RunEnd walked = driver.Walk(now); walked.kind != RunEnd::kOk) return finish(walked);
     JournalRecord done = journal::Encode(journal::StageComplete{stage.name});

@@ -9,10 +9,9 @@
 namespace reconcile {
 
 Status RefreshHistory(Session* session) {
-  auto shared = session->journal->ReadShared();
-  if (!shared) return shared.error();
-  const std::vector<JournalRecord>* records = shared->get();
-  session->history = Summarize(*records);
+  auto summary = session->journal->Summary();
+  if (!summary) return summary.error();
+  session->history = std::move(*summary);
   // ${run}: a stage a rollback went back before counts one more run; rollbacks one after
   // another, with no apply between, count once.
   Spec& spec = *session->load.spec;
@@ -24,12 +23,8 @@ Status RefreshHistory(Session* session) {
     for (std::size_t s = earliest + 1; s < spec.stages.size(); ++s) ++spec.rollbacks_before[s];
   }
   // One salt a journal: the key is derived once a run, not once for each run it reads back.
-  if (session->sealer.keeps_secrets())
-    for (auto r = records->rbegin(); r != records->rend(); ++r)
-      if (auto salt = Sealer::SaltIn(r->data)) {
-        session->sealer.AdoptSalt(*salt);
-        break;
-      }
+  if (session->sealer.keeps_secrets() && !session->history.salt.empty())
+    session->sealer.AdoptSalt(session->history.salt);
   return Status::Ok();
 }
 

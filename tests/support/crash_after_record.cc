@@ -61,3 +61,16 @@ extern "C" PGresult* PQexecParams(PGconn* conn, const char* command, int n, cons
   }
   return res;
 }
+
+extern "C" int rename(const char* from, const char* to) {
+  static auto real = reinterpret_cast<int (*)(const char*, const char*)>(::dlsym(RTLD_NEXT, "rename"));
+  static const char* when = std::getenv("RECONCILE_CRASH_AT_CHECKPOINT");
+  static const std::string kSuffix = ".checkpoint";
+  std::string target = to ? to : "";
+  bool checkpoint = when && target.size() > kSuffix.size() &&
+                    target.compare(target.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0;
+  if (checkpoint && std::strcmp(when, "before") == 0) ::raise(SIGKILL);
+  int rc = real(from, to);
+  if (checkpoint && std::strcmp(when, "after") == 0) ::raise(SIGKILL);
+  return rc;
+}

@@ -1,0 +1,145 @@
+// The summary as JSON, for a checkpoint (checkpoint.h): written and read by the same
+// reconcile only (a checkpoint names the version that wrote it), so it needs no compatibility
+// of its own; anything unexpected makes it unread, and the journal is read whole instead.
+#include "engine/journal/history.h"
+
+#include "engine/hash.h"
+
+namespace reconcile {
+
+namespace {
+
+using nlohmann::json;
+
+template <typename T>
+std::optional<T> DecodeAs(const char* kind, const json& data) {
+  auto entry = journal::Decode(JournalRecord{0, "", kind, data});
+  if (!entry || !std::holds_alternative<T>(*entry)) return std::nullopt;
+  return std::get<T>(*entry);
+}
+
+}  // namespace
+
+namespace {
+
+// Written piece by piece: a summary holds a state or three of every resource, and building
+// it as one JSON value first copied them all.
+class Writer {
+ public:
+  explicit Writer(std::string* out) : out_(*out) {}
+  Writer& Raw(std::string_view s) {
+    out_ += s;
+    return *this;
+  }
+  Writer& Str(const std::string& s) { return Raw(json(s).dump()); }
+  Writer& Val(const json& v) { return Raw(v.dump()); }
+  Writer& Num(std::uint64_t n) { return Raw(std::to_string(n)); }
+  Writer& Key(const std::string& k) { return Str(k).Raw(":"); }
+
+ private:
+  std::string& out_;
+};
+
+}  // namespace
+
+void HistoryFold::WriteJson(std::string* out) const {
+  Writer w(out);
+  w.Raw("{").Key("complete").Val(h_.complete).Raw(",").Key("resources").Raw("{");
+  const char* sep = "";
+  for (const auto& [address, r] : h_.resources) {
+    w.Raw(sep).Key(address).Raw("{").Key("type").Str(r.type).Raw(",").Key("steps").Raw("[");
+    const char* step_sep = "";
+    for (const StepHistory& s : r.steps) {
+      w.Raw(step_sep).Raw("[").Num(s.seq).Raw(",").Str(s.op).Raw(",").Str(s.stage).Raw(",").Val(s.prior).Raw("]");
+      step_sep = ",";
+    }
+    w.Raw("],").Key("last_state").Val(r.last_state).Raw(",").Key("last_op").Str(r.last_op).Raw(",");
+    w.Key("last_done").Num(r.last_done).Raw(",").Key("last_desired").Val(r.last_desired).Raw(",");
+    w.Key("applied").Val(r.applied_stages).Raw(",").Key("rolled_back").Raw(r.rolled_back ? "true" : "false").Raw("}");
+    sep = ",";
+  }
+  w.Raw("},").Key("open").Raw("{");
+  sep = "";
+  for (const auto& [address, p] : open_) {
+    w.Raw(sep).Key(address).Raw("{").Key("seq").Num(p.seq).Raw(",").Key("op").Str(p.op).Raw(",");
+    w.Key("stage").Str(p.stage).Raw(",").Key("action").Str(p.action).Raw(",").Key("at").Str(p.at).Raw(",");
+    w.Key("desired").Val(p.desired).Raw("}");
+    sep = ",";
+  }
+  w.Raw("},").Key("qualifying").Raw("{");
+  sep = "";
+  for (const auto& [address, numbers] : qualifying_) {
+    w.Raw(sep).Key(address).Val(numbers);
+    sep = ",";
+  }
+  w.Raw("},").Key("changes_seen").Raw("{");
+  sep = "";
+  for (const auto& [address, by_stage] : h_.changes_seen) {
+    w.Raw(sep).Key(address).Raw("{");
+    const char* stage_sep = "";
+    for (const auto& [stage, c] : by_stage) {
+      w.Raw(stage_sep).Key(stage).Raw("[").Num(c.seq).Raw(",").Str(c.at).Raw(",").Val(c.prior_numbers).Raw("]");
+      stage_sep = ",";
+    }
+    w.Raw("}");
+    sep = ",";
+  }
+  w.Raw("},").Key("after_rollback").Raw(after_rollback_ ? "true" : "false").Raw(",");
+  w.Key("rollback_targets").Val(h_.rollback_targets).Raw(",").Key("last_seq").Num(h_.last_seq).Raw(",");
+  w.Key("salt").Str(Base64Encode(h_.salt)).Raw(",");  // bytes
+  w.Key("last_failure_at").Str(h_.last_failure_at);
+  if (h_.last_failure) w.Raw(",").Key("last_failure").Val(journal::Encode(*h_.last_failure).data);
+  if (h_.last_begin) {
+    w.Raw(",").Key("last_begin").Raw("[").Val(journal::Encode(*h_.last_begin).data).Raw(",");
+    w.Str(h_.last_begin_at).Raw("]");
+  }
+  w.Raw("}");
+}
+
+std::optional<HistoryFold> HistoryFold::FromJson(nlohmann::json&& j) {
+  try {
+    HistoryFold f;
+    History& h = f.h_;
+    h.complete = j.at("complete").get<std::set<std::string>>();
+    for (auto& [address, r] : j.at("resources").items()) {
+      ResourceHistory& res = h.resources[address];
+      res.type = r.at("type").get<std::string>();
+      for (const json& s : r.at("steps"))
+        res.steps.push_back(
+            {s.at(0).get<std::uint64_t>(), s.at(1).get<std::string>(), s.at(2).get<std::string>(), s.at(3)});
+      res.last_state = r.at("last_state");
+      res.last_op = r.at("last_op").get<std::string>();
+      res.last_done = r.at("last_done").get<std::uint64_t>();
+      res.last_desired = std::move(r.at("last_desired"));
+      res.applied_stages = r.at("applied").get<std::set<std::string>>();
+      res.rolled_back = r.at("rolled_back").get<bool>();
+    }
+    for (auto& [address, p] : j.at("open").items())
+      f.open_[address] = PendingStep{
+          p.at("seq").get<std::uint64_t>(),  p.at("op").get<std::string>(), p.at("stage").get<std::string>(), address,
+          p.at("action").get<std::string>(), p.at("at").get<std::string>(), std::move(p.at("desired"))};
+    for (auto& [address, numbers] : j.at("qualifying").items()) f.qualifying_[address] = std::move(numbers);
+    f.after_rollback_ = j.at("after_rollback").get<bool>();
+    h.rollback_targets = j.at("rollback_targets").get<std::vector<std::vector<std::string>>>();
+    h.last_seq = j.at("last_seq").get<std::uint64_t>();
+    if (!Base64Decode(j.at("salt").get<std::string>(), &h.salt)) return std::nullopt;
+    for (const auto& [address, by_stage] : j.at("changes_seen").items())
+      for (const auto& [stage, c] : by_stage.items())
+        h.changes_seen[address][stage] = ChangeSeen{c.at(0).get<std::uint64_t>(), c.at(1).get<std::string>(), c.at(2)};
+    h.last_failure_at = j.at("last_failure_at").get<std::string>();
+    if (j.contains("last_failure")) {
+      h.last_failure = DecodeAs<journal::Failed>("failed", j["last_failure"]);
+      if (!h.last_failure) return std::nullopt;
+    }
+    if (j.contains("last_begin")) {
+      h.last_begin = DecodeAs<journal::Begin>("begin", j["last_begin"].at(0));
+      if (!h.last_begin) return std::nullopt;
+      h.last_begin_at = j["last_begin"].at(1).get<std::string>();
+    }
+    return f;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // not what this reconcile writes: read the journal instead
+  }
+}
+
+}  // namespace reconcile
