@@ -105,8 +105,8 @@ TEST_CASE("a checkpoint sums up the journal: what follows it is added, and the s
   // A run cut off mid-step: an intent with no outcome, after the last checkpoint.
   {
     auto j = OpenFileJournal(path);
-    JournalRecord cut = journal::Encode(
-        journal::Intent{"apply", "two", "dns_record.b", "dns_record", "update", DnsState(true, 301), DnsState(true, 5)});
+    JournalRecord cut = journal::Encode(journal::Intent{"apply", "two", "dns_record.b", "dns_record", "update",
+                                                        DnsState(true, 301), DnsState(true, 5)});
     REQUIRE(j->Append(&cut));
   }
   std::string all = FromAll(path);

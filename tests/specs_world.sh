@@ -145,13 +145,6 @@ world_up() {
   done
   echo "success" >"$work/app/serverup.txt"
   echo "coralnet ok" >"$host_dir/coralnet/health/index.html"
-  python3 -m http.server 18095 --bind 198.51.100.1 --directory "$work/app" >"$work/app.log" 2>&1 &
-  world_pids+=($!)
-  # Up before any spec's check asks it (a check that finds it down waits out its timeout).
-  local _
-  for _ in $(seq 1 100); do curl -s -o /dev/null http://198.51.100.1:18095/serverup.txt && break; sleep 0.05; done
-  curl -s http://198.51.100.1:18095/serverup.txt | grep -q success ||
-    { bad "the app servers did not start on 198.51.100.1:18095: $(cat "$work/app.log")"; return 1; }
 
   local tls=$host_dir/tls
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$tls/ca.key" \
@@ -197,6 +190,15 @@ UNIT
   local db_known
   db_known=$(test_sshd_conf "$work/sd-sshd-db.conf" 127.0.0.1 2222)
   sd_up || return 1
+  # The app servers, on the address sd_up made (before it, their bind failed unless an earlier
+  # run's veth still held it), answering before any spec's check asks them: a check that
+  # finds them down waits out its whole timeout.
+  python3 -m http.server 18095 --bind 198.51.100.1 --directory "$work/app" >"$work/app.log" 2>&1 &
+  world_pids+=($!)
+  local _
+  for _ in $(seq 1 100); do curl -s -o /dev/null http://198.51.100.1:18095/serverup.txt && break; sleep 0.05; done
+  curl -s http://198.51.100.1:18095/serverup.txt | grep -q success ||
+    { bad "the app servers do not answer on 198.51.100.1:18095: $(cat "$work/app.log")"; return 1; }
   echo "$db_known" >>"$work/sd-known_hosts"
   in_sd systemctl start nginx-host db-port clock db-sshd || { bad "the new server's units"; return 1; }
   for _ in $(seq 100); do in_sd bash -c 'exec 3<>/dev/tcp/127.0.0.1/2222' 2>/dev/null && break; sleep 0.1; done
