@@ -23,11 +23,12 @@ mkdir -p "$work/files"
 spec A
 spec B
 now() { date +%s.%N; }
-# series NAME [--no-checkpoint]: the runs, each timed, in a journal of their own; the second
+# series NAME [--no-checkpoint]: the runs, each timed, from no files and no journal; the first
 # deletes the checkpoint before each run, so every record is read again, as before checkpoints.
 declare -A took
 series() {
-  rm -rf "$work/.reconcile"
+  rm -rf "$work/.reconcile" "$work/files"
+  mkdir -p "$work/files"
   for k in $(seq 1 "$runs"); do
     text=$([ $((k % 2)) = 1 ] && echo A || echo B)
     [ -z "${2:-}" ] || rm -f "$work/.reconcile/growth.journal.checkpoint"
