@@ -3,6 +3,8 @@
 // journal (another journal, one cut back, one altered or torn) is not read.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -153,6 +155,21 @@ TEST_CASE("a checkpoint sums up the journal: what follows it is added, and the s
     Put(path + ".checkpoint", altered);
     CHECK(FromSummary(path) == all);
     Put(path + ".checkpoint", "");
+    CHECK(FromSummary(path) == all);
+  }
+  SUBCASE("what is not a plain file of a summary's size is not read: a FIFO, /dev/zero, a huge file") {
+    fs::remove(path + ".checkpoint");
+    REQUIRE(::mkfifo((path + ".checkpoint").c_str(), 0600) == 0);
+    CHECK(FromSummary(path) == all);  // and returns: opening a FIFO to read would block
+    fs::remove(path + ".checkpoint");
+    fs::create_symlink("/dev/zero", path + ".checkpoint");
+    CHECK(FromSummary(path) == all);
+    fs::remove(path + ".checkpoint");
+    {
+      std::ofstream big(path + ".checkpoint", std::ios::binary);
+      big.seekp(static_cast<std::streamoff>(3 * fs::file_size(path) + (2 << 20)));
+      big << 'x';
+    }
     CHECK(FromSummary(path) == all);
   }
   SUBCASE("appends in the same process are added as they are written") {

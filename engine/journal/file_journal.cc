@@ -466,8 +466,15 @@ class FileJournal : public Journal {
   }
 
   std::optional<Checkpoint> MatchingCheckpoint(off_t file_size, std::string* last_text) {
+    // Read only when it is a plain file of a size a summary of this journal can have: a
+    // FIFO left at its name would block every command, /dev/zero would fill the memory.
+    int cfd = ::open(checkpoint_path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (cfd < 0) return std::nullopt;
+    struct stat st {};
     std::string text;
-    if (ReadWholeFile(checkpoint_path_, SIZE_MAX, &text) != 0) return std::nullopt;
+    if (::fstat(cfd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= 2 * file_size + (1 << 20))
+      text = Slice(cfd, 0, st.st_size);
+    ::close(cfd);
     auto c = ParseCheckpoint(text);
     if (!c || c->size > file_size) return std::nullopt;
     int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);

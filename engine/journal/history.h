@@ -68,9 +68,10 @@ struct History {
 };
 
 // The summary, record by record: what a checkpoint keeps (checkpoint.h), so a command reads
-// only the records after it. The summary grows with the spec, not with the journal: of a
-// resource's steps in a row in one stage, only the first is kept (it alone can cross from a
-// stage into a later one, which is what rollback looks for).
+// only the records after it. Of a resource's steps in a row in one stage, only the first is
+// kept (it alone can cross from a stage into a later one, which is what rollback looks for):
+// the same apply run again adds nothing. A resource changed in two stages still adds two
+// steps for each rollback and apply across them.
 class HistoryFold {
  public:
   void Add(const JournalRecord& r);
