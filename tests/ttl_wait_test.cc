@@ -47,7 +47,7 @@ TEST_CASE("a record changed in an earlier stage holds later stages until its old
   LoadResult load = w.Load(SpecText());
   REQUIRE_MESSAGE(load.spec, TestWorld::Errors(load));
   auto now = std::chrono::system_clock::now();
-  auto waits = PendingTtlWaits(*load.spec, Changed("update", now - std::chrono::seconds(100)), 1, now);
+  auto waits = PendingTtlWaits(*load.spec, Summarize(Changed("update", now - std::chrono::seconds(100))), 1, now);
   REQUIRE(waits.size() == 1);
   CHECK(waits[0].address == "dns_record.www");
   CHECK(waits[0].ttl == 300);
@@ -55,12 +55,12 @@ TEST_CASE("a record changed in an earlier stage holds later stages until its old
   CHECK(left >= 200);
   CHECK(left <= 202);
   // Every later stage, not the one it changed in.
-  CHECK(PendingTtlWaits(*load.spec, Changed("update", now), 2, now).size() == 1);
-  CHECK(PendingTtlWaits(*load.spec, Changed("update", now), 0, now).empty());
+  CHECK(PendingTtlWaits(*load.spec, Summarize(Changed("update", now)), 2, now).size() == 1);
+  CHECK(PendingTtlWaits(*load.spec, Summarize(Changed("update", now)), 0, now).empty());
   // Long enough ago, a created record (nothing was cached), or told not to: no wait.
-  CHECK(PendingTtlWaits(*load.spec, Changed("update", now - std::chrono::seconds(302)), 1, now).empty());
-  CHECK(PendingTtlWaits(*load.spec, Changed("create", now, false), 1, now).empty());
+  CHECK(PendingTtlWaits(*load.spec, Summarize(Changed("update", now - std::chrono::seconds(302))), 1, now).empty());
+  CHECK(PendingTtlWaits(*load.spec, Summarize(Changed("create", now, false)), 1, now).empty());
   LoadResult told = w.Load(SpecText("wait_old_ttl = false\n"));
   REQUIRE_MESSAGE(told.spec, TestWorld::Errors(told));
-  CHECK(PendingTtlWaits(*told.spec, Changed("update", now), 1, now).empty());
+  CHECK(PendingTtlWaits(*told.spec, Summarize(Changed("update", now)), 1, now).empty());
 }

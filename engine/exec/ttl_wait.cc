@@ -58,11 +58,6 @@ std::vector<TtlWait> PendingTtlWaits(const Spec& spec, const History& history, s
   return out;
 }
 
-std::vector<TtlWait> PendingTtlWaits(const Spec& spec, const std::vector<JournalRecord>& records, std::size_t stage,
-                                     std::chrono::system_clock::time_point now) {
-  return PendingTtlWaits(spec, Summarize(records), stage, now);
-}
-
 Status WaitOutTtls(const std::vector<TtlWait>& waits, const std::string& stage, Progress& progress) {
   if (waits.empty()) return Status::Ok();
   const TtlWait& last = waits.front();

@@ -28,9 +28,6 @@ struct TtlWait {
 // each resource, the latest change made in an earlier stage counts (History::changes_seen).
 std::vector<TtlWait> PendingTtlWaits(const Spec& spec, const History& history, std::size_t stage,
                                      std::chrono::system_clock::time_point now);
-// The same, from the records (tests).
-std::vector<TtlWait> PendingTtlWaits(const Spec& spec, const std::vector<JournalRecord>& records, std::size_t stage,
-                                     std::chrono::system_clock::time_point now);
 
 // Sleeps until the last of them has passed; an Error when interrupted.
 Status WaitOutTtls(const std::vector<TtlWait>& waits, const std::string& stage, Progress& progress);

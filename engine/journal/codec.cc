@@ -27,8 +27,7 @@ Status CheckHeader(const std::string& line, const std::string& journal, bool* is
 std::string EncodeLine(const JournalRecord& r) {
   // What dumping {seq, at, kind, data, sum} as one object gives (keys sorted, "sum" last),
   // with the data dumped once: its text up to "sum" is what the checksum is taken of.
-  std::string body = "{\"at\":" + nlohmann::json(r.at).dump() + ",\"data\":" + r.data.dump() +
-                     ",\"kind\":" + nlohmann::json(r.kind).dump() + ",\"seq\":" + std::to_string(r.seq) + "}";
+  std::string body = RecordSummedText(r);
   std::string sum = Sha256Hex(body).substr(0, 16);
   body.back() = ',';
   return body + "\"sum\":\"" + sum + "\"}";

@@ -425,21 +425,14 @@ class FileJournal : public Journal {
   Status ReadFrom(off_t offset, std::string* text) {
     int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return errno == ENOENT ? Status::Ok() : Status(Error{Errno("cannot read the journal " + path_)});
-    char buf[1 << 16];
-    for (off_t at = offset;;) {
-      ssize_t n = ::pread(fd, buf, sizeof buf, at);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        Status s = Error{Errno("cannot read the journal " + path_)};
-        ::close(fd);
-        return s;
-      }
-      if (n == 0) break;
-      text->append(buf, static_cast<std::size_t>(n));
-      at += n;
+    struct stat st {};
+    bool read = ::fstat(fd, &st) == 0;
+    if (read && st.st_size > offset) {
+      *text = Slice(fd, offset, st.st_size);
+      read = !text->empty();
     }
     ::close(fd);
-    return Status::Ok();
+    return read ? Status::Ok() : Status(Error{Errno("cannot read the journal " + path_)});
   }
 
   // The bytes [from, to) of the journal's `fd`, "" when they cannot all be read.
@@ -455,8 +448,19 @@ class FileJournal : public Journal {
     return out;
   }
 
-  // The checkpoint beside the journal when it sums up a beginning of this very file: its head
-  // and its last line are the file's, byte for byte.
+  // What ties a checkpoint to the journal's first `size` bytes: the SHA-256 of their head and
+  // the last line (which starts at `last_line`), given back as text. False when unreadable.
+  bool PrefixMarks(off_t size, off_t last_line, std::string* head_sha256, std::string* last) {
+    int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    std::string head = Slice(fd, 0, std::min(size, kCheckpointHead));
+    *last = Slice(fd, last_line, size);
+    ::close(fd);
+    if (head.empty() || last->empty() || last->back() != '\n') return false;
+    *head_sha256 = Sha256Hex(head);
+    return true;
+  }
+
   bool LastLineStillThere() {
     int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return false;
@@ -475,14 +479,12 @@ class FileJournal : public Journal {
     if (::fstat(cfd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= 2 * file_size + (1 << 20))
       text = Slice(cfd, 0, st.st_size);
     ::close(cfd);
+    // The checkpoint beside the journal, when it sums up a beginning of this very file: its
+    // head and its last line are the file's, byte for byte.
     auto c = ParseCheckpoint(text);
     if (!c || c->size > file_size) return std::nullopt;
-    int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::nullopt;
-    std::string head = Slice(fd, 0, std::min(c->size, kCheckpointHead));
-    std::string last = Slice(fd, c->last_line, c->size);
-    ::close(fd);
-    if (head.empty() || last.empty() || last.back() != '\n' || Sha256Hex(head) != c->head_sha256 ||
+    std::string head_sha256, last;
+    if (!PrefixMarks(c->size, c->last_line, &head_sha256, &last) || head_sha256 != c->head_sha256 ||
         Sha256Hex(last) != c->last_sha256)
       return std::nullopt;
     *last_text = std::move(last);
@@ -496,16 +498,11 @@ class FileJournal : public Journal {
     if (!fold_ || fold_size_ - checkpoint_size_ < kCheckpointEvery) return;
     struct stat st {};
     if (::stat(path_.c_str(), &st) != 0 || st.st_size != fold_size_) return;
-    int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
     Checkpoint c;
     c.size = fold_size_;
     c.last_line = fold_last_line_;
-    std::string head = Slice(fd, 0, std::min(c.size, kCheckpointHead));
-    std::string last = Slice(fd, c.last_line, c.size);
-    ::close(fd);
-    if (head.empty() || last.empty()) return;
-    c.head_sha256 = Sha256Hex(head);
+    std::string last;
+    if (!PrefixMarks(c.size, c.last_line, &c.head_sha256, &last)) return;
     c.last_sha256 = Sha256Hex(last);
     // Beside it, then renamed over the old one: a reader sees one whole checkpoint or the
     // other. Not synced: a torn one after a power cut fails its own checksum and is not read.

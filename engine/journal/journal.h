@@ -118,8 +118,10 @@ std::string RedactUrl(const std::string& url);
 std::string LockRefusal(const std::string& journal, const std::optional<LockInfo>& holder,
                         const std::string& remote_note = "");
 
-// The checksum a record line carries: over seq, at, kind and data.
+// The checksum a record line carries: over seq, at, kind and data, as RecordSummedText writes
+// them.
 std::string RecordChecksum(const JournalRecord& r);
+std::string RecordSummedText(const JournalRecord& r);
 
 // Why a record's data does not have the fields above with their types, or "" when it does.
 // Every backend's Read checks it, so readers of the records may take the types as given.

@@ -13,10 +13,14 @@
 
 namespace reconcile {
 
-std::string RecordChecksum(const JournalRecord& r) {
-  nlohmann::json j = {{"seq", r.seq}, {"at", r.at}, {"kind", r.kind}, {"data", r.data}};
-  return Sha256Hex(j.dump()).substr(0, 16);
+std::string RecordSummedText(const JournalRecord& r) {
+  // What dumping {seq, at, kind, data} as one object gives (its keys sorted), built without
+  // copying the data into a new object first.
+  return "{\"at\":" + nlohmann::json(r.at).dump() + ",\"data\":" + r.data.dump() +
+         ",\"kind\":" + nlohmann::json(r.kind).dump() + ",\"seq\":" + std::to_string(r.seq) + "}";
 }
+
+std::string RecordChecksum(const JournalRecord& r) { return Sha256Hex(RecordSummedText(r)).substr(0, 16); }
 
 namespace {
 
