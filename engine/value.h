@@ -13,11 +13,13 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "engine/flat_map.h"
+
 namespace reconcile {
 
 using StringList = std::vector<std::string>;
 using Value = std::variant<std::monostate, bool, std::int64_t, std::string, StringList>;
-using AttrMap = std::map<std::string, Value>;
+using AttrMap = FlatMap<std::string, Value>;
 
 inline bool IsNull(const Value& v) { return v.index() == 0; }
 inline const std::string* AsString(const Value& v) { return std::get_if<std::string>(&v); }

@@ -39,7 +39,7 @@ struct SpecValue {
   bool secret = false;
   std::vector<SourceLoc> item_locs;  // a list's items, where each was written
 };
-using SpecAttrs = std::map<std::string, SpecValue>;
+using SpecAttrs = FlatMap<std::string, SpecValue>;
 
 // [TYPE.NAME.at.STAGE]: attributes that change from that stage on.
 struct Overlay {
