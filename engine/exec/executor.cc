@@ -116,7 +116,7 @@ Result<std::optional<Step>> Executor::AsItRuns(const Step& step) {
   }
   std::vector<std::optional<State>> want(ctx_.spec.resources.size());
   want[step.resource] = desired;
-  auto probed = ProbeResources(ctx_.spec, want);
+  auto probed = ProbeResources(ctx_.spec, &want);
   if (!probed) return probed.error();
   Diff d = CompareResource(r, (*probed)[step.resource], desired);
   if (d.action == Action::kNone) return std::optional<Step>();

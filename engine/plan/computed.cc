@@ -45,7 +45,7 @@ Status ReadComputed(const Spec& spec, const std::vector<std::size_t>* referrers)
     for (const Resource& r : spec.resources) look_for(r);
   }
   if (!any) return Status::Ok();
-  auto probed = ProbeResources(spec, want);
+  auto probed = ProbeResources(spec, &want);
   if (!probed) {
     // Not known, then: a plan or a rollback that needs none of it goes on (an unreachable API
     // must not stop a rollback of DNS), and a step that needs it fails with this cause.

@@ -31,6 +31,7 @@ Diff Compare(const TypeSchema& schema, const State& prior, const State& desired)
   }
   if (!prior.exists) {
     d.action = Action::kCreate;
+    d.changes.reserve(desired.attrs.size());
     for (const auto& [name, v] : desired.attrs) {
       const AttrSchema* a = schema.Find(name);
       // A journaled state holds what was read (an endpoint); nothing makes it.

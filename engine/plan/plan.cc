@@ -41,8 +41,9 @@ void MarkLostSecrets(const Spec& spec, const Resource& r, const State& prior, St
 
 }  // namespace
 
-Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<std::optional<State>>& first_desired,
+Result<std::vector<State>> ProbeResources(const Spec& spec, std::vector<std::optional<State>>* want,
                                           const std::vector<WrittenOnly>* written) {
+  std::vector<std::optional<State>>& first_desired = *want;
   std::map<std::string, ProviderConfig> configs;
   std::map<Provider*, std::vector<std::size_t>> by_provider;
   std::vector<Target> targets(spec.resources.size());
@@ -66,7 +67,7 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<st
           return (s && (s->identity || s->setting)) || a == r.schema->done_check_attr;
         }))
       continue;
-    auto t = TargetFor(spec, r, *first_desired[i], &configs);
+    auto t = TargetFor(spec, r, std::move(*first_desired[i]), &configs);
     if (!t) {
       fail(r.address, t.error().message);
       continue;
@@ -101,6 +102,11 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<st
         }
       }
     }
+  }
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (!first_desired[i] || !targets[i].type) continue;
+    first_desired[i]->attrs = std::move(targets[i].desired);
+    first_desired[i]->private_data = std::move(targets[i].desired_private);
   }
   if (!failed.empty()) {
     std::string errors;
@@ -317,22 +323,34 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
     }
   }
   if (!errors.empty()) return Error{"cannot work out what the spec wants:" + errors};
-  auto probed = ProbeResources(spec, current, &options.written);
+  auto probed = ProbeResources(spec, &current, &options.written);
   if (!probed) return probed.error();
 
   // What a resource wants changes at a later stage only with an overlay there, or with a
   // value it refers to; everything else keeps what it wanted (no state worked out again).
   std::vector<bool> moves(n, false);
+  // What a later stage may work out again, or a follower reads as it was planned: the only
+  // desired states kept once their first step has it.
+  std::vector<bool> may_move(n, false);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Resource& r = spec.resources[i];
+    may_move[i] =
+        r.has_references || r.schema->probe_when_run ||
+        std::any_of(r.overlays.begin(), r.overlays.end(), [&](const Overlay& o) { return o.stage > first_stage[i]; });
+  }
   for (std::size_t s = options.first_stage; s <= last; ++s) {
     StagePlan stage_plan;
     stage_plan.stage = s;
     std::vector<bool> in_stage(n, false);
+    std::size_t at_most = 0;  // steps this stage can have: reserved, so a million are not copied as they grow
     for (std::size_t i : by_rank) {
       const Resource& r = spec.resources[i];
       moves[i] = r.OverlayAt(s) != nullptr;
       for (std::size_t k = 0; !moves[i] && r.has_references && k < r.deps.size(); ++k)
         moves[i] = r.deps[k].kind == Dependency::Kind::kReference && moves[r.deps[k].on];
+      at_most += moves[i] || first_stage[i] == s || r.is_check() || r.IsHandler() || r.schema->probe_when_run;
     }
+    stage_plan.steps.reserve(at_most);
     for (std::size_t i = 0; i < n; ++i) {
       const Resource& r = spec.resources[i];
       if (r.is_check()) {
@@ -358,9 +376,17 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       State desired;
       std::string reason;
       const Overlay* overlay = nullptr;
+      Diff diff;
       if (s == first_stage[i]) {
-        prior = (*probed)[i];
-        desired = *current[i];
+        // Compared in place; a step then takes what nothing reads again (a million
+        // resources hold one copy of each state, not three).
+        diff = CompareResource(r, (*probed)[i], *current[i]);
+        if (diff.action == Action::kNone) {
+          if (!r.schema->probe_when_run) (*probed)[i] = State{};
+          continue;
+        }
+        prior = std::move((*probed)[i]);
+        desired = may_move[i] ? *current[i] : std::move(*current[i]);
       } else {
         overlay = r.OverlayAt(s);
         if (!moves[i]) continue;
@@ -369,11 +395,11 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
         prior = std::move(*current[i]);
         desired = std::move(*d);
         current[i] = desired;
+        diff = CompareResource(r, prior, desired);
+        if (diff.action == Action::kNone) continue;
       }
-      Diff diff = CompareResource(r, prior, desired);
-      if (diff.action == Action::kNone) continue;
-      Step step = StepFrom(spec, i, s, std::move(diff), prior, desired);
-      if (!options.keeps_secrets && !step.irreversible) MarkLostSecrets(spec, r, prior, &step);
+      Step step = StepFrom(spec, i, s, std::move(diff), std::move(prior), std::move(desired));
+      if (!options.keeps_secrets && !step.irreversible) MarkLostSecrets(spec, r, step.prior, &step);
       if (s == first_stage[i]) {
         switch (step.action) {
           case Action::kCreate:
@@ -454,6 +480,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
           step.after.push_back(d.on);
     }
     HandlersLast(spec, &stage_plan.steps);
+    stage_plan.steps.shrink_to_fit();  // reserved for every step it could have had
     stage_plan.guards = Guards(spec, stage_plan.steps);
     plan.stages.push_back(std::move(stage_plan));
   }

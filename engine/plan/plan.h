@@ -96,7 +96,8 @@ std::vector<std::string> Guards(const Spec& spec, const std::vector<Step>& steps
 // Reads the world for every resource i with want[i] set (want[i] holds what it should be, so
 // the provider knows what to look for), one Probe call per provider. `written[i]`: the
 // write_only values reconcile last wrote, filled into what exists where want[i] names them.
-Result<std::vector<State>> ProbeResources(const Spec& spec, const std::vector<std::optional<State>>& want,
+// Each want[i] is lent to its provider for the probe, not copied, and is as it was on return.
+Result<std::vector<State>> ProbeResources(const Spec& spec, std::vector<std::optional<State>>* want,
                                           const std::vector<WrittenOnly>* written = nullptr);
 
 // Reads the computed attributes (AttrSchema::computed) of what the spec refers to for one

@@ -211,7 +211,7 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
     for (auto& [attr, v] : wrote->attrs) probe_for[i]->attrs.emplace(attr, v);
   }
   auto written = WriteOnlyValues(spec, history, session.sealer);
-  auto probed = ProbeResources(spec, probe_for, &written);
+  auto probed = ProbeResources(spec, &probe_for, &written);
   if (!probed) return probed.error();
 
   // Someone else's change since reconcile wrote a resource stops the rollback (unless --force).

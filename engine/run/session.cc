@@ -50,7 +50,7 @@ Status CloseFinishedSteps(Session* session, const std::function<void(const std::
     return Status::Ok();
   // A probe that fails here is not this step's business: the run's own plan says why.
   auto written = WriteOnlyValues(spec, session->history, session->sealer);
-  auto probed = ProbeResources(spec, want, &written);
+  auto probed = ProbeResources(spec, &want, &written);
   if (!probed) return Status::Ok();
   std::vector<JournalRecord> closed;
   for (std::size_t i = 0; i < spec.resources.size(); ++i) {

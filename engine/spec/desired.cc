@@ -561,11 +561,16 @@ std::string NamedInstance(const Spec& spec, const std::string& kind, const std::
   return "";
 }
 
-Result<Target> TargetFor(const Spec& spec, const Resource& r, const State& desired,
+Result<Target> TargetFor(const Spec& spec, const Resource& r, State&& desired,
                          std::map<std::string, ProviderConfig>* configs) {
-  Target t{r.address, r.schema, desired.attrs, HostFor(spec, r), nullptr};
-  t.desired_private = desired.private_data;
+  Target t{r.address, r.schema, {}, HostFor(spec, r), nullptr};
   t.hosts = &spec.hosts;
+  // Taken from `desired` only once nothing can fail.
+  auto done = [&]() -> Result<Target> {
+    t.desired = std::move(desired.attrs);
+    t.desired_private = std::move(desired.private_data);
+    return std::move(t);
+  };
   for (const AttrSchema& a : r.schema->attrs) {
     if (!a.scoped) continue;
     std::set<std::string> items;
@@ -601,14 +606,14 @@ Result<Target> TargetFor(const Spec& spec, const Resource& r, const State& desir
   };
   for (const AttrSchema& a : r.schema->attrs) {
     if (a.names_provider.empty()) continue;
-    std::string value = StringAttr(t.desired, a.name);
+    std::string value = StringAttr(desired.attrs, a.name);
     std::size_t colon = value.find(':');
     if (colon == std::string::npos || !spec.providers.count(value.substr(0, colon))) continue;
     auto c = resolve(value.substr(0, colon));
     if (!c) return c.error();
     t.providers[value.substr(0, colon)] = *c;
   }
-  if (r.provider_instance.empty()) return t;
+  if (r.provider_instance.empty()) return done();
   auto c = resolve(r.provider_instance);
   if (!c) return c.error();
   t.provider = *c;
@@ -624,7 +629,7 @@ Result<Target> TargetFor(const Spec& spec, const Resource& r, const State& desir
     if (!other) return other.error();
     t.providers[named] = *other;
   }
-  return t;
+  return done();
 }
 
 }  // namespace reconcile

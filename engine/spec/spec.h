@@ -254,8 +254,14 @@ std::string NamedInstance(const Spec& spec, const std::string& kind, const std::
 
 // The target a provider is handed for `r` with `desired` state (its attributes and private
 // data): its host, and its provider instance resolved once per `configs` (which must outlive
-// the target).
-Result<Target> TargetFor(const Spec& spec, const Resource& r, const State& desired,
+// the target). The rvalue form takes `desired`'s attributes and private data into the target
+// only when it returns one (a plan lends each state to its probe rather than copy it).
+Result<Target> TargetFor(const Spec& spec, const Resource& r, State&& desired,
                          std::map<std::string, ProviderConfig>* configs);
+inline Result<Target> TargetFor(const Spec& spec, const Resource& r, const State& desired,
+                                std::map<std::string, ProviderConfig>* configs) {
+  State copy = desired;
+  return TargetFor(spec, r, std::move(copy), configs);
+}
 
 }  // namespace reconcile
