@@ -71,7 +71,7 @@ class Loader {
   void ReadNotify(const toml::node& node);  // loader_notify.cc
 
   // loader_resources.cc
-  void ReadResources(const TypeSchema& schema, const toml::node& node);
+  void ReadResources(const TypeSchema& schema, toml::node& node);  // empties `node` as it reads
   void ReadResource(const TypeSchema& schema, const toml::key& name_key, const toml::table& table);
   void ReadOverlays(Resource* r, const toml::table& at);
   void CheckKinds(Resource* r);

@@ -194,17 +194,20 @@ bool Loader::ReadValue(const toml::node& node, const AttrSchema& attr, const Wha
   return false;
 }
 
-void Loader::ReadResources(const TypeSchema& schema, const toml::node& node) {
-  const toml::table* table = node.as_table();
+void Loader::ReadResources(const TypeSchema& schema, toml::node& node) {
+  toml::table* table = node.as_table();
   if (!table) {
     Err(Loc(node), "'" + schema.name + "' must be tables [" + schema.name + ".NAME]");
     return;
   }
-  for (auto& [name_key, value] : *table) {
-    const toml::table* t = value.as_table();
+  // Each resource's table is dropped from the tree once read: a spec of a million resources
+  // parses into a gigabyte of TOML nodes, which need not all live beside what they became.
+  for (auto it = table->begin(); it != table->end(); it = table->erase(it)) {
+    const toml::key& name_key = it->first;
+    const toml::table* t = it->second.as_table();
     if (!t) {
-      Err(Loc(value), "'" + schema.name + "." + std::string(name_key.str()) + "' must be a table [" + schema.name +
-                          "." + std::string(name_key.str()) + "]");
+      Err(Loc(it->second), "'" + schema.name + "." + std::string(name_key.str()) + "' must be a table [" + schema.name +
+                               "." + std::string(name_key.str()) + "]");
       continue;
     }
     ReadResource(schema, name_key, *t);

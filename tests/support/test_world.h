@@ -24,8 +24,8 @@ struct TestWorld {
     (void)RegisterBuiltinProviders(&registry, std::move(hosts));
   }
 
-  LoadResult Load(const std::string& text, const LoadOptions& options = {}, const std::string& path = "spec.toml") {
-    return LoadSpecText(path, text, options, registry);
+  LoadResult Load(std::string text, const LoadOptions& options = {}, const std::string& path = "spec.toml") {
+    return LoadSpecText(path, std::move(text), options, registry);
   }
 
   // Every error of a load, rendered as the CLI prints it ("" when it loaded).
