@@ -133,7 +133,8 @@ grep -q "reading s3://$bucket: 400 InvalidToken" err && ok || bad "the wrong tok
 # the source's is kept in the copy's metadata and the next plan still finds nothing to do.
 awscli s3 mb "s3://$bucket-from" >/dev/null
 head -c $((17 * 1024 * 1024 + 5)) /dev/urandom >large.bin
-awscli s3 cp large.bin "s3://$bucket-from/large.bin" >/dev/null
+awscli s3 cp large.bin "s3://$bucket-from/large.bin" --content-type application/x-lab --cache-control max-age=60 \
+  --metadata owner=ops >/dev/null
 awscli s3 cp - "s3://$bucket-from/small.txt" <<<"small" >/dev/null
 etag() { awscli s3api head-object --bucket "$1" --key "$2" --query ETag --output text 2>&1 | tr -d '"'; }
 [[ "$(etag "$bucket-from" large.bin)" == *-3 ]] && ok || bad "a multipart ETag to copy: $(etag "$bucket-from" large.bin)"
@@ -143,6 +144,9 @@ cmp -s <(awscli s3 cp "s3://$bucket-to/large.bin" - 2>/dev/null) large.bin && ok
 kept=$(awscli s3api head-object --bucket "$bucket-to" --key large.bin --output json 2>&1)
 [ "$(jq -r '.Metadata["reconcile-source-etag"]' <<<"$kept")" = "$(etag "$bucket-from" large.bin)" ] && ok ||
   bad "the source's ETag kept beside the copy: $kept"
+# Replacing the metadata to keep that ETag loses none of the source's (aws s3 cp --copy-props).
+[ "$(jq -r '[.ContentType, .CacheControl, .Metadata.owner] | join(" ")' <<<"$kept")" = "application/x-lab max-age=60 ops" ] &&
+  ok || bad "the source's content type, cache control and metadata kept: $kept"
 [ "$(awscli s3 cp "s3://$bucket-to/small.txt" - 2>/dev/null)" = small ] && ok || bad "the small object copied"
 run plan copy.toml --detailed-exitcode && ok || bad "plan after the copy: $(cat out err)"
 

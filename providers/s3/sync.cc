@@ -187,6 +187,29 @@ struct Failures {
 
 // One object in parts: CreateMultipartUpload, the parts (copied ranges or read from the
 // file) in parallel, Complete; Abort on failure so no parts are left behind to pay for.
+// What a copy that replaces its metadata (to keep the source's ETag beside it) must carry over
+// so that nothing of the source is lost: its content headers and user metadata, as
+// `aws s3 cp --copy-props default` does. `head` answers a HEAD of the source object.
+std::vector<std::string> CopiedProps(const Response& head, const std::string& key, const std::string& etag) {
+  std::vector<std::string> out;
+  std::string type = head.Header("content-type");
+  out.push_back("Content-Type: " + (type.empty() ? ContentType(key) : type));
+  for (const char* name : {"cache-control", "content-disposition", "content-encoding", "content-language", "expires"})
+    if (std::string v = head.Header(name); !v.empty()) out.push_back(std::string(name) + ": " + v);
+  for (const auto& [name, value] : head.headers)
+    if (name.rfind("x-amz-meta-", 0) == 0 && name != kSourceEtagMeta) out.push_back(name + ": " + value);
+  out.push_back(std::string(kSourceEtagMeta) + ": " + etag);
+  return out;
+}
+
+Request HeadSource(const Config& c, const Entry& e) {
+  Request head;
+  head.method = "HEAD";
+  head.bucket = c.source.bucket;
+  head.key = c.source.Key(e.key);
+  return head;
+}
+
 Status Multipart(Client& client, const Config& c, const Entry& e, const LocalFile* file, Meter& meter) {
   const std::string key = c.target.Key(e.key);
   Request create;
@@ -194,9 +217,15 @@ Status Multipart(Client& client, const Config& c, const Entry& e, const LocalFil
   create.bucket = c.target.bucket;
   create.key = key;
   create.query = {{"uploads", ""}};
-  create.headers.push_back("Content-Type: " + ContentType(key));
   // Part sizes change the ETag; the source's is kept so a later probe can tell it is the same.
-  if (!e.etag.empty()) create.headers.push_back(std::string(kSourceEtagMeta) + ": " + e.etag);
+  if (file) {
+    create.headers.push_back("Content-Type: " + ContentType(key));
+    if (!e.etag.empty()) create.headers.push_back(std::string(kSourceEtagMeta) + ": " + e.etag);
+  } else {
+    Response head = client.Do(HeadSource(c, e));
+    if (!head.ok()) return Error{Failed("reading the source's metadata", head)};
+    create.headers = CopiedProps(head, key, e.etag);
+  }
   Response r = client.Do(create);
   pugi::xml_document doc;
   if (!r.ok() || !doc.load_buffer(r.body.data(), r.body.size())) return Error{Failed("starting a multipart upload", r)};
@@ -275,6 +304,20 @@ void Transfer(Client& client, const Config& c, const std::vector<Entry>& todo,
   // request instead of one per part, so parts are only for what one CopyObject cannot take.
   for (const Entry& e : todo)
     (e.size >= (c.source.local ? c.threshold : kCopyObjectMax + 1) ? large : small).push_back(&e);
+  // A copy of an object with a multipart ETag replaces its metadata (below): the source's is
+  // read first, all at once, so the copy carries it over.
+  std::map<const Entry*, Response> heads;
+  if (!c.source.local) {
+    std::vector<Request> ask;
+    std::vector<const Entry*> whose;
+    for (const Entry* e : small)
+      if (e->etag.find('-') != std::string::npos) {
+        ask.push_back(HeadSource(c, *e));
+        whose.push_back(e);
+      }
+    std::vector<Response> got = client.Run(ask, c.transfers);
+    for (std::size_t i = 0; i < got.size(); ++i) heads[whose[i]] = std::move(got[i]);
+  }
   // One request each, in parallel; uploads in groups of at most 256 MiB read at once.
   for (std::size_t start = 0; start < small.size();) {
     std::vector<Request> batch;
@@ -301,10 +344,13 @@ void Transfer(Client& client, const Config& c, const std::vector<Entry>& todo,
         // A plain ETag is the content's MD5, which the copy keeps, so the probe sees it equal.
         // A multipart one ("…-N") may not survive the copy: the source's is kept, as by
         // Multipart, for the probe to compare.
-        if (e.etag.find('-') != std::string::npos) {
+        if (auto head = heads.find(&e); head != heads.end()) {
+          if (!head->second.ok()) {
+            failed->Add(e.key, Failed("reading the source's metadata", head->second));
+            continue;
+          }
           put.headers.push_back("x-amz-metadata-directive: REPLACE");
-          put.headers.push_back("Content-Type: " + ContentType(e.key));
-          put.headers.push_back(std::string(kSourceEtagMeta) + ": " + e.etag);
+          for (std::string& h : CopiedProps(head->second, e.key, e.etag)) put.headers.push_back(std::move(h));
         }
       }
       batch.push_back(std::move(put));
