@@ -3,6 +3,10 @@
 # Usage: . tests/lib.sh NAME   (after bin=… and src=… are set)
 work=$(mktemp -d "/tmp/reconcile-$1-XXXXXX")
 trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
+# What the test's processes make with mktemp (reconcile's local shells among them) stays in
+# the work folder: a test leaves nothing in the machine's /tmp, even when it kills reconcile.
+mkdir "$work/tmp"
+export TMPDIR=$work/tmp
 passed=0
 failed=0
 ok() { passed=$((passed + 1)); }

@@ -25,8 +25,8 @@ namespace {
 // lies under either is read on its own, one process each, and its line is
 // "R BASE64 BASE64_EXIT" instead of "F" (it is stat'ed with the others, but not cat'ed).
 constexpr const char* kProbeScript =
-    "t=$(mktemp -d) || exit 1\n"
-    "trap 'rm -rf -- \"$t\"' EXIT\n"
+    "t=; trap 'trap \"\" HUP INT PIPE TERM; [ -z \"$t\" ] || rm -rf -- \"$t\"' EXIT\n"
+    "t=$(trap '' HUP INT TERM; mktemp -d) || exit 1\n"
     "for p; do\n"
     "if [ -L \"$p\" ] || { [ -e \"$p\" ] && [ ! -f \"$p\" ]; }; then echo E\n"
     // Absent, unless a folder on the way is closed to the SSH user: then nobody can tell. The

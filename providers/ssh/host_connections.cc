@@ -27,7 +27,12 @@ std::string RandomMarker() {
 // Each part runs in a subshell with its standard error kept apart; after it, a marker line
 // carries its exit code and its standard error in base64.
 std::string JointScript(const std::vector<ProbePart>& parts, const std::string& marker) {
-  std::string s = "e=$(mktemp) || exit 1; trap 'rm -f \"$e\"' EXIT; " + std::string(kExitOnSignal) + "\n";
+  // The traps come first, and mktemp finishes whatever comes (the shell's trap runs once it
+  // has), so no signal leaves a file made whose name the shell never learnt. The EXIT trap
+  // ignores the signals that would end it before its rm: with reconcile gone, a SIGPIPE (the
+  // shell flushes its output before it forks rm) and the TERM its guard sends.
+  std::string s = "e=; trap 'trap \"\" HUP INT PIPE TERM; [ -z \"$e\" ] || rm -f \"$e\"' EXIT; " +
+                  std::string(kExitOnSignal) + "\ne=$(trap '' HUP INT TERM; mktemp) || exit 1\n";
   for (const ProbePart& p : parts)
     s += "( " + p.script + "\n) 2>\"$e\" </dev/null; printf '\\n" + marker + " %s ' $?; base64 -w0 \"$e\"; echo\n";
   return s;

@@ -19,10 +19,10 @@ namespace reconcile {
 namespace {
 
 // The forked child of Run: leads a process group of its own, in which the command runs, and
-// kills that whole group when reconcile dies (even by SIGKILL, through PR_SET_PDEATHSIG), so
-// a command cut off with its reconcile is gone, children and all, before a re-run starts it
-// again. Otherwise it waits for the command and exits as it did. Only async-signal-safe
-// calls: reconcile has other threads.
+// stops that whole group when reconcile dies (even by SIGKILL, through PR_SET_PDEATHSIG):
+// TERM, then KILL within a second, so a command cut off with its reconcile is gone, children
+// and all, before a re-run could start it again. Otherwise it waits for the command and exits as it did. Only
+// async-signal-safe calls: reconcile has other threads.
 [[noreturn]] void GuardThenExec(pid_t reconcile, char* const* args, const std::string& cannot_run) {
   ::setpgid(0, 0);
   sigset_t watched, before;
@@ -53,7 +53,18 @@ namespace {
     int sig = 0;
     if (::sigwait(&watched, &sig) != 0) continue;
     if (sig == SIGTERM) {
-      ::kill(0, SIGKILL);  // the group: the command, what it started, and this guard
+      // As systemd stops a service: TERM first, so a shell's traps remove its temporary files
+      // (a KILL runs none: each reconcile killed mid-probe left one in /tmp), then KILL for
+      // whatever is left after at most a second: the command, what it started, this guard.
+      ::kill(0, SIGTERM);  // pends for this guard too, which blocks it and exits below
+      sigset_t chld;
+      sigemptyset(&chld);
+      sigaddset(&chld, SIGCHLD);
+      for (int tick = 0; tick < 20 && ::waitpid(command, nullptr, WNOHANG) != command; ++tick) {
+        timespec wait{0, 50'000'000};
+        ::sigtimedwait(&chld, nullptr, &wait);
+      }
+      ::kill(0, SIGKILL);
       ::_exit(137);
     }
     int status = 0;
