@@ -185,8 +185,6 @@ struct Failures {
   }
 };
 
-// One object in parts: CreateMultipartUpload, the parts (copied ranges or read from the
-// file) in parallel, Complete; Abort on failure so no parts are left behind to pay for.
 // What a copy that replaces its metadata (to keep the source's ETag beside it) must carry over
 // so that nothing of the source is lost: its content headers and user metadata, as
 // `aws s3 cp --copy-props default` does. `head` answers a HEAD of the source object.
@@ -210,6 +208,8 @@ Request HeadSource(const Config& c, const Entry& e) {
   return head;
 }
 
+// One object in parts: CreateMultipartUpload, the parts (copied ranges or read from the
+// file) in parallel, Complete; Abort on failure so no parts are left behind to pay for.
 Status Multipart(Client& client, const Config& c, const Entry& e, const LocalFile* file, Meter& meter) {
   const std::string key = c.target.Key(e.key);
   Request create;

@@ -21,8 +21,8 @@ namespace {
 // The forked child of Run: leads a process group of its own, in which the command runs, and
 // stops that whole group when reconcile dies (even by SIGKILL, through PR_SET_PDEATHSIG):
 // TERM, then KILL within a second, so a command cut off with its reconcile is gone, children
-// and all, before a re-run could start it again. Otherwise it waits for the command and exits as it did. Only
-// async-signal-safe calls: reconcile has other threads.
+// and all, a second at most after it. Otherwise it waits for the command and exits as it did.
+// Only async-signal-safe calls: reconcile has other threads.
 [[noreturn]] void GuardThenExec(pid_t reconcile, char* const* args, const std::string& cannot_run) {
   ::setpgid(0, 0);
   sigset_t watched, before;
