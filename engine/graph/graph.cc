@@ -65,18 +65,23 @@ bool DependencyGraph::Build(const Spec& spec, Diagnostics* diags) {
   stage_count_ = spec.stages.size();
   const std::size_t n = stage_count_ + spec.resources.size();
   edges_.clear();
-  edges_.reserve(stage_count_ + spec.resources.size() * 3);
-  for (std::size_t s = 0; s + 1 < stage_count_; ++s)
-    edges_.push_back({s, s + 1, EdgeKind::kStageOrder, spec.stages[s + 1].loc});
+  // Counted first: a million resources' edges are kept for messages, and a guess of three
+  // each held half again as much.
+  std::size_t count = stage_count_ > 0 ? stage_count_ - 1 : 0;
+  for (const Resource& r : spec.resources) count += 1 + (r.stage + 1 < stage_count_) + r.deps.size();
+  edges_.reserve(count);
+  auto add = [&](std::size_t from, std::size_t to, EdgeKind kind, const SourceLoc& loc) {
+    edges_.push_back({static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(to), kind, loc});
+  };
+  for (std::size_t s = 0; s + 1 < stage_count_; ++s) add(s, s + 1, EdgeKind::kStageOrder, spec.stages[s + 1].loc);
   for (std::size_t i = 0; i < spec.resources.size(); ++i) {
     const Resource& r = spec.resources[i];
     std::size_t node = stage_count_ + i;
-    edges_.push_back({r.stage, node, EdgeKind::kStageEntry, r.stage_loc});
-    if (r.stage + 1 < stage_count_) edges_.push_back({node, r.stage + 1, EdgeKind::kStageExit, r.stage_loc});
-    for (const Dependency& d : r.deps) {
-      edges_.push_back({stage_count_ + d.on, node,
-                        d.kind == Dependency::Kind::kAfter ? EdgeKind::kAfter : EdgeKind::kReference, d.loc});
-    }
+    add(r.stage, node, EdgeKind::kStageEntry, r.stage_loc);
+    if (r.stage + 1 < stage_count_) add(node, r.stage + 1, EdgeKind::kStageExit, r.stage_loc);
+    for (const Dependency& d : r.deps)
+      add(stage_count_ + d.on, node, d.kind == Dependency::Kind::kAfter ? EdgeKind::kAfter : EdgeKind::kReference,
+          d.loc);
   }
 
   Graph g(n);

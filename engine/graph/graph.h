@@ -5,6 +5,7 @@
 // edge with the place in the spec that made it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,8 @@ class DependencyGraph {
  public:
   enum class EdgeKind { kAfter, kReference, kStageEntry, kStageExit, kStageOrder };
   struct Edge {
-    std::size_t from = 0;  // node ids: stages first, then resources
-    std::size_t to = 0;
+    std::uint32_t from = 0;  // node ids: stages first, then resources (4 billion: never in memory)
+    std::uint32_t to = 0;
     EdgeKind kind = EdgeKind::kAfter;
     SourceLoc loc;
   };

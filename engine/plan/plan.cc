@@ -332,8 +332,10 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
   // What a later stage may work out again, or a follower reads as it was planned: the only
   // desired states kept once their first step has it.
   std::vector<bool> may_move(n, false);
+  std::size_t last_first = options.first_stage;
   for (std::size_t i = 0; i < n; ++i) {
     const Resource& r = spec.resources[i];
+    if (current[i]) last_first = std::max(last_first, first_stage[i]);
     may_move[i] =
         r.has_references || r.schema->probe_when_run ||
         std::any_of(r.overlays.begin(), r.overlays.end(), [&](const Overlay& o) { return o.stage > first_stage[i]; });
@@ -382,7 +384,12 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
         // resources hold one copy of each state, not three).
         diff = CompareResource(r, (*probed)[i], *current[i]);
         if (diff.action == Action::kNone) {
-          if (!r.schema->probe_when_run) (*probed)[i] = State{};
+          // Nothing reads these again: a follower re-reads its own, and only what a later
+          // stage may move is compared again.
+          if (!r.schema->probe_when_run) {
+            (*probed)[i] = State{};
+            if (!may_move[i]) *current[i] = State{};
+          }
           continue;
         }
         prior = std::move((*probed)[i]);
@@ -483,6 +490,9 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
     stage_plan.steps.shrink_to_fit();  // reserved for every step it could have had
     stage_plan.guards = Guards(spec, stage_plan.steps);
     plan.stages.push_back(std::move(stage_plan));
+    // What was probed is read only at a resource's first stage: past the last of them, a
+    // million states are let go before the stages that remain are planned.
+    if (s == last_first) std::vector<State>().swap(*probed);
   }
   return plan;
 }
