@@ -237,6 +237,38 @@ TEST_CASE("a resource's steps in a row in one stage are kept as the first: the s
   CHECK(fold.Result().resources.at("dns_record.a").steps.size() == 2);
 }
 
+TEST_CASE("a summary handed out is shared, not copied, and what the fold adds later never reaches it") {
+  HistoryFold fold;
+  std::uint64_t seq = 0;
+  auto add = [&](std::vector<JournalRecord> records) {
+    for (JournalRecord& r : records) {
+      r.seq = ++seq;
+      r.at = "2026-11-27T05:00:00.000Z";
+      fold.Add(r);
+    }
+  };
+  add(Run("apply", "one", {"dns_record.a"}, 10));
+  std::shared_ptr<const History> held = fold.Shared();
+  CHECK(fold.Shared() == held);  // unchanged: the same one
+  const std::string before = Said(*held);
+  add(Run("apply", "two", {"dns_record.a", "file.b"}, 20));
+  CHECK(Said(*held) == before);
+  CHECK(held->last_seq == 5);
+  CHECK_FALSE(held->resources.count("file.b"));
+  CHECK(fold.Shared()->resources.count("file.b"));
+  CHECK(Said(*fold.Shared()) == Said(fold.Result()));
+  // With a step left open, the summary lists it as pending: one made for readers, in step too.
+  add({journal::Encode(
+      journal::Intent{"apply", "three", "file.c", "file", "create", {{"exists", false}}, {{"exists", true}}})});
+  std::shared_ptr<const History> open = fold.Shared();
+  REQUIRE(open->pending.size() == 1);
+  CHECK(open->pending[0].address == "file.c");
+  CHECK(fold.Shared() == open);
+  add({journal::Encode(journal::Done{"apply", "three", "file.c", {{"exists", true}}, std::nullopt, false})});
+  CHECK(open->pending.size() == 1);
+  CHECK(fold.Shared()->pending.empty());
+}
+
 TEST_CASE("a record line and its checksum are what dumping the record as one object gives") {
   JournalRecord intent =
       journal::Encode(journal::Intent{"apply",

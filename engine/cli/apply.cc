@@ -138,7 +138,9 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     return 1;
   }
   if (!Refresh(session.get()) || !CloseFinished(session.get())) return 1;
-  const History& history = session->history;
+  // Held: a rollback after a failure reads the journal again, and must not free it under us.
+  const std::shared_ptr<const History> held = session->history_;
+  const History& history = *held;
   for (const PendingStep& p : history.pending)
     std::cerr << "reconcile: " << p.address << " (" << p.op << " " << p.action << ", stage " << p.stage << ", started "
               << p.at << ") never finished; re-probing it before anything else\n";

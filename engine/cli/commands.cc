@@ -88,7 +88,7 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
     Fail(plan.error().message);
     return 1;
   }
-  plan->journal_seq = session->history.last_seq;
+  plan->journal_seq = session->history().last_seq;
   if (!options.out.empty()) {
     if (!WriteAtomically(options.out, RenderJson(spec, *plan, RenderOptions{}))) return 1;
     std::cerr << "reconcile: plan saved to " << options.out << "\n";
@@ -123,7 +123,7 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
     if (!rehearsal.empty()) std::cout << "\n" << rehearsal;
   }
   // What apply will stop at before it runs anything there: said now, not at night mid-apply.
-  for (const PendingStep* p : CutOffBlind(spec, session->history, "apply"))
+  for (const PendingStep* p : CutOffBlind(spec, session->history(), "apply"))
     std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p) << "; apply will stop before it.\n  "
               << CutOffBlindFix(spec, *p) << "\n";
   return options.detailed_exitcode && plan->HasChanges(render.only_stage) ? 2 : 0;

@@ -63,7 +63,7 @@ int RollBackLocked(Session& locked, const CommonOptions& common, const RollbackC
   render.rollback = true;
   std::cout << RenderText(spec, rollback->Shown(), render);
   // A revert cut off mid-run with nothing to tell whether it finished is not run again blindly.
-  for (const PendingStep* p : CutOffBlind(spec, session->history, "rollback")) {
+  for (const PendingStep* p : CutOffBlind(spec, session->history(), "rollback")) {
     const auto& steps = rollback->plan.stages.front().steps;
     bool planned = std::any_of(steps.begin(), steps.end(),
                                [&](const Step& st) { return spec.resources[st.resource].address == p->address; });

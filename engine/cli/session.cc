@@ -167,7 +167,7 @@ std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptio
 
 bool RefusedForOldSharedJournal(const Session& session) {
   const Spec& spec = session.spec();
-  if (spec.options.env.empty() || spec.state_url || session.history.last_seq != 0) return false;
+  if (spec.options.env.empty() || spec.state_url || session.history().last_seq != 0) return false;
   std::filesystem::path own = spec.state_path, shared = own.parent_path() / (spec.name + ".journal");
   if (own.filename() != spec.JournalName() + ".journal" || !std::filesystem::exists(shared)) return false;
   auto records = OpenFileJournal(shared.string())->Read();

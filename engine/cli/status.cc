@@ -13,7 +13,7 @@ int RunStatus(const Registry& registry, const CommonOptions& common) {
   auto session = OpenSession(registry, common, true);
   if (!session) return 1;
   const Spec& spec = session->spec();
-  const History& h = session->history;
+  const History& h = session->history();
   std::cout << spec.name << ": journal " << session->journal->Describe() << " (" << h.last_seq << " records)\n";
   auto holder = session->journal->Holder();
   if (!holder) {

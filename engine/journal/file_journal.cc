@@ -192,6 +192,11 @@ class FileJournal : public Journal {
     if (Status s = FoldLocked(); !s) return s.error();
     return fold_->Result();
   }
+  Result<std::shared_ptr<const History>> SharedSummary() override {
+    std::lock_guard<std::mutex> guard(mu_);
+    if (Status s = FoldLocked(); !s) return s.error();
+    return fold_->Shared();
+  }
 
   Status Append(JournalRecord* r) override { return AppendSpan(r, 1); }
   Status AppendAll(std::vector<JournalRecord>* records) override {

@@ -90,18 +90,39 @@ struct Summarizer {
 }  // namespace
 
 void HistoryFold::Add(const JournalRecord& r) {
-  h_.last_seq = r.seq;
+  shared_.reset();
+  History& h = Mine();
+  h.last_seq = r.seq;
   if (r.kind == "intent" || r.kind == "done")
-    if (auto salt = Sealer::SaltIn(r.data)) h_.salt = *salt;
-  if (auto entry = journal::Decode(r)) std::visit(Summarizer{h_, open_, qualifying_, r, after_rollback_}, *entry);
+    if (auto salt = Sealer::SaltIn(r.data)) h.salt = *salt;
+  if (auto entry = journal::Decode(r)) std::visit(Summarizer{h, open_, qualifying_, r, after_rollback_}, *entry);
 }
 
 History HistoryFold::Result() const {
-  History h = h_;
+  History h = *h_;
   for (const auto& [address, p] : open_) h.pending.push_back(p);
   std::sort(h.pending.begin(), h.pending.end(),
             [](const PendingStep& a, const PendingStep& b) { return a.seq < b.seq; });
   return h;
+}
+
+History& HistoryFold::Mine() {
+  // Only the fold adds holders, and under its journal's lock: a count that drops meanwhile
+  // costs one copy too many, never a change under a reader.
+  if (h_.use_count() > 1) h_ = std::make_shared<History>(*h_);
+  return *h_;
+}
+
+std::shared_ptr<const History> HistoryFold::Shared() const {
+  if (open_.empty()) return h_;  // nothing pending: the summary is the fold's own
+  if (!shared_) shared_ = std::make_shared<const History>(Result());
+  return shared_;
+}
+
+Result<std::shared_ptr<const History>> Journal::SharedSummary() {
+  auto h = Summary();
+  if (!h) return h.error();
+  return std::make_shared<const History>(std::move(*h));
 }
 
 Result<History> Journal::Summary() {

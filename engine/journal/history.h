@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -76,18 +77,24 @@ class HistoryFold {
  public:
   void Add(const JournalRecord& r);
   History Result() const;
-  std::uint64_t last_seq() const { return h_.last_seq; }
+  // Result(), shared rather than copied: a run reads the summary several times (opening,
+  // after the lock, each stage), and a copy of a thousand resources' states is milliseconds.
+  // The fold copies it only when it changes while a reader still holds it.
+  std::shared_ptr<const History> Shared() const;
+  std::uint64_t last_seq() const { return h_->last_seq; }
 
   // As JSON text (a checkpoint's), and back; nullopt for anything else.
   void WriteJson(std::string* out) const;
   static std::optional<HistoryFold> FromJson(nlohmann::json&& j);
 
  private:
-  History h_;
+  History& Mine();  // h_, copied first if a reader holds it
+  std::shared_ptr<History> h_ = std::make_shared<History>();
   std::map<std::string, PendingStep> open_;  // each address's intent with no outcome yet
   // Each address's latest intent, when it updates or deletes what existed: its prior's numbers.
   std::map<std::string, nlohmann::json> qualifying_;
-  bool after_rollback_ = false;  // the last begin was a rollback's
+  bool after_rollback_ = false;                    // the last begin was a rollback's
+  mutable std::shared_ptr<const History> shared_;  // with steps pending: Result() since the last Add
 };
 
 History Summarize(const std::vector<JournalRecord>& records);

@@ -44,9 +44,9 @@ class Writer {
 
 void HistoryFold::WriteJson(std::string* out) const {
   Writer w(out);
-  w.Raw("{").Key("complete").Val(h_.complete).Raw(",").Key("resources").Raw("{");
+  w.Raw("{").Key("complete").Val(h_->complete).Raw(",").Key("resources").Raw("{");
   const char* sep = "";
-  for (const auto& [address, r] : h_.resources) {
+  for (const auto& [address, r] : h_->resources) {
     w.Raw(sep).Key(address).Raw("{").Key("type").Str(r.type).Raw(",").Key("steps").Raw("[");
     const char* step_sep = "";
     for (const StepHistory& s : r.steps) {
@@ -74,7 +74,7 @@ void HistoryFold::WriteJson(std::string* out) const {
   }
   w.Raw("},").Key("changes_seen").Raw("{");
   sep = "";
-  for (const auto& [address, by_stage] : h_.changes_seen) {
+  for (const auto& [address, by_stage] : h_->changes_seen) {
     w.Raw(sep).Key(address).Raw("{");
     const char* stage_sep = "";
     for (const auto& [stage, c] : by_stage) {
@@ -85,13 +85,13 @@ void HistoryFold::WriteJson(std::string* out) const {
     sep = ",";
   }
   w.Raw("},").Key("after_rollback").Raw(after_rollback_ ? "true" : "false").Raw(",");
-  w.Key("rollback_targets").Val(h_.rollback_targets).Raw(",").Key("last_seq").Num(h_.last_seq).Raw(",");
-  w.Key("salt").Str(Base64Encode(h_.salt)).Raw(",");  // bytes
-  w.Key("last_failure_at").Str(h_.last_failure_at);
-  if (h_.last_failure) w.Raw(",").Key("last_failure").Val(journal::Encode(*h_.last_failure).data);
-  if (h_.last_begin) {
-    w.Raw(",").Key("last_begin").Raw("[").Val(journal::Encode(*h_.last_begin).data).Raw(",");
-    w.Str(h_.last_begin_at).Raw("]");
+  w.Key("rollback_targets").Val(h_->rollback_targets).Raw(",").Key("last_seq").Num(h_->last_seq).Raw(",");
+  w.Key("salt").Str(Base64Encode(h_->salt)).Raw(",");  // bytes
+  w.Key("last_failure_at").Str(h_->last_failure_at);
+  if (h_->last_failure) w.Raw(",").Key("last_failure").Val(journal::Encode(*h_->last_failure).data);
+  if (h_->last_begin) {
+    w.Raw(",").Key("last_begin").Raw("[").Val(journal::Encode(*h_->last_begin).data).Raw(",");
+    w.Str(h_->last_begin_at).Raw("]");
   }
   w.Raw("}");
 }
@@ -99,7 +99,7 @@ void HistoryFold::WriteJson(std::string* out) const {
 std::optional<HistoryFold> HistoryFold::FromJson(nlohmann::json&& j) {
   try {
     HistoryFold f;
-    History& h = f.h_;
+    History& h = *f.h_;
     h.complete = j.at("complete").get<std::set<std::string>>();
     for (auto& [address, r] : j.at("resources").items()) {
       ResourceHistory& res = h.resources[address];

@@ -95,6 +95,8 @@ class Journal {
   // What the records add up to (history.h), which every command reads. The default sums up
   // every record; the file journal only those after its checkpoint (checkpoint.h).
   virtual Result<History> Summary();
+  // The same, shared: unchanged since it was last asked for, it is the same one, not a copy.
+  virtual Result<std::shared_ptr<const History>> SharedSummary();
   // Appends (assigning seq and time) and returns once the record is durable.
   virtual Status Append(JournalRecord* record) = 0;
   // Appends several, durable together (one sync for a batch of steps).

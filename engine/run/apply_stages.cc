@@ -145,7 +145,7 @@ class StageDriver {
   // A one-shot step cut off mid-run with no `check` to tell whether it happened is never run
   // again blindly. A handler is: it runs whenever notified, so running twice is its nature.
   Status RefuseBlindRerun(const StagePlan& now) {
-    for (const PendingStep* p : CutOffBlind(spec_, session_.history, "apply"))
+    for (const PendingStep* p : CutOffBlind(spec_, session_.history(), "apply"))
       for (const Step& st : now.steps)
         if (spec_.resources[st.resource].address == p->address && !options_.rerun.count(p->address))
           return Error{CutOffBlindText(spec_, *p) + ", so it is not run again blindly.\n  " +
@@ -243,9 +243,10 @@ RunEnd ApplyStages(Session& session, const Plan& plan, const PlanOptions& plan_o
                                              why + ". Stages before it are complete; apply again to continue"});
     // One read of the journal a stage, for its TTL waits and its plan. Unread, neither can be
     // known (a one-shot step done in an earlier stage would look due again): the run stops.
-    auto summary = journal.Summary();
-    if (!summary)
-      return finish({RunEnd::kFailed, "stage '" + stage.name + "' did not start: " + summary.error().message});
+    auto shared = journal.SharedSummary();
+    if (!shared)
+      return finish({RunEnd::kFailed, "stage '" + stage.name + "' did not start: " + shared.error().message});
+    const History* summary = shared->get();
     auto waits = PendingTtlWaits(spec, *summary, sp.stage, std::chrono::system_clock::now());
     if (Status s = WaitOutTtls(waits, stage.name, hooks.progress); !s)
       return finish({RunEnd::kInterrupted,
@@ -254,11 +255,16 @@ RunEnd ApplyStages(Session& session, const Plan& plan, const PlanOptions& plan_o
     // that removed a file this stage declares) is seen. The plan's own probe is seconds old
     // for the first stage, unless a prompt or a TTL wait held it.
     bool fresh = &sp == &plan.stages.front() && std::chrono::steady_clock::now() - planned_at < std::chrono::seconds(2);
-    StagePlan now = sp;
-    if (!fresh)
-      if (RunEnd stop = driver.Replan(sp, *summary, &now); stop.kind != RunEnd::kOk) return finish(stop);
-    if (Status s = driver.RefuseBlindRerun(now); !s) return finish({RunEnd::kStopped, s.message()});
-    if (RunEnd walked = driver.Walk(now); walked.kind != RunEnd::kOk) return finish(walked);
+    StagePlan replanned;
+    const StagePlan* now = &sp;  // not copied: a thousand steps' states
+    if (!fresh) {
+      if (RunEnd stop = driver.Replan(sp, *summary, &replanned); stop.kind != RunEnd::kOk) return finish(stop);
+      now = &replanned;
+    }
+    // Let go, so the stage's records go into the journal's summary without copying it first.
+    shared->reset();
+    if (Status s = driver.RefuseBlindRerun(*now); !s) return finish({RunEnd::kStopped, s.message()});
+    if (RunEnd walked = driver.Walk(*now); walked.kind != RunEnd::kOk) return finish(walked);
     JournalRecord done = journal::Encode(journal::StageComplete{stage.name});
     if (Status s = journal.Append(&done); !s) return {RunEnd::kFailed, s.message()};
     hooks.progress.Note("stage " + stage.name + " complete");

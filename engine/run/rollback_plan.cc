@@ -118,7 +118,7 @@ Plan RollbackPlan::Shown() const {
 
 Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
   const Spec& spec = session.spec();
-  const History& history = session.history;
+  const History& history = session.history();
   const std::string& to_name = spec.stages[to].name;
   RollbackPlan out;
   out.to = to;

@@ -9,22 +9,22 @@
 namespace reconcile {
 
 Status RefreshHistory(Session* session) {
-  auto summary = session->journal->Summary();
+  auto summary = session->journal->SharedSummary();
   if (!summary) return summary.error();
-  session->history = std::move(*summary);
+  session->history_ = std::move(*summary);
   // ${run}: a stage a rollback went back before counts one more run; rollbacks one after
   // another, with no apply between, count once.
   Spec& spec = *session->load.spec;
   spec.rollbacks_before.assign(spec.stages.size(), 0);
-  for (const std::vector<std::string>& run : session->history.rollback_targets) {
+  for (const std::vector<std::string>& run : session->history().rollback_targets) {
     std::size_t earliest = spec.stages.size();
     for (const std::string& to : run)
       if (auto index = spec.FindStage(to)) earliest = std::min(earliest, *index);
     for (std::size_t s = earliest + 1; s < spec.stages.size(); ++s) ++spec.rollbacks_before[s];
   }
   // One salt a journal: the key is derived once a run, not once for each run it reads back.
-  if (session->sealer.keeps_secrets() && !session->history.salt.empty())
-    session->sealer.AdoptSalt(session->history.salt);
+  if (session->sealer.keeps_secrets() && !session->history().salt.empty())
+    session->sealer.AdoptSalt(session->history().salt);
   return Status::Ok();
 }
 
@@ -32,7 +32,7 @@ Status CloseFinishedSteps(Session* session, const std::function<void(const std::
   const Spec& spec = session->spec();
   std::vector<std::optional<State>> want(spec.resources.size());
   std::vector<const PendingStep*> pending_of(spec.resources.size(), nullptr);
-  for (const PendingStep& p : session->history.pending) {
+  for (const PendingStep& p : session->history().pending) {
     const Resource* r = spec.Find(p.address);
     // A handler's check tells a state, not that it ran this time: it runs again instead. A
     // one-shot step with nothing to tell (no check) reads as absent, which is no news of
@@ -49,7 +49,7 @@ Status CloseFinishedSteps(Session* session, const std::function<void(const std::
   if (std::none_of(pending_of.begin(), pending_of.end(), [](const PendingStep* p) { return p != nullptr; }))
     return Status::Ok();
   // A probe that fails here is not this step's business: the run's own plan says why.
-  auto written = WriteOnlyValues(spec, session->history, session->sealer);
+  auto written = WriteOnlyValues(spec, session->history(), session->sealer);
   auto probed = ProbeResources(spec, &want, &written);
   if (!probed) return Status::Ok();
   std::vector<JournalRecord> closed;
@@ -69,12 +69,12 @@ PlanOptions PlanOptionsFor(const Session& session) {
   PlanOptions o;
   // Completed stages are not planned again; once all are, the last one is re-checked so
   // drift still shows and a converged world plans to nothing.
-  std::size_t next = session.history.NextStage(session.StageNames());
+  std::size_t next = session.history().NextStage(session.StageNames());
   o.first_stage = std::min(next, session.spec().stages.size() - 1);
   o.keeps_secrets = session.sealer.keeps_secrets();
-  o.once_done = OnceDone(session.spec(), session.history);
-  o.written = WriteOnlyValues(session.spec(), session.history, session.sealer);
-  o.handler_due = HandlersDue(session.spec(), session.history);
+  o.once_done = OnceDone(session.spec(), session.history());
+  o.written = WriteOnlyValues(session.spec(), session.history(), session.sealer);
+  o.handler_due = HandlersDue(session.spec(), session.history());
   return o;
 }
 

@@ -20,10 +20,11 @@ struct Session {
   LoadResult load;
   DependencyGraph graph;
   std::unique_ptr<Journal> journal;
-  History history;
+  std::shared_ptr<const History> history_ = std::make_shared<const History>();  // RefreshHistory's
   Sealer sealer;
 
   const Spec& spec() const { return *load.spec; }
+  const History& history() const { return *history_; }
   std::vector<std::string> StageNames() const { return load.spec->StageNames(); }
 };
 
