@@ -112,9 +112,10 @@ TEST_CASE("the lists are the provider's private data, and an older journal's att
 
 TEST_CASE("plan lines count objects and bytes, and list the keys for --explain") {
   AttrChange c = Summary("copy", {{"a", 1536, "", 0, "", ""}, {"b", 512, "", 0, "", ""}}, "to copy");
-  CHECK(c.summary == "2 objects, 2.0 KiB to copy");
-  CHECK(c.details == std::vector<std::string>{"a (1.5 KiB)", "b (512 B)"});
-  CHECK(Summary("delete", {{"x", 0, "", 3 << 20, "", ""}}, "to delete", true).summary == "1 object, 3.0 MiB to delete");
+  CHECK(c.summary() == "2 objects, 2.0 KiB to copy");
+  CHECK(c.details() == std::vector<std::string>{"a (1.5 KiB)", "b (512 B)"});
+  CHECK(Summary("delete", {{"x", 0, "", 3 << 20, "", ""}}, "to delete", true).summary() ==
+        "1 object, 3.0 MiB to delete");
   CHECK(Bytes(0) == "0 B");
   CHECK(Objects(1) == "1 object");
 }
@@ -149,7 +150,7 @@ TEST_CASE("a bucket setting the server lacks is private data; an older journal's
   asks.changes = {{"encryption", Value{}, std::string("AES256")}, {"versioning", Value{}, false}};
   ReviewBucket(prior, State{}, &asks);
   REQUIRE(asks.changes.size() == 2);
-  CHECK(asks.changes[0].summary == "not implemented by this server (501 NotImplemented), wanted \"AES256\"");
+  CHECK(asks.changes[0].summary() == "not implemented by this server (501 NotImplemented), wanted \"AES256\"");
   // Going back to what a journal from before private data holds: the setting as this text.
   Diff back;
   back.action = Action::kUpdate;

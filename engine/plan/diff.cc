@@ -58,6 +58,28 @@ Diff Compare(const TypeSchema& schema, const State& prior, const State& desired)
   return d;
 }
 
+const std::string& AttrChange::summary() const {
+  static const std::string none;
+  return note ? note->summary : none;
+}
+
+const std::vector<std::string>& AttrChange::details() const {
+  static const std::vector<std::string> none;
+  return note ? note->details : none;
+}
+
+void AttrChange::set_summary(std::string summary) {
+  auto n = note ? std::make_shared<Note>(*note) : std::make_shared<Note>();
+  n->summary = std::move(summary);
+  note = std::move(n);
+}
+
+void AttrChange::set_details(std::vector<std::string> details) {
+  auto n = note ? std::make_shared<Note>(*note) : std::make_shared<Note>();
+  n->details = std::move(details);
+  note = std::move(n);
+}
+
 const AttrChange* Diff::Update(const std::string& attr) const {
   if (action != Action::kUpdate) return nullptr;
   for (const AttrChange& c : changes)

@@ -2,6 +2,7 @@
 // Only attributes the spec sets are compared: an attribute the spec leaves out is not managed.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,9 +15,20 @@ struct AttrChange {
   Value old_value;
   Value new_value;
   bool sensitive = false;
-  bool known_after_apply = false;    // new_value refers to what exists only once applied
-  std::string summary;               // when set, shown instead of old → new ("12 objects, 48 KiB")
-  std::vector<std::string> details;  // what the summary counts, shown with --explain (the keys)
+  bool known_after_apply = false;  // new_value refers to what exists only once applied
+  // When set, shown instead of old → new ("12 objects, 48 KiB"), with what it counts (the keys)
+  // shown with --explain. Few changes have one: kept apart, shared between copies, so the
+  // million changes of a large plan carry a pointer rather than an empty string and list.
+  struct Note {
+    std::string summary;
+    std::vector<std::string> details;
+  };
+  std::shared_ptr<const Note> note;
+
+  const std::string& summary() const;
+  const std::vector<std::string>& details() const;
+  void set_summary(std::string summary);
+  void set_details(std::vector<std::string> details);
 };
 
 struct Diff {

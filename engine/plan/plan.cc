@@ -285,7 +285,7 @@ Step HandlerStep(const Spec& spec, std::size_t handler, std::size_t stage, const
   for (std::size_t from : by) names += (names.empty() ? "" : ", ") + spec.resources[from].address;
   AttrChange c;
   c.name = "notified";
-  c.summary = by.empty() ? "by a change of an earlier run; it has not run since" : "by " + names;
+  c.set_summary(by.empty() ? "by a change of an earlier run; it has not run since" : "by " + names);
   step.changes.insert(step.changes.begin(), std::move(c));
   step.reason = by.empty() ? r.address + " was notified by a change of an earlier run and has not run since"
                            : "notified by " + names + ", which " + (by.size() == 1 ? "changes" : "change") +
@@ -450,7 +450,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       step.action = Action::kUpdate;
       AttrChange c;
       c.name = "follows";
-      c.summary = spec.resources[dep->on].address + ": what changes is read when it has run";
+      c.set_summary(spec.resources[dep->on].address + ": what changes is read when it has run");
       step.changes.push_back(std::move(c));
       step.reason = r.address + " depends on " + spec.resources[dep->on].address +
                     ", which changes in this stage; it is read again just before it runs";

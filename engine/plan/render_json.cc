@@ -43,8 +43,8 @@ std::string RenderJson(const Spec& spec, const Plan& plan, const RenderOptions& 
         jc["new"] = c.sensitive || c.known_after_apply ? json(nullptr) : ToJson(c.new_value);
         if (c.known_after_apply) jc["known_after_apply"] = true;
         jc["text"] = ChangeText(spec, step, c);  // as the text plan shows it, secrets hidden
-        if (!c.summary.empty()) jc["summary"] = c.summary;
-        if (!c.details.empty()) jc["details"] = c.details;
+        if (!c.summary().empty()) jc["summary"] = c.summary();
+        if (!c.details().empty()) jc["details"] = c.details();
         changes.push_back(std::move(jc));
       }
       j["changes"] = std::move(changes);

@@ -50,7 +50,7 @@ std::string CheckSummary(const Spec& spec, const Resource& r, const AttrMap& att
 }
 
 std::string ChangeText(const Step& step, const AttrChange& c) {
-  if (!c.summary.empty()) return c.summary;
+  if (!c.summary().empty()) return c.summary();
   if (step.action == Action::kCreate) return Shown(c, c.new_value);
   return Shown(c, c.old_value) + " → " + Shown(c, c.new_value);
 }
@@ -58,7 +58,7 @@ std::string ChangeText(const Step& step, const AttrChange& c) {
 std::string ChangeText(const Spec& spec, const Step& step, const AttrChange& c) {
   const Resource& r = spec.resources[step.resource];
   const AttrSchema* a = r.schema->Find(c.name);
-  if (!c.summary.empty() || !a || (a->type != AttrType::kArgv && a->type != AttrType::kStringMap))
+  if (!c.summary().empty() || !a || (a->type != AttrType::kArgv && a->type != AttrType::kStringMap))
     return ChangeText(step, c);
   auto shown = [&](const Value& v) -> std::string {
     if (IsNull(v)) return "(none)";
@@ -127,7 +127,7 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
           text.replace(at, 1, indent);
         out += text + "\n";
         if (options.explain)
-          for (const std::string& d : c.details) out += "          " + d + "\n";
+          for (const std::string& d : c.details()) out += "          " + d + "\n";
       }
       if (options.explain) {
         out += "        why: " + step.reason + "\n";

@@ -292,13 +292,13 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
     AttrChange what;
     what.name = undo;
     what.sensitive = IsSensitive(spec, r, undo);
-    what.summary = what.sensitive ? "(sensitive)" : FormatCommand(desired->attrs.at(undo));
+    what.set_summary(what.sensitive ? "(sensitive)" : FormatCommand(desired->attrs.at(undo)));
     what.known_after_apply = desired->Unknown(undo);
     step.changes.push_back(std::move(what));
     if (cut_off.count(i)) {
       AttrChange note;
       note.name = "cut off";
-      note.summary = "while it ran in stage '" + spec.stages[r.stage].name + "': it may have partly happened";
+      note.set_summary("while it ran in stage '" + spec.stages[r.stage].name + "': it may have partly happened");
       step.changes.insert(step.changes.begin(), std::move(note));
     }
     sp.steps.push_back(std::move(step));

@@ -241,12 +241,12 @@ void HostCopyProvider::Review(const TypeSchema&, const State& prior, const State
     AttrChange what{"copy", {}, {}};
     std::string sha = StringAttr(prior.attrs, "source_sha256");
     if (sha.empty()) {
-      what.summary = "the source is not there yet; it is read when the step runs";
+      what.set_summary("the source is not there yet; it is read when the step runs");
     } else {
       std::int64_t files = IntAttr(prior.attrs, "files").value_or(0);
-      what.summary = StringAttr(prior.attrs, "kind") +
-                     (StringAttr(prior.attrs, "kind") == "folder" ? ", " + std::to_string(files) + " files" : "") +
-                     ", " + Size(IntAttr(prior.attrs, "bytes").value_or(0)) + ", sha256 " + sha.substr(0, 12) + "…";
+      what.set_summary(StringAttr(prior.attrs, "kind") +
+                       (StringAttr(prior.attrs, "kind") == "folder" ? ", " + std::to_string(files) + " files" : "") +
+                       ", " + Size(IntAttr(prior.attrs, "bytes").value_or(0)) + ", sha256 " + sha.substr(0, 12) + "…");
     }
     diff->changes.push_back(what);
     if (!StringAttr(prior.attrs, "target_sha256").empty()) {

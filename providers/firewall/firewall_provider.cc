@@ -118,7 +118,7 @@ void FirewallProvider::Review(const TypeSchema&, const State& prior, const State
   if (!prior.exists && !desired.exists && BoolAttr(prior.attrs, kLeftoverTable).value_or(false)) {
     diff->action = Action::kDelete;
     AttrChange table{"table", std::string(nft::kTable), std::monostate{}};
-    table.summary = std::string(nft::kTable) + " is there with no port in it (a removal cut off): removed";
+    table.set_summary(std::string(nft::kTable) + " is there with no port in it (a removal cut off): removed");
     diff->changes.push_back(std::move(table));
     return;
   }

@@ -212,8 +212,8 @@ void ReviewRestore(const State& prior, const State& desired, Diff* diff) {
     // The settings are how it is done, not what differs: shown as one line.
     diff->changes.clear();
     AttrChange what{"restore", {}, {}};
-    what.summary = "pg_restore " + StringAttr(desired.attrs, "dump") + " into " + database +
-                   ", then row counts compared with " + StringAttr(desired.attrs, "compare_with");
+    what.set_summary("pg_restore " + StringAttr(desired.attrs, "dump") + " into " + database +
+                     ", then row counts compared with " + StringAttr(desired.attrs, "compare_with"));
     diff->changes.push_back(what);
     if (BoolAttr(prior.attrs, "database_existed").value_or(false)) {
       diff->irreversible = true;

@@ -240,7 +240,7 @@ void ReviewBucket(const State& prior, const State&, Diff* diff) {
     }
     for (AttrChange& change : diff->changes)
       if (change.name == attr)
-        change.summary = "not implemented by this server (" + why + "), wanted " + FormatValue(change.new_value);
+        change.set_summary("not implemented by this server (" + why + "), wanted " + FormatValue(change.new_value));
   }
   // Policies are compared as JSON, not as text.
   const AttrChange* policy = diff->Update("policy");

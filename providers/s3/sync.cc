@@ -676,8 +676,8 @@ void ReviewSync(const State& prior, const State& desired, Diff* diff) {
   if (now.source_missing) {
     AttrChange c;
     c.name = "copy";
-    c.summary = "all of " + StringAttr(desired.attrs, "source") +
-                ": the bucket does not exist yet, so it is listed when the sync runs";
+    c.set_summary("all of " + StringAttr(desired.attrs, "source") +
+                  ": the bucket does not exist yet, so it is listed when the sync runs");
     diff->changes.push_back(std::move(c));
     diff->action = Action::kUpdate;
     return;

@@ -158,12 +158,15 @@ AttrChange Summary(const std::string& name, const std::vector<Entry>& entries, c
   std::uint64_t bytes = 0;
   AttrChange c;
   c.name = name;
+  std::vector<std::string> details;
+  details.reserve(entries.size());
   for (const Entry& e : entries) {
     std::uint64_t size = old_sizes ? e.old_size : e.size;
     bytes += size;
-    c.details.push_back(e.key + " (" + Bytes(size) + ")");
+    details.push_back(e.key + " (" + Bytes(size) + ")");
   }
-  c.summary = Objects(entries.size()) + ", " + Bytes(bytes) + " " + what;
+  c.set_details(std::move(details));
+  c.set_summary(Objects(entries.size()) + ", " + Bytes(bytes) + " " + what);
   // JSON readers get the count and bytes as values.
   c.old_value = std::monostate{};
   c.new_value = static_cast<std::int64_t>(entries.size());

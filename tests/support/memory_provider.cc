@@ -121,8 +121,8 @@ void MemoryProvider::Review(const TypeSchema& type, const State& prior, const St
   diff->action = Action::kUpdate;
   AttrChange c;
   c.name = "copy";
-  c.summary = "1 value to copy";
-  c.details = {std::get<std::string>(behind->second)};
+  c.set_summary("1 value to copy");
+  c.set_details({std::get<std::string>(behind->second)});
   diff->changes.push_back(std::move(c));
 }
 
