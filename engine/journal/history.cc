@@ -1,6 +1,7 @@
 #include "engine/journal/history.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "engine/journal/seal.h"
 
@@ -108,8 +109,10 @@ History HistoryFold::Result() const {
 
 History& HistoryFold::Mine() {
   // Only the fold adds holders, and under its journal's lock: a count that drops meanwhile
-  // costs one copy too many, never a change under a reader.
+  // costs one copy too many, never a change under a reader. The count is read relaxed; the
+  // fence orders a last reader's reads (before its release of the count) before our writes.
   if (h_.use_count() > 1) h_ = std::make_shared<History>(*h_);
+  std::atomic_thread_fence(std::memory_order_acquire);
   return *h_;
 }
 
