@@ -269,16 +269,18 @@ Result<const State*> DesiredCache::Ref(std::size_t resource, std::size_t stage) 
   // a chain of calls as deep, and overflow the stack.
   if (!known(resource)) {
     std::vector<std::pair<std::size_t, std::size_t>> stack = {{resource, 0}};  // resource, next dep
-    std::unordered_set<std::size_t> seen = {resource};
+    // Made only for a walk deeper than one: asked in dependency order, as a plan asks, what a
+    // resource refers to is known already, and a million walks allocate nothing.
+    std::unordered_set<std::size_t> seen;
     while (!stack.empty()) {
       std::size_t at = stack.back().first;
       const std::vector<Dependency>& deps = spec_.resources[at].deps;
       if (std::size_t k = stack.back().second++; k < deps.size()) {
         std::size_t on = deps[k].on;
         // One entering later is an error of its referrer's, said by Lookup.
-        if (deps[k].kind == Dependency::Kind::kReference && spec_.resources[on].stage <= stage && !known(on) &&
-            seen.insert(on).second)
-          stack.push_back({on, 0});
+        if (deps[k].kind != Dependency::Kind::kReference || spec_.resources[on].stage > stage || known(on)) continue;
+        if (seen.empty()) seen.insert(resource);
+        if (seen.insert(on).second) stack.push_back({on, 0});
         continue;
       }
       stack.pop_back();
