@@ -56,6 +56,16 @@ void Write(const std::string& path, std::vector<JournalRecord> records) {
   j->Unlock();
 }
 
+// Records folded in order, numbered and timed as a journal would.
+void FoldIn(HistoryFold* fold, std::uint64_t* seq, std::vector<JournalRecord> records,
+            const std::string& at = "2026-11-27T05:00:00.000Z") {
+  for (JournalRecord& r : records) {
+    r.seq = ++*seq;
+    r.at = at;
+    fold->Add(r);
+  }
+}
+
 // What every command reads, compared whole: the summary's own JSON, pending steps included.
 std::string Said(const History& h) {
   nlohmann::json pending = nlohmann::json::array();
@@ -187,11 +197,7 @@ TEST_CASE("a summary as JSON reads back as the same summary") {
   HistoryFold fold;
   std::uint64_t seq = 0;
   auto add = [&](std::vector<JournalRecord> records) {
-    for (JournalRecord& r : records) {
-      r.seq = ++seq;
-      r.at = "2026-11-27T05:00:00.123Z";
-      fold.Add(r);
-    }
+    FoldIn(&fold, &seq, std::move(records), "2026-11-27T05:00:00.123Z");
   };
   add(Run("apply", "one", {"dns_record.a", "file.b"}, 10));
   add(Run("rollback", "one", {"file.b"}, 11));
@@ -240,13 +246,7 @@ TEST_CASE("a resource's steps in a row in one stage are kept as the first: the s
 TEST_CASE("a summary handed out is shared, not copied, and what the fold adds later never reaches it") {
   HistoryFold fold;
   std::uint64_t seq = 0;
-  auto add = [&](std::vector<JournalRecord> records) {
-    for (JournalRecord& r : records) {
-      r.seq = ++seq;
-      r.at = "2026-11-27T05:00:00.000Z";
-      fold.Add(r);
-    }
-  };
+  auto add = [&](std::vector<JournalRecord> records) { FoldIn(&fold, &seq, std::move(records)); };
   add(Run("apply", "one", {"dns_record.a"}, 10));
   std::shared_ptr<const History> held = fold.Shared();
   CHECK(fold.Shared() == held);  // unchanged: the same one
