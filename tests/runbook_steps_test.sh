@@ -126,6 +126,12 @@ run rollback cut.toml --to base --yes; [ $? = 1 ] && grep -q "not run again blin
   grep -q -- "run rollback with --rerun command.first" err && [ -e "$root/cfirst" ] && ok ||
   bad "cut: a cut-off revert is not rerun blindly: $(cat out) $(cat err)"
 run status cut.toml; grep -q "rollback will stop before it" out && ok || bad "cut: status says so: $(cat out)"
+# Nor does apply take the step as done, the revert having maybe run: it says to finish the rollback.
+run apply cut.toml --yes; [ $? = 1 ] && grep -q "apply cannot tell whether it is still done; nothing was changed" err &&
+  grep -q -- "rollback cut.toml --var root=.* --to base --rerun command.first" err && [ -e "$root/cfirst" ] && ok ||
+  bad "cut: apply after a cut-off revert stops and says to finish the rollback: $(cat out) $(cat err)"
+run plan cut.toml; grep -q "apply will stop before anything" err && grep -q -- "--to base --rerun command.first" err &&
+  ok || bad "cut: plan says apply will stop: $(cat err)"
 run rollback cut.toml --to base --yes --rerun command.first && [ ! -e "$root/cfirst" ] && ok ||
   bad "cut: --rerun runs the revert: $(cat err)"
 run rollback cut.toml --to base --yes && grep -q "Nothing to roll back" out && ok || bad "cut: then nothing is left: $(cat out)"

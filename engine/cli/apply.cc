@@ -141,6 +141,15 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
   // Held: a rollback after a failure reads the journal again, and must not free it under us.
   const std::shared_ptr<const History> held = session->history_;
   const History& history = *held;
+  // A revert cut off mid-run, with nothing to tell whether it finished, leaves its one-shot
+  // step neither done nor undone: apply cannot tell whether to run it again (it would take it
+  // as done), so the rollback is finished first.
+  for (const PendingStep* p : CutOffBlind(spec, history, "rollback")) {
+    Fail(CutOffBlindText(spec, *p) + ", so apply cannot tell whether it is still done; nothing was changed.\n  " +
+         "Find out on the host; then finish the rollback: " + CommandFor(common, "rollback") + " --to " + p->stage +
+         " --rerun " + p->address);
+    return 1;
+  }
   for (const PendingStep& p : history.pending)
     std::cerr << "reconcile: " << p.address << " (" << p.op << " " << p.action << ", stage " << p.stage << ", started "
               << p.at << ") never finished; re-probing it before anything else\n";

@@ -126,6 +126,10 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
   for (const PendingStep* p : CutOffBlind(spec, session->history(), "apply"))
     std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p) << "; apply will stop before it.\n  "
               << CutOffBlindFix(spec, *p) << "\n";
+  for (const PendingStep* p : CutOffBlind(spec, session->history(), "rollback"))
+    std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p) << "; apply will stop before anything.\n  "
+              << "Find out on the host; then finish the rollback: " << CommandFor(common, "rollback") << " --to "
+              << p->stage << " --rerun " << p->address << "\n";
   return options.detailed_exitcode && plan->HasChanges(render.only_stage) ? 2 : 0;
 }
 

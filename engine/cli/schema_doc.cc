@@ -97,9 +97,11 @@ rollback past its stage runs its `revert`; one without a `revert` is shown up fr
 A one-shot step cut off mid-run that has no `check` is not run again blindly: apply stops and
 asks for `--rerun ADDRESS` once you have found out it did not happen (`plan` and `status` say
 so ahead). Its revert likewise: a rollback cut off while a revert ran stops before running it
-again (`rollback --rerun ADDRESS`). A rollback past the stage of a step an apply was cut off in
-goes back from it too: its `revert` runs (write reverts that may run on what half happened, such
-as `rm -f`), or the plan says it stays and may have partly happened.
+again (`rollback --rerun ADDRESS`), and so does an apply run instead, before changing anything:
+the step is then neither done nor undone, so it says to finish the rollback first. A rollback past
+the stage of a step an apply was cut off in goes back from it too: its `revert` runs (write
+reverts that may run on what half happened, such as `rm -f`), or the plan says it stays and may
+have partly happened.
 
 **Rollback goes back in reverse.** Apply runs stages one after another; a rollback undoes them
 the other way: the revert of a one-shot step waits for what undoes later stages, and for the
