@@ -51,6 +51,15 @@ run apply once.toml --yes && ok || bad "once: apply again: $(cat err)"
   bad "once: passing stage a again runs its commands again ($(wc -l <"$root/count") runs)"
 run plan once.toml --detailed-exitcode && ok || bad "once: the plan after the second apply is not empty: $(cat out)"
 
+# 3a. A command that happens once is not planned again in a later stage because what it comes
+# after changes there (a handler, notified, would be).
+testdata_verbatim follow >follow.toml
+run plan follow.toml && ok || bad "follow: plan: $(cat err)"
+[ "$(sed -n '/^stage b/,$p' out | grep -c "command.reload")" = 0 ] && grep -q "2 to create, 1 to update" out && ok ||
+  bad "follow: stage b plans only the file: $(cat out)"
+run apply follow.toml --yes && [ "$(cat "$root/reloads")" = v1 ] && ok ||
+  bad "follow: the command ran once, in its stage: $(cat "$root/reloads" 2>&1) $(cat err)"
+
 # 3b. Rollback honours the reverse edges: the revert of a command that is after a file runs
 # before the file is put back, never beside it (the revert still reads the file it ran with).
 testdata_verbatim reverse >reverse.toml

@@ -442,6 +442,9 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
     for (std::size_t i : by_rank) {
       const Resource& r = spec.resources[i];
       if (!r.schema->probe_when_run || in_stage[i] || !current[i] || s < first_stage[i]) continue;
+      // A one-shot step belongs to its own stage: what it follows changing later does not run
+      // it again (a handler, notified, does).
+      if (r.IsOnce() && s != first_stage[i]) continue;
       auto dep = std::find_if(r.deps.begin(), r.deps.end(), [&](const Dependency& d) { return in_stage[d.on]; });
       if (dep == r.deps.end()) continue;
       Step step;
