@@ -145,5 +145,13 @@ grep -qx "  command.breaks: \`apply\` exited 3 on local:" "$work/err" && ok || b
 grep -qE "^ *\([0-9.]+m?s\)$" "$work/err" && bad "a line with only the time: $(cat "$work/err")" || ok
 grep -qE "^Done before it stopped: 1 failed, in [0-9.]+m?s\.$" "$work/err" && grep -qE "^  one  1 failed  .*\(failed\)$" "$work/err" &&
   ok || bad "what was done before it stopped: $(cat "$work/err")"
+# status says the failure the same way: the step named once, its lines indented, no blank line.
+"$bin" status "$work/failing.toml" >"$work/out" 2>"$work/err"
+expect_rc 0 $? "status after a failure"
+grep -qE "^last failure \(.*\): command\.breaks in stage one: .apply. exited 3 on local:$" "$work/out" &&
+  [ "$(sed -n '/^last failure/,/^$/p' "$work/out" | sed -n 2,3p)" = "$(printf '  first line\n  second line')" ] && ok ||
+  bad "status's last failure: $(cat "$work/out")"
+[ "$(sed -n '/^last failure/,/^last run/p' "$work/out" | wc -l)" = 5 ] && ok ||
+  bad "one blank line, no more, between the last failure and the last run: $(cat "$work/out")"
 
 finish
