@@ -76,7 +76,8 @@ for _ in $(seq 50); do grep -q '"intent"' .reconcile/cutoff.journal 2>/dev/null 
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 run apply cutoff.toml --yes && bad "cutoff: a cut-off command with no check was run again" ||
-  { grep -q -- "--rerun command.slow" err && ok || bad "cutoff: the refusal says what to do: $(cat err)"; }
+  { grep -q -- "to run it again: reconcile apply cutoff.toml --var root=.* --rerun command.slow$" err && ok ||
+    bad "cutoff: the refusal gives the command line to copy: $(cat err)"; }
 [ ! -e "$root/cut" ] && ok || bad "cutoff: the command did not run again"
 run plan cutoff.toml; grep -q "note: command.slow was cut off while it ran" err && grep -q "apply will stop before it" err && ok ||
   bad "cutoff: plan says ahead that apply will stop: $(cat err)"
@@ -132,9 +133,11 @@ run apply cut.toml --yes && [ -e "$root/cfirst" ] && ok || bad "cut: apply runs 
 crash_after $(($(journal_records) + 2)) "$bin" rollback cut.toml --to base --yes --var root="$root" >/dev/null 2>&1
 [ $? = 137 ] && ok || bad "cut: the rollback was killed after the revert's intent"
 run rollback cut.toml --to base --yes; [ $? = 1 ] && grep -q "not run again blindly" err &&
-  grep -q -- "run rollback with --rerun command.first" err && [ -e "$root/cfirst" ] && ok ||
+  grep -q -- "to run it again: reconcile rollback cut.toml --var root=.* --to base --rerun command.first$" err &&
+  [ -e "$root/cfirst" ] && ok ||
   bad "cut: a cut-off revert is not rerun blindly: $(cat out) $(cat err)"
-run status cut.toml; grep -q "rollback will stop before it" out && ok || bad "cut: status says so: $(cat out)"
+run status cut.toml; grep -q "rollback will stop before it, and apply before anything" out && ok ||
+  bad "cut: status says so: $(cat out)"
 # Nor does apply take the step as done, the revert having maybe run: it says to finish the rollback.
 run apply cut.toml --yes; [ $? = 1 ] && grep -q "apply cannot tell whether it is still done; nothing was changed" err &&
   grep -q -- "rollback cut.toml --var root=.* --to base --rerun command.first" err && [ -e "$root/cfirst" ] && ok ||

@@ -125,7 +125,7 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
   // What apply will stop at before it runs anything there: said now, not at night mid-apply.
   for (const PendingStep* p : CutOffBlind(spec, session->history(), "apply"))
     std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p) << "; apply will stop before it.\n  "
-              << CutOffBlindFix(spec, *p) << "\n";
+              << CutOffBlindFix(spec, *p, CommandFor(common, "apply")) << "\n";
   for (const PendingStep* p : CutOffBlind(spec, session->history(), "rollback"))
     std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p) << "; apply will stop before anything.\n  "
               << "Find out on the host; then finish the rollback: " << CommandFor(common, "rollback") << " --to "

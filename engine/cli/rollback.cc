@@ -70,11 +70,11 @@ int RollBackLocked(Session& locked, const CommonOptions& common, const RollbackC
     if (!planned || options.rerun.count(p->address)) continue;
     if (options.dry_run) {
       std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p) << "; the rollback will stop before it.\n  "
-                << CutOffBlindFix(spec, *p) << "\n";
+                << CutOffBlindFix(spec, *p, CommandFor(common, "rollback")) << "\n";
       continue;
     }
     Fail(CutOffBlindText(spec, *p) + ", so it is not run again blindly; nothing was changed.\n  " +
-         CutOffBlindFix(spec, *p));
+         CutOffBlindFix(spec, *p, CommandFor(common, "rollback")));
     return 1;
   }
   if (options.dry_run) return 0;

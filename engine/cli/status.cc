@@ -37,8 +37,9 @@ int RunStatus(const Registry& registry, const CommonOptions& common) {
                 << p.at << "\n";
     for (const char* op : {"apply", "rollback"})
       for (const PendingStep* p : CutOffBlind(spec, h, op))
-        std::cout << "  " << p->address << " has no way to tell whether it ran: " << op << " will stop before it. "
-                  << CutOffBlindFix(spec, *p) << "\n";
+        std::cout << "  " << p->address << " has no way to tell whether it ran: " << op << " will stop before it"
+                  << (std::string(op) == "rollback" ? ", and apply before anything" : "") << ". "
+                  << CutOffBlindFix(spec, *p, CommandFor(common, op)) << "\n";
   }
   if (h.last_failure) {
     // The error as the step said it: named once, its later lines (a command's stderr) indented

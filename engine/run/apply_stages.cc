@@ -83,10 +83,12 @@ std::string CutOffBlindText(const Spec& spec, const PendingStep& p) {
          (tells.empty() ? std::string("way") : "`" + tells + "`") + " to tell whether it finished";
 }
 
-std::string CutOffBlindFix(const Spec& spec, const PendingStep& p) {
+std::string CutOffBlindFix(const Spec& spec, const PendingStep& p, const std::string& command) {
   const std::string& tells = spec.Find(p.address)->schema->done_check_attr;
-  return "Find out on the host; then run " + p.op + " with --rerun " + p.address + " to run it again" +
-         (tells.empty() ? std::string() : ", or add a `" + tells + "` that tells");
+  // The command line last, alone at the end, to copy.
+  return "Find out on the host" + (tells.empty() ? std::string() : " (a `" + tells + "` would tell next time)") +
+         "; then, to run it again: " + command + (p.op == "rollback" ? " --to " + p.stage : "") + " --rerun " +
+         p.address;
 }
 
 namespace {
@@ -142,6 +144,13 @@ class StageDriver {
     return {};
   }
 
+  // This apply's own command line, --through included, for a way on to copy.
+  std::string ApplyLine() const {
+    std::string line = hooks_.command("apply");
+    if (options_.through + 1 < spec_.stages.size()) line += " --through " + spec_.stages[options_.through].name;
+    return line;
+  }
+
   // A one-shot step cut off mid-run with no `check` to tell whether it happened is never run
   // again blindly. A handler is: it runs whenever notified, so running twice is its nature.
   Status RefuseBlindRerun(const StagePlan& now) {
@@ -149,7 +158,7 @@ class StageDriver {
       for (const Step& st : now.steps)
         if (spec_.resources[st.resource].address == p->address && !options_.rerun.count(p->address))
           return Error{CutOffBlindText(spec_, *p) + ", so it is not run again blindly.\n  " +
-                       CutOffBlindFix(spec_, *p)};
+                       CutOffBlindFix(spec_, *p, ApplyLine())};
     return Status::Ok();
   }
 

@@ -55,7 +55,8 @@ struct RunEnd {
 // `op`: "apply", or "rollback" for a revert cut off.
 std::vector<const PendingStep*> CutOffBlind(const Spec& spec, const History& history, const std::string& op);
 std::string CutOffBlindText(const Spec& spec, const PendingStep& p);  // "X was cut off … happened"
-std::string CutOffBlindFix(const Spec& spec, const PendingStep& p);   // "Find out …; then run apply --rerun X"
+// "Find out …; then, to run it again: COMMAND --rerun X", COMMAND the op's own command line.
+std::string CutOffBlindFix(const Spec& spec, const PendingStep& p, const std::string& command);
 
 // Runs `plan` (what the operator reviewed, planned with `plan_options` at `planned_at`) stage
 // by stage through `executor`, between a `begin` and an `end` record. The caller holds the
