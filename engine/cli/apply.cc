@@ -151,7 +151,7 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     return 1;
   }
   for (const PendingStep& p : history.pending)
-    std::cerr << "reconcile: " << p.address << " (" << p.op << " " << p.action << ", stage " << p.stage << ", started "
+    std::cerr << "reconcile: " << p.address << " (" << PendingWhat(spec, p) << ", stage " << p.stage << ", started "
               << p.at << ") never finished; re-probing it before anything else\n";
 
   std::size_t next = history.NextStage(session->StageNames());

@@ -73,6 +73,12 @@ std::vector<const PendingStep*> CutOffBlind(const Spec& spec, const History& his
   return out;
 }
 
+std::string PendingWhat(const Spec& spec, const PendingStep& p) {
+  const Resource* r = spec.Find(p.address);
+  if (p.op != "rollback" || !r || !r->IsOnce()) return p.op + " " + p.action;
+  return "rollback (its `" + (r->schema->undo_attr.empty() ? std::string("undo") : r->schema->undo_attr) + "`)";
+}
+
 std::string CutOffBlindText(const Spec& spec, const PendingStep& p) {
   const Resource& r = *spec.Find(p.address);
   const std::string& tells = r.schema->done_check_attr;

@@ -55,6 +55,9 @@ struct RunEnd {
 // `op`: "apply", or "rollback" for a revert cut off.
 std::vector<const PendingStep*> CutOffBlind(const Spec& spec, const History& history, const std::string& op);
 std::string CutOffBlindText(const Spec& spec, const PendingStep& p);  // "X was cut off … happened"
+// What a pending step was doing, as people say it: "apply create", or a one-shot step's
+// "rollback (its `revert`)" rather than the journal's "rollback delete".
+std::string PendingWhat(const Spec& spec, const PendingStep& p);
 // "Find out …; then, to run it again: COMMAND --rerun X", COMMAND the op's own command line.
 std::string CutOffBlindFix(const Spec& spec, const PendingStep& p, const std::string& command);
 
