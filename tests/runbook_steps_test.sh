@@ -137,7 +137,7 @@ run rollback cut.toml --to base --yes; [ $? = 1 ] && grep -q "not run again blin
   [ -e "$root/cfirst" ] && ok ||
   bad "cut: a cut-off revert is not rerun blindly: $(cat out) $(cat err)"
 run status cut.toml; grep -q "rollback will stop before it, and apply before anything" out &&
-  grep -q "command.first: rollback (its .revert.) in stage base" out && ok || bad "cut: status says so: $(cat out)"
+  grep -q "command.first: its .revert. in a rollback to stage 'base', started" out && ok || bad "cut: status says so: $(cat out)"
 # Nor does apply take the step as done, the revert having maybe run: it says to finish the rollback.
 run apply cut.toml --yes; [ $? = 1 ] && grep -q "apply cannot tell whether it is still done; nothing was changed" err &&
   grep -q -- "rollback cut.toml --var root=.* --to base --rerun command.first" err && [ -e "$root/cfirst" ] && ok ||

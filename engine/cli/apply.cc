@@ -151,8 +151,8 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     return 1;
   }
   for (const PendingStep& p : history.pending)
-    std::cerr << "reconcile: " << p.address << " (" << PendingWhat(spec, p) << ", stage " << p.stage << ", started "
-              << p.at << ") never finished; re-probing it before anything else\n";
+    std::cerr << "reconcile: " << p.address << " (" << PendingWhat(spec, p) << ", started " << p.at
+              << ") never finished; re-probing it before anything else\n";
 
   std::size_t next = history.NextStage(session->StageNames());
   bool all_complete = next == spec.stages.size();

@@ -33,8 +33,7 @@ int RunStatus(const Registry& registry, const CommonOptions& common) {
   if (!h.pending.empty()) {
     std::cout << "\nstarted and never finished (re-probed by the next apply):\n";
     for (const PendingStep& p : h.pending)
-      std::cout << "  " << p.address << ": " << PendingWhat(spec, p) << " in stage " << p.stage << ", started " << p.at
-                << "\n";
+      std::cout << "  " << p.address << ": " << PendingWhat(spec, p) << ", started " << p.at << "\n";
     for (const char* op : {"apply", "rollback"})
       for (const PendingStep* p : CutOffBlind(spec, h, op))
         std::cout << "  " << p->address << " has no way to tell whether it ran: " << op << " will stop before it"

@@ -74,9 +74,12 @@ std::vector<const PendingStep*> CutOffBlind(const Spec& spec, const History& his
 }
 
 std::string PendingWhat(const Spec& spec, const PendingStep& p) {
+  if (p.op != "rollback") return p.op + " " + p.action + " in stage '" + p.stage + "'";
   const Resource* r = spec.Find(p.address);
-  if (p.op != "rollback" || !r || !r->IsOnce()) return p.op + " " + p.action;
-  return "rollback (its `" + (r->schema->undo_attr.empty() ? std::string("undo") : r->schema->undo_attr) + "`)";
+  std::string what = r && r->IsOnce()
+                         ? "its `" + (r->schema->undo_attr.empty() ? std::string("undo") : r->schema->undo_attr) + "`"
+                         : p.action;
+  return what + " in a rollback to stage '" + p.stage + "'";
 }
 
 std::string CutOffBlindText(const Spec& spec, const PendingStep& p) {

@@ -55,8 +55,9 @@ struct RunEnd {
 // `op`: "apply", or "rollback" for a revert cut off.
 std::vector<const PendingStep*> CutOffBlind(const Spec& spec, const History& history, const std::string& op);
 std::string CutOffBlindText(const Spec& spec, const PendingStep& p);  // "X was cut off … happened"
-// What a pending step was doing, as people say it: "apply create", or a one-shot step's
-// "rollback (its `revert`)" rather than the journal's "rollback delete".
+// What a pending step was doing, as people say it: "apply create in stage 'b'", "update in a
+// rollback to stage 'a'", or for a one-shot step's revert "its `revert` in a rollback to stage
+// 'a'" (the journal says "rollback delete", with the stage the rollback goes back to).
 std::string PendingWhat(const Spec& spec, const PendingStep& p);
 // "Find out …; then, to run it again: COMMAND --rerun X", COMMAND the op's own command line.
 std::string CutOffBlindFix(const Spec& spec, const PendingStep& p, const std::string& command);
