@@ -145,9 +145,9 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
   // step neither done nor undone: apply cannot tell whether to run it again (it would take it
   // as done), so the rollback is finished first.
   for (const PendingStep* p : CutOffBlind(spec, history, "rollback")) {
-    Fail(CutOffBlindText(spec, *p) + ", so apply cannot tell whether it is still done; nothing was changed.\n  " +
-         "Find out on the host; then finish the rollback: " + CommandFor(common, "rollback") + " --to " + p->stage +
-         " --rerun " + p->address);
+    Fail(CutOffBlindText(spec, *p) +
+         ", so apply cannot tell whether it is still done; nothing was changed. Finish the rollback first.\n  " +
+         CutOffBlindFix(spec, *p, CommandFor(common, "rollback")));
     return 1;
   }
   for (const PendingStep& p : history.pending)

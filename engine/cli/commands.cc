@@ -127,9 +127,9 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
     std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p) << "; apply will stop before it.\n  "
               << CutOffBlindFix(spec, *p, CommandFor(common, "apply")) << "\n";
   for (const PendingStep* p : CutOffBlind(spec, session->history(), "rollback"))
-    std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p) << "; apply will stop before anything.\n  "
-              << "Find out on the host; then finish the rollback: " << CommandFor(common, "rollback") << " --to "
-              << p->stage << " --rerun " << p->address << "\n";
+    std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p)
+              << "; apply will stop before anything until the rollback is finished.\n  "
+              << CutOffBlindFix(spec, *p, CommandFor(common, "rollback")) << "\n";
   return options.detailed_exitcode && plan->HasChanges(render.only_stage) ? 2 : 0;
 }
 

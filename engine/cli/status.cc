@@ -2,10 +2,10 @@
 // a lock whose holder is gone.
 #include <unistd.h>
 
-#include <cctype>
 #include <iostream>
 
 #include "engine/cli/session.h"
+#include "engine/exec/walk.h"
 #include "engine/run/apply_stages.h"
 
 namespace reconcile {
@@ -41,16 +41,10 @@ int RunStatus(const Registry& registry, const CommonOptions& common) {
                   << CutOffBlindFix(spec, *p, CommandFor(common, op)) << "\n";
   }
   if (h.last_failure) {
-    // The error as the step said it: named once, its later lines (a command's stderr) indented
-    // under it, no blank line after.
-    std::string error = h.last_failure->error;
-    if (const std::string named = h.last_failure->address + ": "; error.rfind(named, 0) == 0)
-      error.erase(0, named.size());
-    while (!error.empty() && std::isspace(static_cast<unsigned char>(error.back()))) error.pop_back();
-    for (std::size_t at = error.find('\n'); at != std::string::npos; at = error.find('\n', at + 3))
-      error.replace(at, 1, "\n  ");
+    // As apply says it: named once, a command's stderr indented under it.
     std::cout << "\nlast failure (" << h.last_failure_at << "): " << h.last_failure->address << " in stage "
-              << h.last_failure->stage << ": " << error << "\n";
+              << h.last_failure->stage << ": " << StepErrorText(h.last_failure->address, h.last_failure->error, "  ")
+              << "\n";
   }
   if (h.last_begin) {
     std::cout << "\nlast run: " << h.last_begin->op << " by " << h.last_begin->holder << " at " << h.last_begin_at
