@@ -68,17 +68,16 @@ const std::vector<std::string>& AttrChange::details() const {
   return note ? note->details : none;
 }
 
-void AttrChange::set_summary(std::string summary) {
-  auto n = note ? std::make_shared<Note>(*note) : std::make_shared<Note>();
-  n->summary = std::move(summary);
-  note = std::move(n);
+AttrChange::Note& AttrChange::OwnNote() {
+  // A copy's note may be shared with the change it was copied from: written on a copy of it.
+  auto own = note ? std::make_shared<Note>(*note) : std::make_shared<Note>();
+  Note& n = *own;
+  note = std::move(own);
+  return n;
 }
 
-void AttrChange::set_details(std::vector<std::string> details) {
-  auto n = note ? std::make_shared<Note>(*note) : std::make_shared<Note>();
-  n->details = std::move(details);
-  note = std::move(n);
-}
+void AttrChange::set_summary(std::string summary) { OwnNote().summary = std::move(summary); }
+void AttrChange::set_details(std::vector<std::string> details) { OwnNote().details = std::move(details); }
 
 const AttrChange* Diff::Update(const std::string& attr) const {
   if (action != Action::kUpdate) return nullptr;

@@ -29,6 +29,9 @@ struct AttrChange {
   const std::vector<std::string>& details() const;
   void set_summary(std::string summary);
   void set_details(std::vector<std::string> details);
+
+ private:
+  Note& OwnNote();
 };
 
 struct Diff {
