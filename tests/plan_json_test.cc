@@ -64,6 +64,9 @@ expect = "closed"
         "the current 'secret' is sensitive and would not be kept; add key = \"env:NAME\" under [state] to seal it "
         "in the journal");
   CHECK(a["after"] == json::array());
+  // A first step's reason is not kept with it but said from it (StepReason), as before.
+  CHECK(a["reason"].get<std::string>().starts_with("the world differs from the spec (spec.toml:"));
+  CHECK(a["reason"].get<std::string>().ends_with(") in secret, size"));
   REQUIRE(a["changes"].size() == 2);
   CHECK(a["changes"][0] == json{{"attribute", "secret"},
                                 {"old", nullptr},
@@ -77,6 +80,8 @@ expect = "closed"
   CHECK(two["confirm"] == "go");
   REQUIRE(two["steps"].size() == 2);
   CHECK(two["steps"][0]["action"] == "create");
+  CHECK(two["steps"][0]["reason"].get<std::string>().find(" does not exist; the spec wants it from stage 'two' (") !=
+        std::string::npos);
   CHECK(two["steps"][0]["changes"][1] == json{{"attribute", "tags"},
                                               {"old", nullptr},
                                               {"new", {"x", "y"}},
@@ -89,6 +94,7 @@ expect = "closed"
   REQUIRE(three["steps"].size() == 1);
   CHECK(three["steps"][0]["action"] == "delete");
   CHECK(three["steps"][0]["changes"] == json::array());
+  CHECK(three["steps"][0]["reason"].get<std::string>().find("retires it (ensure = \"absent\")") != std::string::npos);
 
   CHECK(doc["summary"] ==
         json{{"create", 1}, {"update", 1}, {"delete", 1}, {"check", 1}, {"irreversible", 1}, {"changes", 3}});

@@ -1,6 +1,7 @@
 // Plans against the in-memory world: what is probed, what is diffed, and how it reads.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <nlohmann/json.hpp>
@@ -128,6 +129,30 @@ TEST_CASE("--explain says why each step exists and what it waits for") {
         "        why: a check of kind 'http' gates stage 'switch' (spec.toml:31:8)\n"
         "\n"
         "Plan: 1 to create, 1 to update, 0 to delete, 1 check, 0 irreversible.\n");
+}
+
+TEST_CASE("a spec past 65,536 resources is read in rounds, every resource once") {
+  TestWorld w;
+  const int n = 65536 + 3;
+  std::string text = "version = 1\nname = \"many\"\nstages = [\"one\"]\n";
+  for (int i = 0; i < n; ++i) {
+    std::string id = std::to_string(i);
+    text += "[mem_item.r" + id + "]\nkey = \"k" + id + "\"\nvalue = \"v\"\n";
+    // The last of each round already there, as wanted; the one before it there, but not as wanted.
+    if (i == 65535 || i == n - 1) w.mem->world["k" + id] = Item({{"key", "k" + id}, {"value", "v"}});
+    if (i == 65534 || i == n - 2) w.mem->world["k" + id] = Item({{"key", "k" + id}, {"value", "old"}});
+  }
+  Planned p = PlanOf(w, text);
+  REQUIRE(p.plan);
+  CHECK(w.mem->calls == std::vector<std::string>{"probe 65536", "probe 3"});
+  PlanCounts c = p.plan->Counts();
+  CHECK(c.create == static_cast<std::size_t>(n - 4));
+  CHECK(c.update == 2);
+  const std::vector<Step>& steps = p.plan->stages[0].steps;
+  CHECK(std::none_of(steps.begin(), steps.end(), [&](const Step& s) {
+    const std::string& a = p.load.spec->resources[s.resource].address;
+    return a == "mem_item.r65535" || a == "mem_item.r65538";
+  }));
 }
 
 TEST_CASE("a converged spec plans to nothing") {

@@ -2,10 +2,13 @@
 // overlays, some ordered by `after`, some referring to others, a few checks — with half of
 // them already in the world. Times each phase and reports peak memory.
 // Usage: plan_scale N   (one N per process, so peak RSS is that N's alone)
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "tests/support/test_world.h"
@@ -34,6 +37,24 @@ std::string MakeSpec(int n) {
   return s;
 }
 
+// PLAN_SCALE_MARKS=1: after each phase, on stderr, the resident memory, its peak so far and
+// what the heap holds (the rest of the resident memory is freed but not given back).
+long Hwm(const char* key) {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  char line[256];
+  long v = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, key, std::strlen(key)) == 0) v = std::atol(line + std::strlen(key)) / 1024;
+  std::fclose(f);
+  return v;
+}
+void Mark(const char* what) {
+  if (!std::getenv("PLAN_SCALE_MARKS")) return;
+  struct mallinfo2 mi = mallinfo2();
+  std::fprintf(stderr, "%-12s rss %5ld MiB  peak %5ld MiB  heap %5zu MiB\n", what, Hwm("VmRSS:"), Hwm("VmHWM:"),
+               (mi.uordblks + mi.hblkhd) >> 20);
+}
+
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
 }  // namespace
@@ -48,6 +69,7 @@ int main(int argc, char** argv) {
   }
   std::string text = MakeSpec(n);
 
+  Mark("world+text");
   auto t0 = Clock::now();
   // Handed over, as the binary hands the file it read: the loader keeps the one copy.
   LoadResult load = w.Load(std::move(text), {}, "scale.toml");
@@ -56,14 +78,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s", TestWorld::Errors(load).c_str());
     return 1;
   }
+  Mark("loaded");
   DependencyGraph graph;
   if (!graph.Build(*load.spec, &load.diags)) {
     std::fprintf(stderr, "%s", TestWorld::Errors(load).c_str());
     return 1;
   }
   auto t2 = Clock::now();
+  Mark("graph");
   auto plan = MakePlan(*load.spec, graph, {});
   auto t3 = Clock::now();
+  Mark("plan");
   if (!plan) {
     std::fprintf(stderr, "%s\n", plan.error().message.c_str());
     return 1;

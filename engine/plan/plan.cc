@@ -39,14 +39,41 @@ void MarkLostSecrets(const Spec& spec, const Resource& r, const State& prior, St
   }
 }
 
+// A stage's steps as they are found, in blocks, then moved into one vector of the size
+// needed: a vector reserved for every step the stage could have had, then shrunk, held two or
+// three times the steps it kept at the plan's peak.
+class StepBlocks {
+ public:
+  void push_back(Step step) {
+    if (blocks_.empty() || blocks_.back().size() == kBlock) blocks_.emplace_back().reserve(kBlock);
+    blocks_.back().push_back(std::move(step));
+    ++size_;
+  }
+  Step& back() { return blocks_.back().back(); }
+  // Each block is let go as soon as it is moved.
+  void MoveInto(std::vector<Step>* out) {
+    out->reserve(out->size() + size_);
+    for (std::vector<Step>& b : blocks_) {
+      for (Step& step : b) out->push_back(std::move(step));
+      std::vector<Step>().swap(b);
+    }
+    blocks_.clear();
+    size_ = 0;
+  }
+
+ private:
+  static constexpr std::size_t kBlock = 4096;
+  std::vector<std::vector<Step>> blocks_;
+  std::size_t size_ = 0;
+};
+
 }  // namespace
 
 Result<std::vector<State>> ProbeResources(const Spec& spec, std::vector<std::optional<State>>* want,
                                           const std::vector<WrittenOnly>* written) {
   std::vector<std::optional<State>>& first_desired = *want;
   std::map<std::string, ProviderConfig> configs;
-  std::map<Provider*, std::vector<std::size_t>> by_provider;
-  std::vector<Target> targets(spec.resources.size());
+  std::vector<State> states(spec.resources.size());
   // One cause (a host's key, an unreachable API) is said once, with every resource it stopped.
   std::vector<std::pair<std::string, std::string>> failed;  // message, addresses
   auto fail = [&](const std::string& address, const std::string& message) {
@@ -57,62 +84,70 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, std::vector<std::opt
       }
     failed.push_back({message, address});
   };
-  for (std::size_t i = 0; i < spec.resources.size(); ++i) {
-    const Resource& r = spec.resources[i];
-    if (!first_desired[i]) continue;
-    // What it is, how it is reached or how it tells it ran cannot be known before what it
-    // refers to exists: nothing to look for yet, and nothing to run with a placeholder in it.
-    if (std::any_of(first_desired[i]->unknown.begin(), first_desired[i]->unknown.end(), [&](const std::string& a) {
-          const AttrSchema* s = r.schema->Find(a);
-          return (s && (s->identity || s->setting)) || a == r.schema->done_check_attr;
-        }))
-      continue;
-    auto t = TargetFor(spec, r, std::move(*first_desired[i]), &configs);
-    if (!t) {
-      fail(r.address, t.error().message);
-      continue;
-    }
-    targets[i] = std::move(*t);
-    by_provider[r.provider].push_back(i);
-  }
-  // Providers of one probe group are asked together; the rest one by one.
-  std::map<ProbeGroup*, std::vector<ProbeBatch>> groups;
-  for (auto& [provider, indices] : by_provider) {
-    ProbeBatch batch{provider, {}, {}};
-    batch.targets.reserve(indices.size());
-    for (std::size_t i : indices) batch.targets.push_back(&targets[i]);
-    groups[provider->probe_group()].push_back(std::move(batch));
-  }
-  for (auto& [group, batches] : groups) {
-    if (group) {
-      group->Probe(&batches);
-    } else {
-      for (ProbeBatch& b : batches) b.provider->Probe(b.targets, &b.out);
-    }
-  }
-  // Each state lent is given back, and the targets let go, before the states read are laid
-  // out: at a million resources, the two side by side were the plan's peak.
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    if (!first_desired[i] || !targets[i].type) continue;
-    first_desired[i]->attrs = std::move(targets[i].desired);
-    first_desired[i]->private_data = std::move(targets[i].desired_private);
-  }
-  std::vector<Target>().swap(targets);
-  std::vector<State> states(spec.resources.size());
-  for (auto& [group, batches] : groups)
-    for (ProbeBatch& b : batches) {
-      const std::vector<std::size_t>& indices = by_provider[b.provider];
-      for (std::size_t k = 0; k < indices.size(); ++k) {
-        if (k >= b.out.size()) {
-          fail(spec.resources[indices[k]].address, "the " + b.provider->name() + " provider returned no state");
-        } else if (!b.out[k]) {
-          fail(spec.resources[indices[k]].address, b.out[k].error().message);
-        } else {
-          states[indices[k]] = std::move(b.out[k].value());
-        }
+  // In rounds of this many resources: the targets and the providers' answers of a million at
+  // once were the plan's peak (a quarter of a gigabyte), and a round is still one probe per
+  // provider (one shell per host) for any spec people write.
+  constexpr std::size_t kRound = 1 << 16;
+  for (std::size_t begin = 0; begin < spec.resources.size(); begin += kRound) {
+    const std::size_t end = std::min(spec.resources.size(), begin + kRound);
+    std::map<Provider*, std::vector<std::size_t>> by_provider;
+    std::vector<Target> targets(end - begin);
+    for (std::size_t i = begin; i < end; ++i) {
+      const Resource& r = spec.resources[i];
+      if (!first_desired[i]) continue;
+      // What it is, how it is reached or how it tells it ran cannot be known before what it
+      // refers to exists: nothing to look for yet, and nothing to run with a placeholder in it.
+      if (std::any_of(first_desired[i]->unknown.begin(), first_desired[i]->unknown.end(), [&](const std::string& a) {
+            const AttrSchema* s = r.schema->Find(a);
+            return (s && (s->identity || s->setting)) || a == r.schema->done_check_attr;
+          }))
+        continue;
+      auto t = TargetFor(spec, r, std::move(*first_desired[i]), &configs);
+      if (!t) {
+        fail(r.address, t.error().message);
+        continue;
       }
-      std::vector<Result<State>>().swap(b.out);
+      targets[i - begin] = std::move(*t);
+      by_provider[r.provider].push_back(i);
     }
+    // Providers of one probe group are asked together; the rest one by one.
+    std::map<ProbeGroup*, std::vector<ProbeBatch>> groups;
+    for (auto& [provider, indices] : by_provider) {
+      ProbeBatch batch{provider, {}, {}};
+      batch.targets.reserve(indices.size());
+      for (std::size_t i : indices) batch.targets.push_back(&targets[i - begin]);
+      groups[provider->probe_group()].push_back(std::move(batch));
+    }
+    for (auto& [group, batches] : groups) {
+      if (group) {
+        group->Probe(&batches);
+      } else {
+        for (ProbeBatch& b : batches) b.provider->Probe(b.targets, &b.out);
+      }
+    }
+    // Each state lent is given back.
+    for (std::size_t i = begin; i < end; ++i) {
+      Target& t = targets[i - begin];
+      if (!first_desired[i] || !t.type) continue;
+      first_desired[i]->attrs = std::move(t.desired);
+      first_desired[i]->private_data = std::move(t.desired_private);
+    }
+    std::vector<Target>().swap(targets);
+    for (auto& [group, batches] : groups)
+      for (ProbeBatch& b : batches) {
+        const std::vector<std::size_t>& indices = by_provider[b.provider];
+        for (std::size_t k = 0; k < indices.size(); ++k) {
+          if (k >= b.out.size()) {
+            fail(spec.resources[indices[k]].address, "the " + b.provider->name() + " provider returned no state");
+          } else if (!b.out[k]) {
+            fail(spec.resources[indices[k]].address, b.out[k].error().message);
+          } else {
+            states[indices[k]] = std::move(b.out[k].value());
+          }
+        }
+        std::vector<Result<State>>().swap(b.out);
+      }
+  }
   if (!failed.empty()) {
     std::string errors;
     for (const auto& [message, addresses] : failed) errors += "\n  " + addresses + ": " + message;
@@ -293,6 +328,20 @@ Step HandlerStep(const Spec& spec, std::size_t handler, std::size_t stage, const
   return step;
 }
 
+std::string StepReason(const Spec& spec, const Step& step) {
+  if (!step.reason.empty()) return step.reason;
+  const Resource& r = spec.resources[step.resource];
+  const std::string& stage = spec.stages[step.stage].name;
+  switch (step.action) {
+    case Action::kCreate:
+      return r.address + " does not exist; the spec wants it from stage '" + stage + "' (" + r.loc.ToString() + ")";
+    case Action::kDelete:
+      return r.address + " exists; the spec wants it absent at stage '" + stage + "'";
+    default:
+      return "the world differs from the spec (" + r.loc.ToString() + ") in " + Names(step.changes);
+  }
+}
+
 Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const PlanOptions& options) {
   Plan plan;
   plan.spec_sha256 = spec.sha256;
@@ -349,15 +398,13 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
     StagePlan stage_plan;
     stage_plan.stage = s;
     std::vector<bool> in_stage(n, false);
-    std::size_t at_most = 0;  // steps this stage can have: reserved, so a million are not copied as they grow
+    StepBlocks found;
     for (std::size_t i : by_rank) {
       const Resource& r = spec.resources[i];
       moves[i] = r.OverlayAt(s) != nullptr;
       for (std::size_t k = 0; !moves[i] && r.has_references && k < r.deps.size(); ++k)
         moves[i] = r.deps[k].kind == Dependency::Kind::kReference && moves[r.deps[k].on];
-      at_most += moves[i] || first_stage[i] == s || r.is_check() || r.IsHandler() || r.schema->probe_when_run;
     }
-    stage_plan.steps.reserve(at_most);
     for (std::size_t i = 0; i < n; ++i) {
       const Resource& r = spec.resources[i];
       if (r.is_check()) {
@@ -373,7 +420,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
                       spec.stages[s].name + "' (" + r.loc.ToString() + ")";
         auto d = Desired(spec, r, s, false);
         if (d) step.desired = std::move(*d);
-        stage_plan.steps.push_back(std::move(step));
+        found.push_back(std::move(step));
         in_stage[i] = true;
         continue;
       }
@@ -412,28 +459,18 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       }
       Step step = StepFrom(spec, i, s, std::move(diff), std::move(prior), std::move(desired));
       if (!options.keeps_secrets && !step.irreversible) MarkLostSecrets(spec, r, step.prior, &step);
-      if (s == first_stage[i]) {
-        switch (step.action) {
-          case Action::kCreate:
-            step.reason = r.address + " does not exist; the spec wants it from stage '" + spec.stages[s].name + "' (" +
-                          r.loc.ToString() + ")";
-            break;
-          case Action::kDelete:
-            step.reason = r.address + " exists; the spec wants it absent at stage '" + spec.stages[s].name + "'";
-            break;
-          default:
-            step.reason = "the world differs from the spec (" + r.loc.ToString() + ") in " + Names(step.changes);
-        }
-      } else if (overlay) {
+      // At its first stage a step's reason follows from the step (StepReason): not written
+      // out for each of a million creates.
+      if (overlay) {
         std::string what = step.action == Action::kDelete   ? std::string("retires it (ensure = \"absent\")")
                            : step.action == Action::kCreate ? std::string("brings it back (ensure = \"present\")")
                                                             : "changes " + Names(step.changes);
         step.reason = "[" + r.address + ".at." + spec.stages[s].name + "] (" + overlay->loc.ToString() + ") " + what;
-      } else {
+      } else if (s != first_stage[i]) {
         step.reason = "a value " + r.address + " refers to changes at stage '" + spec.stages[s].name +
                       "': " + Names(step.changes);
       }
-      stage_plan.steps.push_back(std::move(step));
+      found.push_back(std::move(step));
       in_stage[i] = true;
     }
     // A resource whose state follows another's (a sync from a bucket another step fills)
@@ -459,7 +496,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
                     ", which changes in this stage; it is read again just before it runs";
       step.prior = s == first_stage[i] ? (*probed)[i] : *current[i];
       step.desired = *current[i];
-      stage_plan.steps.push_back(std::move(step));
+      found.push_back(std::move(step));
       in_stage[i] = true;
     }
     // A handler runs once, after every step of this stage that notifies it.
@@ -473,13 +510,14 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       if (by.empty() && !due) continue;
       auto d = cache.At(h, std::max(r.stage, s));
       if (!d) return Error{d.error().message};
-      stage_plan.steps.push_back(HandlerStep(spec, h, s, by, std::move(*d)));
+      found.push_back(HandlerStep(spec, h, s, by, std::move(*d)));
       in_stage[h] = true;
       if (by.empty())
-        stage_plan.steps.back().reason = r.address +
-                                         " was notified by a change of an earlier run and "
-                                         "has not run since";
+        found.back().reason = r.address +
+                              " was notified by a change of an earlier run and "
+                              "has not run since";
     }
+    found.MoveInto(&stage_plan.steps);
     // Checks last (they gate the stage's completion), handlers just before them, the rest in
     // dependency order.
     auto place = [&](const Step& st) {
@@ -495,7 +533,6 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
           step.after.push_back(d.on);
     }
     HandlersLast(spec, &stage_plan.steps);
-    stage_plan.steps.shrink_to_fit();  // reserved for every step it could have had
     stage_plan.guards = Guards(spec, stage_plan.steps);
     plan.stages.push_back(std::move(stage_plan));
     // What was probed is read only at a resource's first stage: past the last of them, a

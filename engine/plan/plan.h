@@ -1,6 +1,6 @@
 // The plan: for each stage in order, the steps that take the world from what it is (or what
 // the previous stage left it as) to what the spec wants, ordered by the dependency graph.
-// MakePlan probes every resource once, through its provider, in one batch per provider.
+// MakePlan probes every resource once, through its provider, in batches per provider.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +21,7 @@ struct Step {
   std::vector<AttrChange> changes;
   bool irreversible = false;
   std::string irreversible_reason;
-  std::string reason;              // why this step exists, for --explain
+  std::string reason;              // why this step exists, for --explain; empty: StepReason's
   std::vector<std::size_t> after;  // resources whose steps in this stage must finish first
   State prior;                     // probed, or the previous stage's desired state
   State desired;                   // secrets resolved: never rendered
@@ -81,6 +81,11 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
 // whether it can be undone. `reason` and `after` are the caller's.
 Step StepFrom(const Spec& spec, std::size_t resource, std::size_t stage, Diff diff, State prior, State desired);
 
+// Why a step exists, for --explain and --json: its own reason, or for one left without (a
+// resource's first step, where a million creates would each hold the same sentence) the one
+// its action says: it does not exist, it should not, or the world differs in what it changes.
+std::string StepReason(const Spec& spec, const Step& step);
+
 // A handler's step: it runs `desired` once, after the steps of `by` (its notifiers that change
 // here). Planned by MakePlan and by rollback.
 Step HandlerStep(const Spec& spec, std::size_t handler, std::size_t stage, const std::vector<std::size_t>& by,
@@ -94,7 +99,8 @@ void HandlersLast(const Spec& spec, std::vector<Step>* steps);
 std::vector<std::string> Guards(const Spec& spec, const std::vector<Step>& steps);
 
 // Reads the world for every resource i with want[i] set (want[i] holds what it should be, so
-// the provider knows what to look for), one Probe call per provider. `written[i]`: the
+// the provider knows what to look for), one Probe call per provider (for each 65,536
+// resources: a million are read in rounds, not held all at once). `written[i]`: the
 // write_only values reconcile last wrote, filled into what exists where want[i] names them.
 // Each want[i] is lent to its provider for the probe, not copied, and is as it was on return.
 Result<std::vector<State>> ProbeResources(const Spec& spec, std::vector<std::optional<State>>* want,

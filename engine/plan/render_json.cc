@@ -31,7 +31,7 @@ std::string RenderJson(const Spec& spec, const Plan& plan, const RenderOptions& 
                 {"type", r.type},
                 {"action", ActionName(step.action)},
                 {"irreversible", step.irreversible},
-                {"reason", step.reason}};
+                {"reason", StepReason(spec, step)}};
       if (step.irreversible) j["irreversible_reason"] = step.irreversible_reason;
       json after = json::array();
       for (std::size_t d : step.after) after.push_back(spec.resources[d].address);

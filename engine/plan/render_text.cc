@@ -130,7 +130,7 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
           for (const std::string& d : c.details()) out += "          " + d + "\n";
       }
       if (options.explain) {
-        out += "        why: " + step.reason + "\n";
+        out += "        why: " + StepReason(spec, step) + "\n";
         if (!step.after.empty()) {
           std::string after;
           for (std::size_t d : step.after) after += (after.empty() ? "" : ", ") + spec.resources[d].address;
