@@ -22,7 +22,7 @@ Built Build(TestWorld& w, const std::string& text) {
 }
 
 std::size_t Rank(const Built& b, const std::string& address) {
-  return b.graph.rank()[b.load.spec->by_address.at(address)];
+  return b.graph.rank()[b.load.spec->Index(address).value()];
 }
 
 }  // namespace

@@ -502,7 +502,7 @@ path = "/tmp/alpha"
   for (const Resource& r : spec->resources) addresses.push_back(r.address);
   CHECK(addresses ==
         std::vector<std::string>{"mem_item.zeta", "file.beta", "check.up", "mem_item.alpha", "file.alpha"});
-  for (std::size_t i = 0; i < spec->resources.size(); ++i) CHECK(spec->by_address.at(spec->resources[i].address) == i);
+  for (std::size_t i = 0; i < spec->resources.size(); ++i) CHECK(spec->Index(spec->resources[i].address) == i);
   CHECK(spec->Find("check.up")->is_check());
   CHECK_FALSE(spec->Find("file.beta")->is_check());
   CHECK(spec->Find("mem_item.zeta")->loc.ToString() == "spec.toml:4:11");

@@ -143,7 +143,7 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
       continue;
     }
     if (r->IsHandler()) continue;  // run again below when what notifies it goes back
-    std::size_t i = spec.by_address.at(address);
+    std::size_t i = spec.Index(address).value();
     for (const std::string& stage : h.applied_stages)
       if (auto index = spec.FindStage(stage); index && *index > to) latest[i] = std::max(latest[i], *index);
     // A one-shot step is an event, not a state: one of a stage kept stays done; one of a
@@ -256,7 +256,7 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
   for (const PendingStep& p : history.pending) {
     const Resource* r = spec.Find(p.address);
     if (!r || p.op != "apply" || !r->IsOnce() || r->IsHandler() || r->stage <= to) continue;
-    std::size_t i = spec.by_address.at(p.address);
+    std::size_t i = spec.Index(p.address).value();
     if (std::find(once_reverts.begin(), once_reverts.end(), i) == once_reverts.end()) once_reverts.push_back(i);
     cut_off.insert(i);
   }

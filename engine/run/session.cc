@@ -42,7 +42,7 @@ Status CloseFinishedSteps(Session* session, const std::function<void(const std::
     std::set<std::string> unknown;
     auto desired = session->sealer.Open(p.desired, &unknown);
     if (!desired || !unknown.empty()) continue;  // a secret that was not kept: cannot tell
-    std::size_t i = spec.by_address.at(p.address);
+    std::size_t i = spec.Index(p.address).value();
     want[i] = std::move(*desired);
     pending_of[i] = &p;
   }
@@ -114,7 +114,7 @@ std::vector<WrittenOnly> WriteOnlyValues(const Spec& spec, const History& histor
   for (const PendingStep& p : history.pending) {
     const Resource* r = spec.Find(p.address);
     if (!r) continue;
-    std::size_t i = spec.by_address.at(p.address);
+    std::size_t i = spec.Index(p.address).value();
     auto asked = sealer.Open(p.desired, nullptr);
     if (!asked) continue;
     for (const auto& [attr, v] : out[i].wrote)

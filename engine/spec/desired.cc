@@ -472,10 +472,10 @@ void IndexSensitive(Spec* spec) {
         for (const Piece& p : *pieces) {
           if (!p.is_ref) continue;
           std::size_t dot = p.text.rfind('.');
-          auto t = spec->by_address.find(p.text.substr(0, dot));
-          if (t == spec->by_address.end() || t->second == i) continue;
+          auto t = spec->Index(std::string_view(p.text).substr(0, dot));
+          if (!t || *t == i) continue;
           std::size_t self = id(i, name);
-          referred_by[id(t->second, p.text.substr(dot + 1))].push_back(self);
+          referred_by[id(*t, p.text.substr(dot + 1))].push_back(self);
         }
       };
       if (const auto* str = std::get_if<std::string>(&v.value)) follow(*str);

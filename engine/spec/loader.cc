@@ -266,9 +266,7 @@ void Loader::Load(toml::table& root) {
     all[k] = std::move(first);
     order[k] = k;
   }
-  for (std::size_t i = 0; i < spec_->resources.size(); ++i) {
-    spec_->by_address.emplace(spec_->resources[i].address, i);
-  }
+  spec_->by_address.Build(spec_->resources);
   ResolveDependencies();
   ResolveStageOptions();
 }
@@ -404,7 +402,7 @@ void Loader::ResolveStageOptions() {
       Err(w.loc, "'watch_checks' of [stage." + w.stage + "] names " + w.address + " of stage '" +
                      spec_->stages[r->stage].name + "', which comes later; watch checks of this stage or earlier");
     } else {
-      spec_->stages[stage].watch_checks.push_back(spec_->by_address.at(w.address));
+      spec_->stages[stage].watch_checks.push_back(spec_->Index(w.address).value());
     }
   }
   std::optional<std::size_t> starts, ends;
@@ -990,9 +988,38 @@ std::string SizeText(std::size_t bytes) {
   return std::to_string(bytes) + " bytes";
 }
 
-const Resource* Spec::Find(const std::string& address) const {
-  auto it = by_address.find(address);
-  return it == by_address.end() ? nullptr : &resources[it->second];
+const Resource* Spec::Find(std::string_view address) const {
+  auto i = Index(address);
+  return i ? &resources[*i] : nullptr;
+}
+
+namespace {
+std::uint64_t AddressHash(std::string_view address) { return std::hash<std::string_view>{}(address); }
+}  // namespace
+
+void AddressIndex::Build(const std::vector<Resource>& resources) {
+  std::size_t size = 16;
+  while (size < 2 * resources.size()) size *= 2;
+  slots_.assign(size, Slot{});
+  for (std::size_t i = 0; i < resources.size(); ++i) {
+    if (Find(resources, resources[i].address)) continue;  // the first of a name, as a map's emplace
+    std::uint64_t h = AddressHash(resources[i].address);
+    std::size_t at = h & (size - 1);
+    while (slots_[at].index_plus_one) at = (at + 1) & (size - 1);
+    slots_[at] = Slot{static_cast<std::uint32_t>(i + 1), static_cast<std::uint32_t>(h >> 32)};
+  }
+}
+
+std::optional<std::size_t> AddressIndex::Find(const std::vector<Resource>& resources, std::string_view address) const {
+  if (slots_.empty()) return std::nullopt;
+  std::uint64_t h = AddressHash(address);
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t at = h & mask; slots_[at].index_plus_one; at = (at + 1) & mask) {
+    const Slot& s = slots_[at];
+    if (s.hash == static_cast<std::uint32_t>(h >> 32) && resources[s.index_plus_one - 1].address == address)
+      return s.index_plus_one - 1;
+  }
+  return std::nullopt;
 }
 
 std::vector<std::string> Spec::StageNames() const {

@@ -617,29 +617,30 @@ void Loader::ResolveDependencies() {
     expand(pending_refs_, false);
   }
   for (const Pending& p : pending_after_) {
-    Resource& from = spec_->resources[spec_->by_address.at(p.from)];
-    auto it = spec_->by_address.find(p.path);
-    if (it == spec_->by_address.end()) {
+    const std::size_t from_index = spec_->Index(p.from).value();
+    Resource& from = spec_->resources[from_index];
+    auto it = spec_->Index(p.path);
+    if (!it) {
       Err(p.loc, "'after' of " + p.from + " names '" + p.path + "', which the spec does not declare" +
                      (ManyErrors() ? "" : DidYouMean(p.path, AddressNames())));
       continue;
     }
-    if (it->second == spec_->by_address.at(p.from)) {
+    if (*it == from_index) {
       Err(p.loc, p.from + " cannot come after itself");
       continue;
     }
-    from.deps.push_back({it->second, Dependency::Kind::kAfter, false, p.loc});
+    from.deps.push_back({*it, Dependency::Kind::kAfter, false, p.loc});
   }
   for (const Pending& p : pending_notify_) {
-    std::size_t from = spec_->by_address.at(p.from);
-    auto it = spec_->by_address.find(p.path);
-    if (it == spec_->by_address.end()) {
+    std::size_t from = spec_->Index(p.from).value();
+    auto it = spec_->Index(p.path);
+    if (!it) {
       Err(p.loc, "'notify' of " + p.from + " names '" + p.path + "', which the spec does not declare" +
                      (ManyErrors() ? "" : DidYouMean(p.path, AddressNames())));
       continue;
     }
-    Resource& handler = spec_->resources[it->second];
-    if (it->second == from) {
+    Resource& handler = spec_->resources[*it];
+    if (*it == from) {
       Err(p.loc, p.from + " cannot notify itself");
       continue;
     }
@@ -652,7 +653,7 @@ void Loader::ResolveDependencies() {
     }
     if (std::find(handler.notified_by.begin(), handler.notified_by.end(), from) == handler.notified_by.end()) {
       handler.notified_by.push_back(from);
-      spec_->resources[from].notifies.push_back(it->second);
+      spec_->resources[from].notifies.push_back(*it);
     }
   }
   for (const Resource& r : spec_->resources)
@@ -660,7 +661,7 @@ void Loader::ResolveDependencies() {
       Err(r.loc, r.address + " is notified by other resources, so it cannot notify in turn",
           "list every step to run in the notify of the resources that change");
   for (const Pending& p : pending_refs_) {
-    ResolveReference(&spec_->resources[spec_->by_address.at(p.from)], p.path, p.loc);
+    ResolveReference(&spec_->resources[spec_->Index(p.from).value()], p.path, p.loc);
   }
   AddFolderDependencies(spec_);
 }
@@ -714,13 +715,13 @@ void Loader::ResolveReference(Resource* r, const std::string& path, SourceLoc lo
   std::size_t dot = path.rfind('.');
   std::string address = path.substr(0, dot);
   std::string attr = path.substr(dot + 1);
-  auto it = spec_->by_address.find(address);
-  if (it == spec_->by_address.end()) {
+  auto it = spec_->Index(address);
+  if (!it) {
     Err(loc, "'${" + path + "}' in " + r->address + " refers to '" + address + "', which the spec does not declare" +
                  (ManyErrors() ? "" : DidYouMean(address, AddressNames())));
     return;
   }
-  const Resource& target = spec_->resources[it->second];
+  const Resource& target = spec_->resources[*it];
   if (!target.schema->Find(attr)) {
     std::vector<std::string> names;
     for (const AttrSchema& a : target.schema->attrs) names.push_back(a.name);
@@ -731,7 +732,7 @@ void Loader::ResolveReference(Resource* r, const std::string& path, SourceLoc lo
     Err(loc, "'${" + path + "}': " + r->address + " cannot refer to itself");
     return;
   }
-  r->deps.push_back({it->second, Dependency::Kind::kReference, target.schema->Find(attr)->computed, loc});
+  r->deps.push_back({*it, Dependency::Kind::kReference, target.schema->Find(attr)->computed, loc});
 }
 
 }  // namespace reconcile
