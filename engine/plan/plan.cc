@@ -334,6 +334,9 @@ std::string StepReason(const Spec& spec, const Step& step) {
   const std::string& stage = spec.stages[step.stage].name;
   switch (step.action) {
     case Action::kCreate:
+      // A one-shot step is an event: it has not happened, rather than does not exist.
+      if (r.IsOnce())
+        return r.address + " runs once, in stage '" + stage + "' (" + r.loc.ToString() + "), and has not run";
       return r.address + " does not exist; the spec wants it from stage '" + stage + "' (" + r.loc.ToString() + ")";
     case Action::kDelete:
       return r.address + " exists; the spec wants it absent at stage '" + stage + "'";
