@@ -148,6 +148,8 @@ run plan cut.toml; grep -q "apply will stop before anything" err && grep -q -- "
   ok || bad "cut: plan says apply will stop: $(cat err)"
 run rollback cut.toml --to base --yes --rerun command.first && [ ! -e "$root/cfirst" ] && ok ||
   bad "cut: --rerun runs the revert: $(cat err)"
+grep -q "^Next: reconcile apply cut.toml --var root=.* --through work applies again what this undid" out && ok ||
+  bad "cut: finishing the rollback says what applies again, as a whole rollback does: $(cat out)"
 run rollback cut.toml --to base --yes && grep -q "Nothing to roll back" out && ok || bad "cut: then nothing is left: $(cat out)"
 
 # 9. Stages go back in reverse: a later stage's revert before an earlier one's, and reverts of

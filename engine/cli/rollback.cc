@@ -91,6 +91,13 @@ int RollBackLocked(Session& locked, const CommonOptions& common, const RollbackC
       return 1;
     }
 
+  // Finishing a rollback that was cut off: that run un-completed the stages it undoes, so
+  // this one undoes none of its own, yet they are what an apply runs again.
+  std::vector<std::string> undone = rollback->undone;
+  if (const auto& b = session->history().last_begin;
+      undone.empty() && b && b->op == "rollback" && b->to == spec.stages[to].name)
+    undone = b->undo;
+
   InstallInterruptHandler();
   RunView view("rollback", options.json, spec);
   Progress& progress = view.progress();
@@ -106,8 +113,8 @@ int RollBackLocked(Session& locked, const CommonOptions& common, const RollbackC
   }
   std::cout << "Rolled back to the end of stage '" << options.to << "': " << view.tally().Summary() << ".\n";
   // Only as far as it undid: a plain apply would go on into stages never applied before.
-  if (!rollback->undone.empty())
-    std::cout << "Next: " << CommandFor(common, "apply") << " --through " << rollback->undone.back()
+  if (!undone.empty())
+    std::cout << "Next: " << CommandFor(common, "apply") << " --through " << undone.back()
               << " applies again what this undid (stage '" << spec.stages[to + 1].name << "' on).\n";
   return 0;
 }
