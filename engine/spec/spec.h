@@ -34,11 +34,34 @@ std::string SizeText(std::size_t bytes);                  // "1 MiB", "64 KiB"
 
 // A value as written: strings may still hold ${TYPE.NAME.attr} references (variables are
 // already substituted), and a secret holds its env:/file: reference, not its content.
+// Where each item of a list was written, kept out of line: most values are not lists, and a
+// million resources' attributes each carried an empty vector (24 bytes) for it.
+class ItemLocs {
+ public:
+  ItemLocs() = default;
+  ItemLocs(const ItemLocs& o) : p_(o.p_ ? std::make_unique<std::vector<SourceLoc>>(*o.p_) : nullptr) {}
+  ItemLocs(ItemLocs&&) noexcept = default;
+  ItemLocs& operator=(const ItemLocs& o) {
+    if (this != &o) p_ = o.p_ ? std::make_unique<std::vector<SourceLoc>>(*o.p_) : nullptr;
+    return *this;
+  }
+  ItemLocs& operator=(ItemLocs&&) noexcept = default;
+  void push_back(SourceLoc loc) {
+    if (!p_) p_ = std::make_unique<std::vector<SourceLoc>>();
+    p_->push_back(loc);
+  }
+  std::size_t size() const { return p_ ? p_->size() : 0; }
+  const SourceLoc& operator[](std::size_t i) const { return (*p_)[i]; }
+
+ private:
+  std::unique_ptr<std::vector<SourceLoc>> p_;
+};
+
 struct SpecValue {
   Value value;
   SourceLoc loc;
   bool secret = false;
-  std::vector<SourceLoc> item_locs;  // a list's items, where each was written
+  ItemLocs item_locs;  // a list's items, where each was written
 };
 using SpecAttrs = FlatMap<std::string, SpecValue>;
 
