@@ -146,6 +146,9 @@ run apply cut.toml --yes; [ $? = 1 ] && grep -q "apply cannot tell whether it is
   bad "cut: apply after a cut-off revert stops and says to finish the rollback: $(cat out) $(cat err)"
 run plan cut.toml; grep -q "apply will stop before anything" err && grep -q -- "--to base --rerun command.first" err &&
   ok || bad "cut: plan says apply will stop: $(cat err)"
+grep -q "^Apply will stop before anything: a rollback was cut off and is not finished" out && ok ||
+  bad "cut: the plan itself says apply will stop, not only a note: $(cat out)"
+run plan cut.toml --detailed-exitcode; [ $? = 2 ] && ok || bad "cut: plan --detailed-exitcode is not 0 (nothing to do) with a rollback left to finish"
 run rollback cut.toml --to base --yes --rerun command.first && [ ! -e "$root/cfirst" ] && ok ||
   bad "cut: --rerun runs the revert: $(cat err)"
 grep -q "^Next: reconcile apply cut.toml --var root=.* --through work applies again what this undid" out && ok ||

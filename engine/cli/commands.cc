@@ -126,11 +126,16 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
   for (const PendingStep* p : CutOffBlind(spec, session->history(), "apply"))
     std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p) << "; apply will stop before it.\n  "
               << CutOffBlindFix(spec, *p, CommandFor(common, "apply")) << "\n";
-  for (const PendingStep* p : CutOffBlind(spec, session->history(), "rollback"))
+  // A rollback left unfinished stops apply before anything, whatever the plan says: not a
+  // plan a pipeline may read as "nothing to do" (exit 0), nor one an operator may.
+  std::vector<const PendingStep*> unfinished = CutOffBlind(spec, session->history(), "rollback");
+  if (!unfinished.empty() && format == "text")
+    std::cout << "\nApply will stop before anything: a rollback was cut off and is not finished (below).\n";
+  for (const PendingStep* p : unfinished)
     std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p)
               << "; apply will stop before anything until the rollback is finished.\n  "
               << CutOffBlindFix(spec, *p, CommandFor(common, "rollback")) << "\n";
-  return options.detailed_exitcode && plan->HasChanges(render.only_stage) ? 2 : 0;
+  return options.detailed_exitcode && (plan->HasChanges(render.only_stage) || !unfinished.empty()) ? 2 : 0;
 }
 
 int RunGraph(const Registry& registry, const CommonOptions& common, const std::string& stage) {

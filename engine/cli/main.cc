@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "markdown", "html"}));
   plan->add_flag("--explain", plan_options.explain, "say why each step exists");
   plan->add_flag("--detailed-exitcode", plan_options.detailed_exitcode,
-                 "exit 2 when the plan has changes, 0 when it has none, 1 on error");
+                 "exit 2 when the plan has changes (or a rollback is left to finish), 0 when it has none, 1 on error");
   plan->add_option("--timings", plan_options.timings,
                    "show the rehearsal timings of FILE (written by history --export) instead of those of the "
                    "spec's journals under other --env");
