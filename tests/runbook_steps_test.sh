@@ -146,9 +146,15 @@ run apply cut.toml --yes; [ $? = 1 ] && grep -q "apply cannot tell whether it is
   bad "cut: apply after a cut-off revert stops and says to finish the rollback: $(cat out) $(cat err)"
 run plan cut.toml; grep -q "apply will stop before anything" err && grep -q -- "--to base --rerun command.first" err &&
   ok || bad "cut: plan says apply will stop: $(cat err)"
-grep -q "^Apply will stop before anything: a rollback was cut off and is not finished" out && ok ||
+grep -q "^But apply will stop before anything: command.first was cut off while its .revert. ran .*, so the rollback is not finished.$" out && ok ||
   bad "cut: the plan itself says apply will stop, not only a note: $(cat out)"
+run plan cut.toml --json; grep -q '"apply_stops": "command.first was cut off while its' out && ok ||
+  bad "cut: plan --json says apply will stop: $(cat out)"
 run plan cut.toml --detailed-exitcode; [ $? = 2 ] && ok || bad "cut: plan --detailed-exitcode is not 0 (nothing to do) with a rollback left to finish"
+# The rollback that finishes it is cut off in turn, before its revert: still known as unfinished.
+crash_after $(($(journal_records) + 1)) "$bin" rollback cut.toml --to base --yes --var root="$root" --rerun command.first \
+  >/dev/null 2>&1
+[ $? = 137 ] && ok || bad "cut: the finishing rollback was killed after its beginning"
 run rollback cut.toml --to base --yes --rerun command.first && [ ! -e "$root/cfirst" ] && ok ||
   bad "cut: --rerun runs the revert: $(cat err)"
 grep -q "^Next: reconcile apply cut.toml --var root=.* --through work applies again what this undid" out && ok ||

@@ -81,6 +81,12 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
   render.explain = options.explain;
   if (!FindStage(spec, options.stage, &render.only_stage)) return 1;
 
+  // A rollback left unfinished stops apply before anything, whatever the plan says: said in
+  // the plan itself, not only in a note, and not a plan a pipeline may read as "nothing to do".
+  std::vector<const PendingStep*> unfinished = CutOffBlind(spec, session->history(), "rollback");
+  if (!unfinished.empty())
+    render.apply_stops = CutOffBlindText(spec, *unfinished.front()) + ", so the rollback is not finished";
+
   PlanOptions plan_options = PlanOptionsFor(*session);
   std::cerr << "reconcile: probing " << spec.resources.size() << " resources of " << spec.name << "\n";
   auto plan = MakePlan(spec, session->graph, plan_options);
@@ -126,11 +132,6 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
   for (const PendingStep* p : CutOffBlind(spec, session->history(), "apply"))
     std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p) << "; apply will stop before it.\n  "
               << CutOffBlindFix(spec, *p, CommandFor(common, "apply")) << "\n";
-  // A rollback left unfinished stops apply before anything, whatever the plan says: not a
-  // plan a pipeline may read as "nothing to do" (exit 0), nor one an operator may.
-  std::vector<const PendingStep*> unfinished = CutOffBlind(spec, session->history(), "rollback");
-  if (!unfinished.empty() && format == "text")
-    std::cout << "\nApply will stop before anything: a rollback was cut off and is not finished (below).\n";
   for (const PendingStep* p : unfinished)
     std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p)
               << "; apply will stop before anything until the rollback is finished.\n  "

@@ -45,6 +45,18 @@ int RollBackLocked(Session& locked, const CommonOptions& common, const RollbackC
     Fail(rollback.error().message);
     return 1;
   }
+  // A rollback cut off (or failed) un-completed the stages it undoes before its first step,
+  // without finishing: those after `to` are this one's to undo too, so that it journals them
+  // again (a run cut off in turn still knows) and its "Next:" names them.
+  if (const History& h = session->history();
+      h.last_begin && h.last_begin->op == "rollback" && !h.last_rollback_finished) {
+    std::vector<std::string>& undone = rollback->undone;
+    for (const std::string& name : h.last_begin->undo)
+      if (auto s = spec.FindStage(name); s && *s > to && std::find(undone.begin(), undone.end(), name) == undone.end())
+        undone.push_back(name);
+    std::sort(undone.begin(), undone.end(),
+              [&](const std::string& a, const std::string& b) { return *spec.FindStage(a) < *spec.FindStage(b); });
+  }
   for (const std::string& note : rollback->notes) std::cerr << "reconcile: " << note << "\n";
   if (!rollback->drift.empty() && !options.force) {
     Fail("these changed since reconcile last wrote them:" + rollback->drift +
@@ -91,13 +103,6 @@ int RollBackLocked(Session& locked, const CommonOptions& common, const RollbackC
       return 1;
     }
 
-  // Finishing a rollback that was cut off: that run un-completed the stages it undoes, so
-  // this one undoes none of its own, yet they are what an apply runs again.
-  std::vector<std::string> undone = rollback->undone;
-  if (const auto& b = session->history().last_begin;
-      undone.empty() && b && b->op == "rollback" && b->to == spec.stages[to].name)
-    undone = b->undo;
-
   InstallInterruptHandler();
   RunView view("rollback", options.json, spec);
   Progress& progress = view.progress();
@@ -113,8 +118,8 @@ int RollBackLocked(Session& locked, const CommonOptions& common, const RollbackC
   }
   std::cout << "Rolled back to the end of stage '" << options.to << "': " << view.tally().Summary() << ".\n";
   // Only as far as it undid: a plain apply would go on into stages never applied before.
-  if (!undone.empty())
-    std::cout << "Next: " << CommandFor(common, "apply") << " --through " << undone.back()
+  if (!rollback->undone.empty())
+    std::cout << "Next: " << CommandFor(common, "apply") << " --through " << rollback->undone.back()
               << " applies again what this undid (stage '" << spec.stages[to + 1].name << "' on).\n";
   return 0;
 }

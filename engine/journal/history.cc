@@ -37,6 +37,7 @@ struct Summarizer {
   void operator()(const journal::Begin& b) {
     h.last_begin = b;
     h.last_begin_at = r.at;
+    h.last_rollback_finished = false;
     // A rollback un-completes the stages it undoes before its first step, so a rollback cut
     // off halfway never leaves a stage counted complete whose work is partly gone.
     if (b.op == "rollback") {
@@ -82,6 +83,7 @@ struct Summarizer {
   void operator()(const journal::StageComplete& c) { h.complete.insert(c.stage); }
   void operator()(const journal::RollbackComplete& c) {
     for (const std::string& s : c.undone) h.complete.erase(s);
+    h.last_rollback_finished = true;
   }
   void operator()(const journal::End& e) {
     if (e.result == "ok") h.last_failure.reset();

@@ -56,6 +56,9 @@ struct History {
   std::string last_failure_at;
   std::optional<journal::Begin> last_begin;
   std::string last_begin_at;
+  // The last run was a rollback and wrote its rollback_complete: it finished. A rollback cut
+  // off (or failed) has un-completed the stages it undoes without finishing.
+  bool last_rollback_finished = false;
   // The stages (`to`) rollbacks went back to, one entry for each run of rollbacks with no
   // apply between them (a rollback resumed or repeated is the same going back).
   std::vector<std::vector<std::string>> rollback_targets;

@@ -93,6 +93,7 @@ void HistoryFold::WriteJson(std::string* out) const {
     w.Raw(",").Key("last_begin").Raw("[").Val(journal::Encode(*h_->last_begin).data).Raw(",");
     w.Str(h_->last_begin_at).Raw("]");
   }
+  w.Raw(",").Key("last_rollback_finished").Raw(h_->last_rollback_finished ? "true" : "false");
   w.Raw("}");
 }
 
@@ -136,6 +137,7 @@ std::optional<HistoryFold> HistoryFold::FromJson(nlohmann::json&& j) {
       if (!h.last_begin) return std::nullopt;
       h.last_begin_at = j["last_begin"].at(1).get<std::string>();
     }
+    h.last_rollback_finished = j.at("last_rollback_finished").get<bool>();
     return f;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // not what this reconcile writes: read the journal instead

@@ -120,6 +120,10 @@ struct RenderOptions {
   bool explain = false;
   std::string title;      // first line; default "Plan for NAME (PATH)"
   bool rollback = false;  // stages read "back to the end of stage S"
+  // Why apply will stop before anything whatever the plan says (a rollback cut off and not
+  // finished), said with the plan: its last line in text, `apply_stops` in JSON, the summary
+  // of a report. "" when apply would run it.
+  std::string apply_stops;
 };
 std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& options);
 

@@ -61,6 +61,7 @@ std::string RenderJson(const Spec& spec, const Plan& plan, const RenderOptions& 
                     {"check", c.check},
                     {"irreversible", c.irreversible},
                     {"changes", c.changes()}};
+  if (!options.apply_stops.empty()) doc["apply_stops"] = options.apply_stops;
   return doc.dump(2) + "\n";
 }
 

@@ -69,6 +69,7 @@ Report Build(const Spec& spec, const Plan& plan, const RenderOptions& options) {
   }
   PlanCounts c = plan.Counts(options.only_stage);
   r.summary = c.changes() == 0 ? "No changes: the world matches the spec." : Counts(c) + ".";
+  if (!options.apply_stops.empty()) r.summary += " But apply will stop before anything: " + options.apply_stops + ".";
   return r;
 }
 

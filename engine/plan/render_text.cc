@@ -147,11 +147,12 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
     out += "No changes: the world matches the spec";
     if (c.check) out += "; " + Plural(c.check, "check", "checks") + " would run";
     out += ".\n";
-    return out;
+  } else {
+    out += "Plan: " + std::to_string(c.create) + " to create, " + std::to_string(c.update) + " to update, " +
+           std::to_string(c.remove) + " to delete, " + Plural(c.check, "check", "checks") + ", " +
+           std::to_string(c.irreversible) + " irreversible.\n";
   }
-  out += "Plan: " + std::to_string(c.create) + " to create, " + std::to_string(c.update) + " to update, " +
-         std::to_string(c.remove) + " to delete, " + Plural(c.check, "check", "checks") + ", " +
-         std::to_string(c.irreversible) + " irreversible.\n";
+  if (!options.apply_stops.empty()) out += "But apply will stop before anything: " + options.apply_stops + ".\n";
   return out;
 }
 
