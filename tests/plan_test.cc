@@ -131,6 +131,22 @@ TEST_CASE("--explain says why each step exists and what it waits for") {
         "Plan: 1 to create, 1 to update, 0 to delete, 1 check, 0 irreversible.\n");
 }
 
+TEST_CASE("a step planned after the stages applied says the stage the spec wants it from") {
+  TestWorld w;
+  PlanOptions later;
+  later.first_stage = 2;  // prepare and switch complete; mem_item.pointer (switch) missing since
+  Planned p = PlanOf(w, kCutover, later);
+  REQUIRE(p.plan);
+  const std::vector<Step>& steps = p.plan->stages[0].steps;
+  auto pointer = std::find_if(steps.begin(), steps.end(), [&](const Step& s) {
+    return p.load.spec->resources[s.resource].address == "mem_item.pointer";
+  });
+  REQUIRE(pointer != steps.end());
+  CHECK(pointer->stage == 2);
+  CHECK(StepReason(*p.load.spec, *pointer).find("does not exist; the spec wants it from stage 'switch' (") !=
+        std::string::npos);
+}
+
 TEST_CASE("a spec past 65,536 resources is read in rounds, every resource once") {
   TestWorld w;
   const int n = 65536 + 3;

@@ -33,7 +33,7 @@ run apply edges.toml --yes && ok || bad "edges: apply: $(cat err)"
 
 # 3. Commands happen once, in their stage: not again in later stages, an empty plan after.
 testdata_verbatim once >once.toml
-run plan once.toml --explain && grep -q "why: command.count runs once, in stage 'a' (once.toml:[0-9]*:[0-9]*), and has not run" out &&
+run plan once.toml --explain && grep -q "why: command.count runs once, in stage 'a' (once.toml:[0-9]*:[0-9]*), and the journal has no finished run of it" out &&
   ! grep -q "command.count does not exist" out && ok || bad "once: --explain says a command has not run yet: $(cat out)"
 run apply once.toml --yes && ok || bad "once: apply: $(cat err)"
 [ "$(wc -l <"$root/count")" = 1 ] && ok || bad "once: the command ran $(wc -l <"$root/count") times, not once"

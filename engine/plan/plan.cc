@@ -331,15 +331,22 @@ Step HandlerStep(const Spec& spec, std::size_t handler, std::size_t stage, const
 std::string StepReason(const Spec& spec, const Step& step) {
   if (!step.reason.empty()) return step.reason;
   const Resource& r = spec.resources[step.resource];
-  const std::string& stage = spec.stages[step.stage].name;
+  // Where the spec says it, not where it is planned (a stage after those applied): its own
+  // stage, or the last overlay up to the step's that says whether it should exist.
+  std::size_t since = std::min(r.stage, step.stage);
+  for (const Overlay& o : r.overlays)
+    if (o.stage > since && o.stage <= step.stage && o.attrs.count("ensure")) since = o.stage;
+  const std::string& wanted = spec.stages[since].name;
   switch (step.action) {
     case Action::kCreate:
-      // A one-shot step is an event: it has not happened, rather than does not exist.
+      // A one-shot step is an event: it has not happened (or not to its end), rather than
+      // does not exist.
       if (r.IsOnce())
-        return r.address + " runs once, in stage '" + stage + "' (" + r.loc.ToString() + "), and has not run";
-      return r.address + " does not exist; the spec wants it from stage '" + stage + "' (" + r.loc.ToString() + ")";
+        return r.address + " runs once, in stage '" + wanted + "' (" + r.loc.ToString() +
+               "), and the journal has no finished run of it";
+      return r.address + " does not exist; the spec wants it from stage '" + wanted + "' (" + r.loc.ToString() + ")";
     case Action::kDelete:
-      return r.address + " exists; the spec wants it absent at stage '" + stage + "'";
+      return r.address + " exists; the spec wants it absent at stage '" + spec.stages[step.stage].name + "'";
     default:
       return "the world differs from the spec (" + r.loc.ToString() + ") in " + Names(step.changes);
   }
