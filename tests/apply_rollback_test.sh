@@ -49,6 +49,9 @@ rc apply "$spec" --through one </dev/null
 [ $? -eq 1 ] && ok || bad "apply without --yes and no terminal should refuse"
 grep -q "apply needs approval and there is no terminal to ask on; nothing was changed. Review the plan above, then run again with --yes" \
   "$work/err" && ok || bad "the refusal says what to do: $(cat "$work/err")"
+# The saved plan's line keeps --through: `apply PLAN` alone would run every stage.
+grep -q -- "--out PLAN and run reconcile apply PLAN --through one\.$" "$work/err" && ok ||
+  bad "the refusal's saved-plan line keeps --through: $(cat "$work/err")"
 grep -q "^   + file.a" "$work/out" && ok || bad "the refused apply showed its plan: $(cat "$work/out")"
 state before
 rc apply "$spec" --through one --yes && ok || bad "apply --through one: $(cat "$work/err")"
@@ -159,6 +162,8 @@ printf 'someone else\n' >"$root/a"
 grep -q "is stale: the world changed since it was saved" "$work/err" && ok || bad "stale (world): $(cat "$work/err")"
 rm "$root/a"
 "$bin" apply "$work/plan.json" --yes --through one >"$work/out" 2>"$work/err" && ok || bad "apply of a saved plan: $(cat "$work/err")"
+grep -qxF "Next: reconcile apply PLAN --through two runs stage 'two', after reconcile plan $spec --var root=$root --out PLAN." \
+  "$work/out" && ok || bad "after a saved plan, the next stage alone, from a plan saved again: $(cat "$work/out")"
 STATE=saved; expect a 'a1' 644
 "$bin" apply "$work/plan.json" --yes >"$work/out" 2>"$work/err"
 [ $? -eq 1 ] && ok || bad "a plan saved before the journal moved must be refused"

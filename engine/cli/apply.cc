@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "engine/cli/session.h"
+#include "engine/shell_words.h"
 #include "engine/duration.h"
 #include "engine/cli/run_view.h"
 #include "engine/os_calls.h"
@@ -242,10 +243,16 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
   // checks left: that is asked about too.
   bool may_roll_back = std::any_of(plan->stages.begin(), plan->stages.end(),
                                    [&](const StagePlan& sp) { return spec.RollsBackOnFailure(sp.stage); });
+  // What this run was asked to do, for the lines to copy: without them, `apply PLAN` runs every
+  // stage the plan holds.
+  std::string chosen;
+  if (!options.through.empty()) chosen += " --through " + ShellQuote(options.through);
+  for (const std::string& address : options.rerun) chosen += " --rerun " + ShellQuote(address);
   if (!options.yes && plan_file.empty() && (plan->HasChanges() || may_roll_back))
-    if (std::string why = Approve("apply", "Apply these changes?",
-                                  "Review the plan above, then run again with --yes, or save it with " +
-                                      CommandFor(common, "plan") + " --out PLAN and apply PLAN.");
+    if (std::string why =
+            Approve("apply", "Apply these changes?",
+                    "Review the plan above, then run again with --yes, or save it with " + CommandFor(common, "plan") +
+                        " --out PLAN and run reconcile apply PLAN" + chosen + ".");
         !why.empty()) {
       Fail(why);
       return 1;
@@ -284,8 +291,8 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
   std::string apply = plan_file.empty() ? CommandFor(common, "apply") : "reconcile apply PLAN";
   std::string review = plan_file.empty() ? "" : ", after " + CommandFor(common, "plan") + " --out PLAN";
   if (through + 1 < spec.stages.size())
-    std::cout << "Next: " << apply << (plan_file.empty() ? " --through " + spec.stages[through + 1].name : "")
-              << " runs stage '" << spec.stages[through + 1].name << "'" << review << ".\n";
+    std::cout << "Next: " << apply << " --through " << spec.stages[through + 1].name << " runs stage '"
+              << spec.stages[through + 1].name << "'" << review << ".\n";
   else std::cout << "Next: " << CommandFor(common, "plan") << " shows nothing left to do.\n";
   std::cout << "Undo: " << CommandFor(common, "rollback") << " --to STAGE puts the world back as it was after STAGE.\n";
   return 0;
