@@ -85,6 +85,9 @@ run plan cutoff.toml; grep -q "note: command.slow was cut off while it ran" err 
   bad "cutoff: plan says ahead that apply will stop: $(cat err)"
 run status cutoff.toml; grep -q "command.slow has no way to tell whether it ran: apply will stop before it" out && ok ||
   bad "cutoff: status says so too: $(cat out)"
+run apply cutoff.toml --yes --rerun command.slwo; [ $? = 1 ] &&
+  grep -q -- "--rerun command.slwo: the spec declares no such step, did you mean 'command.slow'? Nothing was changed.$" err &&
+  [ ! -e "$root/cut" ] && ok || bad "cutoff: a --rerun typo is refused with the name meant: $(cat err)"
 run apply cutoff.toml --yes --rerun command.slow && [ "$(wc -l <"$root/cut")" = 1 ] && ok ||
   bad "cutoff: --rerun runs it once: $(cat err)"
 # 5. ${run}: a one-shot step of a stage a rollback undid runs again under a new name when apply

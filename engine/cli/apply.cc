@@ -124,6 +124,7 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     Fail("--lock-timeout takes a duration such as 30s or 10m, not '" + options.lock_timeout + "'");
     return 1;
   }
+  if (!RerunNamesSteps(spec, options.rerun)) return 1;
   std::size_t through = spec.stages.size() - 1;
   if (!options.through.empty()) {
     auto s = spec.FindStage(options.through);

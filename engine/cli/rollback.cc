@@ -21,6 +21,7 @@ int RunRollback(const Registry& registry, const CommonOptions& common, const Rol
     Fail("no stage '" + options.to + "' in " + spec.path + DidYouMean(options.to, spec.StageNames()));
     return 1;
   }
+  if (!RerunNamesSteps(spec, options.rerun)) return 1;
   auto timeout = ParseDuration(options.lock_timeout);
   if (!timeout) {
     Fail("--lock-timeout takes a duration such as 30s or 10m, not '" + options.lock_timeout + "'");

@@ -165,6 +165,23 @@ std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptio
   return session;
 }
 
+bool RerunNamesSteps(const Spec& spec, const std::set<std::string>& rerun) {
+  for (const std::string& address : rerun) {
+    const Resource* r = spec.Find(address);
+    if (r && r->IsOnce()) continue;
+    std::vector<std::string> steps;
+    for (const Resource& other : spec.resources)
+      if (other.IsOnce()) steps.push_back(other.address);
+    std::string meant = DidYouMean(address, steps);
+    Fail("--rerun " + address + ": " +
+         (r ? "it is not a step that runs once (only those are held back when cut off)."
+            : "the spec declares no such step" + (meant.empty() ? "." : meant)) +
+         " Nothing was changed.");
+    return false;
+  }
+  return true;
+}
+
 bool RefusedForOldSharedJournal(const Session& session) {
   const Spec& spec = session.spec();
   if (spec.options.env.empty() || spec.state_url || session.history().last_seq != 0) return false;

@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <optional>
+#include <set>
+#include <string>
 
 #include "engine/cli/commands.h"
 #include "engine/run/session.h"
@@ -18,6 +20,10 @@ std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptio
 // its --env's journal empty beside one holding runs of that time stops and says how to move it
 // (a run would start over, or find nothing to undo, on a world that journal says was changed).
 bool RefusedForOldSharedJournal(const Session& session);
+
+// Whether every --rerun names a one-shot step of the spec; fails with the one that does not
+// (a typo would otherwise be taken without a word, and the step still held back).
+bool RerunNamesSteps(const Spec& spec, const std::set<std::string>& rerun);
 
 // RefreshHistory that prints why it failed.
 bool Refresh(Session* session);
