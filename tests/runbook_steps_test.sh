@@ -75,6 +75,12 @@ testdata_verbatim cutoff >cutoff.toml
 "$bin" apply cutoff.toml --var root="$root" --yes >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 50); do grep -q '"intent"' .reconcile/cutoff.journal 2>/dev/null && break; sleep 0.1; done
+# While it runs, its step is in flight, not cut off: status and plan say so and advise nothing.
+run status cutoff.toml; grep -q "started by the run that holds the lock, not finished yet" out &&
+  grep -q "(running now)" out && ! grep -q "has no way to tell" out && ok ||
+  bad "cutoff: status of a running apply: $(cat out)"
+run plan cutoff.toml; grep -q "which is still running: this plan is of the world mid-run" err && ! grep -q "cut off" err &&
+  ok || bad "cutoff: plan during a running apply: $(cat err)"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 run apply cutoff.toml --yes && bad "cutoff: a cut-off command with no check was run again" ||

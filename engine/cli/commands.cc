@@ -81,9 +81,17 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
   render.explain = options.explain;
   if (!FindStage(spec, options.stage, &render.only_stage)) return 1;
 
+  // A run that holds the journal now is mid-way: the steps it started are in flight, not cut
+  // off, and what it has not done yet shows as to do.
+  auto holder = session->journal->Holder();
+  const bool running = holder.ok() && *holder && !(*holder)->gone;
+  if (running)
+    std::cerr << "reconcile: note: the journal is held by " << (*holder)->Describe()
+              << ", which is still running: this plan is of the world mid-run; plan again once it ends.\n";
   // A rollback left unfinished stops apply before anything, whatever the plan says: said in
   // the plan itself, not only in a note, and not a plan a pipeline may read as "nothing to do".
-  std::vector<const PendingStep*> unfinished = CutOffBlind(spec, session->history(), "rollback");
+  std::vector<const PendingStep*> unfinished;
+  if (!running) unfinished = CutOffBlind(spec, session->history(), "rollback");
   if (!unfinished.empty())
     render.apply_stops = CutOffBlindText(spec, *unfinished.front()) + ", so the rollback is not finished";
 
@@ -129,7 +137,8 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
     if (!rehearsal.empty()) std::cout << "\n" << rehearsal;
   }
   // What apply will stop at before it runs anything there: said now, not at night mid-apply.
-  for (const PendingStep* p : CutOffBlind(spec, session->history(), "apply"))
+  for (const PendingStep* p :
+       running ? std::vector<const PendingStep*>() : CutOffBlind(spec, session->history(), "apply"))
     std::cerr << "reconcile: note: " << CutOffBlindText(spec, *p) << "; apply will stop before it.\n  "
               << CutOffBlindFix(spec, *p, CommandFor(common, "apply")) << "\n";
   for (const PendingStep* p : unfinished)

@@ -27,18 +27,22 @@ int RunStatus(const Registry& registry, const CommonOptions& common) {
     if ((*holder)->gone)
       lock += "; that run has ended on this machine but its lock remains: reconcile force-unlock SPEC " + (*holder)->id;
   }
+  // Steps a live run has started are in flight, not cut off: nothing to advise about them.
+  const bool running = *holder && !(*holder)->gone;
   std::cout << "lock: " << lock << "\n\nstages:\n";
   for (const StageSpec& s : spec.stages)
     std::cout << "  " << (h.complete.count(s.name) ? "complete  " : "pending   ") << s.name << "\n";
   if (!h.pending.empty()) {
-    std::cout << "\nstarted and never finished (re-probed by the next apply):\n";
+    std::cout << (running ? "\nstarted by the run that holds the lock, not finished yet:\n"
+                          : "\nstarted and never finished (re-probed by the next apply):\n");
     for (const PendingStep& p : h.pending)
       std::cout << "  " << p.address << ": " << PendingWhat(spec, p) << ", started " << p.at << "\n";
     for (const char* op : {"apply", "rollback"})
-      for (const PendingStep* p : CutOffBlind(spec, h, op))
-        std::cout << "  " << p->address << " has no way to tell whether it ran: " << op << " will stop before it"
-                  << (std::string(op) == "rollback" ? ", and apply before anything" : "") << ". "
-                  << CutOffBlindFix(spec, *p, CommandFor(common, op)) << "\n";
+      if (!running)
+        for (const PendingStep* p : CutOffBlind(spec, h, op))
+          std::cout << "  " << p->address << " has no way to tell whether it ran: " << op << " will stop before it"
+                    << (std::string(op) == "rollback" ? ", and apply before anything" : "") << ". "
+                    << CutOffBlindFix(spec, *p, CommandFor(common, op)) << "\n";
   }
   if (h.last_failure) {
     // As apply says it: named once, a command's stderr indented under it.
@@ -48,7 +52,7 @@ int RunStatus(const Registry& registry, const CommonOptions& common) {
   }
   if (h.last_begin) {
     std::cout << "\nlast run: " << h.last_begin->op << " by " << h.last_begin->holder << " at " << h.last_begin_at
-              << "\n";
+              << (running ? " (running now)" : "") << "\n";
   }
   return 0;
 }
