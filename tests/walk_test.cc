@@ -117,6 +117,17 @@ TEST_CASE("Ctrl-C: what runs finishes and is reported; nothing more starts") {
   CHECK(stopped == 3);
 }
 
+TEST_CASE("what an interrupt left out is said for the first few steps, then counted") {
+  Walk walk(Items(20));
+  walk.runner->interrupt_after = 1;
+  auto results = walk.Run({1, 8});
+  std::string text = Failures(*walk.load.spec, walk.steps, results);
+  std::size_t lines = 0;
+  for (char c : text) lines += c == '\n';
+  CHECK(lines == kShownNotRun + 1);
+  CHECK(text.ends_with("\n  … and 9 more steps not run"));
+}
+
 // A wait check and an item after it.
 constexpr const char* kGatedByCheck = R"(
 [check.ready]

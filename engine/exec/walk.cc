@@ -135,11 +135,16 @@ std::vector<StepResult> WalkSteps(const Spec& spec, const std::vector<Step>& ste
 
 std::string Failures(const Spec& spec, const std::vector<Step>& steps, const std::vector<StepResult>& results) {
   std::string out;
+  std::size_t not_run = 0;
   for (std::size_t i = 0; i < results.size(); ++i) {
     if (results[i].ok) continue;
+    // Every failure is said; of the steps left out, the first few: an interrupt of a
+    // large stage left tens of thousands of lines burying the way on.
+    if (results[i].left_out && ++not_run > kShownNotRun) continue;
     const std::string& address = spec.resources[steps[i].resource].address;
     out += "\n  " + address + ": " + StepErrorText(address, results[i].error, "    ");
   }
+  if (not_run > kShownNotRun) out += "\n  … and " + std::to_string(not_run - kShownNotRun) + " more steps not run";
   return out;
 }
 

@@ -56,7 +56,9 @@ struct WalkLimits {
 std::vector<StepResult> WalkSteps(const Spec& spec, const std::vector<Step>& steps, StepRunner& runner,
                                   WalkLimits limits);
 
-// "\n  address: why" for each step that did not succeed; "" when all did.
+// "\n  address: why" for each step that did not succeed, of those left out (not run) the first
+// kShownNotRun and then how many more; "" when all did.
+constexpr std::size_t kShownNotRun = 10;
 std::string Failures(const Spec& spec, const std::vector<Step>& steps, const std::vector<StepResult>& results);
 
 // The stage's outcome from its steps' results (`interrupted`: a Ctrl-C came).
