@@ -153,5 +153,6 @@ grep -qE "^last failure \(.*\): command\.breaks in stage one: .apply. exited 3 o
   bad "status's last failure: $(cat "$work/out")"
 [ "$(sed -n '/^last failure/,/^last run/p' "$work/out" | wc -l)" = 5 ] && ok ||
   bad "one blank line, no more, between the last failure and the last run: $(cat "$work/out")"
+grep -qE "^last run: apply by .* at .*, failed$" "$work/out" && ok || bad "status says how the last run ended: $(cat "$work/out")"
 
 finish

@@ -83,13 +83,16 @@ run plan cutoff.toml; grep -q "which is still running: this plan is of the world
   ok || bad "cutoff: plan during a running apply: $(cat err)"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
+run status cutoff.toml; grep -qE "^last run: apply by .*, cut off before it ended$" out && ok ||
+  bad "cutoff: status says the last run was cut off: $(cat out)"
 run apply cutoff.toml --yes && bad "cutoff: a cut-off command with no check was run again" ||
   { grep -q -- "to run it again: reconcile apply cutoff.toml --var root=.* --rerun command.slow$" err && ok ||
     bad "cutoff: the refusal gives the command line to copy: $(cat err)"; }
 [ ! -e "$root/cut" ] && ok || bad "cutoff: the command did not run again"
 run plan cutoff.toml; grep -q "note: command.slow was cut off while it ran" err && grep -q "apply will stop before it" err && ok ||
   bad "cutoff: plan says ahead that apply will stop: $(cat err)"
-run status cutoff.toml; grep -q "command.slow has no way to tell whether it ran: apply will stop before it" out && ok ||
+run status cutoff.toml; grep -q "command.slow has no way to tell whether it ran: apply will stop before it" out &&
+  grep -qE "^last run: apply by .*, stopped$" out && ok ||
   bad "cutoff: status says so too: $(cat out)"
 run apply cutoff.toml --yes --rerun command.slwo; [ $? = 1 ] &&
   grep -q -- "--rerun command.slwo: the spec declares no such step, did you mean 'command.slow'? Nothing was changed.$" err &&

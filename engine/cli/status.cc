@@ -51,8 +51,12 @@ int RunStatus(const Registry& registry, const CommonOptions& common) {
               << "\n";
   }
   if (h.last_begin) {
+    std::string ended = running              ? " (running now)"
+                        : h.last_end.empty() ? ", cut off before it ended"
+                        : h.last_end != "ok" ? ", " + h.last_end
+                                             : "";
     std::cout << "\nlast run: " << h.last_begin->op << " by " << h.last_begin->holder << " at " << h.last_begin_at
-              << (running ? " (running now)" : "") << "\n";
+              << ended << "\n";
   }
   return 0;
 }

@@ -38,6 +38,7 @@ struct Summarizer {
     h.last_begin = b;
     h.last_begin_at = r.at;
     h.last_rollback_finished = false;
+    h.last_end.clear();
     // A rollback un-completes the stages it undoes before its first step, so a rollback cut
     // off halfway never leaves a stage counted complete whose work is partly gone.
     if (b.op == "rollback") {
@@ -86,6 +87,7 @@ struct Summarizer {
     h.last_rollback_finished = true;
   }
   void operator()(const journal::End& e) {
+    h.last_end = e.result;
     if (e.result == "ok") h.last_failure.reset();
   }
 };

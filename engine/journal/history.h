@@ -59,6 +59,9 @@ struct History {
   // The last run was a rollback and wrote its rollback_complete: it finished. A rollback cut
   // off (or failed) has un-completed the stages it undoes without finishing.
   bool last_rollback_finished = false;
+  // How the last run ended ("ok", "failed", "interrupted"); "" when it has not: running, or
+  // cut off.
+  std::string last_end;
   // The stages (`to`) rollbacks went back to, one entry for each run of rollbacks with no
   // apply between them (a rollback resumed or repeated is the same going back).
   std::vector<std::vector<std::string>> rollback_targets;

@@ -94,6 +94,7 @@ void HistoryFold::WriteJson(std::string* out) const {
     w.Str(h_->last_begin_at).Raw("]");
   }
   w.Raw(",").Key("last_rollback_finished").Raw(h_->last_rollback_finished ? "true" : "false");
+  w.Raw(",").Key("last_end").Str(h_->last_end);
   w.Raw("}");
 }
 
@@ -138,6 +139,7 @@ std::optional<HistoryFold> HistoryFold::FromJson(nlohmann::json&& j) {
       h.last_begin_at = j["last_begin"].at(1).get<std::string>();
     }
     h.last_rollback_finished = j.at("last_rollback_finished").get<bool>();
+    h.last_end = j.at("last_end").get<std::string>();
     return f;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // not what this reconcile writes: read the journal instead
