@@ -181,4 +181,21 @@ run rollback order.toml --to base --yes || bad "order: rollback: $(cat err)"
 [ ! -e "$root/flag" ] && ok || bad "order: s2's revert ran before s1's (flag is as at the end of base)"
 [ "$(cat "$root/events" 2>&1)" = "$(printf -- '-c\n-a')" ] && ok || bad "order: c's revert before a's: $(cat "$root/events" 2>&1)"
 
+# 10. A revert that fails: the rollback says to fix the cause before running it again (run again
+# as it is, it fails the same way).
+cat >fails.toml <<'EOF_SPEC'
+version = 1
+name = "fails"
+stages = ["base", "work"]
+[command.step]
+stage = "work"
+host = "local"
+apply = ["true"]
+revert = ["false"]
+EOF_SPEC
+run apply fails.toml --yes || bad "fails: apply: $(cat err)"
+run rollback fails.toml --to base --yes; [ $? = 1 ] &&
+  grep -q "fix what stopped it (above), then run the same rollback again to continue" err && ok ||
+  bad "fails: a failed revert says to fix the cause first: $(cat err)"
+
 finish

@@ -378,7 +378,10 @@ RunEnd RunRollbackPlan(Session& session, const RollbackPlan& rollback, Executor&
     JournalRecord end = journal::Encode(journal::End{"rollback", interrupted ? "interrupted" : "failed"});
     (void)session.journal->Append(&end);  // the failure below is what to say
     return {interrupted ? RunEnd::kInterrupted : RunEnd::kFailed,
-            "the rollback did not finish:" + failures + "\n  run the same rollback again to continue"};
+            "the rollback did not finish:" + failures +
+                (interrupted ? "\n  run the same rollback again to continue"
+                             // Run again as it is, a step that failed fails the same way.
+                             : "\n  fix what stopped it (above), then run the same rollback again to continue")};
   }
   // What stays is journaled too: the stage is undone, so an apply that passes it again runs
   // the step again (an event of that stage), and this rollback run again has nothing to say.
