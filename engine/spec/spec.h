@@ -32,8 +32,6 @@ inline constexpr std::size_t kMaxSecretBytes = 64 << 10;  // an env:/file: secre
 inline constexpr std::size_t kMaxSourceBytes = 16 << 20;  // a file read by `source`
 std::string SizeText(std::size_t bytes);                  // "1 MiB", "64 KiB"
 
-// A value as written: strings may still hold ${TYPE.NAME.attr} references (variables are
-// already substituted), and a secret holds its env:/file: reference, not its content.
 // Where each item of a list was written, kept out of line: most values are not lists, and a
 // million resources' attributes each carried an empty vector (24 bytes) for it.
 class ItemLocs {
@@ -57,6 +55,8 @@ class ItemLocs {
   std::unique_ptr<std::vector<SourceLoc>> p_;
 };
 
+// A value as written: strings may still hold ${TYPE.NAME.attr} references (variables are
+// already substituted), and a secret holds its env:/file: reference, not its content.
 struct SpecValue {
   Value value;
   SourceLoc loc;
