@@ -155,12 +155,4 @@ grep -qE "^last failure \(.*\): command\.breaks in stage one: .apply. exited 3 o
   bad "one blank line, no more, between the last failure and the last run: $(cat "$work/out")"
 grep -qE "^last run: apply by .* at .*, failed$" "$work/out" && ok || bad "status says how the last run ended: $(cat "$work/out")"
 
-# A misspelt --var is said (the variable meant stays at its default); one with no use, not.
-printf 'version = 1\nname = "v"\nstages = ["a"]\n[vars]\ntarget = "/srv"\n[file.f]\nhost = "local"\npath = "${vars.target}/x"\ncontent = "x"\n' \
-  >"$work/vars.toml"
-"$bin" validate "$work/vars.toml" --var tagret=/prod --var unrelated=1 >"$work/out" 2>"$work/err"
-expect_rc 0 $? "validate with a misspelt --var"
-[ "$(cat "$work/err")" = "reconcile: warning: --var tagret changes nothing: the spec neither declares nor uses a variable 'tagret', did you mean 'target'?" ] &&
-  ok || bad "the misspelt --var is said, the unrelated one not: $(cat "$work/err")"
-
 finish

@@ -114,7 +114,6 @@ std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptio
     options.vars[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   session->load = LoadSpec(common.spec, options, registry);
-  for (const std::string& w : session->load.warnings) std::cerr << "reconcile: warning: " << w << "\n";
   if (session->load.spec) session->graph.Build(*session->load.spec, &session->load.diags);
   if (!session->load.diags.empty()) {
     std::cerr << session->load.diags.Render(*session->load.sources);

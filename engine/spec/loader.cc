@@ -142,7 +142,6 @@ bool Loader::Interpolate(const std::string& s, SourceLoc loc, const What& what, 
     }
     if (p.text.rfind("vars.", 0) == 0) {
       std::string var = p.text.substr(5);
-      used_vars_.insert(var);
       auto it = spec_->vars.find(var);
       if (it == spec_->vars.end()) {
         std::vector<std::string> names;
@@ -474,24 +473,8 @@ void Loader::ReadState(const toml::table& table) {
   }
 }
 
-std::vector<std::string> Loader::UnusedVars() const {
-  std::vector<std::string> out, known(declared_vars_.begin(), declared_vars_.end());
-  known.insert(known.end(), used_vars_.begin(), used_vars_.end());
-  // Only a likely misspelling is said: a wrapper passing one set of --var to several specs
-  // passes some that a spec has no use for, on purpose.
-  for (const auto& [name, value] : options_.vars) {
-    if (declared_vars_.count(name) || used_vars_.count(name)) continue;
-    std::string meant = DidYouMean(name, known);
-    if (!meant.empty())
-      out.push_back("--var " + name + " changes nothing: the spec neither declares nor uses a variable '" + name + "'" +
-                    meant);
-  }
-  return out;
-}
-
 void Loader::ReadVars(const toml::table& table) {
   for (auto& [k, v] : table) {
-    declared_vars_.insert(std::string(k.str()));
     SpecValue sv;
     sv.loc = Loc(v);
     if (v.is_string()) sv.value = v.as_string()->get();
@@ -542,7 +525,6 @@ void Loader::ResolveVars() {
         continue;
       }
       std::string var = piece.text.rfind("vars.", 0) == 0 ? piece.text.substr(5) : "";
-      used_vars_.insert(var);
       auto it = spec_->vars.find(var);
       if (var.empty() || it == spec_->vars.end()) {
         std::vector<std::string> names;
@@ -969,7 +951,6 @@ LoadResult LoadTexts(const std::string& path, std::string text, const LoadOption
 
   Loader loader(registry, result.sources.get(), &result.diags, spec.get(), options);
   loader.Load(root);
-  result.warnings = loader.UnusedVars();
   if (result.diags.empty()) {
     IndexSensitive(spec.get());
     result.spec = std::move(spec);

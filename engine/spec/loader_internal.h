@@ -2,7 +2,6 @@
 // loader_resources.cc (resources and their overlays). Not part of the engine's interface.
 #pragma once
 
-#include <set>
 #include <string>
 #include <vector>
 
@@ -47,10 +46,6 @@ class Loader {
         options_(options) {}
 
   void Load(toml::table& root);
-  // A --var the spec neither declares under [vars] nor uses, and near a name it does, one
-  // line each: a typo there (--var tagret=...) would leave the variable meant at its
-  // default, unsaid.
-  std::vector<std::string> UnusedVars() const;
 
  private:
   friend struct ResourceReader;
@@ -62,7 +57,6 @@ class Loader {
   void ReadState(const toml::table& table);
   void ReadVars(const toml::table& table);
   void ResolveVars();
-  std::set<std::string> declared_vars_, used_vars_;  // for UnusedVars
   void ReadHosts(const toml::table& table);
   void ResolveJumps(const std::map<std::string, SourceLoc>& locs);
   // One [host.NAME] table's keys (a [hosts.NAME] group's when `group`: no address).

@@ -223,7 +223,6 @@ struct LoadResult {
   std::unique_ptr<Spec> spec;  // null when there were errors
   std::shared_ptr<SourceSet> sources = std::make_shared<SourceSet>();
   Diagnostics diags;
-  std::vector<std::string> warnings;  // what loads but is likely a mistake (a misspelt --var)
 };
 
 LoadResult LoadSpec(const std::string& path, const LoadOptions& options, const Registry& registry);
