@@ -24,6 +24,10 @@ namespace {
 
 const std::vector<std::string> kTopLevelKeys = {"version",  "name", "stages", "state",      "vars",  "stage",
                                                 "provider", "host", "hosts",  "on_failure", "notify"};
+bool IsSetting(std::string_view key) {
+  return std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), key) != kTopLevelKeys.end();
+}
+
 const std::vector<std::string> kStageKeys = {"confirm", "watch", "watch_checks", "on_failure", "downtime"};
 
 // A spec far larger than any cutover (a generated one with 100k resources is ~10 MiB):
@@ -103,7 +107,7 @@ SourceLoc Loader::Loc(const toml::source_region& region) {
     }
     loc.file = last_path_value_;
   }
-  loc.line = region.begin.line;
+  loc.line = region.begin.line + line_offset_;
   loc.column = region.begin.column;
   return loc;
 }
@@ -183,7 +187,7 @@ bool Loader::Interpolate(const std::string& s, SourceLoc loc, const What& what, 
   return ok;
 }
 
-void Loader::Load(toml::table& root) {
+void Loader::Load(toml::table& root, const SpecPieces* pieces) {
   // Variables first: every string may use them, the spec's name included. Then hosts and
   // providers before resources, which refer to them.
   if (auto* vars = root.get("vars")) {
@@ -228,19 +232,12 @@ void Loader::Load(toml::table& root) {
 
   std::vector<std::string> candidates = kTopLevelKeys;
   for (const std::string& t : registry_.TypeNames()) candidates.push_back(t);
-  std::size_t tables = 0;
+  std::size_t tables = pieces ? pieces->split->tables : 0;
   for (auto& [key, node] : root)
     if (const toml::table* t = node.as_table(); t && registry_.FindType(std::string(key.str()))) tables += t->size();
   spec_->resources.reserve(tables);
-  for (auto& [key, node] : root) {
-    if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), key.str()) != kTopLevelKeys.end()) continue;
-    const TypeSchema* schema = registry_.FindType(std::string(key.str()));
-    if (!schema) {
-      Err(Loc(key), "unknown resource type '" + std::string(key.str()) + "'" + DidYouMean(key.str(), candidates));
-      continue;
-    }
-    ReadResources(*schema, node);
-  }
+  ReadResourceTables(root, candidates);
+  if (pieces) ReadPieces(*pieces, candidates);
   // Resources in the order the spec writes them, whatever order TOML tables come back in:
   // sort indices, then move each (large) resource along its cycle of the permutation, in
   // place (a second vector of them was a quarter of a million-resource load's peak).
@@ -266,9 +263,38 @@ void Loader::Load(toml::table& root) {
     all[k] = std::move(first);
     order[k] = k;
   }
-  spec_->by_address.Build(spec_->resources);
+  repeated_address_ = !spec_->by_address.Build(spec_->resources);
   ResolveDependencies();
   ResolveStageOptions();
+}
+
+void Loader::ReadResourceTables(toml::table& root, const std::vector<std::string>& candidates) {
+  for (auto& [key, node] : root) {
+    if (IsSetting(key.str())) continue;
+    const TypeSchema* schema = registry_.FindType(std::string(key.str()));
+    if (!schema) {
+      Err(Loc(key), "unknown resource type '" + std::string(key.str()) + "'" + DidYouMean(key.str(), candidates));
+      continue;
+    }
+    ReadResources(*schema, node);
+  }
+}
+
+void Loader::ReadPieces(const SpecPieces& pieces, const std::vector<std::string>& candidates) {
+  for (const TomlPiece& p : pieces.split->pieces) {
+    toml::table piece;
+    try {
+      piece = toml::parse(pieces.text.substr(p.begin, p.end - p.begin), *pieces.file);
+    } catch (const toml::parse_error& e) {
+      // Only a marker: with any error the spec is parsed again whole, for TOML's own account.
+      Err(SourceLoc{pieces.file, e.source().begin.line + p.line - 1, e.source().begin.column},
+          "TOML syntax: " + std::string(e.description()));
+      continue;
+    }
+    line_offset_ = p.line - 1;
+    ReadResourceTables(piece, candidates);
+    line_offset_ = 0;
+  }
 }
 
 void Loader::ReadHeader(toml::table& root) {
@@ -891,56 +917,72 @@ void Loader::ReadProviders(const toml::table& table) {
 
 namespace {
 
-LoadResult LoadTexts(const std::string& path, std::string text, const LoadOptions& options, const Registry& registry) {
-  LoadResult result;
+// toml++ reports syntax errors by exception; they stop here, at the edge.
+bool ParseToml(const std::string* file, std::string_view body, Diagnostics* diags, toml::table* out) {
+  try {
+    *out = toml::parse(body, *file);
+    return true;
+  } catch (const toml::parse_error& e) {
+    diags->Error(SourceLoc{file, e.source().begin.line, e.source().begin.column},
+                 "TOML syntax: " + std::string(e.description()));
+    return false;
+  }
+}
+
+bool Precheck(const SourceSet& sources, const std::string* file, Diagnostics* diags,
+              std::vector<TomlHeader>* headers = nullptr) {
+  auto bad = PrecheckToml(sources.Text(file), headers);
+  if (bad) diags->Error(SourceLoc{file, bad->line, bad->column}, "TOML syntax: " + bad->message);
+  return !bad;
+}
+
+// One reading of the spec in `file`: parsed whole, or with `split` its resources a piece at a
+// time. The spec, or nothing and the errors in result->diags; `whole` when the pieces could
+// not tell what the whole means, and it must be read whole.
+std::unique_ptr<Spec> ReadSpec(const std::string& path, const std::string* file, const TomlSplit* split,
+                               const LoadOptions& options, const Registry& registry, LoadResult* result, bool* whole) {
   auto spec = std::make_unique<Spec>();
-  spec->sources = result.sources;
+  spec->sources = result->sources;
   spec->options = options;
   spec->path = path;
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   spec->dir = dir.empty() ? "." : dir.string();
 
+  std::string_view text = result->sources->Text(file);
   Sha256 hash;
   hash.Update(text);
-  // toml++ reports syntax errors by exception; they stop here, at the edge.
-  auto parse = [&](const std::string& name, const std::string& body, toml::table* out) {
-    const std::string* file = result.sources->Add(name, body);
-    if (auto bad = PrecheckToml(result.sources->Text(file))) {
-      result.diags.Error(SourceLoc{file, bad->line, bad->column}, "TOML syntax: " + bad->message);
-      return false;
-    }
-    try {
-      *out = toml::parse(result.sources->Text(file), name);
-      return true;
-    } catch (const toml::parse_error& e) {
-      result.diags.Error(SourceLoc{file, e.source().begin.line, e.source().begin.column},
-                         "TOML syntax: " + std::string(e.description()));
-      return false;
-    }
-  };
   toml::table root;
-  if (!parse(path, text, &root)) return result;
+  if (!ParseToml(file, split ? text.substr(0, split->head_end) : text, &result->diags, &root)) return nullptr;
+  // A resource among the settings (root-level dotted keys, an inline table) may meet its
+  // tables in the pieces in ways only the whole document tells.
+  if (split && std::any_of(root.begin(), root.end(), [](const auto& kv) { return !IsSetting(kv.first.str()); })) {
+    *whole = true;
+    return nullptr;
+  }
 
   // It names the overlay's file and the journal's: a name, never a path.
   if (!options.env.empty() && !ValidName(options.env)) {
-    result.diags.Error(SourceLoc{}, "--env '" + options.env +
-                                        "' may hold letters, digits, '-' and '_' only (it names the overlay file "
-                                        "SPEC.ENV.toml and the journal)");
-    return result;
+    result->diags.Error(SourceLoc{}, "--env '" + options.env +
+                                         "' may hold letters, digits, '-' and '_' only (it names the overlay file "
+                                         "SPEC.ENV.toml and the journal)");
+    return nullptr;
   }
   if (!options.env.empty()) {
     std::filesystem::path p(path);
     std::string overlay = (p.parent_path() / (p.stem().string() + "." + options.env + ".toml")).string();
     std::string overlay_text;
     if (!ReadFile(overlay, &overlay_text)) {
-      result.diags.Error(SourceLoc{}, "--env " + options.env + " needs the overlay file '" + overlay +
-                                          "', which cannot be read: " + ErrnoText(errno));
-      return result;
+      result->diags.Error(SourceLoc{}, "--env " + options.env + " needs the overlay file '" + overlay +
+                                           "', which cannot be read: " + ErrnoText(errno));
+      return nullptr;
     }
     hash.Update(std::string_view("\0overlay\0", 9));
     hash.Update(overlay_text);
+    const std::string* over_file = result->sources->Add(overlay, std::move(overlay_text));
     toml::table over_table;
-    if (!parse(overlay, overlay_text, &over_table)) return result;
+    if (!Precheck(*result->sources, over_file, &result->diags) ||
+        !ParseToml(over_file, result->sources->Text(over_file), &result->diags, &over_table))
+      return nullptr;
     Merge(root, over_table);
   }
   for (const auto& [k, v] : options.vars) {
@@ -949,11 +991,37 @@ LoadResult LoadTexts(const std::string& path, std::string text, const LoadOption
   }
   spec->sha256 = hash.HexDigest();
 
-  Loader loader(registry, result.sources.get(), &result.diags, spec.get(), options);
-  loader.Load(root);
-  if (result.diags.empty()) {
-    IndexSensitive(spec.get());
-    result.spec = std::move(spec);
+  Loader loader(registry, result->sources.get(), &result->diags, spec.get(), options);
+  SpecPieces pieces{text, file, split};
+  loader.Load(root, split ? &pieces : nullptr);
+  *whole = split && loader.repeated_address();
+  if (!result->diags.empty()) return nullptr;
+  IndexSensitive(spec.get());
+  return spec;
+}
+
+LoadResult LoadTexts(const std::string& path, std::string text, const LoadOptions& options, const Registry& registry) {
+  LoadResult result;
+  const std::string* file = result.sources->Add(path, std::move(text));
+  // A spec too large to hold as a TOML tree beside what it becomes is read in pieces. An
+  // overlay merges into the whole tree: a spec with one is parsed whole.
+  bool large = options.env.empty() && result.sources->Text(file).size() > options.piece_bytes;
+  std::vector<TomlHeader> headers;
+  if (!Precheck(*result.sources, file, &result.diags, large ? &headers : nullptr)) return result;
+  std::optional<TomlSplit> split;
+  if (large) split = SplitToml(result.sources->Text(file), headers, options.piece_bytes, kTopLevelKeys);
+  std::vector<TomlHeader>().swap(headers);
+
+  bool whole = false;
+  result.spec = ReadSpec(path, file, split ? &*split : nullptr, options, registry, &result, &whole);
+  if (split && (!result.spec || whole)) {
+    // Read again whole, as TOML reads it: for its own account of any error, and for a
+    // resource whose tables stand apart in the text (valid TOML, or a table written twice).
+    result.spec.reset();
+    result.diags = Diagnostics{};
+    result.spec = ReadSpec(path, file, nullptr, options, registry, &result, &whole);
+  } else if (split) {
+    result.parses = 1 + split->pieces.size();
   }
   result.diags.SortByLocation();
   return result;
@@ -997,17 +1065,22 @@ namespace {
 std::uint64_t AddressHash(std::string_view address) { return std::hash<std::string_view>{}(address); }
 }  // namespace
 
-void AddressIndex::Build(const std::vector<Resource>& resources) {
+bool AddressIndex::Build(const std::vector<Resource>& resources) {
   std::size_t size = 16;
   while (size < 2 * resources.size()) size *= 2;
   slots_.assign(size, Slot{});
+  bool distinct = true;
   for (std::size_t i = 0; i < resources.size(); ++i) {
-    if (Find(resources, resources[i].address)) continue;  // the first of a name, as a map's emplace
+    if (Find(resources, resources[i].address)) {
+      distinct = false;
+      continue;  // the first of a name, as a map's emplace
+    }
     std::uint64_t h = AddressHash(resources[i].address);
     std::size_t at = h & (size - 1);
     while (slots_[at].index_plus_one) at = (at + 1) & (size - 1);
     slots_[at] = Slot{static_cast<std::uint32_t>(i + 1), static_cast<std::uint32_t>(h >> 32)};
   }
+  return distinct;
 }
 
 std::optional<std::size_t> AddressIndex::Find(const std::vector<Resource>& resources, std::string_view address) const {

@@ -9,6 +9,7 @@
 
 #include "engine/registry.h"
 #include "engine/spec/spec.h"
+#include "engine/spec/toml_pieces.h"
 
 namespace reconcile {
 
@@ -36,6 +37,13 @@ inline std::string operator+(const char* s, const What& w) { return s + w.str();
 // Adds the edges a `file` or `directory` inside a declared `directory` gets without `after`.
 void AddFolderDependencies(Spec* spec);
 
+// The resources' tables of a large spec, parsed a piece at a time (toml_pieces.h).
+struct SpecPieces {
+  std::string_view text;
+  const std::string* file;
+  const TomlSplit* split;
+};
+
 class Loader {
  public:
   Loader(const Registry& registry, SourceSet* sources, Diagnostics* diags, Spec* spec, const LoadOptions& options)
@@ -45,7 +53,9 @@ class Loader {
         spec_(spec),
         options_(options) {}
 
-  void Load(toml::table& root);
+  void Load(toml::table& root, const SpecPieces* pieces = nullptr);
+  // Two resources of one address: TOML forbids it, but pieces parsed apart cannot tell.
+  bool repeated_address() const { return repeated_address_; }
 
  private:
   friend struct ResourceReader;
@@ -69,6 +79,9 @@ class Loader {
   std::map<std::string, std::string> group_of_;              // TYPE.NAME → its group
   void ReadProviders(const toml::table& table);
   void ReadNotify(const toml::node& node);  // loader_notify.cc
+
+  void ReadResourceTables(toml::table& root, const std::vector<std::string>& candidates);
+  void ReadPieces(const SpecPieces& pieces, const std::vector<std::string>& candidates);
 
   // loader_resources.cc
   void ReadResources(const TypeSchema& schema, toml::node& node);  // empties `node` as it reads
@@ -130,6 +143,8 @@ class Loader {
   };
   std::vector<PendingWatch> pending_watch_;
   std::vector<Pending> pending_refs_;
+  std::uint32_t line_offset_ = 0;  // of the piece being read: toml++ counts its lines from 1
+  bool repeated_address_ = false;
   const std::string* last_path_key_ = nullptr;
   const std::string* last_path_value_ = nullptr;
 };

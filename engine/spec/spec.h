@@ -117,7 +117,7 @@ struct Resource {
 // lookup (6% of planning a long chain of references).
 class AddressIndex {
  public:
-  void Build(const std::vector<Resource>& resources);
+  bool Build(const std::vector<Resource>& resources);  // false when an address repeats
   std::optional<std::size_t> Find(const std::vector<Resource>& resources, std::string_view address) const;
 
  private:
@@ -154,6 +154,8 @@ struct ProviderInstance {
 struct LoadOptions {
   std::string env;                          // --env NAME: merge SPEC.NAME.toml over the spec
   std::map<std::string, std::string> vars;  // --var k=v
+  // A spec larger is parsed a piece at a time (toml_pieces.h); tests make it small.
+  std::size_t piece_bytes = 1 << 20;
 };
 
 // What the world says of the computed attributes (AttrSchema::computed) of the resources
@@ -223,6 +225,7 @@ struct LoadResult {
   std::unique_ptr<Spec> spec;  // null when there were errors
   std::shared_ptr<SourceSet> sources = std::make_shared<SourceSet>();
   Diagnostics diags;
+  std::size_t parses = 1;  // toml++ parses of the spec file: more when read in pieces (toml_pieces.h)
 };
 
 LoadResult LoadSpec(const std::string& path, const LoadOptions& options, const Registry& registry);

@@ -19,7 +19,7 @@ bool IsBareKeyChar(char c) {
 
 class Scanner {
  public:
-  explicit Scanner(std::string_view text) : text_(text) {}
+  Scanner(std::string_view text, std::vector<TomlHeader>* headers) : text_(text), headers_(headers) {}
 
   std::optional<TomlPrecheckError> Run() {
     std::string open;             // the [ and { of values still open: a '[' inside one is an array, not a table header
@@ -62,6 +62,7 @@ class Scanner {
       if (c == '"' || c == '\'') {
         if (auto e = String(c)) return e;
       } else if (c == '[' && open.empty() && at_line_start) {
+        if (headers_) headers_->push_back(TomlHeader{i_, line_});
         if (auto e = TableHeader()) return e;
       } else if (c == '[' || c == '{') {
         open += c;
@@ -188,6 +189,7 @@ class Scanner {
   }
 
   std::string_view text_;
+  std::vector<TomlHeader>* headers_;
   std::size_t i_ = 0;
   bool value_start_ = false;                        // the next character begins a value
   bool in_value_ = false;                           // past the '=' of a key/value pair (or in an array)
@@ -197,6 +199,8 @@ class Scanner {
 
 }  // namespace
 
-std::optional<TomlPrecheckError> PrecheckToml(std::string_view text) { return Scanner(text).Run(); }
+std::optional<TomlPrecheckError> PrecheckToml(std::string_view text, std::vector<TomlHeader>* headers) {
+  return Scanner(text, headers).Run();
+}
 
 }  // namespace reconcile

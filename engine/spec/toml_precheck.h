@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace reconcile {
 
@@ -18,6 +19,13 @@ struct TomlPrecheckError {
   std::string message;
 };
 
-std::optional<TomlPrecheckError> PrecheckToml(std::string_view text);
+// Where a table header ("[a.b]" or "[[a]]") starts a line, outside any value.
+struct TomlHeader {
+  std::size_t offset = 0;  // of its '['
+  std::uint32_t line = 1;
+};
+
+// `headers`, when given, gets every table header passed (toml_pieces.h splits the text there).
+std::optional<TomlPrecheckError> PrecheckToml(std::string_view text, std::vector<TomlHeader>* headers = nullptr);
 
 }  // namespace reconcile

@@ -10,6 +10,7 @@
 #include "engine/graph/graph.h"
 #include "engine/registry.h"
 #include "engine/spec/spec.h"
+#include "engine/value.h"
 #include "providers/builtin.h"
 
 using namespace reconcile;
@@ -29,12 +30,33 @@ const Registry& Providers() {
   return *registry;
 }
 
+// What a load gives, places included, to compare a spec parsed whole with it cut in pieces.
+std::string Outcome(const LoadResult& load) {
+  std::string out = load.diags.Render(*load.sources);
+  if (!load.spec) return out;
+  for (const Resource& r : load.spec->resources) {
+    out += r.address + "@" + r.loc.ToString() + " " + std::to_string(r.stage) + "@" + r.stage_loc.ToString();
+    for (const auto& [name, v] : r.attrs) out += " " + name + "=" + FormatValue(v.value) + "@" + v.loc.ToString();
+    for (const Overlay& o : r.overlays) out += " at " + std::to_string(o.stage) + "@" + o.loc.ToString();
+    for (const Dependency& d : r.deps) out += " dep " + std::to_string(d.on) + "@" + d.loc.ToString();
+    out += "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
-  LoadResult load = LoadSpecText("fuzz.toml", std::move(text), LoadOptions{}, Providers());
-  std::string rendered = load.diags.Render(*load.sources);
+  // Each resource a piece of its own (toml_pieces.h): what it loads into, and every error,
+  // must be what the whole document gives.
+  LoadOptions cut;
+  cut.piece_bytes = 1;
+  LoadResult pieces = LoadSpecText("fuzz.toml", text, cut, Providers());
+  LoadOptions whole;
+  whole.piece_bytes = std::size_t(-1);
+  LoadResult load = LoadSpecText("fuzz.toml", std::move(text), whole, Providers());
+  if (Outcome(pieces) != Outcome(load)) __builtin_trap();
   if (!load.spec) {
     if (load.diags.empty()) __builtin_trap();  // refused without saying why
     return 0;
