@@ -59,6 +59,34 @@ expect_not_in "$work/out" "stage prepare" "--stage shows one stage"
 expect_rc 1 $? "unknown --stage"
 expect_in "$work/err" "reconcile: error: no stage 'clenaup' in $example, did you mean 'cleanup'?" "stage suggestion"
 
+# A plan saved with --stage showed that stage alone: apply runs through it and no further,
+# and runs no stage before it that was never shown.
+staged=$work/staged
+mkdir -p "$staged" "$work/one-stage"
+cp -r "$example" "$src/examples/files" "$work/one-stage/"  # its journal beside it, in the test's folder
+example=$work/one-stage/local-files.toml
+"$bin" plan "$example" --var root="$staged" --stage switch --out "$work/switch.json" >/dev/null 2>"$work/err"
+expect_rc 0 $? "plan --stage --out"
+expect_in "$work/switch.json" '"reviewed_stage": "switch"' "a one-stage plan names its stage"
+expect_in "$work/err" "(stage 'switch' only: reconcile apply $work/switch.json runs through it and no further)" \
+  "a one-stage plan says what apply will run"
+expect_in "$work/err" "stage 'prepare' before it is not complete and is not shown, so apply will refuse this plan" \
+  "a one-stage plan past a pending stage is told"
+"$bin" apply "$work/switch.json" >"$work/out" 2>"$work/err"
+expect_rc 1 $? "apply of a one-stage plan past a pending stage"
+expect_in "$work/err" "but stage 'prepare' before it is not complete and would run unreviewed; nothing was changed" \
+  "the stage never shown is named"
+[ -z "$(ls -A "$staged")" ] && ok || bad "a refused one-stage plan changed the world"
+"$bin" plan "$example" --var root="$staged" --stage prepare --out "$work/prepare.json" >/dev/null 2>&1
+"$bin" apply "$work/prepare.json" --through switch >"$work/out" 2>"$work/err"
+expect_rc 1 $? "apply of a one-stage plan --through a later stage"
+expect_in "$work/err" "so stage 'switch' was never reviewed; nothing was changed" "the later stage is refused"
+"$bin" apply "$work/prepare.json" >"$work/out" 2>"$work/err"
+expect_rc 0 $? "apply of a one-stage plan"
+expect_in "$work/out" "Apply complete through stage 'prepare'" "a one-stage plan applies its stage"
+expect_in "$staged/upstream.conf" "server 10.0.0.5:8000" "and not the stage after it"
+example=$src/examples/local-files.toml
+
 # graph
 "$bin" graph "$example" >"$work/out" 2>/dev/null
 expect_rc 0 $? "graph"

@@ -36,6 +36,8 @@ std::string SavedPlanShapeError(const nlohmann::json& doc) {
   if (spec.contains("vars") && !spec["vars"].is_object()) return "'spec.vars' is not an object";
   if (!doc.contains("journal_seq") || !doc["journal_seq"].is_number_unsigned())
     return "'journal_seq' is not a record number";
+  if (doc.contains("reviewed_stage") && !doc["reviewed_stage"].is_string())
+    return "'reviewed_stage' is not a stage's name";
   if (!doc.contains("stages") || !doc["stages"].is_array()) return "'stages' is not a list";
   for (const nlohmann::json& st : doc["stages"])
     if (!st.is_object() || !st.contains("name") || !st["name"].is_string())
@@ -134,6 +136,26 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     }
     through = *s;
   }
+  // A plan saved with --stage showed that stage alone: applied through it, and no further.
+  std::optional<std::size_t> reviewed;
+  if (saved.contains("reviewed_stage")) {
+    const std::string name = saved["reviewed_stage"].get<std::string>();
+    reviewed = spec.FindStage(name);
+    if (!reviewed) {
+      Fail("the plan " + plan_file + " was saved for stage '" + name + "', which " + spec.path +
+           " no longer has; run reconcile plan --out again");
+      return 1;
+    }
+    if (options.through.empty()) {
+      through = *reviewed;
+    } else if (through > *reviewed) {
+      Fail("the plan " + plan_file + " shows stage '" + name + "' only (it was saved by plan --stage " + name +
+           "), so stage '" + spec.stages[through].name +
+           "' was never reviewed; nothing was changed. Save a plan of it: " + CommandFor(common, "plan") +
+           " --out PLAN");
+      return 1;
+    }
+  }
 
   if (Status s = session->journal->Lock(LockInfo::Mine("apply"), *timeout); !s) {
     Fail(s.message());
@@ -161,6 +183,14 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
   if (!all_complete && through < next) {
     std::cout << "Nothing to do: stage '" << spec.stages[through].name << "' is already complete.\n";
     return 0;
+  }
+  if (reviewed && !all_complete && next < *reviewed) {
+    Fail("the plan " + plan_file + " shows stage '" + spec.stages[*reviewed].name +
+         "' only (it was saved by plan --stage " + spec.stages[*reviewed].name + "), but stage '" +
+         spec.stages[next].name +
+         "' before it is not complete and would run unreviewed; nothing was changed. Save a plan of every stage: " +
+         CommandFor(common, "plan") + " --out PLAN");
+    return 1;
   }
   PlanOptions plan_options = PlanOptionsFor(*session);
   auto plan = MakePlan(spec, session->graph, plan_options);

@@ -17,6 +17,7 @@
 #include "engine/cli/session.h"
 #include "engine/markup.h"
 #include "engine/os_calls.h"
+#include "engine/shell_words.h"
 #include "engine/spec/spec.h"
 
 namespace reconcile {
@@ -104,8 +105,21 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
   }
   plan->journal_seq = session->history().last_seq;
   if (!options.out.empty()) {
-    if (!WriteAtomically(options.out, RenderJson(spec, *plan, RenderOptions{}))) return 1;
-    std::cerr << "reconcile: plan saved to " << options.out << "\n";
+    // Every stage is saved, but one shown is one reviewed: apply runs that stage and no other.
+    RenderOptions saved;
+    if (render.only_stage) saved.reviewed_stage = spec.stages[*render.only_stage].name;
+    if (!WriteAtomically(options.out, RenderJson(spec, *plan, saved))) return 1;
+    std::cerr << "reconcile: plan saved to " << options.out;
+    if (render.only_stage)
+      std::cerr << " (stage '" << saved.reviewed_stage << "' only: reconcile apply " << ShellQuote(options.out)
+                << " runs through it and no further)";
+    std::cerr << "\n";
+    std::size_t next = session->history().NextStage(session->StageNames());
+    if (render.only_stage && next < *render.only_stage)
+      std::cerr << "reconcile: note: stage '" << spec.stages[next].name
+                << "' before it is not complete and is not shown, so apply will refuse this plan; save one of "
+                   "every stage: "
+                << CommandFor(common, "plan") << " --out " << ShellQuote(options.out) << "\n";
   }
   const std::string format = options.json ? "json" : options.format;
   Timings rehearsed;

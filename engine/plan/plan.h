@@ -124,6 +124,9 @@ struct RenderOptions {
   // finished), said with the plan: its last line in text, `apply_stops` in JSON, the summary
   // of a report. "" when apply would run it.
   std::string apply_stops;
+  // A saved plan of the one stage `plan --stage` showed: apply runs through it, and runs no
+  // stage it did not show (`reviewed_stage` in JSON). "" when every stage was shown.
+  std::string reviewed_stage;
 };
 std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& options);
 

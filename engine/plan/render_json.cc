@@ -62,6 +62,7 @@ std::string RenderJson(const Spec& spec, const Plan& plan, const RenderOptions& 
                     {"irreversible", c.irreversible},
                     {"changes", c.changes()}};
   if (!options.apply_stops.empty()) doc["apply_stops"] = options.apply_stops;
+  if (!options.reviewed_stage.empty()) doc["reviewed_stage"] = options.reviewed_stage;
   return doc.dump(2) + "\n";
 }
 
