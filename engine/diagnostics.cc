@@ -26,6 +26,10 @@ const std::string* SourceSet::Find(const std::string& path) const {
   return it == index_.end() ? nullptr : &files_[it->second].path;
 }
 
+void SourceSet::ForgetTexts() {
+  for (Entry& e : files_) std::string().swap(e.text);
+}
+
 std::string_view SourceSet::Text(const std::string* file) const {
   if (!file) return {};
   auto it = index_.find(*file);

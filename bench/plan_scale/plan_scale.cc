@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s", TestWorld::Errors(load).c_str());
     return 1;
   }
+  load.sources->ForgetTexts();  // as the binary does, once nothing can be shown with its line
   auto t2 = Clock::now();
   Mark("graph");
   auto plan = MakePlan(*load.spec, graph, {});

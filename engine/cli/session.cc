@@ -122,6 +122,7 @@ std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptio
               << " in the spec; nothing was probed or changed.\n";
     return nullptr;
   }
+  session->load.sources->ForgetTexts();
   if (!with_journal) return session;
   const Spec& spec = session->spec();
   if (spec.state_key) {

@@ -1,7 +1,10 @@
 #include "engine/plan/plan.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <map>
+#include <new>
 #include <optional>
 #include <set>
 
@@ -39,6 +42,24 @@ void MarkLostSecrets(const Spec& spec, const Resource& r, const State& prior, St
   }
 }
 
+// Blocks mapped and unmapped whole. Heap memory freed stays resident, so blocks from the heap
+// and the vector they move into were both held at the plan's peak; unmapped, a block's pages
+// go back as soon as its steps have moved.
+template <typename T>
+struct MappedAllocator {
+  using value_type = T;
+  MappedAllocator() = default;
+  template <typename U>
+  MappedAllocator(const MappedAllocator<U>&) {}
+  T* allocate(std::size_t n) {
+    void* p = ::mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t n) { ::munmap(p, n * sizeof(T)); }
+  bool operator==(const MappedAllocator&) const { return true; }
+};
+
 // A stage's steps as they are found, in blocks, then moved into one vector of the size
 // needed: a vector reserved for every step the stage could have had, then shrunk, held two or
 // three times the steps it kept at the plan's peak.
@@ -53,9 +74,9 @@ class StepBlocks {
   // Each block is let go as soon as it is moved.
   void MoveInto(std::vector<Step>* out) {
     out->reserve(out->size() + size_);
-    for (std::vector<Step>& b : blocks_) {
+    for (auto& b : blocks_) {
       for (Step& step : b) out->push_back(std::move(step));
-      std::vector<Step>().swap(b);
+      std::vector<Step, MappedAllocator<Step>>().swap(b);
     }
     blocks_.clear();
     size_ = 0;
@@ -63,7 +84,7 @@ class StepBlocks {
 
  private:
   static constexpr std::size_t kBlock = 4096;
-  std::vector<std::vector<Step>> blocks_;
+  std::vector<std::vector<Step, MappedAllocator<Step>>> blocks_;
   std::size_t size_ = 0;
 };
 
