@@ -93,7 +93,7 @@ void ConsoleProgress::Tick() {
       std::string line = StillRunning(now);
       if (line.empty()) continue;
       last_still_running_ = now;
-      out_ << line << "\n" << std::flush;
+      out_ << line + "\n" << std::flush;
     }
   }
 }
@@ -208,7 +208,9 @@ void ConsoleProgress::Watching(const std::string& stage, std::chrono::millisecon
 
 void ConsoleProgress::Scroll(const std::string& line) {
   ClearLine();
-  out_ << line << "\n";
+  // One piece: std::cerr writes each << at once, and a log of a thousand steps' lines was
+  // twice as many writes.
+  out_ << line + "\n";
   if (options_.live) Redraw();
   out_ << std::flush;
 }
@@ -223,7 +225,7 @@ void ConsoleProgress::Redraw() {
   if (!options_.live || !in_stage_ || stopping_) return;
   std::string line = StatusLine(Clock::now());
   if (line_shown_ && line == drawn_) return;  // a tick that changed nothing writes nothing
-  out_ << "\r" << line << "\x1b[K" << std::flush;
+  out_ << "\r" + line + "\x1b[K" << std::flush;
   drawn_ = std::move(line);
   line_shown_ = true;
 }
