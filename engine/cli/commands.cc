@@ -161,18 +161,9 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
               << CutOffBlindFix(spec, *p, CommandFor(common, "rollback")) << "\n";
   // Any other rollback that did not finish: the world may match the spec, but the stages it
   // un-completed are not complete again until it finishes or apply passes them.
-  if (const History& h = session->history();
-      !running && unfinished.empty() && h.last_begin && h.last_begin->op == "rollback" && !h.last_rollback_finished) {
-    const std::string how = h.last_end == "failed"        ? "it failed"
-                            : h.last_end == "interrupted" ? "it was interrupted"
-                            : h.last_end == "stopped"     ? "it stopped"
-                            : h.last_end.empty()          ? "it was cut off"
-                                                          : "it ended " + h.last_end;
-    std::cerr << "reconcile: note: the rollback to stage '" << h.last_begin->to << "' started " << h.last_begin_at
-              << " did not finish (" << how
-              << "), so the stages after it are not complete. Finish it: " << CommandFor(common, "rollback") << " --to "
-              << ShellQuote(h.last_begin->to) << "; or go forward: " << CommandFor(common, "apply") << "\n";
-  }
+  if (std::string note = UnfinishedRollbackNote(session->history(), common);
+      !running && unfinished.empty() && !note.empty())
+    std::cerr << "reconcile: note: " << note << "\n";
   return options.detailed_exitcode && (plan->HasChanges(render.only_stage) || !unfinished.empty()) ? 2 : 0;
 }
 

@@ -66,6 +66,12 @@ int RollBackLocked(Session& locked, const CommonOptions& common, const RollbackC
     return 1;
   }
   if (rollback->Empty()) {
+    // Nothing after this stage, but an earlier rollback left stages before it undone in part.
+    if (std::string note = UnfinishedRollbackNote(session->history(), common); !note.empty()) {
+      std::cout << "Nothing to roll back after stage '" << options.to << "'.\n";
+      std::cerr << "reconcile: note: " << note << "\n";
+      return 0;
+    }
     std::cout << "Nothing to roll back: the world is as it was after stage '" << options.to
               << "' for everything reconcile changed since.\n";
     return 0;

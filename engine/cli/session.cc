@@ -101,6 +101,18 @@ std::string CommandFor(const CommonOptions& common, const std::string& verb) {
   return line;
 }
 
+std::string UnfinishedRollbackNote(const History& h, const CommonOptions& common) {
+  if (!h.last_begin || h.last_begin->op != "rollback" || h.last_rollback_finished) return "";
+  const std::string how = h.last_end == "failed"        ? "it failed"
+                          : h.last_end == "interrupted" ? "it was interrupted"
+                          : h.last_end == "stopped"     ? "it stopped"
+                          : h.last_end.empty()          ? "it was cut off"
+                                                        : "it ended " + h.last_end;
+  return "the rollback to stage '" + h.last_begin->to + "' started " + h.last_begin_at + " did not finish (" + how +
+         "), so the stages after it are not complete. Finish it: " + CommandFor(common, "rollback") + " --to " +
+         ShellQuote(h.last_begin->to) + "; or go forward: " + CommandFor(common, "apply");
+}
+
 std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptions& common, bool with_journal) {
   auto session = std::make_unique<Session>();
   LoadOptions options;
