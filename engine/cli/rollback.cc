@@ -46,18 +46,6 @@ int RollBackLocked(Session& locked, const CommonOptions& common, const RollbackC
     Fail(rollback.error().message);
     return 1;
   }
-  // A rollback cut off (or failed) un-completed the stages it undoes before its first step,
-  // without finishing: those after `to` are this one's to undo too, so that it journals them
-  // again (a run cut off in turn still knows) and its "Next:" names them.
-  if (const History& h = session->history();
-      h.last_begin && h.last_begin->op == "rollback" && !h.last_rollback_finished) {
-    std::vector<std::string>& undone = rollback->undone;
-    for (const std::string& name : h.last_begin->undo)
-      if (auto s = spec.FindStage(name); s && *s > to && std::find(undone.begin(), undone.end(), name) == undone.end())
-        undone.push_back(name);
-    std::sort(undone.begin(), undone.end(),
-              [&](const std::string& a, const std::string& b) { return *spec.FindStage(a) < *spec.FindStage(b); });
-  }
   for (const std::string& note : rollback->notes) std::cerr << "reconcile: " << note << "\n";
   if (!rollback->drift.empty() && !options.force) {
     Fail("these changed since reconcile last wrote them:" + rollback->drift +
