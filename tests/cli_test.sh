@@ -85,6 +85,11 @@ expect_in "$work/err" "so stage 'switch' was never reviewed; nothing was changed
 expect_rc 0 $? "apply of a one-stage plan"
 expect_in "$work/out" "Apply complete through stage 'prepare'" "a one-stage plan applies its stage"
 expect_in "$staged/upstream.conf" "server 10.0.0.5:8000" "and not the stage after it"
+"$bin" apply "$example" --var root="$staged" --yes >/dev/null 2>&1 || bad "apply of every stage"
+"$bin" plan "$example" --var root="$staged" --stage prepare --out "$work/done.json" >/dev/null 2>&1
+"$bin" apply "$work/done.json" >"$work/out" 2>"$work/err"
+expect_rc 0 $? "apply of a one-stage plan once every stage is complete"
+expect_in "$work/out" "Nothing to do: stage 'prepare' is already complete." "a complete stage is said complete"
 example=$src/examples/local-files.toml
 
 # graph

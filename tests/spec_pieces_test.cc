@@ -108,6 +108,12 @@ TEST_CASE("an error in a later piece is told at its line and column, as parsed w
 TEST_CASE("what only the whole document tells is parsed whole") {
   std::string many;
   for (int i = 0; i < 10; ++i) many += "[mem_item.r" + std::to_string(i) + "]\nkey = \"k\"\nvalue = \"v\"\n";
+  std::string commands;
+  for (int i = 0; i < 10; ++i)
+    commands += "[command.c" + std::to_string(i) + "]\nhost = \"local\"\napply = [\"true\"]\n";
+  const std::string kGroups = std::string(kHead) +
+                              "[hosts.grp]\naddresses = [\"10.0.0.1\", \"10.0.0.2\"]\nuser = \"root\"\n"
+                              "[hosts.two]\naddresses = [\"10.0.0.3\"]\nuser = \"root\"\n";
   struct Case {
     const char* what;
     std::string text;
@@ -122,12 +128,21 @@ TEST_CASE("what only the whole document tells is parsed whole") {
       {"a resource among the settings, inline",
        std::string("mem_item = { i = { key = \"k\", value = \"v\" } }\n") + kHead + many},
       {"an escape in a header", kHead + many + "[mem_item.\"e\\u0078\"]\nkey = \"k\"\nvalue = \"v\"\n"},
+      // A table on a host group is stored once per member: written again, with or without the
+      // group, its addresses differ, but it is one TOML table twice.
+      {"a group's table again without it", kGroups +
+                                               std::string("[command.a]\nhost = \"group:grp\"\napply = [\"true\"]\n") +
+                                               commands + "[command.a]\nhost = \"local\"\napply = [\"false\"]\n"},
+      {"a group's table again on another", kGroups +
+                                               std::string("[command.a]\nhost = \"group:grp\"\napply = [\"true\"]\n") +
+                                               commands + "[command.a]\nhost = \"group:two\"\napply = [\"false\"]\n"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.what);
     Both b = LoadBoth(c.text);
     CHECK(b.parses == 1);
     CHECK(b.pieces == b.whole);
+    if (std::string(c.what).rfind("a group's", 0) == 0) CHECK(b.whole.find("cannot redefine") != std::string::npos);
   }
 }
 

@@ -143,7 +143,7 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     reviewed = spec.FindStage(name);
     if (!reviewed) {
       Fail("the plan " + plan_file + " was saved for stage '" + name + "', which " + spec.path +
-           " no longer has; run reconcile plan --out again");
+           " no longer has; nothing was changed. Save a plan again: " + CommandFor(common, "plan") + " --out PLAN");
       return 1;
     }
     if (options.through.empty()) {
@@ -180,7 +180,7 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
 
   std::size_t next = history.NextStage(session->StageNames());
   bool all_complete = next == spec.stages.size();
-  if (!all_complete && through < next) {
+  if (through < next && (!all_complete || through + 1 < spec.stages.size())) {
     std::cout << "Nothing to do: stage '" << spec.stages[through].name << "' is already complete.\n";
     return 0;
   }

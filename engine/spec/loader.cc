@@ -263,7 +263,11 @@ void Loader::Load(toml::table& root, const SpecPieces* pieces) {
     all[k] = std::move(first);
     order[k] = k;
   }
-  repeated_address_ = !spec_->by_address.Build(spec_->resources);
+  if (!spec_->by_address.Build(spec_->resources)) repeated_address_ = true;
+  // A table on a host group is stored once per member, TYPE.NAME[MEMBER]: the same table
+  // written again without the group is a repeat the addresses alone do not show.
+  for (const auto& [address, members] : grouped_)
+    if (spec_->Index(address)) repeated_address_ = true;
   ResolveDependencies();
   ResolveStageOptions();
 }

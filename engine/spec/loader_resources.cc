@@ -412,6 +412,7 @@ void Loader::AddResource(Resource r, const std::string& group) {
     return;
   }
   // One per member: its own steps, journal records and rollback, as if written once per host.
+  if (group_of_.count(r.address)) repeated_address_ = true;  // its table twice, in two pieces
   group_of_[r.address] = group;
   std::vector<std::string>& addresses = grouped_[r.address];
   for (const std::string& member : spec_->host_groups.at(group)) {

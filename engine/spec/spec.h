@@ -225,7 +225,7 @@ struct LoadResult {
   std::unique_ptr<Spec> spec;  // null when there were errors
   std::shared_ptr<SourceSet> sources = std::make_shared<SourceSet>();
   Diagnostics diags;
-  std::size_t parses = 1;  // toml++ parses of the spec file: more when read in pieces (toml_pieces.h)
+  std::size_t parses = 1;  // how what loaded was parsed: 1 whole, more in pieces (toml_pieces.h)
 };
 
 LoadResult LoadSpec(const std::string& path, const LoadOptions& options, const Registry& registry);
