@@ -612,3 +612,10 @@ TEST_CASE("every mistake of a spec is reported in one run, in the order of the f
             At(9, 9, "unknown stage 'fourth' for mem_item.a", "stage = \"fourth\"", "the stages are: one, two, three") +
             At(10, 2, "unknown resource type 'fil', did you mean 'file'?", "[fil.x]"));
 }
+
+TEST_CASE("a setting written below a resource's table is said to belong to it") {
+  CHECK(Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nvalue = \"v\"\non_failure = \"rollback\"\n")) ==
+        At(7, 1, "unknown attribute 'on_failure' in mem_item.a", "on_failure = \"rollback\"",
+           "'on_failure' is a setting of the whole spec: written below [mem_item.a], it belongs to that table; move "
+           "it above the first [table]"));
+}

@@ -318,3 +318,20 @@ TEST_CASE("found by the fuzzer: a NUL does not end a value for toml++, nor for t
   text += std::string(3, '\0') + "'\xc3\xa9'\n";
   CHECK(Errors(text).find("spec.toml:1:5: error: TOML syntax: a value that runs into a non-ASCII") == 0);
 }
+
+TEST_CASE("a string never closed is told where it opens, not at the end of the file") {
+  auto multi = PrecheckToml("a = 1\nb = \"\"\"open\nstill open\n[t]\nc = 2\n");
+  REQUIRE(multi);
+  CHECK(multi->line == 2);
+  CHECK(multi->column == 5);
+  CHECK(multi->message == "a string opened with \"\"\" here is never closed; close it with \"\"\"");
+  auto single = PrecheckToml("a = 'x\nb = 1\n");
+  REQUIRE(single);
+  CHECK(single->line == 1);
+  CHECK(single->column == 5);
+  CHECK(single->message.find("not closed on its line; close it with '") != std::string::npos);
+  auto escape_last = PrecheckToml("a = \"x\\");
+  REQUIRE(escape_last);
+  CHECK(escape_last->column == 5);
+  CHECK_FALSE(PrecheckToml("a = \"\"\"x\ny\"\"\"\nb = '''p\nq'''\nc = \"\\\"\"\n"));
+}

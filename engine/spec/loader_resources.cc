@@ -18,6 +18,11 @@ namespace {
 // Keys every resource takes besides its type's attributes.
 const std::vector<std::string> kEngineKeys = {"stage", "after", "notify", "ensure", "at"};
 
+// Keys only the spec as a whole takes: one below a resource's table was meant above it.
+bool SpecWide(const std::string& key) {
+  return key == "version" || key == "stages" || key == "state" || key == "vars" || key == "on_failure";
+}
+
 // Patterns describe short things (a path, a mode, an address, a bucket name), and
 // std::regex_match recurses once per character: a 200,000-character path overflowed the
 // stack. Longer than PATH_MAX is never a match.
@@ -329,7 +334,11 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
         r.attrs[key] = std::move(sv);
       }
     } else {
-      Err(Loc(k), "unknown attribute '" + key + "' in " + r.address + DidYouMean(key, names()));
+      // A setting written below a table belongs to that table in TOML.
+      Err(Loc(k), "unknown attribute '" + key + "' in " + r.address + DidYouMean(key, names()),
+          SpecWide(key) ? "'" + key + "' is a setting of the whole spec: written below [" + r.address +
+                              "], it belongs to that table; move it above the first [table]"
+                        : "");
     }
   }
 

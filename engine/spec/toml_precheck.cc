@@ -145,10 +145,21 @@ class Scanner {
     return Fail("a table name must start with a letter, digit, '_', '-' or a quote");
   }
 
-  // From the opening quote to past the closing one; toml++ reports an unclosed string itself.
+  // From the opening quote to past the closing one. A string never closed is told where it
+  // opens: toml++ tells the end of the file (of a 20 MiB spec), or the next line's first
+  // character as "unescaped control characters".
   std::optional<TomlPrecheckError> String(char quote) {
     std::string_view triple = quote == '"' ? "\"\"\"" : "'''";
     bool multi = At(triple);
+    const std::uint32_t line = line_, column = column_;
+    auto opened = [&] {  // worded only when it is needed: a spec holds millions of strings
+      return TomlPrecheckError{line, column,
+                               multi ? "a string opened with " + std::string(triple) +
+                                           " here is never closed; close it with " + std::string(triple)
+                                     : std::string("a string opened here is not closed on its line; close it with ") +
+                                           quote + " (a string of several lines is written between " +
+                                           std::string(triple) + ")"};
+    };
     for (std::size_t k = 0; k < (multi ? 3u : 1u); ++k) Advance();
     while (i_ < text_.size()) {
       char c = text_[i_];
@@ -162,10 +173,10 @@ class Scanner {
         Advance();
         return std::nullopt;
       }
-      if (!multi && c == '\n') return std::nullopt;
+      if (!multi && c == '\n') return opened();
       if (c == '\\' && quote == '"') {
         Advance();
-        if (i_ >= text_.size()) return std::nullopt;
+        if (i_ >= text_.size()) return opened();
         char e = text_[i_];
         // toml++ first asks whether the character after a backslash is whitespace, with the
         // check that is undefined for most non-ASCII characters; it is no escape anyway.
@@ -185,7 +196,7 @@ class Scanner {
       }
       Advance();
     }
-    return std::nullopt;
+    return opened();
   }
 
   std::string_view text_;
