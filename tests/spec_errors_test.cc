@@ -619,3 +619,11 @@ TEST_CASE("a setting written below a resource's table is said to belong to it") 
            "'on_failure' is a setting of the whole spec: written below [mem_item.a], it belongs to that table; move "
            "it above the first [table]"));
 }
+
+TEST_CASE("a table written twice: as written, and where the first is") {
+  // toml++'s own message garbles a quoted name ('mem_item."ababc"') and names no first table.
+  CHECK(Errors(WithHeader("[mem_item.\"abc\"]\nkey = \"a\"\nvalue = \"v\"\n[mem_item.b]\nkey = \"b\"\nvalue = \"v\"\n"
+                          "  [ mem_item . 'abc' ]  # again\n")) ==
+        At(10, 3, "TOML syntax: the table [ mem_item . 'abc' ] is written twice; the first is on line 4",
+           "  [ mem_item . 'abc' ]  # again"));
+}

@@ -4,46 +4,37 @@
 
 namespace reconcile {
 
-namespace {
-
-// The first two keys of a header such as [file."a-b".at.switch]; false for an array of tables
-// or anything this reading does not follow (an escape in a quoted key): parsed whole then.
-bool HeaderKeys(std::string_view text, std::size_t at, std::string_view keys[2], int* count) {
+std::optional<std::vector<std::string_view>> HeaderPath(std::string_view text, std::size_t at) {
   std::size_t i = at + 1;
-  if (i >= text.size() || text[i] == '[') return false;
-  *count = 0;
+  if (i >= text.size() || text[i] == '[') return std::nullopt;
+  std::vector<std::string_view> keys;
   auto blank = [&] {
     while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
   };
   for (;;) {
     blank();
-    if (i >= text.size()) return false;
-    std::string_view key;
+    if (i >= text.size()) return std::nullopt;
     char c = text[i];
     if (c == '"' || c == '\'') {
       std::size_t close = text.find_first_of(std::string_view(c == '"' ? "\"\\\n" : "'\n"), i + 1);
-      if (close == std::string_view::npos || text[close] != c) return false;
-      key = text.substr(i + 1, close - i - 1);
+      if (close == std::string_view::npos || text[close] != c) return std::nullopt;
+      keys.push_back(text.substr(i + 1, close - i - 1));
       i = close + 1;
     } else {
       std::size_t start = i;
       while (i < text.size() && ((text[i] >= 'a' && text[i] <= 'z') || (text[i] >= 'A' && text[i] <= 'Z') ||
                                  (text[i] >= '0' && text[i] <= '9') || text[i] == '_' || text[i] == '-'))
         ++i;
-      if (i == start) return false;
-      key = text.substr(start, i - start);
+      if (i == start) return std::nullopt;
+      keys.push_back(text.substr(start, i - start));
     }
-    if (*count < 2) keys[*count] = key;
-    ++*count;
     blank();
-    if (i >= text.size()) return false;
-    if (text[i] == ']') return true;
-    if (text[i] != '.') return false;
+    if (i >= text.size()) return std::nullopt;
+    if (text[i] == ']') return keys;
+    if (text[i] != '.') return std::nullopt;
     ++i;
   }
 }
-
-}  // namespace
 
 std::optional<TomlSplit> SplitToml(std::string_view text, const std::vector<TomlHeader>& headers,
                                    std::size_t piece_bytes, const std::vector<std::string>& settings) {
@@ -51,9 +42,10 @@ std::optional<TomlSplit> SplitToml(std::string_view text, const std::vector<Toml
   bool in_head = true;
   std::string_view last[2];
   for (const TomlHeader& h : headers) {
-    std::string_view keys[2];
-    int count = 0;
-    if (!HeaderKeys(text, h.offset, keys, &count)) return std::nullopt;
+    auto path = HeaderPath(text, h.offset);
+    if (!path) return std::nullopt;
+    const std::size_t count = path->size();
+    const std::string_view keys[2] = {(*path)[0], count > 1 ? (*path)[1] : std::string_view()};
     bool setting = std::find(settings.begin(), settings.end(), keys[0]) != settings.end();
     if (in_head && setting) continue;
     // A setting after a resource, or a table [TYPE] of its own, can join what comes before

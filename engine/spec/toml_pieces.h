@@ -27,6 +27,10 @@ struct TomlSplit {
   std::size_t tables = 0;         // [TYPE.NAME] tables in the pieces
 };
 
+// The keys of the table header at `at` ([a."b c".d] → a, b c, d), as written; nothing for an
+// array of tables, or a key this reading does not follow (an escape in a quoted key).
+std::optional<std::vector<std::string_view>> HeaderPath(std::string_view text, std::size_t at);
+
 // `headers` are the text's table headers (PrecheckToml); `settings` the top-level keys that
 // are not resource types. Nothing when the text is one piece or must be parsed whole.
 std::optional<TomlSplit> SplitToml(std::string_view text, const std::vector<TomlHeader>& headers,
