@@ -111,9 +111,10 @@ crash_after $((records + 1)) "$bin" rollback run.toml --to prepare --yes --var r
 [ $? = 137 ] && ok || bad "run: the rollback was killed after its first record"
 run plan run.toml; grep -q "note: the rollback to stage 'prepare' started .* did not finish (it was cut off), so the stages after it are not complete. Finish it: reconcile rollback run.toml --var root=.* --to prepare; or go forward: reconcile apply run.toml" err &&
   ok || bad "run: plan tells of the rollback cut off: $(cat err)"
-run rollback run.toml --to switch --yes; grep -q "^Nothing to roll back after stage 'switch'.$" out &&
-  grep -q "note: the rollback to stage 'prepare' started .* did not finish (it was cut off)" err && ok ||
-  bad "run: a rollback with nothing to do tells of the one cut off: $(cat out err)"
+run rollback run.toml --to switch --yes
+[ $? = 1 ] && grep -q "error: nothing to roll back after stage 'switch', but the rollback to stage 'prepare' started .* did not finish (it was cut off)" err &&
+  ! grep -q "Nothing to roll back" out && ok ||
+  bad "run: a rollback with nothing to do, past one cut off, is refused: $(cat out err)"
 run rollback run.toml --to prepare --yes && ok || bad "run: rollback: $(cat err)"
 run plan run.toml && grep -q "db-2.dump" out && ok || bad "run: the plan shows the new name: $(cat out)"
 run apply run.toml --yes && ok || bad "run: apply again: $(cat err)"

@@ -627,3 +627,17 @@ TEST_CASE("a table written twice: as written, and where the first is") {
         At(10, 3, "TOML syntax: the table [ mem_item . 'abc' ] is written twice; the first is on line 4",
            "  [ mem_item . 'abc' ]  # again"));
 }
+
+TEST_CASE("a table written twice: a ']' in a quoted key, and arrays of tables left to TOML's account") {
+  CHECK(Errors(WithHeader("[vars.\"a]b\"]\nx = 1\n[vars.\"a]b\"]\ny = 2\n"))
+            .find("the table [vars.\"a]b\"] is written twice; the first is on line 4") != std::string::npos);
+  std::string arrays = Errors(WithHeader("[[t]]\n[t.x]\n[[t]]\n[t.x]\n[t.x]\n"));
+  CHECK(arrays.find("written twice") == std::string::npos);
+  CHECK(arrays.find("cannot redefine") != std::string::npos);
+}
+
+TEST_CASE("a setting as a dotted key of a resource is not said to be below its table") {
+  std::string e = Errors(WithHeader("[mem_item]\na.key = \"k\"\na.value = \"v\"\na.on_failure = \"rollback\"\n"));
+  CHECK(e.find("unknown attribute 'on_failure' in mem_item.a") != std::string::npos);
+  CHECK(e.find("belongs to that table") == std::string::npos);
+}

@@ -333,5 +333,9 @@ TEST_CASE("a string never closed is told where it opens, not at the end of the f
   auto escape_last = PrecheckToml("a = \"x\\");
   REQUIRE(escape_last);
   CHECK(escape_last->column == 5);
+  auto backslash_newline = PrecheckToml("a = \"x \\\nb = \"y\"\n");  // not a multi-line string's line end
+  REQUIRE(backslash_newline);
+  CHECK(backslash_newline->line == 1);
+  CHECK(backslash_newline->column == 5);
   CHECK_FALSE(PrecheckToml("a = \"\"\"x\ny\"\"\"\nb = '''p\nq'''\nc = \"\\\"\"\n"));
 }

@@ -54,11 +54,12 @@ int RollBackLocked(Session& locked, const CommonOptions& common, const RollbackC
     return 1;
   }
   if (rollback->Empty()) {
-    // Nothing after this stage, but an earlier rollback left stages before it undone in part.
+    // Nothing after this stage, but an earlier rollback to a stage before it left the stages
+    // between undone in part: the world is not as it was after this one either. (One to this
+    // very stage would have left stages after it to undo.)
     if (std::string note = UnfinishedRollbackNote(session->history(), common); !note.empty()) {
-      std::cout << "Nothing to roll back after stage '" << options.to << "'.\n";
-      std::cerr << "reconcile: note: " << note << "\n";
-      return 0;
+      Fail("nothing to roll back after stage '" + options.to + "', but " + note);
+      return 1;
     }
     std::cout << "Nothing to roll back: the world is as it was after stage '" << options.to
               << "' for everything reconcile changed since.\n";

@@ -53,8 +53,8 @@ std::string Approve(const std::string& verb, const std::string& question, const 
 // The command line that runs `verb` on the same spec, overlay and variables, for the "Next:"
 // lines that end a run: "reconcile apply cutover.toml --env lab".
 std::string CommandFor(const CommonOptions& common, const std::string& verb);
-// "" unless the last run was a rollback that did not finish (cut off, failed, stopped): then
-// a note saying so, how it ended, and both ways on.
+// "" unless the last run was a rollback that un-completed stages and did not finish (cut off,
+// failed, stopped): then a note saying so, how it ended, and both ways on.
 std::string UnfinishedRollbackNote(const History& history, const CommonOptions& common);
 
 }  // namespace reconcile

@@ -921,31 +921,6 @@ void Loader::ReadProviders(const toml::table& table) {
 
 namespace {
 
-// For toml++'s "cannot redefine existing table 'file."ababc"'" (a quoted name comes out
-// garbled, and the first table is not named): the header on `line` as written, and the line
-// of the first header of the same keys. "" when the header is not one this reading follows.
-std::string TableWrittenTwice(std::string_view body, std::uint32_t line) {
-  std::size_t at = 0;
-  for (std::uint32_t n = 1; n < line && at != std::string_view::npos; ++n) {
-    at = body.find('\n', at);
-    if (at != std::string_view::npos) ++at;
-  }
-  if (at == std::string_view::npos) return "";
-  at = body.find_first_not_of(" \t", at);
-  if (at == std::string_view::npos || body[at] != '[') return "";
-  auto path = HeaderPath(body, at);
-  std::vector<TomlHeader> headers;
-  if (!path || PrecheckToml(body, &headers)) return "";
-  const std::size_t end = body.find(']', at);
-  const std::string written(body.substr(at, end - at + 1));
-  for (const TomlHeader& h : headers) {
-    if (h.offset >= at) break;
-    if (HeaderPath(body, h.offset) == path)
-      return "the table " + written + " is written twice; the first is on line " + std::to_string(h.line);
-  }
-  return "";
-}
-
 // toml++ reports syntax errors by exception; they stop here, at the edge.
 bool ParseToml(const std::string* file, std::string_view body, Diagnostics* diags, toml::table* out) {
   try {

@@ -89,6 +89,7 @@ class Loader {
   void ReadOverlays(Resource* r, const toml::table& at);
   void CheckKinds(Resource* r);
   void CheckValues(const Resource& r);
+  bool WrittenAsIs(SourceLoc loc, const std::string& key) const;
   void ResolveDependencies();
   // watch_checks to resources, and the stage options checked together (downtime's order).
   void ResolveStageOptions();

@@ -336,9 +336,10 @@ void Loader::ReadResource(const TypeSchema& schema, const toml::key& name_key, c
     } else {
       // A setting written below a table belongs to that table in TOML.
       Err(Loc(k), "unknown attribute '" + key + "' in " + r.address + DidYouMean(key, names()),
-          SpecWide(key) ? "'" + key + "' is a setting of the whole spec: written below [" + r.address +
-                              "], it belongs to that table; move it above the first [table]"
-                        : "");
+          SpecWide(key) && WrittenAsIs(Loc(k), key)
+              ? "'" + key + "' is a setting of the whole spec: written below [" + r.address +
+                    "], it belongs to that table; move it above the first [table]"
+              : "");
     }
   }
 
@@ -431,6 +432,16 @@ void Loader::AddResource(Resource r, const std::string& group) {
     addresses.push_back(one.address);
     spec_->resources.push_back(std::move(one));
   }
+}
+
+// The key starts its line as it is (`on_failure = …`), not as the end of a dotted key
+// (`x.on_failure = …` under [file]), which was not written below a table by mistake.
+bool Loader::WrittenAsIs(SourceLoc loc, const std::string& key) const {
+  std::string_view line = sources_->Line(loc.file, loc.line);
+  std::size_t start = line.find_first_not_of(" \t");
+  if (start == std::string_view::npos || line.compare(start, key.size(), key) != 0) return false;
+  std::size_t after = start + key.size();
+  return after == line.size() || line[after] == ' ' || line[after] == '\t' || line[after] == '=';
 }
 
 // Values written into another program's language, checked against it once the whole

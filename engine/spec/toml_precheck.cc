@@ -178,6 +178,7 @@ class Scanner {
         Advance();
         if (i_ >= text_.size()) return opened();
         char e = text_[i_];
+        if (!multi && (e == '\n' || (e == '\r' && i_ + 1 < text_.size() && text_[i_ + 1] == '\n'))) return opened();
         // toml++ first asks whether the character after a backslash is whitespace, with the
         // check that is undefined for most non-ASCII characters; it is no escape anyway.
         if (multi && static_cast<unsigned char>(e) >= 0x80)
