@@ -85,6 +85,13 @@ expect_in "$work/err" "so stage 'switch' was never reviewed; nothing was changed
 expect_rc 0 $? "apply of a one-stage plan"
 expect_in "$work/out" "Apply complete through stage 'prepare'" "a one-stage plan applies its stage"
 expect_in "$staged/upstream.conf" "server 10.0.0.5:8000" "and not the stage after it"
+# A stage's confirmation declined (no terminal) changes nothing: the saved plan still holds.
+"$bin" plan "$example" --var root="$staged" --stage switch --out "$work/switch2.json" >/dev/null 2>&1
+"$bin" apply "$work/switch2.json" >"$work/out" 2>"$work/err"
+expect_rc 1 $? "apply of a plan whose stage asks for confirmation, without a terminal"
+"$bin" apply "$work/switch2.json" --yes >"$work/out" 2>"$work/err"
+expect_rc 0 $? "the same plan, confirmed"
+expect_in "$work/out" "Apply complete through stage 'switch'" "a declined confirmation leaves the saved plan good"
 "$bin" apply "$example" --var root="$staged" --yes >/dev/null 2>&1 || bad "apply of every stage"
 "$bin" plan "$example" --var root="$staged" --stage prepare --out "$work/done.json" >/dev/null 2>&1
 "$bin" apply "$work/done.json" >"$work/out" 2>"$work/err"

@@ -112,9 +112,9 @@ crash_after $((records + 1)) "$bin" rollback run.toml --to prepare --yes --var r
 run plan run.toml; grep -q "note: the rollback to stage 'prepare' started .* did not finish (it was cut off), so the stages after it are not complete. Finish it: reconcile rollback run.toml --var root=.* --to prepare; or go forward: reconcile apply run.toml" err &&
   ok || bad "run: plan tells of the rollback cut off: $(cat err)"
 run rollback run.toml --to switch --yes
-[ $? = 1 ] && grep -q "error: nothing to roll back after stage 'switch', but the rollback to stage 'prepare' started .* did not finish (it was cut off)" err &&
+[ $? = 1 ] && grep -q "error: cannot roll back to the end of stage 'switch', and nothing was changed: a rollback does not run a stage again (apply does), and the rollback to stage 'prepare' started .* did not finish (it was cut off)" err &&
   ! grep -q "Nothing to roll back" out && ok ||
-  bad "run: a rollback with nothing to do, past one cut off, is refused: $(cat out err)"
+  bad "run: a rollback to a stage a cut-off one undid in part is refused: $(cat out err)"
 run rollback run.toml --to prepare --yes && ok || bad "run: rollback: $(cat err)"
 run plan run.toml && grep -q "db-2.dump" out && ok || bad "run: the plan shows the new name: $(cat out)"
 run apply run.toml --yes && ok || bad "run: apply again: $(cat err)"
@@ -169,6 +169,11 @@ grep -q "^But apply will stop before anything: command.first was cut off while i
 run plan cut.toml --json; grep -q '"apply_stops": "command.first was cut off while its' out && ok ||
   bad "cut: plan --json says apply will stop: $(cat out)"
 run plan cut.toml --detailed-exitcode; [ $? = 2 ] && ok || bad "cut: plan --detailed-exitcode is not 0 (nothing to do) with a rollback left to finish"
+# Nor does a rollback to the stage the cut-off one undid say it is back there: it says how to finish.
+run rollback cut.toml --to work --yes; [ $? = 1 ] && grep -q "cannot roll back to the end of stage 'work'" err &&
+  grep -q -- "to run it again: reconcile rollback cut.toml --var root=.* --to base --rerun command.first$" err &&
+  ! grep -q "Rolled back" out && [ -e "$root/cfirst" ] && ok ||
+  bad "cut: a rollback to the later stage is refused, with the way to finish: $(cat out) $(cat err)"
 # The rollback that finishes it is cut off in turn, before its revert: still known as unfinished.
 crash_after $(($(journal_records) + 1)) "$bin" rollback cut.toml --to base --yes --var root="$root" --rerun command.first \
   >/dev/null 2>&1

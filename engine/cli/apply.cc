@@ -108,6 +108,20 @@ int RollBackAfterFailure(Session& session, const CommonOptions& common, const Ap
   return rolled == 130 ? 130 : 1;
 }
 
+// The journal moved since `seq` only by applies that changed nothing: begun, then ended before
+// a step or a stage's completion (a stage's confirmation declined). A plan saved before them
+// still holds: they neither changed the world nor what the journal says of it.
+bool OnlyEmptyAppliesSince(Journal& journal, std::uint64_t seq) {
+  auto records = journal.ReadShared();
+  if (!records) return false;
+  for (const JournalRecord& r : **records) {
+    if (r.seq <= seq) continue;
+    bool apply_begins = r.kind == "begin" && r.data.is_object() && r.data.value("op", "") == "apply";
+    if (!apply_begins && r.kind != "end") return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandOptions& options) {
@@ -212,7 +226,8 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
            "run reconcile plan --out again");
       return 1;
     }
-    if (saved.value("journal_seq", std::uint64_t{0}) != history.last_seq) {
+    if (const std::uint64_t then = saved.value("journal_seq", std::uint64_t{0});
+        then != history.last_seq && !OnlyEmptyAppliesSince(*session->journal, then)) {
       Fail("the plan " + plan_file + " is stale: the journal moved since it was saved (record " +
            std::to_string(saved.value("journal_seq", std::uint64_t{0})) + " then, " + std::to_string(history.last_seq) +
            " now); run reconcile plan --out again");

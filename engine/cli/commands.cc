@@ -161,7 +161,7 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
               << CutOffBlindFix(spec, *p, CommandFor(common, "rollback")) << "\n";
   // Any other rollback that did not finish: the world may match the spec, but the stages it
   // un-completed are not complete again until it finishes or apply passes them.
-  if (std::string note = UnfinishedRollbackNote(session->history(), common);
+  if (std::string note = UnfinishedRollbackNote(spec, session->history(), common);
       !running && unfinished.empty() && !note.empty())
     std::cerr << "reconcile: note: " << note << "\n";
   return options.detailed_exitcode && (plan->HasChanges(render.only_stage) || !unfinished.empty()) ? 2 : 0;

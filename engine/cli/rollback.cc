@@ -53,14 +53,24 @@ int RollBackLocked(Session& locked, const CommonOptions& common, const RollbackC
          "or leave them");
     return 1;
   }
-  if (rollback->Empty()) {
-    // Nothing after this stage, but an earlier rollback to a stage before it left the stages
-    // between undone in part: the world is not as it was after this one either. (One to this
-    // very stage would have left stages after it to undo.)
-    if (std::string note = UnfinishedRollbackNote(session->history(), common); !note.empty()) {
-      Fail("nothing to roll back after stage '" + options.to + "', but " + note);
+  // An earlier rollback, to a stage before this one, that did not finish undid stages up to
+  // this one in part. A rollback does not run a stage again (apply does): this one cannot
+  // leave the world as it was after its stage, whatever it plans.
+  if (const History& h = session->history();
+      h.last_begin && h.last_begin->op == "rollback" && !h.last_rollback_finished) {
+    auto before = spec.FindStage(h.last_begin->to);
+    bool partly = before && *before < to &&
+                  std::any_of(h.last_begin->undo.begin(), h.last_begin->undo.end(), [&](const std::string& name) {
+                    auto s = spec.FindStage(name);
+                    return s && *s <= to;
+                  });
+    if (std::string note = UnfinishedRollbackNote(spec, h, common); partly && !note.empty()) {
+      Fail("cannot roll back to the end of stage '" + options.to +
+           "', and nothing was changed: a rollback does not run a stage again (apply does), and " + note);
       return 1;
     }
+  }
+  if (rollback->Empty()) {
     std::cout << "Nothing to roll back: the world is as it was after stage '" << options.to
               << "' for everything reconcile changed since.\n";
     return 0;

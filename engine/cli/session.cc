@@ -1,4 +1,5 @@
 #include "engine/cli/session.h"
+#include "engine/run/apply_stages.h"
 #include "engine/exec/json_events.h"
 #include "engine/journal/pg_journal.h"
 #include "engine/os_calls.h"
@@ -101,7 +102,7 @@ std::string CommandFor(const CommonOptions& common, const std::string& verb) {
   return line;
 }
 
-std::string UnfinishedRollbackNote(const History& h, const CommonOptions& common) {
+std::string UnfinishedRollbackNote(const Spec& spec, const History& h, const CommonOptions& common) {
   // One that had un-completed nothing leaves nothing to finish: said, it would be asked forever.
   if (!h.last_begin || h.last_begin->op != "rollback" || h.last_rollback_finished || h.last_begin->undo.empty())
     return "";
@@ -110,9 +111,14 @@ std::string UnfinishedRollbackNote(const History& h, const CommonOptions& common
                           : h.last_end == "stopped"     ? "it stopped"
                           : h.last_end.empty()          ? "it was cut off"
                                                         : "it ended " + h.last_end;
-  return "the rollback to stage '" + h.last_begin->to + "' started " + h.last_begin_at + " did not finish (" + how +
-         "), so the stages after it are not complete. Finish it: " + CommandFor(common, "rollback") + " --to " +
-         ShellQuote(h.last_begin->to) + "; or go forward: " + CommandFor(common, "apply");
+  std::string note = "the rollback to stage '" + h.last_begin->to + "' started " + h.last_begin_at +
+                     " did not finish (" + how + "), so the stages after it are not complete. ";
+  // A revert cut off with nothing to tell: finishing takes --rerun, and apply refuses until then.
+  if (auto blind = CutOffBlind(spec, h, "rollback"); !blind.empty())
+    return note + CutOffBlindText(spec, *blind.front()) + ". " +
+           CutOffBlindFix(spec, *blind.front(), CommandFor(common, "rollback"));
+  return note + "Finish it: " + CommandFor(common, "rollback") + " --to " + ShellQuote(h.last_begin->to) +
+         "; or go forward: " + CommandFor(common, "apply");
 }
 
 std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptions& common, bool with_journal) {

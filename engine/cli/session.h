@@ -55,6 +55,6 @@ std::string Approve(const std::string& verb, const std::string& question, const 
 std::string CommandFor(const CommonOptions& common, const std::string& verb);
 // "" unless the last run was a rollback that un-completed stages and did not finish (cut off,
 // failed, stopped): then a note saying so, how it ended, and both ways on.
-std::string UnfinishedRollbackNote(const History& history, const CommonOptions& common);
+std::string UnfinishedRollbackNote(const Spec& spec, const History& history, const CommonOptions& common);
 
 }  // namespace reconcile
