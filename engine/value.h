@@ -14,6 +14,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "engine/flat_map.h"
+#include "engine/sparse_vector.h"
 
 namespace reconcile {
 
@@ -115,8 +116,9 @@ struct State {
   // Attributes that refer to what a resource will be only once it exists (a computed
   // attribute, AttrSchema::computed, of one not made yet): their text says "(known after
   // apply)" where the value goes. A plan shows them; the executor works them out again before
-  // any provider is handed them. Empty in anything probed or journaled.
-  std::vector<std::string> unknown;
+  // any provider is handed them. Empty in anything probed or journaled (and out of line: a
+  // million states held an empty vector each).
+  SparseVector<std::string> unknown;
   bool Unknown(const std::string& attr) const {
     for (const std::string& a : unknown)
       if (a == attr) return true;

@@ -15,7 +15,7 @@ namespace {
 // One step as a reviewer reads it: address, action and what changes, for telling a stage
 // planned as it begins from the same stage in the reviewed plan.
 // `masked`: attributes reviewed as "(known after apply)", which read so here too.
-std::string StepLine(const Spec& spec, const Step& step, const std::vector<std::string>* masked = nullptr) {
+std::string StepLine(const Spec& spec, const Step& step, const SparseVector<std::string>* masked = nullptr) {
   std::string line = std::string(ActionSymbol(step.action)) + " " + spec.resources[step.resource].address;
   for (const AttrChange& c : step.changes) {
     bool hide = masked && std::find(masked->begin(), masked->end(), c.name) != masked->end();
@@ -30,7 +30,7 @@ std::vector<const Step*> Announce(const Spec& spec, const StagePlan& reviewed, c
                                   Progress& progress) {
   // A value reviewed as "(known after apply)" and known now is what was reviewed; the rest of
   // the step must be as it was.
-  std::map<std::size_t, const std::vector<std::string>*> unsure;
+  std::map<std::size_t, const SparseVector<std::string>*> unsure;
   for (const Step& s : reviewed.steps)
     if (!s.desired.unknown.empty()) unsure[s.resource] = &s.desired.unknown;
   auto masked = [&](const Step& s) {

@@ -274,7 +274,7 @@ Result<const State*> DesiredCache::Ref(std::size_t resource, std::size_t stage) 
     std::unordered_set<std::size_t> seen;
     while (!stack.empty()) {
       std::size_t at = stack.back().first;
-      const std::vector<Dependency>& deps = spec_.resources[at].deps;
+      const auto& deps = spec_.resources[at].deps;
       if (std::size_t k = stack.back().second++; k < deps.size()) {
         std::size_t on = deps[k].on;
         // One entering later is an error of its referrer's, said by Lookup.
@@ -436,7 +436,7 @@ bool RefersToSensitive(const Spec& spec, const Resource& r, const std::string& s
 
 bool IsSensitive(const Spec& /*spec*/, const Resource& r, const std::string& attr) {
   const AttrSchema* a = r.schema->Find(attr);
-  return (a && a->sensitive) || r.sensitive_written.count(attr) > 0;
+  return (a && a->sensitive) || r.sensitive_written.contains(attr);
 }
 
 void IndexSensitive(Spec* spec) {
@@ -445,10 +445,10 @@ void IndexSensitive(Spec* spec) {
   // written as a secret. Only attributes with references become nodes; most have none.
   for (Resource& r : spec->resources) {
     for (const auto& [name, v] : r.attrs)
-      if (v.secret) r.sensitive_written.insert(name);
+      if (v.secret) r.sensitive_written.add(name);
     for (const Overlay& o : r.overlays)
       for (const auto& [name, v] : o.attrs)
-        if (v.secret) r.sensitive_written.insert(name);
+        if (v.secret) r.sensitive_written.add(name);
   }
   std::vector<std::pair<std::size_t, std::string>> nodes;
   std::map<std::pair<std::size_t, std::string>, std::size_t> ids;
@@ -491,7 +491,7 @@ void IndexSensitive(Spec* spec) {
   for (std::size_t n = 0; n < nodes.size(); ++n) {
     const Resource& r = spec->resources[nodes[n].first];
     const AttrSchema* a = r.schema->Find(nodes[n].second);
-    if ((a && a->sensitive) || r.sensitive_written.count(nodes[n].second)) {
+    if ((a && a->sensitive) || r.sensitive_written.contains(nodes[n].second)) {
       sensitive[n] = true;
       todo.push_back(n);
     }
@@ -506,7 +506,7 @@ void IndexSensitive(Spec* spec) {
       }
   }
   for (std::size_t n = 0; n < nodes.size(); ++n)
-    if (sensitive[n]) spec->resources[nodes[n].first].sensitive_written.insert(nodes[n].second);
+    if (sensitive[n]) spec->resources[nodes[n].first].sensitive_written.add(nodes[n].second);
 }
 
 std::set<std::string> SensitiveEntries(const Spec& spec, const Resource& r, const std::string& attr) {

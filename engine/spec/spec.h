@@ -17,6 +17,7 @@
 
 #include "engine/diagnostics.h"
 #include "engine/provider.h"
+#include "engine/sparse_vector.h"
 #include "engine/spec/notify_spec.h"
 #include "engine/value.h"
 
@@ -32,36 +33,13 @@ inline constexpr std::size_t kMaxSecretBytes = 64 << 10;  // an env:/file: secre
 inline constexpr std::size_t kMaxSourceBytes = 16 << 20;  // a file read by `source`
 std::string SizeText(std::size_t bytes);                  // "1 MiB", "64 KiB"
 
-// Where each item of a list was written, kept out of line: most values are not lists, and a
-// million resources' attributes each carried an empty vector (24 bytes) for it.
-class ItemLocs {
- public:
-  ItemLocs() = default;
-  ItemLocs(const ItemLocs& o) : p_(o.p_ ? std::make_unique<std::vector<SourceLoc>>(*o.p_) : nullptr) {}
-  ItemLocs(ItemLocs&&) noexcept = default;
-  ItemLocs& operator=(const ItemLocs& o) {
-    if (this != &o) p_ = o.p_ ? std::make_unique<std::vector<SourceLoc>>(*o.p_) : nullptr;
-    return *this;
-  }
-  ItemLocs& operator=(ItemLocs&&) noexcept = default;
-  void push_back(SourceLoc loc) {
-    if (!p_) p_ = std::make_unique<std::vector<SourceLoc>>();
-    p_->push_back(loc);
-  }
-  std::size_t size() const { return p_ ? p_->size() : 0; }
-  const SourceLoc& operator[](std::size_t i) const { return (*p_)[i]; }
-
- private:
-  std::unique_ptr<std::vector<SourceLoc>> p_;
-};
-
 // A value as written: strings may still hold ${TYPE.NAME.attr} references (variables are
 // already substituted), and a secret holds its env:/file: reference, not its content.
 struct SpecValue {
   Value value;
   SourceLoc loc;
   bool secret = false;
-  ItemLocs item_locs;  // a list's items, where each was written
+  SparseVector<SourceLoc> item_locs;  // a list's items, where each was written
 };
 using SpecAttrs = FlatMap<std::string, SpecValue>;
 
@@ -86,22 +64,22 @@ struct Resource {
   std::string address;  // "TYPE.NAME"
   const TypeSchema* schema = nullptr;
   Provider* provider = nullptr;
-  std::size_t stage = 0;          // where it enters
-  SourceLoc loc;                  // its [TYPE.NAME] header
-  SourceLoc stage_loc;            // its `stage = ...`, or the header when defaulted
-  SpecAttrs attrs;                // base attributes, `ensure` included when written
-  std::vector<Overlay> overlays;  // in stage order
-  std::vector<Dependency> deps;
+  std::size_t stage = 0;           // where it enters
+  SourceLoc loc;                   // its [TYPE.NAME] header
+  SourceLoc stage_loc;             // its `stage = ...`, or the header when defaulted
+  SpecAttrs attrs;                 // base attributes, `ensure` included when written
+  SparseVector<Overlay> overlays;  // in stage order
+  SparseVector<Dependency> deps;
   // Handlers (Ansible's): the steps it notifies run once after it changed in a stage (or a
   // rollback), after it; a step notified by any resource runs only so.
-  std::vector<std::size_t> notifies;
-  std::vector<std::size_t> notified_by;
+  SparseVector<std::size_t> notifies;
+  SparseVector<std::size_t> notified_by;
   std::string host;               // "local", a [host.NAME], or "" when the type takes none
   std::string provider_instance;  // "s3.main", or ""
   bool has_references = false;
   // Written attributes that hold a secret, at any stage, or take a value from a sensitive
   // attribute through references; filled once by IndexSensitive, for IsSensitive.
-  std::set<std::string> sensitive_written;
+  SparseVector<std::string> sensitive_written;
 
   bool is_check() const { return schema->is_check; }
   // An event, not a state (schema one_shot, and not run = "converge"): it runs once, in
