@@ -79,9 +79,10 @@ TEST_CASE("computed: before the resource exists the plan says (known after apply
   Plan plan = PlanNow(c);
   const Step* app = StepFor(plan, c.spec(), "mem_item.app", 0);
   REQUIRE(app);
-  REQUIRE(app->changes.size() >= 1);
+  ChangeList changes = app->changes();
+  REQUIRE(changes.size() >= 1);
   const AttrChange* value = nullptr;
-  for (const AttrChange& ch : app->changes)
+  for (const AttrChange& ch : changes)
     if (ch.name == "value") value = &ch;
   REQUIRE(value);
   CHECK(value->known_after_apply);
@@ -234,8 +235,8 @@ value = "large"
   REQUIRE(rb);
   REQUIRE(rb->plan.stages.front().steps.size() == 1);
   const Step& back = rb->plan.stages.front().steps[0];
-  REQUIRE(back.changes.size() == 1);
-  CHECK(back.changes[0].name == "value");
+  REQUIRE(back.changes().size() == 1);
+  CHECK(back.changes()[0].name == "value");
   REQUIRE(c.RunBack(*rb).kind == RunEnd::kOk);
   CHECK(c.Value("db") == "small");
 }

@@ -140,9 +140,9 @@ TEST_CASE("plan against real files: source files, modes, and a converged spec") 
   CHECK(motd.desired.attrs.at("content") == Value("from a source file\n"));
   const Step& stale = plan->stages[0].steps[1];
   CHECK(stale.action == Action::kUpdate);
-  REQUIRE(stale.changes.size() == 1);
-  CHECK(stale.changes[0].old_value == Value("0644"));
-  CHECK(stale.changes[0].new_value == Value("0600"));
+  REQUIRE(stale.changes().size() == 1);
+  CHECK(stale.changes()[0].old_value == Value("0644"));
+  CHECK(stale.changes()[0].new_value == Value("0600"));
   CHECK(plan->stages[2].steps.at(0).action == Action::kDelete);
 
   // Apply stage one for real, then the same spec plans stage one to nothing.

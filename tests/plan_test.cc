@@ -232,8 +232,8 @@ locked = true
   const Step& step = p.plan->stages[0].steps.at(0);
   CHECK(step.action == Action::kUpdate);
   CHECK(step.irreversible);
-  REQUIRE(step.changes.size() == 1);
-  CHECK(step.changes[0].name == "locked");
+  REQUIRE(step.changes().size() == 1);
+  CHECK(step.changes()[0].name == "locked");
   CHECK(p.plan->Counts().irreversible == 1);
 }
 
@@ -283,7 +283,7 @@ size = 3600
   REQUIRE(p.plan->stages.size() == 2);
   CHECK(p.plan->stages[0].steps.empty());  // stage two: already true in the world
   REQUIRE(p.plan->stages[1].steps.size() == 1);
-  CHECK(p.plan->stages[1].steps[0].changes[0].name == "size");
+  CHECK(p.plan->stages[1].steps[0].changes()[0].name == "size");
 }
 
 TEST_CASE("a provider instance's secret is resolved for the probe, and a missing one is named") {

@@ -102,7 +102,7 @@ Result<std::optional<Step>> Executor::AsItRuns(const Step& step) {
   // change.
   if (!ReadAgain(step) && (r.IsHandler() || (r.IsOnce() && step.action == Action::kDelete))) {
     Step again = step;
-    for (AttrChange& c : again.changes)
+    for (AttrChange& c : again.mutable_changes())
       if (auto it = desired.attrs.find(c.name); c.known_after_apply && it != desired.attrs.end()) {
         c.new_value = it->second;
         c.known_after_apply = false;
@@ -172,7 +172,7 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
                                                       ctx_.sealer.Seal(step.desired, sealer_for(r))}));
     Change change{step.action, std::move(*target), step.prior, {}, ctx_.op == "rollback", {}};
     change.report = [this, address = r.address](const std::string& line) { ctx_.progress.Note(address + ": " + line); };
-    for (const AttrChange& c : step.changes) change.changed.push_back(c.name);
+    for (const AttrChange& c : step.changes()) change.changed.push_back(c.name);
     changes.push_back(std::move(change));
     which.push_back(i);
   }

@@ -18,7 +18,7 @@ Diff CompareResource(const Resource& r, const State& prior, const State& desired
 
 namespace {
 
-std::string Names(const std::vector<AttrChange>& changes) {
+std::string Names(const ChangeList& changes) {
   std::string out;
   for (const AttrChange& c : changes) out += (out.empty() ? "" : ", ") + c.name;
   return out;
@@ -28,11 +28,11 @@ std::string Names(const std::vector<AttrChange>& changes) {
 // so that step cannot be undone.
 void MarkLostSecrets(const Spec& spec, const Resource& r, const State& prior, Step* step) {
   if (step->action != Action::kUpdate && step->action != Action::kDelete) return;
+  ChangeList changes = step->changes();
   for (const auto& [name, v] : prior.attrs) {
     if (IsNull(v) || !IsSensitive(spec, r, name)) continue;
-    bool lost =
-        step->action == Action::kDelete || std::any_of(step->changes.begin(), step->changes.end(),
-                                                       [&n = name](const AttrChange& c) { return c.name == n; });
+    bool lost = step->action == Action::kDelete ||
+                std::any_of(changes.begin(), changes.end(), [&n = name](const AttrChange& c) { return c.name == n; });
     if (!lost) continue;
     step->irreversible = true;
     step->irreversible_reason = "the current '" + name +
@@ -248,16 +248,50 @@ std::vector<std::string> Guards(const Spec& spec, const std::vector<Step>& steps
   return out;
 }
 
+std::vector<AttrChange> Step::ChangesFromDesired() const {
+  std::vector<AttrChange> made;
+  made.reserve(desired.attrs.size());
+  for (const auto& [name, v] : desired.attrs) made.push_back({name, std::monostate{}, v});
+  return made;
+}
+
+ChangeList Step::changes() const {
+  return changes_in_desired_ ? ChangeList(ChangesFromDesired()) : ChangeList(&changes_);
+}
+
+std::vector<AttrChange>& Step::mutable_changes() {
+  if (changes_in_desired_) {
+    changes_ = ChangesFromDesired();
+    changes_in_desired_ = false;
+  }
+  return changes_;
+}
+
+void Step::KeepChangesInDesired() {
+  if (action != Action::kCreate || changes_in_desired_ || !desired.unknown.empty() ||
+      changes_.size() != desired.attrs.size())
+    return;
+  auto want = desired.attrs.begin();
+  for (const AttrChange& c : changes_) {
+    if (c.name != want->first || !IsNull(c.old_value) || c.new_value != want->second || c.sensitive ||
+        c.known_after_apply || c.note)
+      return;
+    ++want;
+  }
+  std::vector<AttrChange>().swap(changes_);
+  changes_in_desired_ = true;
+}
+
 Step StepFrom(const Spec& spec, std::size_t resource, std::size_t stage, Diff diff, State prior, State desired) {
   Step step;
   step.resource = resource;
   step.stage = stage;
   step.action = diff.action;
-  step.changes = std::move(diff.changes);
+  step.mutable_changes() = std::move(diff.changes);
   step.irreversible = diff.irreversible;
   step.irreversible_reason = std::move(diff.irreversible_reason);
   const Resource& r = spec.resources[resource];
-  for (AttrChange& c : step.changes) {
+  for (AttrChange& c : step.mutable_changes()) {
     c.sensitive = IsSensitive(spec, r, c.name);
     c.known_after_apply = desired.Unknown(c.name);
     // What the world never tells and reconcile never wrote (nor the previous stage): nothing
@@ -342,7 +376,7 @@ Step HandlerStep(const Spec& spec, std::size_t handler, std::size_t stage, const
   AttrChange c;
   c.name = "notified";
   c.set_summary(by.empty() ? "by a change of an earlier run; it has not run since" : "by " + names);
-  step.changes.insert(step.changes.begin(), std::move(c));
+  step.mutable_changes().insert(step.mutable_changes().begin(), std::move(c));
   step.reason = by.empty() ? r.address + " was notified by a change of an earlier run and has not run since"
                            : "notified by " + names + ", which " + (by.size() == 1 ? "changes" : "change") +
                                  " here: it runs once, after " + (by.size() == 1 ? "it" : "them");
@@ -369,7 +403,7 @@ std::string StepReason(const Spec& spec, const Step& step) {
     case Action::kDelete:
       return r.address + " exists; the spec wants it absent at stage '" + spec.stages[step.stage].name + "'";
     default:
-      return "the world differs from the spec (" + r.loc.ToString() + ") in " + Names(step.changes);
+      return "the world differs from the spec (" + r.loc.ToString() + ") in " + Names(step.changes());
   }
 }
 
@@ -495,12 +529,13 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       if (overlay) {
         std::string what = step.action == Action::kDelete   ? std::string("retires it (ensure = \"absent\")")
                            : step.action == Action::kCreate ? std::string("brings it back (ensure = \"present\")")
-                                                            : "changes " + Names(step.changes);
+                                                            : "changes " + Names(step.changes());
         step.reason = "[" + r.address + ".at." + spec.stages[s].name + "] (" + overlay->loc.ToString() + ") " + what;
       } else if (s != first_stage[i]) {
         step.reason = "a value " + r.address + " refers to changes at stage '" + spec.stages[s].name +
-                      "': " + Names(step.changes);
+                      "': " + Names(step.changes());
       }
+      step.KeepChangesInDesired();
       found.push_back(std::move(step));
       in_stage[i] = true;
     }
@@ -522,7 +557,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       AttrChange c;
       c.name = "follows";
       c.set_summary(spec.resources[dep->on].address + ": what changes is read when it has run");
-      step.changes.push_back(std::move(c));
+      step.mutable_changes().push_back(std::move(c));
       step.reason = r.address + " depends on " + spec.resources[dep->on].address +
                     ", which changes in this stage; it is read again just before it runs";
       step.prior = s == first_stage[i] ? (*probed)[i] : *current[i];

@@ -14,17 +14,49 @@
 
 namespace reconcile {
 
+// A step's changes as they are read: a view of those it lists, or those it keeps in its
+// desired state (Step::KeepChangesInDesired), made again when asked.
+class ChangeList {
+ public:
+  explicit ChangeList(const std::vector<AttrChange>* listed) : listed_(listed) {}
+  explicit ChangeList(std::vector<AttrChange> made) : made_(std::move(made)) {}
+  ChangeList(const ChangeList&) = delete;
+  ChangeList& operator=(const ChangeList&) = delete;
+
+  const AttrChange* begin() const { return items().data(); }
+  const AttrChange* end() const { return items().data() + items().size(); }
+  std::size_t size() const { return items().size(); }
+  bool empty() const { return items().empty(); }
+  const AttrChange& operator[](std::size_t i) const { return items()[i]; }
+
+ private:
+  const std::vector<AttrChange>& items() const { return listed_ ? *listed_ : made_; }
+  const std::vector<AttrChange>* listed_ = nullptr;
+  std::vector<AttrChange> made_;
+};
+
 struct Step {
   std::size_t resource = 0;  // index into Spec::resources
   std::size_t stage = 0;
   Action action = Action::kNone;
-  std::vector<AttrChange> changes;
+  // What it changes, attribute by attribute.
+  ChangeList changes() const;
+  std::vector<AttrChange>& mutable_changes();  // listed from then on
+  // A create that sets each of its desired attributes from nothing (none sensitive, none
+  // known only after apply) lists no change: changes() makes them from `desired`. A million
+  // creates held every value twice, as a change and as what is wanted.
+  void KeepChangesInDesired();
   bool irreversible = false;
   std::string irreversible_reason;
   std::string reason;              // why this step exists, for --explain; empty: StepReason's
   std::vector<std::size_t> after;  // resources whose steps in this stage must finish first
   State prior;                     // probed, or the previous stage's desired state
   State desired;                   // secrets resolved: never rendered
+
+ private:
+  std::vector<AttrChange> ChangesFromDesired() const;
+  std::vector<AttrChange> changes_;
+  bool changes_in_desired_ = false;
 };
 
 struct StagePlan {

@@ -37,7 +37,7 @@ std::string RenderJson(const Spec& spec, const Plan& plan, const RenderOptions& 
       for (std::size_t d : step.after) after.push_back(spec.resources[d].address);
       j["after"] = after;
       json changes = json::array();
-      for (const AttrChange& c : step.changes) {
+      for (const AttrChange& c : step.changes()) {
         json jc = {{"attribute", c.name}, {"sensitive", c.sensitive}};
         jc["old"] = c.sensitive ? json(nullptr) : ToJson(c.old_value);
         jc["new"] = c.sensitive || c.known_after_apply ? json(nullptr) : ToJson(c.new_value);

@@ -56,7 +56,7 @@ Report Build(const Spec& spec, const Plan& plan, const RenderOptions& options) {
       Row row;
       row.symbol = step.irreversible ? "!" + std::string(ActionSymbol(step.action)) : ActionSymbol(step.action);
       row.address = res.address;
-      for (const AttrChange& c : step.changes) row.changes.push_back(c.name + ": " + ChangeText(spec, step, c));
+      for (const AttrChange& c : step.changes()) row.changes.push_back(c.name + ": " + ChangeText(spec, step, c));
       if (step.action == Action::kCheck) row.note = CheckSummary(spec, res, step.desired.attrs);
       if (step.irreversible) {
         row.irreversible = true;

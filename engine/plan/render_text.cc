@@ -118,8 +118,9 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
       if (step.irreversible) out += "  (irreversible: " + step.irreversible_reason + ")";
       out += "\n";
       std::size_t width = 0;
-      for (const AttrChange& c : step.changes) width = std::max(width, c.name.size());
-      for (const AttrChange& c : step.changes) {
+      ChangeList changes = step.changes();
+      for (const AttrChange& c : changes) width = std::max(width, c.name.size());
+      for (const AttrChange& c : changes) {
         out += "        " + c.name + ":" + std::string(width - c.name.size() + 1, ' ');
         // Several lines (a script) continue under the first, at the value's column.
         std::string text = ChangeText(spec, step, c), indent = "\n" + std::string(8 + width + 2, ' ');

@@ -17,7 +17,7 @@ namespace {
 // `masked`: attributes reviewed as "(known after apply)", which read so here too.
 std::string StepLine(const Spec& spec, const Step& step, const SparseVector<std::string>* masked = nullptr) {
   std::string line = std::string(ActionSymbol(step.action)) + " " + spec.resources[step.resource].address;
-  for (const AttrChange& c : step.changes) {
+  for (const AttrChange& c : step.changes()) {
     bool hide = masked && std::find(masked->begin(), masked->end(), c.name) != masked->end();
     line += "\n      " + c.name + ": " + (hide ? std::string(kKnownAfterApply) : ChangeText(step, c));
   }

@@ -294,12 +294,12 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
     what.sensitive = IsSensitive(spec, r, undo);
     what.set_summary(what.sensitive ? "(sensitive)" : FormatCommand(desired->attrs.at(undo)));
     what.known_after_apply = desired->Unknown(undo);
-    step.changes.push_back(std::move(what));
+    step.mutable_changes().push_back(std::move(what));
     if (cut_off.count(i)) {
       AttrChange note;
       note.name = "cut off";
       note.set_summary("while it ran in stage '" + spec.stages[r.stage].name + "': it may have partly happened");
-      step.changes.insert(step.changes.begin(), std::move(note));
+      step.mutable_changes().insert(step.mutable_changes().begin(), std::move(note));
     }
     sp.steps.push_back(std::move(step));
   }
