@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -169,6 +170,56 @@ TEST_CASE("a spec past 65,536 resources is read in rounds, every resource once")
     const std::string& a = p.load.spec->resources[s.resource].address;
     return a == "mem_item.r65535" || a == "mem_item.r65538";
   }));
+}
+
+// Each round's states are let go before the next is read: what crosses a round's edge (a
+// reference, an error, a failed read) must come out as from one round.
+std::string ManyItems(int n, const std::map<int, std::string>& extra) {
+  std::string text = "version = 1\nname = \"many\"\nstages = [\"one\"]\n";
+  for (int i = 0; i < n; ++i) {
+    std::string id = std::to_string(i);
+    text += "[mem_item.r" + id + "]\nkey = \"k" + id + "\"\n";
+    auto it = extra.find(i);
+    text += it == extra.end() ? "value = \"v\"\n" : it->second;
+  }
+  return text;
+}
+
+TEST_CASE("a reference across a round's edge is worked out as in one round") {
+  TestWorld w;
+  const int n = 65536 + 3;
+  Planned p = PlanOf(w, ManyItems(n, {{1, "value = \"${mem_item.r65537.value}-x\"\n"}, {65537, "value = \"far\"\n"}}));
+  REQUIRE_MESSAGE(p.plan, (p.plan ? std::string() : p.plan.error().message));
+  CHECK(p.plan->Counts().create == static_cast<std::size_t>(n));
+  for (const Step& s : p.plan->stages[0].steps)
+    if (p.load.spec->resources[s.resource].address == "mem_item.r1")
+      CHECK(s.desired.attrs.at("value") == Value("far-x"));
+}
+
+TEST_CASE("errors in two rounds are both said, and nothing is read") {
+  TestWorld w;
+  unsetenv("RECONCILE_TEST_MISSING");
+  unsetenv("RECONCILE_TEST_MISSING_TOO");
+  Planned p = PlanOf(w, ManyItems(65536 + 3, {{5, "secret = \"env:RECONCILE_TEST_MISSING\"\n"},
+                                              {65537, "secret = \"env:RECONCILE_TEST_MISSING_TOO\"\n"}}));
+  REQUIRE_FALSE(p.plan);
+  const std::string& m = p.plan.error().message;
+  CHECK(m.find("cannot work out what the spec wants:") == 0);
+  CHECK(m.find("RECONCILE_TEST_MISSING is not set") != std::string::npos);
+  CHECK(m.find("RECONCILE_TEST_MISSING_TOO is not set") != std::string::npos);
+  CHECK(m.find("RECONCILE_TEST_MISSING is not set") < m.find("RECONCILE_TEST_MISSING_TOO is not set"));
+  CHECK(w.mem->calls.empty());
+}
+
+TEST_CASE("what cannot be read in two rounds is said together") {
+  TestWorld w;
+  w.mem->unreadable = {"k2", "k65538"};
+  Planned p = PlanOf(w, ManyItems(65536 + 3, {}));
+  REQUIRE_FALSE(p.plan);
+  CHECK(p.plan.error().message ==
+        "cannot read the current state of:\n  mem_item.r2: item 'k2' cannot be read\n"
+        "  mem_item.r65538: item 'k65538' cannot be read");
+  CHECK(w.mem->calls == std::vector<std::string>{"probe 65536", "probe 3"});
 }
 
 TEST_CASE("a converged spec plans to nothing") {

@@ -7,6 +7,7 @@
 #include <new>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 namespace reconcile {
 
@@ -89,104 +90,6 @@ class StepBlocks {
 };
 
 }  // namespace
-
-Result<std::vector<State>> ProbeResources(const Spec& spec, std::vector<std::optional<State>>* want,
-                                          const std::vector<WrittenOnly>* written) {
-  std::vector<std::optional<State>>& first_desired = *want;
-  std::map<std::string, ProviderConfig> configs;
-  std::vector<State> states(spec.resources.size());
-  // One cause (a host's key, an unreachable API) is said once, with every resource it stopped.
-  std::vector<std::pair<std::string, std::string>> failed;  // message, addresses
-  auto fail = [&](const std::string& address, const std::string& message) {
-    for (auto& [m, addresses] : failed)
-      if (m == message) {
-        addresses += ", " + address;
-        return;
-      }
-    failed.push_back({message, address});
-  };
-  // In rounds of this many resources: the targets and the providers' answers of a million at
-  // once were the plan's peak (a quarter of a gigabyte), and a round is still one probe per
-  // provider (one shell per host) for any spec people write.
-  constexpr std::size_t kRound = 1 << 16;
-  for (std::size_t begin = 0; begin < spec.resources.size(); begin += kRound) {
-    const std::size_t end = std::min(spec.resources.size(), begin + kRound);
-    std::map<Provider*, std::vector<std::size_t>> by_provider;
-    std::vector<Target> targets(end - begin);
-    for (std::size_t i = begin; i < end; ++i) {
-      const Resource& r = spec.resources[i];
-      if (!first_desired[i]) continue;
-      // What it is, how it is reached or how it tells it ran cannot be known before what it
-      // refers to exists: nothing to look for yet, and nothing to run with a placeholder in it.
-      if (std::any_of(first_desired[i]->unknown.begin(), first_desired[i]->unknown.end(), [&](const std::string& a) {
-            const AttrSchema* s = r.schema->Find(a);
-            return (s && (s->identity || s->setting)) || a == r.schema->done_check_attr;
-          }))
-        continue;
-      auto t = TargetFor(spec, r, std::move(*first_desired[i]), &configs);
-      if (!t) {
-        fail(r.address, t.error().message);
-        continue;
-      }
-      targets[i - begin] = std::move(*t);
-      by_provider[r.provider].push_back(i);
-    }
-    // Providers of one probe group are asked together; the rest one by one.
-    std::map<ProbeGroup*, std::vector<ProbeBatch>> groups;
-    for (auto& [provider, indices] : by_provider) {
-      ProbeBatch batch{provider, {}, {}};
-      batch.targets.reserve(indices.size());
-      for (std::size_t i : indices) batch.targets.push_back(&targets[i - begin]);
-      groups[provider->probe_group()].push_back(std::move(batch));
-    }
-    for (auto& [group, batches] : groups) {
-      if (group) {
-        group->Probe(&batches);
-      } else {
-        for (ProbeBatch& b : batches) b.provider->Probe(b.targets, &b.out);
-      }
-    }
-    // Each state lent is given back.
-    for (std::size_t i = begin; i < end; ++i) {
-      Target& t = targets[i - begin];
-      if (!first_desired[i] || !t.type) continue;
-      first_desired[i]->attrs = std::move(t.desired);
-      first_desired[i]->private_data = std::move(t.desired_private);
-    }
-    std::vector<Target>().swap(targets);
-    for (auto& [group, batches] : groups)
-      for (ProbeBatch& b : batches) {
-        const std::vector<std::size_t>& indices = by_provider[b.provider];
-        for (std::size_t k = 0; k < indices.size(); ++k) {
-          if (k >= b.out.size()) {
-            fail(spec.resources[indices[k]].address, "the " + b.provider->name() + " provider returned no state");
-          } else if (!b.out[k]) {
-            fail(spec.resources[indices[k]].address, b.out[k].error().message);
-          } else {
-            states[indices[k]] = std::move(b.out[k].value());
-          }
-        }
-        std::vector<Result<State>>().swap(b.out);
-      }
-  }
-  if (!failed.empty()) {
-    std::string errors;
-    for (const auto& [message, addresses] : failed) errors += "\n  " + addresses + ": " + message;
-    return Error{"cannot read the current state of:" + errors};
-  }
-  if (written)
-    for (std::size_t i = 0; i < states.size() && i < written->size(); ++i) {
-      if (!first_desired[i] || !states[i].exists) continue;
-      const WrittenOnly& w = (*written)[i];
-      for (const auto& [attr, v] : w.wrote) {
-        auto want = first_desired[i]->attrs.find(attr);
-        if (want == first_desired[i]->attrs.end()) continue;
-        auto other = w.or_maybe.find(attr);
-        states[i].attrs.emplace(attr, other != w.or_maybe.end() && want->second == v ? other->second : v);
-      }
-    }
-  return states;
-}
 
 const char* ActionName(Action a) {
   switch (a) {
@@ -415,16 +318,11 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
 
   if (Status read = ReadComputed(spec); !read) return Error{read.message()};
 
-  // What each resource should be at the first stage it is planned in.
-  std::vector<std::optional<State>> current(n);
+  // Which resources are planned, and from which stage.
+  std::vector<bool> wanted(n, false);
   std::vector<std::size_t> first_stage(n, 0);
-  std::string errors;
-  std::set<std::string> said;
-  // Dependencies first, so each reference is found in the cache rather than recomputed.
-  DesiredCache cache(spec, true);
-  std::vector<std::size_t> by_rank(n);
-  for (std::size_t i = 0; i < n; ++i) by_rank[graph.rank()[i]] = i;
-  for (std::size_t i : by_rank) {
+  std::size_t last_first = options.first_stage;
+  for (std::size_t i = 0; i < n; ++i) {
     const Resource& r = spec.resources[i];
     if (r.is_check() || r.IsHandler()) continue;  // a handler runs only when notified
     first_stage[i] = std::max(r.stage, options.first_stage);
@@ -433,37 +331,94 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
     // a later stage neither re-checks nor re-runs it, however the world has moved since.
     if (r.IsOnce() && (r.stage < options.first_stage || (i < options.once_done.size() && options.once_done[i])))
       continue;
-    auto d = cache.At(i, first_stage[i]);
-    // A cause many refer to comes back from each of them: said once.
-    if (!d) {
-      if (said.insert(d.error().message).second) errors += "\n  " + d.error().message;
-    } else {
-      current[i] = std::move(*d);
-    }
+    wanted[i] = true;
+    last_first = std::max(last_first, first_stage[i]);
   }
-  if (!errors.empty()) return Error{"cannot work out what the spec wants:" + errors};
-  auto probed = ProbeResources(spec, &current, &options.written);
-  if (!probed) return probed.error();
-
   // What a resource wants changes at a later stage only with an overlay there, or with a
   // value it refers to; everything else keeps what it wanted (no state worked out again).
   std::vector<bool> moves(n, false);
   // What a later stage may work out again, or a follower reads as it was planned: the only
   // desired states kept once their first step has it.
   std::vector<bool> may_move(n, false);
-  std::size_t last_first = options.first_stage;
   for (std::size_t i = 0; i < n; ++i) {
     const Resource& r = spec.resources[i];
-    if (current[i]) last_first = std::max(last_first, first_stage[i]);
     may_move[i] =
         r.has_references || r.schema->probe_when_run ||
         std::any_of(r.overlays.begin(), r.overlays.end(), [&](const Overlay& o) { return o.stage > first_stage[i]; });
   }
+
+  // What each resource should be at its first stage, what the world holds, and the step
+  // between them, a round of resources at a time: the states of one that needs none (most,
+  // in a large spec) are let go before the next round is read, where a million of each,
+  // held until every one was read, were the plan's peak and left its memory in holes.
+  std::vector<std::optional<State>> current(n);
+  std::vector<StepBlocks> first_steps(last >= options.first_stage ? last + 1 - options.first_stage : 0);
+  std::vector<bool> has_first_step(n, false);
+  std::unordered_map<std::size_t, State> follower_probed;  // a follower's world, read again when it runs
+  std::string errors;
+  std::set<std::string> said;
+  ProbeFailures failed;
+  // Dependencies first, so each reference is found in the cache rather than recomputed.
+  DesiredCache cache(spec, true);
+  std::vector<std::size_t> by_rank(n);
+  for (std::size_t i = 0; i < n; ++i) by_rank[graph.rank()[i]] = i;
+  std::vector<std::size_t> round;
+  std::vector<State> probed;
+  for (std::size_t begin = 0; begin < n; begin += kProbeRound) {
+    round.clear();
+    for (std::size_t k = begin; k < std::min(n, begin + kProbeRound); ++k) {
+      const std::size_t i = by_rank[k];
+      if (!wanted[i]) continue;
+      auto d = cache.At(i, first_stage[i]);
+      // A cause many refer to comes back from each of them: said once.
+      if (!d) {
+        if (said.insert(d.error().message).second) errors += "\n  " + d.error().message;
+      } else {
+        current[i] = std::move(*d);
+        round.push_back(i);
+      }
+    }
+    // Nothing more is read once the spec is found wrong: its errors are what is said.
+    if (!errors.empty()) continue;
+    std::sort(round.begin(), round.end());  // read in the spec's order, as a whole spec is
+    ProbeRound(spec, &current, &options.written, round, &probed, &failed);
+    if (!failed.empty()) continue;  // the rest is read only to say all that cannot be
+    for (std::size_t k = 0; k < round.size(); ++k) {
+      const std::size_t i = round[k];
+      const Resource& r = spec.resources[i];
+      // Compared in place; a step then takes what nothing reads again (a million resources
+      // hold one copy of each state, not three).
+      Diff diff = CompareResource(r, probed[k], *current[i]);
+      if (diff.action == Action::kNone) {
+        // Nothing reads these again: a follower re-reads its own, and only what a later stage
+        // may move is compared again.
+        if (r.schema->probe_when_run) {
+          follower_probed[i] = std::move(probed[k]);
+        } else {
+          probed[k] = State{};
+          if (!may_move[i]) *current[i] = State{};
+        }
+        continue;
+      }
+      State desired = may_move[i] ? *current[i] : std::move(*current[i]);
+      Step step = StepFrom(spec, i, first_stage[i], std::move(diff), std::move(probed[k]), std::move(desired));
+      if (!options.keeps_secrets && !step.irreversible) MarkLostSecrets(spec, r, step.prior, &step);
+      // At its first stage a step's reason follows from the step (StepReason): not written
+      // out for each of a million creates.
+      step.KeepChangesInDesired();
+      first_steps[first_stage[i] - options.first_stage].push_back(std::move(step));
+      has_first_step[i] = true;
+    }
+  }
+  if (!errors.empty()) return Error{"cannot work out what the spec wants:" + errors};
+  if (!failed.empty()) return failed.ToError();
+  std::vector<State>().swap(probed);
+
   for (std::size_t s = options.first_stage; s <= last; ++s) {
     StagePlan stage_plan;
     stage_plan.stage = s;
     std::vector<bool> in_stage(n, false);
-    StepBlocks found;
+    StepBlocks found = std::move(first_steps[s - options.first_stage]);
     for (std::size_t i : by_rank) {
       const Resource& r = spec.resources[i];
       moves[i] = r.OverlayAt(s) != nullptr;
@@ -491,47 +446,27 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       }
       if (s < first_stage[i] || !current[i]) continue;
       if (r.IsOnce() && s != first_stage[i]) continue;
-      State prior;
-      State desired;
-      std::string reason;
-      const Overlay* overlay = nullptr;
-      Diff diff;
       if (s == first_stage[i]) {
-        // Compared in place; a step then takes what nothing reads again (a million
-        // resources hold one copy of each state, not three).
-        diff = CompareResource(r, (*probed)[i], *current[i]);
-        if (diff.action == Action::kNone) {
-          // Nothing reads these again: a follower re-reads its own, and only what a later
-          // stage may move is compared again.
-          if (!r.schema->probe_when_run) {
-            (*probed)[i] = State{};
-            if (!may_move[i]) *current[i] = State{};
-          }
-          continue;
-        }
-        prior = std::move((*probed)[i]);
-        desired = may_move[i] ? *current[i] : std::move(*current[i]);
-      } else {
-        overlay = r.OverlayAt(s);
-        if (!moves[i]) continue;
-        auto d = cache.At(i, s);
-        if (!d) return Error{d.error().message};
-        prior = std::move(*current[i]);
-        desired = std::move(*d);
-        current[i] = desired;
-        diff = CompareResource(r, prior, desired);
-        if (diff.action == Action::kNone) continue;
+        in_stage[i] = has_first_step[i];  // found with what the world holds, above
+        continue;
       }
+      const Overlay* overlay = r.OverlayAt(s);
+      if (!moves[i]) continue;
+      auto d = cache.At(i, s);
+      if (!d) return Error{d.error().message};
+      State prior = std::move(*current[i]);
+      State desired = std::move(*d);
+      current[i] = desired;
+      Diff diff = CompareResource(r, prior, desired);
+      if (diff.action == Action::kNone) continue;
       Step step = StepFrom(spec, i, s, std::move(diff), std::move(prior), std::move(desired));
       if (!options.keeps_secrets && !step.irreversible) MarkLostSecrets(spec, r, step.prior, &step);
-      // At its first stage a step's reason follows from the step (StepReason): not written
-      // out for each of a million creates.
       if (overlay) {
         std::string what = step.action == Action::kDelete   ? std::string("retires it (ensure = \"absent\")")
                            : step.action == Action::kCreate ? std::string("brings it back (ensure = \"present\")")
                                                             : "changes " + Names(step.changes());
         step.reason = "[" + r.address + ".at." + spec.stages[s].name + "] (" + overlay->loc.ToString() + ") " + what;
-      } else if (s != first_stage[i]) {
+      } else {
         step.reason = "a value " + r.address + " refers to changes at stage '" + spec.stages[s].name +
                       "': " + Names(step.changes());
       }
@@ -560,7 +495,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       step.mutable_changes().push_back(std::move(c));
       step.reason = r.address + " depends on " + spec.resources[dep->on].address +
                     ", which changes in this stage; it is read again just before it runs";
-      step.prior = s == first_stage[i] ? (*probed)[i] : *current[i];
+      step.prior = s == first_stage[i] ? follower_probed[i] : *current[i];
       step.desired = *current[i];
       found.push_back(std::move(step));
       in_stage[i] = true;
@@ -603,7 +538,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
     plan.stages.push_back(std::move(stage_plan));
     // What was probed is read only at a resource's first stage: past the last of them, a
     // million states are let go before the stages that remain are planned.
-    if (s == last_first) std::vector<State>().swap(*probed);
+    if (s == last_first) std::unordered_map<std::size_t, State>().swap(follower_probed);
   }
   return plan;
 }

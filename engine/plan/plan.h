@@ -138,6 +138,23 @@ std::vector<std::string> Guards(const Spec& spec, const std::vector<Step>& steps
 Result<std::vector<State>> ProbeResources(const Spec& spec, std::vector<std::optional<State>>* want,
                                           const std::vector<WrittenOnly>* written = nullptr);
 
+// ProbeResources a round at a time (probe.cc), for a caller that lets each round's states go
+// before reading the next: the `round` resources (indices, ascending, each with want[i] set)
+// read into (*states)[k] for round[k]. What cannot be read is added to `failed`.
+inline constexpr std::size_t kProbeRound = 1 << 16;
+class ProbeFailures {
+ public:
+  // One cause (a host's key, an unreachable API) is said once, with every resource it stopped.
+  void Add(const std::string& address, const std::string& message);
+  bool empty() const { return failed_.empty(); }
+  Error ToError() const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> failed_;  // message, addresses
+};
+void ProbeRound(const Spec& spec, std::vector<std::optional<State>>* want, const std::vector<WrittenOnly>* written,
+                const std::vector<std::size_t>& round, std::vector<State>* states, ProbeFailures* failed);
+
 // Reads the computed attributes (AttrSchema::computed) of what the spec refers to for one
 // into spec.read, so Desired() substitutes them: of every such resource, or only of those
 // `referrers` refer to. What does not exist is forgotten, and a reference to it is known only
