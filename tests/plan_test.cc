@@ -188,11 +188,11 @@ std::string ManyItems(int n, const std::map<int, std::string>& extra) {
 TEST_CASE("a reference across a round's edge is worked out as in one round") {
   TestWorld w;
   const int n = 65536 + 3;
-  Planned p = PlanOf(w, ManyItems(n, {{1, "value = \"${mem_item.r65537.value}-x\"\n"}, {65537, "value = \"far\"\n"}}));
+  Planned p = PlanOf(w, ManyItems(n, {{0, "value = \"far\"\n"}, {65538, "value = \"${mem_item.r0.value}-x\"\n"}}));
   REQUIRE_MESSAGE(p.plan, (p.plan ? std::string() : p.plan.error().message));
   CHECK(p.plan->Counts().create == static_cast<std::size_t>(n));
   for (const Step& s : p.plan->stages[0].steps)
-    if (p.load.spec->resources[s.resource].address == "mem_item.r1")
+    if (p.load.spec->resources[s.resource].address == "mem_item.r65538")
       CHECK(s.desired.attrs.at("value") == Value("far-x"));
 }
 

@@ -364,6 +364,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
   for (std::size_t i = 0; i < n; ++i) by_rank[graph.rank()[i]] = i;
   std::vector<std::size_t> round;
   std::vector<State> probed;
+  std::map<std::string, ProviderConfig> configs;
   for (std::size_t begin = 0; begin < n; begin += kProbeRound) {
     round.clear();
     for (std::size_t k = begin; k < std::min(n, begin + kProbeRound); ++k) {
@@ -381,7 +382,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
     // Nothing more is read once the spec is found wrong: its errors are what is said.
     if (!errors.empty()) continue;
     std::sort(round.begin(), round.end());  // read in the spec's order, as a whole spec is
-    ProbeRound(spec, &current, &options.written, round, &probed, &failed);
+    ProbeRound(spec, &current, &options.written, round, &probed, &failed, &configs);
     if (!failed.empty()) continue;  // the rest is read only to say all that cannot be
     for (std::size_t k = 0; k < round.size(); ++k) {
       const std::size_t i = round[k];

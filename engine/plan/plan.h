@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -140,7 +141,8 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, std::vector<std::opt
 
 // ProbeResources a round at a time (probe.cc), for a caller that lets each round's states go
 // before reading the next: the `round` resources (indices, ascending, each with want[i] set)
-// read into (*states)[k] for round[k]. What cannot be read is added to `failed`.
+// read into (*states)[k] for round[k]. What cannot be read is added to `failed`; `configs`
+// holds each provider instance's settings (secrets read) once, for every round.
 inline constexpr std::size_t kProbeRound = 1 << 16;
 class ProbeFailures {
  public:
@@ -153,7 +155,8 @@ class ProbeFailures {
   std::vector<std::pair<std::string, std::string>> failed_;  // message, addresses
 };
 void ProbeRound(const Spec& spec, std::vector<std::optional<State>>* want, const std::vector<WrittenOnly>* written,
-                const std::vector<std::size_t>& round, std::vector<State>* states, ProbeFailures* failed);
+                const std::vector<std::size_t>& round, std::vector<State>* states, ProbeFailures* failed,
+                std::map<std::string, ProviderConfig>* configs);
 
 // Reads the computed attributes (AttrSchema::computed) of what the spec refers to for one
 // into spec.read, so Desired() substitutes them: of every such resource, or only of those

@@ -23,9 +23,9 @@ Error ProbeFailures::ToError() const {
 }
 
 void ProbeRound(const Spec& spec, std::vector<std::optional<State>>* want, const std::vector<WrittenOnly>* written,
-                const std::vector<std::size_t>& round, std::vector<State>* states, ProbeFailures* failed) {
+                const std::vector<std::size_t>& round, std::vector<State>* states, ProbeFailures* failed,
+                std::map<std::string, ProviderConfig>* configs) {
   std::vector<std::optional<State>>& first_desired = *want;
-  std::map<std::string, ProviderConfig> configs;
   states->assign(round.size(), State{});
   std::map<Provider*, std::vector<std::size_t>> by_provider;  // positions in `round`
   std::vector<Target> targets(round.size());
@@ -40,7 +40,7 @@ void ProbeRound(const Spec& spec, std::vector<std::optional<State>>* want, const
           return (s && (s->identity || s->setting)) || a == r.schema->done_check_attr;
         }))
       continue;
-    auto t = TargetFor(spec, r, std::move(*first_desired[i]), &configs);
+    auto t = TargetFor(spec, r, std::move(*first_desired[i]), configs);
     if (!t) {
       failed->Add(r.address, t.error().message);
       continue;
@@ -108,11 +108,12 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, std::vector<std::opt
   ProbeFailures failed;
   std::vector<std::size_t> round;
   std::vector<State> read;
+  std::map<std::string, ProviderConfig> configs;
   for (std::size_t begin = 0; begin < n; begin += kProbeRound) {
     round.clear();
     for (std::size_t i = begin; i < std::min(n, begin + kProbeRound); ++i)
       if ((*want)[i]) round.push_back(i);
-    ProbeRound(spec, want, written, round, &read, &failed);
+    ProbeRound(spec, want, written, round, &read, &failed, &configs);
     for (std::size_t k = 0; k < round.size(); ++k) states[round[k]] = std::move(read[k]);
   }
   if (!failed.empty()) return failed.ToError();
