@@ -30,7 +30,7 @@ expect_rc 0 $? "--version"
 # validate: spec only
 "$bin" validate "$example" >"$work/out" 2>"$work/err"
 expect_rc 0 $? "validate example"
-expect_in "$work/out" "local-files.toml: valid: 3 stages, 3 resources, 1 checks" "validate summary"
+expect_in "$work/out" "local-files.toml: valid: 3 stages, 3 resources, 1 check" "validate summary"
 
 # plan with changes: 0 plainly, 2 with --detailed-exitcode; the plan on stdout, progress on stderr
 "$bin" plan "$example" --var root="$root" >"$work/out" 2>"$work/err"

@@ -157,7 +157,8 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     reviewed = spec.FindStage(name);
     if (!reviewed) {
       Fail("the plan " + plan_file + " was saved for stage '" + name + "', which " + spec.path +
-           " no longer has; nothing was changed. Save a plan again: " + CommandFor(common, "plan") + " --out PLAN");
+           " no longer has; nothing was changed. Save a plan again: " + CommandFor(common, "plan") + " --out " +
+           ShellQuote(plan_file));
       return 1;
     }
     if (options.through.empty()) {
@@ -165,8 +166,8 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     } else if (through > *reviewed) {
       Fail("the plan " + plan_file + " shows stage '" + name + "' only (it was saved by plan --stage " + name +
            "), so stage '" + spec.stages[through].name +
-           "' was never reviewed; nothing was changed. Save a plan of it: " + CommandFor(common, "plan") +
-           " --out PLAN");
+           "' was never reviewed; nothing was changed. Save a plan of it: " + CommandFor(common, "plan") + " --out " +
+           ShellQuote(plan_file));
       return 1;
     }
   }
@@ -203,7 +204,7 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
          "' only (it was saved by plan --stage " + spec.stages[*reviewed].name + "), but stage '" +
          spec.stages[next].name +
          "' before it is not complete and would run unreviewed; nothing was changed. Save a plan of every stage: " +
-         CommandFor(common, "plan") + " --out PLAN");
+         CommandFor(common, "plan") + " --out " + ShellQuote(plan_file));
     return 1;
   }
   PlanOptions plan_options = PlanOptionsFor(*session);
@@ -223,14 +224,15 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     if (was.value("sha256", "") != spec.sha256) {
       Fail("the plan " + plan_file +
            " is stale: the spec (or its overlay or variables) changed since it was saved; "
-           "run reconcile plan --out again");
+           "save it again: " +
+           CommandFor(common, "plan") + " --out " + ShellQuote(plan_file));
       return 1;
     }
     if (const std::uint64_t then = saved.value("journal_seq", std::uint64_t{0});
         then != history.last_seq && !OnlyEmptyAppliesSince(*session->journal, then)) {
-      Fail("the plan " + plan_file + " is stale: the journal moved since it was saved (record " +
-           std::to_string(saved.value("journal_seq", std::uint64_t{0})) + " then, " + std::to_string(history.last_seq) +
-           " now); run reconcile plan --out again");
+      Fail("the plan " + plan_file + " is stale: the journal moved since it was saved (record " + std::to_string(then) +
+           " then, " + std::to_string(history.last_seq) + " now); save it again: " + CommandFor(common, "plan") +
+           " --out " + ShellQuote(plan_file));
       return 1;
     }
     nlohmann::json now = nlohmann::json::parse(RenderJson(spec, *plan, {}));
@@ -253,7 +255,8 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
     if (steps_only(now["stages"]) != steps_only(then)) {
       Fail("the plan " + plan_file +
            " is stale: the world changed since it was saved, so the steps would differ; "
-           "run reconcile plan --out again and review it");
+           "save it again and review it: " +
+           CommandFor(common, "plan") + " --out " + ShellQuote(plan_file));
       return 1;
     }
   }

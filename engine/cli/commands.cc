@@ -42,8 +42,9 @@ int RunValidate(const Registry& registry, const CommonOptions& common) {
   const Spec& spec = session->spec();
   std::size_t checks = 0;
   for (const Resource& r : spec.resources) checks += r.is_check();
-  std::cout << spec.path << ": valid: " << spec.stages.size() << " stages, " << spec.resources.size() - checks
-            << " resources, " << checks << " checks\n";
+  auto count = [](std::size_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
+  std::cout << spec.path << ": valid: " << count(spec.stages.size(), "stage") << ", "
+            << count(spec.resources.size() - checks, "resource") << ", " << count(checks, "check") << "\n";
   return 0;
 }
 

@@ -56,8 +56,7 @@ int RollBackLocked(Session& locked, const CommonOptions& common, const RollbackC
   // An earlier rollback, to a stage before this one, that did not finish undid stages up to
   // this one in part. A rollback does not run a stage again (apply does): this one cannot
   // leave the world as it was after its stage, whatever it plans.
-  if (const History& h = session->history();
-      h.last_begin && h.last_begin->op == "rollback" && !h.last_rollback_finished) {
+  if (const History& h = session->history(); h.RollbackUnfinished()) {
     auto before = spec.FindStage(h.last_begin->to);
     bool partly = before && *before < to &&
                   std::any_of(h.last_begin->undo.begin(), h.last_begin->undo.end(), [&](const std::string& name) {

@@ -104,8 +104,7 @@ std::string CommandFor(const CommonOptions& common, const std::string& verb) {
 
 std::string UnfinishedRollbackNote(const Spec& spec, const History& h, const CommonOptions& common) {
   // One that had un-completed nothing leaves nothing to finish: said, it would be asked forever.
-  if (!h.last_begin || h.last_begin->op != "rollback" || h.last_rollback_finished || h.last_begin->undo.empty())
-    return "";
+  if (!h.RollbackUnfinished() || h.last_begin->undo.empty()) return "";
   const std::string how = h.last_end == "failed"        ? "it failed"
                           : h.last_end == "interrupted" ? "it was interrupted"
                           : h.last_end == "stopped"     ? "it stopped"

@@ -59,6 +59,8 @@ struct History {
   // The last run was a rollback and wrote its rollback_complete: it finished. A rollback cut
   // off (or failed) has un-completed the stages it undoes without finishing.
   bool last_rollback_finished = false;
+  // The last run was a rollback that has not finished: it was cut off, failed or stopped.
+  bool RollbackUnfinished() const { return last_begin && last_begin->op == "rollback" && !last_rollback_finished; }
   // How the last run ended ("ok", "failed", "interrupted"); "" when it has not: running, or
   // cut off.
   std::string last_end;

@@ -357,7 +357,7 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
   // The stages after `to` that are complete, and those a rollback cut off (or failed) has
   // un-completed without finishing: this one undoes them too, so that it journals them again
   // (a run cut off in turn still knows) and its "Next:" names them.
-  const bool unfinished = history.last_begin && history.last_begin->op == "rollback" && !history.last_rollback_finished;
+  const bool unfinished = history.RollbackUnfinished();
   for (std::size_t s = to + 1; s < spec.stages.size(); ++s) {
     const std::string& name = spec.stages[s].name;
     if (history.complete.count(name) ||
