@@ -636,6 +636,20 @@ TEST_CASE("a table written twice: a ']' in a quoted key, and arrays of tables le
   CHECK(arrays.find("cannot redefine") != std::string::npos);
 }
 
+TEST_CASE("a key written twice: the key, its table and where the first is, at the key") {
+  // toml++'s own: "cannot redefine existing string 'key'", with the caret on the value.
+  CHECK(Errors(WithHeader("[mem_item.\"a b\"]\nkey = \"a\"\nvalue = \"\"\"\nkey = 1\n\"\"\"\n  key = \"again\"\n")) ==
+        At(9, 3, "TOML syntax: the key 'key' is written twice in [mem_item.\"a b\"]; the first is on line 5",
+           "  key = \"again\""));
+  CHECK(Errors(WithHeader("[mem_item.a]\nkey = \"a\"\ntags.x = 1\ntags.x = 2\n"))
+            .find("the key 'tags.x' is written twice in [mem_item.a]; the first is on line 6") != std::string::npos);
+  CHECK(Errors("version = 1\nname = \"x\"\nversion = 2\n")
+            .find("the key 'version' is written twice; the first is on line 1") != std::string::npos);
+  // A value over several lines is not read alone: toml++'s own words stay.
+  std::string over = Errors(WithHeader("[mem_item.a]\nkey = \"a\"\nkey = \"\"\"\nb\"\"\"\n"));
+  CHECK(over.find("cannot redefine existing string 'key'") != std::string::npos);
+}
+
 TEST_CASE("a setting as a dotted key of a resource is not said to be below its table") {
   std::string e = Errors(WithHeader("[mem_item]\na.key = \"k\"\na.value = \"v\"\na.on_failure = \"rollback\"\n"));
   CHECK(e.find("unknown attribute 'on_failure' in mem_item.a") != std::string::npos);

@@ -17,6 +17,7 @@
 #include "engine/spec/loader_internal.h"
 #include "engine/os_calls.h"
 #include "engine/spec/toml_precheck.h"
+#include "engine/spec/toml_twice.h"
 
 namespace reconcile {
 
@@ -928,9 +929,16 @@ bool ParseToml(const std::string* file, std::string_view body, Diagnostics* diag
     return true;
   } catch (const toml::parse_error& e) {
     std::string description(e.description());
-    if (description.find("cannot redefine existing table") != std::string::npos)
-      if (std::string said = TableWrittenTwice(body, e.source().begin.line); !said.empty()) description = said;
-    diags->Error(SourceLoc{file, e.source().begin.line, e.source().begin.column}, "TOML syntax: " + description);
+    SourceLoc at{file, e.source().begin.line, e.source().begin.column};
+    if (description.find("cannot redefine existing") != std::string::npos) {
+      if (std::string said = TableWrittenTwice(body, at.line); !said.empty()) {
+        description = said;
+      } else if (auto key = KeyWrittenTwice(body, at.line)) {
+        description = key->message;
+        at.column = key->column;
+      }
+    }
+    diags->Error(at, "TOML syntax: " + description);
     return false;
   }
 }

@@ -71,31 +71,4 @@ std::optional<TomlSplit> SplitToml(std::string_view text, const std::vector<Toml
   return split;
 }
 
-std::string TableWrittenTwice(std::string_view body, std::uint32_t line) {
-  std::size_t at = 0;
-  for (std::uint32_t n = 1; n < line && at != std::string_view::npos; ++n) {
-    at = body.find('\n', at);
-    if (at != std::string_view::npos) ++at;
-  }
-  if (at == std::string_view::npos) return "";
-  at = body.find_first_not_of(" \t", at);
-  if (at == std::string_view::npos || body[at] != '[') return "";
-  auto path = HeaderPath(body, at);
-  std::vector<TomlHeader> headers;
-  if (!path || PrecheckToml(body, &headers)) return "";
-  // Its end: the ']' after its last key (a quoted key may hold one).
-  const std::size_t last = static_cast<std::size_t>(path->back().data() - body.data()) + path->back().size();
-  const std::size_t end = body.find(']', last);
-  if (end == std::string_view::npos) return "";
-  for (const TomlHeader& h : headers) {
-    if (h.offset >= at) break;
-    // Which element of an array of tables a header belongs to only the whole parse knows.
-    if (body.compare(h.offset, 2, "[[") == 0) return "";
-    if (HeaderPath(body, h.offset) == path)
-      return "the table " + std::string(body.substr(at, end - at + 1)) + " is written twice; the first is on line " +
-             std::to_string(h.line);
-  }
-  return "";
-}
-
 }  // namespace reconcile

@@ -31,12 +31,6 @@ struct TomlSplit {
 // array of tables, or a key this reading does not follow (an escape in a quoted key).
 std::optional<std::vector<std::string_view>> HeaderPath(std::string_view text, std::size_t at);
 
-// For toml++'s "cannot redefine existing table 'file."ababc"'" (a quoted name comes out
-// garbled, and the first table is not named): the header on `line` as written and the line of
-// the first header of the same keys. "" when that is not what this reading can tell (no such
-// header before it, an array of tables before it).
-std::string TableWrittenTwice(std::string_view body, std::uint32_t line);
-
 // `headers` are the text's table headers (PrecheckToml); `settings` the top-level keys that
 // are not resource types. Nothing when the text is one piece or must be parsed whole.
 std::optional<TomlSplit> SplitToml(std::string_view text, const std::vector<TomlHeader>& headers,
