@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "engine/exec/executor.h"
@@ -103,6 +105,40 @@ TEST_CASE("steps run in parallel up to the limit, and dependencies still go firs
   for (const StepResult& r : results) CHECK(r.ok);
   CHECK(f.w.mem->max_in_flight.load() == 3);  // side by side, never more than the limit
   CHECK(f.w.mem->calls.back() == "create mem_item.last");
+}
+
+// A thread per batch, joined as soon as its batch has reported. Left until the stage's end, a
+// finished thread keeps its stack mapped: a rollback of 45,000 steps held 32,000 of them, ran
+// out of mappings (vm.max_map_count) and aborted starting the next.
+struct MapCounter : Recorder {
+  std::atomic<long> most{0};
+  static long Maps() {
+    std::ifstream maps("/proc/self/maps");
+    long n = 0;
+    for (std::string line; std::getline(maps, line);) ++n;
+    return n;
+  }
+  void StepFinished(const std::string& a, Action act, const std::string& e, std::chrono::milliseconds ms) override {
+    Recorder::StepFinished(a, act, e, ms);
+    long n = Maps();
+    for (long was = most.load(); n > was && !most.compare_exchange_weak(was, n);) {
+    }
+  }
+};
+
+TEST_CASE("a finished batch's thread is let go while the stage runs on") {
+  std::string spec = kHeader;
+  for (int i = 0; i < 300; ++i) spec += "[mem_item.i" + std::to_string(i) + "]\nkey = \"i" + std::to_string(i) + "\"\n";
+  Fixture f(spec);
+  Plan plan = f.MakeIt();
+  MapCounter counter;
+  const long before = MapCounter::Maps();
+  Executor ex(ExecContext{*f.load.spec, *f.journal, f.sealer, counter, "apply", 4, 4});
+  auto results = ex.RunSteps(plan.stages[0].steps, "one");
+  REQUIRE(results.size() == 300);
+  for (const StepResult& r : results) CHECK(r.ok);
+  // Two mappings (a stack and its guard) for each thread still held: those in flight only.
+  CHECK(counter.most.load() - before < 60);
 }
 
 TEST_CASE("the per-instance limit holds even when the overall limit is higher") {

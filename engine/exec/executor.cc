@@ -232,7 +232,7 @@ std::string Executor::BatchOf(const Step& step) {
 }
 
 void Executor::Start(std::size_t token, std::vector<const Step*> steps) {
-  threads_.emplace_back([this, token, steps = std::move(steps)] {
+  threads_[token] = std::thread([this, token, steps = std::move(steps)] {
     std::vector<StepResult> results = steps.size() == 1 && steps[0]->action == Action::kCheck
                                           ? std::vector<StepResult>{RunCheck(*steps[0])}
                                           : RunBatch(steps, stage_);
@@ -243,10 +243,18 @@ void Executor::Start(std::size_t token, std::vector<const Step*> steps) {
 }
 
 StepRunner::Finished Executor::WaitForOne() {
-  std::unique_lock<std::mutex> lock(done_mu_);
-  done_cv_.wait(lock, [this] { return !finished_.empty(); });
-  Finished f = std::move(finished_.front());
-  finished_.pop_front();
+  Finished f;
+  {
+    std::unique_lock<std::mutex> lock(done_mu_);
+    done_cv_.wait(lock, [this] { return !finished_.empty(); });
+    f = std::move(finished_.front());
+    finished_.pop_front();
+  }
+  // It has reported, so it is ending: joined now, its stack let go.
+  if (auto t = threads_.find(f.token); t != threads_.end()) {
+    t->second.join();
+    threads_.erase(t);
+  }
   return f;
 }
 
@@ -254,13 +262,13 @@ std::vector<StepResult> Executor::RunSteps(const std::vector<Step>& steps, const
   stage_ = stage;
   std::vector<StepResult> results = WalkSteps(ctx_.spec, steps, *this, {ctx_.parallelism, ctx_.per_instance});
   // The walk ends once every started batch has reported: what is left is joining.
-  for (std::thread& t : threads_) t.join();
+  for (auto& [token, t] : threads_) t.join();
   threads_.clear();
   return results;
 }
 
 Executor::~Executor() {
-  for (std::thread& t : threads_)
+  for (auto& [token, t] : threads_)
     if (t.joinable()) t.join();
 }
 
