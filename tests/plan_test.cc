@@ -316,6 +316,25 @@ secret = "env:RECONCILE_TEST_MISSING"
   CHECK(w.mem->calls.empty());
 }
 
+TEST_CASE("what the spec gets wrong is said in the spec's order, not the order it is worked out in") {
+  TestWorld w;
+  unsetenv("RECONCILE_TEST_MISSING_A");
+  unsetenv("RECONCILE_TEST_MISSING_B");
+  Planned p = PlanOf(w, std::string(kHeader) + R"(
+[mem_item.a]
+key = "a"
+secret = "env:RECONCILE_TEST_MISSING_A"
+after = ["mem_item.b"]
+[mem_item.b]
+key = "b"
+secret = "env:RECONCILE_TEST_MISSING_B"
+)");
+  REQUIRE_FALSE(p.plan);
+  const std::string& m = p.plan.error().message;
+  REQUIRE(m.find("RECONCILE_TEST_MISSING_B") != std::string::npos);
+  CHECK(m.find("RECONCILE_TEST_MISSING_A") < m.find("RECONCILE_TEST_MISSING_B"));
+}
+
 TEST_CASE("planning from a later stage starts from the world, not from earlier stages") {
   TestWorld w;
   w.mem->world["ttl"] = Item({{"key", "ttl"}, {"size", std::int64_t{60}}, {"value", "new-target"}});

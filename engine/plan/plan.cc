@@ -354,8 +354,8 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
   std::vector<std::optional<State>> current(n);
   std::vector<StepBlocks> first_steps(last >= options.first_stage ? last + 1 - options.first_stage : 0);
   std::vector<bool> has_first_step(n, false);
-  std::unordered_map<std::size_t, State> follower_probed;  // a follower's world, read again when it runs
-  std::string errors;
+  std::unordered_map<std::size_t, State> follower_probed;   // a follower's world, read again when it runs
+  std::vector<std::pair<std::size_t, std::string>> errors;  // by the resource that met each first
   std::set<std::string> said;
   ProbeFailures failed;
   // Dependencies first, so each reference is found in the cache rather than recomputed.
@@ -373,7 +373,7 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       auto d = cache.At(i, first_stage[i]);
       // A cause many refer to comes back from each of them: said once.
       if (!d) {
-        if (said.insert(d.error().message).second) errors += "\n  " + d.error().message;
+        if (said.insert(d.error().message).second) errors.emplace_back(i, d.error().message);
       } else {
         current[i] = std::move(*d);
         round.push_back(i);
@@ -411,7 +411,13 @@ Result<Plan> MakePlan(const Spec& spec, const DependencyGraph& graph, const Plan
       has_first_step[i] = true;
     }
   }
-  if (!errors.empty()) return Error{"cannot work out what the spec wants:" + errors};
+  if (!errors.empty()) {
+    // Met in dependency order, said in the spec's.
+    std::stable_sort(errors.begin(), errors.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string said_all;
+    for (const auto& [i, message] : errors) said_all += "\n  " + message;
+    return Error{"cannot work out what the spec wants:" + said_all};
+  }
   if (!failed.empty()) return failed.ToError();
   std::vector<State>().swap(probed);
 
