@@ -314,8 +314,18 @@ Result<RollbackPlan> PlanRollback(const Session& session, std::size_t to) {
   });
   std::vector<const Step*> step_for(n, nullptr);
   for (const Step& s : sp.steps) step_for[s.resource] = &s;
+  // A step waits only on its neighbours in the graph: asked of every resource, a rollback of
+  // 20,000 steps spent 60% of its time here (quadratic).
+  std::vector<std::vector<std::size_t>> dependents(n);
+  for (std::size_t j = 0; j < n; ++j)
+    for (const Dependency& d : spec.resources[j].deps) dependents[d.on].push_back(j);
+  std::vector<std::size_t> near;
   for (Step& s : sp.steps) {
-    for (std::size_t j = 0; j < n; ++j) {
+    near.assign(dependents[s.resource].begin(), dependents[s.resource].end());
+    for (const Dependency& d : spec.resources[s.resource].deps) near.push_back(d.on);
+    std::sort(near.begin(), near.end());  // in the order every resource was asked in
+    near.erase(std::unique(near.begin(), near.end()), near.end());
+    for (std::size_t j : near) {
       if (!step_for[j] || j == s.resource) continue;
       const auto& deps = spec.resources[j].deps;
       bool j_depends_on_s =
