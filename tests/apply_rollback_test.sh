@@ -79,7 +79,7 @@ for to in three two one; do
   grep -qE "^Rolled back to the end of stage '$to': .*, in [0-9.]+m?s\.$" "$work/out" && ok ||
     bad "the counts that end a rollback: $(cat "$work/out")"
   # Forward again only as far as it undid.
-  grep -qxF "Next: reconcile apply $spec --var root=$root --through four applies again what this undid (stage '$(
+  grep -qxF "Next: reconcile apply $spec --var root=$root applies again what this undid (stage '$(
     case $to in three) echo four ;; two) echo three ;; one) echo two ;; esac)' on)." "$work/out" && ok ||
     bad "what to run after the rollback: $(cat "$work/out")"
   state $to
@@ -92,6 +92,11 @@ for to in three two one; do
   rc apply "$spec" --yes && ok || bad "apply forward from $to"
   state four
 done
+# Undone short of the last stage: forward again only as far as it undid.
+rc rollback "$spec" --to two --yes && rc apply "$spec" --through three --yes && rc rollback "$spec" --to one --yes &&
+  grep -qxF "Next: reconcile apply $spec --var root=$root --through three applies again what this undid (stage 'two' on)." \
+    "$work/out" && ok || bad "after a rollback of stages short of the last: $(cat "$work/out" "$work/err")"
+rc apply "$spec" --yes && state four && ok || bad "apply forward from one"
 
 # Someone edits a file behind reconcile's back: rollback stops and says what changed.
 printf 'hand edit\n' >"$root/a"

@@ -123,8 +123,10 @@ int RollBackLocked(Session& locked, const CommonOptions& common, const RollbackC
   }
   std::cout << "Rolled back to the end of stage '" << options.to << "': " << view.tally().Summary() << ".\n";
   // Only as far as it undid: a plain apply would go on into stages never applied before.
+  // Through the last stage is every stage: said as a plain apply.
   if (!rollback->undone.empty())
-    std::cout << "Next: " << CommandFor(common, "apply") << " --through " << rollback->undone.back()
+    std::cout << "Next: " << CommandFor(common, "apply")
+              << (rollback->undone.back() == spec.stages.back().name ? "" : " --through " + rollback->undone.back())
               << " applies again what this undid (stage '" << spec.stages[to + 1].name << "' on).\n";
   return 0;
 }
