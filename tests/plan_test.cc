@@ -335,6 +335,24 @@ secret = "env:RECONCILE_TEST_MISSING_B"
   CHECK(m.find("RECONCILE_TEST_MISSING_A") < m.find("RECONCILE_TEST_MISSING_B"));
 }
 
+TEST_CASE("a complete stage asked for alone is said to be complete, not to match the world") {
+  TestWorld w;
+  w.mem->world["a"] = Item({{"key", "a"}, {"value", "by hand"}});
+  PlanOptions options;
+  options.first_stage = 2;  // one and two complete
+  Planned p = PlanOf(w, std::string(kHeader) + "[mem_item.a]\nkey = \"a\"\nvalue = \"v\"\n", options);
+  REQUIRE(p.plan);
+  RenderOptions only_one;
+  only_one.only_stage = 0;
+  std::string text = RenderText(*p.load.spec, *p.plan, only_one);
+  CHECK(text.find("No changes") == std::string::npos);
+  CHECK(text.find("Stage 'one' is complete, and a complete stage is not planned again: the world is compared with "
+                  "the spec from stage 'three' on (plan --stage three).") != std::string::npos);
+  RenderOptions only_three;
+  only_three.only_stage = 2;
+  CHECK(RenderText(*p.load.spec, *p.plan, only_three).find("1 to update") != std::string::npos);
+}
+
 TEST_CASE("planning from a later stage starts from the world, not from earlier stages") {
   TestWorld w;
   w.mem->world["ttl"] = Item({{"key", "ttl"}, {"size", std::int64_t{60}}, {"value", "new-target"}});

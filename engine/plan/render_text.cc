@@ -144,7 +144,16 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
   // The summary counts what was shown: the whole plan, or the one stage asked for.
   PlanCounts c = plan.Counts(options.only_stage);
   out += "\n";
-  if (c.changes() == 0) {
+  // A stage before the first one planned is complete, and a complete stage is not compared
+  // again: "no changes" would say the world matches what was not looked at.
+  if (options.only_stage && !options.rollback && !plan.stages.empty() &&
+      *options.only_stage < plan.stages.front().stage) {
+    out += "Stage '" + spec.stages[*options.only_stage].name +
+           "' is complete, and a complete stage is not planned again: the world is compared with the spec from "
+           "stage '" +
+           spec.stages[plan.stages.front().stage].name + "' on (plan --stage " +
+           spec.stages[plan.stages.front().stage].name + ").\n";
+  } else if (c.changes() == 0) {
     out += "No changes: the world matches the spec";
     if (c.check) out += "; " + Plural(c.check, "check", "checks") + " would run";
     out += ".\n";
