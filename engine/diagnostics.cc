@@ -54,6 +54,10 @@ void Diagnostics::Error(SourceLoc loc, std::string message, std::string note, bo
   items_.push_back({loc, std::move(message), std::move(note), show_line});
 }
 
+void Diagnostics::Warning(SourceLoc loc, std::string message, std::string note) {
+  warnings_.push_back({loc, std::move(message), std::move(note), true});
+}
+
 void Diagnostics::SortByLocation() {
   std::stable_sort(items_.begin(), items_.end(), [](const Diagnostic& a, const Diagnostic& b) {
     auto key = [](const Diagnostic& d) {
@@ -72,17 +76,24 @@ constexpr std::size_t kMaxMessage = 2000;
 
 }  // namespace
 
-std::string Diagnostics::Render(const SourceSet& sources) const {
+std::string Diagnostics::Render(const SourceSet& sources) const { return RenderItems(items_, "error", sources); }
+
+std::string Diagnostics::RenderWarnings(const SourceSet& sources) const {
+  return RenderItems(warnings_, "warning", sources);
+}
+
+std::string Diagnostics::RenderItems(const std::vector<Diagnostic>& items, const std::string& kind,
+                                     const SourceSet& sources) {
   std::string out;
   std::size_t shown = 0;
-  for (const Diagnostic& d : items_) {
+  for (const Diagnostic& d : items) {
     if (shown++ == kMaxRendered) {
-      std::size_t more = items_.size() - kMaxRendered;
-      out += "... and " + std::to_string(more) + " more error" + (more == 1 ? "" : "s") + "\n";
+      std::size_t more = items.size() - kMaxRendered;
+      out += "... and " + std::to_string(more) + " more " + kind + (more == 1 ? "" : "s") + "\n";
       break;
     }
     std::string where = d.loc.ToString();
-    out += where.empty() ? "error: " : where + ": error: ";
+    out += where.empty() ? kind + ": " : where + ": " + kind + ": ";
     if (d.message.size() > kMaxMessage) out += d.message.substr(0, kMaxMessage) + "...\n";
     else out += d.message + "\n";
     if (d.loc.known() && d.show_line) {

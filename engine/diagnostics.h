@@ -54,6 +54,10 @@ struct Diagnostic {
 class Diagnostics {
  public:
   void Error(SourceLoc loc, std::string message, std::string note = {}, bool show_line = true);
+  // What loads but is likely not what was meant: said, and the spec still runs. Apart from
+  // the errors: empty() and size() count errors alone.
+  void Warning(SourceLoc loc, std::string message, std::string note = {});
+  const std::vector<Diagnostic>& warnings() const { return warnings_; }
   bool empty() const { return items_.empty(); }
   std::size_t size() const { return items_.size(); }
   const std::vector<Diagnostic>& items() const { return items_; }
@@ -63,10 +67,14 @@ class Diagnostics {
   // "file:line:col: error: message", the source line, a caret, then the note; one per error,
   // the first kMaxRendered of them, then how many more. A long line is quoted around the column.
   std::string Render(const SourceSet& sources) const;
+  std::string RenderWarnings(const SourceSet& sources) const;  // the same, "warning:"
   static constexpr std::size_t kMaxRendered = 20;
 
  private:
+  static std::string RenderItems(const std::vector<Diagnostic>& items, const std::string& kind,
+                                 const SourceSet& sources);
   std::vector<Diagnostic> items_;
+  std::vector<Diagnostic> warnings_;
 };
 
 // Levenshtein distance, as ninja uses for "did you mean".

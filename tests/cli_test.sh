@@ -31,6 +31,14 @@ expect_rc 0 $? "--version"
 "$bin" validate "$example" >"$work/out" 2>"$work/err"
 expect_rc 0 $? "validate example"
 expect_in "$work/out" "local-files.toml: valid: 3 stages, 3 resources, 1 check" "validate summary"
+[ ! -s "$work/err" ] && ok || bad "validate of the example warns: $(cat "$work/err")"
+# A setting written below [vars] is a variable: it loads, with a warning at its line.
+{ printf 'version = 1\nname = "w"\nstages = ["one"]\n[vars]\nroot = "/tmp"\non_failure = "rollback"\n'; } >"$work/warn.toml"
+"$bin" validate "$work/warn.toml" >"$work/out" 2>"$work/err"
+expect_rc 0 $? "validate of a setting below [vars]"
+expect_in "$work/err" "warn.toml:6:1: warning: 'on_failure' written below [vars] is a variable, not the spec's setting" \
+  "the warning of a setting below [vars]"
+expect_in "$work/err" "move it above the first [table]" "the warning's way out"
 
 # plan with changes: 0 plainly, 2 with --detailed-exitcode; the plan on stdout, progress on stderr
 "$bin" plan "$example" --var root="$root" >"$work/out" 2>"$work/err"

@@ -138,6 +138,27 @@ wait = "${vars.n}s"
   CHECK(s.attrs.at("value") == Str("198.51.100.20:60"));
 }
 
+TEST_CASE("a setting written below [vars] is a variable, and loading warns unless the spec sets it above") {
+  TestWorld w;
+  auto below = MustLoad(w, std::string(kHeader) + "[vars]\nroot = \"/srv\"\non_failure = \"rollback\"\n");
+  CHECK(below->on_failure == "stop");
+  CHECK(below->vars.count("on_failure") == 1);
+  const auto& warned = below.result.diags.warnings();
+  REQUIRE(warned.size() == 1);
+  CHECK(warned[0].loc.ToString() == "spec.toml:6:1");
+  CHECK(warned[0].message ==
+        "'on_failure' written below [vars] is a variable, not the spec's setting, and the spec has no on_failure");
+  CHECK(below.result.diags.RenderWarnings(*below.result.sources)
+            .find("spec.toml:6:1: warning: 'on_failure' written below [vars]") == 0);
+  // Set above as well, or a variable by another name, or written as a dotted key: meant.
+  auto above = MustLoad(w, std::string(kHeader) + "on_failure = \"stop\"\n[vars]\non_failure = \"rollback\"\n");
+  CHECK(above.result.diags.warnings().empty());
+  auto other = MustLoad(w, std::string(kHeader) + "[vars]\nfailure_mode = \"rollback\"\n");
+  CHECK(other.result.diags.warnings().empty());
+  auto dotted = MustLoad(w, std::string(kHeader) + "vars.on_failure = \"rollback\"\n");
+  CHECK(dotted.result.diags.warnings().empty());
+}
+
 TEST_CASE("variables built from variables, whatever their order; an override (--var) carries through") {
   TestWorld w;
   std::string text = std::string(kHeader) + R"([vars]

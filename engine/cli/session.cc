@@ -141,6 +141,9 @@ std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptio
               << " in the spec; nothing was probed or changed.\n";
     return nullptr;
   }
+  // What loads but is likely not what was meant: said before anything runs, with its line,
+  // as text like the spec's errors (with --json too: docs/json-events.md).
+  std::cerr << session->load.diags.RenderWarnings(*session->load.sources);
   session->load.sources->ForgetTexts();
   if (!with_journal) return session;
   const Spec& spec = session->spec();

@@ -192,8 +192,22 @@ void Loader::Load(toml::table& root, const SpecPieces* pieces) {
   // Variables first: every string may use them, the spec's name included. Then hosts and
   // providers before resources, which refer to them.
   if (auto* vars = root.get("vars")) {
-    if (auto* t = vars->as_table()) ReadVars(*t);
-    else Err(Loc(*vars), "[vars] must be a table of name = value");
+    if (auto* t = vars->as_table()) {
+      ReadVars(*t);
+      // In TOML a key belongs to the table above it: `on_failure = "rollback"` written below
+      // [vars] is a variable, and the spec runs without the setting.
+      for (const auto& [k, v] : *t) {
+        const std::string key(k.str());
+        if (SpecWide(key) && !root.contains(key) && WrittenAsIs(Loc(k), key))
+          diags_->Warning(
+              Loc(k),
+              "'" + key + "' written below [vars] is a variable, not the spec's setting, and the spec has no " + key,
+              "to set it, move it above the first [table]; a variable of that name is better named "
+              "otherwise");
+      }
+    } else {
+      Err(Loc(*vars), "[vars] must be a table of name = value");
+    }
   }
   for (const auto& [name, value] : options_.vars) {
     spec_->vars[name] = SpecValue{value, SourceLoc{}, false};

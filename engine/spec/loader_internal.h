@@ -13,6 +13,11 @@
 
 namespace reconcile {
 
+// Keys only the spec as a whole takes: one written below a table was meant above it.
+inline bool SpecWide(const std::string& key) {
+  return key == "version" || key == "stages" || key == "state" || key == "vars" || key == "on_failure";
+}
+
 // What a value is, for error messages: "attribute 'ttl' of dns_record.www". Built only when
 // an error needs it — a large spec has hundreds of thousands of values and few errors.
 class What {

@@ -18,11 +18,6 @@ namespace {
 // Keys every resource takes besides its type's attributes.
 const std::vector<std::string> kEngineKeys = {"stage", "after", "notify", "ensure", "at"};
 
-// Keys only the spec as a whole takes: one below a resource's table was meant above it.
-bool SpecWide(const std::string& key) {
-  return key == "version" || key == "stages" || key == "state" || key == "vars" || key == "on_failure";
-}
-
 // Patterns describe short things (a path, a mode, an address, a bucket name), and
 // std::regex_match recurses once per character: a 200,000-character path overflowed the
 // stack. Longer than PATH_MAX is never a match.
