@@ -172,12 +172,12 @@ grep -qxF "Next: reconcile apply PLAN --through two runs stage 'two', after reco
 STATE=saved; expect a 'a1' 644
 "$bin" apply "$work/plan.json" --yes >"$work/out" 2>"$work/err"
 [ $? -eq 1 ] && ok || bad "a plan saved before the journal moved must be refused"
-grep -q "is stale: the journal moved since it was saved (record [0-9]* then, [0-9]* now); save it again: reconcile plan " "$work/err" && ok || bad "stale (journal): $(cat "$work/err")"
+grep -q "is stale: the journal moved since it was saved (record [0-9]* then, [0-9]* now); save it again and review it: reconcile plan " "$work/err" && ok || bad "stale (journal): $(cat "$work/err")"
 "$bin" plan "$spec" --var root="$root" --out "$work/plan.json" >/dev/null 2>&1
 echo "# edited" >>"$spec"
 "$bin" apply "$work/plan.json" --yes >"$work/out" 2>"$work/err"
 [ $? -eq 1 ] && ok || bad "a plan saved before the spec changed must be refused"
-grep -qF "is stale: the spec (or its overlay or variables) changed since it was saved; save it again: reconcile plan $spec --var root=$root --out $work/plan.json" "$work/err" && ok || bad "stale (spec): $(cat "$work/err")"
+grep -qF "is stale: the spec (or its overlay or variables) changed since it was saved; save it again and review it: reconcile plan $spec --var root=$root --out $work/plan.json" "$work/err" && ok || bad "stale (spec): $(cat "$work/err")"
 
 # A stage that asks for confirmation is refused without a terminal and without --yes, even in
 # a saved plan (which needs no approval to start).

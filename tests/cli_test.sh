@@ -95,6 +95,14 @@ expect_in "$work/out" "Apply complete through stage 'prepare'" "a one-stage plan
 expect_in "$staged/upstream.conf" "server 10.0.0.5:8000" "and not the stage after it"
 # A stage's confirmation declined (no terminal) changes nothing: the saved plan still holds.
 "$bin" plan "$example" --var root="$staged" --stage switch --out "$work/switch2.json" >/dev/null 2>&1
+# Stale, a one-stage plan is saved again as one: the command given says --stage.
+cp "$staged/upstream.conf" "$work/upstream.keep"
+echo "by hand" >"$staged/upstream.conf"
+"$bin" apply "$work/switch2.json" --yes >"$work/out" 2>"$work/err"
+expect_rc 1 $? "apply of a one-stage plan the world moved from"
+expect_in "$work/err" "save it again and review it: reconcile plan $example --var root=$staged --stage switch --out $work/switch2.json" \
+  "a stale one-stage plan is saved again as one"
+cp "$work/upstream.keep" "$staged/upstream.conf"
 "$bin" apply "$work/switch2.json" >"$work/out" 2>"$work/err"
 expect_rc 1 $? "apply of a plan whose stage asks for confirmation, without a terminal"
 "$bin" apply "$work/switch2.json" --yes >"$work/out" 2>"$work/err"

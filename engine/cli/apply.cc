@@ -220,19 +220,20 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
       plan->stages.end());
 
   if (!plan_file.empty()) {
+    // As it was saved: of one stage again when it was of one.
+    const std::string save_again = "save it again and review it: " + CommandFor(common, "plan") +
+                                   (reviewed ? " --stage " + ShellQuote(spec.stages[*reviewed].name) : "") + " --out " +
+                                   ShellQuote(plan_file);
     const nlohmann::json& was = saved["spec"];
     if (was.value("sha256", "") != spec.sha256) {
-      Fail("the plan " + plan_file +
-           " is stale: the spec (or its overlay or variables) changed since it was saved; "
-           "save it again: " +
-           CommandFor(common, "plan") + " --out " + ShellQuote(plan_file));
+      Fail("the plan " + plan_file + " is stale: the spec (or its overlay or variables) changed since it was saved; " +
+           save_again);
       return 1;
     }
     if (const std::uint64_t then = saved.value("journal_seq", std::uint64_t{0});
         then != history.last_seq && !OnlyEmptyAppliesSince(*session->journal, then)) {
       Fail("the plan " + plan_file + " is stale: the journal moved since it was saved (record " + std::to_string(then) +
-           " then, " + std::to_string(history.last_seq) + " now); save it again: " + CommandFor(common, "plan") +
-           " --out " + ShellQuote(plan_file));
+           " then, " + std::to_string(history.last_seq) + " now); " + save_again);
       return 1;
     }
     nlohmann::json now = nlohmann::json::parse(RenderJson(spec, *plan, {}));
@@ -253,10 +254,8 @@ int RunApply(const Registry& registry, CommonOptions common, const ApplyCommandO
       return stages;
     };
     if (steps_only(now["stages"]) != steps_only(then)) {
-      Fail("the plan " + plan_file +
-           " is stale: the world changed since it was saved, so the steps would differ; "
-           "save it again and review it: " +
-           CommandFor(common, "plan") + " --out " + ShellQuote(plan_file));
+      Fail("the plan " + plan_file + " is stale: the world changed since it was saved, so the steps would differ; " +
+           save_again);
       return 1;
     }
   }
