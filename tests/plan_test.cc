@@ -348,6 +348,9 @@ TEST_CASE("a complete stage asked for alone is said to be complete, not to match
   CHECK(text.find("No changes") == std::string::npos);
   CHECK(text.find("Stage 'one' is complete, and a complete stage is not planned again: the world is compared with "
                   "the spec from stage 'three' on (plan --stage three).") != std::string::npos);
+  std::string report = RenderMarkdown(*p.load.spec, *p.plan, only_one, "");
+  CHECK(report.find("No changes") == std::string::npos);
+  CHECK(report.find("Stage 'one' is complete") != std::string::npos);
   RenderOptions only_three;
   only_three.only_stage = 2;
   CHECK(RenderText(*p.load.spec, *p.plan, only_three).find("1 to update") != std::string::npos);

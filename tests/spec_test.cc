@@ -157,6 +157,15 @@ TEST_CASE("a setting written below [vars] is a variable, and loading warns unles
   CHECK(other.result.diags.warnings().empty());
   auto dotted = MustLoad(w, std::string(kHeader) + "vars.on_failure = \"rollback\"\n");
   CHECK(dotted.result.diags.warnings().empty());
+  // A variable named state is likely one (a region's), and [state] is a table anyway.
+  auto state = MustLoad(w, std::string(kHeader) + "[vars]\nstate = \"CA\"\n");
+  CHECK(state.result.diags.warnings().empty());
+  // Stages as a list below [vars] cannot be a variable: the error says where it belongs.
+  LoadResult stages = w.Load("version = 1\nname = \"t\"\n[vars]\nstages = [\"a\", \"b\"]\n");
+  CHECK_FALSE(stages.spec);
+  CHECK(TestWorld::Errors(stages).find("'stages' is a setting of the whole spec: written below [vars], it is a "
+                                       "variable; to set the spec's stages, move it above the first [table]") !=
+        std::string::npos);
 }
 
 TEST_CASE("variables built from variables, whatever their order; an override (--var) carries through") {

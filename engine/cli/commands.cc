@@ -98,7 +98,8 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
     render.apply_stops = CutOffBlindText(spec, *unfinished.front()) + ", so the rollback is not finished";
 
   PlanOptions plan_options = PlanOptionsFor(*session);
-  std::cerr << "reconcile: probing " << spec.resources.size() << " resources of " << spec.name << "\n";
+  std::cerr << "reconcile: probing " << spec.resources.size()
+            << (spec.resources.size() == 1 ? " resource" : " resources") << " of " << spec.name << "\n";
   auto plan = MakePlan(spec, session->graph, plan_options);
   if (!plan) {
     Fail(plan.error().message);

@@ -135,6 +135,8 @@ std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptio
   session->load = LoadSpec(common.spec, options, registry);
   if (session->load.spec) session->graph.Build(*session->load.spec, &session->load.diags);
   if (!session->load.diags.empty()) {
+    // A warning may be what explains an error (`stages` written below [vars]): said first.
+    std::cerr << session->load.diags.RenderWarnings(*session->load.sources);
     std::cerr << session->load.diags.Render(*session->load.sources);
     std::size_t n = session->load.diags.size();
     std::cerr << "reconcile: " << n << (n == 1 ? " error" : " errors")

@@ -181,6 +181,9 @@ struct RenderOptions {
   std::string reviewed_stage;
 };
 std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& options);
+// Shown for one stage that is complete, so not planned again: what the plan says instead of
+// "no changes" (text and reports). "" otherwise.
+std::string CompleteStageNote(const Spec& spec, const Plan& plan, const RenderOptions& options);
 
 // The --json document; docs/plan-json.md is its schema. Secrets never appear in it.
 std::string RenderJson(const Spec& spec, const Plan& plan, const RenderOptions& options);

@@ -68,7 +68,8 @@ Report Build(const Spec& spec, const Plan& plan, const RenderOptions& options) {
     r.stages.push_back(std::move(s));
   }
   PlanCounts c = plan.Counts(options.only_stage);
-  r.summary = c.changes() == 0 ? "No changes: the world matches the spec." : Counts(c) + ".";
+  r.summary = CompleteStageNote(spec, plan, options);
+  if (r.summary.empty()) r.summary = c.changes() == 0 ? "No changes: the world matches the spec." : Counts(c) + ".";
   if (!options.apply_stops.empty()) r.summary += " But apply will stop before anything: " + options.apply_stops + ".";
   return r;
 }

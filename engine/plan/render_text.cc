@@ -98,6 +98,18 @@ std::string IrreversibleSteps(const Spec& spec, const Plan& plan) {
   return out;
 }
 
+std::string CompleteStageNote(const Spec& spec, const Plan& plan, const RenderOptions& options) {
+  // A stage before the first one planned is complete, and a complete stage is not compared
+  // again: "no changes" would say the world matches what was not looked at.
+  if (!options.only_stage || options.rollback || plan.stages.empty() ||
+      *options.only_stage >= plan.stages.front().stage)
+    return "";
+  const std::string& from = spec.stages[plan.stages.front().stage].name;
+  return "Stage '" + spec.stages[*options.only_stage].name +
+         "' is complete, and a complete stage is not planned again: the world is compared with the spec from stage '" +
+         from + "' on (plan --stage " + from + ").";
+}
+
 std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& options) {
   std::string out = options.title.empty() ? "Plan for " + spec.name + " (" + spec.path + ")\n" : options.title + "\n";
   for (const StagePlan& sp : plan.stages) {
@@ -144,15 +156,8 @@ std::string RenderText(const Spec& spec, const Plan& plan, const RenderOptions& 
   // The summary counts what was shown: the whole plan, or the one stage asked for.
   PlanCounts c = plan.Counts(options.only_stage);
   out += "\n";
-  // A stage before the first one planned is complete, and a complete stage is not compared
-  // again: "no changes" would say the world matches what was not looked at.
-  if (options.only_stage && !options.rollback && !plan.stages.empty() &&
-      *options.only_stage < plan.stages.front().stage) {
-    out += "Stage '" + spec.stages[*options.only_stage].name +
-           "' is complete, and a complete stage is not planned again: the world is compared with the spec from "
-           "stage '" +
-           spec.stages[plan.stages.front().stage].name + "' on (plan --stage " +
-           spec.stages[plan.stages.front().stage].name + ").\n";
+  if (std::string complete = CompleteStageNote(spec, plan, options); !complete.empty()) {
+    out += complete + "\n";
   } else if (c.changes() == 0) {
     out += "No changes: the world matches the spec";
     if (c.check) out += "; " + Plural(c.check, "check", "checks") + " would run";

@@ -192,22 +192,8 @@ void Loader::Load(toml::table& root, const SpecPieces* pieces) {
   // Variables first: every string may use them, the spec's name included. Then hosts and
   // providers before resources, which refer to them.
   if (auto* vars = root.get("vars")) {
-    if (auto* t = vars->as_table()) {
-      ReadVars(*t);
-      // In TOML a key belongs to the table above it: `on_failure = "rollback"` written below
-      // [vars] is a variable, and the spec runs without the setting.
-      for (const auto& [k, v] : *t) {
-        const std::string key(k.str());
-        if (SpecWide(key) && !root.contains(key) && WrittenAsIs(Loc(k), key))
-          diags_->Warning(
-              Loc(k),
-              "'" + key + "' written below [vars] is a variable, not the spec's setting, and the spec has no " + key,
-              "to set it, move it above the first [table]; a variable of that name is better named "
-              "otherwise");
-      }
-    } else {
-      Err(Loc(*vars), "[vars] must be a table of name = value");
-    }
+    if (auto* t = vars->as_table()) ReadVars(*t, root);
+    else Err(Loc(*vars), "[vars] must be a table of name = value");
   }
   for (const auto& [name, value] : options_.vars) {
     spec_->vars[name] = SpecValue{value, SourceLoc{}, false};
@@ -518,19 +504,30 @@ void Loader::ReadState(const toml::table& table) {
   }
 }
 
-void Loader::ReadVars(const toml::table& table) {
+void Loader::ReadVars(const toml::table& table, const toml::table& root) {
   for (auto& [k, v] : table) {
+    const std::string key(k.str());
+    // In TOML a key belongs to the table above it: `on_failure = "rollback"` written below
+    // [vars] is a variable, and the spec runs without the setting.
+    const bool setting = (key == "on_failure" || key == "stages") && !root.contains(key) && WrittenAsIs(Loc(k), key);
+    const std::string move = "to set the spec's " + key + ", move it above the first [table]";
     SpecValue sv;
     sv.loc = Loc(v);
     if (v.is_string()) sv.value = v.as_string()->get();
     else if (v.is_integer()) sv.value = v.as_integer()->get();
     else if (v.is_boolean()) sv.value = v.as_boolean()->get();
     else {
-      Err(Loc(v),
-          "variable '" + std::string(k.str()) + "' must be a string, integer or boolean, not " + TomlTypeName(v));
+      Err(Loc(v), "variable '" + key + "' must be a string, integer or boolean, not " + TomlTypeName(v),
+          setting ? "'" + key + "' is a setting of the whole spec: written below [vars], it is a variable; " + move
+                  : "");
       continue;
     }
-    spec_->vars.emplace(std::string(k.str()), std::move(sv));
+    if (setting)
+      diags_->Warning(
+          Loc(k),
+          "'" + key + "' written below [vars] is a variable, not the spec's setting, and the spec has no " + key,
+          move + "; a variable of that name is better named otherwise");
+    spec_->vars.emplace(key, std::move(sv));
   }
 }
 

@@ -13,11 +13,6 @@
 
 namespace reconcile {
 
-// Keys only the spec as a whole takes: one written below a table was meant above it.
-inline bool SpecWide(const std::string& key) {
-  return key == "version" || key == "stages" || key == "state" || key == "vars" || key == "on_failure";
-}
-
 // What a value is, for error messages: "attribute 'ttl' of dns_record.www". Built only when
 // an error needs it — a large spec has hundreds of thousands of values and few errors.
 class What {
@@ -70,7 +65,7 @@ class Loader {
   void ReadStages(const toml::node& node);
   void ReadStageOptions(const toml::table& table);
   void ReadState(const toml::table& table);
-  void ReadVars(const toml::table& table);
+  void ReadVars(const toml::table& table, const toml::table& root);
   void ResolveVars();
   void ReadHosts(const toml::table& table);
   void ResolveJumps(const std::map<std::string, SourceLoc>& locs);

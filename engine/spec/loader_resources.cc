@@ -15,6 +15,11 @@ namespace reconcile {
 
 namespace {
 
+// Keys only the spec as a whole takes: one below a resource's table was meant above it.
+bool SpecWide(const std::string& key) {
+  return key == "version" || key == "stages" || key == "state" || key == "vars" || key == "on_failure";
+}
+
 // Keys every resource takes besides its type's attributes.
 const std::vector<std::string> kEngineKeys = {"stage", "after", "notify", "ensure", "at"};
 
