@@ -142,7 +142,9 @@ Result<std::vector<State>> ProbeResources(const Spec& spec, std::vector<std::opt
 // ProbeResources a round at a time (probe.cc), for a caller that lets each round's states go
 // before reading the next: the `round` resources (indices, ascending, each with want[i] set)
 // read into (*states)[k] for round[k]. What cannot be read is added to `failed`; `configs`
-// holds each provider instance's settings (secrets read) once, for every round.
+// holds each provider instance's settings (secrets read) once, for every round. A round this
+// size is still one probe per provider (one shell per host) for any spec people write, while
+// the targets and answers of a million at once were a quarter of a gigabyte.
 inline constexpr std::size_t kProbeRound = 1 << 16;
 class ProbeFailures {
  public:
