@@ -313,6 +313,12 @@ TEST_CASE("found by the fuzzer: a number that runs into a quote, on past a space
   CHECK_FALSE(PrecheckToml("a = 0\nb = \"0\"\nc = [1, \"x\"]\nd = {e = 2, f = '3'}\n"));
 }
 
+TEST_CASE("found by the fuzzer: a '{' inside a number opens no table (a toml++ assertion)") {
+  CHECK(Errors("v=0$${-A--B= 0 ").find("spec.toml:1:14: error: TOML syntax: a lone digit after a value") == 0);
+  CHECK(Errors("v=0[-A--B= 0 ").find("spec.toml:1:12: error: TOML syntax: a lone digit after a value") == 0);
+  CHECK_FALSE(PrecheckToml("a = -1\nb = +inf\nc = [1,2]\nd = {e = 1979-05-27 07:32:00, f = 0x1F}\ng = 1e+3 # x\n"));
+}
+
 TEST_CASE("found by the fuzzer: a NUL does not end a value for toml++, nor for the pre-check") {
   std::string text = "v = 2";
   text += std::string(3, '\0') + "'\xc3\xa9'\n";
