@@ -26,7 +26,7 @@ nlohmann::json PriorNumbers(const nlohmann::json& prior) {
   return out;
 }
 
-// Adds one record to the summary.
+// Adds one record to the summary, taking its states (the entry is the fold's own copy).
 struct Summarizer {
   History& h;
   std::map<std::string, PendingStep>& open;
@@ -51,24 +51,25 @@ struct Summarizer {
     }
     // Steps left open by an earlier run stay pending until re-probed by this one.
   }
-  void operator()(const journal::Intent& i) {
+  void operator()(journal::Intent& i) {
     ResourceHistory& res = h.resources[i.address];
     res.type = i.type;
-    // A step in the same stage as the one before it never crosses into a later stage (that
-    // one did, or neither did), and a rollback asks only for crossings, so it is not kept.
-    if (res.steps.empty() || res.steps.back().stage != i.stage) res.steps.push_back({r.seq, i.op, i.stage, i.prior});
-    open[i.address] = PendingStep{r.seq, i.op, i.stage, i.address, i.action, r.at, i.desired};
     if ((i.action == "update" || i.action == "delete") && i.prior.is_object() && i.prior.value("exists", false))
       qualifying[i.address] = PriorNumbers(i.prior);
     else qualifying.erase(i.address);
+    // A step in the same stage as the one before it never crosses into a later stage (that
+    // one did, or neither did), and a rollback asks only for crossings, so it is not kept.
+    if (res.steps.empty() || res.steps.back().stage != i.stage)
+      res.steps.push_back({r.seq, i.op, i.stage, std::move(i.prior)});
+    open[i.address] = PendingStep{r.seq, i.op, i.stage, i.address, i.action, r.at, std::move(i.desired)};
   }
-  void operator()(const journal::Done& d) {
+  void operator()(journal::Done& d) {
     ResourceHistory& res = h.resources[d.address];
-    res.last_state = d.state;
+    res.last_state = std::move(d.state);
     res.last_op = d.op;
     res.last_done = r.seq;
     auto intent = open.find(d.address);
-    res.last_desired = intent != open.end() ? intent->second.desired : nlohmann::json();
+    res.last_desired = intent != open.end() ? std::move(intent->second.desired) : nlohmann::json();
     if (res.last_op == "rollback") res.rolled_back = true;
     else res.applied_stages.insert(d.stage);
     open.erase(d.address);

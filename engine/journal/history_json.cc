@@ -106,10 +106,10 @@ std::optional<HistoryFold> HistoryFold::FromJson(nlohmann::json&& j) {
     for (auto& [address, r] : j.at("resources").items()) {
       ResourceHistory& res = h.resources[address];
       res.type = r.at("type").get<std::string>();
-      for (const json& s : r.at("steps"))
+      for (json& s : r.at("steps"))
         res.steps.push_back(
-            {s.at(0).get<std::uint64_t>(), s.at(1).get<std::string>(), s.at(2).get<std::string>(), s.at(3)});
-      res.last_state = r.at("last_state");
+            {s.at(0).get<std::uint64_t>(), s.at(1).get<std::string>(), s.at(2).get<std::string>(), std::move(s.at(3))});
+      res.last_state = std::move(r.at("last_state"));
       res.last_op = r.at("last_op").get<std::string>();
       res.last_done = r.at("last_done").get<std::uint64_t>();
       res.last_desired = std::move(r.at("last_desired"));
@@ -125,9 +125,10 @@ std::optional<HistoryFold> HistoryFold::FromJson(nlohmann::json&& j) {
     h.rollback_targets = j.at("rollback_targets").get<std::vector<std::vector<std::string>>>();
     h.last_seq = j.at("last_seq").get<std::uint64_t>();
     if (!Base64Decode(j.at("salt").get<std::string>(), &h.salt)) return std::nullopt;
-    for (const auto& [address, by_stage] : j.at("changes_seen").items())
-      for (const auto& [stage, c] : by_stage.items())
-        h.changes_seen[address][stage] = ChangeSeen{c.at(0).get<std::uint64_t>(), c.at(1).get<std::string>(), c.at(2)};
+    for (auto& [address, by_stage] : j.at("changes_seen").items())
+      for (auto& [stage, c] : by_stage.items())
+        h.changes_seen[address][stage] =
+            ChangeSeen{c.at(0).get<std::uint64_t>(), c.at(1).get<std::string>(), std::move(c.at(2))};
     h.last_failure_at = j.at("last_failure_at").get<std::string>();
     if (j.contains("last_failure")) {
       h.last_failure = DecodeAs<journal::Failed>("failed", j["last_failure"]);

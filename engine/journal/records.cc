@@ -18,6 +18,8 @@ std::vector<std::string> Names(const json& d, const char* key) {
 
 json State(const json& d, const char* key) { return d.contains(key) ? d[key] : json(); }
 
+// Takes the entry's states rather than copying them: an apply's intents and outcomes are
+// thousands of them, made only to be written.
 struct ToRecord {
   JournalRecord operator()(const Begin& b) const {
     json d = {{"op", b.op}, {"spec_sha256", b.spec_sha256}};
@@ -27,7 +29,7 @@ struct ToRecord {
     if (!b.env.empty()) d["env"] = b.env;
     return {0, "", "begin", d};
   }
-  JournalRecord operator()(const Intent& i) const {
+  JournalRecord operator()(Intent& i) const {
     return {0,
             "",
             "intent",
@@ -36,11 +38,11 @@ struct ToRecord {
              {"address", i.address},
              {"type", i.type},
              {"action", i.action},
-             {"prior", i.prior},
-             {"desired", i.desired}}};
+             {"prior", std::move(i.prior)},
+             {"desired", std::move(i.desired)}}};
   }
-  JournalRecord operator()(const Done& x) const {
-    json d = {{"op", x.op}, {"stage", x.stage}, {"address", x.address}, {"state", x.state}};
+  JournalRecord operator()(Done& x) const {
+    json d = {{"op", x.op}, {"stage", x.stage}, {"address", x.address}, {"state", std::move(x.state)}};
     if (x.closes) d["closes"] = *x.closes;
     if (x.stays) d["stays"] = true;
     return {0, "", "done", d};
@@ -57,7 +59,7 @@ struct ToRecord {
 
 }  // namespace
 
-JournalRecord Encode(const Entry& e) { return std::visit(ToRecord{}, e); }
+JournalRecord Encode(Entry e) { return std::visit(ToRecord{}, e); }
 
 std::optional<Entry> Decode(const JournalRecord& r) {
   const json& d = r.data;

@@ -66,7 +66,7 @@ struct End {
 using Entry = std::variant<Begin, Intent, Done, Failed, StageComplete, RollbackComplete, End>;
 
 // The stored form, seq and time left for the journal to give.
-JournalRecord Encode(const Entry& e);
+JournalRecord Encode(Entry e);
 // A record read back; nullopt for a kind this reconcile does not know (read past, as a newer
 // minor kind would be). The backends checked its fields' types as they read it
 // (RecordShapeError), so a field here is its type or absent.
