@@ -120,8 +120,14 @@ std::string UnfinishedRollbackNote(const Spec& spec, const History& h, const Com
          "; or go forward: " + CommandFor(common, "apply");
 }
 
-std::unique_ptr<Session> OpenSession(const Registry& registry, const CommonOptions& common, bool with_journal) {
-  auto session = std::make_unique<Session>();
+void EndSession::operator()(Session* session) const {
+  if (session->journal) session->journal->Close();
+  static auto* kept = new std::vector<Session*>;
+  kept->push_back(session);
+}
+
+SessionHandle OpenSession(const Registry& registry, const CommonOptions& common, bool with_journal) {
+  SessionHandle session(new Session);
   LoadOptions options;
   options.env = common.env;
   for (const std::string& kv : common.vars) {

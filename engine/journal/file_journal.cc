@@ -55,8 +55,11 @@ class FileJournal : public Journal {
       : path_(std::move(path)),
         lock_path_(path_ + ".lock"),
         checkpoint_path_(path_ + ".checkpoint") {}
-  ~FileJournal() override {
+  ~FileJournal() override { Close(); }
+
+  void Close() override {
     if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
     Unlock();
   }
 

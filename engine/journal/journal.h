@@ -81,6 +81,11 @@ class Journal {
   // `from_live_holder`, which the CLI passes only after the operator confirmed it by name:
   // taking a live run's lock lets two runs write at once, or cuts one off mid-step.
   virtual Status ForceUnlock(const std::string& id, bool from_live_holder) = 0;
+  // Gives back what the journal holds outside this process: its lock (and, with it, the file
+  // journal's checkpoint), its file, its database connection. The destructor does it too; the
+  // command line does it and leaves the memory to the process's exit (engine/cli/session.h).
+  // Nothing may be asked of the journal after it.
+  virtual void Close() = 0;
 
   // Every record, in order. A torn last line is dropped; other damage is an Error.
   virtual Result<std::vector<JournalRecord>> Read() = 0;

@@ -28,9 +28,12 @@ class PgJournal : public Journal {
         password_(std::move(password)),
         shown_(std::move(shown)),
         name_(std::move(name)) {}
-  ~PgJournal() override {
+  ~PgJournal() override { Close(); }
+
+  void Close() override {
     Unlock();
     if (conn_) PQfinish(conn_);
+    conn_ = nullptr;
   }
 
   std::string Describe() const override { return shown_ + " (journal '" + name_ + "')"; }
