@@ -9,15 +9,16 @@
 #   floor       BIND's own CPU time (all its threads, /proc/PID/task/*/schedstat) to apply one
 #               UPDATE of all the changes with the prerequisites reconcile sends: what no client
 #               can go below.
-# Then where reconcile's time went, from the events of a second `reconcile apply --json` (and
+# Then where reconcile's time went, from the events of one more `reconcile apply --json` (and
 # BIND's CPU time meanwhile: the transfer and the UPDATEs). Prints each time and reconcile's
 # ratio to it. Target: reconcile <= 0.15x nsupdate one record per message.
-# Usage: bench/dns/run.sh [RECORDS]   (needs root, like the lab; LAB_ENV=FILE reuses a
-#        running lab with bind instead of starting one; RECONCILE_BENCH_BUILD=DIR times the
-#        reconcile built there)
+# Usage: bench/dns/run.sh [RECORDS [ROUNDS]]   (5 rounds, each figure their median; needs root,
+#        like the lab; LAB_ENV=FILE reuses a running lab with bind instead of starting one;
+#        RECONCILE_BENCH_BUILD=DIR times the reconcile built there)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-1000}
+rounds=${2:-5}
 . bench/lib.sh dns bind
 host=${BIND_SERVER%:*} port=${BIND_SERVER#*:}
 named=$(cat "$(dirname "$LAB_ENV")/pids/named.pid" 2>/dev/null ||
@@ -62,32 +63,49 @@ nsupdate_script() { # nsupdate_script FROM TO PER_MESSAGE PREREQ → moves every
 }
 key="hmac-sha256:$BIND_TSIG_NAME:$BIND_TSIG_SECRET"
 
-# Setup: the records exist, at 10.1.x.y.
-"$bin" apply "$work/one.toml" --yes >/dev/null 2>&1
-at 1 setup
-# reconcile moves all of them to 10.2.x.y …
-r=$(seconds "$bin" apply "$work/two.toml" --yes)
-at 2 "reconcile apply"
-# … nsupdate moves them back, one record per message, …
+# Each figure is the median of ROUNDS rounds (one run is at the mercy of the disk: BIND syncs
+# its zone journal per UPDATE). A round starts from a journal of its own and the records at
+# 10.2.x.y, so every round times the same work.
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+spread() { sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.3f-%.3f", lo, hi}'; }
 nsupdate_script 2 1 1 none >"$work/each.txt"
-a=$(seconds nsupdate -v -y "$key" "$work/each.txt")
-at 1 "nsupdate, one record per message"
-# … and to 10.2 again, all in one message (no prerequisites: the least work asked of BIND) …
 nsupdate_script 1 2 all none >"$work/all.txt"
-b=$(seconds nsupdate -v -y "$key" "$work/all.txt")
-at 2 "nsupdate, all in one message"
-# … and back, in one message with reconcile's prerequisites (each record's present value):
-# BIND's CPU time for it is the floor.
 nsupdate_script 2 1 all prereq >"$work/floor.txt"
-c0=$(server_cpu)
-fw=$(seconds nsupdate -v -y "$key" "$work/floor.txt")
-f=$(echo "$(server_cpu) - $c0" | bc -l)
-at 1 "nsupdate, all in one message with prerequisites"
+nsupdate_script 1 2 all none >"$work/back.txt"
+: >"$work/r" >"$work/a" >"$work/b" >"$work/f" >"$work/fw"
+for k in $(seq 1 "$rounds"); do
+  mkdir "$work/round$k"
+  cp "$work/one.toml" "$work/two.toml" "$work/round$k/"
+  # Setup, untimed: the records at 10.1.x.y, in this round's own journal.
+  "$bin" apply "$work/round$k/one.toml" --yes >/dev/null 2>&1
+  at 1 "setup of round $k"
+  # reconcile moves all of them to 10.2.x.y …
+  seconds "$bin" apply "$work/round$k/two.toml" --yes >>"$work/r"
+  at 2 "reconcile apply"
+  # … nsupdate moves them back, one record per message, …
+  seconds nsupdate -v -y "$key" "$work/each.txt" >>"$work/a"
+  at 1 "nsupdate, one record per message"
+  # … and to 10.2 again, all in one message (no prerequisites: the least work asked of BIND) …
+  seconds nsupdate -v -y "$key" "$work/all.txt" >>"$work/b"
+  at 2 "nsupdate, all in one message"
+  # … and back, in one message with reconcile's prerequisites (each record's present value):
+  # BIND's CPU time for it is the floor.
+  c0=$(server_cpu)
+  seconds nsupdate -v -y "$key" "$work/floor.txt" >>"$work/fw"
+  echo "$(server_cpu) - $c0" | bc -l >>"$work/f"
+  at 1 "nsupdate, all in one message with prerequisites"
+  # Untimed: back to 10.2.x.y, where the next round's setup starts.
+  seconds nsupdate -v -y "$key" "$work/back.txt" >/dev/null
+  at 2 "the end of round $k"
+done
+r=$(median <"$work/r") a=$(median <"$work/a") b=$(median <"$work/b") f=$(median <"$work/f") fw=$(median <"$work/fw")
 
 # Where reconcile's time goes: the same apply with --json, its events timed.
+"$bin" apply "$work/round$rounds/one.toml" --yes >/dev/null 2>&1
+at 1 "the setup of the apply with --json"
 c0=$(server_cpu)
 s=$(now)
-"$bin" apply "$work/two.toml" --yes --json >"$work/json.out" 2>"$work/events" || { cat "$work/events"; exit 1; }
+"$bin" apply "$work/round$rounds/two.toml" --yes --json >"$work/json.out" 2>"$work/events" || { cat "$work/events"; exit 1; }
 e=$(now)
 sc=$(echo "$(server_cpu) - $c0" | bc -l)
 at 2 "reconcile apply --json"
@@ -97,12 +115,13 @@ started=$(event_time step_started)
 sent_ms=$(grep -m1 '"event":"step_finished"' "$work/events" | sed 's/.*"ms":\([0-9]*\).*/\1/')
 
 ratio() { echo "$r / $1" | bc -l; }
-printf '%-66s %9s %11s\n' "$n record changes in one zone (BIND, TSIG, TCP)" seconds "reconcile ="
-printf '%-66s %9.3f\n' "reconcile apply (probe, plan, journal, pipelined UPDATEs)" "$r"
-printf '%-66s %9.3f %10.3fx\n' "nsupdate, one record per message" "$a" "$(ratio "$a")"
-printf '%-66s %9.3f %10.3fx\n' "nsupdate, all in one message (the peer at its best)" "$b" "$(ratio "$b")"
-printf '%-66s %9.3f %10.3fx\n' "floor: BIND's CPU applying one UPDATE of all (with prerequisites)" "$f" "$(ratio "$f")"
-printf '%-66s %9.3f\n' "  (that nsupdate's own time)" "$fw"
+printf '%-66s %9s %11s  %s\n' "$n record changes in one zone (BIND, TSIG, TCP)" seconds "reconcile =" "rounds' range"
+printf '%-66s %9.3f %11s  %s\n' "reconcile apply (probe, plan, journal, pipelined UPDATEs)" "$r" "" "$(spread <"$work/r")"
+printf '%-66s %9.3f %10.3fx  %s\n' "nsupdate, one record per message" "$a" "$(ratio "$a")" "$(spread <"$work/a")"
+printf '%-66s %9.3f %10.3fx  %s\n' "nsupdate, all in one message (the peer at its best)" "$b" "$(ratio "$b")" "$(spread <"$work/b")"
+printf '%-66s %9.3f %10.3fx  %s\n' "floor: BIND's CPU applying one UPDATE of all (with prerequisites)" "$f" "$(ratio "$f")" "$(spread <"$work/f")"
+printf '%-66s %9.3f %11s  %s\n' "  (that nsupdate's own time)" "$fw" "" "$(spread <"$work/fw")"
+echo "each figure: the median of $rounds rounds"
 echo "target: reconcile <= 0.15x nsupdate one record per message: $(echo "$r / $a <= 0.15" | bc -l | sed 's/1/met/; s/0/NOT met/')"
 echo "where reconcile's time went (a second apply, with --json: $(printf '%.3f' "$(echo "$e - $s" | bc -l)") s):"
 printf '  %-64s %9.3f\n' "start to the stage (spec, journal read, transfer, plan)" "$(echo "$stage - $s" | bc -l)"
