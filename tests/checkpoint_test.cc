@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "engine/hash.h"
 #include "engine/journal/checkpoint.h"
@@ -211,15 +212,18 @@ TEST_CASE("a summary as JSON reads back as the same summary") {
   add({journal::Encode(journal::Failed{"apply", "two", "file.b", "no space left"}),
        journal::Encode(
            journal::Intent{"apply", "two", "file.c", "file", "create", {{"exists", false}}, {{"exists", true}}})});
-  std::string text;
-  fold.WriteJson(&text);
-  auto back = HistoryFold::FromJson(nlohmann::json::parse(text));
+  std::string text, states;
+  fold.WriteJson(&text, &states);
+  auto back = HistoryFold::FromJson(nlohmann::json::parse(text), states);
   REQUIRE(back);
   CHECK(Said(back->Result()) == Said(fold.Result()));
   CHECK(back->Result().salt == fold.Result().salt);
   CHECK(text.find("hunter2") == std::string::npos);
+  CHECK(states.find("hunter2") == std::string::npos);
   CHECK(back->last_seq() == seq);
-  CHECK_FALSE(HistoryFold::FromJson(nlohmann::json{{"complete", 3}}));
+  CHECK_FALSE(HistoryFold::FromJson(nlohmann::json{{"complete", 3}}, states));
+  // A state said to lie past the states read: not read, the journal is.
+  CHECK_FALSE(HistoryFold::FromJson(nlohmann::json::parse(text), states.substr(0, states.size() / 2)));
 }
 
 TEST_CASE("a resource's steps in a row in one stage are kept as the first: the summary grows with the spec") {
@@ -233,7 +237,7 @@ TEST_CASE("a resource's steps in a row in one stage are kept as the first: the s
     }
   History h = fold.Result();
   REQUIRE(h.resources.at("dns_record.a").steps.size() == 1);
-  CHECK(h.resources.at("dns_record.a").steps[0].prior["attrs"]["ttl"] == 0);         // the world before the first
+  CHECK(h.resources.at("dns_record.a").steps[0].prior.get()["attrs"]["ttl"] == 0);   // the world before the first
   CHECK(h.changes_seen.at("dns_record.a").at("switch").prior_numbers["ttl"] == 49);  // the latest change's
   for (JournalRecord r : Run("apply", "later", {"dns_record.a"}, 99)) {
     r.seq = ++seq;
@@ -293,4 +297,61 @@ TEST_CASE("a record line and its checksum are what dumping the record as one obj
     CHECK(intact);
     CHECK(back->data == r.data);
   }
+}
+
+TEST_CASE("a state read back from a checkpoint is parsed when first read, once, on any thread") {
+  const std::string text = R"({"attrs":{"ttl":60,"values":["10.0.0.1"]},"exists":true})";
+  StoredJson stored = StoredJson::FromText(text);
+  StoredJson copy = stored;  // before it is parsed: the text goes with it
+  CHECK(stored.Text() == text);
+  std::vector<std::thread> readers;
+  std::vector<const nlohmann::json*> seen(4);
+  for (std::size_t k = 0; k < seen.size(); ++k) readers.emplace_back([&, k] { seen[k] = &stored.get(); });
+  for (std::thread& t : readers) t.join();
+  for (const nlohmann::json* v : seen) CHECK(v == seen[0]);  // one value, parsed once
+  CHECK(stored.get()["attrs"]["ttl"] == 60);
+  CHECK(copy.get() == stored.get());
+  StoredJson parsed_copy = stored;  // after: the value goes with it
+  CHECK(parsed_copy.get()["attrs"]["values"][0] == "10.0.0.1");
+  CHECK(parsed_copy.Text() == text);
+  // A state as the records give it: written as dump() writes it.
+  StoredJson from_value(nlohmann::json{{"exists", false}});
+  CHECK(from_value.Text() == R"({"exists":false})");
+  StoredJson moved = std::move(from_value);
+  CHECK(moved.get()["exists"] == false);
+  CHECK(StoredJson().is_null());
+  CHECK(StoredJson::FromText("{not json").is_null());
+}
+
+TEST_CASE("a checkpoint holds each state as its text, apart, which reads back as the same state") {
+  HistoryFold fold;
+  std::uint64_t seq = 0;
+  auto add = [&](journal::Entry e) {
+    JournalRecord r = journal::Encode(std::move(e));
+    r.seq = ++seq;
+    r.at = "2026-11-28T02:00:00.000Z";
+    fold.Add(r);
+  };
+  add(journal::Begin{"apply", "sha", "me@here", "one", "", {}, ""});
+  nlohmann::json prior = {{"exists", true}, {"attrs", {{"ttl", 60}, {"note", "a \"quoted\" \\ value\n\u00e9"}}}};
+  add(journal::Intent{"apply", "one", "dns_record.a", "dns_record", "update", prior, {{"exists", true}}});
+  add(journal::Done{"apply", "one", "dns_record.a", {{"exists", true}, {"attrs", {{"ttl", 30}}}}, std::nullopt, false});
+  add(journal::Intent{"apply", "one", "dns_record.b", "dns_record", "create", {{"exists", false}}, {{"exists", true}}});
+  std::string text, states;
+  fold.WriteJson(&text, &states);
+  CHECK(text.find("note") == std::string::npos);  // the states are apart, as they are written
+  CHECK(states.find(prior.dump()) != std::string::npos);
+  auto back = HistoryFold::FromJson(nlohmann::json::parse(text), states);
+  REQUIRE(back);
+  History h = back->Result();
+  CHECK(h.resources.at("dns_record.a").steps.at(0).prior.get() == prior);
+  CHECK(h.resources.at("dns_record.a").last_state.get()["attrs"]["ttl"] == 30);
+  CHECK(h.resources.at("dns_record.a").last_desired.get() == nlohmann::json{{"exists", true}});
+  REQUIRE(h.pending.size() == 1);
+  CHECK(h.pending[0].desired.get() == nlohmann::json{{"exists", true}});
+  // Written again without being read: the same text.
+  std::string again, again_states;
+  back->WriteJson(&again, &again_states);
+  CHECK(again == text);
+  CHECK(again_states == states);
 }

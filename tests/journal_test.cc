@@ -335,7 +335,7 @@ TEST_CASE("history: completed stages, stages a rollback undid, steps never finis
   REQUIRE(h.pending.size() == 1);
   CHECK(h.pending[0].address == "file.b");
   REQUIRE(h.resources.at("file.a").steps.size() == 2);
-  CHECK(h.resources.at("file.a").steps[0].prior["exists"] == false);
+  CHECK(h.resources.at("file.a").steps[0].prior.get()["exists"] == false);
   CHECK(h.resources.at("file.a").steps[1].stage == "two");
   CHECK(h.resources.at("file.a").applied_stages == std::set<std::string>{"one", "two"});
   CHECK(h.last_seq == 9);

@@ -18,19 +18,26 @@ constexpr const char* kWriter = "reconcile " RECONCILE_VERSION " " RECONCILE_SUM
 std::string CheckpointText(const Checkpoint& c, const HistoryFold& fold) {
   nlohmann::json head = {{"checkpoint", kCheckpointFormat}, {"writer", kWriter},        {"size", c.size},
                          {"head_sha256", c.head_sha256},    {"last_line", c.last_line}, {"last_sha256", c.last_sha256}};
-  std::string line = head.dump();
-  line.back() = ',';
-  line += "\"summary\":";
-  fold.WriteJson(&line);
-  line += "}";
-  return line + "\n" + Sha256Hex(line) + "\n";
+  std::string text = head.dump(), states;
+  text.back() = ',';
+  text += "\"summary\":";
+  fold.WriteJson(&text, &states);
+  text += "}\n";
+  text += states;
+  text += "\n";
+  return text + Sha256Hex(text) + "\n";
 }
 
 std::optional<Checkpoint> ParseCheckpoint(const std::string& text) {
-  std::size_t nl = text.find('\n');
-  if (nl == std::string::npos) return std::nullopt;
-  std::string_view line(text.data(), nl);
-  if (text.compare(nl + 1, std::string::npos, Sha256Hex(line) + "\n") != 0) return std::nullopt;  // torn, or altered
+  // The summary's line, its states' line, then the SHA-256 of both.
+  constexpr std::size_t kSumLine = 64 + 1;
+  if (text.size() < kSumLine + 2 || text.back() != '\n' || text[text.size() - kSumLine - 1] != '\n')
+    return std::nullopt;
+  std::string_view body(text.data(), text.size() - kSumLine);
+  if (text.compare(body.size(), kSumLine - 1, Sha256Hex(body)) != 0) return std::nullopt;  // torn, or altered
+  std::size_t nl = body.find('\n');
+  if (nl + 1 == body.size()) return std::nullopt;
+  std::string_view line = body.substr(0, nl), states = body.substr(nl + 1, body.size() - nl - 2);
   nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
   try {
     if (!j.is_object() || j.at("checkpoint") != kCheckpointFormat || j.at("writer") != kWriter) return std::nullopt;
@@ -39,7 +46,7 @@ std::optional<Checkpoint> ParseCheckpoint(const std::string& text) {
     c.head_sha256 = j.at("head_sha256").get<std::string>();
     c.last_line = j.at("last_line").get<off_t>();
     c.last_sha256 = j.at("last_sha256").get<std::string>();
-    auto fold = HistoryFold::FromJson(std::move(j.at("summary")));
+    auto fold = HistoryFold::FromJson(std::move(j.at("summary")), states);
     if (!fold || c.size <= 0 || c.last_line < 0 || c.last_line >= c.size) return std::nullopt;
     c.fold = std::move(*fold);
     return c;

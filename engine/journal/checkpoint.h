@@ -30,8 +30,8 @@ struct Checkpoint {
 // The head: the header and the first records, whose times tell one journal from another.
 inline constexpr off_t kCheckpointHead = 4096;
 
-// The file's text: the checkpoint (`c`, its fold left out, and `fold`) as one JSON line, then
-// the SHA-256 of that line.
+// The file's text: the checkpoint (`c`, its fold left out, and `fold`) as one JSON line, the
+// summary's states (HistoryFold::WriteJson) as the next, then the SHA-256 of both lines.
 std::string CheckpointText(const Checkpoint& c, const HistoryFold& fold);
 // nullopt when the text is not a whole checkpoint written by this version of reconcile.
 std::optional<Checkpoint> ParseCheckpoint(const std::string& text);

@@ -69,7 +69,7 @@ struct Summarizer {
     res.last_op = d.op;
     res.last_done = r.seq;
     auto intent = open.find(d.address);
-    res.last_desired = intent != open.end() ? std::move(intent->second.desired) : nlohmann::json();
+    res.last_desired = intent != open.end() ? std::move(intent->second.desired) : StoredJson();
     if (res.last_op == "rollback") res.rolled_back = true;
     else res.applied_stages.insert(d.stage);
     open.erase(d.address);

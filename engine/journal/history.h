@@ -12,24 +12,25 @@
 
 #include "engine/journal/journal.h"
 #include "engine/journal/records.h"
+#include "engine/journal/stored_json.h"
 
 namespace reconcile {
 
 // One change reconcile began on a resource, as its intent record has it.
 struct StepHistory {
   std::uint64_t seq = 0;
-  std::string op;        // apply | rollback
-  std::string stage;     // for a rollback: the stage it went back to
-  nlohmann::json prior;  // sealed: the state observed just before the change
+  std::string op;     // apply | rollback
+  std::string stage;  // for a rollback: the stage it went back to
+  StoredJson prior;   // sealed: the state observed just before the change
 };
 
 struct ResourceHistory {
   std::string type;
   std::vector<StepHistory> steps;        // in journal order
-  nlohmann::json last_state;             // sealed state reconcile last wrote
+  StoredJson last_state;                 // sealed state reconcile last wrote
   std::string last_op;                   // the op (apply | rollback) of the step that wrote it
   std::uint64_t last_done = 0;           // the record of that step's outcome
-  nlohmann::json last_desired;           // sealed: what that step's intent asked for
+  StoredJson last_desired;               // sealed: what that step's intent asked for
   std::set<std::string> applied_stages;  // stages in which an apply changed it
   bool rolled_back = false;              // a rollback has changed it since
 };
@@ -37,7 +38,7 @@ struct ResourceHistory {
 struct PendingStep {
   std::uint64_t seq = 0;
   std::string op, stage, address, action, at;
-  nlohmann::json desired;  // sealed: what the step was about to write
+  StoredJson desired;  // sealed: what the step was about to write
 };
 
 // An update or delete an apply made of something that existed, as the TTL waits need it: its
@@ -91,9 +92,11 @@ class HistoryFold {
   std::shared_ptr<const History> Shared() const;
   std::uint64_t last_seq() const { return h_->last_seq; }
 
-  // As JSON text (a checkpoint's), and back; nullopt for anything else.
-  void WriteJson(std::string* out) const;
-  static std::optional<HistoryFold> FromJson(nlohmann::json&& j);
+  // As JSON text (a checkpoint's), each state as [offset, length] of its JSON text in `states`
+  // (written in a row, unescaped: their text is most of a summary), and back; nullopt for
+  // anything else.
+  void WriteJson(std::string* out, std::string* states) const;
+  static std::optional<HistoryFold> FromJson(nlohmann::json&& j, std::string_view states);
 
  private:
   History& Mine();  // h_, copied first if a reader holds it
