@@ -231,6 +231,9 @@ class FileJournal : public Journal {
       last_seq_ = first - 1;
       return TakeBack(before, wrote);
     }
+    // The records' states go into the summary, not copied, unless the records themselves
+    // go into the cache of records read below.
+    const bool cached = cache_ && before == cache_size_;
     if (fold_ && before == fold_size_) {
       std::size_t at = 0;
       for (std::size_t i = 0; i < n; ++i) {
@@ -239,7 +242,8 @@ class FileJournal : public Journal {
           fold_.reset();
           break;
         }
-        fold_->Add(records[i]);
+        if (cached) fold_->Add(records[i]);
+        else fold_->Add(std::move(records[i]));
         if (i + 1 == n) {
           fold_last_line_ = before + static_cast<off_t>(at);
           fold_last_text_ = text.substr(at);
@@ -250,7 +254,7 @@ class FileJournal : public Journal {
     } else {
       fold_.reset();
     }
-    if (cache_ && before == cache_size_) {
+    if (cached) {
       // Records handed out by ReadShared are never changed under their reader.
       if (cache_.use_count() > 1) cache_ = std::make_shared<std::vector<JournalRecord>>(*cache_);
       cache_->insert(cache_->end(), records, records + n);

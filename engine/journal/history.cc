@@ -96,12 +96,26 @@ struct Summarizer {
 }  // namespace
 
 void HistoryFold::Add(const JournalRecord& r) {
+  Count(r);
+  Fold(r, journal::Decode(r));
+}
+
+void HistoryFold::Add(JournalRecord&& r) {
+  Count(r);  // the salt first: it is read from the states Decode takes
+  auto entry = journal::Decode(std::move(r));
+  Fold(r, std::move(entry));
+}
+
+void HistoryFold::Count(const JournalRecord& r) {
   shared_.reset();
   History& h = Mine();
   h.last_seq = r.seq;
   if (r.kind == "intent" || r.kind == "done")
     if (auto salt = Sealer::SaltIn(r.data)) h.salt = *salt;
-  if (auto entry = journal::Decode(r)) std::visit(Summarizer{h, open_, qualifying_, r, after_rollback_}, *entry);
+}
+
+void HistoryFold::Fold(const JournalRecord& r, std::optional<journal::Entry> entry) {
+  if (entry) std::visit(Summarizer{*h_, open_, qualifying_, r, after_rollback_}, *entry);
 }
 
 History HistoryFold::Result() const {

@@ -85,6 +85,8 @@ struct History {
 class HistoryFold {
  public:
   void Add(const JournalRecord& r);
+  // The same, taking the record's states (a record just written, nobody else's).
+  void Add(JournalRecord&& r);
   History Result() const;
   // Result(), shared rather than copied: a run reads the summary several times (opening,
   // after the lock, each stage), and a copy of a thousand resources' states is milliseconds.
@@ -99,7 +101,10 @@ class HistoryFold {
   static std::optional<HistoryFold> FromJson(nlohmann::json&& j, std::string_view states);
 
  private:
-  History& Mine();  // h_, copied first if a reader holds it
+  History& Mine();                     // h_, copied first if a reader holds it
+  void Count(const JournalRecord& r);  // Add's first half: its number, its salt
+  // Add's second half: what the record (decoded: `entry`) adds; r's states may be taken.
+  void Fold(const JournalRecord& r, std::optional<journal::Entry> entry);
   std::shared_ptr<History> h_ = std::make_shared<History>();
   std::map<std::string, PendingStep> open_;  // each address's intent with no outcome yet
   // Each address's latest intent, when it updates or deletes what existed: its prior's numbers.

@@ -102,9 +102,11 @@ class Journal {
   virtual Result<History> Summary();
   // The same, shared: unchanged since it was last asked for, it is the same one, not a copy.
   virtual Result<std::shared_ptr<const History>> SharedSummary();
-  // Appends (assigning seq and time) and returns once the record is durable.
+  // Appends (assigning seq and time) and returns once the record is durable. Written, its
+  // data is the journal's: its states may have been taken into the journal's summary (a run's
+  // thousands of states were copied there), so the caller reads its seq and time, not them.
   virtual Status Append(JournalRecord* record) = 0;
-  // Appends several, durable together (one sync for a batch of steps).
+  // Appends several, durable together (one sync for a batch of steps); their data as above.
   virtual Status AppendAll(std::vector<JournalRecord>* records) {
     for (JournalRecord& r : *records)
       if (Status s = Append(&r); !s) return s;

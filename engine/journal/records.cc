@@ -18,6 +18,26 @@ std::vector<std::string> Names(const json& d, const char* key) {
 
 json State(const json& d, const char* key) { return d.contains(key) ? d[key] : json(); }
 
+// A state taken out of the record, not copied.
+json Take(json& d, const char* key) {
+  auto it = d.find(key);
+  return it == d.end() ? json() : std::move(*it);
+}
+
+Intent IntentOf(const json& d, json prior, json desired) {
+  return Intent{Str(d, "op"),     Str(d, "stage"),  Str(d, "address"), Str(d, "type"),
+                Str(d, "action"), std::move(prior), std::move(desired)};
+}
+
+Done DoneOf(const json& d, json state) {
+  // A field of the wrong type reads as absent, never as an exception: the backends check
+  // only the fields older readers needed (RecordShapeError).
+  bool stays = d.contains("stays") && d["stays"].is_boolean() && d["stays"].get<bool>();
+  Done x{Str(d, "op"), Str(d, "stage"), Str(d, "address"), std::move(state), std::nullopt, stays};
+  if (d.contains("closes") && d["closes"].is_number_unsigned()) x.closes = d["closes"].get<std::uint64_t>();
+  return x;
+}
+
 // Takes the entry's states rather than copying them: an apply's intents and outcomes are
 // thousands of them, made only to be written.
 struct ToRecord {
@@ -67,22 +87,26 @@ std::optional<Entry> Decode(const JournalRecord& r) {
   if (r.kind == "begin")
     return Begin{Str(d, "op"), Str(d, "spec_sha256"), Str(d, "holder"), Str(d, "through"),
                  Str(d, "to"), Names(d, "undo"),      Str(d, "env")};
-  if (r.kind == "intent")
-    return Intent{Str(d, "op"),     Str(d, "stage"),   Str(d, "address"),  Str(d, "type"),
-                  Str(d, "action"), State(d, "prior"), State(d, "desired")};
-  if (r.kind == "done") {
-    // A field of the wrong type reads as absent, never as an exception: the backends check
-    // only the fields older readers needed (RecordShapeError).
-    bool stays = d.contains("stays") && d["stays"].is_boolean() && d["stays"].get<bool>();
-    Done x{Str(d, "op"), Str(d, "stage"), Str(d, "address"), State(d, "state"), std::nullopt, stays};
-    if (d.contains("closes") && d["closes"].is_number_unsigned()) x.closes = d["closes"].get<std::uint64_t>();
-    return x;
-  }
+  if (r.kind == "intent") return IntentOf(d, State(d, "prior"), State(d, "desired"));
+  if (r.kind == "done") return DoneOf(d, State(d, "state"));
   if (r.kind == "failed") return Failed{Str(d, "op"), Str(d, "stage"), Str(d, "address"), Str(d, "error")};
   if (r.kind == "stage_complete") return StageComplete{Str(d, "stage")};
   if (r.kind == "rollback_complete") return RollbackComplete{Str(d, "to"), Names(d, "undone")};
   if (r.kind == "end") return End{Str(d, "op"), Str(d, "result")};
   return std::nullopt;
+}
+
+std::optional<Entry> Decode(JournalRecord&& r) {
+  json& d = r.data;
+  if (d.is_object() && r.kind == "intent") {
+    json prior = Take(d, "prior"), desired = Take(d, "desired");
+    return IntentOf(d, std::move(prior), std::move(desired));
+  }
+  if (d.is_object() && r.kind == "done") {
+    json state = Take(d, "state");
+    return DoneOf(d, std::move(state));
+  }
+  return Decode(static_cast<const JournalRecord&>(r));
 }
 
 }  // namespace reconcile::journal

@@ -71,5 +71,9 @@ JournalRecord Encode(Entry e);
 // minor kind would be). The backends checked its fields' types as they read it
 // (RecordShapeError), so a field here is its type or absent.
 std::optional<Entry> Decode(const JournalRecord& r);
+// The same, taking the record's states rather than copying them (it is left without them).
+std::optional<Entry> Decode(JournalRecord&& r);
+// The same, taking the record's states rather than copying them.
+std::optional<Entry> Decode(JournalRecord&& r);
 
 }  // namespace reconcile::journal
