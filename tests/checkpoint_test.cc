@@ -337,6 +337,10 @@ TEST_CASE("a checkpoint holds each state as its text, apart, which reads back as
   add(journal::Intent{"apply", "one", "dns_record.a", "dns_record", "update", prior, {{"exists", true}}});
   add(journal::Done{"apply", "one", "dns_record.a", {{"exists", true}, {"attrs", {{"ttl", 30}}}}, std::nullopt, false});
   add(journal::Intent{"apply", "one", "dns_record.b", "dns_record", "create", {{"exists", false}}, {{"exists", true}}});
+  // Names JSON must escape (a quote, a backslash, a control character) and one it need not.
+  const std::string odd = "file.\"a\\b\"\t\u00e9";
+  add(journal::Intent{"apply", "st\"age", odd, "file", "create", {{"exists", false}}, {{"exists", true}}});
+  add(journal::Done{"apply", "st\"age", odd, {{"exists", true}}, std::nullopt, false});
   std::string text, states;
   fold.WriteJson(&text, &states);
   CHECK(text.find("note") == std::string::npos);  // the states are apart, as they are written
@@ -349,6 +353,8 @@ TEST_CASE("a checkpoint holds each state as its text, apart, which reads back as
   CHECK(h.resources.at("dns_record.a").last_desired.get() == nlohmann::json{{"exists", true}});
   REQUIRE(h.pending.size() == 1);
   CHECK(h.pending[0].desired.get() == nlohmann::json{{"exists", true}});
+  CHECK(h.resources.at(odd).steps.at(0).stage == "st\"age");
+  CHECK(h.resources.at(odd).applied_stages == std::set<std::string>{"st\"age"});
   // Written again without being read: the same text.
   std::string again, again_states;
   back->WriteJson(&again, &again_states);

@@ -3,6 +3,7 @@
 // of its own; anything unexpected makes it unread, and the journal is read whole instead.
 #include "engine/journal/history.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "engine/hash.h"
@@ -42,7 +43,15 @@ class Writer {
     out_ += s;
     return *this;
   }
-  Writer& Str(const std::string& s) { return Raw(json(s).dump()); }
+  // A plain ASCII string (addresses, stage names) as it is; any other as JSON escapes it.
+  Writer& Str(const std::string& s) {
+    bool plain = std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+    if (!plain) return Raw(json(s).dump());
+    out_ += '"';
+    out_ += s;
+    out_ += '"';
+    return *this;
+  }
   Writer& Val(const json& v) { return Raw(v.dump()); }
   Writer& Num(std::uint64_t n) { return Raw(std::to_string(n)); }
   Writer& Key(const std::string& k) { return Str(k).Raw(":"); }
