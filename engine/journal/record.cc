@@ -16,8 +16,16 @@ namespace reconcile {
 std::string RecordSummedText(const JournalRecord& r) {
   // What dumping {seq, at, kind, data} as one object gives (its keys sorted), built without
   // copying the data into a new object first.
-  return "{\"at\":" + nlohmann::json(r.at).dump() + ",\"data\":" + r.data.dump() +
-         ",\"kind\":" + nlohmann::json(r.kind).dump() + ",\"seq\":" + std::to_string(r.seq) + "}";
+  std::string text = "{\"at\":";
+  text += nlohmann::json(r.at).dump();
+  text += ",\"data\":";
+  text += r.data.dump();
+  text += ",\"kind\":";
+  text += nlohmann::json(r.kind).dump();
+  text += ",\"seq\":";
+  text += std::to_string(r.seq);
+  text += "}";
+  return text;
 }
 
 std::string RecordChecksum(const JournalRecord& r) { return Sha256Hex(RecordSummedText(r)).substr(0, 16); }

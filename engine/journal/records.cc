@@ -47,25 +47,29 @@ struct ToRecord {
     else d.update({{"to", b.to}, {"undo", b.undo}});
     d["holder"] = b.holder;
     if (!b.env.empty()) d["env"] = b.env;
-    return {0, "", "begin", d};
+    return {0, "", "begin", std::move(d)};
   }
+  // Set key by key: a braced list of pairs makes each pair an array first.
   JournalRecord operator()(Intent& i) const {
-    return {0,
-            "",
-            "intent",
-            {{"op", i.op},
-             {"stage", i.stage},
-             {"address", i.address},
-             {"type", i.type},
-             {"action", i.action},
-             {"prior", std::move(i.prior)},
-             {"desired", std::move(i.desired)}}};
+    json d = json::object();
+    d["op"] = i.op;
+    d["stage"] = i.stage;
+    d["address"] = i.address;
+    d["type"] = i.type;
+    d["action"] = i.action;
+    d["prior"] = std::move(i.prior);
+    d["desired"] = std::move(i.desired);
+    return {0, "", "intent", std::move(d)};
   }
   JournalRecord operator()(Done& x) const {
-    json d = {{"op", x.op}, {"stage", x.stage}, {"address", x.address}, {"state", std::move(x.state)}};
+    json d = json::object();
+    d["op"] = x.op;
+    d["stage"] = x.stage;
+    d["address"] = x.address;
+    d["state"] = std::move(x.state);
     if (x.closes) d["closes"] = *x.closes;
     if (x.stays) d["stays"] = true;
-    return {0, "", "done", d};
+    return {0, "", "done", std::move(d)};
   }
   JournalRecord operator()(const Failed& f) const {
     return {0, "", "failed", {{"op", f.op}, {"stage", f.stage}, {"address", f.address}, {"error", f.error}}};

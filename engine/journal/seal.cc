@@ -171,7 +171,9 @@ nlohmann::json Sealer::Seal(const State& s, const std::function<bool(const std::
     if (sealed) attrs[name] = {{"$sealed", *sealed}};
     else attrs[name] = {{"$redacted", true}};
   }
-  nlohmann::json out = {{"exists", s.exists}, {"attrs", std::move(attrs)}};
+  nlohmann::json out = nlohmann::json::object();
+  out["exists"] = s.exists;
+  out["attrs"] = std::move(attrs);
   if (!s.private_data.empty()) out["private"] = s.private_data.str();
   return out;
 }
