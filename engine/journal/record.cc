@@ -36,14 +36,17 @@ namespace {
 std::string StateShapeError(const std::string& field, const nlohmann::json& v) {
   if (v.is_null()) return "";
   if (!v.is_object()) return "field '" + field + "' is not an object";
-  if (v.contains("exists") && !v["exists"].is_boolean()) return "field '" + field + ".exists' is not true or false";
-  if (v.contains("private") && !v["private"].is_string()) return "field '" + field + ".private' is not a string";
-  if (!v.contains("attrs")) return "";
-  const nlohmann::json& attrs = v["attrs"];
+  if (auto e = v.find("exists"); e != v.end() && !e->is_boolean())
+    return "field '" + field + ".exists' is not true or false";
+  if (auto p = v.find("private"); p != v.end() && !p->is_string())
+    return "field '" + field + ".private' is not a string";
+  auto found = v.find("attrs");
+  if (found == v.end()) return "";
+  const nlohmann::json& attrs = *found;
   if (!attrs.is_object()) return "field '" + field + ".attrs' is not an object";
   for (auto it = attrs.begin(); it != attrs.end(); ++it) {
     const nlohmann::json& a = it.value();
-    if (a.is_object() && a.contains("$sealed") && !a["$sealed"].is_string())
+    if (auto sealed = a.is_object() ? a.find("$sealed") : a.end(); sealed != a.end() && !sealed->is_string())
       return "field '" + field + ".attrs." + it.key() + ".$sealed' is not a string";
   }
   return "";
@@ -57,11 +60,12 @@ std::string RecordShapeError(const JournalRecord& r) {
                                          "to", "through", "result",  "spec_sha256", "holder"};
   const nlohmann::json& d = r.data;
   if (!d.is_object()) return "its data is not an object";
+  // Each looked up once: every record appended is checked.
   for (const char* f : kStrings)
-    if (d.contains(f) && !d[f].is_string()) return "field '" + std::string(f) + "' is not a string";
+    if (auto it = d.find(f); it != d.end() && !it->is_string()) return "field '" + std::string(f) + "' is not a string";
   for (const char* f : {"prior", "desired", "state"})
-    if (d.contains(f))
-      if (std::string why = StateShapeError(f, d[f]); !why.empty()) return why;
+    if (auto it = d.find(f); it != d.end())
+      if (std::string why = StateShapeError(f, *it); !why.empty()) return why;
   if (d.contains("undone")) {
     if (!d["undone"].is_array()) return "field 'undone' is not a list";
     for (const nlohmann::json& e : d["undone"])
