@@ -59,6 +59,37 @@ expect_in "$work/plan.json" '"sha256": "' "saved plan carries the spec hash"
 expect_in "$work/err" "plan saved to $work/plan.json" "saved plan is announced"
 cmp -s "$work/out" "$work/plan.json" && ok || bad "--out and --json should be the same document"
 
+# --out through a symbolic link writes the file it names, and the link stays; to a FIFO it
+# writes into the FIFO (renamed over, both were replaced by a file); a dangling link or a
+# folder is refused.
+mkdir -p "$work/saved"
+printf 'old\n' >"$work/saved/real.json"
+ln -s saved/real.json "$work/link.json"
+"$bin" plan "$example" --var root="$root" --out "$work/link.json" >/dev/null 2>"$work/err"
+expect_rc 0 $? "plan --out through a symbolic link"
+[ -L "$work/link.json" ] && ok || bad "--out replaced the symbolic link"
+cmp -s "$work/saved/real.json" "$work/plan.json" && ok || bad "--out did not write the file the link names"
+mkfifo "$work/plan.fifo"
+cat "$work/plan.fifo" >"$work/from-fifo" &
+reader=$!
+"$bin" plan "$example" --var root="$root" --out "$work/plan.fifo" >/dev/null 2>"$work/err"
+expect_rc 0 $? "plan --out to a FIFO"
+wait "$reader"
+[ -p "$work/plan.fifo" ] && ok || bad "--out replaced the FIFO"
+cmp -s "$work/from-fifo" "$work/plan.json" && ok || bad "--out did not write into the FIFO"
+ln -s saved/none.json "$work/dangling.json"
+"$bin" plan "$example" --var root="$root" --out "$work/dangling.json" >/dev/null 2>"$work/err"
+expect_rc 1 $? "plan --out to a dangling link"
+expect_in "$work/err" "is a symbolic link to a file that does not exist" "a dangling link is refused"
+[ ! -e "$work/saved/none.json" ] && ok || bad "a dangling link's file was made"
+"$bin" plan "$example" --var root="$root" --out "$work/saved" >/dev/null 2>"$work/err"
+expect_rc 1 $? "plan --out to a folder"
+expect_in "$work/err" "it is a folder" "a folder is refused"
+# Output that cannot be written is an error, as coreutils end.
+"$bin" plan "$example" --var root="$root" >/dev/full 2>"$work/err"
+expect_rc 1 $? "plan to a full stdout"
+expect_in "$work/err" "cannot write the output: No space left on device" "a full stdout is said"
+
 # --stage and --explain
 "$bin" plan "$example" --var root="$root" --stage cleanup --explain >"$work/out" 2>/dev/null
 expect_in "$work/out" "why: [file.maintenance.at.cleanup]" "explain says why"

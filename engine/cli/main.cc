@@ -1,10 +1,29 @@
 // reconcile: declarative, staged, journaled infrastructure cutovers.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "engine/cli/commands.h"
 #include "providers/builtin.h"
+
+namespace {
+
+// A command's exit code, once what it printed has reached stdout; else an error, as coreutils
+// end (close_stdout): `reconcile status > /dev/full` exited 0 with nothing written.
+int OutputWritten(int code) {
+  errno = 0;
+  std::cout.flush();
+  bool failed = std::cout.fail() || std::fflush(stdout) != 0 || std::ferror(stdout);
+  if (!failed) return code;
+  std::cerr << "reconcile: cannot write the output" << (errno ? std::string(": ") + std::strerror(errno) : "") << "\n";
+  return code == 0 ? 1 : code;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace reconcile;
@@ -124,18 +143,18 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 1;
+    return OutputWritten(app.exit(e) == 0 ? 0 : 1);
   }
-  if (*validate) return RunValidate(registry, common);
-  if (*plan) return RunPlan(registry, common, plan_options);
-  if (*graph) return RunGraph(registry, common, graph_stage);
-  if (*check) return RunCheck(registry, common, check_stage);
-  if (*apply) return RunApply(registry, common, apply_options);
-  if (*rollback) return RunRollback(registry, common, rollback_options);
-  if (*status) return RunStatus(registry, common);
-  if (*history) return RunHistory(registry, common, history_options);
-  if (*unlock) return RunForceUnlock(registry, common, unlock_id, unlock_force, unlock_yes);
-  if (*migrate) return RunMigrateJournal(registry, common, migrate_from);
-  if (*schema) return RunSchema(registry, schema_markdown);
+  if (*validate) return OutputWritten(RunValidate(registry, common));
+  if (*plan) return OutputWritten(RunPlan(registry, common, plan_options));
+  if (*graph) return OutputWritten(RunGraph(registry, common, graph_stage));
+  if (*check) return OutputWritten(RunCheck(registry, common, check_stage));
+  if (*apply) return OutputWritten(RunApply(registry, common, apply_options));
+  if (*rollback) return OutputWritten(RunRollback(registry, common, rollback_options));
+  if (*status) return OutputWritten(RunStatus(registry, common));
+  if (*history) return OutputWritten(RunHistory(registry, common, history_options));
+  if (*unlock) return OutputWritten(RunForceUnlock(registry, common, unlock_id, unlock_force, unlock_yes));
+  if (*migrate) return OutputWritten(RunMigrateJournal(registry, common, migrate_from));
+  if (*schema) return OutputWritten(RunSchema(registry, schema_markdown));
   return 1;
 }

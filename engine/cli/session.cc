@@ -10,6 +10,8 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -65,14 +67,10 @@ bool LoadRehearsal(const Spec& spec, const std::string& file, Timings* out) {
 
 // Written beside its final name and renamed, so a reader never sees half a plan.
 // 0600: a saved plan holds the world's current values (hosts, paths, what files hold).
-bool WriteAtomically(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    Fail("cannot write " + tmp + ": " + ErrnoText(errno));
-    return false;
-  }
-  ::fchmod(fd, 0600);  // a leftover temporary file of the same name keeps its mode otherwise
+namespace {
+
+// All of `text` to `fd`, then closed; 0, or the errno that stopped it.
+int WriteAllAndClose(int fd, const std::string& text) {
   std::size_t done = 0;
   while (done < text.size()) {
     ssize_t n = ::write(fd, text.data() + done, text.size() - done);
@@ -80,15 +78,52 @@ bool WriteAtomically(const std::string& path, const std::string& text) {
     if (n <= 0) break;
     done += static_cast<std::size_t>(n);
   }
-  int err = done == text.size() ? 0 : errno;
+  int err = done == text.size() ? 0 : (errno ? errno : EIO);
   if (::close(fd) != 0 && err == 0) err = errno;
-  if (done != text.size() || err != 0) {
-    Fail("cannot write " + tmp + ": " + ErrnoText(err ? err : EIO));
+  return err;
+}
+
+}  // namespace
+
+bool WriteAtomically(const std::string& given, const std::string& text) {
+  // A symbolic link is written through, as a shell's > does: the file it names is replaced and
+  // the link stays. What is not a plain file (a FIFO, /dev/stdout, a device) is written to as
+  // it is: renamed over, it was replaced by a file (as root, even /dev/full).
+  std::string path = given;
+  struct stat st {};
+  if (::stat(given.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      Fail("cannot write " + given + ": it is a folder; give a file's path");
+      return false;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      int fd = ::open(given.c_str(), O_WRONLY | O_CLOEXEC);
+      int err = fd < 0 ? errno : WriteAllAndClose(fd, text);
+      if (err != 0) Fail("cannot write " + given + ": " + ErrnoText(err));
+      return err == 0;
+    }
+    if (char* real = ::realpath(given.c_str(), nullptr)) {
+      path = real;
+      std::free(real);
+    }
+  } else if (::lstat(given.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    Fail("cannot write " + given + ": it is a symbolic link to a file that does not exist; give the file's own path");
+    return false;
+  }
+  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    Fail("cannot write " + tmp + ": " + ErrnoText(errno));
+    return false;
+  }
+  ::fchmod(fd, 0600);  // a leftover temporary file of the same name keeps its mode otherwise
+  if (int err = WriteAllAndClose(fd, text); err != 0) {
+    Fail("cannot write " + tmp + ": " + ErrnoText(err));
     std::remove(tmp.c_str());
     return false;
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    Fail("cannot write " + path);
+    Fail("cannot write " + path + ": " + ErrnoText(errno));
     std::remove(tmp.c_str());
     return false;
   }

@@ -44,7 +44,8 @@ bool CloseFinished(Session* session);
 void Fail(const std::string& message);
 
 // Written beside `path` and renamed over it (a reader never sees half a file), 0600 (a plan
-// or a history holds the world's values); false after saying why not.
+// or a history holds the world's values); through a symbolic link, the file it names; to a
+// FIFO or a device (/dev/stdout), written to as it is. False after saying why not.
 bool WriteAtomically(const std::string& path, const std::string& text);
 
 // The rehearsal timings a plan or an apply shows: from `file` (plan --timings) when given, else
