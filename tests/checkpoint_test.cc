@@ -222,8 +222,15 @@ TEST_CASE("a summary as JSON reads back as the same summary") {
   CHECK(states.find("hunter2") == std::string::npos);
   CHECK(back->last_seq() == seq);
   CHECK_FALSE(HistoryFold::FromJson(nlohmann::json{{"complete", 3}}, states));
-  // A state said to lie past the states read: not read, the journal is.
+  // A state said to lie past the states read, or anywhere but next, or states left over: not
+  // read, the journal is (a state read from the wrong place would be taken for what is there).
   CHECK_FALSE(HistoryFold::FromJson(nlohmann::json::parse(text), states.substr(0, states.size() / 2)));
+  CHECK_FALSE(HistoryFold::FromJson(nlohmann::json::parse(text), states + "{}"));
+  std::string moved = text;
+  std::size_t pair = moved.find("[0,");
+  REQUIRE(pair != std::string::npos);
+  moved.replace(pair, 3, "[1,");
+  CHECK_FALSE(HistoryFold::FromJson(nlohmann::json::parse(moved), states));
 }
 
 TEST_CASE("a resource's steps in a row in one stage are kept as the first: the summary grows with the spec") {

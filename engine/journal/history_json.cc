@@ -14,14 +14,26 @@ namespace {
 
 using nlohmann::json;
 
-// A state as WriteJson writes it: [offset, length] of its text in `states`, parsed when first
-// read (stored_json.h). Anything else throws, and the journal is read instead.
-StoredJson Stored(const json& j, std::string_view states) {
-  std::size_t at = j.at(0).get<std::size_t>(), size = j.at(1).get<std::size_t>();
-  if (j.size() != 2 || at > states.size() || size > states.size() - at)
-    throw std::out_of_range("a state outside the checkpoint's states");
-  return StoredJson::FromText(std::string(states.substr(at, size)));
-}
+// The states as WriteJson writes them: each [offset, length] of its text in `states`, one after
+// another in the order they are read here, which is the order they were written; each parsed
+// when first read (stored_json.h). Anything else throws, and the journal is read instead: a
+// state read from the wrong place would be taken for what was there.
+class StatesReader {
+ public:
+  explicit StatesReader(std::string_view states) : states_(states) {}
+  StoredJson Read(const json& j) {
+    std::size_t at = j.at(0).get<std::size_t>(), size = j.at(1).get<std::size_t>();
+    if (j.size() != 2 || at != next_ || size == 0 || size > states_.size() - at)
+      throw std::out_of_range("a state not where the checkpoint's states go on");
+    next_ = at + size;
+    return StoredJson::FromText(std::string(states_.substr(at, size)));
+  }
+  bool AllRead() const { return next_ == states_.size(); }
+
+ private:
+  std::string_view states_;
+  std::size_t next_ = 0;
+};
 
 template <typename T>
 std::optional<T> DecodeAs(const char* kind, const json& data) {
@@ -128,6 +140,7 @@ void HistoryFold::WriteJson(std::string* out, std::string* states) const {
 
 std::optional<HistoryFold> HistoryFold::FromJson(nlohmann::json&& j, std::string_view states) {
   try {
+    StatesReader stored(states);
     HistoryFold f;
     History& h = *f.h_;
     h.complete = j.at("complete").get<std::set<std::string>>();
@@ -137,11 +150,11 @@ std::optional<HistoryFold> HistoryFold::FromJson(nlohmann::json&& j, std::string
       res.type = r.at(0).get<std::string>();
       for (json& s : r.at(1))
         res.steps.push_back({s.at(0).get<std::uint64_t>(), s.at(1).get<std::string>(), s.at(2).get<std::string>(),
-                             Stored(s.at(3), states)});
-      res.last_state = Stored(r.at(2), states);
+                             stored.Read(s.at(3))});
+      res.last_state = stored.Read(r.at(2));
       res.last_op = r.at(3).get<std::string>();
       res.last_done = r.at(4).get<std::uint64_t>();
-      res.last_desired = Stored(r.at(5), states);
+      res.last_desired = stored.Read(r.at(5));
       res.applied_stages = r.at(6).get<std::set<std::string>>();
       res.rolled_back = r.at(7).get<bool>();
     }
@@ -149,7 +162,7 @@ std::optional<HistoryFold> HistoryFold::FromJson(nlohmann::json&& j, std::string
       if (p.size() != 6) return std::nullopt;
       f.open_[address] =
           PendingStep{p.at(0).get<std::uint64_t>(), p.at(1).get<std::string>(), p.at(2).get<std::string>(), address,
-                      p.at(3).get<std::string>(),   p.at(4).get<std::string>(), Stored(p.at(5), states)};
+                      p.at(3).get<std::string>(),   p.at(4).get<std::string>(), stored.Read(p.at(5))};
     }
     for (auto& [address, numbers] : j.at("qualifying").items()) f.qualifying_[address] = std::move(numbers);
     f.after_rollback_ = j.at("after_rollback").get<bool>();
@@ -172,6 +185,7 @@ std::optional<HistoryFold> HistoryFold::FromJson(nlohmann::json&& j, std::string
     }
     h.last_rollback_finished = j.at("last_rollback_finished").get<bool>();
     h.last_end = j.at("last_end").get<std::string>();
+    if (!stored.AllRead()) return std::nullopt;  // states no summary entry is
     return f;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // not what this reconcile writes: read the journal instead

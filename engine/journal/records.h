@@ -73,7 +73,5 @@ JournalRecord Encode(Entry e);
 std::optional<Entry> Decode(const JournalRecord& r);
 // The same, taking the record's states rather than copying them (it is left without them).
 std::optional<Entry> Decode(JournalRecord&& r);
-// The same, taking the record's states rather than copying them.
-std::optional<Entry> Decode(JournalRecord&& r);
 
 }  // namespace reconcile::journal
