@@ -26,6 +26,12 @@ const std::string* SourceSet::Find(const std::string& path) const {
   return it == index_.end() ? nullptr : &files_[it->second].path;
 }
 
+std::vector<std::string> SourceSet::Paths() const {
+  std::vector<std::string> out;
+  for (const Entry& e : files_) out.push_back(e.path);
+  return out;
+}
+
 void SourceSet::ForgetTexts() {
   for (Entry& e : files_) std::string().swap(e.text);
 }

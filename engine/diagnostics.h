@@ -33,6 +33,7 @@ class SourceSet {
   // and its graph is built, no line of it is shown again, and a million resources' text is
   // 110 MiB. Text and Line then give "".
   void ForgetTexts();
+  std::vector<std::string> Paths() const;  // every file added, in order
   std::string_view Line(const std::string* file, std::uint32_t line) const;
 
  private:

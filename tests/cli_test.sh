@@ -242,4 +242,55 @@ grep -qE "^last failure \(.*\): command\.breaks in stage one: .apply. exited 3 o
   bad "one blank line, no more, between the last failure and the last run: $(cat "$work/out")"
 grep -qE "^last run: apply by .* at .*, failed$" "$work/out" && ok || bad "status says how the last run ended: $(cat "$work/out")"
 
+# --out and --export never write over the spec or the journal (nor its lock or checkpoint):
+# the spec became plan JSON, and a journal written over lost every record.
+own=$work/own
+mkdir -p "$own/root"
+cp -r "$src/examples/local-files.toml" "$src/examples/files" "$own/"
+"$bin" apply "$own/local-files.toml" --var root="$own/root" --through prepare --yes >/dev/null 2>&1
+expect_rc 0 $? "apply, for a journal to protect"
+cp "$own/local-files.toml" "$work/spec.before"
+for target in "$own/local-files.toml" "$own/./local-files.toml" "$own/.reconcile/local-files.journal" \
+  "$own/.reconcile/local-files.journal.lock"; do
+  "$bin" plan "$own/local-files.toml" --var root="$own/root" --out "$target" >/dev/null 2>"$work/err"
+  expect_rc 1 $? "plan --out $target"
+  expect_in "$work/err" "written there, it would be lost; give another path. Nothing was written" "--out $target refused"
+done
+ln -s local-files.toml "$own/spec-link.toml"
+"$bin" plan "$own/local-files.toml" --var root="$own/root" --out "$own/spec-link.toml" >/dev/null 2>"$work/err"
+expect_rc 1 $? "plan --out through a link to the spec"
+cmp -s "$own/local-files.toml" "$work/spec.before" && ok || bad "--out wrote over the spec"
+"$bin" status "$own/local-files.toml" --var root="$own/root" >/dev/null 2>"$work/err"
+expect_rc 0 $? "the journal still reads after the refusals"
+"$bin" history "$own/local-files.toml" --var root="$own/root" --export "$own/local-files.toml" >/dev/null 2>"$work/err"
+expect_rc 1 $? "history --export over the spec"
+expect_in "$work/err" "--export $own/local-files.toml is the spec file" "--export over the spec refused"
+# /dev/stdout, "-": stdout itself, so output appended to a file (>>) is appended, not written
+# over from the start of the file, nor the file replaced.
+printf 'first line\n' >"$work/appended"
+"$bin" plan "$own/local-files.toml" --var root="$own/root" --out /dev/stdout >>"$work/appended" 2>/dev/null
+expect_rc 0 $? "plan --out /dev/stdout"
+[ "$(head -1 "$work/appended")" = "first line" ] && ok || bad "--out /dev/stdout wrote over the file stdout appends to"
+expect_in "$work/appended" '"format_version": 1' "--out /dev/stdout writes the plan"
+"$bin" plan "$own/local-files.toml" --var root="$own/root" --out - 2>/dev/null | grep -q '"format_version": 1' && ok ||
+  bad "--out - writes the plan to stdout"
+# What stops a write is said with the path given, not a temporary file's.
+"$bin" plan "$own/local-files.toml" --var root="$own/root" --out "$work/no-such/plan.json" >/dev/null 2>"$work/err"
+expect_rc 1 $? "plan --out into a missing folder"
+expect_in "$work/err" "cannot write $work/no-such/plan.json: the folder $work/no-such does not exist" "a missing folder is named"
+ln -s loop-b "$work/loop-a"
+ln -s loop-a "$work/loop-b"
+"$bin" plan "$own/local-files.toml" --var root="$own/root" --out "$work/loop-a" >/dev/null 2>"$work/err"
+expect_rc 1 $? "plan --out to a loop of links"
+expect_in "$work/err" "its symbolic links go round in a loop" "a loop of links is said as one"
+# Lost output: a read-only command fails (--detailed-exitcode's 2 too); an apply's code stands
+# (the world changed), with the lost report said.
+"$bin" plan "$own/local-files.toml" --var root="$own/root" --detailed-exitcode >/dev/full 2>"$work/err"
+expect_rc 1 $? "plan --detailed-exitcode to a full stdout"
+"$bin" apply "$own/local-files.toml" --var root="$own/root" --yes >/dev/full 2>"$work/err"
+expect_rc 0 $? "apply to a full stdout"
+expect_in "$work/err" "the run's report could not be written to the output" "an apply's lost report is said"
+"$bin" plan "$own/local-files.toml" --var root="$own/root" --detailed-exitcode >/dev/null 2>&1
+expect_rc 0 $? "the apply whose report was lost applied"
+
 finish

@@ -110,7 +110,9 @@ int RunPlan(const Registry& registry, const CommonOptions& common, const PlanCom
     // Every stage is saved, but one shown is one reviewed: apply runs that stage and no other.
     RenderOptions saved;
     if (render.only_stage) saved.reviewed_stage = spec.stages[*render.only_stage].name;
-    if (!WriteAtomically(options.out, RenderJson(spec, *plan, saved))) return 1;
+    if (RefusedAsOwnFile(*session, "--out", options.out) ||
+        !WriteAtomically(options.out, RenderJson(spec, *plan, saved)))
+      return 1;
     std::cerr << "reconcile: plan saved to " << options.out;
     if (render.only_stage)
       std::cerr << " (stage '" << saved.reviewed_stage << "' only: reconcile apply " << ShellQuote(options.out)

@@ -66,7 +66,9 @@ int RunHistory(const Registry& registry, const CommonOptions& common, const Hist
            " has no completed stage of an apply to take timings from; apply (a rehearsal) first");
       return 1;
     }
-    if (!WriteAtomically(options.export_file, TimingsToJson(spec, t).dump(2) + "\n")) return 1;
+    if (RefusedAsOwnFile(*session, "--export", options.export_file) ||
+        !WriteAtomically(options.export_file, TimingsToJson(spec, t).dump(2) + "\n"))
+      return 1;
     auto count = [](std::size_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
     std::cerr << "reconcile: timings of " << count(t.stages.size(), "stage") << " and " << count(t.steps.size(), "step")
               << " (" << t.source << ") written to " << options.export_file << "\n";

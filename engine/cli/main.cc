@@ -13,14 +13,22 @@
 namespace {
 
 // A command's exit code, once what it printed has reached stdout; else an error, as coreutils
-// end (close_stdout): `reconcile status > /dev/full` exited 0 with nothing written.
-int OutputWritten(int code) {
+// end (close_stdout): `reconcile status > /dev/full` exited 0 with nothing written, and
+// `plan --detailed-exitcode` 2. For apply and rollback (`changes`) the output is a report of
+// what was done, which is done either way: their code stands, and the lost report is said.
+int OutputWritten(int code, bool changes = false) {
   errno = 0;
   std::cout.flush();
   bool failed = std::cout.fail() || std::fflush(stdout) != 0 || std::ferror(stdout);
   if (!failed) return code;
-  std::cerr << "reconcile: cannot write the output" << (errno ? std::string(": ") + std::strerror(errno) : "") << "\n";
-  return code == 0 ? 1 : code;
+  std::string why = errno ? std::string(": ") + std::strerror(errno) : "";
+  if (changes) {
+    std::cerr << "reconcile: the run's report could not be written to the output" << why
+              << "; the run ended as its exit code says, and reconcile status shows where the journal stands\n";
+    return code;
+  }
+  std::cerr << "reconcile: cannot write the output" << why << "\n";
+  return code == 0 || code == 2 ? 1 : code;
 }
 
 }  // namespace
@@ -149,12 +157,12 @@ int main(int argc, char** argv) {
   if (*plan) return OutputWritten(RunPlan(registry, common, plan_options));
   if (*graph) return OutputWritten(RunGraph(registry, common, graph_stage));
   if (*check) return OutputWritten(RunCheck(registry, common, check_stage));
-  if (*apply) return OutputWritten(RunApply(registry, common, apply_options));
-  if (*rollback) return OutputWritten(RunRollback(registry, common, rollback_options));
+  if (*apply) return OutputWritten(RunApply(registry, common, apply_options), true);
+  if (*rollback) return OutputWritten(RunRollback(registry, common, rollback_options), true);
   if (*status) return OutputWritten(RunStatus(registry, common));
   if (*history) return OutputWritten(RunHistory(registry, common, history_options));
-  if (*unlock) return OutputWritten(RunForceUnlock(registry, common, unlock_id, unlock_force, unlock_yes));
-  if (*migrate) return OutputWritten(RunMigrateJournal(registry, common, migrate_from));
+  if (*unlock) return OutputWritten(RunForceUnlock(registry, common, unlock_id, unlock_force, unlock_yes), true);
+  if (*migrate) return OutputWritten(RunMigrateJournal(registry, common, migrate_from), true);
   if (*schema) return OutputWritten(RunSchema(registry, schema_markdown));
   return 1;
 }

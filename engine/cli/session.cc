@@ -13,6 +13,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
+#include <string_view>
 #include <iostream>
 #include <set>
 
@@ -69,26 +71,49 @@ bool LoadRehearsal(const Spec& spec, const std::string& file, Timings* out) {
 // 0600: a saved plan holds the world's current values (hosts, paths, what files hold).
 namespace {
 
-// All of `text` to `fd`, then closed; 0, or the errno that stopped it.
-int WriteAllAndClose(int fd, const std::string& text) {
+// All of `text` to `fd`; 0, or the errno that stopped it.
+int WriteAll(int fd, const std::string& text) {
   std::size_t done = 0;
   while (done < text.size()) {
     ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n <= 0) return errno ? errno : EIO;
     done += static_cast<std::size_t>(n);
   }
-  int err = done == text.size() ? 0 : (errno ? errno : EIO);
+  return 0;
+}
+
+int WriteAllAndClose(int fd, const std::string& text) {
+  int err = WriteAll(fd, text);
   if (::close(fd) != 0 && err == 0) err = errno;
   return err;
+}
+
+// "-", /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N: the descriptor itself, as shells
+// and coreutils take them. Reopened by name, a file stdout is redirected to (>> log) would be
+// written over from its start, or replaced.
+std::optional<int> DescriptorOf(const std::string& path) {
+  if (path == "-" || path == "/dev/stdout") return 1;
+  if (path == "/dev/stderr") return 2;
+  for (std::string_view prefix : {"/dev/fd/", "/proc/self/fd/"}) {
+    if (path.rfind(prefix, 0) != 0 || path.size() == prefix.size() || path.size() > prefix.size() + 6) continue;
+    std::string_view n = std::string_view(path).substr(prefix.size());
+    if (std::all_of(n.begin(), n.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::stoi(std::string(n));
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
 bool WriteAtomically(const std::string& given, const std::string& text) {
+  if (auto fd = DescriptorOf(given)) {
+    int err = WriteAll(*fd, text);
+    if (err != 0) Fail("cannot write " + given + ": " + ErrnoText(err));
+    return err == 0;
+  }
   // A symbolic link is written through, as a shell's > does: the file it names is replaced and
-  // the link stays. What is not a plain file (a FIFO, /dev/stdout, a device) is written to as
-  // it is: renamed over, it was replaced by a file (as root, even /dev/full).
+  // the link stays. What is not a plain file (a FIFO, a device) is written to as it is:
+  // renamed over, it was replaced by a file (as root, even /dev/full).
   std::string path = given;
   struct stat st {};
   if (::stat(given.c_str(), &st) == 0) {
@@ -106,6 +131,9 @@ bool WriteAtomically(const std::string& given, const std::string& text) {
       path = real;
       std::free(real);
     }
+  } else if (errno == ELOOP) {
+    Fail("cannot write " + given + ": its symbolic links go round in a loop; give the file's own path");
+    return false;
   } else if (::lstat(given.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
     Fail("cannot write " + given + ": it is a symbolic link to a file that does not exist; give the file's own path");
     return false;
@@ -113,21 +141,52 @@ bool WriteAtomically(const std::string& given, const std::string& text) {
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
-    Fail("cannot write " + tmp + ": " + ErrnoText(errno));
+    int err = errno;
+    std::string folder = std::filesystem::path(path).parent_path().string();
+    if (folder.empty()) folder = ".";
+    Fail("cannot write " + given + ": " +
+         (err == ENOENT                   ? "the folder " + folder + " does not exist"
+          : err == EACCES || err == EROFS ? "the folder " + folder + " is not writable (" + ErrnoText(err) +
+                                                "): the file is replaced whole, through a new file written beside it"
+                                          : ErrnoText(err)));
     return false;
   }
   ::fchmod(fd, 0600);  // a leftover temporary file of the same name keeps its mode otherwise
   if (int err = WriteAllAndClose(fd, text); err != 0) {
-    Fail("cannot write " + tmp + ": " + ErrnoText(err));
+    Fail("cannot write " + given + ": " + ErrnoText(err));
     std::remove(tmp.c_str());
     return false;
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    Fail("cannot write " + path + ": " + ErrnoText(errno));
+    Fail("cannot write " + given + ": " + ErrnoText(errno));
     std::remove(tmp.c_str());
     return false;
   }
   return true;
+}
+
+bool RefusedAsOwnFile(const Session& session, const std::string& flag, const std::string& path) {
+  if (DescriptorOf(path)) return false;
+  const Spec& spec = session.spec();
+  std::vector<std::pair<std::string, std::string>> own;  // path, what it is
+  for (const std::string& source : session.load.sources->Paths()) own.push_back({source, "the spec file"});
+  if (!spec.state_path.empty())
+    for (const char* suffix : {"", ".lock", ".checkpoint"})
+      own.push_back(
+          {spec.state_path + suffix, std::string("the journal") + (*suffix ? "'s " + std::string(suffix + 1) : "")});
+  std::error_code ec;
+  auto out = std::filesystem::weakly_canonical(path, ec);
+  if (ec) return false;
+  for (const auto& [file, what] : own) {
+    auto canonical = std::filesystem::weakly_canonical(file, ec);  // both as given, from here
+    if (!ec && canonical == out) {
+      Fail(flag + " " + path + " is " + what + " " + file +
+           ": written there, it would be lost; give another path. "
+           "Nothing was written");
+      return true;
+    }
+  }
+  return false;
 }
 
 std::string CommandFor(const CommonOptions& common, const std::string& verb) {

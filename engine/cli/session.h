@@ -46,7 +46,11 @@ void Fail(const std::string& message);
 // Written beside `path` and renamed over it (a reader never sees half a file), 0600 (a plan
 // or a history holds the world's values); through a symbolic link, the file it names; to a
 // FIFO or a device (/dev/stdout), written to as it is. False after saying why not.
+// "-", /dev/stdout, /dev/stderr and /dev/fd/N are the descriptors themselves.
 bool WriteAtomically(const std::string& path, const std::string& text);
+// Whether `path` (given to `flag`, --out or --export) is the spec's own file, an overlay, or the
+// journal, its lock or its checkpoint; said, with nothing written.
+bool RefusedAsOwnFile(const Session& session, const std::string& flag, const std::string& path);
 
 // The rehearsal timings a plan or an apply shows: from `file` (plan --timings) when given, else
 // the spec's other journals (LastRehearsal). False after saying why the file cannot be read.
