@@ -49,12 +49,17 @@ struct ToRecord {
     if (!b.env.empty()) d["env"] = b.env;
     return {0, "", "begin", std::move(d)};
   }
-  // Set key by key: a braced list of pairs makes each pair an array first.
-  JournalRecord operator()(Intent& i) const {
+  // A step's data begun: set key by key, as the rest is (a braced list of pairs makes each
+  // pair an array first).
+  static json StepData(const std::string& op, const std::string& stage, const std::string& address) {
     json d = json::object();
-    d["op"] = i.op;
-    d["stage"] = i.stage;
-    d["address"] = i.address;
+    d["op"] = op;
+    d["stage"] = stage;
+    d["address"] = address;
+    return d;
+  }
+  JournalRecord operator()(Intent& i) const {
+    json d = StepData(i.op, i.stage, i.address);
     d["type"] = i.type;
     d["action"] = i.action;
     d["prior"] = std::move(i.prior);
@@ -62,10 +67,7 @@ struct ToRecord {
     return {0, "", "intent", std::move(d)};
   }
   JournalRecord operator()(Done& x) const {
-    json d = json::object();
-    d["op"] = x.op;
-    d["stage"] = x.stage;
-    d["address"] = x.address;
+    json d = StepData(x.op, x.stage, x.address);
     d["state"] = std::move(x.state);
     if (x.closes) d["closes"] = *x.closes;
     if (x.stays) d["stays"] = true;
