@@ -77,6 +77,17 @@ std::optional<std::string> GroupName(gid_t gid) {
   return std::string(gr->gr_name);
 }
 
+int WriteWhole(int fd, std::string_view text) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n < 0 && errno ? errno : EIO;
+    done += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
 int ReadWholeFile(const std::string& path, std::size_t max, std::string* out) {
   out->clear();
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

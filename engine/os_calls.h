@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace reconcile {
 
@@ -22,5 +23,8 @@ std::optional<std::string> GroupName(gid_t gid);
 // The whole of a file, at most `max` bytes: 0, or the errno of what failed (EFBIG past `max`,
 // so /dev/zero named by mistake ends instead of exhausting memory). The one whole-file read.
 int ReadWholeFile(const std::string& path, std::size_t max, std::string* out);
+
+// All of `text` to `fd`, through short writes and signals: 0, or the errno that stopped it.
+int WriteWhole(int fd, std::string_view text);
 
 }  // namespace reconcile

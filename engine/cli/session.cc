@@ -71,20 +71,8 @@ bool LoadRehearsal(const Spec& spec, const std::string& file, Timings* out) {
 // 0600: a saved plan holds the world's current values (hosts, paths, what files hold).
 namespace {
 
-// All of `text` to `fd`; 0, or the errno that stopped it.
-int WriteAll(int fd, const std::string& text) {
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return errno ? errno : EIO;
-    done += static_cast<std::size_t>(n);
-  }
-  return 0;
-}
-
 int WriteAllAndClose(int fd, const std::string& text) {
-  int err = WriteAll(fd, text);
+  int err = WriteWhole(fd, text);
   if (::close(fd) != 0 && err == 0) err = errno;
   return err;
 }
@@ -107,7 +95,7 @@ std::optional<int> DescriptorOf(const std::string& path) {
 
 bool WriteAtomically(const std::string& given, const std::string& text) {
   if (auto fd = DescriptorOf(given)) {
-    int err = WriteAll(*fd, text);
+    int err = WriteWhole(*fd, text);
     if (err != 0) Fail("cannot write " + given + ": " + ErrnoText(err));
     return err == 0;
   }

@@ -39,13 +39,7 @@ Status FsyncDir(const std::string& path) {
 }
 
 Status WriteAll(int fd, const std::string& s) {
-  std::size_t done = 0;
-  while (done < s.size()) {
-    ssize_t n = ::write(fd, s.data() + done, s.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error{Errno("cannot write the journal")};
-    done += static_cast<std::size_t>(n);
-  }
+  if (int err = WriteWhole(fd, s); err != 0) return Error{"cannot write the journal: " + ErrnoText(err)};
   return Status::Ok();
 }
 

@@ -61,7 +61,11 @@ const nlohmann::json& StoredJson::get() const {
   return value_;
 }
 
-std::string StoredJson::Text() const { return text_.empty() ? get().dump() : text_; }
+std::string StoredJson::Text() const {
+  std::string out;
+  AppendText(&out);
+  return out;
+}
 
 void StoredJson::AppendText(std::string* out) const {
   if (text_.empty()) *out += get().dump();

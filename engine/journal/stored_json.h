@@ -1,8 +1,9 @@
 // A state the journal's summary keeps (history.h), parsed the first time it is read. A
 // checkpoint holds a state or three of every resource, and a command reads few of them (an
 // apply only those of resources with write-only values): building all of them as JSON values
-// was a tenth of a DNS apply of a thousand records. A checkpoint writes each as its JSON text
-// (a string), read back as text; the journal's records give them parsed.
+// was a tenth of a DNS apply of a thousand records. A checkpoint writes them as their JSON texts
+// on a line of their own (checkpoint.h), read back as text; the journal's records give them
+// parsed.
 #pragma once
 
 #include <atomic>
