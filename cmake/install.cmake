@@ -43,6 +43,19 @@ was after that stage.")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # reconcile_0.2.0_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends from the libraries it links (dpkg-shlibdeps)
+# ... and the two it opens at first use, which dpkg-shlibdeps cannot see (engine/dynamic_library.h):
+# at least the upstream versions it was built against.
+foreach(lib LIBCURL LIBPQ)
+  execute_process(COMMAND dpkg-query -W "-f=\${Version}" ${RECONCILE_${lib}_PACKAGE}
+                  OUTPUT_VARIABLE version ERROR_QUIET)
+  string(REGEX REPLACE "-[^-]*$" "" version "${version}")
+  if(version)
+    list(APPEND opened_depends "${RECONCILE_${lib}_PACKAGE} (>= ${version})")
+  else()
+    list(APPEND opened_depends "${RECONCILE_${lib}_PACKAGE}")
+  endif()
+endforeach()
+list(JOIN opened_depends ", " CPACK_DEBIAN_PACKAGE_DEPENDS)
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "graphviz")  # plan --format markdown|html draws the graph with dot
 set(CPACK_STRIP_FILES ON)  # the RelWithDebInfo binary is over 100 MB with its debug info
 include(CPack)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # reconcile installed like a tool. `cmake --install` into a folder of the test's own, and
 # `cpack -G DEB` into another: the binary, reconcile(1), the bash completion and the docs in
-# their places, the package's Depends the Debian packages of the libraries the binary links.
+# their places, the package's Depends the Debian packages of the libraries the binary uses.
 # Then the .deb is installed on this machine for real (dpkg -i), `reconcile --version`,
 # `man -w reconcile` and the completion are run as a user would, and it is purged again (a trap
 # purges it on any failure too). A reconcile this test did not install is never touched: one
@@ -44,7 +44,8 @@ grep -qx "Section: utils" "$work/fields" && ok || bad "Section is not utils: $(c
 grep -q "^Maintainer: ..*<.*@.*>" "$work/fields" && ok || bad "no Maintainer: $(cat "$work/fields")"
 
 # Depends: the Debian package of every library the binary links (its NEEDED entries, found
-# where the loader finds them), and by name the ones the issue lists.
+# where the loader finds them), and by name the ones the issue lists: libcurl4 and libpq5 among
+# them, which the binary opens at first use rather than links (engine/dynamic_library.h).
 depends=$(dpkg-deb -f "$deb" Depends)
 depends_names=" $(sed -e 's/([^)]*)//g' -e 's/[,|]/ /g' <<<"$depends" | tr -s ' ') "
 owner_of() { # owner_of PATH: the package that ships PATH; /lib and /usr/lib are one folder here

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "engine/journal/codec.h"
+#include "engine/libpq.h"
 #include "engine/journal/pg_journal.h"
 
 namespace reconcile {
@@ -196,6 +197,8 @@ class PgJournal : public Journal {
                    (locked_ ? ", and the lock with it; nothing more was recorded. Run the command again" : "") + ": " +
                    PQerrorMessage(conn_)};
     }
+    if (Status loaded = LoadLibpq(); !loaded)
+      return Error{"cannot reach the journal " + Describe() + ": " + loaded.message(), loaded.code()};
     const char* keys[] = {"dbname", "password", "application_name", "connect_timeout", nullptr};
     const char* values[] = {conninfo_.c_str(), password_.empty() ? nullptr : password_.c_str(), "reconcile", "10",
                             nullptr};

@@ -6,20 +6,16 @@
 #include <cctype>
 #include <cerrno>
 #include <deque>
-#include <mutex>
 #include <random>
 #include <thread>
+
+#include "providers/http/libcurl.h"
 
 namespace reconcile::http {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-void EnsureCurlGlobal() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 bool DefaultRetryable(const Response& r) {
   if (r.bad_url) return false;
@@ -163,10 +159,9 @@ struct Client::Multi {
   }
 };
 
-Client::Client(Options options) : options_(std::move(options)) {
-  EnsureCurlGlobal();
-  multi_ = std::make_unique<Multi>();
-}
+// libcurl is opened by the first request, not by the client: a provider that may speak HTTP
+// makes one whether or not this run does.
+Client::Client(Options options) : options_(std::move(options)) {}
 
 Client::~Client() = default;
 
@@ -174,6 +169,11 @@ Response Client::Do(const Request& request) { return std::move(Run({request}, 1)
 
 std::vector<Response> Client::Run(const std::vector<Request>& requests, int parallel, const Progress& progress) {
   std::vector<Response> out(requests.size());
+  if (Status loaded = LoadCurl(); !loaded) {
+    for (Response& r : out) r.transport_error = loaded.message();
+    return out;
+  }
+  if (!multi_) multi_ = std::make_unique<Multi>();
   struct Queued {
     std::size_t index;
     int attempt;
@@ -256,6 +256,7 @@ std::vector<Response> Client::Run(const std::vector<Request>& requests, int para
 }
 
 std::pair<std::string, std::string> HostAndPort(const std::string& url) {
+  if (!LoadCurl()) return {};  // a request to the URL will say why
   std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), curl_url_cleanup);
   if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return {};
   char* host = nullptr;

@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include "engine/libpq.h"
+
 namespace reconcile::pg {
 
 namespace {
@@ -29,6 +31,7 @@ Result<Settings> SettingsFor(const Target& target) {
 }
 
 Result<std::unique_ptr<Session>> Session::Open(const Settings& settings) {
+  if (Status loaded = LoadLibpq(); !loaded) return Error{settings.where + ": " + loaded.message(), loaded.code()};
   std::string port = std::to_string(settings.port);
   // Keywords and values, not a connection string: nothing in them needs quoting.
   const char* keys[] = {"host", "port", "user", "password", "dbname", "sslmode", "connect_timeout", "application_name",

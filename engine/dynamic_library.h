@@ -1,0 +1,49 @@
+// A shared library opened the first time something needs it rather than when the program
+// starts. libcurl and libpq pull in 28 libraries between them (GnuTLS, Kerberos, LDAP, SASL,
+// nghttp2, ...); mapping and relocating them took ~4.5 ms of every command's start, a DNS
+// apply included, which uses neither. Their functions are defined in reconcile as stubs of the
+// same name (providers/http/libcurl.cc, engine/libpq.cc) that forward to the library
+// once it is open, so the code that calls them reads as if it were linked to them.
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include "engine/result.h"
+
+namespace reconcile {
+
+class DynamicLibrary {
+ public:
+  // `soname` as the dynamic linker looks it up ("libcurl.so.4"); `package`, the Debian
+  // package that installs it, for the error; `use`, what needs it, for the same.
+  DynamicLibrary(const char* soname, const char* package, const char* use)
+      : soname_(soname),
+        package_(package),
+        use_(use) {}
+
+  // Opens it, once: later calls give the first call's outcome. An error says what to install.
+  Status Load();
+
+  // The address a program linked to the library would call for `name`: a definition preloaded
+  // ahead of the library (LD_PRELOAD) wins, as it would there. `stub` is reconcile's own
+  // definition of that name, never the answer. Aborts, saying why, when the library cannot be
+  // opened or lacks the name: every caller loads it first, so that is a bug, not the operator's.
+  void* Symbol(const char* name, void* stub);
+
+ private:
+  const char* soname_;
+  const char* package_;
+  const char* use_;
+  std::once_flag once_;
+  void* handle_ = nullptr;
+  std::string error_;
+};
+
+// The stub's forwarding target, found once: `static const auto real = Forward(lib, "f", &f);`.
+template <class F>
+F Forward(DynamicLibrary& lib, const char* name, F stub) {
+  return reinterpret_cast<F>(lib.Symbol(name, reinterpret_cast<void*>(stub)));
+}
+
+}  // namespace reconcile

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# libcurl and libpq are opened by the first command that needs them, not by every command
+# (engine/dynamic_library.h): a spec of local files maps neither; an http check opens libcurl
+# and works through it; with either library gone, the command that needs it says which package
+# to install and ends as any failed command does, while the others still run.
+# Usage: lazy_libraries_test.sh PATH_TO_RECONCILE SOURCE_DIR   (root: a mount namespace hides
+# a library from reconcile alone)
+set -u
+bin=$1
+src=$2
+. "$src/tests/lib.sh" lazy_libraries
+cd "$work" || exit 1
+mkdir root
+for s in files http pg; do testdata $s >$s.toml; done
+# What the dynamic loader opened, by soname (LD_DEBUG=files names each as it is mapped).
+opened() { grep -o 'file=lib[a-z0-9_-]*\.so[.0-9]*' debug | sed 's/file=//' | sort -u; }
+
+LD_DEBUG=files "$bin" apply files.toml --yes >out 2>debug && ok || bad "apply of files: $(grep -v '^ *[0-9]*:' debug)"
+[ "$(cat root/a)" = a ] && ok || bad "the file was written"
+libs=$(opened)
+grep -q '^libssh2' <<<"$libs" && ok || bad "LD_DEBUG=files names what is loaded (libssh2 is linked): $libs"
+grep -qE '^lib(curl|pq)\.' <<<"$libs" && bad "an apply of local files opened libcurl or libpq: $libs" || ok
+grep -qE '^lib(gnutls|krb5|ldap)' <<<"$libs" && bad "… or what they need: $libs" || ok
+LD_DEBUG=files "$bin" --version >out 2>debug && ! opened | grep -qE '^lib(curl|pq)\.' && ok || bad "--version opened them"
+
+# An http check opens libcurl and speaks through it: a refusal is said as libcurl's errno.
+LD_DEBUG=files "$bin" check http.toml >out 2>debug && bad "a check of a closed port held" || ok
+opened | grep -q '^libcurl\.so' && ok || bad "the http check opened libcurl: $(opened)"
+grep -q "connection refused" out && ok || bad "the check says the port refused: $(cat out)"
+
+# The libraries made unreadable in a mount namespace of this test's own: dlopen fails there as
+# it would on a machine without the package.
+hidden() { # hidden SONAME COMMAND...: runs reconcile with the library gone
+  local so=$1
+  shift
+  local file
+  file=$(ldconfig -p | awk -v so="$so" '$1 == so && /x86-64|64bit/ { print $NF; exit }')
+  [ -n "$file" ] || file=$(ldconfig -p | awk -v so="$so" '$1 == so { print $NF; exit }')
+  [ -n "$file" ] || { echo "no $so on this machine (ldconfig -p)"; return 99; }
+  unshare --mount --propagation private -- sh -c 'mount --bind /dev/null "$(readlink -f "$1")" && shift && exec "$@"' \
+    hide "$file" "$@"
+}
+hidden libcurl.so.4 "$bin" check http.toml >out 2>&1
+rc=$?
+[ $rc -eq 1 ] && ok || bad "without libcurl the check fails with 1 (not $rc: a crash, or unshare refused): $(cat out)"
+grep -q "needs libcurl.so.4, which could not be loaded" out && grep -q "install the libcurl[a-z0-9-]* package" out && ok ||
+  bad "the failure says what to install: $(cat out)"
+rm -rf root/a files.journal
+hidden libcurl.so.4 "$bin" apply files.toml --yes >out 2>&1 && [ "$(cat root/a)" = a ] && ok ||
+  bad "without libcurl an apply of files still runs: $(cat out)"
+
+hidden libpq.so.5 "$bin" plan pg.toml >out 2>&1
+rc=$?
+[ $rc -eq 1 ] && ok || bad "without libpq a journal in PostgreSQL cannot be read: exit 1, not $rc: $(cat out)"
+grep -q "cannot reach the journal .*needs libpq.so.5, which could not be loaded" out &&
+  grep -q "install the libpq[0-9]* package" out && ok || bad "the failure says what to install: $(cat out)"
+# With libpq there, the same spec gets as far as the server (none listens on port 1).
+"$bin" plan pg.toml >out 2>&1 && bad "a journal on a closed port was read" || ok
+grep -q "cannot reach the journal" out && ! grep -q "could not be loaded" out && ok || bad "libpq was opened: $(cat out)"
+finish
