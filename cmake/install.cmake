@@ -44,10 +44,13 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # reconcile_0.2.0_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends from the libraries it links (dpkg-shlibdeps)
 # ... and the two it opens at first use, which dpkg-shlibdeps cannot see (engine/dynamic_library.h):
-# at least the upstream versions it was built against.
+# at least the upstream versions it was built against, as their shlibs files ask on Debian 12.
 foreach(lib LIBCURL LIBPQ)
-  execute_process(COMMAND dpkg-query -W "-f=\${Version}" ${RECONCILE_${lib}_PACKAGE}
-                  OUTPUT_VARIABLE version ERROR_QUIET)
+  if(NOT RECONCILE_${lib}_PACKAGE)
+    message(WARNING "${RECONCILE_${lib}_SONAME} belongs to no Debian package here: the .deb will not depend on it")
+    continue()
+  endif()
+  execute_process(COMMAND dpkg-query -W "-f=\${Version}" ${RECONCILE_${lib}_DPKG} OUTPUT_VARIABLE version ERROR_QUIET)
   string(REGEX REPLACE "-[^-]*$" "" version "${version}")
   if(version)
     list(APPEND opened_depends "${RECONCILE_${lib}_PACKAGE} (>= ${version})")

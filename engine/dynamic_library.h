@@ -26,10 +26,11 @@ class DynamicLibrary {
   Status Load();
 
   // The address a program linked to the library would call for `name`: a definition preloaded
-  // ahead of the library (LD_PRELOAD) wins, as it would there. `stub` is reconcile's own
-  // definition of that name, never the answer. Aborts, saying why, when the library cannot be
-  // opened or lacks the name: every caller loads it first, so that is a bug, not the operator's.
-  void* Symbol(const char* name, void* stub);
+  // ahead of the library (LD_PRELOAD) wins, as it would there. Loads the library if need be;
+  // aborts, saying why, when it cannot be opened or lacks the name. Whatever reaches a stub
+  // calls Load first where it can say the error to the operator (a request, a connection, the
+  // spec's check), so an abort here is a bug, not the operator's.
+  void* Symbol(const char* name);
 
  private:
   const char* soname_;
@@ -40,10 +41,10 @@ class DynamicLibrary {
   std::string error_;
 };
 
-// The stub's forwarding target, found once: `static const auto real = Forward(lib, "f", &f);`.
+// The stub's forwarding target, typed as the stub is: `static const auto real = Forward(lib, "f", &f);`.
 template <class F>
-F Forward(DynamicLibrary& lib, const char* name, F stub) {
-  return reinterpret_cast<F>(lib.Symbol(name, reinterpret_cast<void*>(stub)));
+F Forward(DynamicLibrary& lib, const char* name, F) {
+  return reinterpret_cast<F>(lib.Symbol(name));
 }
 
 }  // namespace reconcile

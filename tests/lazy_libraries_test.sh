@@ -2,7 +2,8 @@
 # libcurl and libpq are opened by the first command that needs them, not by every command
 # (engine/dynamic_library.h): a spec of local files maps neither; an http check opens libcurl
 # and works through it; with either library gone, the command that needs it says which package
-# to install and ends as any failed command does, while the others still run.
+# to install and ends as any failed command does (a spec with an http check while it is read,
+# before anything changes), while the others still run.
 # Usage: lazy_libraries_test.sh PATH_TO_RECONCILE SOURCE_DIR   (root: a mount namespace hides
 # a library from reconcile alone)
 set -u
@@ -11,7 +12,11 @@ src=$2
 . "$src/tests/lib.sh" lazy_libraries
 cd "$work" || exit 1
 mkdir root
-for s in files http pg; do testdata $s >$s.toml; done
+for s in files http gate pg; do testdata $s >$s.toml; done
+# The sonames this reconcile opens, as its build found them (libcurl.so.4 on Debian 12).
+curl_so=$(grep -aoE 'libcurl[a-z-]*\.so\.[0-9]+' "$bin" | head -1)
+pq_so=$(grep -aoE 'libpq\.so\.[0-9]+' "$bin" | head -1)
+[ -n "$curl_so" ] && [ -n "$pq_so" ] && ok || bad "the binary names the sonames it opens: '$curl_so' '$pq_so'"
 # What the dynamic loader opened, by soname (LD_DEBUG=files names each as it is mapped).
 opened() { grep -o 'file=lib[a-z0-9_-]*\.so[.0-9]*' debug | sed 's/file=//' | sort -u; }
 
@@ -40,19 +45,25 @@ hidden() { # hidden SONAME COMMAND...: runs reconcile with the library gone
   unshare --mount --propagation private -- sh -c 'mount --bind /dev/null "$(readlink -f "$1")" && shift && exec "$@"' \
     hide "$file" "$@"
 }
-hidden libcurl.so.4 "$bin" check http.toml >out 2>&1
+hidden "$curl_so" "$bin" check http.toml >out 2>&1
 rc=$?
 [ $rc -eq 1 ] && ok || bad "without libcurl the check fails with 1 (not $rc: a crash, or unshare refused): $(cat out)"
-grep -q "needs libcurl.so.4, which could not be loaded" out && grep -q "install the libcurl[a-z0-9-]* package" out && ok ||
+grep -qF "needs $curl_so, which could not be loaded" out && grep -q "install the libcurl[a-z0-9-]* package" out && ok ||
   bad "the failure says what to install: $(cat out)"
+# ... and before a stage changes anything: the gate could only fail once its changes were made.
+rm -f root/a
+hidden "$curl_so" "$bin" apply gate.toml --yes >out 2>&1 && bad "an apply gated on an http check ran without libcurl" || ok
+grep -qE "gate.toml:[0-9]+:[0-9]+: .*needs $curl_so" out && [ ! -e root/a ] && [ ! -e gate.journal ] && ok ||
+  bad "refused at the spec's url, nothing changed: $(cat out; ls root)"
+hidden "$curl_so" "$bin" validate gate.toml >out 2>&1 && bad "validate passed a check that cannot run here" || ok
 rm -rf root/a files.journal
-hidden libcurl.so.4 "$bin" apply files.toml --yes >out 2>&1 && [ "$(cat root/a)" = a ] && ok ||
+hidden "$curl_so" "$bin" apply files.toml --yes >out 2>&1 && [ "$(cat root/a)" = a ] && ok ||
   bad "without libcurl an apply of files still runs: $(cat out)"
 
-hidden libpq.so.5 "$bin" plan pg.toml >out 2>&1
+hidden "$pq_so" "$bin" plan pg.toml >out 2>&1
 rc=$?
 [ $rc -eq 1 ] && ok || bad "without libpq a journal in PostgreSQL cannot be read: exit 1, not $rc: $(cat out)"
-grep -q "cannot reach the journal .*needs libpq.so.5, which could not be loaded" out &&
+grep -q "cannot reach the journal .*needs $pq_so, which could not be loaded" out &&
   grep -q "install the libpq[0-9]* package" out && ok || bad "the failure says what to install: $(cat out)"
 # With libpq there, the same spec gets as far as the server (none listens on port 1).
 "$bin" plan pg.toml >out 2>&1 && bad "a journal on a closed port was read" || ok

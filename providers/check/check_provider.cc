@@ -45,7 +45,7 @@ std::vector<TypeSchema> CheckProvider::Types() const {
               {.name = "kind", .type = AttrType::kString, .required = true,
                .one_of = {"http", "tcp", "dns", "tls", "command", "wait"},
                .doc = "what is checked"},
-              {.name = "url", .type = AttrType::kString, .required = true, .kinds = {"http"},
+              {.name = "url", .type = AttrType::kString, .required = true, .kinds = {"http"}, .check = CheckUrl,
                .doc = "the URL requested"},
               {.name = "expect_status", .type = AttrType::kInt, .kinds = {"http"}, .default_value = "200",
                .doc = "the HTTP status expected"},

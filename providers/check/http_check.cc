@@ -1,5 +1,6 @@
 #include "providers/check/http_check.h"
 #include "providers/http/http_client.h"
+#include "providers/http/libcurl.h"
 
 #include <arpa/inet.h>
 
@@ -118,6 +119,11 @@ std::string CheckHeader(const std::string& value, const AttrMap&) {
   if (v.rfind("file:", 0) == 0)
     return "has a file: value; a header's secret comes from the environment only: export it and write env:NAME";
   return "";
+}
+
+std::string CheckUrl(const std::string&, const AttrMap&) {
+  Status loaded = http::LoadCurl();
+  return loaded ? "" : "cannot be requested: " + loaded.message();
 }
 
 Result<CheckResult> CheckHttp(const AttrMap& attrs) {

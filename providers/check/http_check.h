@@ -16,6 +16,10 @@ Result<CheckResult> CheckHttp(const AttrMap& attrs);
 // The loader's checks (file:line:col), run again by CheckHttp: "" when the value can be
 // handed to curl as it is, else what is wrong with it.
 std::string CheckResolve(const std::string& value, const AttrMap& resource);
+// The url's: an http check needs libcurl, opened at first use (engine/dynamic_library.h); a
+// machine without it is told while the spec is read, before a stage changes anything and its
+// gate could only fail.
+std::string CheckUrl(const std::string& value, const AttrMap& resource);
 std::string CheckHeader(const std::string& value, const AttrMap& resource);
 
 }  // namespace reconcile
