@@ -7,6 +7,7 @@
 #pragma once
 
 #include <mutex>
+#include <span>
 #include <string>
 
 #include "engine/result.h"
@@ -16,26 +17,30 @@ namespace reconcile {
 class DynamicLibrary {
  public:
   // `soname` as the dynamic linker looks it up ("libcurl.so.4"); `package`, the Debian
-  // package that installs it, for the error; `use`, what needs it, for the same.
-  DynamicLibrary(const char* soname, const char* package, const char* use)
+  // package that installs it, for the error; `use`, what needs it, for the same; `names`, every
+  // function the stubs forward to (a library without one of them is not the one built for).
+  DynamicLibrary(const char* soname, const char* package, const char* use, std::span<const char* const> names)
       : soname_(soname),
         package_(package),
-        use_(use) {}
+        use_(use),
+        names_(names) {}
 
-  // Opens it, once: later calls give the first call's outcome. An error says what to install.
+  // Opens it and finds every name, once: later calls give the first call's outcome. An error
+  // says what to install.
   Status Load();
 
   // The address a program linked to the library would call for `name`: a definition preloaded
   // ahead of the library (LD_PRELOAD) wins, as it would there. Loads the library if need be;
-  // aborts, saying why, when it cannot be opened or lacks the name. Whatever reaches a stub
-  // calls Load first where it can say the error to the operator (a request, a connection, the
-  // spec's check), so an abort here is a bug, not the operator's.
+  // aborts, saying why, when it could not be loaded or `name` is not among `names`. Whatever
+  // reaches a stub calls Load first where it can say the error to the operator (a request, a
+  // connection, the spec's check), so an abort here is a bug, not the operator's.
   void* Symbol(const char* name);
 
  private:
   const char* soname_;
   const char* package_;
   const char* use_;
+  std::span<const char* const> names_;
   std::once_flag once_;
   void* handle_ = nullptr;
   std::string error_;

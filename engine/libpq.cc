@@ -11,9 +11,30 @@ namespace reconcile {
 
 namespace {
 
+// Every function the stubs below forward to, checked when the library is opened.
+constexpr const char* kNames[] = {"PQconnectdbParams",
+                                  "PQfinish",
+                                  "PQstatus",
+                                  "PQerrorMessage",
+                                  "PQsetNoticeProcessor",
+                                  "PQexec",
+                                  "PQexecParams",
+                                  "PQclear",
+                                  "PQresultStatus",
+                                  "PQresultErrorMessage",
+                                  "PQresultErrorField",
+                                  "PQntuples",
+                                  "PQnfields",
+                                  "PQgetvalue",
+                                  "PQgetisnull",
+                                  "PQescapeLiteral",
+                                  "PQescapeIdentifier",
+                                  "PQencryptPasswordConn",
+                                  "PQfreemem"};
+
 DynamicLibrary& Library() {
   static DynamicLibrary lib(RECONCILE_LIBPQ_SONAME, RECONCILE_LIBPQ_PACKAGE,
-                            "PostgreSQL (a journal kept in a database, the postgres resources)");
+                            "PostgreSQL (a journal kept in a database, the postgres resources)", kNames);
   return lib;
 }
 

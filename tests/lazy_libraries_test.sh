@@ -56,6 +56,23 @@ hidden "$curl_so" "$bin" apply gate.toml --yes >out 2>&1 && bad "an apply gated 
 grep -qE "gate.toml:[0-9]+:[0-9]+: .*needs $curl_so" out && [ ! -e root/a ] && [ ! -e gate.journal ] && ok ||
   bad "refused at the spec's url, nothing changed: $(cat out; ls root)"
 hidden "$curl_so" "$bin" validate gate.toml >out 2>&1 && bad "validate passed a check that cannot run here" || ok
+# Another library where libcurl should be (a copy from elsewhere, another version): said as
+# such when opened, not an abort at the first function it lacks.
+swapped() { # swapped SONAME COMMAND...: runs reconcile with libz.so.1 in the library's place
+  local file zlib
+  file=$(readlink -f "$(ldconfig -p | awk -v so="$1" '$1 == so { print $NF; exit }')")
+  zlib=$(readlink -f "$(ldconfig -p | awk '$1 == "libz.so.1" { print $NF; exit }')")
+  shift
+  unshare --mount --propagation private -- sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' swap "$zlib" "$file" "$@"
+}
+swapped "$curl_so" "$bin" check http.toml >out 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -qF "needs $curl_so, but the one found has no curl_" out && grep -q "install the libcurl" out && ok ||
+  bad "a libcurl of another build is said, exit 1 (not $rc): $(cat out)"
+swapped "$pq_so" "$bin" plan pg.toml >out 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -qF "needs $pq_so, but the one found has no PQ" out && ok ||
+  bad "a libpq of another build is said, exit 1 (not $rc): $(cat out)"
 rm -rf root/a files.journal
 hidden "$curl_so" "$bin" apply files.toml --yes >out 2>&1 && [ "$(cat root/a)" = a ] && ok ||
   bad "without libcurl an apply of files still runs: $(cat out)"

@@ -170,7 +170,10 @@ Response Client::Do(const Request& request) { return std::move(Run({request}, 1)
 std::vector<Response> Client::Run(const std::vector<Request>& requests, int parallel, const Progress& progress) {
   std::vector<Response> out(requests.size());
   if (Status loaded = LoadCurl(); !loaded) {
-    for (Response& r : out) r.transport_error = loaded.message();
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      out[i].transport_error = loaded.message();
+      if (progress.done) progress.done(i, out[i]);
+    }
     return out;
   }
   if (!multi_) multi_ = std::make_unique<Multi>();

@@ -13,8 +13,33 @@ namespace reconcile::http {
 
 namespace {
 
+// Every function the stubs below forward to, checked when the library is opened.
+constexpr const char* kNames[] = {"curl_global_init",
+                                  "curl_easy_init",
+                                  "curl_easy_cleanup",
+                                  "curl_easy_reset",
+                                  "curl_easy_setopt",
+                                  "curl_easy_getinfo",
+                                  "curl_easy_strerror",
+                                  "curl_free",
+                                  "curl_multi_init",
+                                  "curl_multi_cleanup",
+                                  "curl_multi_setopt",
+                                  "curl_multi_add_handle",
+                                  "curl_multi_remove_handle",
+                                  "curl_multi_perform",
+                                  "curl_multi_poll",
+                                  "curl_multi_info_read",
+                                  "curl_slist_append",
+                                  "curl_slist_free_all",
+                                  "curl_url",
+                                  "curl_url_cleanup",
+                                  "curl_url_get",
+                                  "curl_url_set"};
+
 DynamicLibrary& Library() {
-  static DynamicLibrary lib(RECONCILE_LIBCURL_SONAME, RECONCILE_LIBCURL_PACKAGE, "HTTP (checks, S3, AWS, webhooks)");
+  static DynamicLibrary lib(RECONCILE_LIBCURL_SONAME, RECONCILE_LIBCURL_PACKAGE, "HTTP (checks, S3, AWS, webhooks)",
+                            kNames);
   return lib;
 }
 
