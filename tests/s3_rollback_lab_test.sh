@@ -96,13 +96,25 @@ grep -q "s3_sync.copy" out && ok || bad "the copy is to be undone: $(cat out)"
 ! grep -q "s3_sync.upload" out && ok || bad "a rollback to upload would undo the upload it keeps: $(cat out)"
 [ "$(body "cut-old-$run/www/index.html")" = "home, new" ] && ok || bad "the dry run changed nothing"
 
+# Someone writes over a page the copy made: theirs now, never deleted by a rollback.
+aws s3 cp - "s3://cut-new-$run/about.html" <<<"about, theirs" >/dev/null
+
 # Back to the end of prepare: what the syncs created goes; the page they overwrote and the
 # stray they deleted cannot come back (no versions), and the rollback says so first.
-"$bin" rollback cut.toml --to prepare --yes >out 2>err && bad "rollback ran past an irreversible step: $(cat out err)" || ok
+"$bin" rollback cut.toml --to prepare --yes >out 2>err && bad "rollback over a changed page" || ok
+grep -q "changed since reconcile last wrote them" err && grep -q "s3_sync.copy" err && grep -q -- "--force" err && ok ||
+  bad "the changed page stops the rollback: $(cat out err)"
+"$bin" rollback cut.toml --to prepare --yes --force >out 2>err && bad "rollback ran past an irreversible step: $(cat out err)" || ok
 grep -q "2 objects the sync overwrote or deleted cannot be put back" err && ok || bad "what is lost is named: $(cat err)"
-"$bin" rollback cut.toml --to prepare --yes --allow-irreversible >out 2>err && ok || bad "rollback: $(cat err)"
+"$bin" rollback cut.toml --to prepare --yes --allow-irreversible --force >out 2>err && ok || bad "rollback: $(cat err)"
 [ "$(keys cut-old-$run)" = "None " ] && ok || bad "the upload undone: $(keys cut-old-$run)"
-[ "$(keys cut-new-$run)" = "index.html " ] && ok || bad "the copy undone but for the lost page: $(keys cut-new-$run)"
+# The upload is undone before the copy, which then finds its source empty: each page the copy
+# made is extra to it, and only one still as the copy wrote it is removed (a user trial saw the
+# changed page deleted too).
+[ "$(keys cut-new-$run)" = "about.html index.html " ] && ok ||
+  bad "the copy undone but for the lost page and the page someone changed: $(keys cut-new-$run)"
+[ "$(body "cut-new-$run/about.html")" = "about, theirs" ] && ok || bad "their page kept as they wrote it"
+aws s3 rm "s3://cut-new-$run/about.html" >/dev/null
 "$bin" plan cut.toml >out 2>&1 && ok || bad "plan after rollback: $(cat out)"
 grep -q "copy: 5 objects, 6.0 MiB not in the target" out && ok || bad "the upload is to be done again: $(cat out)"
 

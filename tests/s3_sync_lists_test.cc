@@ -79,6 +79,22 @@ TEST_CASE("a rollback removes what the sync created, restores versions, and name
   CHECK(Keys(u.lost) == Keys_{"over", "gone"});
 }
 
+TEST_CASE("a rollback after the sync's source was emptied removes only what the sync wrote") {
+  // A copy from a bucket another sync filled, undone after that one (its source now empty):
+  // every key the copy created is extra now. One holds what the copy wrote (its ETag); one was
+  // written over by someone since, and is theirs: a user trial saw it deleted.
+  Lists wanted;
+  wanted.listed = true;
+  wanted.missing = {{"ours", 1, "e1", 0, "", ""}, {"theirs", 1, "e2", 0, "", ""}, {"unknown", 1, "", 0, "", ""}};
+  Lists now;
+  now.listed = true;
+  now.extra = {{"ours", 0, "", 1, "e1", ""}, {"theirs", 0, "", 5, "zz", ""}, {"unknown", 0, "", 1, "e3", ""}};
+  Undo u = PlanUndo(now, wanted);
+  CHECK(Keys(u.remove) == Keys_{"ours"});
+  CHECK(Keys(u.changed_since) == Keys_{"theirs", "unknown"});  // no ETag written down: not known to be ours
+  CHECK(u.lost.empty());
+}
+
 TEST_CASE("the lists are the provider's private data, and an older journal's attribute lists still read") {
   Lists l;
   l.listed = l.versioned = true;

@@ -117,10 +117,13 @@ Undo PlanUndo(const Lists& now, const Lists& wanted) {
   // what the sync wrote; if it differs, someone wrote it since.
   for (const Entry& e : wanted.missing) {
     if (now_missing.count(e.key)) continue;
-    auto it = now_differing.find(e.key);
-    // Differing from the source now: the target still holds what the sync wrote if its ETag
-    // is the one written (the source changed since); otherwise someone wrote over it.
-    if (it != now_differing.end() && (e.etag.empty() || it->second.old_etag != e.etag)) u.changed_since.push_back(e);
+    // Differing from the source now, or gone from it (extra: the source was emptied, say by
+    // undoing the sync that filled it first): the target still holds what the sync wrote if
+    // its ETag is the one written; otherwise someone wrote over it, and it is theirs to keep.
+    const Entry* there = nullptr;
+    if (auto d = now_differing.find(e.key); d != now_differing.end()) there = &d->second;
+    else if (auto x = now_extra.find(e.key); x != now_extra.end()) there = &x->second;
+    if (there && (e.etag.empty() || there->old_etag != e.etag)) u.changed_since.push_back(e);
     else u.remove.push_back(e);
   }
   // Overwritten by the sync: back already if the target again holds the earlier ETag.
