@@ -144,3 +144,58 @@ TEST_CASE("plain: a line per event, no escapes, and a heartbeat while a step run
   CHECK(s.find('\r') == std::string::npos);
   CHECK(s.find('\x1b') == std::string::npos);
 }
+
+namespace {
+
+// Counts the pieces written, as a file descriptor would count writes.
+struct Pieces : std::stringbuf {
+  std::size_t pieces = 0;
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    ++pieces;
+    return std::stringbuf::xsputn(s, n);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a burst of events held is written as one piece at its release, in order") {
+  Pieces buf;
+  std::ostream out(&buf);
+  ConsoleOptions o;
+  o.tick = std::chrono::hours(1);
+  ConsoleProgress console(out, o);
+  console.StageStarted("switch", 3);
+  std::string before = buf.str();
+  std::size_t pieces = buf.pieces;
+  {
+    HeldProgress burst(console);
+    console.StepStarted("dns_record.a", Action::kUpdate);
+    console.StepStarted("dns_record.b", Action::kUpdate);
+    {
+      HeldProgress nested(console);  // another thread's burst at the same time
+      console.StepStarted("dns_record.c", Action::kUpdate);
+    }
+    CHECK(buf.str() == before);  // nothing yet, while one hold is open
+  }
+  CHECK(buf.str() == before + "[0/3] ~ dns_record.a ...\n[0/3] ~ dns_record.b ...\n[0/3] ~ dns_record.c ...\n");
+  CHECK(buf.pieces == pieces + 1);
+  console.StepFinished("dns_record.a", Action::kUpdate, "", milliseconds(5));  // unheld: at once
+  CHECK(buf.str().find("[1/3] ~ dns_record.a done (5ms)\n") != std::string::npos);
+}
+
+TEST_CASE("live: a burst held is written above the line, which is drawn again after it") {
+  std::ostringstream out;
+  ConsoleProgress console(out, Live(200, false));
+  console.StageStarted("switch", 2);
+  console.StepStarted("file.a", Action::kCreate);
+  console.StepStarted("file.b", Action::kCreate);
+  std::size_t drawn = out.str().size();
+  {
+    HeldProgress burst(console);
+    console.StepFinished("file.a", Action::kCreate, "", milliseconds(1));
+    console.StepFinished("file.b", Action::kCreate, "", milliseconds(2));
+    CHECK(out.str().size() == drawn);
+  }
+  CHECK(out.str().substr(drawn) ==
+        "\r\x1b[K[1/2] + file.a done (1ms)\n[2/2] + file.b done (2ms)\n\r[2/2] switch 0s\x1b[K");
+}

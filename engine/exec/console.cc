@@ -57,6 +57,8 @@ void ConsoleProgress::Finish() {
   wake_.notify_all();
   ticker_.join();
   std::lock_guard<std::mutex> g(mu_);
+  out_ << pending_;  // nothing, unless a hold was left open
+  pending_.clear();
   ClearLine();
   out_ << std::flush;
 }
@@ -206,23 +208,44 @@ void ConsoleProgress::Watching(const std::string& stage, std::chrono::millisecon
   Scroll("reconcile: stage " + stage + " " + watching_);
 }
 
+void ConsoleProgress::Hold() {
+  std::lock_guard<std::mutex> g(mu_);
+  ++held_;
+}
+
+void ConsoleProgress::Release() {
+  std::lock_guard<std::mutex> g(mu_);
+  if (--held_ > 0 || pending_.empty()) return;
+  out_ << pending_;
+  pending_.clear();
+  Redraw();
+  out_ << std::flush;
+}
+
+void ConsoleProgress::Emit(const std::string& text) {
+  if (held_ > 0) pending_ += text;
+  else out_ << text;
+}
+
 void ConsoleProgress::Scroll(const std::string& line) {
   ClearLine();
   // One piece: std::cerr writes each << at once, and a log of a thousand steps' lines was
   // twice as many writes.
-  out_ << line + "\n";
+  Emit(line + "\n");
+  if (held_ > 0) return;
   if (options_.live) Redraw();
   out_ << std::flush;
 }
 
 void ConsoleProgress::ClearLine() {
   if (!line_shown_) return;
-  out_ << "\r\x1b[K";
+  Emit("\r\x1b[K");
   line_shown_ = false;
 }
 
 void ConsoleProgress::Redraw() {
-  if (!options_.live || !in_stage_ || stopping_) return;
+  // While held, the lines kept go first: the live line is drawn after them, at the release.
+  if (!options_.live || !in_stage_ || stopping_ || held_ > 0) return;
   std::string line = StatusLine(Clock::now());
   if (line_shown_ && line == drawn_) return;  // a tick that changed nothing writes nothing
   out_ << "\r" + line + "\x1b[K" << std::flush;

@@ -47,6 +47,8 @@ class ConsoleProgress : public Progress {
   void Note(const std::string& line) override;
   void Watching(const std::string& stage, std::chrono::milliseconds watched, std::chrono::milliseconds window,
                 const std::string& detail) override;
+  void Hold() override;
+  void Release() override;
 
   // What the last rehearsal took (engine/run/timings.h), by stage and by step: the live line
   // shows a stage's time against it ("12m of ~9m"), and a step running over twice its
@@ -76,6 +78,7 @@ class ConsoleProgress : public Progress {
   void Tick();
   // Writes a finished line above the live line (live) or as the next line (plain).
   void Scroll(const std::string& line);
+  void Emit(const std::string& text);  // to the output, or to what a hold keeps for its release
   void ClearLine();
   void Redraw();
   std::string StatusLine(Clock::time_point now) const;
@@ -100,6 +103,8 @@ class ConsoleProgress : public Progress {
   void SayOverruns(Clock::time_point now);
   std::string watching_;  // "watching 2m of 15m: 2 checks hold", while the stage is watched
   Clock::time_point watch_said_{};
+  int held_ = 0;         // holds open (threads each report their bursts)
+  std::string pending_;  // what they keep
   bool line_shown_ = false;
   std::string drawn_;                       // the live line as last drawn
   Clock::time_point last_heartbeat_{};      // a check's wait, said every 10 s (plain)

@@ -182,9 +182,12 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
     for (std::size_t i : which) results[i] = {false, false, s.message(), false, true};
     return results;
   }
-  for (std::size_t i : which) {
-    const Step& step = redone[i] ? *redone[i] : *steps[i];
-    ctx_.progress.StepStarted(ctx_.spec.resources[step.resource].address, step.action);
+  {
+    HeldProgress burst(ctx_.progress);
+    for (std::size_t i : which) {
+      const Step& step = redone[i] ? *redone[i] : *steps[i];
+      ctx_.progress.StepStarted(ctx_.spec.resources[step.resource].address, step.action);
+    }
   }
 
   auto start = std::chrono::steady_clock::now();
@@ -208,6 +211,7 @@ std::vector<StepResult> Executor::RunBatch(const std::vector<const Step*>& steps
     else outcomes.push_back(journal::Encode(journal::Failed{ctx_.op, stage, r.address, after[k].error().message}));
   }
   Status journaled = ctx_.journal.AppendAll(&outcomes);
+  HeldProgress burst(ctx_.progress);
   for (std::size_t k = 0; k < which.size(); ++k) {
     const Step& step = redone[which[k]] ? *redone[which[k]] : *steps[which[k]];
     const Resource& r = ctx_.spec.resources[step.resource];

@@ -36,6 +36,22 @@ class Progress {
   // checks say ("2 checks hold").
   virtual void Watching(const std::string& /*stage*/, std::chrono::milliseconds /*watched*/,
                         std::chrono::milliseconds /*window*/, const std::string& /*detail*/) {}
+  // A burst of events (a batch of a thousand steps starting, or finishing, at once) between
+  // Hold and Release may be written out together at Release: a line each was a write each.
+  // Held only across a loop that reports, never across a wait (HeldProgress).
+  virtual void Hold() {}
+  virtual void Release() {}
+};
+
+class HeldProgress {
+ public:
+  explicit HeldProgress(Progress& p) : p_(p) { p_.Hold(); }
+  ~HeldProgress() { p_.Release(); }
+  HeldProgress(const HeldProgress&) = delete;
+  HeldProgress& operator=(const HeldProgress&) = delete;
+
+ private:
+  Progress& p_;
 };
 
 }  // namespace reconcile

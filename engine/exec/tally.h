@@ -40,6 +40,8 @@ class Tally : public Progress {
                 const std::string& detail) override {
     out_.Watching(stage, watched, window, detail);
   }
+  void Hold() override { out_.Hold(); }
+  void Release() override { out_.Release(); }
 
   // The stages as they ran; one whose walk has not ended is timed until now.
   std::vector<StageTally> Stages() const;

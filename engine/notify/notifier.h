@@ -45,6 +45,8 @@ class Notifier : public Progress {
   void Note(const std::string& line) override;
   void Watching(const std::string& stage, std::chrono::milliseconds watched, std::chrono::milliseconds window,
                 const std::string& detail) override;
+  void Hold() override { out_.Hold(); }
+  void Release() override { out_.Release(); }
 
   // `fields` as --json's run_started has them (op, spec, env, through or to).
   void RunStarted(const nlohmann::json& fields);

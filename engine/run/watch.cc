@@ -26,6 +26,8 @@ class QuietChecks : public Progress {
     out_.CheckWaiting(address, detail, waited, timeout);
   }
   void Note(const std::string& line) override { out_.Note(line); }
+  void Hold() override { out_.Hold(); }
+  void Release() override { out_.Release(); }
 
  private:
   Progress& out_;
