@@ -43,6 +43,16 @@ DynamicLibrary& Library() {
   return lib;
 }
 
+// An option's number says the type of its one argument (curl.h's CURLOPTTYPE_*), which is how
+// libcurl itself reads it. A function pointer passes as a pointer: the same register either way
+// on the ABIs Debian builds for.
+template <class Code, class Handle, class Option>
+Code ForwardOption(Code (*real)(Handle, Option, ...), Handle handle, Option option, va_list ap) {
+  if (option < CURLOPTTYPE_OBJECTPOINT) return real(handle, option, va_arg(ap, long));
+  if (option >= CURLOPTTYPE_OFF_T && option < CURLOPTTYPE_BLOB) return real(handle, option, va_arg(ap, curl_off_t));
+  return real(handle, option, va_arg(ap, void*));
+}
+
 }  // namespace
 
 Status LoadCurl() {
@@ -86,17 +96,11 @@ void(curl_easy_reset)(CURL* curl) {
   real(curl);
 }
 
-// An option's number says the type of its one argument (curl.h's CURLOPTTYPE_*), which is how
-// libcurl itself reads it. A function pointer passes as a pointer: the same register either way
-// on the ABIs Debian builds for.
 CURLcode(curl_easy_setopt)(CURL* curl, CURLoption option, ...) {
   RECONCILE_CURL(curl_easy_setopt);
   va_list ap;
   va_start(ap, option);
-  CURLcode rc;
-  if (option < CURLOPTTYPE_OBJECTPOINT) rc = real(curl, option, va_arg(ap, long));
-  else if (option >= CURLOPTTYPE_OFF_T && option < CURLOPTTYPE_BLOB) rc = real(curl, option, va_arg(ap, curl_off_t));
-  else rc = real(curl, option, va_arg(ap, void*));
+  CURLcode rc = ::reconcile::http::ForwardOption(real, curl, option, ap);
   va_end(ap);
   return rc;
 }
@@ -134,10 +138,7 @@ CURLMcode(curl_multi_setopt)(CURLM* multi, CURLMoption option, ...) {
   RECONCILE_CURL(curl_multi_setopt);
   va_list ap;
   va_start(ap, option);
-  CURLMcode rc;
-  if (option < CURLOPTTYPE_OBJECTPOINT) rc = real(multi, option, va_arg(ap, long));
-  else if (option >= CURLOPTTYPE_OFF_T && option < CURLOPTTYPE_BLOB) rc = real(multi, option, va_arg(ap, curl_off_t));
-  else rc = real(multi, option, va_arg(ap, void*));
+  CURLMcode rc = ::reconcile::http::ForwardOption(real, multi, option, ap);
   va_end(ap);
   return rc;
 }
