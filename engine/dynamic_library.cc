@@ -16,7 +16,7 @@ Status DynamicLibrary::Load() {
     if (!handle) {
       const char* why = ::dlerror();
       error_ = std::string(use_) + " needs " + soname_ + ", which could not be loaded (" +
-               (why ? why : "unknown reason") + "); install the " + package_ + " package";
+               (why ? why : "unknown reason") + "); install " + install_;
       return;
     }
     // All of them now: a library of that name from another build (an older version, a copy from
@@ -24,7 +24,7 @@ Status DynamicLibrary::Load() {
     for (const char* name : names_) {
       if (!::dlsym(handle, name)) {
         error_ = std::string(use_) + " needs " + soname_ + ", but the one found has no " + name +
-                 ": it is not a build this reconcile can use; install the " + package_ + " package";
+                 ": it is not a build this reconcile can use; install " + install_;
         return;
       }
     }

@@ -16,12 +16,12 @@ namespace reconcile {
 
 class DynamicLibrary {
  public:
-  // `soname` as the dynamic linker looks it up ("libcurl.so.4"); `package`, the Debian
-  // package that installs it, for the error; `use`, what needs it, for the same; `names`, every
+  // `soname` as the dynamic linker looks it up ("libcurl.so.4"); `install`, what to install
+  // for it, for the error ("the libcurl4 package"); `use`, what needs it, for the same; `names`, every
   // function the stubs forward to (a library without one of them is not the one built for).
-  DynamicLibrary(const char* soname, const char* package, const char* use, std::span<const char* const> names)
+  DynamicLibrary(const char* soname, const char* install, const char* use, std::span<const char* const> names)
       : soname_(soname),
-        package_(package),
+        install_(install),
         use_(use),
         names_(names) {}
 
@@ -38,7 +38,7 @@ class DynamicLibrary {
 
  private:
   const char* soname_;
-  const char* package_;
+  const char* install_;
   const char* use_;
   std::span<const char* const> names_;
   std::once_flag once_;

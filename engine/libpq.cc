@@ -33,7 +33,7 @@ constexpr const char* kNames[] = {"PQconnectdbParams",
                                   "PQfreemem"};
 
 DynamicLibrary& Library() {
-  static DynamicLibrary lib(RECONCILE_LIBPQ_SONAME, RECONCILE_LIBPQ_PACKAGE,
+  static DynamicLibrary lib(RECONCILE_LIBPQ_SONAME, RECONCILE_LIBPQ_INSTALL,
                             "PostgreSQL (a journal kept in a database, the postgres resources)", kNames);
   return lib;
 }

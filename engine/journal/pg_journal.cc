@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "engine/journal/codec.h"
-#include "engine/libpq.h"
 #include "engine/journal/pg_journal.h"
+#include "engine/libpq.h"
 
 namespace reconcile {
 

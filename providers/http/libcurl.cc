@@ -38,7 +38,7 @@ constexpr const char* kNames[] = {"curl_global_init",
                                   "curl_url_set"};
 
 DynamicLibrary& Library() {
-  static DynamicLibrary lib(RECONCILE_LIBCURL_SONAME, RECONCILE_LIBCURL_PACKAGE, "HTTP (checks, S3, AWS, webhooks)",
+  static DynamicLibrary lib(RECONCILE_LIBCURL_SONAME, RECONCILE_LIBCURL_INSTALL, "HTTP (checks, S3, AWS, webhooks)",
                             kNames);
   return lib;
 }
