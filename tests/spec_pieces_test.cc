@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
+#include "engine/spec/toml_parse_ahead.h"
 #include "engine/spec/toml_pieces.h"
 #include "tests/support/test_world.h"
 
@@ -200,4 +202,39 @@ TEST_CASE("every spec in the tests and examples loads the same in pieces") {
   // error): the comparison is not of one path with itself.
   CHECK(cut >= 15);
   MESSAGE(specs << " specs, " << cut << " read in pieces");
+}
+
+TEST_CASE("pieces parsed ahead come back in order, an error with its place, and stop when let go") {
+  std::string text;
+  std::vector<TomlPiece> pieces;
+  for (int i = 0; i < 40; ++i) {
+    TomlPiece p;
+    p.begin = text.size();
+    text += "[t" + std::to_string(i) + "]\nn = " + (i == 17 ? std::string("\n") : std::to_string(i) + "\n");
+    p.end = text.size();
+    pieces.push_back(p);
+  }
+  const std::string file = "ahead.toml";
+  {
+    TomlParseAhead parser(text, file, pieces, 2);
+    for (int i = 0; i < 40; ++i) {
+      CAPTURE(i);
+      ParsedPiece p = parser.Take();
+      if (i == 17) {
+        CHECK_FALSE(p.ok);
+        CHECK(p.line == 2);  // in the piece: its caller adds where the piece starts
+        CHECK_FALSE(p.error.empty());
+        continue;
+      }
+      REQUIRE(p.ok);
+      CHECK(p.table["t" + std::to_string(i)]["n"].value<int>() == i);
+      CHECK(*p.table.source().path == file);
+    }
+    CHECK_THROWS_AS(parser.Take(), std::logic_error);  // not a wait for a piece that never comes
+  }
+  // Let go with most pieces not taken, the thread waiting for room: it ends, and nothing hangs.
+  for (std::size_t taken : {0, 1, 39}) {
+    TomlParseAhead parser(text, file, pieces, 1);
+    for (std::size_t i = 0; i < taken; ++i) parser.Take();
+  }
 }

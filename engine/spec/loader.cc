@@ -16,6 +16,7 @@
 #include "engine/journal/journal.h"
 #include "engine/spec/loader_internal.h"
 #include "engine/os_calls.h"
+#include "engine/spec/toml_parse_ahead.h"
 #include "engine/spec/toml_precheck.h"
 #include "engine/spec/toml_twice.h"
 
@@ -286,18 +287,18 @@ void Loader::ReadResourceTables(toml::table& root, const std::vector<std::string
 }
 
 void Loader::ReadPieces(const SpecPieces& pieces, const std::vector<std::string>& candidates) {
+  // Two pieces ahead: enough that reading never waits on a piece parsed at the same pace, few
+  // enough that the trees waiting (about ten times their text) stay small beside the spec.
+  TomlParseAhead parser(pieces.text, *pieces.file, pieces.split->pieces, 2);
   for (const TomlPiece& p : pieces.split->pieces) {
-    toml::table piece;
-    try {
-      piece = toml::parse(pieces.text.substr(p.begin, p.end - p.begin), *pieces.file);
-    } catch (const toml::parse_error& e) {
+    ParsedPiece piece = parser.Take();
+    if (!piece.ok) {
       // Only a marker: with any error the spec is parsed again whole, for TOML's own account.
-      Err(SourceLoc{pieces.file, e.source().begin.line + p.line - 1, e.source().begin.column},
-          "TOML syntax: " + std::string(e.description()));
+      Err(SourceLoc{pieces.file, piece.line + p.line - 1, piece.column}, "TOML syntax: " + piece.error);
       continue;
     }
     line_offset_ = p.line - 1;
-    ReadResourceTables(piece, candidates);
+    ReadResourceTables(piece.table, candidates);
     line_offset_ = 0;
   }
 }
