@@ -9,6 +9,7 @@ packages=(
   libboost-graph-dev libtomlplusplus-dev libssh2-1-dev libcurl4-openssl-dev libssl-dev
   doctest-dev nlohmann-json3-dev libcli11-dev
   libldns-dev
+  libjemalloc-dev  # the binary's allocator (CMakeLists.txt)
   openssh-server openssh-client nginx supervisor procps python3 curl openssl sudo
   bind9 bind9-utils bind9-dnsutils pdns-server pdns-backend-sqlite3 sqlite3
   libpugixml-dev rclone awscli

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -48,11 +49,25 @@ long Hwm(const char* key) {
   std::fclose(f);
   return v;
 }
+// jemalloc's, where the binary's allocator is linked in (CMakeLists.txt); glibc's otherwise.
+extern "C" int mallctl(const char* name, void* old, std::size_t* old_len, void* new_value, std::size_t new_len)
+    __attribute__((weak));
+std::size_t HeapBytes() {
+  if (!mallctl) {
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+  }
+  std::uint64_t epoch = 1;  // its statistics are as of the last epoch
+  std::size_t len = sizeof epoch;
+  mallctl("epoch", &epoch, &len, &epoch, len);
+  std::size_t allocated = 0;
+  len = sizeof allocated;
+  return mallctl("stats.allocated", &allocated, &len, nullptr, 0) == 0 ? allocated : 0;
+}
 void Mark(const char* what) {
   if (!std::getenv("PLAN_SCALE_MARKS")) return;
-  struct mallinfo2 mi = mallinfo2();
   std::fprintf(stderr, "%-12s rss %5ld MiB  peak %5ld MiB  heap %5zu MiB\n", what, Hwm("VmRSS:"), Hwm("VmHWM:"),
-               (mi.uordblks + mi.hblkhd) >> 20);
+               HeapBytes() >> 20);
 }
 
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
