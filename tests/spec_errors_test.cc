@@ -543,6 +543,18 @@ TEST_CASE("checks: a kind, and the attributes of that kind") {
     CHECK(Errors(WithHeader("[check.port]\nkind = \"tcp\"\naddress = \"10.0.0.1\"\nport = \"ssh\"\n")) ==
           At(7, 8, "attribute 'port' of check.port must be an integer, not a string", "port = \"ssh\""));
   }
+  SUBCASE("a url of another protocol than http") {
+    CHECK(Errors(WithHeader("[check.up]\nkind = \"http\"\nurl = \"ftp://x/f\"\n")) ==
+          At(6, 7, "attribute 'url' of check.up: asks for ftp://; an http check requests http:// or https:// only",
+             "url = \"ftp://x/f\""));
+    for (const char* fine : {"https://x/", "HTTP://x/", "x.example/health"}) {
+      CAPTURE(fine);
+      TestWorld w;
+      LoadResult r = w.Load(WithHeader(std::string("[check.up]\nkind = \"http\"\nurl = \"") + fine + "\"\n"));
+      CHECK(TestWorld::Errors(r) == "");
+      CHECK(r.spec != nullptr);
+    }
+  }
   SUBCASE("a timeout that is not a duration") {
     CHECK(Errors(WithHeader("[check.up]\nkind = \"http\"\nurl = \"http://x/\"\ntimeout = \"5\"\n")) ==
           At(7, 11,

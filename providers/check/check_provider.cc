@@ -46,7 +46,7 @@ std::vector<TypeSchema> CheckProvider::Types() const {
                .one_of = {"http", "tcp", "dns", "tls", "command", "wait"},
                .doc = "what is checked"},
               {.name = "url", .type = AttrType::kString, .required = true, .kinds = {"http"}, .check = CheckUrl,
-               .doc = "the URL requested"},
+               .doc = "the URL requested: http:// or https://"},
               {.name = "expect_status", .type = AttrType::kInt, .kinds = {"http"}, .default_value = "200",
                .doc = "the HTTP status expected"},
               {.name = "body_contains", .type = AttrType::kString, .kinds = {"http"},

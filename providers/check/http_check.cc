@@ -4,6 +4,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
@@ -121,7 +123,15 @@ std::string CheckHeader(const std::string& value, const AttrMap&) {
   return "";
 }
 
-std::string CheckUrl(const std::string&, const AttrMap&) {
+std::string CheckUrl(const std::string& value, const AttrMap&) {
+  // libcurl speaks ftp, file, smtp and more: such a url would be polled until the check timed
+  // out, mid-cutover. One without a scheme is curl's http, as it always was.
+  if (auto colon = value.find("://"); colon != std::string::npos) {
+    std::string scheme = value.substr(0, colon);
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (scheme != "http" && scheme != "https")
+      return "asks for " + value.substr(0, colon + 3) + "; an http check requests http:// or https:// only";
+  }
   Status loaded = http::LoadCurl();
   return loaded ? "" : "cannot be requested: " + loaded.message();
 }
