@@ -12,7 +12,7 @@ src=$2
 . "$src/tests/lib.sh" lazy_libraries
 cd "$work" || exit 1
 mkdir root
-for s in files http gate pg; do testdata $s >$s.toml; done
+for s in files http gate pg aws; do testdata $s >$s.toml; done
 # The sonames this reconcile opens, as its build found them (libcurl.so.4 on Debian 12).
 curl_so=$(grep -aoE 'libcurl[a-z-]*\.so\.[0-9]+' "$bin" | head -1)
 pq_so=$(grep -aoE 'libpq\.so\.[0-9]+' "$bin" | head -1)
@@ -76,6 +76,13 @@ rc=$?
 rm -rf root/a files.journal
 hidden "$curl_so" "$bin" apply files.toml --yes >out 2>&1 && [ "$(cat root/a)" = a ] && ok ||
   bad "without libcurl an apply of files still runs: $(cat out)"
+# An AWS request libcurl never sent is said as such, not as an endpoint that did not answer.
+export LAZY_AWS_KEY=AKIDLAZY LAZY_AWS_SECRET=lazy-secret
+hidden "$curl_so" "$bin" plan aws.toml >out 2>&1 && bad "an AWS plan ran without libcurl" || ok
+grep -qF "nothing was sent: " out && grep -q "install the libcurl[a-z0-9-]* package" out && ! grep -q "no answer" out &&
+  ok || bad "the AWS failure says the request was never sent, and what to install: $(cat out)"
+"$bin" plan aws.toml >out 2>&1 && bad "an AWS plan against a closed port passed" || ok
+grep -q "no answer from http://127.0.0.1:1" out && ok || bad "with libcurl, the closed port is what is said: $(cat out)"
 
 hidden "$pq_so" "$bin" plan pg.toml >out 2>&1
 rc=$?

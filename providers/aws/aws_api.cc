@@ -13,7 +13,7 @@ bool Global(const std::string& service) { return service == "iam" || service == 
 http::Options Signed(http::Options o, const Endpoint& e, const Credentials& c) {
   o.sigv4 = http::Sigv4{"aws:amz:" + e.signing_region + ":" + e.service, c.access_key, c.secret_key};
   o.retryable = [](const http::Response& r) {
-    if (!r.transport_error.empty() && !r.bad_url) return true;
+    if (!r.transport_error.empty() && !r.bad_url && !r.not_sent) return true;
     if (r.status == 429 || r.status >= 500) return true;
     auto e = ParseApiError(r.body);
     return e && IsThrottling(e->code);
@@ -31,6 +31,13 @@ ErrorCode CodeOf(const std::string& code, long status) {
       status == 403)
     return ErrorCode::kRefused;
   return ErrorCode::kOther;
+}
+
+// A request libcurl never sent (it could not be loaded) had no answer to wait for: said so,
+// with the package to install, rather than as a server that did not answer.
+std::string Unanswered(const std::string& what, const std::string& url, const http::Response& r) {
+  if (r.not_sent) return what + ": nothing was sent: " + r.transport_error;
+  return what + ": no answer from " + url + ": " + r.transport_error;
 }
 
 }  // namespace
@@ -126,8 +133,7 @@ Result<std::string> QueryClient::Call(const std::string& action, const Params& p
   req.body = std::make_shared<const std::string>(FormEncode(all));
   http::Response r = client_.Do(req);
   std::string what = endpoint_.service + " " + action;
-  if (!r.transport_error.empty())
-    return Error{what + ": no answer from " + endpoint_.url + ": " + r.transport_error, ErrorCode::kUnreachable};
+  if (!r.transport_error.empty()) return Error{Unanswered(what, endpoint_.url, r), ErrorCode::kUnreachable};
   if (r.ok()) return std::move(r.body);
   if (auto e = ParseApiError(r.body))
     return Error{what + ": " + e->code + ": " + e->message, CodeOf(e->code, r.status)};
@@ -156,9 +162,7 @@ Result<std::string> RestClient::Call(const std::string& method, const std::strin
     req.headers.push_back("X-Amz-Security-Token: " + account_.credentials.session_token);
   http::Response r = client_.Do(req);
   std::string what = account_.endpoint.service + " " + method + " " + path;
-  if (!r.transport_error.empty())
-    return Error{what + ": no answer from " + account_.endpoint.url + ": " + r.transport_error,
-                 ErrorCode::kUnreachable};
+  if (!r.transport_error.empty()) return Error{Unanswered(what, account_.endpoint.url, r), ErrorCode::kUnreachable};
   if (r.ok()) return std::move(r.body);
   if (auto e = ParseApiError(r.body)) {
     if (refused) *refused = *e;

@@ -129,6 +129,7 @@ class PowerDns : public ZoneBackend {
     request.headers = {"X-API-Key: " + key_, "Content-Type: application/json"};
     if (!body.empty()) request.body = std::make_shared<const std::string>(body);
     http::Response r = client.Do(request);
+    if (r.not_sent) return Error{"nothing was sent to the PowerDNS API: " + r.transport_error};
     if (!r.transport_error.empty())
       return Error{"cannot reach the PowerDNS API at " + url_ + ": " + r.transport_error, ErrorCode::kUnreachable};
     return HttpReply{r.status, std::move(r.body)};

@@ -172,6 +172,7 @@ std::vector<Response> Client::Run(const std::vector<Request>& requests, int para
   if (Status loaded = LoadCurl(); !loaded) {
     for (std::size_t i = 0; i < out.size(); ++i) {
       out[i].transport_error = loaded.message();
+      out[i].not_sent = true;
       if (progress.done) progress.done(i, out[i]);
     }
     return out;

@@ -30,6 +30,7 @@ struct Response {
   long status = 0;              // 0 = no HTTP answer (see transport_error)
   std::string transport_error;  // why no answer came: "connection refused", a timeout, …
   bool bad_url = false;         // the URL itself cannot be requested (malformed, unknown scheme)
+  bool not_sent = false;        // never sent: libcurl could not be loaded (transport_error says why)
   std::string body;
   std::map<std::string, std::string> headers;  // names lower-cased
   int attempts = 0;
