@@ -17,6 +17,16 @@ for s in files http gate pg aws; do testdata $s >$s.toml; done
 curl_so=$(grep -aoE 'libcurl[a-z-]*\.so\.[0-9]+' "$bin" | head -1)
 pq_so=$(grep -aoE 'libpq\.so\.[0-9]+' "$bin" | head -1)
 [ -n "$curl_so" ] && [ -n "$pq_so" ] && ok || bad "the binary names the sonames it opens: '$curl_so' '$pq_so'"
+# Every stub's target is in the list checked when its library is opened (kNames): a stub left
+# out of it would fail the first time it is called, not when the library is opened.
+for stubs in "providers/http/libcurl.cc RECONCILE_CURL" "engine/libpq.cc RECONCILE_PQ"; do
+  set -- $stubs
+  listed=$(sed -n '/kNames\[\] = {/,/};/p' "$src/$1" | grep -o '"[A-Za-z_0-9]*"' | tr -d '"' | sort -u)
+  called=$(grep -o "^ *$2([A-Za-z_0-9]*)" "$src/$1" | sed 's/.*(\(.*\))/\1/' | sort -u)
+  [ -n "$called" ] && [ "$called" = "$listed" ] && ok ||
+    bad "$1: the stubs forward to [$(echo $called)], kNames lists [$(echo $listed)]"
+done
+
 # What the dynamic loader opened, by soname (LD_DEBUG=files names each as it is mapped).
 opened() { grep -o 'file=lib[a-z0-9_-]*\.so[.0-9]*' debug | sed 's/file=//' | sort -u; }
 
