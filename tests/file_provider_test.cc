@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -380,4 +381,45 @@ TEST_CASE("a file shorter by what another grew between the probe's stat and its 
   std::size_t left = 0;
   for (const auto& e : fs::directory_iterator(dir.path)) left += e.path().filename().string().rfind("tmp.", 0) == 0;
   CHECK(left == 0);
+}
+
+TEST_CASE("a write makes its copy anew: a link planted under its name is not followed, a killed run's copy goes") {
+  TempDir dir;
+  FileProvider provider{std::make_shared<HostConnections>()};
+  HostConfig local = Local();
+  TypeSchema schema = provider.Types()[0];
+  std::string path = (dir.path / "site.conf").string();
+  // In a folder others write to, a link where the copy will be made, to a file it must not
+  // reach (it would have been emptied, then given the site's content and mode).
+  Write(dir.path / "victim", "precious\n");
+  fs::permissions(dir.path / "victim", fs::perms::owner_read | fs::perms::owner_write);
+  fs::create_symlink(dir.path / "victim", dir.path / (".site.conf.reconcile-" + std::to_string(::getpid())));
+  // What runs killed while writing left: one of a process that is gone, one of a live one
+  // (this test's parent), one beside another file, and names that only look alike.
+  pid_t gone = ::fork();
+  if (gone == 0) ::_exit(0);
+  REQUIRE(gone > 0);
+  int status = 0;
+  REQUIRE(::waitpid(gone, &status, 0) == gone);
+  Write(dir.path / (".site.conf.reconcile-" + std::to_string(gone)), "secret=1\n");
+  Write(dir.path / (".other.reconcile-" + std::to_string(gone)), "secret=2\n");
+  Write(dir.path / (".site.conf.reconcile-" + std::to_string(::getppid())), "live\n");
+  Write(dir.path / ".site.conf.reconcile-tmp", "not a pid\n");
+  Write(dir.path / "site.conf.reconcile-1", "not hidden\n");
+
+  Target t{"file.site", &schema, {{"path", path}, {"content", "server {}\n"}, {"mode", "0644"}}, &local};
+  auto made = provider.Apply(Change{Action::kCreate, t, State{}, {}});
+  REQUIRE_MESSAGE(made, (made.ok() ? std::string() : made.error().message));
+  CHECK(ReadText(path) == "server {}\n");
+  CHECK(fs::is_regular_file(fs::symlink_status(path)));
+  CHECK(ReadText((dir.path / "victim").string()) == "precious\n");
+  struct stat st;
+  REQUIRE(::stat((dir.path / "victim").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+  CHECK_FALSE(fs::exists(fs::symlink_status(dir.path / (".site.conf.reconcile-" + std::to_string(::getpid())))));
+  CHECK_FALSE(fs::exists(dir.path / (".site.conf.reconcile-" + std::to_string(gone))));
+  CHECK_FALSE(fs::exists(dir.path / (".other.reconcile-" + std::to_string(gone))));
+  CHECK(fs::exists(dir.path / (".site.conf.reconcile-" + std::to_string(::getppid()))));
+  CHECK(fs::exists(dir.path / ".site.conf.reconcile-tmp"));
+  CHECK(fs::exists(dir.path / "site.conf.reconcile-1"));
 }

@@ -1,6 +1,7 @@
 #include "providers/file/local_files.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <set>
 
 #include "engine/os_calls.h"
 
@@ -23,6 +26,40 @@ std::string ModeString(mode_t m) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(m & 07777));
   return buf;
+}
+
+// A new file of our own, never one found there: in a folder others write to, what is there
+// under the name may be a link to another file, which O_TRUNC would have emptied through it.
+// One left by a run of the same PID, killed, is removed (the name, not what a link names).
+int CreateNew(const std::string& tmp) {
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::open(tmp.c_str(), flags, 0600);
+  if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0) fd = ::open(tmp.c_str(), flags, 0600);
+  return fd;
+}
+
+// The copies a run killed while writing left beside the file (.NAME.reconcile-PID): a file
+// with the content it was writing, secrets included, that nothing else removes. Only those of
+// a process that is gone; another reconcile may be writing its own right now. A folder is
+// looked through once a run: an apply writing a thousand files into one folder reads it once.
+void RemoveStaleCopies(const std::string& folder) {
+  static std::mutex mu;
+  static std::set<std::string> seen;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!seen.insert(folder).second) return;
+  }
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    const std::size_t at = name.rfind(".reconcile-");
+    if (name[0] != '.' || at == std::string::npos || at == 0) continue;
+    const std::string pid = name.substr(at + 11);
+    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t p = static_cast<pid_t>(std::stol(pid));
+    if (p <= 0 || p == ::getpid() || ::kill(p, 0) == 0 || errno != ESRCH) continue;
+    ::unlink(it->path().c_str());
+  }
 }
 
 Status WriteAll(int fd, const std::string& data, const std::string& path) {
@@ -125,9 +162,11 @@ Status WriteLocalFile(const std::string& path, const FileWrite& w) {
     return s;
   }
 
-  std::string tmp = (dir.empty() ? std::string(".") : dir) + "/." + std::filesystem::path(path).filename().string() +
-                    ".reconcile-" + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const std::string folder = dir.empty() ? std::string(".") : dir;
+  const std::string stem = "." + std::filesystem::path(path).filename().string() + ".reconcile-";
+  RemoveStaleCopies(folder);
+  std::string tmp = folder + "/" + stem + std::to_string(::getpid());
+  int fd = CreateNew(tmp);
   if (fd < 0) return Error{Errno("cannot create", tmp)};
   std::string content = w.content ? *w.content : std::string();
   if (!w.content && exists) {
