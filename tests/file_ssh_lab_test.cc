@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -166,4 +167,39 @@ TEST_CASE("an owner that looks like an option reaches chown as a name, and fails
   Status changed = file::WriteRemoteFile(ssh, kept, w, true);
   CHECK_FALSE(changed);
   CHECK_MESSAGE(changed.message().find("invalid user") != std::string::npos, changed.message());
+}
+
+// In a folder others may write to, a link planted where the write makes its copy
+// (.NAME.reconcile-tmp) is not followed: over SFTP, and as root through sudo.
+TEST_CASE("a write over SSH makes its copy anew, whatever link is planted under its name") {
+  auto env = LabEnv();
+  for (bool sudo : {false, true}) {
+    CAPTURE(sudo);
+    TempDir dir;
+    fs::path victim = dir.path / "victim";
+    std::ofstream(victim) << "precious\n";
+    fs::permissions(victim, fs::perms::owner_read | fs::perms::owner_write);
+    fs::create_symlink(victim, dir.path / ".site.conf.reconcile-tmp");
+    HostConfig h = LabHost(env);
+    if (sudo) {
+      REQUIRE_MESSAGE(env.count("SSH_SUDO_USER"), "the lab has no unprivileged user: run tests/install-deps.sh");
+      h.user = env.at("SSH_SUDO_USER");
+      h.sudo = true;
+    }
+    SshSession ssh(h);
+    std::string path = (dir.path / "site.conf").string();
+    Status written = ssh.WriteFile({path, "server {}\n", "0644", std::nullopt, std::nullopt});
+    REQUIRE_MESSAGE(written, written.message());
+    CHECK(ReadText(path) == "server {}\n");
+    CHECK(fs::is_regular_file(fs::symlink_status(path)));
+    CHECK(ReadText(victim) == "precious\n");
+    CHECK((fs::status(victim).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+    std::vector<std::string> left;
+    for (const auto& e : fs::directory_iterator(dir.path)) left.push_back(e.path().filename().string());
+    std::sort(left.begin(), left.end());
+    // The planted link: SFTP removes the name before it makes its copy; sudo's copy has a name
+    // of its own (mktemp), so the link stays, pointing where it did, and nothing else is left.
+    CHECK(left == (sudo ? std::vector<std::string>{".site.conf.reconcile-tmp", "site.conf", "victim"}
+                        : std::vector<std::string>{"site.conf", "victim"}));
+  }
 }

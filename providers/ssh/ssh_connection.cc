@@ -677,8 +677,12 @@ Status SshConnection::SftpWrite(const std::string& path, const std::string& cont
   auto step = [] { return NowMs() + kStepTimeoutMs; };
   if (!sftp_) sftp_ = Retry(lk, step(), [&] { return libssh2_sftp_init(session_); });
   if (!sftp_) return Error{"cannot start SFTP: " + LastError(session_)};
+  // Made anew, never opened where it lies: in a folder others write to, a link planted under
+  // the name would have had what it names emptied and written. A name left by a run killed
+  // while writing is removed first (the link itself, if it is one).
+  Retry(lk, step(), [&] { return libssh2_sftp_unlink(sftp_, path.c_str()); });
   LIBSSH2_SFTP_HANDLE* h = Retry(lk, step(), [&] {
-    return libssh2_sftp_open(sftp_, path.c_str(), LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC, mode);
+    return libssh2_sftp_open(sftp_, path.c_str(), LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_EXCL, mode);
   });
   if (!h) {
     // The usual two causes, said so the operator knows what to do; the rest as libssh2 puts it.

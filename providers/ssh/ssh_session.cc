@@ -108,7 +108,11 @@ Status SshSession::WriteFile(const FileWriteRequest& req) {
   std::string script = "set -e; t=\"$1\"; f=\"$2\"; ";
   std::string input;
   if (host_.sudo) {
-    script += "umask 077; cat > \"$t\"; chmod \"$3\" \"$t\"; ";
+    // As root, into a file mktemp made (O_EXCL, a name no one can plant a link at), removed if
+    // anything fails before it takes the file's place.
+    script +=
+        "umask 077; t=$(mktemp -- \"$t.XXXXXX\"); trap 'rm -f -- \"$t\"' EXIT; cat > \"$t\"; "
+        "chmod \"$3\" \"$t\"; ";
     input = req.content;
   }
   if (req.owner || req.group) script += "chown -- \"$4\" \"$t\"; ";
