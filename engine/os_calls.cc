@@ -112,4 +112,11 @@ int ReadWholeFile(const std::string& path, std::size_t max, std::string* out) {
   return err;
 }
 
+int CreateNewFile(const std::string& path, mode_t mode) {
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::open(path.c_str(), flags, mode);
+  if (fd < 0 && errno == EEXIST && ::unlink(path.c_str()) == 0) fd = ::open(path.c_str(), flags, mode);
+  return fd;
+}
+
 }  // namespace reconcile

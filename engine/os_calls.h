@@ -27,4 +27,10 @@ int ReadWholeFile(const std::string& path, std::size_t max, std::string* out);
 // All of `text` to `fd`, through short writes and signals: 0, or the errno that stopped it.
 int WriteWhole(int fd, std::string_view text);
 
+// A new file of our own at `path`, for writing, or -1 with errno: never one found there. In a
+// folder others write to, what lies under the name may be a link to another file, which an
+// open with O_TRUNC would empty and write through. A name already there (such a link, or
+// what a killed run left) is removed first: the name, not what a link names.
+int CreateNewFile(const std::string& path, mode_t mode);
+
 }  // namespace reconcile

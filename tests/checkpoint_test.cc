@@ -368,3 +368,16 @@ TEST_CASE("a checkpoint holds each state as its text, apart, which reads back as
   CHECK(again == text);
   CHECK(again_states == states);
 }
+
+TEST_CASE("a checkpoint is written through a copy of its own, never through a link planted under its name") {
+  TempDir dir;
+  std::string path = (dir.path / "j.journal").string();
+  std::ofstream(dir.path / "victim") << "precious\n";
+  fs::create_symlink(dir.path / "victim", path + ".checkpoint.tmp");
+  Write(path, Run("apply", "one", {"dns_record.a", "dns_record.b", "dns_record.c", "dns_record.d"}, 300));
+  REQUIRE(fs::exists(path + ".checkpoint"));
+  CHECK(fs::is_regular_file(fs::symlink_status(path + ".checkpoint")));
+  CHECK(ReadText(dir.path / "victim") == "precious\n");
+  CHECK_FALSE(fs::exists(fs::symlink_status(path + ".checkpoint.tmp")));
+  CHECK(FromSummary(path) == FromAll(path));
+}

@@ -171,6 +171,19 @@ TEST_CASE("force-unlock takes a live holder's lock only when told to") {
   contract::ForceUnlockFromLiveHolderWhenTold([&] { return OpenFileJournal(path); });
 }
 
+TEST_CASE("a lock file that is a link is refused, not written through") {
+  TempDir dir;
+  std::string path = (dir.path / "j").string();
+  Put((dir.path / "victim").string(), "precious\n");
+  std::filesystem::create_symlink(dir.path / "victim", path + ".lock");
+  Status refused = OpenFileJournal(path)->Lock(LockInfo::Mine("apply"), 0ms);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.message() == "the lock file " + path +
+                                 ".lock is a symbolic link, which reconcile will not write through; remove it (rm " +
+                                 path + ".lock) and run again");
+  CHECK(ReadText(dir.path / "victim") == "precious\n");
+}
+
 TEST_CASE("a lock file of the wrong shape names an unknown holder instead of crashing") {
   TempDir dir;
   std::string path = (dir.path / "j").string();

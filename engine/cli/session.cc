@@ -127,7 +127,7 @@ bool WriteAtomically(const std::string& given, const std::string& text) {
     return false;
   }
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = CreateNewFile(tmp, 0600);
   if (fd < 0) {
     int err = errno;
     std::string folder = std::filesystem::path(path).parent_path().string();
@@ -139,7 +139,6 @@ bool WriteAtomically(const std::string& given, const std::string& text) {
                                           : ErrnoText(err)));
     return false;
   }
-  ::fchmod(fd, 0600);  // a leftover temporary file of the same name keeps its mode otherwise
   if (int err = WriteAllAndClose(fd, text); err != 0) {
     Fail("cannot write " + given + ": " + ErrnoText(err));
     std::remove(tmp.c_str());

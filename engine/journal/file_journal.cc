@@ -65,7 +65,13 @@ class FileJournal : public Journal {
     bool tried_again = false;
     while (true) {
       // 0600: the holder's details name a user, host and pid, nobody else's business.
-      int fd = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      // Never through a link: in a folder others write to, one planted under the lock's name
+      // would have had the file it names emptied and written.
+      int fd = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0 && errno == ELOOP)
+        return Error{"the lock file " + lock_path_ +
+                     " is a symbolic link, which reconcile will not write through; remove it (rm " + lock_path_ +
+                     ") and run again"};
       if (fd < 0) return Error{Errno("cannot open the lock file " + lock_path_)};
       if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
         // The file may have been force-unlocked (removed) between open and flock.
@@ -515,7 +521,7 @@ class FileJournal : public Journal {
     // Beside it, then renamed over the old one: a reader sees one whole checkpoint or the
     // other. Not synced: a torn one after a power cut fails its own checksum and is not read.
     std::string tmp = checkpoint_path_ + ".tmp";
-    int out = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int out = CreateNewFile(tmp, 0600);
     if (out < 0) return;
     std::string text;
     try {

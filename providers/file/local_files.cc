@@ -28,16 +28,6 @@ std::string ModeString(mode_t m) {
   return buf;
 }
 
-// A new file of our own, never one found there: in a folder others write to, what is there
-// under the name may be a link to another file, which O_TRUNC would have emptied through it.
-// One left by a run of the same PID, killed, is removed (the name, not what a link names).
-int CreateNew(const std::string& tmp) {
-  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-  int fd = ::open(tmp.c_str(), flags, 0600);
-  if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0) fd = ::open(tmp.c_str(), flags, 0600);
-  return fd;
-}
-
 // The copies a run killed while writing left beside the file (.NAME.reconcile-PID): a file
 // with the content it was writing, secrets included, that nothing else removes. Only those of
 // a process that is gone; another reconcile may be writing its own right now. A folder is
@@ -166,7 +156,7 @@ Status WriteLocalFile(const std::string& path, const FileWrite& w) {
   const std::string stem = "." + std::filesystem::path(path).filename().string() + ".reconcile-";
   RemoveStaleCopies(folder);
   std::string tmp = folder + "/" + stem + std::to_string(::getpid());
-  int fd = CreateNew(tmp);
+  int fd = CreateNewFile(tmp, 0600);
   if (fd < 0) return Error{Errno("cannot create", tmp)};
   std::string content = w.content ? *w.content : std::string();
   if (!w.content && exists) {
