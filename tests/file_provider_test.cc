@@ -406,6 +406,9 @@ TEST_CASE("a write makes its copy anew: a link planted under its name is not fol
   Write(dir.path / (".site.conf.reconcile-" + std::to_string(::getppid())), "live\n");
   Write(dir.path / ".site.conf.reconcile-tmp", "not a pid\n");
   Write(dir.path / "site.conf.reconcile-1", "not hidden\n");
+  // Alike in name, but someone else's: root passes over the sticky bit that guards it.
+  Write(dir.path / (".notes.reconcile-" + std::to_string(gone)), "theirs\n");
+  REQUIRE(::chown((dir.path / (".notes.reconcile-" + std::to_string(gone))).c_str(), 65534, 65534) == 0);
 
   Target t{"file.site", &schema, {{"path", path}, {"content", "server {}\n"}, {"mode", "0644"}}, &local};
   auto made = provider.Apply(Change{Action::kCreate, t, State{}, {}});
@@ -422,4 +425,5 @@ TEST_CASE("a write makes its copy anew: a link planted under its name is not fol
   CHECK(fs::exists(dir.path / (".site.conf.reconcile-" + std::to_string(::getppid()))));
   CHECK(fs::exists(dir.path / ".site.conf.reconcile-tmp"));
   CHECK(fs::exists(dir.path / "site.conf.reconcile-1"));
+  CHECK(fs::exists(dir.path / (".notes.reconcile-" + std::to_string(gone))));
 }

@@ -1,6 +1,7 @@
 #include "providers/file/directory_provider.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -97,11 +98,18 @@ Status WriteLocalDir(const std::string& path, const std::optional<std::string>& 
     if (!g) return Error{"no group '" + *group + "' on this machine"};
     gid = *g;
   }
-  if ((owner || group) && ::lchown(path.c_str(), uid, gid) != 0) return Error{Errno("cannot chown", path)};
+  if (!owner && !group && !mode) return Status::Ok();
+  // Through the folder itself, opened without following a link: in a folder others write to,
+  // a link swapped in for it after the look above would have had its target chmodded.
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return Error{Errno("cannot open", path)};
+  Status s = Status::Ok();
+  if ((owner || group) && ::fchown(fd, uid, gid) != 0) s = Error{Errno("cannot chown", path)};
   // After chown, which may clear set-id bits; mkdir's mode is cut by the umask, chmod's is not.
-  if (mode && ::chmod(path.c_str(), static_cast<mode_t>(std::stoul(*mode, nullptr, 8))) != 0)
-    return Error{Errno("cannot chmod", path)};
-  return Status::Ok();
+  if (s && mode && ::fchmod(fd, static_cast<mode_t>(std::stoul(*mode, nullptr, 8))) != 0)
+    s = Error{Errno("cannot chmod", path)};
+  ::close(fd);
+  return s;
 }
 
 Status RemoveLocalDir(const std::string& path) {

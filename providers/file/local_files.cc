@@ -48,6 +48,10 @@ void RemoveStaleCopies(const std::string& folder) {
     if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) continue;
     const pid_t p = static_cast<pid_t>(std::stol(pid));
     if (p <= 0 || p == ::getpid() || ::kill(p, 0) == 0 || errno != ESRCH) continue;
+    // Only a copy of ours: a regular file of this user. In a folder others write to, a name
+    // alike may be anyone's, and root passes over the sticky bit that guards it.
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) continue;
     ::unlink(it->path().c_str());
   }
 }
@@ -144,8 +148,15 @@ Status WriteLocalFile(const std::string& path, const FileWrite& w) {
 
   if (exists && !w.content) {
     // Only metadata changes: no rewrite, so the content is never at risk.
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // The file looked at, not what a name swapped in since names: in a folder others write to,
+    // a link put in its place between the look and the open would have had its target chmodded.
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return Error{Errno("cannot open", path)};
+    struct stat now {};
+    if (::fstat(fd, &now) != 0 || !S_ISREG(now.st_mode) || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
+      ::close(fd);
+      return Error{path + " was replaced while reconcile changed it; nothing was changed, run again"};
+    }
     Status s = ApplyOwnership(fd, path, w);
     if (s && ::fchmod(fd, mode) != 0) s = Error{Errno("cannot chmod", path)};
     ::close(fd);
