@@ -1,6 +1,7 @@
 #include "engine/os_calls.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -117,6 +118,23 @@ int CreateNewFile(const std::string& path, mode_t mode) {
   int fd = ::open(path.c_str(), flags, mode);
   if (fd < 0 && errno == EEXIST && ::unlink(path.c_str()) == 0) fd = ::open(path.c_str(), flags, mode);
   return fd;
+}
+
+bool IsForeignLink(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode) && st.st_uid != ::geteuid();
+}
+
+int OpenThroughOwnLink(const std::string& path, int flags, mode_t mode) {
+  int fd = ::open(path.c_str(), flags | O_NOFOLLOW, mode);
+  if (fd >= 0 || errno != ELOOP) return fd;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return -1;  // a loop of links: ELOOP
+  if (st.st_uid != ::geteuid()) {
+    errno = EPERM;
+    return -1;
+  }
+  return ::open(path.c_str(), flags, mode);
 }
 
 }  // namespace reconcile

@@ -33,4 +33,12 @@ int WriteWhole(int fd, std::string_view text);
 // what a killed run left) is removed first: the name, not what a link names.
 int CreateNewFile(const std::string& path, mode_t mode);
 
+// open(2), but never through a symbolic link another user made: in a folder others write to,
+// such a link names whatever file they chose (the kernel's protected_symlinks rule, which not
+// every machine has on). A link of this user's own is followed, as the operator meant. -1 with
+// errno EPERM for a link that is someone else's.
+int OpenThroughOwnLink(const std::string& path, int flags, mode_t mode = 0);
+// Whether `path` is a symbolic link another user made.
+bool IsForeignLink(const std::string& path);
+
 }  // namespace reconcile

@@ -59,7 +59,7 @@ expect_in "$work/plan.json" '"sha256": "' "saved plan carries the spec hash"
 expect_in "$work/err" "plan saved to $work/plan.json" "saved plan is announced"
 cmp -s "$work/out" "$work/plan.json" && ok || bad "--out and --json should be the same document"
 
-# --out through a symbolic link writes the file it names, and the link stays; to a FIFO it
+# --out through a symbolic link of one's own writes the file it names, and the link stays; to a FIFO it
 # writes into the FIFO (renamed over, both were replaced by a file); a dangling link or a
 # folder is refused.
 mkdir -p "$work/saved"
@@ -82,6 +82,14 @@ ln -s saved/none.json "$work/dangling.json"
 expect_rc 1 $? "plan --out to a dangling link"
 expect_in "$work/err" "is a symbolic link to a file that does not exist" "a dangling link is refused"
 [ ! -e "$work/saved/none.json" ] && ok || bad "a dangling link's file was made"
+# A link someone else made (in a folder others write to, it names what they chose) is refused.
+printf 'theirs\n' >"$work/saved/victim.json"
+ln -s saved/victim.json "$work/foreign.json"
+chown -h 65534:65534 "$work/foreign.json"
+"$bin" plan "$example" --var root="$root" --out "$work/foreign.json" >/dev/null 2>"$work/err"
+expect_rc 1 $? "plan --out through another user's link"
+expect_in "$work/err" "it is a symbolic link another user made" "another user's link is refused"
+[ "$(cat "$work/saved/victim.json")" = theirs ] && ok || bad "the file another user's link names was written"
 "$bin" plan "$example" --var root="$root" --out "$work/saved" >/dev/null 2>"$work/err"
 expect_rc 1 $? "plan --out to a folder"
 expect_in "$work/err" "it is a folder" "a folder is refused"

@@ -184,6 +184,33 @@ TEST_CASE("a lock file that is a link is refused, not written through") {
   CHECK(ReadText(dir.path / "victim") == "precious\n");
 }
 
+TEST_CASE("a journal is written through a link of this user's own, never through another user's") {
+  TempDir dir;
+  std::string path = (dir.path / "j").string();
+  Put((dir.path / "victim").string(), "");
+  std::filesystem::create_symlink(dir.path / "victim", path);
+  REQUIRE(::lchown(path.c_str(), 65534, 65534) == 0);
+  JournalRecord r = Rec("done", {{"address", "file.a"}});
+  Status refused = OpenFileJournal(path)->Append(&r);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.message().find("is a symbolic link another user made; reconcile will not write through it") !=
+        std::string::npos);
+  CHECK(ReadText(dir.path / "victim") == "");
+  REQUIRE(::lchown(path.c_str(), ::geteuid(), ::getegid()) == 0);  // the operator's own: followed
+  REQUIRE(OpenFileJournal(path)->Append(&r));
+  CHECK(ReadText(dir.path / "victim").find("file.a") != std::string::npos);
+}
+
+TEST_CASE("force-unlock never empties what a link in the lock's place names") {
+  TempDir dir;
+  std::string path = (dir.path / "j").string();
+  const std::string lock_json = R"({"id":"X1","user":"u@h","pid":1,"since":"2026-01-01T00:00:00Z","op":"apply"})";
+  Put((dir.path / "victim").string(), lock_json + "\n");
+  std::filesystem::create_symlink(dir.path / "victim", path + ".lock");
+  (void)OpenFileJournal(path)->ForceUnlock("X1", true);
+  CHECK(ReadText(dir.path / "victim") == lock_json + "\n");
+}
+
 TEST_CASE("a lock file of the wrong shape names an unknown holder instead of crashing") {
   TempDir dir;
   std::string path = (dir.path / "j").string();

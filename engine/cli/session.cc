@@ -99,11 +99,16 @@ bool WriteAtomically(const std::string& given, const std::string& text) {
     if (err != 0) Fail("cannot write " + given + ": " + ErrnoText(err));
     return err == 0;
   }
-  // A symbolic link is written through, as a shell's > does: the file it names is replaced and
+  // A symbolic link of the user's own is written through, as a shell's > does: the file it names is replaced and
   // the link stays. What is not a plain file (a FIFO, a device) is written to as it is:
   // renamed over, it was replaced by a file (as root, even /dev/full).
   std::string path = given;
   struct stat st {};
+  // Not one someone else made, though: in a folder others write to, it names what they chose.
+  if (IsForeignLink(given)) {
+    Fail("cannot write " + given + ": it is a symbolic link another user made; reconcile will not write through it");
+    return false;
+  }
   if (::stat(given.c_str(), &st) == 0) {
     if (S_ISDIR(st.st_mode)) {
       Fail("cannot write " + given + ": it is a folder; give a file's path");

@@ -149,7 +149,7 @@ class FileJournal : public Journal {
     }
     // Not held: its holder ended and the kernel already let go; the file only still names it.
     // Cleared under the flock, never removed, so a run taking the lock meanwhile keeps it.
-    int fd = ::open(lock_path_.c_str(), O_RDWR | O_CLOEXEC);
+    int fd = ::open(lock_path_.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return errno == ENOENT ? Status::Ok() : Status(Error{Errno("cannot open " + lock_path_)});
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       ::close(fd);
@@ -285,7 +285,7 @@ class FileJournal : public Journal {
   // Whether some process (this one included) holds the flock on the lock file now.
   bool HeldByAnyone() {
     if (lock_fd_ >= 0) return true;
-    int fd = ::open(lock_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = ::open(lock_path_.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return false;
     bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
     ::close(fd);  // drops our shared lock, if we got it
@@ -293,11 +293,18 @@ class FileJournal : public Journal {
   }
 
   // The holder's details as written in the lock file; an unreadable file gives an unknown holder.
+  // Never through a link, nor waiting on a FIFO put in its place.
   LockInfo WrittenHolder() {
-    std::ifstream in(lock_path_);
-    std::string line;
-    std::getline(in, line);
-    return LockInfo::FromJson(nlohmann::json::parse(line, nullptr, false));
+    std::string text;
+    int fd = ::open(lock_path_.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st {};
+    if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      char buf[4096];
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n > 0) text.assign(buf, static_cast<std::size_t>(n));
+    }
+    if (fd >= 0) ::close(fd);
+    return LockInfo::FromJson(nlohmann::json::parse(text.substr(0, text.find('\n')), nullptr, false));
   }
 
   Status MakeDir() {
@@ -545,7 +552,11 @@ class FileJournal : public Journal {
     if (Status s = FoldLocked(); !s) return s;
     last_seq_ = fold_->last_seq();
     bool fresh = !std::filesystem::exists(path_);
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    fd_ = OpenThroughOwnLink(path_, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0 && errno == EPERM && IsForeignLink(path_))
+      return Error{"the journal " + path_ +
+                   " is a symbolic link another user made; reconcile will not write through it: remove it, or "
+                   "keep the journal in a folder only you can write to ([state] path)"};
     if (fd_ < 0) return Error{Errno("cannot open the journal " + path_)};
     // Cut a torn last line so the next record starts on a line of its own.
     off_t keep = fold_size_;
