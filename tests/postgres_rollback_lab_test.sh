@@ -48,6 +48,7 @@ super "create table orders (id int primary key, note text); insert into orders s
 # The snapshot: written, private, journaled with its size and checksum, and restorable.
 [ "$(stat -c %a "$work/appdb-1.dump" 2>&1)" = 600 ] && ok || bad "snapshot written, mode 600: $(ls -l "$work")"
 sum=$(sha256sum <"$work/appdb-1.dump" | cut -d' ' -f1)
+ls -a "$work" | grep -q 'partial' && bad "a partial dump was left: $(ls -a "$work")" || ok
 grep -q "\"sha256\":\"$sum\"" .reconcile/*.journal && grep -q "\"size\":$(stat -c %s "$work/appdb-1.dump")" .reconcile/*.journal &&
   ok || bad "size and checksum journaled"
 super "create database restored_$run" >/dev/null
@@ -106,6 +107,15 @@ testdata snap >snap.toml
 grep -q "database \"nope_$run\" does not exist" err && ok || bad "pg_dump's error shown: $(cat err)"
 ls "$work"/nope.dump* >/dev/null 2>&1 && bad "a failed dump left a file" || ok
 grep -qF "$PG_PASSWORD" err out && bad "the password in the output" || ok
+# A link under the snapshot's name (in a shared folder, anyone's) is not taken for the snapshot,
+# nor is the dump written through it.
+printf 'theirs\n' >"$work/theirs"
+ln -s "$work/theirs" "$work/nope.dump"
+"$bin" plan snap.toml >out 2>err && bad "a link was taken for the snapshot" || ok
+grep -q "nope.dump on .* is a symbolic link; a snapshot is a file of its own there" err && ok ||
+  bad "the link is said: $(cat err)"
+[ "$(cat "$work/theirs")" = theirs ] && ok || bad "the file the link names was changed"
+rm -f "$work/nope.dump"
 
 # A wrong server password: refused, with the server's words, before anything is done.
 LAB_PG_PASSWORD="bad-$run-pw" "$bin" plan db.toml >out 2>err && bad "a wrong password was accepted" || ok

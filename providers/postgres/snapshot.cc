@@ -27,11 +27,17 @@ TypeSchema SnapshotType() {
 
 Result<State> ProbeSnapshot(RemoteShell& shell, const Target& t) {
   const std::string path = StringAttr(t.desired, "path");
-  auto r =
-      shell.Run({"sh", "-c", "if [ -e \"$1\" ]; then stat -c %s \"$1\" && sha256sum < \"$1\"; else echo absent; fi",
-                 "snapshot", path});
+  // A link under the name is not taken for the snapshot: in a shared folder it may be anyone's,
+  // naming a dump of their making that a restore would load.
+  auto r = shell.Run({"sh", "-c",
+                      "if [ -L \"$1\" ]; then echo link; elif [ -e \"$1\" ]; then stat -c %s \"$1\" && sha256sum < "
+                      "\"$1\"; else echo absent; fi",
+                      "snapshot", path});
   if (!r) return r.error();
   if (r->exit_code != 0) return Error{"cannot read " + path + " on " + shell.Describe() + ": " + r->err};
+  if (r->out.rfind("link", 0) == 0)
+    return Error{path + " on " + shell.Describe() +
+                 " is a symbolic link; a snapshot is a file of its own there: remove the link, or give another path"};
   State s;
   s.attrs["path"] = path;
   if (r->out.rfind("absent", 0) == 0) return s;
@@ -50,11 +56,13 @@ Result<State> TakeSnapshot(RemoteShell& shell, const Settings& server, const Tar
   const std::string path = StringAttr(t.desired, "path");
   const std::string database = StringAttr(t.desired, "database");
   // The password goes in on standard input, never on a command line another user could see;
-  // the dump is written beside its name and renamed, so a file under the name is complete.
+  // the dump is written beside its name and renamed, so a file under the name is complete. Into
+  // a file mktemp made: pg_dump opens what is under a fixed name, a link another user planted
+  // in a shared folder included.
   const std::string script =
-      "IFS= read -r PGPASSWORD; export PGPASSWORD; umask 077; "
-      "pg_dump --format=custom --no-password -h \"$1\" -p \"$2\" -U \"$3\" -d \"$4\" -f \"$5.partial\" && "
-      "mv \"$5.partial\" \"$5\" || { s=$?; rm -f \"$5.partial\"; exit $s; }";
+      "IFS= read -r PGPASSWORD; export PGPASSWORD; umask 077; p=$(mktemp -- \"$5.partial.XXXXXX\") || exit; "
+      "pg_dump --format=custom --no-password -h \"$1\" -p \"$2\" -U \"$3\" -d \"$4\" -f \"$p\" && "
+      "mv -f -T -- \"$p\" \"$5\" || { s=$?; rm -f -- \"$p\"; exit $s; }";
   auto r =
       shell.Run({"sh", "-c", script, "snapshot", server.host, std::to_string(server.port), server.user, database, path},
                 server.password + "\n");
