@@ -116,21 +116,40 @@ int ReadWholeFile(const std::string& path, std::size_t max, std::string* out) {
 int CreateNewFile(const std::string& path, mode_t mode) {
   const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
   int fd = ::open(path.c_str(), flags, mode);
-  if (fd < 0 && errno == EEXIST && ::unlink(path.c_str()) == 0) fd = ::open(path.c_str(), flags, mode);
-  return fd;
+  if (fd >= 0 || errno != EEXIST) return fd;
+  if (::unlink(path.c_str()) != 0) {
+    errno = EEXIST;  // what is in the way, not why it could not be moved
+    return -1;
+  }
+  return ::open(path.c_str(), flags, mode);
 }
 
-bool IsForeignLink(const std::string& path) {
+bool IsPlanted(const std::string& path) {
   struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode) && st.st_uid != ::geteuid();
+  return ::lstat(path.c_str(), &st) == 0 && IsPlanted(path, st);
+}
+
+bool IsPlanted(const std::string& path, const struct stat& st) {
+  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode) || st.st_uid == ::geteuid()) return false;
+  std::string folder = path.substr(0, path.rfind('/') + 1);
+  struct stat dir {};
+  if (::stat(folder.empty() ? "." : folder.c_str(), &dir) != 0) return true;
+  const bool shared = (dir.st_mode & S_ISVTX) && (dir.st_mode & S_IWOTH);
+  return shared && st.st_uid != dir.st_uid;
 }
 
 int OpenThroughOwnLink(const std::string& path, int flags, mode_t mode) {
   int fd = ::open(path.c_str(), flags | O_NOFOLLOW, mode);
-  if (fd >= 0 || errno != ELOOP) return fd;
+  if (fd >= 0) return fd;
+  // ELOOP for a link, or EACCES where the kernel refuses O_CREAT at another user's name in a
+  // sticky folder: either way, what lies there decides.
+  const int err = errno;
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return -1;  // a loop of links: ELOOP
-  if (st.st_uid != ::geteuid()) {
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
+    errno = err;
+    return -1;
+  }
+  if (IsPlanted(path)) {
     errno = EPERM;
     return -1;
   }

@@ -4,6 +4,7 @@
 // passwd line as a user name.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <optional>
@@ -33,12 +34,15 @@ int WriteWhole(int fd, std::string_view text);
 // what a killed run left) is removed first: the name, not what a link names.
 int CreateNewFile(const std::string& path, mode_t mode);
 
-// open(2), but never through a symbolic link another user made: in a folder others write to,
-// such a link names whatever file they chose (the kernel's protected_symlinks rule, which not
-// every machine has on). A link of this user's own is followed, as the operator meant. -1 with
-// errno EPERM for a link that is someone else's.
+// open(2), but never through a symbolic link planted by someone else: one in a folder anyone
+// may write to (sticky and world-writable, as /tmp) that neither this user nor the folder's
+// owner made names whatever file its maker chose. The kernel's protected_symlinks rule, which
+// not every machine has on; any other link is followed, as the operator meant. -1 with errno
+// EPERM for a planted one.
 int OpenThroughOwnLink(const std::string& path, int flags, mode_t mode = 0);
-// Whether `path` is a symbolic link another user made.
-bool IsForeignLink(const std::string& path);
+// Whether `path` is a link, a FIFO or another special file so planted: never written through
+// or into (a FIFO of theirs would hand them what is written).
+bool IsPlanted(const std::string& path);
+bool IsPlanted(const std::string& path, const struct stat& looked);  // as lstat found it
 
 }  // namespace reconcile

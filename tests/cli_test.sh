@@ -82,13 +82,18 @@ ln -s saved/none.json "$work/dangling.json"
 expect_rc 1 $? "plan --out to a dangling link"
 expect_in "$work/err" "is a symbolic link to a file that does not exist" "a dangling link is refused"
 [ ! -e "$work/saved/none.json" ] && ok || bad "a dangling link's file was made"
-# A link someone else made (in a folder others write to, it names what they chose) is refused.
+# A link or a FIFO another user made in a folder anyone may write to (as /tmp) names, or hands
+# the plan to, what they chose: refused.
+mkdir -m 1777 "$work/shared"
 printf 'theirs\n' >"$work/saved/victim.json"
-ln -s saved/victim.json "$work/foreign.json"
-chown -h 65534:65534 "$work/foreign.json"
-"$bin" plan "$example" --var root="$root" --out "$work/foreign.json" >/dev/null 2>"$work/err"
-expect_rc 1 $? "plan --out through another user's link"
-expect_in "$work/err" "it is a symbolic link another user made" "another user's link is refused"
+ln -s ../saved/victim.json "$work/shared/foreign.json"
+mkfifo "$work/shared/foreign.fifo"
+chown -h 65534:65534 "$work/shared/foreign.json" "$work/shared/foreign.fifo"
+for planted in foreign.json foreign.fifo; do
+  "$bin" plan "$example" --var root="$root" --out "$work/shared/$planted" >/dev/null 2>"$work/err"
+  expect_rc 1 $? "plan --out to another user's $planted"
+  expect_in "$work/err" "another user made it, in a folder anyone may write to" "another user's $planted is refused"
+done
 [ "$(cat "$work/saved/victim.json")" = theirs ] && ok || bad "the file another user's link names was written"
 "$bin" plan "$example" --var root="$root" --out "$work/saved" >/dev/null 2>"$work/err"
 expect_rc 1 $? "plan --out to a folder"

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -184,21 +185,40 @@ TEST_CASE("a lock file that is a link is refused, not written through") {
   CHECK(ReadText(dir.path / "victim") == "precious\n");
 }
 
-TEST_CASE("a journal is written through a link of this user's own, never through another user's") {
+TEST_CASE("a journal is never written through a link another user planted in a folder anyone may write to") {
   TempDir dir;
   std::string path = (dir.path / "j").string();
   Put((dir.path / "victim").string(), "");
   std::filesystem::create_symlink(dir.path / "victim", path);
   REQUIRE(::lchown(path.c_str(), 65534, 65534) == 0);
+  REQUIRE(::chmod(dir.path.c_str(), 01777) == 0);  // as /tmp
   JournalRecord r = Rec("done", {{"address", "file.a"}});
   Status refused = OpenFileJournal(path)->Append(&r);
   REQUIRE_FALSE(refused);
-  CHECK(refused.message().find("is a symbolic link another user made; reconcile will not write through it") !=
-        std::string::npos);
+  CHECK_MESSAGE(
+      refused.message().find("is a symbolic link another user made in a folder anyone may write to; reconcile "
+                             "will not write through it") != std::string::npos,
+      refused.message());
   CHECK(ReadText(dir.path / "victim") == "");
-  REQUIRE(::lchown(path.c_str(), ::geteuid(), ::getegid()) == 0);  // the operator's own: followed
+  // In a folder of the operator's (not sticky and world-writable), any link is followed, as the
+  // kernel's protected_symlinks would; in the shared one, the operator's own link is.
+  REQUIRE(::chmod(dir.path.c_str(), 0755) == 0);
   REQUIRE(OpenFileJournal(path)->Append(&r));
   CHECK(ReadText(dir.path / "victim").find("file.a") != std::string::npos);
+  REQUIRE(::chmod(dir.path.c_str(), 01777) == 0);
+  REQUIRE(::lchown(path.c_str(), ::geteuid(), ::getegid()) == 0);
+  CHECK(OpenFileJournal(path)->Append(&r));
+}
+
+TEST_CASE("a lock file that is another name of a file (a hard link) is refused, not emptied") {
+  TempDir dir;
+  std::string path = (dir.path / "j").string();
+  Put((dir.path / "victim").string(), "precious\n");
+  REQUIRE(::link((dir.path / "victim").c_str(), (path + ".lock").c_str()) == 0);
+  Status refused = OpenFileJournal(path)->Lock(LockInfo::Mine("apply"), 0ms);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.message().find("is not a file of its own (another name of a file)") != std::string::npos);
+  CHECK(ReadText(dir.path / "victim") == "precious\n");
 }
 
 TEST_CASE("force-unlock never empties what a link in the lock's place names") {

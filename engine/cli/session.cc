@@ -99,37 +99,44 @@ bool WriteAtomically(const std::string& given, const std::string& text) {
     if (err != 0) Fail("cannot write " + given + ": " + ErrnoText(err));
     return err == 0;
   }
-  // A symbolic link of the user's own is written through, as a shell's > does: the file it names is replaced and
+  // A symbolic link is written through, as a shell's > does: the file it names is replaced and
   // the link stays. What is not a plain file (a FIFO, a device) is written to as it is:
-  // renamed over, it was replaced by a file (as root, even /dev/full).
+  // renamed over, it was replaced by a file (as root, even /dev/full). Decided from one look
+  // at the name: only a link is followed, so one planted after that look is renamed over,
+  // never written through.
   std::string path = given;
   struct stat st {};
-  // Not one someone else made, though: in a folder others write to, it names what they chose.
-  if (IsForeignLink(given)) {
-    Fail("cannot write " + given + ": it is a symbolic link another user made; reconcile will not write through it");
+  if (::lstat(given.c_str(), &st) != 0) st = {};  // a new file, or one the write below says why not
+  const bool link = S_ISLNK(st.st_mode);
+  // Not a link or a FIFO planted in a folder others write to: it names, or hands the plan to,
+  // what its maker chose.
+  if (st.st_mode != 0 && IsPlanted(given, st)) {
+    Fail("cannot write " + given +
+         ": another user made it, in a folder anyone may write to, and it is not a plain file; reconcile will not "
+         "write through it");
     return false;
   }
-  if (::stat(given.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) {
-      Fail("cannot write " + given + ": it is a folder; give a file's path");
+  if (link) {
+    if (::stat(given.c_str(), &st) != 0) {
+      Fail("cannot write " + given +
+           (errno == ELOOP ? ": its symbolic links go round in a loop; give the file's own path"
+                           : ": it is a symbolic link to a file that does not exist; give the file's own path"));
       return false;
     }
-    if (!S_ISREG(st.st_mode)) {
-      int fd = ::open(given.c_str(), O_WRONLY | O_CLOEXEC);
-      int err = fd < 0 ? errno : WriteAllAndClose(fd, text);
-      if (err != 0) Fail("cannot write " + given + ": " + ErrnoText(err));
-      return err == 0;
-    }
     if (char* real = ::realpath(given.c_str(), nullptr)) {
-      path = real;
+      if (S_ISREG(st.st_mode)) path = real;
       std::free(real);
     }
-  } else if (errno == ELOOP) {
-    Fail("cannot write " + given + ": its symbolic links go round in a loop; give the file's own path");
+  }
+  if (S_ISDIR(st.st_mode)) {
+    Fail("cannot write " + given + ": it is a folder; give a file's path");
     return false;
-  } else if (::lstat(given.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-    Fail("cannot write " + given + ": it is a symbolic link to a file that does not exist; give the file's own path");
-    return false;
+  }
+  if (st.st_mode != 0 && !S_ISREG(st.st_mode)) {
+    int fd = ::open(given.c_str(), O_WRONLY | O_CLOEXEC | (link ? 0 : O_NOFOLLOW));
+    int err = fd < 0 ? errno : WriteAllAndClose(fd, text);
+    if (err != 0) Fail("cannot write " + given + ": " + ErrnoText(err));
+    return err == 0;
   }
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   int fd = CreateNewFile(tmp, 0600);

@@ -73,6 +73,13 @@ class FileJournal : public Journal {
                      " is a symbolic link, which reconcile will not write through; remove it (rm " + lock_path_ +
                      ") and run again"};
       if (fd < 0) return Error{Errno("cannot open the lock file " + lock_path_)};
+      // Nor a second name of another file (a hard link), which the lock would empty and write.
+      if (struct stat own{}; ::fstat(fd, &own) == 0 && (!S_ISREG(own.st_mode) || own.st_nlink > 1)) {
+        ::close(fd);
+        return Error{"the lock file " + lock_path_ + " is not a file of its own (" +
+                     (S_ISREG(own.st_mode) ? "another name of a file" : "not a plain file") + "); remove it (rm " +
+                     lock_path_ + ") and run again"};
+      }
       if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
         // The file may have been force-unlocked (removed) between open and flock.
         struct stat a, b;
@@ -553,10 +560,10 @@ class FileJournal : public Journal {
     last_seq_ = fold_->last_seq();
     bool fresh = !std::filesystem::exists(path_);
     fd_ = OpenThroughOwnLink(path_, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0 && errno == EPERM && IsForeignLink(path_))
+    if (fd_ < 0 && errno == EPERM && IsPlanted(path_))
       return Error{"the journal " + path_ +
-                   " is a symbolic link another user made; reconcile will not write through it: remove it, or "
-                   "keep the journal in a folder only you can write to ([state] path)"};
+                   " is a symbolic link another user made in a folder anyone may write to; reconcile will not write "
+                   "through it: remove it, or keep the journal in a folder only you can write to ([state] path)"};
     if (fd_ < 0) return Error{Errno("cannot open the journal " + path_)};
     // Cut a torn last line so the next record starts on a line of its own.
     off_t keep = fold_size_;

@@ -102,6 +102,14 @@ Status WriteLocalDir(const std::string& path, const std::optional<std::string>& 
   // Through the folder itself, opened without following a link: in a folder others write to,
   // a link swapped in for it after the look above would have had its target chmodded.
   int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == EACCES) {
+    // A folder its owner may not read (0300), as an unprivileged operator: changed by its name,
+    // as before. Root, the one a planted link could lead astray, reads any folder.
+    if ((owner || group) && ::lchown(path.c_str(), uid, gid) != 0) return Error{Errno("cannot chown", path)};
+    if (mode && ::chmod(path.c_str(), static_cast<mode_t>(std::stoul(*mode, nullptr, 8))) != 0)
+      return Error{Errno("cannot chmod", path)};
+    return Status::Ok();
+  }
   if (fd < 0) return Error{Errno("cannot open", path)};
   Status s = Status::Ok();
   if ((owner || group) && ::fchown(fd, uid, gid) != 0) s = Error{Errno("cannot chown", path)};

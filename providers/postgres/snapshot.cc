@@ -58,11 +58,13 @@ Result<State> TakeSnapshot(RemoteShell& shell, const Settings& server, const Tar
   // The password goes in on standard input, never on a command line another user could see;
   // the dump is written beside its name and renamed, so a file under the name is complete. Into
   // a file mktemp made: pg_dump opens what is under a fixed name, a link another user planted
-  // in a shared folder included.
+  // in a shared folder included. Not renamed into a folder or a link put at the name since the
+  // probe (mv -T would say so, but not every host's mv has it).
   const std::string script =
       "IFS= read -r PGPASSWORD; export PGPASSWORD; umask 077; p=$(mktemp -- \"$5.partial.XXXXXX\") || exit; "
       "pg_dump --format=custom --no-password -h \"$1\" -p \"$2\" -U \"$3\" -d \"$4\" -f \"$p\" && "
-      "mv -f -T -- \"$p\" \"$5\" || { s=$?; rm -f -- \"$p\"; exit $s; }";
+      "{ if [ -L \"$5\" ] || [ -d \"$5\" ]; then echo \"$5 is now a link or a folder\" >&2; false; "
+      "else mv -f -- \"$p\" \"$5\"; fi; } || { s=$?; rm -f -- \"$p\"; exit $s; }";
   auto r =
       shell.Run({"sh", "-c", script, "snapshot", server.host, std::to_string(server.port), server.user, database, path},
                 server.password + "\n");

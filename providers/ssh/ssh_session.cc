@@ -111,7 +111,7 @@ Status SshSession::WriteFile(const FileWriteRequest& req) {
     // As root, into a file mktemp made (O_EXCL, a name no one can plant a link at), removed if
     // anything fails before it takes the file's place.
     script +=
-        "umask 077; t=$(mktemp -- \"$t.XXXXXX\"); trap 'rm -f -- \"$t\"' EXIT; cat > \"$t\"; "
+        "umask 077; t=$(mktemp -- \"$t.XXXXXX\"); trap 'rm -f -- \"$t\"' EXIT HUP INT TERM PIPE; cat > \"$t\"; "
         "chmod \"$3\" \"$t\"; ";
     input = req.content;
   }
@@ -121,7 +121,9 @@ Status SshSession::WriteFile(const FileWriteRequest& req) {
   auto r = Run({"sh", "-c", script, "reconcile-write", tmp, req.path, req.mode, owner}, input);
   if (!r) return Error{r.error().message};
   if (r->exit_code != 0) {
-    (void)Run({"rm", "-f", tmp});  // best effort: the write's failure is the news
+    // Best effort: the write's failure is the news. With sudo the copy was mktemp's, which the
+    // script removed; the fixed name is not ours to remove as root.
+    if (!host_.sudo) (void)Run({"rm", "-f", tmp});
     return Error{"host " + Describe() + ": cannot write " + req.path + ": " + r->err};
   }
   return Status::Ok();
