@@ -149,7 +149,7 @@ int OpenThroughOwnLink(const std::string& path, int flags, mode_t mode) {
     errno = err;
     return -1;
   }
-  if (IsPlanted(path)) {
+  if (IsPlanted(path, st)) {
     errno = EPERM;
     return -1;
   }

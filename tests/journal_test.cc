@@ -219,6 +219,13 @@ TEST_CASE("a lock file that is another name of a file (a hard link) is refused, 
   REQUIRE_FALSE(refused);
   CHECK(refused.message().find("is not a file of its own (another name of a file)") != std::string::npos);
   CHECK(ReadText(dir.path / "victim") == "precious\n");
+  // Nor cleared through it by force-unlock, even when what it holds names a holder.
+  const std::string lock_json = R"({"id":"X1","user":"u@h","pid":1,"since":"2026-01-01T00:00:00Z","op":"apply"})";
+  Put((dir.path / "victim").string(), lock_json + "\n");
+  Status cleared = OpenFileJournal(path)->ForceUnlock("X1", true);
+  REQUIRE_FALSE(cleared);
+  CHECK(cleared.message().find("is not a file of its own (another name of a file)") != std::string::npos);
+  CHECK(ReadText(dir.path / "victim") == lock_json + "\n");
 }
 
 TEST_CASE("force-unlock never empties what a link in the lock's place names") {

@@ -73,12 +73,9 @@ class FileJournal : public Journal {
                      " is a symbolic link, which reconcile will not write through; remove it (rm " + lock_path_ +
                      ") and run again"};
       if (fd < 0) return Error{Errno("cannot open the lock file " + lock_path_)};
-      // Nor a second name of another file (a hard link), which the lock would empty and write.
-      if (struct stat own{}; ::fstat(fd, &own) == 0 && (!S_ISREG(own.st_mode) || own.st_nlink > 1)) {
+      if (Status own = OwnLockFile(fd); !own) {
         ::close(fd);
-        return Error{"the lock file " + lock_path_ + " is not a file of its own (" +
-                     (S_ISREG(own.st_mode) ? "another name of a file" : "not a plain file") + "); remove it (rm " +
-                     lock_path_ + ") and run again"};
+        return own;
       }
       if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
         // The file may have been force-unlocked (removed) between open and flock.
@@ -158,6 +155,10 @@ class FileJournal : public Journal {
     // Cleared under the flock, never removed, so a run taking the lock meanwhile keeps it.
     int fd = ::open(lock_path_.c_str(), O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) return errno == ENOENT ? Status::Ok() : Status(Error{Errno("cannot open " + lock_path_)});
+    if (Status own = OwnLockFile(fd); !own) {
+      ::close(fd);
+      return own;
+    }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       ::close(fd);
       return Error{"the lock on " + path_ + " was just taken by another run; nothing was changed"};
@@ -287,6 +288,16 @@ class FileJournal : public Journal {
       ::fdatasync(fd_);
     }
     return why;
+  }
+
+  // The lock file opened (never through a link) is a plain file of its own: not a second name
+  // of another file (a hard link), which taking or clearing the lock would empty and write.
+  Status OwnLockFile(int fd) const {
+    struct stat own {};
+    if (::fstat(fd, &own) == 0 && S_ISREG(own.st_mode) && own.st_nlink <= 1) return Status::Ok();
+    return Error{"the lock file " + lock_path_ + " is not a file of its own (" +
+                 (S_ISREG(own.st_mode) ? "another name of a file" : "not a plain file") + "); remove it (rm " +
+                 lock_path_ + ") and run again"};
   }
 
   // Whether some process (this one included) holds the flock on the lock file now.

@@ -109,9 +109,11 @@ Status SshSession::WriteFile(const FileWriteRequest& req) {
   std::string input;
   if (host_.sudo) {
     // As root, into a file mktemp made (O_EXCL, a name no one can plant a link at), removed if
-    // anything fails before it takes the file's place.
+    // anything fails before it takes the file's place. A signal's trap only exits: the EXIT
+    // trap removes the copy (a trap that removed it and went on would write it again).
     script +=
-        "umask 077; t=$(mktemp -- \"$t.XXXXXX\"); trap 'rm -f -- \"$t\"' EXIT HUP INT TERM PIPE; cat > \"$t\"; "
+        "umask 077; t=$(mktemp -- \"$t.XXXXXX\"); trap 'rm -f -- \"$t\"' EXIT; trap 'exit 1' HUP INT TERM PIPE; cat > "
+        "\"$t\"; "
         "chmod \"$3\" \"$t\"; ";
     input = req.content;
   }
